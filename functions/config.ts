@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+// Every app setting KubeSift reads, in one schema. The Bicep app settings and
+// local.settings.example.json are checked against these keys by tests (no drift).
+// `describe` texts feed the README configuration table.
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as const;
+
+export const configSchema = z
+  .object({
+    AzureWebJobsStorage: z
+      .string()
+      .min(1)
+      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: set AzureWebJobsStorage__accountName (managed identity) instead')
+      .optional(),
+    KUBESIFT_STORAGE_CONNECTION: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Connection string for Blob/Queue (Azurite locally). Leave unset in Azure to use KUBESIFT_STORAGE_ACCOUNT with managed identity'),
+    KUBESIFT_STORAGE_ACCOUNT: z
+      .string()
+      .regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name (3-24 lower-case letters/digits)')
+      .optional()
+      .describe('Storage account name used with managed identity (https://<name>.blob.core.windows.net)'),
+    KUBESIFT_LANDING_CONTAINER: z.string().default('landing').describe('Blob container for ingestion-ready landed files (blob sink)'),
+    KUBESIFT_DEADLETTER_CONTAINER: z.string().default('deadletter').describe('Blob container for dead letters: deadletter/{yyyy}/{mm}/{dd}/...'),
+    KUBESIFT_DATASETS_CONTAINER: z.string().default('datasets').describe('Blob container for generated datasets'),
+    KUBESIFT_CAPTURE_CONTAINER: z.string().default('capture').describe('Blob container Event Hubs Capture writes Avro files to'),
+    KUBESIFT_AKS_HUB: z.string().default('aks-diagnostics').describe('Event Hub that AKS diagnostic settings stream to'),
+    KUBESIFT_WEBHOOK_HUB: z.string().default('webhook-events').describe('Event Hub the webhook HTTP functions forward to'),
+    KUBESIFT_CONSUMER_GROUP: z.string().default('kubesift').describe('Consumer group of the Event Hub triggers'),
+    KUBESIFT_SINK: z.enum(SINKS).default('blob').describe('Where rows land: blob (files + .ingest commands, no Kusto), queued, streaming, managed (streaming with queued fallback), direct (Kustainer)'),
+    KUBESIFT_KUSTO_CLUSTER_URL: z.url().optional().describe('ADX query/engine URL, e.g. https://mycluster.westeurope.kusto.windows.net (direct/streaming); Kustainer: http://localhost:8080'),
+    KUBESIFT_KUSTO_INGEST_URL: z.url().optional().describe('ADX data-management URL, e.g. https://ingest-mycluster.westeurope.kusto.windows.net (queued/managed)'),
+    KUBESIFT_KUSTO_DATABASE: z.string().default('kubesift').describe('ADX database'),
+    KUBESIFT_KUSTO_AUTH: z
+      .enum(['managed-identity', 'default', 'none'])
+      .default('managed-identity')
+      .describe('managed-identity (Azure), default (DefaultAzureCredential: az login locally), none (Kustainer / loopback)'),
+    AZURE_CLIENT_ID: z.string().optional().describe('Client id of the user-assigned managed identity (set by Bicep)'),
+    KUBESIFT_POLICY: z.string().optional().describe('Detection policy as inline JSON (overrides KUBESIFT_POLICY_PATH)'),
+    KUBESIFT_POLICY_PATH: z.string().optional().describe('Path to a detection policy JSON file'),
+    KUBESIFT_POLICY_PROFILE: z.enum(['aks', 'falco']).default('aks').describe('Base policy profile: aks (knows AKS system users/add-ons) or falco (Falco defaults)'),
+    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/k8s-audit (Bearer token or HMAC key)'),
+    KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/falco'),
+    KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/kubearmor'),
+    KUBESIFT_WEBHOOK_MAX_BYTES: positiveInt(1_048_576).describe('Largest accepted webhook body (bytes); larger → 413'),
+    KUBESIFT_DEFAULT_CLUSTER: z.string().default('unknown').describe('Cluster name for webhook events that carry no resourceId'),
+    KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),
+    KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),
+    KUBESIFT_STREAMING_MAX_BYTES: positiveInt(4_000_000).describe('managed sink: larger payloads go queued instead of streaming'),
+    KUBESIFT_DATASET_MAX_COUNT: positiveInt(1_000_000).describe('Largest count accepted by POST /api/datasets'),
+    KUBESIFT_INGEST_DATASETS: bool.default(false).describe('Queue generated datasets into ADX by default'),
+  })
+  .superRefine((c, ctx) => {
+    const needsKusto = c.KUBESIFT_SINK !== 'blob';
+    if (c.KUBESIFT_SINK === 'direct' || c.KUBESIFT_SINK === 'streaming' || c.KUBESIFT_SINK === 'managed') {
+      if (!c.KUBESIFT_KUSTO_CLUSTER_URL)
+        ctx.addIssue({ code: 'custom', path: ['KUBESIFT_KUSTO_CLUSTER_URL'], message: `required when KUBESIFT_SINK=${c.KUBESIFT_SINK}` });
+    }
+    if ((c.KUBESIFT_SINK === 'queued' || c.KUBESIFT_SINK === 'managed') && !c.KUBESIFT_KUSTO_INGEST_URL)
+      ctx.addIssue({ code: 'custom', path: ['KUBESIFT_KUSTO_INGEST_URL'], message: `required when KUBESIFT_SINK=${c.KUBESIFT_SINK}` });
+    const urls = [c.KUBESIFT_KUSTO_CLUSTER_URL, c.KUBESIFT_KUSTO_INGEST_URL].filter((u): u is string => !!u);
+    if (needsKusto && c.KUBESIFT_SINK !== 'direct' && c.KUBESIFT_KUSTO_AUTH === 'none' && !urls.every(isLoopback))
+      ctx.addIssue({ code: 'custom', path: ['KUBESIFT_KUSTO_AUTH'], message: 'none is only allowed with the direct sink (Kustainer) or a loopback URL' });
+  });
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+export type Config = z.output<typeof configSchema>;
+
+/** Setting names, for drift tests against Bicep and local.settings.example.json. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid KubeSift configuration:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validate settings (process.env by default); throws ConfigError naming every bad key. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}

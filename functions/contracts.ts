@@ -1,0 +1,94 @@
+// Shared contracts between pipeline stages. Stages import these types; nobody copies them.
+import type { AksAuditRow, AksControlPlaneRow, Detection } from './kusto/pipelineTables.js';
+
+export type { AksAuditRow, AksControlPlaneRow, Detection };
+
+/** Where a record came from: the Event Hub event plus its index inside the body. */
+export interface Position {
+  /** Event Hub name (or 'file', 'webhook', 'capture' outside Event Hubs). */
+  source: string;
+  partitionId: string;
+  sequenceNumber: number;
+  offset: string;
+  /** Index of the record inside the event body (records[] / EventList.items[] / array). */
+  index: number;
+}
+
+/** One item out of an Event Hub body, before normalization. */
+export interface RawRecord {
+  /** Diagnostic category (kube-audit, kube-apiserver, ...); 'k8s-audit-webhook' for raw Events. */
+  category: string;
+  /** Record time as sent (ISO-8601), '' when absent. */
+  time: string;
+  /** Azure resource id as sent ('' for webhook events). */
+  resourceId: string;
+  /** Cluster name, lower-cased, from resourceId (or configured for webhooks). */
+  cluster: string;
+  pod: string;
+  stream: string;
+  /**
+   * properties.log for diagnostic records (JSON text for audit categories, a klog line otherwise);
+   * for raw audit Events already parsed, the Event object itself.
+   */
+  log: string | Record<string, unknown>;
+  /** Shape the record arrived in. */
+  source: 'diagnostic' | 'audit-event';
+  position: Position;
+}
+
+/** A record (or body) that could not become a row, kept whole with the reason. */
+export interface DeadLetter {
+  /** Machine-friendly reason code, e.g. 'invalid-json', 'truncated-audit', 'unknown-shape'. */
+  reason: string;
+  /** Human-readable detail (never contains secrets). */
+  detail: string;
+  position: Position;
+  /** The original bytes as UTF-8 text (lossless for valid UTF-8; invalid sequences are base64 in `rawBase64`). */
+  raw: string;
+  rawBase64?: string;
+  category?: string;
+}
+
+export interface NormalizedRows {
+  AksAudit: AksAuditRow[];
+  AksControlPlane: AksControlPlaneRow[];
+}
+
+export type PipelineTable = 'AksAudit' | 'AksControlPlane' | 'Detections';
+
+export interface BatchSummary {
+  records: number;
+  rows: Partial<Record<PipelineTable, number>>;
+  detections: number;
+  deadLetters: number;
+}
+
+/** What the pure part of the pipeline produces for one batch; `land` takes it from here. */
+export interface BatchResult {
+  rows: NormalizedRows;
+  detections: Detection[];
+  deadLetters: DeadLetter[];
+  summary: BatchSummary;
+}
+
+/** One Event Hub event (or file body / webhook body) entering the pipeline. */
+export interface EventInput {
+  /** Body as delivered: Buffer/string (JSON text, maybe with BOM) or an already-parsed value. */
+  body: unknown;
+  position: Omit<Position, 'index'>;
+}
+
+/** What a sink reports after landing a batch. */
+export interface LandReport {
+  /** Rows landed per table (after dedupe). */
+  rows: Partial<Record<string, number>>;
+  deadLetters: number;
+  /** Rows not landed again because this batch key was already ingested. */
+  duplicatesSkipped: number;
+}
+
+/** A sink: lands one batch idempotently under `batchKey` (derived from positions). */
+export interface Lander {
+  readonly kind: string;
+  land(result: BatchResult, batchKey: string): Promise<LandReport>;
+}

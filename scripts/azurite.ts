@@ -1,0 +1,117 @@
+// Starts Azurite (Blob + Queue) from node_modules on loopback, for `npm start` and tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+/** Well-known Azurite development account (public, documented by Microsoft; not a secret). */
+export const DEV_ACCOUNT = 'devstoreaccount1';
+export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteHandle {
+  blobPort: number;
+  queuePort: number;
+  blobUrl: string;
+  queueUrl: string;
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface AzuriteOptions {
+  /** Folder for persistent data; omitted → in-memory (tests). Never combined with in-memory. */
+  location?: string;
+  blobPort?: number;
+  queuePort?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function connectionStringFor(blobPort: number, queuePort: number): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${DEV_ACCOUNT}`,
+    `AccountKey=${DEV_KEY}`,
+    `BlobEndpoint=http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`,
+    `QueueEndpoint=http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`,
+  ].join(';');
+}
+
+function azuriteEntry(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+}
+
+/** Resolves once both Blob and Queue endpoints accept connections. */
+export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHandle> {
+  const blobPort = opts.blobPort ?? (await freePort());
+  const queuePort = opts.queuePort ?? (await freePort());
+  const tablePort = await freePort();
+  const args = [
+    azuriteEntry(),
+    '--silent',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--disableProductStyleUrl',
+    '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
+    '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
+    '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
+  ];
+  if (opts.location) {
+    mkdirSync(opts.location, { recursive: true });
+    args.push('--location', opts.location);
+  } else {
+    args.push('--inMemoryPersistence');
+  }
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.resume();
+
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code}): ${stderr.trim()}`))),
+  );
+  await Promise.race([Promise.all([waitForPort(blobPort), waitForPort(queuePort)]), exited]);
+  exited.catch(() => undefined);
+
+  return {
+    blobPort,
+    queuePort,
+    blobUrl: `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`,
+    queueUrl: `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`,
+    connectionString: connectionStringFor(blobPort, queuePort),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}
+
+async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Azurite did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
