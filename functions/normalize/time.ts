@@ -1,0 +1,69 @@
+// Timestamps → canonical ISO-8601 UTC with exactly six fractional digits (µs), the precision
+// of audit stageTimestamp and klog headers. One fixed width keeps rows sortable as strings
+// and lets Kusto read them as datetime. Inputs with 0..9 fractional digits (AKS `time` uses
+// 0, 7 or 9) are accepted; longer fractions are truncated, not rounded.
+
+const CANONICAL_LEN = 27; // 2025-04-20T16:36:52.392502Z
+
+/** Six-digit fraction, or null when `s` is not an RFC 3339 timestamp. Linear, no regex. */
+export function canonicalTime(s: unknown): string | null {
+  if (typeof s !== 'string') return null;
+  const n = s.length;
+  if (n < 20 || n > 40) return null;
+  // Fast path: already canonical.
+  if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && isDateTimePrefix(s))
+    return allDigits(s, 20, 26) ? s : null;
+  if (!isDateTimePrefix(s)) return null;
+  let i = 19;
+  let frac = '';
+  if (s.charCodeAt(i) === 46) {
+    const start = ++i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === start) return null;
+    frac = s.slice(start, Math.min(i, start + 6));
+  }
+  frac = frac.padEnd(6, '0');
+  const head = s.charCodeAt(10) === 84 /* T */ ? s.slice(0, 19) : `${s.slice(0, 10)}T${s.slice(11, 19)}`;
+  const zone = s.slice(i);
+  if (zone === 'Z' || zone === 'z' || zone === '+00:00' || zone === '-00:00') return `${head}.${frac}Z`;
+  // Offset: shift whole seconds through Date, keep the sub-second digits.
+  if (zone.length !== 6 || (zone[0] !== '+' && zone[0] !== '-') || zone[3] !== ':') return null;
+  const ms = Date.parse(`${head}${zone}`);
+  if (Number.isNaN(ms)) return null;
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** Epoch milliseconds of a canonical (or any Date.parse-able) time; NaN when invalid. */
+export function timeMs(s: string | null): number {
+  return s ? Date.parse(s) : Number.NaN;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function allDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+// YYYY-MM-DDTHH:MM:SS with plausible ranges.
+function isDateTimePrefix(s: string): boolean {
+  if (
+    !allDigits(s, 0, 4) || s[4] !== '-' || !allDigits(s, 5, 7) || s[7] !== '-' || !allDigits(s, 8, 10) ||
+    (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') || !allDigits(s, 11, 13) || s[13] !== ':' ||
+    !allDigits(s, 14, 16) || s[16] !== ':' || !allDigits(s, 17, 19)
+  )
+    return false;
+  const mo = +s.slice(5, 7), d = +s.slice(8, 10), h = +s.slice(11, 13), mi = +s.slice(14, 16), se = +s.slice(17, 19);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60;
+}
+
+/** Build a canonical time from parts (klog headers): month 1-12. */
+export function timeFromParts(year: number, month: number, day: number, hms: string, micros: string): string {
+  return `${year}-${pad2(month)}-${pad2(day)}T${hms}.${micros.padEnd(6, '0').slice(0, 6)}Z`;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
