@@ -1,0 +1,103 @@
+// Event Hubs Capture files: Avro object container files whose records are the captured
+// events. The writer's schema travels in the file header, so any Capture file decodes;
+// CAPTURE_SCHEMA is the documented shape (used by tests and tools to write one).
+import { Readable } from 'node:stream';
+import avro from 'avsc';
+
+export const CAPTURE_SCHEMA = {
+  type: 'record',
+  name: 'EventData',
+  namespace: 'Microsoft.ServiceBus.Messaging',
+  fields: [
+    { name: 'SequenceNumber', type: 'long' },
+    { name: 'Offset', type: 'string' },
+    { name: 'EnqueuedTimeUtc', type: 'string' },
+    { name: 'SystemProperties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
+    { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes', 'null'] } },
+    { name: 'Body', type: ['null', 'bytes'] },
+  ],
+} as const;
+
+export interface CapturedEvent {
+  sequenceNumber: number;
+  offset: string;
+  enqueuedTimeUtc: string;
+  systemProperties: Record<string, unknown>;
+  properties: Record<string, unknown>;
+  body: Buffer | null;
+}
+
+const AVRO_TYPE_NAMES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+
+/** avsc wraps ambiguous unions ({long: 5}); properties are easier to use unwrapped. */
+function unwrap(v: unknown): unknown {
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const keys = Object.keys(v);
+    if (keys.length === 1 && AVRO_TYPE_NAMES.has(keys[0]!)) return (v as Record<string, unknown>)[keys[0]!];
+  }
+  return v;
+}
+
+function unwrapMap(m: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) out[k] = unwrap(v);
+  return out;
+}
+
+function toEvent(r: Record<string, unknown>): CapturedEvent {
+  const body = unwrap(r.Body);
+  return {
+    sequenceNumber: Number(unwrap(r.SequenceNumber)),
+    offset: String(unwrap(r.Offset) ?? ''),
+    enqueuedTimeUtc: String(unwrap(r.EnqueuedTimeUtc) ?? ''),
+    systemProperties: unwrapMap(r.SystemProperties),
+    properties: unwrapMap(r.Properties),
+    body: Buffer.isBuffer(body) ? body : null,
+  };
+}
+
+/**
+ * Stream captured events out of an Avro container (null and deflate codecs). Records are
+ * yielded as they decode, so a large capture file never has to fit in memory.
+ */
+export async function* readCapture(source: NodeJS.ReadableStream | Buffer): AsyncGenerator<CapturedEvent> {
+  const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+  const decoder = new avro.streams.BlockDecoder();
+  input.on('error', (e: Error) => decoder.destroy(e));
+  input.pipe(decoder);
+  for await (const record of decoder) yield toEvent(record as Record<string, unknown>);
+}
+
+/** Write events as a Capture-shaped Avro file (tests, fixtures, `sift` tooling). */
+export type CaptureInput = Pick<CapturedEvent, 'sequenceNumber' | 'offset' | 'enqueuedTimeUtc' | 'body'> &
+  Partial<Pick<CapturedEvent, 'systemProperties' | 'properties'>>;
+
+export async function writeCapture(events: readonly CaptureInput[], codec: 'null' | 'deflate' = 'deflate'): Promise<Buffer> {
+  const encoder = new avro.streams.BlockEncoder(CAPTURE_SCHEMA as unknown as avro.Schema, { codec });
+  const chunks: Buffer[] = [];
+  encoder.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    encoder.on('end', () => resolve());
+    encoder.on('error', reject);
+  });
+  for (const e of events) {
+    encoder.write({
+      SequenceNumber: e.sequenceNumber,
+      Offset: e.offset,
+      EnqueuedTimeUtc: e.enqueuedTimeUtc,
+      SystemProperties: Object.fromEntries(Object.entries(e.systemProperties ?? {}).map(([k, v]) => [k, wrapValue(v)])),
+      Properties: Object.fromEntries(Object.entries(e.properties ?? {}).map(([k, v]) => [k, wrapValue(v)])),
+      Body: e.body,
+    });
+  }
+  encoder.end();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+function wrapValue(v: unknown): Record<string, unknown> | null {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return { bytes: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { long: v } : { double: v };
+  return { string: String(v) };
+}

@@ -1,0 +1,65 @@
+// Falcosidekick webhook output: one JSON alert per POST
+// {uuid?, output, priority, rule, time, output_fields, source, tags, hostname}.
+import { z } from 'zod';
+import { canonicalTime } from '../normalize/time.js';
+import { priorityOf, slug, type Operation, type RuntimeAlert } from './runtimeAlert.js';
+
+export const falcoAlertSchema = z.looseObject({
+  uuid: z.string().optional(),
+  output: z.string(),
+  priority: z.string().refine((p) => priorityOf(p) !== null, 'must be a Falco priority (Emergency … Debug)'),
+  rule: z.string().min(1),
+  time: z.string().refine((t) => canonicalTime(t) !== null, 'must be an RFC 3339 timestamp'),
+  output_fields: z.record(z.string(), z.unknown()).default({}),
+  source: z.string().default('syscall'),
+  tags: z.array(z.string()).default([]),
+  hostname: z.string().default(''),
+});
+export type FalcoAlert = z.output<typeof falcoAlertSchema>;
+
+/**
+ * Which operation an alert is about, first match wins: Falco tags first (rules are tagged
+ * network/filesystem/process), then the fields the rule printed. Capabilities before
+ * Process because capability rules also print proc.* fields.
+ */
+const OPERATION_HINTS: readonly { op: Operation; tags: readonly string[]; fieldPrefixes: readonly string[] }[] = [
+  { op: 'Capabilities', tags: ['capabilities'], fieldPrefixes: ['evt.arg.cap', 'thread.cap'] },
+  { op: 'Network', tags: ['network'], fieldPrefixes: ['fd.sip', 'fd.rip', 'fd.cip', 'fd.sport', 'fd.rport', 'fd.l4proto', 'fd.net'] },
+  { op: 'File', tags: ['filesystem', 'file'], fieldPrefixes: ['fd.name', 'fd.filename', 'fd.directory', 'evt.arg.path', 'evt.arg.filename'] },
+  { op: 'Process', tags: ['process', 'shell'], fieldPrefixes: ['proc.', 'evt.arg.exe'] },
+];
+
+export function falcoOperation(a: FalcoAlert): Operation | '' {
+  const tags = new Set(a.tags.map((t) => t.toLowerCase()));
+  for (const h of OPERATION_HINTS) if (h.tags.some((t) => tags.has(t))) return h.op;
+  const fields = Object.keys(a.output_fields);
+  for (const h of OPERATION_HINTS) if (fields.some((f) => h.fieldPrefixes.some((p) => f.startsWith(p)))) return h.op;
+  return '';
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+
+export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
+  const f = a.output_fields;
+  const pod = str(f['k8s.pod.name']);
+  const k8sAudit = a.source === 'k8s_audit' || a.source === 'k8saudit';
+  return {
+    time: canonicalTime(a.time) ?? a.time,
+    source: 'falco',
+    ruleId: `falco:${slug(a.rule)}`,
+    rule: a.rule,
+    priority: priorityOf(a.priority) ?? 'INFORMATIONAL',
+    cluster: str(f['k8s.cluster.name']) || cluster,
+    namespace: str(f['k8s.ns.name'] ?? f['ka.target.namespace']),
+    user: str(f['ka.user.name'] ?? f['user.name']),
+    resource: k8sAudit ? str(f['ka.target.resource']) : pod ? 'pods' : '',
+    name: k8sAudit ? str(f['ka.target.name']) : pod,
+    operation: falcoOperation(a),
+    // Falco observes; it never blocks. A response engine acting on the alert is out of band.
+    action: 'Audit',
+    output: a.output,
+    evidence: { ...f, hostname: a.hostname, falcoSource: a.source, ...(a.uuid ? { uuid: a.uuid } : {}) },
+    tags: a.tags,
+    identity: [a.uuid ?? '', a.time, a.hostname, a.output],
+  };
+}

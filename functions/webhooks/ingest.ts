@@ -1,0 +1,73 @@
+// The webhook request path as a pure function of (source, headers, body stream, config):
+// size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
+// adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
+import type { Config } from '../config.js';
+import { authenticate } from './auth.js';
+import { declaredTooLarge, readBodyLimited } from './body.js';
+import { packWebhookMessages } from './message.js';
+import { describeIssue, webhookSource } from './sources.js';
+
+export interface WebhookRequest {
+  source: string;
+  headers: { get(name: string): string | null };
+  body: AsyncIterable<Uint8Array> | null;
+  /** `?cluster=` from the sender's URL (audit webhook kubeconfig server URL, Falcosidekick address). */
+  cluster?: string | null;
+}
+
+export interface WebhookOutcome {
+  status: number;
+  body: Record<string, unknown>;
+  /** Hub messages to forward; present only on success (nothing partial is ever forwarded). */
+  messages?: string[];
+  /** For the function log: never contains secrets or body content. */
+  log: string;
+}
+
+/** Room under the 1 MB Event Hubs event limit for AMQP framing and annotations. */
+export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
+
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const fail = (status: number, error: string, log: string): WebhookOutcome => ({ status, body: { error }, log });
+
+export async function acceptWebhook(req: WebhookRequest, config: Config, now: Date = new Date()): Promise<WebhookOutcome> {
+  const source = webhookSource(req.source);
+  if (!source) return fail(404, `unknown webhook source '${req.source.slice(0, 40)}' (k8s-audit, falco, kubearmor)`, 'unknown source');
+  const secret = config[source.secretSetting];
+  if (!secret) return fail(403, `webhook source '${source.name}' is disabled: set ${source.secretSetting}`, 'source disabled');
+
+  const max = config.KUBESIFT_WEBHOOK_MAX_BYTES;
+  if (declaredTooLarge(req.headers.get('content-length'), max)) return fail(413, `body larger than ${max} bytes`, 'content-length over limit');
+  const read = await readBodyLimited(req.body, max);
+  if (!read.ok) return fail(413, `body larger than ${max} bytes`, `body over limit (${read.received}+ bytes)`);
+
+  const auth = authenticate(secret, req.headers, read.bytes);
+  if (!auth.ok) return { status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${auth.reason}` };
+
+  const cluster = (req.cluster ?? '').trim().toLowerCase() || config.KUBESIFT_DEFAULT_CLUSTER.toLowerCase();
+  if (!CLUSTER_NAME.test(cluster)) return fail(400, 'cluster: must be 1-63 of a-z 0-9 . _ - (query parameter ?cluster=)', 'bad cluster');
+
+  let json: unknown;
+  try {
+    let text = Buffer.from(read.bytes).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    json = JSON.parse(text);
+  } catch {
+    return fail(400, 'body: not valid JSON', 'invalid JSON');
+  }
+  const parsed = source.body.safeParse(json);
+  if (!parsed.success) {
+    const issue = describeIssue(parsed.error);
+    return fail(400, issue, `schema: ${issue}`);
+  }
+  const events = parsed.data;
+  const messages = packWebhookMessages({ source: source.name, cluster, receivedTime: now.toISOString() }, events, MAX_HUB_MESSAGE_BYTES);
+  if (!messages) return fail(413, `an event is larger than one Event Hubs message (${MAX_HUB_MESSAGE_BYTES} bytes)`, 'event over hub limit');
+  return {
+    status: 202,
+    body: { accepted: events.length, messages: messages.length, source: source.name, cluster },
+    messages,
+    log: `accepted ${events.length} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)`,
+  };
+}

@@ -1,0 +1,31 @@
+// What the webhook HTTP function puts on the webhook hub. Runtime alerts and audit events
+// from many clusters share one hub, so every message says which sender and cluster it is
+// from; `events` is last so chunks can be spliced into the shell as text (see batching).
+import { z } from 'zod';
+import { chunkItems } from '../eventhub/batching.js';
+import type { SourceName } from './sources.js';
+
+export const WEBHOOK_MESSAGE_TYPE = 'kubesift.webhook/v1';
+
+export const webhookMessageSchema = z.object({
+  type: z.literal(WEBHOOK_MESSAGE_TYPE),
+  source: z.enum(['k8s-audit', 'falco', 'kubearmor']),
+  cluster: z.string(),
+  receivedTime: z.string(),
+  events: z.array(z.unknown()),
+});
+export type WebhookMessage = z.output<typeof webhookMessageSchema>;
+
+/**
+ * Pack validated events into as few hub messages as fit under maxBytes each.
+ * Returns null when a single event alone is too large (the request is refused whole).
+ */
+export function packWebhookMessages(
+  head: { source: SourceName; cluster: string; receivedTime: string },
+  events: readonly unknown[],
+  maxBytes: number,
+): string[] | null {
+  const shell = JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, ...head, events: [] });
+  const { texts, oversize } = chunkItems(events.map((e) => JSON.stringify(e)), shell, maxBytes);
+  return oversize.length ? null : texts;
+}

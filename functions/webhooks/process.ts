@@ -1,0 +1,108 @@
+// Webhook hub messages → BatchResult. Audit events take the same normalize → detect path
+// as AKS kube-audit records (processEvents, per cluster); runtime alerts are validated again
+// (anyone with send rights on the hub could have put them there) and become Detections.
+// Every event ends as a row, a detection or a dead letter.
+import type { BatchResult, DeadLetter, Detection, EventInput, Position } from '../contracts.js';
+import { processEvents } from '../pipeline.js';
+import type { Policy } from '../detect/index.js';
+import { webhookMessageSchema, type WebhookMessage } from './message.js';
+import { describeIssue, webhookSource } from './sources.js';
+import { toDetection } from './runtimeAlert.js';
+
+export interface WebhookProcessOptions {
+  policy: Policy;
+  now?: Date;
+}
+
+function bodyText(body: unknown): { raw: string; rawBase64?: string } {
+  if (typeof body === 'string') return { raw: body };
+  if (body instanceof Uint8Array) {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const raw = buf.toString('utf8');
+    // Lossless only for valid UTF-8; otherwise keep the exact bytes too.
+    return Buffer.from(raw, 'utf8').equals(buf) ? { raw } : { raw, rawBase64: buf.toString('base64') };
+  }
+  return { raw: JSON.stringify(body) ?? '' };
+}
+
+function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { ok: false; reason: string; detail: string } {
+  let value = body;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    let text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: 'invalid-json', detail: 'webhook hub message is not JSON' };
+    }
+  }
+  const parsed = webhookMessageSchema.safeParse(value);
+  return parsed.success
+    ? { ok: true, message: parsed.data }
+    : { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
+}
+
+export function emptyResult(): BatchResult {
+  return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: { records: 0, rows: {}, detections: 0, deadLetters: 0 } };
+}
+
+/** Concatenate batch results, recomputing the summary from what is actually there. */
+export function mergeResults(parts: readonly BatchResult[]): BatchResult {
+  const out = emptyResult();
+  for (const p of parts) {
+    out.rows.AksAudit.push(...p.rows.AksAudit);
+    out.rows.AksControlPlane.push(...p.rows.AksControlPlane);
+    out.detections.push(...p.detections);
+    out.deadLetters.push(...p.deadLetters);
+    out.summary.records += p.summary.records;
+  }
+  out.summary.rows = { AksAudit: out.rows.AksAudit.length, AksControlPlane: out.rows.AksControlPlane.length, Detections: out.detections.length };
+  out.summary.detections = out.detections.length;
+  out.summary.deadLetters = out.deadLetters.length;
+  return out;
+}
+
+export function processWebhookEvents(events: readonly EventInput[], opts: WebhookProcessOptions): BatchResult {
+  const audit = new Map<string, EventInput[]>(); // per cluster: processEvents takes one default cluster
+  const detections: Detection[] = [];
+  const deadLetters: DeadLetter[] = [];
+  let alertRecords = 0;
+
+  for (const ev of events) {
+    const parsed = parseMessage(ev.body);
+    if (!parsed.ok) {
+      alertRecords++;
+      deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: 'webhook' });
+      continue;
+    }
+    const msg = parsed.message;
+    const source = webhookSource(msg.source);
+    if (source?.kind === 'audit') {
+      const list = audit.get(msg.cluster) ?? [];
+      list.push({ body: msg.events, position: ev.position });
+      audit.set(msg.cluster, list);
+      continue;
+    }
+    if (source?.kind !== 'runtime-alert') continue; // unreachable: the message schema lists the sources
+    msg.events.forEach((item, index) => {
+      alertRecords++;
+      const position: Position = { ...ev.position, index };
+      const checked = source.event.safeParse(item);
+      if (!checked.success) {
+        deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${describeIssue(checked.error)}`, position, raw: JSON.stringify(item) ?? '', category: msg.source });
+        return;
+      }
+      detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
+    });
+  }
+
+  const parts: BatchResult[] = [...audit].map(([cluster, inputs]) =>
+    processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster }),
+  );
+  const alerts = emptyResult();
+  alerts.detections = detections;
+  alerts.deadLetters = deadLetters;
+  alerts.summary.records = alertRecords;
+  parts.push(alerts);
+  return mergeResults(parts);
+}

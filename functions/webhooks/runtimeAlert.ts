@@ -1,0 +1,72 @@
+// Shared shape for runtime-security alerts (Falco, KubeArmor) landing as Detections rows, so
+// they can be filtered by Priority / Operation / Action next to the native k8s-audit rules.
+import { createHash } from 'node:crypto';
+import type { Detection } from '../contracts.js';
+
+/** Falco priority names, most severe first; Detections.Priority carries them upper-cased. */
+export const PRIORITIES = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'DEBUG'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const OPERATIONS = ['Process', 'File', 'Network', 'Capabilities', 'Syscall'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const ACTIONS = ['Allow', 'Audit', 'Block'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Falco accepts aliases (INFO, WARN, ...); anything unknown is kept out by the schema. */
+const PRIORITY_ALIASES: Record<string, Priority> = {
+  emergency: 'EMERGENCY', alert: 'ALERT', critical: 'CRITICAL', error: 'ERROR', warning: 'WARNING', warn: 'WARNING',
+  notice: 'NOTICE', informational: 'INFORMATIONAL', info: 'INFORMATIONAL', debug: 'DEBUG',
+};
+
+export function priorityOf(name: string): Priority | null {
+  return PRIORITY_ALIASES[name.trim().toLowerCase()] ?? null;
+}
+
+export interface RuntimeAlert {
+  time: string;
+  source: 'falco' | 'kubearmor';
+  ruleId: string;
+  rule: string;
+  priority: Priority;
+  cluster: string;
+  namespace: string;
+  user: string;
+  resource: string;
+  name: string;
+  operation: string;
+  action: string;
+  output: string;
+  evidence: Record<string, unknown>;
+  tags: string[];
+  /** Fields that identify this alert occurrence (dedupe on redelivery). */
+  identity: readonly unknown[];
+}
+
+export function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'unnamed';
+}
+
+export function toDetection(a: RuntimeAlert): Detection {
+  const id = createHash('sha256').update(JSON.stringify([a.source, a.ruleId, ...a.identity])).digest('hex').slice(0, 32);
+  return {
+    TimeGenerated: a.time,
+    DetectionId: id,
+    RuleId: a.ruleId,
+    Rule: a.rule,
+    Priority: a.priority,
+    Source: a.source,
+    Cluster: a.cluster,
+    Namespace: a.namespace,
+    User: a.user,
+    Resource: a.resource,
+    Name: a.name,
+    Verb: '',
+    Operation: a.operation,
+    Action: a.action,
+    Output: a.output,
+    Evidence: a.evidence,
+    AuditIds: [],
+    Tags: a.tags,
+  };
+}

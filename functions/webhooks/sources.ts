@@ -1,0 +1,85 @@
+// One row per webhook sender: where its secret lives, how its body is validated and split
+// into events, and (runtime alerts) how an event becomes a Detections row. Adding a sender
+// is adding a row; the HTTP trigger and the hub consumer only walk this table.
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { eventListSchema, auditEventSchema } from './k8sAudit.js';
+import { falcoAlert, falcoAlertSchema } from './falco.js';
+import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
+import type { RuntimeAlert } from './runtimeAlert.js';
+
+export type SourceName = 'k8s-audit' | 'falco' | 'kubearmor';
+
+interface SourceBase {
+  name: SourceName;
+  secretSetting: keyof Config & `KUBESIFT_WEBHOOK_SECRET_${string}`;
+  /** The accepted request body; its parse result lists the events to forward. */
+  body: z.ZodType<unknown[]>;
+}
+/** Audit events go through the same normalize → detect path as AKS kube-audit records. */
+export interface AuditSource extends SourceBase {
+  kind: 'audit';
+}
+/** Runtime alerts are already detections: validated again on the hub side, then mapped. */
+export interface AlertSource<T> extends SourceBase {
+  kind: 'runtime-alert';
+  event: z.ZodType<T>;
+  toAlert(event: T, cluster: string): RuntimeAlert;
+}
+export type WebhookSource = AuditSource | AlertSource<never>;
+
+/** A sender may post one alert or an array of them (relays that batch). */
+const oneOrMany = <T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]> =>
+  z.union([z.array(item).min(1), item.transform((x) => [x])]) as unknown as z.ZodType<z.output<T>[]>;
+
+function alertSource<T>(s: AlertSource<T>): WebhookSource {
+  return s as unknown as WebhookSource;
+}
+
+export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
+  'k8s-audit': {
+    name: 'k8s-audit',
+    kind: 'audit',
+    secretSetting: 'KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT',
+    // The API server always sends an EventList; a bare Event is accepted for hand-driven tests.
+    body: z.union([eventListSchema.transform((l) => l.items as unknown[]), auditEventSchema.transform((e) => [e as unknown])]),
+  },
+  falco: alertSource({
+    name: 'falco',
+    kind: 'runtime-alert',
+    secretSetting: 'KUBESIFT_WEBHOOK_SECRET_FALCO',
+    body: oneOrMany(falcoAlertSchema),
+    event: falcoAlertSchema,
+    toAlert: falcoAlert,
+  }),
+  kubearmor: alertSource({
+    name: 'kubearmor',
+    kind: 'runtime-alert',
+    secretSetting: 'KUBESIFT_WEBHOOK_SECRET_KUBEARMOR',
+    body: oneOrMany(kubearmorEventSchema),
+    event: kubearmorEventSchema,
+    toAlert: kubearmorAlert,
+  }),
+};
+
+export function webhookSource(name: string): WebhookSource | undefined {
+  return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;
+}
+
+/** First schema issue as "path: message", naming the field for the 400 response. */
+export function describeIssue(error: z.ZodError): string {
+  // For unions zod reports the branch issues; the deepest path is the most useful one.
+  const flat: { path: PropertyKey[]; message: string }[] = [];
+  const walk = (issues: readonly z.core.$ZodIssue[]): void => {
+    for (const i of issues) {
+      if (i.code === 'invalid_union' && i.errors.length) {
+        for (const branch of i.errors) walk(branch.map((b) => ({ ...b, path: [...i.path, ...b.path] })));
+      } else flat.push({ path: i.path, message: i.message });
+    }
+  };
+  walk(error.issues);
+  flat.sort((a, b) => b.path.length - a.path.length);
+  const first = flat[0];
+  if (!first) return 'body: invalid';
+  return `${first.path.length ? first.path.map(String).join('.') : 'body'}: ${first.message}`;
+}
