@@ -1,0 +1,111 @@
+// Syslog encoders: RFC 3164 (BSD) and RFC 5424. Pure functions over formatted fields.
+
+export const FACILITIES = [
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
+  'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+] as const;
+export const SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+
+export const NILVALUE = '-';
+
+/** PRI value: facility * 8 + severity. */
+export const pri = (facility: number, severity: number): number => facility * 8 + severity;
+
+/**
+ * Control characters would split or corrupt a line-oriented file; escape them the way
+ * rsyslog does (#ooo, three octal digits), e.g. LF → #012. Printable text is untouched.
+ */
+export function escapeControl(s: string): string {
+  // Fast path: nothing to do for ordinary messages.
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127) break;
+  }
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c < 32 || c === 127 ? '#' + c.toString(8).padStart(3, '0') : s[i];
+  }
+  return out;
+}
+
+/**
+ * RFC 3164: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG` — `bsdTime` already has the
+ * space-padded day ("Jan  5"). `priValue` null omits the PRI (as in files written by
+ * rsyslog/syslog-ng). `pid` <= 0 omits `[PID]`.
+ */
+export function rfc3164(priValue: number | null, bsdTime: string, hostname: string, tag: string, pid: number, msg: string): string {
+  return `${priValue === null ? '' : `<${priValue}>`}${bsdTime} ${hostname} ${tag}${pid > 0 ? `[${pid}]` : ''}: ${escapeControl(msg)}`;
+}
+
+/** SD-PARAM value escaping (RFC 5424 §6.3.3): `"`, `\` and `]` get a backslash. */
+export function sdParamValue(v: string): string {
+  let out = '';
+  for (let i = 0; i < v.length; i++) {
+    const ch = v[i] as string;
+    out += ch === '"' || ch === '\\' || ch === ']' ? '\\' + ch : ch;
+  }
+  return out;
+}
+
+/** SD-NAME (SD-ID / PARAM-NAME): 1-32 printable ASCII except `=`, space, `]`, `"`. */
+export function isSdName(s: string): boolean {
+  if (s.length < 1 || s.length > 32) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 33 || c > 126 || c === 61 || c === 93 || c === 34) return false;
+  }
+  return true;
+}
+
+export interface SdElement {
+  id: string;
+  params: readonly (readonly [string, string])[];
+}
+
+/** STRUCTURED-DATA: NILVALUE when there is no element. */
+export function structuredData(sd: readonly SdElement[] | null): string {
+  if (!sd || sd.length === 0) return NILVALUE;
+  let out = '';
+  for (const el of sd) {
+    if (!isSdName(el.id)) throw new Error(`invalid SD-ID: ${JSON.stringify(el.id)}`);
+    out += '[' + el.id;
+    for (const [name, value] of el.params) {
+      if (!isSdName(name)) throw new Error(`invalid PARAM-NAME: ${JSON.stringify(name)}`);
+      out += ` ${name}="${sdParamValue(value)}"`;
+    }
+    out += ']';
+  }
+  return out;
+}
+
+/** Header field: NILVALUE when empty; spaces/non-printables are not allowed there, so they become '_'. */
+export function headerField(v: string, max: number): string {
+  if (v === '') return NILVALUE;
+  let out = '';
+  for (let i = 0; i < v.length && i < max; i++) {
+    const c = v.charCodeAt(i);
+    out += c < 33 || c > 126 ? '_' : v[i];
+  }
+  return out;
+}
+
+/**
+ * RFC 5424: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [SP MSG]`.
+ * `timestamp` is RFC 3339 (at most 6 fractional digits) or '' for NILVALUE.
+ */
+export function rfc5424(
+  priValue: number,
+  timestamp: string,
+  hostname: string,
+  appName: string,
+  procId: string,
+  msgId: string,
+  sd: readonly SdElement[] | null,
+  msg: string,
+): string {
+  const head = `<${priValue}>1 ${timestamp || NILVALUE} ${headerField(hostname, 255)} ${headerField(appName, 48)} ${headerField(procId, 128)} ${headerField(msgId, 32)} ${structuredData(sd)}`;
+  return msg === '' ? head : `${head} ${escapeControl(msg)}`;
+}

@@ -1,0 +1,80 @@
+// Turns a resolved request into a time-ordered stream of events: benign traffic with the
+// requested scenarios injected at planned positions. Every random choice comes from a
+// stream forked off the request seed by name, so the benign stream, the clock and each
+// scenario are independent of one another.
+import { Rng } from './prng.js';
+import type { ResolvedRequest } from './request.js';
+import { Clock, isoToUs } from './time.js';
+import type { LogTypeDef, ScenarioInfo } from './types.js';
+
+export interface Emitted<E> {
+  event: E;
+  /** The scenario that injected this event; null for benign traffic. */
+  scenario: ScenarioInfo | null;
+}
+
+export class PlanError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+interface Slot<E> {
+  scenario: ScenarioInfo;
+  build: (tUs: number) => E;
+}
+
+/**
+ * Scenario steps go to fixed indices: the index space is cut into one segment per scenario
+ * and each scenario lands at a random offset of its segment with a random stride of 1-3,
+ * so benign events interleave with the attack. Fails when `count` cannot hold the steps.
+ */
+export function planScenarios<E>(def: LogTypeDef<E>, req: ResolvedRequest, env: ReturnType<LogTypeDef<E>['env']>): Map<number, Slot<E>> {
+  const plan = new Map<number, Slot<E>>();
+  if (req.scenarios.length === 0) return plan;
+  const segment = Math.floor(req.count / req.scenarios.length);
+  const root = new Rng(req.seed, `scenario`);
+  let needed = 0;
+  const built = req.scenarios.map((name) => {
+    const sc = def.scenarios.find((s) => s.name === name);
+    if (!sc) throw new PlanError('scenarios', `unknown scenario ${name} for ${def.name}`);
+    const steps = sc.steps(root.fork(name), env);
+    needed += steps.length;
+    return { sc, steps };
+  });
+  if (built.some((b) => b.steps.length > segment))
+    throw new PlanError('count', `count ${req.count} is too small for scenarios ${req.scenarios.join(', ')}: need at least ${Math.max(...built.map((b) => b.steps.length)) * req.scenarios.length} (${needed} attack events)`);
+  built.forEach(({ sc, steps }, k) => {
+    const rng = root.fork(`${sc.name}/placement`);
+    const stride = Math.max(1, Math.min(rng.range(1, 3), Math.floor(segment / steps.length)));
+    const span = (steps.length - 1) * stride + 1;
+    const offset = k * segment + rng.int(segment - span + 1);
+    steps.forEach((build, i) => plan.set(offset + i * stride, { scenario: sc, build }));
+  });
+  return plan;
+}
+
+/** The events of a dataset, in time order. Lazy: memory stays flat whatever the count. */
+export function* events<E>(def: LogTypeDef<E>, req: ResolvedRequest): Generator<Emitted<E>> {
+  const env = def.env(new Rng(req.seed, 'env'), req);
+  const plan = planScenarios(def, req, env);
+  const rng = new Rng(req.seed, 'benign');
+  const clock = new Clock(
+    {
+      startUs: isoToUs(req.start),
+      ...(req.end !== null ? { endUs: isoToUs(req.end) } : {}),
+      ...(req.rate !== null ? { rate: req.rate } : {}),
+      count: req.count,
+    },
+    new Rng(req.seed, 'clock'),
+  );
+  for (let i = 0; i < req.count; i++) {
+    const t = clock.next();
+    const slot = plan.get(i);
+    yield slot ? { event: slot.build(t), scenario: slot.scenario } : { event: def.benign(rng, env, t), scenario: null };
+  }
+}

@@ -1,0 +1,94 @@
+// Registry of synthetic log types and the entry points the API, the CLI and the local
+// runner use: resolve a request, stream a dataset, describe the log types.
+import type { Writable } from 'node:stream';
+import type { Column } from '../kusto/columns.js';
+import { syslog } from './logtypes/syslog.js';
+import { GENERATOR_VERSION, normalizeInstant, type DatasetRequest, type Format, type LogTypeName, type ResolvedRequest } from './request.js';
+import { DEFAULT_RATE, DEFAULT_START } from './time.js';
+import type { LogTypeDef } from './types.js';
+import { writeEvents, type DatasetSummary } from './write.js';
+import { PlanError } from './engine.js';
+
+export { PlanError } from './engine.js';
+export type { DatasetSummary, Label, LabelsFile } from './write.js';
+export { labelsFile } from './write.js';
+export { DatasetRequest, datasetRequestSchema, canonicalRequest, requestHash, LOG_TYPE_NAMES, FORMATS, GENERATOR_VERSION } from './request.js';
+export type { ResolvedRequest, Format, LogTypeName, DatasetRequestInput } from './request.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous event types behind one table
+type AnyLogType = LogTypeDef<any>;
+
+/** Log type name → generator. Add a log type by adding a row. */
+export const GENERATORS: Readonly<Record<LogTypeName, AnyLogType | undefined>> = {
+  syslog,
+  auditd: undefined,
+  cef: undefined,
+  windows: undefined,
+  verifone: undefined,
+  'aks-audit': undefined,
+  'aks-apiserver': undefined,
+  'aks-diagnostics': undefined,
+};
+
+export function logTypeDef(name: LogTypeName): AnyLogType {
+  const def = GENERATORS[name];
+  if (!def) throw new PlanError('logType', `log type ${name} is not implemented yet`);
+  return def;
+}
+
+/** Metadata for GET /api/log-types (and the web form). */
+export interface LogTypeInfo {
+  name: LogTypeName;
+  description: string;
+  formats: readonly Format[];
+  defaultFormat: Format;
+  table: string | null;
+  columns: readonly Column[] | null;
+  scenarios: { name: string; technique: string; tactic: string; description: string }[];
+}
+
+export function logTypes(): LogTypeInfo[] {
+  return Object.values(GENERATORS)
+    .filter((d): d is AnyLogType => d !== undefined)
+    .map((d) => ({
+      name: d.name,
+      description: d.description,
+      formats: d.formats,
+      defaultFormat: d.defaultFormat,
+      table: d.table?.name ?? null,
+      columns: d.table?.columns ?? null,
+      scenarios: d.scenarios.map(({ name, technique, tactic, description }) => ({ name, technique, tactic, description })),
+    }));
+}
+
+export const LOG_TYPES: readonly LogTypeInfo[] = logTypes();
+
+/** Apply defaults and check the request against its log type; throws PlanError naming the field. */
+export function resolveRequest(r: DatasetRequest): ResolvedRequest {
+  const def = logTypeDef(r.logType);
+  const format = r.format ?? def.defaultFormat;
+  if (!def.formats.includes(format))
+    throw new PlanError('format', `format ${format} is not available for ${def.name} (use ${def.formats.join(', ')})`);
+  const known = def.scenarios.map((s) => s.name);
+  const scenarios = r.scenarios.includes('all') ? known : [...new Set(r.scenarios)];
+  const unknown = scenarios.filter((s) => !known.includes(s));
+  if (unknown.length)
+    throw new PlanError('scenarios', `unknown scenario(s) for ${def.name}: ${unknown.join(', ')} (available: ${known.join(', ') || 'none'})`);
+  return {
+    logType: r.logType,
+    count: r.count,
+    seed: r.seed,
+    start: normalizeInstant(r.start ?? DEFAULT_START),
+    end: r.end !== undefined ? normalizeInstant(r.end) : null,
+    rate: r.end !== undefined ? null : (r.rate ?? DEFAULT_RATE),
+    format,
+    scenarios,
+    syslog: r.logType === 'syslog' ? { protocol: r.syslog?.protocol ?? 'rfc5424', pri: r.syslog?.pri ?? true } : null,
+    version: GENERATOR_VERSION,
+  };
+}
+
+/** Stream the dataset for a resolved request into `sink` (the caller ends the sink). */
+export function writeDataset(req: ResolvedRequest, sink: Writable): Promise<DatasetSummary> {
+  return writeEvents(logTypeDef(req.logType), req, sink);
+}

@@ -1,0 +1,203 @@
+// Linux syslog: sshd, sudo, cron, systemd and kernel firewall lines from a few hosts.
+// Scenarios: SSH brute force, sudo abuse, port scan (UFW BLOCK lines).
+import { SyslogColumns } from '../../kusto/datasetTables.js';
+import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, type SdElement } from '../encoders/syslog.js';
+import { tableEncoder } from '../encoders/table.js';
+import { ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import type { Rng } from '../prng.js';
+import type { ResolvedRequest } from '../request.js';
+import type { TimeFormat } from '../time.js';
+import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
+
+export interface SyslogEvent {
+  t: number;
+  facility: number;
+  severity: number;
+  host: string;
+  app: string;
+  pid: number;
+  msgId: string;
+  sd: SdElement[] | null;
+  msg: string;
+  srcIp: string;
+  user: string;
+}
+
+const F = { kern: 0, daemon: 3, auth: 4, cron: 9, authpriv: 10 } as const;
+const S = { err: 3, warning: 4, notice: 5, info: 6 } as const;
+
+interface SyslogEnv extends GenEnv {
+  hosts: string[];
+  admins: string[];
+  /** Monotone pid source per host keeps pids plausible (increasing, wrapping). */
+  pid: () => number;
+}
+
+type Template = (rng: Rng, env: SyslogEnv, t: number) => Omit<SyslogEvent, 't'>;
+
+const ev = (
+  host: string, app: string, pid: number, facility: number, severity: number, msg: string, srcIp = '', user = '', msgId = '', sd: SdElement[] | null = null,
+): Omit<SyslogEvent, 't'> => ({ facility, severity, host, app, pid, msgId, sd, msg, srcIp, user });
+
+const SYSTEMD_UNITS = ['apt-daily.service', 'logrotate.service', 'man-db.service', 'fstrim.service', 'systemd-tmpfiles-clean.service', 'motd-news.service'] as const;
+const CRON_CMDS = ['cd / && run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )', '/usr/local/bin/backup.sh >/dev/null 2>&1'] as const;
+const SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update', '/usr/bin/journalctl -u app --since today', '/usr/bin/docker ps', '/bin/systemctl status postgresql'] as const;
+const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
+
+// Weighted benign traffic of a quiet fleet.
+const BENIGN: readonly (readonly [Template, number])[] = [
+  [(rng, env) => {
+    const user = rng.pick(env.admins);
+    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
+  }, 3],
+  [(rng, env) => {
+    const user = rng.pick(env.admins);
+    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session opened for user ${user}(uid=${1000 + env.admins.indexOf(user)}) by (uid=0)`, '', user);
+  }, 3],
+  [(rng, env) => {
+    const user = rng.pick(env.admins);
+    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session closed for user ${user}`, '', user);
+  }, 3],
+  [(rng, env) => {
+    const ip = internalIp(rng);
+    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
+  }, 2],
+  [(rng, env) => ev(rng.pick(env.hosts), 'CRON', env.pid(), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
+  [(rng, env) => ev(rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, `(root) CMD (${rng.pick(CRON_CMDS)})`, '', 'root'), 4],
+  [(rng, env) => ev(rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `Starting ${rng.pick(SYSTEMD_UNITS).replace('.service', '')}...`), 3],
+  [(rng, env) => ev(rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `${rng.pick(SYSTEMD_UNITS)}: Deactivated successfully.`), 3],
+  [(rng, env) => {
+    const user = rng.pick(env.admins);
+    return ev(rng.pick(env.hosts), 'sudo', env.pid(), F.authpriv, S.notice, `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+  }, 2],
+  [(rng, env) => ev(rng.pick(env.hosts), 'systemd-timesyncd', env.pid(), F.daemon, S.info, `Initial synchronization to time server ${internalIp(rng, '10.255')}:123 (ntp.internal).`, '', '', '', [
+    { id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '1']] },
+  ]), 1],
+  [(rng, env) => {
+    // A stray blocked connection from the internet: normal background noise on any host.
+    const ip = externalIp(rng);
+    return ev(rng.pick(env.hosts), 'kernel', 0, F.kern, S.warning, ufwBlock(rng, ip, internalIp(rng), rng.pick([23, 445, 3389, 8080]), rng), ip);
+  }, 1],
+];
+
+function ufwBlock(rng: Rng, src: string, dst: string, dpt: number, r: Rng): string {
+  const uptime = `${r.range(1000, 999999)}.${String(r.int(1_000_000)).padStart(6, '0')}`;
+  return `[${uptime}] [UFW BLOCK] IN=eth0 OUT= MAC=00:0d:3a:${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}:12:34:56:78:9a:bc:08:00 SRC=${src} DST=${dst} LEN=44 TOS=0x00 PREC=0x00 TTL=${rng.range(40, 250)} ID=${rng.range(1, 65535)} PROTO=TCP SPT=${ephemeralPort(rng)} DPT=${dpt} WINDOW=1024 RES=0x00 SYN URGP=0`;
+}
+
+const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
+  {
+    name: 'ssh-brute-force',
+    technique: 'T1110.001',
+    tactic: 'Credential Access',
+    description: 'One internet address guesses passwords for common accounts over SSH, then logs in as root',
+    steps(rng, env) {
+      const e = env as SyslogEnv;
+      const host = rng.pick(e.hosts);
+      const ip = externalIp(rng);
+      const n = rng.range(30, 60);
+      const steps: ((t: number) => SyslogEvent)[] = [];
+      for (let i = 0; i < n; i++) {
+        const user = i < n - 8 ? rng.pick(GUESSED_USERS) : 'root';
+        const invalid = user !== 'root';
+        const pid = e.pid();
+        const port = ephemeralPort(rng);
+        steps.push((t) => ({ t, ...ev(host, 'sshd', pid, F.auth, S.info, `Failed password for ${invalid ? 'invalid user ' : ''}${user} from ${ip} port ${port} ssh2`, ip, user) }));
+      }
+      const pid = e.pid();
+      const port = ephemeralPort(rng);
+      steps.push((t) => ({ t, ...ev(host, 'sshd', pid, F.auth, S.info, `Accepted password for root from ${ip} port ${port} ssh2`, ip, 'root') }));
+      return steps;
+    },
+  },
+  {
+    name: 'sudo-abuse',
+    technique: 'T1548.003',
+    tactic: 'Privilege Escalation',
+    description: 'A service account not in sudoers tries root shells, fails passwords, then reads /etc/shadow through a mis-granted sudo rule',
+    steps(rng, env) {
+      const e = env as SyslogEnv;
+      const host = rng.pick(e.hosts);
+      const user = 'www-data';
+      const pid = e.pid();
+      const msgs = [
+        `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/bash`,
+        `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/sh -i`,
+        `pam_unix(sudo:auth): authentication failure; logname=${user} uid=33 euid=0 tty=/dev/pts/1 ruser=${user} rhost=  user=${user}`,
+        `${user} : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/usr/bin/su -`,
+        `${user} : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/find /etc -name shadow -exec /bin/cat {} ;`,
+        `pam_unix(sudo:session): session opened for user root(uid=0) by ${user}(uid=33)`,
+      ];
+      return msgs.map((m, i) => (t: number) => ({ t, ...ev(host, 'sudo', pid + i, F.authpriv, i === 2 || i === 3 ? S.notice : S.err, m, '', user) }));
+    },
+  },
+  {
+    name: 'port-scan',
+    technique: 'T1046',
+    tactic: 'Discovery',
+    description: 'One internet address sends SYNs to many ports of one host; the host firewall logs UFW BLOCK lines',
+    steps(rng, env) {
+      const e = env as SyslogEnv;
+      const host = rng.pick(e.hosts);
+      const src = externalIp(rng);
+      const dst = internalIp(rng);
+      const ports = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433, 1723, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 9200, 27017];
+      return ports.map((p) => {
+        const line = ufwBlock(rng, src, dst, p, rng);
+        return (t: number) => ({ t, ...ev(host, 'kernel', 0, F.kern, S.warning, line, src) });
+      });
+    },
+  },
+];
+
+export const syslog: LogTypeDef<SyslogEvent> = {
+  name: 'syslog',
+  description: 'Linux syslog (sshd, sudo, cron, systemd, kernel firewall) as RFC 5424 or RFC 3164',
+  table: { name: 'SyslogLogs', columns: SyslogColumns },
+  formats: ['raw', 'csv', 'jsonl'],
+  defaultFormat: 'raw',
+  scenarios: SCENARIOS,
+  env(rng: Rng, req: ResolvedRequest): SyslogEnv {
+    const hosts = hostNames(rng, 6);
+    let pid = rng.range(1000, 30000);
+    return {
+      req,
+      rng,
+      hosts,
+      admins: LINUX_USERS.slice(0, 6),
+      pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
+    };
+  },
+  benign(rng, env, t) {
+    return { t, ...rng.weighted(BENIGN)(rng, env as SyslogEnv, t) };
+  },
+  records: () => 1,
+  encoder(format, req: ResolvedRequest, tf: TimeFormat) {
+    const proto = req.syslog?.protocol ?? 'rfc5424';
+    const withPri = req.syslog?.pri ?? true;
+    return tableEncoder<SyslogEvent>(format, {
+      columns: SyslogColumns,
+      raw: (e) =>
+        (proto === 'rfc5424'
+          ? rfc5424(pri(e.facility, e.severity), tf.iso(e.t, 6), e.host, e.app, e.pid > 0 ? String(e.pid) : '', e.msgId, e.sd, e.msg)
+          : rfc3164(withPri ? pri(e.facility, e.severity) : null, tf.bsd(e.t), e.host, e.app, e.pid, e.msg)) + '\n',
+      rows: (e, id) => [[
+        tf.iso(e.t, proto === 'rfc5424' ? 6 : 0),
+        id,
+        proto,
+        FACILITIES[e.facility],
+        e.facility,
+        SEVERITIES[e.severity],
+        e.severity,
+        e.host,
+        e.app,
+        e.pid > 0 ? e.pid : null,
+        e.msgId,
+        e.sd && proto === 'rfc5424' ? Object.fromEntries(e.sd.map((el) => [el.id, Object.fromEntries(el.params)])) : null,
+        e.msg,
+        e.srcIp,
+        e.user,
+      ]],
+    });
+  },
+};

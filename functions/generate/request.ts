@@ -1,0 +1,110 @@
+// The API contract of POST /api/datasets (and the CLI): one zod schema, resolved to a
+// fully-defaulted request whose canonical JSON names the blobs and seeds the generator.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_START, isoToUs } from './time.js';
+
+export const LOG_TYPE_NAMES = [
+  'syslog',
+  'auditd',
+  'cef',
+  'windows',
+  'verifone',
+  'aks-audit',
+  'aks-apiserver',
+  'aks-diagnostics',
+] as const;
+export type LogTypeName = (typeof LOG_TYPE_NAMES)[number];
+
+export const FORMATS = ['raw', 'csv', 'jsonl', 'eventhub'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Bumped whenever generator output changes for the same request (it is part of blob names). */
+export const GENERATOR_VERSION = 1;
+export const MAX_COUNT = 1_000_000;
+
+const instant = z.iso.datetime({ offset: true, precision: undefined });
+
+/** Request schema; `maxCount` comes from KUBESIFT_DATASET_MAX_COUNT (never above 1,000,000). */
+export function datasetRequestSchema(maxCount = MAX_COUNT) {
+  return z
+    .object({
+      logType: z.enum(LOG_TYPE_NAMES).describe('Which log type to generate'),
+      count: z
+        .number()
+        .int()
+        .min(1)
+        .max(Math.min(maxCount, MAX_COUNT))
+        .default(1000)
+        .describe('Number of events (auditd: events, each 1-5 records; AKS: audit/log records)'),
+      seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0).describe('PRNG seed; any safe integer, 0 included'),
+      start: instant.optional().describe(`First event time (ISO-8601); default ${DEFAULT_START}, never the wall clock`),
+      end: instant.optional().describe('Last event time (ISO-8601); events spread evenly between start and end. Excludes rate'),
+      rate: z.number().positive().max(1_000_000).optional().describe('Mean events per second (Poisson arrivals); default 10. Excludes end'),
+      format: z.enum(FORMATS).optional().describe('raw lines, csv (RFC 4180, table columns), jsonl (table rows), eventhub (AKS bodies {"records":[...]})'),
+      scenarios: z.array(z.string().min(1)).max(20).default([]).describe('Attack scenarios to inject (see GET /api/log-types); ["all"] for every one'),
+      ingest: z.boolean().optional().describe('Queue the blob into ADX (default: KUBESIFT_INGEST_DATASETS)'),
+      syslog: z
+        .object({
+          protocol: z.enum(['rfc3164', 'rfc5424']).default('rfc5424'),
+          pri: z.boolean().default(true).describe('RFC 3164 only: prefix <PRI> (files written by rsyslog omit it)'),
+        })
+        .optional()
+        .describe('Syslog wire options'),
+    })
+    .strict()
+    .superRefine((r, ctx) => {
+      if (r.end !== undefined && r.rate !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give either end or rate, not both' });
+      if (r.end !== undefined) {
+        const s = isoToUs(r.start ?? DEFAULT_START);
+        if (!(isoToUs(r.end) > s)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
+      }
+    });
+}
+
+export const DatasetRequest = datasetRequestSchema();
+export type DatasetRequestInput = z.input<typeof DatasetRequest>;
+export type DatasetRequest = z.output<typeof DatasetRequest>;
+
+/** A request with every default applied and scenarios expanded: the canonical form. */
+export interface ResolvedRequest {
+  logType: LogTypeName;
+  count: number;
+  seed: number;
+  start: string;
+  end: string | null;
+  rate: number | null;
+  format: Format;
+  scenarios: string[];
+  syslog: { protocol: 'rfc3164' | 'rfc5424'; pri: boolean } | null;
+  version: number;
+}
+
+/** Canonical JSON (fixed key order) of a resolved request. */
+export function canonicalRequest(r: ResolvedRequest): string {
+  return JSON.stringify({
+    version: r.version,
+    logType: r.logType,
+    count: r.count,
+    seed: r.seed,
+    start: r.start,
+    end: r.end,
+    rate: r.rate,
+    format: r.format,
+    scenarios: r.scenarios,
+    syslog: r.syslog,
+  });
+}
+
+/** First 16 hex digits of sha256(canonical request): the blob folder of the dataset. */
+export function requestHash(r: ResolvedRequest): string {
+  return createHash('sha256').update(canonicalRequest(r)).digest('hex').slice(0, 16);
+}
+
+/** Normalize an instant to ISO-8601 UTC keeping microseconds (2024-01-01T00:00:00.000000Z). */
+export function normalizeInstant(iso: string): string {
+  const us = isoToUs(iso);
+  const ms = Math.floor(us / 1000);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String(us - Math.floor(us / 1_000_000) * 1_000_000).padStart(6, '0')}Z`;
+}

@@ -1,0 +1,139 @@
+// Synthetic clock and allocation-light time formatting. Times are integer microseconds
+// since the Unix epoch (exact in a double until year 2255). Formatting splits a time into
+// day + time-of-day with arithmetic and converts the day through Date only when it changes,
+// so a million lines cost a handful of Date objects.
+import type { Rng } from './prng.js';
+
+export const US_PER_MS = 1_000;
+export const US_PER_SEC = 1_000_000;
+export const US_PER_DAY = 86_400_000_000;
+
+/** Default start when a request omits `start`: fixed, never the wall clock. */
+export const DEFAULT_START = '2024-01-01T00:00:00.000Z';
+/** Default rate when a request gives neither `end` nor `rate` (events per second). */
+export const DEFAULT_RATE = 10;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+const padN = (n: number, w: number): string => {
+  const s = String(n);
+  return s.length >= w ? s : '0'.repeat(w - s.length) + s;
+};
+
+interface DayParts {
+  day: number;
+  /** 'YYYY-MM-DD' */
+  ymd: string;
+  /** 'Mmm dd' with the day space-padded (RFC 3164) */
+  bsd: string;
+  /** 'MMDD' (klog header) */
+  mmdd: string;
+  year: number;
+}
+
+/** Formats times; keeps one cached day so consecutive events share the date work. */
+export class TimeFormat {
+  private cached: DayParts = TimeFormat.dayParts(Number.NaN);
+
+  private static dayParts(day: number): DayParts {
+    if (Number.isNaN(day)) return { day, ymd: '', bsd: '', mmdd: '', year: 0 };
+    const d = new Date(day * 86_400_000);
+    const y = d.getUTCFullYear();
+    const m = d.getUTCMonth();
+    const dd = d.getUTCDate();
+    return {
+      day,
+      ymd: `${padN(y, 4)}-${pad2(m + 1)}-${pad2(dd)}`,
+      bsd: `${MONTHS[m]} ${dd < 10 ? ' ' : ''}${dd}`,
+      mmdd: pad2(m + 1) + pad2(dd),
+      year: y,
+    };
+  }
+
+  private parts(us: number): DayParts {
+    const day = Math.floor(us / US_PER_DAY);
+    if (day !== this.cached.day) this.cached = TimeFormat.dayParts(day);
+    return this.cached;
+  }
+
+  /** 'HH:MM:SS' of the time of day. */
+  private hms(us: number): string {
+    const sec = Math.floor((us - Math.floor(us / US_PER_DAY) * US_PER_DAY) / US_PER_SEC);
+    return `${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}`;
+  }
+
+  /** Fraction of the second with `digits` digits (1..9; beyond 6 pads zeros). */
+  private frac(us: number, digits: number): string {
+    const micro = us - Math.floor(us / US_PER_SEC) * US_PER_SEC;
+    const six = padN(micro, 6);
+    return digits <= 6 ? six.slice(0, digits) : six + '0'.repeat(digits - 6);
+  }
+
+  /** ISO-8601 UTC with `digits` fractional digits (0 → none): 2024-01-01T00:00:00.123Z */
+  iso(us: number, digits = 3): string {
+    const p = this.parts(us);
+    return `${p.ymd}T${this.hms(us)}${digits > 0 ? '.' + this.frac(us, digits) : ''}Z`;
+  }
+
+  /** RFC 3164 TIMESTAMP: 'Mmm dd hh:mm:ss', day space-padded, no year, no zone. */
+  bsd(us: number): string {
+    return `${this.parts(us).bsd} ${this.hms(us)}`;
+  }
+
+  /** klog header date+time: 'MMDD hh:mm:ss.uuuuuu' */
+  klog(us: number): string {
+    return `${this.parts(us).mmdd} ${this.hms(us)}.${this.frac(us, 6)}`;
+  }
+
+  /** Seconds since epoch with milliseconds, as in auditd 'audit(1704067200.123:42)'. */
+  static epochMs(us: number): string {
+    const ms = Math.floor(us / US_PER_MS);
+    return `${Math.floor(ms / 1000)}.${padN(ms % 1000, 3)}`;
+  }
+}
+
+export interface ClockSpec {
+  startUs: number;
+  endUs?: number;
+  rate?: number;
+  count: number;
+}
+
+/**
+ * Monotone event times. With `end`: the span is cut into `count` equal slots and each event
+ * falls at a random point of its own slot. With `rate`: exponential gaps (a Poisson process)
+ * of mean 1/rate seconds, rounded to whole microseconds.
+ */
+export class Clock {
+  private i = 0;
+  private t: number;
+  private readonly slot: number;
+  private readonly meanGapUs: number;
+
+  constructor(
+    private readonly spec: ClockSpec,
+    private readonly rng: Rng,
+  ) {
+    this.t = spec.startUs;
+    this.slot = spec.endUs !== undefined ? (spec.endUs - spec.startUs) / spec.count : 0;
+    this.meanGapUs = US_PER_SEC / (spec.rate ?? DEFAULT_RATE);
+  }
+
+  next(): number {
+    const i = this.i++;
+    if (this.spec.endUs !== undefined) {
+      return this.spec.startUs + Math.floor((i + this.rng.float()) * this.slot);
+    }
+    if (i > 0) this.t += Math.round(-Math.log(1 - this.rng.float()) * this.meanGapUs);
+    return this.t;
+  }
+}
+
+/** Parse an ISO-8601 instant to microseconds (keeps up to 6 fractional digits). */
+export function isoToUs(iso: string): number {
+  const ms = Date.parse(iso);
+  const m = /\.(\d+)/.exec(iso);
+  const micro = m ? Number(((m[1] as string) + '000000').slice(3, 6)) : 0;
+  return ms * US_PER_MS + micro;
+}
