@@ -1,0 +1,88 @@
+// POST /api/eventgrid: Event Grid webhook endpoint (Event Grid and CloudEvents schemas).
+// Answers the subscription-validation and CloudEvents OPTIONS handshakes; on
+// Microsoft.EventHub.CaptureFileCreated replays the Avro capture file through the pipeline.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { loadConfig } from '../config.js';
+import {
+  CAPTURE_FILE_CREATED,
+  SUBSCRIPTION_VALIDATION,
+  captureFileCreatedData,
+  cloudEventsHandshake,
+  hubFromSubject,
+  parseDelivery,
+} from '../capture/eventGrid.js';
+import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
+import { readBodyLimited } from '../webhooks/body.js';
+import { httpTrigger } from './registry.js';
+
+/** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */
+const MAX_DELIVERY_BYTES = 1_100_000;
+
+async function defaultDeps(): Promise<ReplayDeps> {
+  const config = loadConfig();
+  const [{ blobServiceFor }, { getLander }, { policyFromConfig }] = await Promise.all([
+    import('../capture/storage.js'),
+    import('../land/index.js'),
+    import('../detect/index.js'),
+  ]);
+  return { config, blobs: blobServiceFor(config), lander: await getLander(config), policy: policyFromConfig(config) };
+}
+
+export async function handleEventGrid(
+  request: HttpRequest,
+  context: InvocationContext,
+  deps?: () => Promise<ReplayDeps>,
+): Promise<HttpResponseInit> {
+  if (request.method === 'OPTIONS') {
+    const headers = cloudEventsHandshake(request.headers);
+    return headers ? { status: 200, headers } : { status: 400, jsonBody: { error: 'WebHook-Request-Origin: header required' } };
+  }
+  const read = await readBodyLimited(request.body, MAX_DELIVERY_BYTES);
+  if (!read.ok) return { status: 413, jsonBody: { error: `delivery larger than ${MAX_DELIVERY_BYTES} bytes` } };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
+  } catch {
+    return { status: 400, jsonBody: { error: 'body: not valid JSON' } };
+  }
+  const delivery = parseDelivery(json);
+  if (!delivery.ok) return { status: 400, jsonBody: { error: delivery.error } };
+
+  const validation = delivery.events.find((e) => e.type === SUBSCRIPTION_VALIDATION);
+  if (validation) {
+    const code = (validation.data as { validationCode?: unknown } | null)?.validationCode;
+    if (typeof code !== 'string') return { status: 400, jsonBody: { error: 'data.validationCode: expected string' } };
+    context.log('eventgrid: subscription validation answered');
+    return { status: 200, jsonBody: { validationResponse: code } };
+  }
+
+  const captures = delivery.events.filter((e) => e.type === CAPTURE_FILE_CREATED);
+  const replayed: ReplayReport[] = [];
+  if (captures.length) {
+    const { replayCaptureFile, ReplayRefused } = await import('../capture/replay.js');
+    const resolved = await (deps ?? defaultDeps)();
+    for (const ev of captures) {
+      const data = captureFileCreatedData.safeParse(ev.data);
+      // 400 is not retried by Event Grid (dead-lettered if configured): right for bad payloads.
+      if (!data.success) return { status: 400, jsonBody: { error: `data.${data.error.issues[0]?.path.join('.') ?? ''}: ${data.error.issues[0]?.message ?? 'invalid'}` } };
+      try {
+        const report = await replayCaptureFile(data.data, hubFromSubject(ev.subject), resolved);
+        context.log(`eventgrid: replayed ${report.blob}: ${report.events} events, ${report.records} records, ${report.detections} detections, ${report.deadLetters} dead letters`);
+        replayed.push(report);
+      } catch (err) {
+        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: err.message } };
+        // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
+        context.error(`eventgrid: replay of event ${ev.id} failed: ${err instanceof Error ? err.message : String(err)}`);
+        return { status: 500, jsonBody: { error: 'replay failed; Event Grid will retry', replayed } };
+      }
+    }
+  }
+  return { status: 200, jsonBody: { replayed, ignored: delivery.events.length - captures.length } };
+}
+
+httpTrigger('eventGrid', {
+  route: 'eventgrid',
+  methods: ['POST', 'OPTIONS'],
+  authLevel: 'function',
+  handler: (request, context) => handleEventGrid(request, context),
+});

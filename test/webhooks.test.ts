@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import functions from '@azure/functions';
+import { loadConfig } from '../functions/config.js';
+import { hmacHex } from '../functions/webhooks/auth.js';
+import { acceptWebhook, MAX_HUB_MESSAGE_BYTES, type WebhookRequest } from '../functions/webhooks/ingest.js';
+import { webhookMessageSchema } from '../functions/webhooks/message.js';
+import { falcoAlert, falcoAlertSchema, falcoOperation } from '../functions/webhooks/falco.js';
+import { kubearmorAction, kubearmorAlert, kubearmorEventSchema, kubearmorPriority } from '../functions/webhooks/kubearmor.js';
+import { toDetection } from '../functions/webhooks/runtimeAlert.js';
+import { handleWebhook, webhookHubOutput } from '../functions/triggers/webhooks.js';
+
+const SECRETS = {
+  KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: 'audit-secret-0123456789',
+  KUBESIFT_WEBHOOK_SECRET_FALCO: 'falco-secret-0123456789',
+  KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: 'armor-secret-0123456789',
+};
+const config = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_MAX_BYTES: '200000', KUBESIFT_DEFAULT_CLUSTER: 'Lab' });
+
+export const falcoSample = {
+  uuid: '3b2d7a52-8d2e-4b5c-9a0e-2f1c9e0d6b11',
+  output: '10:01:02.123456789: Notice A shell was spawned in a container (user=root container=nginx shell=bash)',
+  priority: 'Notice',
+  rule: 'Terminal shell in container',
+  time: '2025-04-20T10:01:02.123456789Z',
+  output_fields: { 'container.id': 'abc123', 'k8s.ns.name': 'shop', 'k8s.pod.name': 'nginx-7d9', 'proc.cmdline': 'bash', 'user.name': 'root' },
+  source: 'syscall',
+  tags: ['container', 'mitre_execution', 'shell', 'T1059'],
+  hostname: 'aks-nodepool1-0',
+};
+
+export const kubearmorSample = {
+  Timestamp: 1745143262,
+  UpdatedTime: '2025-04-20T10:01:02.654321Z',
+  ClusterName: 'default',
+  HostName: 'aks-nodepool1-1',
+  NamespaceName: 'shop',
+  PodName: 'payments-5c4',
+  ContainerName: 'payments',
+  Type: 'MatchedPolicy',
+  PolicyName: 'block-shadow-read',
+  Severity: '7',
+  Tags: 'MITRE,T1003',
+  Operation: 'File',
+  Resource: '/etc/shadow',
+  Data: 'syscall=SYS_OPENAT fd=-100 flags=O_RDONLY',
+  Action: 'Block',
+  Result: 'Permission denied',
+  ProcessName: '/bin/cat',
+  UID: 0,
+};
+
+export const auditList = (n: number, pad = 0) => ({
+  kind: 'EventList',
+  apiVersion: 'audit.k8s.io/v1',
+  metadata: {},
+  items: Array.from({ length: n }, (_, i) => ({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: `0000-${i}`,
+    stage: 'ResponseComplete',
+    requestURI: '/api/v1/namespaces/default/secrets/db',
+    verb: 'get',
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'secrets', namespace: 'default', name: 'db', apiVersion: 'v1' },
+    stageTimestamp: '2025-04-20T10:00:00.000000Z',
+    annotations: pad ? { padding: 'x'.repeat(pad) } : {},
+  })),
+});
+
+function request(source: string, body: string | Uint8Array, headers: Record<string, string>, cluster?: string): WebhookRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const h = new Headers(headers);
+  return {
+    source,
+    headers: h,
+    body: (async function* () {
+      // Several chunks, like a real socket.
+      for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+    })(),
+    cluster: cluster ?? null,
+  };
+}
+const bearer = (s: string) => ({ authorization: `Bearer ${s}` });
+
+describe('webhook ingest: auth, limits, schema', () => {
+  it('accepts a Falcosidekick alert with the Bearer secret and packs one hub message', async () => {
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), 'AKS-Prod'), config, new Date('2025-04-20T10:05:00Z'));
+    expect(out.status).toBe(202);
+    expect(out.body).toMatchObject({ accepted: 1, messages: 1, source: 'falco', cluster: 'aks-prod' });
+    const msg = webhookMessageSchema.parse(JSON.parse(out.messages![0]!));
+    expect(msg).toMatchObject({ source: 'falco', cluster: 'aks-prod', receivedTime: '2025-04-20T10:05:00.000Z' });
+    expect(msg.events[0]).toMatchObject({ rule: 'Terminal shell in container' });
+  });
+
+  it('accepts an HMAC-SHA256 signature over the raw body and rejects a tampered one', async () => {
+    const body = JSON.stringify([kubearmorSample, { ...kubearmorSample, Operation: 'Process', Resource: '/bin/sh' }]);
+    const sig = hmacHex(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR, Buffer.from(body));
+    const ok = await acceptWebhook(request('kubearmor', body, { 'x-kubesift-signature-256': `sha256=${sig}` }), config);
+    expect(ok.status).toBe(202);
+    expect(ok.body.accepted).toBe(2);
+    const bad = await acceptWebhook(request('kubearmor', body + ' ', { 'x-kubesift-signature-256': `sha256=${sig}` }), config);
+    expect(bad.status).toBe(401);
+    expect(bad.messages).toBeUndefined();
+  });
+
+  it.each([
+    ['wrong secret', bearer('falco-secret-0123456780')],
+    ['another source\'s secret', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)],
+    ['no credentials', {} as Record<string, string>],
+    ['basic auth', { authorization: 'Basic Zm9vOmJhcg==' }],
+  ])('401 with %s, nothing forwarded', async (_name, headers) => {
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), headers), config);
+    expect(out.status).toBe(401);
+    expect(out.messages).toBeUndefined();
+    expect(JSON.stringify(out.body)).not.toContain('secret');
+  });
+
+  it('400 names the failing field; invalid JSON is a 400 too', async () => {
+    const { rule: _r, ...noRule } = falcoSample;
+    const missing = await acceptWebhook(request('falco', JSON.stringify(noRule), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatch(/^rule: /);
+
+    const list = auditList(3);
+    (list.items[1] as Record<string, unknown>).auditID = 42;
+    const audit = await acceptWebhook(request('k8s-audit', JSON.stringify(list), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
+    expect(audit.status).toBe(400);
+    expect(audit.body.error).toMatch(/^items\.1\.auditID: /);
+
+    const prio = await acceptWebhook(request('falco', JSON.stringify({ ...falcoSample, priority: 'Loud' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(prio.body.error).toMatch(/^priority: /);
+
+    const notJson = await acceptWebhook(request('falco', '{"output":', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(notJson).toMatchObject({ status: 400, body: { error: 'body: not valid JSON' } });
+    expect(notJson.messages).toBeUndefined();
+  });
+
+  it('413 on a declared Content-Length over the limit and on actual bytes over it (lying header)', async () => {
+    const big = JSON.stringify(auditList(1, 250_000));
+    const declared = await acceptWebhook(request('k8s-audit', '{}', { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT), 'content-length': '250001' }), config);
+    expect(declared.status).toBe(413);
+    const lying = await acceptWebhook(request('k8s-audit', big, { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT), 'content-length': '10' }), config);
+    expect(lying.status).toBe(413);
+    expect(lying.messages).toBeUndefined();
+  });
+
+  it('404 for an unknown source, 403 for a source without a configured secret', async () => {
+    expect((await acceptWebhook(request('syslog', '{}', {}), config)).status).toBe(404);
+    const noFalco = loadConfig({ KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT });
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer('')), noFalco);
+    expect(out.status).toBe(403);
+    expect(out.body.error).toContain('KUBESIFT_WEBHOOK_SECRET_FALCO');
+  });
+
+  it('splits a large audit EventList into hub messages under the Event Hubs limit, losing nothing', async () => {
+    const big = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_MAX_BYTES: String(4 * 1024 * 1024), KUBESIFT_DEFAULT_CLUSTER: 'Lab' });
+    const list = auditList(60, 40_000); // ≈2.4 MB
+    const out = await acceptWebhook(request('k8s-audit', JSON.stringify(list), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), big);
+    expect(out.status).toBe(202);
+    expect(out.messages!.length).toBeGreaterThanOrEqual(3);
+    const ids: string[] = [];
+    for (const m of out.messages!) {
+      expect(Buffer.byteLength(m)).toBeLessThanOrEqual(MAX_HUB_MESSAGE_BYTES);
+      const parsed = webhookMessageSchema.parse(JSON.parse(m));
+      expect(parsed.cluster).toBe('lab');
+      ids.push(...parsed.events.map((e) => (e as { auditID: string }).auditID));
+    }
+    expect(ids).toEqual(list.items.map((e) => e.auditID));
+  });
+
+  it('refuses a bad ?cluster= value', async () => {
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), '../etc'), config);
+    expect(out.status).toBe(400);
+    expect(out.body.error).toMatch(/^cluster: /);
+  });
+});
+
+describe('webhook HTTP trigger sets the Event Hub output only on success', () => {
+  const env = { ...SECRETS };
+  const call = async (source: string, body: string, headers: Record<string, string>) => {
+    Object.assign(process.env, env);
+    const req = new functions.HttpRequest({ method: 'POST', url: `http://localhost/api/webhooks/${source}`, params: { source }, headers, body: { string: body } });
+    const ctx = new functions.InvocationContext({ functionName: 'webhooks', logHandler: () => undefined });
+    const res = await handleWebhook(req, ctx);
+    return { res, forwarded: ctx.extraOutputs.get(webhookHubOutput) };
+  };
+  it('202 → messages on the output; 401 → no output', async () => {
+    const ok = await call('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO));
+    expect(ok.res.status).toBe(202);
+    expect(Array.isArray(ok.forwarded) && ok.forwarded.length).toBe(1);
+    const bad = await call('falco', JSON.stringify(falcoSample), bearer('nope-nope-nope-nope'));
+    expect(bad.res.status).toBe(401);
+    expect(bad.forwarded).toBeUndefined();
+  });
+});
+
+describe('runtime alert mappers', () => {
+  it('Falco: priority, operation, object and a stable detection id', () => {
+    const a = falcoAlertSchema.parse(falcoSample);
+    const d = toDetection(falcoAlert(a, 'lab'));
+    expect(d).toMatchObject({
+      TimeGenerated: '2025-04-20T10:01:02.123456Z',
+      RuleId: 'falco:terminal-shell-in-container',
+      Rule: 'Terminal shell in container',
+      Priority: 'NOTICE',
+      Source: 'falco',
+      Cluster: 'lab',
+      Namespace: 'shop',
+      User: 'root',
+      Resource: 'pods',
+      Name: 'nginx-7d9',
+      Operation: 'Process',
+      Action: 'Audit',
+    });
+    expect(d.Tags).toContain('T1059');
+    expect(toDetection(falcoAlert(a, 'lab')).DetectionId).toBe(d.DetectionId);
+    expect(toDetection(falcoAlert({ ...a, time: '2025-04-20T10:01:03Z' }, 'lab')).DetectionId).not.toBe(d.DetectionId);
+  });
+
+  it('Falco operation comes from tags first, then printed fields', () => {
+    const base = falcoAlertSchema.parse({ ...falcoSample, tags: [] });
+    expect(falcoOperation({ ...base, tags: ['network', 'mitre_exfiltration'] })).toBe('Network');
+    expect(falcoOperation({ ...base, output_fields: { 'fd.name': '/etc/shadow', 'proc.name': 'cat' } })).toBe('File');
+    expect(falcoOperation({ ...base, output_fields: { 'fd.sip': '10.0.0.1' } })).toBe('Network');
+    expect(falcoOperation({ ...base, output_fields: { 'evt.arg.cap': 'CAP_SYS_ADMIN', 'proc.name': 'x' } })).toBe('Capabilities');
+    expect(falcoOperation({ ...base, output_fields: {} })).toBe('');
+  });
+
+  it('KubeArmor: severity bands, action normalisation, logs at DEBUG', () => {
+    const e = kubearmorEventSchema.parse(kubearmorSample);
+    const d = toDetection(kubearmorAlert(e, 'lab'));
+    expect(d).toMatchObject({
+      TimeGenerated: '2025-04-20T10:01:02.654321Z',
+      RuleId: 'kubearmor:block-shadow-read',
+      Priority: 'ERROR',
+      Source: 'kubearmor',
+      Cluster: 'lab', // KubeArmor's "default" cluster name yields to the webhook's
+      Namespace: 'shop',
+      Name: 'payments-5c4',
+      Operation: 'File',
+      Action: 'Block',
+    });
+    expect(d.Tags).toEqual(['MITRE', 'T1003']);
+    expect(kubearmorPriority({ ...e, Severity: '10' })).toBe('CRITICAL');
+    expect(kubearmorPriority({ ...e, Severity: 1 })).toBe('INFORMATIONAL');
+    expect(kubearmorPriority({ ...e, Type: 'ContainerLog' })).toBe('DEBUG');
+    expect(kubearmorAction('Audit (Block)')).toBe('Audit');
+    expect(kubearmorAction('allow')).toBe('Allow');
+    const noTime = kubearmorEventSchema.safeParse({ ...kubearmorSample, Timestamp: undefined, UpdatedTime: 'yesterday' });
+    expect(noTime.success).toBe(false);
+  });
+});
