@@ -139,3 +139,30 @@ export async function sendInBatches<B extends BatchLike>(
   await flush();
   return report;
 }
+
+/**
+ * Offline stand-in for EventDataBatch: same add/refuse behaviour with an estimated AMQP
+ * overhead per event. Used by `sift send --dry-run` and tests; the real SDK batch is the
+ * authority when sending.
+ */
+export class EstimatedBatch implements BatchLike {
+  static readonly PER_EVENT_OVERHEAD = 64;
+  static readonly BATCH_OVERHEAD = 32;
+  readonly bodies: Uint8Array[] = [];
+  #size = EstimatedBatch.BATCH_OVERHEAD;
+  constructor(readonly maxSizeInBytes = EVENT_HUBS_MAX_EVENT_BYTES) {}
+  get count(): number {
+    return this.bodies.length;
+  }
+  get sizeInBytes(): number {
+    return this.#size;
+  }
+  tryAdd(event: { body: unknown }): boolean {
+    const body = event.body instanceof Uint8Array ? event.body : Buffer.from(JSON.stringify(event.body) ?? '');
+    const next = this.#size + body.byteLength + EstimatedBatch.PER_EVENT_OVERHEAD;
+    if (next > this.maxSizeInBytes) return false;
+    this.#size = next;
+    this.bodies.push(body);
+    return true;
+  }
+}

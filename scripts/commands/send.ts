@@ -1,0 +1,182 @@
+// sift send: replay recorded or generated Event Hub bodies into a real Event Hub, in batches
+// sized by the SDK (tryAdd), splitting bodies over the 1 MB event limit along their
+// records[] / EventList.items. Compose with the generator:
+//   npm run --silent sift -- generate --type aks-audit --format eventhub | npm run --silent sift -- send --hub aks-diagnostics
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  EstimatedBatch,
+  sendInBatches,
+  splitBody,
+  type BatchLike,
+  type BatchProducer,
+  type SendReport,
+} from '../../functions/eventhub/batching.js';
+
+const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connection-string CS | --namespace NS]
+                 [--partition-key K] [--max-body-bytes N] [--dry-run]
+
+Sends Event Hub bodies: .jsonl/.ndjson files (and stdin, the default) hold one JSON body per
+line; a .json file is one body; a directory contributes its .json/.jsonl/.ndjson files.
+Bodies over --max-body-bytes (default ${DEFAULT_MAX_BODY_BYTES}) are split along records[] /
+EventList.items; single items that still do not fit are reported and skipped.
+
+Auth: --connection-string, else $EVENTHUB_CONNECTION_STRING or $EventHubConnection (the app
+setting); or --namespace <name|fqdn> with DefaultAzureCredential (az login, managed identity;
+needs the "Azure Event Hubs Data Sender" role).
+--dry-run plans the batches offline (estimated sizes) and sends nothing.
+`;
+
+export interface SendOptions {
+  hub: string;
+  inputs: string[];
+  connectionString?: string;
+  namespace?: string;
+  partitionKey?: string;
+  maxBodyBytes: number;
+  dryRun: boolean;
+}
+
+async function* linesOf(file: string): AsyncGenerator<string> {
+  const stream = file === '-' ? process.stdin : createReadStream(file);
+  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line.trim()) yield line;
+}
+
+async function* wholeFile(file: string): AsyncGenerator<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of createReadStream(file)) chunks.push(c as Buffer);
+  yield Buffer.concat(chunks).toString('utf8');
+}
+
+const BODY_FILE = /\.(jsonl|ndjson|json)$/i;
+
+/** Recorded bodies from files, directories and stdin, in argument order. */
+export async function* recordedBodies(inputs: readonly string[]): AsyncGenerator<string> {
+  for (const input of inputs.length ? inputs : ['-']) {
+    if (input === '-') {
+      yield* linesOf('-');
+      continue;
+    }
+    const files = (await stat(input)).isDirectory()
+      ? (await readdir(input)).filter((f) => BODY_FILE.test(f)).sort().map((f) => path.join(input, f))
+      : [input];
+    for (const f of files) yield* /\.json$/i.test(f) ? wholeFile(f) : linesOf(f);
+  }
+}
+
+export interface SplitStats {
+  bodiesIn: number;
+  split: number;
+  oversizeItems: number;
+  unsplittable: number;
+}
+
+/** Bodies as UTF-8 bytes, each within maxBytes; counts what had to be split or dropped. */
+export async function* fittedBodies(bodies: AsyncIterable<string>, maxBytes: number, stats: SplitStats, warn: (m: string) => void): AsyncGenerator<Uint8Array> {
+  for await (const body of bodies) {
+    stats.bodiesIn++;
+    const fit = splitBody(body, maxBytes);
+    if (fit.oversizeBody) {
+      stats.unsplittable++;
+      warn(`body #${stats.bodiesIn} is ${Buffer.byteLength(body)} bytes and has no records[]/items[] to split along: skipped`);
+    }
+    if (fit.oversizeItems.length) {
+      stats.oversizeItems += fit.oversizeItems.length;
+      warn(`body #${stats.bodiesIn}: ${fit.oversizeItems.length} item(s) larger than ${maxBytes} bytes alone: skipped (indexes ${fit.oversizeItems.slice(0, 5).join(', ')})`);
+    }
+    if (fit.bodies.length > 1) stats.split++;
+    for (const b of fit.bodies) yield Buffer.from(b, 'utf8');
+  }
+}
+
+async function producerFor(o: SendOptions): Promise<{ producer: BatchProducer<BatchLike>; close(): Promise<void> }> {
+  if (o.dryRun) {
+    return { producer: { createBatch: async () => new EstimatedBatch(), sendBatch: async () => undefined }, close: async () => undefined };
+  }
+  const { EventHubProducerClient } = await import('@azure/event-hubs');
+  const cs = o.connectionString ?? process.env.EVENTHUB_CONNECTION_STRING ?? process.env.EventHubConnection;
+  let client: InstanceType<typeof EventHubProducerClient>;
+  if (o.namespace) {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    const fqdn = o.namespace.includes('.') ? o.namespace : `${o.namespace}.servicebus.windows.net`;
+    client = new EventHubProducerClient(fqdn, o.hub, new DefaultAzureCredential());
+  } else if (cs) {
+    client = new EventHubProducerClient(cs, o.hub);
+  } else {
+    throw new Error('no Event Hubs credentials: pass --connection-string, set EVENTHUB_CONNECTION_STRING, or use --namespace with az login');
+  }
+  const batchOptions = o.partitionKey ? { partitionKey: o.partitionKey } : {};
+  type SdkBatch = Awaited<ReturnType<typeof client.createBatch>>;
+  const producer: BatchProducer<SdkBatch> = {
+    createBatch: () => client.createBatch(batchOptions),
+    sendBatch: (b) => client.sendBatch(b),
+  };
+  return { producer: producer as unknown as BatchProducer<BatchLike>, close: () => client.close() };
+}
+
+export async function send(o: SendOptions, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<SendReport & SplitStats> {
+  const stats: SplitStats = { bodiesIn: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
+  const { producer, close } = await producerFor(o);
+  try {
+    const report = await sendInBatches(producer, fittedBodies(recordedBodies(o.inputs), o.maxBodyBytes, stats, log), (r) =>
+      log(`  batch ${r.batches}: ${r.events} events so far, ${r.bytes} bytes`),
+    );
+    return { ...report, ...stats };
+  } finally {
+    await close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        hub: { type: 'string' },
+        input: { type: 'string', short: 'i', multiple: true },
+        'connection-string': { type: 'string' },
+        namespace: { type: 'string' },
+        'partition-key': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`sift send: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.hub) {
+    process.stderr.write(`sift send: --hub is required\n\n${USAGE}`);
+    return 2;
+  }
+  const maxBodyBytes = values['max-body-bytes'] ? Number(values['max-body-bytes']) : DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 1_048_576) {
+    process.stderr.write('sift send: --max-body-bytes must be an integer between 1024 and 1048576\n');
+    return 2;
+  }
+  const r = await send({
+    hub: values.hub,
+    inputs: values.input ?? [],
+    connectionString: values['connection-string'],
+    namespace: values.namespace,
+    partitionKey: values['partition-key'],
+    maxBodyBytes,
+    dryRun: !!values['dry-run'],
+  });
+  process.stderr.write(
+    `${values['dry-run'] ? 'planned (dry run)' : 'sent'}: ${r.events} events in ${r.batches} batches (${r.bytes} bytes) to ${values.hub}; ` +
+      `${r.bodiesIn} bodies read, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
+  );
+  return r.rejected.length || r.oversizeItems || r.unsplittable ? 1 : 0;
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EstimatedBatch, sendInBatches, splitBody, type BatchProducer } from '../functions/eventhub/batching.js';
+import { send } from '../scripts/commands/send.js';
+
+const record = (i: number, pad: number) => ({
+  time: '2025-04-20T10:00:00.0000000Z',
+  resourceId: '/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS1',
+  category: 'kube-audit',
+  operationName: 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read',
+  properties: { log: JSON.stringify({ auditID: `id-${i}`, pad: 'x'.repeat(pad) }), pod: 'kube-apiserver-0', stream: 'stdout' },
+});
+
+describe('splitBody', () => {
+  it('leaves a body that fits alone', () => {
+    const body = { records: [record(0, 10)] };
+    const r = splitBody(body, 10_000);
+    expect(r.bodies).toEqual([JSON.stringify(body)]);
+    expect(r.oversizeBody).toBe(false);
+  });
+
+  it('splits records[] into bodies under the limit, in order, keeping every record', () => {
+    const body = { records: Array.from({ length: 50 }, (_, i) => record(i, 3000)) };
+    const r = splitBody(body, 20_000);
+    expect(r.shape).toBe('records');
+    expect(r.bodies.length).toBeGreaterThan(5);
+    const back = r.bodies.flatMap((b) => {
+      expect(Buffer.byteLength(b)).toBeLessThanOrEqual(20_000);
+      return (JSON.parse(b) as { records: unknown[] }).records;
+    });
+    expect(back).toEqual(body.records);
+  });
+
+  it('splits an EventList along items and keeps its other fields; reports an item too large alone', () => {
+    const items = [{ auditID: 'a', p: 'x'.repeat(500) }, { auditID: 'huge', p: 'x'.repeat(5000) }, { auditID: 'b', p: 'é'.repeat(500) }];
+    const list = { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items };
+    const r = splitBody(JSON.stringify(list), 2000);
+    expect(r.shape).toBe('EventList');
+    expect(r.oversizeItems).toEqual([1]);
+    const parsed = r.bodies.map((b) => JSON.parse(b) as typeof list);
+    for (const [i, b] of r.bodies.entries()) {
+      expect(Buffer.byteLength(b)).toBeLessThanOrEqual(2000); // multi-byte é counted as bytes
+      expect(parsed[i]).toMatchObject({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1' });
+    }
+    expect(parsed.flatMap((p) => p.items.map((x) => x.auditID))).toEqual(['a', 'b']);
+  });
+
+  it('flags a large body with nothing to split along', () => {
+    expect(splitBody({ log: 'x'.repeat(5000) }, 1000)).toMatchObject({ bodies: [], oversizeBody: true });
+    expect(splitBody('not json ' + 'x'.repeat(5000), 1000)).toMatchObject({ bodies: [], oversizeBody: true });
+  });
+});
+
+describe('sendInBatches', () => {
+  function fakeProducer(max: number) {
+    const sent: EstimatedBatch[] = [];
+    const producer: BatchProducer<EstimatedBatch> = {
+      createBatch: async () => new EstimatedBatch(max),
+      sendBatch: async (b) => void sent.push(b),
+    };
+    return { producer, sent };
+  }
+
+  it('packs events into as few batches as the size allows and never sends an empty batch', async () => {
+    const { producer, sent } = fakeProducer(10_000);
+    const bodies = Array.from({ length: 30 }, (_, i) => Buffer.from(JSON.stringify({ i, p: 'x'.repeat(900) })));
+    const report = await sendInBatches(producer, bodies);
+    expect(report.events).toBe(30);
+    expect(report.rejected).toEqual([]);
+    const each = bodies[0]!.byteLength + EstimatedBatch.PER_EVENT_OVERHEAD;
+    const perBatch = Math.floor((10_000 - EstimatedBatch.BATCH_OVERHEAD) / each);
+    expect(perBatch).toBeLessThan(30);
+    expect(report.batches).toBe(Math.ceil(30 / perBatch));
+    expect(sent.slice(0, -1).every((b) => b.count === perBatch)).toBe(true);
+    for (const b of sent) expect(b.sizeInBytes).toBeLessThanOrEqual(10_000);
+    expect(sent.flatMap((b) => b.bodies.map((x) => (JSON.parse(Buffer.from(x).toString()) as { i: number }).i))).toEqual([...Array(30).keys()]);
+  });
+
+  it('reports a body no batch can hold and still sends the others', async () => {
+    const { producer, sent } = fakeProducer(2_000);
+    const bodies = [Buffer.alloc(100, 97), Buffer.alloc(5_000, 98), Buffer.alloc(100, 99)];
+    const report = await sendInBatches(producer, bodies);
+    expect(report.rejected).toEqual([1]);
+    expect(report.events).toBe(2);
+    expect(sent.reduce((n, b) => n + b.count, 0)).toBe(2);
+  });
+
+  it('propagates a send failure', async () => {
+    const producer: BatchProducer<EstimatedBatch> = {
+      createBatch: async () => new EstimatedBatch(1000),
+      sendBatch: async () => {
+        throw new Error('ServiceBusy');
+      },
+    };
+    await expect(sendInBatches(producer, [Buffer.from('{}')])).rejects.toThrow('ServiceBusy');
+  });
+});
+
+describe('sift send --dry-run over recorded files', () => {
+  it('reads .jsonl and .json inputs, splits an oversize body and plans batches', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sift-send-'));
+    try {
+      const small = { records: [record(1, 100)] };
+      const big = { records: Array.from({ length: 40 }, (_, i) => record(i, 60_000)) }; // ≈2.4 MB
+      writeFileSync(path.join(dir, 'a.jsonl'), `${JSON.stringify(small)}\n\n${JSON.stringify(big)}\n`);
+      writeFileSync(path.join(dir, 'b.json'), JSON.stringify(small, null, 2));
+      writeFileSync(path.join(dir, 'ignored.txt'), 'nope');
+      const logs: string[] = [];
+      const r = await send({ hub: 'aks-diagnostics', inputs: [dir], maxBodyBytes: 1_000_000, dryRun: true }, (m) => logs.push(m));
+      expect(r.bodiesIn).toBe(3);
+      expect(r.split).toBe(1);
+      // 2 small bodies + the big one in 3 parts (16 + 16 + 8 records of ≈60 KB); a small body
+      // still fits next to a ≈960 KB part, so 3 batches of 1 MiB.
+      expect(r.events).toBe(5);
+      expect(r.batches).toBe(3);
+      expect(r.rejected).toEqual([]);
+      expect(r.oversizeItems + r.unsplittable).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
