@@ -1,0 +1,579 @@
+// @ts-check
+// KubeSift page: plain ES module, no framework, no bundler, no network beyond this app's
+// own /api routes (the CSP enforces that). Type-checked by tsc via functions/ui/assets/tsconfig.json.
+
+/**
+ * @typedef {{ name: string, description?: string, technique?: string, tactic?: string }} ScenarioMeta
+ * @typedef {{ name: string, description?: string, formats?: string[], defaultFormat?: string,
+ *             scenarios?: (ScenarioMeta | string)[], table?: string | { name: string } | null }} LogTypeMeta
+ * @typedef {{ path: string, message: string }} FieldIssue
+ * @typedef {{ TimeGenerated: string, RuleId: string, Rule: string, Priority: string, Source: string,
+ *             Cluster: string, Namespace: string, User: string, Resource: string, Name: string, Verb: string,
+ *             Operation: string, Action: string, Output: string }} DetectionRow
+ * @typedef {{ start: string, count: number }} Bucket
+ * @typedef {{ total: number, matched: number, detections: DetectionRow[],
+ *             facets: Record<string, string[]>, histogram: { bucketMs: number, buckets: Bucket[] },
+ *             note?: string }} DetectionsResponse
+ */
+
+const KEY_STORAGE = 'kubesift.functionKey';
+const FILTERS = /** @type {const} */ (['priority', 'rule', 'namespace', 'user', 'source', 'action']);
+const FORM_FIELDS = ['logType', 'format', 'count', 'seed', 'start', 'end', 'rate', 'scenarios', 'ingest'];
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** API prefix from the server-rendered page ("/api" by default). */
+const API = document.documentElement.dataset.api ?? '/api';
+
+/** @type {LogTypeMeta[]} */
+let logTypes = [];
+
+// ---------- small DOM helpers ----------
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new (...args: any[]) => T} [type]
+ * @returns {T}
+ */
+function byId(id, type) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  if (type && !(el instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
+  return /** @type {T} */ (el);
+}
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attrs]
+ * @param {(Node | string)[]} [children]
+ */
+function h(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string | number>} attrs
+ */
+function svg(tag, attrs) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+// ---------- function key: typed once (or ?code=), kept in sessionStorage, sent as a header ----------
+
+function getKey() {
+  return sessionStorage.getItem(KEY_STORAGE) ?? '';
+}
+
+/** @param {string} key */
+function setKey(key) {
+  if (key) sessionStorage.setItem(KEY_STORAGE, key);
+  else sessionStorage.removeItem(KEY_STORAGE);
+  const state = byId('key-state');
+  state.textContent = key ? 'set' : 'not set';
+  state.classList.toggle('set', Boolean(key));
+}
+
+/** Take ?code= from the address once, then remove it so it doesn't stay in history or bookmarks. */
+function adoptKeyFromUrl() {
+  const url = new URL(location.href);
+  const code = url.searchParams.get('code');
+  if (code) {
+    url.searchParams.delete('code');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    setKey(code);
+  } else setKey(getKey());
+}
+
+/**
+ * Calls this app's API with the function key; resolves to the status and parsed body.
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<{ status: number, body: any, text: string }>}
+ */
+async function api(path, init = {}) {
+  const headers = new Headers(init.headers);
+  headers.set('accept', 'application/json');
+  const key = getKey();
+  if (key) headers.set('x-functions-key', key);
+  const res = await fetch(API + path, { ...init, headers, credentials: 'same-origin' });
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (res.status === 401 || res.status === 403) {
+    showBanner('The API refused the request: set the function key (top right) and try again.');
+    /** @type {HTMLDetailsElement} */ (byId('key-panel')).open = true;
+  }
+  return { status: res.status, body, text };
+}
+
+/** @param {string} message */
+function showBanner(message) {
+  const b = byId('global-error');
+  b.textContent = message;
+  b.hidden = !message;
+}
+
+// ---------- views (hash routing keeps Back and deep links working) ----------
+
+function showView() {
+  const view = location.hash === '#detections' ? 'detections' : 'generate';
+  for (const name of ['generate', 'detections']) {
+    byId(`view-${name}`).hidden = name !== view;
+    const tab = byId(`tab-${name}`);
+    if (name === view) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  if (view === 'detections') void loadDetections();
+}
+
+// ---------- generate view ----------
+
+/** @param {LogTypeMeta['scenarios']} list @returns {ScenarioMeta[]} */
+function scenarioList(list) {
+  return (list ?? []).map((s) => (typeof s === 'string' ? { name: s } : s));
+}
+
+function currentLogType() {
+  const name = /** @type {HTMLSelectElement} */ (byId('f-logType')).value;
+  return logTypes.find((t) => t.name === name);
+}
+
+function renderLogTypeDetails() {
+  const lt = currentLogType();
+  byId('logType-desc').textContent = lt?.description ?? '';
+  const format = /** @type {HTMLSelectElement} */ (byId('f-format'));
+  const previous = format.value;
+  format.replaceChildren(...(lt?.formats ?? ['raw']).map((f) => h('option', { value: f }, [f])));
+  const wanted = (lt?.formats ?? []).includes(previous) ? previous : lt?.defaultFormat;
+  if (wanted) format.value = wanted;
+
+  const box = byId('scenarios');
+  const scenarios = scenarioList(lt?.scenarios);
+  box.replaceChildren(
+    ...scenarios.map((s) => {
+      const id = `sc-${s.name}`;
+      const detail = [s.technique, s.description].filter(Boolean).join(' · ');
+      return h('label', { for: id }, [
+        h('input', { type: 'checkbox', id, name: 'scenarios', value: s.name }),
+        h('span', {}, [s.name, ...(detail ? [h('small', {}, [detail])] : [])]),
+      ]);
+    }),
+  );
+  byId('scenarios-none').hidden = scenarios.length > 0;
+}
+
+async function loadLogTypes() {
+  const { status, body } = await api('/log-types');
+  /** @type {unknown} */
+  const list = Array.isArray(body) ? body : body?.logTypes;
+  if (status !== 200 || !Array.isArray(list)) {
+    if (status !== 401 && status !== 403) showBanner(`Could not load log types (HTTP ${status}).`);
+    return;
+  }
+  logTypes = /** @type {LogTypeMeta[]} */ (list);
+  const select = /** @type {HTMLSelectElement} */ (byId('f-logType'));
+  select.replaceChildren(...logTypes.map((t) => h('option', { value: t.name }, [t.name])));
+  renderLogTypeDetails();
+}
+
+/** datetime-local gives "YYYY-MM-DDTHH:MM[:SS]" without a zone; the form says UTC, so append Z. */
+/** @param {string} v */
+function utcInstant(v) {
+  if (!v) return undefined;
+  return (v.length === 16 ? `${v}:00` : v) + 'Z';
+}
+
+/** Builds the POST /api/datasets body from the form, sending only what the user set. */
+function requestBody() {
+  const form = /** @type {HTMLFormElement} */ (byId('gen-form'));
+  const data = new FormData(form);
+  /** @type {Record<string, unknown>} */
+  const body = { logType: String(data.get('logType') ?? '') };
+  const format = String(data.get('format') ?? '');
+  if (format) body.format = format;
+  for (const name of ['count', 'seed', 'rate']) {
+    const raw = String(data.get(name) ?? '').trim();
+    // Send what was typed (even if not a number) so the API, not the browser, names the error.
+    if (raw !== '') body[name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  for (const name of ['start', 'end']) {
+    const iso = utcInstant(String(data.get(name) ?? ''));
+    if (iso) body[name] = iso;
+  }
+  const scenarios = data.getAll('scenarios').map(String);
+  if (scenarios.length) body.scenarios = scenarios;
+  body.ingest = data.get('ingest') === 'on';
+  return body;
+}
+
+function clearFieldErrors() {
+  for (const f of FORM_FIELDS) {
+    byId(`err-${f}`).textContent = '';
+    const control = f === 'scenarios' ? byId('scenarios-fieldset') : byId(`f-${f}`);
+    control.removeAttribute('aria-invalid');
+  }
+  byId('form-error').textContent = '';
+  showBanner('');
+}
+
+/**
+ * Pulls "field → message" pairs out of a 400 body, whatever shape the API uses
+ * ({issues:[{path,message}]}, {errors:[...]}, {field,message}, {error:{field,...}}).
+ * @param {any} body
+ * @returns {FieldIssue[]}
+ */
+export function fieldIssues(body) {
+  if (!body || typeof body !== 'object') return [];
+  const nested = body.error && typeof body.error === 'object' ? body.error : null;
+  const list = body.issues ?? body.errors ?? nested?.issues ?? nested?.errors;
+  /** @type {any[]} */
+  const raw = Array.isArray(list) ? list : body.field || nested?.field ? [nested ?? body] : [];
+  return raw.map((i) => {
+    const p = i.path ?? i.field ?? '';
+    const path = Array.isArray(p) ? p.map(String).join('.') : String(p);
+    return { path, message: String(i.message ?? i.error ?? 'invalid value') };
+  });
+}
+
+/** Shows each API error beside the control it names; unknown fields go under the form. */
+/** @param {FieldIssue[]} issues @param {string} fallback */
+function showFieldErrors(issues, fallback) {
+  /** @type {HTMLElement | null} */
+  let first = null;
+  for (const issue of issues) {
+    const field = FORM_FIELDS.find((f) => issue.path === f || issue.path.startsWith(`${f}.`));
+    if (!field) {
+      byId('form-error').textContent += `${issue.path ? issue.path + ': ' : ''}${issue.message} `;
+      continue;
+    }
+    const err = byId(`err-${field}`);
+    err.textContent = err.textContent ? `${err.textContent}; ${issue.message}` : issue.message;
+    const control = field === 'scenarios' ? byId('scenarios-fieldset') : byId(`f-${field}`);
+    control.setAttribute('aria-invalid', 'true');
+    first ??= field === 'scenarios' ? document.querySelector('#scenarios input') : control;
+  }
+  if (!issues.length) byId('form-error').textContent = fallback;
+  first?.focus();
+}
+
+/** @param {string} text */
+function setStatus(text) {
+  byId('gen-status').textContent = text;
+}
+
+/** @param {boolean} busy */
+function setBusy(busy) {
+  for (const id of ['btn-preview', 'btn-generate']) /** @type {HTMLButtonElement} */ (byId(id)).disabled = busy;
+}
+
+async function preview() {
+  clearFieldErrors();
+  setBusy(true);
+  setStatus('Generating a preview…');
+  try {
+    const { status, body } = await api('/ui/preview', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(requestBody()),
+    });
+    if (status !== 200) {
+      setStatus('');
+      showFieldErrors(fieldIssues(body), body?.message ?? body?.error ?? `Preview failed (HTTP ${status}).`);
+      return;
+    }
+    byId('preview').hidden = false;
+    const lines = /** @type {string[]} */ (body.lines ?? []);
+    byId('preview-lines').textContent = lines.join('\n');
+    byId('preview-meta').textContent = `First ${lines.length} line(s) of ${body.format ?? 'the'} output for this seed.`;
+    setStatus('Preview ready.');
+  } catch (e) {
+    setStatus('');
+    showBanner(`Preview failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** @param {unknown} v */
+function asText(v) {
+  if (v == null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+}
+
+/** @param {any} body */
+function renderResult(body) {
+  const blobs = /** @type {any[]} */ (Array.isArray(body.blobs) ? body.blobs : body.blobUrl || body.url ? [body.blobUrl ?? body.url] : []);
+  const list = byId('out-blobs');
+  list.replaceChildren(
+    ...blobs.map((b, i) => {
+      const url = typeof b === 'string' ? b : String(b.url ?? '');
+      const label = typeof b === 'string' ? b : String(b.name ?? b.url ?? '');
+      const kind = typeof b === 'object' && b.kind ? ` (${b.kind})` : '';
+      const a = h('a', { href: url, rel: 'noreferrer noopener', class: 'blob-link' }, [label]);
+      return h('div', {}, [a, kind, ...(i < blobs.length - 1 ? [] : [])]);
+    }),
+  );
+  byId('out-rows').textContent = Number(body.rows ?? body.rowCount ?? 0).toLocaleString('en-US');
+  byId('out-bytes').textContent = body.bytes != null ? Number(body.bytes).toLocaleString('en-US') : '';
+  byId('out-sha256').textContent = String(body.sha256 ?? '');
+  const ingestion = body.ingestionId ?? body.ingestion?.id ?? body.ingestion?.ingestionId ?? null;
+  byId('out-ingestion').textContent = ingestion ? String(ingestion) : '';
+  byId('out-ingestion').hidden = byId('out-ingestion-label').hidden = !ingestion;
+  const labels = body.labels ?? body.labelsUrl ?? null;
+  const labelsUrl = typeof labels === 'string' ? labels : labels?.url;
+  byId('out-labels').replaceChildren(...(labelsUrl ? [h('a', { href: labelsUrl, rel: 'noreferrer noopener' }, [String(labels?.name ?? labelsUrl)])] : []));
+  byId('out-labels').hidden = byId('out-labels-label').hidden = !labelsUrl;
+  byId('out-schema').textContent = asText(body.schema ?? body.tableSchema);
+  byId('out-mapping').textContent = asText(body.mapping);
+  byId('out-ingest').textContent = asText(body.ingestCommand ?? body.ingest);
+  byId('result').hidden = false;
+}
+
+/** @param {SubmitEvent} ev */
+async function generate(ev) {
+  ev.preventDefault();
+  clearFieldErrors();
+  setBusy(true);
+  setStatus('Generating…');
+  const started = performance.now();
+  try {
+    const { status, body } = await api('/datasets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(requestBody()),
+    });
+    if (status !== 200 && status !== 201 && status !== 202) {
+      setStatus('');
+      showFieldErrors(fieldIssues(body), body?.message ?? body?.error ?? `Generation failed (HTTP ${status}).`);
+      return;
+    }
+    renderResult(body);
+    setStatus(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+    byId('h-result').focus();
+  } catch (e) {
+    setStatus('');
+    showBanner(`Generation failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Clipboard API where allowed (https or localhost); otherwise select the text so Ctrl+C works. */
+/** @param {HTMLButtonElement} button */
+async function copyFrom(button) {
+  const source = byId(button.dataset.copy ?? '');
+  const text = source.textContent ?? '';
+  const status = byId('copy-status');
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = `Copied ${button.getAttribute('aria-describedby') === 'h-ingest' ? 'the ingest command' : 'to the clipboard'}.`;
+    button.textContent = 'Copied';
+    setTimeout(() => (button.textContent = 'Copy'), 2000);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    const sel = getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    source.focus();
+    status.textContent = 'Clipboard not available here: the text is selected, press Ctrl+C (⌘C).';
+  }
+}
+
+// ---------- detections view ----------
+
+/** @type {Record<string, string>} */
+const FILTER_LABELS = { priority: 'priorities', rule: 'rules', namespace: 'namespaces', user: 'users', source: 'sources', action: 'actions' };
+
+function filterQuery() {
+  const params = new URLSearchParams();
+  for (const f of FILTERS) {
+    const v = /** @type {HTMLSelectElement} */ (byId(`flt-${f}`)).value;
+    if (v) params.set(f, v);
+  }
+  return params;
+}
+
+/** Keeps the current choice while refreshing the option list from the API's facets. */
+/** @param {Record<string, string[]>} facets */
+function renderFacets(facets) {
+  for (const f of FILTERS) {
+    const select = /** @type {HTMLSelectElement} */ (byId(`flt-${f}`));
+    const current = select.value;
+    const values = facets[f] ?? [];
+    if (current && !values.includes(current)) values.push(current);
+    select.replaceChildren(
+      h('option', { value: '' }, [`All ${FILTER_LABELS[f]}`]),
+      ...values.map((v) => h('option', { value: v }, [v === '' ? '(none)' : v])),
+    );
+    select.value = current;
+  }
+}
+
+/** @param {string} iso */
+function shortTime(iso) {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';
+}
+
+/** @param {DetectionRow[]} rows */
+function renderRows(rows) {
+  const cell = (/** @type {string} */ label, /** @type {string} */ text, cls = '') =>
+    h('td', { 'data-label': label, ...(cls ? { class: cls } : {}) }, [text]);
+  byId('det-rows').replaceChildren(
+    ...rows.map((d) => {
+      const object = [d.Resource, [d.Namespace, d.Name].filter(Boolean).join('/')].filter(Boolean).join(' ');
+      const prio = h('td', { 'data-label': 'Priority' }, [h('span', { class: `prio prio-${d.Priority}` }, [d.Priority])]);
+      return h('tr', {}, [
+        cell('Time', shortTime(d.TimeGenerated), 'time'),
+        prio,
+        cell('Rule', d.Rule),
+        cell('Source', d.Source),
+        cell('Namespace', d.Namespace),
+        cell('User', d.User),
+        cell('Object', object),
+        cell('Action', d.Action),
+        cell('Output', d.Output, 'output'),
+      ]);
+    }),
+  );
+}
+
+/** Bar chart of detections per time bucket as inline SVG (no library, CSP-safe: no inline styles). */
+/** @param {{ bucketMs: number, buckets: Bucket[] }} histogram */
+function renderChart(histogram) {
+  const host = byId('det-chart');
+  const caption = byId('det-chart-caption');
+  const buckets = histogram.buckets;
+  if (!buckets.length) {
+    host.replaceChildren();
+    caption.textContent = 'No detections to chart.';
+    return;
+  }
+  const W = 720, H = 160, left = 36, bottom = 22, top = 8;
+  const max = Math.max(...buckets.map((b) => b.count));
+  const bw = (W - left) / buckets.length;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'det-chart-title', focusable: 'false' });
+  const title = svg('title', { id: 'det-chart-title' });
+  const first = buckets[0]?.start ?? '';
+  const last = buckets[buckets.length - 1]?.start ?? '';
+  const peak = buckets.reduce((a, b) => (b.count > a.count ? b : a));
+  title.textContent = `Detections over time, ${buckets.length} buckets of ${formatSpan(histogram.bucketMs)} from ${shortTime(first)} to ${shortTime(last)}; peak ${peak.count} at ${shortTime(peak.start)}.`;
+  root.append(title);
+  root.append(svg('line', { class: 'axis', x1: left, y1: H - bottom, x2: W, y2: H - bottom }));
+  root.append(svg('line', { class: 'axis', x1: left, y1: top, x2: left, y2: H - bottom }));
+  const maxLabel = svg('text', { x: left - 4, y: top + 10, 'text-anchor': 'end' });
+  maxLabel.textContent = String(max);
+  root.append(maxLabel);
+  const zero = svg('text', { x: left - 4, y: H - bottom, 'text-anchor': 'end' });
+  zero.textContent = '0';
+  root.append(zero);
+  buckets.forEach((b, i) => {
+    const bh = max ? ((H - bottom - top) * b.count) / max : 0;
+    const rect = svg('rect', {
+      class: 'bar',
+      x: left + i * bw + 1,
+      y: H - bottom - bh,
+      width: Math.max(1, bw - 2),
+      height: bh,
+    });
+    const tip = svg('title', {});
+    tip.textContent = `${shortTime(b.start)}: ${b.count}`;
+    rect.append(tip);
+    root.append(rect);
+  });
+  for (const [i, anchor] of /** @type {[number, string][]} */ ([[0, 'start'], [buckets.length - 1, 'end']])) {
+    const t = svg('text', { x: anchor === 'start' ? left : W, y: H - 6, 'text-anchor': anchor });
+    t.textContent = shortTime(buckets[i]?.start ?? '');
+    root.append(t);
+  }
+  host.replaceChildren(root);
+  caption.textContent = `Detections per ${formatSpan(histogram.bucketMs)} (peak ${peak.count}).`;
+}
+
+/** @param {number} ms */
+function formatSpan(ms) {
+  if (ms >= 86_400_000) return `${Math.round(ms / 86_400_000)} day(s)`;
+  if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} hour(s)`;
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} minute(s)`;
+  return `${Math.max(1, Math.round(ms / 1000))} second(s)`;
+}
+
+let detectionsSeq = 0;
+async function loadDetections() {
+  const seq = ++detectionsSeq; // ignore answers overtaken by a newer filter change
+  const status = byId('det-status');
+  status.textContent = 'Loading detections…';
+  try {
+    const { status: code, body } = await api(`/detections?${filterQuery()}`);
+    if (seq !== detectionsSeq) return;
+    if (code !== 200) {
+      status.textContent = `Could not load detections (HTTP ${code})${body?.error ? `: ${body.error}` : ''}.`;
+      return;
+    }
+    const res = /** @type {DetectionsResponse} */ (body);
+    renderFacets(res.facets);
+    renderRows(res.detections);
+    renderChart(res.histogram);
+    const shown = res.detections.length < res.matched ? ` (showing the ${res.detections.length} most recent)` : '';
+    status.textContent = res.total
+      ? `${res.matched} of ${res.total} detections match${shown}.`
+      : res.note ?? 'No detections landed yet. Run npm start (it lands a demo dataset) or send events.';
+  } catch (e) {
+    if (seq === detectionsSeq) status.textContent = `Could not load detections: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+// ---------- wiring ----------
+
+function init() {
+  adoptKeyFromUrl();
+  byId('key-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const input = /** @type {HTMLInputElement} */ (byId('key-input'));
+    setKey(input.value.trim());
+    input.value = '';
+    showBanner('');
+    void loadLogTypes();
+  });
+  byId('key-clear').addEventListener('click', () => setKey(''));
+
+  byId('f-logType').addEventListener('change', renderLogTypeDetails);
+  byId('seed-random').addEventListener('click', () => {
+    const seed = /** @type {HTMLInputElement} */ (byId('f-seed'));
+    seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+    seed.focus();
+  });
+  byId('btn-preview').addEventListener('click', () => void preview());
+  byId('gen-form').addEventListener('submit', (ev) => void generate(/** @type {SubmitEvent} */ (ev)));
+  for (const b of document.querySelectorAll('button.copy')) {
+    b.addEventListener('click', () => void copyFrom(/** @type {HTMLButtonElement} */ (b)));
+  }
+
+  const filters = byId('det-filters');
+  filters.addEventListener('change', () => void loadDetections());
+  filters.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadDetections();
+  });
+  byId('det-reset').addEventListener('click', () => {
+    for (const f of FILTERS) /** @type {HTMLSelectElement} */ (byId(`flt-${f}`)).value = '';
+    void loadDetections();
+  });
+
+  window.addEventListener('hashchange', showView);
+  renderFacets({});
+  showView();
+  void loadLogTypes();
+}
+
+init();

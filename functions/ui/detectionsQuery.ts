@@ -1,0 +1,139 @@
+// Pure query over landed Detections for the page: filter, facet (dropdown values), bucket
+// for the chart, newest first. Kept out of the trigger so it is tested without storage.
+import type { Detection } from '../contracts.js';
+
+export const FILTER_FIELDS = ['priority', 'rule', 'namespace', 'user', 'source', 'action'] as const;
+export type FilterField = (typeof FILTER_FIELDS)[number];
+export type DetectionFilters = Partial<Record<FilterField, string>>;
+
+/** The subset of a Detection row the page shows (Evidence/AuditIds stay in ADX). */
+export type DetectionView = Pick<
+  Detection,
+  'TimeGenerated' | 'RuleId' | 'Rule' | 'Priority' | 'Source' | 'Cluster' | 'Namespace' | 'User' | 'Resource' | 'Name' | 'Verb' | 'Operation' | 'Action' | 'Output'
+>;
+
+export interface DetectionsQuery {
+  filters: DetectionFilters;
+  limit: number;
+}
+
+export interface Bucket {
+  start: string;
+  count: number;
+}
+
+export interface DetectionsAnswer {
+  /** Rows read from the landing (before filters). */
+  total: number;
+  /** Rows matching the filters. */
+  matched: number;
+  /** Matching rows, newest first, at most `limit`. */
+  detections: DetectionView[];
+  /** Distinct values per filter over all rows, for the dropdowns. */
+  facets: Record<FilterField, string[]>;
+  /** Matching rows per time bucket (oldest first, empty buckets included). */
+  histogram: { bucketMs: number; buckets: Bucket[] };
+}
+
+export const DEFAULT_LIMIT = 200;
+export const MAX_LIMIT = 1000;
+
+/** Falco priority names, most severe first (sort order for the priority dropdown). */
+export const PRIORITY_ORDER = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'DEBUG'];
+
+const FIELD_OF: Record<FilterField, keyof DetectionView> = {
+  priority: 'Priority',
+  rule: 'Rule',
+  namespace: 'Namespace',
+  user: 'User',
+  source: 'Source',
+  action: 'Action',
+};
+
+/** Reads filters from a query string; unknown keys are ignored, values are exact matches. */
+export function parseDetectionsQuery(params: URLSearchParams): DetectionsQuery {
+  const filters: DetectionFilters = {};
+  for (const f of FILTER_FIELDS) {
+    const v = params.get(f);
+    if (v !== null && v !== '') filters[f] = v;
+  }
+  const n = Number(params.get('limit') ?? DEFAULT_LIMIT);
+  const limit = Number.isInteger(n) && n > 0 ? Math.min(n, MAX_LIMIT) : DEFAULT_LIMIT;
+  return { filters, limit };
+}
+
+function matches(d: DetectionView, filters: DetectionFilters): boolean {
+  for (const f of FILTER_FIELDS) {
+    const want = filters[f];
+    if (want === undefined) continue;
+    const have = d[FIELD_OF[f]] ?? '';
+    // A rule can be picked by name (dropdown) or by its stable id (links, scripts).
+    if (f === 'rule' ? have !== want && d.RuleId !== want : have !== want) return false;
+  }
+  return true;
+}
+
+function facet(rows: readonly DetectionView[], f: FilterField): string[] {
+  const values = [...new Set(rows.map((d) => String(d[FIELD_OF[f]] ?? '')))];
+  if (f === 'priority') {
+    const rank = (p: string) => {
+      const i = PRIORITY_ORDER.indexOf(p.toUpperCase());
+      return i < 0 ? PRIORITY_ORDER.length : i;
+    };
+    return values.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  }
+  return values.sort((a, b) => a.localeCompare(b));
+}
+
+/** Bucket widths that read well on an axis; the first giving ≤ MAX_BUCKETS bars wins. */
+const STEPS_MS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800].map((s) => s * 1000);
+const MAX_BUCKETS = 48;
+
+export function histogram(rows: readonly DetectionView[]): DetectionsAnswer['histogram'] {
+  const times = rows.map((d) => Date.parse(d.TimeGenerated ?? '')).filter((t) => Number.isFinite(t));
+  if (!times.length) return { bucketMs: 60_000, buckets: [] };
+  const min = Math.min(...times);
+  const max = Math.max(...times);
+  const bucketMs = STEPS_MS.find((s) => Math.floor(max / s) - Math.floor(min / s) + 1 <= MAX_BUCKETS) ?? STEPS_MS[STEPS_MS.length - 1]!;
+  const first = Math.floor(min / bucketMs);
+  const counts = new Array<number>(Math.floor(max / bucketMs) - first + 1).fill(0);
+  for (const t of times) counts[Math.floor(t / bucketMs) - first]!++;
+  return {
+    bucketMs,
+    buckets: counts.map((count, i) => ({ start: new Date((first + i) * bucketMs).toISOString(), count })),
+  };
+}
+
+function view(d: Detection | DetectionView): DetectionView {
+  const s = (v: unknown) => (v == null ? '' : String(v));
+  return {
+    TimeGenerated: d.TimeGenerated,
+    RuleId: s(d.RuleId),
+    Rule: s(d.Rule),
+    Priority: s(d.Priority),
+    Source: s(d.Source),
+    Cluster: s(d.Cluster),
+    Namespace: s(d.Namespace),
+    User: s(d.User),
+    Resource: s(d.Resource),
+    Name: s(d.Name),
+    Verb: s(d.Verb),
+    Operation: s(d.Operation),
+    Action: s(d.Action),
+    Output: s(d.Output),
+  };
+}
+
+export function queryDetections(rows: readonly (Detection | DetectionView)[], q: DetectionsQuery): DetectionsAnswer {
+  const all = rows.map(view);
+  const matched = all.filter((d) => matches(d, q.filters));
+  const newestFirst = [...matched].sort((a, b) => (b.TimeGenerated ?? '').localeCompare(a.TimeGenerated ?? ''));
+  const facets = Object.fromEntries(FILTER_FIELDS.map((f) => [f, facet(all, f)])) as Record<FilterField, string[]>;
+  return {
+    total: all.length,
+    matched: matched.length,
+    detections: newestFirst.slice(0, q.limit),
+    facets,
+    histogram: histogram(matched),
+  };
+}

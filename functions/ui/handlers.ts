@@ -1,0 +1,84 @@
+// HTTP handlers behind functions/triggers/ui.ts: the page and its assets (anonymous, static),
+// the preview and the detections query (function key, like every other API route).
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { loadConfig, type Config } from '../config.js';
+import { datasetRequestSchema, PlanError } from '../generate/index.js';
+import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
+import { parseDetectionsQuery, queryDetections } from './detectionsQuery.js';
+import { readLandedDetections } from './landedDetections.js';
+import { previewLines } from './preview.js';
+
+/** Preview bodies are small JSON; anything bigger is not from the page. */
+const MAX_PREVIEW_BODY = 16 * 1024;
+
+function json(status: number, body: unknown): HttpResponseInit {
+  return {
+    status,
+    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Static text with a validator, so reloads cost a 304 and edits are picked up without guessing. */
+function staticResponse(request: HttpRequest, asset: Asset): HttpResponseInit {
+  const headers = { ...SECURITY_HEADERS, ETag: asset.etag, 'Cache-Control': 'no-cache' };
+  if (request.headers.get('if-none-match') === asset.etag) return { status: 304, headers };
+  return { status: 200, headers: { ...headers, 'Content-Type': asset.contentType }, body: asset.body };
+}
+
+export async function uiPage(request: HttpRequest): Promise<HttpResponseInit> {
+  return staticResponse(request, pageHtml(new URL(request.url).pathname));
+}
+
+export async function uiAsset(request: HttpRequest): Promise<HttpResponseInit> {
+  const asset = staticAsset(request.params.name ?? '');
+  if (!asset) return { status: 404, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }, body: 'not found' };
+  return staticResponse(request, asset);
+}
+
+/** POST /api/ui/preview: same body and validation as POST /api/datasets; answers the first lines. */
+export async function uiPreview(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const text = await request.text();
+  if (text.length > MAX_PREVIEW_BODY) return json(413, { error: `body larger than ${MAX_PREVIEW_BODY} bytes` });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return json(400, { error: 'body must be JSON', issues: [{ path: '', message: 'body must be JSON' }] });
+  }
+  const parsed = datasetRequestSchema(config().KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    return json(400, { error: `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, issues });
+  }
+  try {
+    return json(200, previewLines(parsed.data));
+  } catch (e) {
+    if (e instanceof PlanError) return json(400, { error: `invalid request: ${e.field}: ${e.message}`, issues: [{ path: e.field, message: e.message }] });
+    context.error('ui/preview failed', e);
+    return json(500, { error: 'preview failed' });
+  }
+}
+
+/** GET /api/detections?priority=&rule=&namespace=&user=&source=&action=&limit= */
+export async function detections(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const q = parseDetectionsQuery(new URL(request.url).searchParams);
+  const cfg = config();
+  const landed = await readLandedDetections(cfg).catch((e: unknown) => {
+    context.error('detections: reading the landing failed', e);
+    return null;
+  });
+  if (!landed) return json(502, { error: 'could not read landed detections from Blob storage' });
+  const answer = queryDetections(landed.rows, q);
+  const note =
+    landed.rows.length === 0
+      ? cfg.KUBESIFT_SINK === 'blob'
+        ? landed.note ?? 'No detections landed yet.'
+        : `Detections go to Azure Data Explorer (KUBESIFT_SINK=${cfg.KUBESIFT_SINK}); this view reads the Blob landing only. Query the Detections table in ADX.`
+      : undefined;
+  return json(200, { ...answer, ...(note ? { note } : {}), blobsRead: landed.blobsRead });
+}
+
+function config(): Config {
+  return loadConfig();
+}

@@ -1,0 +1,85 @@
+// Reads Detections rows back out of the Blob landing (the `blob` sink's gzipped JSON files)
+// for the page. Newest files first, bounded in files and rows so a long-running local
+// landing cannot make one page load read everything.
+import { gunzipSync } from 'node:zlib';
+import type { Config } from '../config.js';
+import type { Detection } from '../contracts.js';
+
+export const MAX_BLOBS = 200;
+export const MAX_ROWS = 20_000;
+
+export interface LandedDetections {
+  rows: Detection[];
+  blobsRead: number;
+  /** Why nothing could be read, when that is not an error (no storage configured, no container yet). */
+  note?: string;
+}
+
+/** True for a landed file of the Detections table (a path segment or file name starting with it). */
+export function isDetectionsBlob(name: string): boolean {
+  return /(^|\/)Detections([/_.-]|$)/.test(name) && !/\.ingest\.kql$|\.kql$|\.md$/.test(name);
+}
+
+/** Rows in a landed file: gzip or plain; JSON lines (multijson) or one JSON array. */
+export function parseLandedFile(bytes: Buffer): Detection[] {
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
+  const trimmed = text.trim();
+  if (!trimmed) return [];
+  if (trimmed.startsWith('[')) return (JSON.parse(trimmed) as unknown[]).filter(isRow);
+  const rows: Detection[] = [];
+  for (const line of trimmed.split('\n')) {
+    if (!line.trim()) continue;
+    const v: unknown = JSON.parse(line);
+    if (isRow(v)) rows.push(v);
+  }
+  return rows;
+}
+
+function isRow(v: unknown): v is Detection {
+  return typeof v === 'object' && v !== null && typeof (v as { RuleId?: unknown }).RuleId === 'string';
+}
+
+async function containerFor(cfg: Config) {
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  if (cfg.KUBESIFT_STORAGE_CONNECTION) {
+    return BlobServiceClient.fromConnectionString(cfg.KUBESIFT_STORAGE_CONNECTION).getContainerClient(cfg.KUBESIFT_LANDING_CONTAINER);
+  }
+  if (cfg.KUBESIFT_STORAGE_ACCOUNT) {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    const credential = new DefaultAzureCredential(cfg.AZURE_CLIENT_ID ? { managedIdentityClientId: cfg.AZURE_CLIENT_ID } : {});
+    return new BlobServiceClient(`https://${cfg.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`, credential).getContainerClient(
+      cfg.KUBESIFT_LANDING_CONTAINER,
+    );
+  }
+  return null;
+}
+
+export async function readLandedDetections(cfg: Config): Promise<LandedDetections> {
+  const container = await containerFor(cfg);
+  if (!container) return { rows: [], blobsRead: 0, note: 'No storage configured (KUBESIFT_STORAGE_CONNECTION or KUBESIFT_STORAGE_ACCOUNT).' };
+  if (!(await container.exists())) return { rows: [], blobsRead: 0, note: `No detections landed yet (container ${cfg.KUBESIFT_LANDING_CONTAINER} does not exist).` };
+
+  const found: { name: string; modified: number }[] = [];
+  for await (const b of container.listBlobsFlat()) {
+    if (isDetectionsBlob(b.name)) found.push({ name: b.name, modified: b.properties.lastModified?.getTime() ?? 0 });
+  }
+  found.sort((a, b) => b.modified - a.modified || b.name.localeCompare(a.name));
+
+  const rows: Detection[] = [];
+  const seen = new Set<string>(); // DetectionId is stable across redeliveries: show each once
+  let blobsRead = 0;
+  for (const { name } of found.slice(0, MAX_BLOBS)) {
+    if (rows.length >= MAX_ROWS) break;
+    const bytes = await container.getBlobClient(name).downloadToBuffer();
+    blobsRead++;
+    for (const r of parseLandedFile(bytes)) {
+      if (rows.length >= MAX_ROWS) break;
+      if (r.DetectionId) {
+        if (seen.has(r.DetectionId)) continue;
+        seen.add(r.DetectionId);
+      }
+      rows.push(r);
+    }
+  }
+  return { rows, blobsRead };
+}

@@ -1,0 +1,215 @@
+// Unit tests for the web page's server side: headers, routes, static assets, the preview
+// and the detections query. The browser behaviour is in test/ui.e2e.test.ts.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import functions from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { writeDataset, resolveRequest, DatasetRequest } from '../functions/generate/index.js';
+import { CONTENT_SECURITY_POLICY, pagePaths } from '../functions/ui/assets.js';
+import { histogram, parseDetectionsQuery, queryDetections, type DetectionView } from '../functions/ui/detectionsQuery.js';
+import { detections, uiAsset, uiPage, uiPreview } from '../functions/ui/handlers.js';
+import { isDetectionsBlob, parseLandedFile } from '../functions/ui/landedDetections.js';
+import { previewLines } from '../functions/ui/preview.js';
+import { httpTriggers } from '../functions/triggers/registry.js';
+import '../functions/triggers/ui.js';
+
+const { HttpRequest, InvocationContext } = functions;
+
+function get(url: string, params: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  return new HttpRequest({ method: 'GET', url, params, headers });
+}
+function post(url: string, body: unknown) {
+  return new HttpRequest({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
+}
+const ctx = () => new InvocationContext({ functionName: 'test', invocationId: 'test' });
+const header = (r: HttpResponseInit, name: string) => new Headers(r.headers as Record<string, string>).get(name);
+
+describe('routes', () => {
+  it('registers the page and assets anonymous and the data routes behind the function key', () => {
+    const byName = Object.fromEntries(httpTriggers.map((t) => [t.name, t.options]));
+    expect(byName.ui).toMatchObject({ route: 'ui', methods: ['GET'], authLevel: 'anonymous' });
+    expect(byName.uiAssets).toMatchObject({ route: 'ui/assets/{name}', methods: ['GET'], authLevel: 'anonymous' });
+    expect(byName.uiPreview).toMatchObject({ route: 'ui/preview', methods: ['POST'], authLevel: 'function' });
+    expect(byName.detections).toMatchObject({ route: 'detections', methods: ['GET'], authLevel: 'function' });
+  });
+});
+
+describe('page and assets', () => {
+  it('serves the page with a strict CSP and nosniff', async () => {
+    const res = await uiPage(get('http://localhost:7071/api/ui'));
+    expect(res.status).toBe(200);
+    expect(header(res, 'content-type')).toBe('text/html; charset=utf-8');
+    const csp = header(res, 'content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*|https?:/);
+    expect(header(res, 'x-content-type-options')).toBe('nosniff');
+    expect(header(res, 'referrer-policy')).toBe('no-referrer');
+    const html = String(res.body);
+    expect(html).toContain('src="/api/ui/assets/app.js"');
+    expect(html).toContain('data-api="/api"');
+    expect(html).not.toContain('%BASE%');
+  });
+
+  it('has no inline script or style and no external URLs anywhere in the page', () => {
+    const dir = new URL('../functions/ui/assets/', import.meta.url);
+    const html = readFileSync(new URL('index.html', dir), 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is external (same origin)
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    for (const f of ['index.html', 'app.css', 'app.js']) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      const urls = [...text.matchAll(/https?:\/\/[^\s'"`)]+/g)].map((m) => m[0]);
+      expect(urls.filter((u) => u !== 'http://www.w3.org/2000/svg'), f).toEqual([]);
+      expect(text, f).not.toMatch(/@import|@font-face|url\(/);
+    }
+  });
+
+  it('fills the base path from the request path and refuses odd characters', () => {
+    expect(pagePaths('/api/ui/')).toEqual({ base: '/api/ui', api: '/api' });
+    expect(pagePaths('/ui')).toEqual({ base: '/ui', api: '' });
+    expect(pagePaths('/api/"><script>/ui')).toEqual({ base: '/api/ui', api: '/api' });
+  });
+
+  it('serves known assets with their types and 404s anything else', async () => {
+    const js = await uiAsset(get('http://localhost/api/ui/assets/app.js', { name: 'app.js' }));
+    expect(js.status).toBe(200);
+    expect(header(js, 'content-type')).toBe('text/javascript; charset=utf-8');
+    expect(header(js, 'content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(header(js, 'x-content-type-options')).toBe('nosniff');
+    const css = await uiAsset(get('http://localhost/api/ui/assets/app.css', { name: 'app.css' }));
+    expect(header(css, 'content-type')).toBe('text/css; charset=utf-8');
+    for (const name of ['../handlers.ts', 'index.html', 'tsconfig.json', 'constructor', '__proto__']) {
+      expect((await uiAsset(get('http://localhost/x', { name }))).status, name).toBe(404);
+    }
+  });
+
+  it('answers 304 to a matching If-None-Match', async () => {
+    const first = await uiAsset(get('http://localhost/x', { name: 'app.css' }));
+    const etag = header(first, 'etag') ?? '';
+    expect(etag).toMatch(/^"/);
+    const again = await uiAsset(get('http://localhost/x', { name: 'app.css' }, { 'if-none-match': etag }));
+    expect(again.status).toBe(304);
+    expect(again.body).toBeUndefined();
+  });
+
+  it('type-checks the browser script against the DOM (JSDoc + checkJs)', async () => {
+    const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
+    const run = promisify(execFile);
+    const res = await run(process.execPath, [tsc, '-p', 'functions/ui/assets/tsconfig.json']).catch((e: { stdout: string }) => e);
+    expect(res.stdout).toBe('');
+  });
+});
+
+describe('preview', () => {
+  it('gives the first lines of exactly the dataset the same request writes', async () => {
+    const body = { logType: 'syslog', count: 5000, seed: 7, end: '2024-01-01T01:00:00Z', scenarios: ['all'] } as const;
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await writeDataset(resolveRequest(DatasetRequest.parse(body)), out);
+    const full = Buffer.concat(chunks).toString('utf8').split('\n');
+    const p = previewLines(DatasetRequest.parse(body), 20);
+    expect(p.lines).toHaveLength(20);
+    expect(p.lines).toEqual(full.slice(0, 20));
+  });
+
+  it('includes a csv header and stops early for a huge count', () => {
+    const started = Date.now();
+    const p = previewLines(DatasetRequest.parse({ logType: 'syslog', count: 1_000_000, seed: 0, format: 'csv' }), 5);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(p.format).toBe('csv');
+    expect(p.lines).toHaveLength(5);
+    expect(p.lines[0]).toMatch(/^[A-Za-z"]/);
+    expect(p.lines[0]).toContain('TimeGenerated');
+  });
+
+  it('returns the handler result and names the bad field on 400', async () => {
+    const ok = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'syslog', count: 10, seed: 1 }), ctx());
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(String(ok.body)).lines).toHaveLength(10);
+    const bad = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'syslog', count: 0 }), ctx());
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(String(bad.body)).issues[0].path).toBe('count');
+    const notJson = await uiPreview(post('http://localhost/api/ui/preview', '{'), ctx());
+    expect(notJson.status).toBe(400);
+  });
+});
+
+const base: DetectionView = {
+  TimeGenerated: '2024-01-01T00:00:00.000000Z', RuleId: 'r1', Rule: 'Rule one', Priority: 'WARNING', Source: 'k8s-audit',
+  Cluster: 'c', Namespace: 'default', User: 'alice', Resource: 'pods', Name: 'p', Verb: 'create', Operation: '', Action: '', Output: 'o',
+};
+const rows: DetectionView[] = [
+  base,
+  { ...base, TimeGenerated: '2024-01-01T00:10:00.000000Z', RuleId: 'r2', Rule: 'Rule two', Priority: 'CRITICAL', User: 'bob' },
+  { ...base, TimeGenerated: '2024-01-01T00:20:00.000000Z', Source: 'falco', Action: 'Audit', Operation: 'Process', Namespace: 'prod' },
+  { ...base, TimeGenerated: '2024-01-01T00:30:00.000000Z', Source: 'kubearmor', Action: 'Block', Priority: 'NOTICE', Namespace: 'prod' },
+  { ...base, TimeGenerated: '2024-01-01T00:40:00.000000Z', Source: 'apiserver', Priority: 'INFORMATIONAL', User: 'system:anonymous' },
+];
+
+describe('detections query', () => {
+  it('filters by each field, rule by name or id, newest first', () => {
+    const q = (s: string) => queryDetections(rows, parseDetectionsQuery(new URLSearchParams(s)));
+    expect(q('').matched).toBe(5);
+    expect(q('').detections.map((d) => d.TimeGenerated.slice(11, 16))).toEqual(['00:40', '00:30', '00:20', '00:10', '00:00']);
+    expect(q('priority=CRITICAL').detections.map((d) => d.User)).toEqual(['bob']);
+    expect(q('rule=Rule%20two').matched).toBe(1);
+    expect(q('rule=r2').matched).toBe(1);
+    expect(q('namespace=prod').matched).toBe(2);
+    expect(q('user=system:anonymous').detections[0]?.Source).toBe('apiserver');
+    expect(q('source=kubearmor').detections[0]?.Action).toBe('Block');
+    expect(q('action=Audit&source=falco').matched).toBe(1);
+    expect(q('action=Audit&source=kubearmor').matched).toBe(0);
+    expect(q('limit=2').detections).toHaveLength(2);
+    expect(q('limit=2').matched).toBe(5);
+  });
+
+  it('facets cover all rows (not only matches) with priorities in severity order', () => {
+    const a = queryDetections(rows, parseDetectionsQuery(new URLSearchParams('source=falco')));
+    expect(a.total).toBe(5);
+    expect(a.facets.priority).toEqual(['CRITICAL', 'WARNING', 'NOTICE', 'INFORMATIONAL']);
+    expect(a.facets.source).toEqual(['apiserver', 'falco', 'k8s-audit', 'kubearmor']);
+    expect(a.facets.action).toEqual(['', 'Audit', 'Block']);
+  });
+
+  it('buckets matching rows by a readable width with empty buckets kept', () => {
+    const hgram = histogram(rows);
+    expect(hgram.bucketMs).toBe(60_000);
+    expect(hgram.buckets).toHaveLength(41);
+    expect(hgram.buckets.reduce((s, b) => s + b.count, 0)).toBe(5);
+    expect(hgram.buckets[0]).toEqual({ start: '2024-01-01T00:00:00.000Z', count: 1 });
+    const wide = histogram([base, { ...base, TimeGenerated: '2024-01-03T00:00:00Z' }]);
+    expect(wide.bucketMs).toBe(10_800_000); // 49 hourly bars would exceed 48 → 3 h
+    expect(histogram([]).buckets).toEqual([]);
+  });
+
+  it('reads landed files: gzip or plain, JSON lines or array; only Detections blobs', () => {
+    const lines = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    expect(parseLandedFile(gzipSync(lines))).toHaveLength(5);
+    expect(parseLandedFile(Buffer.from(JSON.stringify(rows)))).toHaveLength(5);
+    expect(isDetectionsBlob('Detections/2024/01/01/batch.json.gz')).toBe(true);
+    expect(isDetectionsBlob('blob/Detections_0001.multijson.gz')).toBe(true);
+    expect(isDetectionsBlob('AksAudit/2024/01/01/batch.json.gz')).toBe(false);
+    expect(isDetectionsBlob('Detections/2024/01/01/batch.ingest.kql')).toBe(false);
+  });
+
+  it('says where detections are when storage is not configured', async () => {
+    const saved = { ...process.env };
+    delete process.env.KUBESIFT_STORAGE_CONNECTION;
+    delete process.env.KUBESIFT_STORAGE_ACCOUNT;
+    try {
+      const res = await detections(get('http://localhost/api/detections'), ctx());
+      expect(res.status).toBe(200);
+      const body = JSON.parse(String(res.body));
+      expect(body.total).toBe(0);
+      expect(body.note).toMatch(/No storage configured/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
