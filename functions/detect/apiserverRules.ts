@@ -1,0 +1,161 @@
+// kube-apiserver rules over AksControlPlane rows (access-log lines parsed by the normalizer):
+// per-row rules in the same Cond form as the k8s-audit pack, plus one windowed rule
+// (a burst of 401/403 from one source IP).
+import type { AksControlPlaneRow, Detection } from '../contracts.js';
+import { and, compile, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
+import { makeDetection } from './detection.js';
+import type { Policy, PriorityName } from './policy.js';
+
+type Row = AksControlPlaneRow;
+const nonEmpty = (s: string | null | undefined): string | undefined => (s ? s : undefined);
+
+/** Strip the port of "1.2.3.4:5678" / "[::1]:5678" (older access lines carry it). */
+export function ipOnly(s: string): string {
+  if (s.startsWith('[')) {
+    const end = s.indexOf(']');
+    return end > 0 ? s.slice(1, end) : s;
+  }
+  const colon = s.indexOf(':');
+  return colon > 0 && colon === s.lastIndexOf(':') ? s.slice(0, colon) : s;
+}
+
+export const CP_FIELDS = [
+  { name: 'cp.category', doc: 'diagnostic category', get: (r: Row) => nonEmpty(r.Category) },
+  { name: 'cp.verb', doc: 'HTTP method / verb, upper-cased', get: (r: Row) => nonEmpty(r.Verb?.toUpperCase()) },
+  { name: 'cp.uri', doc: 'request URI', get: (r: Row) => nonEmpty(r.RequestUri) },
+  { name: 'cp.useragent', doc: 'user agent', get: (r: Row) => nonEmpty(r.UserAgent) },
+  { name: 'cp.sourceip', doc: 'client IP without port', get: (r: Row) => (r.SourceIp ? ipOnly(r.SourceIp) : undefined) },
+  { name: 'cp.code', doc: 'HTTP status', get: (r: Row) => (r.ResponseCode === null ? undefined : String(r.ResponseCode)) },
+  { name: 'cp.message', doc: 'log message', get: (r: Row) => nonEmpty(r.LogMessage) ?? nonEmpty(r.Message) },
+  { name: 'cp.auditid', doc: 'audit ID of the request line', get: (r: Row) => nonEmpty(r.AuditId) },
+] as const;
+type CpField = (typeof CP_FIELDS)[number]['name'];
+const CP_INDEX: ReadonlyMap<string, number> = new Map(CP_FIELDS.map((f, i) => [f.name, i]));
+
+export interface ApiserverRuleDef {
+  readonly id: string;
+  readonly name: string;
+  readonly priority: PriorityName;
+  readonly tags: readonly string[];
+  readonly output: string;
+  readonly when: (p: Policy) => Cond<CpField>;
+}
+
+const fromTrustedIp = (p: Policy): Cond<CpField> => isIn('cp.sourceip', p.apiserver.trustedSourceIps);
+
+export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
+  {
+    id: 'apiserver_anonymous_request', name: 'Anonymous API Request', priority: 'WARNING', tags: ['apiserver', 'T1078.001'],
+    output: 'request attributed to system:anonymous (verb=%cp.verb uri=%cp.uri src=%cp.sourceip code=%cp.code message=%cp.message)',
+    when: (p) => and(matches('cp.message', /system:anonymous/), not(fromTrustedIp(p))),
+  },
+  {
+    id: 'apiserver_exec_attach_portforward', name: 'Pod Exec/Attach/Port-forward Request', priority: 'NOTICE', tags: ['apiserver', 'T1609'],
+    output: 'exec/attach/port-forward request (verb=%cp.verb uri=%cp.uri src=%cp.sourceip agent=%cp.useragent code=%cp.code)',
+    when: (p) => and(matches('cp.uri', /\/pods\/[^/?]+\/(exec|attach|portforward)(\?|$)/), not(fromTrustedIp(p))),
+  },
+  {
+    id: 'apiserver_secret_read_unexpected_agent', name: 'Secret Read by Unexpected User Agent', priority: 'WARNING', tags: ['apiserver', 'T1552.007'],
+    output: 'secret read by an unexpected client (verb=%cp.verb uri=%cp.uri agent=%cp.useragent src=%cp.sourceip code=%cp.code)',
+    when: (p) => and(
+      isIn('cp.verb', ['GET', 'LIST', 'WATCH']),
+      matches('cp.uri', /\/secrets(\/|\?|$)/),
+      not(startsWithAny('cp.useragent', p.apiserver.secretReaderAgents)),
+      not(fromTrustedIp(p)),
+    ),
+  },
+];
+
+export const AUTH_BURST_RULE = { id: 'apiserver_auth_failure_burst', name: 'Burst of 401/403 From One Source', priority: 'WARNING' as PriorityName, tags: ['apiserver', 'T1110'] };
+
+export function isApiserverRuleKey(key: string): boolean {
+  return APISERVER_RULES.some((r) => r.id === key || r.name === key) || key === AUTH_BURST_RULE.id || key === AUTH_BURST_RULE.name;
+}
+
+interface Compiled { def: ApiserverRuleDef; priority: string; test: Test<Row>; output: Template }
+const cache = new WeakMap<Policy, readonly Compiled[]>();
+
+function setting(p: Policy, id: string, name: string) {
+  return [p.rules[id], p.rules[name]].filter((s) => s !== undefined);
+}
+
+function compilePack(p: Policy): readonly Compiled[] {
+  const hit = cache.get(p);
+  if (hit) return hit;
+  const out: Compiled[] = [];
+  for (const def of APISERVER_RULES) {
+    const s = setting(p, def.id, def.name);
+    if (s.some((x) => x.enabled === false)) continue;
+    const exc = [...(p.exceptions[def.id] ?? []), ...(p.exceptions[def.name] ?? [])];
+    let cond: Cond = def.when(p);
+    if (exc.length) cond = and(cond, not(or(...exc.map((item) => and(...Object.entries(item).map(([f, v]) => isIn(f, v)))))));
+    out.push({ def, priority: s.map((x) => x.priority).find(Boolean) ?? def.priority, test: compile<Row>(cond, CP_INDEX), output: parseTemplate(def.output, CP_INDEX) });
+  }
+  cache.set(p, out);
+  return out;
+}
+
+export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Detection[]): void {
+  const pack = compilePack(policy);
+  const ctx = new RowContext<Row>(CP_FIELDS.map((f) => f.get));
+  for (const row of rows) {
+    ctx.reset(row);
+    for (const rule of pack) {
+      if (!rule.test(ctx)) continue;
+      out.push(makeDetection({
+        time: row.TimeGenerated,
+        key: [row.Position, row.AuditId, row.TimeGenerated ?? ''],
+        ruleId: rule.def.id, rule: rule.def.name, priority: rule.priority, source: 'apiserver', cluster: row.Cluster,
+        verb: row.Verb, resource: row.RequestUri,
+        output: `${rule.def.name}: ${render(rule.output, ctx)}`,
+        evidence: evidence(rule.output, ctx),
+        auditIds: row.AuditId ? [row.AuditId] : [],
+        tags: rule.def.tags,
+      }));
+    }
+  }
+  authFailureBursts(rows, policy, out);
+}
+
+/** Greedy non-overlapping windows: each burst is reported once, the next one starts after it. */
+function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): void {
+  const s = setting(p, AUTH_BURST_RULE.id, AUTH_BURST_RULE.name);
+  if (s.some((x) => x.enabled === false)) return;
+  const priority = s.map((x) => x.priority).find(Boolean) ?? AUTH_BURST_RULE.priority;
+  const trusted = new Set(p.apiserver.trustedSourceIps);
+  const bySource = new Map<string, { t: number; row: Row }[]>();
+  for (const row of rows) {
+    if (row.ResponseCode !== 401 && row.ResponseCode !== 403) continue;
+    if (!row.SourceIp || !row.TimeGenerated) continue;
+    const ip = ipOnly(row.SourceIp);
+    if (trusted.has(ip)) continue;
+    const t = Date.parse(row.TimeGenerated);
+    if (Number.isNaN(t)) continue;
+    const key = `${row.Cluster}\u0000${ip}`;
+    let list = bySource.get(key);
+    if (!list) bySource.set(key, (list = []));
+    list.push({ t, row });
+  }
+  const W = p.apiserver.authFailureWindowSeconds * 1000, N = p.apiserver.authFailureThreshold;
+  for (const [key, list] of bySource) {
+    const ip = key.slice(key.indexOf('\u0000') + 1);
+    list.sort((a, b) => a.t - b.t);
+    let start = 0;
+    for (let j = 0; j < list.length; j++) {
+      while (list[j]!.t - list[start]!.t >= W) start++;
+      if (j - start + 1 < N) continue;
+      const win = list.slice(start, j + 1);
+      const first = win[0]!.row, last = win[win.length - 1]!.row;
+      const codes = { '401': win.filter((e) => e.row.ResponseCode === 401).length, '403': win.filter((e) => e.row.ResponseCode === 403).length };
+      out.push(makeDetection({
+        time: last.TimeGenerated, key: [last.Cluster, ip, first.TimeGenerated ?? ''],
+        ruleId: AUTH_BURST_RULE.id, rule: AUTH_BURST_RULE.name, priority, source: 'apiserver', cluster: last.Cluster,
+        output: `${AUTH_BURST_RULE.name}: ${win.length} failed requests (401=${codes['401']} 403=${codes['403']}) from ${ip} between ${first.TimeGenerated} and ${last.TimeGenerated}`,
+        evidence: { sourceIp: ip, count: win.length, codes, windowStart: first.TimeGenerated, windowEnd: last.TimeGenerated, threshold: N, windowSeconds: p.apiserver.authFailureWindowSeconds, uris: [...new Set(win.map((e) => e.row.RequestUri))].slice(0, 20) },
+        auditIds: [...new Set(win.map((e) => e.row.AuditId).filter(Boolean))].slice(0, 100),
+        tags: AUTH_BURST_RULE.tags,
+      }));
+      start = j + 1;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// Named fields over an AksAudit row, Falco k8s-audit style (`ka.*`). Each field is one
+// extractor; the engine evaluates a field at most once per row and caches the value.
+// Single-valued fields yield a string or undefined ("does not exist"); multi-valued fields
+// yield an array (empty = no values), which `in` / `intersects` treat differently.
+import type { AksAuditRow } from '../contracts.js';
+
+export type FieldValue = string | undefined | readonly string[];
+
+export interface FieldDef {
+  readonly name: string;
+  readonly multi: boolean;
+  readonly doc: string;
+  readonly get: (row: AksAuditRow) => FieldValue;
+}
+
+type Obj = Record<string, unknown>;
+const EMPTY: readonly string[] = Object.freeze([]);
+
+const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const arr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : EMPTY);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
+/** JSON text of a sub-object, for output and `contains` checks (Falco prints objects as JSON). */
+const json = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : JSON.stringify(v));
+
+// requestObject is a string ('skipped-too-big-size-object') when AKS dropped it: no fields then.
+const req = (row: AksAuditRow): Obj | undefined => obj(row.RequestObject);
+const reqSpec = (row: AksAuditRow): Obj | undefined => obj(req(row)?.spec);
+
+/** Image repository as Falco's plugin computes it: up to the first ':' then up to the first '@'. */
+export function imageRepository(image: string): string {
+  const colon = image.indexOf(':');
+  const noTag = colon < 0 ? image : image.slice(0, colon);
+  const at = noTag.indexOf('@');
+  return at < 0 ? noTag : noTag.slice(0, at);
+}
+
+type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
+
+const containers = (row: AksAuditRow, list: ContainerList): readonly unknown[] => arr(reqSpec(row)?.[list]);
+const images = (row: AksAuditRow, list: ContainerList): readonly string[] =>
+  containers(row, list).map((c) => str(obj(c)?.image) ?? '');
+// A container without securityContext.privileged counts as "false" (one value per container).
+const privileged = (row: AksAuditRow, list: ContainerList): readonly string[] =>
+  containers(row, list).map((c) => (obj(obj(c)?.securityContext)?.privileged === true ? 'true' : 'false'));
+const specFlag = (key: string) => (row: AksAuditRow): FieldValue => {
+  const spec = reqSpec(row);
+  if (!spec) return undefined;
+  return spec[key] === true ? 'true' : 'false';
+};
+
+const roleRules = (row: AksAuditRow): readonly unknown[] => arr(req(row)?.rules);
+const ruleItems = (key: 'resources' | 'verbs') => (row: AksAuditRow): readonly string[] =>
+  roleRules(row).flatMap((r) => arr(obj(r)?.[key]).map((x) => str(x) ?? ''));
+
+/** All values of one query parameter of the request URI (exec `command=` repeats). */
+function uriParam(uri: string, name: string): readonly string[] {
+  const q = uri.indexOf('?');
+  if (q < 0) return EMPTY;
+  const out: string[] = [];
+  for (const part of uri.slice(q + 1).split('&')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (key !== name) continue;
+    try {
+      out.push(decodeURIComponent((eq < 0 ? '' : part.slice(eq + 1)).replace(/\+/g, ' ')));
+    } catch {
+      out.push(part.slice(eq + 1));
+    }
+  }
+  return out;
+}
+
+// ephemeralcontainers subresource: EphemeralContainers object (≤1.21, top-level list) or a Pod (1.22+).
+const ephemeralFirst = (row: AksAuditRow): Obj | undefined => {
+  const r = req(row);
+  return obj(arr(r?.ephemeralContainers)[0]) ?? obj(arr(obj(r?.spec)?.ephemeralContainers).at(-1));
+};
+
+const def = (name: string, multi: boolean, doc: string, get: (row: AksAuditRow) => FieldValue): FieldDef => ({ name, multi, doc, get });
+
+/** The field table. Order is irrelevant; names are the public vocabulary of rules, exceptions and outputs. */
+export const FIELDS = [
+  def('ka.auditid', false, 'auditID', (r) => nonEmpty(r.AuditId)),
+  def('ka.stage', false, 'stage', (r) => nonEmpty(r.Stage)),
+  def('ka.verb', false, 'verb', (r) => nonEmpty(r.Verb)),
+  def('ka.uri', false, 'requestURI', (r) => nonEmpty(r.RequestUri)),
+  def('ka.uri.param.command', true, 'values of the command= query parameter (exec)', (r) => uriParam(r.RequestUri, 'command')),
+  def('ka.user.name', false, 'user.username', (r) => nonEmpty(r.UserName)),
+  def('ka.user.groups', true, 'user.groups', (r) => arr(r.UserGroups).map((g) => str(g) ?? '')),
+  def('ka.impuser.name', false, 'impersonatedUser.username', (r) => nonEmpty(r.ImpersonatedUserName)),
+  def('ka.useragent', false, 'userAgent', (r) => nonEmpty(r.UserAgent)),
+  def('ka.sourceip', false, 'first sourceIPs entry', (r) => nonEmpty(r.SourceIp)),
+  def('ka.target.resource', false, 'objectRef.resource', (r) => nonEmpty(r.Resource)),
+  def('ka.target.subresource', false, 'objectRef.subresource', (r) => nonEmpty(r.Subresource)),
+  def('ka.target.namespace', false, 'objectRef.namespace', (r) => nonEmpty(r.Namespace)),
+  def('ka.target.name', false, 'objectRef.name', (r) => nonEmpty(r.Name)),
+  def('ka.resp.name', false, 'responseObject.metadata.name', (r) => str(obj(obj(r.ResponseObject)?.metadata)?.name)),
+  def('ka.response.code', false, 'responseStatus.code', (r) => (r.ResponseCode === null ? undefined : String(r.ResponseCode))),
+  def('ka.response.reason', false, 'responseStatus.reason', (r) => str(obj(r.ResponseStatus)?.reason)),
+  def('ka.auth.decision', false, 'authorization.k8s.io/decision annotation', (r) => nonEmpty(r.AuthorizationDecision)),
+  def('ka.auth.reason', false, 'authorization.k8s.io/reason annotation', (r) => nonEmpty(r.AuthorizationReason)),
+  def('ka.req.pod.containers.image', true, 'images of spec.containers', (r) => images(r, 'containers')),
+  def('ka.req.pod.containers.image.repository', true, 'image repositories of spec.containers', (r) => images(r, 'containers').map(imageRepository)),
+  def('ka.req.pod.containers.privileged', true, 'securityContext.privileged per container', (r) => privileged(r, 'containers')),
+  def('ka.req.pod.initContainers.image', true, 'images of spec.initContainers', (r) => images(r, 'initContainers')),
+  def('ka.req.pod.initContainers.privileged', true, 'securityContext.privileged per init container', (r) => privileged(r, 'initContainers')),
+  def('ka.req.pod.ephemeralContainers.image', true, 'images of spec.ephemeralContainers', (r) => images(r, 'ephemeralContainers')),
+  def('ka.req.pod.ephemeralContainers.privileged', true, 'securityContext.privileged per ephemeral container', (r) => privileged(r, 'ephemeralContainers')),
+  def('ka.req.pod.volumes.hostpath', true, 'spec.volumes[].hostPath.path', (r) =>
+    arr(reqSpec(r)?.volumes).flatMap((v) => {
+      const p = str(obj(obj(v)?.hostPath)?.path);
+      return p === undefined ? [] : [p];
+    })),
+  def('ka.req.pod.volumes', false, 'spec.volumes as JSON', (r) => json(reqSpec(r)?.volumes)),
+  def('ka.req.pod.host_network', false, 'spec.hostNetwork', specFlag('hostNetwork')),
+  def('ka.req.pod.host_pid', false, 'spec.hostPID', specFlag('hostPID')),
+  def('ka.req.pod.host_ipc', false, 'spec.hostIPC', specFlag('hostIPC')),
+  def('ka.req.ephemeral.name', false, 'name of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.name)),
+  def('ka.req.ephemeral.image', false, 'image of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.image)),
+  def('ka.req.service.type', false, 'spec.type of a Service', (r) => str(reqSpec(r)?.type)),
+  def('ka.req.service.ports', false, 'spec.ports of a Service as JSON', (r) => json(reqSpec(r)?.ports)),
+  def('ka.req.configmap.name', false, 'metadata.name of a ConfigMap', (r) => str(obj(req(r)?.metadata)?.name)),
+  def('ka.req.configmap.obj', false, 'data of a ConfigMap as JSON', (r) => json(req(r)?.data)),
+  def('ka.req.binding.role', false, 'roleRef.name of a (Cluster)RoleBinding', (r) => str(obj(req(r)?.roleRef)?.name)),
+  def('ka.req.binding.subjects', true, 'subject names of a (Cluster)RoleBinding', (r) => arr(req(r)?.subjects).map((s) => str(obj(s)?.name) ?? '')),
+  def('ka.req.role.rules', false, 'rules of a (Cluster)Role as JSON', (r) => json(req(r)?.rules)),
+  def('ka.req.role.rules.resources', true, 'resources named by a (Cluster)Role', ruleItems('resources')),
+  def('ka.req.role.rules.verbs', true, 'verbs named by a (Cluster)Role', ruleItems('verbs')),
+  def('ka.req.ingress.tls', false, 'spec.tls of an Ingress as JSON (exists when set)', (r) => json(reqSpec(r)?.tls)),
+] as const satisfies readonly FieldDef[];
+
+export type FieldName = (typeof FIELDS)[number]['name'];
+
+export const FIELD_NAMES: readonly FieldName[] = FIELDS.map((f) => f.name);
+export const FIELD_INDEX: ReadonlyMap<string, number> = new Map(FIELDS.map((f, i) => [f.name, i]));
+
+export function isFieldName(s: string): s is FieldName {
+  return FIELD_INDEX.has(s);
+}

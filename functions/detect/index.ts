@@ -1,0 +1,83 @@
+// Detection stage: (rows, policy, now) → Detections. Pure and stateless: the k8s-audit rule
+// pack over AksAudit rows, the kube-apiserver pack over AksControlPlane rows, and the
+// windowed detectors over both. `now` is accepted for the pipeline contract; detectors use
+// the batch's data time, never the wall clock, so replays give the same detections.
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config.js';
+import type { Detection, NormalizedRows } from '../contracts.js';
+import { isApiserverRuleKey, runApiserverRules } from './apiserverRules.js';
+import { isK8sAuditRuleKey, runK8sAuditRules } from './k8sAuditEngine.js';
+import { overlayPolicy, PolicyError, profilePolicy, type Policy as PolicyT } from './policy.js';
+import { runWindowDetectors } from './windows.js';
+
+export type Policy = PolicyT;
+export { PolicyError } from './policy.js';
+export { K8S_AUDIT_RULES } from './k8sAuditRules.js';
+export { APISERVER_RULES } from './apiserverRules.js';
+
+// Window detectors are addressed as `window.<id>` (ids are only known after the merge).
+const knownRule = (key: string): boolean => isK8sAuditRuleKey(key) || isApiserverRuleKey(key) || key.startsWith('window.');
+
+export function detect(rows: NormalizedRows, policy: Policy, now: Date): Detection[] {
+  void now;
+  const out: Detection[] = [];
+  runK8sAuditRules(rows.AksAudit, policy, out);
+  runApiserverRules(rows.AksControlPlane, policy, out);
+  runWindowDetectors(rows, policy, out);
+  return out;
+}
+
+const defaults: Partial<Record<'aks' | 'falco', Policy>> = {};
+
+/** The built-in profile (shared, frozen-by-convention object: compiled packs cache on it). */
+export function defaultPolicy(profile: 'aks' | 'falco'): Policy {
+  return (defaults[profile] ??= profilePolicy(profile));
+}
+
+/**
+ * Overlay a policy document (parsed JSON) on a profile: `json.profile`, else `profile`, else aks.
+ * Throws PolicyError naming every bad field (path: message).
+ */
+export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
+  const named = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as { profile?: unknown }).profile : undefined;
+  if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json)))
+    throw new PolicyError(['(root): a policy must be a JSON object']);
+  const base = named === 'aks' || named === 'falco' ? named : (profile ?? 'aks');
+  return overlayPolicy(profilePolicy(base), json ?? {}, knownRule);
+}
+
+/** Apply a further overlay on an existing policy (Falco-style override files stack this way). */
+export function extendPolicy(base: Policy, json: unknown): Policy {
+  return overlayPolicy(base, json, knownRule);
+}
+
+/** KUBESIFT_POLICY (inline JSON) wins over KUBESIFT_POLICY_PATH; both overlay KUBESIFT_POLICY_PROFILE. */
+export function policyFromConfig(config: Config): Policy {
+  const profile = config.KUBESIFT_POLICY_PROFILE;
+  let text: string | undefined;
+  let origin = '';
+  if (config.KUBESIFT_POLICY) {
+    text = config.KUBESIFT_POLICY;
+    origin = 'KUBESIFT_POLICY';
+  } else if (config.KUBESIFT_POLICY_PATH) {
+    origin = `KUBESIFT_POLICY_PATH (${config.KUBESIFT_POLICY_PATH})`;
+    try {
+      text = readFileSync(config.KUBESIFT_POLICY_PATH, 'utf8');
+    } catch (e) {
+      throw new PolicyError([`${origin}: cannot read: ${(e as Error).message}`]);
+    }
+  }
+  if (text === undefined) return defaultPolicy(profile);
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new PolicyError([`${origin}: not valid JSON: ${(e as Error).message}`]);
+  }
+  try {
+    return loadPolicy(json, profile);
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PolicyError(e.issues.map((i) => `${origin}: ${i}`));
+    throw e;
+  }
+}

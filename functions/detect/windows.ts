@@ -1,0 +1,211 @@
+// Windowed detectors (LogTrack style) over any row stream. Each detector is data in the
+// policy; here they evaluate within one batch, on the batch's own data time. The same
+// definitions render as ADX functions in kql.ts for windows that span batches.
+//
+// Every distinct window that fires is reported: sliding windows are greedy and
+// non-overlapping (after a window fires the next one starts after its last event), binned
+// detectors report each bin, inactivity reports each gap.
+import type { Detection, NormalizedRows } from '../contracts.js';
+import { makeDetection } from './detection.js';
+import type { Policy, WindowDetector } from './policy.js';
+
+/** One row reduced to what the detectors need. */
+export interface StreamEvent {
+  readonly t: number;
+  readonly time: string;
+  readonly cluster: string;
+  readonly service: string;
+  readonly message: string;
+  readonly auditId: string;
+}
+
+type Table = WindowDetector['table'];
+
+/** Rows of one table as time-sorted events (rows without a valid time are skipped). */
+export function streamOf(rows: NormalizedRows, table: Table): StreamEvent[] {
+  const out: StreamEvent[] = [];
+  if (table === 'AksControlPlane') {
+    for (const r of rows.AksControlPlane) {
+      const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
+      if (!Number.isNaN(t)) out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: r.LogMessage || r.Message, auditId: r.AuditId });
+    }
+  } else {
+    for (const r of rows.AksAudit) {
+      const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
+      if (!Number.isNaN(t))
+        out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: `${r.Verb} ${r.RequestUri} ${r.ResponseCode ?? ''}`, auditId: r.AuditId });
+    }
+  }
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** Latest data time in the batch, across both tables (the "now" of inactivity). */
+export function batchDataEnd(rows: NormalizedRows): number {
+  let end = -Infinity;
+  for (const r of rows.AksControlPlane) if (r.TimeGenerated) end = Math.max(end, Date.parse(r.TimeGenerated) || -Infinity);
+  for (const r of rows.AksAudit) if (r.TimeGenerated) end = Math.max(end, Date.parse(r.TimeGenerated) || -Infinity);
+  return end;
+}
+
+/** A window that fired, before it becomes a Detection. */
+export interface Firing {
+  readonly group: string;
+  readonly cluster: string;
+  readonly service: string;
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  readonly events: readonly StreamEvent[];
+  readonly detail: Record<string, unknown>;
+  readonly summary: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(x);
+  }
+  return m;
+}
+
+const byClusterService = (e: StreamEvent): string => `${e.cluster}\u0000${e.service}`;
+
+/** Greedy sliding windows of `windowMs` holding ≥ threshold events (events sorted by t). */
+export function slidingWindows(events: readonly StreamEvent[], windowMs: number, threshold: number): StreamEvent[][] {
+  const found: StreamEvent[][] = [];
+  let start = 0;
+  for (let j = 0; j < events.length; j++) {
+    while (events[j]!.t - events[start]!.t >= windowMs) start++;
+    if (j - start + 1 >= threshold) {
+      found.push(events.slice(start, j + 1));
+      start = j + 1;
+    }
+  }
+  return found;
+}
+
+/** Counts per bin from the group's first to last bin, empty bins included. */
+export function binCounts(events: readonly StreamEvent[], binMs: number): { first: number; counts: number[]; members: StreamEvent[][] } {
+  const first = Math.floor(events[0]!.t / binMs);
+  const last = Math.floor(events[events.length - 1]!.t / binMs);
+  const counts = new Array<number>(last - first + 1).fill(0);
+  const members: StreamEvent[][] = counts.map(() => []);
+  for (const e of events) {
+    const b = Math.floor(e.t / binMs) - first;
+    counts[b]!++;
+    members[b]!.push(e);
+  }
+  return { first, counts, members };
+}
+
+/** Population mean and standard deviation. */
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  const n = xs.length;
+  let s = 0;
+  for (const x of xs) s += x;
+  const mean = s / n;
+  let v = 0;
+  for (const x of xs) v += (x - mean) * (x - mean);
+  return { mean, std: Math.sqrt(v / n) };
+}
+
+type Evaluator<K extends WindowDetector['kind']> = (d: Extract<WindowDetector, { kind: K }>, events: readonly StreamEvent[], dataEnd: number) => Firing[];
+
+const firing = (group: string, win: readonly StreamEvent[], detail: Record<string, unknown>, summary: string, start?: number, end?: number): Firing => ({
+  group, cluster: win[0]?.cluster ?? '', service: win[0]?.service ?? '',
+  start: start ?? win[0]!.t, end: end ?? win[win.length - 1]!.t, count: win.length, events: win, detail, summary,
+});
+
+const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
+  keyword: (d, events) => {
+    const kw = d.caseSensitive ? d.keyword : d.keyword.toLowerCase();
+    const hits = events.filter((e) => (d.caseSensitive ? e.message : e.message.toLowerCase()).includes(kw));
+    return [...groupBy(hits, byClusterService)].flatMap(([g, list]) =>
+      slidingWindows(list, d.windowSeconds * 1000, d.threshold).map((w) =>
+        firing(g, w, { keyword: d.keyword, threshold: d.threshold, windowSeconds: d.windowSeconds }, `"${d.keyword}" seen ${w.length} times within ${d.windowSeconds}s`)));
+  },
+  repeat: (d, events) =>
+    [...groupBy(events, (e) => `${byClusterService(e)}\u0000${e.message}`)].flatMap(([g, list]) =>
+      slidingWindows(list, d.windowSeconds * 1000, d.threshold).map((w) =>
+        firing(g, w, { message: w[0]!.message.slice(0, 500), threshold: d.threshold, windowSeconds: d.windowSeconds }, `same message ${w.length} times within ${d.windowSeconds}s: ${w[0]!.message.slice(0, 120)}`))),
+  rate: (d, events) => {
+    const binMs = d.binSeconds * 1000;
+    const out: Firing[] = [];
+    for (const [g, list] of groupBy(events, byClusterService)) {
+      const { first, counts, members } = binCounts(list, binMs);
+      for (let i = 1; i < counts.length; i++) {
+        const base = counts.slice(Math.max(0, i - d.baselineBins), i);
+        const baseline = base.reduce((a, b) => a + b, 0) / base.length;
+        const c = counts[i]!;
+        if (c >= d.minCount && c >= d.factor * baseline)
+          out.push(firing(g, members[i]!, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, (first + i) * binMs, (first + i + 1) * binMs));
+      }
+    }
+    return out;
+  },
+  inactivity: (d, events, dataEnd) => {
+    const maxMs = d.maxSilenceSeconds * 1000;
+    const out: Firing[] = [];
+    for (const [g, list] of groupBy(events, byClusterService)) {
+      for (let i = 1; i <= list.length; i++) {
+        const from = list[i - 1]!;
+        const to = i < list.length ? list[i]!.t : dataEnd;
+        if (to - from.t <= maxMs) continue;
+        const silence = Math.round((to - from.t) / 1000);
+        out.push(firing(g, [from], { maxSilenceSeconds: d.maxSilenceSeconds, silenceSeconds: silence, trailing: i === list.length }, `no ${from.service} rows for ${silence}s (limit ${d.maxSilenceSeconds}s)`, from.t, to));
+      }
+    }
+    return out;
+  },
+  zscore: (d, events) => {
+    const binMs = d.binSeconds * 1000;
+    const out: Firing[] = [];
+    for (const [g, list] of groupBy(events, byClusterService)) {
+      const { first, counts, members } = binCounts(list, binMs);
+      for (let i = d.minBins; i < counts.length; i++) {
+        const { mean, std } = meanStd(counts.slice(i - d.minBins, i));
+        const c = counts[i]!;
+        if (c < d.minCount) continue;
+        // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
+        const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
+        if (z < d.threshold) continue;
+        out.push(firing(g, members[i]!, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, (first + i) * binMs, (first + i + 1) * binMs));
+      }
+    }
+    return out;
+  },
+};
+
+export function evaluateDetector(d: WindowDetector, events: readonly StreamEvent[], dataEnd: number): Firing[] {
+  const scoped = d.service === undefined ? events : events.filter((e) => e.service === d.service);
+  if (scoped.length === 0) return [];
+  return (EVALUATORS[d.kind] as Evaluator<typeof d.kind>)(d as never, scoped, dataEnd);
+}
+
+export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: Detection[]): void {
+  if (policy.windows.length === 0) return;
+  const streams = new Map<Table, StreamEvent[]>();
+  const dataEnd = batchDataEnd(rows);
+  for (const d of policy.windows) {
+    const ruleId = `window.${d.id}`;
+    const s = [policy.rules[ruleId]].filter((x) => x !== undefined);
+    if (s.some((x) => x.enabled === false)) continue;
+    let events = streams.get(d.table);
+    if (!events) streams.set(d.table, (events = streamOf(rows, d.table)));
+    for (const f of evaluateDetector(d, events, dataEnd)) {
+      const auditIds = [...new Set(f.events.map((e) => e.auditId).filter(Boolean))].slice(0, 100);
+      out.push(makeDetection({
+        time: iso(f.end), key: [f.group, String(f.start)],
+        ruleId, rule: d.name ?? d.id, priority: s.map((x) => x.priority).find(Boolean) ?? d.priority, source: 'window', cluster: f.cluster,
+        output: `${d.name ?? d.id}: ${f.summary} (service=${f.service} cluster=${f.cluster} window=${iso(f.start)}..${iso(f.end)})`,
+        evidence: { detector: d.id, kind: d.kind, table: d.table, service: f.service, windowStart: iso(f.start), windowEnd: iso(f.end), count: f.count, ...f.detail },
+        auditIds, tags: ['window', d.kind, ...d.tags],
+      }));
+    }
+  }
+}
