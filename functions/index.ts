@@ -1,2 +1,3 @@
 // Function app entry (package.json "main"): importing a trigger module registers it with
 // the host. Keep this file to imports only; heavy modules load lazily inside handlers.
+import './triggers/ui.js';

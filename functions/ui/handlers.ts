@@ -2,11 +2,9 @@
 // the preview and the detections query (function key, like every other API route).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
-import { datasetRequestSchema, PlanError } from '../generate/index.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
 import { parseDetectionsQuery, queryDetections } from './detectionsQuery.js';
 import { readLandedDetections } from './landedDetections.js';
-import { previewLines } from './preview.js';
 
 /** Preview bodies are small JSON; anything bigger is not from the page. */
 const MAX_PREVIEW_BODY = 16 * 1024;
@@ -46,6 +44,8 @@ export async function uiPreview(request: HttpRequest, context: InvocationContext
   } catch {
     return json(400, { error: 'body must be JSON', issues: [{ path: '', message: 'body must be JSON' }] });
   }
+  // The generators load on first use, keeping cold start light for the page itself.
+  const [{ datasetRequestSchema, PlanError }, { previewLines }] = await Promise.all([import('../generate/index.js'), import('./preview.js')]);
   const parsed = datasetRequestSchema(config().KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
