@@ -1,0 +1,296 @@
+// Event Hub body → RawRecord[] (+ dead letters). Accepts:
+//   {"records":[...]}              AKS diagnostic settings (any category mix, extra fields)
+//   one diagnostic record          (single records, replayed dead letters)
+//   audit Event / EventList / [..] webhook shapes (audit.k8s.io/v1)
+//   arrays mixing the above        (flattened; index counts items across the array)
+// as a Buffer (binary trigger), a string, or an already-parsed value. One JSON.parse per
+// body; nothing here throws: every failure is a dead letter with a reason and position.
+import { isUtf8 } from 'node:buffer';
+import type { DeadLetter, EventInput, Position } from '../contracts.js';
+import type { SourcedRecord } from '../normalize/index.js';
+import { jsonTextTooDeep, safeStringify, valueTooDeep } from './json.js';
+import { describeZodError, diagnosticRecordSchema } from './schema.js';
+
+export interface EnvelopeOptions {
+  /** Cluster for items without a resourceId (webhook events). */
+  defaultCluster: string;
+  /** Bodies larger than this are dead-lettered whole ('body-too-large'). */
+  maxBodyBytes: number;
+}
+
+export interface EnvelopeSink {
+  records: SourcedRecord[];
+  deadLetters: DeadLetter[];
+}
+
+/** Default body limit: 4 MiB, four times the largest event Event Hubs Standard/Premium accept (1 MB). */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Deepest container level holding items: [ {records|items: [ item ]} ] is level 2. */
+const MAX_SHAPE_LEVEL = 2;
+
+/** Category given to raw audit Events (webhook shapes). */
+export const WEBHOOK_AUDIT_CATEGORY = 'k8s-audit-webhook';
+
+/** The body text (null for parsed bodies) and, once asked, whether it nests too deep anywhere. */
+interface BodyText {
+  text: string | null;
+  deep?: boolean;
+}
+
+/**
+ * Unwrap one Event Hub event into `sink`. Returns the number of input items it accounted
+ * for (records + events, or 1 when the whole body is dead-lettered).
+ */
+export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions): number {
+  const body = ev.body;
+  let value: unknown;
+  let text: string | null = null;
+  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer) {
+    const decoded = decode(body, ev, opts, sink);
+    if (decoded === null) return 1;
+    text = decoded;
+    if (isBlank(text)) return bodyDeadLetter(sink, ev, 'empty-body', 'body is empty', text);
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return bodyDeadLetter(sink, ev, 'invalid-json', `body is not JSON: ${err instanceof Error ? err.message : String(err)}`, text);
+    }
+  } else if (body === null || body === undefined) {
+    return bodyDeadLetter(sink, ev, 'empty-body', 'body is empty', '');
+  } else value = body;
+
+  const holder: BodyText = { text };
+  if (Array.isArray(value)) return unwrapArray(value, ev, sink, opts, holder, 0, 1);
+  if (value === null || typeof value !== 'object') {
+    return bodyDeadLetter(sink, ev, 'unknown-shape', `body is JSON ${value === null ? 'null' : typeof value}, expected an object or array`, text ?? safeStringify(value));
+  }
+  const n = unwrapObject(value as Record<string, unknown>, ev, sink, opts, holder, 0, true, 0);
+  if (n < 0) {
+    return bodyDeadLetter(sink, ev, 'unknown-shape', 'body is neither {"records":[...]}, a diagnostic record, an audit Event nor an EventList', text ?? safeStringify(value));
+  }
+  return n;
+}
+
+/** Buffer/string → text without BOM, or null after dead-lettering (too large, invalid UTF-8). */
+function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: EnvelopeOptions, sink: EnvelopeSink): string | null {
+  if (typeof body === 'string') {
+    // String length ≤ UTF-8 byte length: a cheap lower bound of the size.
+    if (body.length > opts.maxBodyBytes) {
+      bodyDeadLetter(sink, ev, 'body-too-large', `body has ${body.length} characters, limit ${opts.maxBodyBytes} bytes`, body);
+      return null;
+    }
+    return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  }
+  const buf = body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (buf.length > opts.maxBodyBytes) {
+    const dl = bodyDeadLetterValue(ev, 'body-too-large', `body has ${buf.length} bytes, limit ${opts.maxBodyBytes}`, '');
+    withBytes(dl, buf);
+    sink.deadLetters.push(dl);
+    return null;
+  }
+  if (!isUtf8(buf)) {
+    const dl = bodyDeadLetterValue(ev, 'invalid-utf8', `body of ${buf.length} bytes is not valid UTF-8`, '');
+    withBytes(dl, buf);
+    sink.deadLetters.push(dl);
+    return null;
+  }
+  const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  return buf.toString('utf8', start);
+}
+
+/** raw = text (lossless when valid UTF-8), plus base64 of the exact bytes when it is not. */
+function withBytes(dl: DeadLetter, buf: Buffer): void {
+  if (isUtf8(buf)) dl.raw = buf.toString('utf8');
+  else {
+    dl.raw = buf.toString('utf8');
+    dl.rawBase64 = buf.toString('base64');
+  }
+}
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}
+
+function pos(ev: EventInput, index: number): Position {
+  const p = ev.position;
+  return { source: p.source, partitionId: p.partitionId, sequenceNumber: p.sequenceNumber, offset: p.offset, index };
+}
+
+function bodyDeadLetterValue(ev: EventInput, reason: string, detail: string, raw: string): DeadLetter {
+  return { reason, detail, position: pos(ev, 0), raw };
+}
+
+function bodyDeadLetter(sink: EnvelopeSink, ev: EventInput, reason: string, detail: string, raw: string): number {
+  sink.deadLetters.push(bodyDeadLetterValue(ev, reason, detail, raw));
+  return 1;
+}
+
+function isEventLike(o: Record<string, unknown>): boolean {
+  return o.kind === 'Event' || (typeof o.auditID === 'string' && typeof o.stage === 'string');
+}
+
+function isRecordLike(o: Record<string, unknown>): boolean {
+  return o.properties !== undefined && (o.category !== undefined || o.operationName !== undefined);
+}
+
+/**
+ * An object at the top of a body or inside an array. Returns items accounted for, or -1
+ * when the object has no known shape (the caller decides how to dead-letter it).
+ */
+function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, top: boolean, level: number): number {
+  // Bodies nest at most array → {records} → record; anything deeper is not a shape we know.
+  if (level > MAX_SHAPE_LEVEL) return -1;
+  const records = o.records;
+  if (records !== undefined) {
+    if (!Array.isArray(records)) {
+      sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
+      return 1;
+    }
+    return unwrapArray(records, ev, sink, opts, holder, index, level + 1);
+  }
+  if (o.kind === 'EventList') {
+    const items = o.items;
+    if (!Array.isArray(items)) {
+      sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
+      return 1;
+    }
+    return unwrapArray(items, ev, sink, opts, holder, index, level + 1);
+  }
+  if (isEventLike(o)) {
+    pushEvent(o, ev, sink, opts, holder, index);
+    return 1;
+  }
+  if (isRecordLike(o)) {
+    pushRecord(o, ev, sink, opts, index);
+    return 1;
+  }
+  return -1;
+}
+
+function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, base: number, level: number): number {
+  let count = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const index = base + count;
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+      const o = item as Record<string, unknown>;
+      // Fast path: the AKS diagnostic record.
+      if (typeof o.category === 'string' && o.properties !== undefined) {
+        pushRecord(o, ev, sink, opts, index);
+        count++;
+        continue;
+      }
+      const n = unwrapObject(o, ev, sink, opts, holder, index, false, level);
+      if (n >= 0) {
+        count += n;
+        continue;
+      }
+    }
+    sink.deadLetters.push({
+      reason: 'unknown-shape',
+      detail: `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}${item !== null && typeof item === 'object' && !Array.isArray(item) ? ' of no known shape (diagnostic record, audit Event, EventList, {records})' : ''}`,
+      position: pos(ev, index),
+      raw: safeStringify(item),
+    });
+    count++;
+  }
+  return count;
+}
+
+// Cluster name from a resourceId: last segment after /managedClusters/ (or Arc
+// /connectedClusters/), lower-cased. One-entry memo: a body almost always has one cluster.
+let memoId = '';
+let memoCluster = '';
+export function clusterFromResourceId(resourceId: string): string {
+  if (resourceId === memoId) return memoCluster;
+  const lower = resourceId.toLowerCase();
+  let at = lower.lastIndexOf('/managedclusters/');
+  let skip = 17;
+  if (at < 0) {
+    at = lower.lastIndexOf('/connectedclusters/');
+    skip = 19;
+  }
+  let cluster = '';
+  if (at >= 0) {
+    const start = at + skip;
+    const end = lower.indexOf('/', start);
+    cluster = end < 0 ? lower.slice(start) : lower.slice(start, end);
+  }
+  memoId = resourceId;
+  memoCluster = cluster;
+  return cluster;
+}
+
+/** The fast check equal to diagnosticRecordSchema (see schema.ts). */
+export function isValidRecord(o: Record<string, unknown>): boolean {
+  const p = o.properties as Record<string, unknown> | null | undefined;
+  return (
+    typeof o.category === 'string' && o.category.length > 0 &&
+    (o.time === undefined || typeof o.time === 'string') &&
+    (o.resourceId === undefined || typeof o.resourceId === 'string') &&
+    (o.operationName === undefined || typeof o.operationName === 'string') &&
+    p !== null && typeof p === 'object' && !Array.isArray(p) &&
+    typeof p.log === 'string' &&
+    (p.pod === undefined || typeof p.pod === 'string') &&
+    (p.stream === undefined || typeof p.stream === 'string') &&
+    (p.containerID === undefined || typeof p.containerID === 'string')
+  );
+}
+
+function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, index: number): void {
+  if (!isValidRecord(o)) {
+    const parsed = diagnosticRecordSchema.safeParse(o);
+    sink.deadLetters.push({
+      reason: 'invalid-record',
+      detail: parsed.success ? 'record failed validation' : describeZodError(parsed.error),
+      position: pos(ev, index),
+      raw: safeStringify(o),
+      category: typeof o.category === 'string' ? o.category : undefined,
+    });
+    return;
+  }
+  const p = o.properties as Record<string, unknown>;
+  const resourceId = (o.resourceId as string | undefined) ?? '';
+  const cluster = resourceId ? clusterFromResourceId(resourceId) : '';
+  sink.records.push({
+    category: o.category as string,
+    time: (o.time as string | undefined) ?? '',
+    resourceId,
+    cluster: cluster || opts.defaultCluster,
+    pod: (p.pod as string | undefined) ?? '',
+    stream: (p.stream as string | undefined) ?? '',
+    log: p.log as string,
+    source: 'diagnostic',
+    position: pos(ev, index),
+    original: o,
+  });
+}
+
+function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number): void {
+  // Parsed events become dynamic columns: refuse depths JSON.stringify cannot write back.
+  // With the body text at hand a short body is provably shallow; otherwise walk the value.
+  // One scan of the body text answers for all its events.
+  if (holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
+  const suspicious = holder.text === null || holder.deep === true;
+  if (suspicious && valueTooDeep(o)) {
+    sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: safeStringify(o), category: WEBHOOK_AUDIT_CATEGORY });
+    return;
+  }
+  const stageTs = o.stageTimestamp;
+  sink.records.push({
+    category: WEBHOOK_AUDIT_CATEGORY,
+    time: typeof stageTs === 'string' ? stageTs : '',
+    resourceId: '',
+    cluster: opts.defaultCluster,
+    pod: '',
+    stream: '',
+    log: o,
+    source: 'audit-event',
+    position: pos(ev, index),
+  });
+}

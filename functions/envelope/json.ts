@@ -1,0 +1,71 @@
+// JSON helpers shared by envelope and normalize: a nesting guard and a serializer that
+// cannot throw. JSON.parse in V8 accepts any depth, but JSON.stringify (used by every sink)
+// overflows the stack past ~10k levels, so values deeper than MAX_JSON_DEPTH never leave
+// the envelope as rows.
+
+/** Deepest nesting a value may have to become (part of) a row. Kubernetes objects stay far below. */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * True when the JSON text nests deeper than `max`. A value of depth d needs at least 2d
+ * characters, so short texts return false without a scan; otherwise one linear pass that
+ * jumps over string contents with indexOf.
+ */
+export function jsonTextTooDeep(s: string, max = MAX_JSON_DEPTH): boolean {
+  const n = s.length;
+  if (n <= 2 * max) return false;
+  let d = 0;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      let j = i + 1;
+      for (;;) {
+        j = s.indexOf('"', j);
+        if (j < 0) return false;
+        let k = j - 1;
+        while (s.charCodeAt(k) === 92) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j++;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === 123 || c === 91) {
+      if (++d > max) return true;
+    } else if (c === 125 || c === 93) d--;
+    i++;
+  }
+  return false;
+}
+
+/** True when an already-parsed value nests deeper than `max` (iterative, stops early). */
+export function valueTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const stack: unknown[] = [v];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const cur = stack.pop() as object;
+    const d = depths.pop()!;
+    if (d > max) return true;
+    const children = Array.isArray(cur) ? cur : Object.values(cur);
+    for (let i = 0; i < children.length; i++) {
+      const c: unknown = children[i];
+      if (c !== null && typeof c === 'object') {
+        stack.push(c);
+        depths.push(d + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/** JSON.stringify that never throws (cycles, BigInt, depth): a marker string instead. */
+export function safeStringify(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch (err) {
+    return `[unserializable: ${err instanceof Error ? err.message : String(err)}]`;
+  }
+}

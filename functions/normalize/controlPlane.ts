@@ -1,0 +1,74 @@
+// Any klog category (kube-apiserver, kube-controller-manager, kube-scheduler,
+// cluster-autoscaler, cloud-controller-manager, guard, csi-*, ...) → one AksControlPlane row.
+import type { AksControlPlaneRow, RawRecord } from '../contracts.js';
+import { parseMessage } from './apiserver.js';
+import { positionKey } from './audit.js';
+import { klogTime, LEVELS, parseKlogHeader } from './klog.js';
+import { canonicalTime } from './time.js';
+
+/**
+ * Per-batch memory of the last headed line per pod+category, so lines without a klog
+ * header (utiltrace steps, goroutine stacks, `key=<` multi-line values) inherit its
+ * severity. Create one per batch; it never outlives it.
+ */
+export class ContinuationContext {
+  private readonly last = new Map<string, string>();
+  severityFor(rec: RawRecord): string | undefined {
+    return this.last.get(rec.pod + '\u0000' + rec.category);
+  }
+  remember(rec: RawRecord, severity: string): void {
+    this.last.set(rec.pod + '\u0000' + rec.category, severity);
+  }
+}
+
+/** Strip one trailing "\n" (and "\r"), which AKS keeps from the container stream. */
+export function chompLine(s: string): string {
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 10) end--;
+  if (end > 0 && s.charCodeAt(end - 1) === 13) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/** One klog line → one AksControlPlane row. Never throws on any string input. */
+export function klogLineToRow(rec: RawRecord, line: string, ctx?: ContinuationContext, fallbackYear = new Date().getUTCFullYear()): AksControlPlaneRow {
+  const message = chompLine(line);
+  const recordTime = canonicalTime(rec.time);
+  const header = parseKlogHeader(message);
+  const text = header ? message.slice(header.msgStart) : message;
+  const parsed = parseMessage(text);
+  let severity = '';
+  let level = 'INFO';
+  if (header) {
+    severity = header.severity;
+    level = LEVELS[header.severity];
+    ctx?.remember(rec, severity);
+  } else {
+    const inherited = ctx?.severityFor(rec);
+    if (inherited) level = LEVELS[inherited as keyof typeof LEVELS] ?? 'INFO';
+  }
+  const req = parsed.request;
+  return {
+    TimeGenerated: header ? klogTime(header, recordTime, fallbackYear) : recordTime,
+    Category: rec.category,
+    Level: level,
+    Message: message,
+    PodName: rec.pod,
+    Stream: rec.stream,
+    ResourceId: rec.resourceId,
+    Cluster: rec.cluster,
+    Severity: severity,
+    Thread: header ? header.thread : null,
+    SourceFile: header ? header.file : '',
+    SourceLine: header ? header.line : null,
+    LogMessage: text,
+    Verb: req ? req.Verb : '',
+    RequestUri: req ? req.RequestUri : '',
+    LatencyMs: req ? req.LatencyMs : null,
+    UserAgent: req ? req.UserAgent : '',
+    AuditId: req ? req.AuditId : '',
+    SourceIp: req ? req.SourceIp : '',
+    ResponseCode: req ? req.ResponseCode : null,
+    Fields: parsed.fields,
+    Position: positionKey(rec),
+  };
+}

@@ -1,0 +1,116 @@
+// RawRecord → rows (AksAudit / AksControlPlane) or dead letters. Pure: no I/O, no clock
+// except the fallback year handed in.
+import type { AksAuditRow, AksControlPlaneRow, DeadLetter, RawRecord } from '../contracts.js';
+import { jsonTextTooDeep, safeStringify, valueTooDeep } from '../envelope/json.js';
+import { auditEventToRow } from './audit.js';
+import { ContinuationContext, klogLineToRow } from './controlPlane.js';
+import { salvageAuditJson } from './salvage.js';
+
+export { auditEventToRow } from './audit.js';
+export { klogLineToRow, ContinuationContext } from './controlPlane.js';
+
+/** A RawRecord that may carry the parsed item it came from (for lossless dead letters). */
+export interface SourcedRecord extends RawRecord {
+  /** The record / event object as it arrived, re-serialized only if it must be dead-lettered. */
+  original?: unknown;
+}
+
+export interface NormalizeSink {
+  AksAudit: AksAuditRow[];
+  AksControlPlane: AksControlPlaneRow[];
+  deadLetters: DeadLetter[];
+}
+
+export interface NormalizeOptions {
+  /** Year for klog headers when the record has no time. */
+  fallbackYear: number;
+}
+
+/** Categories whose properties.log is an audit.k8s.io Event (kube-audit, kube-audit-admin). */
+export function isAuditCategory(category: string): boolean {
+  return category.startsWith('kube-audit');
+}
+
+/** The record as replayable text: the original item when we have it, else rebuilt from the RawRecord. */
+export function rawOf(rec: SourcedRecord): string {
+  if (rec.original !== undefined) return safeStringify(rec.original);
+  if (rec.source === 'audit-event') return safeStringify(rec.log);
+  return safeStringify({
+    category: rec.category,
+    time: rec.time,
+    resourceId: rec.resourceId,
+    properties: { log: rec.log, pod: rec.pod, stream: rec.stream },
+  });
+}
+
+export function recordDeadLetter(rec: SourcedRecord, reason: string, detail: string): DeadLetter {
+  return { reason, detail, position: rec.position, raw: rawOf(rec), category: rec.category };
+}
+
+/** Normalize a whole batch of records into `out` (rows in input order). */
+export function normalizeRecords(records: readonly SourcedRecord[], out: NormalizeSink, opts: NormalizeOptions): void {
+  const ctx = new ContinuationContext();
+  for (let i = 0; i < records.length; i++) normalizeRecord(records[i]!, out, ctx, opts);
+}
+
+/** One record → one row and/or dead letters. Never throws. */
+export function normalizeRecord(rec: SourcedRecord, out: NormalizeSink, ctx: ContinuationContext, opts: NormalizeOptions): void {
+  if (rec.source === 'audit-event') {
+    const ev = rec.log;
+    if (ev === null || typeof ev !== 'object' || Array.isArray(ev)) {
+      out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', 'audit event is not a JSON object'));
+      return;
+    }
+    auditObject(rec, ev, out);
+    return;
+  }
+  if (typeof rec.log !== 'string') {
+    out.deadLetters.push(recordDeadLetter(rec, 'invalid-record', 'properties.log is not a string'));
+    return;
+  }
+  if (isAuditCategory(rec.category)) auditText(rec, rec.log, out);
+  else out.AksControlPlane.push(klogLineToRow(rec, rec.log, ctx, opts.fallbackYear));
+}
+
+function auditObject(rec: SourcedRecord, ev: Record<string, unknown>, out: NormalizeSink): void {
+  if (ev.kind !== undefined && ev.kind !== 'Event') {
+    out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', `kind is ${safeStringify(ev.kind).slice(0, 64)}, expected Event`));
+    return;
+  }
+  if (typeof ev.auditID !== 'string' || ev.auditID === '') {
+    out.deadLetters.push(recordDeadLetter(rec, 'incomplete-audit', 'audit event has no auditID'));
+    return;
+  }
+  out.AksAudit.push(auditEventToRow(ev, rec));
+}
+
+function auditText(rec: SourcedRecord, text: string, out: NormalizeSink): void {
+  let ev: unknown;
+  try {
+    ev = JSON.parse(text);
+  } catch (err) {
+    salvage(rec, text, err, out);
+    return;
+  }
+  if (ev === null || typeof ev !== 'object' || Array.isArray(ev)) {
+    out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', `properties.log is JSON ${ev === null ? 'null' : Array.isArray(ev) ? 'array' : typeof ev}, expected an audit Event object`));
+    return;
+  }
+  if (jsonTextTooDeep(text)) {
+    out.deadLetters.push(recordDeadLetter(rec, 'too-deep', 'audit event nests deeper than the allowed depth'));
+    return;
+  }
+  auditObject(rec, ev as Record<string, unknown>, out);
+}
+
+function salvage(rec: SourcedRecord, text: string, err: unknown, out: NormalizeSink): void {
+  const { event, cut } = salvageAuditJson(text);
+  const reason = cut ? 'truncated-audit' : 'invalid-audit-json';
+  const detail = `${err instanceof Error ? err.message : String(err)} (log length ${text.length})`;
+  if (typeof event.auditID === 'string' && event.auditID !== '' && !valueTooDeep(event)) {
+    const row = auditEventToRow(event, rec);
+    row.Truncated = true;
+    out.AksAudit.push(row);
+  }
+  out.deadLetters.push(recordDeadLetter(rec, reason, detail));
+}

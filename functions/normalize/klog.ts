@@ -1,0 +1,102 @@
+// klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
+// Parsed with character checks only (no regex), tolerant of the collapsed thread column
+// seen in real AKS samples ("07:27:25.9763861 event.go:221]": micros 976386, thread 1).
+import { timeFromParts } from './time.js';
+
+export interface KlogHeader {
+  severity: 'I' | 'W' | 'E' | 'F';
+  month: number;
+  day: number;
+  /** hh:mm:ss */
+  hms: string;
+  /** fractional seconds digits (≤ 6 kept) */
+  micros: string;
+  thread: number | null;
+  file: string;
+  line: number | null;
+  /** index of the message after "] " */
+  msgStart: number;
+}
+
+export const LEVELS: Readonly<Record<KlogHeader['severity'], string>> = { I: 'INFO', W: 'WARNING', E: 'ERROR', F: 'FATAL' };
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+function digitsAt(s: string, from: number, count: number): boolean {
+  if (from + count > s.length) return false;
+  for (let i = from; i < from + count; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Parse the klog header at the start of `s`, or null when the line has none. */
+export function parseKlogHeader(s: string): KlogHeader | null {
+  const sev = s[0];
+  if (sev !== 'I' && sev !== 'W' && sev !== 'E' && sev !== 'F') return null;
+  if (!digitsAt(s, 1, 4) || s[5] !== ' ') return null;
+  if (!digitsAt(s, 6, 2) || s[8] !== ':' || !digitsAt(s, 9, 2) || s[11] !== ':' || !digitsAt(s, 12, 2)) return null;
+  const month = (s.charCodeAt(1) - 48) * 10 + (s.charCodeAt(2) - 48);
+  const day = (s.charCodeAt(3) - 48) * 10 + (s.charCodeAt(4) - 48);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return null;
+  let i = 14;
+  let frac = '';
+  if (s[i] === '.') {
+    const start = ++i;
+    while (i < s.length && i - start < 32 && isDigit(s.charCodeAt(i))) i++;
+    frac = s.slice(start, i);
+  }
+  let thread: number | null = null;
+  let sawSpace = false;
+  while (i < s.length && s.charCodeAt(i) === 32 && i < 64) {
+    i++;
+    sawSpace = true;
+  }
+  if (!sawSpace) return null;
+  // Thread id column, unless it collapsed into the fraction.
+  const tStart = i;
+  while (i < s.length && i - tStart < 20 && isDigit(s.charCodeAt(i))) i++;
+  if (i > tStart && s[i] === ' ') {
+    thread = Number(s.slice(tStart, i));
+    i++;
+  } else {
+    i = tStart;
+    if (frac.length > 6) thread = Number(frac.slice(6));
+  }
+  // file:line] — bounded scan for ']'.
+  const fStart = i;
+  const limit = Math.min(s.length, fStart + 256);
+  let close = -1;
+  for (let k = fStart; k < limit; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 93) {
+      close = k;
+      break;
+    }
+    if (c === 32) break;
+  }
+  if (close < 0) return null;
+  const loc = s.slice(fStart, close);
+  const colon = loc.lastIndexOf(':');
+  let file = loc;
+  let line: number | null = null;
+  if (colon > 0 && digitsAt(loc, colon + 1, loc.length - colon - 1) && loc.length - colon - 1 > 0) {
+    file = loc.slice(0, colon);
+    line = Number(loc.slice(colon + 1));
+  }
+  const msgStart = s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
+  return { severity: sev, month, day, hms: s.slice(6, 14), micros: frac.slice(0, 6), thread, file, line, msgStart };
+}
+
+/**
+ * klog has no year: take it from the record time, stepping back (or forward) one year when
+ * the header is in December and the record in January (or the reverse).
+ */
+export function klogTime(h: KlogHeader, recordTime: string | null, fallbackYear: number): string {
+  let year = fallbackYear;
+  if (recordTime) {
+    year = Number(recordTime.slice(0, 4));
+    const recMonth = Number(recordTime.slice(5, 7));
+    if (h.month === 12 && recMonth === 1) year--;
+    else if (h.month === 1 && recMonth === 12) year++;
+  }
+  return timeFromParts(year, h.month, h.day, h.hms, h.micros);
+}

@@ -1,0 +1,124 @@
+// Salvage of audit events whose JSON is cut (AKS truncates properties.log at 16 KiB,
+// Azure/AKS#4635). A linear scanner walks the TOP-LEVEL object only, so a nested "verb"
+// (e.g. inside a SubjectAccessReview requestObject) can never be mistaken for the event's
+// own. Every complete top-level value is kept (JSON.parse on its slice); the value cut by
+// the truncation is dropped, except `user`, whose username is recovered with an anchored,
+// bounded regex. No backtracking anywhere: each character is visited at most twice.
+import { MAX_JSON_DEPTH } from '../envelope/json.js';
+
+export interface SalvageResult {
+  /** Top-level fields recovered (may be empty). */
+  event: Record<string, unknown>;
+  /** true when the text simply ends inside the object (truncation), false when it is malformed earlier. */
+  cut: boolean;
+}
+
+const WS = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff;
+
+/** Index after the JSON string starting at s[i] === '"', or -1 when it is unterminated. */
+function stringEnd(s: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    j = s.indexOf('"', j);
+    if (j < 0) return -1;
+    let k = j - 1;
+    while (s.charCodeAt(k) === 92) k--;
+    if ((j - 1 - k) % 2 === 0) return j + 1;
+    j++;
+  }
+}
+
+/** Index after the object/array starting at s[i]; -1 when cut, -2 when deeper than allowed. */
+function containerEnd(s: string, i: number): number {
+  let d = 0;
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      const e = stringEnd(s, i);
+      if (e < 0) return -1;
+      i = e;
+      continue;
+    }
+    if (c === 123 || c === 91) {
+      if (++d > MAX_JSON_DEPTH) return -2;
+    } else if (c === 125 || c === 93) {
+      if (--d === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** Index after a number/true/false/null starting at i. */
+function primitiveEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 44 || c === 125 || c === 93 || WS(c)) return i;
+    i++;
+  }
+  return -1;
+}
+
+// Anchored and bounded: at most 1024 username characters, alternatives are disjoint.
+const USERNAME = /^\{\s*"username"\s*:\s*"((?:[^"\\]|\\.){0,1024})"/;
+
+export function salvageAuditJson(s: string): SalvageResult {
+  const event: Record<string, unknown> = {};
+  const n = s.length;
+  let i = 0;
+  while (i < n && WS(s.charCodeAt(i))) i++;
+  if (s.charCodeAt(i) !== 123) return { event, cut: false };
+  i++;
+  for (;;) {
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    if (i >= n) return { event, cut: true };
+    const c = s.charCodeAt(i);
+    if (c === 125) return { event, cut: false }; // complete object: malformed after it
+    if (c === 44) {
+      i++;
+      continue;
+    }
+    if (c !== 34) return { event, cut: false };
+    const kEnd = stringEnd(s, i);
+    if (kEnd < 0) return { event, cut: true };
+    let key: string;
+    try {
+      key = JSON.parse(s.slice(i, kEnd)) as string;
+    } catch {
+      return { event, cut: false };
+    }
+    i = kEnd;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    if (i >= n) return { event, cut: true };
+    if (s.charCodeAt(i) !== 58) return { event, cut: false };
+    i++;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    if (i >= n) return { event, cut: true };
+    const v = s.charCodeAt(i);
+    const end = v === 34 ? stringEnd(s, i) : v === 123 || v === 91 ? containerEnd(s, i) : primitiveEnd(s, i);
+    // Deeper than MAX_JSON_DEPTH: keep what came before, stop here.
+    if (end === -2) return { event, cut: false };
+    if (end < 0) {
+      if (key === 'user' && v === 123) {
+        const m = USERNAME.exec(s.slice(i, i + 2200));
+        if (m) {
+          try {
+            event.user = { username: JSON.parse(`"${m[1]}"`) as string };
+          } catch {
+            /* leave user out */
+          }
+        }
+      }
+      return { event, cut: true };
+    }
+    try {
+      const value: unknown = JSON.parse(s.slice(i, end));
+      if (key !== '__proto__') event[key] = value;
+    } catch {
+      return { event, cut: false };
+    }
+    i = end;
+  }
+}

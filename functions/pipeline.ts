@@ -1,0 +1,115 @@
+// The pure pipeline: envelope → normalize → dedupe → detect. The Event Hub function, the
+// webhook path, the local runner and `sift process` all call processEvents; only landing
+// (functions/land) differs.
+import { createHash } from 'node:crypto';
+import type { AksAuditRow, BatchResult, DeadLetter, Detection, EventInput, NormalizedRows } from './contracts.js';
+import { detect, type Policy } from './detect/index.js';
+import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
+import { normalizeRecords, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
+
+export interface PipelineOptions {
+  policy: Policy;
+  /** Detection clock (windows, inactivity); defaults to the wall clock. */
+  now?: Date;
+  /** Cluster for events without a resourceId (webhooks); default 'unknown'. */
+  defaultCluster?: string;
+  /** Bodies above this many bytes are dead-lettered whole; default 4 MiB. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Run one batch through the pure stages. Never throws on bad input: every item ends as a
+ * row, a detection or a dead letter. `summary.records` counts input items: records and
+ * events found in bodies, plus one per body that could not be opened at all.
+ */
+export function processEvents(events: readonly EventInput[], opts: PipelineOptions): BatchResult {
+  const now = opts.now ?? new Date();
+  const envOpts = { defaultCluster: opts.defaultCluster ?? 'unknown', maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const deadLetters: DeadLetter[] = [];
+  const records: SourcedRecord[] = [];
+  const env: EnvelopeSink = { records, deadLetters };
+  let items = 0;
+  for (let i = 0; i < events.length; i++) items += unwrapEvent(events[i]!, env, envOpts);
+
+  const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
+  normalizeRecords(records, out, { fallbackYear: now.getUTCFullYear() });
+  const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
+
+  const detections = runDetect(rows, opts.policy, now, events, deadLetters);
+  return {
+    rows,
+    detections,
+    deadLetters,
+    summary: {
+      records: items,
+      rows: { AksAudit: rows.AksAudit.length, AksControlPlane: rows.AksControlPlane.length, Detections: detections.length },
+      detections: detections.length,
+      deadLetters: deadLetters.length,
+    },
+  };
+}
+
+/**
+ * A detector bug must not cost the rows: they still land, and a dead letter says detection
+ * did not run for this batch (replaying it re-runs detection).
+ */
+function runDetect(rows: NormalizedRows, policy: Policy, now: Date, events: readonly EventInput[], deadLetters: DeadLetter[]): Detection[] {
+  try {
+    return detect(rows, policy, now);
+  } catch (err) {
+    const p = events[0]?.position ?? { source: 'unknown', partitionId: '', sequenceNumber: -1, offset: '' };
+    deadLetters.push({ reason: 'detect-error', detail: err instanceof Error ? err.message : String(err), position: { ...p, index: -1 }, raw: '' });
+    return [];
+  }
+}
+
+/**
+ * Collapse audit rows with the same auditID+stage (at-least-once delivery repeats events;
+ * AKS can send an event under kube-audit and kube-audit-admin). Keeps the first complete
+ * row, preferring it over a truncated salvage. Rows without an auditID are kept as they are.
+ */
+export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
+  const seen = new Map<string, number>();
+  const out: AksAuditRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.AuditId === '') {
+      out.push(row);
+      continue;
+    }
+    const key = `${row.AuditId}\u0000${row.Stage}`;
+    const at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, out.length);
+      out.push(row);
+    } else if (out[at]!.Truncated && !row.Truncated) out[at] = row;
+  }
+  return out.length === rows.length ? rows : out;
+}
+
+const SAFE = /[^A-Za-z0-9_.-]/g;
+const slug = (s: string): string => s.replace(SAFE, '_').slice(0, 64) || '_';
+
+/**
+ * Stable idempotency key for a batch, from its positions only: the same events redelivered
+ * give the same key. `<source>-<partition>-<firstSeq>-<lastSeq>-<hash of every position>`,
+ * safe for blob names and ingestion tags.
+ */
+export function batchKey(events: readonly EventInput[]): string {
+  if (events.length === 0) return 'empty';
+  const hash = createHash('sha256');
+  let min = Infinity;
+  let max = -Infinity;
+  const first = events[0]!.position;
+  let partition = first.partitionId;
+  let source = first.source;
+  for (const e of events) {
+    const p = e.position;
+    hash.update(`${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${p.offset}\n`);
+    if (p.sequenceNumber < min) min = p.sequenceNumber;
+    if (p.sequenceNumber > max) max = p.sequenceNumber;
+    if (p.partitionId !== partition) partition = 'multi';
+    if (p.source !== source) source = 'multi';
+  }
+  return `${slug(source)}-${slug(partition)}-${min}-${max}-${hash.digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { EventInput } from '../functions/contracts.js';
+import { clusterFromResourceId, DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../functions/envelope/index.js';
+import { auditEvent, diagRecord, input, RID, timed } from './support/records.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
+const opts = { defaultCluster: 'fallback', maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
+
+function unwrap(...events: EventInput[]): EnvelopeSink & { items: number } {
+  const sink: EnvelopeSink = { records: [], deadLetters: [] };
+  let items = 0;
+  for (const e of events) items += unwrapEvent(e, sink, opts);
+  return { ...sink, items };
+}
+
+describe('envelope: AKS diagnostic bodies', () => {
+  it('reads {"records":[...]} with every category and extra fields, from a Buffer', () => {
+    const out = unwrap(input(fixture('mixed-categories.json')));
+    expect(out.deadLetters).toEqual([]);
+    expect(out.records.map((r) => r.category)).toEqual([
+      'kube-audit', 'kube-audit-admin', 'kube-audit-admin', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler',
+      'cluster-autoscaler', 'guard', 'cloud-controller-manager', 'csi-azuredisk-controller', 'kube-apiserver',
+    ]);
+    expect(out.items).toBe(11);
+    const r = out.records[1]!;
+    expect(r).toMatchObject({ cluster: 'sift-dev', resourceId: RID, pod: 'kube-apiserver-5d9c8b7f4-abcde', stream: 'stdout', source: 'diagnostic', time: '2024-03-01T10:00:00.1234567Z' });
+    expect(r.position).toEqual({ source: 'test', partitionId: '0', sequenceNumber: 1, offset: '100', index: 1 });
+    expect(typeof r.log).toBe('string');
+  });
+
+  it('accepts the same body as a string, as parsed JSON, and with a BOM', () => {
+    const buf = fixture('mixed-categories.json');
+    const a = unwrap(input(buf.toString('utf8')));
+    const b = unwrap(input(JSON.parse(buf.toString('utf8'))));
+    const c = unwrap(input(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf])));
+    const d = unwrap(input('\uFEFF' + buf.toString('utf8')));
+    for (const o of [a, b, c, d]) {
+      expect(o.deadLetters).toEqual([]);
+      expect(o.records).toHaveLength(11);
+    }
+    const single = unwrap(input(fixture('bom-single-record.json')));
+    expect(single.deadLetters).toEqual([]);
+    expect(single.records).toHaveLength(1);
+  });
+
+  it('lower-cases the cluster from resourceId; Arc clusters; default when absent', () => {
+    expect(clusterFromResourceId(RID)).toBe('sift-dev');
+    expect(clusterFromResourceId('/subscriptions/x/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/Arc-01')).toBe('arc-01');
+    expect(clusterFromResourceId('/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/A/extra')).toBe('a');
+    const out = unwrap(input({ records: [diagRecord('kube-scheduler', 'x', { resourceId: undefined }), diagRecord('kube-scheduler', 'x', { resourceId: '/subscriptions/s/resourcegroups/r' })] }));
+    expect(out.records.map((r) => r.cluster)).toEqual(['fallback', 'fallback']);
+  });
+});
+
+describe('envelope: webhook shapes', () => {
+  it('audit Event, EventList and arrays of events', () => {
+    const single = unwrap(input(auditEvent()));
+    expect(single.records).toHaveLength(1);
+    expect(single.records[0]).toMatchObject({ category: 'k8s-audit-webhook', source: 'audit-event', cluster: 'fallback', time: '2024-03-01T10:00:00.123456Z' });
+    const list = unwrap(input(fixture('eventlist.json')));
+    expect(list.records.map((r) => r.position.index)).toEqual([0, 1]);
+    const arr = unwrap(input(fixture('event-array.json')));
+    expect(arr.records).toHaveLength(2);
+    expect(arr.deadLetters).toEqual([]);
+  });
+
+  it('flattens an array of bodies with a running index', () => {
+    const out = unwrap(input([{ records: [diagRecord('guard', 'a'), diagRecord('guard', 'b')] }, auditEvent(), { kind: 'EventList', items: [auditEvent()] }]));
+    expect(out.records.map((r) => r.position.index)).toEqual([0, 1, 2, 3]);
+    expect(out.items).toBe(4);
+  });
+});
+
+describe('envelope: hostile input becomes dead letters, never a throw', () => {
+  it('non-JSON, empty, wrong top-level types', () => {
+    const out = unwrap(input('not json'), input(''), input('   \n'), input(null), input('42'), input('"s"'), input('null'), input({ hello: 'world' }), input(Buffer.alloc(0)));
+    expect(out.deadLetters.map((d) => d.reason)).toEqual(['invalid-json', 'empty-body', 'empty-body', 'empty-body', 'unknown-shape', 'unknown-shape', 'unknown-shape', 'unknown-shape', 'empty-body']);
+    expect(out.deadLetters[0]!.raw).toBe('not json');
+    expect(out.items).toBe(9);
+  });
+
+  it('wrong types inside records: each record alone, with a zod reason', () => {
+    const out = unwrap(input({
+      records: [
+        diagRecord('kube-scheduler', 'ok'),
+        diagRecord('kube-scheduler', 5 as unknown as string),
+        { category: 'kube-audit', properties: 'nope' },
+        { ...diagRecord('guard', 'x'), time: 12 },
+        { ...diagRecord('guard', 'x'), category: '' },
+        null,
+        [1],
+        'string',
+      ],
+    }));
+    expect(out.records).toHaveLength(1);
+    expect(out.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([
+      ['invalid-record', 1], ['invalid-record', 2], ['invalid-record', 3], ['invalid-record', 4], ['unknown-shape', 5], ['unknown-shape', 6], ['unknown-shape', 7],
+    ]);
+    expect(out.deadLetters[0]!.detail).toMatch(/properties\.log/);
+    expect(out.deadLetters[2]!.detail).toMatch(/time/);
+    const bad = unwrap(input({ records: 'x' }), input({ kind: 'EventList', items: {} }));
+    expect(bad.deadLetters.map((d) => d.reason)).toEqual(['invalid-body', 'invalid-body']);
+  });
+
+  it('invalid UTF-8 keeps the exact bytes in base64', () => {
+    const bytes = Buffer.concat([Buffer.from('{"records":[{"category":"guard","properties":{"log":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}]}')]);
+    const out = unwrap(input(bytes));
+    expect(out.records).toEqual([]);
+    expect(out.deadLetters[0]!.reason).toBe('invalid-utf8');
+    expect(Buffer.from(out.deadLetters[0]!.rawBase64!, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('10 MB bodies: dead-lettered over the limit, processed under a raised one', () => {
+    const rec = JSON.stringify(diagRecord('kube-scheduler', 'I0301 10:00:00.000000       1 a.go:1] ' + 'x'.repeat(900)));
+    const n = Math.ceil((10 * 1024 * 1024) / rec.length);
+    const big = Buffer.from(`{"records":[${Array(n).fill(rec).join(',')}]}`);
+    expect(big.length).toBeGreaterThan(10 * 1024 * 1024);
+    const out = unwrap(input(big), input(big.toString('utf8')));
+    expect(out.deadLetters.map((d) => d.reason)).toEqual(['body-too-large', 'body-too-large']);
+    expect(out.deadLetters[0]!.raw.length).toBe(big.length);
+    const sink: EnvelopeSink = { records: [], deadLetters: [] };
+    const ms = timed(() => unwrapEvent(input(big), sink, { ...opts, maxBodyBytes: 64 << 20 }));
+    expect(sink.records).toHaveLength(n);
+    expect(ms).toBeLessThan(3000);
+    // One 10 MB garbage string
+    const junk = unwrap(input('{'.repeat(10 << 20)));
+    expect(junk.deadLetters[0]!.reason).toBe('body-too-large');
+  });
+
+  it('deep nesting: bodies, records, events', () => {
+    const depth = 100_000;
+    const deepArr = '['.repeat(depth) + ']'.repeat(depth);
+    const deepObj = '{"records":[' + '{"records":['.repeat(depth) + ']}'.repeat(depth) + ']}';
+    const deepEvent = JSON.stringify(auditEvent({ requestObject: 'X' })).replace('"X"', '{"a":'.repeat(5000) + '1' + '}'.repeat(5000));
+    const list = `{"kind":"EventList","items":[${JSON.stringify(auditEvent())},${deepEvent}]}`;
+    const out = unwrap(input(deepArr), input(deepObj), input(list), input(JSON.parse(list)));
+    expect(out.records).toHaveLength(2);
+    expect(out.deadLetters.map((d) => d.reason)).toEqual(['unknown-shape', 'unknown-shape', 'too-deep', 'too-deep']);
+    for (const d of out.deadLetters) expect(typeof d.raw).toBe('string');
+  });
+});

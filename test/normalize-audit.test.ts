@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import type { AksAuditRow, DeadLetter } from '../functions/contracts.js';
+import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
+import { AUDIT_FIELDS, auditEventToRow } from '../functions/normalize/audit.js';
+import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
+import { salvageAuditJson } from '../functions/normalize/salvage.js';
+import { auditEvent, rawRecord, timed } from './support/records.js';
+
+function run(records: SourcedRecord[]): NormalizeSink {
+  const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [] };
+  normalizeRecords(records, out, { fallbackYear: 2024 });
+  return out;
+}
+const auditRec = (log: string, over: Partial<SourcedRecord> = {}): SourcedRecord => rawRecord({ category: 'kube-audit', stream: 'stdout', log, ...over });
+
+/** An event whose requestObject makes the JSON longer than AKS's 16 KiB cut. */
+function bigEvent(): Record<string, unknown> {
+  const e = auditEvent({
+    level: 'RequestResponse',
+    auditID: 'bbbbbbbb-0000-0000-0000-000000000002',
+    verb: 'create',
+    requestURI: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    user: { username: 'system:node:aks-nodepool1-0', uid: 'u-1', groups: ['system:nodes', 'system:authenticated'] },
+    objectRef: { resource: 'subjectaccessreviews', apiGroup: 'authorization.k8s.io', apiVersion: 'v1' },
+    // A nested "verb"/"user" the salvage must not take for the event's own.
+    requestObject: { kind: 'SubjectAccessReview', spec: { resourceAttributes: { verb: 'delete', resource: 'secrets' }, user: 'mallory' }, pad: 'x'.repeat(20_000) },
+  });
+  // Go's struct order: requestObject, responseObject, then the timestamps and annotations.
+  const { requestReceivedTimestamp, stageTimestamp, annotations, ...head } = e;
+  return { ...head, requestReceivedTimestamp, stageTimestamp, annotations };
+}
+
+describe('auditEventToRow', () => {
+  it('fills every AksAudit column, in table order', () => {
+    const row = auditEventToRow(auditEvent(), rawRecord({ category: 'kube-audit' }));
+    expect(Object.keys(row)).toEqual(AksAuditColumns.map((c) => c.name));
+    expect(row).toMatchObject({
+      TimeGenerated: '2024-03-01T10:00:00.123456Z',
+      StageReceivedTime: '2024-03-01T10:00:00.123456Z',
+      RequestReceivedTime: '2024-03-01T10:00:00.100000Z',
+      Category: 'kube-audit',
+      Level: 'Metadata',
+      UserName: 'alice@example.com',
+      UserGroups: ['system:authenticated'],
+      Resource: 'pods',
+      Namespace: 'default',
+      Name: 'web-0',
+      ApiVersion: 'v1',
+      ResponseCode: 200,
+      AuthorizationDecision: 'allow',
+      AuthorizationReason: '',
+      SourceIp: '10.1.2.3',
+      Cluster: 'sift-dev',
+      Truncated: false,
+      Position: '0/7/0',
+    });
+  });
+
+  it('every field-table column exists in the table', () => {
+    const names = new Set(AksAuditColumns.map((c) => c.name));
+    for (const f of AUDIT_FIELDS) expect(names.has(f.column)).toBe(true);
+  });
+
+  it('flattens impersonation, subresource and keeps skipped-too-big-size-object as a marker', () => {
+    const row = auditEventToRow(
+      auditEvent({
+        impersonatedUser: { username: 'system:serviceaccount:default:deployer' },
+        objectRef: { resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web-0' },
+        requestObject: 'skipped-too-big-size-object',
+        responseObject: 'skipped-too-big-size-object',
+      }),
+      rawRecord(),
+    );
+    expect(row.ImpersonatedUserName).toBe('system:serviceaccount:default:deployer');
+    expect(row.Subresource).toBe('exec');
+    expect(row.RequestObject).toBe('skipped-too-big-size-object');
+    expect(row.ResponseObject).toBe('skipped-too-big-size-object');
+  });
+
+  it('wrong types become empty values, never throw', () => {
+    const row = auditEventToRow(
+      { auditID: 42, verb: ['get'], user: 'alice', objectRef: { name: { x: 1 } }, responseStatus: { code: '403' }, sourceIPs: 'nope', stageTimestamp: 'soon', annotations: null },
+      rawRecord({ time: '2024-03-01T10:00:00.5Z' }),
+    );
+    expect(row).toMatchObject({ AuditId: '42', Verb: '', UserName: '', Name: '', ResponseCode: 403, SourceIp: '', StageReceivedTime: null, TimeGenerated: '2024-03-01T10:00:00.500000Z' });
+  });
+});
+
+describe('normalize audit records', () => {
+  it('parses properties.log once and keeps µs time', () => {
+    const out = run([auditRec(JSON.stringify(auditEvent()) + '\n')]);
+    expect(out.deadLetters).toEqual([]);
+    expect(out.AksAudit[0]!.TimeGenerated).toBe('2024-03-01T10:00:00.123456Z');
+  });
+
+  it('dead-letters non-events with reasons', () => {
+    const out = run([
+      auditRec('[]'),
+      auditRec('"str"'),
+      auditRec('{"kind":"Event"}'),
+      auditRec('{"kind":"Pod","auditID":"x"}'),
+      auditRec('not json at all'),
+      rawRecord({ category: 'kube-audit', log: 5 as unknown as string }),
+    ]);
+    expect(out.AksAudit).toEqual([]);
+    expect(out.deadLetters.map((d) => d.reason)).toEqual(['invalid-audit-event', 'invalid-audit-event', 'incomplete-audit', 'invalid-audit-event', 'invalid-audit-json', 'invalid-record']);
+    for (const d of out.deadLetters) expect(d.position).toMatchObject({ partitionId: '0', sequenceNumber: 7, index: 0 });
+  });
+
+  it('salvages an event cut at 16 KiB, marks it, and dead-letters the raw record', () => {
+    const full = JSON.stringify(bigEvent()) + '\n';
+    const cut = Buffer.from(full).subarray(0, 16 * 1024).toString('utf8');
+    const original = { category: 'kube-audit-admin', properties: { log: cut, pod: 'p', stream: 'stdout' }, resourceId: 'r', time: '2024-03-01T10:00:00Z', ccpNamespace: 'x' };
+    const out = run([auditRec(cut, { category: 'kube-audit-admin', original })]);
+    expect(out.AksAudit).toHaveLength(1);
+    const row = out.AksAudit[0]!;
+    expect(row).toMatchObject({
+      Truncated: true,
+      AuditId: 'bbbbbbbb-0000-0000-0000-000000000002',
+      Verb: 'create',
+      Stage: 'ResponseComplete',
+      RequestUri: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      UserName: 'system:node:aks-nodepool1-0',
+      Resource: 'subjectaccessreviews',
+      RequestObject: null,
+      // timestamps come after requestObject in the Go struct order: lost, so the record time stands in
+      StageReceivedTime: null,
+      TimeGenerated: '2024-03-01T10:00:00.000000Z',
+    });
+    expect(out.deadLetters).toHaveLength(1);
+    const dl = out.deadLetters[0] as DeadLetter;
+    expect(dl.reason).toBe('truncated-audit');
+    expect(JSON.parse(dl.raw)).toEqual(original);
+  });
+
+  it('salvage keeps timestamps when they precede the cut and recovers a cut user', () => {
+    const s = '{"kind":"Event","level":"Metadata","auditID":"c1","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"bob","groups":["a","b';
+    const { event, cut } = salvageAuditJson(s);
+    expect(cut).toBe(true);
+    expect(event).toEqual({ kind: 'Event', level: 'Metadata', auditID: 'c1', stage: 'ResponseComplete', requestURI: '/x', verb: 'get', user: { username: 'bob' } });
+    const ts = salvageAuditJson('{"auditID":"c2","requestReceivedTimestamp":"2024-01-01T00:00:00.000001Z","stageTimestamp":"2024-01-01T00:00:00.000002Z","annotations":{"a":"');
+    expect(ts.event.stageTimestamp).toBe('2024-01-01T00:00:00.000002Z');
+    const salvaged = run([auditRec('{"auditID":"c3","stage":"Panic","stageTimestamp":"2024-01-01T00:00:00.000002Z","requestObject":{"a":')]);
+    expect(salvaged.AksAudit[0]).toMatchObject({ AuditId: 'c3', Stage: 'Panic', Truncated: true, TimeGenerated: '2024-01-01T00:00:00.000002Z' });
+  });
+
+  it('malformed (not cut) JSON is invalid-audit-json, still salvaged when it has an auditID', () => {
+    const out = run([auditRec('{"auditID":"d1","verb":"get",,"x":1}')]);
+    expect(out.deadLetters[0]!.reason).toBe('invalid-audit-json');
+    expect(out.AksAudit[0]).toMatchObject({ AuditId: 'd1', Verb: 'get', Truncated: true });
+    const none = run([auditRec('{"verb":"get"')]);
+    expect(none.AksAudit).toEqual([]);
+    expect(none.deadLetters[0]!.reason).toBe('truncated-audit');
+  });
+
+  it('refuses audit events nested deeper than the sinks can serialize', () => {
+    const deep = '{"auditID":"e1","stage":"ResponseComplete","requestObject":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '}';
+    const out = run([auditRec(deep)]);
+    expect(out.AksAudit).toEqual([]);
+    expect(out.deadLetters[0]!.reason).toBe('too-deep');
+    const cutDeep = run([auditRec(deep.slice(0, 20_000))]);
+    expect(cutDeep.AksAudit[0]).toMatchObject({ AuditId: 'e1', RequestObject: null });
+  });
+
+  it('salvage is linear on pathological input (1 MB)', () => {
+    const MB = 1 << 20;
+    const inputs = ['{"' + '\\'.repeat(MB), '{"a":"' + '\\"'.repeat(MB / 2), '{"user":{"username":"' + 'a'.repeat(MB), '{"a":' + '['.repeat(MB), '{' + '"k":1,'.repeat(MB / 6)];
+    for (const s of inputs) {
+      const ms = timed(() => salvageAuditJson(s));
+      expect(ms).toBeLessThan(1500);
+    }
+  });
+
+  it('raw audit Events (webhook records) go through the same row builder', () => {
+    const out = run([rawRecord({ category: 'k8s-audit-webhook', source: 'audit-event', log: auditEvent(), resourceId: '', cluster: 'lab' })]);
+    const row = out.AksAudit[0] as AksAuditRow;
+    expect(row).toMatchObject({ Category: 'k8s-audit-webhook', Cluster: 'lab', AuditId: 'aaaaaaaa-0000-0000-0000-000000000001' });
+  });
+});

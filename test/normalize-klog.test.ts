@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseLegacyAccess, parseMessage, stripPort } from '../functions/normalize/apiserver.js';
+import { ContinuationContext, klogLineToRow } from '../functions/normalize/controlPlane.js';
+import { goDurationMs } from '../functions/normalize/duration.js';
+import { parsePairs, readGoQuoted } from '../functions/normalize/goquote.js';
+import { parseKlogHeader } from '../functions/normalize/klog.js';
+import { canonicalTime } from '../functions/normalize/time.js';
+import { rawRecord, timed } from './support/records.js';
+
+const fixture = (name: string) => new URL(`./fixtures/aks/${name}`, import.meta.url);
+
+describe('klog header', () => {
+  it('parses severity, time, thread, file:line and maps Level', () => {
+    const cases: [string, string, string][] = [
+      ['I0301 10:00:00.000001       1 a.go:1] m', 'I', 'INFO'],
+      ['W0301 10:00:00.000001       1 a.go:1] m', 'W', 'WARNING'],
+      ['E0301 10:00:00.000001       1 a.go:1] m', 'E', 'ERROR'],
+      ['F0301 10:00:00.000001       1 a.go:1] m', 'F', 'FATAL'],
+    ];
+    for (const [line, sev, level] of cases) {
+      const row = klogLineToRow(rawRecord({ log: line }), line);
+      expect(row.Severity).toBe(sev);
+      expect(row.Level).toBe(level);
+    }
+    const row = klogLineToRow(rawRecord({ time: '2024-03-01T10:00:08Z' }), 'F0301 10:00:08.123456   74789 server.go:300] failed to start\n');
+    expect(row).toMatchObject({
+      TimeGenerated: '2024-03-01T10:00:08.123456Z',
+      Thread: 74789,
+      SourceFile: 'server.go',
+      SourceLine: 300,
+      LogMessage: 'failed to start',
+      Message: 'F0301 10:00:08.123456   74789 server.go:300] failed to start',
+      Position: '0/7/0',
+    });
+  });
+
+  it('survives the damaged header of the SumoLogic controller-manager sample (thread collapsed into the fraction)', () => {
+    const h = parseKlogHeader('I0624 07:27:25.9763861 event.go:221] Event(v1.ObjectReference{...})');
+    expect(h).toMatchObject({ severity: 'I', micros: '976386', thread: 1, file: 'event.go', line: 221 });
+  });
+
+  it('takes the year from the record time and handles the new-year boundary', () => {
+    const dec = klogLineToRow(rawRecord({ time: '2025-01-01T00:00:01Z' }), 'I1231 23:59:59.999999       1 a.go:1] x');
+    expect(dec.TimeGenerated).toBe('2024-12-31T23:59:59.999999Z');
+    const jan = klogLineToRow(rawRecord({ time: '2024-12-31T23:59:59.9Z' }), 'I0101 00:00:00.000001       1 a.go:1] x');
+    expect(jan.TimeGenerated).toBe('2025-01-01T00:00:00.000001Z');
+    const none = klogLineToRow(rawRecord({ time: '' }), 'I0301 10:00:00.000001       1 a.go:1] x', undefined, 2031);
+    expect(none.TimeGenerated).toBe('2031-03-01T10:00:00.000001Z');
+  });
+
+  it('rejects non-headers without throwing', () => {
+    for (const s of ['', 'I', 'X0301 10:00:00.0 1 a.go:1] m', 'I1301 10:00:00.000000 1 a.go:1] m', 'I0301 10:00:00.000000 1 a.go:1 no bracket', 'I0301 10:00:00.000000']) {
+      expect(parseKlogHeader(s)).toBeNull();
+    }
+  });
+});
+
+describe('kube-apiserver access lines: every generation (own fixtures)', () => {
+  const lines = readFileSync(fixture('access-lines.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { gen: string; line: string; expect: Record<string, unknown> });
+  it('has the five generations', () => expect(lines.length).toBeGreaterThanOrEqual(5));
+  for (const { gen, line, expect: want } of lines) {
+    it(gen, () => {
+      const row = klogLineToRow(rawRecord({ log: line }), line);
+      expect(row).toMatchObject(want);
+    });
+  }
+
+  it('legacy parser refuses lines that only look similar', () => {
+    expect(parseLegacyAccess('GET is not a uri: (1ms) 200')).toBeNull();
+    expect(parseLegacyAccess('PUT /x: (soon) 200')).toBeNull();
+    expect(parseLegacyAccess('PUT /x: (1ms) OK')).toBeNull();
+    expect(parseLegacyAccess('Put /x: (1ms) 200')).toBeNull();
+  });
+});
+
+describe('structured key=value lines (Go-quoted strings)', () => {
+  it('decodes Go escapes', () => {
+    expect(readGoQuoted('"a\\"b\\\\c\\n\\t\\u00e9\\x41\\101\\U0001F600"', 0)?.value).toBe('a"b\\c\n\té' + 'AA' + '😀');
+    expect(readGoQuoted('"unterminated', 0)).toBeNull();
+    expect(readGoQuoted('"trailing backslash\\', 0)).toBeNull();
+  });
+
+  it('puts the pairs in Fields, strings as logged', () => {
+    const row = klogLineToRow(rawRecord(), 'I0301 10:00:02.500000       1 replica_set.go:676] "Finished syncing" kind="ReplicaSet" key="default/web" duration="1.2ms" count=3 err=<nil> note="a b=c \\"q\\""');
+    expect(row.Fields).toEqual({ msg: 'Finished syncing', kind: 'ReplicaSet', key: 'default/web', duration: '1.2ms', count: '3', err: '<nil>', note: 'a b=c "q"' });
+    expect(row.Verb).toBe('');
+  });
+
+  it('keeps the klog multi-line marker and lets continuation lines inherit severity', () => {
+    const ctx = new ContinuationContext();
+    const head = klogLineToRow(rawRecord(), 'E0301 11:00:01.000000       1 etcd.go:205] "EtcdMain goroutine check" err=<', ctx);
+    expect(head.Fields).toEqual({ msg: 'EtcdMain goroutine check', err: '<' });
+    const body = klogLineToRow(rawRecord(), '\tgoroutine 1 [running]:\n', ctx);
+    const end = klogLineToRow(rawRecord(), ' >', ctx);
+    expect([body.Level, end.Level]).toEqual(['ERROR', 'ERROR']);
+    expect(body.Severity).toBe('');
+    expect(body.LogMessage).toBe('\tgoroutine 1 [running]:');
+    // Another pod's continuation does not inherit.
+    expect(klogLineToRow(rawRecord({ pod: 'other' }), ' >', ctx).Level).toBe('INFO');
+  });
+
+  it('reads trailing pairs of unstructured lines (timeout handler)', () => {
+    const p = parseMessage('timeout or abort while handling: method=GET URI="/api/v1/pods?watch=true" audit-ID="x-1"');
+    expect(p.request).toMatchObject({ Verb: 'GET', RequestUri: '/api/v1/pods?watch=true', AuditId: 'x-1' });
+    expect(parseMessage('plain words only here').fields).toBeNull();
+    expect(parseMessage('ratio=5 but then words').fields).toBeNull();
+  });
+
+  it('parsePairs: all vs tail', () => {
+    expect(parsePairs('a=1 b="x y"', 0, 'all')).toEqual({ a: '1', b: 'x y' });
+    expect(parsePairs('word a=1', 0, 'all')).toBeNull();
+    expect(parsePairs('word a=1', 0, 'tail')).toEqual({ a: '1' });
+    expect(parsePairs('a="x"y', 0, 'all')).toBeNull();
+    expect(parsePairs('a="never closed b=2', 0, 'tail')).toBeNull();
+  });
+});
+
+describe('utiltrace lines', () => {
+  it('parses the current header and its steps from one batch', () => {
+    const doc = JSON.parse(readFileSync(fixture('trace-continuation.json'), 'utf8')) as { records: { properties: { log: string } }[] };
+    const ctx = new ContinuationContext();
+    const rows = doc.records.map((r) => klogLineToRow(rawRecord({ log: r.properties.log }), r.properties.log, ctx));
+    expect(rows[0]).toMatchObject({
+      Verb: 'PUT',
+      RequestUri: '/apis/apps/v1/namespaces/default/deployments/web/status',
+      AuditId: '66666666-6666-6666-6666-666666666666',
+      SourceIp: '10.0.0.7',
+      LatencyMs: 700,
+      UserAgent: 'kube-controller-manager/v1.29.2 (linux/amd64) kubernetes/abc/system:serviceaccount:kube-system:deployment-controller',
+    });
+    expect((rows[0]!.Fields as Record<string, string>).accept).toBe('application/json, */*');
+    expect(rows[1]!.Fields).toEqual({ trace: '77', step: 'Write to database call succeeded', len: '1024', duration: '650ms', at: '11:00:00.000' });
+    expect(rows[2]!.Fields).toEqual({ trace: '77', sinceStart: '700.1ms', sinceLast: '50.1ms', step: 'END' });
+    expect(rows[1]!.Level).toBe('INFO');
+    expect(rows[4]!.Level).toBe('ERROR');
+  });
+});
+
+describe('helpers', () => {
+  it('Go durations', () => {
+    expect(goDurationMs('9.05251ms')).toBe(9.05251);
+    expect(goDurationMs('214.666µs')).toBe(0.214666);
+    expect(goDurationMs('214.666us')).toBe(0.214666);
+    expect(goDurationMs('8m18.00060226s')).toBe(498000.60226);
+    expect(goDurationMs('1h')).toBe(3_600_000);
+    expect(goDurationMs('0')).toBe(0);
+    for (const bad of ['', 'ms', '5', '5 ms', '1.2.3x', 'x'.repeat(100)]) expect(goDurationMs(bad)).toBeNull();
+  });
+
+  it('source addresses', () => {
+    expect(stripPort('172.31.1.1:48110')).toBe('172.31.1.1');
+    expect(stripPort('[::1]:35168')).toBe('::1');
+    expect(stripPort('10.0.0.1')).toBe('10.0.0.1');
+    expect(stripPort('2001:db8::1')).toBe('2001:db8::1');
+  });
+
+  it('canonical times: 0/6/7/9 fractional digits, offsets, garbage', () => {
+    expect(canonicalTime('2020-05-08T22:44:17Z')).toBe('2020-05-08T22:44:17.000000Z');
+    expect(canonicalTime('2020-11-09T10:57:31.0000000Z')).toBe('2020-11-09T10:57:31.000000Z');
+    expect(canonicalTime('2025-04-20T16:36:52.392502188Z')).toBe('2025-04-20T16:36:52.392502Z');
+    expect(canonicalTime('2025-04-20T16:36:52.392502Z')).toBe('2025-04-20T16:36:52.392502Z');
+    expect(canonicalTime('2025-04-20T18:36:52.5+02:00')).toBe('2025-04-20T16:36:52.500000Z');
+    expect(canonicalTime('2025-04-20 16:36:52Z')).toBe('2025-04-20T16:36:52.000000Z');
+    for (const bad of [null, 5, '', 'yesterday', '2025-13-01T00:00:00Z', '2025-04-20T16:36:52.Z', '2025-04-20T16:36:52.1+0200']) expect(canonicalTime(bad)).toBeNull();
+  });
+});
+
+describe('pathological input finishes in linear time', () => {
+  const MB = 1 << 20;
+  const cases: [string, string][] = [
+    ['quotes and equals', 'I0301 10:00:00.000000       1 a.go:1] "m" ' + 'a="b=\\"'.repeat(MB / 7)],
+    ['unterminated key=" runs', 'E0301 10:00:00.000000       1 a.go:1] x ' + 'k="'.repeat(MB / 3)],
+    ['many k=v pairs', 'I0301 10:00:00.000000       1 a.go:1] "m" ' + 'k=v '.repeat(MB / 4)],
+    ['trace with commas', 'I0301 10:00:00.000000       1 trace.go:1] Trace[1]: "Get" ' + 'url:,'.repeat(MB / 5) + ' (total time: 1ms):'],
+    ['legacy lookalike', 'I0301 10:00:00.000000       1 wrap.go:1] GET /' + ':('.repeat(MB / 2)],
+    ['header lookalike', 'I0301 10:00:00.' + '1'.repeat(MB)],
+    ['trace steps', 'Trace[1]: ---"' + 'a:b '.repeat(MB / 4)],
+    ['spaces', ' '.repeat(MB)],
+  ];
+  for (const [name, line] of cases) {
+    it(name, () => {
+      let row: ReturnType<typeof klogLineToRow> | undefined;
+      const ms = timed(() => {
+        row = klogLineToRow(rawRecord({ log: line }), line);
+      });
+      expect(row?.Message.length).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(1500);
+    });
+  }
+});
