@@ -1,0 +1,150 @@
+// Role assignments for the Function App identity, each at the narrowest scope that works.
+//
+//   Azure Event Hubs Data Receiver   aks-diagnostics hub     trigger `aks-diagnostics`
+//   Azure Event Hubs Data Receiver   webhook-events hub      trigger `webhook-events`
+//   Azure Event Hubs Data Sender     webhook-events hub      webhook HTTP functions forward events
+//   Storage Blob Data Owner          storage account         Functions host (AzureWebJobsStorage:
+//                                                            leases, Event Hubs checkpoints, creates
+//                                                            its azure-webjobs-* containers), Flex
+//                                                            deployment package, and KubeSift's
+//                                                            landing / deadletter / datasets / capture
+//   Storage Queue Data Contributor   storage account         Functions host queues and KubeSift's
+//                                                            queue client (@azure/storage-queue)
+//   Monitoring Metrics Publisher     Application Insights    Entra-authenticated telemetry
+//
+// And, for a cluster this deployment creates, its system identity:
+//   Storage Blob Data Reader         storage account         ADX native ingestion of landed files
+//                                                            and datasets (blob URI suffix
+//                                                            `;managed_identity=system`; no SAS exists)
+//
+// No Event Hubs namespace-level or Owner/Contributor (control-plane) roles are granted.
+// ADX permissions are database principal assignments (adx.bicep), not Azure RBAC.
+
+@description('Principal (object) id of the Function App identity.')
+param principalId string
+
+@description('Storage account name.')
+param storageAccountName string
+
+@description('Event Hubs namespace name.')
+param eventHubsNamespaceName string
+
+@description('Hub AKS diagnostic settings stream to.')
+param aksHubName string
+
+@description('Hub the webhook functions forward to.')
+param webhookHubName string
+
+@description('Application Insights component name.')
+param appInsightsName string
+
+@description('Principal id of the ADX cluster system identity; empty = no storage role for ADX.')
+param kustoClusterPrincipalId string = ''
+
+var roles = {
+  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
+  eventHubsDataSender: '2b629674-e913-4c01-ae53-ef4638d8f975'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+}
+
+resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
+  name: eventHubsNamespaceName
+}
+
+resource aksHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' existing = {
+  parent: namespace
+  name: aksHubName
+}
+
+resource webhookHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' existing = {
+  parent: namespace
+  name: webhookHubName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource aksHubReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(aksHub.id, principalId, roles.eventHubsDataReceiver)
+  scope: aksHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataReceiver)
+    description: 'KubeSift: Event Hub trigger on the AKS diagnostics hub'
+  }
+}
+
+resource webhookHubReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookHub.id, principalId, roles.eventHubsDataReceiver)
+  scope: webhookHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataReceiver)
+    description: 'KubeSift: Event Hub trigger on the webhook hub'
+  }
+}
+
+resource webhookHubSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookHub.id, principalId, roles.eventHubsDataSender)
+  scope: webhookHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataSender)
+    description: 'KubeSift: webhook functions forward events'
+  }
+}
+
+resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    description: 'KubeSift: Functions host storage, deployment package and data containers'
+  }
+}
+
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    description: 'KubeSift: Functions host queues and KubeSift queue client'
+  }
+}
+
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, principalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    description: 'KubeSift: Entra-authenticated Application Insights telemetry'
+  }
+}
+
+resource kustoBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(kustoClusterPrincipalId)) {
+  name: guid(storage.id, kustoClusterPrincipalId, roles.storageBlobDataReader)
+  scope: storage
+  properties: {
+    principalId: kustoClusterPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    description: 'KubeSift: ADX ingests landed files and datasets with its managed identity'
+  }
+}
