@@ -17,8 +17,8 @@ export const configSchema = z
     AzureWebJobsStorage: z
       .string()
       .min(1)
-      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: set AzureWebJobsStorage__accountName (managed identity) instead')
-      .optional(),
+      .optional()
+      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: set AzureWebJobsStorage__accountName (managed identity) instead'),
     KUBESIFT_STORAGE_CONNECTION: z
       .string()
       .min(1)
