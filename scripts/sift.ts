@@ -9,6 +9,7 @@ const COMMANDS: Record<string, Command> = {
   generate: { summary: 'generate a seeded synthetic dataset', load: () => import('./commands/generate.js') },
   kql: { summary: 'print (or apply) the ADX database scripts', load: () => import('./commands/kql.js') },
   replay: { summary: 're-drive dead letters from Blob storage through the pipeline', load: () => import('./commands/replay.js') },
+  config: { summary: 'print the settings table, or --check the current environment', load: () => import('./commands/config.js') },
   send: { summary: 'send generated or recorded bodies to an Event Hub', load: () => import('./commands/send.js') },
 };
 

@@ -1,0 +1,37 @@
+// `sift config`: print the settings table (README source) or `--check` the current environment.
+import { parseArgs } from 'node:util';
+import type { ZodType } from 'zod';
+import { configSchema, loadConfig, ConfigError } from '../../functions/config.js';
+
+export function settingsTable(): string {
+  const rows = ['| Setting | Default | Meaning |', '|---|---|---|'];
+  for (const [key, schema] of Object.entries(configSchema.shape) as [string, ZodType][]) {
+    const probe = schema.safeParse(undefined);
+    const def = probe.success && probe.data !== undefined ? `\`${String(probe.data)}\`` : '';
+    rows.push(`| \`${key}\` | ${def} | ${(schema.description ?? '').replace(/\|/g, '\\|')} |`);
+  }
+  return rows.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('usage: sift config [--check]\n  prints the settings table; --check validates the current environment\n');
+    return 0;
+  }
+  if (!values.check) {
+    process.stdout.write(settingsTable() + '\n');
+    return 0;
+  }
+  try {
+    const cfg = loadConfig();
+    process.stdout.write(`configuration OK (sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE})\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 1;
+    }
+    throw err;
+  }
+}
