@@ -1,6 +1,6 @@
 // Shared shape for runtime-security alerts (Falco, KubeArmor) landing as Detections rows, so
 // they can be filtered by Priority / Operation / Action next to the native k8s-audit rules.
-import { createHash } from 'node:crypto';
+import { detectionId } from '../detect/detection.js';
 import type { Detection } from '../contracts.js';
 
 /** Falco priority names, most severe first; Detections.Priority carries them upper-cased. */
@@ -40,7 +40,7 @@ export interface RuntimeAlert {
   evidence: Record<string, unknown>;
   tags: string[];
   /** Fields that identify this alert occurrence (dedupe on redelivery). */
-  identity: readonly unknown[];
+  identity: readonly (string | number)[];
 }
 
 export function slug(s: string): string {
@@ -48,10 +48,9 @@ export function slug(s: string): string {
 }
 
 export function toDetection(a: RuntimeAlert): Detection {
-  const id = createHash('sha256').update(JSON.stringify([a.source, a.ruleId, ...a.identity])).digest('hex').slice(0, 32);
   return {
     TimeGenerated: a.time,
-    DetectionId: id,
+    DetectionId: detectionId(a.ruleId, ...a.identity.map(String)),
     RuleId: a.ruleId,
     Rule: a.rule,
     Priority: a.priority,

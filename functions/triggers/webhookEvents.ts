@@ -1,0 +1,57 @@
+// Event Hub trigger on the webhook hub: audit events and runtime alerts the webhook HTTP
+// function forwarded go through normalize → detect → land, like AKS diagnostic records.
+import type { InvocationContext } from '@azure/functions';
+import { loadConfig } from '../config.js';
+import type { BatchResult, LandReport, Lander } from '../contracts.js';
+import type { Policy } from '../detect/index.js';
+import { eventHubTrigger } from './registry.js';
+
+export interface WebhookBatchDeps {
+  lander: Lander;
+  policy: Policy;
+  now?: Date;
+}
+
+let cachedDeps: Promise<WebhookBatchDeps> | undefined;
+async function defaultDeps(): Promise<WebhookBatchDeps> {
+  cachedDeps ??= (async () => {
+    const config = loadConfig();
+    const [{ getLander }, { policyFromConfig }] = await Promise.all([import('../land/index.js'), import('../detect/index.js')]);
+    return { lander: await getLander(config), policy: policyFromConfig(config) };
+  })();
+  cachedDeps.catch(() => (cachedDeps = undefined));
+  return cachedDeps;
+}
+
+export async function handleWebhookBatch(
+  messages: unknown[],
+  context: InvocationContext,
+  deps?: WebhookBatchDeps,
+): Promise<{ result: BatchResult; landed: LandReport }> {
+  const d = deps ?? (await defaultDeps());
+  const [{ eventInputsFrom }, { processWebhookEvents }, { batchKey }] = await Promise.all([
+    import('../webhooks/eventInputs.js'),
+    import('../webhooks/process.js'),
+    import('../pipeline.js'),
+  ]);
+  const events = eventInputsFrom(messages, context, loadConfig().KUBESIFT_WEBHOOK_HUB);
+  const result = processWebhookEvents(events, { policy: d.policy, now: d.now });
+  // Throwing here makes the host retry the batch (retry policy below); landing is idempotent per key.
+  const landed = await d.lander.land(result, batchKey(events));
+  const s = result.summary;
+  context.log(
+    `webhook batch: ${messages.length} message(s), ${s.records} record(s) → ${s.rows.AksAudit ?? 0} AksAudit, ${s.detections} detection(s), ${s.deadLetters} dead letter(s); landed via ${d.lander.kind}`,
+  );
+  return { result, landed };
+}
+
+eventHubTrigger('webhookEvents', {
+  eventHubName: '%KUBESIFT_WEBHOOK_HUB%',
+  connection: 'EventHubConnection',
+  consumerGroup: '%KUBESIFT_CONSUMER_GROUP%',
+  cardinality: 'many',
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
+  handler: async (messages, context) => {
+    await handleWebhookBatch(messages as unknown[], context);
+  },
+});

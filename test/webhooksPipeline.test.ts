@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import functions from '@azure/functions';
+import { loadConfig } from '../functions/config.js';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { acceptWebhook } from '../functions/webhooks/ingest.js';
+import { processWebhookEvents } from '../functions/webhooks/process.js';
+import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
+import type { BatchResult, EventInput, LandReport, Lander } from '../functions/contracts.js';
+import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
+
+const SECRET = 'shared-secret-0123456789';
+const config = loadConfig({
+  KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: SECRET,
+  KUBESIFT_WEBHOOK_SECRET_FALCO: SECRET,
+  KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: SECRET,
+});
+const policy = defaultPolicy('aks');
+
+async function forwarded(source: string, body: unknown, cluster = 'lab'): Promise<string[]> {
+  const bytes = Buffer.from(JSON.stringify(body));
+  const out = await acceptWebhook(
+    { source, headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster },
+    config,
+  );
+  expect(out.status).toBe(202);
+  return out.messages!;
+}
+
+const inputs = (bodies: unknown[], firstSeq = 100): EventInput[] =>
+  bodies.map((body, i) => ({ body, position: { source: 'webhook-events', partitionId: '1', sequenceNumber: firstSeq + i, offset: String(i) } }));
+
+describe('webhook hub messages → rows, detections, dead letters', () => {
+  it('runtime alerts become Detections with their own priority/operation/action; audit events become AksAudit rows', async () => {
+    const messages = [
+      ...(await forwarded('falco', falcoSample)),
+      ...(await forwarded('kubearmor', [kubearmorSample, { ...kubearmorSample, Operation: 'Network', Action: 'Audit', Severity: '3', Resource: 'tcp://203.0.113.9:4444' }])),
+      ...(await forwarded('k8s-audit', auditList(3), 'prod-1')),
+    ];
+    // The host hands JSON bodies over parsed; bytes and text must work too.
+    const bodies = [JSON.parse(messages[0]!), Buffer.from(messages[1]!), messages[2]!];
+    const r = processWebhookEvents(inputs(bodies), { policy, now: new Date('2025-04-20T11:00:00Z') });
+
+    expect(r.rows.AksAudit).toHaveLength(3);
+    expect(r.rows.AksAudit.every((row) => row.Cluster === 'prod-1')).toBe(true);
+    const runtime = r.detections.filter((d) => d.Source === 'falco' || d.Source === 'kubearmor');
+    expect(runtime.map((d) => [d.Source, d.Priority, d.Operation, d.Action])).toEqual([
+      ['falco', 'NOTICE', 'Process', 'Audit'],
+      ['kubearmor', 'ERROR', 'File', 'Block'],
+      ['kubearmor', 'NOTICE', 'Network', 'Audit'],
+    ]);
+    expect(runtime.every((d) => d.Cluster === 'lab')).toBe(true);
+    expect(r.summary.records).toBe(3 + 3);
+    expect(r.summary.deadLetters).toBe(0);
+    expect(r.summary.rows.Detections).toBe(r.detections.length);
+  });
+
+  it('dead-letters what is not a KubeSift webhook message and alerts that fail validation, keeping the rest', async () => {
+    const [good] = await forwarded('falco', falcoSample);
+    const tampered = JSON.parse(good!) as { events: Record<string, unknown>[] };
+    tampered.events.push({ ...falcoSample, priority: 'Loud' });
+    const r = processWebhookEvents(inputs([tampered, '{"records": 1', { hello: 'world' }]), { policy });
+    expect(r.detections.filter((d) => d.Source === 'falco')).toHaveLength(1);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.sequenceNumber, d.position.index])).toEqual([
+      ['invalid-runtime-alert', 100, 1],
+      ['invalid-json', 101, 0],
+      ['unknown-shape', 102, 0],
+    ]);
+    expect(r.deadLetters[0]!.detail).toMatch(/priority/);
+    expect(r.deadLetters[1]!.raw).toBe('{"records": 1');
+    expect(r.summary.records).toBe(4);
+  });
+
+  it('the Event Hub handler lands the batch under a key derived from the trigger positions', async () => {
+    const landed: { result: BatchResult; key: string }[] = [];
+    const lander: Lander = {
+      kind: 'memory',
+      land: async (result, key): Promise<LandReport> => {
+        landed.push({ result, key });
+        return { rows: { Detections: result.detections.length }, deadLetters: result.deadLetters.length, duplicatesSkipped: 0 };
+      },
+    };
+    const messages = (await forwarded('kubearmor', kubearmorSample)).map((m) => JSON.parse(m) as unknown);
+    const context = new functions.InvocationContext({
+      logHandler: () => undefined,
+      triggerMetadata: { partitionContext: { partitionId: '3', eventHubName: 'webhook-events' }, sequenceNumberArray: [42], offsetArray: ['4096'] },
+    });
+    const out = await handleWebhookBatch(messages, context, { lander, policy });
+    expect(out.landed.rows.Detections).toBe(1);
+    expect(landed[0]!.key).toMatch(/^webhook-events-3-42-42-/);
+    expect(landed[0]!.result.detections[0]).toMatchObject({ Source: 'kubearmor', Rule: 'block-shadow-read' });
+  });
+});
