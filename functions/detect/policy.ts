@@ -11,7 +11,7 @@ export const priorityName = z.enum(PRIORITIES);
 export type PriorityName = z.infer<typeof priorityName>;
 
 const list = z.array(z.string().min(1));
-const fieldName = z.enum([...FIELD_NAMES, ...CP_FIELDS.map((f) => f.name)] as [string, ...string[]]);
+const FIELD_SET: ReadonlySet<string> = new Set<string>([...FIELD_NAMES, ...CP_FIELDS.map((f) => f.name)]);
 
 /** Lists named after the Falco lists/macros they replace (see docs/detections.md). */
 export const listsSchema = z
@@ -51,7 +51,11 @@ export const switchesSchema = z
 const ruleSetting = z.object({ enabled: z.boolean().optional(), priority: priorityName.optional() }).strict();
 
 /** An exception item: the rule is suppressed when every named field has a value in its list. */
-const exceptionItem = z.record(fieldName, list).refine((o) => Object.keys(o).length > 0, 'an exception needs at least one field');
+const exceptionItem = z.record(z.string(), list).superRefine((o, ctx) => {
+  if (Object.keys(o).length === 0) ctx.addIssue({ code: 'custom', message: 'an exception needs at least one field' });
+  for (const k of Object.keys(o))
+    if (!FIELD_SET.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: `unknown field (known: ka.* and cp.* fields, see docs/detections.md)` });
+});
 
 export const apiserverSchema = z
   .object({

@@ -1,0 +1,187 @@
+// One firing event and one near miss per k8s-audit rule (all 48), with hand-written events.
+// Near misses change exactly one thing the rule depends on.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { defaultPolicy, detect, extendPolicy, K8S_AUDIT_RULES, loadPolicy, type Policy } from '../functions/detect/index.js';
+import { imageRepository } from '../functions/detect/fields.js';
+import { podObject, row, type EventSpec } from './fixtures/detect/events.js';
+
+const falco = defaultPolicy('falco');
+const fire = (rule: string, spec: EventSpec, policy: Policy = falco) =>
+  detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).filter((d) => d.Rule === rule);
+
+const role = (rules: unknown[]) => ({ kind: 'ClusterRole', metadata: { name: 'r' }, rules });
+const created = (resource: string, namespace?: string) => ({ verb: 'create', resource, namespace, name: 'x', code: 201 });
+const deleted = (resource: string, namespace?: string) => ({ verb: 'delete', resource, namespace, name: 'x', code: 200 });
+const admin = extendPolicy(falco, { switches: { fullAdminRule: true } });
+const nodes = extendPolicy(falco, { switches: { restrictNodes: true }, lists: { allowedNodes: ['aks-pool-0'] } });
+const restricted = extendPolicy(falco, { switches: { restrictPodImages: true }, lists: { allowedPodImages: ['myacr.azurecr.io/web'] } });
+const allEvents = extendPolicy(falco, { switches: { allEvents: true } });
+
+interface Row { rule: string; fire: EventSpec; miss: EventSpec; policy?: Policy }
+
+const activityPairs: [string, string, string | undefined][] = [
+  ['Deployment', 'deployments', 'default'], ['Service', 'services', 'default'], ['ConfigMap', 'configmaps', 'default'],
+  ['Namespace', 'namespaces', undefined], ['Serviceaccount', 'serviceaccounts', 'default'], ['Role', 'roles', 'default'],
+  ['ClusterRole', 'clusterroles', undefined], ['RoleBinding', 'rolebindings', 'default'], ['ClusterRoleBinding', 'clusterrolebindings', undefined],
+  ['Secret', 'secrets', 'default'],
+];
+
+const TABLE: Row[] = [
+  { rule: 'Disallowed K8s User', fire: { user: 'mallory', verb: 'get', resource: 'pods', code: 200 }, miss: { user: 'kubernetes-admin', verb: 'get', resource: 'pods', code: 200 } },
+  { rule: 'Create Disallowed Pod', policy: restricted, fire: { ...created('pods', 'default'), requestObject: podObject({ images: ['myacr.azurecr.io/web:1', 'evil/miner:latest'] }) }, miss: { ...created('pods', 'default'), requestObject: podObject({ images: ['myacr.azurecr.io/web:1@sha256:abc'] }) } },
+  { rule: 'Create Privileged Pod', fire: { ...created('pods', 'default'), requestObject: podObject({ images: ['nginx'], initContainers: [{ image: 'busybox', privileged: true }] }) }, miss: { ...created('pods', 'default'), requestObject: podObject({ images: ['mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.31'], privileged: [true] }) } },
+  { rule: 'Create Sensitive Mount Pod', fire: { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/tmp', '/etc'] }) }, miss: { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/etc/ssl'] }) } },
+  { rule: 'Create HostNetwork Pod', fire: { ...created('pods', 'default'), requestObject: podObject({ hostNetwork: true }) }, miss: { ...created('pods', 'default'), requestObject: podObject({ hostNetwork: false }) } },
+  { rule: 'Create HostPid Pod', fire: { ...created('pods', 'default'), requestObject: podObject({ hostPID: true }) }, miss: { ...created('pods', 'default'), stage: 'ResponseStarted', requestObject: podObject({ hostPID: true }) } },
+  { rule: 'Create HostIPC Pod', fire: { ...created('pods', 'default'), requestObject: podObject({ hostIPC: true }) }, miss: { ...created('pods', 'default'), verb: 'update', requestObject: podObject({ hostIPC: true }) } },
+  { rule: 'Create NodePort Service', fire: { ...created('services', 'default'), requestObject: { spec: { type: 'NodePort', ports: [{ port: 80 }] } } }, miss: { ...created('services', 'default'), requestObject: { spec: { type: 'LoadBalancer' } } } },
+  { rule: 'Create/Modify Configmap With Private Credentials', fire: { ...created('configmaps', 'default'), verb: 'patch', requestObject: { metadata: { name: 'x' }, data: { db: 'password=hunter2' } } }, miss: { ...created('configmaps', 'default'), requestObject: { metadata: { name: 'x' }, data: { db: 'host=db' } } } },
+  { rule: 'Anonymous Request Allowed', fire: { user: 'system:anonymous', verb: 'get', resource: 'pods', uri: '/api/v1/pods', code: 200 }, miss: { user: 'system:anonymous', verb: 'get', uri: '/readyz?verbose', code: 200 } },
+  { rule: 'Attach/Exec Pod', fire: { verb: 'get', stage: 'ResponseStarted', resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web-0', code: 101, uri: '/api/v1/namespaces/default/pods/web-0/exec?command=sh&command=-c&command=id&stdout=true' }, miss: { verb: 'get', stage: 'ResponseComplete', resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web-0', code: 101 } },
+  { rule: 'port-forward', fire: { verb: 'create', stage: 'ResponseStarted', resource: 'pods', subresource: 'portforward', namespace: 'default', name: 'db-0', code: 101 }, miss: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'default', name: 'db-0', code: 200 } },
+  { rule: 'EphemeralContainers Created', fire: { verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'default', name: 'web-0', code: 200, requestObject: { kind: 'Pod', spec: { ephemeralContainers: [{ name: 'debugger', image: 'busybox' }] } } }, miss: { verb: 'get', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'default', name: 'web-0', code: 200 } },
+  { rule: 'Create Disallowed Namespace', fire: { ...created('namespaces'), name: 'crypto' }, miss: { ...created('namespaces'), name: 'default' } },
+  { rule: 'Pod Created in Kube Namespace', fire: { ...created('pods', 'kube-system'), requestObject: podObject({ images: ['nginx'] }) }, miss: { ...created('pods', 'kube-system'), requestObject: podObject({ images: ['registry.k8s.io/kube-apiserver:v1.31.0'] }) } },
+  { rule: 'Service Account Created in Kube Namespace', fire: { ...created('serviceaccounts', 'kube-public'), name: 'backdoor' }, miss: { ...created('serviceaccounts', 'kube-system'), name: 'coredns' } },
+  { rule: 'System ClusterRole Modified/Deleted', fire: { verb: 'update', resource: 'clusterroles', name: 'system:node', code: 200 }, miss: { verb: 'update', resource: 'clusterroles', name: 'system:coredns', code: 200 } },
+  { rule: 'Attach to cluster-admin Role', fire: { ...created('clusterrolebindings'), requestObject: { roleRef: { name: 'cluster-admin' }, subjects: [{ name: 'eve' }] } }, miss: { ...created('clusterrolebindings'), requestObject: { roleRef: { name: 'view' }, subjects: [{ name: 'eve' }] } } },
+  { rule: 'ClusterRole With Wildcard Created', fire: { ...created('roles', 'default'), requestObject: role([{ resources: ['pods'], verbs: ['*'] }]) }, miss: { ...created('roles', 'default'), requestObject: role([{ resources: ['pods'], verbs: ['get'] }]) } },
+  { rule: 'ClusterRole With Write Privileges Created', fire: { ...created('clusterroles'), requestObject: role([{ resources: ['pods'], verbs: ['get'] }, { resources: ['secrets'], verbs: ['deletecollection'] }]) }, miss: { ...created('clusterroles'), requestObject: role([{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]) } },
+  { rule: 'ClusterRole With Pod Exec Created', fire: { ...created('clusterroles'), requestObject: role([{ resources: ['pods', 'pods/exec'], verbs: ['get'] }]) }, miss: { ...created('clusterroles'), requestObject: role([{ resources: ['pods/log'], verbs: ['get'] }]) } },
+  ...activityPairs.flatMap(([label, res, ns]): Row[] => [
+    { rule: `K8s ${label} Created`, fire: created(res, ns), miss: { ...created(res, ns), code: 409 } },
+    { rule: `K8s ${label} Deleted`, fire: deleted(res, ns), miss: { ...deleted(res, ns), stage: 'RequestReceived' } },
+  ]),
+  { rule: 'K8s Secret Get Successfully', fire: { verb: 'get', resource: 'secrets', namespace: 'prod', name: 'db', code: 200 }, miss: { verb: 'list', resource: 'secrets', namespace: 'prod', code: 200 } },
+  { rule: 'K8s Secret Get Unsuccessfully Tried', fire: { verb: 'get', resource: 'secrets', namespace: 'prod', name: 'db', code: 403, decision: 'forbid' }, miss: { verb: 'get', resource: 'secrets', namespace: 'prod', name: 'db', code: 200 } },
+  { rule: 'All K8s Audit Events', policy: allEvents, fire: { verb: 'get', resource: 'pods', code: 200 }, miss: { verb: 'get', resource: 'pods', code: 200, stage: 'ResponseStarted' } },
+  { rule: 'Full K8s Administrative Access', policy: admin, fire: { user: 'kubernetes-admin', verb: 'get', resource: 'pods', code: 200 }, miss: { user: 'system:admin', verb: 'get', resource: 'pods', code: 200 } },
+  { rule: 'Ingress Object without TLS Certificate Created', fire: { ...created('ingresses', 'web'), apiGroup: 'networking.k8s.io', requestObject: { spec: { rules: [{ host: 'a.example' }] } } }, miss: { ...created('ingresses', 'web'), requestObject: { spec: { tls: [{ hosts: ['a.example'], secretName: 'tls' }] } } } },
+  { rule: 'Untrusted Node Successfully Joined the Cluster', policy: nodes, fire: { ...created('nodes'), name: 'rogue-node' }, miss: { ...created('nodes'), name: 'aks-pool-0' } },
+  { rule: 'Untrusted Node Unsuccessfully Tried to Join the Cluster', policy: nodes, fire: { ...created('nodes'), name: 'rogue-node', code: 403, reason: 'Forbidden' }, miss: { ...created('nodes'), name: 'rogue-node', code: 201 } },
+];
+
+describe('k8s-audit rules: fires / near miss', () => {
+  it('the table covers all 48 rules of the pack', () => {
+    expect(K8S_AUDIT_RULES).toHaveLength(48);
+    expect(new Set(TABLE.map((r) => r.rule))).toEqual(new Set(K8S_AUDIT_RULES.map((r) => r.name)));
+  });
+
+  it.each(TABLE.map((r) => [r.rule, r] as const))('%s', (_n, r) => {
+    const hits = fire(r.rule, r.fire, r.policy);
+    expect(hits).toHaveLength(1);
+    const d = hits[0]!;
+    const def = K8S_AUDIT_RULES.find((x) => x.name === r.rule)!;
+    expect(d.Priority).toBe(def.priority);
+    expect(d.Tags).toEqual(def.tags);
+    expect(d.Output).not.toBe('');
+    expect(d.DetectionId).toMatch(/^[0-9a-f]{40}$/);
+    expect(fire(r.rule, r.miss, r.policy)).toEqual([]);
+  });
+});
+
+describe('k8s-audit semantics', () => {
+  it('extracts the image repository up to the first ":" then the first "@"', () => {
+    expect(imageRepository('nginx:1.27')).toBe('nginx');
+    expect(imageRepository('mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.31@sha256:ab')).toBe('mcr.microsoft.com/oss/kubernetes/kube-proxy');
+    expect(imageRepository('repo/app@sha256:ab')).toBe('repo/app');
+  });
+
+  it('`in` over containers needs every image trusted: one untrusted container fires', () => {
+    const obj = podObject({ images: ['mcr.microsoft.com/oss/kubernetes/kube-proxy:v1', 'nginx'], privileged: [true, false] });
+    expect(fire('Create Privileged Pod', { ...created('pods', 'default'), requestObject: obj })).toHaveLength(1);
+  });
+
+  it('matches sensitive host paths exactly, not by prefix', () => {
+    expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/procfs', '/var/lib/kubelet/pods'] }) })).toEqual([]);
+    expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/var/lib/kubelet/pki'] }) })).toHaveLength(1);
+  });
+
+  it('an event without auditID yields no fields and fires nothing', () => {
+    const policy = extendPolicy(falco, { switches: { allEvents: true } });
+    expect(detect({ AksAudit: [row({ user: 'mallory', auditID: '' })], AksControlPlane: [] }, policy, new Date(0))).toEqual([]);
+  });
+
+  it('exec over WebSocket (get on pods/exec at ResponseStarted) is caught under the aks profile', () => {
+    const d = detect({ AksAudit: [row({ verb: 'get', stage: 'ResponseStarted', resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web-0', code: 101, user: 'masterclient', uri: '/api/v1/namespaces/default/pods/web-0/exec?command=%2Fbin%2Fsh&stdin=true' })], AksControlPlane: [] }, defaultPolicy('aks'), new Date(0));
+    expect(d.map((x) => x.Rule)).toEqual(['Attach/Exec Pod']);
+    expect(d[0]!.Output).toContain('command=/bin/sh');
+    expect(d[0]!.Tags).toContain('T1609');
+  });
+
+  it('skipped-too-big-size-object request bodies yield no request fields (and no crash)', () => {
+    expect(fire('Create Privileged Pod', { ...created('pods', 'default'), requestObject: 'skipped-too-big-size-object' })).toEqual([]);
+  });
+
+  it('port-forward has no stage gate: each stage of the request is reported', () => {
+    const spec = { verb: 'get', resource: 'pods', subresource: 'portforward', namespace: 'default', name: 'db-0', code: 101, auditID: 'pf-1' } as const;
+    const rows = ['RequestReceived', 'ResponseStarted', 'ResponseComplete'].map((stage, i) => row({ ...spec, stage }, i));
+    const d = detect({ AksAudit: rows, AksControlPlane: [] }, falco, new Date(0)).filter((x) => x.Rule === 'port-forward');
+    expect(d).toHaveLength(3);
+    expect(new Set(d.map((x) => x.DetectionId)).size).toBe(3);
+  });
+});
+
+describe('policy controls', () => {
+  const spec: EventSpec = { ...created('pods', 'default'), requestObject: podObject({ hostNetwork: true }) };
+
+  it('disables a rule by id or by name, and overrides its priority', () => {
+    expect(fire('Create HostNetwork Pod', spec, loadPolicy({ rules: { k8s_hostnetwork_pod: { enabled: false } } }, 'falco'))).toEqual([]);
+    expect(fire('Create HostNetwork Pod', spec, loadPolicy({ rules: { 'Create HostNetwork Pod': { enabled: false } } }, 'falco'))).toEqual([]);
+    expect(fire('Create HostNetwork Pod', spec, loadPolicy({ rules: { k8s_hostnetwork_pod: { priority: 'CRITICAL' } } }, 'falco'))[0]!.Priority).toBe('CRITICAL');
+  });
+
+  it('applies exceptions (every field of an item must match)', () => {
+    const p = loadPolicy({ exceptions: { k8s_hostnetwork_pod: [{ 'ka.target.namespace': ['default'], 'ka.user.name': ['alice'] }] } }, 'falco');
+    expect(fire('Create HostNetwork Pod', spec, p)).toEqual([]);
+    expect(fire('Create HostNetwork Pod', { ...spec, user: 'bob' }, p)).toHaveLength(1);
+  });
+
+  it('rejects bad policies with errors naming the field', () => {
+    expect(() => loadPolicy({ lists: { allowedUser: ['x'] } })).toThrow(/lists: Unrecognized key: "allowedUser"/);
+    expect(() => loadPolicy({ switches: { activityRules: 'no' } })).toThrow(/switches\.activityRules/);
+    expect(() => loadPolicy({ rules: { 'No Such Rule': { enabled: false } } })).toThrow(/rules\.No Such Rule: unknown rule/);
+    expect(() => loadPolicy({ exceptions: { k8s_hostnetwork_pod: [{ 'ka.nope': ['x'] }] } })).toThrow(/exceptions\.k8s_hostnetwork_pod\.0/);
+    expect(() => loadPolicy({ windows: [{ id: 'x', kind: 'keyword', keyword: 'a', windowSeconds: 0, threshold: 1 }] })).toThrow(/windows\.0\.windowSeconds/);
+    expect(() => loadPolicy([1, 2])).toThrow(/must be a JSON object/);
+  });
+
+  it('list overlays replace, append and remove', () => {
+    expect(loadPolicy({ lists: { allowedNamespaces: ['only'] } }, 'falco').lists.allowedNamespaces).toEqual(['only']);
+    expect(loadPolicy({ lists: { allowedNamespaces: { append: ['foo'], remove: ['default'] } } }, 'falco').lists.allowedNamespaces).toEqual(['kube-system', 'kube-public', 'foo']);
+  });
+
+  it('the profile named in the file wins over the default', () => {
+    expect(loadPolicy({ profile: 'falco' }, 'aks').profile).toBe('falco');
+    expect(loadPolicy({}, 'falco').lists.allowedUsers).not.toContain('aksService');
+    expect(loadPolicy({}).lists.allowedUsers).toContain('aksService');
+  });
+});
+
+const yamlPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/reference/falco_k8s_audit_rules.yaml');
+describe.skipIf(!existsSync(yamlPath))('parity with the published Falco rules file', () => {
+  it('has the same 48 rule names with the same priorities', () => {
+    const doc = parse(readFileSync(yamlPath, 'utf8')) as { rule?: string; priority?: string }[];
+    const published = Object.fromEntries(doc.filter((x) => x.rule).map((x) => [x.rule!, x.priority!]));
+    expect(Object.fromEntries(K8S_AUDIT_RULES.map((r) => [r.name, r.priority]))).toEqual(published);
+  });
+
+  it('the falco profile lists equal the published lists', () => {
+    const doc = parse(readFileSync(yamlPath, 'utf8')) as { list?: string; items?: string[] }[];
+    const lists = Object.fromEntries(doc.filter((x) => x.list).map((x) => [x.list!, x.items ?? []]));
+    const f = falco.lists;
+    expect(f.privilegedImages).toEqual(lists.k8s_audit_privileged_images);
+    expect(f.sensitiveMountImages).toEqual(lists.k8s_audit_sensitive_mount_images);
+    expect(f.hostNetworkImages).toEqual(lists.k8s_audit_hostnetwork_images);
+    expect(f.knownServiceAccounts).toEqual(lists.known_sa_list);
+    expect(f.allowedNamespaces).toEqual(lists.allowed_namespaces);
+    expect(f.fullAdminUsers).toEqual(lists.full_admin_k8s_users);
+    expect(f.kubeNamespaceImages).toEqual(lists.allowed_kube_namespace_image_list!.filter((x) => x !== 'k8s_image_list'));
+    const users = [...lists.allowed_k8s_users!.flatMap((u) => (u === 'vertical_pod_autoscaler_users' ? lists.vertical_pod_autoscaler_users! : [u])), ...lists.eks_allowed_k8s_users!];
+    expect(f.allowedUsers).toEqual(users);
+  });
+});
