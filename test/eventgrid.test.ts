@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import functions from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { useAzurite } from './support/azurite.js';
+import { loadConfig } from '../functions/config.js';
+import { defaultPolicy } from '../functions/detect/index.js';
+import type { BatchResult, LandReport, Lander } from '../functions/contracts.js';
+import { writeCapture, readCapture } from '../functions/capture/avro.js';
+import { handleEventGrid } from '../functions/triggers/eventGrid.js';
+import type { ReplayDeps } from '../functions/capture/replay.js';
+import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
+import { falcoSample } from './support/webhookSamples.js';
+
+const RESOURCE_ID = '/SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-LAB';
+const auditRecord = (id: string) => ({
+  time: '2025-04-20T10:00:00.0000000Z',
+  resourceId: RESOURCE_ID,
+  category: 'kube-audit',
+  operationName: 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read',
+  properties: {
+    pod: 'kube-apiserver-abc',
+    stream: 'stdout',
+    log: JSON.stringify({
+      kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: id, stage: 'ResponseComplete',
+      requestURI: '/api/v1/namespaces/shop/pods', verb: 'create', user: { username: 'alice@example.com' },
+      objectRef: { resource: 'pods', namespace: 'shop', name: 'web', apiVersion: 'v1' },
+      responseStatus: { code: 201 }, stageTimestamp: '2025-04-20T10:00:00.123456Z', requestReceivedTimestamp: '2025-04-20T10:00:00.100000Z',
+    }),
+  },
+});
+
+function memoryLander(): Lander & { batches: { result: BatchResult; key: string }[] } {
+  const batches: { result: BatchResult; key: string }[] = [];
+  return {
+    kind: 'memory',
+    batches,
+    land: async (result, key): Promise<LandReport> => {
+      batches.push({ result, key });
+      return { rows: { AksAudit: result.rows.AksAudit.length, Detections: result.detections.length }, deadLetters: result.deadLetters.length, duplicatesSkipped: 0 };
+    },
+  };
+}
+
+const ctx = () => new functions.InvocationContext({ functionName: 'eventGrid', logHandler: () => undefined });
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/eventgrid', headers: { 'content-type': 'application/json', ...headers }, body: { string: JSON.stringify(body) } });
+
+const captureEvent = (fileUrl: string, hub: string, partitionId = '2') => [
+  {
+    id: 'e1', topic: '/subscriptions/0000/resourcegroups/rg/providers/Microsoft.EventHub/namespaces/ns1', subject: `eventhubs/${hub}`,
+    eventType: 'Microsoft.EventHub.CaptureFileCreated', eventTime: '2025-04-20T10:05:00Z', dataVersion: '1', metadataVersion: '1',
+    data: { fileUrl, fileType: 'AzureBlockBlob', partitionId, sizeInBytes: 1000, eventCount: 3, firstSequenceNumber: 7, lastSequenceNumber: 9, firstEnqueueTime: '2025-04-20T10:00:00Z', lastEnqueueTime: '2025-04-20T10:01:00Z' },
+  },
+];
+
+describe('Event Grid endpoint', () => {
+  const azurite = useAzurite();
+
+  it('answers the subscription-validation handshake', async () => {
+    const res = await handleEventGrid(
+      post([{ id: 'v', topic: 't', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2025-04-20T10:00:00Z', dataVersion: '2', data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://example.invalid' } }], { 'aeg-event-type': 'SubscriptionValidation' }),
+      ctx(),
+    );
+    expect(res).toMatchObject({ status: 200, jsonBody: { validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' } });
+  });
+
+  it('answers the CloudEvents OPTIONS handshake and refuses one without an origin', async () => {
+    const ok = await handleEventGrid(new functions.HttpRequest({ method: 'OPTIONS', url: 'http://localhost/api/eventgrid', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' } }), ctx());
+    expect(ok.status).toBe(200);
+    expect(ok.headers).toMatchObject({ 'WebHook-Allowed-Origin': 'eventgrid.azure.net' });
+    const bad = await handleEventGrid(new functions.HttpRequest({ method: 'OPTIONS', url: 'http://localhost/api/eventgrid' }), ctx());
+    expect(bad.status).toBe(400);
+  });
+
+  it('replays a capture file of the AKS hub from Azurite through the pipeline with the captured positions', async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
+    await container.createIfNotExists();
+    const avro = await writeCapture([
+      { sequenceNumber: 7, offset: '4294967296', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('a-1'), auditRecord('a-2')] })) },
+      { sequenceNumber: 8, offset: '4294968000', enqueuedTimeUtc: '4/20/2025 10:00:01 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('a-3')] })) },
+      { sequenceNumber: 9, offset: '4294969000', enqueuedTimeUtc: '4/20/2025 10:00:02 AM', body: Buffer.from('{"records": [') },
+    ]);
+    // Sanity: the file really is a capture-shaped Avro container.
+    const back = [];
+    for await (const e of readCapture(avro)) back.push(e.sequenceNumber);
+    expect(back).toEqual([7, 8, 9]);
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/10/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(avro);
+
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks'), batchSize: 2 });
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics')), ctx(), deps);
+    expect(res.status).toBe(200);
+    const [report] = (res.jsonBody as { replayed: { events: number; batches: number; records: number; deadLetters: number; hub: string }[] }).replayed;
+    expect(report).toMatchObject({ hub: 'aks-diagnostics', events: 3, batches: 2, deadLetters: 1 });
+    const rows = lander.batches.flatMap((b) => b.result.rows.AksAudit);
+    expect(rows.map((r) => r.AuditId)).toEqual(['a-1', 'a-2', 'a-3']);
+    expect(rows.every((r) => r.Cluster === 'aks-lab')).toBe(true);
+    const dl = lander.batches.flatMap((b) => b.result.deadLetters);
+    expect(dl[0]!.position).toMatchObject({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 9, offset: '4294969000' });
+    expect(lander.batches[0]!.key).toMatch(/^aks-diagnostics-2-7-8-/);
+  });
+
+  it('routes a capture of the webhook hub through the webhook path (CloudEvents schema)', async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
+    await container.createIfNotExists();
+    const message = { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:01:03Z', events: [falcoSample] };
+    const name = 'ns1/webhook-events/0/2025/04/20/10/01/00.avro';
+    await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify(message)) }], 'null'));
+    const lander = memoryLander();
+    const cloudEvent = {
+      specversion: '1.0', id: 'c1', type: 'Microsoft.EventHub.CaptureFileCreated', source: '/subscriptions/0000/resourcegroups/rg/providers/Microsoft.EventHub/namespaces/ns1',
+      subject: 'eventhubs/webhook-events', time: '2025-04-20T10:05:00Z', data: captureEvent(`${container.url}/${name}`, 'webhook-events', '0')[0]!.data,
+    };
+    const res = await handleEventGrid(post(cloudEvent), ctx(), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
+    expect(res.status).toBe(200);
+    expect(lander.batches[0]!.result.detections[0]).toMatchObject({ Source: 'falco', Rule: 'Terminal shell in container', Operation: 'Process' });
+  });
+
+  it('refuses a fileUrl outside the capture container or account (400, nothing fetched) and 500s on a missing blob', async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
+    for (const url of [`${blobs.url}/landing/x.avro`, 'https://evil.example/capture/x.avro', `${blobs.url}/capture/../landing/x.avro`]) {
+      const res = await handleEventGrid(post(captureEvent(url, 'aks-diagnostics')), ctx(), deps);
+      expect(res.status, url).toBe(400);
+    }
+    const missing = await handleEventGrid(post(captureEvent(`${blobs.url}/capture/ns1/aks-diagnostics/0/none.avro`, 'aks-diagnostics')), ctx(), deps);
+    expect(missing.status).toBe(500);
+    expect(lander.batches).toHaveLength(0);
+  });
+
+  it('ignores other event types and rejects malformed deliveries', async () => {
+    const other = await handleEventGrid(post([{ id: 'x', subject: 's', eventType: 'Microsoft.Storage.BlobCreated', eventTime: '2025-04-20T10:00:00Z', data: {} }]), ctx());
+    expect(other).toMatchObject({ status: 200, jsonBody: { replayed: [], ignored: 1 } });
+    const bad = await handleEventGrid(post([{ nope: true }]), ctx());
+    expect(bad.status).toBe(400);
+  });
+});
