@@ -356,7 +356,7 @@ module captureEvents 'modules/captureEvents.bicep' = if (enableCapture && enable
     tags: tags
     eventHubsNamespaceName: eventHubs.outputs.name
     hubName: hubNames.aks
-    functionHostName: functionApp.outputs.defaultHostName
+    functionAppName: functionApp.outputs.name
   }
 }
 

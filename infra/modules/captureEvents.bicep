@@ -5,6 +5,11 @@
 // Event Grid validates the endpoint when the subscription is created, so the function
 // code must already be deployed: enable this on a second `az deployment` / `azd provision`
 // after the first code deployment (docs/deploy.md).
+//
+// The endpoint has authLevel 'function', so the URL carries the app's default host key.
+// This is the one place a key is read (listKeys): it goes straight into the subscription's
+// endpoint URL, which Event Grid stores write-only (reads return endpointBaseUrl without the
+// query string). It is never output or written to app settings.
 
 @description('Azure region of the Event Hubs namespace.')
 param location string
@@ -18,14 +23,18 @@ param eventHubsNamespaceName string
 @description('Hub whose Capture files trigger events.')
 param hubName string
 
-@description('Function App host name, e.g. <app>.azurewebsites.net')
-param functionHostName string
+@description('Function App name (in this resource group).')
+param functionAppName string
 
 @description('Path of the Event Grid endpoint on the Function App.')
 param endpointPath string = '/api/eventgrid'
 
 resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
   name: eventHubsNamespaceName
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
 }
 
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
@@ -45,7 +54,7 @@ resource captureFileCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${functionHostName}${endpointPath}'
+        endpointUrl: 'https://${site.properties.defaultHostName}${endpointPath}?code=${listKeys(resourceId('Microsoft.Web/sites/host', functionAppName, 'default'), '2024-04-01').functionKeys.default}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
