@@ -156,7 +156,7 @@ describe('detections query', () => {
   it('filters by each field, rule by name or id, newest first', () => {
     const q = (s: string) => queryDetections(rows, parseDetectionsQuery(new URLSearchParams(s)));
     expect(q('').matched).toBe(5);
-    expect(q('').detections.map((d) => d.TimeGenerated.slice(11, 16))).toEqual(['00:40', '00:30', '00:20', '00:10', '00:00']);
+    expect(q('').detections.map((d) => d.TimeGenerated?.slice(11, 16))).toEqual(['00:40', '00:30', '00:20', '00:10', '00:00']);
     expect(q('priority=CRITICAL').detections.map((d) => d.User)).toEqual(['bob']);
     expect(q('rule=Rule%20two').matched).toBe(1);
     expect(q('rule=r2').matched).toBe(1);

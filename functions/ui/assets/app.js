@@ -427,8 +427,11 @@ function shortTime(iso) {
 
 /** @param {DetectionRow[]} rows */
 function renderRows(rows) {
+  // Empty cells show a dash so phone cards don't look broken; screen readers hear "none".
   const cell = (/** @type {string} */ label, /** @type {string} */ text, cls = '') =>
-    h('td', { 'data-label': label, ...(cls ? { class: cls } : {}) }, [text]);
+    text
+      ? h('td', { 'data-label': label, ...(cls ? { class: cls } : {}) }, [text])
+      : h('td', { 'data-label': label, class: `${cls} empty`.trim() }, [h('span', { 'aria-hidden': 'true' }, ['—']), h('span', { class: 'sr-only' }, ['none'])]);
   byId('det-rows').replaceChildren(
     ...rows.map((d) => {
       const object = [d.Resource, [d.Namespace, d.Name].filter(Boolean).join('/')].filter(Boolean).join(' ');
@@ -459,7 +462,8 @@ function renderChart(histogram) {
     caption.textContent = 'No detections to chart.';
     return;
   }
-  const W = 720, H = 160, left = 36, bottom = 22, top = 8;
+  // Drawn at the container's pixel width so text keeps its real size on a phone.
+  const W = Math.max(280, Math.round(host.clientWidth || 720)), H = 160, left = 36, bottom = 22, top = 8;
   const max = Math.max(...buckets.map((b) => b.count));
   const bw = (W - left) / buckets.length;
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'det-chart-title', focusable: 'false' });
@@ -508,6 +512,9 @@ function formatSpan(ms) {
   return `${Math.max(1, Math.round(ms / 1000))} second(s)`;
 }
 
+/** @type {{ bucketMs: number, buckets: Bucket[] } | null} */
+let lastHistogram = null;
+
 let detectionsSeq = 0;
 async function loadDetections() {
   const seq = ++detectionsSeq; // ignore answers overtaken by a newer filter change
@@ -523,6 +530,7 @@ async function loadDetections() {
     const res = /** @type {DetectionsResponse} */ (body);
     renderFacets(res.facets);
     renderRows(res.detections);
+    lastHistogram = res.histogram;
     renderChart(res.histogram);
     const shown = res.detections.length < res.matched ? ` (showing the ${res.detections.length} most recent)` : '';
     status.textContent = res.total
@@ -571,6 +579,11 @@ function init() {
   });
 
   window.addEventListener('hashchange', showView);
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => lastHistogram && !byId('view-detections').hidden && renderChart(lastHistogram), 150);
+  });
   renderFacets({});
   showView();
   void loadLogTypes();
