@@ -2,12 +2,17 @@
 // runner use: resolve a request, stream a dataset, describe the log types.
 import type { Writable } from 'node:stream';
 import type { Column } from '../kusto/columns.js';
+import { auditd } from './logtypes/auditd.js';
+import { cefFirewall } from './logtypes/cef.js';
 import { syslog } from './logtypes/syslog.js';
+import { verifone } from './logtypes/verifone.js';
+import { windows } from './logtypes/windows.js';
 import { GENERATOR_VERSION, normalizeInstant, type DatasetRequest, type Format, type LogTypeName, type ResolvedRequest } from './request.js';
 import { DEFAULT_RATE, DEFAULT_START } from './time.js';
 import type { LogTypeDef } from './types.js';
 import { writeEvents, type DatasetSummary } from './write.js';
-import { PlanError } from './engine.js';
+import { PlanError, planScenarios } from './engine.js';
+import { Rng } from './prng.js';
 
 export { PlanError } from './engine.js';
 export type { DatasetSummary, Label, LabelsFile } from './write.js';
@@ -21,10 +26,10 @@ type AnyLogType = LogTypeDef<any>;
 /** Log type name → generator. Add a log type by adding a row. */
 export const GENERATORS: Readonly<Record<LogTypeName, AnyLogType | undefined>> = {
   syslog,
-  auditd: undefined,
-  cef: undefined,
-  windows: undefined,
-  verifone: undefined,
+  auditd,
+  cef: cefFirewall,
+  windows,
+  verifone,
   'aks-audit': undefined,
   'aks-apiserver': undefined,
   'aks-diagnostics': undefined,
@@ -74,7 +79,7 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
   const unknown = scenarios.filter((s) => !known.includes(s));
   if (unknown.length)
     throw new PlanError('scenarios', `unknown scenario(s) for ${def.name}: ${unknown.join(', ')} (available: ${known.join(', ') || 'none'})`);
-  return {
+  const resolved: ResolvedRequest = {
     logType: r.logType,
     count: r.count,
     seed: r.seed,
@@ -86,6 +91,9 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
     syslog: r.logType === 'syslog' ? { protocol: r.syslog?.protocol ?? 'rfc5424', pri: r.syslog?.pri ?? true } : null,
     version: GENERATOR_VERSION,
   };
+  // Plan once now so a count too small for the scenarios is a 400, not a half-written blob.
+  planScenarios(def, resolved, def.env(new Rng(resolved.seed, 'env'), resolved));
+  return resolved;
 }
 
 /** Stream the dataset for a resolved request into `sink` (the caller ends the sink). */

@@ -8,7 +8,7 @@ import type { Encoder } from '../types.js';
 export interface TableRender<E> {
   columns: readonly Column[];
   /** Raw text for the event: one line per record, each ending '\n'. */
-  raw(e: E): string;
+  raw(e: E, firstRecordId: number): string;
   /** Column values (table order) of each record of the event. */
   rows(e: E, firstRecordId: number): unknown[][];
   rawContentType?: string;
@@ -22,7 +22,7 @@ export function tableEncoder<E>(format: Format, r: TableRender<E>): Encoder<E> {
         contentType: r.rawContentType ?? 'text/plain; charset=utf-8',
         extension: r.rawExtension ?? 'log',
         head: () => '',
-        event: (e) => r.raw(e),
+        event: (e, id) => r.raw(e, id),
         tail: () => '',
       };
     case 'csv':

@@ -1,0 +1,117 @@
+// Windows Security event log: the EventData field names of each supported event id (in the
+// order the Security-Auditing manifest declares them) and an XML renderer producing the
+// <Event> document wevtutil / Get-WinEvent ToXml() give, one per line.
+
+export const SECURITY_AUDITING_PROVIDER = 'Microsoft-Windows-Security-Auditing';
+export const SECURITY_AUDITING_GUID = '{54849625-5478-4994-a5ba-3e3b0328c30d}';
+export const KEYWORD_SUCCESS = '0x8020000000000000';
+export const KEYWORD_FAILURE = '0x8010000000000000';
+
+export interface EventSchema {
+  readonly version: number;
+  /** Task = audit subcategory id. */
+  readonly task: number;
+  readonly description: string;
+  readonly failure: boolean;
+  readonly fields: readonly string[];
+}
+
+/** EventData field names as documented for each event (Microsoft Learn, "Audit ..." pages). */
+export const EVENT_SCHEMAS: Readonly<Record<number, EventSchema>> = {
+  4624: {
+    version: 2, task: 12544, failure: false, description: 'An account was successfully logged on.',
+    fields: ['SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'TargetUserSid', 'TargetUserName', 'TargetDomainName', 'TargetLogonId', 'LogonType', 'LogonProcessName', 'AuthenticationPackageName', 'WorkstationName', 'LogonGuid', 'TransmittedServices', 'LmPackageName', 'KeyLength', 'ProcessId', 'ProcessName', 'IpAddress', 'IpPort', 'ImpersonationLevel', 'RestrictedAdminMode', 'TargetOutboundUserName', 'TargetOutboundDomainName', 'VirtualAccount', 'TargetLinkedLogonId', 'ElevatedToken'],
+  },
+  4625: {
+    version: 0, task: 12544, failure: true, description: 'An account failed to log on.',
+    fields: ['SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'TargetUserSid', 'TargetUserName', 'TargetDomainName', 'Status', 'FailureReason', 'SubStatus', 'LogonType', 'LogonProcessName', 'AuthenticationPackageName', 'WorkstationName', 'TransmittedServices', 'LmPackageName', 'KeyLength', 'ProcessId', 'ProcessName', 'IpAddress', 'IpPort'],
+  },
+  4634: {
+    version: 0, task: 12545, failure: false, description: 'An account was logged off.',
+    fields: ['TargetUserSid', 'TargetUserName', 'TargetDomainName', 'TargetLogonId', 'LogonType'],
+  },
+  4672: {
+    version: 0, task: 12548, failure: false, description: 'Special privileges assigned to new logon.',
+    fields: ['SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'PrivilegeList'],
+  },
+  4688: {
+    version: 2, task: 13312, failure: false, description: 'A new process has been created.',
+    fields: ['SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'NewProcessId', 'NewProcessName', 'TokenElevationType', 'ProcessId', 'CommandLine', 'TargetUserSid', 'TargetUserName', 'TargetDomainName', 'TargetLogonId', 'ParentProcessName', 'MandatoryLabel'],
+  },
+  4720: {
+    version: 0, task: 13824, failure: false, description: 'A user account was created.',
+    fields: ['TargetUserName', 'TargetDomainName', 'TargetSid', 'SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'PrivilegeList', 'SamAccountName', 'DisplayName', 'UserPrincipalName', 'HomeDirectory', 'HomePath', 'ScriptPath', 'ProfilePath', 'UserWorkstations', 'PasswordLastSet', 'AccountExpires', 'PrimaryGroupId', 'AllowedToDelegateTo', 'OldUacValue', 'NewUacValue', 'UserAccountControl', 'UserParameters', 'SidHistory', 'LogonHours'],
+  },
+  4732: {
+    version: 0, task: 13826, failure: false, description: 'A member was added to a security-enabled local group.',
+    fields: ['MemberName', 'MemberSid', 'TargetUserName', 'TargetDomainName', 'TargetSid', 'SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId', 'PrivilegeList'],
+  },
+  4740: {
+    version: 0, task: 13824, failure: false, description: 'A user account was locked out.',
+    fields: ['TargetUserName', 'TargetDomainName', 'TargetSid', 'SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId'],
+  },
+};
+
+/** Logon types of 4624/4625/4634 (documented values). */
+export const LOGON_TYPES = {
+  Interactive: 2,
+  Network: 3,
+  Batch: 4,
+  Service: 5,
+  Unlock: 7,
+  NetworkCleartext: 8,
+  NewCredentials: 9,
+  RemoteInteractive: 10,
+  CachedInteractive: 11,
+} as const;
+
+/** XML text/attribute escaping (&, <, >, ", '); control characters other than tab/LF/CR are not
+ * allowed in XML 1.0 at all, so they are written as U+FFFD. LF/CR become &#10;/&#13; so one
+ * event stays one line. */
+export function xmlEscape(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i] as string;
+    const c = s.charCodeAt(i);
+    if (ch === '&') out += '&amp;';
+    else if (ch === '<') out += '&lt;';
+    else if (ch === '>') out += '&gt;';
+    else if (ch === '"') out += '&quot;';
+    else if (ch === "'") out += '&apos;';
+    else if (c === 10) out += '&#10;';
+    else if (c === 13) out += '&#13;';
+    else if (c === 9) out += '&#9;';
+    else if (c < 32) out += '\uFFFD';
+    else out += ch;
+  }
+  return out;
+}
+
+export interface WindowsEventXml {
+  eventId: number;
+  /** SystemTime, ISO-8601 UTC with 7 fractional digits as Windows writes it. */
+  systemTime: string;
+  recordId: number;
+  processId: number;
+  threadId: number;
+  computer: string;
+  /** Values by field name; fields of the schema missing here are written as '-'. */
+  data: Readonly<Record<string, string>>;
+}
+
+/** One <Event> element on a single line. Throws for event ids without a schema. */
+export function windowsEventXml(e: WindowsEventXml): string {
+  const s = EVENT_SCHEMAS[e.eventId];
+  if (!s) throw new Error(`unsupported event id ${e.eventId}`);
+  let data = '';
+  for (const f of s.fields) data += `<Data Name="${f}">${xmlEscape(e.data[f] ?? '-')}</Data>`;
+  return (
+    `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>` +
+    `<Provider Name="${SECURITY_AUDITING_PROVIDER}" Guid="${SECURITY_AUDITING_GUID}"/>` +
+    `<EventID>${e.eventId}</EventID><Version>${s.version}</Version><Level>0</Level><Task>${s.task}</Task><Opcode>0</Opcode>` +
+    `<Keywords>${s.failure ? KEYWORD_FAILURE : KEYWORD_SUCCESS}</Keywords><TimeCreated SystemTime="${e.systemTime}"/>` +
+    `<EventRecordID>${e.recordId}</EventRecordID><Correlation/><Execution ProcessID="${e.processId}" ThreadID="${e.threadId}"/>` +
+    `<Channel>Security</Channel><Computer>${xmlEscape(e.computer)}</Computer><Security/></System>` +
+    `<EventData>${data}</EventData></Event>`
+  );
+}

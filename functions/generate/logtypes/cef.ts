@@ -1,0 +1,150 @@
+// CEF firewall: allowed/denied flows of a perimeter firewall, sent over syslog.
+// Scenarios: port scan (many denied ports from one source), exfiltration (large outbound transfer).
+import { CefFirewallColumns } from '../../kusto/datasetTables.js';
+import { cef } from '../encoders/cef.js';
+import { pri } from '../encoders/syslog.js';
+import { tableEncoder } from '../encoders/table.js';
+import { ephemeralPort, externalIp, internalIp } from '../names.js';
+import type { Rng } from '../prng.js';
+import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
+
+export interface CefEvent {
+  t: number;
+  host: string;
+  signatureId: string;
+  name: string;
+  severity: number;
+  act: 'allow' | 'deny' | 'drop';
+  proto: 'TCP' | 'UDP' | 'ICMP';
+  src: string;
+  spt: number;
+  dst: string;
+  dpt: number;
+  out: number;
+  in: number;
+  inIf: string;
+  outIf: string;
+  rule: string;
+  msg: string;
+}
+
+const VENDOR = 'Contoso';
+const PRODUCT = 'EdgeWall';
+const DEVICE_VERSION = '9.1.4';
+
+interface CefEnv extends GenEnv {
+  firewall: string;
+  servers: string[];
+}
+
+const OUTBOUND = [[443, 'TCP', 60], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2]] as const;
+const INBOUND_OK = [[443, 6], [80, 2], [25, 1]] as const;
+
+function flow(e: CefEnv, t: number, p: Omit<CefEvent, 't' | 'host' | 'signatureId' | 'name' | 'severity'>): CefEvent {
+  const allowed = p.act === 'allow';
+  return {
+    t,
+    host: e.firewall,
+    signatureId: allowed ? '100' : '200',
+    name: allowed ? 'Traffic allowed' : p.act === 'deny' ? 'Traffic denied | policy' : 'Traffic dropped',
+    severity: allowed ? 3 : 5,
+    ...p,
+  };
+}
+
+const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
+  {
+    name: 'port-scan',
+    technique: 'T1046',
+    tactic: 'Discovery',
+    description: 'One internet address probes 40 TCP ports of a public server; every probe is denied',
+    steps(rng, env) {
+      const e = env as CefEnv;
+      const src = externalIp(rng);
+      const dst = rng.pick(e.servers);
+      const ports: number[] = [];
+      const seen = new Set<number>([443, 80, 25]);
+      while (ports.length < 40) {
+        const p = rng.chance(0.5) ? rng.pick([21, 22, 23, 110, 135, 139, 445, 1433, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 9200]) : rng.range(1, 10000);
+        if (!seen.has(p)) (seen.add(p), ports.push(p));
+      }
+      return ports.map((dpt) => {
+        const spt = ephemeralPort(rng);
+        return (t: number) => flow(e, t, { act: 'deny', proto: 'TCP', src, spt, dst, dpt, out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' });
+      });
+    },
+  },
+  {
+    name: 'exfiltration',
+    technique: 'T1048',
+    tactic: 'Exfiltration',
+    description: 'An inside host sends several large uploads to one internet address over an unusual port',
+    steps(rng, env) {
+      const e = env as CefEnv;
+      const src = internalIp(rng);
+      const dst = externalIp(rng);
+      return Array.from({ length: 12 }, () => {
+        const out = rng.range(200_000_000, 900_000_000);
+        const spt = ephemeralPort(rng);
+        const inBytes = rng.range(20_000, 90_000);
+        return (t: number) => flow(e, t, { act: 'allow', proto: 'TCP', src, spt, dst, dpt: 8443, out, in: inBytes, inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' });
+      });
+    },
+  },
+];
+
+export const cefFirewall: LogTypeDef<CefEvent> = {
+  name: 'cef',
+  description: 'CEF firewall flow events (allow/deny) over syslog, CommonSecurityLog-style columns',
+  table: { name: 'CEFFirewallLogs', columns: CefFirewallColumns },
+  formats: ['raw', 'csv', 'jsonl'],
+  defaultFormat: 'raw',
+  scenarios: SCENARIOS,
+  env(rng: Rng, req): CefEnv {
+    return { req, rng, firewall: `fw-edge-${rng.range(1, 4)}`, servers: Array.from({ length: 4 }, () => internalIp(rng, '10.10')) };
+  },
+  benign(rng, env, t) {
+    const e = env as CefEnv;
+    if (rng.chance(0.8)) {
+      const [dpt, proto] = rng.weighted(OUTBOUND.map(([p, pr, w]) => [[p, pr] as const, w] as const));
+      return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
+    }
+    if (rng.chance(0.85)) {
+      const dpt = rng.weighted(INBOUND_OK.map(([p, w]) => [p, w] as const));
+      return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
+    }
+    return flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick([23, 445, 1900, 3389, 5060]), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' });
+  },
+  records: () => 1,
+  encoder(format, _req, tf) {
+    const ext = (e: CefEvent): [string, string | number | null][] => [
+      ['rt', Math.floor(e.t / 1000)],
+      ['act', e.act],
+      ['proto', e.proto],
+      ['src', e.src],
+      ['spt', e.spt],
+      ['dst', e.dst],
+      ['dpt', e.dpt],
+      ['out', e.out],
+      ['in', e.in],
+      ['deviceInboundInterface', e.inIf],
+      ['deviceOutboundInterface', e.outIf],
+      ['cs1Label', 'Rule'],
+      ['cs1', e.rule],
+      ['msg', e.msg],
+    ];
+    return tableEncoder<CefEvent>(format, {
+      columns: CefFirewallColumns,
+      raw: (ev) => {
+        return `<${pri(16, ev.act === 'allow' ? 6 : 4)}>${tf.bsd(ev.t)} ${ev.host} ${cef({ version: 0, vendor: VENDOR, product: PRODUCT, deviceVersion: DEVICE_VERSION, signatureId: ev.signatureId, name: ev.name, severity: ev.severity }, ext(ev))}\n`;
+      },
+      rows: (ev, id) => {
+        const x = ext(ev).filter(([, v]) => v !== '' && v !== null);
+        return [[
+          tf.iso(ev.t, 3), id, ev.host, 0, VENDOR, PRODUCT, DEVICE_VERSION, ev.signatureId, ev.name, ev.severity,
+          ev.act, ev.proto, ev.src, ev.spt, ev.dst, ev.dpt, ev.out, ev.in, ev.inIf, ev.outIf, ev.msg, Object.fromEntries(x),
+        ]];
+      },
+    });
+  },
+};

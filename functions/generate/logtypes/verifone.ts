@@ -1,0 +1,177 @@
+// Verifone POS terminals of a small retail chain: sales, refunds, voids, operator logins,
+// end-of-day settlement. Scenarios: POS operator auth failures (brute force on a terminal
+// PIN pad / manager override) and card testing (bursts of small declined card-not-present sales).
+import { VerifonePosColumns } from '../../kusto/datasetTables.js';
+import { posLine } from '../encoders/verifone.js';
+import { tableEncoder } from '../encoders/table.js';
+import type { Rng } from '../prng.js';
+import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
+
+export interface PosEvent {
+  t: number;
+  severity: 'INFO' | 'WARN' | 'ERROR';
+  store: string;
+  terminal: string;
+  model: string;
+  serial: string;
+  type: string;
+  operator: string;
+  txn: string;
+  amount: number | null;
+  currency: string;
+  brand: string;
+  pan: string;
+  entry: string;
+  rc: string;
+  result: string;
+  auth: string;
+  message: string;
+}
+
+interface Terminal {
+  store: string;
+  terminal: string;
+  model: string;
+  serial: string;
+  operators: string[];
+}
+
+interface PosEnv extends GenEnv {
+  terminals: Terminal[];
+  txn: () => string;
+}
+
+const MODELS = ['MX915', 'MX925', 'P400', 'M400', 'V400m', 'Carbon 10'] as const;
+const BRANDS = [['VISA', '4', 50], ['MASTERCARD', '5', 35], ['AMEX', '37', 8], ['DISCOVER', '6011', 7]] as const;
+const DECLINES = [['05', 'Do not honor'], ['51', 'Insufficient funds'], ['54', 'Expired card'], ['55', 'Incorrect PIN']] as const;
+
+function card(rng: Rng): { brand: string; pan: string } {
+  const [brand, prefix] = rng.weighted(BRANDS.map(([b, p, w]) => [[b, p] as const, w] as const));
+  const first6 = (prefix + String(rng.range(100000, 999999))).slice(0, 6);
+  return { brand, pan: `${first6}******${String(rng.range(0, 9999)).padStart(4, '0')}` };
+}
+
+const base = (t: number, term: Terminal, type: string, operator: string): PosEvent => ({
+  t, severity: 'INFO', store: term.store, terminal: term.terminal, model: term.model, serial: term.serial, type, operator,
+  txn: '', amount: null, currency: '', brand: '', pan: '', entry: '', rc: '', result: 'OK', auth: '', message: '',
+});
+
+function sale(rng: Rng, env: PosEnv, t: number, term: Terminal, type: 'SALE' | 'REFUND' | 'VOID', approved: boolean, amount: number, entry: string, operator: string): PosEvent {
+  const c = card(rng);
+  const decline = rng.pick(DECLINES);
+  return {
+    ...base(t, term, type, operator), severity: approved ? 'INFO' : 'WARN', txn: env.txn(), amount, currency: 'USD', brand: c.brand, pan: c.pan, entry,
+    rc: approved ? '00' : decline[0], result: approved ? 'APPROVED' : 'DECLINED', auth: approved ? rng.hex(6).toUpperCase() : '', message: approved ? 'Approved' : decline[1],
+  };
+}
+
+const cents = (rng: Rng, lo: number, hi: number): number => rng.range(lo * 100, hi * 100) / 100;
+
+const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, number])[] = [
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return sale(rng, e, t, term, 'SALE', rng.chance(0.96), cents(rng, 1, 180), rng.weighted([['CHIP', 45], ['CONTACTLESS', 45], ['SWIPE', 8], ['MANUAL', 2]] as const), rng.pick(term.operators));
+  }, 30],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return sale(rng, e, t, term, 'REFUND', true, cents(rng, 3, 90), 'CHIP', rng.pick(term.operators));
+  }, 1],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return sale(rng, e, t, term, 'VOID', true, cents(rng, 1, 60), 'CHIP', rng.pick(term.operators));
+  }, 1],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'LOGIN', rng.pick(term.operators)), message: 'Operator signed on' };
+  }, 2],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'LOGOUT', rng.pick(term.operators)), message: 'Operator signed off' };
+  }, 2],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'LOGIN_FAILED', rng.pick(term.operators)), severity: 'WARN', result: 'FAILED', message: 'Invalid operator PIN' };
+  }, 0.3],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'HEARTBEAT', ''), message: `Host link up, latency ${rng.range(40, 300)} ms` };
+  }, 3],
+];
+
+const SCENARIOS: readonly ScenarioDef<PosEvent>[] = [
+  {
+    name: 'pos-auth-failures',
+    technique: 'T1110.001',
+    tactic: 'Credential Access',
+    description: 'Someone at one terminal tries many operator/manager PINs, gets locked out, then signs on as the manager and issues refunds to a card',
+    steps(rng, env) {
+      const e = env as PosEnv;
+      const term = rng.pick(e.terminals);
+      const manager = 'MGR01';
+      const steps: ((t: number) => PosEvent)[] = [];
+      const n = rng.range(15, 25);
+      for (let i = 0; i < n; i++) {
+        const op = i % 3 === 0 ? manager : `C${rng.range(1000, 1999)}`;
+        steps.push((t) => ({ ...base(t, term, 'LOGIN_FAILED', op), severity: 'WARN', result: 'FAILED', message: i % 3 === 0 ? 'Invalid manager override PIN' : 'Invalid operator PIN' }));
+      }
+      steps.push((t) => ({ ...base(t, term, 'LOCKOUT', manager), severity: 'ERROR', result: 'FAILED', message: 'Terminal locked: too many failed PIN entries' }));
+      steps.push((t) => ({ ...base(t, term, 'LOGIN', manager), message: 'Manager override accepted' }));
+      for (let i = 0; i < 3; i++) {
+        const amount = cents(rng, 400, 900);
+        steps.push((t) => ({ ...sale(rng, e, t, term, 'REFUND', true, amount, 'MANUAL', manager), message: 'Approved, keyed refund' }));
+      }
+      return steps;
+    },
+  },
+  {
+    name: 'card-testing',
+    technique: 'T1657',
+    tactic: 'Impact',
+    description: 'A burst of tiny keyed sales with different cards on one terminal, most declined: stolen cards being tested',
+    steps(rng, env) {
+      const e = env as PosEnv;
+      const term = rng.pick(e.terminals);
+      return Array.from({ length: 30 }, () => {
+        const ok = rng.chance(0.15);
+        const amount = cents(rng, 0, 2) || 0.5;
+        return (t: number) => sale(rng, e, t, term, 'SALE', ok, amount, 'MANUAL', 'ECOM');
+      });
+    },
+  },
+];
+
+export const verifone: LogTypeDef<PosEvent> = {
+  name: 'verifone',
+  description: 'Verifone POS terminal events (sales, refunds, operator sign-on, settlement) as key=value lines',
+  table: { name: 'VerifonePOSLogs', columns: VerifonePosColumns },
+  formats: ['raw', 'csv', 'jsonl'],
+  defaultFormat: 'raw',
+  scenarios: SCENARIOS,
+  env(rng, req): PosEnv {
+    const terminals: Terminal[] = [];
+    for (let s = 0; s < 4; s++) {
+      const store = String(rng.range(100, 999)).padStart(4, '0');
+      for (let k = 1; k <= 3; k++)
+        terminals.push({ store, terminal: `${store}-${String(k).padStart(2, '0')}`, model: rng.pick(MODELS), serial: `${rng.range(100, 999)}-${rng.range(100, 999)}-${rng.range(100, 999)}`, operators: Array.from({ length: 3 }, () => `C${rng.range(1000, 1999)}`) });
+    }
+    let seq = rng.range(1, 1_000_000);
+    return { req, rng, terminals, txn: () => String(++seq).padStart(10, '0') };
+  },
+  benign(rng, env, t) {
+    return rng.weighted(BENIGN)(rng, env as PosEnv, t);
+  },
+  records: () => 1,
+  encoder(format, _req, tf) {
+    return tableEncoder<PosEvent>(format, {
+      columns: VerifonePosColumns,
+      raw: (e) =>
+        posLine(tf.iso(e.t, 3), e.severity, e.store, e.terminal, [
+          ['MODEL', e.model], ['SN', e.serial], ['EVT', e.type], ['OPER', e.operator], ['TXN', e.txn], ['AMT', e.amount === null ? null : e.amount.toFixed(2)], ['CUR', e.currency],
+          ['BRAND', e.brand], ['PAN', e.pan], ['ENTRY', e.entry], ['RC', e.rc], ['RESULT', e.result], ['AUTH', e.auth], ['MSG', e.message],
+        ]) + '\n',
+      rows: (e, id) => [[
+        tf.iso(e.t, 3), id, e.store, e.terminal, e.model, e.serial, e.type, e.operator, e.txn, e.amount, e.currency, e.brand, e.pan, e.entry, e.rc, e.result, e.auth, e.message,
+      ]],
+    });
+  },
+};
