@@ -4,6 +4,8 @@ import type { InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config.js';
 import type { BatchResult, LandReport, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
+// Same position/clock rules as the AKS trigger: one definition of where a record came from.
+import { batchClock, eventsFromTrigger } from './aksDiagnostics.js';
 import { eventHubTrigger } from './registry.js';
 
 export interface WebhookBatchDeps {
@@ -29,13 +31,9 @@ export async function handleWebhookBatch(
   deps?: WebhookBatchDeps,
 ): Promise<{ result: BatchResult; landed: LandReport }> {
   const d = deps ?? (await defaultDeps());
-  const [{ eventInputsFrom }, { processWebhookEvents }, { batchKey }] = await Promise.all([
-    import('../webhooks/eventInputs.js'),
-    import('../webhooks/process.js'),
-    import('../pipeline.js'),
-  ]);
-  const events = eventInputsFrom(messages, context, loadConfig().KUBESIFT_WEBHOOK_HUB);
-  const result = processWebhookEvents(events, { policy: d.policy, now: d.now });
+  const [{ processWebhookEvents }, { batchKey }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js')]);
+  const events = eventsFromTrigger(messages, context, loadConfig().KUBESIFT_WEBHOOK_HUB);
+  const result = processWebhookEvents(events, { policy: d.policy, now: d.now ?? batchClock(context) });
   // Throwing here makes the host retry the batch (retry policy below); landing is idempotent per key.
   const landed = await d.lander.land(result, batchKey(events));
   const s = result.summary;
@@ -45,11 +43,17 @@ export async function handleWebhookBatch(
   return { result, landed };
 }
 
-eventHubTrigger('webhookEvents', {
+const binding = {
   eventHubName: '%KUBESIFT_WEBHOOK_HUB%',
   connection: 'EventHubConnection',
   consumerGroup: '%KUBESIFT_CONSUMER_GROUP%',
-  cardinality: 'many',
+  cardinality: 'many' as const,
+  // Exact bytes, so a message that is not ours is dead-lettered byte for byte.
+  dataType: 'binary',
+};
+
+eventHubTrigger('webhookEvents', {
+  ...binding,
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
   handler: async (messages, context) => {
     await handleWebhookBatch(messages as unknown[], context);

@@ -13,8 +13,12 @@ export function resolveSetting(name: string, env: NodeJS.ProcessEnv = process.en
   return name.replace(/%([^%]+)%/g, (_, key: string) => env[key] ?? '');
 }
 
-/** What the host delivers for one event body: parsed JSON when it is JSON, the text otherwise. */
-export function asDelivered(body: unknown): unknown {
+/**
+ * What the host delivers for one event body: the bytes for dataType 'binary'; otherwise
+ * parsed JSON when it is JSON, the text when not.
+ */
+export function asDelivered(body: unknown, binary = false): unknown {
+  if (binary) return Buffer.isBuffer(body) ? body : body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   if (typeof body === 'string') {
     try {
       return JSON.parse(body);
@@ -105,7 +109,8 @@ export class HubBus {
       const now = new Date().toISOString();
       const context = eventHubContext(def, hub, partitionId, seqs, now, this.log);
       try {
-        const delivered = slice.map(asDelivered);
+        const binary = (def.options as { dataType?: string }).dataType === 'binary';
+        const delivered = slice.map((b) => asDelivered(b, binary));
         await handler(many ? delivered : delivered[0], context);
         report.events += slice.length;
         report.batches++;
