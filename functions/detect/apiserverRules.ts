@@ -60,6 +60,7 @@ export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
     when: (p) => and(
       isIn('cp.verb', ['GET', 'LIST', 'WATCH']),
       matches('cp.uri', /\/secrets(\/|\?|$)/),
+      startsWithAny('cp.code', ['2']), // a read that succeeded; refused ones feed the 401/403 burst rule
       not(startsWithAny('cp.useragent', p.apiserver.secretReaderAgents)),
       not(fromTrustedIp(p)),
     ),

@@ -1,0 +1,67 @@
+// kube-apiserver rules over AksControlPlane rows: real access-line formats through the
+// normalizer, plus hand-built rows for the burst rule. Each rule fires and has a near miss.
+import { describe, expect, it } from 'vitest';
+import type { AksControlPlaneRow, RawRecord } from '../functions/contracts.js';
+import { defaultPolicy, detect, loadPolicy, type Policy } from '../functions/detect/index.js';
+import { klogLineToRow } from '../functions/normalize/index.js';
+import { cpRow } from './fixtures/detect/events.js';
+
+const rec: RawRecord = { category: 'kube-apiserver', time: '2025-04-20T16:36:52Z', resourceId: '', cluster: 'c1', pod: 'kube-apiserver-0', stream: 'stderr', log: '', source: 'diagnostic', position: { source: 'test', partitionId: '0', sequenceNumber: 0, offset: '0', index: 0 } };
+const line = (l: string): AksControlPlaneRow => klogLineToRow(rec, l, undefined, 2025);
+const httplog = (verb: string, uri: string, ua: string, code: number, ip = '10.1.2.3') =>
+  line(`I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="${verb}" URI="${uri}" latency="214.666µs" userAgent="${ua}" audit-ID="a-${uri.length}" srcIP="${ip}:35542" resp=${code}`);
+const run = (rows: AksControlPlaneRow[], p: Policy = defaultPolicy('aks')) => detect({ AksAudit: [], AksControlPlane: rows }, p, new Date(0));
+const rules = (rows: AksControlPlaneRow[], p?: Policy) => run(rows, p).map((d) => d.Rule);
+
+describe('apiserver rules', () => {
+  it('Anonymous API Request: a line attributing a request to system:anonymous', () => {
+    const hit = line('I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/secrets" latency="1ms" userAgent="curl/8" srcIP="203.0.113.9:1" resp=403 addedInfo="RBAC: user \\"system:anonymous\\" cannot list resource \\"secrets\\""');
+    expect(rules([hit])).toContain('Anonymous API Request');
+    expect(rules([httplog('GET', '/api/v1/namespaces', 'kubectl/v1.31', 200)])).not.toContain('Anonymous API Request');
+  });
+
+  it('Pod Exec/Attach/Port-forward Request on every access-line generation', () => {
+    expect(rules([httplog('POST', '/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true', 'kubectl/v1.31', 101)])).toEqual(['Pod Exec/Attach/Port-forward Request']);
+    expect(rules([line('I0624 20:14:59.855669       1 wrap.go:47] GET /api/v1/namespaces/default/pods/web/portforward: (9.05ms) 101 [kubectl/v1.12.8 (linux/amd64) kubernetes/a89f8c1 172.31.1.1:48110]')])).toEqual(['Pod Exec/Attach/Port-forward Request']);
+    expect(rules([httplog('GET', '/api/v1/namespaces/default/pods/web-0/log?container=app', 'kubectl/v1.31', 200)])).toEqual([]);
+  });
+
+  it('Secret Read by Unexpected User Agent: curl reading a secret, not the kubelet', () => {
+    const d = run([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)]);
+    expect(d.map((x) => x.Rule)).toEqual(['Secret Read by Unexpected User Agent']);
+    expect(d[0]!.Output).toContain('agent=curl/8.0');
+    expect(d[0]!.Tags).toContain('T1552.007');
+    expect(d[0]!.AuditIds).toEqual(['a-34']);
+    expect(rules([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'kubelet/v1.31.1 (linux/amd64) kubernetes/abc', 200)])).toEqual([]);
+    expect(rules([httplog('DELETE', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)])).toEqual([]);
+  });
+
+  it('trusted source IPs are never reported', () => {
+    const p = loadPolicy({ apiserver: { trustedSourceIps: { append: ['10.1.2.3'] } } });
+    expect(rules([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)], p)).toEqual([]);
+  });
+
+  describe('Burst of 401/403 From One Source', () => {
+    const at = (s: number, ip: string, code: number) => cpRow({ TimeGenerated: new Date(Date.UTC(2025, 3, 20, 16, 0, s)).toISOString().replace('Z', '000Z'), SourceIp: ip, ResponseCode: code, Verb: 'GET', RequestUri: '/api/v1/secrets', AuditId: `id-${ip}-${s}` });
+    const p = loadPolicy({ apiserver: { authFailureThreshold: 5, authFailureWindowSeconds: 10 } });
+
+    it('fires once per distinct burst, per source', () => {
+      const rows = [
+        ...[0, 1, 2, 3, 4, 5, 6].map((s) => at(s, '198.51.100.7', s % 2 ? 401 : 403)), // burst 1 (7 failures)
+        ...[30, 31, 32, 33, 34].map((s) => at(s, '198.51.100.7', 401)), // burst 2
+        ...[0, 20, 40, 60, 80].map((s) => at(s, '198.51.100.8', 401)), // spread out: no burst
+        ...[0, 1, 2, 3, 4].map((s) => at(s, '198.51.100.9', 200)), // successes: no burst
+      ];
+      const d = run(rows, p).filter((x) => x.Rule === 'Burst of 401/403 From One Source');
+      expect(d).toHaveLength(2);
+      expect(d.every((x) => (x.Evidence as { sourceIp: string }).sourceIp === '198.51.100.7')).toBe(true);
+      expect(d.map((x) => (x.Evidence as { count: number }).count)).toEqual([5, 5]);
+      expect(new Set(d.map((x) => x.DetectionId)).size).toBe(2);
+      expect(d[0]!.AuditIds).toHaveLength(5);
+    });
+
+    it('four failures in the window is a near miss', () => {
+      expect(run([0, 1, 2, 3].map((s) => at(s, '198.51.100.7', 401)), p)).toEqual([]);
+    });
+  });
+});

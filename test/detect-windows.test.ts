@@ -1,0 +1,109 @@
+// Windowed detectors: keyword, repeat, rate, inactivity, z-score. Batch-relative time only;
+// every distinct firing window is reported once.
+import { describe, expect, it } from 'vitest';
+import type { AksControlPlaneRow, Detection } from '../functions/contracts.js';
+import { detect, loadPolicy } from '../functions/detect/index.js';
+import { meanStd } from '../functions/detect/windows.js';
+import { cpRow } from './fixtures/detect/events.js';
+
+const T0 = Date.UTC(2025, 3, 20, 16, 0, 0);
+const at = (sec: number, msg: string, service = 'kube-apiserver', cluster = 'c1'): AksControlPlaneRow =>
+  cpRow({ TimeGenerated: new Date(T0 + sec * 1000).toISOString(), LogMessage: msg, Message: msg, Category: service, Cluster: cluster });
+const only = (windows: unknown[]) => loadPolicy({ windows, rules: {} }, 'falco');
+const run = (rows: AksControlPlaneRow[], windows: unknown[]): Detection[] =>
+  detect({ AksAudit: [], AksControlPlane: rows }, only(windows), new Date(0)).filter((d) => d.Source === 'window');
+const ev = (d: Detection) => d.Evidence as Record<string, unknown>;
+
+describe('keyword threshold in a sliding window', () => {
+  const kw = { id: 'etcd', kind: 'keyword', service: 'kube-apiserver', keyword: 'ETCD timeout', windowSeconds: 60, threshold: 3 };
+
+  it('reports every distinct window, not only the first', () => {
+    const rows = [0, 10, 20, 30, 200, 210, 220, 500].map((s) => at(s, 'etcd timeout while reading'));
+    const d = run(rows, [kw]);
+    expect(d.map((x) => ev(x).windowStart)).toEqual([new Date(T0).toISOString(), new Date(T0 + 200_000).toISOString()]);
+    expect(d.map((x) => ev(x).count)).toEqual([3, 3]);
+    expect(d[0]!.RuleId).toBe('window.etcd');
+  });
+
+  it('near miss: hits spread wider than the window, or on another service', () => {
+    expect(run([0, 61, 122].map((s) => at(s, 'etcd timeout')), [kw])).toEqual([]);
+    expect(run([0, 1, 2].map((s) => at(s, 'etcd timeout', 'kube-scheduler')), [kw])).toEqual([]);
+  });
+
+  it('is case-sensitive when asked', () => {
+    expect(run([0, 1, 2].map((s) => at(s, 'etcd timeout')), [{ ...kw, caseSensitive: true }])).toEqual([]);
+  });
+});
+
+describe('repeated identical message', () => {
+  const rep = { id: 'rep', kind: 'repeat', windowSeconds: 30, threshold: 4 };
+  it('fires per (service, message) when a message repeats N times in the window', () => {
+    const rows = [...[0, 1, 2, 3].map((s) => at(s, 'same')), ...[0, 1, 2, 3].map((s) => at(s, 'same', 'kube-scheduler')), ...[0, 1, 2].map((s) => at(s, 'other'))];
+    const d = run(rows, [rep]);
+    expect(d.map((x) => ev(x).service).sort()).toEqual(['kube-apiserver', 'kube-scheduler']);
+    expect(d.every((x) => ev(x).message === 'same')).toBe(true);
+  });
+  it('near miss: three repeats, or four across two clusters', () => {
+    expect(run([0, 1, 2].map((s) => at(s, 'same')), [rep])).toEqual([]);
+    expect(run([at(0, 'same'), at(1, 'same'), at(2, 'same', 'kube-apiserver', 'c2'), at(3, 'same', 'kube-apiserver', 'c2')], [rep])).toEqual([]);
+  });
+});
+
+describe('rate spike', () => {
+  const rate = { id: 'spike', kind: 'rate', binSeconds: 60, baselineBins: 3, factor: 4, minCount: 10 };
+  const burst = (bin: number, n: number) => Array.from({ length: n }, (_, i) => at(bin * 60 + (i % 60), 'x'));
+  it('fires on a bin ≥ factor × the preceding bins mean', () => {
+    const d = run([...burst(0, 3), ...burst(1, 3), ...burst(2, 3), ...burst(3, 12)], [rate]);
+    expect(d).toHaveLength(1);
+    expect(ev(d[0]!).count).toBe(12);
+    expect(ev(d[0]!).baseline).toBe(3);
+  });
+  it('near miss: 11 events against a baseline of 3 (below factor 4)', () => {
+    expect(run([...burst(0, 3), ...burst(1, 3), ...burst(2, 3), ...burst(3, 11)], [rate])).toEqual([]);
+  });
+});
+
+describe('inactivity relative to the batch data time', () => {
+  const quiet = { id: 'quiet', kind: 'inactivity', service: 'kube-apiserver', maxSilenceSeconds: 300 };
+  it('reports each gap and the trailing silence up to the latest row of the batch', () => {
+    const rows = [at(0, 'a'), at(100, 'b'), at(700, 'c'), at(1500, 'tick', 'kube-scheduler')];
+    const d = run(rows, [quiet]);
+    expect(d.map((x) => [ev(x).silenceSeconds, ev(x).trailing])).toEqual([[600, false], [800, true]]);
+  });
+  it('near miss: gaps within the limit; the wall clock is irrelevant', () => {
+    expect(run([at(0, 'a'), at(300, 'b'), at(600, 'c')], [quiet])).toEqual([]);
+  });
+});
+
+describe('z-score of binned volume vs preceding bins', () => {
+  const z = { id: 'z', kind: 'zscore', binSeconds: 10, minBins: 4, threshold: 3, minCount: 1 };
+  const bins = (counts: number[]) => counts.flatMap((n, b) => Array.from({ length: n }, (_, i) => at(b * 10 + i * 0.1, 'x')));
+  it('uses the population std', () => {
+    expect(meanStd([2, 4, 4, 4, 5, 5, 7, 9])).toEqual({ mean: 5, std: 2 });
+  });
+  it('fires when (x − mean) / std ≥ threshold', () => {
+    // baseline [2,4,2,4]: mean 3, std 1 → 6 is z = 3
+    const d = run(bins([2, 4, 2, 4, 6]), [z]);
+    expect(d).toHaveLength(1);
+    expect(ev(d[0]!).z).toBe(3);
+  });
+  it('near miss: z just below the threshold', () => {
+    expect(run(bins([2, 4, 2, 4, 5]), [z])).toEqual([]);
+  });
+  it('std = 0: any count above a flat baseline fires (z = ∞), equal does not', () => {
+    const d = run(bins([3, 3, 3, 3, 4]), [z]);
+    expect(d).toHaveLength(1);
+    expect(ev(d[0]!)).toMatchObject({ z: null, flatBaseline: true });
+    expect(run(bins([3, 3, 3, 3, 3]), [z])).toEqual([]);
+  });
+});
+
+describe('window detections', () => {
+  it('are stable across runs and can be disabled by window.<id>', () => {
+    const kw = { id: 'k', kind: 'keyword', keyword: 'boom', windowSeconds: 10, threshold: 2 };
+    const rows = [at(0, 'boom'), at(1, 'boom')];
+    expect(run(rows, [kw]).map((d) => d.DetectionId)).toEqual(run(rows, [kw]).map((d) => d.DetectionId));
+    const p = loadPolicy({ windows: [kw], rules: { 'window.k': { enabled: false } } }, 'falco');
+    expect(detect({ AksAudit: [], AksControlPlane: rows }, p, new Date(0))).toEqual([]);
+  });
+});
