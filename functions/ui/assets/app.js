@@ -18,7 +18,7 @@
 
 const KEY_STORAGE = 'kubesift.functionKey';
 const FILTERS = /** @type {const} */ (['priority', 'rule', 'namespace', 'user', 'source', 'action']);
-const FORM_FIELDS = ['logType', 'format', 'count', 'seed', 'start', 'end', 'rate', 'scenarios', 'ingest'];
+const FORM_FIELDS = ['logType', 'format', 'count', 'seed', 'start', 'end', 'rate', 'syslog', 'scenarios', 'ingest'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** API prefix from the server-rendered page ("/api" by default). */
@@ -170,6 +170,7 @@ function renderLogTypeDetails() {
     }),
   );
   byId('scenarios-none').hidden = scenarios.length > 0;
+  byId('syslog-options').hidden = lt?.name !== 'syslog';
 }
 
 async function loadLogTypes() {
@@ -209,6 +210,9 @@ function requestBody() {
   for (const name of ['start', 'end']) {
     const iso = utcInstant(String(data.get(name) ?? ''));
     if (iso) body[name] = iso;
+  }
+  if (body.logType === 'syslog') {
+    body.syslog = { protocol: String(data.get('syslogProtocol') ?? 'rfc5424'), pri: data.get('syslogPri') === 'on' };
   }
   const scenarios = data.getAll('scenarios').map(String);
   if (scenarios.length) body.scenarios = scenarios;
