@@ -1,0 +1,108 @@
+// The ADX database script that Bicep deploys (infra/kql/database.kql, loaded by
+// infra/modules/adx.bicep) is exactly what the project renders, and fits the documented
+// constraints of database scripts: database-level commands starting with .create,
+// .create-or-alter, .create-merge, .alter, .alter-merge or .add, separated by blank lines.
+//
+// Regenerate after changing tables, mappings or functions:
+//   npm run kql -- --out infra/kql/database.kql
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderDatabaseScript } from '../functions/kusto/render.js';
+import { callStringArgs, declarationBody, infraDir, literalString, objectPath, readBicep } from './infra-bicep.js';
+
+const KQL_PATH = join(infraDir, 'kql/database.kql');
+const committed = readFileSync(KQL_PATH, 'utf8');
+
+const ALLOWED_VERBS = ['.create', '.create-or-alter', '.create-merge', '.alter', '.alter-merge', '.add'];
+// loadTextContent() reads at most 131,072 characters.
+const LOAD_TEXT_LIMIT = 131_072;
+
+/** Commands of a database script: paragraphs separated by blank lines. */
+function commands(script: string): string[] {
+  return script
+    .split(/\r?\n[ \t]*\r?\n/)
+    .map((c) => c.trim())
+    .filter(Boolean);
+}
+
+function problems(cmds: string[]): string[] {
+  const out: string[] = [];
+  for (const c of cmds) {
+    const verb = c.split(/\s/, 1)[0]!;
+    const head = c.slice(0, 80);
+    if (!ALLOWED_VERBS.includes(verb)) out.push(`verb ${verb} not allowed: ${head}`);
+    if (/^\.[\w-]+\s+(cluster|database\s+\S+\s+(?!policy\b))/.test(c) && !/^\.[\w-]+\s+database\s+\S+\s+policy\b/.test(c))
+      out.push(`not a database-level command: ${head}`);
+    if (/^\.(drop|delete|purge|set-or-replace)\b/m.test(c)) out.push(`destructive command: ${head}`);
+  }
+  return out;
+}
+
+describe('infra/kql/database.kql', () => {
+  it('equals renderDatabaseScript() (regenerate: npm run kql -- --out infra/kql/database.kql)', () => {
+    expect(committed).toBe(renderDatabaseScript());
+  });
+
+  it('fits loadTextContent()', () => {
+    expect(committed.length).toBeLessThan(LOAD_TEXT_LIMIT);
+  });
+
+  it('holds only database-level create/alter commands, one per paragraph', () => {
+    const cmds = commands(committed);
+    expect(cmds.length).toBeGreaterThan(5);
+    expect(problems(cmds)).toEqual([]);
+  });
+
+  it('creates every table it maps and every function is create-or-alter', () => {
+    const cmds = commands(committed);
+    const tables = new Set(cmds.flatMap((c) => c.match(/^\.create-merge table (\w+)/)?.[1] ?? []));
+    for (const c of cmds) {
+      const mapped = c.match(/^\.create-or-alter table (\w+) ingestion/)?.[1];
+      if (mapped) expect(tables.has(mapped), `mapping for unknown table ${mapped}`).toBe(true);
+      if (/^\.\S+ function\b/.test(c)) expect(c.startsWith('.create-or-alter function')).toBe(true);
+    }
+    for (const t of ['AksAudit', 'AksControlPlane', 'Detections']) expect(tables.has(t), t).toBe(true);
+  });
+
+  it('the checks catch a non-conforming script', () => {
+    expect(problems(commands('.create-merge table T (a:string)\n\n.drop table T\n\n.alter cluster policy caching hot = 1d'))).toHaveLength(3);
+    expect(problems(commands('.show tables'))).toHaveLength(1);
+  });
+});
+
+describe('adx.bicep database scripts', () => {
+  const adx = readBicep('infra/modules/adx.bicep');
+
+  it('loads the rendered file', () => {
+    expect(callStringArgs(adx.root, 'loadTextContent')).toEqual(['../kql/database.kql']);
+  });
+
+  it('re-runs the schema script when the file changes and stops on the first error', () => {
+    const script = adx.resources.find((r) => r.type === 'Microsoft.Kusto/clusters/databases/scripts' && r.symbol === 'schemaScript')!;
+    const body = declarationBody(script.node)!;
+    expect(objectPath(body, 'properties', 'scriptContent')?.text).toBe('databaseScript');
+    expect(objectPath(body, 'properties', 'forceUpdateTag')?.text).toBe('uniqueString(databaseScript)');
+    expect(objectPath(body, 'properties', 'continueOnErrors')?.text).toBe('false');
+  });
+
+  it('policy commands built in Bicep follow the same rules', () => {
+    const policy = adx.vars.get('policyCommands')!;
+    // Interpolated strings are not literals; read the command text around ${...}.
+    const texts = [...policy.text.matchAll(/'(\.(?:[^'\\\n]|\\.)*)'/g)].map((m) => m[1]!.replace(/\\'/g, "'").replace(/\$\{[^}]+\}/g, 'db'));
+    expect(texts).toEqual([
+      ".alter database ['db'] policy streamingingestion enable",
+      expect.stringMatching(/^\.alter-merge database \['db'\] policy managed_identity ```\[\{"ObjectId":"system","AllowedUsages":"NativeIngestion"\}\]```$/),
+    ]);
+    expect(problems(texts)).toEqual([]);
+    for (const t of texts) expect(t, 'one line per command').not.toMatch(/\n/);
+  });
+
+  it('grants the app Ingestor and Viewer, nothing more', () => {
+    const roles = adx.resources
+      .filter((r) => r.type === 'Microsoft.Kusto/clusters/databases/principalAssignments')
+      .map((r) => literalString(objectPath(declarationBody(r.node)!, 'properties', 'role')));
+    expect(roles.sort()).toEqual(['Ingestor', 'Viewer']);
+  });
+});
