@@ -15,6 +15,8 @@ export interface PipelineOptions {
   defaultCluster?: string;
   /** Bodies above this many bytes are dead-lettered whole; default 4 MiB. */
   maxBodyBytes?: number;
+  /** 'audit' accepts only audit Event / EventList / arrays of events; default 'any'. */
+  accept?: 'any' | 'audit';
 }
 
 /**
@@ -24,7 +26,7 @@ export interface PipelineOptions {
  */
 export function processEvents(events: readonly EventInput[], opts: PipelineOptions): BatchResult {
   const now = opts.now ?? new Date();
-  const envOpts = { defaultCluster: opts.defaultCluster ?? 'unknown', maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const envOpts = { defaultCluster: opts.defaultCluster ?? 'unknown', maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, accept: opts.accept ?? 'any' };
   const deadLetters: DeadLetter[] = [];
   const records: SourcedRecord[] = [];
   const env: EnvelopeSink = { records, deadLetters };

@@ -16,6 +16,8 @@ export interface EnvelopeOptions {
   defaultCluster: string;
   /** Bodies larger than this are dead-lettered whole ('body-too-large'). */
   maxBodyBytes: number;
+  /** 'audit': only audit Event / EventList / arrays of events (sift process --format audit). Default 'any'. */
+  accept?: 'any' | 'audit';
 }
 
 export interface EnvelopeSink {
@@ -146,7 +148,7 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   // Bodies nest at most array → {records} → record; anything deeper is not a shape we know.
   if (level > MAX_SHAPE_LEVEL) return -1;
   const records = o.records;
-  if (records !== undefined) {
+  if (records !== undefined && opts.accept !== 'audit') {
     if (!Array.isArray(records)) {
       sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
       return 1;
@@ -165,7 +167,7 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
     pushEvent(o, ev, sink, opts, holder, index);
     return 1;
   }
-  if (isRecordLike(o)) {
+  if (isRecordLike(o) && opts.accept !== 'audit') {
     pushRecord(o, ev, sink, opts, index);
     return 1;
   }
@@ -180,7 +182,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
       const o = item as Record<string, unknown>;
       // Fast path: the AKS diagnostic record.
-      if (typeof o.category === 'string' && o.properties !== undefined) {
+      if (typeof o.category === 'string' && o.properties !== undefined && opts.accept !== 'audit') {
         pushRecord(o, ev, sink, opts, index);
         count++;
         continue;

@@ -1,0 +1,55 @@
+// Event Hub trigger metadata → positions and batch clock. One definition of "where a record
+// came from", shared by every Event Hub trigger (aksDiagnostics, webhookEvents). No side effects.
+import type { InvocationContext } from '@azure/functions';
+import type { EventInput } from '../contracts.js';
+
+interface TriggerMetadataShape {
+  partitionContext?: { eventHubName?: unknown; partitionId?: unknown };
+  sequenceNumberArray?: unknown;
+  offsetArray?: unknown;
+  enqueuedTimeUtcArray?: unknown;
+}
+
+const at = (arr: unknown, i: number): unknown => (Array.isArray(arr) ? arr[i] : undefined);
+
+/**
+ * Messages + trigger metadata → EventInputs with positions (hub, partition, sequence number,
+ * offset). Missing metadata (local tools) falls back to the message index.
+ */
+export function eventsFromTrigger(messages: unknown, context: InvocationContext, hubName = 'aks-diagnostics'): EventInput[] {
+  const list = Array.isArray(messages) ? messages : [messages];
+  const md = (context.triggerMetadata ?? {}) as TriggerMetadataShape;
+  const pc = md.partitionContext ?? {};
+  const source = typeof pc.eventHubName === 'string' && pc.eventHubName ? pc.eventHubName : hubName;
+  const partitionId = pc.partitionId === undefined || pc.partitionId === null ? '' : String(pc.partitionId);
+  return list.map((body, i) => {
+    const seq = Number(at(md.sequenceNumberArray, i));
+    const offset = at(md.offsetArray, i);
+    return {
+      body,
+      position: {
+        source,
+        partitionId,
+        sequenceNumber: Number.isFinite(seq) ? seq : i,
+        offset: offset === undefined || offset === null ? '' : String(offset),
+      },
+    };
+  });
+}
+
+/**
+ * Detection clock for a batch: the latest enqueued time in it, so a redelivered batch is
+ * evaluated exactly as the first time (same detections, same ids). Wall clock as fallback.
+ */
+export function batchClock(context: InvocationContext): Date {
+  const arr = (context.triggerMetadata as TriggerMetadataShape | undefined)?.enqueuedTimeUtcArray;
+  let max = Number.NaN;
+  if (Array.isArray(arr)) {
+    for (const t of arr) {
+      const ms = t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : Number.NaN;
+      if (!Number.isNaN(ms) && !(ms <= max)) max = ms;
+    }
+  }
+  return Number.isNaN(max) ? new Date() : new Date(max);
+}
+

@@ -1,0 +1,110 @@
+// Event Hub trigger for AKS diagnostic settings (kube-audit, kube-audit-admin, kube-apiserver,
+// controller-manager, scheduler, autoscaler, guard, csi-*, ... all on one hub).
+// Binds, turns trigger metadata into positions, runs the pure pipeline, lands the result.
+//
+// dataType 'binary': the body arrives as the exact bytes. The envelope then decodes once,
+// strips a BOM, dead-letters invalid UTF-8 with the original bytes, and does the one
+// JSON.parse itself. With the string/default type the host would decode (replacing bad
+// bytes silently) and the worker may JSON.parse bodies before we see them, so a bad body
+// could not be dead-lettered byte for byte. The envelope still accepts strings and parsed
+// values, so a host that delivers those instead loses nothing.
+import type { InvocationContext } from '@azure/functions';
+import type { Config } from '../config.js';
+import type { BatchSummary, LandReport, Lander } from '../contracts.js';
+import type { Policy } from '../detect/index.js';
+import { batchClock, eventsFromTrigger } from '../envelope/positions.js';
+import { eventHubTrigger } from './registry.js';
+
+// Kept importable from here for existing callers; the definitions live in a module without
+// registration side effects.
+export { batchClock, eventsFromTrigger };
+
+export interface AksBatchDeps {
+  /** Sink; default getLander(loadConfig()) built once per worker. */
+  lander?: Lander;
+  /** Detection policy; default policyFromConfig(loadConfig()). */
+  policy?: Policy;
+  /** Settings; default loadConfig() (validated, throws ConfigError). */
+  config?: Config;
+}
+
+export interface AksBatchOutcome {
+  batchKey: string;
+  summary: BatchSummary;
+  land: LandReport;
+}
+
+// Built once per worker on first use (cold start stays light); a failure is not cached,
+// so a setting fixed later does not need a restart.
+let defaultConfig: Config | undefined;
+let defaultPolicy: Policy | undefined;
+let defaultLander: Promise<Lander> | undefined;
+
+async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> {
+  let config = deps.config;
+  if (!config) {
+    const { loadConfig } = await import('../config.js');
+    config = defaultConfig ??= loadConfig();
+  }
+  let policy = deps.policy;
+  if (!policy) {
+    const { policyFromConfig } = await import('../detect/index.js');
+    policy = defaultPolicy ??= policyFromConfig(config);
+  }
+  let lander = deps.lander;
+  if (!lander) {
+    const cfg = config;
+    defaultLander ??= import('../land/index.js').then((m) => m.getLander(cfg));
+    try {
+      lander = await defaultLander;
+    } catch (err) {
+      defaultLander = undefined;
+      throw err;
+    }
+  }
+  return { config, policy, lander };
+}
+
+/**
+ * One Event Hub batch: processEvents (envelope → normalize → dedupe → detect) then
+ * lander.land(result, batchKey). Bad input never throws (it becomes dead letters); a sink
+ * that cannot land throws, so the trigger's retry policy re-delivers the same batch,
+ * which lands under the same batch key (no duplicates).
+ */
+export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
+  const { config, policy, lander } = await resolveDeps(deps);
+  const { processEvents, batchKey } = await import('../pipeline.js');
+
+  const events = eventsFromTrigger(messages, context, config.KUBESIFT_AKS_HUB);
+  const key = batchKey(events);
+  const result = processEvents(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
+  const s = result.summary;
+  const line = `aks ${key}: ${events.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}`;
+  if (s.deadLetters > 0) {
+    const reasons = new Map<string, number>();
+    for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
+    context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
+  } else context.log(line);
+  const land = await lander.land(result, key);
+  context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`);
+  return { batchKey: key, summary: s, land };
+}
+
+const binding = {
+  connection: 'EventHubConnection',
+  eventHubName: '%KUBESIFT_AKS_HUB%',
+  consumerGroup: '%KUBESIFT_CONSUMER_GROUP%',
+  cardinality: 'many' as const,
+  dataType: 'binary',
+};
+
+eventHubTrigger('aksDiagnostics', {
+  ...binding,
+  // A thrown batch is retried (and not checkpointed) up to 8 times, 5 s doubling to 5 min
+  // (≈ 15 min in all); after that the host checkpoints past it. Sinks dead-letter a batch
+  // they still cannot land before giving up, so nothing is lost silently.
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: 8, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
+  handler: async (messages, context) => {
+    await handleAksBatch(messages, context);
+  },
+});

@@ -1,0 +1,321 @@
+// sift process: Event Hub bodies (or raw audit events) → normalized rows, detections and
+// dead letters as JSON lines, through exactly the pipeline the Event Hub function runs
+// (functions/pipeline.ts processEvents). Streams its input: JSONL is split into lines as
+// bytes (so invalid UTF-8 reaches the envelope and is dead-lettered with the exact bytes)
+// and processed in batches, so 100k+ records never sit in memory twice.
+import { createReadStream, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { BatchResult, EventInput, PipelineTable } from '../../functions/contracts.js';
+import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../functions/detect/index.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
+import { processEvents } from '../../functions/pipeline.js';
+
+const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
+                    [--cluster NAME] [--now ISO] [--batch-size N] [--max-body-bytes N]
+
+Input (auto-detected):
+  eventhub (default)  one JSON body, a JSON array of bodies, or JSONL (one body per line).
+                      A body is {"records":[...]} as AKS diagnostic settings send it, one
+                      diagnostic record, or an audit Event / EventList / array of events.
+  audit               one audit.k8s.io Event or EventList per line (a kube-apiserver audit
+                      log file); anything else is dead-lettered.
+Output: JSON lines on stdout
+  {"table":"AksAudit"|"AksControlPlane"|"Detections","row":{...}}   per row
+  {"deadLetter":{"reason":"...","detail":"...","position":{...}}}   per dead letter
+  {"summary":{"records":N,"rows":{...},"detections":N,"deadLetters":N}}   last
+Options:
+  --policy FILE       detection policy overlay (JSON, see docs/detections.md)
+  --profile NAME      base policy profile when the file names none (default aks)
+  --cluster NAME      cluster for events without a resourceId (default unknown)
+  --now ISO           detection clock (default: now)
+  --batch-size N      bodies per pipeline batch, like the host's maxEventBatchSize (default 500)
+  --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
+Exit 0 when the input was read (even with dead letters), 1 when it cannot be read, 2 on usage errors.`;
+
+export interface ProcessOptions {
+  input: string;
+  format: 'eventhub' | 'audit';
+  policy: Policy;
+  defaultCluster: string;
+  now?: Date;
+  batchSize: number;
+  maxBodyBytes: number;
+}
+
+class UsageError extends Error {}
+
+export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'eventhub' },
+      policy: { type: 'string' },
+      profile: { type: 'string', default: 'aks' },
+      cluster: { type: 'string', default: 'unknown' },
+      now: { type: 'string' },
+      'batch-size': { type: 'string', default: '500' },
+      'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input: a file path or - for stdin');
+  const format = values.format;
+  if (format !== 'eventhub' && format !== 'audit') throw new UsageError(`--format must be eventhub or audit, got ${format}`);
+  const profile = values.profile;
+  if (profile !== 'aks' && profile !== 'falco') throw new UsageError(`--profile must be aks or falco, got ${profile}`);
+  const batchSize = Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
+  const maxBodyBytes = Number(values['max-body-bytes']);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new UsageError('--max-body-bytes must be a positive integer');
+  let now: Date | undefined;
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now is not a date: ${values.now}`);
+  }
+  return {
+    input: positionals[0]!,
+    format,
+    policy: values.policy === undefined ? defaultPolicy(profile) : readPolicy(values.policy, profile),
+    defaultCluster: values.cluster,
+    now,
+    batchSize,
+    maxBodyBytes,
+  };
+}
+
+function readPolicy(file: string, profile: 'aks' | 'falco'): Policy {
+  let text: string;
+  try {
+    // Policy files are small: read synchronously while parsing arguments.
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read policy ${file}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new UsageError(`policy ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return loadPolicy(json, profile);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`policy ${file}:\n  - ${err.issues.join('\n  - ')}`);
+    throw err;
+  }
+}
+
+/** Buffered JSON-lines writer that honours backpressure and stops quietly on EPIPE. */
+class LineWriter {
+  private buf = '';
+  closed = false;
+  constructor(private readonly out: Writable) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+      else throw err;
+    });
+  }
+  line(s: string): void {
+    this.buf += s + '\n';
+  }
+  async flush(force = false): Promise<void> {
+    if (this.closed) {
+      this.buf = '';
+      return;
+    }
+    if (!force && this.buf.length < 1 << 20) return;
+    const chunk = this.buf;
+    this.buf = '';
+    if (!this.out.write(chunk)) await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('close', done);
+    });
+  }
+}
+
+const TABLES: readonly ('AksAudit' | 'AksControlPlane')[] = ['AksAudit', 'AksControlPlane'];
+
+interface Totals {
+  records: number;
+  rows: Record<PipelineTable, number>;
+  detections: number;
+  deadLetters: number;
+}
+
+function emit(result: BatchResult, w: LineWriter, totals: Totals): void {
+  for (const table of TABLES) {
+    const prefix = `{"table":"${table}","row":`;
+    for (const row of result.rows[table]) w.line(prefix + JSON.stringify(row) + '}');
+  }
+  for (const d of result.detections) w.line('{"table":"Detections","row":' + JSON.stringify(d) + '}');
+  for (const dl of result.deadLetters) w.line(JSON.stringify({ deadLetter: { reason: dl.reason, detail: dl.detail, position: dl.position, category: dl.category } }));
+  const s = result.summary;
+  totals.records += s.records;
+  totals.rows.AksAudit += result.rows.AksAudit.length;
+  totals.rows.AksControlPlane += result.rows.AksControlPlane.length;
+  totals.rows.Detections += result.detections.length;
+  totals.detections += s.detections;
+  totals.deadLetters += s.deadLetters;
+}
+
+/** Byte lines of a stream (LF or CRLF), without decoding: Buffers straight to the envelope. */
+export async function* byteLines(stream: Readable): AsyncGenerator<Buffer> {
+  let rest: Buffer | null = null;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      yield buf.subarray(start, end);
+      start = nl + 1;
+    }
+    rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+  }
+  if (rest && rest.length) yield rest;
+}
+
+function isBlankBytes(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return false;
+  }
+  return true;
+}
+
+function stripBom(b: Buffer): Buffer {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
+}
+
+/** True when the bytes are one complete JSON value (decides JSONL vs one multi-line document). */
+function isCompleteJson(b: Buffer): boolean {
+  try {
+    JSON.parse(stripBom(b).toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * EventInputs from the input, in order. JSONL when the first non-blank line is a complete
+ * JSON value; otherwise the whole input is one JSON document (a pretty-printed body or an
+ * array of bodies, each element its own event), falling back to lines if it does not parse.
+ */
+export async function* inputEvents(stream: Readable, source: string): AsyncGenerator<EventInput> {
+  const position = (seq: number, offset: string) => ({ source, partitionId: '0', sequenceNumber: seq, offset });
+  // Manual next() for the first line: breaking a for-await would close the generator.
+  const lines = byteLines(stream);
+  let seq = 0;
+  let lineNo = 0;
+  let first: Buffer | undefined;
+  for (;;) {
+    const r = await lines.next();
+    if (r.done) break;
+    lineNo++;
+    if (isBlankBytes(r.value)) continue;
+    first = r.value;
+    break;
+  }
+  if (!first) return;
+  if (isCompleteJson(first)) {
+    yield { body: first, position: position(seq++, `line:${lineNo}`) };
+    for await (const line of lines) {
+      lineNo++;
+      if (isBlankBytes(line)) continue;
+      yield { body: line, position: position(seq++, `line:${lineNo}`) };
+    }
+    return;
+  }
+  // One multi-line document.
+  const firstLine = lineNo;
+  const parts: Buffer[] = [first];
+  for await (const line of lines) parts.push(line);
+  const doc = Buffer.concat(parts.flatMap((p, i) => (i ? [Buffer.from('\n'), p] : [p])));
+  let value: unknown;
+  let parsed = false;
+  try {
+    value = JSON.parse(stripBom(doc).toString('utf8'));
+    parsed = true;
+  } catch {
+    /* not one document: fall back to lines */
+  }
+  if (parsed && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) yield { body: value[i], position: position(seq++, `item:${i}`) };
+    return;
+  }
+  if (parsed) {
+    yield { body: doc, position: position(seq++, `line:${firstLine}`) };
+    return;
+  }
+  for (let i = 0; i < parts.length; i++) {
+    if (isBlankBytes(parts[i]!)) continue;
+    yield { body: parts[i], position: position(seq++, `line:${firstLine + i}`) };
+  }
+}
+
+/** Run the pipeline over the input and write JSON lines. Returns the exit code. */
+export async function processInput(opts: ProcessOptions, stdin: Readable, out: Writable, err: Writable): Promise<number> {
+  let stream: Readable;
+  let source = 'stdin';
+  if (opts.input === '-') stream = stdin;
+  else {
+    source = 'file';
+    try {
+      const st = await stat(opts.input);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    } catch (e) {
+      err.write(`sift process: cannot read ${opts.input}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    stream = createReadStream(opts.input);
+  }
+  const w = new LineWriter(out);
+  const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0 };
+  const pipelineOpts = { policy: opts.policy, now: opts.now, defaultCluster: opts.defaultCluster, maxBodyBytes: opts.maxBodyBytes, accept: opts.format === 'audit' ? ('audit' as const) : ('any' as const) };
+  let batch: EventInput[] = [];
+  const run = async (): Promise<void> => {
+    emit(processEvents(batch, pipelineOpts), w, totals);
+    batch = [];
+    await w.flush();
+  };
+  try {
+    for await (const ev of inputEvents(stream, source)) {
+      batch.push(ev);
+      if (batch.length >= opts.batchSize) await run();
+      if (w.closed) break;
+    }
+    if (batch.length) await run();
+  } catch (e) {
+    err.write(`sift process: cannot read ${opts.input === '-' ? 'stdin' : opts.input}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  w.line(JSON.stringify({ summary: totals }));
+  await w.flush(true);
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let opts: ProcessOptions | 'help';
+  try {
+    opts = parseProcessArgs(argv);
+  } catch (e) {
+    process.stderr.write(`sift process: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  return processInput(opts, process.stdin, process.stdout, process.stderr);
+}
