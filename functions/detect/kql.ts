@@ -1,0 +1,129 @@
+// The windowed detectors of a policy rendered as ADX stored functions, so ADX can run the
+// same definitions over full history (windows that span batches). Every function returns
+// the same columns: TimeGenerated (window end), DetectorId, Detector, Priority, Cluster,
+// Service, WindowStart, WindowEnd, Count, Detail (dynamic).
+//
+// Sliding windows (keyword, repeat) are evaluated at step resolution: counts per
+// window/6 bin, a moving sum over 6 bins, and one row per run of firing steps (the
+// rising edge), so each distinct window is reported once.
+import type { Policy, WindowDetector } from './policy.js';
+
+export interface WindowFunction {
+  name: string;
+  /** Parameter list with parentheses. */
+  parameters: string;
+  /** Body without the surrounding braces. */
+  body: string;
+  docstring: string;
+}
+
+const STEPS_PER_WINDOW = 6;
+
+export const kqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+const span = (seconds: number): string => `${Math.max(1, Math.round(seconds * 1000))}ms`;
+const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toString());
+
+/** Rows of the detector's table with the Message each detector reads (same as windows.ts). */
+function source(d: WindowDetector): string {
+  const msg = d.table === 'AksControlPlane'
+    ? 'iff(isempty(LogMessage), Message, LogMessage)'
+    : "strcat(Verb, ' ', RequestUri, ' ', tostring(ResponseCode))";
+  return [
+    `${d.table}`,
+    '| where TimeGenerated > ago(lookback)',
+    ...(d.service ? [`| where Category == ${kqlString(d.service)}`] : []),
+    `| project TimeGenerated, Cluster, Service = Category, Msg = ${msg}`,
+  ].join('\n');
+}
+
+function finish(d: WindowDetector, detail: string): string {
+  return [
+    `| project TimeGenerated = WindowEnd, DetectorId = ${kqlString(d.id)}, Detector = ${kqlString(d.name ?? d.id)}, Priority = ${kqlString(d.priority)},`,
+    `    Cluster, Service, WindowStart, WindowEnd, Count = tolong(Count), Detail = ${detail}`,
+  ].join('\n');
+}
+
+function sliding(d: WindowDetector & { windowSeconds: number; threshold: number }, filter: string[], extraKey: string, detail: string): string {
+  const step = d.windowSeconds / STEPS_PER_WINDOW;
+  const key = `strcat(Cluster, '|', Service${extraKey ? `, '|', ${extraKey}` : ''})`;
+  return [
+    source(d),
+    ...filter,
+    `| make-series Count = count() default = 0 on TimeGenerated step ${span(step)} by Cluster, Service${extraKey ? `, ${extraKey}` : ''}`,
+    `| extend Moving = series_fir(Count, repeat(1, ${STEPS_PER_WINDOW}), false, false)`,
+    '| mv-expand TimeGenerated to typeof(datetime), Moving to typeof(real)',
+    `| extend Key = ${key}`,
+    '| sort by Key asc, TimeGenerated asc',
+    `| extend Fired = Moving >= ${d.threshold}`,
+    '| extend Rising = Fired and not(prev(Fired) and prev(Key) == Key)',
+    '| where Rising',
+    `| extend WindowEnd = TimeGenerated + ${span(step)}, Count = Moving`,
+    `| extend WindowStart = WindowEnd - ${span(d.windowSeconds)}`,
+    finish(d, detail),
+  ].join('\n');
+}
+
+function binned(d: WindowDetector & { binSeconds: number }, baseline: number, score: string[], detail: string): string {
+  const filter = `dynamic([0, ${Array.from({ length: baseline }, () => '1').join(', ')}])`;
+  return [
+    source(d),
+    `| make-series Count = count() default = 0 on TimeGenerated step ${span(d.binSeconds)} by Cluster, Service`,
+    // Trailing filter [0,1,…,1] normalized: mean of the `baseline` bins before each bin.
+    `| extend Mean = series_fir(Count, ${filter}, true, false), MeanSq = series_fir(series_multiply(Count, Count), ${filter}, true, false)`,
+    '| mv-expand with_itemindex = i TimeGenerated to typeof(datetime), Count to typeof(long), Mean to typeof(real), MeanSq to typeof(real)',
+    `| where i >= ${baseline}`,
+    ...score,
+    `| extend WindowStart = TimeGenerated, WindowEnd = TimeGenerated + ${span(d.binSeconds)}`,
+    finish(d, detail),
+  ].join('\n');
+}
+
+const RENDER: { [K in WindowDetector['kind']]: (d: Extract<WindowDetector, { kind: K }>) => string } = {
+  keyword: (d) =>
+    sliding(d, [`| where Msg ${d.caseSensitive ? 'contains_cs' : 'contains'} ${kqlString(d.keyword)}`], '',
+      `bag_pack('keyword', ${kqlString(d.keyword)}, 'threshold', ${d.threshold}, 'windowSeconds', ${num(d.windowSeconds)})`),
+  repeat: (d) =>
+    sliding(d, [], 'Msg', `bag_pack('message', substring(Msg, 0, 500), 'threshold', ${d.threshold}, 'windowSeconds', ${num(d.windowSeconds)})`),
+  rate: (d) =>
+    binned(d, d.baselineBins, [`| where Count >= ${d.minCount} and Count >= ${num(d.factor)} * Mean`],
+      `bag_pack('baseline', Mean, 'factor', ${num(d.factor)}, 'binSeconds', ${num(d.binSeconds)})`),
+  zscore: (d) =>
+    binned(d, d.minBins, [
+      '| extend Std = sqrt(max_of(MeanSq - Mean * Mean, 0.0))',
+      // std = 0 (flat baseline): above the mean is an infinite z, equal is 0.
+      '| extend Z = iff(Std == 0, iff(Count > Mean, real(+inf), 0.0), (Count - Mean) / Std)',
+      `| where Count >= ${d.minCount} and Z >= ${num(d.threshold)}`,
+    ], `bag_pack('mean', Mean, 'std', Std, 'z', iff(isinf(Z), real(null), Z), 'flatBaseline', Std == 0)`),
+  inactivity: (d) =>
+    [
+      // "Now" is the latest data time in both tables, never the wall clock (as in-batch).
+      'let dataEnd = toscalar(union (AksControlPlane | where TimeGenerated > ago(lookback) | project TimeGenerated), (AksAudit | where TimeGenerated > ago(lookback) | project TimeGenerated) | summarize max(TimeGenerated));',
+      source(d),
+      "| extend Key = strcat(Cluster, '|', Service)",
+      '| sort by Key asc, TimeGenerated asc',
+      '| extend Until = iff(next(Key) == Key, next(TimeGenerated), dataEnd)',
+      `| where Until - TimeGenerated > ${span(d.maxSilenceSeconds)}`,
+      '| extend WindowStart = TimeGenerated, WindowEnd = Until, Count = 1',
+      finish(d, `bag_pack('silenceSeconds', (WindowEnd - WindowStart) / 1s, 'maxSilenceSeconds', ${num(d.maxSilenceSeconds)}, 'trailing', WindowEnd == dataEnd)`),
+    ].join('\n'),
+};
+
+const DOC: { [K in WindowDetector['kind']]: string } = {
+  keyword: 'keyword threshold in a sliding window',
+  repeat: 'identical message repeated in a sliding window, per service',
+  rate: 'bin count against the mean of the preceding bins',
+  inactivity: 'silence longer than the limit, relative to the latest data time',
+  zscore: 'z-score of binned volume against the preceding bins (population std)',
+};
+
+/** Function name for a detector id: Window_<id>. */
+export const windowFunctionName = (id: string): string => `Window_${id}`;
+
+export function windowDetectorFunctions(policy: Policy): WindowFunction[] {
+  return policy.windows.map((d) => ({
+    name: windowFunctionName(d.id),
+    parameters: '(lookback:timespan = 1d)',
+    body: (RENDER[d.kind] as (x: WindowDetector) => string)(d),
+    docstring: `KubeSift window detector ${d.id} (${d.kind}): ${DOC[d.kind]}${d.service ? ` on ${d.service}` : ''}`,
+  }));
+}

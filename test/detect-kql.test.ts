@@ -1,0 +1,51 @@
+// The windowed detectors rendered as ADX functions must be valid KQL against the project's
+// table schema (checked with Microsoft's Kusto language service, no cluster needed).
+import { describe, expect, it } from 'vitest';
+import { defaultPolicy, loadPolicy } from '../functions/detect/index.js';
+import { kqlString, windowDetectorFunctions } from '../functions/detect/kql.js';
+import { AksAuditColumns, AksControlPlaneColumns } from '../functions/kusto/pipelineTables.js';
+import { checkKql, globalsFor, resultColumns } from '../scripts/kqlCheck.js';
+
+const policy = loadPolicy({
+  windows: {
+    append: [
+      { id: 'kw_cs', kind: 'keyword', keyword: "it's \\ odd", caseSensitive: true, windowSeconds: 45, threshold: 2 },
+      { id: 'audit_repeat', kind: 'repeat', table: 'AksAudit', windowSeconds: 30, threshold: 3 },
+    ],
+  },
+});
+
+const globals = globalsFor({
+  database: 'kubesift',
+  tables: [
+    { name: 'AksAudit', columns: AksAuditColumns },
+    { name: 'AksControlPlane', columns: AksControlPlaneColumns },
+  ],
+  functions: [],
+});
+
+describe('window detector KQL functions', () => {
+  const fns = windowDetectorFunctions(policy);
+
+  it('renders one function per detector (every kind)', () => {
+    expect(fns.map((f) => f.name)).toEqual(policy.windows.map((w) => `Window_${w.id}`));
+    expect(new Set(policy.windows.map((w) => w.kind))).toEqual(new Set(['keyword', 'repeat', 'rate', 'inactivity', 'zscore']));
+    expect(windowDetectorFunctions(defaultPolicy('aks')).length).toBe(defaultPolicy('aks').windows.length);
+  });
+
+  it.each(fns.map((f) => [f.name, f] as const))('%s is valid KQL with the common result columns', (_n, f) => {
+    const query = `let lookback = 1d;\n${f.body}`;
+    const errors = checkKql(query, globals).filter((d) => d.severity === 'Error');
+    expect(errors).toEqual([]);
+    expect(resultColumns(query, globals)?.map((c) => c.name)).toEqual(['TimeGenerated', 'DetectorId', 'Detector', 'Priority', 'Cluster', 'Service', 'WindowStart', 'WindowEnd', 'Count', 'Detail']);
+  });
+
+  it('the checker does report errors (so the checks above can fail)', () => {
+    expect(checkKql('AksControlPlane | where NoSuchColumn == 1 | make-series c = count() on TimeGenerated step 1m', globals).some((d) => d.severity === 'Error')).toBe(true);
+  });
+
+  it('escapes string literals', () => {
+    expect(kqlString("it's \\ odd")).toBe("'it\\'s \\\\ odd'");
+    expect(checkKql(`print ${kqlString("it's \\ odd\nx")}`, globals).filter((d) => d.severity === 'Error')).toEqual([]);
+  });
+});
