@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo]
+// Runs KubeSift on this machine with nothing but Node: see docs/local.md.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocal } from './local/runner.js';
+
+const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--data DIR]
+
+  --once      exit after the demo summary (CI, tests); also KUBESIFT_LOCAL_ONCE=1
+  --port      HTTP port for the functions (default 7071, like func start; 0 = any free port)
+  --count     records in the demo AKS dataset (default 3000)
+  --seed      demo dataset seed (default 42)
+  --no-demo   only serve; do not generate and process the demo dataset
+  --data      Azurite data folder (default .azurite/, git-ignored)
+  --blob-port, --queue-port
+              Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      once: { type: 'boolean' },
+      port: { type: 'string' },
+      count: { type: 'string' },
+      seed: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      data: { type: 'string' },
+      'blob-port': { type: 'string' },
+      'queue-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const int = (v: string | undefined, def: number, name: string): number => {
+    const n = v === undefined ? def : Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  const root = process.cwd();
+  const once = values.once || ['1', 'true'].includes(process.env.KUBESIFT_LOCAL_ONCE ?? '');
+  const runner = await startLocal({
+    dataDir: path.resolve(root, values.data ?? '.azurite'),
+    stateDir: path.resolve(root, '.kubesift'),
+    port: int(values.port, 7071, 'port'),
+    blobPort: int(values['blob-port'], 10000, 'blob-port') || undefined,
+    queuePort: int(values['queue-port'], 10001, 'queue-port') || undefined,
+    demo: values['no-demo'] ? false : { count: Math.max(1, int(values.count, 3000, 'count')), seed: int(values.seed, 42, 'seed') },
+  });
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${why}: stopping the HTTP server and Azurite…\n`);
+    await runner.stop();
+    process.stdout.write('stopped.\n');
+  };
+  if (once) {
+    await stop('--once');
+    return 0;
+  }
+  process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
+  });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kubesift local: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,38 @@
+// The demo batch `npm start` runs: a seeded AKS diagnostic dataset with every attack
+// scenario, as Event Hub bodies, plus its ground truth to check detections against.
+import { Writable } from 'node:stream';
+import type { Detection } from '../../functions/contracts.js';
+import type { ScenarioCheck } from './summary.js';
+
+export interface DemoDataset {
+  bodies: string[];
+  records: number;
+  scenarios: { scenario: string; technique: string; auditIds: string[] }[];
+}
+
+export async function generateDemo(count: number, seed: number): Promise<DemoDataset> {
+  const { DatasetRequest, resolveRequest, writeDataset } = await import('../../functions/generate/index.js');
+  const req = resolveRequest(DatasetRequest.parse({ logType: 'aks-diagnostics', format: 'eventhub', count, seed, scenarios: ['all'] }));
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  const summary = await writeDataset(req, sink);
+  sink.end();
+  return {
+    // The eventhub format is one body ({"records":[...]}) per line.
+    bodies: text.split('\n').filter((l) => l.trim()),
+    records: summary.records,
+    scenarios: summary.labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
+  };
+}
+
+/** A scenario is caught when some detection names one of its labelled audit IDs. */
+export function checkScenarios(demo: DemoDataset, detections: readonly Detection[]): ScenarioCheck[] {
+  const fired = new Set<string>();
+  for (const d of detections) if (Array.isArray(d.AuditIds)) for (const id of d.AuditIds) fired.add(String(id));
+  return demo.scenarios.map((s) => ({ scenario: s.scenario, technique: s.technique, caught: s.auditIds.some((id) => fired.has(id)) }));
+}

@@ -1,0 +1,45 @@
+// A Lander wrapper that remembers what went through it, so the local runner can print a
+// summary (records, rows, dead letters, detections) of exactly what the handlers landed.
+import type { BatchResult, Detection, LandReport, Lander } from '../../functions/contracts.js';
+
+export interface Totals {
+  batches: number;
+  records: number;
+  rows: Record<string, number>;
+  landed: Record<string, number>;
+  deadLetters: number;
+  duplicatesSkipped: number;
+  detections: Detection[];
+  deadLetterReasons: Record<string, number>;
+}
+
+export const emptyTotals = (): Totals => ({
+  batches: 0, records: 0, rows: {}, landed: {}, deadLetters: 0, duplicatesSkipped: 0, detections: [], deadLetterReasons: {},
+});
+
+export class RecordingLander implements Lander {
+  totals = emptyTotals();
+  constructor(private readonly inner: Lander) {}
+  get kind(): string {
+    return this.inner.kind;
+  }
+  /** Start a fresh tally (e.g. before the demo) and return the previous one. */
+  reset(): Totals {
+    const t = this.totals;
+    this.totals = emptyTotals();
+    return t;
+  }
+  async land(result: BatchResult, batchKey: string): Promise<LandReport> {
+    const report = await this.inner.land(result, batchKey);
+    const t = this.totals;
+    t.batches++;
+    t.records += result.summary.records;
+    for (const [k, n] of Object.entries(result.summary.rows)) t.rows[k] = (t.rows[k] ?? 0) + (n ?? 0);
+    for (const [k, n] of Object.entries(report.rows)) t.landed[k] = (t.landed[k] ?? 0) + (n ?? 0);
+    t.deadLetters += result.deadLetters.length;
+    for (const d of result.deadLetters) t.deadLetterReasons[d.reason] = (t.deadLetterReasons[d.reason] ?? 0) + 1;
+    t.duplicatesSkipped += report.duplicatesSkipped;
+    t.detections.push(...result.detections);
+    return report;
+  }
+}

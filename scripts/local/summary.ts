@@ -1,0 +1,59 @@
+// The text a user sees after the demo batch: counts, then one line per detection.
+import type { Detection } from '../../functions/contracts.js';
+import { PRIORITIES } from '../../functions/webhooks/runtimeAlert.js';
+import type { Totals } from './recorder.js';
+
+export interface ScenarioCheck {
+  scenario: string;
+  technique: string;
+  caught: boolean;
+}
+
+const rank = (p: string): number => {
+  const i = (PRIORITIES as readonly string[]).indexOf(p.toUpperCase());
+  return i < 0 ? PRIORITIES.length : i;
+};
+
+function table(headers: string[], rows: string[][], max: number[]): string[] {
+  const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  const cells = rows.map((r) => r.map((c, i) => cut(c, max[i]!)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
+}
+
+export function objectOf(d: Detection): string {
+  const parts = [d.Resource, d.Name].filter(Boolean);
+  return parts.join('/') || '-';
+}
+
+export function formatSummary(t: Totals, opts: { title: string; elapsedMs: number; scenarios?: ScenarioCheck[]; maxDetections?: number }): string {
+  const out: string[] = [];
+  const tables = Object.entries(t.rows).filter(([k]) => k !== 'Detections');
+  out.push(`${opts.title} (${(opts.elapsedMs / 1000).toFixed(1)} s)`);
+  out.push(`  records in:      ${t.records} in ${t.batches} batch(es)`);
+  out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}`);
+  const landed = Object.entries(t.landed).map(([k, n]) => `${k} ${n}`).join(', ');
+  out.push(`  landed:          ${landed || 'nothing new'}${t.duplicatesSkipped ? ` (${t.duplicatesSkipped} already landed by an earlier run: skipped)` : ''}`);
+  const reasons = Object.entries(t.deadLetterReasons).map(([r, n]) => `${r} ${n}`).join(', ');
+  out.push(`  dead letters:    ${t.deadLetters}${reasons ? ` (${reasons})` : ''}`);
+  if (opts.scenarios?.length) {
+    const caught = opts.scenarios.filter((s) => s.caught).length;
+    out.push(`  scenarios:       ${caught}/${opts.scenarios.length} injected attack scenarios raised a detection`);
+    const missed = opts.scenarios.filter((s) => !s.caught);
+    if (missed.length) out.push(`                   not caught: ${missed.map((s) => s.scenario).join(', ')}`);
+  }
+  const sorted = [...t.detections].sort((a, b) => rank(a.Priority) - rank(b.Priority) || String(a.TimeGenerated).localeCompare(String(b.TimeGenerated)));
+  const max = opts.maxDetections ?? 40;
+  if (sorted.length) {
+    out.push('', `Detections (${sorted.length}${sorted.length > max ? `, first ${max} by priority` : ''}):`);
+    out.push(
+      ...table(
+        ['PRIORITY', 'RULE', 'USER', 'NAMESPACE', 'OBJECT'],
+        sorted.slice(0, max).map((d) => [d.Priority, d.Rule, d.User || '-', d.Namespace || '-', objectOf(d)]),
+        [13, 48, 40, 20, 48],
+      ).map((l) => `  ${l}`),
+    );
+  }
+  return out.join('\n');
+}
