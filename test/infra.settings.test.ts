@@ -26,6 +26,7 @@ export const SCHEMA_DEFAULTS: Record<string, string> = {
   KUBESIFT_WEBHOOK_MAX_BYTES: 'largest webhook body',
   KUBESIFT_LAND_RETRIES: 'sink retries',
   KUBESIFT_LAND_RETRY_BASE_MS: 'first retry delay',
+  KUBESIFT_LAND_TIMEOUT_MS: 'per-attempt sink timeout',
   KUBESIFT_STREAMING_MAX_BYTES: 'managed sink streaming/queued threshold',
   KUBESIFT_DATASET_MAX_COUNT: 'largest POST /api/datasets count',
 };
@@ -243,6 +244,15 @@ describe('trigger bindings resolve in Azure', () => {
     // Binding options such as eventHubName: '%KUBESIFT_AKS_HUB%'.
     const names = [...new Set([...code.matchAll(/\b\w+:\s*['"`]%([A-Za-z0-9_]+)%['"`]/g)].map((m) => m[1]!))];
     expect(names.filter((n) => !settings.has(n))).toEqual([]);
+  });
+
+  it('grants storage-queue access exactly when code or triggers use queues (least privilege)', () => {
+    const usesQueues = /@azure\/storage-queue|app\.storageQueue|\.storageBlob\(|output\.storageQueue|input\.storageQueue/.test(code);
+    const roles = readFileSync(join(repoRoot, 'infra/modules/roles.bicep'), 'utf8');
+    const m = roles.match(/param grantQueueAccess bool = (true|false)/);
+    expect(m, 'roles.bicep: grantQueueAccess parameter').not.toBeNull();
+    const passed = main.modules.find((x) => x.symbol === 'roles')!.node.text.match(/grantQueueAccess:\s*(true|false)/)?.[1];
+    expect((passed ?? m![1]) === 'true').toBe(usesQueues);
   });
 
   it('every binding connection has its identity-based settings', () => {

@@ -8,8 +8,6 @@
 //                                                            its azure-webjobs-* containers), Flex
 //                                                            deployment package, and KubeSift's
 //                                                            landing / deadletter / datasets / capture
-//   Storage Queue Data Contributor   storage account         Functions host queues and KubeSift's
-//                                                            queue client (@azure/storage-queue)
 //   Monitoring Metrics Publisher     Application Insights    Entra-authenticated telemetry
 //
 // And, for a cluster this deployment creates, its system identity:
@@ -17,6 +15,9 @@
 //                                                            and datasets (blob URI suffix
 //                                                            `;managed_identity=system`; no SAS exists)
 //
+// No queue role: the app has no queue or blob trigger and its code uses no storage queue
+// (queued ingestion goes through ADX's own queues). test/infra.settings.test.ts fails if
+// that changes without grantQueueAccess.
 // No Event Hubs namespace-level or Owner/Contributor (control-plane) roles are granted.
 // ADX permissions are database principal assignments (adx.bicep), not Azure RBAC.
 
@@ -37,6 +38,9 @@ param webhookHubName string
 
 @description('Application Insights component name.')
 param appInsightsName string
+
+@description('Grant Storage Queue Data Contributor (needed only by queue / blob triggers or code using storage queues).')
+param grantQueueAccess bool = false
 
 @description('Principal id of the ADX cluster system identity; empty = no storage role for ADX.')
 param kustoClusterPrincipalId string = ''
@@ -116,14 +120,14 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantQueueAccess) {
   name: guid(storage.id, principalId, roles.storageQueueDataContributor)
   scope: storage
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-    description: 'KubeSift: Functions host queues and KubeSift queue client'
+    description: 'KubeSift: storage queues (queue / blob triggers)'
   }
 }
 
