@@ -1,0 +1,131 @@
+// The Event Hub handler, driven through @azure/functions' own InvocationContext with the
+// trigger metadata the host passes for cardinality 'many'.
+import functions from '@azure/functions';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../functions/config.js';
+import type { BatchResult, LandReport, Lander } from '../functions/contracts.js';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { eventHubTriggers } from '../functions/triggers/registry.js';
+import { batchClock, eventsFromTrigger, handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
+
+class RecordingLander implements Lander {
+  readonly kind = 'recording';
+  readonly calls: { result: BatchResult; key: string }[] = [];
+  failures = 0;
+  async land(result: BatchResult, key: string): Promise<LandReport> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('sink unavailable');
+    }
+    const dup = this.calls.some((c) => c.key === key);
+    this.calls.push({ result, key });
+    return {
+      rows: dup ? {} : { AksAudit: result.rows.AksAudit.length, AksControlPlane: result.rows.AksControlPlane.length, Detections: result.detections.length },
+      deadLetters: result.deadLetters.length,
+      duplicatesSkipped: dup ? result.rows.AksAudit.length + result.rows.AksControlPlane.length : 0,
+    };
+  }
+}
+
+function context(seqs: number[], enqueued: string[], partitionId = '2'): functions.InvocationContext {
+  const offsets = seqs.map((s) => String(4096 * s));
+  const logs: string[] = [];
+  const ctx = new functions.InvocationContext({
+    invocationId: 'inv-1',
+    functionName: 'aksDiagnostics',
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.join(' ')}`),
+    triggerMetadata: {
+      partitionContext: { fullyQualifiedNamespace: 'sift-ns.servicebus.windows.net', eventHubName: 'aks-diagnostics', consumerGroup: 'kubesift', partitionId },
+      partitionKeyArray: seqs.map(() => null),
+      sequenceNumberArray: seqs,
+      offsetArray: offsets,
+      enqueuedTimeUtcArray: enqueued,
+      propertiesArray: seqs.map(() => ({})),
+      systemPropertiesArray: seqs.map((s, i) => ({ 'x-opt-sequence-number': s, 'x-opt-offset': offsets[i], 'x-opt-enqueued-time': enqueued[i], SequenceNumber: s, Offset: offsets[i], PartitionKey: null, EnqueuedTimeUtc: enqueued[i] })),
+    },
+    options: { trigger: { type: 'eventHubTrigger', name: 'messages', eventHubName: '%KUBESIFT_AKS_HUB%', cardinality: 'many', dataType: 'binary' } },
+  });
+  return Object.assign(ctx, { logs });
+}
+
+const config = loadConfig({});
+const policy = defaultPolicy('aks');
+
+describe('aksDiagnostics trigger', () => {
+  it('is registered with the binding the host needs', () => {
+    const def = eventHubTriggers.find((t) => t.name === 'aksDiagnostics');
+    expect(def).toBeDefined();
+    const o = def!.options as unknown as Record<string, unknown>;
+    expect(o).toMatchObject({
+      connection: 'EventHubConnection',
+      eventHubName: '%KUBESIFT_AKS_HUB%',
+      consumerGroup: '%KUBESIFT_CONSUMER_GROUP%',
+      cardinality: 'many',
+      dataType: 'binary',
+      retry: { strategy: 'exponentialBackoff' },
+    });
+    expect((o.retry as { maxRetryCount: number }).maxRetryCount).toBeGreaterThan(0);
+  });
+
+  it('maps trigger metadata to positions and the batch clock', () => {
+    const ctx = context([100, 101], ['2024-03-01T10:00:05.000Z', '2024-03-01T10:00:09.000Z']);
+    const events = eventsFromTrigger([Buffer.from('{}'), Buffer.from('[]')], ctx);
+    expect(events.map((e) => e.position)).toEqual([
+      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600' },
+      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 101, offset: '413696' },
+    ]);
+    expect(batchClock(ctx).toISOString()).toBe('2024-03-01T10:00:09.000Z');
+    // No metadata at all: index positions, wall clock.
+    const bare = new functions.InvocationContext({ functionName: 'aksDiagnostics' });
+    expect(eventsFromTrigger('x', bare, 'hub')[0]!.position).toEqual({ source: 'hub', partitionId: '', sequenceNumber: 0, offset: '' });
+    expect(Math.abs(batchClock(bare).getTime() - Date.now())).toBeLessThan(5000);
+  });
+
+  it('processes a binary batch and lands it under the batch key', async () => {
+    const lander = new RecordingLander();
+    const ctx = context([7, 8, 9], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01Z', '2024-03-01T10:00:02Z']);
+    const messages = [fixture('mixed-categories.json'), Buffer.from('not json'), fixture('bom-single-record.json')];
+    const out = await handleAksBatch(messages, ctx, { lander, policy, config });
+    expect(lander.calls).toHaveLength(1);
+    const { result, key } = lander.calls[0]!;
+    expect(key).toBe(out.batchKey);
+    expect(key).toMatch(/^aks-diagnostics-2-7-9-/);
+    expect(result.summary).toMatchObject({ records: 13, deadLetters: 1 });
+    // bom-single-record repeats the first kube-audit event: collapsed by auditID+stage
+    expect(result.rows.AksAudit).toHaveLength(3);
+    expect(result.deadLetters[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 8, offset: '32768', index: 0 });
+    expect(result.rows.AksAudit[0]!.Position).toBe('2/7/0');
+    const logs = (ctx as unknown as { logs: string[] }).logs;
+    expect(logs.some((l) => l.startsWith('warning:') && l.includes('invalid-json×1'))).toBe(true);
+  });
+
+  it('a redelivered batch gets the same key and the same detections', async () => {
+    const lander = new RecordingLander();
+    const seqs = [1, 2];
+    const times = ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01Z'];
+    const msgs = [fixture('mixed-categories.json'), fixture('eventlist.json')];
+    const a = await handleAksBatch(msgs, context(seqs, times), { lander, policy, config });
+    const b = await handleAksBatch(msgs, context(seqs, times), { lander, policy, config });
+    expect(a.batchKey).toBe(b.batchKey);
+    expect(JSON.stringify(lander.calls[0]!.result.detections)).toBe(JSON.stringify(lander.calls[1]!.result.detections));
+    expect(b.land.duplicatesSkipped).toBeGreaterThan(0);
+  });
+
+  it('a sink failure propagates so the host retries the batch', async () => {
+    const lander = new RecordingLander();
+    lander.failures = 1;
+    const ctx = context([1], ['2024-03-01T10:00:00Z']);
+    await expect(handleAksBatch([fixture('mixed-categories.json')], ctx, { lander, policy, config })).rejects.toThrow('sink unavailable');
+    await expect(handleAksBatch([fixture('mixed-categories.json')], ctx, { lander, policy, config })).resolves.toMatchObject({ summary: { records: 11 } });
+  });
+
+  it('accepts string and already-parsed messages too (host without binary)', async () => {
+    const lander = new RecordingLander();
+    const text = fixture('mixed-categories.json').toString('utf8');
+    await handleAksBatch([text, JSON.parse(text)], context([1, 2], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z']), { lander, policy, config });
+    expect(lander.calls[0]!.result.summary.records).toBe(22);
+  });
+});

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { EventInput } from '../functions/contracts.js';
+import { defaultPolicy, type Policy } from '../functions/detect/index.js';
+import { batchKey, dedupeAudit, processEvents } from '../functions/pipeline.js';
+import { auditEvent, diagRecord, input } from './support/records.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
+const policy = defaultPolicy('aks');
+const NOW = new Date('2024-03-01T12:00:00Z');
+
+describe('processEvents', () => {
+  it('runs envelope → normalize → detect and fills the summary', () => {
+    const r = processEvents([input(fixture('mixed-categories.json'))], { policy, now: NOW });
+    expect(r.summary).toEqual({
+      records: 11,
+      rows: { AksAudit: 3, AksControlPlane: 8, Detections: r.detections.length },
+      detections: r.detections.length,
+      deadLetters: 0,
+    });
+    for (const d of r.detections) expect(typeof d.RuleId).toBe('string');
+  });
+
+  it('every input item ends as a row or a dead letter (no duplicates, no truncation)', () => {
+    const events: EventInput[] = [
+      input(fixture('mixed-categories.json'), 1),
+      input('garbage', 2),
+      input({ records: [diagRecord('guard', 'x'), 7, diagRecord('kube-audit', '{"kind":"Event"}')] }, 3),
+      input(fixture('eventlist.json'), 4),
+    ];
+    const r = processEvents(events, { policy, now: NOW });
+    expect(r.summary.records).toBe(11 + 1 + 3 + 2);
+    expect(r.rows.AksAudit.length + r.rows.AksControlPlane.length + r.deadLetters.length).toBe(r.summary.records);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.sequenceNumber, d.position.index])).toEqual([
+      ['invalid-json', 2, 0],
+      ['unknown-shape', 3, 1],
+      ['incomplete-audit', 3, 2],
+    ]);
+  });
+
+  it('collapses duplicate auditID+stage within a batch (and across bodies of one batch)', () => {
+    const r = processEvents([input(fixture('duplicates.json'), 1), input(fixture('duplicates.json'), 2)], { policy, now: NOW });
+    expect(r.rows.AksAudit.map((x) => x.Stage)).toEqual(['ResponseComplete', 'RequestReceived']);
+    expect(r.summary.rows.AksAudit).toBe(2);
+  });
+
+  it('dedupe prefers a complete row over a truncated salvage', () => {
+    const ev = auditEvent();
+    const cut = JSON.stringify(ev).slice(0, 200);
+    const r = processEvents([input({ records: [diagRecord('kube-audit', cut), diagRecord('kube-audit-admin', JSON.stringify(ev))] })], { policy, now: NOW });
+    expect(r.rows.AksAudit).toHaveLength(1);
+    expect(r.rows.AksAudit[0]!.Truncated).toBe(false);
+    expect(r.deadLetters.map((d) => d.reason)).toEqual(['truncated-audit']);
+    expect(dedupeAudit([])).toEqual([]);
+  });
+
+  it('webhook events take the default cluster', () => {
+    const r = processEvents([input([auditEvent()])], { policy, now: NOW, defaultCluster: 'lab-1' });
+    expect(r.rows.AksAudit[0]!.Cluster).toBe('lab-1');
+    expect(processEvents([input([auditEvent()])], { policy, now: NOW }).rows.AksAudit[0]!.Cluster).toBe('unknown');
+  });
+
+  it('a detector failure keeps the rows and leaves a dead letter', () => {
+    const broken = {} as Policy;
+    const r = processEvents([input(fixture('mixed-categories.json'))], { policy: broken, now: NOW });
+    expect(r.rows.AksAudit).toHaveLength(3);
+    expect(r.detections).toEqual([]);
+    expect(r.deadLetters.map((d) => d.reason)).toEqual(['detect-error']);
+  });
+
+  it('is the same for the same input (pure)', () => {
+    const a = processEvents([input(fixture('mixed-categories.json'))], { policy, now: NOW });
+    const b = processEvents([input(fixture('mixed-categories.json'))], { policy, now: NOW });
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('never throws on random input and accounts for every event', () => {
+    let seed = 42;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const atoms: unknown[] = [null, 0, -1, 1e308, '', 'x', true, [], {}, { records: null }, { kind: 'EventList' }, { kind: 'Event' }, { category: 'kube-audit', properties: { log: '{' } }];
+    const value = (depth: number): unknown => {
+      const k = rnd();
+      if (depth > 4 || k < 0.4) return atoms[Math.floor(rnd() * atoms.length)];
+      if (k < 0.7) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (const key of ['records', 'kind', 'items', 'category', 'properties', 'log', 'auditID', 'stage', 'time', 'resourceId']) if (rnd() < 0.3) o[key] = value(depth + 1);
+      return o;
+    };
+    const events: EventInput[] = [];
+    for (let i = 0; i < 400; i++) {
+      const v = value(0);
+      const k = rnd();
+      const body = k < 0.3 ? v : k < 0.6 ? JSON.stringify(v) : k < 0.8 ? Buffer.from(JSON.stringify(v) ?? '') : Buffer.from(Array.from({ length: 64 }, () => Math.floor(rnd() * 256)));
+      events.push(input(body, i));
+    }
+    const r = processEvents(events, { policy, now: NOW });
+    expect(r.summary.records).toBeGreaterThanOrEqual(events.length);
+    expect(() => JSON.stringify(r)).not.toThrow();
+  });
+});
+
+describe('batchKey', () => {
+  const evs = (seqs: number[], partition = '3') => seqs.map((s) => ({ body: null, position: { source: 'aks-diagnostics', partitionId: partition, sequenceNumber: s, offset: String(s * 10) } }));
+  it('is stable for the same positions and differs otherwise', () => {
+    expect(batchKey(evs([5, 6, 7]))).toBe(batchKey(evs([5, 6, 7])));
+    expect(batchKey(evs([5, 6, 7]))).not.toBe(batchKey(evs([5, 6, 8])));
+    expect(batchKey(evs([5, 6, 7]))).not.toBe(batchKey(evs([5, 6, 7], '4')));
+    expect(batchKey(evs([5, 6, 7]))).toMatch(/^aks-diagnostics-3-5-7-[0-9a-f]{16}$/);
+    expect(batchKey([])).toBe('empty');
+  });
+  it('is safe for blob names and tags', () => {
+    const k = batchKey([{ body: null, position: { source: 'we/ird name?', partitionId: 'a:b', sequenceNumber: 1, offset: '' } }]);
+    expect(k).toMatch(/^[A-Za-z0-9_.-]+$/);
+  });
+});
