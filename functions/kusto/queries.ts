@@ -1,0 +1,139 @@
+// Analysis queries shipped with KubeSift, as data. Each becomes a stored function
+// (`.create-or-alter function`) so users call `FailedLoginsByHost(7d)` instead of pasting
+// KQL, and the language-service test checks every body against the rendered schema.
+
+export interface StoredFunction {
+  readonly name: string;
+  readonly folder: string;
+  readonly docstring: string;
+  /** Parameter list with parentheses. */
+  readonly parameters: string;
+  /** Body without the surrounding braces. */
+  readonly body: string;
+}
+
+const fn = (name: string, docstring: string, parameters: string, body: string): StoredFunction => ({
+  name,
+  folder: 'KubeSift/Analysis',
+  docstring,
+  parameters,
+  body: body.trim(),
+});
+
+export const ANALYSIS_QUERIES: readonly StoredFunction[] = [
+  fn(
+    'FailedLoginsByHost',
+    'Failed logins per host over syslog (sshd) and Windows Security (4625)',
+    '(lookback:timespan = 1d)',
+    `
+union
+    (SyslogLogs
+    | where TimeGenerated > ago(lookback)
+    | where ProcessName == 'sshd' and SyslogMessage has_any ('Failed password', 'Invalid user', 'authentication failure')
+    | project TimeGenerated, Host = HostName, Account = UserName, SourceIp = SrcIp, Source = 'syslog'),
+    (WindowsSecurityLogs
+    | where TimeGenerated > ago(lookback)
+    | where EventID == 4625
+    | project TimeGenerated, Host = Computer, Account = TargetUserName, SourceIp = IpAddress, Source = 'windows')
+| summarize Failures = count(), Accounts = dcount(Account), SourceIps = make_set(SourceIp, 20), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by Host, Source
+| order by Failures desc`,
+  ),
+  fn(
+    'PortScanSources',
+    'Sources that touched many distinct destination ports (CEF firewall)',
+    '(lookback:timespan = 1d, minPorts:long = 20)',
+    `
+CEFFirewallLogs
+| where TimeGenerated > ago(lookback)
+| summarize Ports = dcount(DestinationPort), Targets = dcount(DestinationIP), Denied = countif(DeviceAction in~ ('deny', 'drop', 'block')), Events = count(), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by SourceIP
+| where Ports >= minPorts
+| order by Ports desc`,
+  ),
+  fn(
+    'PrivilegedPodCreations',
+    'Pods created privileged, with host namespaces, or with host paths (AksAudit)',
+    '(lookback:timespan = 1d)',
+    `
+AksAudit
+| where TimeGenerated > ago(lookback)
+| where Verb == 'create' and Resource == 'pods' and Subresource == '' and Stage == 'ResponseComplete'
+| extend Spec = RequestObject.spec
+| extend Containers = array_concat(iff(isnull(Spec.containers), dynamic([]), Spec.containers), iff(isnull(Spec.initContainers), dynamic([]), Spec.initContainers))
+| mv-apply c = Containers on (
+    where tobool(c.securityContext.privileged) == true
+    | summarize PrivilegedContainers = make_list(tostring(c.name)), PrivilegedImages = make_list(tostring(c.image)))
+| extend HostPID = tobool(Spec.hostPID), HostNetwork = tobool(Spec.hostNetwork), HostIPC = tobool(Spec.hostIPC)
+| mv-apply v = iff(isnull(Spec.volumes), dynamic([]), Spec.volumes) on (
+    where isnotempty(v.hostPath)
+    | summarize HostPaths = make_list(tostring(v.hostPath.path)))
+| where array_length(PrivilegedContainers) > 0 or HostPID == true or HostNetwork == true or HostIPC == true or array_length(HostPaths) > 0
+| project TimeGenerated, Cluster, Namespace, Name, UserName, SourceIp, ResponseCode, PrivilegedContainers, PrivilegedImages, HostPID, HostNetwork, HostIPC, HostPaths, AuditId`,
+  ),
+  fn(
+    'ExecIntoPods',
+    'kubectl exec / attach sessions (AksAudit; needs kube-audit, not only kube-audit-admin)',
+    '(lookback:timespan = 1d)',
+    `
+AksAudit
+| where TimeGenerated > ago(lookback)
+| where Resource == 'pods' and Subresource in ('exec', 'attach')
+| summarize Sessions = dcount(AuditId), LastSeen = max(TimeGenerated), Pods = make_set(strcat(Namespace, '/', Name), 50) by Cluster, UserName, SourceIp
+| order by Sessions desc`,
+  ),
+  fn(
+    'ApiAuthFailures',
+    'kube-apiserver 401/403 responses per source IP and user (AksAudit)',
+    '(lookback:timespan = 1h)',
+    `
+AksAudit
+| where TimeGenerated > ago(lookback)
+| where ResponseCode in (401, 403) and Stage == 'ResponseComplete'
+| summarize Failures = count(), Verbs = make_set(Verb, 10), Resources = make_set(Resource, 10), LastSeen = max(TimeGenerated) by Cluster, SourceIp, UserName
+| order by Failures desc`,
+  ),
+  fn(
+    'DetectionsByPriority',
+    'Detections per priority, rule and cluster, most severe first',
+    '(lookback:timespan = 1d)',
+    `
+Detections
+| where TimeGenerated > ago(lookback)
+| extend Rank = case(Priority == 'EMERGENCY', 0, Priority == 'ALERT', 1, Priority == 'CRITICAL', 2, Priority == 'ERROR', 3, Priority == 'WARNING', 4, Priority == 'NOTICE', 5, Priority in ('INFORMATIONAL', 'INFO'), 6, 7)
+| summarize Detections = dcount(DetectionId), Users = make_set(User, 10), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by Rank, Priority, RuleId, Rule, Cluster
+| order by Rank asc, Detections desc
+| project-away Rank`,
+  ),
+  fn(
+    'PosFailedLogins',
+    'Failed operator logins per store and terminal (Verifone POS)',
+    '(lookback:timespan = 1d, minFailures:long = 3)',
+    `
+VerifonePOSLogs
+| where TimeGenerated > ago(lookback)
+| where EventType == 'LOGIN_FAILED'
+| summarize Failures = count(), Operators = make_set(Operator, 20), LastSeen = max(TimeGenerated) by StoreId, TerminalId
+| where Failures >= minFailures
+| order by Failures desc`,
+  ),
+  fn(
+    'AuditdExecByKey',
+    'Executions recorded by auditd rules, per host, rule key and executable',
+    '(lookback:timespan = 1d)',
+    `
+AuditdLogs
+| where TimeGenerated > ago(lookback)
+| where RecordType == 'SYSCALL' and isnotempty(Key)
+| summarize Events = dcount(EventSerial), Users = make_set(Auid, 20), LastSeen = max(TimeGenerated) by Node, Key, Exe
+| order by Events desc`,
+  ),
+  fn(
+    'LandingHealth',
+    'Rows landed per table and hour with ingestion latency (is data arriving?)',
+    '(lookback:timespan = 1d)',
+    `
+union withsource = TableName AksAudit, AksControlPlane, Detections
+| where ingestion_time() > ago(lookback)
+| summarize Rows = count(), P95LatencySeconds = percentile((ingestion_time() - TimeGenerated) / 1s, 95) by TableName, Hour = bin(ingestion_time(), 1h)
+| order by Hour desc, TableName asc`,
+  ),
+];

@@ -1,0 +1,128 @@
+// Optional raw-landing pattern for users of ADX's native Event Hub data connection instead of
+// the Functions app: each Event Hub body lands as one row `(Records: dynamic)` in a short-lived
+// raw table, and update policies expand it into AksAudit / AksControlPlane with KQL.
+// The column expressions are tables keyed by column name, typed against the column tables:
+// a new column without an expression is a compile error, not a silently empty column.
+import type { Column } from './columns.js';
+import { AksAuditColumns, AksControlPlaneColumns } from './pipelineTables.js';
+import type { StoredFunction } from './queries.js';
+
+export const RAW_TABLE = 'AksDiagnosticsRaw';
+export const RAW_MAPPING = `${RAW_TABLE}_json`;
+export const RAW_COLUMNS: readonly Column[] = [{ name: 'Records', type: 'dynamic', doc: 'records[] of one AKS diagnostic Event Hub body' }];
+
+const cluster = `tolower(extract(@'(?i)/managedclusters/([^/]+)', 1, tostring(r.resourceId)))`;
+
+// kube-audit: properties.log is the audit Event as JSON text (can be cut at 16 KiB: then
+// parse_json yields a string and the regexes below salvage what they can).
+const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
+  TimeGenerated: "coalesce(todatetime(e.stageTimestamp), todatetime(r['time']))",
+  Category: 'tostring(r.category)',
+  Level: 'tostring(e.level)',
+  AuditId: `coalesce(tostring(e.auditID), extract(@'"auditID":"([^"]+)"', 1, log))`,
+  Stage: `coalesce(tostring(e.stage), extract(@'"stage":"([^"]+)"', 1, log))`,
+  RequestUri: `coalesce(tostring(e.requestURI), extract(@'"requestURI":"([^"]+)"', 1, log))`,
+  Verb: `coalesce(tostring(e.verb), extract(@'"verb":"([^"]+)"', 1, log))`,
+  User: 'e.user',
+  ImpersonatedUser: 'e.impersonatedUser',
+  SourceIps: 'e.sourceIPs',
+  UserAgent: 'tostring(e.userAgent)',
+  ObjectRef: 'e.objectRef',
+  ResponseStatus: 'e.responseStatus',
+  RequestObject: 'e.requestObject',
+  ResponseObject: 'e.responseObject',
+  RequestReceivedTime: 'todatetime(e.requestReceivedTimestamp)',
+  StageReceivedTime: 'todatetime(e.stageTimestamp)',
+  Annotations: 'e.annotations',
+  PodName: 'tostring(r.properties.pod)',
+  ResourceId: 'tostring(r.resourceId)',
+  Cluster: cluster,
+  UserName: `coalesce(tostring(e.user.username), extract(@'"username":"([^"]+)"', 1, log))`,
+  UserGroups: 'e.user.groups',
+  ImpersonatedUserName: 'tostring(e.impersonatedUser.username)',
+  Resource: 'tostring(e.objectRef.resource)',
+  Subresource: 'tostring(e.objectRef.subresource)',
+  Namespace: 'tostring(e.objectRef.namespace)',
+  Name: 'tostring(e.objectRef.name)',
+  ApiGroup: 'tostring(e.objectRef.apiGroup)',
+  ApiVersion: 'tostring(e.objectRef.apiVersion)',
+  ResponseCode: 'toint(e.responseStatus.code)',
+  AuthorizationDecision: `tostring(e.annotations['authorization.k8s.io/decision'])`,
+  AuthorizationReason: `tostring(e.annotations['authorization.k8s.io/reason'])`,
+  SourceIp: 'tostring(e.sourceIPs[0])',
+  Truncated: `gettype(e) != 'dictionary'`,
+  Position: `''`,
+};
+
+// klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
+const KLOG = `@'^([IWEF])(\\d{4} \\d{2}:\\d{2}:\\d{2}\\.\\d+)\\s+(\\d+) ([^:\\]]+):(\\d+)\\] ?(.*)'`;
+const field = (name: string): string => `extract(@'${name}="([^"]*)"', 1, log)`;
+
+const CONTROL_PLANE: Record<(typeof AksControlPlaneColumns)[number]['name'], string> = {
+  TimeGenerated: "todatetime(r['time'])",
+  Category: 'tostring(r.category)',
+  Level: `case(sev == 'E', 'ERROR', sev == 'W', 'WARNING', sev == 'F', 'FATAL', 'INFO')`,
+  Message: 'log',
+  PodName: 'tostring(r.properties.pod)',
+  Stream: 'tostring(r.properties.stream)',
+  ResourceId: 'tostring(r.resourceId)',
+  Cluster: cluster,
+  Severity: 'sev',
+  Thread: `tolong(extract(${KLOG}, 3, log))`,
+  SourceFile: `extract(${KLOG}, 4, log)`,
+  SourceLine: `toint(extract(${KLOG}, 5, log))`,
+  LogMessage: `coalesce(extract(${KLOG}, 6, log), log)`,
+  Verb: field('verb'),
+  RequestUri: field('URI'),
+  LatencyMs: `todouble(extract(@'latency="([0-9.]+)ms"', 1, log))`,
+  UserAgent: field('userAgent'),
+  AuditId: field('audit-ID'),
+  SourceIp: `extract(@'srcIP="\\[?([^"\\]]+?)\\]?:\\d+"', 1, log)`,
+  ResponseCode: `toint(extract(@' resp=(\\d+)', 1, log))`,
+  Fields: 'dynamic(null)',
+  Position: `''`,
+};
+
+const AUDIT_CATEGORIES = `dynamic(['kube-audit', 'kube-audit-admin'])`;
+
+function projection(columns: readonly Column[], exprs: Record<string, string>): string {
+  return columns.map((c) => `    ${c.name} = ${exprs[c.name]}`).join(',\n');
+}
+
+/** Stored functions the update policies call. */
+export function expandFunctions(): StoredFunction[] {
+  return [
+    {
+      name: 'AksAuditExpand',
+      folder: 'KubeSift/RawLanding',
+      docstring: `Update-policy source: kube-audit records of ${RAW_TABLE} as AksAudit rows`,
+      parameters: '()',
+      body: `${RAW_TABLE}
+| mv-expand r = Records
+| where tostring(r.category) in (${AUDIT_CATEGORIES})
+| extend log = tostring(r.properties.log)
+| extend e = parse_json(log)
+| project
+${projection(AksAuditColumns, AUDIT)}`,
+    },
+    {
+      name: 'AksControlPlaneExpand',
+      folder: 'KubeSift/RawLanding',
+      docstring: `Update-policy source: control-plane records of ${RAW_TABLE} as AksControlPlane rows`,
+      parameters: '()',
+      body: `${RAW_TABLE}
+| mv-expand r = Records
+| where tostring(r.category) !in (${AUDIT_CATEGORIES})
+| extend log = tostring(r.properties.log)
+| extend sev = extract(${KLOG}, 1, log)
+| project
+${projection(AksControlPlaneColumns, CONTROL_PLANE)}`,
+    },
+  ];
+}
+
+/** Target table → expand function, for the update policies. */
+export const UPDATE_POLICIES: readonly { table: string; query: string }[] = [
+  { table: 'AksAudit', query: 'AksAuditExpand()' },
+  { table: 'AksControlPlane', query: 'AksControlPlaneExpand()' },
+];

@@ -1,0 +1,134 @@
+// Renders every ADX database object KubeSift needs from the TABLES registry and the stored
+// functions, as a deterministic list of management commands. `npm run kql` prints or applies
+// it; infra embeds the same text as a database script. Commands are separated by blank lines
+// and never contain one, which is what the ADX database-script format requires.
+import type { Column } from './columns.js';
+import { TABLES, type TableDef } from './tables.js';
+import { ANALYSIS_QUERIES, type StoredFunction } from './queries.js';
+import { RAW_COLUMNS, RAW_MAPPING, RAW_TABLE, UPDATE_POLICIES, expandFunctions } from './rawLanding.js';
+import { windowFunctions } from './windowFunctions.js';
+
+export type CommandKind = 'table' | 'mapping' | 'function' | 'policy';
+
+export interface DatabaseCommand {
+  /** Object the command creates or alters, e.g. `AksAudit`, `AksAudit_json`, `FailedLoginsByHost`. */
+  name: string;
+  kind: CommandKind;
+  command: string;
+}
+
+export interface RenderOptions {
+  /** Add the raw table + expand functions + update policies for ADX's native Event Hub connection. */
+  rawLanding?: boolean;
+  /** Enable the streaming-ingestion policy on the pipeline tables (streaming / managed sinks). */
+  streaming?: boolean;
+  /** Soft-delete periods in days. */
+  retentionDays?: { pipeline?: number; dataset?: number; raw?: number };
+  /** Stored functions for the windowed detectors; defaults to those of the `aks` policy. */
+  windowDetectors?: readonly StoredFunction[];
+}
+
+const RETENTION = { pipeline: 365, dataset: 30, raw: 1 } as const;
+
+// Pipeline tables get a 30 s batching window: detections should be queryable quickly, and
+// one Function batch is one blob per table anyway.
+const PIPELINE_BATCHING = { MaximumBatchingTimeSpan: '00:00:30', MaximumNumberOfItems: 500, MaximumRawDataSizeMB: 1024 };
+
+/** A KQL single-quoted string literal. */
+export function kqlString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r?\n/g, '\\n')}'`;
+}
+
+const columnList = (cols: readonly Column[]): string => cols.map((c) => `${c.name}:${c.type}`).join(', ');
+
+export function jsonMapping(cols: readonly Column[]): string {
+  return JSON.stringify(cols.map((c) => ({ column: c.name, Properties: { Path: `$.${c.name}` } })));
+}
+
+export function csvMapping(cols: readonly Column[]): string {
+  return JSON.stringify(cols.map((c, i) => ({ column: c.name, Properties: { Ordinal: String(i) } })));
+}
+
+function tableCommands(t: { name: string; columns: readonly Column[]; docstring: string }, folder: string): DatabaseCommand[] {
+  return [
+    {
+      name: t.name,
+      kind: 'table',
+      command: `.create-merge table ${t.name} (${columnList(t.columns)}) with (docstring = ${kqlString(t.docstring)}, folder = ${kqlString(folder)})`,
+    },
+    {
+      name: t.name,
+      kind: 'table',
+      command: `.alter-merge table ${t.name} column-docstrings (${t.columns.map((c) => `${c.name}:${kqlString(c.doc)}`).join(', ')})`,
+    },
+  ];
+}
+
+function mappingCommands(t: TableDef): DatabaseCommand[] {
+  const out: DatabaseCommand[] = [
+    { name: t.mappingName, kind: 'mapping', command: `.create-or-alter table ${t.name} ingestion json mapping ${kqlString(t.mappingName)} ${kqlString(jsonMapping(t.columns))}` },
+  ];
+  if (t.csvMappingName)
+    out.push({ name: t.csvMappingName, kind: 'mapping', command: `.create-or-alter table ${t.name} ingestion csv mapping ${kqlString(t.csvMappingName)} ${kqlString(csvMapping(t.columns))}` });
+  return out;
+}
+
+const retention = (table: string, days: number): DatabaseCommand => ({
+  name: table,
+  kind: 'policy',
+  command: `.alter-merge table ${table} policy retention softdelete = ${days}d recoverability = enabled`,
+});
+
+export function functionCommand(f: StoredFunction): DatabaseCommand {
+  return {
+    name: f.name,
+    kind: 'function',
+    command: `.create-or-alter function with (folder = ${kqlString(f.folder)}, docstring = ${kqlString(f.docstring)}) ${f.name}${f.parameters} {\n${f.body}\n}`,
+  };
+}
+
+/** Every stored function the script defines (analysis, raw-landing expanders, window detectors). */
+export function storedFunctions(opts: RenderOptions = {}): StoredFunction[] {
+  return [...(opts.rawLanding ? expandFunctions() : []), ...ANALYSIS_QUERIES, ...(opts.windowDetectors ?? windowFunctions())];
+}
+
+export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
+  const days = { ...RETENTION, ...opts.retentionDays };
+  const cmds: DatabaseCommand[] = [];
+  for (const t of TABLES) cmds.push(...tableCommands(t, t.origin === 'pipeline' ? 'KubeSift' : 'KubeSift/Datasets'));
+  for (const t of TABLES) cmds.push(...mappingCommands(t));
+  for (const t of TABLES) {
+    cmds.push(retention(t.name, t.origin === 'pipeline' ? days.pipeline : days.dataset));
+    if (t.origin === 'pipeline') {
+      cmds.push({ name: t.name, kind: 'policy', command: `.alter table ${t.name} policy ingestionbatching ${kqlString(JSON.stringify(PIPELINE_BATCHING))}` });
+      if (opts.streaming) cmds.push({ name: t.name, kind: 'policy', command: `.alter table ${t.name} policy streamingingestion enable` });
+    }
+  }
+  if (opts.rawLanding) {
+    cmds.push(...tableCommands({ name: RAW_TABLE, columns: RAW_COLUMNS, docstring: 'Raw AKS diagnostic bodies from the native Event Hub connection (expanded by update policies)' }, 'KubeSift/RawLanding'));
+    cmds.push({
+      name: RAW_MAPPING,
+      kind: 'mapping',
+      command: `.create-or-alter table ${RAW_TABLE} ingestion json mapping ${kqlString(RAW_MAPPING)} ${kqlString(JSON.stringify([{ column: 'Records', Properties: { Path: '$.records' } }]))}`,
+    });
+    cmds.push(retention(RAW_TABLE, days.raw));
+  }
+  for (const f of storedFunctions(opts)) cmds.push(functionCommand(f));
+  if (opts.rawLanding) {
+    for (const p of UPDATE_POLICIES) {
+      // Transactional: if the expansion fails, the raw ingestion fails and is retried, so
+      // nothing lands half-expanded. Propagated properties keep ingest-by tags on the target.
+      const policy = [{ IsEnabled: true, Source: RAW_TABLE, Query: p.query, IsTransactional: true, PropagateIngestionProperties: true }];
+      cmds.push({ name: p.table, kind: 'policy', command: `.alter table ${p.table} policy update ${kqlString(JSON.stringify(policy))}` });
+    }
+  }
+  return cmds;
+}
+
+/** The `.kql` database script: one command per paragraph, deterministic for the same options. */
+export function renderDatabaseScript(opts: RenderOptions = {}): string {
+  return databaseCommands(opts)
+    .map((c) => c.command)
+    .join('\n\n')
+    .concat('\n');
+}

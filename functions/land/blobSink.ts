@@ -1,0 +1,51 @@
+// blob sink (no Kusto at all): ingestion-ready gzipped multijson per table in the landing
+// container, plus the exact `.ingest into` command beside it. Names are deterministic per
+// (table, day, batch) and written with If-None-Match: *, so a redelivered batch is skipped.
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { ingestFromBlobCommand } from './commands.js';
+import { gzip, safeKey, type TablePayload } from './payload.js';
+import type { PutOutcome, TableSink } from './sink.js';
+
+export function landedBlobName(p: Pick<TablePayload, 'table' | 'day'>, batchKey: string): string {
+  return `${p.table}/${p.day}/${safeKey(batchKey)}.multijson.gz`;
+}
+
+async function putOnce(container: ContainerClient, name: string, body: Buffer, contentType: string): Promise<boolean> {
+  try {
+    await container.getBlockBlobClient(name).uploadData(body, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: contentType },
+    });
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 409) return false;
+    throw err;
+  }
+}
+
+export function blobSink(service: BlobServiceClient, containerName: string): TableSink {
+  let ready: Promise<ContainerClient> | undefined;
+  const container = (): Promise<ContainerClient> =>
+    (ready ??= (async () => {
+      const c = service.getContainerClient(containerName);
+      await c.createIfNotExists();
+      return c;
+    })().catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    }));
+  return {
+    kind: 'blob',
+    async put(p, batchKey): Promise<PutOutcome> {
+      const c = await container();
+      const name = landedBlobName(p, batchKey);
+      // Stored gzipped, not Content-Encoding: ADX ingests `.gz` blobs by extension.
+      const wrote = await putOnce(c, name, gzip(p.ndjson), 'application/gzip');
+      const command = ingestFromBlobCommand({ table: p.table, mappingName: p.mappingName, tag: p.tag }, c.getBlockBlobClient(name).url);
+      const note = `// ${p.rows} rows for ${p.table}. Append a SAS token or ;managed_identity=system to the URL when the cluster cannot read the container anonymously.\n`;
+      // Written after the data, also when the data existed: a crash between the two must not leave data without its command.
+      await putOnce(c, name.replace(/\.multijson\.gz$/, '.kql'), Buffer.from(note + command + '\n'), 'text/plain; charset=utf-8');
+      return wrote ? 'landed' : 'duplicate';
+    },
+  };
+}

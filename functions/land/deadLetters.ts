@@ -1,0 +1,125 @@
+// Dead letters in Blob storage: deadletter/{yyyy}/{mm}/{dd}/{batchKey}/{n}.json. Names are
+// deterministic per batch, and writes use If-None-Match: * so a redelivered batch does not
+// write its dead letters twice. `sift replay` re-drives them and marks each one replayed.
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { Config } from '../config.js';
+import type { DeadLetter, EventInput, Position } from '../contracts.js';
+import { batchKey as batchKeyOf } from '../pipeline.js';
+import { blobServiceFor } from './clients.js';
+import { safeKey } from './payload.js';
+
+/** What a dead-letter blob holds. `kind: 'record'` comes from the pipeline, `'event'` is a whole body. */
+export interface DeadLetterBlob {
+  kind: 'record' | 'event';
+  batchKey: string;
+  reason: string;
+  detail: string;
+  position: Position | Omit<Position, 'index'>;
+  category?: string;
+  /** Original bytes as UTF-8 text, or base64 in rawBase64 when they are not valid UTF-8. */
+  raw: string;
+  rawBase64?: string;
+  writtenAt: string;
+}
+
+export const REPLAYED_METADATA = 'replayedat';
+
+export function dayPath(d: Date): string {
+  return `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+export function deadLetterName(batchKey: string, name: string, now: Date): string {
+  return `${dayPath(now)}/${safeKey(batchKey)}/${name}.json`;
+}
+
+async function ensure(container: ContainerClient): Promise<ContainerClient> {
+  await container.createIfNotExists();
+  return container;
+}
+
+/** Writes one blob unless it exists; true when written. */
+async function putOnce(container: ContainerClient, name: string, doc: DeadLetterBlob): Promise<boolean> {
+  const body = JSON.stringify(doc);
+  try {
+    await container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 409) return false;
+    throw err;
+  }
+}
+
+export class DeadLetterStore {
+  private ready: Promise<ContainerClient> | undefined;
+  constructor(
+    private readonly service: BlobServiceClient,
+    private readonly containerName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  container(): Promise<ContainerClient> {
+    this.ready ??= ensure(this.service.getContainerClient(this.containerName)).catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  /** The pipeline's record-level dead letters of one batch; returns how many exist now. */
+  async writeRecords(batchKey: string, letters: readonly DeadLetter[]): Promise<number> {
+    if (letters.length === 0) return 0;
+    const c = await this.container();
+    const now = this.now();
+    await Promise.all(
+      letters.map((l, n) => {
+        const doc: DeadLetterBlob = { kind: 'record', batchKey, reason: l.reason, detail: l.detail, position: l.position, raw: l.raw, writtenAt: now.toISOString() };
+        if (l.category !== undefined) doc.category = l.category;
+        if (l.rawBase64 !== undefined) doc.rawBase64 = l.rawBase64;
+        return putOnce(c, deadLetterName(batchKey, String(n), now), doc);
+      }),
+    );
+    return letters.length;
+  }
+
+  /** Whole event bodies of a batch that could not land; returns how many exist now. */
+  async writeEvents(batchKey: string, events: readonly EventInput[], reason: string, detail: string): Promise<number> {
+    const c = await this.container();
+    const now = this.now();
+    await Promise.all(
+      events.map((ev, n) => {
+        const { raw, rawBase64 } = bodyText(ev.body);
+        const doc: DeadLetterBlob = { kind: 'event', batchKey, reason, detail, position: ev.position, raw, writtenAt: now.toISOString() };
+        if (rawBase64 !== undefined) doc.rawBase64 = rawBase64;
+        return putOnce(c, deadLetterName(batchKey, `event-${n}`, now), doc);
+      }),
+    );
+    return events.length;
+  }
+}
+
+/** Event body as text: bytes that are valid UTF-8 stay text, others go base64 (lossless). */
+export function bodyText(body: unknown): { raw: string; rawBase64?: string } {
+  if (typeof body === 'string') return { raw: body };
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    const buf = Buffer.from(body);
+    const text = buf.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(buf) ? { raw: text } : { raw: '', rawBase64: buf.toString('base64') };
+  }
+  return { raw: JSON.stringify(body) ?? '' };
+}
+
+export function deadLetterStoreFor(config: Config, service?: BlobServiceClient): DeadLetterStore {
+  return new DeadLetterStore(service ?? blobServiceFor(config), config.KUBESIFT_DEADLETTER_CONTAINER);
+}
+
+/**
+ * Trigger-side last resort: the batch still cannot land after the host's retries, so every
+ * event body is written whole with the reason. Idempotent per batch (same names, If-None-Match).
+ */
+export async function deadLetterBatch(config: Config, events: EventInput[], reason: string, service?: BlobServiceClient): Promise<number> {
+  const key = batchKeyOf(events);
+  return deadLetterStoreFor(config, service).writeEvents(key, events, 'land-failed', reason.slice(0, 2000));
+}

@@ -1,0 +1,60 @@
+// A Lander = a table sink + in-batch dedupe + retry with backoff + dead letters. Tables land
+// independently (one failing table does not stop the others); if any still fails after the
+// retries, land() throws so the Event Hub trigger redelivers the batch, and the tables that
+// did land are skipped on redelivery by their idempotency tag.
+import type { BatchResult, LandReport, Lander } from '../contracts.js';
+import type { DeadLetterStore } from './deadLetters.js';
+import { tablePayloads } from './payload.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import type { TableSink } from './sink.js';
+
+export interface ClosableLander extends Lander {
+  close(): Promise<void>;
+}
+
+export class LandError extends Error {
+  constructor(
+    readonly batchKey: string,
+    readonly failures: { table: string; error: unknown }[],
+    readonly partial: LandReport,
+  ) {
+    super(`batch ${batchKey}: could not land ${failures.map((f) => `${f.table} (${errorText(f.error)})`).join(', ')}`);
+    this.name = 'LandError';
+  }
+}
+
+export function errorText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  // SAS tokens can appear in storage error messages: never pass them on.
+  return msg.replace(/([?&]sig=)[^&\s"']+/gi, '$1REDACTED').slice(0, 500);
+}
+
+export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry: RetryOptions): ClosableLander {
+  return {
+    kind: sink.kind,
+    async land(result: BatchResult, batchKey: string): Promise<LandReport> {
+      const { payloads, duplicates } = tablePayloads(result, batchKey);
+      const report: LandReport = { rows: {}, deadLetters: 0, duplicatesSkipped: duplicates };
+      const settled = await Promise.allSettled(payloads.map((p) => withRetry(() => sink.put(p, batchKey), retry)));
+      const failures: { table: string; error: unknown }[] = [];
+      settled.forEach((s, i) => {
+        const p = payloads[i]!;
+        if (s.status === 'rejected') failures.push({ table: p.table, error: s.reason });
+        else if (s.value === 'duplicate') {
+          report.rows[p.table] = 0;
+          report.duplicatesSkipped += p.rows;
+        } else report.rows[p.table] = p.rows;
+      });
+      try {
+        report.deadLetters = await withRetry(() => deadLetters.writeRecords(batchKey, result.deadLetters), retry);
+      } catch (error) {
+        failures.push({ table: 'deadletter', error });
+      }
+      if (failures.length > 0) throw new LandError(batchKey, failures, report);
+      return report;
+    },
+    close: async () => {
+      await sink.close?.();
+    },
+  };
+}

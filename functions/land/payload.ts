@@ -1,0 +1,89 @@
+// Pure part of landing: which rows go to which table (deduped), as newline-delimited JSON
+// and gzip, plus the idempotency tag of each (batch, table). Sinks only move these bytes.
+import { gzipSync } from 'node:zlib';
+import type { BatchResult } from '../contracts.js';
+import { tableDef } from '../kusto/tables.js';
+
+export interface TablePayload {
+  table: string;
+  mappingName: string;
+  rows: number;
+  /** Newline-delimited JSON objects (ADX format `multijson`). */
+  ndjson: Buffer;
+  /** Idempotency tag: `<batchKey>/<table>`; ADX skips an ingestion whose tag already exists. */
+  tag: string;
+  /** The rows' earliest TimeGenerated day `yyyy/mm/dd` (deterministic per batch; blob paths). */
+  day: string;
+}
+
+type Row = Record<string, unknown>;
+
+/** Dedupe key per table: redelivered or repeated items collapse onto one row. */
+const DEDUPE_KEY: Record<string, (r: Row) => string> = {
+  AksAudit: (r) => (r.AuditId ? `${String(r.AuditId)}\u0000${String(r.Stage)}` : ''),
+  AksControlPlane: (r) => (r.Position ? String(r.Position) : ''),
+  Detections: (r) => (r.DetectionId ? String(r.DetectionId) : ''),
+};
+
+/** Rows without a key are kept as they are (nothing to dedupe on). */
+export function dedupeRows<R extends Row>(table: string, rows: readonly R[]): { rows: R[]; duplicates: number } {
+  const keyOf = DEDUPE_KEY[table];
+  if (!keyOf) return { rows: [...rows], duplicates: 0 };
+  const seen = new Set<string>();
+  const out: R[] = [];
+  for (const r of rows) {
+    const k = keyOf(r);
+    if (k !== '') {
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    out.push(r);
+  }
+  return { rows: out, duplicates: rows.length - out.length };
+}
+
+export function ingestTag(batchKey: string, table: string): string {
+  return `${batchKey}/${table}`;
+}
+
+function dayOf(rows: readonly Row[]): string {
+  let min = '';
+  for (const r of rows) {
+    const t = typeof r.TimeGenerated === 'string' ? r.TimeGenerated : '';
+    if (/^\d{4}-\d{2}-\d{2}/.test(t) && (min === '' || t < min)) min = t;
+  }
+  return min === '' ? 'undated' : `${min.slice(0, 4)}/${min.slice(5, 7)}/${min.slice(8, 10)}`;
+}
+
+export function toNdjson(rows: readonly unknown[]): Buffer {
+  let s = '';
+  for (const r of rows) s += JSON.stringify(r) + '\n';
+  return Buffer.from(s, 'utf8');
+}
+
+export function gzip(buf: Buffer): Buffer {
+  return gzipSync(buf, { level: 6 });
+}
+
+/** One payload per table that has rows, in a fixed table order. */
+export function tablePayloads(result: BatchResult, batchKey: string): { payloads: TablePayload[]; duplicates: number } {
+  const sources: [string, readonly Row[]][] = [
+    ['AksAudit', result.rows.AksAudit as unknown as Row[]],
+    ['AksControlPlane', result.rows.AksControlPlane as unknown as Row[]],
+    ['Detections', result.detections as unknown as Row[]],
+  ];
+  let duplicates = 0;
+  const payloads: TablePayload[] = [];
+  for (const [table, all] of sources) {
+    const { rows, duplicates: d } = dedupeRows(table, all);
+    duplicates += d;
+    if (rows.length === 0) continue;
+    payloads.push({ table, mappingName: tableDef(table).mappingName, rows: rows.length, ndjson: toNdjson(rows), tag: ingestTag(batchKey, table), day: dayOf(rows) });
+  }
+  return { payloads, duplicates };
+}
+
+/** Blob names and tags only carry [A-Za-z0-9._-]; batch keys from pipeline.batchKey already do. */
+export function safeKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || '_';
+}
