@@ -2,6 +2,7 @@
 // runner use: resolve a request, stream a dataset, describe the log types.
 import type { Writable } from 'node:stream';
 import type { Column } from '../kusto/columns.js';
+import { aksApiserver, aksAudit, aksDiagnostics } from './logtypes/aks.js';
 import { auditd } from './logtypes/auditd.js';
 import { cefFirewall } from './logtypes/cef.js';
 import { syslog } from './logtypes/syslog.js';
@@ -30,9 +31,9 @@ export const GENERATORS: Readonly<Record<LogTypeName, AnyLogType | undefined>> =
   cef: cefFirewall,
   windows,
   verifone,
-  'aks-audit': undefined,
-  'aks-apiserver': undefined,
-  'aks-diagnostics': undefined,
+  'aks-audit': aksAudit,
+  'aks-apiserver': aksApiserver,
+  'aks-diagnostics': aksDiagnostics,
 };
 
 export function logTypeDef(name: LogTypeName): AnyLogType {
@@ -100,3 +101,6 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
 export function writeDataset(req: ResolvedRequest, sink: Writable): Promise<DatasetSummary> {
   return writeEvents(logTypeDef(req.logType), req, sink);
 }
+
+export { generateAksBodies, type AksBodies, type AksBodiesOptions } from './aks.js';
+export { RECORDS_PER_BODY } from './logtypes/aks.js';

@@ -1,0 +1,393 @@
+// AKS control-plane diagnostics of a quiet cluster: kube-audit records from the control
+// plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
+// access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
+// the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
+import { clusterResourceId, diagnosticRecord, httplogMessage, klogLine } from '../encoders/aks.js';
+import { externalIp } from '../names.js';
+import { Rng } from '../prng.js';
+import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
+import { TimeFormat } from '../time.js';
+import type { Encoder, GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
+
+export interface AksEvent {
+  t: number;
+  category: string;
+  pod: string;
+  containerID: string;
+  stream: 'stdout' | 'stderr';
+  /** properties.log without the trailing newline audit records carry. */
+  log: string;
+  auditId: string | null;
+}
+
+/** Records per Event Hub body in the eventhub format (fixed, so record N maps to body/index by arithmetic). */
+export const RECORDS_PER_BODY = 50;
+const K8S_VERSION = 'v1.29.7';
+const K8S_COMMIT = 'kubernetes/4f2a6b0';
+
+interface User {
+  username: string;
+  uid?: string;
+  groups: string[];
+}
+
+interface AksEnv extends GenEnv {
+  resourceId: string;
+  apiservers: { pod: string; containerID: string }[];
+  others: Record<string, { pod: string; containerID: string }>;
+  nodes: { name: string; ip: string }[];
+  controlPlaneIp: string;
+  tf: TimeFormat;
+}
+
+interface AuditSpec {
+  level: 'Metadata' | 'Request' | 'RequestResponse';
+  stage?: 'ResponseStarted' | 'ResponseComplete';
+  verb: string;
+  uri: string;
+  user: User;
+  ip: string;
+  ua: string;
+  objectRef?: Record<string, string>;
+  code: number;
+  status?: { status: string; message: string; reason: string };
+  requestObject?: unknown;
+  responseObject?: unknown;
+  decision?: 'allow' | 'forbid';
+  reason?: string;
+  latencyUs: number;
+}
+
+const sa = (ns: string, name: string): User => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
+const node = (name: string): User => ({ username: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] });
+const ua = (agent: string, suffix = ''): string => `${agent}/${K8S_VERSION} (linux/amd64) ${K8S_COMMIT}${suffix}`;
+
+/** Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. */
+function micro(us: number): string {
+  const ms = Math.floor(us / 1000);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
+}
+
+/** One audit.k8s.io/v1 Event as JSON text, keys in the apiserver's order. */
+function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
+  const auditID = rng.uuid();
+  const ev: Record<string, unknown> = {
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb,
+    user: s.user, sourceIPs: [s.ip], userAgent: s.ua,
+  };
+  if (s.objectRef) ev.objectRef = s.objectRef;
+  ev.responseStatus = s.status ? { metadata: {}, ...s.status, code: s.code } : { metadata: {}, code: s.code };
+  if (s.requestObject !== undefined && s.level !== 'Metadata') ev.requestObject = s.requestObject;
+  if (s.responseObject !== undefined && s.level === 'RequestResponse') ev.responseObject = s.responseObject;
+  ev.requestReceivedTimestamp = micro(t - s.latencyUs);
+  ev.stageTimestamp = micro(t);
+  ev.annotations = { 'authorization.k8s.io/decision': s.decision ?? 'allow', 'authorization.k8s.io/reason': s.reason ?? '' };
+  const api = rng.pick(env.apiservers);
+  return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: JSON.stringify(ev), auditId: auditID };
+}
+
+const lease = (ns: string, name: string): Record<string, string> => ({ resource: 'leases', namespace: ns, name, apiGroup: 'coordination.k8s.io', apiVersion: 'v1' });
+
+type Make = (rng: Rng, env: AksEnv, t: number) => AksEvent;
+
+const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
+  [(rng, env, t) => {
+    const [user, agent, name] = rng.pick([
+      ['system:kube-controller-manager', 'kube-controller-manager', 'kube-controller-manager'],
+      ['system:kube-scheduler', 'kube-scheduler', 'kube-scheduler'],
+    ] as const);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}?timeout=5s`, user: { username: user, groups: ['system:authenticated'] }, ip: env.controlPlaneIp, ua: ua(agent, '/leader-election'), objectRef: lease('kube-system', name), code: 200, latencyUs: rng.range(1500, 9000) });
+  }, 4],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, user: node(n.name), ip: n.ip, ua: ua('kubelet'), objectRef: lease('kube-node-lease', n.name), code: 200, latencyUs: rng.range(1500, 7000) });
+  }, 5],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return auditEvent(rng, env, t, {
+      level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: node(n.name), ip: n.ip, ua: ua('kubelet'),
+      objectRef: { resource: 'nodes', name: n.name, apiVersion: 'v1', subresource: 'status' }, code: 200, latencyUs: rng.range(3000, 15000),
+      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
+    });
+  }, 2],
+  [(rng, env, t) => {
+    const name = rng.pick(['external-resizer-disk-csi-azure-com', 'external-attacher-leader-disk-csi-azure-com', 'external-resizer-file-csi-azure-com', 'snapshot-controller-leader']);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, user: { username: 'aksService', groups: ['system:masters', 'system:authenticated'] }, ip: env.controlPlaneIp, ua: 'csi-resizer/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: lease('kube-system', name), code: 200, latencyUs: rng.range(2000, 9000) });
+  }, 3],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: '/api/v1/namespaces/kube-system/configmaps/container-azm-ms-agentconfig', user: sa('kube-system', 'ama-logs'), ip: n.ip, ua: 'ama-logs/1.0', objectRef: { resource: 'configmaps', namespace: 'kube-system', name: 'container-azm-ms-agentconfig', apiVersion: 'v1' }, code: 404, status: { status: 'Failure', message: 'configmaps "container-azm-ms-agentconfig" not found', reason: 'NotFound' }, latencyUs: rng.range(800, 3000) });
+  }, 1],
+  [(rng, env, t) => {
+    const group = rng.pick(['metrics.k8s.io/v1beta1', 'coordination.k8s.io/v1', 'authorization.k8s.io/v1', 'node.k8s.io/v1', 'storage.k8s.io/v1']);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: `/apis/${group}?timeout=32s`, user: sa('kube-system', 'resourcequota-controller'), ip: env.controlPlaneIp, ua: ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller'), code: 200, latencyUs: rng.range(300, 2000), reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' });
+  }, 2],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return auditEvent(rng, env, t, { level: 'Request', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: node(n.name), ip: n.ip, ua: ua('kubelet'), objectRef: { resource: 'configmaps', namespace: 'kube-system', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
+  }, 2],
+  [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: sa('kube-system', 'coredns'), ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: { resource: 'endpointslices', apiGroup: 'discovery.k8s.io', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
+];
+
+function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
+  const api = rng.pick(env.apiservers);
+  const latencyUs = rng.range(200, 9000);
+  const msg = httplogMessage({ verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId: f.auditId ?? rng.uuid(), srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp });
+  return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'httplog.go', 132, msg), auditId: null };
+}
+
+const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
+  [(rng, env, t) => {
+    const name = rng.pick(['kube-controller-manager', 'kube-scheduler']);
+    return apiserverLine(rng, env, t, { verb: 'PUT', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}?timeout=5s`, ua: ua(name, '/leader-election'), ip: env.controlPlaneIp, resp: 200 });
+  }, 4],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return apiserverLine(rng, env, t, { verb: 'PUT', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, ua: ua('kubelet'), ip: n.ip, resp: 200 });
+  }, 4],
+  [(rng, env, t) => {
+    const n = rng.pick(env.nodes);
+    return apiserverLine(rng, env, t, { verb: 'PATCH', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, ua: ua('kubelet'), ip: n.ip, resp: 200 });
+  }, 2],
+  [(rng, env, t) => apiserverLine(rng, env, t, { verb: 'GET', uri: '/apis/metrics.k8s.io/v1beta1?timeout=32s', ua: ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller'), ip: env.controlPlaneIp, resp: 200 }), 1],
+];
+
+const OTHER_LINES: readonly (readonly [Make, number])[] = [
+  [(rng, env, t) => {
+    const o = env.others['kube-controller-manager']!;
+    const rs = `coredns-${rng.hex(9)}`;
+    return { t, category: 'kube-controller-manager', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'event.go', 389, `"Event occurred" object="kube-system/${rs}" fieldPath="" kind="ReplicaSet" apiVersion="apps/v1" type="Normal" reason="SuccessfulCreate" message="Created pod: ${rs}-${rng.hex(5)}"`), auditId: null };
+  }, 1],
+  [(rng, env, t) => {
+    const o = env.others['kube-scheduler']!;
+    return { t, category: 'kube-scheduler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'schedule_one.go', 286, `"Successfully bound pod to node" pod="default/web-${rng.hex(10)}-${rng.hex(5)}" node="${rng.pick(env.nodes).name}" evaluatedNodes=${env.nodes.length} feasibleNodes=${env.nodes.length}`), auditId: null };
+  }, 1],
+  [(rng, env, t) => {
+    const o = env.others['cluster-autoscaler']!;
+    return { t, category: 'cluster-autoscaler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'static_autoscaler.go', 598, `No unschedulable pods (loop ${rng.range(1, 1_000_000)})`), auditId: null };
+  }, 1],
+];
+
+// ---- scenarios -------------------------------------------------------------------------
+
+const MALLORY: User = { username: 'mallory@contoso.com', groups: ['system:authenticated'] };
+const CI_RUNNER = sa('default', 'ci-runner');
+const KUBECTL_UA = 'kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819';
+
+function podSpec(name: string, ns: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'Pod', apiVersion: 'v1', metadata: { name, namespace: ns, creationTimestamp: null },
+    spec: { containers: [{ name: 'main', image: 'docker.io/library/alpine:3.19', command: ['sleep', 'infinity'], resources: {}, ...container }], restartPolicy: 'Always', ...extra },
+    status: {},
+  };
+}
+
+function podCreate(rng: Rng, env: AksEnv, t: number, user: User, ip: string, name: string, pod: Record<string, unknown>): AksEvent {
+  return auditEvent(rng, env, t, {
+    level: 'RequestResponse', verb: 'create', uri: '/api/v1/namespaces/default/pods?fieldManager=kubectl-run', user, ip, ua: KUBECTL_UA,
+    objectRef: { resource: 'pods', namespace: 'default', name, apiVersion: 'v1' }, code: 201, requestObject: pod,
+    responseObject: { ...pod, metadata: { ...(pod.metadata as object), uid: rng.uuid(), resourceVersion: String(rng.range(1e6, 9e6)) } }, latencyUs: rng.range(5000, 20000),
+  });
+}
+
+type Step = (t: number) => AksEvent;
+
+function auditScenarios(): ScenarioDef<AksEvent>[] {
+  return [
+    {
+      name: 'privileged-pod', technique: 'T1611', tactic: 'Privilege Escalation',
+      description: 'A user outside the platform team creates a privileged pod (container escape to the node)',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        return [(t) => podCreate(rng, env as AksEnv, t, MALLORY, ip, 'debug-tools', podSpec('debug-tools', 'default', { securityContext: { privileged: true } }))];
+      },
+    },
+    {
+      name: 'hostpath-mount', technique: 'T1611', tactic: 'Privilege Escalation',
+      description: 'A pod mounting the node root filesystem and the container runtime socket through hostPath volumes',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        const spec = podSpec('node-shell', 'default', { volumeMounts: [{ name: 'host', mountPath: '/host' }, { name: 'cri', mountPath: '/run/containerd/containerd.sock' }] }, {
+          volumes: [{ name: 'host', hostPath: { path: '/', type: '' } }, { name: 'cri', hostPath: { path: '/run/containerd/containerd.sock', type: 'Socket' } }],
+        });
+        return [(t) => podCreate(rng, env as AksEnv, t, MALLORY, ip, 'node-shell', spec)];
+      },
+    },
+    {
+      name: 'exec-into-pod', technique: 'T1609', tactic: 'Execution',
+      description: 'kubectl exec of an interactive shell in a running workload pod (ResponseStarted + ResponseComplete records)',
+      steps: (rng, env) => {
+        const e = env as AksEnv;
+        const ip = externalIp(rng);
+        const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
+        const uri = `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`;
+        const objectRef = { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' };
+        return (['ResponseStarted', 'ResponseComplete'] as const).map((stage) => (t: number) =>
+          auditEvent(rng, e, t, { level: 'RequestResponse', stage, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, latencyUs: stage === 'ResponseStarted' ? rng.range(20000, 60000) : rng.range(2_000_000, 9_000_000) }),
+        );
+      },
+    },
+    {
+      name: 'cluster-admin-binding', technique: 'T1098', tactic: 'Persistence, Privilege Escalation',
+      description: 'A ClusterRoleBinding grants cluster-admin to a workload service account',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        const binding = { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'ci-runner-admin', creationTimestamp: null }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'default' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' } };
+        return [(t) => auditEvent(rng, env as AksEnv, t, {
+          level: 'RequestResponse', verb: 'create', uri: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?fieldManager=kubectl-create&fieldValidation=Strict', user: MALLORY, ip, ua: KUBECTL_UA,
+          objectRef: { resource: 'clusterrolebindings', name: 'ci-runner-admin', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1' }, code: 201, requestObject: binding, responseObject: binding, latencyUs: rng.range(4000, 12000),
+        })];
+      },
+    },
+    {
+      name: 'secret-enumeration', technique: 'T1552.007', tactic: 'Credential Access',
+      description: 'A workload service account lists secrets cluster-wide, then reads secrets namespace by namespace (some refused)',
+      steps: (rng, env) => {
+        const e = env as AksEnv;
+        const ip = externalIp(rng);
+        const steps: Step[] = [(t) => auditEvent(rng, e, t, { level: 'Metadata', verb: 'list', uri: '/api/v1/secrets?limit=500', user: CI_RUNNER, ip, ua: KUBECTL_UA, objectRef: { resource: 'secrets', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(8000, 30000), reason: 'RBAC: allowed by ClusterRoleBinding "ci-runner-admin" of ClusterRole "cluster-admin" to ServiceAccount "ci-runner/default"' })];
+        const targets = [['payments', 'db-credentials', true], ['payments', 'stripe-api-key', true], ['kube-system', 'azure-cloud-provider', false], ['monitoring', 'grafana-admin', true], ['default', 'registry-pull', true], ['kube-system', 'bootstrap-token-abcdef', false]] as const;
+        for (const [ns, name, ok] of targets) {
+          steps.push((t) => auditEvent(rng, e, t, {
+            level: 'Metadata', verb: 'get', uri: `/api/v1/namespaces/${ns}/secrets/${name}`, user: CI_RUNNER, ip, ua: KUBECTL_UA,
+            objectRef: { resource: 'secrets', namespace: ns, name, apiVersion: 'v1' }, code: ok ? 200 : 403, decision: ok ? 'allow' : 'forbid',
+            ...(ok ? {} : { status: { status: 'Failure', message: `secrets "${name}" is forbidden: User "${CI_RUNNER.username}" cannot get resource "secrets" in API group "" in the namespace "${ns}"`, reason: 'Forbidden' } }),
+            latencyUs: rng.range(800, 4000),
+          }));
+        }
+        return steps;
+      },
+    },
+    {
+      name: 'anonymous-access', technique: 'T1078.001', tactic: 'Initial Access',
+      description: 'Unauthenticated requests from the internet probe the API; an over-broad binding lets system:anonymous list pods',
+      steps: (rng, env) => {
+        const e = env as AksEnv;
+        const ip = externalIp(rng);
+        const anon: User = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+        const probes = [['/api/v1/namespaces/kube-system/secrets', 'secrets', 'kube-system', false], ['/api/v1/nodes', 'nodes', '', false], ['/apis/rbac.authorization.k8s.io/v1/clusterroles', 'clusterroles', '', false], ['/api/v1/pods', 'pods', '', true], ['/api/v1/namespaces/default/pods', 'pods', 'default', true]] as const;
+        return probes.map(([uri, res, ns, ok]) => (t: number) =>
+          auditEvent(rng, e, t, {
+            level: 'Request', verb: 'list', uri, user: anon, ip, ua: 'curl/8.5.0',
+            objectRef: { resource: res, ...(ns ? { namespace: ns } : {}), ...(res === 'clusterroles' ? { apiGroup: 'rbac.authorization.k8s.io' } : {}), apiVersion: 'v1' },
+            code: ok ? 200 : 403, decision: ok ? 'allow' : 'forbid',
+            reason: ok ? 'RBAC: allowed by ClusterRoleBinding "anonymous-view" of ClusterRole "view" to User "system:anonymous"' : '',
+            ...(ok ? {} : { status: { status: 'Failure', message: `${res} is forbidden: User "system:anonymous" cannot list resource "${res}"`, reason: 'Forbidden' } }),
+            latencyUs: rng.range(500, 3000),
+          }),
+        );
+      },
+    },
+  ];
+}
+
+function apiserverScenarios(): ScenarioDef<AksEvent>[] {
+  return [
+    {
+      name: 'exec-into-pod', technique: 'T1609', tactic: 'Execution',
+      description: 'kube-apiserver access line of a kubectl exec into a workload pod',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
+        return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101 })];
+      },
+    },
+    {
+      name: 'secret-enumeration', technique: 'T1552.007', tactic: 'Credential Access',
+      description: 'kubectl lists and reads secrets across namespaces',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        return ['/api/v1/secrets?limit=500', '/api/v1/namespaces/payments/secrets/db-credentials', '/api/v1/namespaces/monitoring/secrets/grafana-admin', '/api/v1/namespaces/default/secrets/registry-pull'].map(
+          (uri, i) => (t: number) => apiserverLine(rng, env as AksEnv, t, { verb: i === 0 ? 'LIST' : 'GET', uri, ua: KUBECTL_UA, ip, resp: 200 }),
+        );
+      },
+    },
+    {
+      name: 'anonymous-access', technique: 'T1078.001', tactic: 'Initial Access',
+      description: 'A burst of refused unauthenticated requests from one internet address',
+      steps: (rng, env) => {
+        const ip = externalIp(rng);
+        const uris = ['/api/v1/namespaces/kube-system/secrets', '/api/v1/nodes', '/api/v1/pods', '/apis/rbac.authorization.k8s.io/v1/clusterroles', '/api/v1/namespaces/default/configmaps', '/apis/apps/v1/deployments'];
+        return Array.from({ length: 15 }, (_, i) => (t: number) => apiserverLine(rng, env as AksEnv, t, { verb: 'LIST', uri: uris[i % uris.length]!, ua: 'curl/8.5.0', ip, resp: 403 }));
+      },
+    },
+  ];
+}
+
+/** Build the cluster (names, pods, nodes) from the env stream. */
+function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
+  const sub = rng.uuid().toUpperCase();
+  const name = `aks-${rng.pick(['prod', 'shop', 'payments', 'platform'])}-${rng.range(1, 9)}`;
+  const rs = (): string => rng.hex(10);
+  const pod = (base: string): { pod: string; containerID: string } => ({ pod: `${base}-${rs()}-${rng.hex(5)}`, containerID: rng.hex(64) });
+  const pool = `aks-nodepool1-${rng.range(10_000_000, 99_999_999)}-vmss`;
+  return {
+    req, rng, tf: new TimeFormat(),
+    resourceId: clusterResourceId(sub, `rg-${name}`, name),
+    apiservers: [pod('kube-apiserver'), pod('kube-apiserver')],
+    others: { 'kube-controller-manager': pod('kube-controller-manager'), 'kube-scheduler': pod('kube-scheduler'), 'cluster-autoscaler': pod('cluster-autoscaler') },
+    nodes: Array.from({ length: 3 }, (_, i) => ({ name: `${pool}00000${i}`, ip: `10.224.0.${4 + i}` })),
+    controlPlaneIp: `172.31.${rng.range(0, 63)}.${rng.range(2, 254)}`,
+  };
+}
+
+function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
+  const record = (e: AksEvent): string => {
+    const audit = e.category === 'kube-audit' || e.category === 'kube-audit-admin';
+    // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits.
+    return JSON.stringify(diagnosticRecord(e.category, resourceId, tf.iso(e.t + 180, 7), e.pod, e.containerID, audit ? e.log + '\n' : e.log, e.stream));
+  };
+  switch (format) {
+    case 'raw':
+      return { contentType: 'text/plain; charset=utf-8', extension: 'log', head: () => '', event: (e) => e.log + '\n', tail: () => '' };
+    case 'jsonl':
+      return { contentType: 'application/x-ndjson', extension: 'jsonl', head: () => '', event: (e) => record(e) + '\n', tail: () => '' };
+    case 'eventhub': {
+      let batch: string[] = [];
+      const body = (): string => {
+        const out = `{"records":[${batch.join(',')}]}\n`;
+        batch = [];
+        return out;
+      };
+      return {
+        contentType: 'application/x-ndjson',
+        extension: 'eventhub.jsonl',
+        head: () => '',
+        event: (e) => {
+          batch.push(record(e));
+          return batch.length >= RECORDS_PER_BODY ? body() : '';
+        },
+        tail: () => (batch.length ? body() : ''),
+      };
+    }
+    default:
+      throw new Error(`format ${format} is not available for AKS log types`);
+  }
+}
+
+function aksType(name: LogTypeName, description: string, mix: readonly (readonly [Make, number])[], scenarios: ScenarioDef<AksEvent>[]): LogTypeDef<AksEvent> {
+  return {
+    name, description, table: null, formats: ['eventhub', 'jsonl', 'raw'], defaultFormat: 'eventhub', scenarios,
+    env: clusterEnv,
+    benign: (rng, env, t) => rng.weighted(mix)(rng, env as AksEnv, t),
+    records: () => 1,
+    labelKeys: (e) => (e.auditId ? { auditId: e.auditId } : {}),
+    // The cluster identity is a pure function of the seed: rebuild it rather than share state.
+    encoder: (format, req, tf) => aksEncoder(format, clusterEnv(new Rng(req.seed, 'env'), req).resourceId, tf),
+  };
+}
+
+const mixOf = (...parts: (readonly [readonly (readonly [Make, number])[], number])[]): (readonly [Make, number])[] =>
+  parts.flatMap(([table, share]) => {
+    const total = table.reduce((a, [, w]) => a + w, 0);
+    return table.map(([m, w]) => [m, (w / total) * share] as const);
+  });
+
+export const aksAudit = aksType('aks-audit', 'AKS kube-audit diagnostic records (audit.k8s.io/v1 events) of a quiet cluster, as Event Hub bodies', BENIGN_AUDIT, auditScenarios());
+export const aksApiserver = aksType('aks-apiserver', 'AKS kube-apiserver diagnostic records (structured httplog access lines)', BENIGN_APISERVER, apiserverScenarios());
+export const aksDiagnostics = aksType(
+  'aks-diagnostics',
+  'Mixed AKS diagnostic categories on one hub: kube-audit, kube-apiserver, kube-controller-manager, kube-scheduler, cluster-autoscaler',
+  mixOf([BENIGN_AUDIT, 70], [BENIGN_APISERVER, 20], [OTHER_LINES, 10]),
+  auditScenarios(),
+);
