@@ -1,0 +1,196 @@
+// npm run bench [-- --json] [-- --quick] [--records N] [--runs N]
+//
+// Honest benchmarks for the hot paths (issue 8): floor vs pipeline on generated AKS
+// Event Hub bodies, the share of each stage, generator lines/s and peak RSS per log type,
+// and import times of the app entry and triggers. Medians of several runs; the machine and
+// its load are printed with the figures, since this box is shared. See docs/performance.md.
+import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { parseArgs } from 'node:util';
+import { buildApp, ROOT } from './bench/build.js';
+import { currentLoad, machineInfo } from './bench/machine.js';
+import { median, round } from './bench/stats.js';
+import { checkTargets, type Check } from './bench/targets.js';
+
+// A full collection between measurements keeps one pass's garbage off the next one's clock.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const { values: opts } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    records: { type: 'string' },
+    runs: { type: 'string' },
+    seed: { type: 'string', default: '42' },
+  },
+  strict: true,
+});
+
+const quick = opts.quick === true;
+const RECORDS = Number(opts.records ?? (quick ? 40_000 : 240_000));
+const RUNS = Number(opts.runs ?? (quick ? 3 : 5));
+const SEED = Number(opts.seed);
+const GEN_LINES = quick ? 100_000 : 300_000;
+const GEN_RSS_LINES = quick ? 200_000 : 1_000_000;
+const IMPORT_RUNS = quick ? 3 : 7;
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Event Hub trigger batch size from host.json (bodies per processEvents call). */
+function batchBodies(): number {
+  try {
+    const host = JSON.parse(readFileSync(`${ROOT}/host.json`, 'utf8')) as { extensions?: { eventHubs?: { maxEventBatchSize?: number } } };
+    return host.extensions?.eventHubs?.maxEventBatchSize ?? 100;
+  } catch {
+    return 100;
+  }
+}
+
+async function throughputSection(): Promise<Record<string, unknown>> {
+  const { aksInput } = await import('./bench/aksInput.js');
+  const { runFloor, runPipeline, runStages, checksum } = await import('./bench/throughput.js');
+  const { defaultPolicy } = await import('../functions/detect/index.js');
+  const batch = batchBodies();
+  log(`generating ${RECORDS} AKS records (seed ${SEED}) ...`);
+  const input = await aksInput(RECORDS, SEED, batch);
+  const policy = defaultPolicy('aks');
+  // Warm-up: let the JIT settle on every path before the clock counts.
+  runFloor(input);
+  const warm = runPipeline(input, policy);
+  runStages(input, policy);
+  const floor: number[] = [];
+  const pipe: number[] = [];
+  const ratios: number[] = [];
+  const stages: Record<string, number[]> = { envelope: [], normalize: [], detect: [], serialize: [], gzip: [] };
+  for (let r = 0; r < RUNS; r++) {
+    gc();
+    const f = runFloor(input);
+    gc();
+    const p = runPipeline(input, policy).ms;
+    gc();
+    const s = runStages(input, policy);
+    floor.push(f);
+    pipe.push(p);
+    // Paired per run: a load spike from a neighbour hits both sides of the ratio alike.
+    ratios.push(p / f);
+    for (const k of Object.keys(stages)) stages[k]!.push(s[k as keyof typeof s]);
+    log(`  run ${r + 1}/${RUNS}: floor ${f.toFixed(0)} ms, pipeline ${p.toFixed(0)} ms, load ${currentLoad()}`);
+  }
+  const st = Object.fromEntries(Object.entries(stages).map(([k, xs]) => [k, median(xs)])) as Record<string, number>;
+  const piped = st.envelope! + st.normalize! + st.detect! + st.serialize!;
+  const share = (k: string): number => round(st[k]! / piped, 3);
+  const n = input.records;
+  return {
+    input: {
+      generator: 'aks-diagnostics, format eventhub, scenarios all',
+      records: n,
+      bodies: input.bodies.length,
+      records_per_body: round(input.recordsPerBody, 1),
+      audit_share: round(input.auditRecords / n, 3),
+      attack_share: round(input.attackShare, 4),
+      mb: round(input.bytes / 2 ** 20, 1),
+      batch_bodies: batch,
+      seed: SEED,
+    },
+    floor_rps: Math.round(n / (median(floor) / 1000)),
+    pipeline_rps: Math.round(n / (median(pipe) / 1000)),
+    ratio: round(median(ratios), 2),
+    pipeline_audit_rps: Math.round(input.auditRecords / (median(pipe) / 1000)),
+    stage_ms: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, round(v, 1)])),
+    stage_share: { envelope: share('envelope'), normalize: share('normalize'), detect: share('detect'), serialize: share('serialize') },
+    detect_overhead: round(st.detect! / (st.envelope! + st.normalize!), 3),
+    gzip_extra_share: round(st.gzip! / piped, 3),
+    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip timed separately, outside the ratio',
+    outcome: { detections: warm.detections, dead_letters: warm.deadLetters, records_counted: warm.records },
+    checksum: checksum() % 1000,
+  };
+}
+
+async function generatorSection(): Promise<Record<string, unknown>> {
+  const { measureGenerators } = await import('./bench/generators.js');
+  log(`generators: ${RUNS > 1 ? 2 : 1} × ${GEN_LINES} + 1 × ${GEN_RSS_LINES} lines per type, each in a fresh process ...`);
+  const g = measureGenerators(GEN_RSS_LINES, GEN_LINES, quick ? 2 : 3, (t) => log(`  ${t}`));
+  const worst = Object.values(g.rss_mb);
+  return {
+    generator_lps: g.lps,
+    generator_rss_mb: g.rss_mb,
+    generator_formats: g.formats,
+    generator_missing: g.missing,
+    rss_lines: g.rssLines,
+    // Only a 1M-line run answers the 1M target; the quick bench reports its smaller run apart.
+    rss_1m_mb: g.rssLines === 1_000_000 && worst.length ? Math.max(...worst) : null,
+  };
+}
+
+async function importSection(): Promise<Record<string, unknown>> {
+  const { measureImports } = await import('./bench/imports.js');
+  log(`imports: ${IMPORT_RUNS} fresh processes per module ...`);
+  const r = measureImports(IMPORT_RUNS);
+  return { import_ms: r.entry_ms, import_triggers_ms: r.triggers_ms, import_offenders: r.offenders, import_loaded: r.loaded };
+}
+
+async function section(name: string, fn: () => Promise<Record<string, unknown>>, errors: Record<string, string>): Promise<Record<string, unknown>> {
+  try {
+    return await fn();
+  } catch (e) {
+    errors[name] = errText(e);
+    log(`${name}: FAILED: ${errText(e)}`);
+    return {};
+  }
+}
+
+function printTable(res: Record<string, unknown>, checks: Check[]): void {
+  const m = res.machine as Record<string, unknown>;
+  const out: string[] = [];
+  out.push(`KubeSift bench${quick ? ' (quick)' : ''} — ${m.nproc} × ${m.cpu}, node ${m.node}, load ${m.load_start} → ${m.load_end}`);
+  const input = res.input as Record<string, unknown> | undefined;
+  if (input) {
+    out.push(`input: ${input.records} records in ${input.bodies} bodies (${input.records_per_body}/body, ${input.mb} MB), audit ${input.audit_share}, attack ${input.attack_share}, ${input.batch_bodies} bodies/batch`);
+    out.push(`floor ${res.floor_rps} rec/s · pipeline ${res.pipeline_rps} rec/s · ratio ${res.ratio} · median of ${res.runs} runs`);
+    const sh = res.stage_share as Record<string, number>;
+    out.push(`stages: ${Object.entries(sh).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(' · ')} (gzip would add ${((res.gzip_extra_share as number) * 100).toFixed(0)}%)`);
+  }
+  if (res.import_triggers_ms) out.push(`trigger imports (ms): ${Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  out.push('');
+  const w = Math.max(...checks.map((c) => c.name.length));
+  for (const c of checks) {
+    const v = c.value === null ? '—' : typeof c.value === 'number' ? c.value.toLocaleString('en-US') : c.value;
+    const verdict = c.pass === null ? 'N/A ' : c.pass ? 'PASS' : 'MISS';
+    out.push(`${verdict}  ${c.name.padEnd(w)}  ${String(v).padStart(12)}  target ${c.target}`);
+  }
+  const errors = res.errors as Record<string, string>;
+  for (const [k, v] of Object.entries(errors)) out.push(`ERROR ${k}: ${v}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const errors: Record<string, string> = {};
+  log('building JS for the child-process probes ...');
+  const build = buildApp();
+  if (build.typeErrors) log(`  (tsc reported ${build.typeErrors} type errors elsewhere; JS emitted anyway)`);
+  const res: Record<string, unknown> = { machine, quick, runs: RUNS };
+  Object.assign(res, await section('throughput', throughputSection, errors));
+  Object.assign(res, await section('generators', generatorSection, errors));
+  Object.assign(res, await section('imports', importSection, errors));
+  machine.load_end = currentLoad();
+  const checks = checkTargets({
+    ratio: (res.ratio as number | undefined) ?? null,
+    pipeline_rps: (res.pipeline_rps as number | undefined) ?? null,
+    detect_overhead: (res.detect_overhead as number | undefined) ?? null,
+    generator_lps: (res.generator_lps as Record<string, number> | undefined) ?? {},
+    generator_missing: (res.generator_missing as string[] | undefined) ?? [],
+    rss_1m_mb: (res.rss_1m_mb as number | null | undefined) ?? null,
+    import_ms: (res.import_ms as number | undefined) ?? null,
+    import_offenders: (res.import_offenders as { module: string }[] | undefined) ?? null,
+  });
+  res.targets = checks;
+  res.errors = errors;
+  if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+  else printTable(res, checks);
+}
+
+await main();

@@ -1,0 +1,55 @@
+// Generator throughput per log type and peak RSS, each run in a fresh process on the built
+// JS so one type's heap or JIT state never flatters the next. The last run of each type
+// writes the RSS-sized dataset (1,000,000 lines in the full bench); its lines/s joins the
+// median with the shorter runs.
+import { GENERATORS, LOG_TYPE_NAMES, type LogTypeName } from '../../functions/generate/index.js';
+import { probe } from './spawn.js';
+import { median, round } from './stats.js';
+
+interface GenProbe {
+  records: number;
+  events: number;
+  bytes: number;
+  ms: number;
+  format: string;
+  rss_mb: number;
+}
+
+export interface GeneratorResult {
+  /** Lines (records) per second, median of runs. */
+  lps: Record<string, number>;
+  /** Peak RSS (MB) of the process that wrote `rssLines` lines, per type. */
+  rss_mb: Record<string, number>;
+  rssLines: number;
+  formats: Record<string, string>;
+  missing: string[];
+}
+
+export function implementedTypes(): LogTypeName[] {
+  return LOG_TYPE_NAMES.filter((t) => GENERATORS[t] !== undefined);
+}
+
+/**
+ * `runs - 1` runs of `lines` events, then one run sized to write `rssLines` records (a
+ * type's count is in events; auditd events hold several lines, so the short runs give the
+ * records-per-event ratio). Lines/s counts the records actually written.
+ */
+export function measureGenerators(rssLines: number, lines: number, runs: number, onType?: (t: string) => void): GeneratorResult {
+  const res: GeneratorResult = { lps: {}, rss_mb: {}, rssLines, formats: {}, missing: LOG_TYPE_NAMES.filter((t) => GENERATORS[t] === undefined) };
+  for (const type of implementedTypes()) {
+    onType?.(type);
+    const rates: number[] = [];
+    let perEvent = 1;
+    for (let r = 0; r < Math.max(1, runs - 1); r++) {
+      const p = probe<GenProbe>(['gen', type, String(lines), String(r + 1)]);
+      rates.push(p.records / (p.ms / 1000));
+      perEvent = p.records / p.events;
+      res.formats[type] = p.format;
+    }
+    const big = probe<GenProbe>(['gen', type, String(Math.round(rssLines / perEvent)), '99']);
+    rates.push(big.records / (big.ms / 1000));
+    res.rss_mb[type] = round(big.rss_mb, 1);
+    res.lps[type] = Math.round(median(rates));
+  }
+  return res;
+}

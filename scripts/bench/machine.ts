@@ -1,0 +1,28 @@
+// The machine a result was measured on: benchmark numbers mean nothing without it.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
+
+export interface MachineInfo {
+  nproc: number;
+  cpu: string;
+  node: string;
+  memory_gb: number;
+  /** 1-minute load average at start and end of the run: other work on the box skews timings. */
+  load_start: number;
+  load_end?: number;
+}
+
+export function machineInfo(): MachineInfo {
+  const c = cpus();
+  return {
+    nproc: availableParallelism(),
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    load_start: Math.round(loadavg()[0]! * 100) / 100,
+  };
+}
+
+export function currentLoad(): number {
+  return Math.round(loadavg()[0]! * 100) / 100;
+}
