@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { byteLines, parseProcessArgs, processInput, type ProcessOptions } from '../scripts/commands/process.js';
+import { auditEvent, diagRecord } from './support/records.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const fixturePath = (name: string) => fileURLToPath(new URL(`./fixtures/aks/${name}`, import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'sift-process-'));
+
+type Line = { table?: string; row?: Record<string, unknown>; deadLetter?: { reason: string; position: Record<string, unknown> }; summary?: { records: number; rows: Record<string, number>; detections: number; deadLetters: number } };
+
+async function runWith(input: string | Buffer, over: Partial<ProcessOptions> = {}): Promise<{ code: number; lines: Line[]; err: string }> {
+  const out = new PassThrough();
+  const errS = new PassThrough();
+  const chunks: Buffer[] = [];
+  const errChunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  errS.on('data', (c: Buffer) => errChunks.push(c));
+  const opts: ProcessOptions = { input: '-', format: 'eventhub', policy: defaultPolicy('aks'), defaultCluster: 'unknown', batchSize: 500, maxBodyBytes: 4 << 20, now: new Date('2024-03-01T12:00:00Z'), ...over };
+  const code = await processInput(opts, Readable.from([typeof input === 'string' ? Buffer.from(input) : input]), out, errS);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return { code, lines: text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line), err: Buffer.concat(errChunks).toString('utf8') };
+}
+
+const summaryOf = (lines: Line[]) => lines[lines.length - 1]!.summary!;
+
+describe('sift process: input shapes', () => {
+  const body = readFileSync(fixturePath('mixed-categories.json'), 'utf8');
+  const compact = JSON.stringify(JSON.parse(body));
+
+  it('one pretty-printed JSON body', async () => {
+    const { code, lines } = await runWith(body);
+    expect(code).toBe(0);
+    expect(summaryOf(lines)).toMatchObject({ records: 11, rows: { AksAudit: 3, AksControlPlane: 8 }, deadLetters: 0 });
+    expect(lines.filter((l) => l.table === 'AksAudit')).toHaveLength(3);
+    expect(lines.filter((l) => l.table === 'Detections').length).toBe(summaryOf(lines).detections);
+    expect(Object.keys(lines[lines.length - 1]!)).toEqual(['summary']);
+  });
+
+  it('a JSON array of bodies (pretty) and JSONL give the same rows', async () => {
+    const arr = await runWith(JSON.stringify([JSON.parse(body), JSON.parse(body)], null, 2));
+    const jsonl = await runWith(`${compact}\n\n${compact}\r\n`);
+    expect(summaryOf(arr.lines)).toEqual(summaryOf(jsonl.lines));
+    // Same batch: the second copy's audit events collapse by auditID+stage
+    expect(summaryOf(jsonl.lines).rows.AksAudit).toBe(3);
+    expect(summaryOf(jsonl.lines).records).toBe(22);
+    // One body per batch: no dedupe across batches (exactly like separate Event Hub batches)
+    const small = await runWith(`${compact}\n${compact}\n`, { batchSize: 1 });
+    expect(summaryOf(small.lines).rows.AksAudit).toBe(6);
+  });
+
+  it('JSONL with bad lines: dead letters with positions, exit 0', async () => {
+    const bad = Buffer.concat([Buffer.from(`${compact}\nnot json\n`), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from(`{"records":[1]}\n`)]);
+    const { code, lines } = await runWith(bad);
+    expect(code).toBe(0);
+    const dls = lines.filter((l) => l.deadLetter).map((l) => [l.deadLetter!.reason, l.deadLetter!.position.offset]);
+    expect(dls).toEqual([['invalid-json', 'line:2'], ['invalid-utf8', 'line:3'], ['unknown-shape', 'line:4']]);
+    expect(summaryOf(lines)).toMatchObject({ records: 14, deadLetters: 3 });
+  });
+
+  it('--format audit: one Event/EventList per line; diagnostic bodies refused', async () => {
+    const events = [JSON.stringify(auditEvent()), JSON.stringify({ kind: 'EventList', items: [auditEvent({ auditID: 'x2' })] }), compact].join('\n');
+    const { lines } = await runWith(events, { format: 'audit', defaultCluster: 'lab' });
+    const audit = lines.filter((l) => l.table === 'AksAudit');
+    expect(audit.map((l) => l.row!.Cluster)).toEqual(['lab', 'lab']);
+    expect(lines.filter((l) => l.deadLetter).map((l) => l.deadLetter!.reason)).toEqual(['unknown-shape']);
+  });
+
+  it('empty input: just the summary', async () => {
+    const { code, lines } = await runWith('');
+    expect(code).toBe(0);
+    expect(lines).toEqual([{ summary: { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0 } }]);
+  });
+
+  it('a broken multi-line document falls back to lines', async () => {
+    const { lines } = await runWith('{\n"records": [\n');
+    expect(summaryOf(lines).deadLetters).toBe(2);
+  });
+
+  it('byteLines splits on LF/CRLF across chunk boundaries without decoding', async () => {
+    const parts = [Buffer.from('ab'), Buffer.from('c\r'), Buffer.from('\nd\n\ne'), Buffer.from([0xff])];
+    const got: string[] = [];
+    for await (const l of byteLines(Readable.from(parts))) got.push(l.toString('latin1'));
+    expect(got).toEqual(['abc', 'd', '', 'e\xff']);
+  });
+});
+
+describe('sift process: arguments', () => {
+  it('validates options with clear messages', () => {
+    expect(() => parseProcessArgs([])).toThrow(/exactly one input/);
+    expect(() => parseProcessArgs(['x', '--format', 'csv'])).toThrow(/--format must be eventhub or audit/);
+    expect(() => parseProcessArgs(['x', '--batch-size', '0'])).toThrow(/--batch-size/);
+    expect(() => parseProcessArgs(['x', '--now', 'yesterday'])).toThrow(/--now/);
+    expect(() => parseProcessArgs(['x', '--policy', join(tmp, 'missing.json')])).toThrow(/cannot read policy/);
+    writeFileSync(join(tmp, 'bad.json'), '{"lists":{"allowedUsers":5}}');
+    expect(() => parseProcessArgs(['x', '--policy', join(tmp, 'bad.json')])).toThrow(/policy .*bad\.json/);
+    expect(parseProcessArgs(['--help'])).toBe('help');
+  });
+
+  it('a --policy file changes detections', async () => {
+    const base = await runWith(readFileSync(fixturePath('mixed-categories.json')));
+    writeFileSync(join(tmp, 'allow.json'), JSON.stringify({ lists: { allowedUsers: { append: ['alice@example.com', 'bob@example.com'] } } }));
+    const opts = parseProcessArgs([fixturePath('mixed-categories.json'), '--policy', join(tmp, 'allow.json')]);
+    if (opts === 'help') throw new Error('unexpected');
+    const tuned = await runWith(readFileSync(fixturePath('mixed-categories.json')), { policy: opts.policy });
+    const rules = (r: { lines: Line[] }) => r.lines.filter((l) => l.table === 'Detections').map((l) => l.row!.Rule);
+    expect(rules(base)).toContain('Disallowed K8s User');
+    expect(rules(tuned)).not.toContain('Disallowed K8s User');
+  });
+});
+
+describe('npm run sift -- process (real command, no build step)', () => {
+  const exec = promisify(execFile);
+  const sift = (args: string[]) => exec('npm', ['run', '--silent', 'sift', '--', 'process', ...args], { cwd: ROOT, maxBuffer: 64 << 20 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+  it('processes a file and exits 0 even with dead letters', async () => {
+    const file = join(tmp, 'mixed.jsonl');
+    writeFileSync(file, `${JSON.stringify(JSON.parse(readFileSync(fixturePath('mixed-categories.json'), 'utf8')))}\nnope\n${JSON.stringify({ records: [diagRecord('guard', 'I0301 10:00:00.000000       1 a.go:1] hi')] })}\n`);
+    const r = await sift([file]);
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as Line;
+    expect(last.summary).toMatchObject({ records: 13, deadLetters: 1 });
+  });
+
+  it('exits non-zero with a clear message when the input cannot be read', async () => {
+    const missing = await sift([join(tmp, 'does-not-exist.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/sift process: cannot read .*does-not-exist\.json: ENOENT/);
+    const dir = await sift([tmp]);
+    expect(dir.code).toBe(1);
+    expect(dir.stderr).toMatch(/is a directory/);
+    const usage = await sift([]);
+    expect(usage.code).toBe(2);
+  });
+});
