@@ -1,0 +1,101 @@
+// sift kql (npm run kql): print, write, check or apply the ADX database script rendered from
+// the table registry. --apply runs one command at a time against KUBESIFT_KUSTO_CLUSTER_URL.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client as KustoClient } from 'azure-kusto-data';
+import { loadConfig } from '../../functions/config.js';
+import { kcsbFor } from '../../functions/land/clients.js';
+import { databaseCommands, renderDatabaseScript, storedFunctions, type RenderOptions } from '../../functions/kusto/render.js';
+import { TABLES } from '../../functions/kusto/tables.js';
+import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
+
+const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming]
+
+Renders every table, ingestion mapping, policy and stored function KubeSift uses.
+  (no option)     print the script (commands separated by blank lines)
+  --out FILE      write it to FILE (infra embeds infra/kql/database.kql)
+  --apply         run it command by command against KUBESIFT_KUSTO_CLUSTER_URL /
+                  KUBESIFT_KUSTO_DATABASE with KUBESIFT_KUSTO_AUTH (Kustainer: none)
+  --check         check every command with the Kusto language service (dev dependency)
+  --list          list the commands' kind and object name
+  --raw-landing   add the raw table + update policies for ADX's native Event Hub connection
+  --streaming     enable the streaming ingestion policy on the pipeline tables`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      apply: { type: 'boolean' },
+      check: { type: 'boolean' },
+      list: { type: 'boolean' },
+      'raw-landing': { type: 'boolean' },
+      streaming: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const opts: RenderOptions = { rawLanding: values['raw-landing'] ?? false, streaming: values.streaming ?? false };
+  const commands = databaseCommands(opts);
+
+  if (values.list) {
+    for (const c of commands) process.stdout.write(`${c.kind.padEnd(8)} ${c.name}\n`);
+    return 0;
+  }
+  if (values.check) return check(opts);
+  if (values.apply) return apply(commands.map((c) => c.command));
+  const script = renderDatabaseScript(opts);
+  if (values.out) {
+    mkdirSync(path.dirname(values.out), { recursive: true });
+    writeFileSync(values.out, script);
+    process.stderr.write(`wrote ${commands.length} commands to ${values.out}\n`);
+  } else process.stdout.write(script);
+  return 0;
+}
+
+async function check(opts: RenderOptions): Promise<number> {
+  const { checkKql, globalsFor } = await import('../kqlCheck.js');
+  const globals = globalsFor({
+    database: 'kubesift',
+    tables: [...TABLES, { name: RAW_TABLE, columns: RAW_COLUMNS }],
+    functions: storedFunctions({ ...opts, rawLanding: true }).map((f) => ({ name: f.name, parameters: f.parameters, body: `{\n${f.body}\n}` })),
+  });
+  let bad = 0;
+  for (const c of databaseCommands(opts)) {
+    const diags = checkKql(c.command, globals);
+    if (diags.length === 0) continue;
+    bad++;
+    for (const d of diags) process.stderr.write(`${c.kind} ${c.name}: ${d.severity}: ${d.message} near «${d.excerpt}»\n`);
+  }
+  process.stderr.write(`${databaseCommands(opts).length - bad} of ${databaseCommands(opts).length} commands clean\n`);
+  return bad === 0 ? 0 : 1;
+}
+
+async function apply(commands: string[]): Promise<number> {
+  const config = loadConfig();
+  const url = config.KUBESIFT_KUSTO_CLUSTER_URL;
+  if (!url) {
+    process.stderr.write('KUBESIFT_KUSTO_CLUSTER_URL is required for --apply (Kustainer: http://localhost:8080 with KUBESIFT_KUSTO_AUTH=none)\n');
+    return 2;
+  }
+  const client = new KustoClient(kcsbFor(url, config));
+  try {
+    for (let i = 0; i < commands.length; i++) {
+      const cmd = commands[i]!;
+      try {
+        await client.executeMgmt(config.KUBESIFT_KUSTO_DATABASE, cmd);
+        process.stderr.write(`[${i + 1}/${commands.length}] ok   ${cmd.split('\n')[0]!.slice(0, 100)}\n`);
+      } catch (err) {
+        process.stderr.write(`[${i + 1}/${commands.length}] FAIL ${cmd.split('\n')[0]!.slice(0, 100)}\n  ${err instanceof Error ? err.message : String(err)}\n`);
+        return 1;
+      }
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+}
