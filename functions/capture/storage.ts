@@ -1,17 +1,5 @@
-// Blob access for reading capture files: a connection string locally (Azurite), the storage
-// account name with managed identity in Azure.
-import { BlobServiceClient } from '@azure/storage-blob';
-import { DefaultAzureCredential } from '@azure/identity';
-import type { Config } from '../config.js';
-
-export function blobServiceFor(config: Config): BlobServiceClient {
-  if (config.KUBESIFT_STORAGE_CONNECTION) return BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION);
-  if (config.KUBESIFT_STORAGE_ACCOUNT) {
-    const credential = new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
-    return new BlobServiceClient(`https://${config.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`, credential);
-  }
-  throw new Error('no storage configured: set KUBESIFT_STORAGE_CONNECTION or KUBESIFT_STORAGE_ACCOUNT');
-}
+// Which blob a Capture event points at, confined to our own capture container.
+import type { BlobServiceClient } from '@azure/storage-blob';
 
 /**
  * Blob name of `fileUrl` when it points into `container` of this very account, else null.

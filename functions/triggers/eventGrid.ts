@@ -21,7 +21,7 @@ const MAX_DELIVERY_BYTES = 1_100_000;
 async function defaultDeps(): Promise<ReplayDeps> {
   const config = loadConfig();
   const [{ blobServiceFor }, { getLander }, { policyFromConfig }] = await Promise.all([
-    import('../capture/storage.js'),
+    import('../land/clients.js'),
     import('../land/index.js'),
     import('../detect/index.js'),
   ]);

@@ -1,6 +1,5 @@
 // The demo batch `npm start` runs: a seeded AKS diagnostic dataset with every attack
 // scenario, as Event Hub bodies, plus its ground truth to check detections against.
-import { Writable } from 'node:stream';
 import type { Detection } from '../../functions/contracts.js';
 import type { ScenarioCheck } from './summary.js';
 
@@ -11,22 +10,13 @@ export interface DemoDataset {
 }
 
 export async function generateDemo(count: number, seed: number): Promise<DemoDataset> {
-  const { DatasetRequest, resolveRequest, writeDataset } = await import('../../functions/generate/index.js');
-  const req = resolveRequest(DatasetRequest.parse({ logType: 'aks-diagnostics', format: 'eventhub', count, seed, scenarios: ['all'] }));
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  const summary = await writeDataset(req, sink);
-  sink.end();
+  const { generateAksBodies } = await import('../../functions/generate/index.js');
+  const { bodies, labels } = await generateAksBodies({ logType: 'aks-diagnostics', count, seed, scenarios: ['all'] });
   return {
-    // The eventhub format is one body ({"records":[...]}) per line.
-    bodies: text.split('\n').filter((l) => l.trim()),
-    records: summary.records,
-    scenarios: summary.labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
+    // As Event Hubs carries them: UTF-8 JSON text.
+    bodies: bodies.map((b) => JSON.stringify(b)),
+    records: bodies.reduce((n, b) => n + b.records.length, 0),
+    scenarios: labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
   };
 }
 

@@ -89,6 +89,15 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     const { loadConfig } = await import('../../functions/config.js');
     const { getLander } = await import('../../functions/land/index.js');
     const config = loadConfig();
+    // Binding expressions (%KUBESIFT_AKS_HUB%, ...) read app settings; under the host Bicep sets
+    // them all. Locally fill the ones bindings reference from the schema defaults.
+    const referenced = [...eventHubTriggers.map((d) => `${d.options.eventHubName} ${d.options.consumerGroup ?? ''}`), ...httpTriggers.flatMap((d) => (d.options.extraOutputs ?? []).map((o) => String(o.eventHubName ?? '')))]
+      .join(' ')
+      .matchAll(/%([^%\s]+)%/g);
+    for (const [, key] of referenced) {
+      const value = (config as Record<string, unknown>)[key!];
+      if (process.env[key!] === undefined && typeof value === 'string') process.env[key!] = value;
+    }
     const lander = new RecordingLander(await getLander(config));
 
     // Same handlers as the host runs; only the sink is wrapped so the runner can report.
@@ -106,6 +115,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     const http = await startHttpServer(httpTriggers, bus, log, opts.port ?? 7071);
     cleanup.unshift(() => http.close());
 
+    let stopped: Promise<void> | undefined;
     const runner: LocalRunner = {
       url: http.url,
       azurite,
@@ -113,10 +123,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       bus,
       lander,
       secrets,
-      stop: async () => {
+      stop: () => (stopped ??= (async () => {
         await bus.idle();
         for (const c of cleanup) await c();
-      },
+      })()),
     };
     log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir));
 
@@ -148,7 +158,7 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
   const lines = [
     '',
     `KubeSift local runner — functions at ${r.url}/api/ (function keys are NOT checked locally; the Functions host enforces authLevel)`,
-    ...r.http.routes.map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
+    ...[...r.http.routes].sort((a, b) => a.template.localeCompare(b.template)).map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
     `  Event Hub functions on the local bus: ${eventHubFns.join(', ') || 'none'} (hubs: ${r.bus.hubs().join(', ')})`,
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
     `Webhook secrets (local only, in ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,

@@ -33,7 +33,7 @@ export function formatSummary(t: Totals, opts: { title: string; elapsedMs: numbe
   out.push(`${opts.title} (${(opts.elapsedMs / 1000).toFixed(1)} s)`);
   out.push(`  records in:      ${t.records} in ${t.batches} batch(es)`);
   out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}`);
-  const landed = Object.entries(t.landed).map(([k, n]) => `${k} ${n}`).join(', ');
+  const landed = Object.entries(t.landed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  landed:          ${landed || 'nothing new'}${t.duplicatesSkipped ? ` (${t.duplicatesSkipped} already landed by an earlier run: skipped)` : ''}`);
   const reasons = Object.entries(t.deadLetterReasons).map(([r, n]) => `${r} ${n}`).join(', ');
   out.push(`  dead letters:    ${t.deadLetters}${reasons ? ` (${reasons})` : ''}`);

@@ -1,0 +1,127 @@
+// The local runner end to end, in-process: Azurite (in memory), every HTTP function over
+// loopback, the demo batch through the AKS handler, webhooks through the hub bus into
+// webhookEvents, rows landed as blobs in Azurite. Everything is stopped afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startLocal, type LocalRunner } from '../scripts/local/runner.js';
+import { hmacHex } from '../functions/webhooks/auth.js';
+import { falcoSample, kubearmorSample } from './support/webhookSamples.js';
+
+const stateDir = mkdtempSync(path.join(tmpdir(), 'kubesift-local-'));
+let runner: LocalRunner;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  runner = await startLocal({ stateDir, port: 0, demo: { count: 800, seed: 7 }, log: (l) => logs.push(l) });
+});
+afterAll(async () => {
+  await runner?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function listBlobs(container: string): Promise<string[]> {
+  const c = BlobServiceClient.fromConnectionString(runner.azurite.connectionString).getContainerClient(container);
+  if (!(await c.exists())) return [];
+  const names: string[] = [];
+  for await (const b of c.listBlobsFlat()) names.push(b.name);
+  return names;
+}
+
+async function blobText(container: string, name: string): Promise<string> {
+  const buf = await BlobServiceClient.fromConnectionString(runner.azurite.connectionString).getContainerClient(container).getBlobClient(name).downloadToBuffer();
+  return (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
+}
+
+describe('npm start (local runner)', () => {
+  it('prints a summary of the demo batch: records, rows per table, dead letters, detections', () => {
+    const demo = runner.demo!;
+    expect(demo.totals.records).toBeGreaterThanOrEqual(800);
+    expect(demo.totals.rows.AksAudit).toBeGreaterThan(0);
+    expect(demo.totals.detections.length).toBeGreaterThan(0);
+    expect(demo.text).toMatch(/records in: +\d+/);
+    expect(demo.text).toMatch(/rows: +AksAudit \d+/);
+    expect(demo.text).toMatch(/dead letters: +\d+/);
+    expect(demo.text).toMatch(/PRIORITY +RULE +USER +NAMESPACE +OBJECT/);
+    // At least one injected attack scenario is caught by a detection naming its audit IDs.
+    expect(demo.scenarios.some((s) => s.caught)).toBe(true);
+    expect(logs.join('\n')).toContain('function keys are NOT checked locally');
+  });
+
+  it('landed the demo rows as blobs in Azurite', async () => {
+    const landing = await listBlobs('landing');
+    expect(landing.some((n) => n.includes('AksAudit'))).toBe(true);
+    expect(landing.some((n) => n.includes('Detections'))).toBe(true);
+  });
+
+  it('serves every registered HTTP function at /api/<route>', async () => {
+    const templates = runner.http.routes.map((r) => r.template);
+    expect(templates).toEqual(expect.arrayContaining(['webhooks/{source}', 'eventgrid']));
+    const missing = await fetch(`${runner.url}/api/no-such-function`);
+    expect(missing.status).toBe(404);
+    const wrongMethod = await fetch(`${runner.url}/api/eventgrid`, { method: 'GET' });
+    expect(wrongMethod.status).toBe(405);
+  });
+
+  it('answers the Event Grid validation handshake over loopback', async () => {
+    const res = await fetch(`${runner.url}/api/eventgrid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
+      body: JSON.stringify([{ id: '1', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2025-04-20T10:00:00Z', data: { validationCode: 'abc-123' } }]),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ validationResponse: 'abc-123' });
+  });
+
+  it('webhooks: 401/400/413 forward nothing; accepted alerts reach webhookEvents and land as Detections', async () => {
+    const post = (source: string, body: string, headers: Record<string, string>) =>
+      fetch(`${runner.url}/api/webhooks/${source}?cluster=laptop`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    runner.lander.reset();
+
+    expect((await post('falco', JSON.stringify(falcoSample), { authorization: 'Bearer wrong-wrong-wrong-wrong' })).status).toBe(401);
+    const bad = await post('falco', JSON.stringify({ ...falcoSample, time: 'noon' }), { authorization: `Bearer ${runner.secrets.falco}` });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^time: /);
+    const huge = JSON.stringify({ ...falcoSample, output: 'x'.repeat(1_100_000) });
+    expect((await post('falco', huge, { authorization: `Bearer ${runner.secrets.falco}` })).status).toBe(413);
+    await runner.bus.idle();
+    expect(runner.lander.totals.batches).toBe(0);
+
+    const ok = await post('falco', JSON.stringify(falcoSample), { authorization: `Bearer ${runner.secrets.falco}` });
+    expect(ok.status).toBe(202);
+    const armorBody = JSON.stringify(kubearmorSample);
+    const signed = await post('kubearmor', armorBody, { 'x-kubesift-signature-256': `sha256=${hmacHex(runner.secrets.kubearmor, Buffer.from(armorBody))}` });
+    expect(signed.status).toBe(202);
+    await runner.bus.idle();
+
+    const t = runner.lander.totals;
+    expect(t.detections.map((d) => [d.Source, d.Cluster, d.Operation, d.Action]).sort()).toEqual([
+      ['falco', 'laptop', 'Process', 'Audit'],
+      ['kubearmor', 'laptop', 'File', 'Block'],
+    ]);
+    // …and they are in the landing container, next to the native detections.
+    const landing = await listBlobs('landing');
+    const texts = await Promise.all(landing.filter((n) => n.includes('Detections')).map((n) => blobText('landing', n)));
+    expect(texts.join('\n')).toContain('block-shadow-read');
+    expect(texts.join('\n')).toContain('Terminal shell in container');
+  });
+});
+
+describe('stopping', () => {
+  it('stops the HTTP server and Azurite', async () => {
+    const { url } = runner;
+    const blobPort = runner.azurite.blobPort;
+    await runner.stop();
+    await expect(fetch(`${url}/api/eventgrid`, { method: 'OPTIONS' })).rejects.toThrow();
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(blobPort, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    expect(open).toBe(false);
+  });
+});
