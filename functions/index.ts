@@ -5,3 +5,4 @@ import './triggers/ui.js';
 import './triggers/webhooks.js';
 import './triggers/webhookEvents.js';
 import './triggers/eventGrid.js';
+import './triggers/datasets.js';

@@ -1,0 +1,110 @@
+// The HTTP API of the generator as plain functions of (body, config, container): the
+// trigger file only binds them. Bad input → 400 with the field named.
+import type { ContainerClient } from '@azure/storage-blob';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { writeDatasetToBlob } from './blob.js';
+import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTypeInfo } from './index.js';
+import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
+import { TimeFormat } from './time.js';
+import { datasetIngestCommand, ingestShape, tableInfo, type TableInfo } from './schema.js';
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Queues one blob into ADX; implemented by the landing code (functions/land/ingestBlob.ts). */
+export type IngestFn = (
+  config: Config,
+  args: { blobUri: string; table: string; format: string; mappingName: string; rawSizeBytes: number; tags: string[]; ignoreFirstRecord?: boolean },
+) => Promise<{ ingestionId: string }>;
+
+export function badRequest(error: string, field: string, issues?: unknown): ApiResponse {
+  return { status: 400, body: { error, field, ...(issues ? { issues } : {}) } };
+}
+
+function zodError(err: z.ZodError): ApiResponse {
+  const first = err.issues[0];
+  const field = first ? first.path.join('.') || '(body)' : '(body)';
+  return badRequest(first ? `${field}: ${first.message}` : 'invalid body', field, err.issues);
+}
+
+export function getLogTypes(): ApiResponse {
+  return { status: 200, body: { logTypes: logTypes() } };
+}
+
+export function getSchema(logType: string): ApiResponse {
+  if (!(LOG_TYPE_NAMES as readonly string[]).includes(logType)) return { status: 404, body: { error: `unknown log type ${logType}`, field: 'logType' } };
+  const def = logTypeDef(logType as LogTypeName);
+  const info: LogTypeInfo | undefined = logTypes().find((t) => t.name === logType);
+  return { status: 200, body: { logType, ...info, tableInfo: tableInfo(def), note: def.table ? undefined : 'AKS datasets are Event Hub bodies: send them through the pipeline (sift send), which lands AksAudit / AksControlPlane rows' } };
+}
+
+export interface DatasetResponse {
+  request: ResolvedRequest;
+  requestHash: string;
+  blobs: { data: string; labels: string };
+  compression: 'gzip';
+  contentType: string;
+  events: number;
+  rows: number;
+  bytes: { uncompressed: number; compressed: number };
+  sha256: { value: string; of: 'uncompressed content' };
+  labels: { scenario: string; technique: string; records: number }[];
+  table: TableInfo | null;
+  ingestCommand: string | null;
+  ingestion: { queued: boolean; ingestionId?: string; reason?: string };
+}
+
+export async function postDataset(body: unknown, config: Config, container: ContainerClient, ingest?: IngestFn): Promise<ApiResponse> {
+  const parsed = datasetRequestSchema(config.KUBESIFT_DATASET_MAX_COUNT).safeParse(body);
+  if (!parsed.success) return zodError(parsed.error);
+  let req: ResolvedRequest;
+  try {
+    req = resolveRequest(parsed.data);
+  } catch (err) {
+    if (err instanceof PlanError) return badRequest(err.message, err.field);
+    throw err;
+  }
+  const def = GENERATORS[req.logType]!;
+  const wantIngest = parsed.data.ingest ?? config.KUBESIFT_INGEST_DATASETS;
+  const shape = def.table ? ingestShape(def.table.name, req.format) : null;
+  if (parsed.data.ingest === true && !shape)
+    return badRequest(def.table ? `format ${req.format} is not table rows: use csv or jsonl to ingest` : `${req.logType} datasets go through the Event Hub pipeline, not direct ingestion`, 'ingest');
+
+  const enc = def.encoder(req.format, req, new TimeFormat());
+  const out = await writeDatasetToBlob(container, req, enc.extension);
+  const s = out.summary;
+  const tag = `dataset:${requestHash(req)}`;
+  const table = tableInfo(def);
+  const ingestCommand = def.table ? datasetIngestCommand(def.table.name, req.format, out.dataUrl, tag) : null;
+
+  let ingestion: DatasetResponse['ingestion'] = { queued: false };
+  if (wantIngest && shape && def.table) {
+    if (!ingest) ingestion = { queued: false, reason: 'queued ingestion is not available in this build' };
+    else {
+      const { ingestionId } = await ingest(config, {
+        blobUri: out.dataUrl, table: def.table.name, format: shape.format, mappingName: shape.mappingName, rawSizeBytes: s.bytes, tags: [tag], ignoreFirstRecord: shape.format === 'csv',
+      });
+      ingestion = { queued: true, ingestionId };
+    }
+  } else if (wantIngest) ingestion = { queued: false, reason: shape ? 'no table' : `format ${req.format} is not ingestible (csv/jsonl only)` };
+
+  const res: DatasetResponse = {
+    request: req,
+    requestHash: requestHash(req),
+    blobs: { data: out.dataUrl, labels: out.labelsUrl },
+    compression: 'gzip',
+    contentType: s.contentType,
+    events: s.events,
+    rows: s.records,
+    bytes: { uncompressed: s.bytes, compressed: out.compressedBytes },
+    sha256: { value: s.sha256, of: 'uncompressed content' },
+    labels: s.labels.map((l) => ({ scenario: l.scenario, technique: l.technique, records: l.recordIds.length })),
+    table,
+    ingestCommand,
+    ingestion,
+  };
+  return { status: 200, body: res };
+}

@@ -1,0 +1,60 @@
+// Streams a dataset through gzip into Blob storage (uploadStream: bounded buffers, never
+// the whole dataset in memory) and writes the labels file beside it. Blob names are a
+// pure function of the canonical request, so the same request always lands in the same place.
+import { createGzip } from 'node:zlib';
+import type { ContainerClient } from '@azure/storage-blob';
+import { labelsFile, writeDataset, type DatasetSummary } from './index.js';
+import { requestHash, type ResolvedRequest } from './request.js';
+
+export interface BlobDataset {
+  dataUrl: string;
+  labelsUrl: string;
+  dataBlob: string;
+  labelsBlob: string;
+  compressedBytes: number;
+  summary: DatasetSummary;
+}
+
+const UPLOAD_BUFFER = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 2;
+
+/** `<logType>/<hash16>/` — the folder of one dataset. */
+export function datasetFolder(req: ResolvedRequest): string {
+  return `${req.logType}/${requestHash(req)}`;
+}
+
+export async function writeDatasetToBlob(container: ContainerClient, req: ResolvedRequest, extension: string): Promise<BlobDataset> {
+  await container.createIfNotExists();
+  const folder = datasetFolder(req);
+  const dataBlob = `${folder}/data.${extension}.gz`;
+  const labelsBlob = `${folder}/labels.json`;
+  const data = container.getBlockBlobClient(dataBlob);
+
+  const gzip = createGzip({ level: 6 });
+  const upload = data.uploadStream(gzip, UPLOAD_BUFFER, UPLOAD_CONCURRENCY, {
+    blobHTTPHeaders: { blobContentType: 'application/gzip' },
+  });
+  let summary: DatasetSummary;
+  try {
+    summary = await writeDataset(req, gzip);
+    gzip.end();
+    await upload;
+  } catch (err) {
+    gzip.destroy(err as Error);
+    await upload.catch(() => undefined);
+    throw err;
+  }
+  await data.setMetadata({
+    sha256: summary.sha256,
+    records: String(summary.records),
+    uncompressedbytes: String(summary.bytes),
+    logtype: req.logType,
+    format: req.format,
+    seed: String(req.seed),
+  });
+  const compressedBytes = (await data.getProperties()).contentLength ?? 0;
+  const labels = JSON.stringify(labelsFile(req, summary), null, 2) + '\n';
+  const lb = container.getBlockBlobClient(labelsBlob);
+  await lb.upload(labels, Buffer.byteLength(labels), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+  return { dataUrl: data.url, labelsUrl: lb.url, dataBlob, labelsBlob, compressedBytes, summary };
+}

@@ -1,0 +1,64 @@
+// HTTP bindings of the dataset generator: POST /api/datasets, GET /api/log-types,
+// GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { Config } from '../config.js';
+import { httpTrigger } from './registry.js';
+
+let cachedConfig: Config | undefined;
+async function config(): Promise<Config> {
+  if (!cachedConfig) cachedConfig = (await import('../config.js')).loadConfig();
+  return cachedConfig;
+}
+
+/** Test seam: override config (and so storage) for the handlers; `undefined` resets. */
+export function setDatasetsConfig(c: Config | undefined): void {
+  cachedConfig = c;
+}
+
+async function ingestFn(): Promise<import('../generate/api.js').IngestFn | undefined> {
+  // The landing module is written by another part of the project; load it lazily and tolerate its absence.
+  const path = '../land/ingestBlob.js';
+  try {
+    const mod = (await import(path)) as { ingestFromBlob?: import('../generate/api.js').IngestFn };
+    return mod.ingestFromBlob;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function postDatasets(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return { status: 400, jsonBody: { error: 'body must be JSON', field: '(body)' } };
+  }
+  const cfg = await config();
+  const [{ postDataset }, { blobServiceFor }] = await Promise.all([import('../generate/api.js'), import('../land/clients.js')]);
+  const container = blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_DATASETS_CONTAINER);
+  const res = await postDataset(body, cfg, container, await ingestFn());
+  if (res.status === 200) {
+    const b = res.body as { request: { logType: string }; rows: number; requestHash: string };
+    context.log(`datasets: ${b.request.logType} ${b.rows} rows → ${b.requestHash}`);
+  }
+  return { status: res.status, jsonBody: res.body };
+}
+
+export async function getLogTypes(): Promise<HttpResponseInit> {
+  const res = (await import('../generate/api.js')).getLogTypes();
+  return { status: res.status, jsonBody: res.body };
+}
+
+export async function getSchema(request: HttpRequest): Promise<HttpResponseInit> {
+  const res = (await import('../generate/api.js')).getSchema(request.params.logType ?? '');
+  return { status: res.status, jsonBody: res.body };
+}
+
+export async function getHealth(): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: { status: 'ok', service: 'kubesift' } };
+}
+
+httpTrigger('datasets', { route: 'datasets', methods: ['POST'], authLevel: 'function', handler: postDatasets });
+httpTrigger('logTypes', { route: 'log-types', methods: ['GET'], authLevel: 'function', handler: getLogTypes });
+httpTrigger('schemas', { route: 'schemas/{logType}', methods: ['GET'], authLevel: 'function', handler: getSchema });
+httpTrigger('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: getHealth });
