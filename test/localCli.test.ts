@@ -1,0 +1,94 @@
+// `npm start` as a user runs it: a child process on loopback ports with a data folder.
+// First run with --once; second run reuses the data (the sink skips what is landed) and
+// stops cleanly on SIGINT (Ctrl-C), taking Azurite down with it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect } from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(import.meta.dirname, '..');
+const work = mkdtempSync(path.join(tmpdir(), 'kubesift-cli-'));
+const children: ChildProcess[] = [];
+// Resolved from the repository: the child runs in a scratch folder.
+const tsxLoader = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+function start(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'scripts/local.ts'), '--port', '0', '--blob-port', '0', '--queue-port', '0', '--data', path.join(work, 'data'), '--count', '500', ...args], {
+    cwd: work, // .kubesift/ (webhook secrets) lands here, not in the repository
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KUBESIFT_LOCAL_ONCE: '' },
+  });
+  children.push(child);
+  let out = '';
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        const m = out.match(re);
+        if (m) return resolve(m);
+        waiters.push({ re, resolve });
+        void exited.then(() => reject(new Error(`exited before ${re}:\n${out}`)));
+      }),
+  };
+}
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+describe('npm start (child process)', () => {
+  it('--once prints the summary and exits 0 with nothing left running', async () => {
+    const run = start(['--once']);
+    const code = await run.exited;
+    const out = run.output();
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/records in: +500 in \d+ batch/);
+    expect(out).toMatch(/PRIORITY +RULE +USER +NAMESPACE +OBJECT/);
+    expect(out).toContain('stopped.');
+    const blobPort = Number(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    expect(await portOpen(blobPort)).toBe(false);
+    expect(existsSync(path.join(work, 'data'))).toBe(true);
+    expect(existsSync(path.join(work, '.kubesift', 'webhook-secrets.json'))).toBe(true);
+  });
+
+  it('a second start reuses the data, serves until SIGINT, then stops Azurite', async () => {
+    const run = start([]);
+    const [, url] = await run.waitFor(/Serving on (http:\/\/127\.0\.0\.1:\d+)\/api\//);
+    expect(run.output()).toMatch(/already landed by an earlier run: skipped/);
+    const res = await fetch(`${url}/api/eventgrid`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' } });
+    expect(res.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
+    const blobPort = Number(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1]);
+    expect(await portOpen(blobPort)).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('SIGINT: stopping the HTTP server and Azurite');
+    expect(await portOpen(blobPort)).toBe(false);
+  });
+});
