@@ -1,0 +1,101 @@
+// Integration: the HTTP handlers against a real Azurite, with real HttpRequest/InvocationContext.
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import functions from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../functions/config.js';
+import { getHealth, getLogTypes, getSchema, postDatasets, setDatasetsConfig } from '../functions/triggers/datasets.js';
+import { useAzurite } from './support/azurite.js';
+
+const azurite = useAzurite();
+
+beforeAll(() => {
+  setDatasetsConfig(loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString, KUBESIFT_DATASETS_CONTAINER: 'datasets' }));
+});
+afterAll(() => setDatasetsConfig(undefined));
+
+const ctx = (): InstanceType<typeof functions.InvocationContext> => new functions.InvocationContext({ functionName: 'datasets', invocationId: 'test' });
+
+async function post(body: unknown): Promise<{ status: number; json: Record<string, any> }> {
+  const req = new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/datasets', body: { string: typeof body === 'string' ? body : JSON.stringify(body) }, headers: { 'content-type': 'application/json' } });
+  const res = await postDatasets(req, ctx());
+  return { status: res.status ?? 200, json: res.jsonBody as Record<string, any> };
+}
+
+async function download(url: string): Promise<Buffer> {
+  const svc = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+  const path = new URL(url).pathname.split('/').slice(3).join('/'); // /devstoreaccount1/<container>/<blob>
+  return svc.getContainerClient('datasets').getBlobClient(decodeURIComponent(path)).downloadToBuffer();
+}
+
+describe('POST /api/datasets', () => {
+  it('streams a gzip dataset and its labels to Blob; sha256 is of the uncompressed content', async () => {
+    const { status, json } = await post({ logType: 'syslog', count: 2000, seed: 0, format: 'csv', scenarios: ['ssh-brute-force', 'port-scan'] });
+    expect(status).toBe(200);
+    expect(json.rows).toBe(2000);
+    const data = gunzipSync(await download(json.blobs.data));
+    expect(data.length).toBe(json.bytes.uncompressed);
+    expect(createHash('sha256').update(data).digest('hex')).toBe(json.sha256.value);
+    expect(data.toString('utf8').split('\r\n').filter(Boolean).length).toBe(2001); // header + rows
+    const labels = JSON.parse((await download(json.blobs.labels)).toString('utf8'));
+    expect(labels.labels.map((l: { scenario: string }) => l.scenario)).toEqual(['ssh-brute-force', 'port-scan']);
+    expect(json.table.name).toBe('SyslogLogs');
+    expect(json.table.schema[0]).toMatch(/^\.create-merge table SyslogLogs \(TimeGenerated:datetime, RecordId:long/);
+    expect(json.table.mappings.map((m: { name: string }) => m.name)).toEqual(['SyslogLogs_json', 'SyslogLogs_csv']);
+    expect(json.ingestCommand).toContain(".ingest into table SyslogLogs (h'");
+    expect(json.ingestCommand).toContain("ingestionMappingReference = 'SyslogLogs_csv'");
+    expect(json.ingestCommand).toContain('ignoreFirstRecord = true');
+    expect(json.ingestion.queued).toBe(false);
+  });
+
+  it('same request → same blob name and bytes; another seed → another blob', async () => {
+    const body = { logType: 'cef', count: 500, seed: 42, start: '2024-06-01T00:00:00Z' };
+    const a = await post(body);
+    const b = await post(body);
+    const c = await post({ ...body, seed: 43 });
+    expect(a.json.blobs.data).toBe(b.json.blobs.data);
+    expect(a.json.sha256.value).toBe(b.json.sha256.value);
+    expect(c.json.blobs.data).not.toBe(a.json.blobs.data);
+    expect(a.json.blobs.data).toMatch(/\/datasets\/cef\/[0-9a-f]{16}\/data\.log\.gz$/);
+  });
+
+  it('AKS eventhub datasets land as bodies, one per line', async () => {
+    const { status, json } = await post({ logType: 'aks-audit', count: 120, seed: 7, scenarios: ['privileged-pod'] });
+    expect(status).toBe(200);
+    const lines = gunzipSync(await download(json.blobs.data)).toString('utf8').trim().split('\n');
+    expect(lines.length).toBe(3);
+    expect(JSON.parse(lines[0]!).records.length).toBe(50);
+    expect(json.table).toBeNull();
+  });
+
+  it.each([
+    [{ logType: 'syslog', count: 0 }, 'count'],
+    [{ logType: 'bogus' }, 'logType'],
+    [{ logType: 'syslog', seed: 1.5 }, 'seed'],
+    [{ logType: 'syslog', format: 'eventhub' }, 'format'],
+    [{ logType: 'syslog', scenarios: ['privileged-pod'] }, 'scenarios'],
+    [{ logType: 'windows', count: 10, scenarios: ['all'] }, 'count'],
+    [{ logType: 'syslog', ingest: true }, 'ingest'],
+    [{ logType: 'syslog', extra: 1 }, '(body)'],
+    ['not json', '(body)'],
+  ])('400 naming the field for %j', async (body, field) => {
+    const { status, json } = await post(body);
+    expect(status).toBe(400);
+    expect(json.field).toBe(field);
+    expect(typeof json.error).toBe('string');
+  });
+});
+
+describe('GET endpoints', () => {
+  it('log types, schemas and health', async () => {
+    const lt = (await getLogTypes()).jsonBody as { logTypes: { name: string; scenarios: unknown[] }[] };
+    expect(lt.logTypes.map((t) => t.name)).toEqual(['syslog', 'auditd', 'cef', 'windows', 'verifone', 'aks-audit', 'aks-apiserver', 'aks-diagnostics']);
+    const sch = await getSchema(new functions.HttpRequest({ method: 'GET', url: 'http://localhost/api/schemas/windows', params: { logType: 'windows' } }));
+    expect(sch.status).toBe(200);
+    expect((sch.jsonBody as { tableInfo: { name: string } }).tableInfo.name).toBe('WindowsSecurityLogs');
+    const missing = await getSchema(new functions.HttpRequest({ method: 'GET', url: 'http://localhost/api/schemas/x', params: { logType: 'x' } }));
+    expect(missing.status).toBe(404);
+    expect((await getHealth()).status).toBe(200);
+  });
+});
