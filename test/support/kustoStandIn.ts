@@ -19,6 +19,8 @@ import { DEV_ACCOUNT, DEV_KEY, type AzuriteHandle } from '../../scripts/azurite.
 export interface RecordedCommand {
   db: string;
   csl: string;
+  /** HTTP status the stand-in answered with (500 when failCommands matched). */
+  status: number;
 }
 
 export interface RecordedStream {
@@ -149,8 +151,9 @@ export async function startKustoStandIn(azurite: AzuriteHandle, behaviour: Parti
     if (url.pathname === '/v1/rest/mgmt' || url.pathname === '/v1/rest/query' || url.pathname === '/v2/rest/query') {
       const payload = JSON.parse(body.toString('utf8') || '{}') as { db?: string; csl?: string };
       const csl = payload.csl ?? '';
-      state.commands.push({ db: payload.db ?? '', csl });
-      if (state.behaviour.failCommands?.test(csl)) return send(res, 500, JSON.stringify({ error: { code: 'StandIn', message: 'command rejected', '@permanent': false } }));
+      const failed = state.behaviour.failCommands?.test(csl) ?? false;
+      state.commands.push({ db: payload.db ?? '', csl, status: failed ? 500 : 200 });
+      if (failed) return send(res, 500, JSON.stringify({ error: { code: 'StandIn', message: 'command rejected', '@permanent': false } }));
       if (/^\s*\.get ingestion resources/i.test(csl)) return send(res, 200, v1(resources()));
       if (/^\s*\.get kusto identity token/i.test(csl))
         return send(res, 200, v1({ columns: [['AuthorizationContext', 'string']], rows: [['stand-in-authorization-context']] }));
