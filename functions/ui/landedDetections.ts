@@ -1,4 +1,4 @@
-// Reads Detections rows back out of the Blob landing (the `blob` sink's gzipped JSON files)
+// Reads Detections rows back out of the Blob landing (functions/land/blobSink.ts: gzipped multijson)
 // for the page. Newest files first, bounded in files and rows so a long-running local
 // landing cannot make one page load read everything.
 import { gunzipSync } from 'node:zlib';
@@ -39,19 +39,11 @@ function isRow(v: unknown): v is Detection {
   return typeof v === 'object' && v !== null && typeof (v as { RuleId?: unknown }).RuleId === 'string';
 }
 
+/** Same storage the blob sink lands into (its client factory: connection string or managed identity). */
 async function containerFor(cfg: Config) {
-  const { BlobServiceClient } = await import('@azure/storage-blob');
-  if (cfg.KUBESIFT_STORAGE_CONNECTION) {
-    return BlobServiceClient.fromConnectionString(cfg.KUBESIFT_STORAGE_CONNECTION).getContainerClient(cfg.KUBESIFT_LANDING_CONTAINER);
-  }
-  if (cfg.KUBESIFT_STORAGE_ACCOUNT) {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    const credential = new DefaultAzureCredential(cfg.AZURE_CLIENT_ID ? { managedIdentityClientId: cfg.AZURE_CLIENT_ID } : {});
-    return new BlobServiceClient(`https://${cfg.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`, credential).getContainerClient(
-      cfg.KUBESIFT_LANDING_CONTAINER,
-    );
-  }
-  return null;
+  if (!cfg.KUBESIFT_STORAGE_CONNECTION && !cfg.KUBESIFT_STORAGE_ACCOUNT && !cfg.AzureWebJobsStorage) return null;
+  const { blobServiceFor } = await import('../land/clients.js');
+  return blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_LANDING_CONTAINER);
 }
 
 export async function readLandedDetections(cfg: Config): Promise<LandedDetections> {
@@ -60,7 +52,8 @@ export async function readLandedDetections(cfg: Config): Promise<LandedDetection
   if (!(await container.exists())) return { rows: [], blobsRead: 0, note: `No detections landed yet (container ${cfg.KUBESIFT_LANDING_CONTAINER} does not exist).` };
 
   const found: { name: string; modified: number }[] = [];
-  for await (const b of container.listBlobsFlat()) {
+  // The blob sink writes Detections/{yyyy}/{mm}/{dd}/{batch}.multijson.gz (+ a .kql beside it).
+  for await (const b of container.listBlobsFlat({ prefix: 'Detections/' })) {
     if (isDetectionsBlob(b.name)) found.push({ name: b.name, modified: b.properties.lastModified?.getTime() ?? 0 });
   }
   found.sort((a, b) => b.modified - a.modified || b.name.localeCompare(a.name));

@@ -171,6 +171,13 @@ function renderLogTypeDetails() {
   );
   byId('scenarios-none').hidden = scenarios.length > 0;
   byId('syslog-options').hidden = lt?.name !== 'syslog';
+  syncPri();
+}
+
+/** <PRI> is an RFC 3164 choice only (RFC 5424 always has it). */
+function syncPri() {
+  const rfc5424 = /** @type {HTMLSelectElement} */ (byId('f-syslog')).value === 'rfc5424';
+  /** @type {HTMLInputElement} */ (byId('f-syslogPri')).disabled = rfc5424;
 }
 
 async function loadLogTypes() {
@@ -212,7 +219,8 @@ function requestBody() {
     if (iso) body[name] = iso;
   }
   if (body.logType === 'syslog') {
-    body.syslog = { protocol: String(data.get('syslogProtocol') ?? 'rfc5424'), pri: data.get('syslogPri') === 'on' };
+    const protocol = String(data.get('syslogProtocol') ?? 'rfc5424');
+    body.syslog = protocol === 'rfc3164' ? { protocol, pri: data.get('syslogPri') === 'on' } : { protocol };
   }
   const scenarios = data.getAll('scenarios').map(String);
   if (scenarios.length) body.scenarios = scenarios;
@@ -308,38 +316,67 @@ async function preview() {
   }
 }
 
-/** @param {unknown} v */
-function asText(v) {
-  if (v == null) return '';
-  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+/**
+ * The parts of the POST /api/datasets answer the page shows (functions/generate/api.ts).
+ * @typedef {{ name: string, kind: 'json' | 'csv', command: string }} MappingInfo
+ * @typedef {{ name: string, schema: string[], mappings: MappingInfo[] }} TableInfo
+ * @typedef {{ request: { logType: string, format: string }, blobs: { data: string, labels: string },
+ *             rows: number, events: number, bytes: { uncompressed: number, compressed: number },
+ *             sha256: { value: string }, labels: { scenario: string, technique: string, records: number }[],
+ *             table: TableInfo | null, ingestCommand: string | null,
+ *             ingestion: { queued: boolean, ingestionId?: string, reason?: string } }} DatasetAnswer
+ */
+
+/** Container and blob name of a blob URL, for a readable link text. */
+/** @param {string} url */
+function blobName(url) {
+  try {
+    return decodeURIComponent(new URL(url).pathname.slice(1)) || url;
+  } catch {
+    return url;
+  }
 }
 
-/** @param {any} body */
+/**
+ * Fills a copyable block; when there is nothing to copy, says why and disables its button.
+ * @param {string} id @param {string | null} text @param {string} why
+ */
+function setCopyable(id, text, why) {
+  const pre = byId(id);
+  const button = /** @type {HTMLButtonElement} */ (document.querySelector(`button[data-copy="${id}"]`));
+  pre.textContent = text ?? why;
+  pre.classList.toggle('muted', !text);
+  button.disabled = !text;
+}
+
+/** @param {number} n */
+const num = (n) => Number(n).toLocaleString('en-US');
+
+/** @param {DatasetAnswer} body */
 function renderResult(body) {
-  const blobs = /** @type {any[]} */ (Array.isArray(body.blobs) ? body.blobs : body.blobUrl || body.url ? [body.blobUrl ?? body.url] : []);
-  const list = byId('out-blobs');
-  list.replaceChildren(
-    ...blobs.map((b, i) => {
-      const url = typeof b === 'string' ? b : String(b.url ?? '');
-      const label = typeof b === 'string' ? b : String(b.name ?? b.url ?? '');
-      const kind = typeof b === 'object' && b.kind ? ` (${b.kind})` : '';
-      const a = h('a', { href: url, rel: 'noreferrer noopener', class: 'blob-link' }, [label]);
-      return h('div', {}, [a, kind, ...(i < blobs.length - 1 ? [] : [])]);
-    }),
-  );
-  byId('out-rows').textContent = Number(body.rows ?? body.rowCount ?? 0).toLocaleString('en-US');
-  byId('out-bytes').textContent = body.bytes != null ? Number(body.bytes).toLocaleString('en-US') : '';
-  byId('out-sha256').textContent = String(body.sha256 ?? '');
-  const ingestion = body.ingestionId ?? body.ingestion?.id ?? body.ingestion?.ingestionId ?? null;
-  byId('out-ingestion').textContent = ingestion ? String(ingestion) : '';
-  byId('out-ingestion').hidden = byId('out-ingestion-label').hidden = !ingestion;
-  const labels = body.labels ?? body.labelsUrl ?? null;
-  const labelsUrl = typeof labels === 'string' ? labels : labels?.url;
-  byId('out-labels').replaceChildren(...(labelsUrl ? [h('a', { href: labelsUrl, rel: 'noreferrer noopener' }, [String(labels?.name ?? labelsUrl)])] : []));
-  byId('out-labels').hidden = byId('out-labels-label').hidden = !labelsUrl;
-  byId('out-schema').textContent = asText(body.schema ?? body.tableSchema);
-  byId('out-mapping').textContent = asText(body.mapping);
-  byId('out-ingest').textContent = asText(body.ingestCommand ?? body.ingest);
+  const link = (/** @type {string} */ url, /** @type {string} */ cls) => h('a', { href: url, rel: 'noreferrer noopener', class: cls }, [blobName(url)]);
+  byId('out-blobs').replaceChildren(link(body.blobs.data, 'blob-link'));
+  byId('out-rows').textContent = num(body.rows);
+  byId('out-bytes').textContent = `${num(body.bytes.uncompressed)} uncompressed, ${num(body.bytes.compressed)} gzip`;
+  byId('out-sha256').textContent = body.sha256.value;
+
+  const ingestionId = body.ingestion.ingestionId;
+  byId('out-ingestion').textContent = body.ingestion.queued ? `queued (${ingestionId ?? 'no id'})` : body.ingestion.reason ?? '';
+  byId('out-ingestion').hidden = byId('out-ingestion-label').hidden = !body.ingestion.queued && !body.ingestion.reason;
+
+  const summary = body.labels.length
+    ? body.labels.map((l) => `${l.scenario} (${l.technique}): ${num(l.records)} records`).join('; ')
+    : 'no scenarios: every record is benign';
+  byId('out-labels').replaceChildren(link(body.blobs.labels, 'labels-link'), h('div', { class: 'hint' }, [summary]));
+  byId('out-labels').hidden = byId('out-labels-label').hidden = false;
+
+  const format = body.request.format;
+  const table = body.table;
+  const noTable = `${body.request.logType} datasets are Event Hub bodies, not table rows: replay them through the pipeline (sift send), which lands AksAudit / AksControlPlane.`;
+  setCopyable('out-schema', table ? table.schema.join('\n\n') : null, noTable);
+  const mapping = table?.mappings.find((m) => m.kind === (format === 'csv' ? 'csv' : 'json'));
+  setCopyable('out-mapping', mapping ? mapping.command : null, table ? `No ingestion mapping for ${format}: choose csv or jsonl.` : noTable);
+  setCopyable('out-ingest', body.ingestCommand, table ? `${format} output is not table rows: choose csv or jsonl for an .ingest command.` : noTable);
   byId('result').hidden = false;
 }
 
@@ -560,6 +597,15 @@ function init() {
   byId('key-clear').addEventListener('click', () => setKey(''));
 
   byId('f-logType').addEventListener('change', renderLogTypeDetails);
+  byId('f-syslog').addEventListener('change', syncPri);
+  // Editing a field clears its error: the message was about the old value.
+  byId('gen-form').addEventListener('input', (ev) => {
+    const target = /** @type {HTMLElement} */ (ev.target);
+    const field = target.closest('#scenarios-fieldset') ? 'scenarios' : target.id.replace(/^f-/, '');
+    if (!FORM_FIELDS.includes(field)) return;
+    byId(`err-${field}`).textContent = '';
+    (field === 'scenarios' ? byId('scenarios-fieldset') : target).removeAttribute('aria-invalid');
+  });
   byId('seed-random').addEventListener('click', () => {
     const seed = /** @type {HTMLInputElement} */ (byId('f-seed'));
     seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);

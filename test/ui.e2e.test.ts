@@ -1,0 +1,275 @@
+// End-to-end: the page in Debian's Chromium (playwright-core, headless) against the real
+// handlers served by the local runner's HTTP server over the trigger registry, with Azurite
+// for Blob. Fills the form, previews, generates, checks the result against the blob itself,
+// copies the ingest command, shows an API validation error beside its field, filters landed
+// detections, and saves screenshots to test-results/ for a human to look at.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResult, Detection } from '../functions/contracts.js';
+import { httpTriggers } from '../functions/triggers/registry.js';
+import { useAzurite } from './support/azurite.js';
+
+const CHROMIUM = process.env.KUBESIFT_CHROMIUM ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(CHROMIUM);
+const SKIP_REASON = `no Chromium at ${CHROMIUM} (install it with \`apt-get install -y chromium\`, or set KUBESIFT_CHROMIUM)`;
+if (!haveBrowser) console.warn(`test/ui.e2e.test.ts skipped: ${SKIP_REASON}`);
+
+const RESULTS = path.resolve('test-results');
+/** Pixels the page is wider than the viewport (horizontal scrolling). */
+const OVERFLOW_X = 'document.documentElement.scrollWidth - document.documentElement.clientWidth';
+const LANDING = 'landing-e2e';
+const DATASETS = 'datasets-e2e';
+
+/** Detections covering every source, action and a spread of priorities, across ~2 hours. */
+function demoDetections(): Detection[] {
+  const mk = (i: number, d: Partial<Detection>): Detection => ({
+    TimeGenerated: new Date(Date.UTC(2024, 0, 1, 10, i * 7)).toISOString().replace('Z', '000Z'),
+    DetectionId: `e2e-${i}`,
+    RuleId: 'k8s.privileged-pod',
+    Rule: 'Create Privileged Pod',
+    Priority: 'WARNING',
+    Source: 'k8s-audit',
+    Cluster: 'aks-demo',
+    Namespace: 'default',
+    User: 'alice@contoso.com',
+    Resource: 'pods',
+    Name: `pod-${i}`,
+    Verb: 'create',
+    Operation: '',
+    Action: '',
+    Output: `Pod started with privileged container (user=alice@contoso.com pod=pod-${i})`,
+    Evidence: {},
+    AuditIds: [],
+    Tags: [],
+    ...d,
+  });
+  return [
+    ...Array.from({ length: 6 }, (_, i) => mk(i, {})),
+    mk(6, { RuleId: 'k8s.cluster-admin-binding', Rule: 'Attach to cluster-admin Role', Priority: 'CRITICAL', User: 'mallory', Resource: 'clusterrolebindings', Namespace: '' }),
+    mk(7, { RuleId: 'k8s.anonymous', Rule: 'Anonymous Request Allowed', Priority: 'ERROR', User: 'system:anonymous', Source: 'apiserver', Namespace: '' }),
+    mk(8, { RuleId: 'falco.shell', Rule: 'Terminal shell in container', Priority: 'NOTICE', Source: 'falco', Namespace: 'payments', User: '', Operation: 'Process', Action: 'Audit' }),
+    mk(9, { RuleId: 'falco.shell', Rule: 'Terminal shell in container', Priority: 'NOTICE', Source: 'falco', Namespace: 'payments', User: '', Operation: 'Process', Action: 'Audit' }),
+    mk(10, { RuleId: 'ksp-block-shadow', Rule: 'ksp-block-shadow', Priority: 'CRITICAL', Source: 'kubearmor', Namespace: 'payments', User: '', Operation: 'File', Action: 'Block' }),
+    mk(14, { RuleId: 'ksp-audit-net', Rule: 'ksp-audit-net', Priority: 'WARNING', Source: 'kubearmor', Namespace: 'payments', User: '', Operation: 'Network', Action: 'Audit' }),
+  ];
+}
+
+describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page in Chromium (skipped: ${SKIP_REASON})`, () => {
+  const azurite = useAzurite();
+  let close: (() => Promise<void>) | undefined;
+  let baseUrl = '';
+  let context: BrowserContext;
+  let page: Page;
+  let userDir = '';
+  const offOrigin: string[] = [];
+  const problems: string[] = [];
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    process.env.KUBESIFT_STORAGE_CONNECTION = azurite.current.connectionString;
+    process.env.KUBESIFT_LANDING_CONTAINER = LANDING;
+    process.env.KUBESIFT_DATASETS_CONTAINER = DATASETS;
+    process.env.KUBESIFT_SINK = 'blob';
+    process.env.KUBESIFT_INGEST_DATASETS = 'false';
+
+    await import('../functions/index.js');
+    await landDetections(demoDetections());
+
+    const { startHttpServer } = await import('../scripts/local/httpServer.js');
+    const { HubBus } = await import('../scripts/local/hubBus.js');
+    const log = (line: string) => {
+      if (/error/i.test(line)) problems.push(line);
+    };
+    const server = await startHttpServer(httpTriggers, new HubBus([], log), log, 0);
+    baseUrl = server.url;
+    close = server.close;
+
+    mkdirSync(RESULTS, { recursive: true });
+    userDir = mkdtempSync(path.join(tmpdir(), 'kubesift-chromium-'));
+    context = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      viewport: { width: 1280, height: 900 },
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('request', (r) => {
+      if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) offOrigin.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await close?.();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    process.env = saved;
+  });
+
+  /**
+   * Lands the rows through the project's own blob sink (functions/land), in two batches, and
+   * lands the second one again as Event Hubs would on redelivery: the page must show each once.
+   */
+  async function landDetections(rows: Detection[]): Promise<void> {
+    const [{ createLander }, { loadConfig }] = await Promise.all([import('../functions/land/index.js'), import('../functions/config.js')]);
+    const lander = createLander('blob', { config: loadConfig() });
+    const batch = (detections: Detection[]): BatchResult => ({
+      rows: { AksAudit: [], AksControlPlane: [] },
+      detections,
+      deadLetters: [],
+      summary: { records: detections.length, rows: { Detections: detections.length }, detections: detections.length, deadLetters: 0 },
+    });
+    await lander.land(batch(rows.slice(0, 7)), 'aks-diagnostics/0/100-106');
+    await lander.land(batch(rows.slice(7)), 'aks-diagnostics/0/107-111');
+    await lander.land(batch(rows.slice(7)), 'aks-diagnostics/0/107-111');
+    await lander.close();
+  }
+
+  it('loads with no external requests, no CSP violations, and keyboard focus visible', async () => {
+    // Browser-side code is passed as strings: the project's tsconfig has no DOM lib.
+    await page.addInitScript({
+      content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+    });
+    const res = await page.goto(`${baseUrl}/api/ui`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toContain("default-src 'self'");
+    await expect.poll(() => page.locator('#f-logType option').count()).toBeGreaterThan(0);
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate('({ cls: document.activeElement.className, outline: getComputedStyle(document.activeElement).outlineStyle })');
+    expect(focused).toEqual({ cls: 'skip', outline: 'solid' });
+  });
+
+  it('previews, generates into Blob and shows blob link, row count and sha256 that match the blob', async () => {
+    await page.selectOption('#f-logType', 'syslog');
+    await page.selectOption('#f-format', 'csv');
+    await page.fill('#f-count', '500');
+    await page.fill('#f-seed', '0');
+    await page.fill('#f-start', '2024-03-01T08:00:00');
+    await page.fill('#f-end', '2024-03-01T09:00:00');
+    const firstScenario = page.locator('#scenarios input[type=checkbox]').first();
+    const scenario = await firstScenario.getAttribute('value');
+    await firstScenario.check();
+
+    await page.click('#btn-preview');
+    await expect.poll(() => page.locator('#preview-lines').textContent()).toMatch(/2024-03-01T08:00/);
+    const preview = ((await page.locator('#preview-lines').textContent()) ?? '').split('\n');
+    expect(preview).toHaveLength(20);
+    expect(preview[0]).toMatch(/TimeGenerated/); // the CSV header is line 1 of the file
+
+    await page.click('#btn-generate');
+    await page.locator('#result').waitFor({ state: 'visible' });
+    expect(await page.locator('#out-rows').textContent()).toBe('500');
+    const sha = (await page.locator('#out-sha256').textContent()) ?? '';
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    const href = (await page.locator('#out-blobs a').first().getAttribute('href')) ?? '';
+    expect(href).toContain(`/${DATASETS}/`);
+
+    // The numbers on the page are the blob's: download it, gunzip, hash, compare with the preview.
+    const blobName = decodeURIComponent(new URL(href).pathname.split(`/${DATASETS}/`)[1] ?? '');
+    const container = BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient(DATASETS);
+    const stored = await container.getBlobClient(blobName).downloadToBuffer();
+    const text = (stored[0] === 0x1f ? gunzipSync(stored) : stored).toString('utf8');
+    expect(createHash('sha256').update(text).digest('hex')).toBe(sha);
+    expect(text.split('\n').slice(0, 20)).toEqual(preview);
+    expect(scenario).toBeTruthy();
+
+    await page.screenshot({ path: path.join(RESULTS, 'ui-generate.png'), fullPage: true });
+  });
+
+  it('copies the ingest command to the clipboard', async () => {
+    const shown = (await page.locator('#out-ingest').textContent()) ?? '';
+    expect(shown).toMatch(/^\.ingest/m);
+    await page.click('button[data-copy="out-ingest"]');
+    await expect.poll(() => page.locator('#copy-status').textContent()).toMatch(/Copied/);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(shown);
+    await page.click('button[data-copy="out-schema"]');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toMatch(/\.create(-merge)? table/);
+  });
+
+  it('shows an API validation error next to the field it names', async () => {
+    await page.fill('#f-count', '0');
+    await page.click('#btn-generate');
+    const err = page.locator('#err-count');
+    await expect.poll(() => err.textContent()).not.toBe('');
+    expect(await page.locator('#f-count').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('f-count');
+    expect(await page.locator('#err-seed').textContent()).toBe('');
+
+    // Both end and rate: the API names `rate`; fixing count clears the old message.
+    await page.fill('#f-count', '100');
+    await page.fill('#f-rate', '5');
+    await page.click('#btn-generate');
+    await expect.poll(() => page.locator('#err-rate').textContent()).toMatch(/end or rate|rate/);
+    expect(await err.textContent()).toBe('');
+    await page.screenshot({ path: path.join(RESULTS, 'ui-validation-error.png'), fullPage: false });
+    await page.fill('#f-rate', '');
+  });
+
+  it('lists landed detections, filters them, and charts them over time', async () => {
+    await page.click('#tab-detections');
+    const rows = page.locator('#det-rows tr');
+    await expect.poll(() => rows.count()).toBe(12);
+    expect(await page.locator('#det-status').textContent()).toMatch(/12 of 12/);
+    expect(await page.locator('#det-chart svg rect.bar').count()).toBeGreaterThan(3);
+    expect(await page.locator('#det-chart svg title').first().textContent()).toMatch(/Detections over time/);
+
+    const expectRows = async (n: number) => expect.poll(() => rows.count()).toBe(n);
+    await page.selectOption('#flt-source', 'falco');
+    await expectRows(2);
+    await page.selectOption('#flt-source', 'kubearmor');
+    await expectRows(2);
+    await page.selectOption('#flt-action', 'Block');
+    await expectRows(1);
+    expect(await rows.first().textContent()).toContain('ksp-block-shadow');
+    await page.click('#det-reset');
+    await expectRows(12);
+
+    await page.selectOption('#flt-priority', 'CRITICAL');
+    await expectRows(2);
+    await page.selectOption('#flt-user', 'mallory');
+    await expectRows(1);
+    await page.click('#det-reset');
+    await page.selectOption('#flt-rule', 'Create Privileged Pod');
+    await expectRows(6);
+    await page.selectOption('#flt-namespace', 'default');
+    await expectRows(6);
+    await page.selectOption('#flt-source', 'apiserver');
+    await expectRows(0);
+    expect(await page.locator('#det-status').textContent()).toMatch(/0 of 12/);
+    await page.click('#det-reset');
+    await expectRows(12);
+
+    // Priority dropdown lists the most severe first.
+    const prios = await page.locator('#flt-priority option').allTextContents();
+    expect(prios.slice(1)).toEqual(['CRITICAL', 'ERROR', 'WARNING', 'NOTICE']);
+    await page.screenshot({ path: path.join(RESULTS, 'ui-detections.png'), fullPage: true });
+  });
+
+  it('is readable on a phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.selectOption('#flt-source', 'kubearmor');
+    await expect.poll(() => page.locator('#det-rows tr').count()).toBe(2);
+    const overflow = await page.evaluate(OVERFLOW_X);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(RESULTS, 'ui-detections-phone.png'), fullPage: true });
+    await page.click('#tab-generate');
+    const overflowGen = await page.evaluate(OVERFLOW_X);
+    expect(overflowGen).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(RESULTS, 'ui-generate-phone.png'), fullPage: true });
+  });
+
+  it('made no request outside its own origin and logged no errors', () => {
+    expect(offOrigin).toEqual([]);
+    expect(problems.filter((p) => !/Failed to load resource: the server responded with a status of 400/.test(p))).toEqual([]);
+  });
+});
