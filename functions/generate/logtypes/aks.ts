@@ -132,8 +132,9 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
 function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
   const api = rng.pick(env.apiservers);
   const latencyUs = rng.range(200, 9000);
-  const msg = httplogMessage({ verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId: f.auditId ?? rng.uuid(), srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp });
-  return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'httplog.go', 132, msg), auditId: null };
+  const auditId = f.auditId ?? rng.uuid();
+  const msg = httplogMessage({ verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp });
+  return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'httplog.go', 132, msg), auditId };
 }
 
 const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
