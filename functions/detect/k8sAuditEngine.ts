@@ -13,6 +13,9 @@ interface CompiledRule {
   readonly priority: string;
   readonly test: Test<AksAuditRow>;
   readonly output: Template;
+  /** Stages / resources the rule can match at all (null = any). */
+  readonly stages: ReadonlySet<string> | null;
+  readonly resources: ReadonlySet<string> | null;
 }
 
 const RULE_BY_KEY = new Map<string, RuleDef>();
@@ -43,9 +46,65 @@ const TIME_FIELDS: readonly [string, number][] = [
   ['ka.auditid', FIELD_INDEX.get('ka.auditid')!],
 ];
 
-const cache = new WeakMap<Policy, readonly CompiledRule[]>();
+/**
+ * Values a field must take for `cond` to be true (null = unconstrained), read statically off
+ * the tree: lets the engine skip rules that cannot match a row's stage or resource.
+ */
+export function requiredValues(cond: Cond, field: string): Set<string> | null {
+  switch (cond.op) {
+    case 'eq':
+      return cond.field === field ? new Set([cond.value]) : null;
+    case 'in':
+      return cond.field === field ? new Set(cond.values) : null;
+    case 'and': {
+      let acc: Set<string> | null = null;
+      for (const c of cond.of) {
+        const s = requiredValues(c, field);
+        if (!s) continue;
+        if (!acc) acc = s;
+        else for (const x of acc) if (!s.has(x)) acc.delete(x);
+      }
+      return acc;
+    }
+    case 'or': {
+      const acc = new Set<string>();
+      for (const c of cond.of) {
+        const s = requiredValues(c, field);
+        if (!s) return null;
+        for (const x of s) acc.add(x);
+      }
+      return acc;
+    }
+    case 'const':
+      return cond.value ? null : new Set();
+    default:
+      return null;
+  }
+}
+
+interface Pack {
+  readonly rules: readonly CompiledRule[];
+  /** Candidate rules per "stage\0resource", memoized; in table order. */
+  readonly candidates: Map<string, readonly CompiledRule[]>;
+}
+
+function candidatesFor(pack: Pack, stage: string, resource: string): readonly CompiledRule[] {
+  const key = `${stage}\u0000${resource}`;
+  let list = pack.candidates.get(key);
+  if (!list) {
+    list = pack.rules.filter((r) => (!r.stages || r.stages.has(stage)) && (!r.resources || r.resources.has(resource)));
+    if (pack.candidates.size < 4096) pack.candidates.set(key, list);
+  }
+  return list;
+}
+
+const cache = new WeakMap<Policy, Pack>();
 
 export function compileK8sAuditPack(policy: Policy): readonly CompiledRule[] {
+  return compilePack(policy).rules;
+}
+
+function compilePack(policy: Policy): Pack {
   const hit = cache.get(policy);
   if (hit) return hit;
   const out: CompiledRule[] = [];
@@ -55,17 +114,21 @@ export function compileK8sAuditPack(policy: Policy): readonly CompiledRule[] {
     const priority = settings.map((s) => s.priority).find((p) => p !== undefined) ?? def.priority;
     const exc = exceptionCond(settingsFor(policy.exceptions, def).flat());
     const cond = exc ? and(def.when(policy), not(exc)) : def.when(policy);
-    out.push({ def, priority, test: compile<AksAuditRow>(cond, FIELD_INDEX), output: parseTemplate(def.output, FIELD_INDEX) });
+    out.push({
+      def, priority, test: compile<AksAuditRow>(cond, FIELD_INDEX), output: parseTemplate(def.output, FIELD_INDEX),
+      stages: requiredValues(cond, 'ka.stage'), resources: requiredValues(cond, 'ka.target.resource'),
+    });
   }
-  cache.set(policy, out);
-  return out;
+  const pack: Pack = { rules: out, candidates: new Map() };
+  cache.set(policy, pack);
+  return pack;
 }
 
 const str = (v: string | undefined | readonly string[]): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, out: Detection[]): void {
-  const pack = compileK8sAuditPack(policy);
-  if (pack.length === 0) return;
+  const pack = compilePack(policy);
+  if (pack.rules.length === 0) return;
   const ctx = new RowContext<AksAuditRow>(FIELDS.map((f) => f.get));
   const I = FIELD_INDEX;
   const [iNs, iUser, iRes, iName, iResp, iVerb] = (['ka.target.namespace', 'ka.user.name', 'ka.target.resource', 'ka.target.name', 'ka.resp.name', 'ka.verb'] as const).map((n) => I.get(n)!) as [number, number, number, number, number, number];
@@ -73,9 +136,11 @@ export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, o
     const row = rows[r]!;
     // Falco's plugin extracts no field from an event without auditID: no rule can match it.
     if (!row.AuditId) continue;
+    const rules = candidatesFor(pack, row.Stage, row.Resource);
+    if (rules.length === 0) continue;
     ctx.reset(row);
-    for (let k = 0; k < pack.length; k++) {
-      const rule = pack[k]!;
+    for (let k = 0; k < rules.length; k++) {
+      const rule = rules[k]!;
       if (!rule.test(ctx)) continue;
       out.push(
         makeDetection({

@@ -21,30 +21,38 @@ export interface StreamEvent {
 
 type Table = WindowDetector['table'];
 
-/** Rows of one table as time-sorted events (rows without a valid time are skipped). */
-export function streamOf(rows: NormalizedRows, table: Table): StreamEvent[] {
+/**
+ * Rows of one table as time-sorted events (rows without a valid time are skipped). The
+ * message is only built for detectors that read it (keyword, repeat).
+ */
+export function streamOf(rows: NormalizedRows, table: Table, withMessage = true): StreamEvent[] {
   const out: StreamEvent[] = [];
   if (table === 'AksControlPlane') {
     for (const r of rows.AksControlPlane) {
       const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
-      if (!Number.isNaN(t)) out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: r.LogMessage || r.Message, auditId: r.AuditId });
+      if (!Number.isNaN(t)) out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: withMessage ? r.LogMessage || r.Message : '', auditId: r.AuditId });
     }
   } else {
     for (const r of rows.AksAudit) {
       const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
       if (!Number.isNaN(t))
-        out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: `${r.Verb} ${r.RequestUri} ${r.ResponseCode ?? ''}`, auditId: r.AuditId });
+        out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: withMessage ? `${r.Verb} ${r.RequestUri} ${r.ResponseCode ?? ''}` : '', auditId: r.AuditId });
     }
   }
-  return out.sort((a, b) => a.t - b.t);
+  // Rows usually arrive in time order: only sort when they do not.
+  for (let i = 1; i < out.length; i++) if (out[i]!.t < out[i - 1]!.t) return out.sort((a, b) => a.t - b.t);
+  return out;
 }
 
-/** Latest data time in the batch, across both tables (the "now" of inactivity). */
+/**
+ * Latest data time in the batch, across both tables (the "now" of inactivity). Canonical
+ * times are fixed-width ISO strings, so the string maximum is the time maximum.
+ */
 export function batchDataEnd(rows: NormalizedRows): number {
-  let end = -Infinity;
-  for (const r of rows.AksControlPlane) if (r.TimeGenerated) end = Math.max(end, Date.parse(r.TimeGenerated) || -Infinity);
-  for (const r of rows.AksAudit) if (r.TimeGenerated) end = Math.max(end, Date.parse(r.TimeGenerated) || -Infinity);
-  return end;
+  let max = '';
+  for (const r of rows.AksControlPlane) if (r.TimeGenerated && r.TimeGenerated > max) max = r.TimeGenerated;
+  for (const r of rows.AksAudit) if (r.TimeGenerated && r.TimeGenerated > max) max = r.TimeGenerated;
+  return max ? Date.parse(max) : -Infinity;
 }
 
 /** A window that fired, before it becomes a Detection. */
@@ -189,14 +197,18 @@ export function evaluateDetector(d: WindowDetector, events: readonly StreamEvent
 
 export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: Detection[]): void {
   if (policy.windows.length === 0) return;
-  const streams = new Map<Table, StreamEvent[]>();
-  const dataEnd = batchDataEnd(rows);
+  const streams = new Map<string, StreamEvent[]>();
+  const needsMessage = (d: WindowDetector): boolean => d.kind === 'keyword' || d.kind === 'repeat';
+  let dataEnd: number | undefined;
   for (const d of policy.windows) {
     const ruleId = `window.${d.id}`;
     const s = [policy.rules[ruleId]].filter((x) => x !== undefined);
     if (s.some((x) => x.enabled === false)) continue;
-    let events = streams.get(d.table);
-    if (!events) streams.set(d.table, (events = streamOf(rows, d.table)));
+    const key = `${d.table}:${needsMessage(d)}`;
+    let events = streams.get(key);
+    if (!events) streams.set(key, (events = streamOf(rows, d.table, needsMessage(d))));
+    if (events.length === 0) continue;
+    dataEnd ??= batchDataEnd(rows);
     for (const f of evaluateDetector(d, events, dataEnd)) {
       const auditIds = [...new Set(f.events.map((e) => e.auditId).filter(Boolean))].slice(0, 100);
       out.push(makeDetection({
