@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startLocal, type LocalRunner } from '../scripts/local/runner.js';
 import { hmacHex } from '../functions/webhooks/auth.js';
+import { writeCapture } from '../functions/capture/avro.js';
 import { falcoSample, kubearmorSample } from './support/webhookSamples.js';
 
 const stateDir = mkdtempSync(path.join(tmpdir(), 'kubesift-local-'));
@@ -108,6 +109,29 @@ describe('npm start (local runner)', () => {
     const texts = await Promise.all(landing.filter((n) => n.includes('Detections')).map((n) => blobText('landing', n)));
     expect(texts.join('\n')).toContain('block-shadow-read');
     expect(texts.join('\n')).toContain('Terminal shell in container');
+  });
+});
+
+describe('Event Grid backfill through the runner (default deps: configured sink and storage)', () => {
+  it('replays a capture file written to Azurite and lands its rows', async () => {
+    const blobs = BlobServiceClient.fromConnectionString(runner.azurite.connectionString);
+    const capture = blobs.getContainerClient('capture');
+    await capture.createIfNotExists();
+    const { generateAksBodies } = await import('../functions/generate/index.js');
+    const { bodies } = await generateAksBodies({ logType: 'aks-audit', count: 120, seed: 99 });
+    const avro = await writeCapture(bodies.map((b, i) => ({ sequenceNumber: 5000 + i, offset: String(i * 4096), enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify(b)) })));
+    const name = 'ns/aks-diagnostics/1/2025/04/20/10/00/00.avro';
+    await capture.getBlockBlobClient(name).uploadData(avro);
+    const before = (await listBlobs('landing')).length;
+    const res = await fetch(`${runner.url}/api/eventgrid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ id: 'cap-1', subject: 'eventhubs/aks-diagnostics', eventType: 'Microsoft.EventHub.CaptureFileCreated', eventTime: '2025-04-20T10:05:00Z', data: { fileUrl: `${capture.url}/${name}`, partitionId: '1', eventCount: bodies.length } }]),
+    });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { replayed: { events: number; records: number; hub: string }[] };
+    expect(out.replayed[0]).toMatchObject({ events: bodies.length, records: 120, hub: 'aks-diagnostics' });
+    expect((await listBlobs('landing')).length).toBeGreaterThan(before);
   });
 });
 

@@ -76,9 +76,6 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert
   const output =
     e.Message ||
     `${e.Operation} ${e.Resource || e.Data} by ${e.ProcessName || e.Source || '?'} in ${where}: ${kubearmorAction(e.Action) || 'n/a'} (${e.Result || 'n/a'})`;
-  const { ClusterName, HostName, NamespaceName, PodName, ...rest } = e;
-  void ClusterName;
-  void NamespaceName;
   return {
     time: kubearmorTime(e),
     source: 'kubearmor',
@@ -90,11 +87,11 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert
     namespace: e.NamespaceName,
     user: e.UID === undefined ? '' : `uid:${e.UID}`,
     resource: e.PodName ? 'pods' : e.Type.startsWith('MatchedHost') || e.Type === 'HostLog' ? 'nodes' : '',
-    name: e.PodName || HostName,
+    name: e.PodName || e.HostName,
     operation: e.Operation,
     action: kubearmorAction(e.Action),
     output,
-    evidence: { ...rest, HostName, PodName },
+    evidence: { ...e },
     tags: e.Tags ? e.Tags.split(',').map((t) => t.trim()).filter(Boolean) : [],
     identity: [e.Timestamp ?? '', e.UpdatedTime ?? '', e.HostName, e.Operation, e.Resource, e.Data, e.PolicyName, e.Type],
   };
