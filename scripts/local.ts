@@ -60,6 +60,13 @@ async function main(): Promise<number> {
     await runner.stop();
     process.stdout.write('stopped.\n');
   };
+  // A crash after start-up must not leave Azurite (a child process) running.
+  for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.once(ev, (err: unknown) => {
+      process.stderr.write(`kubesift local: ${ev}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      void stop('crash').finally(() => process.exit(1));
+    });
+  }
   if (once) {
     await stop('--once');
     return 0;
