@@ -155,6 +155,12 @@ describe('policy controls', () => {
     expect(loadPolicy({ lists: { allowedNamespaces: { append: ['foo'], remove: ['default'] } } }, 'falco').lists.allowedNamespaces).toEqual(['kube-system', 'kube-public', 'foo']);
   });
 
+  it('the shipped example policy loads', () => {
+    const p = loadPolicy(JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../policies/example.json'), 'utf8')));
+    expect(p.lists.allowedNamespaces).toContain('prod');
+    expect(p.windows.map((w) => w.id)).toContain('scheduler_failures');
+  });
+
   it('the profile named in the file wins over the default', () => {
     expect(loadPolicy({ profile: 'falco' }, 'aks').profile).toBe('falco');
     expect(loadPolicy({}, 'falco').lists.allowedUsers).not.toContain('aksService');
