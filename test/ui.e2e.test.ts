@@ -43,12 +43,13 @@ function demoDetections(): Detection[] {
     Verb: 'create',
     Operation: '',
     Action: '',
-    Output: `Pod started with privileged container (user=alice@contoso.com pod=pod-${i})`,
+    Output: '',
     Evidence: {},
     AuditIds: [],
     Tags: [],
     ...d,
   });
+  const withOutput = (r: Detection): Detection => ({ ...r, Output: `${r.Rule} (user=${r.User || '-'} ns=${r.Namespace || '-'} ${r.Resource}/${r.Name})` });
   return [
     ...Array.from({ length: 6 }, (_, i) => mk(i, {})),
     mk(6, { RuleId: 'k8s.cluster-admin-binding', Rule: 'Attach to cluster-admin Role', Priority: 'CRITICAL', User: 'mallory', Resource: 'clusterrolebindings', Namespace: '' }),
@@ -57,7 +58,7 @@ function demoDetections(): Detection[] {
     mk(9, { RuleId: 'falco.shell', Rule: 'Terminal shell in container', Priority: 'NOTICE', Source: 'falco', Namespace: 'payments', User: '', Operation: 'Process', Action: 'Audit' }),
     mk(10, { RuleId: 'ksp-block-shadow', Rule: 'ksp-block-shadow', Priority: 'CRITICAL', Source: 'kubearmor', Namespace: 'payments', User: '', Operation: 'File', Action: 'Block' }),
     mk(14, { RuleId: 'ksp-audit-net', Rule: 'ksp-audit-net', Priority: 'WARNING', Source: 'kubearmor', Namespace: 'payments', User: '', Operation: 'Network', Action: 'Audit' }),
-  ];
+  ].map(withOutput);
 }
 
 describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page in Chromium (skipped: ${SKIP_REASON})`, () => {
@@ -217,7 +218,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
 
   it('lists landed detections, filters them, and charts them over time', async () => {
     await page.click('#tab-detections');
-    const rows = page.locator('#det-rows tr');
+    const rows = page.locator('#det-table tbody.det');
     await expect.poll(() => rows.count()).toBe(12);
     expect(await page.locator('#det-status').textContent()).toMatch(/12 of 12/);
     expect(await page.locator('#det-chart svg rect.bar').count()).toBeGreaterThan(3);
@@ -258,7 +259,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
   it('is readable on a phone', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.selectOption('#flt-source', 'kubearmor');
-    await expect.poll(() => page.locator('#det-rows tr').count()).toBe(2);
+    await expect.poll(() => page.locator('#det-table tbody.det').count()).toBe(2);
     const overflow = await page.evaluate(OVERFLOW_X);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(RESULTS, 'ui-detections-phone.png'), fullPage: true });

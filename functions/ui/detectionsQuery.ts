@@ -38,8 +38,8 @@ export interface DetectionsAnswer {
 export const DEFAULT_LIMIT = 200;
 export const MAX_LIMIT = 1000;
 
-/** Falco priority names, most severe first (sort order for the priority dropdown). */
-export const PRIORITY_ORDER = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'DEBUG'];
+/** Falco priority names (and the INFO the rule packs use), most severe first: the dropdown order. */
+export const PRIORITY_ORDER = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'INFO', 'DEBUG'];
 
 const FIELD_OF: Record<FilterField, keyof DetectionView> = {
   priority: 'Priority',
@@ -86,7 +86,7 @@ function facet(rows: readonly DetectionView[], f: FilterField): string[] {
 }
 
 /** Bucket widths that read well on an axis; the first giving ≤ MAX_BUCKETS bars wins. */
-const STEPS_MS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800].map((s) => s * 1000);
+const STEPS_MS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800, 2_592_000].map((s) => s * 1000);
 const MAX_BUCKETS = 48;
 
 export function histogram(rows: readonly DetectionView[]): DetectionsAnswer['histogram'] {

@@ -473,11 +473,15 @@ function renderRows(rows) {
     text
       ? h('td', { 'data-label': label, ...(cls ? { class: cls } : {}) }, [text])
       : h('td', { 'data-label': label, class: `${cls} empty`.trim() }, [h('span', { 'aria-hidden': 'true' }, ['—']), h('span', { class: 'sr-only' }, ['none'])]);
-  byId('det-rows').replaceChildren(
+  // One <tbody> per detection: its fields on one row, the Output line spanning the row below,
+  // so long outputs don't squeeze the columns.
+  const table = byId('det-table');
+  for (const old of table.querySelectorAll('tbody')) old.remove();
+  table.append(
     ...rows.map((d) => {
       const object = [d.Resource, [d.Namespace, d.Name].filter(Boolean).join('/')].filter(Boolean).join(' ');
       const prio = h('td', { 'data-label': 'Priority' }, [h('span', { class: `prio prio-${d.Priority}` }, [d.Priority])]);
-      return h('tr', {}, [
+      const fields = h('tr', {}, [
         cell('Time', shortTime(d.TimeGenerated), 'time'),
         prio,
         cell('Rule', d.Rule),
@@ -486,8 +490,11 @@ function renderRows(rows) {
         cell('User', d.User),
         cell('Object', object),
         cell('Action', d.Action),
-        cell('Output', d.Output, 'output'),
       ]);
+      const output = h('tr', { class: 'out' }, [
+        h('td', { colspan: '8', class: 'output', 'data-label': 'Output' }, [h('span', { class: 'sr-only' }, ['Output: ']), d.Output || '—']),
+      ]);
+      return h('tbody', { class: 'det' }, [fields, output]);
     }),
   );
 }
