@@ -70,3 +70,4 @@ export async function getLander(config: Config): Promise<ClosableLander> {
   }
   return l;
 }
+export { landOrDeadLetter, isFinalAttempt, type LandOutcome, type RetryState } from './lastResort.js';
