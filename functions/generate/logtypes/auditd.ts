@@ -90,7 +90,7 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
 }
 
 function pamEvent(env: AuditEnv, t: number, node: string, type: string, h: { pid: number; uid: number; auid: number; ses: number }, op: string, acct: string, exe: string, addr: string, terminal: string, ok: boolean): AuditdEvent {
-  const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : 'pam_permit,pam_cap';
+  const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : type === 'CRED_ACQ' || type === 'CRED_DISP' ? 'pam_permit,pam_cap' : 'pam_loginuid,pam_env,pam_unix';
   return {
     t, node, serial: env.serial(node),
     records: [userRec(type, h, [['op', op, 'raw'], ['grantors', grantors, 'raw'], ['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', addr === '' ? '?' : addr, 'raw'], ['addr', addr === '' ? '?' : addr, 'raw'], ['terminal', terminal, 'raw'], ['res', ok ? 'success' : 'failed', 'raw']])],
@@ -102,6 +102,8 @@ const BENIGN_CMDS: readonly string[][] = [
   ['tar', 'czf', '/backup/etc.tgz', '/etc'], ['cat', '/proc/meminfo'], ['python3', '/opt/app/manage.py', 'migrate'], ['sh', '-c', 'run-parts --report /etc/cron.hourly'], ['ls', 'Документы'],
 ];
 
+const CRON_PAM = [['USER_ACCT', 'PAM:accounting'], ['CRED_ACQ', 'PAM:setcred'], ['USER_START', 'PAM:session_open'], ['USER_END', 'PAM:session_close'], ['CRED_DISP', 'PAM:setcred']] as const;
+
 const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEvent, number])[] = [
   [(rng, e, t) => {
     const user = rng.pick(LINUX_USERS.slice(0, 6));
@@ -109,7 +111,11 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), pid: e.pid(), ppid: e.pid(), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
   }, 5],
   [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, pid: e.pid(), ppid: e.pid(), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
-  [(rng, e, t) => pamEvent(e, t, rng.pick(e.hosts), rng.pick(['USER_ACCT', 'CRED_ACQ', 'USER_START', 'USER_END', 'CRED_DISP']), { pid: e.pid(), uid: 0, auid: 0, ses: rng.range(100, 900) }, rng.pick(['PAM:accounting', 'PAM:setcred', 'PAM:session_open', 'PAM:session_close']), 'root', '/usr/sbin/cron', '', 'cron', true), 4],
+  [(rng, e, t) => {
+    // A cron session walks these PAM records; each is its own audit event.
+    const [type, op] = rng.pick(CRON_PAM);
+    return pamEvent(e, t, rng.pick(e.hosts), type, { pid: e.pid(), uid: 0, auid: type === 'USER_ACCT' ? UNSET : 0, ses: type === 'USER_ACCT' ? UNSET : rng.range(100, 900) }, op, 'root', '/usr/sbin/cron', '', 'cron', true);
+  }, 4],
   [(rng, e, t) => {
     const ip = internalIp(rng);
     return pamEvent(e, t, rng.pick(e.hosts), 'USER_ACCT', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:accounting', rng.pick(LINUX_USERS.slice(0, 6)), '/usr/sbin/sshd', ip, 'ssh', true);
