@@ -17,6 +17,8 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --out FILE      write it to FILE (infra embeds infra/kql/database.kql)
   --apply         run it command by command against KUBESIFT_KUSTO_CLUSTER_URL /
                   KUBESIFT_KUSTO_DATABASE with KUBESIFT_KUSTO_AUTH (Kustainer: none)
+  --create-database  with --apply: first run \`.create database <db> volatile ifnotexists\`
+                  (Kustainer, which starts with no database)
   --check         check every command with the Kusto language service (dev dependency)
   --list          list the commands' kind and object name
   --raw-landing   add the raw table + update policies for ADX's native Event Hub connection
@@ -28,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       apply: { type: 'boolean' },
+      'create-database': { type: 'boolean' },
       check: { type: 'boolean' },
       list: { type: 'boolean' },
       'raw-landing': { type: 'boolean' },
@@ -47,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.check) return check(opts);
-  if (values.apply) return apply(commands.map((c) => c.command));
+  if (values.apply) return apply(commands.map((c) => c.command), values['create-database'] ?? false);
   const script = renderDatabaseScript(opts);
   if (values.out) {
     mkdirSync(path.dirname(values.out), { recursive: true });
@@ -75,7 +78,11 @@ async function check(opts: RenderOptions): Promise<number> {
   return bad === 0 ? 0 : 1;
 }
 
-async function apply(commands: string[]): Promise<number> {
+export function createDatabaseCommand(database: string): string {
+  return `.create database ${database} volatile ifnotexists`;
+}
+
+async function apply(script: string[], createDatabase: boolean): Promise<number> {
   const config = loadConfig();
   const url = config.KUBESIFT_KUSTO_CLUSTER_URL;
   if (!url) {
@@ -83,11 +90,12 @@ async function apply(commands: string[]): Promise<number> {
     return 2;
   }
   const client = new KustoClient(kcsbFor(url, config));
+  const commands = createDatabase ? [createDatabaseCommand(config.KUBESIFT_KUSTO_DATABASE), ...script] : script;
   try {
     for (let i = 0; i < commands.length; i++) {
       const cmd = commands[i]!;
       try {
-        await client.executeMgmt(config.KUBESIFT_KUSTO_DATABASE, cmd);
+        await client.executeMgmt(createDatabase && i === 0 ? 'NetDefaultDB' : config.KUBESIFT_KUSTO_DATABASE, cmd);
         process.stderr.write(`[${i + 1}/${commands.length}] ok   ${cmd.split('\n')[0]!.slice(0, 100)}\n`);
       } catch (err) {
         process.stderr.write(`[${i + 1}/${commands.length}] FAIL ${cmd.split('\n')[0]!.slice(0, 100)}\n  ${err instanceof Error ? err.message : String(err)}\n`);
