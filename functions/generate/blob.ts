@@ -15,7 +15,7 @@ export interface BlobDataset {
   summary: DatasetSummary;
 }
 
-const UPLOAD_BUFFER = 4 * 1024 * 1024;
+const UPLOAD_BUFFER = 1024 * 1024;
 const UPLOAD_CONCURRENCY = 2;
 
 /** `<logType>/<hash16>/` — the folder of one dataset. */
