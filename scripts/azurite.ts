@@ -25,16 +25,28 @@ export interface AzuriteOptions {
   queuePort?: number;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports are drawn below Linux's ephemeral range (32768+), which outgoing connections and
+// `listen(0)` servers use: a port probed free there can be taken again before Azurite binds it.
+const PORT_LOW = 20_000;
+const PORT_SPAN = 12_000;
+
+/** True when 127.0.0.1:port can be bound right now. */
+export async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** A port that is free now, outside the ephemeral range (see above). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
+    if (await portFree(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_LOW}-${PORT_LOW + PORT_SPAN}`);
 }
 
 export function connectionStringFor(blobPort: number, queuePort: number): string {
@@ -52,11 +64,27 @@ function azuriteEntry(): string {
   return path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
 }
 
-/** Resolves once both Blob and Queue endpoints accept connections. */
+/**
+ * Resolves once both Blob and Queue endpoints accept connections. Ports left open are picked
+ * here; if another process wins one of them first, Azurite is started again on fresh ones.
+ */
 export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      const picked = opts.blobPort === undefined || opts.queuePort === undefined;
+      if (!picked || attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
   const blobPort = opts.blobPort ?? (await freePort());
   const queuePort = opts.queuePort ?? (await freePort());
-  const tablePort = await freePort();
+  // Table is unused but always listens; next to the well-known ports it takes the well-known 10002,
+  // which `UseDevelopmentStorage=true` (the Functions host's AzureWebJobsStorage) expects.
+  const tablePort = blobPort === 10_000 && (await portFree(10_002)) ? 10_002 : await freePort();
   const args = [
     azuriteEntry(),
     '--silent',

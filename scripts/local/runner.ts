@@ -1,10 +1,9 @@
 // `npm start`: Azurite from node_modules + every HTTP function at its real route + a local
 // Event Hub bus feeding the Event Hub–triggered functions, then a demo batch through the
 // same AKS handler the cloud runs, landing in the blob sink in Azurite.
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { EventHubHandler, InvocationContext } from '@azure/functions';
-import { startAzurite, type AzuriteHandle } from '../azurite.js';
+import { portFree, startAzurite, type AzuriteHandle } from '../azurite.js';
 import { WEBHOOK_SOURCES } from '../../functions/webhooks/sources.js';
 import { HubBus, type Log } from './hubBus.js';
 import { startHttpServer, type LocalHttpServer } from './httpServer.js';
@@ -43,14 +42,6 @@ export interface LocalRunner {
   secrets: LocalSecrets;
   demo?: DemoOutcome;
   stop(): Promise<void>;
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
 }
 
 /** Import the function app with the library's per-function "test mode" warnings folded into one line. */
