@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { createLander, type ClosableLander } from '../functions/land/index.js';
-import { ingestFromBlob } from '../functions/land/ingestBlob.js';
+import { blobUriForIngestion, ingestFromBlob } from '../functions/land/ingestBlob.js';
+import { loadConfig } from '../functions/config.js';
 import { batchKey } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { aksEvents } from './support/aksEvents.js';
@@ -98,5 +99,14 @@ describe('queued sink (real QueuedIngestClient)', () => {
     expect(m).toMatchObject({ BlobPath: blob.url, TableName: 'SyslogLogs', Id: ingestionId, AdditionalProperties: { format: 'csv', ingestionMappingReference: 'SyslogLogs_csv', ingestIfNotExists: '["dataset-syslog-seed-1"]' } });
     expect(JSON.parse(m!.AdditionalProperties.tags!)).toEqual(['ingest-by:dataset-syslog-seed-1', 'kubesift:dataset']);
     expect((m as unknown as { RawDataSize: number }).RawDataSize).toBe(1234);
+  });
+
+  it('bare blob URLs get the cluster identity suffix only when storage uses managed identity', () => {
+    const mi = loadConfig({ KUBESIFT_STORAGE_ACCOUNT: 'kubesiftdata' });
+    const local = configFor(azurite.current, {});
+    const url = 'https://kubesiftdata.blob.core.windows.net/datasets/a.csv.gz';
+    expect(blobUriForIngestion(mi, url)).toBe(`${url};managed_identity=system`);
+    expect(blobUriForIngestion(mi, `${url}?sv=1&sig=x`)).toBe(`${url}?sv=1&sig=x`);
+    expect(blobUriForIngestion(local, url)).toBe(url);
   });
 });

@@ -21,6 +21,8 @@ const SKIP_REASON = `no Chromium at ${CHROMIUM} (install it with \`apt-get insta
 if (!haveBrowser) console.warn(`test/ui.e2e.test.ts skipped: ${SKIP_REASON}`);
 
 const RESULTS = path.resolve('test-results');
+/** Waits for the page (lazy module loads and a shared 2-core machine make the first answers slow). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 /** Pixels the page is wider than the viewport (horizontal scrolling). */
 const OVERFLOW_X = 'document.documentElement.scrollWidth - document.documentElement.clientWidth';
 const LANDING = 'landing-e2e';
@@ -144,7 +146,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     const res = await page.goto(`${baseUrl}/api/ui`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toContain("default-src 'self'");
-    await expect.poll(() => page.locator('#f-logType option').count()).toBeGreaterThan(0);
+    await poll(() => page.locator('#f-logType option').count()).toBeGreaterThan(0);
     await page.keyboard.press('Tab');
     const focused = await page.evaluate('({ cls: document.activeElement.className, outline: getComputedStyle(document.activeElement).outlineStyle })');
     expect(focused).toEqual({ cls: 'skip', outline: 'solid' });
@@ -162,7 +164,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await firstScenario.check();
 
     await page.click('#btn-preview');
-    await expect.poll(() => page.locator('#preview-lines').textContent()).toMatch(/2024-03-01T08:00/);
+    await poll(() => page.locator('#preview-lines').textContent()).toMatch(/2024-03-01T08:00/);
     const preview = ((await page.locator('#preview-lines').textContent()) ?? '').split('\n');
     expect(preview).toHaveLength(20);
     expect(preview[0]).toMatch(/TimeGenerated/); // the CSV header is line 1 of the file
@@ -191,7 +193,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     const shown = (await page.locator('#out-ingest').textContent()) ?? '';
     expect(shown).toMatch(/^\.ingest/m);
     await page.click('button[data-copy="out-ingest"]');
-    await expect.poll(() => page.locator('#copy-status').textContent()).toMatch(/Copied/);
+    await poll(() => page.locator('#copy-status').textContent()).toMatch(/Copied/);
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(shown);
     await page.click('button[data-copy="out-schema"]');
     expect(await page.evaluate('navigator.clipboard.readText()')).toMatch(/\.create(-merge)? table/);
@@ -201,7 +203,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.fill('#f-count', '0');
     await page.click('#btn-generate');
     const err = page.locator('#err-count');
-    await expect.poll(() => err.textContent()).not.toBe('');
+    await poll(() => err.textContent()).not.toBe('');
     expect(await page.locator('#f-count').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('f-count');
     expect(await page.locator('#err-seed').textContent()).toBe('');
@@ -210,7 +212,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.fill('#f-count', '100');
     await page.fill('#f-rate', '5');
     await page.click('#btn-generate');
-    await expect.poll(() => page.locator('#err-rate').textContent()).toMatch(/end or rate|rate/);
+    await poll(() => page.locator('#err-rate').textContent()).toMatch(/end or rate|rate/);
     expect(await err.textContent()).toBe('');
     await page.screenshot({ path: path.join(RESULTS, 'ui-validation-error.png'), fullPage: false });
     await page.fill('#f-rate', '');
@@ -219,12 +221,12 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
   it('lists landed detections, filters them, and charts them over time', async () => {
     await page.click('#tab-detections');
     const rows = page.locator('#det-table tbody.det');
-    await expect.poll(() => rows.count()).toBe(12);
+    await poll(() => rows.count()).toBe(12);
     expect(await page.locator('#det-status').textContent()).toMatch(/12 of 12/);
     expect(await page.locator('#det-chart svg rect.bar').count()).toBeGreaterThan(3);
     expect(await page.locator('#det-chart svg title').first().textContent()).toMatch(/Detections over time/);
 
-    const expectRows = async (n: number) => expect.poll(() => rows.count()).toBe(n);
+    const expectRows = async (n: number) => poll(() => rows.count()).toBe(n);
     await page.selectOption('#flt-source', 'falco');
     await expectRows(2);
     await page.selectOption('#flt-source', 'kubearmor');
@@ -259,7 +261,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
   it('is readable on a phone', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.selectOption('#flt-source', 'kubearmor');
-    await expect.poll(() => page.locator('#det-table tbody.det').count()).toBe(2);
+    await poll(() => page.locator('#det-table tbody.det').count()).toBe(2);
     const overflow = await page.evaluate(OVERFLOW_X);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(RESULTS, 'ui-detections-phone.png'), fullPage: true });
@@ -267,6 +269,28 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     const overflowGen = await page.evaluate(OVERFLOW_X);
     expect(overflowGen).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(RESULTS, 'ui-generate-phone.png'), fullPage: true });
+  });
+
+  it('takes the function key from ?code= once, drops it from the address and sends it as a header', async () => {
+    const keys: (string | undefined)[] = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (r.url().includes('/api/log-types')) keys.push(r.headers()['x-functions-key']);
+    };
+    page.on('request', onRequest);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${baseUrl}/api/ui?code=test-key-123#generate`);
+    await poll(() => keys.length).toBeGreaterThan(0);
+    expect(keys).toEqual(['test-key-123']);
+    expect(page.url()).toBe(`${baseUrl}/api/ui#generate`);
+    expect(await page.locator('#key-state').textContent()).toBe('set');
+    // Forget clears it: the next call goes without the header.
+    await page.click('#key-panel summary');
+    await page.click('#key-clear');
+    await page.fill('#key-input', '');
+    await page.reload();
+    await poll(() => keys.length).toBeGreaterThan(1);
+    expect(keys.at(-1)).toBeUndefined();
+    page.off('request', onRequest);
   });
 
   it('made no request outside its own origin and logged no errors', () => {

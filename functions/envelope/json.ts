@@ -3,8 +3,9 @@
 // overflows the stack past ~10k levels, so values deeper than MAX_JSON_DEPTH never leave
 // the envelope as rows.
 
-/** Deepest nesting a value may have to become (part of) a row. Kubernetes objects stay far below. */
-export const MAX_JSON_DEPTH = 512;
+/** Deepest nesting a value may have to become (part of) a row: JSON.stringify still writes 3000 levels
+ * with 500 frames already on the stack; Kubernetes objects stay far below. */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * True when the JSON text nests deeper than `max`. A value of depth d needs at least 2d

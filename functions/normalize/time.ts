@@ -47,15 +47,17 @@ function allDigits(s: string, from: number, to: number): boolean {
   return true;
 }
 
-// YYYY-MM-DDTHH:MM:SS with plausible ranges.
+const d2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+
+// YYYY-MM-DDTHH:MM:SS with plausible ranges (character arithmetic, no allocation).
 function isDateTimePrefix(s: string): boolean {
   if (
-    !allDigits(s, 0, 4) || s[4] !== '-' || !allDigits(s, 5, 7) || s[7] !== '-' || !allDigits(s, 8, 10) ||
-    (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') || !allDigits(s, 11, 13) || s[13] !== ':' ||
-    !allDigits(s, 14, 16) || s[16] !== ':' || !allDigits(s, 17, 19)
+    !allDigits(s, 0, 4) || s.charCodeAt(4) !== 45 || !allDigits(s, 5, 7) || s.charCodeAt(7) !== 45 || !allDigits(s, 8, 10) ||
+    (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') || !allDigits(s, 11, 13) || s.charCodeAt(13) !== 58 ||
+    !allDigits(s, 14, 16) || s.charCodeAt(16) !== 58 || !allDigits(s, 17, 19)
   )
     return false;
-  const mo = +s.slice(5, 7), d = +s.slice(8, 10), h = +s.slice(11, 13), mi = +s.slice(14, 16), se = +s.slice(17, 19);
+  const mo = d2(s, 5), d = d2(s, 8), h = d2(s, 11), mi = d2(s, 14), se = d2(s, 17);
   return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60;
 }
 

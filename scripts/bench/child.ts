@@ -5,6 +5,7 @@
 //   node child.js import  <file.js|package>   → {ms}
 //   node child.js modules <file.js>           → {urls}
 //   node child.js gen     <logType> <count> <seed> → {records, bytes, ms, rss_mb}
+import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,6 +38,21 @@ async function moduleList(target: string): Promise<object> {
   return { urls };
 }
 
+/**
+ * Peak RSS of this process in MB. VmHWM belongs to the address space exec created, whereas
+ * getrusage's maxRSS on Linux carries over the parent's peak through fork+exec (a bench
+ * parent holding its input would set every child's figure).
+ */
+function peakRssMb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 async function generate(logType: string, count: number, seed: number): Promise<object> {
   const gen = await import('../../functions/generate/index.js');
   const req = gen.resolveRequest(gen.DatasetRequest.parse({ logType, count, seed, scenarios: ['all'] }));
@@ -51,7 +67,7 @@ async function generate(logType: string, count: number, seed: number): Promise<o
   const t0 = performance.now();
   const summary = await gen.writeDataset(req, sink);
   const ms = performance.now() - t0;
-  return { records: summary.records, events: summary.events, bytes, ms, format: req.format, rss_mb: process.resourceUsage().maxRSS / 1024 };
+  return { records: summary.records, events: summary.events, bytes, ms, format: req.format, rss_mb: peakRssMb() };
 }
 
 async function main(argv: string[]): Promise<void> {

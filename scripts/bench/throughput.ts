@@ -13,7 +13,7 @@ import { gzip, tablePayloads } from '../../functions/land/payload.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../../functions/normalize/index.js';
 import { batchKey, dedupeAudit, processEvents } from '../../functions/pipeline.js';
 import type { AksInput } from './aksInput.js';
-import { nowMs } from './stats.js';
+import { cpuMs, nowMs, spanSince, type Span } from './stats.js';
 
 /** Anything the measured code returns feeds this, so no work can be optimized away. */
 let sink = 0;
@@ -23,8 +23,9 @@ interface AuditHolder {
   records: { category: string; properties: { log: string } }[];
 }
 
-export function runFloor(input: AksInput): number {
+export function runFloor(input: AksInput): Span {
   const t0 = nowMs();
+  const c0 = cpuMs();
   let n = 0;
   for (const buf of input.bodies) {
     const body = JSON.parse(buf.toString('utf8')) as AuditHolder;
@@ -35,17 +36,18 @@ export function runFloor(input: AksInput): number {
     }
   }
   sink += n;
-  return nowMs() - t0;
+  return spanSince(t0, c0);
 }
 
 /** The detection clock: data time, fixed, so every run does identical work. */
 const NOW = new Date('2025-01-01T00:00:00Z');
 
-export function runPipeline(input: AksInput, policy: Policy): { ms: number; records: number; detections: number; deadLetters: number } {
+export function runPipeline(input: AksInput, policy: Policy): { span: Span; records: number; detections: number; deadLetters: number } {
   let records = 0;
   let detections = 0;
   let deadLetters = 0;
   const t0 = nowMs();
+  const c0 = cpuMs();
   for (const batch of input.batches) {
     const result = processEvents(batch, { policy, now: NOW });
     const { payloads } = tablePayloads(result, batchKey(batch));
@@ -54,7 +56,7 @@ export function runPipeline(input: AksInput, policy: Policy): { ms: number; reco
     detections += result.detections.length;
     deadLetters += result.deadLetters.length;
   }
-  return { ms: nowMs() - t0, records, detections, deadLetters };
+  return { span: spanSince(t0, c0), records, detections, deadLetters };
 }
 
 export interface StageTimes {
@@ -68,29 +70,29 @@ export interface StageTimes {
 
 /**
  * The stages of processEvents called one by one (same functions, same order) with a
- * clock between them. Only for shares: the pipeline figure comes from runPipeline.
+ * CPU clock between them. Only for shares: the pipeline figure comes from runPipeline.
  */
 export function runStages(input: AksInput, policy: Policy): StageTimes {
   const t: StageTimes = { envelope: 0, normalize: 0, detect: 0, serialize: 0, gzip: 0 };
   const envOpts = { defaultCluster: 'unknown', maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
   for (const batch of input.batches) {
-    const a = nowMs();
+    const a = cpuMs();
     const deadLetters: DeadLetter[] = [];
     const records: SourcedRecord[] = [];
     const env: EnvelopeSink = { records, deadLetters };
     for (let i = 0; i < batch.length; i++) unwrapEvent(batch[i] as EventInput, env, envOpts);
-    const b = nowMs();
+    const b = cpuMs();
     const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
     normalizeRecords(records, out, { fallbackYear: NOW.getUTCFullYear() });
     const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
-    const c = nowMs();
+    const c = cpuMs();
     const dets = detect(rows, policy, NOW);
-    const d = nowMs();
+    const d = cpuMs();
     const result = { rows, detections: dets, deadLetters, summary: { records: 0, rows: {}, detections: dets.length, deadLetters: deadLetters.length } };
     const { payloads } = tablePayloads(result, batchKey(batch));
-    const e = nowMs();
+    const e = cpuMs();
     for (const p of payloads) sink += gzip(p.ndjson).length;
-    const f = nowMs();
+    const f = cpuMs();
     t.envelope += b - a;
     t.normalize += c - b;
     t.detect += d - c;

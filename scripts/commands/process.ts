@@ -30,7 +30,7 @@ Options:
   --profile NAME      base policy profile when the file names none (default aks)
   --cluster NAME      cluster for events without a resourceId (default unknown)
   --now ISO           detection clock (default: now)
-  --batch-size N      bodies per pipeline batch, like the host's maxEventBatchSize (default 500)
+  --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
   --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
 Exit 0 when the input was read (even with dead letters), 1 when it cannot be read, 2 on usage errors.`;
 
@@ -46,6 +46,17 @@ export interface ProcessOptions {
 
 class UsageError extends Error {}
 
+/** The Event Hub trigger's batch size (host.json maxEventBatchSize): the CLI batches like the host. */
+export function hostBatchSize(): number {
+  try {
+    const host = JSON.parse(readFileSync(new URL('../../host.json', import.meta.url), 'utf8')) as { extensions?: { eventHubs?: { maxEventBatchSize?: unknown } } };
+    const n = host.extensions?.eventHubs?.maxEventBatchSize;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
 export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -56,7 +67,7 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
       profile: { type: 'string', default: 'aks' },
       cluster: { type: 'string', default: 'unknown' },
       now: { type: 'string' },
-      'batch-size': { type: 'string', default: '500' },
+      'batch-size': { type: 'string', default: String(hostBatchSize()) },
       'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
       help: { type: 'boolean', short: 'h' },
     },

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, ConfigError, loadConfig } from '../functions/config.js';
+
+const root = new URL('..', import.meta.url);
+const example = JSON.parse(readFileSync(new URL('local.settings.example.json', root), 'utf8')) as { IsEncrypted: boolean; Values: Record<string, unknown> };
+/** Keys the Functions host itself reads (not KubeSift's schema). */
+const HOST_KEYS = ['FUNCTIONS_WORKER_RUNTIME', 'EventHubConnection'];
+
+function errorsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('local.settings.example.json', () => {
+  it('names exactly the config schema keys plus the host keys', () => {
+    expect(Object.keys(example.Values).sort()).toEqual([...CONFIG_KEYS, ...HOST_KEYS].sort());
+    expect(example.IsEncrypted).toBe(false);
+    expect(example.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+  });
+
+  it('holds only strings (the host passes Values as environment variables) and validates', () => {
+    for (const [k, v] of Object.entries(example.Values)) expect(typeof v, k).toBe('string');
+    const cfg = loadConfig(example.Values as Record<string, string>);
+    expect(cfg.KUBESIFT_SINK).toBe('blob');
+    expect(cfg.KUBESIFT_STORAGE_ACCOUNT).toBeUndefined(); // "" means unset
+  });
+
+  it('every setting is documented in docs/ingest.md', () => {
+    const doc = readFileSync(new URL('docs/ingest.md', root), 'utf8');
+    for (const k of Object.keys(example.Values)) expect(doc, k).toContain(`\`${k}\``);
+  });
+});
+
+describe('config schema errors', () => {
+  it('applies defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ KUBESIFT_SINK: 'blob', KUBESIFT_AKS_HUB: 'aks-diagnostics', KUBESIFT_LAND_RETRIES: 3, KUBESIFT_INGEST_DATASETS: false, KUBESIFT_POLICY_PROFILE: 'aks' });
+  });
+
+  it('names the missing setting a sink needs', () => {
+    expect(errorsOf({ KUBESIFT_SINK: 'queued' })).toEqual(['KUBESIFT_KUSTO_INGEST_URL: required when KUBESIFT_SINK=queued']);
+    expect(errorsOf({ KUBESIFT_SINK: 'managed' })).toEqual([
+      'KUBESIFT_KUSTO_CLUSTER_URL: required when KUBESIFT_SINK=managed',
+      'KUBESIFT_KUSTO_INGEST_URL: required when KUBESIFT_SINK=managed',
+    ]);
+    expect(errorsOf({ KUBESIFT_SINK: 'direct' })[0]).toMatch(/^KUBESIFT_KUSTO_CLUSTER_URL: required/);
+  });
+
+  it('reports every invalid value at once, by key', () => {
+    const issues = errorsOf({ KUBESIFT_SINK: 'kafka', KUBESIFT_LAND_RETRIES: 'many', KUBESIFT_STORAGE_ACCOUNT: 'Not_A_Name', KUBESIFT_KUSTO_CLUSTER_URL: 'not a url', KUBESIFT_INGEST_DATASETS: 'yes' });
+    const keys = issues.map((i) => i.split(':')[0]);
+    expect(keys.sort()).toEqual(['KUBESIFT_INGEST_DATASETS', 'KUBESIFT_KUSTO_CLUSTER_URL', 'KUBESIFT_LAND_RETRIES', 'KUBESIFT_SINK', 'KUBESIFT_STORAGE_ACCOUNT']);
+    expect(issues.find((i) => i.startsWith('KUBESIFT_STORAGE_ACCOUNT'))).toMatch(/storage account name/);
+  });
+
+  it('refuses auth=none against a remote Kusto', () => {
+    expect(errorsOf({ KUBESIFT_SINK: 'streaming', KUBESIFT_KUSTO_CLUSTER_URL: 'https://c.westeurope.kusto.windows.net', KUBESIFT_KUSTO_AUTH: 'none' })).toEqual([
+      'KUBESIFT_KUSTO_AUTH: none is only allowed with the direct sink (Kustainer) or a loopback URL',
+    ]);
+    expect(loadConfig({ KUBESIFT_SINK: 'streaming', KUBESIFT_KUSTO_CLUSTER_URL: 'http://127.0.0.1:8080', KUBESIFT_KUSTO_AUTH: 'none' }).KUBESIFT_KUSTO_AUTH).toBe('none');
+  });
+
+  it('short webhook secrets and non-positive numbers are rejected', () => {
+    expect(errorsOf({ KUBESIFT_WEBHOOK_SECRET_FALCO: 'short' })[0]).toMatch(/^KUBESIFT_WEBHOOK_SECRET_FALCO: /);
+    expect(errorsOf({ KUBESIFT_WEBHOOK_MAX_BYTES: '0' })[0]).toMatch(/^KUBESIFT_WEBHOOK_MAX_BYTES: /);
+    expect(errorsOf({ KUBESIFT_LAND_RETRIES: '11' })[0]).toMatch(/^KUBESIFT_LAND_RETRIES: /);
+  });
+
+  it('the error message lists every issue on its own line', () => {
+    try {
+      loadConfig({ KUBESIFT_SINK: 'x', KUBESIFT_POLICY_PROFILE: 'y' });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^Invalid KubeSift configuration:\n {2}- KUBESIFT_SINK: .*\n {2}- KUBESIFT_POLICY_PROFILE: /);
+      return;
+    }
+    throw new Error('expected a throw');
+  });
+
+  it('ignores empty strings and unrelated environment variables', () => {
+    expect(loadConfig({ KUBESIFT_SINK: '', PATH: '/bin', KUBESIFT_UNKNOWN: 'x' }).KUBESIFT_SINK).toBe('blob');
+  });
+});
