@@ -1,13 +1,14 @@
 // The Event Hub handler, driven through @azure/functions' own InvocationContext with the
 // trigger metadata the host passes for cardinality 'many'.
 import functions from '@azure/functions';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../functions/config.js';
 import type { BatchResult, LandReport, Lander } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { eventHubTriggers } from '../functions/triggers/registry.js';
-import { batchClock, eventsFromTrigger, handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
+import { batchClock, eventsFromTrigger } from '../functions/eventhub/triggerMetadata.js';
+import { handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
 
@@ -127,5 +128,16 @@ describe('aksDiagnostics trigger', () => {
     const text = fixture('mixed-categories.json').toString('utf8');
     await handleAksBatch([text, JSON.parse(text)], context([1, 2], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z']), { lander, policy, config });
     expect(lander.calls[0]!.result.summary.records).toBe(22);
+  });
+});
+
+describe('trigger modules', () => {
+  it('no trigger imports another trigger (shared helpers live outside functions/triggers)', () => {
+    const dir = new URL('../functions/triggers/', import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      const local = [...src.matchAll(/from '\.\/([^']+)\.js'/g)].map((m) => m[1]);
+      expect(local.filter((m) => m !== 'registry'), f).toEqual([]);
+    }
   });
 });

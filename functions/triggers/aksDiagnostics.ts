@@ -12,12 +12,8 @@ import type { InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
 import type { BatchSummary, LandReport, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
-import { batchClock, eventsFromTrigger } from '../envelope/positions.js';
+import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { eventHubTrigger } from './registry.js';
-
-// Kept importable from here for existing callers; the definitions live in a module without
-// registration side effects.
-export { batchClock, eventsFromTrigger };
 
 export interface AksBatchDeps {
   /** Sink; default getLander(loadConfig()) built once per worker. */

@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import type { BatchResult, LandReport, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 // Same position/clock rules as the AKS trigger: one definition of where a record came from.
-import { batchClock, eventsFromTrigger } from './aksDiagnostics.js';
+import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { eventHubTrigger } from './registry.js';
 
 export interface WebhookBatchDeps {

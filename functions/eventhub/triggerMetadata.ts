@@ -1,5 +1,6 @@
 // Event Hub trigger metadata → positions and batch clock. One definition of "where a record
-// came from", shared by every Event Hub trigger (aksDiagnostics, webhookEvents). No side effects.
+// came from", shared by every Event Hub trigger (aksDiagnostics, webhookEvents) and kept out
+// of the trigger files so no trigger imports another. Pure: no registration side effects.
 import type { InvocationContext } from '@azure/functions';
 import type { EventInput } from '../contracts.js';
 
