@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../functions/contracts.js';
 import { clusterFromResourceId, DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../functions/envelope/index.js';
-import { auditEvent, diagRecord, input, RID, timed } from './support/records.js';
+import { auditEvent, diagRecord, input, RID } from './support/records.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
 const opts = { defaultCluster: 'fallback', maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
@@ -120,9 +120,9 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(out.deadLetters.map((d) => d.reason)).toEqual(['body-too-large', 'body-too-large']);
     expect(out.deadLetters[0]!.raw.length).toBe(big.length);
     const sink: EnvelopeSink = { records: [], deadLetters: [] };
-    const ms = timed(() => unwrapEvent(input(big), sink, { ...opts, maxBodyBytes: 64 << 20 }));
+    expect(unwrapEvent(input(big), sink, { ...opts, maxBodyBytes: 64 << 20 })).toBe(n);
     expect(sink.records).toHaveLength(n);
-    expect(ms).toBeLessThan(3000);
+    expect(sink.deadLetters).toEqual([]);
     // One 10 MB garbage string
     const junk = unwrap(input('{'.repeat(10 << 20)));
     expect(junk.deadLetters[0]!.reason).toBe('body-too-large');

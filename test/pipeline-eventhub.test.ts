@@ -45,7 +45,8 @@ function context(seqs: number[], enqueued: string[], partitionId = '2'): functio
       offsetArray: offsets,
       enqueuedTimeUtcArray: enqueued,
       propertiesArray: seqs.map(() => ({})),
-      systemPropertiesArray: seqs.map((s, i) => ({ 'x-opt-sequence-number': s, 'x-opt-offset': offsets[i], 'x-opt-enqueued-time': enqueued[i], SequenceNumber: s, Offset: offsets[i], PartitionKey: null, EnqueuedTimeUtc: enqueued[i] })),
+      // The library camel-cases every key it receives from the host (SequenceNumber → sequenceNumber).
+      systemPropertiesArray: seqs.map((s, i) => ({ 'x-opt-sequence-number': s, 'x-opt-offset': offsets[i], 'x-opt-enqueued-time': enqueued[i], sequenceNumber: s, offset: offsets[i], partitionKey: null, enqueuedTimeUtc: enqueued[i] })),
     },
     options: { trigger: { type: 'eventHubTrigger', name: 'messages', eventHubName: '%KUBESIFT_AKS_HUB%', cardinality: 'many', dataType: 'binary' } },
   });
@@ -79,6 +80,9 @@ describe('aksDiagnostics trigger', () => {
       { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 101, offset: '413696' },
     ]);
     expect(batchClock(ctx).toISOString()).toBe('2024-03-01T10:00:09.000Z');
+    // int64 values may cross gRPC as strings: same positions.
+    const asStrings = new functions.InvocationContext({ functionName: 'aksDiagnostics', triggerMetadata: { partitionContext: { eventHubName: 'aks-diagnostics', partitionId: 2 }, sequenceNumberArray: ['100'], offsetArray: [409600] } });
+    expect(eventsFromTrigger([Buffer.from('{}')], asStrings)[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600' });
     // No metadata at all: index positions, wall clock.
     const bare = new functions.InvocationContext({ functionName: 'aksDiagnostics' });
     expect(eventsFromTrigger('x', bare, 'hub')[0]!.position).toEqual({ source: 'hub', partitionId: '', sequenceNumber: 0, offset: '' });

@@ -54,6 +54,17 @@ describe('processEvents', () => {
     expect(dedupeAudit([])).toEqual([]);
   });
 
+  it('record times with 0, 7 or 9 fractional digits give µs TimeGenerated when the row falls back to them', () => {
+    const times = ['2024-03-01T10:00:05Z', '2024-03-01T10:00:05.1234567Z', '2024-03-01T10:00:05.123456789Z'];
+    const noStage = (i: number) => JSON.stringify(auditEvent({ auditID: `t-${i}`, stageTimestamp: undefined, requestReceivedTimestamp: undefined }));
+    const records = times.flatMap((time, i) => [diagRecord('guard', 'plain line without a klog header', { time }), diagRecord('kube-audit', noStage(i), { time })]);
+    const r = processEvents([input({ records })], { policy, now: NOW });
+    expect(r.deadLetters).toEqual([]);
+    const want = ['2024-03-01T10:00:05.000000Z', '2024-03-01T10:00:05.123456Z', '2024-03-01T10:00:05.123456Z'];
+    expect(r.rows.AksControlPlane.map((x) => x.TimeGenerated)).toEqual(want);
+    expect(r.rows.AksAudit.map((x) => x.TimeGenerated)).toEqual(want);
+  });
+
   it('webhook events take the default cluster', () => {
     const r = processEvents([input([auditEvent()])], { policy, now: NOW, defaultCluster: 'lab-1' });
     expect(r.rows.AksAudit[0]!.Cluster).toBe('lab-1');
