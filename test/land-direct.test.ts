@@ -1,31 +1,20 @@
 // direct sink (`.ingest inline`, Kustainer style) against a loopback endpoint that records
 // every command; streaming and managed sinks against the same stand-in.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLander, type ClosableLander } from '../functions/land/index.js';
 import { splitNdjson } from '../functions/land/sink.js';
 import { batchKey } from '../functions/pipeline.js';
-import { useAzurite } from './support/azurite.js';
 import { aksEvents } from './support/aksEvents.js';
-import { startKustoStandIn, type KustoStandIn } from './support/kustoStandIn.js';
-import { configFor, expectedRows, landedRows, queueMessages, run } from './support/landing.js';
+import { configFor, expectedRows, landedRows, queueMessages, run, useLandingRig } from './support/landing.js';
 
-const azurite = useAzurite();
-let standIn: KustoStandIn;
-const landers: ClosableLander[] = [];
-
-beforeAll(async () => {
-  standIn = await startKustoStandIn(azurite.current);
-});
-afterAll(async () => {
-  for (const l of landers) await l.close();
-  await standIn.stop();
-});
+const rig = useLandingRig();
+const { azurite } = rig;
 
 function lander(kind: 'direct' | 'streaming' | 'managed', env: Record<string, string> = {}): ClosableLander {
   const l = createLander(kind, {
-    config: configFor(azurite.current, { KUBESIFT_SINK: kind, KUBESIFT_KUSTO_CLUSTER_URL: standIn.url, KUBESIFT_KUSTO_INGEST_URL: standIn.url, ...env }),
+    config: configFor(azurite.current, { KUBESIFT_SINK: kind, KUBESIFT_KUSTO_CLUSTER_URL: rig.standIn.url, KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url, ...env }),
   });
-  landers.push(l);
+  rig.track(l);
   return l;
 }
 
@@ -37,11 +26,11 @@ describe('direct sink', () => {
     const result = run(events);
     const key = batchKey(events);
     const l = lander('direct');
-    standIn.commands.length = 0;
+    rig.standIn.commands.length = 0;
     const report = await l.land(result, key);
     expect(landedRows(report)).toBe(expectedRows(result));
 
-    const sent = standIn.commands.filter((c) => c.csl.startsWith('.ingest inline'));
+    const sent = rig.standIn.commands.filter((c) => c.csl.startsWith('.ingest inline'));
     expect(sent.every((c) => c.db === 'kubesift')).toBe(true);
     const parsed = sent.map((c) => INLINE.exec(c.csl)).map((m) => {
       expect(m).not.toBeNull();
@@ -57,9 +46,9 @@ describe('direct sink', () => {
       expect(p.ifNot).toEqual([`${key}/${p.table}`]);
     }
 
-    standIn.commands.length = 0;
+    rig.standIn.commands.length = 0;
     await l.land(run(events), key);
-    const again = standIn.commands.filter((c) => c.csl.startsWith('.ingest inline')).map((c) => INLINE.exec(c.csl)![4]);
+    const again = rig.standIn.commands.filter((c) => c.csl.startsWith('.ingest inline')).map((c) => INLINE.exec(c.csl)![4]);
     expect(again.sort()).toEqual(parsed.map((p) => JSON.stringify(p.ifNot)).sort());
   });
 
@@ -81,38 +70,38 @@ describe('streaming and managed sinks', () => {
   it('streaming posts gzipped multijson with the mapping name per table', async () => {
     const events = aksEvents({ audit: 6, lines: 4, events: 1, seed: 'd1ec0002', firstSequence: 300 });
     const result = run(events);
-    standIn.streams.length = 0;
+    rig.standIn.streams.length = 0;
     await lander('streaming').land(result, batchKey(events));
-    const audit = standIn.streams.filter((s) => s.table === 'AksAudit');
+    const audit = rig.standIn.streams.filter((s) => s.table === 'AksAudit');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ db: 'kubesift', format: 'multijson', mappingName: 'AksAudit_json' });
     expect(audit[0]!.body.trim().split('\n')).toHaveLength(6);
-    expect(standIn.streams.find((s) => s.table === 'AksControlPlane')!.body.trim().split('\n')).toHaveLength(4);
+    expect(rig.standIn.streams.find((s) => s.table === 'AksControlPlane')!.body.trim().split('\n')).toHaveLength(4);
   });
 
   it('managed streams small payloads, queues large ones and falls back to queued when streaming fails', async () => {
     const small = aksEvents({ audit: 3, lines: 0, events: 1, seed: 'd1ec0003', firstSequence: 400 });
     const large = aksEvents({ audit: 200, lines: 0, events: 1, seed: 'd1ec0004', firstSequence: 401 });
     const l = lander('managed', { KUBESIFT_STREAMING_MAX_BYTES: '50000' });
-    await queueMessages(azurite.current, standIn.queueName); // drain
-    standIn.streams.length = 0;
+    await queueMessages(azurite.current, rig.standIn.queueName); // drain
+    rig.standIn.streams.length = 0;
     await l.land(run(small), batchKey(small));
-    expect(standIn.streams.filter((s) => s.table === 'AksAudit')).toHaveLength(1);
-    expect(await queueMessages(azurite.current, standIn.queueName)).toEqual([]);
+    expect(rig.standIn.streams.filter((s) => s.table === 'AksAudit')).toHaveLength(1);
+    expect(await queueMessages(azurite.current, rig.standIn.queueName)).toEqual([]);
 
-    standIn.streams.length = 0;
+    rig.standIn.streams.length = 0;
     await l.land(run(large), batchKey(large));
-    expect(standIn.streams.filter((s) => s.table === 'AksAudit')).toEqual([]);
-    const queued = await queueMessages(azurite.current, standIn.queueName);
+    expect(rig.standIn.streams.filter((s) => s.table === 'AksAudit')).toEqual([]);
+    const queued = await queueMessages(azurite.current, rig.standIn.queueName);
     expect(queued.find((m) => m.TableName === 'AksAudit')!.AdditionalProperties.ingestIfNotExists).toBe(JSON.stringify([`${batchKey(large)}/AksAudit`]));
 
-    standIn.behaviour.streamingStatus = 503;
+    rig.standIn.behaviour.streamingStatus = 503;
     try {
       await l.land(run(small), batchKey(small));
     } finally {
-      standIn.behaviour.streamingStatus = undefined;
+      rig.standIn.behaviour.streamingStatus = undefined;
     }
-    const fallback = await queueMessages(azurite.current, standIn.queueName);
+    const fallback = await queueMessages(azurite.current, rig.standIn.queueName);
     expect(fallback.map((m) => m.TableName)).toContain('AksAudit');
   });
 });

@@ -1,43 +1,32 @@
 // Fault injection: storage down, queue rejects, slow endpoint, one table failing, dead-letter
 // storage down. In every case rows landed + records dead-lettered == records in, and a
 // replay after recovery lands the rest without doubling.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { EventInput } from '../functions/contracts.js';
 import { createLander, deadLetterBatch, LandError, type ClosableLander } from '../functions/land/index.js';
 import { replayDeadLetters } from '../functions/land/replay.js';
 import { batchKey } from '../functions/pipeline.js';
 import { DEV_ACCOUNT, DEV_KEY, freePort } from '../scripts/azurite.js';
-import { useAzurite } from './support/azurite.js';
 import { aksEvents, recordsInBody } from './support/aksEvents.js';
-import { startKustoStandIn, type KustoStandIn } from './support/kustoStandIn.js';
-import { configFor, deadLetterDocs, expectedRows, landedRows, NOW, POLICY, queueMessages, run } from './support/landing.js';
+import { configFor, deadLetterDocs, expectedRows, landedRows, NOW, POLICY, queueMessages, run, useLandingRig } from './support/landing.js';
 
-const azurite = useAzurite();
-let standIn: KustoStandIn;
-const landers: ClosableLander[] = [];
-
-beforeAll(async () => {
-  standIn = await startKustoStandIn(azurite.current);
-});
-afterAll(async () => {
-  for (const l of landers) await l.close();
-  await standIn.stop();
-});
+const rig = useLandingRig();
+const { azurite } = rig;
 
 const FAST = { KUBESIFT_LAND_RETRIES: '1', KUBESIFT_LAND_RETRY_BASE_MS: '1', KUBESIFT_LAND_TIMEOUT_MS: '1500' };
 
 function make(kind: 'queued' | 'direct', deadletter: string, env: Record<string, string> = {}) {
   const config = configFor(azurite.current, {
     KUBESIFT_SINK: kind,
-    KUBESIFT_KUSTO_INGEST_URL: standIn.url,
-    KUBESIFT_KUSTO_CLUSTER_URL: standIn.url,
+    KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url,
+    KUBESIFT_KUSTO_CLUSTER_URL: rig.standIn.url,
     KUBESIFT_DEADLETTER_CONTAINER: deadletter,
     ...FAST,
     ...env,
   });
   const lander = createLander(kind, { config });
-  landers.push(lander);
+  rig.track(lander);
   return { config, lander };
 }
 
@@ -61,12 +50,12 @@ describe('fault injection (queued sink)', () => {
   it('storage down: nothing lands, every record is dead-lettered; replay lands them once', async () => {
     const events = aksEvents({ audit: 25, lines: 10, events: 3, seed: 'fa170001', firstSequence: 1000 });
     const recordsIn = run(events).summary.records;
-    standIn.behaviour.containerUrl = `http://127.0.0.1:${await freePort()}/${DEV_ACCOUNT}/ingest-temp?sv=x`;
+    rig.standIn.behaviour.containerUrl = `http://127.0.0.1:${await freePort()}/${DEV_ACCOUNT}/ingest-temp?sv=x`;
     const outcome = await landOrDeadLetter('queued', 'dl-storage', events);
-    standIn.behaviour.containerUrl = undefined;
+    rig.standIn.behaviour.containerUrl = undefined;
     expect(outcome.error?.failures.map((f) => f.table).sort()).toEqual(['AksAudit', 'AksControlPlane', 'Detections']);
     expect(outcome.landed + (await deadLetteredRecords('dl-storage'))).toBe(recordsIn);
-    expect(await queueMessages(azurite.current, standIn.queueName)).toEqual([]);
+    expect(await queueMessages(azurite.current, rig.standIn.queueName)).toEqual([]);
     const docs = await deadLetterDocs(azurite.current, 'dl-storage');
     expect(docs.every((d) => d.doc.reason === 'land-failed' && d.doc.detail.includes('could not land') && !/sig=[^R]/.test(d.doc.detail))).toBe(true);
 
@@ -75,21 +64,21 @@ describe('fault injection (queued sink)', () => {
     const container = BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION!).getContainerClient('dl-storage');
     const first = await replayDeadLetters(container, { lander, policy: POLICY, now: () => NOW });
     expect(first).toMatchObject({ blobs: 3, batches: 1, replayedBlobs: 3, failedBatches: 0, records: recordsIn, rows: expectedRows(run(events)) });
-    const messages = await queueMessages(azurite.current, standIn.queueName);
+    const messages = await queueMessages(azurite.current, rig.standIn.queueName);
     expect(messages.map((m) => JSON.parse(m.AdditionalProperties.ingestIfNotExists!) as string[]).flat().sort()).toEqual(
       ['AksAudit', 'AksControlPlane', 'Detections'].map((t) => `${batchKey(events)}/${t}`),
     );
     const second = await replayDeadLetters(container, { lander, policy: POLICY, now: () => NOW });
     expect(second).toMatchObject({ blobs: 3, alreadyReplayed: 3, batches: 0, records: 0 });
-    expect(await queueMessages(azurite.current, standIn.queueName)).toEqual([]);
+    expect(await queueMessages(azurite.current, rig.standIn.queueName)).toEqual([]);
   });
 
   it('queue rejects the ingestion message: every record is dead-lettered', async () => {
     const events = aksEvents({ audit: 12, lines: 3, events: 2, seed: 'fa170002', firstSequence: 2000 });
     const recordsIn = run(events).summary.records;
-    standIn.behaviour.queueUrl = `${azurite.current.queueUrl}/no-such-queue`;
+    rig.standIn.behaviour.queueUrl = `${azurite.current.queueUrl}/no-such-queue`;
     const outcome = await landOrDeadLetter('queued', 'dl-queue', events);
-    standIn.behaviour.queueUrl = undefined;
+    rig.standIn.behaviour.queueUrl = undefined;
     expect(outcome.error).toBeDefined();
     expect(outcome.landed + (await deadLetteredRecords('dl-queue'))).toBe(recordsIn);
   });
@@ -99,12 +88,12 @@ describe('fault injection (direct sink)', () => {
   it('slow endpoint: attempts time out, the batch is dead-lettered whole', async () => {
     const events = aksEvents({ audit: 8, lines: 4, events: 2, seed: 'fa170003', firstSequence: 3000 });
     const recordsIn = run(events).summary.records;
-    standIn.behaviour.delayMs = 4000;
+    rig.standIn.behaviour.delayMs = 4000;
     let outcome: Awaited<ReturnType<typeof landOrDeadLetter>>;
     try {
       outcome = await landOrDeadLetter('direct', 'dl-slow', events);
     } finally {
-      standIn.behaviour.delayMs = 0;
+      rig.standIn.behaviour.delayMs = 0;
     }
     expect(String(outcome.error?.failures[0]?.error)).toMatch(/timed out|timeout/i);
     expect(outcome.landed + (await deadLetteredRecords('dl-slow'))).toBe(recordsIn);
@@ -114,13 +103,13 @@ describe('fault injection (direct sink)', () => {
     const events = aksEvents({ audit: 9, lines: 6, events: 1, seed: 'fa170004', firstSequence: 4000 });
     const result = run(events);
     const key = batchKey(events);
-    standIn.commands.length = 0;
-    standIn.behaviour.failCommands = /^\.ingest inline into table Detections /;
+    rig.standIn.commands.length = 0;
+    rig.standIn.behaviour.failCommands = /^\.ingest inline into table Detections /;
     let outcome: Awaited<ReturnType<typeof landOrDeadLetter>>;
     try {
       outcome = await landOrDeadLetter('direct', 'dl-partial', events);
     } finally {
-      standIn.behaviour.failCommands = undefined;
+      rig.standIn.behaviour.failCommands = undefined;
     }
     expect(outcome.error?.failures.map((f) => f.table)).toEqual(['Detections']);
     expect(outcome.error?.partial.rows).toEqual({ AksAudit: 9, AksControlPlane: 6 });
@@ -133,7 +122,7 @@ describe('fault injection (direct sink)', () => {
     // Apply the recorded commands the way ADX does (ingestIfNotExists): every row exactly once.
     const seen = new Set<string>();
     const rows = new Map<string, number>();
-    for (const c of standIn.commands.filter((x) => x.status === 200)) {
+    for (const c of rig.standIn.commands.filter((x) => x.status === 200)) {
       const m = /^\.ingest inline into table (\w+) .*ingestIfNotExists = '(\[[^']*\])'\) <\|\n([\s\S]*)$/.exec(c.csl);
       if (!m) continue;
       const tag = (JSON.parse(m[2]!) as string[])[0]!;
@@ -141,7 +130,7 @@ describe('fault injection (direct sink)', () => {
       seen.add(tag);
       rows.set(m[1]!, (rows.get(m[1]!) ?? 0) + m[3]!.split('\n').length);
     }
-    expect(standIn.commands.filter((x) => x.status === 500)).toHaveLength(2); // first attempt + 1 retry
+    expect(rig.standIn.commands.filter((x) => x.status === 500)).toHaveLength(2); // first attempt + 1 retry
     expect(Object.fromEntries(rows)).toEqual({ AksAudit: 9, AksControlPlane: 6, Detections: result.detections.length });
     expect(seen).toEqual(new Set(['AksAudit', 'AksControlPlane', 'Detections'].map((t) => `${key}/${t}`)));
   });

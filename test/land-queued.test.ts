@@ -2,33 +2,22 @@
 // Asserts the uploaded blob (rows, gzip, multijson) and the queue message (database, table,
 // format, mapping reference, ingest-by tags, ingestIfNotExists), and shows that landing the
 // same batch twice adds no rows once ADX applies ingestIfNotExists.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { createLander, type ClosableLander } from '../functions/land/index.js';
 import { blobUriForIngestion, ingestFromBlob } from '../functions/land/ingestBlob.js';
 import { loadConfig } from '../functions/config.js';
 import { batchKey } from '../functions/pipeline.js';
-import { useAzurite } from './support/azurite.js';
 import { aksEvents } from './support/aksEvents.js';
-import { startKustoStandIn, type KustoStandIn } from './support/kustoStandIn.js';
-import { applyLikeAdx, configFor, expectedRows, landedRows, queueMessages, run } from './support/landing.js';
+import { applyLikeAdx, configFor, expectedRows, landedRows, queueMessages, run, useLandingRig } from './support/landing.js';
 
-const azurite = useAzurite();
-let standIn: KustoStandIn;
-const landers: ClosableLander[] = [];
-
-beforeAll(async () => {
-  standIn = await startKustoStandIn(azurite.current);
-});
-afterAll(async () => {
-  for (const l of landers) await l.close();
-  await standIn.stop();
-});
+const rig = useLandingRig();
+const { azurite } = rig;
 
 function queuedLander(): ClosableLander {
-  const l = createLander('queued', { config: configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: standIn.url }) });
-  landers.push(l);
+  const l = createLander('queued', { config: configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url }) });
+  rig.track(l);
   return l;
 }
 
@@ -50,8 +39,8 @@ describe('queued sink (real QueuedIngestClient)', () => {
     const report = await queuedLander().land(result, key);
     expect(landedRows(report)).toBe(expectedRows(result));
 
-    expect(standIn.commands.map((c) => c.csl.trim())).toEqual(expect.arrayContaining(['.get ingestion resources', '.get kusto identity token']));
-    const messages = await queueMessages(azurite.current, standIn.queueName);
+    expect(rig.standIn.commands.map((c) => c.csl.trim())).toEqual(expect.arrayContaining(['.get ingestion resources', '.get kusto identity token']));
+    const messages = await queueMessages(azurite.current, rig.standIn.queueName);
     const tables = ['AksAudit', 'AksControlPlane', 'Detections'].filter((t) => t !== 'Detections' || result.detections.length > 0);
     expect(messages.map((m) => m.TableName).sort()).toEqual(tables.sort());
     for (const m of messages) {
@@ -63,7 +52,7 @@ describe('queued sink (real QueuedIngestClient)', () => {
         ingestIfNotExists: JSON.stringify([`${key}/${m.TableName}`]),
         authorizationContext: 'stand-in-authorization-context',
       });
-      expect(m.BlobPath).toContain(`/${standIn.containerName}/kubesift__${m.TableName}__`);
+      expect(m.BlobPath).toContain(`/${rig.standIn.containerName}/kubesift__${m.TableName}__`);
       const rows = await readBlob(m.BlobPath);
       expect(rows).toHaveLength(m.TableName === 'AksAudit' ? 30 : m.TableName === 'AksControlPlane' ? 12 : result.detections.length);
       if (m.TableName === 'AksAudit') expect(new Set(rows.map((r) => r.AuditId)).size).toBe(30);
@@ -77,7 +66,7 @@ describe('queued sink (real QueuedIngestClient)', () => {
     await lander.land(run(events), batchKey(events));
     await lander.land(run(events), batchKey(events)); // redelivery: same positions
     await lander.land(run(other), batchKey(other));
-    const messages = await queueMessages(azurite.current, standIn.queueName);
+    const messages = await queueMessages(azurite.current, rig.standIn.queueName);
     expect(messages.filter((m) => m.TableName === 'AksAudit')).toHaveLength(3); // the client sends; ADX decides
     const tables = await applyLikeAdx(messages, readBlob);
     const audit = tables.get('AksAudit')!;
@@ -87,14 +76,14 @@ describe('queued sink (real QueuedIngestClient)', () => {
   });
 
   it('ingestFromBlob queues an existing blob with mapping and tags, without uploading', async () => {
-    const config = configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: standIn.url });
+    const config = configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url });
     const datasets = BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient('datasets');
     await datasets.createIfNotExists();
     const blob = datasets.getBlockBlobClient('syslog/seed-1.csv.gz');
     await blob.uploadData(Buffer.from('x'));
     const { ingestionId } = await ingestFromBlob(config, { blobUri: blob.url, table: 'SyslogLogs', format: 'csv', mappingName: 'SyslogLogs_csv', rawSizeBytes: 1234, tags: ['ingest-by:dataset-syslog-seed-1', 'kubesift:dataset'] });
     expect(ingestionId).toMatch(/^[0-9a-f-]{36}$/);
-    const [m, ...rest] = await queueMessages(azurite.current, standIn.queueName);
+    const [m, ...rest] = await queueMessages(azurite.current, rig.standIn.queueName);
     expect(rest).toEqual([]);
     expect(m).toMatchObject({ BlobPath: blob.url, TableName: 'SyslogLogs', Id: ingestionId, AdditionalProperties: { format: 'csv', ingestionMappingReference: 'SyslogLogs_csv', ingestIfNotExists: '["dataset-syslog-seed-1"]' } });
     expect(JSON.parse(m!.AdditionalProperties.tags!)).toEqual(['ingest-by:dataset-syslog-seed-1', 'kubesift:dataset']);

@@ -1,6 +1,7 @@
 // Helpers shared by the land-* tests: config for a sink against Azurite (+ stand-in), and
 // readers for what landed.
 import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { loadConfig, type Config } from '../../functions/config.js';
@@ -9,6 +10,38 @@ import type { BatchResult, EventInput, LandReport } from '../../functions/contra
 import { processEvents } from '../../functions/pipeline.js';
 import type { DeadLetterBlob } from '../../functions/land/deadLetters.js';
 import type { AzuriteHandle } from '../../scripts/azurite.js';
+import type { ClosableLander } from '../../functions/land/index.js';
+import { useAzurite } from './azurite.js';
+import { startKustoStandIn, type KustoStandIn } from './kustoStandIn.js';
+
+export interface LandingRig {
+  readonly azurite: { readonly current: AzuriteHandle };
+  readonly standIn: KustoStandIn;
+  /** Closes the lander after the file's tests. */
+  track<L extends ClosableLander>(lander: L): L;
+}
+
+/** Azurite + the Kusto stand-in for one test file, and the landers to close after it. */
+export function useLandingRig(): LandingRig {
+  const azurite = useAzurite();
+  let standIn: KustoStandIn | undefined;
+  const landers: ClosableLander[] = [];
+  beforeAll(async () => {
+    standIn = await startKustoStandIn(azurite.current);
+  });
+  afterAll(async () => {
+    for (const l of landers) await l.close();
+    await standIn?.stop();
+  });
+  return {
+    azurite,
+    get standIn(): KustoStandIn {
+      if (!standIn) throw new Error('stand-in not started (use inside tests)');
+      return standIn;
+    },
+    track: (lander) => (landers.push(lander), lander),
+  };
+}
 
 export const NOW = new Date('2025-01-02T04:00:00Z');
 export const POLICY = defaultPolicy('aks');
