@@ -3,9 +3,9 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DatasetRequest, GENERATORS, labelsFile, PlanError, resolveRequest, writeDataset, LOG_TYPES, type ResolvedRequest } from '../../functions/generate/index.js';
+import { parseCommandArgs } from './args.js';
 
 const USAGE = `usage: sift generate --type <logType> [--count N] [--seed S] [--format raw|csv|jsonl|eventhub]
                      [--scenarios a,b|all] [--start ISO] [--end ISO | --rate R]
@@ -23,37 +23,25 @@ ${LOG_TYPES.map((t) => `  ${t.name.padEnd(16)} ${t.formats.join('|').padEnd(22)}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        type: { type: 'string', short: 't' },
-        count: { type: 'string', short: 'n' },
-        seed: { type: 'string', short: 's' },
-        format: { type: 'string', short: 'f' },
-        scenarios: { type: 'string' },
-        start: { type: 'string' },
-        end: { type: 'string' },
-        rate: { type: 'string' },
-        'syslog-protocol': { type: 'string' },
-        'no-pri': { type: 'boolean' },
-        out: { type: 'string', short: 'o' },
-        labels: { type: 'string' },
-        blob: { type: 'boolean' },
-        azurite: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`sift generate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('generate', USAGE, argv, {
+    type: { type: 'string', short: 't' },
+    count: { type: 'string', short: 'n' },
+    seed: { type: 'string', short: 's' },
+    format: { type: 'string', short: 'f' },
+    scenarios: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    rate: { type: 'string' },
+    'syslog-protocol': { type: 'string' },
+    'no-pri': { type: 'boolean' },
+    out: { type: 'string', short: 'o' },
+    labels: { type: 'string' },
+    blob: { type: 'boolean' },
+    azurite: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
   const body = {
     logType: values.type,

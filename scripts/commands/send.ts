@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_MAX_BODY_BYTES,
   EstimatedBatch,
@@ -16,6 +15,7 @@ import {
   type BatchProducer,
   type SendReport,
 } from '../../functions/eventhub/batching.js';
+import { parseCommandArgs } from './args.js';
 
 const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connection-string CS | --namespace NS]
                  [--partition-key K] [--max-body-bytes N] [--dry-run]
@@ -132,30 +132,18 @@ export async function send(o: SendOptions, log: (m: string) => void = (m) => pro
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        hub: { type: 'string' },
-        input: { type: 'string', short: 'i', multiple: true },
-        'connection-string': { type: 'string' },
-        namespace: { type: 'string' },
-        'partition-key': { type: 'string' },
-        'max-body-bytes': { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`sift send: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('send', USAGE, argv, {
+    hub: { type: 'string' },
+    input: { type: 'string', short: 'i', multiple: true },
+    'connection-string': { type: 'string' },
+    namespace: { type: 'string' },
+    'partition-key': { type: 'string' },
+    'max-body-bytes': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   if (!values.hub) {
     process.stderr.write(`sift send: --hub is required\n\n${USAGE}`);
     return 2;
