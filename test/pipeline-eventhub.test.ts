@@ -9,6 +9,8 @@ import { defaultPolicy } from '../functions/detect/index.js';
 import { eventHubTriggers } from '../functions/triggers/registry.js';
 import { batchClock, eventsFromTrigger } from '../functions/eventhub/triggerMetadata.js';
 import { handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
+import { useAzurite } from './support/azurite.js';
+import { configFor, deadLetterDocs } from './support/landing.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
 
@@ -54,6 +56,7 @@ function context(seqs: number[], enqueued: string[], partitionId = '2'): functio
 }
 
 const config = loadConfig({});
+const azurite = useAzurite();
 const policy = defaultPolicy('aks');
 
 describe('aksDiagnostics trigger', () => {
@@ -116,7 +119,7 @@ describe('aksDiagnostics trigger', () => {
     const b = await handleAksBatch(msgs, context(seqs, times), { lander, policy, config });
     expect(a.batchKey).toBe(b.batchKey);
     expect(JSON.stringify(lander.calls[0]!.result.detections)).toBe(JSON.stringify(lander.calls[1]!.result.detections));
-    expect(b.land.duplicatesSkipped).toBeGreaterThan(0);
+    expect(b.land!.duplicatesSkipped).toBeGreaterThan(0);
   });
 
   it('a sink failure propagates so the host retries the batch', async () => {
@@ -125,6 +128,25 @@ describe('aksDiagnostics trigger', () => {
     const ctx = context([1], ['2024-03-01T10:00:00Z']);
     await expect(handleAksBatch([fixture('mixed-categories.json')], ctx, { lander, policy, config })).rejects.toThrow('sink unavailable');
     await expect(handleAksBatch([fixture('mixed-categories.json')], ctx, { lander, policy, config })).resolves.toMatchObject({ summary: { records: 11 } });
+  });
+
+  it('the final retry writes the batch whole to dead letters and succeeds; earlier ones throw', async () => {
+    const cfg = configFor(azurite.current, { KUBESIFT_DEADLETTER_CONTAINER: 'dl-trigger' });
+    const lander = new RecordingLander();
+    lander.failures = 2;
+    const msgs = [fixture('mixed-categories.json'), Buffer.from('not json')];
+    const attempt = (retryCount: number) => {
+      const ctx = context([40, 41], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01Z']);
+      ctx.retryContext = { retryCount, maxRetryCount: 8 };
+      return handleAksBatch(msgs, ctx, { lander, policy, config: cfg });
+    };
+    await expect(attempt(7)).rejects.toThrow('sink unavailable');
+    expect(await deadLetterDocs(azurite.current, 'dl-trigger')).toEqual([]);
+    const out = await attempt(8);
+    expect(out).toMatchObject({ land: null, deadLettered: 2 });
+    const docs = await deadLetterDocs(azurite.current, 'dl-trigger');
+    expect(docs.map((d) => [d.doc.kind, d.doc.reason, d.doc.position.sequenceNumber])).toEqual([['event', 'land-failed', 40], ['event', 'land-failed', 41]]);
+    expect(Buffer.from(docs[0]!.doc.raw).equals(fixture('mixed-categories.json'))).toBe(true);
   });
 
   it('accepts string and already-parsed messages too (host without binary)', async () => {

@@ -85,7 +85,7 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
       triggerMetadata: { partitionContext: { partitionId: '3', eventHubName: 'webhook-events' }, sequenceNumberArray: [42], offsetArray: ['4096'] },
     });
     const out = await handleWebhookBatch(messages, context, { lander, policy });
-    expect(out.landed.rows.Detections).toBe(1);
+    expect(out.landed!.rows.Detections).toBe(1);
     expect(landed[0]!.key).toMatch(/^webhook-events-3-42-42-/);
     expect(landed[0]!.result.detections[0]).toMatchObject({ Source: 'kubearmor', Rule: 'block-shadow-read' });
   });

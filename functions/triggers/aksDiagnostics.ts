@@ -27,7 +27,10 @@ export interface AksBatchDeps {
 export interface AksBatchOutcome {
   batchKey: string;
   summary: BatchSummary;
-  land: LandReport;
+  /** What the sink landed; null when the final retry dead-lettered the batch instead. */
+  land: LandReport | null;
+  /** Event bodies written whole to the dead-letter container on the final retry. */
+  deadLettered?: number;
 }
 
 // Built once per worker on first use (cold start stays light); a failure is not cached,
@@ -65,11 +68,13 @@ async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> 
  * One Event Hub batch: processEvents (envelope → normalize → dedupe → detect) then
  * lander.land(result, batchKey). Bad input never throws (it becomes dead letters); a sink
  * that cannot land throws, so the trigger's retry policy re-delivers the same batch,
- * which lands under the same batch key (no duplicates).
+ * which lands under the same batch key (no duplicates). On the final retry the batch is
+ * written whole to the dead-letter container instead (landOrDeadLetter), so the host's
+ * checkpoint never moves past a batch that went nowhere.
  */
 export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
   const { config, policy, lander } = await resolveDeps(deps);
-  const { processEvents, batchKey } = await import('../pipeline.js');
+  const [{ processEvents, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
 
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_AKS_HUB);
   const key = batchKey(events);
@@ -81,7 +86,12 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
     for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
     context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
   } else context.log(line);
-  const land = await lander.land(result, key);
+  const outcome = await landOrDeadLetter({ config, lander, result, batchKey: key, events, retry: context.retryContext });
+  if ('deadLettered' in outcome) {
+    context.error(`aks ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
+    return { batchKey: key, summary: s, land: null, deadLettered: outcome.deadLettered };
+  }
+  const land = outcome.landed;
   context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`);
   return { batchKey: key, summary: s, land };
 }
@@ -97,8 +107,8 @@ const binding = {
 eventHubTrigger('aksDiagnostics', {
   ...binding,
   // A thrown batch is retried (and not checkpointed) up to 8 times, 5 s doubling to 5 min
-  // (≈ 15 min in all); after that the host checkpoints past it. Sinks dead-letter a batch
-  // they still cannot land before giving up, so nothing is lost silently.
+  // (≈ 15 min in all); after that the host checkpoints past it. The final retry writes the
+  // batch whole to dead letters instead of throwing, so nothing is lost silently.
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 8, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
   handler: async (messages, context) => {
     await handleAksBatch(messages, context);

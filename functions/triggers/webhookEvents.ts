@@ -29,13 +29,21 @@ export async function handleWebhookBatch(
   messages: unknown[],
   context: InvocationContext,
   deps?: WebhookBatchDeps,
-): Promise<{ result: BatchResult; landed: LandReport }> {
+): Promise<{ result: BatchResult; landed: LandReport | null; deadLettered?: number }> {
   const d = deps ?? (await defaultDeps());
-  const [{ processWebhookEvents }, { batchKey }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js')]);
-  const events = eventsFromTrigger(messages, context, loadConfig().KUBESIFT_WEBHOOK_HUB);
+  const [{ processWebhookEvents }, { batchKey }, { landOrDeadLetter }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
+  const config = loadConfig();
+  const events = eventsFromTrigger(messages, context, config.KUBESIFT_WEBHOOK_HUB);
   const result = processWebhookEvents(events, { policy: d.policy, now: d.now ?? batchClock(context) });
-  // Throwing here makes the host retry the batch (retry policy below); landing is idempotent per key.
-  const landed = await d.lander.land(result, batchKey(events));
+  const key = batchKey(events);
+  // Throwing makes the host retry the batch (retry policy below; landing is idempotent per
+  // key); the final retry dead-letters the batch whole instead.
+  const outcome = await landOrDeadLetter({ config, lander: d.lander, result, batchKey: key, events, retry: context.retryContext });
+  if ('deadLettered' in outcome) {
+    context.error(`webhook batch ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
+    return { result, landed: null, deadLettered: outcome.deadLettered };
+  }
+  const landed = outcome.landed;
   const s = result.summary;
   context.log(
     `webhook batch: ${messages.length} message(s), ${s.records} record(s) → ${s.rows.AksAudit ?? 0} AksAudit, ${s.detections} detection(s), ${s.deadLetters} dead letter(s); landed via ${d.lander.kind}`,
