@@ -1,17 +1,20 @@
-// Integration: the HTTP handlers against a real Azurite, with real HttpRequest/InvocationContext.
+// Integration: the HTTP handlers against a real Azurite (and, for queued ingestion, the real
+// QueuedIngestClient talking to the loopback Kusto stand-in), with real HttpRequest/InvocationContext.
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import functions from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../functions/config.js';
 import { getHealth, getLogTypes, getSchema, postDatasets, setDatasetsConfig } from '../functions/triggers/datasets.js';
-import { useAzurite } from './support/azurite.js';
+import { queueMessages, useLandingRig } from './support/landing.js';
 
-const azurite = useAzurite();
+const rig = useLandingRig();
+const { azurite } = rig;
+const baseConfig = (): Record<string, string> => ({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString, KUBESIFT_DATASETS_CONTAINER: 'datasets' });
 
 beforeAll(() => {
-  setDatasetsConfig(loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString, KUBESIFT_DATASETS_CONTAINER: 'datasets' }));
+  setDatasetsConfig(loadConfig(baseConfig()));
 });
 afterAll(() => setDatasetsConfig(undefined));
 
@@ -77,13 +80,53 @@ describe('POST /api/datasets', () => {
     [{ logType: 'syslog', scenarios: ['privileged-pod'] }, 'scenarios'],
     [{ logType: 'windows', count: 10, scenarios: ['all'] }, 'count'],
     [{ logType: 'syslog', ingest: true }, 'ingest'],
-    [{ logType: 'syslog', extra: 1 }, '(body)'],
+    [{ logType: 'syslog', extra: 1 }, 'extra'],
+    [{ logType: 'syslog', syslog: { protocol: 'rfc3164', colour: 1 } }, 'syslog.colour'],
+    [{ logType: 'syslog', start: '2024-01-02T00:00:00Z', end: '2024-01-01T00:00:00Z' }, 'end'],
+    [{ logType: 'syslog', count: 1_000_001 }, 'count'],
+    [{ logType: 'syslog', format: 'csv', ingest: true }, 'ingest'], // no ADX endpoint configured
+    [{ logType: 'aks-audit', ingest: true }, 'ingest'],
     ['not json', '(body)'],
   ])('400 naming the field for %j', async (body, field) => {
     const { status, json } = await post(body);
     expect(status).toBe(400);
     expect(json.field).toBe(field);
     expect(typeof json.error).toBe('string');
+  });
+});
+
+describe('queued ingestion into ADX', () => {
+  it('queues the CSV blob with its mapping, header skipped and idempotency tag; answers the ingestion id', async () => {
+    setDatasetsConfig(loadConfig({ ...baseConfig(), KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url, KUBESIFT_KUSTO_AUTH: 'none' }));
+    try {
+      const { status, json } = await post({ logType: 'windows', count: 300, seed: 0, format: 'csv', scenarios: ['password-spray'], ingest: true });
+      expect(status).toBe(200);
+      expect(json.ingestion.queued).toBe(true);
+      expect(json.ingestion.ingestionId).toMatch(/^[0-9a-f-]{36}$/);
+      const [m, ...rest] = await queueMessages(azurite.current, rig.standIn.queueName);
+      expect(rest).toEqual([]);
+      expect(m!.Id).toBe(json.ingestion.ingestionId);
+      expect(m!.TableName).toBe('WindowsSecurityLogs');
+      expect(m!.AdditionalProperties).toMatchObject({ format: 'csv', ingestionMappingReference: 'WindowsSecurityLogs_csv', ignoreFirstRecord: true, ingestIfNotExists: JSON.stringify([`dataset:${json.requestHash}`]) });
+      expect(JSON.parse(m!.AdditionalProperties.tags!)).toEqual([`ingest-by:dataset:${json.requestHash}`, 'kubesift:dataset']);
+      // The cluster gets a read-only SAS on the data blob (an account key is in use); the response shows none.
+      const sas = new URL(m!.BlobPath);
+      expect(`${sas.origin}${sas.pathname}`).toBe(json.blobs.data);
+      expect(sas.searchParams.get('sp')).toBe('r');
+      expect(JSON.stringify(json)).not.toContain('sig=');
+      expect(gunzipSync(await new BlobClient(m!.BlobPath).downloadToBuffer()).length).toBe(json.bytes.uncompressed);
+      expect((m as unknown as { RawDataSize: number }).RawDataSize).toBe(json.bytes.uncompressed);
+      // The command shown to the user carries the same tag, so running it after the queue is a no-op.
+      expect(json.ingestCommand).toContain(`ingestIfNotExists = '["dataset:${json.requestHash}"]'`);
+    } finally {
+      setDatasetsConfig(loadConfig(baseConfig()));
+    }
+  });
+
+  it('ingest:false writes the blob only', async () => {
+    const { json } = await post({ logType: 'verifone', count: 50, seed: 3, format: 'jsonl', ingest: false });
+    expect(json.ingestion).toEqual({ queued: false });
+    expect(json.ingestCommand).toContain("format = 'multijson'");
   });
 });
 

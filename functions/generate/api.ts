@@ -1,8 +1,9 @@
 // The HTTP API of the generator as plain functions of (body, config, container): the
 // trigger file only binds them. Bad input → 400 with the field named.
-import type { ContainerClient } from '@azure/storage-blob';
+import { BlobSASPermissions, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Config } from '../config.js';
+import type { IngestBlobRequest } from '../land/ingestBlob.js';
 import { writeDatasetToBlob } from './blob.js';
 import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTypeInfo } from './index.js';
 import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
@@ -14,19 +15,38 @@ export interface ApiResponse {
   body: unknown;
 }
 
-/** Queues one blob into ADX; implemented by the landing code (functions/land/ingestBlob.ts). */
-export type IngestFn = (
-  config: Config,
-  args: { blobUri: string; table: string; format: string; mappingName: string; rawSizeBytes: number; tags: string[]; ignoreFirstRecord?: boolean },
-) => Promise<{ ingestionId: string }>;
+/** Queues one blob into ADX: the landing code's ingestFromBlob (functions/land/ingestBlob.ts). */
+export type IngestFn = (config: Config, args: IngestBlobRequest) => Promise<{ ingestionId: string }>;
+
+/** How long ADX may take to pick a queued dataset up (the SAS lifetime). */
+const INGEST_SAS_HOURS = 48;
+
+/**
+ * A URL the cluster can read: with an account key (connection string) a read-only SAS on
+ * the one blob; otherwise the plain URL, which the landing code marks for the cluster's
+ * managed identity in Azure. The SAS goes only into the queue message, never the response.
+ */
+async function ingestionUrl(container: ContainerClient, blob: string): Promise<string> {
+  const client = container.getBlobClient(blob);
+  if (!(client.credential instanceof StorageSharedKeyCredential)) return client.url;
+  return client.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + INGEST_SAS_HOURS * 3_600_000) });
+}
 
 export function badRequest(error: string, field: string, issues?: unknown): ApiResponse {
   return { status: 400, body: { error, field, ...(issues ? { issues } : {}) } };
 }
 
+/** The field an issue is about: its path, or for unknown keys the first key zod rejected. */
+function issueField(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return '(body)';
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0] as string);
+  return path.join('.') || '(body)';
+}
+
 function zodError(err: z.ZodError): ApiResponse {
   const first = err.issues[0];
-  const field = first ? first.path.join('.') || '(body)' : '(body)';
+  const field = issueField(first);
   return badRequest(first ? `${field}: ${first.message}` : 'invalid body', field, err.issues);
 }
 
@@ -72,24 +92,33 @@ export async function postDataset(body: unknown, config: Config, container: Cont
   const shape = def.table ? ingestShape(def.table.name, req.format) : null;
   if (parsed.data.ingest === true && !shape)
     return badRequest(def.table ? `format ${req.format} is not table rows: use csv or jsonl to ingest` : `${req.logType} datasets go through the Event Hub pipeline, not direct ingestion`, 'ingest');
+  const canQueue = ingest !== undefined && !!config.KUBESIFT_KUSTO_INGEST_URL;
+  if (parsed.data.ingest === true && !canQueue) return badRequest('this deployment has no ADX ingestion endpoint (KUBESIFT_KUSTO_INGEST_URL)', 'ingest');
 
   const enc = def.encoder(req.format, req, new TimeFormat());
   const out = await writeDatasetToBlob(container, req, enc.extension);
   const s = out.summary;
+  // Same tag in the shown command and the queued ingestion: ingestIfNotExists makes
+  // re-posting the same request (same bytes) a no-op in ADX.
   const tag = `dataset:${requestHash(req)}`;
   const table = tableInfo(def);
   const ingestCommand = def.table ? datasetIngestCommand(def.table.name, req.format, out.dataUrl, tag) : null;
 
   let ingestion: DatasetResponse['ingestion'] = { queued: false };
-  if (wantIngest && shape && def.table) {
-    if (!ingest) ingestion = { queued: false, reason: 'queued ingestion is not available in this build' };
-    else {
+  if (wantIngest && !(shape && def.table)) ingestion = { queued: false, reason: `${req.logType} ${req.format} is not ingestible (csv/jsonl of a table type only)` };
+  else if (wantIngest && !canQueue) ingestion = { queued: false, reason: 'no ADX ingestion endpoint configured (KUBESIFT_KUSTO_INGEST_URL)' };
+  else if (wantIngest && shape && def.table && ingest) {
+    try {
       const { ingestionId } = await ingest(config, {
-        blobUri: out.dataUrl, table: def.table.name, format: shape.format, mappingName: shape.mappingName, rawSizeBytes: s.bytes, tags: [tag], ignoreFirstRecord: shape.format === 'csv',
+        blobUri: await ingestionUrl(container, out.dataBlob), table: def.table.name, format: shape.format, mappingName: shape.mappingName,
+        rawSizeBytes: s.bytes, tags: [`ingest-by:${tag}`, 'kubesift:dataset'], ignoreFirstRecord: shape.format === 'csv',
       });
       ingestion = { queued: true, ingestionId };
+    } catch (err) {
+      // The blob is written and named by the request: say so, so a retry (or the shown command) can finish the job.
+      return { status: 502, body: { error: `dataset written but queuing it into ADX failed: ${(err as Error).message}`, field: 'ingest', blobs: { data: out.dataUrl, labels: out.labelsUrl }, ingestCommand } };
     }
-  } else if (wantIngest) ingestion = { queued: false, reason: shape ? 'no table' : `format ${req.format} is not ingestible (csv/jsonl only)` };
+  }
 
   const res: DatasetResponse = {
     request: req,

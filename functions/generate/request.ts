@@ -20,7 +20,7 @@ export const FORMATS = ['raw', 'csv', 'jsonl', 'eventhub'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Bumped whenever generator output changes for the same request (it is part of blob names). */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 export const MAX_COUNT = 1_000_000;
 
 const instant = z.iso.datetime({ offset: true, precision: undefined });
@@ -49,6 +49,7 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
           protocol: z.enum(['rfc3164', 'rfc5424']).default('rfc5424'),
           pri: z.boolean().default(true).describe('RFC 3164 only: prefix <PRI> (files written by rsyslog omit it)'),
         })
+        .strict()
         .optional()
         .describe('Syslog wire options'),
     })

@@ -12,6 +12,8 @@ export interface IngestBlobRequest {
   rawSizeBytes?: number;
   /** Extent tags. `ingest-by:` tags are also used for ingestIfNotExists (re-queuing the same dataset is a no-op). */
   tags?: string[];
+  /** CSV with a header row (generated datasets): skip the first record. */
+  ignoreFirstRecord?: boolean;
 }
 
 const FORMATS: Record<IngestBlobRequest['format'], DataFormat> = {
@@ -52,6 +54,7 @@ export function blobIngestionProperties(config: Config, req: IngestBlobRequest):
     reportMethod: ReportMethod.Queue,
   });
   if (req.mappingName) props.ingestionMappingReference = req.mappingName;
+  if (req.ignoreFirstRecord) props.ignoreFirstRecord = true;
   if (tags.length > 0) props.additionalTags = tags;
   if (ingestBy.length > 0) props.ingestIfNotExists = JSON.stringify(ingestBy);
   return props;

@@ -15,17 +15,6 @@ export function setDatasetsConfig(c: Config | undefined): void {
   cachedConfig = c;
 }
 
-async function ingestFn(): Promise<import('../generate/api.js').IngestFn | undefined> {
-  // The landing module is written by another part of the project; load it lazily and tolerate its absence.
-  const path = '../land/ingestBlob.js';
-  try {
-    const mod = (await import(path)) as { ingestFromBlob?: import('../generate/api.js').IngestFn };
-    return mod.ingestFromBlob;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function postDatasets(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   let body: unknown;
   try {
@@ -34,9 +23,11 @@ export async function postDatasets(request: HttpRequest, context: InvocationCont
     return { status: 400, jsonBody: { error: 'body must be JSON', field: '(body)' } };
   }
   const cfg = await config();
+  // Loaded on first use so the other functions of the app never pay for the generator, and
+  // requests that do not ingest never load the Kusto client.
   const [{ postDataset }, { blobServiceFor }] = await Promise.all([import('../generate/api.js'), import('../land/clients.js')]);
   const container = blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_DATASETS_CONTAINER);
-  const res = await postDataset(body, cfg, container, await ingestFn());
+  const res = await postDataset(body, cfg, container, async (c, args) => (await import('../land/ingestBlob.js')).ingestFromBlob(c, args));
   if (res.status === 200) {
     const b = res.body as { request: { logType: string }; rows: number; requestHash: string };
     context.log(`datasets: ${b.request.logType} ${b.rows} rows → ${b.requestHash}`);

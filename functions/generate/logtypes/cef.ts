@@ -26,6 +26,8 @@ export interface CefEvent {
   outIf: string;
   rule: string;
   msg: string;
+  /** URL of the request (CEF `request`); carries `=` and `&`, so it exercises extension escaping. */
+  request: string;
 }
 
 const VENDOR = 'Contoso';
@@ -40,7 +42,7 @@ interface CefEnv extends GenEnv {
 const OUTBOUND = [[443, 'TCP', 60], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2]] as const;
 const INBOUND_OK = [[443, 6], [80, 2], [25, 1]] as const;
 
-function flow(e: CefEnv, t: number, p: Omit<CefEvent, 't' | 'host' | 'signatureId' | 'name' | 'severity'>): CefEvent {
+function flow(e: CefEnv, t: number, p: Omit<CefEvent, 't' | 'host' | 'signatureId' | 'name' | 'severity' | 'request'> & { request?: string }): CefEvent {
   const allowed = p.act === 'allow';
   return {
     t,
@@ -48,6 +50,7 @@ function flow(e: CefEnv, t: number, p: Omit<CefEvent, 't' | 'host' | 'signatureI
     signatureId: allowed ? '100' : '200',
     name: allowed ? 'Traffic allowed' : p.act === 'deny' ? 'Traffic denied | policy' : 'Traffic dropped',
     severity: allowed ? 3 : 5,
+    request: '',
     ...p,
   };
 }
@@ -83,11 +86,13 @@ const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
       const e = env as CefEnv;
       const src = internalIp(rng);
       const dst = externalIp(rng);
-      return Array.from({ length: 12 }, () => {
+      const session = rng.hex(16);
+      return Array.from({ length: 12 }, (_, part) => {
         const out = rng.range(200_000_000, 900_000_000);
         const spt = ephemeralPort(rng);
         const inBytes = rng.range(20_000, 90_000);
-        return (t: number) => flow(e, t, { act: 'allow', proto: 'TCP', src, spt, dst, dpt: 8443, out, in: inBytes, inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' });
+        const request = `https://${dst}:8443/upload?session=${session}&part=${part + 1}`;
+        return (t: number) => flow(e, t, { act: 'allow', proto: 'TCP', src, spt, dst, dpt: 8443, out, in: inBytes, inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload', request });
       });
     },
   },
@@ -132,6 +137,7 @@ export const cefFirewall: LogTypeDef<CefEvent> = {
       ['cs1Label', 'Rule'],
       ['cs1', e.rule],
       ['msg', e.msg],
+      ['request', e.request],
     ];
     return tableEncoder<CefEvent>(format, {
       columns: CefFirewallColumns,
