@@ -1,4 +1,5 @@
-// npm run bench [-- --json] [-- --quick] [--records N] [--runs N]
+// npm run bench [-- --json | --markdown] [-- --quick] [--records N] [--runs N]
+// npm run bench -- --profile [--records N]   CPU profile of the pipeline (and floor) passes
 //
 // Honest benchmarks for the hot paths (issue 8): floor vs pipeline on generated AKS
 // Event Hub bodies, the share of each stage, generator lines/s and peak RSS per log type,
@@ -20,6 +21,8 @@ const gc = runInNewContext('gc') as () => void;
 const { values: opts } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     records: { type: 'string' },
     runs: { type: 'string' },
@@ -171,12 +174,28 @@ function printTable(res: Record<string, unknown>, checks: Check[]): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/**
+ * `--profile`: the floor and pipeline passes under `node --cpu-prof` in a child (built JS),
+ * .cpuprofile files under .kubesift/profiles/ (git-ignored; open them in Chrome DevTools or
+ * VS Code), and the top frames of the measured passes printed.
+ */
+async function profileMode(): Promise<void> {
+  const { profileRun } = await import('./bench/profileRun.js');
+  const records = Number(opts.records ?? (quick ? 40_000 : 120_000));
+  for (const what of ['floor', 'pipeline'] as const) {
+    log(`profiling ${what} on ${records} records (node --cpu-prof) ...`);
+    const r = profileRun(what, records, SEED, batchBodies());
+    process.stdout.write(`\n== ${what}: ${r.marks.passes} passes, cpu ms ${r.marks.cpu_ms.join(' / ')} — ${r.file}\n${r.text}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo();
   const errors: Record<string, string> = {};
   log('building JS for the child-process probes ...');
   const build = buildApp();
   if (build.typeErrors) log(`  (tsc reported ${build.typeErrors} type errors elsewhere; JS emitted anyway)`);
+  if (opts.profile) return profileMode();
   const res: Record<string, unknown> = { machine, quick, runs: RUNS };
   Object.assign(res, await section('throughput', throughputSection, errors));
   Object.assign(res, await section('generators', generatorSection, errors));

@@ -1,31 +1,40 @@
-// Profiling harness: builds the bench input, then CPU-profiles only the measured passes
-// (inspector Profiler around them), so generator work never shows up in the profile.
-// Run on the built JS for true line numbers (npm run bench builds it first):
-//   node node_modules/.cache/kubesift-bench/dist/scripts/bench/profile.js [records] [pipeline|floor|stages] [out.cpuprofile]
-//   npx tsx scripts/bench/topFrames.ts out.cpuprofile
+// The process `npm run bench -- --profile` runs under `node --cpu-prof` (on the built JS, so
+// frames carry real file:line). It builds the bench input, warms up, then runs the measured
+// passes between two marks on the profiler's clock (monotonic µs, the clock of the
+// .cpuprofile samples): the report counts only samples between the marks, so generating
+// the input never shows up in the top frames.
+//
+//   node --cpu-prof --cpu-prof-dir D --cpu-prof-name F profile.js <records> <seed> <batch> <pipeline|floor> <marks.json>
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { defaultPolicy } from '../../functions/detect/index.js';
 import { aksInput } from './aksInput.js';
-import { runFloor, runPipeline, runStages } from './throughput.js';
+import { runFloor, runPipeline } from './throughput.js';
 
-const records = Number(process.argv[2] ?? 100_000);
-const what = process.argv[3] ?? 'pipeline';
-const out = process.argv[4] ?? `/tmp/kubesift-${what}.cpuprofile`;
-const input = await aksInput(records, 42, 100);
-const policy = defaultPolicy('aks');
-const once = (): string => {
-  if (what === 'floor') return `floor ${runFloor(input).cpu.toFixed(0)} ms cpu`;
-  if (what === 'stages') return JSON.stringify(runStages(input, policy));
-  return `pipeline ${runPipeline(input, policy).span.cpu.toFixed(0)} ms cpu`;
-};
-process.stderr.write(`warm-up: ${once()}\n`);
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 200 });
-await session.post('Profiler.start');
-for (let i = 0; i < 3; i++) process.stderr.write(`${once()}\n`);
-const { profile } = await session.post('Profiler.stop');
-writeFileSync(out, JSON.stringify(profile));
-process.stderr.write(`profile: ${out}\n`);
+export interface ProfileMarks {
+  /** Monotonic µs at the start and end of the measured passes. */
+  from: number;
+  to: number;
+  passes: number;
+  /** CPU ms of each measured pass. */
+  cpu_ms: number[];
+}
+
+const micros = (): number => Number(process.hrtime.bigint() / 1000n);
+
+async function main(argv: string[]): Promise<void> {
+  const [recordsArg, seedArg, batchArg, what, marksFile] = argv;
+  if (!marksFile || (what !== 'pipeline' && what !== 'floor')) throw new Error('usage: profile.js <records> <seed> <batch> <pipeline|floor> <marks.json>');
+  const input = await aksInput(Number(recordsArg), Number(seedArg), Number(batchArg));
+  const policy = defaultPolicy('aks');
+  const once = (): number => (what === 'floor' ? runFloor(input).cpu : runPipeline(input, policy).span.cpu);
+  once();
+  const passes = 3;
+  const cpu_ms: number[] = [];
+  const from = micros();
+  for (let i = 0; i < passes; i++) cpu_ms.push(Math.round(once()));
+  const to = micros();
+  const marks: ProfileMarks = { from, to, passes, cpu_ms };
+  writeFileSync(marksFile, JSON.stringify(marks));
+}
+
+await main(process.argv.slice(2));
