@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DatasetRequest, generateAksBodies, LOG_TYPES, resolveRequest, writeDataset, type DatasetRequestInput } from '../functions/generate/index.js';
+import { auditDecode } from '../functions/generate/encoders/auditd.js';
+import { EVENT_SCHEMAS, LOGON_TYPES } from '../functions/generate/encoders/windows.js';
+import { DatasetRequest, GENERATOR_VERSION, generateAksBodies, LOG_TYPES, resolveRequest, writeDataset, type DatasetRequestInput } from '../functions/generate/index.js';
 import { Rng } from '../functions/generate/prng.js';
 
 async function gen(input: DatasetRequestInput): Promise<{ text: string; sha: string; summary: Awaited<ReturnType<typeof writeDataset>> }> {
@@ -25,6 +29,30 @@ describe('PRNG', () => {
     expect(new Rng(0, 'x').u32()).not.toBe(new Rng(0, 'y').u32());
     expect(new Rng(-5).u32()).not.toBe(new Rng(5).u32());
     expect(new Rng(2 ** 40).u32()).not.toBe(new Rng(0).u32());
+  });
+});
+
+// sha256 of {logType, count: 500, seed: 0, scenarios: ['all']} in the default format. These
+// pin the output across machines, time zones and Node releases: a change here must come
+// with a GENERATOR_VERSION bump (it names the blobs), and then the pins are updated.
+const GOLDEN = {
+  version: 2,
+  sha256: {
+    syslog: '14e9b7fd819ba1aca665b10679d314c381352d5a5f28810203d87d627a3ca562',
+    auditd: '3c325c14ba30cea4a58a52c03ad164ad7b2d5b0f9bae8686378aa2fc62a5af46',
+    cef: 'bf735c5f596176cfbea82441ce9d0498f8562ce478a23c4f1565e4ecbd3ba3a0',
+    windows: '0443951ffeba7bafdbfb4b0dd0aff5ae44b4da5bf9c1c57c7f2588cb431b19c4',
+    verifone: 'a006185205b3482d7c5daf914678f1f3dd702d24ef45853bceaa31e153b85bc8',
+    'aks-audit': '8c41465a9f21c3d3c6c1e5b6ea49aa9d569d6e6605260286014c8a3069b5b9b3',
+    'aks-apiserver': '9f9658d07ec67ce287010f4cd22b2e90076eec552b4acc22e73e045d05cdbc5e',
+    'aks-diagnostics': 'eb54cafcc0550cacd98819e2b57e4cabc8f571787693c49e21b6379ad33761fd',
+  } as Record<string, string>,
+};
+
+describe('golden output', () => {
+  it.each(TYPES)('%s seed 0 is the pinned bytes (bump GENERATOR_VERSION when it changes)', async (logType) => {
+    const { sha } = await gen({ logType, count: 500, seed: 0, scenarios: ['all'] });
+    expect({ version: GENERATOR_VERSION, sha }).toEqual({ version: GOLDEN.version, sha: GOLDEN.sha256[logType] });
   });
 });
 
@@ -97,6 +125,181 @@ describe('scenario ground truth matches the content', () => {
     const rs = lines.find((l) => l.includes('type=EXECVE') && l.includes('a1="-c"') && l.includes('argc=3 a0="bash"'))!;
     const a2 = /a2=([0-9A-F]+)$/.exec(rs)![1]!;
     expect(Buffer.from(a2, 'hex').toString()).toMatch(/^bash -i >& \/dev\/tcp\//);
+  });
+});
+
+describe('formats in generated data', () => {
+  it('RFC 3164 with PRI pads a one-digit day with a space; RFC 5424 writes NILVALUE and escaped SD', async () => {
+    const bsd = (await gen({ logType: 'syslog', count: 50, seed: 1, syslog: { protocol: 'rfc3164' } })).text.trimEnd().split('\n');
+    for (const l of bsd) expect(l).toMatch(/^<\d{1,3}>Jan  1 \d\d:\d\d:\d\d [\w-]+ [\w-]+(\[\d+\])?: /);
+    const later = (await gen({ logType: 'syslog', count: 5, seed: 1, start: '2024-11-23T10:00:00Z', syslog: { protocol: 'rfc3164', pri: false } })).text;
+    expect(later.split('\n')[0]).toMatch(/^Nov 23 10:00:00 /);
+    const lines = (await gen({ logType: 'syslog', count: 400, seed: 1 })).text.trimEnd().split('\n');
+    // <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]
+    const re = /^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) (\S+) (\S+) (\S+) (-|\S+) (-|(?:\[[^ \]]+(?: [^ =\]"]+="(?:[^"\\\]]|\\["\\\]])*")*\])+)(?: (.*))?$/;
+    for (const l of lines) expect(l).toMatch(re);
+    expect(lines.some((l) => / - - /.test(l))).toBe(true); // MSGID and SD absent → NILVALUE
+    expect(lines.some((l) => l.includes('[timeQuality tzKnown="1" isSynced="1"]'))).toBe(true);
+    // kernel lines have no PROCID: NILVALUE in the header, not 0
+    expect(lines.filter((l) => / kernel /.test(l)).every((l) => / kernel - - - /.test(l))).toBe(true);
+  });
+
+  it('CEF: header pipes escaped, extension = escaped, the CSV Extension column holds the unescaped values', async () => {
+    const req = { logType: 'cef', count: 400, seed: 3, scenarios: ['exfiltration'] };
+    const raw = (await gen(req)).text.trimEnd().split('\n');
+    expect(raw.some((l) => l.includes('|Traffic denied \\| policy|') || l.includes('|Traffic dropped|'))).toBe(true);
+    const exfil = raw.filter((l) => l.includes(' request='));
+    expect(exfil.length).toBe(12);
+    for (const l of exfil) {
+      expect(l).toMatch(/^<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ CEF:0\|Contoso\|EdgeWall\|9\.1\.4\|100\|Traffic allowed\|3\|/);
+      expect(l).toMatch(/ request=https:\/\/[\d.]+:8443\/upload\?session\\=[0-9a-f]{16}&part\\=\d+$/);
+    }
+    const rows = (await gen({ ...req, format: 'jsonl' })).text.trimEnd().split('\n').map((l) => JSON.parse(l) as { Extension: Record<string, unknown> });
+    const urls = rows.map((r) => r.Extension.request).filter(Boolean) as string[];
+    expect(urls.length).toBe(12);
+    for (const u of urls) expect(u).toMatch(/\?session=[0-9a-f]{16}&part=\d+$/);
+  });
+
+  it('auditd: every record of an event shares audit(ts:serial); hex values decode to what the CSV holds', async () => {
+    const req = { logType: 'auditd', count: 300, seed: 8, scenarios: ['all'] };
+    const lines = (await gen(req)).text.trimEnd().split('\n');
+    const rows = (await gen({ ...req, format: 'jsonl' })).text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.length).toBe(lines.length);
+    const stampOf = (l: string): string => /msg=audit\((\d+\.\d{3}:\d+)\): /.exec(l)![1]!;
+    lines.forEach((l, i) => {
+      const row = rows[i]!;
+      expect(stampOf(l).split(':')[1]).toBe(String(row.EventSerial));
+      if (row.RecordType === 'PROCTITLE') expect(auditDecode(/proctitle=(\S+)$/.exec(l)![1]!)).toBe(row.CommandLine);
+      if (row.RecordType === 'EXECVE') {
+        const args = [...l.matchAll(/ a\d+=(\S+)/g)].map((m) => auditDecode(m[1]!));
+        expect(args.join(' ')).toBe(row.CommandLine);
+        for (const m of l.matchAll(/ a\d+=(\S+)/g)) expect(m[1]).toMatch(/^("[!#-~]*"|[0-9A-F]+)$/); // quoted printable or upper hex
+      }
+    });
+    // Non-ASCII argv (a Cyrillic folder name) and argv with spaces are hex.
+    expect(lines.some((l) => l.includes('type=EXECVE') && /a1=D0/.test(l))).toBe(true);
+  });
+
+  it('windows: every event carries exactly its documented EventData names, LogonType values are documented ones', async () => {
+    const lines = (await gen({ logType: 'windows', count: 600, seed: 2, scenarios: ['all'] })).text.trimEnd().split('\n');
+    const seen = new Set<number>();
+    const logonTypes = new Set<number>(Object.values(LOGON_TYPES));
+    for (const l of lines) {
+      const id = Number(/<EventID>(\d+)<\/EventID>/.exec(l)![1]);
+      seen.add(id);
+      expect([...l.matchAll(/<Data Name="([^"]+)">/g)].map((m) => m[1])).toEqual(EVENT_SCHEMAS[id]!.fields);
+      const lt = /<Data Name="LogonType">(\d+)<\/Data>/.exec(l);
+      if (lt) expect(logonTypes.has(Number(lt[1]))).toBe(true);
+      expect(l).toMatch(/<TimeCreated SystemTime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z"\/>/);
+    }
+    expect([...seen].sort()).toEqual([4624, 4625, 4634, 4672, 4688, 4720, 4732, 4740]);
+  });
+});
+
+describe('streaming', () => {
+  it('honours backpressure: never more than one chunk ahead of a slow sink', async () => {
+    let pending = 0;
+    let maxPending = 0;
+    let total = 0;
+    const sink = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _e, cb) {
+        pending += chunk.length;
+        maxPending = Math.max(maxPending, pending);
+        setImmediate(() => {
+          pending -= chunk.length;
+          total += chunk.length;
+          cb();
+        });
+      },
+    });
+    const summary = await writeDataset(resolveRequest(DatasetRequest.parse({ logType: 'syslog', count: 20_000, seed: 0 })), sink);
+    expect(total).toBe(summary.bytes);
+    expect(summary.bytes).toBeGreaterThan(2_000_000);
+    // One ~64 KiB chunk in flight at a time (a chunk is cut after the event that crosses 64 Ki chars).
+    expect(maxPending).toBeLessThan(80 * 1024);
+  });
+});
+
+// Real AKS records (read at test time from ../shared, never copied here).
+const AKS_FIXTURES = fileURLToPath(new URL('../../shared/fixtures/aks/', import.meta.url));
+
+interface RealRecord {
+  category: string;
+  operationName: string;
+  time: string;
+  resourceId: string;
+  properties: Record<string, string>;
+  [k: string]: unknown;
+}
+
+function realRecords(): RealRecord[] {
+  const out: RealRecord[] = [];
+  for (const f of readdirSync(AKS_FIXTURES, { recursive: true, withFileTypes: true })) {
+    if (!f.isFile() || !f.name.endsWith('.json')) continue;
+    const doc = JSON.parse(readFileSync(`${f.parentPath}/${f.name}`, 'utf8').replace(/^\uFEFF/, '')) as { records?: RealRecord[]; category?: string };
+    if (Array.isArray(doc.records)) out.push(...doc.records);
+    else if (typeof doc.category === 'string') out.push(doc as RealRecord);
+  }
+  return out;
+}
+
+/** Keys present in every object, and in any. */
+function keySets(objs: readonly object[]): { all: string[]; any: Set<string> } {
+  const lists = objs.map((o) => Object.keys(o));
+  return { all: lists.reduce((a, l) => a.filter((k) => l.includes(k)), lists[0] ?? []), any: new Set(lists.flat()) };
+}
+
+/** Pairs (a before b) of keys that appear together in `order`: the relative order a real producer uses. */
+function orderPairs(order: readonly string[]): Set<string> {
+  const pairs = new Set<string>();
+  order.forEach((a, i) => order.slice(i + 1).forEach((b) => pairs.add(`${a}<${b}`)));
+  return pairs;
+}
+
+describe.skipIf(!existsSync(AKS_FIXTURES))('AKS records against the real samples in ../shared/fixtures/aks', () => {
+  it('same record keys, properties, operationName, resourceId and time shape; audit events with the real keys in the real order', async () => {
+    const real = realRecords();
+    expect(real.length).toBeGreaterThanOrEqual(20);
+    const gen = (await generateAksBodies({ count: 400, seed: 5, scenarios: ['all'], logType: 'aks-diagnostics' })).bodies.flatMap((b) => b.records);
+    const top = keySets(real);
+    const props = keySets(real.map((r) => r.properties));
+    const realAudit = real.filter((r) => r.category.startsWith('kube-audit')).map((r) => JSON.parse(r.properties.log!) as Record<string, unknown>);
+    const auditKeys = keySets(realAudit);
+    const userKeys = keySets(realAudit.map((e) => e.user as object));
+    const realOrder = new Set(realAudit.flatMap((e) => [...orderPairs(Object.keys(e))]));
+    const categories = new Set(real.map((r) => r.category));
+    const realTime = real.map((r) => r.time);
+    expect(realTime.some((t) => /\.\d{7}Z$/.test(t))).toBe(true); // the shape generated below occurs in real data
+
+    for (const r of gen) {
+      for (const k of top.all) expect(Object.keys(r)).toContain(k);
+      for (const k of Object.keys(r)) expect(top.any.has(k), `record key ${k}`).toBe(true);
+      for (const k of props.all) expect(Object.keys(r.properties)).toContain(k);
+      for (const k of Object.keys(r.properties)) expect(props.any.has(k), `properties.${k}`).toBe(true);
+      expect(real.map((x) => x.operationName)).toContain(r.operationName);
+      expect(categories.has(r.category), r.category).toBe(true);
+      expect(r.resourceId).toMatch(/^\/SUBSCRIPTIONS\/[0-9A-F-]+\/RESOURCEGROUPS\/[^/a-z]+\/PROVIDERS\/MICROSOFT\.CONTAINERSERVICE\/MANAGEDCLUSTERS\/[^/a-z]+$/);
+      expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+      const audit = r.category.startsWith('kube-audit');
+      expect(r.properties.stream).toBe(audit ? 'stdout' : 'stderr');
+      expect(real.filter((x) => x.category.startsWith('kube-audit') === audit).every((x) => x.properties.stream === r.properties.stream)).toBe(true);
+      if (!audit) {
+        expect(r.properties.log).toMatch(/^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [\w.]+:\d+\] /); // klog header, as the real lines
+        continue;
+      }
+      expect(r.properties.log.endsWith('}\n')).toBe(true);
+      const ev = JSON.parse(r.properties.log) as Record<string, unknown>;
+      for (const k of auditKeys.all) expect(Object.keys(ev)).toContain(k);
+      for (const k of Object.keys(ev)) expect(auditKeys.any.has(k), `audit key ${k}`).toBe(true);
+      for (const k of Object.keys(ev.user as object)) expect(userKeys.any.has(k), `user.${k}`).toBe(true);
+      // Every pair of keys that a real event also holds comes in the real order.
+      for (const p of orderPairs(Object.keys(ev))) {
+        const [a, b] = p.split('<');
+        if (realOrder.has(`${b}<${a}`)) expect(realOrder.has(p), `${a} before ${b}`).toBe(true);
+      }
+      expect(ev.requestReceivedTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    }
   });
 });
 
