@@ -218,15 +218,48 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.fill('#f-rate', '');
   });
 
+  it('labels every control and works from the keyboard', async () => {
+    // Every form control has an accessible name from a <label> (or aria-label/-labelledby).
+    const unlabelled = await page.evaluate(
+      "[...document.querySelectorAll('input, select, textarea')].filter((e) => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')).map((e) => e.id || e.name)",
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.getByLabel('Count', { exact: true }).inputValue()).toBe('100');
+    expect(await page.getByLabel('Log type').inputValue()).toBe('syslog');
+
+    // Enter in a field submits the form; the stale answer is hidden while the new one is made.
+    await page.getByLabel('Count', { exact: true }).fill('250');
+    await page.getByLabel('Count', { exact: true }).press('Enter');
+    await poll(() => page.locator('#out-rows').textContent()).toBe('250');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('h-result'); // focus moves to the answer
+
+    // The views are links: Tab to one and press Enter.
+    await page.focus('#tab-generate');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('tab-detections');
+    await page.keyboard.press('Enter');
+    await page.locator('#view-detections').waitFor({ state: 'visible' });
+    expect(await page.locator('#tab-detections').getAttribute('aria-current')).toBe('page');
+    await page.focus('#tab-generate');
+    await page.keyboard.press('Enter');
+    await page.locator('#view-generate').waitFor({ state: 'visible' });
+  });
+
   it('lists landed detections, filters them, and charts them over time', async () => {
     await page.click('#tab-detections');
     const rows = page.locator('#det-table tbody.det');
+    // Rows of an earlier visit may still be on screen while the view reloads: wait for the answer.
+    await poll(() => page.locator('#det-status').textContent()).toMatch(/12 of 12/);
     await poll(() => rows.count()).toBe(12);
-    expect(await page.locator('#det-status').textContent()).toMatch(/12 of 12/);
     expect(await page.locator('#det-chart svg rect.bar').count()).toBeGreaterThan(3);
     expect(await page.locator('#det-chart svg title').first().textContent()).toMatch(/Detections over time/);
 
-    const expectRows = async (n: number) => poll(() => rows.count()).toBe(n);
+    // A filter change shows "Loading…" at once and replaces rows and status together when its
+    // answer arrives, so waiting for "n of 12" never accepts the previous filter's rows.
+    const expectRows = async (n: number) => {
+      await poll(() => page.locator('#det-status').textContent()).toMatch(new RegExp(`^${n} of 12 `));
+      expect(await rows.count()).toBe(n);
+    };
     await page.selectOption('#flt-source', 'falco');
     await expectRows(2);
     await page.selectOption('#flt-source', 'kubearmor');
@@ -248,7 +281,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await expectRows(6);
     await page.selectOption('#flt-source', 'apiserver');
     await expectRows(0);
-    expect(await page.locator('#det-status').textContent()).toMatch(/0 of 12/);
+    await poll(() => page.locator('#det-status').textContent()).toMatch(/0 of 12/);
     await page.click('#det-reset');
     await expectRows(12);
 

@@ -384,6 +384,8 @@ function renderResult(body) {
 async function generate(ev) {
   ev.preventDefault();
   clearFieldErrors();
+  // An older answer must not stand next to a new request's error.
+  byId('result').hidden = true;
   setBusy(true);
   setStatus('Generating…');
   const started = performance.now();
