@@ -145,7 +145,7 @@ describe('formats in generated data', () => {
   });
 
   it('CEF: header pipes escaped, extension = escaped, the CSV Extension column holds the unescaped values', async () => {
-    const req = { logType: 'cef', count: 400, seed: 3, scenarios: ['exfiltration'] };
+    const req: DatasetRequestInput = { logType: 'cef', count: 400, seed: 3, scenarios: ['exfiltration'] };
     const raw = (await gen(req)).text.trimEnd().split('\n');
     expect(raw.some((l) => l.includes('|Traffic denied \\| policy|') || l.includes('|Traffic dropped|'))).toBe(true);
     const exfil = raw.filter((l) => l.includes(' request='));
@@ -161,7 +161,7 @@ describe('formats in generated data', () => {
   });
 
   it('auditd: every record of an event shares audit(ts:serial); hex values decode to what the CSV holds', async () => {
-    const req = { logType: 'auditd', count: 300, seed: 8, scenarios: ['all'] };
+    const req: DatasetRequestInput = { logType: 'auditd', count: 300, seed: 8, scenarios: ['all'] };
     const lines = (await gen(req)).text.trimEnd().split('\n');
     const rows = (await gen({ ...req, format: 'jsonl' })).text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.length).toBe(lines.length);
