@@ -66,6 +66,8 @@ describe('npm start (local runner)', () => {
     expect(missing.status).toBe(404);
     const wrongMethod = await fetch(`${runner.url}/api/eventgrid`, { method: 'GET' });
     expect(wrongMethod.status).toBe(405);
+    const root = await fetch(`${runner.url}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([302, '/api/ui']);
   });
 
   it('answers the Event Grid validation handshake over loopback', async () => {

@@ -48,6 +48,8 @@ export async function startHttpServer(defs: readonly HttpTriggerDef[], bus: HubB
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${host}:${port}`}`);
     const method = (req.method ?? 'GET').toUpperCase();
     const candidates = routes.map((r) => ({ r, params: r.match(url.pathname) })).filter((c) => c.params !== null);
+    // The host serves its own page at `/`; locally send people to KubeSift's page instead.
+    if (!candidates.length && url.pathname === '/') return json(res, 302, { location: '/api/ui' }, { location: '/api/ui' });
     if (!candidates.length) return json(res, 404, { error: `no function at ${url.pathname}` });
     const hit = candidates.find((c) => c.r.methods.includes(method));
     if (!hit) return json(res, 405, { error: `${method} not allowed`, allowed: candidates[0]!.r.methods }, { allow: candidates[0]!.r.methods.join(', ') });
