@@ -115,13 +115,24 @@ export function compile<R>(cond: Cond, index: ReadonlyMap<string, number>): Test
     }
     case 'startsWith':
     case 'contains': {
+      // Loops, not .some(callback): a callback closing over the value would be a new
+      // closure for every row evaluated.
       const i = slot(cond.field), parts = [...(cond.op === 'startsWith' ? cond.prefixes : cond.values)];
       const one = cond.op === 'startsWith'
-        ? (s: string) => parts.some((p) => s.startsWith(p))
-        : (s: string) => parts.some((p) => s.includes(p));
+        ? (s: string): boolean => {
+            for (let k = 0; k < parts.length; k++) if (s.startsWith(parts[k]!)) return true;
+            return false;
+          }
+        : (s: string): boolean => {
+            for (let k = 0; k < parts.length; k++) if (s.includes(parts[k]!)) return true;
+            return false;
+          };
       return (c) => {
         const v = c.get(i);
-        if (isMulti(v)) return v.some(one);
+        if (isMulti(v)) {
+          for (let k = 0; k < v.length; k++) if (one(v[k]!)) return true;
+          return false;
+        }
         return v !== undefined && one(v);
       };
     }
@@ -129,7 +140,10 @@ export function compile<R>(cond: Cond, index: ReadonlyMap<string, number>): Test
       const i = slot(cond.field), re = cond.pattern;
       return (c) => {
         const v = c.get(i);
-        if (isMulti(v)) return v.some((s) => re.test(s));
+        if (isMulti(v)) {
+          for (let k = 0; k < v.length; k++) if (re.test(v[k]!)) return true;
+          return false;
+        }
         return v !== undefined && re.test(v);
       };
     }

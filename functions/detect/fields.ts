@@ -38,12 +38,16 @@ export function imageRepository(image: string): string {
 
 type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 
-const containers = (row: AksAuditRow, list: ContainerList): readonly unknown[] => arr(reqSpec(row)?.[list]);
-const images = (row: AksAuditRow, list: ContainerList): readonly string[] =>
-  containers(row, list).map((c) => str(obj(c)?.image) ?? '');
+// Element readers are module-level functions: passing them to map() allocates nothing per row.
+const strOrEmpty = (v: unknown): string => str(v) ?? '';
+const imageOf = (c: unknown): string => str(obj(c)?.image) ?? '';
+const nameOf = (c: unknown): string => str(obj(c)?.name) ?? '';
 // A container without securityContext.privileged counts as "false" (one value per container).
-const privileged = (row: AksAuditRow, list: ContainerList): readonly string[] =>
-  containers(row, list).map((c) => (obj(obj(c)?.securityContext)?.privileged === true ? 'true' : 'false'));
+const privilegedOf = (c: unknown): string => (obj(obj(c)?.securityContext)?.privileged === true ? 'true' : 'false');
+
+const containers = (row: AksAuditRow, list: ContainerList): readonly unknown[] => arr(reqSpec(row)?.[list]);
+const images = (row: AksAuditRow, list: ContainerList): readonly string[] => containers(row, list).map(imageOf);
+const privileged = (row: AksAuditRow, list: ContainerList): readonly string[] => containers(row, list).map(privilegedOf);
 const specFlag = (key: string) => (row: AksAuditRow): FieldValue => {
   const spec = reqSpec(row);
   if (!spec) return undefined;
@@ -51,8 +55,11 @@ const specFlag = (key: string) => (row: AksAuditRow): FieldValue => {
 };
 
 const roleRules = (row: AksAuditRow): readonly unknown[] => arr(req(row)?.rules);
-const ruleItems = (key: 'resources' | 'verbs') => (row: AksAuditRow): readonly string[] =>
-  roleRules(row).flatMap((r) => arr(obj(r)?.[key]).map((x) => str(x) ?? ''));
+const ruleItems = (key: 'resources' | 'verbs') => (row: AksAuditRow): readonly string[] => {
+  const out: string[] = [];
+  for (const r of roleRules(row)) for (const x of arr(obj(r)?.[key])) out.push(strOrEmpty(x));
+  return out;
+};
 
 /** All values of one query parameter of the request URI (exec `command=` repeats). */
 function uriParam(uri: string, name: string): readonly string[] {
@@ -68,6 +75,15 @@ function uriParam(uri: string, name: string): readonly string[] {
     } catch {
       out.push(part.slice(eq + 1));
     }
+  }
+  return out;
+}
+
+function hostPaths(row: AksAuditRow): readonly string[] {
+  const out: string[] = [];
+  for (const v of arr(reqSpec(row)?.volumes)) {
+    const p = str(obj(obj(v)?.hostPath)?.path);
+    if (p !== undefined) out.push(p);
   }
   return out;
 }
@@ -88,7 +104,7 @@ export const FIELDS = [
   def('ka.uri', false, 'requestURI', (r) => nonEmpty(r.RequestUri)),
   def('ka.uri.param.command', true, 'values of the command= query parameter (exec)', (r) => uriParam(r.RequestUri, 'command')),
   def('ka.user.name', false, 'user.username', (r) => nonEmpty(r.UserName)),
-  def('ka.user.groups', true, 'user.groups', (r) => arr(r.UserGroups).map((g) => str(g) ?? '')),
+  def('ka.user.groups', true, 'user.groups', (r) => arr(r.UserGroups).map(strOrEmpty)),
   def('ka.impuser.name', false, 'impersonatedUser.username', (r) => nonEmpty(r.ImpersonatedUserName)),
   def('ka.useragent', false, 'userAgent', (r) => nonEmpty(r.UserAgent)),
   def('ka.sourceip', false, 'first sourceIPs entry', (r) => nonEmpty(r.SourceIp)),
@@ -108,11 +124,7 @@ export const FIELDS = [
   def('ka.req.pod.initContainers.privileged', true, 'securityContext.privileged per init container', (r) => privileged(r, 'initContainers')),
   def('ka.req.pod.ephemeralContainers.image', true, 'images of spec.ephemeralContainers', (r) => images(r, 'ephemeralContainers')),
   def('ka.req.pod.ephemeralContainers.privileged', true, 'securityContext.privileged per ephemeral container', (r) => privileged(r, 'ephemeralContainers')),
-  def('ka.req.pod.volumes.hostpath', true, 'spec.volumes[].hostPath.path', (r) =>
-    arr(reqSpec(r)?.volumes).flatMap((v) => {
-      const p = str(obj(obj(v)?.hostPath)?.path);
-      return p === undefined ? [] : [p];
-    })),
+  def('ka.req.pod.volumes.hostpath', true, 'spec.volumes[].hostPath.path', hostPaths),
   def('ka.req.pod.volumes', false, 'spec.volumes as JSON', (r) => json(reqSpec(r)?.volumes)),
   def('ka.req.pod.host_network', false, 'spec.hostNetwork', specFlag('hostNetwork')),
   def('ka.req.pod.host_pid', false, 'spec.hostPID', specFlag('hostPID')),
@@ -124,7 +136,7 @@ export const FIELDS = [
   def('ka.req.configmap.name', false, 'metadata.name of a ConfigMap', (r) => str(obj(req(r)?.metadata)?.name)),
   def('ka.req.configmap.obj', false, 'data of a ConfigMap as JSON', (r) => json(req(r)?.data)),
   def('ka.req.binding.role', false, 'roleRef.name of a (Cluster)RoleBinding', (r) => str(obj(req(r)?.roleRef)?.name)),
-  def('ka.req.binding.subjects', true, 'subject names of a (Cluster)RoleBinding', (r) => arr(req(r)?.subjects).map((s) => str(obj(s)?.name) ?? '')),
+  def('ka.req.binding.subjects', true, 'subject names of a (Cluster)RoleBinding', (r) => arr(req(r)?.subjects).map(nameOf)),
   def('ka.req.role.rules', false, 'rules of a (Cluster)Role as JSON', (r) => json(req(r)?.rules)),
   def('ka.req.role.rules.resources', true, 'resources named by a (Cluster)Role', ruleItems('resources')),
   def('ka.req.role.rules.verbs', true, 'verbs named by a (Cluster)Role', ruleItems('verbs')),

@@ -84,16 +84,22 @@ export function requiredValues(cond: Cond, field: string): Set<string> | null {
 
 interface Pack {
   readonly rules: readonly CompiledRule[];
-  /** Candidate rules per "stage\0resource", memoized; in table order. */
-  readonly candidates: Map<string, readonly CompiledRule[]>;
+  /** Candidate rules per stage, then resource, memoized; in table order. Two levels: no key string built per row. */
+  readonly candidates: Map<string, Map<string, readonly CompiledRule[]>>;
+  size: number;
 }
 
 function candidatesFor(pack: Pack, stage: string, resource: string): readonly CompiledRule[] {
-  const key = `${stage}\u0000${resource}`;
-  let list = pack.candidates.get(key);
+  let byResource = pack.candidates.get(stage);
+  let list = byResource?.get(resource);
   if (!list) {
     list = pack.rules.filter((r) => (!r.stages || r.stages.has(stage)) && (!r.resources || r.resources.has(resource)));
-    if (pack.candidates.size < 4096) pack.candidates.set(key, list);
+    // Bounded: stage and resource come from the data.
+    if (pack.size < 4096) {
+      if (!byResource) pack.candidates.set(stage, (byResource = new Map()));
+      byResource.set(resource, list);
+      pack.size++;
+    }
   }
   return list;
 }
@@ -119,7 +125,7 @@ function compilePack(policy: Policy): Pack {
       stages: requiredValues(cond, 'ka.stage'), resources: requiredValues(cond, 'ka.target.resource'),
     });
   }
-  const pack: Pack = { rules: out, candidates: new Map() };
+  const pack: Pack = { rules: out, candidates: new Map(), size: 0 };
   cache.set(policy, pack);
   return pack;
 }

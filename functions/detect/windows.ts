@@ -6,6 +6,7 @@
 // non-overlapping (after a window fires the next one starts after its last event), binned
 // detectors report each bin, inactivity reports each gap.
 import type { Detection, NormalizedRows } from '../contracts.js';
+import { timeMs } from '../normalize/time.js';
 import { makeDetection } from './detection.js';
 import type { Policy, WindowDetector } from './policy.js';
 
@@ -29,12 +30,12 @@ export function streamOf(rows: NormalizedRows, table: Table, withMessage = true)
   const out: StreamEvent[] = [];
   if (table === 'AksControlPlane') {
     for (const r of rows.AksControlPlane) {
-      const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
+      const t = timeMs(r.TimeGenerated);
       if (!Number.isNaN(t)) out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: withMessage ? r.LogMessage || r.Message : '', auditId: r.AuditId });
     }
   } else {
     for (const r of rows.AksAudit) {
-      const t = r.TimeGenerated ? Date.parse(r.TimeGenerated) : NaN;
+      const t = timeMs(r.TimeGenerated);
       if (!Number.isNaN(t))
         out.push({ t, time: r.TimeGenerated!, cluster: r.Cluster, service: r.Category, message: withMessage ? `${r.Verb} ${r.RequestUri} ${r.ResponseCode ?? ''}` : '', auditId: r.AuditId });
     }
@@ -70,18 +71,39 @@ export interface Firing {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of items) {
-    const k = key(x);
-    let l = m.get(k);
-    if (!l) m.set(k, (l = []));
-    l.push(x);
+/**
+ * Events grouped by cluster+service (key `cluster\0service`), optionally subdivided by
+ * `sub` (key `cluster\0service\0sub`), in order of first appearance. Key strings are built
+ * once per group, not per event: events arrive in runs of one cluster and service, and
+ * looking up existing strings reuses their cached hashes.
+ */
+function groupByClusterService(events: readonly StreamEvent[], sub?: (e: StreamEvent) => string): Map<string, StreamEvent[]> {
+  const out = new Map<string, StreamEvent[]>();
+  const index = new Map<string, Map<string, Map<string, StreamEvent[]>>>();
+  let lastCluster: string | undefined;
+  let lastService: string | undefined;
+  let groups: Map<string, StreamEvent[]> | undefined;
+  for (const e of events) {
+    if (e.cluster !== lastCluster || e.service !== lastService) {
+      let byService = index.get(e.cluster);
+      if (!byService) index.set(e.cluster, (byService = new Map()));
+      groups = byService.get(e.service);
+      if (!groups) byService.set(e.service, (groups = new Map()));
+      lastCluster = e.cluster;
+      lastService = e.service;
+    }
+    const k = sub ? sub(e) : '';
+    let list = groups!.get(k);
+    if (!list) {
+      groups!.set(k, (list = []));
+      out.set(sub ? `${e.cluster}\u0000${e.service}\u0000${k}` : `${e.cluster}\u0000${e.service}`, list);
+    }
+    list.push(e);
   }
-  return m;
+  return out;
 }
 
-const byClusterService = (e: StreamEvent): string => `${e.cluster}\u0000${e.service}`;
+const messageOf = (e: StreamEvent): string => e.message;
 
 /** Greedy sliding windows of `windowMs` holding ≥ threshold events (events sorted by t). */
 export function slidingWindows(events: readonly StreamEvent[], windowMs: number, threshold: number): StreamEvent[][] {
@@ -133,18 +155,18 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   keyword: (d, events) => {
     const kw = d.caseSensitive ? d.keyword : d.keyword.toLowerCase();
     const hits = events.filter((e) => (d.caseSensitive ? e.message : e.message.toLowerCase()).includes(kw));
-    return [...groupBy(hits, byClusterService)].flatMap(([g, list]) =>
+    return [...groupByClusterService(hits)].flatMap(([g, list]) =>
       slidingWindows(list, d.windowSeconds * 1000, d.threshold).map((w) =>
         firing(g, w, { keyword: d.keyword, threshold: d.threshold, windowSeconds: d.windowSeconds }, `"${d.keyword}" seen ${w.length} times within ${d.windowSeconds}s`)));
   },
   repeat: (d, events) =>
-    [...groupBy(events, (e) => `${byClusterService(e)}\u0000${e.message}`)].flatMap(([g, list]) =>
+    [...groupByClusterService(events, messageOf)].flatMap(([g, list]) =>
       slidingWindows(list, d.windowSeconds * 1000, d.threshold).map((w) =>
         firing(g, w, { message: w[0]!.message.slice(0, 500), threshold: d.threshold, windowSeconds: d.windowSeconds }, `same message ${w.length} times within ${d.windowSeconds}s: ${w[0]!.message.slice(0, 120)}`))),
   rate: (d, events) => {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
-    for (const [g, list] of groupBy(events, byClusterService)) {
+    for (const [g, list] of groupByClusterService(events)) {
       const { first, counts, members } = binCounts(list, binMs);
       for (let i = 1; i < counts.length; i++) {
         const base = counts.slice(Math.max(0, i - d.baselineBins), i);
@@ -159,7 +181,7 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   inactivity: (d, events, dataEnd) => {
     const maxMs = d.maxSilenceSeconds * 1000;
     const out: Firing[] = [];
-    for (const [g, list] of groupBy(events, byClusterService)) {
+    for (const [g, list] of groupByClusterService(events)) {
       for (let i = 1; i <= list.length; i++) {
         const from = list[i - 1]!;
         const to = i < list.length ? list[i]!.t : dataEnd;
@@ -173,7 +195,7 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   zscore: (d, events) => {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
-    for (const [g, list] of groupBy(events, byClusterService)) {
+    for (const [g, list] of groupByClusterService(events)) {
       const { first, counts, members } = binCounts(list, binMs);
       for (let i = d.minBins; i < counts.length; i++) {
         const { mean, std } = meanStd(counts.slice(i - d.minBins, i));

@@ -35,7 +35,11 @@ export function canonicalTime(s: unknown): string | null {
 
 /** Epoch milliseconds of a canonical (or any Date.parse-able) time; NaN when invalid. */
 export function timeMs(s: string | null): number {
-  return s ? Date.parse(s) : Number.NaN;
+  if (!s) return Number.NaN;
+  // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse.
+  if (s.length === CANONICAL_LEN && s.charCodeAt(26) === 90 && s.charCodeAt(19) === 46 && isDateTimePrefix(s) && allDigits(s, 20, 23))
+    return Date.UTC(d2(s, 0) * 100 + d2(s, 2), d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17), d2(s, 20) * 10 + s.charCodeAt(22) - 48);
+  return Date.parse(s);
 }
 
 function isDigit(c: number): boolean {
