@@ -3,6 +3,14 @@ import type { AksAuditRow, AksControlPlaneRow, Detection } from './kusto/pipelin
 
 export type { AksAuditRow, AksControlPlaneRow, Detection };
 
+/**
+ * AksAudit rows carry the audit Event they were made from under this key: its JSON text
+ * when those bytes can be landed as they are (one line, well-formed UTF-16), else the parsed
+ * object. Landing writes it under `Event` and the ADX mapping reads the copied columns from
+ * it (land/ndjson.ts). A symbol: JSON.stringify(row) leaves it out.
+ */
+export const AUDIT_EVENT: unique symbol = Symbol('kubesift.auditEvent');
+
 /** Where a record came from: the Event Hub event plus its index inside the body. */
 export interface Position {
   /** Event Hub name (or 'file', 'webhook', 'capture' outside Event Hubs). */

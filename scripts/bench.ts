@@ -1,5 +1,6 @@
 // npm run bench [-- --json | --markdown] [-- --quick] [--records N] [--runs N]
 // npm run bench -- --profile [--records N]   CPU profile of the pipeline (and floor) passes
+// npm run bench -- --only throughput,generators,imports   some sections only
 //
 // Honest benchmarks for the hot paths (issue 8): floor vs pipeline on generated AKS
 // Event Hub bodies, the share of each stage, generator lines/s and peak RSS per log type,
@@ -23,6 +24,7 @@ const { values: opts } = parseArgs({
     json: { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     records: { type: 'string' },
     runs: { type: 'string' },
@@ -197,9 +199,11 @@ async function main(): Promise<void> {
   if (build.typeErrors) log(`  (tsc reported ${build.typeErrors} type errors elsewhere; JS emitted anyway)`);
   if (opts.profile) return profileMode();
   const res: Record<string, unknown> = { machine, quick, runs: RUNS };
-  Object.assign(res, await section('throughput', throughputSection, errors));
-  Object.assign(res, await section('generators', generatorSection, errors));
-  Object.assign(res, await section('imports', importSection, errors));
+  const only = opts.only ? new Set(opts.only.split(',')) : null;
+  const want = (name: string): boolean => only === null || only.has(name);
+  if (want('throughput')) Object.assign(res, await section('throughput', throughputSection, errors));
+  if (want('generators')) Object.assign(res, await section('generators', generatorSection, errors));
+  if (want('imports')) Object.assign(res, await section('imports', importSection, errors));
   machine.load_end = currentLoad();
   const checks = checkTargets({
     ratio: (res.ratio as number | undefined) ?? null,

@@ -10,6 +10,7 @@ import { blobUriForIngestion, ingestFromBlob } from '../functions/land/ingestBlo
 import { loadConfig } from '../functions/config.js';
 import { batchKey } from '../functions/pipeline.js';
 import { aksEvents } from './support/aksEvents.js';
+import { ingested } from './support/adxMapping.js';
 import { applyLikeAdx, configFor, expectedRows, landedRows, queueMessages, run, useLandingRig } from './support/landing.js';
 
 const rig = useLandingRig();
@@ -53,7 +54,7 @@ describe('queued sink (real QueuedIngestClient)', () => {
         authorizationContext: 'stand-in-authorization-context',
       });
       expect(m.BlobPath).toContain(`/${rig.standIn.containerName}/kubesift__${m.TableName}__`);
-      const rows = await readBlob(m.BlobPath);
+      const rows = (await readBlob(m.BlobPath)).map((l) => ingested(m.TableName, l));
       expect(rows).toHaveLength(m.TableName === 'AksAudit' ? 30 : m.TableName === 'AksControlPlane' ? 12 : result.detections.length);
       if (m.TableName === 'AksAudit') expect(new Set(rows.map((r) => r.AuditId)).size).toBe(30);
     }

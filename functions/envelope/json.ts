@@ -70,3 +70,18 @@ export function safeStringify(v: unknown): string {
     return `[unserializable: ${err instanceof Error ? err.message : String(err)}]`;
   }
 }
+
+/**
+ * `text` (JSON already parsed successfully) trimmed, when it can be embedded as it is in a
+ * line of newline-delimited JSON: no line break inside and no lone surrogate (which a UTF-8
+ * encoder would replace). Undefined otherwise: the caller serializes the parsed value.
+ */
+export function oneLineJson(text: string): string | undefined {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) <= 32) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 32) end--;
+  const s = start === 0 && end === text.length ? text : text.slice(start, end);
+  if (s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) return undefined;
+  return (s as string & { isWellFormed(): boolean }).isWellFormed() ? s : undefined;
+}

@@ -1,44 +1,55 @@
-import { columns, type RowOf } from './columns.js';
+import { columns, jsonPath, type KustoType, type RowOf } from './columns.js';
 
 // Column names follow the Log Analytics AKSAudit / AKSControlPlane tables so KQL written
 // against Container Insights carries over; the flattened helpers after them save every
 // query from re-parsing dynamic objects.
 
+/**
+ * A column the normalizer copies from the audit Event at `event` (keys / array indexes).
+ * Landing does not write it by name: the line carries the Event's own JSON under `Event`
+ * and the mapping reads `$.Event.<path>` (one serialization of those bytes: the source's).
+ */
+const copied = <const N extends string, const T extends KustoType>(name: N, type: T, doc: string, event: readonly string[]) =>
+  ({ name, type, doc, event, path: jsonPath('$.Event', event) }) as const;
+
+/** Taken from the Event but rewritten (canonical µs time), so landed by name. */
+const rewritten = <const N extends string>(name: N, doc: string, event: readonly string[]) => ({ name, type: 'datetime', doc, event }) as const;
+
 export const AksAuditColumns = columns([
   { name: 'TimeGenerated', type: 'datetime', doc: 'stageTimestamp (µs precision), falling back to the record time' },
   { name: 'Category', type: 'string', doc: 'kube-audit or kube-audit-admin (webhook events: k8s-audit-webhook)' },
-  { name: 'Level', type: 'string', doc: 'Audit level: Metadata, Request, RequestResponse' },
-  { name: 'AuditId', type: 'string', doc: 'auditID of the request' },
-  { name: 'Stage', type: 'string', doc: 'RequestReceived, ResponseStarted, ResponseComplete, Panic' },
-  { name: 'RequestUri', type: 'string', doc: 'requestURI as sent by the client' },
-  { name: 'Verb', type: 'string', doc: 'Kubernetes verb (get, list, create, ...)' },
-  { name: 'User', type: 'dynamic', doc: 'user object (username, uid, groups, extra)' },
-  { name: 'ImpersonatedUser', type: 'dynamic', doc: 'impersonatedUser object when present' },
-  { name: 'SourceIps', type: 'dynamic', doc: 'sourceIPs array' },
-  { name: 'UserAgent', type: 'string', doc: 'userAgent (client supplied, untrusted)' },
-  { name: 'ObjectRef', type: 'dynamic', doc: 'objectRef object' },
-  { name: 'ResponseStatus', type: 'dynamic', doc: 'responseStatus object' },
-  { name: 'RequestObject', type: 'dynamic', doc: 'requestObject, or the string skipped-too-big-size-object' },
-  { name: 'ResponseObject', type: 'dynamic', doc: 'responseObject, or the string skipped-too-big-size-object' },
-  { name: 'RequestReceivedTime', type: 'datetime', doc: 'requestReceivedTimestamp' },
-  { name: 'StageReceivedTime', type: 'datetime', doc: 'stageTimestamp' },
-  { name: 'Annotations', type: 'dynamic', doc: 'annotations map (authorization decision/reason, PSA, ...)' },
+  copied('Level', 'string', 'Audit level: Metadata, Request, RequestResponse', ['level']),
+  copied('AuditId', 'string', 'auditID of the request', ['auditID']),
+  copied('Stage', 'string', 'RequestReceived, ResponseStarted, ResponseComplete, Panic', ['stage']),
+  copied('RequestUri', 'string', 'requestURI as sent by the client', ['requestURI']),
+  copied('Verb', 'string', 'Kubernetes verb (get, list, create, ...)', ['verb']),
+  copied('User', 'dynamic', 'user object (username, uid, groups, extra)', ['user']),
+  copied('ImpersonatedUser', 'dynamic', 'impersonatedUser object when present', ['impersonatedUser']),
+  copied('SourceIps', 'dynamic', 'sourceIPs array', ['sourceIPs']),
+  copied('UserAgent', 'string', 'userAgent (client supplied, untrusted)', ['userAgent']),
+  copied('ObjectRef', 'dynamic', 'objectRef object', ['objectRef']),
+  copied('ResponseStatus', 'dynamic', 'responseStatus object', ['responseStatus']),
+  copied('RequestObject', 'dynamic', 'requestObject, or the string skipped-too-big-size-object', ['requestObject']),
+  copied('ResponseObject', 'dynamic', 'responseObject, or the string skipped-too-big-size-object', ['responseObject']),
+  rewritten('RequestReceivedTime', 'requestReceivedTimestamp', ['requestReceivedTimestamp']),
+  rewritten('StageReceivedTime', 'stageTimestamp', ['stageTimestamp']),
+  copied('Annotations', 'dynamic', 'annotations map (authorization decision/reason, PSA, ...)', ['annotations']),
   { name: 'PodName', type: 'string', doc: 'kube-apiserver pod that emitted the event' },
   { name: 'ResourceId', type: 'string', doc: 'Azure resource id of the cluster (as sent, upper-cased by Azure Monitor)' },
   { name: 'Cluster', type: 'string', doc: 'cluster name, lower-cased, from resourceId' },
-  { name: 'UserName', type: 'string', doc: 'user.username' },
-  { name: 'UserGroups', type: 'dynamic', doc: 'user.groups' },
-  { name: 'ImpersonatedUserName', type: 'string', doc: 'impersonatedUser.username' },
-  { name: 'Resource', type: 'string', doc: 'objectRef.resource' },
-  { name: 'Subresource', type: 'string', doc: 'objectRef.subresource' },
-  { name: 'Namespace', type: 'string', doc: 'objectRef.namespace' },
-  { name: 'Name', type: 'string', doc: 'objectRef.name' },
-  { name: 'ApiGroup', type: 'string', doc: 'objectRef.apiGroup' },
-  { name: 'ApiVersion', type: 'string', doc: 'objectRef.apiVersion' },
-  { name: 'ResponseCode', type: 'int', doc: 'responseStatus.code' },
-  { name: 'AuthorizationDecision', type: 'string', doc: 'annotation authorization.k8s.io/decision' },
-  { name: 'AuthorizationReason', type: 'string', doc: 'annotation authorization.k8s.io/reason' },
-  { name: 'SourceIp', type: 'string', doc: 'first entry of sourceIPs' },
+  copied('UserName', 'string', 'user.username', ['user', 'username']),
+  copied('UserGroups', 'dynamic', 'user.groups', ['user', 'groups']),
+  copied('ImpersonatedUserName', 'string', 'impersonatedUser.username', ['impersonatedUser', 'username']),
+  copied('Resource', 'string', 'objectRef.resource', ['objectRef', 'resource']),
+  copied('Subresource', 'string', 'objectRef.subresource', ['objectRef', 'subresource']),
+  copied('Namespace', 'string', 'objectRef.namespace', ['objectRef', 'namespace']),
+  copied('Name', 'string', 'objectRef.name', ['objectRef', 'name']),
+  copied('ApiGroup', 'string', 'objectRef.apiGroup', ['objectRef', 'apiGroup']),
+  copied('ApiVersion', 'string', 'objectRef.apiVersion', ['objectRef', 'apiVersion']),
+  copied('ResponseCode', 'int', 'responseStatus.code', ['responseStatus', 'code']),
+  copied('AuthorizationDecision', 'string', 'annotation authorization.k8s.io/decision', ['annotations', 'authorization.k8s.io/decision']),
+  copied('AuthorizationReason', 'string', 'annotation authorization.k8s.io/reason', ['annotations', 'authorization.k8s.io/reason']),
+  copied('SourceIp', 'string', 'first entry of sourceIPs', ['sourceIPs', '0']),
   { name: 'Truncated', type: 'bool', doc: 'true when the event was salvaged from a log cut at 16 KiB' },
   { name: 'Position', type: 'string', doc: 'partition/sequenceNumber/index of the source record (idempotency key)' },
 ] as const);

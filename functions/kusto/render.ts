@@ -42,7 +42,7 @@ export function kqlString(s: string): string {
 const columnList = (cols: readonly Column[]): string => cols.map((c) => `${c.name}:${c.type}`).join(', ');
 
 export function jsonMapping(cols: readonly Column[]): string {
-  return JSON.stringify(cols.map((c) => ({ column: c.name, Properties: { Path: `$.${c.name}` } })));
+  return JSON.stringify(cols.map((c) => ({ column: c.name, Properties: { Path: c.path ?? `$.${c.name}` } })));
 }
 
 export function csvMapping(cols: readonly Column[]): string {

@@ -1,7 +1,8 @@
 // Pure part of landing: which rows go to which table (deduped), as newline-delimited JSON
 // and gzip, plus the idempotency tag of each (batch, table). Sinks only move these bytes.
 import { gzipSync } from 'node:zlib';
-import type { BatchResult } from '../contracts.js';
+import type { AksAuditRow, BatchResult } from '../contracts.js';
+import { auditNdjson, rowsNdjson } from './ndjson.js';
 import { tableDef } from '../kusto/tables.js';
 
 export interface TablePayload {
@@ -46,19 +47,21 @@ export function ingestTag(batchKey: string, table: string): string {
   return `${batchKey}/${table}`;
 }
 
+const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+
 function dayOf(rows: readonly Row[]): string {
   let min = '';
   for (const r of rows) {
-    const t = typeof r.TimeGenerated === 'string' ? r.TimeGenerated : '';
-    if (/^\d{4}-\d{2}-\d{2}/.test(t) && (min === '' || t < min)) min = t;
+    const t = r.TimeGenerated;
+    // Only a candidate minimum needs the date check.
+    if (typeof t === 'string' && (min === '' || t < min) && DATE_PREFIX.test(t)) min = t;
   }
   return min === '' ? 'undated' : `${min.slice(0, 4)}/${min.slice(5, 7)}/${min.slice(8, 10)}`;
 }
 
-export function toNdjson(rows: readonly unknown[]): Buffer {
-  let s = '';
-  for (const r of rows) s += JSON.stringify(r) + '\n';
-  return Buffer.from(s, 'utf8');
+/** Rows as multijson: AksAudit lines carry the audit Event's own JSON (see ndjson.ts). */
+export function toNdjson(rows: readonly unknown[], table?: string): Buffer {
+  return table === 'AksAudit' ? auditNdjson(rows as AksAuditRow[]) : rowsNdjson(rows);
 }
 
 export function gzip(buf: Buffer): Buffer {
@@ -78,7 +81,7 @@ export function tablePayloads(result: BatchResult, batchKey: string): { payloads
     const { rows, duplicates: d } = dedupeRows(table, all);
     duplicates += d;
     if (rows.length === 0) continue;
-    payloads.push({ table, mappingName: tableDef(table).mappingName, rows: rows.length, ndjson: toNdjson(rows), tag: ingestTag(batchKey, table), day: dayOf(rows) });
+    payloads.push({ table, mappingName: tableDef(table).mappingName, rows: rows.length, ndjson: toNdjson(rows, table), tag: ingestTag(batchKey, table), day: dayOf(rows) });
   }
   return { payloads, duplicates };
 }

@@ -1,7 +1,7 @@
 // RawRecord → rows (AksAudit / AksControlPlane) or dead letters. Pure: no I/O, no clock
 // except the fallback year handed in.
 import type { AksAuditRow, AksControlPlaneRow, DeadLetter, RawRecord } from '../contracts.js';
-import { jsonTextTooDeep, safeStringify, valueTooDeep } from '../envelope/json.js';
+import { jsonTextTooDeep, oneLineJson, safeStringify, valueTooDeep } from '../envelope/json.js';
 import { auditEventToRow } from './audit.js';
 import { ContinuationContext, klogLineToRow } from './controlPlane.js';
 import { salvageAuditJson } from './salvage.js';
@@ -72,7 +72,8 @@ export function normalizeRecord(rec: SourcedRecord, out: NormalizeSink, ctx: Con
   else out.AksControlPlane.push(klogLineToRow(rec, rec.log, ctx, opts.fallbackYear));
 }
 
-function auditObject(rec: SourcedRecord, ev: Record<string, unknown>, out: NormalizeSink): void {
+/** `text`: the Event's JSON when it came as text (landed as it is when it can be). */
+function auditObject(rec: SourcedRecord, ev: Record<string, unknown>, out: NormalizeSink, text?: string): void {
   if (ev.kind !== undefined && ev.kind !== 'Event') {
     out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', `kind is ${safeStringify(ev.kind).slice(0, 64)}, expected Event`));
     return;
@@ -81,7 +82,7 @@ function auditObject(rec: SourcedRecord, ev: Record<string, unknown>, out: Norma
     out.deadLetters.push(recordDeadLetter(rec, 'incomplete-audit', 'audit event has no auditID'));
     return;
   }
-  out.AksAudit.push(auditEventToRow(ev, rec));
+  out.AksAudit.push(auditEventToRow(ev, rec, text === undefined ? undefined : oneLineJson(text)));
 }
 
 function auditText(rec: SourcedRecord, text: string, out: NormalizeSink): void {
@@ -100,7 +101,7 @@ function auditText(rec: SourcedRecord, text: string, out: NormalizeSink): void {
     out.deadLetters.push(recordDeadLetter(rec, 'too-deep', 'audit event nests deeper than the allowed depth'));
     return;
   }
-  auditObject(rec, ev as Record<string, unknown>, out);
+  auditObject(rec, ev as Record<string, unknown>, out, text);
 }
 
 function salvage(rec: SourcedRecord, text: string, err: unknown, out: NormalizeSink): void {

@@ -11,6 +11,7 @@ import { processEvents } from '../../functions/pipeline.js';
 import type { DeadLetterBlob } from '../../functions/land/deadLetters.js';
 import type { AzuriteHandle } from '../../scripts/azurite.js';
 import type { ClosableLander } from '../../functions/land/index.js';
+import { ingested } from './adxMapping.js';
 import { useAzurite } from './azurite.js';
 import { startKustoStandIn, type KustoStandIn } from './kustoStandIn.js';
 
@@ -73,13 +74,15 @@ export async function listBlobs(container: ContainerClient): Promise<string[]> {
   return names.sort();
 }
 
+/** Rows of a landed blob `<Table>/...` as ADX would ingest them (its JSON mapping applied). */
 export async function gunzipLines(container: ContainerClient, name: string): Promise<Record<string, unknown>[]> {
   const buf = await container.getBlobClient(name).downloadToBuffer();
+  const table = name.split('/')[0]!;
   return gunzipSync(buf)
     .toString('utf8')
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => ingested(table, JSON.parse(l) as Record<string, unknown>));
 }
 
 export async function deadLetterDocs(azurite: AzuriteHandle, container = 'deadletter'): Promise<{ name: string; doc: DeadLetterBlob }[]> {
@@ -112,7 +115,8 @@ export async function queueMessages(azurite: AzuriteHandle, queue: string): Prom
 /**
  * A model of ADX's data-management semantics for tagged queued ingestion: a message whose
  * ingestIfNotExists tag is already on an extent of the table is dropped, otherwise its blob's
- * rows are appended and its ingest-by tags recorded. Used to show redelivery adds no rows.
+ * rows (through the table's JSON mapping) are appended and its ingest-by tags recorded. Used
+ * to show redelivery adds no rows.
  */
 export async function applyLikeAdx(messages: QueuedMessage[], readBlob: (path: string) => Promise<Record<string, unknown>[]>): Promise<Map<string, Record<string, unknown>[]>> {
   const tables = new Map<string, Record<string, unknown>[]>();
@@ -121,7 +125,7 @@ export async function applyLikeAdx(messages: QueuedMessage[], readBlob: (path: s
     const have = tags.get(m.TableName) ?? new Set<string>();
     const ifNot = JSON.parse(m.AdditionalProperties.ingestIfNotExists ?? '[]') as string[];
     if (ifNot.some((t) => have.has(t))) continue;
-    const rows = await readBlob(m.BlobPath);
+    const rows = (await readBlob(m.BlobPath)).map((l) => ingested(m.TableName, l));
     tables.set(m.TableName, [...(tables.get(m.TableName) ?? []), ...rows]);
     for (const t of JSON.parse(m.AdditionalProperties.tags ?? '[]') as string[]) if (t.startsWith('ingest-by:')) have.add(t.slice('ingest-by:'.length));
     tags.set(m.TableName, have);

@@ -1,0 +1,140 @@
+// Newline-delimited JSON (ADX `multijson`) for landing, written straight into one Buffer
+// per payload: no joined intermediate string, one UTF-8 encode.
+//
+// AksAudit lines carry only the columns landing writes by name, plus the audit Event's own
+// JSON text under `Event` — the bytes the pipeline parsed, not a re-serialization of them.
+// The JSON mapping reads every copied column (Verb, User, RequestObject, ...) from
+// `$.Event.<path>` (kusto/pipelineTables.ts), so ADX gets exactly the values it would get
+// from a fully serialized row, and the Function does not pay to write them twice.
+import { AUDIT_EVENT, type AksAuditRow } from '../contracts.js';
+import type { Column } from '../kusto/columns.js';
+import { AksAuditColumns } from '../kusto/pipelineTables.js';
+import { safeStringify } from '../envelope/json.js';
+
+/** Appends UTF-8 to a growing Buffer. */
+export class Utf8Builder {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+  }
+
+  write(s: string): void {
+    const room = this.buf.length - this.len;
+    // A UTF-16 unit encodes to at most 3 bytes: only near the end is the exact size needed.
+    if (s.length * 3 > room) {
+      const need = Buffer.byteLength(s);
+      if (need > room) this.grow(need);
+    }
+    this.len += this.buf.write(s, this.len);
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + need + 1024));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** The bytes written (a view: the builder must not be written again). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+type Row = Record<string, unknown>;
+
+/** JSON of one scalar column value (rows hold string | number | boolean | null there). */
+const scalar = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? safeStringify(v) : String(v));
+
+/** Columns of a line landing writes by name: those whose mapping path is their own name. */
+const named = (cols: readonly Column[]): readonly Column[] => cols.filter((c) => c.path === undefined);
+
+// AksAudit, precompiled from the column table. Columns that are the same for every record of
+// one pod (category, pod, cluster) are encoded once per run of equal values.
+const AUDIT_NAMED = named(AksAuditColumns);
+const PER_SOURCE = new Set(['Category', 'PodName', 'ResourceId', 'Cluster']);
+const AUDIT_ROW_COLS = AUDIT_NAMED.filter((c) => !PER_SOURCE.has(c.name)).map((c) => c.name);
+const AUDIT_SOURCE_COLS = AUDIT_NAMED.filter((c) => PER_SOURCE.has(c.name)).map((c) => c.name);
+const AUDIT_ROW_KEYS = AUDIT_ROW_COLS.map((n, i) => `${i === 0 ? '{' : ','}${JSON.stringify(n)}:`);
+const AUDIT_SOURCE_KEYS = AUDIT_SOURCE_COLS.map((n) => `,${JSON.stringify(n)}:`);
+const EVENT_KEY = ',"Event":';
+/** Bytes per line besides the Event text, for the first guess of the buffer size. */
+const AUDIT_LINE_GUESS = 512;
+
+/** The Event of a row as one-line JSON: its landed text, else the parsed object serialized. */
+export function auditEventJson(row: AksAuditRow): string {
+  const src = (row as unknown as Record<symbol, unknown>)[AUDIT_EVENT];
+  if (typeof src === 'string') return src;
+  if (src !== undefined) return safeStringify(src);
+  // A row built without the normalizer: put the copied columns back where the mapping reads
+  // them. Objects the row holds are shared, never written into: only containers made here are.
+  const ev: Record<string, unknown> = {};
+  const mine = new Set<object>([ev]);
+  for (const c of AksAuditColumns) if ('path' in c) setPath(ev, c.event, (row as unknown as Row)[c.name], mine);
+  return safeStringify(ev);
+}
+
+function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown, mine: Set<object>): void {
+  if (value === null || value === undefined || value === '') return;
+  let cur = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    let next = cur[k];
+    if (next === undefined) {
+      next = /^\d+$/.test(path[i + 1]!) ? [] : {};
+      mine.add(next as object);
+      cur[k] = next;
+    }
+    if (next === null || typeof next !== 'object' || !mine.has(next)) return;
+    cur = next as Record<string, unknown>;
+  }
+  const last = path[path.length - 1]!;
+  if (cur[last] === undefined) cur[last] = value;
+}
+
+/** AksAudit rows → multijson: named columns + `"Event":<the Event's JSON>`. */
+export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
+  const events: string[] = new Array<string>(rows.length);
+  let size = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const e = auditEventJson(rows[i]!);
+    events[i] = e;
+    size += e.length + AUDIT_LINE_GUESS;
+  }
+  const out = new Utf8Builder(size);
+  let lastSource: unknown[] = [];
+  let sourceJson = '';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as unknown as Row;
+    let line = '';
+    for (let k = 0; k < AUDIT_ROW_COLS.length; k++) line += AUDIT_ROW_KEYS[k]! + scalar(row[AUDIT_ROW_COLS[k]!]);
+    let same = lastSource.length === AUDIT_SOURCE_COLS.length;
+    for (let k = 0; same && k < AUDIT_SOURCE_COLS.length; k++) same = row[AUDIT_SOURCE_COLS[k]!] === lastSource[k];
+    if (!same) {
+      lastSource = AUDIT_SOURCE_COLS.map((c) => row[c]);
+      sourceJson = AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('');
+    }
+    out.write(line + sourceJson + EVENT_KEY);
+    out.write(events[i]!);
+    out.write('}\n');
+  }
+  return out.finish();
+}
+
+/** Any rows → multijson, one JSON.stringify per row (key order = the row's, i.e. table order). */
+export function rowsNdjson(rows: readonly unknown[]): Buffer {
+  const lines: string[] = new Array<string>(rows.length);
+  let size = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const l = JSON.stringify(rows[i]);
+    lines[i] = l;
+    size += l.length + 1;
+  }
+  const out = new Utf8Builder(size + (size >> 3));
+  for (let i = 0; i < lines.length; i++) {
+    out.write(lines[i]!);
+    out.write('\n');
+  }
+  return out.finish();
+}

@@ -1,0 +1,102 @@
+// The landing format: AksAudit lines carry the named columns plus the audit Event's own JSON
+// under `Event`, and the JSON mapping reads the copied columns from it. Whatever shape a row
+// came in (Event Hub text, webhook object, salvaged cut, hand-built row), ADX must store the
+// same values as the in-memory row the detectors saw.
+import { describe, expect, it } from 'vitest';
+import { AUDIT_EVENT, type AksAuditRow } from '../functions/contracts.js';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
+import { auditNdjson, rowsNdjson } from '../functions/land/ndjson.js';
+import { tablePayloads } from '../functions/land/payload.js';
+import { auditEventToRow } from '../functions/normalize/audit.js';
+import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
+import { batchKey, processEvents } from '../functions/pipeline.js';
+import { aksInput } from '../scripts/bench/aksInput.js';
+import { ingested } from './support/adxMapping.js';
+import { auditEvent, rawRecord } from './support/records.js';
+
+const lines = (buf: Buffer): Record<string, unknown>[] =>
+  buf.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The row as ADX stores it: JSON values, '' for a missing string, null otherwise. */
+function stored(row: AksAuditRow): Record<string, unknown> {
+  const json = JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
+  return Object.fromEntries(AksAuditColumns.map((c) => [c.name, json[c.name] ?? (c.type === 'string' ? '' : null)]));
+}
+
+function expectLandedAsRows(rows: readonly AksAuditRow[]): Record<string, unknown>[] {
+  const buf = auditNdjson(rows);
+  const landed = lines(buf);
+  expect(landed).toHaveLength(rows.length);
+  expect(buf.toString('utf8').split('\n')).toHaveLength(rows.length + 1); // one line each, no break inside
+  landed.forEach((l, i) => expect(ingested('AksAudit', l)).toEqual(stored(rows[i]!)));
+  return landed;
+}
+
+const auditRec = (log: string): SourcedRecord => rawRecord({ category: 'kube-audit', stream: 'stdout', log });
+function normalize(...records: SourcedRecord[]): NormalizeSink {
+  const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [] };
+  normalizeRecords(records, out, { fallbackYear: 2024 });
+  return out;
+}
+
+describe('AksAudit landing lines', () => {
+  it('generated AKS traffic: every column ADX reads equals the row; the Event is the log text as received', async () => {
+    const input = await aksInput(4_000, 7, 50);
+    const logs = new Set<string>();
+    for (const b of input.bodies)
+      for (const r of (JSON.parse(b.toString('utf8')) as { records: { category: string; properties: { log: string } }[] }).records)
+        if (r.category.startsWith('kube-audit')) logs.add(r.properties.log.trim());
+    let audited = 0;
+    for (const batch of input.batches) {
+      const result = processEvents(batch, { policy: defaultPolicy('aks'), now: new Date('2025-01-01T00:00:00Z') });
+      const landed = expectLandedAsRows(result.rows.AksAudit);
+      // One serialization of those bytes: the source's own.
+      for (const l of landed) expect(logs.has(JSON.stringify(l.Event))).toBe(true);
+      const payload = tablePayloads(result, batchKey(batch)).payloads.find((p) => p.table === 'AksAudit')!;
+      expect(payload.ndjson.equals(auditNdjson(result.rows.AksAudit))).toBe(true);
+      audited += landed.length;
+    }
+    expect(audited).toBe(input.auditRecords);
+  });
+
+  it('lines name only the columns the mapping reads by name, plus Event', () => {
+    const [row] = normalize(auditRec(JSON.stringify(auditEvent()))).AksAudit;
+    const [line] = lines(auditNdjson([row!]));
+    const named = AksAuditColumns.filter((c) => !('path' in c)).map((c) => c.name);
+    expect(Object.keys(line!).sort()).toEqual([...named, 'Event'].sort());
+    expect(named).toEqual(['TimeGenerated', 'Category', 'RequestReceivedTime', 'StageReceivedTime', 'PodName', 'ResourceId', 'Cluster', 'Truncated', 'Position']);
+  });
+
+  it('texts that cannot be embedded as they are (line breaks, lone surrogates) land re-serialized, same values', () => {
+    const pretty = JSON.stringify(auditEvent({ auditID: 'pretty-1' }), null, 2);
+    // JSON.stringify escapes the lone surrogate; AKS bodies deliver it raw inside the log text.
+    const surrogate = JSON.stringify(auditEvent({ auditID: 'lone-1', userAgent: 'agent-\ud800-x' })).replace('\\ud800', '\ud800');
+    expect(surrogate).toContain('\ud800');
+    const { AksAudit: rows } = normalize(auditRec(pretty), auditRec(surrogate));
+    expect(rows.map((r) => typeof (r as unknown as Record<symbol, unknown>)[AUDIT_EVENT])).toEqual(['object', 'object']);
+    const landed = expectLandedAsRows(rows);
+    expect(landed[1]!.Event).toMatchObject({ userAgent: 'agent-\ud800-x' });
+  });
+
+  it('webhook events (parsed objects), salvaged cuts and hand-built rows land the same values', () => {
+    const webhook = auditEventToRow(auditEvent({ auditID: 'hook-1', impersonatedUser: { username: 'bob' } }), rawRecord({ category: 'k8s-audit-webhook' }));
+    const cut = JSON.stringify(auditEvent({ auditID: 'cut-1', requestObject: { pad: 'x'.repeat(100) } })).slice(0, 400);
+    const salvaged = normalize(auditRec(cut)).AksAudit;
+    expect(salvaged).toHaveLength(1);
+    expect(salvaged[0]!.Truncated).toBe(true);
+    // Built without the normalizer (no Event attached): the copied columns are put back where the mapping reads them.
+    const { [AUDIT_EVENT]: _drop, ...bare } = webhook as unknown as Record<string | symbol, unknown>;
+    const handBuilt = { ...bare, AuditId: 'hand-1' } as unknown as AksAuditRow;
+    // Columns only the flattened form carries (no object beside them) are rebuilt too.
+    const flatOnly = { ...bare, AuditId: 'hand-2', User: null, UserName: 'carol', UserGroups: null, SourceIps: null, SourceIp: '', Annotations: null, AuthorizationDecision: 'allow', AuthorizationReason: '' } as unknown as AksAuditRow;
+    expectLandedAsRows([webhook, ...salvaged, handBuilt]);
+    const [line] = lines(auditNdjson([flatOnly]));
+    expect(ingested('AksAudit', line!)).toMatchObject({ User: { username: 'carol' }, UserName: 'carol', AuthorizationDecision: 'allow', SourceIps: null });
+  });
+
+  it('other tables are one JSON object per line in column order', () => {
+    const rows = [{ a: 1, b: 'x\ny' }, { a: 2, b: 'é' }];
+    expect(rowsNdjson(rows).toString('utf8')).toBe('{"a":1,"b":"x\\ny"}\n{"a":2,"b":"é"}\n');
+  });
+});
