@@ -71,20 +71,36 @@ function runDetect(rows: NormalizedRows, policy: Policy, now: Date, events: read
  * row, preferring it over a truncated salvage. Rows without an auditID are kept as they are.
  */
 export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
-  const seen = new Map<string, number>();
+  // Keyed by auditID (no key string built per row); the rare auditID seen at several stages
+  // falls back to an auditID+stage key.
+  const byId = new Map<string, number>();
+  let byIdStage: Map<string, number> | undefined;
   const out: AksAuditRow[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    if (row.AuditId === '') {
+    const id = row.AuditId;
+    if (id === '') {
       out.push(row);
       continue;
     }
-    const key = `${row.AuditId}\u0000${row.Stage}`;
-    const at = seen.get(key);
+    let at = byId.get(id);
     if (at === undefined) {
-      seen.set(key, out.length);
+      byId.set(id, out.length);
       out.push(row);
-    } else if (out[at]!.Truncated && !row.Truncated) out[at] = row;
+      continue;
+    }
+    if (out[at]!.Stage !== row.Stage) {
+      byIdStage ??= new Map();
+      // The first row of this auditID stays keyed by id alone; other stages by id+stage.
+      const key = `${id}\u0000${row.Stage}`;
+      at = byIdStage.get(key);
+      if (at === undefined) {
+        byIdStage.set(key, out.length);
+        out.push(row);
+        continue;
+      }
+    }
+    if (out[at]!.Truncated && !row.Truncated) out[at] = row;
   }
   return out.length === rows.length ? rows : out;
 }

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT, type AksAuditRow } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
-import { auditNdjson, rowsNdjson } from '../functions/land/ndjson.js';
-import { tablePayloads } from '../functions/land/payload.js';
+import { auditNdjson, jsonString, rowsNdjson } from '../functions/land/ndjson.js';
+import { dedupeRows, tablePayloads } from '../functions/land/payload.js';
 import { auditEventToRow } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
@@ -93,6 +93,20 @@ describe('AksAudit landing lines', () => {
     expectLandedAsRows([webhook, ...salvaged, handBuilt]);
     const [line] = lines(auditNdjson([flatOnly]));
     expect(ingested('AksAudit', line!)).toMatchObject({ User: { username: 'carol' }, UserName: 'carol', AuthorizationDecision: 'allow', SourceIps: null });
+  });
+
+  it('landing dedupe: same auditID+stage collapses onto the first, other stages and id-less rows stay', () => {
+    const r = (AuditId: string, Stage: string, n: number) => ({ AuditId, Stage, n });
+    const rows = [r('a', 'ResponseComplete', 1), r('a', 'RequestReceived', 2), r('a', 'ResponseComplete', 3), r('a', 'RequestReceived', 4), r('b', 'ResponseComplete', 5), r('', 'x', 6), r('', 'x', 7), r('a', 'Panic', 8)];
+    const { rows: kept, duplicates } = dedupeRows('AksAudit', rows);
+    expect(kept.map((x) => x.n)).toEqual([1, 2, 5, 6, 7, 8]);
+    expect(duplicates).toBe(2);
+    expect(dedupeRows('AksControlPlane', [{ Position: '0/1/2' }, { Position: '0/1/2' }, { Position: '' }]).rows).toHaveLength(2);
+  });
+
+  it('jsonString writes what JSON.stringify writes', () => {
+    for (const v of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', 'tab\t', '\u0000', '\u001f', 'é€😀', '\ud800', 'a\udc00b', '\u2028', '2024-03-01T10:00:00.123456Z'])
+      expect(jsonString(v)).toBe(JSON.stringify(v));
   });
 
   it('other tables are one JSON object per line in column order', () => {

@@ -44,8 +44,14 @@ export class Utf8Builder {
 
 type Row = Record<string, unknown>;
 
+/** Characters a JSON string must escape (and surrogates, which JSON.stringify checks for pairing). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON string literal; the common case (nothing to escape) without JSON.stringify's call cost. */
+export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
 /** JSON of one scalar column value (rows hold string | number | boolean | null there). */
-const scalar = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? safeStringify(v) : String(v));
+const scalar = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? jsonString(v) : typeof v === 'object' ? safeStringify(v) : String(v));
 
 /** Columns of a line landing writes by name: those whose mapping path is their own name. */
 const named = (cols: readonly Column[]): readonly Column[] => cols.filter((c) => c.path === undefined);

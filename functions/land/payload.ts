@@ -19,24 +19,34 @@ export interface TablePayload {
 
 type Row = Record<string, unknown>;
 
-/** Dedupe key per table: redelivered or repeated items collapse onto one row. */
-const DEDUPE_KEY: Record<string, (r: Row) => string> = {
-  AksAudit: (r) => (r.AuditId ? `${String(r.AuditId)}\u0000${String(r.Stage)}` : ''),
-  AksControlPlane: (r) => (r.Position ? String(r.Position) : ''),
-  Detections: (r) => (r.DetectionId ? String(r.DetectionId) : ''),
+/** Dedupe key per table, as (id, qualifier): rows equal on both collapse onto the first. */
+const DEDUPE_KEY: Record<string, { id: (r: Row) => string; qualifier?: (r: Row) => string }> = {
+  AksAudit: { id: (r) => (r.AuditId ? String(r.AuditId) : ''), qualifier: (r) => String(r.Stage) },
+  AksControlPlane: { id: (r) => (r.Position ? String(r.Position) : '') },
+  Detections: { id: (r) => (r.DetectionId ? String(r.DetectionId) : '') },
 };
 
 /** Rows without a key are kept as they are (nothing to dedupe on). */
 export function dedupeRows<R extends Row>(table: string, rows: readonly R[]): { rows: R[]; duplicates: number } {
-  const keyOf = DEDUPE_KEY[table];
-  if (!keyOf) return { rows: [...rows], duplicates: 0 };
-  const seen = new Set<string>();
+  const key = DEDUPE_KEY[table];
+  if (!key) return { rows: [...rows], duplicates: 0 };
+  // First row per id keyed by the id alone (no key string built per row); further
+  // qualifiers of a seen id by id+qualifier.
+  const first = new Map<string, string>();
+  let more: Set<string> | undefined;
   const out: R[] = [];
   for (const r of rows) {
-    const k = keyOf(r);
-    if (k !== '') {
-      if (seen.has(k)) continue;
-      seen.add(k);
+    const id = key.id(r);
+    if (id !== '') {
+      const q = key.qualifier ? key.qualifier(r) : '';
+      const seen = first.get(id);
+      if (seen === undefined) first.set(id, q);
+      else if (seen === q) continue;
+      else {
+        const k = `${id}\u0000${q}`;
+        if ((more ??= new Set()).has(k)) continue;
+        more.add(k);
+      }
     }
     out.push(r);
   }

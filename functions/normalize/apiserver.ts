@@ -11,7 +11,7 @@
 // plus request-ish lines: "timeout or abort while handling: method=GET URI=.. audit-ID=..",
 // "Post-timeout activity" method=.. path=.., and utiltrace headers (url:/.., audit-id:..).
 import { goDurationMs } from './duration.js';
-import { parsePairs, readGoQuoted } from './goquote.js';
+import { parsePairs, readGoQuoted, setPair } from './goquote.js';
 
 export interface RequestColumns {
   Verb: string;
@@ -176,7 +176,7 @@ export function parseTrace(msg: string): ParsedMessage | null {
       for (const tok of rest.split(' ')) {
         if (tok === '') continue;
         const colon = tok.indexOf(':');
-        if (colon > 0 && goDurationMs(tok) === null) fields[tok.slice(0, colon)] = tok.slice(colon + 1);
+        if (colon > 0 && goDurationMs(tok) === null) setPair(fields, tok.slice(0, colon), tok.slice(colon + 1));
         else fields.duration = tok;
       }
     } else fields.step = body.slice(3);
@@ -254,13 +254,13 @@ function splitTraceFields(s: string, out: Record<string, string>): void {
     if (s.charCodeAt(i) !== 44) continue;
     const k = keyAt(i + 1);
     if (k < 0) continue;
-    out[key] = s.slice(valueStart, i);
+    setPair(out, key, s.slice(valueStart, i));
     keyStart = i + 1;
     key = s.slice(keyStart, k);
     valueStart = k + 1;
     i = k;
   }
-  out[key] = s.slice(valueStart);
+  setPair(out, key, s.slice(valueStart));
 }
 
 /**
@@ -275,7 +275,7 @@ export function parseMessage(msg: string): ParsedMessage {
     if (q) {
       const pairs = parsePairs(msg, q.end, 'all') ?? parsePairs(msg, q.end, 'tail');
       const fields: Record<string, string> = { msg: q.value };
-      if (pairs) Object.assign(fields, pairs);
+      if (pairs) for (const k in pairs) setPair(fields, k, pairs[k]!);
       return { fields, request: requestFromFields(fields), kind: 'structured' };
     }
   }
