@@ -119,9 +119,12 @@ export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
     for (let k = 0; same && k < AUDIT_SOURCE_COLS.length; k++) same = row[AUDIT_SOURCE_COLS[k]!] === lastSource[k];
     if (!same) {
       lastSource = AUDIT_SOURCE_COLS.map((c) => row[c]);
-      sourceJson = AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('');
+      sourceJson = AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('') + EVENT_KEY;
     }
-    out.write(line + sourceJson + EVENT_KEY);
+    // Pieces written one by one: concatenating them first would copy the shared parts
+    // into a new string per row (garbage the young-generation GC pays for).
+    out.write(line);
+    out.write(sourceJson);
     out.write(events[i]!);
     out.write('}\n');
   }
