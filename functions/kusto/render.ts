@@ -8,7 +8,7 @@ import { ANALYSIS_QUERIES, type StoredFunction } from './queries.js';
 import { RAW_COLUMNS, RAW_MAPPING, RAW_TABLE, UPDATE_POLICIES, expandFunctions } from './rawLanding.js';
 import { windowFunctions } from './windowFunctions.js';
 
-export type CommandKind = 'table' | 'mapping' | 'function' | 'policy';
+export type CommandKind = 'table' | 'mapping' | 'function' | 'policy' | 'view';
 
 export interface DatabaseCommand {
   /** Object the command creates or alters, e.g. `AksAudit`, `AksAudit_json`, `FailedLoginsByHost`. */
@@ -24,6 +24,8 @@ export interface RenderOptions {
   streaming?: boolean;
   /** Soft-delete periods in days. */
   retentionDays?: { pipeline?: number; dataset?: number; raw?: number };
+  /** Leave out the `<Table>Unique` materialized views (the Kusto emulator has none). */
+  noUniqueViews?: boolean;
   /** Stored functions for the windowed detectors; defaults to those of the `aks` policy. */
   windowDetectors?: readonly StoredFunction[];
 }
@@ -79,6 +81,22 @@ const retention = (table: string, days: number): DatabaseCommand => ({
   command: `.alter-merge table ${table} policy retention softdelete = ${days}d recoverability = enabled`,
 });
 
+// Ingest-by tags skip a batch landed again under the same key, but after a crash or a
+// partition rebalance the host may cut the re-read events into batches with other
+// boundaries, and those rows land a second time. ADX's documented answer is a deduplicating
+// materialized view: queries that must count each source row once read `<Table>Unique`.
+export const uniqueViewName = (table: string): string => `${table}Unique`;
+
+function uniqueViewCommand(t: TableDef): DatabaseCommand {
+  const name = uniqueViewName(t.name);
+  const doc = `${t.name}, one row per ${t.uniqueBy!.join(' + ')} (rows landed twice after a rebalance collapse)`;
+  return {
+    name,
+    kind: 'view',
+    command: `.create ifnotexists materialized-view with (backfill = true, folder = 'KubeSift', docstring = ${kqlString(doc)}) ${name} on table ${t.name}\n{\n    ${t.name}\n    | summarize take_any(*) by ${t.uniqueBy!.join(', ')}\n}`,
+  };
+}
+
 export function functionCommand(f: StoredFunction): DatabaseCommand {
   return {
     name: f.name,
@@ -113,6 +131,7 @@ export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
     });
     cmds.push(retention(RAW_TABLE, days.raw));
   }
+  if (!opts.noUniqueViews) for (const t of TABLES) if (t.uniqueBy) cmds.push(uniqueViewCommand(t));
   for (const f of storedFunctions(opts)) cmds.push(functionCommand(f));
   if (opts.rawLanding) {
     for (const p of UPDATE_POLICIES) {

@@ -14,20 +14,26 @@ export interface TableDef {
   readonly csvMappingName?: string;
   /** 'pipeline' tables are fed by the Event Hub functions; 'dataset' by the generator. */
   readonly origin: 'pipeline' | 'dataset';
+  /**
+   * Columns that identify one source row however it was batched: a materialized view
+   * `<Table>Unique` keeps one row per key (see render.ts).
+   */
+  readonly uniqueBy?: readonly string[];
 }
 
-const pipeline = (name: string, cols: readonly Column[], docstring: string): TableDef => ({
+const pipeline = (name: string, cols: readonly Column[], docstring: string, uniqueBy: readonly string[]): TableDef => ({
   name,
   columns: cols,
   docstring,
   mappingName: `${name}_json`,
   origin: 'pipeline',
+  uniqueBy,
 });
 
 export const TABLES: readonly TableDef[] = [
-  pipeline('AksAudit', AksAuditColumns, 'AKS kube-audit / kube-audit-admin events, one row per audit event stage'),
-  pipeline('AksControlPlane', AksControlPlaneColumns, 'AKS control-plane logs (kube-apiserver, scheduler, controller-manager, ...), one row per line'),
-  pipeline('Detections', DetectionsColumns, 'Detections fired by KubeSift rules and windowed detectors'),
+  pipeline('AksAudit', AksAuditColumns, 'AKS kube-audit / kube-audit-admin events, one row per audit event stage', ['AuditId', 'Stage']),
+  pipeline('AksControlPlane', AksControlPlaneColumns, 'AKS control-plane logs (kube-apiserver, scheduler, controller-manager, ...), one row per line', ['Position']),
+  pipeline('Detections', DetectionsColumns, 'Detections fired by KubeSift rules and windowed detectors', ['DetectionId']),
   ...DATASET_TABLES.map(
     (t): TableDef => ({
       name: t.name,

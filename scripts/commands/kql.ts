@@ -22,7 +22,9 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --check         check every command with the Kusto language service (dev dependency)
   --list          list the commands' kind and object name
   --raw-landing   add the raw table + update policies for ADX's native Event Hub connection
-  --streaming     enable the streaming ingestion policy on the pipeline tables`;
+  --streaming     enable the streaming ingestion policy on the pipeline tables
+  --no-unique-views  leave out the deduplicating materialized views (<Table>Unique); the
+                  Kusto emulator has no materialized views, so --create-database implies it`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
       list: { type: 'boolean' },
       'raw-landing': { type: 'boolean' },
       streaming: { type: 'boolean' },
+      'no-unique-views': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,7 +45,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const opts: RenderOptions = { rawLanding: values['raw-landing'] ?? false, streaming: values.streaming ?? false };
+  const opts: RenderOptions = {
+    rawLanding: values['raw-landing'] ?? false,
+    streaming: values.streaming ?? false,
+    noUniqueViews: (values['no-unique-views'] ?? false) || (values['create-database'] ?? false),
+  };
   const commands = databaseCommands(opts);
 
   if (values.list) {
