@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { buildApp, ROOT } from './bench/build.js';
 import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
-import { checkTargets, type Check } from './bench/targets.js';
+import { markdownReport, textReport } from './bench/report.js';
+import { checkTargets } from './bench/targets.js';
 
 // A full collection between measurements keeps one pass's garbage off the next one's clock.
 setFlagsFromString('--expose-gc');
@@ -125,6 +126,7 @@ async function generatorSection(): Promise<Record<string, unknown>> {
   const worst = Object.values(g.rss_mb);
   return {
     generator_lps: g.lps,
+    generator_lps_wall: g.lpsWall,
     generator_rss_mb: g.rss_mb,
     generator_formats: g.formats,
     generator_missing: g.missing,
@@ -149,31 +151,6 @@ async function section(name: string, fn: () => Promise<Record<string, unknown>>,
     log(`${name}: FAILED: ${errText(e)}`);
     return {};
   }
-}
-
-function printTable(res: Record<string, unknown>, checks: Check[]): void {
-  const m = res.machine as Record<string, unknown>;
-  const out: string[] = [];
-  out.push(`KubeSift bench${quick ? ' (quick)' : ''} — ${m.nproc} × ${m.cpu}, node ${m.node}, load ${m.load_start} → ${m.load_end}`);
-  const input = res.input as Record<string, unknown> | undefined;
-  if (input) {
-    out.push(`input: ${input.records} records in ${input.bodies} bodies (${input.records_per_body}/body, ${input.mb} MB), audit ${input.audit_share}, attack ${input.attack_share}, ${input.batch_bodies} bodies/batch`);
-    const w = res.wall as Record<string, number>;
-    out.push(`floor ${res.floor_rps} rec/cpu-s · pipeline ${res.pipeline_rps} rec/cpu-s · ratio ${res.ratio} · median of ${res.runs} runs (wall: ${w.floor_rps} · ${w.pipeline_rps} · ${w.ratio})`);
-    const sh = res.stage_share as Record<string, number>;
-    out.push(`stages: ${Object.entries(sh).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(' · ')} (gzip would add ${((res.gzip_extra_share as number) * 100).toFixed(0)}%)`);
-  }
-  if (res.import_triggers_ms) out.push(`trigger imports (ms): ${Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
-  out.push('');
-  const width = Math.max(...checks.map((c) => c.name.length));
-  for (const c of checks) {
-    const v = c.value === null ? '—' : typeof c.value === 'number' ? c.value.toLocaleString('en-US') : c.value;
-    const verdict = c.pass === null ? 'N/A ' : c.pass ? 'PASS' : 'MISS';
-    out.push(`${verdict}  ${c.name.padEnd(width)}  ${String(v).padStart(12)}  target ${c.target}`);
-  }
-  const errors = res.errors as Record<string, string>;
-  for (const [k, v] of Object.entries(errors)) out.push(`ERROR ${k}: ${v}`);
-  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 /**
@@ -207,7 +184,7 @@ async function main(): Promise<void> {
   machine.load_end = currentLoad();
   const checks = checkTargets({
     ratio: (res.ratio as number | undefined) ?? null,
-    pipeline_rps: (res.pipeline_rps as number | undefined) ?? null,
+    pipeline_audit_rps: (res.pipeline_audit_rps as number | undefined) ?? null,
     detect_overhead: (res.detect_overhead as number | undefined) ?? null,
     generator_lps: (res.generator_lps as Record<string, number> | undefined) ?? {},
     generator_missing: (res.generator_missing as string[] | undefined) ?? [],
@@ -218,7 +195,7 @@ async function main(): Promise<void> {
   res.targets = checks;
   res.errors = errors;
   if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
-  else printTable(res, checks);
+  else process.stdout.write(`${(opts.markdown ? markdownReport : textReport)(res, checks, quick)}\n`);
 }
 
 await main();

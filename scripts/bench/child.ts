@@ -4,7 +4,7 @@
 //
 //   node child.js import  <file.js|package>   → {ms}
 //   node child.js modules <file.js>           → {urls}
-//   node child.js gen     <logType> <count> <seed> → {records, bytes, ms, rss_mb}
+//   node child.js gen     <logType> <count> <seed> → {records, bytes, ms, cpu_ms, rss_mb}
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { isAbsolute } from 'node:path';
@@ -65,9 +65,11 @@ async function generate(logType: string, count: number, seed: number): Promise<o
     },
   });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const summary = await gen.writeDataset(req, sink);
   const ms = performance.now() - t0;
-  return { records: summary.records, events: summary.events, bytes, ms, format: req.format, rss_mb: peakRssMb() };
+  const c = process.cpuUsage(c0);
+  return { records: summary.records, events: summary.events, bytes, ms, cpu_ms: (c.user + c.system) / 1000, format: req.format, rss_mb: peakRssMb() };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -10,6 +10,8 @@ export interface MachineInfo {
   /** 1-minute load average at start and end of the run: other work on the box skews timings. */
   load_start: number;
   load_end?: number;
+  /** V8/Node flags the bench ran under (e.g. --max-semi-space-size), when any. */
+  node_options?: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -20,6 +22,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     memory_gb: Math.round(totalmem() / 2 ** 30),
     load_start: Math.round(loadavg()[0]! * 100) / 100,
+    ...(process.env.NODE_OPTIONS ? { node_options: process.env.NODE_OPTIONS } : {}),
   };
 }
 

@@ -1,0 +1,74 @@
+// The bench result as text (default) or as a markdown table for the README (--markdown).
+import type { Check } from './targets.js';
+
+type Res = Record<string, unknown>;
+
+const num = (v: unknown): string => (typeof v === 'number' ? v.toLocaleString('en-US') : v === null || v === undefined ? '—' : String(v));
+const verdict = (c: Check): string => (c.pass === null ? 'N/A' : c.pass ? 'PASS' : 'MISS');
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+function header(res: Res, quick: boolean): string {
+  const m = res.machine as Res;
+  return `KubeSift bench${quick ? ' (quick)' : ''} — ${m.nproc} × ${m.cpu}, ${m.memory_gb} GB, node ${m.node}, load ${m.load_start} → ${m.load_end}${m.node_options ? `, NODE_OPTIONS=${m.node_options}` : ''}`;
+}
+
+function inputLine(res: Res): string | null {
+  const i = res.input as Res | undefined;
+  if (!i) return null;
+  return `input: ${num(i.records)} records in ${num(i.bodies)} bodies (${i.records_per_body}/body, ${i.mb} MB), audit ${pct(i.audit_share as number)}, attack ${pct(i.attack_share as number)}, ${i.batch_bodies} bodies/batch, seed ${i.seed}`;
+}
+
+const stages = (res: Res): string =>
+  Object.entries(res.stage_share as Record<string, number>).map(([k, v]) => `${k} ${pct(v)}`).join(' · ');
+
+const generators = (res: Res): string =>
+  Object.entries(res.generator_lps as Record<string, number>)
+    .map(([t, v]) => `${t} ${num(v)} (${num((res.generator_rss_mb as Record<string, number>)[t])} MB)`)
+    .join(' · ');
+
+export function textReport(res: Res, checks: readonly Check[], quick: boolean): string {
+  const out: string[] = [header(res, quick)];
+  const input = inputLine(res);
+  if (input) {
+    out.push(input);
+    const w = res.wall as Record<string, number>;
+    out.push(`floor ${num(res.floor_rps)} rec/cpu-s · pipeline ${num(res.pipeline_rps)} rec/cpu-s (audit ${num(res.pipeline_audit_rps)}) · ratio ${res.ratio} · median of ${res.runs} runs (wall: ${num(w.floor_rps)} · ${num(w.pipeline_rps)} · ${w.ratio})`);
+    out.push(`stages: ${stages(res)} (gzip would add ${pct(res.gzip_extra_share as number)}) · detect over envelope+normalize ${res.detect_overhead}`);
+  }
+  if (res.generator_lps) out.push(`generator lines/cpu-s (peak RSS of the ${num(res.rss_lines)}-line run): ${generators(res)}`);
+  if (res.import_triggers_ms) out.push(`imports (ms, fresh process): entry ${res.import_ms} · ${Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  out.push('');
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const c of checks) out.push(`${verdict(c).padEnd(4)}  ${c.name.padEnd(width)}  ${num(c.value).padStart(12)}  target ${c.target}`);
+  for (const [k, v] of Object.entries(res.errors as Record<string, string>)) out.push(`ERROR ${k}: ${v}`);
+  return out.join('\n');
+}
+
+/** A results table to paste into README.md. */
+export function markdownReport(res: Res, checks: readonly Check[], quick: boolean): string {
+  const out: string[] = [`_${header(res, quick)}; medians of ${res.runs} runs; throughput per CPU-second._`, ''];
+  const input = inputLine(res);
+  if (input) out.push(`_${input}_`, '');
+  out.push('| Figure | Value | Target | |', '|---|---:|---|---|');
+  const row = (figure: string, value: string, target = '', result = ''): void => void out.push(`| ${figure} | ${value} | ${target} | ${result} |`);
+  const byName = new Map(checks.map((c) => [c.name, c]));
+  const checked = (name: string, figure: string, unit = ''): void => {
+    const c = byName.get(name);
+    if (c) row(figure, `${num(c.value)}${c.value === null ? '' : unit}`, c.target, verdict(c));
+  };
+  if (input) {
+    row('Floor: JSON.parse of bodies and audit logs', `${num(res.floor_rps)} rec/s`);
+    row('Pipeline: envelope → normalize → detect → serialize', `${num(res.pipeline_rps)} rec/s`);
+    checked('pipeline audit records/s (one core)', 'Pipeline, audit records', ' rec/s');
+    checked('pipeline/floor ratio', 'Pipeline / floor');
+    row('Stage shares', stages(res));
+    checked('detection over envelope+normalize', 'Detection over envelope + normalize');
+  }
+  for (const c of checks) if (c.name.startsWith('generate ')) row(`Generator ${c.name.slice(9, -8)}`, `${num(c.value)} lines/s`, c.target, verdict(c));
+  checked('peak RSS, 1M lines (MB, worst type)', 'Peak RSS, 1,000,000 lines (worst type)', ' MB');
+  checked('app entry import (ms)', 'Import of the app entry (cold-start proxy)', ' ms');
+  if (res.import_triggers_ms) row('Import per trigger', Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v} ms`).join(' · '));
+  checked('heavy modules at app start', 'Heavy modules on the Event Hub path');
+  for (const [k, v] of Object.entries(res.errors as Record<string, string>)) row(`Error (${k})`, v);
+  return out.join('\n');
+}
