@@ -1,6 +1,7 @@
 // npm run bench [-- --json | --markdown] [-- --quick] [--records N] [--runs N]
 // npm run bench -- --profile [--records N]   CPU profile of the pipeline (and floor) passes
 // npm run bench -- --only throughput,generators,imports   some sections only
+// npm run bench -- --from result.json [--markdown]          print a saved --json result again
 //
 // Honest benchmarks for the hot paths (issue 8): floor vs pipeline on generated AKS
 // Event Hub bodies, the share of each stage, generator lines/s and peak RSS per log type,
@@ -14,7 +15,7 @@ import { buildApp, ROOT } from './bench/build.js';
 import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
-import { checkTargets } from './bench/targets.js';
+import { checkTargets, type Check } from './bench/targets.js';
 
 // A full collection between measurements keeps one pass's garbage off the next one's clock.
 setFlagsFromString('--expose-gc');
@@ -26,6 +27,7 @@ const { values: opts } = parseArgs({
     markdown: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
+    from: { type: 'string' },
     quick: { type: 'boolean', default: false },
     records: { type: 'string' },
     runs: { type: 'string' },
@@ -169,6 +171,11 @@ async function profileMode(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (opts.from) {
+    const res = JSON.parse(readFileSync(opts.from, 'utf8')) as Record<string, unknown> & { targets: Check[]; quick: boolean };
+    process.stdout.write(`${(opts.markdown ? markdownReport : textReport)(res, res.targets, res.quick)}\n`);
+    return;
+  }
   const machine = machineInfo();
   const errors: Record<string, string> = {};
   log('building JS for the child-process probes ...');

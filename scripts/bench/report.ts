@@ -58,13 +58,19 @@ export function markdownReport(res: Res, checks: readonly Check[], quick: boolea
   };
   if (input) {
     row('Floor: JSON.parse of bodies and audit logs', `${num(res.floor_rps)} rec/s`);
-    row('Pipeline: envelope → normalize → detect → serialize', `${num(res.pipeline_rps)} rec/s`);
+    const w = res.wall as Record<string, number>;
+    row('Pipeline: envelope → normalize → detect → serialize', `${num(res.pipeline_rps)} rec/s (wall clock ${num(w.pipeline_rps)}, ratio ${w.ratio})`);
     checked('pipeline audit records/s (one core)', 'Pipeline, audit records', ' rec/s');
     checked('pipeline/floor ratio', 'Pipeline / floor');
     row('Stage shares', stages(res));
     checked('detection over envelope+normalize', 'Detection over envelope + normalize');
   }
-  for (const c of checks) if (c.name.startsWith('generate ')) row(`Generator ${c.name.slice(9, -8)}`, `${num(c.value)} lines/s`, c.target, verdict(c));
+  const rss = (res.generator_rss_mb ?? {}) as Record<string, number>;
+  for (const c of checks) {
+    if (!c.name.startsWith('generate ')) continue;
+    const type = c.name.slice(9, -8);
+    row(`Generator ${type}`, `${num(c.value)} lines/s${rss[type] === undefined ? '' : ` · ${rss[type]} MB peak`}`, c.target, verdict(c));
+  }
   checked('peak RSS, 1M lines (MB, worst type)', 'Peak RSS, 1,000,000 lines (worst type)', ' MB');
   checked('app entry import (ms)', 'Import of the app entry (cold-start proxy)', ' ms');
   if (res.import_triggers_ms) row('Import per trigger', Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v} ms`).join(' · '));
