@@ -51,13 +51,14 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
 /** JSON of one scalar column value (rows hold string | number | boolean | null there). */
-const scalar = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? jsonString(v) : typeof v === 'object' ? safeStringify(v) : String(v));
+const scalar = (v: unknown): string =>
+  typeof v === 'string' ? jsonString(v) : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? String(v) : v !== null && typeof v === 'object' ? safeStringify(v) : 'null';
 
 /** Columns of a line landing writes by name: those whose mapping path is their own name. */
 const named = (cols: readonly Column[]): readonly Column[] => cols.filter((c) => c.path === undefined);
 
 // AksAudit, precompiled from the column table. Columns that are the same for every record of
-// one pod (category, pod, cluster) are encoded once per run of equal values.
+// one pod (category, pod, resource id, cluster) are encoded once per run of equal values.
 const AUDIT_NAMED = named(AksAuditColumns);
 const PER_SOURCE = new Set(['Category', 'PodName', 'ResourceId', 'Cluster']);
 const AUDIT_ROW_COLS = AUDIT_NAMED.filter((c) => !PER_SOURCE.has(c.name)).map((c) => c.name);
