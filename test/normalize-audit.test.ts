@@ -4,7 +4,7 @@ import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
 import { AUDIT_FIELDS, auditEventToRow } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
 import { salvageAuditJson } from '../functions/normalize/salvage.js';
-import { auditEvent, rawRecord, timed } from './support/records.js';
+import { auditEvent, rawRecord } from './support/records.js';
 
 function run(records: SourcedRecord[]): NormalizeSink {
   const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [] };
@@ -162,14 +162,8 @@ describe('normalize audit records', () => {
     expect(cutDeep.AksAudit[0]).toMatchObject({ AuditId: 'e1', RequestObject: null });
   });
 
-  it('salvage is linear on pathological input (1 MB)', () => {
-    const MB = 1 << 20;
-    const inputs = ['{"' + '\\'.repeat(MB), '{"a":"' + '\\"'.repeat(MB / 2), '{"user":{"username":"' + 'a'.repeat(MB), '{"a":' + '['.repeat(MB), '{' + '"k":1,'.repeat(MB / 6)];
-    for (const s of inputs) {
-      const ms = timed(() => salvageAuditJson(s));
-      expect(ms).toBeLessThan(1500);
-    }
-  });
+  // Pathological 1 MB inputs to the salvage (and every other parser) are timed as a ratio to a
+  // plain scan in test/perf-regex.test.ts, not against a wall-clock budget here.
 
   it('raw audit Events (webhook records) go through the same row builder', () => {
     const out = run([rawRecord({ category: 'k8s-audit-webhook', source: 'audit-event', log: auditEvent(), resourceId: '', cluster: 'lab' })]);

@@ -6,7 +6,7 @@ import { goDurationMs } from '../functions/normalize/duration.js';
 import { parsePairs, readGoQuoted } from '../functions/normalize/goquote.js';
 import { parseKlogHeader } from '../functions/normalize/klog.js';
 import { canonicalTime } from '../functions/normalize/time.js';
-import { rawRecord, timed } from './support/records.js';
+import { rawRecord } from './support/records.js';
 
 const fixture = (name: string) => new URL(`./fixtures/aks/${name}`, import.meta.url);
 
@@ -180,12 +180,9 @@ describe('pathological input finishes in linear time', () => {
   ];
   for (const [name, line] of cases) {
     it(name, () => {
-      let row: ReturnType<typeof klogLineToRow> | undefined;
-      const ms = timed(() => {
-        row = klogLineToRow(rawRecord({ log: line }), line);
-      });
-      expect(row?.Message.length).toBeGreaterThan(0);
-      expect(ms).toBeLessThan(1500);
+      // Speed on these lines is checked as a ratio to a plain scan in test/perf-regex.test.ts.
+      const row = klogLineToRow(rawRecord({ log: line }), line);
+      expect(row.Message).toBe(line);
     });
   }
 });

@@ -58,6 +58,8 @@ export const INPUTS: Record<string, () => string> = {
   'legacy access line': () => `GET /${fill(':(')}`.slice(0, SIZE),
   'truncated audit JSON': () => `{"kind":"Event","user":{"username":"${fill('\\"', SIZE - 40)}`,
   'audit JSON, deep nesting': () => `{"auditID":"a","requestObject":${fill('[')}`,
+  'audit JSON, endless keys': () => `{${fill('"k":1,', SIZE - 1)}`,
+  'audit JSON, endless name': () => `{"user":{"username":"${fill('a', SIZE - 22)}`,
   'pods URI': () => `/api/v1/namespaces/x/pods/${fill('a', SIZE - 30)}`,
   'pods URI repeated': () => fill('/pods/'),
   'secrets URI repeated': () => fill('/secrets'),

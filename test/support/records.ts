@@ -54,10 +54,3 @@ export function auditEvent(over: Record<string, unknown> = {}): Record<string, u
     ...over,
   };
 }
-
-/** Wall time of fn in ms. */
-export function timed(fn: () => void): number {
-  const t = performance.now();
-  fn();
-  return performance.now() - t;
-}
