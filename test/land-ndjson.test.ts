@@ -95,6 +95,18 @@ describe('AksAudit landing lines', () => {
     expect(ingested('AksAudit', line!)).toMatchObject({ User: { username: 'carol' }, UserName: 'carol', AuthorizationDecision: 'allow', SourceIps: null });
   });
 
+  it('named columns are written per row: many interleaved pods/clusters, values that need escaping', () => {
+    // More distinct (category, pod, resource id, cluster) than the encoder keeps encoded, cycling.
+    const rows: AksAuditRow[] = [];
+    for (let i = 0; i < 60; i++) {
+      const k = (i * 7) % 23;
+      const rec = rawRecord({ category: k % 2 ? 'kube-audit' : 'kube-audit-admin', pod: `api-${k}${k === 5 ? '"q\\\n' : ''}`, resourceId: `/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/c${k % 3}`, cluster: `c${k % 3}é` });
+      rows.push(auditEventToRow(auditEvent({ auditID: `id-${i}` }), rec, JSON.stringify(auditEvent({ auditID: `id-${i}` }))));
+    }
+    const landed = expectLandedAsRows(rows);
+    landed.forEach((l, i) => expect([l.PodName, l.Cluster, l.Category]).toEqual([rows[i]!.PodName, rows[i]!.Cluster, rows[i]!.Category]));
+  });
+
   it('landing dedupe: same auditID+stage collapses onto the first, other stages and id-less rows stay', () => {
     const r = (AuditId: string, Stage: string, n: number) => ({ AuditId, Stage, n });
     const rows = [r('a', 'ResponseComplete', 1), r('a', 'RequestReceived', 2), r('a', 'ResponseComplete', 3), r('a', 'RequestReceived', 4), r('b', 'ResponseComplete', 5), r('', 'x', 6), r('', 'x', 7), r('a', 'Panic', 8)];

@@ -27,7 +27,27 @@ export class Utf8Builder {
       const need = Buffer.byteLength(s);
       if (need > room) this.grow(need);
     }
-    this.len += this.buf.write(s, this.len);
+    this.len += this.buf.utf8Write(s, this.len);
+  }
+
+  /** A JSON string literal of `s`, written without building it as a string first. */
+  writeJsonString(s: string): void {
+    if (NEEDS_ESCAPE.test(s)) {
+      this.write(JSON.stringify(s));
+      return;
+    }
+    if (s.length * 3 + 2 > this.buf.length - this.len) this.grow(Buffer.byteLength(s) + 2);
+    const buf = this.buf;
+    buf[this.len++] = 0x22;
+    this.len += buf.utf8Write(s, this.len);
+    buf[this.len++] = 0x22;
+  }
+
+  /** Already-encoded bytes. */
+  writeBytes(b: Uint8Array): void {
+    if (b.length > this.buf.length - this.len) this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
   }
 
   private grow(need: number): void {
@@ -100,7 +120,39 @@ function setPath(root: Record<string, unknown>, path: readonly string[], value: 
   if (cur[last] === undefined) cur[last] = value;
 }
 
-/** AksAudit rows → multijson: named columns + `"Event":<the Event's JSON>`. */
+/** Key prefixes as bytes, copied into the output instead of re-encoded per row. */
+const AUDIT_ROW_KEY_BYTES = AUDIT_ROW_KEYS.map((k) => Buffer.from(k, 'utf8'));
+const LINE_END = Buffer.from('}\n', 'utf8');
+/** Distinct (category, pod, resource id, cluster) encodings kept per payload; pods interleave. */
+const SOURCE_CACHE = 16;
+
+interface SourceBytes {
+  values: unknown[];
+  bytes: Buffer;
+}
+
+/** The encoded shared columns of `row` (and the Event key), from the cache when seen recently. */
+function sourceBytes(row: Row, cache: SourceBytes[]): Buffer {
+  for (let i = 0; i < cache.length; i++) {
+    const c = cache[i]!;
+    let same = true;
+    for (let k = 0; same && k < AUDIT_SOURCE_COLS.length; k++) same = row[AUDIT_SOURCE_COLS[k]!] === c.values[k];
+    if (same) return c.bytes;
+  }
+  const entry: SourceBytes = {
+    values: AUDIT_SOURCE_COLS.map((c) => row[c]),
+    bytes: Buffer.from(AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('') + EVENT_KEY, 'utf8'),
+  };
+  if (cache.length >= SOURCE_CACHE) cache.pop();
+  cache.unshift(entry);
+  return entry.bytes;
+}
+
+/**
+ * AksAudit rows → multijson: named columns + `"Event":<the Event's JSON>`. Each line is
+ * written into the Buffer piece by piece (keys as pre-encoded bytes, values encoded in
+ * place): no line is built as a string, so landing leaves no per-row garbage behind.
+ */
 export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
   const events: string[] = new Array<string>(rows.length);
   let size = 0;
@@ -110,24 +162,18 @@ export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
     size += e.length + AUDIT_LINE_GUESS;
   }
   const out = new Utf8Builder(size);
-  let lastSource: unknown[] = [];
-  let sourceJson = '';
+  const cache: SourceBytes[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as unknown as Row;
-    let line = '';
-    for (let k = 0; k < AUDIT_ROW_COLS.length; k++) line += AUDIT_ROW_KEYS[k]! + scalar(row[AUDIT_ROW_COLS[k]!]);
-    let same = lastSource.length === AUDIT_SOURCE_COLS.length;
-    for (let k = 0; same && k < AUDIT_SOURCE_COLS.length; k++) same = row[AUDIT_SOURCE_COLS[k]!] === lastSource[k];
-    if (!same) {
-      lastSource = AUDIT_SOURCE_COLS.map((c) => row[c]);
-      sourceJson = AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('') + EVENT_KEY;
+    for (let k = 0; k < AUDIT_ROW_COLS.length; k++) {
+      out.writeBytes(AUDIT_ROW_KEY_BYTES[k]!);
+      const v = row[AUDIT_ROW_COLS[k]!];
+      if (typeof v === 'string') out.writeJsonString(v);
+      else out.write(scalar(v));
     }
-    // Pieces written one by one: concatenating them first would copy the shared parts
-    // into a new string per row (garbage the young-generation GC pays for).
-    out.write(line);
-    out.write(sourceJson);
+    out.writeBytes(sourceBytes(row, cache));
     out.write(events[i]!);
-    out.write('}\n');
+    out.writeBytes(LINE_END);
   }
   return out.finish();
 }
