@@ -22,6 +22,14 @@ export function fnv1a(text: string, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** Two hex digits per byte value, so a u32 formats with four lookups. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = '0123456789abcdef';
+const hex8 = (u: number): string => (HEX2[u >>> 24] as string) + HEX2[(u >>> 16) & 255] + HEX2[(u >>> 8) & 255] + HEX2[u & 255];
+
+/** Weight totals per table (summed in table order, as `weighted` always did), computed once. */
+const totals = new WeakMap<object, number>();
+
 export class Rng {
   private a: number;
   private b: number;
@@ -80,12 +88,17 @@ export class Rng {
 
   /** Pick with weights: `table` is [item, weight][] (weights need not sum to 1). */
   weighted<T>(table: readonly (readonly [T, number])[]): T {
-    let total = 0;
-    for (const [, w] of table) total += w;
+    let total = totals.get(table);
+    if (total === undefined) {
+      total = 0;
+      for (const [, w] of table) total += w;
+      totals.set(table, total);
+    }
     let x = this.float() * total;
-    for (const [item, w] of table) {
-      x -= w;
-      if (x < 0) return item;
+    for (let i = 0; i < table.length; i++) {
+      const row = table[i] as readonly [T, number];
+      x -= row[1];
+      if (x < 0) return row[0];
     }
     return (table[table.length - 1] as readonly [T, number])[0];
   }
@@ -93,15 +106,20 @@ export class Rng {
   /** `n` lower-case hex digits. */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    while (s.length < n) s += hex8(this.u32());
+    return s.length === n ? s : s.slice(0, n);
   }
 
   /** RFC 4122 version-4 shaped UUID from this stream. */
   uuid(): string {
-    const h = this.hex(32);
-    const v = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${v}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    // The hex(32) text of four u32 words a b c d, cut as 8-4-4-4-12 with the version nibble
+    // (hex digit 12) set to 4 and the variant nibble (digit 16) to 8|(digit & 3).
+    const a = this.u32();
+    const b = this.u32();
+    const c = this.u32();
+    const d = this.u32();
+    const v = HEX_DIGITS[((c >>> 28) & 0x3) | 0x8] as string;
+    return `${hex8(a)}-${HEX2[b >>> 24]}${HEX2[(b >>> 16) & 255]}-4${HEX_DIGITS[(b >>> 8) & 15]}${HEX2[b & 255]}-${v}${HEX_DIGITS[(c >>> 24) & 15]}${HEX2[(c >>> 16) & 255]}-${HEX2[(c >>> 8) & 255]}${HEX2[c & 255]}${hex8(d)}`;
   }
 
   /** Independent stream from the same seed and a label; does not advance this one. */

@@ -32,9 +32,24 @@ interface DayParts {
   year: number;
 }
 
-/** Formats times; keeps one cached day so consecutive events share the date work. */
+/** Fraction of a second with 6 digits: String(1e6 + micro) minus its leading '1' when micro is a whole number in range. */
+const six = (micro: number): string => (micro >= 0 && micro < US_PER_SEC && Math.floor(micro) === micro ? String(US_PER_SEC + micro).slice(1) : padN(micro, 6));
+
+/**
+ * Formats times; keeps one cached day so consecutive events share the date work, and one
+ * cached second per shape (ISO, BSD, klog) so events in the same second share the rest:
+ * at ordinary rates most lines only format their fraction.
+ */
 export class TimeFormat {
   private cached: DayParts = TimeFormat.dayParts(Number.NaN);
+  private isoSec = Number.NaN;
+  /** 'YYYY-MM-DDTHH:MM:SS' of isoSec */
+  private isoHead = '';
+  private bsdSec = Number.NaN;
+  private bsdText = '';
+  private klogSec = Number.NaN;
+  /** 'MMDD hh:mm:ss' of klogSec */
+  private klogHead = '';
 
   private static dayParts(day: number): DayParts {
     if (Number.isNaN(day)) return { day, ymd: '', bsd: '', mmdd: '', year: 0 };
@@ -65,25 +80,38 @@ export class TimeFormat {
 
   /** Fraction of the second with `digits` digits (1..9; beyond 6 pads zeros). */
   private frac(us: number, digits: number): string {
-    const micro = us - Math.floor(us / US_PER_SEC) * US_PER_SEC;
-    const six = padN(micro, 6);
-    return digits <= 6 ? six.slice(0, digits) : six + '0'.repeat(digits - 6);
+    const s = six(us - Math.floor(us / US_PER_SEC) * US_PER_SEC);
+    return digits === 6 ? s : digits < 6 ? s.slice(0, digits) : s + (digits === 7 ? '0' : '0'.repeat(digits - 6));
   }
 
   /** ISO-8601 UTC with `digits` fractional digits (0 → none): 2024-01-01T00:00:00.123Z */
   iso(us: number, digits = 3): string {
-    const p = this.parts(us);
-    return `${p.ymd}T${this.hms(us)}${digits > 0 ? '.' + this.frac(us, digits) : ''}Z`;
+    const sec = Math.floor(us / US_PER_SEC);
+    if (sec !== this.isoSec) {
+      this.isoHead = `${this.parts(us).ymd}T${this.hms(us)}`;
+      this.isoSec = sec;
+    }
+    return digits > 0 ? `${this.isoHead}.${this.frac(us, digits)}Z` : `${this.isoHead}Z`;
   }
 
   /** RFC 3164 TIMESTAMP: 'Mmm dd hh:mm:ss', day space-padded, no year, no zone. */
   bsd(us: number): string {
-    return `${this.parts(us).bsd} ${this.hms(us)}`;
+    const sec = Math.floor(us / US_PER_SEC);
+    if (sec !== this.bsdSec) {
+      this.bsdText = `${this.parts(us).bsd} ${this.hms(us)}`;
+      this.bsdSec = sec;
+    }
+    return this.bsdText;
   }
 
   /** klog header date+time: 'MMDD hh:mm:ss.uuuuuu' */
   klog(us: number): string {
-    return `${this.parts(us).mmdd} ${this.hms(us)}.${this.frac(us, 6)}`;
+    const sec = Math.floor(us / US_PER_SEC);
+    if (sec !== this.klogSec) {
+      this.klogHead = `${this.parts(us).mmdd} ${this.hms(us)}`;
+      this.klogSec = sec;
+    }
+    return `${this.klogHead}.${this.frac(us, 6)}`;
   }
 
   /** Seconds since epoch with milliseconds, as in auditd 'audit(1704067200.123:42)'. */

@@ -23,6 +23,201 @@ export function diagnosticRecord(category: string, resourceId: string, time7: st
   return { category, operationName: OPERATION_NAME, properties: { pod, log, stream, containerID }, resourceId, time: time7 };
 }
 
+/**
+ * JSON text of `v`, equal to `JSON.stringify(v)` for JSON data (strings, finite numbers,
+ * booleans, null, arrays, plain objects; anything else goes through JSON.stringify itself;
+ * undefined when JSON.stringify would leave the value out). With `nested` the text comes
+ * out as it reads inside a JSON string literal (every `"` and backslash escaped) — what
+ * JSON.stringify of the text would put between its quotes — in the same single pass, so an
+ * audit Event is written once for a diagnostic record instead of serialized, then escaped.
+ */
+function jsonValue(v: unknown, nested: boolean): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return jsonStringIn(v, nested);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (jsonValue(v[i], nested) ?? 'null');
+        return out + ']';
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return viaStringify(v, nested);
+      const o = v as Record<string, unknown>;
+      let out = '{';
+      let first = true;
+      for (const k of Object.keys(o)) {
+        const x = jsonValue(o[k], nested);
+        if (x === undefined) continue;
+        out += (first ? '' : ',') + jsonStringIn(k, nested) + ':' + x;
+        first = false;
+      }
+      return out + '}';
+    }
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      return viaStringify(v, nested);
+  }
+}
+
+function viaStringify(v: unknown, nested: boolean): string | undefined {
+  const text = JSON.stringify(v) as string | undefined;
+  return text === undefined || !nested ? text : escapeInString(text);
+}
+
+/** `"` → `\\"`, `\\` → `\\\\`: JSON text (which holds no control characters or lone surrogates) as JSON.stringify writes it inside a string. */
+function escapeInString(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 || c === 92) {
+      out += text.slice(from, i) + '\\' + text[i];
+      from = i + 1;
+    }
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+function jsonStringIn(s: string, nested: boolean): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // control characters, '"', backslash and surrogates (a lone one is escaped) go the long way
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return nested ? escapeInString(JSON.stringify(s)) : JSON.stringify(s);
+  }
+  return nested ? `\\"${s}\\"` : `"${s}"`;
+}
+
+/** JSON string literal, as JSON.stringify writes it. */
+export const jsonString = (s: string): string => jsonStringIn(s, false);
+
+/** The fields of one audit.k8s.io/v1 Event as the generator fills them. */
+export interface AuditEventFields {
+  level: string;
+  auditID: string;
+  stage: string;
+  requestURI: string;
+  verb: string;
+  /** {username, groups, ...}; treated as immutable (its JSON is cached by identity). */
+  user: object;
+  sourceIP: string;
+  userAgent: string;
+  /** Written when present; treated as immutable (its JSON is cached by identity). */
+  objectRef?: object | undefined;
+  code: number;
+  /** responseStatus fields besides metadata and code (status, message, reason). */
+  status?: object | undefined;
+  /** Written unless the level is Metadata. */
+  requestObject?: unknown;
+  /** Written at level RequestResponse. */
+  responseObject?: unknown;
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
+  decision: string;
+  reason: string;
+}
+
+/** The Event object, keys in the apiserver's order: the specification auditEventJson is held to. */
+export function auditEventObject(a: AuditEventFields): Record<string, unknown> {
+  const ev: Record<string, unknown> = {
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: a.level, auditID: a.auditID, stage: a.stage, requestURI: a.requestURI, verb: a.verb,
+    user: a.user, sourceIPs: [a.sourceIP], userAgent: a.userAgent,
+  };
+  if (a.objectRef) ev.objectRef = a.objectRef;
+  ev.responseStatus = a.status ? { metadata: {}, ...a.status, code: a.code } : { metadata: {}, code: a.code };
+  if (a.requestObject !== undefined && a.level !== 'Metadata') ev.requestObject = a.requestObject;
+  if (a.responseObject !== undefined && a.level === 'RequestResponse') ev.responseObject = a.responseObject;
+  ev.requestReceivedTimestamp = a.requestReceivedTimestamp;
+  ev.stageTimestamp = a.stageTimestamp;
+  ev.annotations = { 'authorization.k8s.io/decision': a.decision, 'authorization.k8s.io/reason': a.reason };
+  return ev;
+}
+
+/** Constant pieces of the Event text in both forms ([plain, nested]). */
+const AUDIT_TEXT = ([false, true] as const).map((nested) => {
+  const k = (name: string): string => jsonStringIn(name, nested) + ':';
+  return {
+    head: '{' + k('kind') + jsonStringIn('Event', nested) + ',' + k('apiVersion') + jsonStringIn('audit.k8s.io/v1', nested) + ',' + k('level'),
+    auditID: ',' + k('auditID'),
+    stage: ',' + k('stage'),
+    requestURI: ',' + k('requestURI'),
+    verb: ',' + k('verb'),
+    user: ',' + k('user'),
+    sourceIPs: ',' + k('sourceIPs') + '[',
+    userAgent: '],' + k('userAgent'),
+    objectRef: ',' + k('objectRef'),
+    responseStatusKey: ',' + k('responseStatus'),
+    responseStatus: ',' + k('responseStatus') + '{' + k('metadata') + '{}',
+    code: ',' + k('code'),
+    requestObject: ',' + k('requestObject'),
+    responseObject: ',' + k('responseObject'),
+    received: ',' + k('requestReceivedTimestamp'),
+    stageTimestamp: ',' + k('stageTimestamp'),
+    decision: ',' + k('annotations') + '{' + k('authorization.k8s.io/decision'),
+    reason: ',' + k('authorization.k8s.io/reason'),
+  };
+});
+
+const cachedJson = [new WeakMap<object, string>(), new WeakMap<object, string>()] as const;
+
+/** JSON text of an object treated as immutable, cached by identity (users, objectRefs). */
+function sharedJson(o: object, nested: boolean): string {
+  const cache = cachedJson[nested ? 1 : 0];
+  let text = cache.get(o);
+  if (text === undefined) {
+    text = jsonValue(o, nested) as string;
+    cache.set(o, text);
+  }
+  return text;
+}
+
+/**
+ * JSON text of `auditEventObject(a)` (nested: as it reads inside a JSON string, see
+ * jsonText) written from constant pieces: equal to `JSON.stringify(auditEventObject(a))`,
+ * which test/generate-encoders checks field by field.
+ */
+export function auditEventJson(a: AuditEventFields, nested = false): string {
+  const T = AUDIT_TEXT[nested ? 1 : 0] as (typeof AUDIT_TEXT)[number];
+  let out =
+    T.head + jsonStringIn(a.level, nested) + T.auditID + jsonStringIn(a.auditID, nested) + T.stage + jsonStringIn(a.stage, nested) +
+    T.requestURI + jsonStringIn(a.requestURI, nested) + T.verb + jsonStringIn(a.verb, nested) + T.user + sharedJson(a.user, nested) +
+    T.sourceIPs + jsonStringIn(a.sourceIP, nested) + T.userAgent + jsonStringIn(a.userAgent, nested);
+  if (a.objectRef) out += T.objectRef + sharedJson(a.objectRef, nested);
+  // With status fields the object is built as the specification builds it (spread order,
+  // integer-like keys first) and written by the generic writer; they are rare.
+  out += a.status ? T.responseStatusKey + (jsonValue({ metadata: {}, ...a.status, code: a.code }, nested) as string) : T.responseStatus + T.code + (jsonValue(a.code, nested) as string) + '}';
+  if (a.requestObject !== undefined && a.level !== 'Metadata') {
+    const x = jsonValue(a.requestObject, nested);
+    if (x !== undefined) out += T.requestObject + x;
+  }
+  if (a.responseObject !== undefined && a.level === 'RequestResponse') {
+    const x = jsonValue(a.responseObject, nested);
+    if (x !== undefined) out += T.responseObject + x;
+  }
+  return (
+    out + T.received + jsonStringIn(a.requestReceivedTimestamp, nested) + T.stageTimestamp + jsonStringIn(a.stageTimestamp, nested) +
+    T.decision + jsonStringIn(a.decision, nested) + T.reason + jsonStringIn(a.reason, nested) + '}}'
+  );
+}
+
+/**
+ * `JSON.stringify(diagnosticRecord(...))` written as one template: the constant keys and
+ * operationName are literal text and only the strings are encoded. `log` is the text, or
+ * `{audit}`: an audit Event whose JSON text plus "\\n" is the text, written straight in its
+ * escaped form (test/generate-encoders holds all forms equal).
+ */
+export function diagnosticRecordJson(category: string, resourceId: string, time7: string, pod: string, containerID: string, log: string | { audit: AuditEventFields }, stream: 'stdout' | 'stderr'): string {
+  const logJson = typeof log === 'string' ? JSON.stringify(log) : `"${auditEventJson(log.audit, true)}\\n"`;
+  return `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":${logJson},"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${jsonString(resourceId)},"time":${jsonString(time7)}}`;
+}
+
 /** klog header: `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg`; thread id right-aligned to 7 as glog does. */
 export function klogLine(severity: 'I' | 'W' | 'E' | 'F', mmddTime: string, thread: number, file: string, line: number, msg: string): string {
   return `${severity}${mmddTime} ${String(thread).padStart(7, ' ')} ${file}:${line}] ${msg}`;

@@ -42,8 +42,14 @@ export function rfc3164(priValue: number | null, bsdTime: string, hostname: stri
 
 /** SD-PARAM value escaping (RFC 5424 §6.3.3): `"`, `\` and `]` get a backslash. */
 export function sdParamValue(v: string): string {
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
+  let i = 0;
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 34 || c === 92 || c === 93) break;
+  }
+  if (i === v.length) return v;
+  let out = v.slice(0, i);
+  for (; i < v.length; i++) {
     const ch = v[i] as string;
     out += ch === '"' || ch === '\\' || ch === ']' ? '\\' + ch : ch;
   }
@@ -84,8 +90,15 @@ export function structuredData(sd: readonly SdElement[] | null): string {
 /** Header field: NILVALUE when empty; spaces/non-printables are not allowed there, so they become '_'. */
 export function headerField(v: string, max: number): string {
   if (v === '') return NILVALUE;
-  let out = '';
-  for (let i = 0; i < v.length && i < max; i++) {
+  // Fast path: a printable field within its length is written as is.
+  let i = 0;
+  for (; i < v.length && i < max; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 33 || c > 126) break;
+  }
+  if (i === v.length) return v;
+  let out = v.slice(0, i);
+  for (; i < v.length && i < max; i++) {
     const c = v.charCodeAt(i);
     out += c < 33 || c > 126 ? '_' : v[i];
   }

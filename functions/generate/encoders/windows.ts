@@ -69,8 +69,15 @@ export const LOGON_TYPES = {
  * allowed in XML 1.0 at all, so they are written as U+FFFD. LF/CR become &#10;/&#13; so one
  * event stays one line. */
 export function xmlEscape(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
+  // Fast path: most values have nothing to escape; return them without copying.
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 38 || c === 60 || c === 62 || c === 34 || c === 39) break;
+  }
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
     const ch = s[i] as string;
     const c = s.charCodeAt(i);
     if (ch === '&') out += '&amp;';
@@ -99,19 +106,40 @@ export interface WindowsEventXml {
   data: Readonly<Record<string, string>>;
 }
 
+/** Per event id: the constant text around the variable parts, built once from the schema. */
+interface EventTemplate {
+  /** `<Event …><System>…<TimeCreated SystemTime="` */
+  head: string;
+  /** `<Data Name="Field">` per schema field */
+  dataOpen: readonly string[];
+  fields: readonly string[];
+}
+
+const TEMPLATES = new Map<number, EventTemplate>(
+  Object.entries(EVENT_SCHEMAS).map(([id, s]) => [
+    Number(id),
+    {
+      head:
+        `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>` +
+        `<Provider Name="${SECURITY_AUDITING_PROVIDER}" Guid="${SECURITY_AUDITING_GUID}"/>` +
+        `<EventID>${id}</EventID><Version>${s.version}</Version><Level>0</Level><Task>${s.task}</Task><Opcode>0</Opcode>` +
+        `<Keywords>${s.failure ? KEYWORD_FAILURE : KEYWORD_SUCCESS}</Keywords><TimeCreated SystemTime="`,
+      dataOpen: s.fields.map((f) => `<Data Name="${f}">`),
+      fields: s.fields,
+    },
+  ]),
+);
+
 /** One <Event> element on a single line. Throws for event ids without a schema. */
 export function windowsEventXml(e: WindowsEventXml): string {
-  const s = EVENT_SCHEMAS[e.eventId];
-  if (!s) throw new Error(`unsupported event id ${e.eventId}`);
-  let data = '';
-  for (const f of s.fields) data += `<Data Name="${f}">${xmlEscape(e.data[f] ?? '-')}</Data>`;
-  return (
-    `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>` +
-    `<Provider Name="${SECURITY_AUDITING_PROVIDER}" Guid="${SECURITY_AUDITING_GUID}"/>` +
-    `<EventID>${e.eventId}</EventID><Version>${s.version}</Version><Level>0</Level><Task>${s.task}</Task><Opcode>0</Opcode>` +
-    `<Keywords>${s.failure ? KEYWORD_FAILURE : KEYWORD_SUCCESS}</Keywords><TimeCreated SystemTime="${e.systemTime}"/>` +
-    `<EventRecordID>${e.recordId}</EventRecordID><Correlation/><Execution ProcessID="${e.processId}" ThreadID="${e.threadId}"/>` +
-    `<Channel>Security</Channel><Computer>${xmlEscape(e.computer)}</Computer><Security/></System>` +
-    `<EventData>${data}</EventData></Event>`
-  );
+  const tpl = TEMPLATES.get(e.eventId);
+  if (!tpl) throw new Error(`unsupported event id ${e.eventId}`);
+  let out =
+    tpl.head +
+    e.systemTime +
+    `"/><EventRecordID>${e.recordId}</EventRecordID><Correlation/><Execution ProcessID="${e.processId}" ThreadID="${e.threadId}"/>` +
+    `<Channel>Security</Channel><Computer>${xmlEscape(e.computer)}</Computer><Security/></System><EventData>`;
+  const { dataOpen, fields } = tpl;
+  for (let i = 0; i < fields.length; i++) out += dataOpen[i] + xmlEscape(e.data[fields[i] as string] ?? '-') + '</Data>';
+  return out + '</EventData></Event>';
 }

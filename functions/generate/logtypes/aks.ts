@@ -2,7 +2,7 @@
 // plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
 // access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
-import { clusterResourceId, diagnosticRecord, httplogMessage, klogLine } from '../encoders/aks.js';
+import { auditEventJson, clusterResourceId, diagnosticRecordJson, httplogMessage, klogLine, type AuditEventFields } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
 import { Rng } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
@@ -15,8 +15,12 @@ export interface AksEvent {
   pod: string;
   containerID: string;
   stream: 'stdout' | 'stderr';
-  /** properties.log without the trailing newline audit records carry. */
-  log: string;
+  /**
+   * properties.log without the trailing newline audit records carry; for audit events the
+   * Event itself, serialized by the encoder in the form its format needs (plain for raw,
+   * escaped inside the record's JSON for jsonl/eventhub).
+   */
+  log: string | { audit: AuditEventFields };
   auditId: string | null;
 }
 
@@ -35,7 +39,7 @@ interface AksEnv extends GenEnv {
   resourceId: string;
   apiservers: { pod: string; containerID: string }[];
   others: Record<string, { pod: string; containerID: string }>;
-  nodes: { name: string; ip: string }[];
+  nodes: AksNode[];
   controlPlaneIp: string;
   tf: TimeFormat;
 }
@@ -62,71 +66,88 @@ const sa = (ns: string, name: string): User => ({ username: `system:serviceaccou
 const node = (name: string): User => ({ username: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] });
 const ua = (agent: string, suffix = ''): string => `${agent}/${K8S_VERSION} (linux/amd64) ${K8S_COMMIT}${suffix}`;
 
-/** Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. */
-function micro(us: number): string {
+/** First microsecond of year 10000, where toISOString switches to six-digit years. */
+const YEAR_10000_US = 253_402_300_800_000_000;
+
+/**
+ * Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. Between 1970 and
+ * 9999 this is the TimeFormat's ISO text (cached per day and second); outside, the Date
+ * path it was first written with, whose output (negative remainders before 1970) it keeps.
+ */
+function micro(tf: TimeFormat, us: number): string {
+  if (us >= 0 && us < YEAR_10000_US) return tf.iso(us, 6);
   const ms = Math.floor(us / 1000);
   return `${new Date(ms).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
 }
 
-/** One audit.k8s.io/v1 Event as JSON text, keys in the apiserver's order. */
+/** One audit.k8s.io/v1 Event (auditEventObject gives its shape; the encoder writes it). */
 function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
   const auditID = rng.uuid();
-  const ev: Record<string, unknown> = {
-    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb,
-    user: s.user, sourceIPs: [s.ip], userAgent: s.ua,
+  const audit: AuditEventFields = {
+    level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb, user: s.user, sourceIP: s.ip, userAgent: s.ua,
+    objectRef: s.objectRef, code: s.code, status: s.status, requestObject: s.requestObject, responseObject: s.responseObject,
+    requestReceivedTimestamp: micro(env.tf, t - s.latencyUs), stageTimestamp: micro(env.tf, t), decision: s.decision ?? 'allow', reason: s.reason ?? '',
   };
-  if (s.objectRef) ev.objectRef = s.objectRef;
-  ev.responseStatus = s.status ? { metadata: {}, ...s.status, code: s.code } : { metadata: {}, code: s.code };
-  if (s.requestObject !== undefined && s.level !== 'Metadata') ev.requestObject = s.requestObject;
-  if (s.responseObject !== undefined && s.level === 'RequestResponse') ev.responseObject = s.responseObject;
-  ev.requestReceivedTimestamp = micro(t - s.latencyUs);
-  ev.stageTimestamp = micro(t);
-  ev.annotations = { 'authorization.k8s.io/decision': s.decision ?? 'allow', 'authorization.k8s.io/reason': s.reason ?? '' };
   const api = rng.pick(env.apiservers);
-  return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: JSON.stringify(ev), auditId: auditID };
+  return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: { audit }, auditId: auditID };
 }
 
 const lease = (ns: string, name: string): Record<string, string> => ({ resource: 'leases', namespace: ns, name, apiGroup: 'coordination.k8s.io', apiVersion: 'v1' });
 
 type Make = (rng: Rng, env: AksEnv, t: number) => AksEvent;
 
+// The identities and objects of benign traffic are built once (per module, or per cluster
+// in the env): the encoder caches their JSON by identity.
+const LEADERS = (['kube-controller-manager', 'kube-scheduler'] as const).map((name) => ({
+  name, user: { username: `system:${name}`, groups: ['system:authenticated'] }, ua: ua(name, '/leader-election'), objectRef: lease('kube-system', name),
+}));
+const CSI_LEASES = ['external-resizer-disk-csi-azure-com', 'external-attacher-leader-disk-csi-azure-com', 'external-resizer-file-csi-azure-com', 'snapshot-controller-leader'].map((name) => ({ name, objectRef: lease('kube-system', name) }));
+const AKS_SERVICE: User = { username: 'aksService', groups: ['system:masters', 'system:authenticated'] };
+const AMA_LOGS = sa('kube-system', 'ama-logs');
+const AMA_CONFIGMAP = { resource: 'configmaps', namespace: 'kube-system', name: 'container-azm-ms-agentconfig', apiVersion: 'v1' };
+const AMA_NOT_FOUND = { status: 'Failure', message: 'configmaps "container-azm-ms-agentconfig" not found', reason: 'NotFound' };
+const RQ_CONTROLLER = sa('kube-system', 'resourcequota-controller');
+const RQ_UA = ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller');
+const DISCOVERY_GROUPS = ['metrics.k8s.io/v1beta1', 'coordination.k8s.io/v1', 'authorization.k8s.io/v1', 'node.k8s.io/v1', 'storage.k8s.io/v1'];
+const ROOT_CA_WATCH = { resource: 'configmaps', namespace: 'kube-system', apiVersion: 'v1' };
+const COREDNS = sa('kube-system', 'coredns');
+const ENDPOINTSLICES = { resource: 'endpointslices', apiGroup: 'discovery.k8s.io', apiVersion: 'v1' };
+const KUBELET_UA = ua('kubelet');
+
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
-    const [user, agent, name] = rng.pick([
-      ['system:kube-controller-manager', 'kube-controller-manager', 'kube-controller-manager'],
-      ['system:kube-scheduler', 'kube-scheduler', 'kube-scheduler'],
-    ] as const);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}?timeout=5s`, user: { username: user, groups: ['system:authenticated'] }, ip: env.controlPlaneIp, ua: ua(agent, '/leader-election'), objectRef: lease('kube-system', name), code: 200, latencyUs: rng.range(1500, 9000) });
+    const l = rng.pick(LEADERS);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l.name}?timeout=5s`, user: l.user, ip: env.controlPlaneIp, ua: l.ua, objectRef: l.objectRef, code: 200, latencyUs: rng.range(1500, 9000) });
   }, 4],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, user: node(n.name), ip: n.ip, ua: ua('kubelet'), objectRef: lease('kube-node-lease', n.name), code: 200, latencyUs: rng.range(1500, 7000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: n.lease, code: 200, latencyUs: rng.range(1500, 7000) });
   }, 5],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
     return auditEvent(rng, env, t, {
-      level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: node(n.name), ip: n.ip, ua: ua('kubelet'),
-      objectRef: { resource: 'nodes', name: n.name, apiVersion: 'v1', subresource: 'status' }, code: 200, latencyUs: rng.range(3000, 15000),
-      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
+      level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA,
+      objectRef: n.status, code: 200, latencyUs: rng.range(3000, 15000),
+      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: micro(env.tf, t).slice(0, 19) + 'Z', type: 'Ready' }] } },
     });
   }, 2],
   [(rng, env, t) => {
-    const name = rng.pick(['external-resizer-disk-csi-azure-com', 'external-attacher-leader-disk-csi-azure-com', 'external-resizer-file-csi-azure-com', 'snapshot-controller-leader']);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, user: { username: 'aksService', groups: ['system:masters', 'system:authenticated'] }, ip: env.controlPlaneIp, ua: 'csi-resizer/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: lease('kube-system', name), code: 200, latencyUs: rng.range(2000, 9000) });
+    const l = rng.pick(CSI_LEASES);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l.name}`, user: AKS_SERVICE, ip: env.controlPlaneIp, ua: 'csi-resizer/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: l.objectRef, code: 200, latencyUs: rng.range(2000, 9000) });
   }, 3],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: '/api/v1/namespaces/kube-system/configmaps/container-azm-ms-agentconfig', user: sa('kube-system', 'ama-logs'), ip: n.ip, ua: 'ama-logs/1.0', objectRef: { resource: 'configmaps', namespace: 'kube-system', name: 'container-azm-ms-agentconfig', apiVersion: 'v1' }, code: 404, status: { status: 'Failure', message: 'configmaps "container-azm-ms-agentconfig" not found', reason: 'NotFound' }, latencyUs: rng.range(800, 3000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: '/api/v1/namespaces/kube-system/configmaps/container-azm-ms-agentconfig', user: AMA_LOGS, ip: n.ip, ua: 'ama-logs/1.0', objectRef: AMA_CONFIGMAP, code: 404, status: AMA_NOT_FOUND, latencyUs: rng.range(800, 3000) });
   }, 1],
   [(rng, env, t) => {
-    const group = rng.pick(['metrics.k8s.io/v1beta1', 'coordination.k8s.io/v1', 'authorization.k8s.io/v1', 'node.k8s.io/v1', 'storage.k8s.io/v1']);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: `/apis/${group}?timeout=32s`, user: sa('kube-system', 'resourcequota-controller'), ip: env.controlPlaneIp, ua: ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller'), code: 200, latencyUs: rng.range(300, 2000), reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' });
+    const group = rng.pick(DISCOVERY_GROUPS);
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: `/apis/${group}?timeout=32s`, user: RQ_CONTROLLER, ip: env.controlPlaneIp, ua: RQ_UA, code: 200, latencyUs: rng.range(300, 2000), reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' });
   }, 2],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Request', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: node(n.name), ip: n.ip, ua: ua('kubelet'), objectRef: { resource: 'configmaps', namespace: 'kube-system', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
+    return auditEvent(rng, env, t, { level: 'Request', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
   }, 2],
-  [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: sa('kube-system', 'coredns'), ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: { resource: 'endpointslices', apiGroup: 'discovery.k8s.io', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
+  [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: COREDNS, ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: ENDPOINTSLICES, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
 ];
 
 function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
@@ -315,6 +336,18 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
   ];
 }
 
+interface AksNode {
+  name: string;
+  ip: string;
+  user: User;
+  /** objectRef of its kube-node-lease lease */
+  lease: Record<string, string>;
+  /** objectRef of its status subresource */
+  status: Record<string, string>;
+}
+
+const aksNode = (name: string, ip: string): AksNode => ({ name, ip, user: node(name), lease: lease('kube-node-lease', name), status: { resource: 'nodes', name, apiVersion: 'v1', subresource: 'status' } });
+
 /** Build the cluster (names, pods, nodes) from the env stream. */
 function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   const sub = rng.uuid().toUpperCase();
@@ -327,7 +360,7 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
     resourceId: clusterResourceId(sub, `rg-${name}`, name),
     apiservers: [pod('kube-apiserver'), pod('kube-apiserver')],
     others: { 'kube-controller-manager': pod('kube-controller-manager'), 'kube-scheduler': pod('kube-scheduler'), 'cluster-autoscaler': pod('cluster-autoscaler') },
-    nodes: Array.from({ length: 3 }, (_, i) => ({ name: `${pool}00000${i}`, ip: `10.224.0.${4 + i}` })),
+    nodes: Array.from({ length: 3 }, (_, i) => aksNode(`${pool}00000${i}`, `10.224.0.${4 + i}`)),
     controlPlaneIp: `172.31.${rng.range(0, 63)}.${rng.range(2, 254)}`,
   };
 }
@@ -335,30 +368,32 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
 function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
   const record = (e: AksEvent): string => {
     const audit = e.category === 'kube-audit' || e.category === 'kube-audit-admin';
-    // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits.
-    return JSON.stringify(diagnosticRecord(e.category, resourceId, tf.iso(e.t + 180, 7), e.pod, e.containerID, audit ? e.log + '\n' : e.log, e.stream));
+    // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits. An Event
+    // ({audit}) is written with its trailing newline by diagnosticRecordJson.
+    const log = typeof e.log !== 'string' ? e.log : audit ? e.log + '\n' : e.log;
+    return diagnosticRecordJson(e.category, resourceId, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
   };
+  const text = (e: AksEvent): string => (typeof e.log === 'string' ? e.log : auditEventJson(e.log.audit));
   switch (format) {
     case 'raw':
-      return { contentType: 'text/plain; charset=utf-8', extension: 'log', head: () => '', event: (e) => e.log + '\n', tail: () => '' };
+      return { contentType: 'text/plain; charset=utf-8', extension: 'log', head: () => '', event: (e) => text(e) + '\n', tail: () => '' };
     case 'jsonl':
       return { contentType: 'application/x-ndjson', extension: 'jsonl', head: () => '', event: (e) => record(e) + '\n', tail: () => '' };
     case 'eventhub': {
-      let batch: string[] = [];
-      const body = (): string => {
-        const out = `{"records":[${batch.join(',')}]}\n`;
-        batch = [];
-        return out;
-      };
+      // A body `{"records":[r1,r2,…]}\n` is written as it fills: the opening with the first
+      // record, a comma before each next one, the closing with the last.
+      let inBody = 0;
       return {
         contentType: 'application/x-ndjson',
         extension: 'eventhub.jsonl',
         head: () => '',
         event: (e) => {
-          batch.push(record(e));
-          return batch.length >= RECORDS_PER_BODY ? body() : '';
+          const out = (inBody === 0 ? '{"records":[' : ',') + record(e);
+          if (++inBody < RECORDS_PER_BODY) return out;
+          inBody = 0;
+          return out + ']}\n';
         },
-        tail: () => (batch.length ? body() : ''),
+        tail: () => (inBody > 0 ? ((inBody = 0), ']}\n') : ''),
       };
     }
     default:
