@@ -210,25 +210,72 @@ export function auditEventJson(a: AuditEventFields, nested = false): string {
 /**
  * `JSON.stringify(diagnosticRecord(...))` written as one template: the constant keys and
  * operationName are literal text and only the strings are encoded. `log` is the text, or
- * `{audit}`: an audit Event whose JSON text plus "\\n" is the text, written straight in its
- * escaped form (test/generate-encoders holds all forms equal).
+ * `{audit}`: an audit Event whose JSON text plus "\\n" is the text, or an access line in
+ * parts; both written straight in their escaped form (test/generate-encoders holds all
+ * forms equal).
  */
-export function diagnosticRecordJson(category: string, resourceId: string, time7: string, pod: string, containerID: string, log: string | { audit: AuditEventFields }, stream: 'stdout' | 'stderr'): string {
-  const logJson = typeof log === 'string' ? JSON.stringify(log) : `"${auditEventJson(log.audit, true)}\\n"`;
+export function diagnosticRecordJson(category: string, resourceId: string, time7: string, pod: string, containerID: string, log: string | { audit: AuditEventFields } | HttplogLine, stream: 'stdout' | 'stderr'): string {
+  const logJson = typeof log === 'string' ? JSON.stringify(log) : 'audit' in log ? `"${auditEventJson(log.audit, true)}\\n"` : httplogLineJson(log);
   return `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":${logJson},"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${jsonString(resourceId)},"time":${jsonString(time7)}}`;
 }
 
 /** klog header: `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg`; thread id right-aligned to 7 as glog does. */
 export function klogLine(severity: 'I' | 'W' | 'E' | 'F', mmddTime: string, thread: number, file: string, line: number, msg: string): string {
-  return `${severity}${mmddTime} ${String(thread).padStart(7, ' ')} ${file}:${line}] ${msg}`;
+  return klogHeader(severity, mmddTime, thread, file, line) + msg;
+}
+
+/** The klog header up to and including the space before the message. */
+export function klogHeader(severity: 'I' | 'W' | 'E' | 'F', mmddTime: string, thread: number, file: string, line: number): string {
+  return `${severity}${mmddTime} ${String(thread).padStart(7, ' ')} ${file}:${line}] `;
 }
 
 /** Go %q-style quoting used by klog structured values (ASCII-safe subset is enough here). */
 export function goQuote(s: string): string {
-  return JSON.stringify(s);
+  return jsonStringIn(s, false);
 }
 
-/** kube-apiserver 1.23+ structured access line body (after the klog header). */
-export function httplogMessage(f: { verb: string; uri: string; latency: string; userAgent: string; auditId: string; srcIp: string; srcPort: number; resp: number }): string {
-  return `"HTTP" verb=${goQuote(f.verb)} URI=${goQuote(f.uri)} latency=${goQuote(f.latency)} userAgent=${goQuote(f.userAgent)} audit-ID=${goQuote(f.auditId)} srcIP=${goQuote(`${f.srcIp}:${f.srcPort}`)} apf_pl="global-default" apf_fs="global-default" apf_execution_time=${goQuote(f.latency)} resp=${f.resp}`;
+export interface HttplogFields {
+  verb: string;
+  uri: string;
+  latency: string;
+  userAgent: string;
+  auditId: string;
+  srcIp: string;
+  srcPort: number;
+  resp: number;
+}
+
+/** An access line kept in parts until its format is known: klog header + httplog fields. */
+export interface HttplogLine {
+  head: string;
+  httplog: HttplogFields;
+}
+
+const HTTPLOG_TEXT = ([false, true] as const).map((nested) => {
+  const q = (s: string): string => jsonStringIn(s, nested);
+  return { head: q('HTTP') + ' verb=', apf: ` apf_pl=${q('global-default')} apf_fs=${q('global-default')} apf_execution_time=` };
+});
+
+/**
+ * kube-apiserver 1.23+ structured access line body (after the klog header). `nested`: as
+ * the text reads inside a JSON string literal (see jsonValue), written in the same pass.
+ */
+export function httplogMessage(f: HttplogFields, nested = false): string {
+  const T = HTTPLOG_TEXT[nested ? 1 : 0] as (typeof HTTPLOG_TEXT)[number];
+  const latency = jsonStringIn(f.latency, nested);
+  return `${T.head}${jsonStringIn(f.verb, nested)} URI=${jsonStringIn(f.uri, nested)} latency=${latency} userAgent=${jsonStringIn(f.userAgent, nested)} audit-ID=${jsonStringIn(f.auditId, nested)} srcIP=${jsonStringIn(`${f.srcIp}:${f.srcPort}`, nested)}${T.apf}${latency} resp=${f.resp}`;
+}
+
+/** Text between the quotes of JSON.stringify(s). */
+function stringBody(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s).slice(1, -1);
+  }
+  return s;
+}
+
+/** JSON string literal of an access line's text (head + httplogMessage), written from its parts. */
+export function httplogLineJson(l: HttplogLine): string {
+  return `"${stringBody(l.head)}${httplogMessage(l.httplog, true)}"`;
 }

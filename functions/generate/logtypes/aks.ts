@@ -2,7 +2,7 @@
 // plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
 // access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
-import { auditEventJson, clusterResourceId, diagnosticRecordJson, httplogMessage, klogLine, type AuditEventFields } from '../encoders/aks.js';
+import { auditEventJson, clusterResourceId, diagnosticRecordJson, httplogMessage, klogHeader, klogLine, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
 import { Rng } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
@@ -20,7 +20,7 @@ export interface AksEvent {
    * Event itself, serialized by the encoder in the form its format needs (plain for raw,
    * escaped inside the record's JSON for jsonl/eventhub).
    */
-  log: string | { audit: AuditEventFields };
+  log: string | { audit: AuditEventFields } | HttplogLine;
   auditId: string | null;
 }
 
@@ -154,8 +154,8 @@ function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri:
   const api = rng.pick(env.apiservers);
   const latencyUs = rng.range(200, 9000);
   const auditId = f.auditId ?? rng.uuid();
-  const msg = httplogMessage({ verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp });
-  return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'httplog.go', 132, msg), auditId };
+  const httplog = { verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp };
+  return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: { head: klogHeader('I', env.tf.klog(t), 1, 'httplog.go', 132), httplog }, auditId };
 }
 
 const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
@@ -373,7 +373,7 @@ function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder
     const log = typeof e.log !== 'string' ? e.log : audit ? e.log + '\n' : e.log;
     return diagnosticRecordJson(e.category, resourceId, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
   };
-  const text = (e: AksEvent): string => (typeof e.log === 'string' ? e.log : auditEventJson(e.log.audit));
+  const text = (e: AksEvent): string => (typeof e.log === 'string' ? e.log : 'audit' in e.log ? auditEventJson(e.log.audit) : e.log.head + httplogMessage(e.log.httplog));
   switch (format) {
     case 'raw':
       return { contentType: 'text/plain; charset=utf-8', extension: 'log', head: () => '', event: (e) => text(e) + '\n', tail: () => '' };

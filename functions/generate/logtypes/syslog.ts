@@ -33,50 +33,56 @@ interface SyslogEnv extends GenEnv {
   pid: () => number;
 }
 
-type Template = (rng: Rng, env: SyslogEnv, t: number) => Omit<SyslogEvent, 't'>;
+type Template = (rng: Rng, env: SyslogEnv, t: number) => SyslogEvent;
 
 const ev = (
   host: string, app: string, pid: number, facility: number, severity: number, msg: string, srcIp = '', user = '', msgId = '', sd: SdElement[] | null = null,
 ): Omit<SyslogEvent, 't'> => ({ facility, severity, host, app, pid, msgId, sd, msg, srcIp, user });
+/** `{ t, ...ev(…) }` in one object (benign traffic: one allocation per event, not two). */
+const evAt = (
+  t: number, host: string, app: string, pid: number, facility: number, severity: number, msg: string, srcIp = '', user = '', msgId = '', sd: SdElement[] | null = null,
+): SyslogEvent => ({ t, facility, severity, host, app, pid, msgId, sd, msg, srcIp, user });
 
 const SYSTEMD_UNITS = ['apt-daily.service', 'logrotate.service', 'man-db.service', 'fstrim.service', 'systemd-tmpfiles-clean.service', 'motd-news.service'] as const;
+/** SYSTEMD_UNITS without the first '.service', index for index. */
+const SYSTEMD_UNIT_NAMES = SYSTEMD_UNITS.map((u) => u.replace('.service', ''));
 const CRON_CMDS = ['cd / && run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )', '/usr/local/bin/backup.sh >/dev/null 2>&1'] as const;
 const SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update', '/usr/bin/journalctl -u app --since today', '/usr/bin/docker ps', '/bin/systemctl status postgresql'] as const;
 const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
 
 // Weighted benign traffic of a quiet fleet.
 const BENIGN: readonly (readonly [Template, number])[] = [
-  [(rng, env) => {
+  [(rng, env, t) => {
     const user = rng.pick(env.admins);
-    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
   }, 3],
-  [(rng, env) => {
+  [(rng, env, t) => {
     const user = rng.pick(env.admins);
-    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session opened for user ${user}(uid=${1000 + env.admins.indexOf(user)}) by (uid=0)`, '', user);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session opened for user ${user}(uid=${1000 + env.admins.indexOf(user)}) by (uid=0)`, '', user);
   }, 3],
-  [(rng, env) => {
+  [(rng, env, t) => {
     const user = rng.pick(env.admins);
-    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session closed for user ${user}`, '', user);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session closed for user ${user}`, '', user);
   }, 3],
-  [(rng, env) => {
+  [(rng, env, t) => {
     const ip = internalIp(rng);
-    return ev(rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
   }, 2],
-  [(rng, env) => ev(rng.pick(env.hosts), 'CRON', env.pid(), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
-  [(rng, env) => ev(rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, `(root) CMD (${rng.pick(CRON_CMDS)})`, '', 'root'), 4],
-  [(rng, env) => ev(rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `Starting ${rng.pick(SYSTEMD_UNITS).replace('.service', '')}...`), 3],
-  [(rng, env) => ev(rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `${rng.pick(SYSTEMD_UNITS)}: Deactivated successfully.`), 3],
-  [(rng, env) => {
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, `(root) CMD (${rng.pick(CRON_CMDS)})`, '', 'root'), 4],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `Starting ${rng.pick(SYSTEMD_UNIT_NAMES)}...`), 3],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `${rng.pick(SYSTEMD_UNITS)}: Deactivated successfully.`), 3],
+  [(rng, env, t) => {
     const user = rng.pick(env.admins);
-    return ev(rng.pick(env.hosts), 'sudo', env.pid(), F.authpriv, S.notice, `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+    return evAt(t, rng.pick(env.hosts), 'sudo', env.pid(), F.authpriv, S.notice, `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
   }, 2],
-  [(rng, env) => ev(rng.pick(env.hosts), 'systemd-timesyncd', env.pid(), F.daemon, S.info, `Initial synchronization to time server ${internalIp(rng, '10.255')}:123 (ntp.internal).`, '', '', '', [
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd-timesyncd', env.pid(), F.daemon, S.info, `Initial synchronization to time server ${internalIp(rng, '10.255')}:123 (ntp.internal).`, '', '', '', [
     { id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '1']] },
   ]), 1],
-  [(rng, env) => {
+  [(rng, env, t) => {
     // A stray blocked connection from the internet: normal background noise on any host.
     const ip = externalIp(rng);
-    return ev(rng.pick(env.hosts), 'kernel', 0, F.kern, S.warning, ufwBlock(rng, ip, internalIp(rng), rng.pick([23, 445, 3389, 8080]), rng), ip);
+    return evAt(t, rng.pick(env.hosts), 'kernel', 0, F.kern, S.warning, ufwBlock(rng, ip, internalIp(rng), rng.pick([23, 445, 3389, 8080]), rng), ip);
   }, 1],
 ];
 
@@ -169,7 +175,7 @@ export const syslog: LogTypeDef<SyslogEvent> = {
     };
   },
   benign(rng, env, t) {
-    return { t, ...rng.weighted(BENIGN)(rng, env as SyslogEnv, t) };
+    return rng.weighted(BENIGN)(rng, env as SyslogEnv, t);
   },
   records: () => 1,
   encoder(format, req: ResolvedRequest, tf: TimeFormat) {
