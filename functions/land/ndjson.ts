@@ -27,7 +27,7 @@ export class Utf8Builder {
       const need = Buffer.byteLength(s);
       if (need > room) this.grow(need);
     }
-    this.len += this.buf.utf8Write(s, this.len);
+    this.len += this.buf.write(s, this.len);
   }
 
   /** A JSON string literal of `s`, written without building it as a string first. */
@@ -39,7 +39,7 @@ export class Utf8Builder {
     if (s.length * 3 + 2 > this.buf.length - this.len) this.grow(Buffer.byteLength(s) + 2);
     const buf = this.buf;
     buf[this.len++] = 0x22;
-    this.len += buf.utf8Write(s, this.len);
+    this.len += buf.write(s, this.len);
     buf[this.len++] = 0x22;
   }
 
