@@ -32,8 +32,12 @@ interface DayParts {
   year: number;
 }
 
-/** Fraction of a second with 6 digits: String(1e6 + micro) minus its leading '1' when micro is a whole number in range. */
-const six = (micro: number): string => (micro >= 0 && micro < US_PER_SEC && Math.floor(micro) === micro ? String(US_PER_SEC + micro).slice(1) : padN(micro, 6));
+/** '000'..'999' */
+const THREE: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/** Fraction of a second with 6 digits, by table when micro is a whole number in range. */
+const six = (micro: number): string =>
+  micro >= 0 && micro < US_PER_SEC && Math.floor(micro) === micro ? (THREE[Math.floor(micro / 1000)] as string) + THREE[micro % 1000] : padN(micro, 6);
 
 /**
  * Formats times; keeps one cached day so consecutive events share the date work, and one

@@ -86,6 +86,21 @@ function escapeInString(text: string): string {
   return from === 0 ? text : out + text.slice(from);
 }
 
+/**
+ * What goes between the quotes of jsonStringIn(s, nested): `s` itself (no copy) when
+ * nothing needs escaping, so the constant text around it can carry the quotes.
+ */
+function bodyIn(s: string, nested: boolean): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) {
+      const j = JSON.stringify(s);
+      return nested ? escapeInString(j.slice(1, -1)) : j.slice(1, -1);
+    }
+  }
+  return s;
+}
+
 function jsonStringIn(s: string, nested: boolean): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -140,28 +155,30 @@ export function auditEventObject(a: AuditEventFields): Record<string, unknown> {
   return ev;
 }
 
-/** Constant pieces of the Event text in both forms ([plain, nested]). */
+/** Constant pieces of the Event text in both forms ([plain, nested]), each string value's quotes included. */
 const AUDIT_TEXT = ([false, true] as const).map((nested) => {
-  const k = (name: string): string => jsonStringIn(name, nested) + ':';
+  const q = nested ? '\\"' : '"';
+  const k = (name: string, open = true): string => jsonStringIn(name, nested) + ':' + (open ? q : '');
   return {
-    head: '{' + k('kind') + jsonStringIn('Event', nested) + ',' + k('apiVersion') + jsonStringIn('audit.k8s.io/v1', nested) + ',' + k('level'),
-    auditID: ',' + k('auditID'),
-    stage: ',' + k('stage'),
-    requestURI: ',' + k('requestURI'),
-    verb: ',' + k('verb'),
-    user: ',' + k('user'),
-    sourceIPs: ',' + k('sourceIPs') + '[',
-    userAgent: '],' + k('userAgent'),
-    objectRef: ',' + k('objectRef'),
-    responseStatusKey: ',' + k('responseStatus'),
-    responseStatus: ',' + k('responseStatus') + '{' + k('metadata') + '{}',
-    code: ',' + k('code'),
-    requestObject: ',' + k('requestObject'),
-    responseObject: ',' + k('responseObject'),
+    head: '{' + k('kind') + 'Event' + q + ',' + k('apiVersion') + 'audit.k8s.io/v1' + q + ',' + k('level'),
+    auditID: q + ',' + k('auditID'),
+    stage: q + ',' + k('stage'),
+    requestURI: q + ',' + k('requestURI'),
+    verb: q + ',' + k('verb'),
+    user: q + ',' + k('user', false),
+    sourceIPs: ',' + k('sourceIPs', false) + '[' + q,
+    userAgent: q + '],' + k('userAgent'),
+    objectRef: q + ',' + k('objectRef', false),
+    noObjectRef: q,
+    responseStatusKey: ',' + k('responseStatus', false),
+    responseStatus: ',' + k('responseStatus', false) + '{' + k('metadata', false) + '{},' + k('code', false),
+    requestObject: ',' + k('requestObject', false),
+    responseObject: ',' + k('responseObject', false),
     received: ',' + k('requestReceivedTimestamp'),
-    stageTimestamp: ',' + k('stageTimestamp'),
-    decision: ',' + k('annotations') + '{' + k('authorization.k8s.io/decision'),
-    reason: ',' + k('authorization.k8s.io/reason'),
+    stageTimestamp: q + ',' + k('stageTimestamp'),
+    decision: q + ',' + k('annotations', false) + '{' + k('authorization.k8s.io/decision'),
+    reason: q + ',' + k('authorization.k8s.io/reason'),
+    end: q + '}}',
   };
 });
 
@@ -186,13 +203,13 @@ function sharedJson(o: object, nested: boolean): string {
 export function auditEventJson(a: AuditEventFields, nested = false): string {
   const T = AUDIT_TEXT[nested ? 1 : 0] as (typeof AUDIT_TEXT)[number];
   let out =
-    T.head + jsonStringIn(a.level, nested) + T.auditID + jsonStringIn(a.auditID, nested) + T.stage + jsonStringIn(a.stage, nested) +
-    T.requestURI + jsonStringIn(a.requestURI, nested) + T.verb + jsonStringIn(a.verb, nested) + T.user + sharedJson(a.user, nested) +
-    T.sourceIPs + jsonStringIn(a.sourceIP, nested) + T.userAgent + jsonStringIn(a.userAgent, nested);
-  if (a.objectRef) out += T.objectRef + sharedJson(a.objectRef, nested);
+    T.head + bodyIn(a.level, nested) + T.auditID + bodyIn(a.auditID, nested) + T.stage + bodyIn(a.stage, nested) +
+    T.requestURI + bodyIn(a.requestURI, nested) + T.verb + bodyIn(a.verb, nested) + T.user + sharedJson(a.user, nested) +
+    T.sourceIPs + bodyIn(a.sourceIP, nested) + T.userAgent + bodyIn(a.userAgent, nested);
+  out += a.objectRef ? T.objectRef + sharedJson(a.objectRef, nested) : T.noObjectRef;
   // With status fields the object is built as the specification builds it (spread order,
   // integer-like keys first) and written by the generic writer; they are rare.
-  out += a.status ? T.responseStatusKey + (jsonValue({ metadata: {}, ...a.status, code: a.code }, nested) as string) : T.responseStatus + T.code + (jsonValue(a.code, nested) as string) + '}';
+  out += a.status ? T.responseStatusKey + (jsonValue({ metadata: {}, ...a.status, code: a.code }, nested) as string) : T.responseStatus + (jsonValue(a.code, nested) as string) + '}';
   if (a.requestObject !== undefined && a.level !== 'Metadata') {
     const x = jsonValue(a.requestObject, nested);
     if (x !== undefined) out += T.requestObject + x;
@@ -202,8 +219,8 @@ export function auditEventJson(a: AuditEventFields, nested = false): string {
     if (x !== undefined) out += T.responseObject + x;
   }
   return (
-    out + T.received + jsonStringIn(a.requestReceivedTimestamp, nested) + T.stageTimestamp + jsonStringIn(a.stageTimestamp, nested) +
-    T.decision + jsonStringIn(a.decision, nested) + T.reason + jsonStringIn(a.reason, nested) + '}}'
+    out + T.received + bodyIn(a.requestReceivedTimestamp, nested) + T.stageTimestamp + bodyIn(a.stageTimestamp, nested) +
+    T.decision + bodyIn(a.decision, nested) + T.reason + bodyIn(a.reason, nested) + T.end
   );
 }
 
@@ -251,9 +268,19 @@ export interface HttplogLine {
   httplog: HttplogFields;
 }
 
+/** Constant pieces of an access line in both forms ([plain, nested]), quotes of the values included. */
 const HTTPLOG_TEXT = ([false, true] as const).map((nested) => {
-  const q = (s: string): string => jsonStringIn(s, nested);
-  return { head: q('HTTP') + ' verb=', apf: ` apf_pl=${q('global-default')} apf_fs=${q('global-default')} apf_execution_time=` };
+  const q = nested ? '\\"' : '"';
+  return {
+    verb: `${q}HTTP${q} verb=${q}`,
+    uri: `${q} URI=${q}`,
+    latency: `${q} latency=${q}`,
+    userAgent: `${q} userAgent=${q}`,
+    auditId: `${q} audit-ID=${q}`,
+    srcIp: `${q} srcIP=${q}`,
+    apf: `${q} apf_pl=${q}global-default${q} apf_fs=${q}global-default${q} apf_execution_time=${q}`,
+    resp: `${q} resp=`,
+  };
 });
 
 /**
@@ -262,8 +289,11 @@ const HTTPLOG_TEXT = ([false, true] as const).map((nested) => {
  */
 export function httplogMessage(f: HttplogFields, nested = false): string {
   const T = HTTPLOG_TEXT[nested ? 1 : 0] as (typeof HTTPLOG_TEXT)[number];
-  const latency = jsonStringIn(f.latency, nested);
-  return `${T.head}${jsonStringIn(f.verb, nested)} URI=${jsonStringIn(f.uri, nested)} latency=${latency} userAgent=${jsonStringIn(f.userAgent, nested)} audit-ID=${jsonStringIn(f.auditId, nested)} srcIP=${jsonStringIn(`${f.srcIp}:${f.srcPort}`, nested)}${T.apf}${latency} resp=${f.resp}`;
+  const latency = bodyIn(f.latency, nested);
+  return (
+    T.verb + bodyIn(f.verb, nested) + T.uri + bodyIn(f.uri, nested) + T.latency + latency + T.userAgent + bodyIn(f.userAgent, nested) +
+    T.auditId + bodyIn(f.auditId, nested) + T.srcIp + bodyIn(`${f.srcIp}:${f.srcPort}`, nested) + T.apf + latency + T.resp + String(f.resp)
+  );
 }
 
 /** Text between the quotes of JSON.stringify(s). */

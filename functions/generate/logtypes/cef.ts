@@ -98,6 +98,10 @@ const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
   },
 ];
 
+// Weight tables built once (rng.weighted caches each table's total by identity).
+const OUTBOUND_WEIGHTS = OUTBOUND.map(([p, pr, w]) => [[p, pr] as const, w] as const);
+const INBOUND_OK_WEIGHTS = INBOUND_OK.map(([p, w]) => [p, w] as const);
+
 export const cefFirewall: LogTypeDef<CefEvent> = {
   name: 'cef',
   description: 'CEF firewall flow events (allow/deny) over syslog, CommonSecurityLog-style columns',
@@ -111,11 +115,11 @@ export const cefFirewall: LogTypeDef<CefEvent> = {
   benign(rng, env, t) {
     const e = env as CefEnv;
     if (rng.chance(0.8)) {
-      const [dpt, proto] = rng.weighted(OUTBOUND.map(([p, pr, w]) => [[p, pr] as const, w] as const));
+      const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
       return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
     }
     if (rng.chance(0.85)) {
-      const dpt = rng.weighted(INBOUND_OK.map(([p, w]) => [p, w] as const));
+      const dpt = rng.weighted(INBOUND_OK_WEIGHTS);
       return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
     }
     return flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick([23, 445, 1900, 3389, 5060]), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' });

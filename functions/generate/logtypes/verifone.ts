@@ -45,8 +45,12 @@ const MODELS = ['MX915', 'MX925', 'P400', 'M400', 'V400m', 'Carbon 10'] as const
 const BRANDS = [['VISA', '4', 50], ['MASTERCARD', '5', 35], ['AMEX', '37', 8], ['DISCOVER', '6011', 7]] as const;
 const DECLINES = [['05', 'Do not honor'], ['51', 'Insufficient funds'], ['54', 'Expired card'], ['55', 'Incorrect PIN']] as const;
 
+// Weight tables built once (rng.weighted caches each table's total by identity).
+const BRAND_WEIGHTS = BRANDS.map(([b, p, w]) => [[b, p] as const, w] as const);
+const ENTRY_MODES = [['CHIP', 45], ['CONTACTLESS', 45], ['SWIPE', 8], ['MANUAL', 2]] as const;
+
 function card(rng: Rng): { brand: string; pan: string } {
-  const [brand, prefix] = rng.weighted(BRANDS.map(([b, p, w]) => [[b, p] as const, w] as const));
+  const [brand, prefix] = rng.weighted(BRAND_WEIGHTS);
   const first6 = (prefix + String(rng.range(100000, 999999))).slice(0, 6);
   return { brand, pan: `${first6}******${String(rng.range(0, 9999)).padStart(4, '0')}` };
 }
@@ -70,7 +74,7 @@ const cents = (rng: Rng, lo: number, hi: number): number => rng.range(lo * 100, 
 const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, number])[] = [
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
-    return sale(rng, e, t, term, 'SALE', rng.chance(0.96), cents(rng, 1, 180), rng.weighted([['CHIP', 45], ['CONTACTLESS', 45], ['SWIPE', 8], ['MANUAL', 2]] as const), rng.pick(term.operators));
+    return sale(rng, e, t, term, 'SALE', rng.chance(0.96), cents(rng, 1, 180), rng.weighted(ENTRY_MODES), rng.pick(term.operators));
   }, 30],
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
