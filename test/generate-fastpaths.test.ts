@@ -8,6 +8,7 @@ import {
   auditEventObject,
   diagnosticRecord,
   diagnosticRecordJson,
+  diagnosticRecordWriter,
   httplogLineJson,
   httplogMessage,
   klogHeader,
@@ -71,8 +72,16 @@ describe('AKS records without JSON.stringify of the whole', () => {
       const stream = i % 2 ? 'stdout' : 'stderr';
       expect(diagnosticRecordJson(s, rid + s, s, s, s, s, stream)).toBe(JSON.stringify(diagnosticRecord(s, rid + s, s, s, s, s, stream)));
     }
+    // The per-cluster writer, its caches warm and cold, on the same records.
+    const write = diagnosticRecordWriter(rid);
+    for (const [i, s] of [...SAMPLES, ...SAMPLES].entries()) {
+      const stream = i % 3 ? 'stdout' : 'stderr';
+      const pod = SAMPLES[i % 7] as string;
+      expect(write(s.slice(0, 3), s, pod, SAMPLES[i % 5] as string, s, stream)).toBe(JSON.stringify(diagnosticRecord(s.slice(0, 3), rid, s, pod, SAMPLES[i % 5] as string, s, stream)));
+    }
     for (const a of variants) {
       const log = auditEventJson(a) + '\n';
+      expect(write('kube-audit', 't', 'p', 'c', { audit: a }, 'stdout')).toBe(JSON.stringify(diagnosticRecord('kube-audit', rid, 't', 'p', 'c', log, 'stdout')));
       expect(diagnosticRecordJson('kube-audit', rid, 't', 'p', 'c', { audit: a }, 'stdout')).toBe(JSON.stringify(diagnosticRecord('kube-audit', rid, 't', 'p', 'c', log, 'stdout')));
     }
   });

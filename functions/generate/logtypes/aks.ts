@@ -2,7 +2,7 @@
 // plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
 // access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
-import { auditEventJson, clusterResourceId, diagnosticRecordJson, httplogMessage, klogHeader, klogLine, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
+import { auditEventJson, clusterResourceId, diagnosticRecordWriter, httplogMessage, klogHeader, klogLine, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
 import { Rng } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
@@ -366,12 +366,13 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
 }
 
 function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
+  const diagnosticRecordJson = diagnosticRecordWriter(resourceId);
   const record = (e: AksEvent): string => {
     const audit = e.category === 'kube-audit' || e.category === 'kube-audit-admin';
     // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits. An Event
     // ({audit}) is written with its trailing newline by diagnosticRecordJson.
     const log = typeof e.log !== 'string' ? e.log : audit ? e.log + '\n' : e.log;
-    return diagnosticRecordJson(e.category, resourceId, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
+    return diagnosticRecordJson(e.category, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
   };
   const text = (e: AksEvent): string => (typeof e.log === 'string' ? e.log : 'audit' in e.log ? auditEventJson(e.log.audit) : e.log.head + httplogMessage(e.log.httplog));
   switch (format) {
