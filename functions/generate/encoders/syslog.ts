@@ -105,6 +105,9 @@ export function headerField(v: string, max: number): string {
   return out;
 }
 
+/** `<PRI>1 ` for every valid PRI (0-191), so a line does not format its number. */
+const PRI_V1: readonly string[] = Array.from({ length: 192 }, (_, p) => `<${p}>1 `);
+
 /**
  * RFC 5424: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [SP MSG]`.
  * `timestamp` is RFC 3339 (at most 6 fractional digits) or '' for NILVALUE.
@@ -119,6 +122,6 @@ export function rfc5424(
   sd: readonly SdElement[] | null,
   msg: string,
 ): string {
-  const head = `<${priValue}>1 ${timestamp || NILVALUE} ${headerField(hostname, 255)} ${headerField(appName, 48)} ${headerField(procId, 128)} ${headerField(msgId, 32)} ${structuredData(sd)}`;
+  const head = `${PRI_V1[priValue] ?? `<${priValue}>1 `}${timestamp || NILVALUE} ${headerField(hostname, 255)} ${headerField(appName, 48)} ${headerField(procId, 128)} ${headerField(msgId, 32)} ${structuredData(sd)}`;
   return msg === '' ? head : `${head} ${escapeControl(msg)}`;
 }
