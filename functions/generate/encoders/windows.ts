@@ -65,33 +65,26 @@ export const LOGON_TYPES = {
   CachedInteractive: 11,
 } as const;
 
+/** Replacement text by character code (< 128) for the characters escaped below. */
+const XML_ESCAPES: readonly (string | undefined)[] = Object.assign(new Array<string | undefined>(128).fill(undefined), { 38: '&amp;', 60: '&lt;', 62: '&gt;', 34: '&quot;', 39: '&apos;' });
+/** Tab, LF and CR as character references; other control characters have no XML 1.0 form (U+FFFD). */
+const CONTROL_ESCAPES: readonly (string | undefined)[] = Object.assign(new Array<string | undefined>(32).fill(undefined), { 9: '&#9;', 10: '&#10;', 13: '&#13;' });
+
 /** XML text/attribute escaping (&, <, >, ", '); control characters other than tab/LF/CR are not
  * allowed in XML 1.0 at all, so they are written as U+FFFD. LF/CR become &#10;/&#13; so one
  * event stays one line. */
 export function xmlEscape(s: string): string {
-  // Fast path: most values have nothing to escape; return them without copying.
-  let i = 0;
-  for (; i < s.length; i++) {
+  // Copies the runs between characters that need escaping (most values have none: no copy).
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 32 || c === 38 || c === 60 || c === 62 || c === 34 || c === 39) break;
+    const rep = c < 32 ? (CONTROL_ESCAPES[c] ?? '\uFFFD') : c < 128 ? XML_ESCAPES[c] : undefined;
+    if (rep === undefined) continue;
+    out += s.slice(from, i) + rep;
+    from = i + 1;
   }
-  if (i === s.length) return s;
-  let out = s.slice(0, i);
-  for (; i < s.length; i++) {
-    const ch = s[i] as string;
-    const c = s.charCodeAt(i);
-    if (ch === '&') out += '&amp;';
-    else if (ch === '<') out += '&lt;';
-    else if (ch === '>') out += '&gt;';
-    else if (ch === '"') out += '&quot;';
-    else if (ch === "'") out += '&apos;';
-    else if (c === 10) out += '&#10;';
-    else if (c === 13) out += '&#13;';
-    else if (c === 9) out += '&#9;';
-    else if (c < 32) out += '\uFFFD';
-    else out += ch;
-  }
-  return out;
+  return from === 0 ? s : out + s.slice(from);
 }
 
 export interface WindowsEventXml {
@@ -110,8 +103,10 @@ export interface WindowsEventXml {
 interface EventTemplate {
   /** `<Event …><System>…<TimeCreated SystemTime="` */
   head: string;
-  /** `<Data Name="Field">` per schema field */
+  /** `<Data Name="Field">` per schema field, the first after `<EventData>`, the others after the previous `</Data>` */
   dataOpen: readonly string[];
+  /** what closes the last field (or the empty EventData) and the document */
+  end: string;
   fields: readonly string[];
 }
 
@@ -124,7 +119,8 @@ const TEMPLATES = new Map<number, EventTemplate>(
         `<Provider Name="${SECURITY_AUDITING_PROVIDER}" Guid="${SECURITY_AUDITING_GUID}"/>` +
         `<EventID>${id}</EventID><Version>${s.version}</Version><Level>0</Level><Task>${s.task}</Task><Opcode>0</Opcode>` +
         `<Keywords>${s.failure ? KEYWORD_FAILURE : KEYWORD_SUCCESS}</Keywords><TimeCreated SystemTime="`,
-      dataOpen: s.fields.map((f) => `<Data Name="${f}">`),
+      dataOpen: s.fields.map((f, i) => `${i === 0 ? '' : '</Data>'}<Data Name="${f}">`),
+      end: `${s.fields.length ? '</Data>' : ''}</EventData></Event>`,
       fields: s.fields,
     },
   ]),
@@ -140,6 +136,6 @@ export function windowsEventXml(e: WindowsEventXml): string {
     `"/><EventRecordID>${e.recordId}</EventRecordID><Correlation/><Execution ProcessID="${e.processId}" ThreadID="${e.threadId}"/>` +
     `<Channel>Security</Channel><Computer>${xmlEscape(e.computer)}</Computer><Security/></System><EventData>`;
   const { dataOpen, fields } = tpl;
-  for (let i = 0; i < fields.length; i++) out += dataOpen[i] + xmlEscape(e.data[fields[i] as string] ?? '-') + '</Data>';
-  return out + '</EventData></Event>';
+  for (let i = 0; i < fields.length; i++) out += dataOpen[i] + xmlEscape(e.data[fields[i] as string] ?? '-');
+  return out + tpl.end;
 }
