@@ -8,6 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
+import { intern } from './intern.js';
 import { jsonTextTooDeep, safeStringify, valueTooDeep } from './json.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
@@ -257,14 +258,15 @@ function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSi
     return;
   }
   const p = o.properties as Record<string, unknown>;
-  const resourceId = (o.resourceId as string | undefined) ?? '';
+  // Shared copies: every record of a body repeats these (see intern.ts).
+  const resourceId = intern((o.resourceId as string | undefined) ?? '');
   const cluster = resourceId ? clusterFromResourceId(resourceId) : '';
   sink.records.push({
-    category: o.category as string,
+    category: intern(o.category as string),
     time: (o.time as string | undefined) ?? '',
     resourceId,
     cluster: cluster || opts.defaultCluster,
-    pod: (p.pod as string | undefined) ?? '',
+    pod: intern((p.pod as string | undefined) ?? ''),
     stream: (p.stream as string | undefined) ?? '',
     log: p.log as string,
     source: 'diagnostic',

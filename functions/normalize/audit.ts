@@ -6,6 +6,7 @@
 // by test/normalize-audit-table.test.ts on generated and deliberately ill-typed events.
 import { AUDIT_EVENT, type AksAuditRow, type RawRecord } from '../contracts.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
+import { intern } from '../envelope/intern.js';
 import { canonicalTime } from './time.js';
 
 type Kind = 'string' | 'int' | 'datetime' | 'dynamic';
@@ -108,9 +109,10 @@ export function auditEventToRow(event: Record<string, unknown>, rec: RawRecord, 
   const received = canonicalTime(e.requestReceivedTimestamp);
   const stage = canonicalTime(e.stageTimestamp);
   const row: AksAuditRow = {
-    TimeGenerated: stage ?? received ?? canonicalTime(rec.time), Category: rec.category, Level: str(e.level),
-    AuditId: str(e.auditID), Stage: str(e.stage), RequestUri: str(e.requestURI), Verb: str(e.verb),
-    User: dyn(e.user), ImpersonatedUser: dyn(e.impersonatedUser), SourceIps: dyn(e.sourceIPs), UserAgent: str(e.userAgent),
+    // Level, Stage and UserAgent repeat across rows: shared copies (envelope/intern.ts).
+    TimeGenerated: stage ?? received ?? canonicalTime(rec.time), Category: rec.category, Level: intern(str(e.level)),
+    AuditId: str(e.auditID), Stage: intern(str(e.stage)), RequestUri: str(e.requestURI), Verb: str(e.verb),
+    User: dyn(e.user), ImpersonatedUser: dyn(e.impersonatedUser), SourceIps: dyn(e.sourceIPs), UserAgent: intern(str(e.userAgent)),
     ObjectRef: dyn(e.objectRef), ResponseStatus: dyn(e.responseStatus), RequestObject: dyn(e.requestObject),
     ResponseObject: dyn(e.responseObject), RequestReceivedTime: received, StageReceivedTime: stage, Annotations: dyn(e.annotations),
     PodName: rec.pod, ResourceId: rec.resourceId, Cluster: rec.cluster, UserName: str(user?.username), UserGroups: dyn(user?.groups),

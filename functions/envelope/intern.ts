@@ -1,0 +1,19 @@
+// One shared copy of strings that repeat from record to record. JSON.parse gives every string
+// value longer than 10 characters a fresh copy (V8 shares only shorter ones), so each row of
+// a body would otherwise hold its own copy of the same resource id, pod, category, stage or
+// user agent — and a batch's rows stay alive until it is landed, so every young-generation
+// GC copies those duplicates along. Equal strings are indistinguishable in JS: only memory
+// and GC work change.
+
+/** Distinct strings kept; past this the table starts over (bounded memory, no LRU cost). */
+const MAX_ENTRIES = 2048;
+const table = new Map<string, string>();
+
+/** The shared copy of `s` (`s` itself the first time it is seen). */
+export function intern(s: string): string {
+  const hit = table.get(s);
+  if (hit !== undefined) return hit;
+  if (table.size >= MAX_ENTRIES) table.clear();
+  table.set(s, s);
+  return s;
+}
