@@ -8,12 +8,27 @@
 /** Distinct strings kept; past this the table starts over (bounded memory, no LRU cost). */
 const MAX_ENTRIES = 2048;
 const table = new Map<string, string>();
+/**
+ * The last shared string seen per length (mod RECENT), checked first: comparing two equal
+ * strings costs one memcmp, while a Map lookup must first hash the fresh copy (a full scan).
+ * Records repeat runs of the same pod, resource id and stage, so most lookups stop here.
+ */
+const RECENT = 256;
+const recent: string[] = new Array<string>(RECENT).fill('');
 
 /** The shared copy of `s` (`s` itself the first time it is seen). */
 export function intern(s: string): string {
-  const hit = table.get(s);
-  if (hit !== undefined) return hit;
-  if (table.size >= MAX_ENTRIES) table.clear();
-  table.set(s, s);
-  return s;
+  // JSON.parse already shares strings of 10 characters or fewer.
+  if (s.length <= 10) return s;
+  const i = s.length & (RECENT - 1);
+  const last = recent[i]!;
+  if (last === s) return last;
+  let hit = table.get(s);
+  if (hit === undefined) {
+    if (table.size >= MAX_ENTRIES) table.clear();
+    table.set(s, s);
+    hit = s;
+  }
+  recent[i] = hit;
+  return hit;
 }
