@@ -58,23 +58,57 @@ export function planScenarios<E>(def: LogTypeDef<E>, req: ResolvedRequest, env: 
   return plan;
 }
 
+/**
+ * The events of a dataset, in time order, one `next()` at a time: lazy, so memory stays flat
+ * whatever the count. `scenario` is the scenario that injected the event last returned
+ * (null for benign traffic). A plain iterator object rather than a generator: the writer
+ * calls it once per line, and a generator's resume plus a result object per event showed.
+ */
+export class EventStream<E> {
+  /** The scenario of the event last returned by next(); null for benign traffic. */
+  scenario: ScenarioInfo | null = null;
+  private i = 0;
+  private readonly env: ReturnType<LogTypeDef<E>['env']>;
+  private readonly plan: Map<number, Slot<E>>;
+  private readonly rng: Rng;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly def: LogTypeDef<E>,
+    private readonly req: ResolvedRequest,
+  ) {
+    this.env = def.env(new Rng(req.seed, 'env'), req);
+    this.plan = planScenarios(def, req, this.env);
+    this.rng = new Rng(req.seed, 'benign');
+    this.clock = new Clock(
+      {
+        startUs: isoToUs(req.start),
+        ...(req.end !== null ? { endUs: isoToUs(req.end) } : {}),
+        ...(req.rate !== null ? { rate: req.rate } : {}),
+        count: req.count,
+      },
+      new Rng(req.seed, 'clock'),
+    );
+  }
+
+  /** The next event, or undefined after the last. */
+  next(): E | undefined {
+    const i = this.i;
+    if (i >= this.req.count) return undefined;
+    this.i = i + 1;
+    const t = this.clock.next();
+    const slot = this.plan.size === 0 ? undefined : this.plan.get(i);
+    if (slot) {
+      this.scenario = slot.scenario;
+      return slot.build(t);
+    }
+    this.scenario = null;
+    return this.def.benign(this.rng, this.env, t);
+  }
+}
+
 /** The events of a dataset, in time order. Lazy: memory stays flat whatever the count. */
 export function* events<E>(def: LogTypeDef<E>, req: ResolvedRequest): Generator<Emitted<E>> {
-  const env = def.env(new Rng(req.seed, 'env'), req);
-  const plan = planScenarios(def, req, env);
-  const rng = new Rng(req.seed, 'benign');
-  const clock = new Clock(
-    {
-      startUs: isoToUs(req.start),
-      ...(req.end !== null ? { endUs: isoToUs(req.end) } : {}),
-      ...(req.rate !== null ? { rate: req.rate } : {}),
-      count: req.count,
-    },
-    new Rng(req.seed, 'clock'),
-  );
-  for (let i = 0; i < req.count; i++) {
-    const t = clock.next();
-    const slot = plan.get(i);
-    yield slot ? { event: slot.build(t), scenario: slot.scenario } : { event: def.benign(rng, env, t), scenario: null };
-  }
+  const stream = new EventStream(def, req);
+  for (let event = stream.next(); event !== undefined; event = stream.next()) yield { event, scenario: stream.scenario };
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { events } from './engine.js';
+import { EventStream } from './engine.js';
 import type { ResolvedRequest } from './request.js';
 import { TimeFormat } from './time.js';
 import type { LogTypeDef, ScenarioInfo } from './types.js';
@@ -89,7 +89,9 @@ export async function writeEvents<E>(def: LogTypeDef<E>, req: ResolvedRequest, s
     if (!sink.write(chunk)) await once(sink, 'drain');
   };
 
-  for (const { event, scenario } of events(def, req)) {
+  const stream = new EventStream(def, req);
+  for (let event = stream.next(); event !== undefined; event = stream.next()) {
+    const scenario = stream.scenario;
     const recs = def.records(event);
     buf += enc.event(event, nextId);
     if (scenario) {
