@@ -22,7 +22,7 @@ export function tableEncoder<E>(format: Format, r: TableRender<E>): Encoder<E> {
         contentType: r.rawContentType ?? 'text/plain; charset=utf-8',
         extension: r.rawExtension ?? 'log',
         head: () => '',
-        event: (e, id) => r.raw(e, id),
+        event: r.raw,
         tail: () => '',
       };
     case 'csv':

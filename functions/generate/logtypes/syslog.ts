@@ -183,10 +183,10 @@ export const syslog: LogTypeDef<SyslogEvent> = {
     const withPri = req.syslog?.pri ?? true;
     return tableEncoder<SyslogEvent>(format, {
       columns: SyslogColumns,
-      raw: (e) =>
-        (proto === 'rfc5424'
-          ? rfc5424(pri(e.facility, e.severity), tf.iso(e.t, 6), e.host, e.app, e.pid > 0 ? String(e.pid) : '', e.msgId, e.sd, e.msg)
-          : rfc3164(withPri ? pri(e.facility, e.severity) : null, tf.bsd(e.t), e.host, e.app, e.pid, e.msg)) + '\n',
+      raw:
+        proto === 'rfc5424'
+          ? (e) => rfc5424(pri(e.facility, e.severity), tf.iso(e.t, 6), e.host, e.app, e.pid > 0 ? String(e.pid) : '', e.msgId, e.sd, e.msg) + '\n'
+          : (e) => rfc3164(withPri ? pri(e.facility, e.severity) : null, tf.bsd(e.t), e.host, e.app, e.pid, e.msg) + '\n',
       rows: (e, id) => [[
         tf.iso(e.t, proto === 'rfc5424' ? 6 : 0),
         id,
