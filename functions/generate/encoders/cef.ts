@@ -1,44 +1,13 @@
 // ArcSight CEF. Header fields and extension values have DIFFERENT escaping rules:
 // header: `\` → `\\`, `|` → `\|` (a pipe in an extension value stays as is);
 // extension: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`.
+import { tableEscaper, type Escaper } from './escape.js';
 
 /** Escape one header field; newlines are not allowed in the header, so they become spaces. */
-export function cefHeaderField(v: string): string {
-  // Fast path: most fields need nothing; return them without copying.
-  let i = 0;
-  for (; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 92 || c === 124 || c === 10 || c === 13) break;
-  }
-  if (i === v.length) return v;
-  let out = v.slice(0, i);
-  for (; i < v.length; i++) {
-    const ch = v[i] as string;
-    if (ch === '\\' || ch === '|') out += '\\' + ch;
-    else if (ch === '\n' || ch === '\r') out += ' ';
-    else out += ch;
-  }
-  return out;
-}
+export const cefHeaderField: Escaper = tableEscaper({ 92: '\\\\', 124: '\\|', 10: ' ', 13: ' ' });
 
 /** Escape one extension value. */
-export function cefExtensionValue(v: string): string {
-  let i = 0;
-  for (; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 92 || c === 61 || c === 10 || c === 13) break;
-  }
-  if (i === v.length) return v;
-  let out = v.slice(0, i);
-  for (; i < v.length; i++) {
-    const ch = v[i] as string;
-    if (ch === '\\' || ch === '=') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else out += ch;
-  }
-  return out;
-}
+export const cefExtensionValue: Escaper = tableEscaper({ 92: '\\\\', 61: '\\=', 10: '\\n', 13: '\\r' });
 
 /** Extension keys are alphanumeric (CEF keys such as `src`, `cs1Label`). */
 export function isCefKey(k: string): boolean {
