@@ -89,35 +89,36 @@ function projection(columns: readonly Column[], exprs: Record<string, string>): 
   return columns.map((c) => `    ${c.name} = ${exprs[c.name]}`).join(',\n');
 }
 
+// Both expand functions share one prelude: one row per record, split by category, the log text
+// pulled out; each then adds what its projection needs (the parsed Event, the klog severity).
+function expandFunction(
+  table: string,
+  what: string,
+  categoryFilter: string,
+  extend: string,
+  columns: readonly Column[],
+  exprs: Record<string, string>,
+): StoredFunction {
+  return {
+    name: `${table}Expand`,
+    folder: 'KubeSift/RawLanding',
+    docstring: `Update-policy source: ${what} records of ${RAW_TABLE} as ${table} rows`,
+    parameters: '()',
+    body: `${RAW_TABLE}
+| mv-expand r = Records
+| where tostring(r.category) ${categoryFilter}
+| extend log = tostring(r.properties.log)
+| extend ${extend}
+| project
+${projection(columns, exprs)}`,
+  };
+}
+
 /** Stored functions the update policies call. */
 export function expandFunctions(): StoredFunction[] {
   return [
-    {
-      name: 'AksAuditExpand',
-      folder: 'KubeSift/RawLanding',
-      docstring: `Update-policy source: kube-audit records of ${RAW_TABLE} as AksAudit rows`,
-      parameters: '()',
-      body: `${RAW_TABLE}
-| mv-expand r = Records
-| where tostring(r.category) in (${AUDIT_CATEGORIES})
-| extend log = tostring(r.properties.log)
-| extend e = parse_json(log)
-| project
-${projection(AksAuditColumns, AUDIT)}`,
-    },
-    {
-      name: 'AksControlPlaneExpand',
-      folder: 'KubeSift/RawLanding',
-      docstring: `Update-policy source: control-plane records of ${RAW_TABLE} as AksControlPlane rows`,
-      parameters: '()',
-      body: `${RAW_TABLE}
-| mv-expand r = Records
-| where tostring(r.category) !in (${AUDIT_CATEGORIES})
-| extend log = tostring(r.properties.log)
-| extend sev = extract(${KLOG}, 1, log)
-| project
-${projection(AksControlPlaneColumns, CONTROL_PLANE)}`,
-    },
+    expandFunction('AksAudit', 'kube-audit', `in (${AUDIT_CATEGORIES})`, 'e = parse_json(log)', AksAuditColumns, AUDIT),
+    expandFunction('AksControlPlane', 'control-plane', `!in (${AUDIT_CATEGORIES})`, `sev = extract(${KLOG}, 1, log)`, AksControlPlaneColumns, CONTROL_PLANE),
   ];
 }
 
