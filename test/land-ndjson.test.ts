@@ -116,9 +116,9 @@ describe('AksAudit landing lines', () => {
     expect(dedupeRows('AksControlPlane', [{ Position: '0/1/2' }, { Position: '0/1/2' }, { Position: '' }]).rows).toHaveLength(2);
   });
 
-  it('jsonString writes what JSON.stringify writes', () => {
-    for (const v of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', 'tab\t', '\u0000', '\u001f', 'é€😀', '\ud800', 'a\udc00b', '\u2028', '2024-03-01T10:00:00.123456Z'])
-      expect(jsonString(v)).toBe(JSON.stringify(v));
+  it('jsonString writes what JSON.stringify writes (short strings scanned inline, long ones by regex)', () => {
+    for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', 'tab\t', '\u0000', '\u001f', 'é€😀', '\ud800', 'a\udc00b', '\u2028', '2024-03-01T10:00:00.123456Z'])
+      for (const v of [s, `${'x'.repeat(47)}${s}`, `${s}${'y'.repeat(60)}`]) expect(jsonString(v)).toBe(JSON.stringify(v));
   });
 
   it('other tables are one JSON object per line in column order', () => {

@@ -11,13 +11,22 @@ import type { Column } from '../kusto/columns.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
 import { safeStringify } from '../envelope/json.js';
 
+/**
+ * Buffer's own encoder method (present on every Buffer since Node 0.x, untyped in @types/node).
+ * `buf.write(s, offset)` is a JS wrapper that re-validates its arguments and dispatches on
+ * the encoding name on every call; at ~10 calls per line that wrapper cost more than the copy.
+ */
+type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
+
+const allocBuffer = (size: number): Utf8Writable => Buffer.allocUnsafe(size) as Utf8Writable;
+
 /** Appends UTF-8 to a growing Buffer. */
 export class Utf8Builder {
-  private buf: Buffer;
+  private buf: Utf8Writable;
   private len = 0;
 
   constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+    this.buf = allocBuffer(Math.max(1024, capacity));
   }
 
   write(s: string): void {
@@ -27,19 +36,19 @@ export class Utf8Builder {
       const need = Buffer.byteLength(s);
       if (need > room) this.grow(need);
     }
-    this.len += this.buf.write(s, this.len);
+    this.len += this.buf.utf8Write(s, this.len);
   }
 
   /** A JSON string literal of `s`, written without building it as a string first. */
   writeJsonString(s: string): void {
-    if (NEEDS_ESCAPE.test(s)) {
+    if (needsEscape(s)) {
       this.write(JSON.stringify(s));
       return;
     }
     if (s.length * 3 + 2 > this.buf.length - this.len) this.grow(Buffer.byteLength(s) + 2);
     const buf = this.buf;
     buf[this.len++] = 0x22;
-    this.len += buf.write(s, this.len);
+    this.len += buf.utf8Write(s, this.len);
     buf[this.len++] = 0x22;
   }
 
@@ -51,7 +60,7 @@ export class Utf8Builder {
   }
 
   private grow(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + need + 1024));
+    const next = allocBuffer(Math.max(this.buf.length * 2, this.len + need + 1024));
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
@@ -67,8 +76,21 @@ type Row = Record<string, unknown>;
 /** Characters a JSON string must escape (and surrogates, which JSON.stringify checks for pairing). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/**
+ * NEEDS_ESCAPE.test(s). Short strings (times, positions, names: most column values) are
+ * scanned inline — a regex call costs more than the scan itself at these lengths.
+ */
+function needsEscape(s: string): boolean {
+  if (s.length > 48) return NEEDS_ESCAPE.test(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
 /** JSON string literal; the common case (nothing to escape) without JSON.stringify's call cost. */
-export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+export const jsonString = (s: string): string => (needsEscape(s) ? JSON.stringify(s) : `"${s}"`);
 
 /** JSON of one scalar column value (rows hold string | number | boolean | null there). */
 const scalar = (v: unknown): string =>
