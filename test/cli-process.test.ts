@@ -141,5 +141,8 @@ describe('npm run sift -- process (real command, no build step)', () => {
     expect(dir.stderr).toMatch(/is a directory/);
     const usage = await sift([]);
     expect(usage.code).toBe(2);
+    const flag = await sift([tmp, '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^sift process: Unknown option '--bogus'.*\n\nusage: sift process/);
   });
 });

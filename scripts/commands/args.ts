@@ -3,18 +3,47 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>;
+type Parsed<O extends Options, P extends boolean> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: P }>>;
 
-/** Parsed values (no positionals), or the exit code when the command should stop here. */
-export function parseCommandArgs<O extends Options>(command: string, usage: string, argv: string[], options: O): Values<O> | number {
-  let parsed: Values<O>;
+/** A bad command line: the message names the offending flag or value. */
+export class UsageError extends Error {}
+
+/**
+ * The command line parsed strictly (unknown flags, missing values and, unless allowed, positionals
+ * throw UsageError), or 'help' when --help / -h was given. Pure: for commands that validate further.
+ */
+export function parseCommandLine<O extends Options, P extends boolean = false>(argv: string[], options: O, allowPositionals?: P): Parsed<O, P> | 'help' {
+  let parsed: Parsed<O, P>;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: (allowPositionals ?? false) as P });
   } catch (err) {
-    process.stderr.write(`sift ${command}: ${(err as Error).message}\n\n${usage}`);
-    return 2;
+    throw new UsageError((err as Error).message);
   }
-  if ((parsed.values as Record<string, unknown>).help) {
+  return (parsed.values as Record<string, unknown>).help ? 'help' : parsed;
+}
+
+/** Report a usage error the way every sift command does; returns the exit code (2). */
+export function usageError(command: string, usage: string, message: string): number {
+  process.stderr.write(`sift ${command}: ${message}\n\n${usage}`);
+  return 2;
+}
+
+/** Parsed values (and positionals when allowed), or the exit code when the command should stop here. */
+export function parseCommandArgs<O extends Options, P extends boolean = false>(
+  command: string,
+  usage: string,
+  argv: string[],
+  options: O,
+  { allowPositionals }: { allowPositionals?: P } = {},
+): Parsed<O, P> | number {
+  let parsed: Parsed<O, P> | 'help';
+  try {
+    parsed = parseCommandLine(argv, options, allowPositionals);
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(command, usage, err.message);
+    throw err;
+  }
+  if (parsed === 'help') {
     process.stdout.write(usage);
     return 0;
   }

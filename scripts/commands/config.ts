@@ -1,7 +1,9 @@
 // `sift config`: print the settings table (README source) or `--check` the current environment.
-import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
 import { configSchema, loadConfig, ConfigError } from '../../functions/config.js';
+import { parseCommandArgs } from './args.js';
+
+const USAGE = 'usage: sift config [--check]\n  prints the settings table; --check validates the current environment\n';
 
 export function settingsTable(): string {
   const rows = ['| Setting | Default | Meaning |', '|---|---|---|'];
@@ -14,11 +16,9 @@ export function settingsTable(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write('usage: sift config [--check]\n  prints the settings table; --check validates the current environment\n');
-    return 0;
-  }
+  const args = parseCommandArgs('config', USAGE, argv, { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   if (!values.check) {
     process.stdout.write(settingsTable() + '\n');
     return 0;

@@ -2,13 +2,13 @@
 // the table registry. --apply runs one command at a time against KUBESIFT_KUSTO_CLUSTER_URL.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Client as KustoClient } from 'azure-kusto-data';
 import { loadConfig } from '../../functions/config.js';
 import { kcsbFor } from '../../functions/land/clients.js';
 import { databaseCommands, renderDatabaseScript, storedFunctions, type RenderOptions } from '../../functions/kusto/render.js';
 import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
+import { parseCommandArgs } from './args.js';
 
 const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming]
 
@@ -24,27 +24,23 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --raw-landing   add the raw table + update policies for ADX's native Event Hub connection
   --streaming     enable the streaming ingestion policy on the pipeline tables
   --no-unique-views  leave out the deduplicating materialized views (<Table>Unique); the
-                  Kusto emulator has no materialized views, so --create-database implies it`;
+                  Kusto emulator has no materialized views, so --create-database implies it
+`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: 'string' },
-      apply: { type: 'boolean' },
-      'create-database': { type: 'boolean' },
-      check: { type: 'boolean' },
-      list: { type: 'boolean' },
-      'raw-landing': { type: 'boolean' },
-      streaming: { type: 'boolean' },
-      'no-unique-views': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const args = parseCommandArgs('kql', HELP, argv, {
+    out: { type: 'string' },
+    apply: { type: 'boolean' },
+    'create-database': { type: 'boolean' },
+    check: { type: 'boolean' },
+    list: { type: 'boolean' },
+    'raw-landing': { type: 'boolean' },
+    streaming: { type: 'boolean' },
+    'no-unique-views': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const opts: RenderOptions = {
     rawLanding: values['raw-landing'] ?? false,
     streaming: values.streaming ?? false,

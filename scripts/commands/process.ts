@@ -6,11 +6,11 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import type { BatchResult, EventInput, PipelineTable } from '../../functions/contracts.js';
 import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
 import { processEvents } from '../../functions/pipeline.js';
+import { parseCommandLine, usageError, UsageError } from './args.js';
 
 const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
                     [--cluster NAME] [--now ISO] [--batch-size N] [--max-body-bytes N]
@@ -32,7 +32,8 @@ Options:
   --now ISO           detection clock (default: now)
   --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
   --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
-Exit 0 when the input was read (even with dead letters), 1 when it cannot be read, 2 on usage errors.`;
+Exit 0 when the input was read (even with dead letters), 1 when it cannot be read, 2 on usage errors.
+`;
 
 export interface ProcessOptions {
   input: string;
@@ -43,8 +44,6 @@ export interface ProcessOptions {
   batchSize: number;
   maxBodyBytes: number;
 }
-
-class UsageError extends Error {}
 
 /** The Event Hub trigger's batch size (host.json maxEventBatchSize): the CLI batches like the host. */
 export function hostBatchSize(): number {
@@ -57,11 +56,11 @@ export function hostBatchSize(): number {
   }
 }
 
+/** Options from the command line; a bad one throws UsageError naming it. */
 export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommandLine(
+    argv,
+    {
       format: { type: 'string', default: 'eventhub' },
       policy: { type: 'string' },
       profile: { type: 'string', default: 'aks' },
@@ -71,8 +70,10 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
       'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
       help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) return 'help';
+    true,
+  );
+  if (parsed === 'help') return 'help';
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('expected exactly one input: a file path or - for stdin');
   const format = values.format;
   if (format !== 'eventhub' && format !== 'audit') throw new UsageError(`--format must be eventhub or audit, got ${format}`);
@@ -321,11 +322,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     opts = parseProcessArgs(argv);
   } catch (e) {
-    process.stderr.write(`sift process: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    return usageError('process', USAGE, (e as Error).message);
   }
   if (opts === 'help') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   return processInput(opts, process.stdin, process.stdout, process.stderr);

@@ -1,11 +1,11 @@
 // sift replay: re-drive dead letters from the dead-letter container through the pipeline and
 // the configured sink (KUBESIFT_SINK etc. from the environment).
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../functions/config.js';
 import { policyFromConfig } from '../../functions/detect/index.js';
 import { blobServiceFor } from '../../functions/land/clients.js';
 import { getLander } from '../../functions/land/index.js';
 import { replayDeadLetters } from '../../functions/land/replay.js';
+import { parseCommandArgs } from './args.js';
 
 const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run]
 
@@ -14,14 +14,13 @@ and lands them with the configured sink (KUBESIFT_SINK). Whole batches are lande
 original batch key (tables that already landed are skipped); every replayed blob is marked
 (metadata replayedat) so a second replay skips it.
   --prefix P   only blobs whose name starts with P (e.g. 2025/01/02/)
-  --dry-run    parse and count, land nothing, mark nothing`;
+  --dry-run    parse and count, land nothing, mark nothing
+`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  const args = parseCommandArgs('replay', HELP, argv, { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const config = loadConfig();
   const lander = await getLander(config);
   const container = blobServiceFor(config).getContainerClient(config.KUBESIFT_DEADLETTER_CONTAINER);

@@ -1,0 +1,100 @@
+// Every sift subcommand reads its options through scripts/commands/args.ts: --help prints the
+// usage and exits 0, an unknown flag or a stray positional exits 2 naming it, and the flags each
+// command documents still parse.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
+import { settingsTable } from '../scripts/commands/config.js';
+import { databaseCommands } from '../functions/kusto/render.js';
+
+const COMMANDS = {
+  process: () => import('../scripts/commands/process.js'),
+  generate: () => import('../scripts/commands/generate.js'),
+  kql: () => import('../scripts/commands/kql.js'),
+  replay: () => import('../scripts/commands/replay.js'),
+  config: () => import('../scripts/commands/config.js'),
+  send: () => import('../scripts/commands/send.js'),
+} as const;
+
+let out = '';
+let err = '';
+beforeEach(() => {
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('args.ts', () => {
+  const options = { out: { type: 'string', short: 'o' }, dry: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+  it('parses flags, aliases and, only when allowed, positionals', () => {
+    expect(parseCommandLine(['-o', 'f', '--dry'], options)).toMatchObject({ values: { out: 'f', dry: true }, positionals: [] });
+    expect(parseCommandLine(['a', '--out=f', '-'], options, true)).toMatchObject({ values: { out: 'f' }, positionals: ['a', '-'] });
+    expect(() => parseCommandLine(['a'], options)).toThrow(/Unexpected argument 'a'/);
+    expect(() => parseCommandLine(['--bogus'], options, true)).toThrow(UsageError);
+    expect(() => parseCommandLine(['--out'], options)).toThrow(/--out/);
+    expect(parseCommandLine(['-h'], options)).toBe('help');
+  });
+
+  it('usage errors exit 2 with the message and the usage on stderr; --help exits 0 on stdout', () => {
+    expect(parseCommandArgs('demo', 'USAGE\n', ['--bogus'], options)).toBe(2);
+    expect(err).toBe("sift demo: Unknown option '--bogus'\n\nUSAGE\n");
+    expect(out).toBe('');
+    expect(parseCommandArgs('demo', 'USAGE\n', ['--help'], options)).toBe(0);
+    expect(out).toBe('USAGE\n');
+    expect(parseCommandArgs('demo', 'USAGE\n', ['x', '-o', 'f'], options, { allowPositionals: true })).toMatchObject({ positionals: ['x'], values: { out: 'f' } });
+  });
+});
+
+describe.each(Object.keys(COMMANDS) as (keyof typeof COMMANDS)[])('sift %s', (name) => {
+  it('--help prints its usage and exits 0', async () => {
+    expect(await (await COMMANDS[name]()).run(['--help'])).toBe(0);
+    expect(out).toMatch(/^usage: /);
+    expect(out.endsWith('\n')).toBe(true);
+    expect(err).toBe('');
+  });
+
+  it('an unknown flag exits 2 naming it, with the usage', async () => {
+    expect(await (await COMMANDS[name]()).run(['--no-such-flag'])).toBe(2);
+    expect(err).toMatch(new RegExp(`^sift ${name}: Unknown option '--no-such-flag'[^\\n]*\\n\\nusage: `));
+    expect(out).toBe('');
+  });
+});
+
+describe('commands keep their flags', () => {
+  it('process: aliases, defaults, - for stdin, exactly one input', async () => {
+    const { parseProcessArgs, hostBatchSize } = await COMMANDS.process();
+    const opts = parseProcessArgs(['-', '--format', 'audit', '--cluster', 'c1', '--now', '2025-01-02T00:00:00Z', '--batch-size', '7', '--max-body-bytes', '99', '--profile', 'falco']);
+    expect(opts).toMatchObject({ input: '-', format: 'audit', defaultCluster: 'c1', batchSize: 7, maxBodyBytes: 99, now: new Date('2025-01-02T00:00:00Z') });
+    expect(parseProcessArgs(['f.json'])).toMatchObject({ input: 'f.json', format: 'eventhub', defaultCluster: 'unknown', batchSize: hostBatchSize() });
+    expect(parseProcessArgs(['-h'])).toBe('help');
+    expect(() => parseProcessArgs(['a', 'b'])).toThrow(/exactly one input/);
+    expect(() => parseProcessArgs(['a', '--bogus'])).toThrow(/Unknown option '--bogus'/);
+    expect(() => parseProcessArgs(['a', '--cluster'])).toThrow(/--cluster/);
+  });
+
+  it('kql --list lists every command; --raw-landing adds the raw table', async () => {
+    const { run } = await COMMANDS.kql();
+    expect(await run(['--list', '--raw-landing'])).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(databaseCommands({ rawLanding: true }).length);
+    expect(out).toMatch(/AksDiagnosticsRaw/);
+    expect(await run(['--list', 'extra'])).toBe(2);
+    expect(err).toMatch(/^sift kql: Unexpected argument 'extra'/);
+  });
+
+  it('config prints the settings table; -h is help', async () => {
+    const { run } = await COMMANDS.config();
+    expect(await run([])).toBe(0);
+    expect(out).toBe(settingsTable() + '\n');
+    out = '';
+    expect(await run(['-h'])).toBe(0);
+    expect(out).toMatch(/^usage: sift config \[--check\]/);
+  });
+
+  it('replay rejects a --prefix without a value before touching storage', async () => {
+    const { run } = await COMMANDS.replay();
+    expect(await run(['--dry-run', '--prefix'])).toBe(2);
+    expect(err).toMatch(/^sift replay: Option '--prefix <value>' argument missing/);
+  });
+});
