@@ -5,7 +5,7 @@ import { CONFIG_KEYS, ConfigError, loadConfig } from '../functions/config.js';
 const root = new URL('..', import.meta.url);
 const example = JSON.parse(readFileSync(new URL('local.settings.example.json', root), 'utf8')) as { IsEncrypted: boolean; Values: Record<string, unknown> };
 /** Keys the Functions host itself reads (not KubeSift's schema). */
-const HOST_KEYS = ['FUNCTIONS_WORKER_RUNTIME', 'EventHubConnection'];
+const HOST_KEYS = ['FUNCTIONS_WORKER_RUNTIME', 'NODE_OPTIONS', 'EventHubConnection'];
 
 function errorsOf(env: Record<string, string>): string[] {
   try {

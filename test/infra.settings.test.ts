@@ -44,6 +44,7 @@ const HOST_KEYS = new Set([
   'EventHubConnection__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'NODE_OPTIONS',
 ]);
 
 /** Deprecated or rejected on Flex Consumption (runtime and deployment live in functionAppConfig). */
@@ -91,6 +92,13 @@ describe('Function App settings ↔ functions/config.ts', () => {
     for (const p of parts) expect(union, `appSettings must include ${p}`).toMatch(new RegExp(`\\b${p}\\b`));
     const site = app.resources.find((r) => r.type === 'Microsoft.Web/sites')!.node.text;
     expect(site).toMatch(/appSettings:\s*\[\s*for\s+\w+\s+in\s+items\(appSettings\)/);
+  });
+
+  it('the Node worker runs with the V8 flags of local.settings.example.json (the bench measures with them)', () => {
+    const example = JSON.parse(readFileSync(join(repoRoot, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
+    const flags = example.Values.NODE_OPTIONS;
+    expect(flags).toMatch(/--max-semi-space-size=\d+/);
+    expect(literalString(settings.get('NODE_OPTIONS')!)).toBe(flags);
   });
 
   it('every Bicep setting is a schema key or a known host key', () => {

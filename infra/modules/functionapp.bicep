@@ -137,6 +137,11 @@ var hostSettings = {
   // Telemetry with Entra auth (the component has local auth disabled).
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // V8 flags for the Node worker (an environment variable, so no worker-arguments setting is
+  // needed): a 64 MB young-generation semi-space keeps a trigger batch's rows out of repeated
+  // scavenges — about a quarter less CPU per record (docs/performance.md), ~50 MB more RSS.
+  // local.settings.example.json carries the same value (test/infra.settings.test.ts).
+  NODE_OPTIONS: '--max-semi-space-size=64'
 }
 
 // --- KubeSift settings (keys of configSchema in functions/config.ts) --------------------
