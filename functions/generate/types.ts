@@ -1,6 +1,7 @@
 // Shapes shared by the generators: a log type is a benign event source, a set of attack
 // scenarios, and encoders from its structured event to each output format.
 import type { Column } from '../kusto/columns.js';
+import type { ByteWriter } from './bytes.js';
 import type { Rng } from './prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from './request.js';
 import type { TimeFormat } from './time.js';
@@ -33,6 +34,8 @@ export interface Encoder<E> {
   head(): string;
   /** Text for one event; `firstRecordId` is the 1-based id of its first record. */
   event(e: E, firstRecordId: number): string;
+  /** The same text written straight into the output, when the encoder has a byte path. */
+  write?(e: E, firstRecordId: number, w: ByteWriter): void;
   /** Text after the last event (flushes a partial batch). */
   tail(): string;
 }

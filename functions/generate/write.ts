@@ -4,12 +4,13 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { ByteWriter } from './bytes.js';
 import { EventStream } from './engine.js';
 import type { ResolvedRequest } from './request.js';
 import { TimeFormat } from './time.js';
 import type { LogTypeDef, ScenarioInfo } from './types.js';
 
-const CHUNK_CHARS = 64 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 /** Ground truth of one injected scenario. */
 export interface Label {
@@ -76,24 +77,22 @@ export async function writeEvents<E>(def: LogTypeDef<E>, req: ResolvedRequest, s
   const hash = createHash('sha256');
   const labels = new Map<ScenarioInfo, Label>();
   let bytes = 0;
-  let buf = enc.head();
-  let nextId = 1;
-  let n = 0;
-
-  const flush = async (): Promise<void> => {
-    if (buf === '') return;
-    const chunk = Buffer.from(buf, 'utf8');
-    buf = '';
+  let drain = false;
+  const w = new ByteWriter(CHUNK_BYTES, (chunk) => {
     hash.update(chunk);
     bytes += chunk.length;
-    if (!sink.write(chunk)) await once(sink, 'drain');
-  };
+    if (!sink.write(chunk)) drain = true;
+  });
+  w.str(enc.head());
+  let nextId = 1;
+  let n = 0;
 
   const stream = new EventStream(def, req);
   for (let event = stream.next(); event !== undefined; event = stream.next()) {
     const scenario = stream.scenario;
     const recs = def.records(event);
-    buf += enc.event(event, nextId);
+    if (enc.write) enc.write(event, nextId, w);
+    else w.str(enc.event(event, nextId));
     if (scenario) {
       let l = labels.get(scenario);
       const time = tf.iso((event as { t: number }).t, 6);
@@ -108,10 +107,20 @@ export async function writeEvents<E>(def: LogTypeDef<E>, req: ResolvedRequest, s
     }
     nextId += recs;
     n++;
-    if (buf.length >= CHUNK_CHARS) await flush();
+    if (drain) {
+      drain = false;
+      await once(sink, 'drain');
+    }
   }
-  buf += enc.tail();
-  await flush();
+  w.str(enc.tail());
+  // The last chunk goes out with a callback: the dataset is written once the sink has taken
+  // it (and with it every chunk before).
+  const last = w.take();
+  if (last) {
+    hash.update(last);
+    bytes += last.length;
+    await new Promise<void>((resolve, reject) => sink.write(last, (err) => (err ? reject(err) : resolve())));
+  } else if (drain) await once(sink, 'drain');
   return {
     events: n,
     records: nextId - 1,

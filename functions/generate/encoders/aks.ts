@@ -3,6 +3,7 @@
 // category, operationName, properties {pod, log, stream, containerID}, the upper-cased
 // resourceId and `time` with 7 fractional digits. Audit categories hold one audit.k8s.io/v1
 // Event as JSON text ending in "\n" (stdout); other categories one klog line (stderr).
+import { ByteWriter, FragmentCache, textOf, utf8 } from '../bytes.js';
 
 export const OPERATION_NAME = 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read';
 
@@ -182,46 +183,102 @@ const AUDIT_TEXT = ([false, true] as const).map((nested) => {
   };
 });
 
-const cachedJson = [new WeakMap<object, string>(), new WeakMap<object, string>()] as const;
+/** AUDIT_TEXT as bytes, for the writer. */
+const AUDIT_BYTES = AUDIT_TEXT.map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, utf8(v)])) as Record<keyof typeof t, Uint8Array>);
 
-/** JSON text of an object treated as immutable, cached by identity (users, objectRefs). */
-function sharedJson(o: object, nested: boolean): string {
-  const cache = cachedJson[nested ? 1 : 0];
-  let text = cache.get(o);
-  if (text === undefined) {
-    text = jsonValue(o, nested) as string;
-    cache.set(o, text);
+/** Encoded values of the fields drawn from small sets (level, verb, user agent, ...), by form. */
+const KNOWN = [new FragmentCache((s) => bodyIn(s, false)), new FragmentCache((s) => bodyIn(s, true))] as const;
+
+/** `responseStatus` without status fields, up to its closing brace, per code and form. */
+const STATUS_BY_CODE = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()] as const;
+
+function statusBytes(code: number, nested: boolean): Uint8Array {
+  const cache = STATUS_BY_CODE[nested ? 1 : 0];
+  let b = cache.get(code);
+  if (b === undefined) {
+    b = utf8(AUDIT_TEXT[nested ? 1 : 0]!.responseStatus + (jsonValue(code, nested) as string) + '}');
+    if (cache.size < 256) cache.set(code, b);
   }
-  return text;
+  return b;
+}
+
+const cachedJson = [new WeakMap<object, Uint8Array>(), new WeakMap<object, Uint8Array>()] as const;
+
+/** JSON bytes of an object treated as immutable, cached by identity (users, objectRefs). */
+function sharedJson(o: object, nested: boolean): Uint8Array {
+  const cache = cachedJson[nested ? 1 : 0];
+  let b = cache.get(o);
+  if (b === undefined) {
+    b = utf8(jsonValue(o, nested) as string);
+    cache.set(o, b);
+  }
+  return b;
 }
 
 /**
- * JSON text of `auditEventObject(a)` (nested: as it reads inside a JSON string, see
- * jsonText) written from constant pieces: equal to `JSON.stringify(auditEventObject(a))`,
- * which test/generate-encoders checks field by field.
+ * Writes the JSON text of `auditEventObject(a)` (nested: as it reads inside a JSON string,
+ * see jsonValue) from constant pieces: equal to `JSON.stringify(auditEventObject(a))`, which
+ * test/generate-fastpaths checks field by field. Fields from small sets come from a cache of
+ * their encoded bytes; the per-line ones (auditID, URI, timestamps) are encoded in place.
  */
-export function auditEventJson(a: AuditEventFields, nested = false): string {
-  const T = AUDIT_TEXT[nested ? 1 : 0] as (typeof AUDIT_TEXT)[number];
-  let out =
-    T.head + bodyIn(a.level, nested) + T.auditID + bodyIn(a.auditID, nested) + T.stage + bodyIn(a.stage, nested) +
-    T.requestURI + bodyIn(a.requestURI, nested) + T.verb + bodyIn(a.verb, nested) + T.user + sharedJson(a.user, nested) +
-    T.sourceIPs + bodyIn(a.sourceIP, nested) + T.userAgent + bodyIn(a.userAgent, nested);
-  out += a.objectRef ? T.objectRef + sharedJson(a.objectRef, nested) : T.noObjectRef;
+export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = false): void {
+  const n = nested ? 1 : 0;
+  const T = AUDIT_BYTES[n]!;
+  const K = KNOWN[n];
+  w.bytes(T.head);
+  w.bytes(K.get(a.level));
+  w.bytes(T.auditID);
+  w.str(bodyIn(a.auditID, nested));
+  w.bytes(T.stage);
+  w.bytes(K.get(a.stage));
+  w.bytes(T.requestURI);
+  w.str(bodyIn(a.requestURI, nested));
+  w.bytes(T.verb);
+  w.bytes(K.get(a.verb));
+  w.bytes(T.user);
+  w.bytes(sharedJson(a.user, nested));
+  w.bytes(T.sourceIPs);
+  w.bytes(K.get(a.sourceIP));
+  w.bytes(T.userAgent);
+  w.bytes(K.get(a.userAgent));
+  if (a.objectRef) {
+    w.bytes(T.objectRef);
+    w.bytes(sharedJson(a.objectRef, nested));
+  } else w.bytes(T.noObjectRef);
   // With status fields the object is built as the specification builds it (spread order,
   // integer-like keys first) and written by the generic writer; they are rare.
-  out += a.status ? T.responseStatusKey + (jsonValue({ metadata: {}, ...a.status, code: a.code }, nested) as string) : T.responseStatus + (jsonValue(a.code, nested) as string) + '}';
+  if (a.status) {
+    w.bytes(T.responseStatusKey);
+    w.str(jsonValue({ metadata: {}, ...a.status, code: a.code }, nested) as string);
+  } else w.bytes(statusBytes(a.code, nested));
   if (a.requestObject !== undefined && a.level !== 'Metadata') {
     const x = jsonValue(a.requestObject, nested);
-    if (x !== undefined) out += T.requestObject + x;
+    if (x !== undefined) {
+      w.bytes(T.requestObject);
+      w.str(x);
+    }
   }
   if (a.responseObject !== undefined && a.level === 'RequestResponse') {
     const x = jsonValue(a.responseObject, nested);
-    if (x !== undefined) out += T.responseObject + x;
+    if (x !== undefined) {
+      w.bytes(T.responseObject);
+      w.str(x);
+    }
   }
-  return (
-    out + T.received + bodyIn(a.requestReceivedTimestamp, nested) + T.stageTimestamp + bodyIn(a.stageTimestamp, nested) +
-    T.decision + bodyIn(a.decision, nested) + T.reason + bodyIn(a.reason, nested) + T.end
-  );
+  w.bytes(T.received);
+  w.str(bodyIn(a.requestReceivedTimestamp, nested));
+  w.bytes(T.stageTimestamp);
+  w.str(bodyIn(a.stageTimestamp, nested));
+  w.bytes(T.decision);
+  w.bytes(K.get(a.decision));
+  w.bytes(T.reason);
+  w.bytes(K.get(a.reason));
+  w.bytes(T.end);
+}
+
+/** writeAuditEvent as text. */
+export function auditEventJson(a: AuditEventFields, nested = false): string {
+  return textOf((w) => writeAuditEvent(w, a, nested));
 }
 
 /**
@@ -235,30 +292,55 @@ export function diagnosticRecordJson(category: string, resourceId: string, time7
   return `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":${logJson(log)},"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${jsonString(resourceId)},"time":${jsonString(time7)}}`;
 }
 
+/** properties.log of a record: text, an audit Event, or an access line in parts. */
+export type DiagnosticLog = string | { audit: AuditEventFields } | HttplogLine;
+
+/** Writes one diagnostic record of a cluster. */
+export type RecordWriter = (w: ByteWriter, category: string, time7: string, pod: string, containerID: string, log: DiagnosticLog, stream: 'stdout' | 'stderr') => void;
+
+const QUOTE = utf8('"');
+/** The newline an audit Event's text ends with, and the closing quote of the log. */
+const NEWLINE_QUOTE = utf8('\\n"');
+const QUOTE_BRACE = utf8('"}');
+
 /**
- * diagnosticRecordJson for one cluster, with the text around `log` cached per category and
- * pod, and per stream and container (a cluster has a handful of each): per record only the
- * log and the time are encoded. Same text as diagnosticRecordJson (test/generate-fastpaths).
+ * diagnosticRecordJson for one cluster, into a ByteWriter, with the bytes around `log` cached
+ * per category and pod, and per stream and container (a cluster has a handful of each): per
+ * record only the log and the time are encoded. Same text as diagnosticRecordJson
+ * (test/generate-fastpaths).
  */
-export function diagnosticRecordWriter(resourceId: string): (category: string, time7: string, pod: string, containerID: string, log: string | { audit: AuditEventFields } | HttplogLine, stream: 'stdout' | 'stderr') => string {
-  const heads = new Map<string, Map<string, string>>();
-  const tails = new Map<string, Map<string, string>>();
+export function diagnosticRecordBytes(resourceId: string): RecordWriter {
+  const heads = new Map<string, Map<string, Uint8Array>>();
+  const tails = new Map<string, Map<string, Uint8Array>>();
   const rid = jsonString(resourceId);
-  const cached = (maps: Map<string, Map<string, string>>, a: string, b: string, make: () => string): string => {
+  const cached = (maps: Map<string, Map<string, Uint8Array>>, a: string, b: string, make: () => string): Uint8Array => {
     let inner = maps.get(a);
     if (!inner) maps.set(a, (inner = new Map()));
-    let text = inner.get(b);
-    if (text === undefined) inner.set(b, (text = make()));
-    return text;
+    let bytes = inner.get(b);
+    if (bytes === undefined) inner.set(b, (bytes = utf8(make())));
+    return bytes;
   };
-  return (category, time7, pod, containerID, log, stream) => {
-    const head = cached(heads, category, pod, () => `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":`);
-    const tail = cached(tails, stream, containerID, () => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":`);
-    return head + logJson(log) + tail + jsonString(time7) + '}';
+  return (w, category, time7, pod, containerID, log, stream) => {
+    w.bytes(cached(heads, category, pod, () => `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":`));
+    if (typeof log === 'string') w.str(JSON.stringify(log));
+    else if ('audit' in log) {
+      w.bytes(QUOTE);
+      writeAuditEvent(w, log.audit, true);
+      w.bytes(NEWLINE_QUOTE);
+    } else w.str(httplogLineJson(log));
+    w.bytes(cached(tails, stream, containerID, () => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":"`));
+    w.str(bodyIn(time7, false));
+    w.bytes(QUOTE_BRACE);
   };
 }
 
-function logJson(log: string | { audit: AuditEventFields } | HttplogLine): string {
+/** diagnosticRecordBytes as text. */
+export function diagnosticRecordWriter(resourceId: string): (category: string, time7: string, pod: string, containerID: string, log: DiagnosticLog, stream: 'stdout' | 'stderr') => string {
+  const write = diagnosticRecordBytes(resourceId);
+  return (category, time7, pod, containerID, log, stream) => textOf((w) => write(w, category, time7, pod, containerID, log, stream));
+}
+
+function logJson(log: DiagnosticLog): string {
   return typeof log === 'string' ? JSON.stringify(log) : 'audit' in log ? `"${auditEventJson(log.audit, true)}\\n"` : httplogLineJson(log);
 }
 

@@ -2,7 +2,8 @@
 // plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
 // access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
-import { auditEventJson, clusterResourceId, diagnosticRecordWriter, httplogMessage, klogHeader, klogLine, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
+import { ByteWriter, textOf, utf8 } from '../bytes.js';
+import { clusterResourceId, diagnosticRecordBytes, httplogMessage, klogHeader, klogLine, writeAuditEvent, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
 import { Rng } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
@@ -365,41 +366,62 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   };
 }
 
+const NEWLINE = utf8('\n');
+const BODY_OPEN = utf8('{"records":[');
+const COMMA = utf8(',');
+const BODY_CLOSE = utf8(']}\n');
+
 function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
-  const diagnosticRecordJson = diagnosticRecordWriter(resourceId);
-  const record = (e: AksEvent): string => {
+  const writeRecord = diagnosticRecordBytes(resourceId);
+  const record = (w: ByteWriter, e: AksEvent): void => {
     const audit = e.category === 'kube-audit' || e.category === 'kube-audit-admin';
     // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits. An Event
-    // ({audit}) is written with its trailing newline by diagnosticRecordJson.
+    // ({audit}) is written with its trailing newline by the record writer.
     const log = typeof e.log !== 'string' ? e.log : audit ? e.log + '\n' : e.log;
-    return diagnosticRecordJson(e.category, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
+    writeRecord(w, e.category, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
   };
-  const text = (e: AksEvent): string => (typeof e.log === 'string' ? e.log : 'audit' in e.log ? auditEventJson(e.log.audit) : e.log.head + httplogMessage(e.log.httplog));
+  let write: (e: AksEvent, id: number, w: ByteWriter) => void;
+  let tail = (): string => '';
   switch (format) {
     case 'raw':
-      return { contentType: 'text/plain; charset=utf-8', extension: 'log', head: () => '', event: (e) => text(e) + '\n', tail: () => '' };
+      write = (e, _id, w) => {
+        if (typeof e.log === 'string') w.str(e.log);
+        else if ('audit' in e.log) writeAuditEvent(w, e.log.audit);
+        else w.str(e.log.head + httplogMessage(e.log.httplog));
+        w.bytes(NEWLINE);
+      };
+      break;
     case 'jsonl':
-      return { contentType: 'application/x-ndjson', extension: 'jsonl', head: () => '', event: (e) => record(e) + '\n', tail: () => '' };
+      write = (e, _id, w) => {
+        record(w, e);
+        w.bytes(NEWLINE);
+      };
+      break;
     case 'eventhub': {
       // A body `{"records":[r1,r2,…]}\n` is written as it fills: the opening with the first
       // record, a comma before each next one, the closing with the last.
       let inBody = 0;
-      return {
-        contentType: 'application/x-ndjson',
-        extension: 'eventhub.jsonl',
-        head: () => '',
-        event: (e) => {
-          const out = (inBody === 0 ? '{"records":[' : ',') + record(e);
-          if (++inBody < RECORDS_PER_BODY) return out;
-          inBody = 0;
-          return out + ']}\n';
-        },
-        tail: () => (inBody > 0 ? ((inBody = 0), ']}\n') : ''),
+      write = (e, _id, w) => {
+        w.bytes(inBody === 0 ? BODY_OPEN : COMMA);
+        record(w, e);
+        if (++inBody < RECORDS_PER_BODY) return;
+        inBody = 0;
+        w.bytes(BODY_CLOSE);
       };
+      tail = () => (inBody > 0 ? ((inBody = 0), ']}\n') : '');
+      break;
     }
     default:
       throw new Error(`format ${format} is not available for AKS log types`);
   }
+  return {
+    contentType: format === 'raw' ? 'text/plain; charset=utf-8' : 'application/x-ndjson',
+    extension: format === 'raw' ? 'log' : format === 'jsonl' ? 'jsonl' : 'eventhub.jsonl',
+    head: () => '',
+    write,
+    event: (e, id) => textOf((w) => write(e, id, w)),
+    tail,
+  };
 }
 
 function aksType(name: LogTypeName, description: string, mix: readonly (readonly [Make, number])[], scenarios: ScenarioDef<AksEvent>[]): LogTypeDef<AksEvent> {

@@ -1,0 +1,101 @@
+// Output written straight into Buffers: each piece of a line is encoded into the current
+// chunk as it is produced, constant pieces as bytes encoded once. Building the line as a
+// string first meant a rope of dozens of pieces, flattened, then encoded again as UTF-8 —
+// two copies of every byte and the garbage of both.
+
+/** Buffer's own encoder, without the argument checks and encoding dispatch of `write()`. */
+type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number): number };
+
+const alloc = (size: number): Utf8Buffer => Buffer.allocUnsafe(size) as Utf8Buffer;
+
+/** UTF-8 bytes of a constant piece, encoded once. */
+export const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+/**
+ * Appends pieces to fixed-size chunks and hands each full chunk to `emit` (which keeps
+ * it: a chunk is never reused). Every piece is whole UTF-8 (a string is encoded on its own,
+ * so a piece must not end inside a surrogate pair the next one completes).
+ */
+export class ByteWriter {
+  private buf: Utf8Buffer;
+  private pos = 0;
+
+  constructor(
+    private readonly chunkBytes: number,
+    private readonly emit: (chunk: Buffer) => void,
+  ) {
+    this.buf = alloc(chunkBytes);
+  }
+
+  /** Bytes written to the current chunk. */
+  get pending(): number {
+    return this.pos;
+  }
+
+  /** A string, UTF-8 encoded (lone surrogates become U+FFFD, as Buffer.from writes them). */
+  str(s: string): void {
+    // At most 3 bytes per UTF-16 unit.
+    if (this.pos + s.length * 3 > this.buf.length) this.next(s.length * 3);
+    this.pos += this.buf.utf8Write(s, this.pos);
+  }
+
+  /** Pre-encoded bytes. */
+  bytes(b: Uint8Array): void {
+    if (this.pos + b.length > this.buf.length) this.next(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Emit what has been written (if anything). */
+  flush(): void {
+    const chunk = this.take();
+    if (chunk) this.emit(chunk);
+  }
+
+  /** What has been written and not emitted, taken out (null if nothing). */
+  take(): Buffer | null {
+    if (this.pos === 0) return null;
+    const rest = this.buf.subarray(0, this.pos);
+    this.buf = alloc(this.chunkBytes);
+    this.pos = 0;
+    return rest;
+  }
+
+  /** Emit the chunk and start one with room for at least `need` bytes. */
+  private next(need: number): void {
+    this.flush();
+    if (need > this.buf.length) this.buf = alloc(need);
+  }
+}
+
+/** The text a writing function produces (tests, previews and the string forms of writers). */
+export function textOf(write: (w: ByteWriter) => void): string {
+  const chunks: Buffer[] = [];
+  const w = new ByteWriter(4096, (c) => chunks.push(c));
+  write(w);
+  w.flush();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Encoded bytes of values drawn from small sets (verbs, user agents, pods), by value. Bounded:
+ * past `max` distinct values new ones are encoded each time, so a field that turns out to be
+ * unique per line costs a lookup, not memory.
+ */
+export class FragmentCache {
+  private readonly map = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly encode: (s: string) => string,
+    private readonly max = 1024,
+  ) {}
+
+  get(s: string): Uint8Array {
+    let b = this.map.get(s);
+    if (b === undefined) {
+      b = utf8(this.encode(s));
+      if (this.map.size < this.max) this.map.set(s, b);
+    }
+    return b;
+  }
+}
