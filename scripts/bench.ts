@@ -8,18 +8,12 @@
 // and import times of the app entry and triggers. Medians of several runs; the machine and
 // its load are printed with the figures, since this box is shared. See docs/performance.md.
 import { readFileSync } from 'node:fs';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { buildApp, ROOT } from './bench/build.js';
 import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Check } from './bench/targets.js';
-
-// A full collection between measurements keeps one pass's garbage off the next one's clock.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,6 +26,7 @@ const { values: opts } = parseArgs({
     records: { type: 'string' },
     runs: { type: 'string' },
     seed: { type: 'string', default: '42' },
+    'node-defaults': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -47,6 +42,12 @@ const IMPORT_RUNS = quick ? 3 : 7;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** V8 flags of the deployed worker: NODE_OPTIONS in local.settings.example.json (= Bicep's, by test). */
+function workerNodeOptions(): string[] {
+  const example = JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> };
+  return (example.Values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
 /** Event Hub trigger batch size from host.json (bodies per processEvents call). */
 function batchBodies(): number {
   try {
@@ -57,68 +58,16 @@ function batchBodies(): number {
   }
 }
 
+/**
+ * Floor vs pipeline in a child process on the built JS (what the Functions host runs), with
+ * the V8 flags the deployed worker gets (NODE_OPTIONS of local.settings.example.json, which
+ * Bicep writes too) unless `--node-defaults`.
+ */
 async function throughputSection(): Promise<Record<string, unknown>> {
-  const { aksInput, RECORDS_PER_BODY } = await import('./bench/aksInput.js');
-  const { runFloor, runPipeline, runStages, checksum } = await import('./bench/throughput.js');
-  const { defaultPolicy } = await import('../functions/detect/index.js');
-  const batch = batchBodies();
-  log(`generating ${RECORDS} AKS records (seed ${SEED}) ...`);
-  const input = await aksInput(RECORDS, SEED, batch);
-  const policy = defaultPolicy('aks');
-  // Warm-up: let the JIT settle on every path before the clock counts.
-  runFloor(input);
-  const warm = runPipeline(input, policy);
-  runStages(input, policy);
-  const floor: Span[] = [];
-  const pipe: Span[] = [];
-  const ratios: number[] = [];
-  const stages: Record<string, number[]> = { envelope: [], normalize: [], detect: [], serialize: [], gzip: [] };
-  for (let r = 0; r < RUNS; r++) {
-    gc();
-    const f = runFloor(input);
-    gc();
-    const p = runPipeline(input, policy).span;
-    gc();
-    const s = runStages(input, policy);
-    floor.push(f);
-    pipe.push(p);
-    // Paired per run: whatever the neighbours do hits both sides of the ratio alike.
-    ratios.push(p.cpu / f.cpu);
-    for (const k of Object.keys(stages)) stages[k]!.push(s[k as keyof typeof s]);
-    log(`  run ${r + 1}/${RUNS}: floor ${f.cpu.toFixed(0)} ms cpu (${f.wall.toFixed(0)} wall), pipeline ${p.cpu.toFixed(0)} ms cpu (${p.wall.toFixed(0)} wall), load ${currentLoad()}`);
-  }
-  const cpu = (xs: Span[]): number => median(xs.map((x) => x.cpu));
-  const wall = (xs: Span[]): number => median(xs.map((x) => x.wall));
-  const st = Object.fromEntries(Object.entries(stages).map(([k, xs]) => [k, median(xs)])) as Record<string, number>;
-  const piped = st.envelope! + st.normalize! + st.detect! + st.serialize!;
-  const share = (k: string): number => round(st[k]! / piped, 3);
-  const n = input.records;
-  return {
-    input: {
-      generator: `aks-audit + aks-apiserver records (jsonl), ${RECORDS_PER_BODY}/body, slices with every scenario`,
-      records: n,
-      bodies: input.bodies.length,
-      records_per_body: round(input.recordsPerBody, 1),
-      audit_share: round(input.auditRecords / n, 3),
-      attack_share: round(input.attackShare, 4),
-      mb: round(input.bytes / 2 ** 20, 1),
-      batch_bodies: batch,
-      seed: SEED,
-    },
-    // Records per CPU-second: per-core throughput, robust to neighbours' load (see stats.ts).
-    floor_rps: Math.round(n / (cpu(floor) / 1000)),
-    pipeline_rps: Math.round(n / (cpu(pipe) / 1000)),
-    ratio: round(median(ratios), 2),
-    pipeline_audit_rps: Math.round(input.auditRecords / (cpu(pipe) / 1000)),
-    wall: { floor_rps: Math.round(n / (wall(floor) / 1000)), pipeline_rps: Math.round(n / (wall(pipe) / 1000)), ratio: round(wall(pipe) / wall(floor), 2) },
-    stage_ms: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, round(v, 1)])),
-    stage_share: { envelope: share('envelope'), normalize: share('normalize'), detect: share('detect'), serialize: share('serialize') },
-    detect_overhead: round(st.detect! / (st.envelope! + st.normalize!), 3),
-    gzip_extra_share: round(st.gzip! / piped, 3),
-    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip timed separately, outside the ratio',
-    outcome: { detections: warm.detections, dead_letters: warm.deadLetters, records_counted: warm.records },
-    checksum: checksum() % 1000,
-  };
+  const { runThroughputChild } = await import('./bench/spawn.js');
+  const flags = opts['node-defaults'] ? [] : workerNodeOptions();
+  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${flags.length ? flags.join(' ') : 'Node defaults'} ...`);
+  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, flags);
 }
 
 async function generatorSection(): Promise<Record<string, unknown>> {

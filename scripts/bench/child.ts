@@ -5,12 +5,12 @@
 //   node child.js import  <file.js|package>   → {ms}
 //   node child.js modules <file.js>           → {urls}
 //   node child.js gen     <logType> <count> <seed> → {records, bytes, ms, cpu_ms, rss_mb}
-import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
+import { peakRssMb } from './machine.js';
 
 const specifier = (s: string): string => (isAbsolute(s) ? pathToFileURL(s).href : s);
 
@@ -36,21 +36,6 @@ async function moduleList(target: string): Promise<object> {
   await new Promise((r) => setTimeout(r, 200));
   port1.close();
   return { urls };
-}
-
-/**
- * Peak RSS of this process in MB. VmHWM belongs to the address space exec created, whereas
- * getrusage's maxRSS on Linux carries over the parent's peak through fork+exec (a bench
- * parent holding its input would set every child's figure).
- */
-function peakRssMb(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    /* not Linux */
-  }
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 async function generate(logType: string, count: number, seed: number): Promise<object> {

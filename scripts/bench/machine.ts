@@ -1,4 +1,5 @@
 // The machine a result was measured on: benchmark numbers mean nothing without it.
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { availableParallelism } from 'node:os';
 
@@ -28,4 +29,19 @@ export function machineInfo(): MachineInfo {
 
 export function currentLoad(): number {
   return Math.round(loadavg()[0]! * 100) / 100;
+}
+
+/**
+ * Peak RSS of this process in MB. VmHWM belongs to the address space exec created, whereas
+ * getrusage's maxRSS on Linux carries over the parent's peak through fork+exec (a bench
+ * parent holding its input would set every child's figure).
+ */
+export function peakRssMb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }

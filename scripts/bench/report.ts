@@ -15,7 +15,7 @@ function header(res: Res, quick: boolean): string {
 function inputLine(res: Res): string | null {
   const i = res.input as Res | undefined;
   if (!i) return null;
-  return `input: ${num(i.records)} records in ${num(i.bodies)} bodies (${i.records_per_body}/body, ${i.mb} MB), audit ${pct(i.audit_share as number)}, attack ${pct(i.attack_share as number)}, ${i.batch_bodies} bodies/batch, seed ${i.seed}`;
+  return `input: ${num(i.records)} records in ${num(i.bodies)} bodies (${i.records_per_body}/body, ${i.mb} MB), audit ${pct(i.audit_share as number)}, attack ${pct(i.attack_share as number)}, ${i.batch_bodies} bodies/batch, seed ${i.seed}; pipeline process on built JS with ${res.node_flags ? `node ${String(res.node_flags)}` : 'Node defaults'}${res.throughput_rss_mb ? ` (peak RSS ${num(res.throughput_rss_mb)} MB)` : ''}`;
 }
 
 const stages = (res: Res): string =>
