@@ -39,6 +39,27 @@ export class ByteWriter {
     this.pos += this.buf.utf8Write(s, this.pos);
   }
 
+  /**
+   * A string that usually needs no escaping, escaped by `escape` when it does: encoded first,
+   * then its bytes checked (no separate pass over a rope's characters). A control character,
+   * `"`, a backslash or any non-ASCII byte (a lone surrogate may hide behind one) sends it
+   * back through `escape`, whose text is written instead.
+   */
+  escaped(s: string, escape: (s: string) => string): void {
+    if (this.pos + s.length * 3 > this.buf.length) this.next(s.length * 3);
+    const buf = this.buf;
+    const start = this.pos;
+    const end = start + buf.utf8Write(s, start);
+    for (let i = start; i < end; i++) {
+      const c = buf[i] as number;
+      if (c < 32 || c === 34 || c === 92 || c >= 128) {
+        this.str(escape(s));
+        return;
+      }
+    }
+    this.pos = end;
+  }
+
   /** Pre-encoded bytes. */
   bytes(b: Uint8Array): void {
     if (this.pos + b.length > this.buf.length) this.next(b.length);

@@ -186,8 +186,11 @@ const AUDIT_TEXT = ([false, true] as const).map((nested) => {
 /** AUDIT_TEXT as bytes, for the writer. */
 const AUDIT_BYTES = AUDIT_TEXT.map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, utf8(v)])) as Record<keyof typeof t, Uint8Array>);
 
+/** bodyIn in each form ([plain, nested]). */
+const BODY = [(s: string): string => bodyIn(s, false), (s: string): string => bodyIn(s, true)] as const;
+
 /** Encoded values of the fields drawn from small sets (level, verb, user agent, ...), by form. */
-const KNOWN = [new FragmentCache((s) => bodyIn(s, false)), new FragmentCache((s) => bodyIn(s, true))] as const;
+const KNOWN = [new FragmentCache(BODY[0]), new FragmentCache(BODY[1])] as const;
 
 /** `responseStatus` without status fields, up to its closing brace, per code and form. */
 const STATUS_BY_CODE = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()] as const;
@@ -225,14 +228,15 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   const n = nested ? 1 : 0;
   const T = AUDIT_BYTES[n]!;
   const K = KNOWN[n];
+  const E = BODY[n];
   w.bytes(T.head);
   w.bytes(K.get(a.level));
   w.bytes(T.auditID);
-  w.str(bodyIn(a.auditID, nested));
+  w.escaped(a.auditID, E);
   w.bytes(T.stage);
   w.bytes(K.get(a.stage));
   w.bytes(T.requestURI);
-  w.str(bodyIn(a.requestURI, nested));
+  w.escaped(a.requestURI, E);
   w.bytes(T.verb);
   w.bytes(K.get(a.verb));
   w.bytes(T.user);
@@ -266,9 +270,9 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
     }
   }
   w.bytes(T.received);
-  w.str(bodyIn(a.requestReceivedTimestamp, nested));
+  w.escaped(a.requestReceivedTimestamp, E);
   w.bytes(T.stageTimestamp);
-  w.str(bodyIn(a.stageTimestamp, nested));
+  w.escaped(a.stageTimestamp, E);
   w.bytes(T.decision);
   w.bytes(K.get(a.decision));
   w.bytes(T.reason);
@@ -329,7 +333,7 @@ export function diagnosticRecordBytes(resourceId: string): RecordWriter {
       w.bytes(NEWLINE_QUOTE);
     } else w.str(httplogLineJson(log));
     w.bytes(cached(tails, stream, containerID, () => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":"`));
-    w.str(bodyIn(time7, false));
+    w.escaped(time7, BODY[0]);
     w.bytes(QUOTE_BRACE);
   };
 }
