@@ -11,6 +11,12 @@ export type { AksAuditRow, AksControlPlaneRow, Detection };
  */
 export const AUDIT_EVENT: unique symbol = Symbol('kubesift.auditEvent');
 
+/**
+ * Row arrays already free of duplicate keys (processEvents' AksAudit, deduped on auditID+stage):
+ * landing's own dedupe (land/payload.ts) skips them instead of hashing every auditID again.
+ */
+export const DEDUPED_ROWS = new WeakSet<readonly unknown[]>();
+
 /** Where a record came from: the Event Hub event plus its index inside the body. */
 export interface Position {
   /** Event Hub name (or 'file', 'webhook', 'capture' outside Event Hubs). */

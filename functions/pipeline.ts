@@ -2,7 +2,7 @@
 // webhook path, the local runner and `sift process` all call processEvents; only landing
 // (functions/land) differs.
 import { createHash } from 'node:crypto';
-import type { AksAuditRow, BatchResult, DeadLetter, Detection, EventInput, NormalizedRows } from './contracts.js';
+import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type Detection, type EventInput, type NormalizedRows } from './contracts.js';
 import { detect, type Policy } from './detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
@@ -43,6 +43,7 @@ export function processEvents(events: readonly EventInput[], opts: PipelineOptio
     records.length = 0;
   }
   const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
+  DEDUPED_ROWS.add(rows.AksAudit);
 
   const detections = runDetect(rows, opts.policy, now, events, deadLetters);
   return {

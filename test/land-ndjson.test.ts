@@ -3,7 +3,7 @@
 // came in (Event Hub text, webhook object, salvaged cut, hand-built row), ADX must store the
 // same values as the in-memory row the detectors saw.
 import { describe, expect, it } from 'vitest';
-import { AUDIT_EVENT, type AksAuditRow } from '../functions/contracts.js';
+import { AUDIT_EVENT, DEDUPED_ROWS, type AksAuditRow } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
 import { auditNdjson, jsonString, rowsNdjson } from '../functions/land/ndjson.js';
@@ -124,5 +124,17 @@ describe('AksAudit landing lines', () => {
   it('other tables are one JSON object per line in column order', () => {
     const rows = [{ a: 1, b: 'x\ny' }, { a: 2, b: 'é' }];
     expect(rowsNdjson(rows).toString('utf8')).toBe('{"a":1,"b":"x\\ny"}\n{"a":2,"b":"é"}\n');
+  });
+
+  it('landing trusts processEvents\' AksAudit dedupe (same payload as deduping again), and still dedupes other arrays', async () => {
+    const input = await aksInput(400, 7, 10);
+    const batch = [...input.batches[0]!, ...input.batches[0]!.slice(0, 3)]; // redelivered bodies
+    const result = processEvents(batch, { policy: defaultPolicy('aks'), now: new Date('2025-01-01T00:00:00Z') });
+    expect(DEDUPED_ROWS.has(result.rows.AksAudit)).toBe(true);
+    const copy = { ...result, rows: { ...result.rows, AksAudit: [...result.rows.AksAudit, result.rows.AksAudit[0]!] } };
+    const trusted = tablePayloads(result, 'k').payloads.find((p) => p.table === 'AksAudit')!;
+    const checked = tablePayloads(copy, 'k');
+    expect(checked.duplicates).toBeGreaterThanOrEqual(1);
+    expect(checked.payloads.find((p) => p.table === 'AksAudit')!.ndjson.equals(trusted.ndjson)).toBe(true);
   });
 });

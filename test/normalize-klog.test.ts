@@ -5,7 +5,7 @@ import { ContinuationContext, klogLineToRow } from '../functions/normalize/contr
 import { goDurationMs } from '../functions/normalize/duration.js';
 import { parsePairs, readGoQuoted } from '../functions/normalize/goquote.js';
 import { parseKlogHeader } from '../functions/normalize/klog.js';
-import { canonicalTime } from '../functions/normalize/time.js';
+import { canonicalTime, timeMs } from '../functions/normalize/time.js';
 import { rawRecord } from './support/records.js';
 
 const fixture = (name: string) => new URL(`./fixtures/aks/${name}`, import.meta.url);
@@ -185,4 +185,17 @@ describe('pathological input finishes in linear time', () => {
       expect(row.Message).toBe(line);
     });
   }
+});
+
+describe('timeMs', () => {
+  it('equals Date.parse for canonical times, in any order (the per-second memo never leaks), and rejects what Date.parse rejects', () => {
+    const times = [
+      '2024-03-04T00:00:00.428941Z', '2024-03-04T00:00:00.999999Z', '2024-03-04T00:00:01.000000Z', '2024-03-04T00:00:00.000001Z',
+      '2023-12-31T23:59:59.999000Z', '2024-02-29T12:00:00.500000Z', '2024-03-04 00:00:00.428941Z', '2024-03-04T00:00:00.428941Z',
+    ];
+    for (const t of [...times, ...times.reverse()]) expect(timeMs(t), t).toBe(Date.parse(t.replace(' ', 'T')));
+    // Same second as the memo, but not a time: never served from it.
+    timeMs('2024-03-04T00:00:00.428941Z');
+    for (const bad of ['2024-03-04T00:00:00.4x8941Z', '2024-13-04T00:00:00.428941Z', '', null]) expect(timeMs(bad), String(bad)).toBeNaN();
+  });
 });

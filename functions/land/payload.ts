@@ -1,7 +1,7 @@
 // Pure part of landing: which rows go to which table (deduped), as newline-delimited JSON
 // and gzip, plus the idempotency tag of each (batch, table). Sinks only move these bytes.
 import { gzipSync } from 'node:zlib';
-import type { AksAuditRow, BatchResult } from '../contracts.js';
+import { DEDUPED_ROWS, type AksAuditRow, type BatchResult } from '../contracts.js';
 import { auditNdjson, rowsNdjson } from './ndjson.js';
 import { tableDef } from '../kusto/tables.js';
 
@@ -30,6 +30,7 @@ const DEDUPE_KEY: Record<string, { id: (r: Row) => string; qualifier?: (r: Row) 
 export function dedupeRows<R extends Row>(table: string, rows: readonly R[]): { rows: R[]; duplicates: number } {
   const key = DEDUPE_KEY[table];
   if (!key) return { rows: [...rows], duplicates: 0 };
+  if (DEDUPED_ROWS.has(rows)) return { rows: rows as R[], duplicates: 0 };
   // First row per id keyed by the id alone (no key string built per row); further
   // qualifiers of a seen id by id+qualifier.
   const first = new Map<string, string>();

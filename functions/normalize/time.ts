@@ -36,11 +36,23 @@ export function canonicalTime(s: unknown): string | null {
 /** Epoch milliseconds of a canonical (or any Date.parse-able) time; NaN when invalid. */
 export function timeMs(s: string | null): number {
   if (!s) return Number.NaN;
-  // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse.
-  if (s.length === CANONICAL_LEN && s.charCodeAt(26) === 90 && s.charCodeAt(19) === 46 && isDateTimePrefix(s) && allDigits(s, 20, 23))
-    return Date.UTC(d2(s, 0) * 100 + d2(s, 2), d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17), d2(s, 20) * 10 + s.charCodeAt(22) - 48);
+  // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse;
+  // rows of a batch share their second with the previous row most of the time (memo).
+  if (s.length === CANONICAL_LEN && s.charCodeAt(26) === 90 && s.charCodeAt(19) === 46 && allDigits(s, 20, 23)) {
+    const ms = d2(s, 20) * 10 + s.charCodeAt(22) - 48;
+    if (s.startsWith(memoSecond)) return memoSecondMs + ms;
+    if (isDateTimePrefix(s)) {
+      memoSecond = s.slice(0, 19);
+      memoSecondMs = Date.UTC(d2(s, 0) * 100 + d2(s, 2), d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17));
+      return memoSecondMs + ms;
+    }
+  }
   return Date.parse(s);
 }
+
+/** The last valid `YYYY-MM-DDTHH:MM:SS` timeMs saw (never '', so startsWith cannot match by accident) and its epoch ms. */
+let memoSecond = '\u0000';
+let memoSecondMs = 0;
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
