@@ -7,6 +7,7 @@ import {
   auditEventJson,
   auditEventObject,
   diagnosticRecord,
+  diagnosticRecordBytes,
   diagnosticRecordJson,
   diagnosticRecordWriter,
   httplogLineJson,
@@ -19,6 +20,7 @@ import {
 import { cefExtensionValue, cefHeaderField, isCefKey } from '../functions/generate/encoders/cef.js';
 import { headerField, sdParamValue } from '../functions/generate/encoders/syslog.js';
 import { EVENT_SCHEMAS, KEYWORD_FAILURE, KEYWORD_SUCCESS, SECURITY_AUDITING_GUID, SECURITY_AUDITING_PROVIDER, windowsEventXml, xmlEscape, type WindowsEventXml } from '../functions/generate/encoders/windows.js';
+import { textOf } from '../functions/generate/bytes.js';
 import { Rng } from '../functions/generate/prng.js';
 import { TimeFormat } from '../functions/generate/time.js';
 
@@ -32,6 +34,9 @@ function randomStrings(n: number, seed: number): string[] {
   return Array.from({ length: n }, () => Array.from({ length: rng.int(24) }, () => rng.pick(alphabet)).join(''));
 }
 const SAMPLES = [...NASTY, ...randomStrings(400, 1)];
+
+/** Microsecond times the byte paths must format as the text paths do. */
+const TIMES_US = [0, 1, 999_999, 1_704_067_200_000_000, 1_704_067_199_999_999, 1_704_067_200_123_456.5, -1, -1_000_001, -86_400_000_000_123, 253_402_300_799_999_999, 253_402_300_800_000_000, 253_402_300_800_000_001 * 3, 2 ** 53 + 2, 8.64e18];
 
 describe('AKS records without JSON.stringify of the whole', () => {
   const base: AuditEventFields = {
@@ -52,6 +57,8 @@ describe('AKS records without JSON.stringify of the whole', () => {
     { ...base, level: 'RequestResponse', requestObject: [1, 'a'], responseObject: { metadata: { creationTimestamp: null } } },
     { ...base, level: 'Metadata', requestObject: { ignored: true }, responseObject: { ignored: true } },
     ...odd.map((v) => ({ ...base, level: 'RequestResponse', requestObject: v, responseObject: v })),
+    // Numeric times (written as digits) against their text: ordinary, either side of 1970 and 10000, fractional.
+    ...TIMES_US.map((us, i) => ({ ...base, requestReceivedTimestamp: us, stageTimestamp: TIMES_US[(i + 1) % TIMES_US.length]! })),
     ...SAMPLES.map((s, i) => ({
       ...base, level: s, auditID: s, stage: s, requestURI: s, verb: s, userAgent: s, sourceIP: s, decision: s, reason: s, requestReceivedTimestamp: s, stageTimestamp: s,
       user: { username: s, groups: [s, 'g'], [s]: s }, objectRef: { [s]: s, resource: s }, code: i,
@@ -78,6 +85,12 @@ describe('AKS records without JSON.stringify of the whole', () => {
       const stream = i % 3 ? 'stdout' : 'stderr';
       const pod = SAMPLES[i % 7] as string;
       expect(write(s.slice(0, 3), s, pod, SAMPLES[i % 5] as string, s, stream)).toBe(JSON.stringify(diagnosticRecord(s.slice(0, 3), rid, s, pod, SAMPLES[i % 5] as string, s, stream)));
+    }
+    // Numeric `time` (written as digits) is the text TimeFormat.iso(t, 7) gives.
+    const tf = new TimeFormat();
+    for (const us of TIMES_US) {
+      const text = textOf((w) => diagnosticRecordBytes(rid, tf)(w, 'kube-audit', us, 'p', 'c', 'log', 'stdout'));
+      expect(text).toBe(JSON.stringify(diagnosticRecord('kube-audit', rid, tf.iso(us, 7), 'p', 'c', 'log', 'stdout')));
     }
     for (const a of variants) {
       const log = auditEventJson(a) + '\n';
@@ -217,5 +230,18 @@ describe('TimeFormat cached per second', () => {
       expect(tf.bsd(t)).toBe(`${MONTHS[d.getUTCMonth()]} ${day < 10 ? ' ' : ''}${day} ${iso.slice(11, 19)}`);
       expect(tf.klog(t)).toBe(`${iso.slice(5, 7)}${iso.slice(8, 10)} ${iso.slice(11, 26)}`);
     }
+  });
+
+  it('writeIso and writeMicro write the text iso and micro give', () => {
+    const tf = new TimeFormat();
+    const rng = new Rng(4, 'times');
+    let t = Date.parse('2023-12-31T23:59:58Z') * 1000;
+    const times = [...TIMES_US, ...Array.from({ length: 5000 }, (_, i) => (t = i % 500 === 0 ? rng.range(0, 2 ** 31) * 1e6 * 100 + rng.int(1e6) : t + rng.int(3_000_000)))];
+    for (const us of times) {
+      for (const digits of [6, 7] as const) expect(textOf((w) => tf.writeIso(w, us, digits))).toBe(tf.iso(us, digits));
+      expect(textOf((w) => tf.writeMicro(w, us))).toBe(tf.micro(us));
+    }
+    // micro: iso(us, 6) from 1970 to 9999; outside, the Date path's text as it always was (quirks kept: same bytes).
+    expect([tf.micro(1_704_067_200_000_001), tf.micro(-1_000_001), tf.micro(253_402_300_800_000_000)]).toEqual(['2024-01-01T00:00:00.000001Z', '1969-12-31T23:59:58.0000-1Z', '+010000-01-01T00:00.000000Z']);
   });
 });

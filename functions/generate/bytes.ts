@@ -60,6 +60,24 @@ export class ByteWriter {
     this.pos = end;
   }
 
+  /** One byte (an ASCII character code). */
+  byte(c: number): void {
+    if (this.pos + 1 > this.buf.length) this.next(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** `n` (a whole number, 0 ≤ n < 10^width) as `width` decimal digits, zero-padded. */
+  digits(n: number, width: number): void {
+    if (this.pos + width > this.buf.length) this.next(width);
+    const buf = this.buf;
+    for (let i = this.pos + width - 1; i >= this.pos; i--) {
+      const q = Math.floor(n / 10);
+      buf[i] = 48 + n - q * 10;
+      n = q;
+    }
+    this.pos += width;
+  }
+
   /** Pre-encoded bytes. */
   bytes(b: Uint8Array): void {
     if (this.pos + b.length > this.buf.length) this.next(b.length);

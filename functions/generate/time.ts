@@ -2,6 +2,7 @@
 // since the Unix epoch (exact in a double until year 2255). Formatting splits a time into
 // day + time-of-day with arithmetic and converts the day through Date only when it changes,
 // so a million lines cost a handful of Date objects.
+import { utf8, type ByteWriter } from './bytes.js';
 import type { Rng } from './prng.js';
 
 export const US_PER_MS = 1_000;
@@ -32,6 +33,11 @@ interface DayParts {
   year: number;
 }
 
+/** First microsecond of year 10000, where toISOString switches to six-digit years. */
+const YEAR_10000_US = 253_402_300_800_000_000;
+
+const Z = 0x5a;
+
 /** '000'..'999' */
 const THREE: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
@@ -49,6 +55,9 @@ export class TimeFormat {
   private isoSec = Number.NaN;
   /** 'YYYY-MM-DDTHH:MM:SS' of isoSec */
   private isoHead = '';
+  private isoBytesSec = Number.NaN;
+  /** 'YYYY-MM-DDTHH:MM:SS.' of isoBytesSec, encoded */
+  private isoBytes: Uint8Array = new Uint8Array(0);
   private bsdSec = Number.NaN;
   private bsdText = '';
   private klogSec = Number.NaN;
@@ -88,14 +97,59 @@ export class TimeFormat {
     return digits === 6 ? s : digits < 6 ? s.slice(0, digits) : s + (digits === 7 ? '0' : '0'.repeat(digits - 6));
   }
 
-  /** ISO-8601 UTC with `digits` fractional digits (0 → none): 2024-01-01T00:00:00.123Z */
-  iso(us: number, digits = 3): string {
+  /** 'YYYY-MM-DDTHH:MM:SS' of the second of `us`. */
+  private isoHeadOf(us: number): string {
     const sec = Math.floor(us / US_PER_SEC);
     if (sec !== this.isoSec) {
       this.isoHead = `${this.parts(us).ymd}T${this.hms(us)}`;
       this.isoSec = sec;
     }
-    return digits > 0 ? `${this.isoHead}.${this.frac(us, digits)}Z` : `${this.isoHead}Z`;
+    return this.isoHead;
+  }
+
+  /** ISO-8601 UTC with `digits` fractional digits (0 → none): 2024-01-01T00:00:00.123Z */
+  iso(us: number, digits = 3): string {
+    const head = this.isoHeadOf(us);
+    return digits > 0 ? `${head}.${this.frac(us, digits)}Z` : `${head}Z`;
+  }
+
+  /**
+   * iso(us, 6 or 7) into a writer without building the string: the second's head as bytes
+   * (cached per second), the fraction as digits. Whatever iso would not write from a table
+   * (a fraction that is not a whole number of microseconds) goes through iso itself.
+   */
+  writeIso(w: ByteWriter, us: number, digits: 6 | 7): void {
+    const sec = Math.floor(us / US_PER_SEC);
+    const micro = us - sec * US_PER_SEC;
+    if (!(micro >= 0 && micro < US_PER_SEC && Math.floor(micro) === micro)) {
+      w.str(this.iso(us, digits));
+      return;
+    }
+    if (sec !== this.isoBytesSec) {
+      this.isoBytes = utf8(this.isoHeadOf(us) + '.');
+      this.isoBytesSec = sec;
+    }
+    w.bytes(this.isoBytes);
+    if (digits === 7) w.digits(micro * 10, 7);
+    else w.digits(micro, 6);
+    w.byte(Z);
+  }
+
+  /**
+   * Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. Between 1970 and
+   * 9999 this is iso(us, 6); outside, the Date path it was first written with, whose output
+   * (negative remainders before 1970) it keeps.
+   */
+  micro(us: number): string {
+    if (us >= 0 && us < YEAR_10000_US) return this.iso(us, 6);
+    const ms = Math.floor(us / 1000);
+    return `${new Date(ms).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
+  }
+
+  /** micro(us) into a writer. */
+  writeMicro(w: ByteWriter, us: number): void {
+    if (us >= 0 && us < YEAR_10000_US) this.writeIso(w, us, 6);
+    else w.str(this.micro(us));
   }
 
   /** RFC 3164 TIMESTAMP: 'Mmm dd hh:mm:ss', day space-padded, no year, no zone. */

@@ -4,6 +4,7 @@
 // resourceId and `time` with 7 fractional digits. Audit categories hold one audit.k8s.io/v1
 // Event as JSON text ending in "\n" (stdout); other categories one klog line (stderr).
 import { ByteWriter, FragmentCache, textOf, utf8 } from '../bytes.js';
+import { TimeFormat } from '../time.js';
 
 export const OPERATION_NAME = 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read';
 
@@ -114,6 +115,14 @@ function jsonStringIn(s: string, nested: boolean): string {
 /** JSON string literal, as JSON.stringify writes it. */
 export const jsonString = (s: string): string => jsonStringIn(s, false);
 
+/** An audit timestamp: its text, or microseconds since the epoch (TimeFormat.micro writes them). */
+export type AuditTime = string | number;
+
+/** Formats the numeric audit timestamps (a TimeFormat only caches; any instance gives the same text). */
+const AUDIT_TIME = new TimeFormat();
+
+const timeText = (t: AuditTime): string => (typeof t === 'number' ? AUDIT_TIME.micro(t) : t);
+
 /** The fields of one audit.k8s.io/v1 Event as the generator fills them. */
 export interface AuditEventFields {
   level: string;
@@ -134,8 +143,8 @@ export interface AuditEventFields {
   requestObject?: unknown;
   /** Written at level RequestResponse. */
   responseObject?: unknown;
-  requestReceivedTimestamp: string;
-  stageTimestamp: string;
+  requestReceivedTimestamp: AuditTime;
+  stageTimestamp: AuditTime;
   decision: string;
   reason: string;
 }
@@ -150,8 +159,8 @@ export function auditEventObject(a: AuditEventFields): Record<string, unknown> {
   ev.responseStatus = a.status ? { metadata: {}, ...a.status, code: a.code } : { metadata: {}, code: a.code };
   if (a.requestObject !== undefined && a.level !== 'Metadata') ev.requestObject = a.requestObject;
   if (a.responseObject !== undefined && a.level === 'RequestResponse') ev.responseObject = a.responseObject;
-  ev.requestReceivedTimestamp = a.requestReceivedTimestamp;
-  ev.stageTimestamp = a.stageTimestamp;
+  ev.requestReceivedTimestamp = timeText(a.requestReceivedTimestamp);
+  ev.stageTimestamp = timeText(a.stageTimestamp);
   ev.annotations = { 'authorization.k8s.io/decision': a.decision, 'authorization.k8s.io/reason': a.reason };
   return ev;
 }
@@ -270,9 +279,12 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
     }
   }
   w.bytes(T.received);
-  w.escaped(a.requestReceivedTimestamp, E);
+  // Numeric times are written as digits; their text (see TimeFormat.micro) never needs escaping.
+  if (typeof a.requestReceivedTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.requestReceivedTimestamp);
+  else w.escaped(a.requestReceivedTimestamp, E);
   w.bytes(T.stageTimestamp);
-  w.escaped(a.stageTimestamp, E);
+  if (typeof a.stageTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.stageTimestamp);
+  else w.escaped(a.stageTimestamp, E);
   w.bytes(T.decision);
   w.bytes(K.get(a.decision));
   w.bytes(T.reason);
@@ -300,7 +312,7 @@ export function diagnosticRecordJson(category: string, resourceId: string, time7
 export type DiagnosticLog = string | { audit: AuditEventFields } | HttplogLine;
 
 /** Writes one diagnostic record of a cluster. */
-export type RecordWriter = (w: ByteWriter, category: string, time7: string, pod: string, containerID: string, log: DiagnosticLog, stream: 'stdout' | 'stderr') => void;
+export type RecordWriter = (w: ByteWriter, category: string, time7: string | number, pod: string, containerID: string, log: DiagnosticLog, stream: 'stdout' | 'stderr') => void;
 
 const QUOTE = utf8('"');
 /** The newline an audit Event's text ends with, and the closing quote of the log. */
@@ -310,10 +322,10 @@ const QUOTE_BRACE = utf8('"}');
 /**
  * diagnosticRecordJson for one cluster, into a ByteWriter, with the bytes around `log` cached
  * per category and pod, and per stream and container (a cluster has a handful of each): per
- * record only the log and the time are encoded. Same text as diagnosticRecordJson
- * (test/generate-fastpaths).
+ * record only the log and the time are encoded. `time7` is the text, or microseconds that
+ * `tf.iso(time7, 7)` would format. Same text as diagnosticRecordJson (test/generate-fastpaths).
  */
-export function diagnosticRecordBytes(resourceId: string): RecordWriter {
+export function diagnosticRecordBytes(resourceId: string, tf = new TimeFormat()): RecordWriter {
   const heads = new Map<string, Map<string, Uint8Array>>();
   const tails = new Map<string, Map<string, Uint8Array>>();
   const rid = jsonString(resourceId);
@@ -333,7 +345,8 @@ export function diagnosticRecordBytes(resourceId: string): RecordWriter {
       w.bytes(NEWLINE_QUOTE);
     } else w.str(httplogLineJson(log));
     w.bytes(cached(tails, stream, containerID, () => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":"`));
-    w.escaped(time7, BODY[0]);
+    if (typeof time7 === 'number') tf.writeIso(w, time7, 7);
+    else w.escaped(time7, BODY[0]);
     w.bytes(QUOTE_BRACE);
   };
 }

@@ -67,27 +67,13 @@ const sa = (ns: string, name: string): User => ({ username: `system:serviceaccou
 const node = (name: string): User => ({ username: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] });
 const ua = (agent: string, suffix = ''): string => `${agent}/${K8S_VERSION} (linux/amd64) ${K8S_COMMIT}${suffix}`;
 
-/** First microsecond of year 10000, where toISOString switches to six-digit years. */
-const YEAR_10000_US = 253_402_300_800_000_000;
-
-/**
- * Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. Between 1970 and
- * 9999 this is the TimeFormat's ISO text (cached per day and second); outside, the Date
- * path it was first written with, whose output (negative remainders before 1970) it keeps.
- */
-function micro(tf: TimeFormat, us: number): string {
-  if (us >= 0 && us < YEAR_10000_US) return tf.iso(us, 6);
-  const ms = Math.floor(us / 1000);
-  return `${new Date(ms).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
-}
-
 /** One audit.k8s.io/v1 Event (auditEventObject gives its shape; the encoder writes it). */
 function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
   const auditID = rng.uuid();
   const audit: AuditEventFields = {
     level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb, user: s.user, sourceIP: s.ip, userAgent: s.ua,
     objectRef: s.objectRef, code: s.code, status: s.status, requestObject: s.requestObject, responseObject: s.responseObject,
-    requestReceivedTimestamp: micro(env.tf, t - s.latencyUs), stageTimestamp: micro(env.tf, t), decision: s.decision ?? 'allow', reason: s.reason ?? '',
+    requestReceivedTimestamp: t - s.latencyUs, stageTimestamp: t, decision: s.decision ?? 'allow', reason: s.reason ?? '',
   };
   const api = rng.pick(env.apiservers);
   return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: { audit }, auditId: auditID };
@@ -129,7 +115,7 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
     return auditEvent(rng, env, t, {
       level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA,
       objectRef: n.status, code: 200, latencyUs: rng.range(3000, 15000),
-      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: micro(env.tf, t).slice(0, 19) + 'Z', type: 'Ready' }] } },
+      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: env.tf.micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
     });
   }, 2],
   [(rng, env, t) => {
@@ -372,13 +358,13 @@ const COMMA = utf8(',');
 const BODY_CLOSE = utf8(']}\n');
 
 function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
-  const writeRecord = diagnosticRecordBytes(resourceId);
+  const writeRecord = diagnosticRecordBytes(resourceId, tf);
   const record = (w: ByteWriter, e: AksEvent): void => {
     const audit = e.category === 'kube-audit' || e.category === 'kube-audit-admin';
     // Azure Monitor stamps `time` a little after the stage timestamp, with 7 digits. An Event
     // ({audit}) is written with its trailing newline by the record writer.
     const log = typeof e.log !== 'string' ? e.log : audit ? e.log + '\n' : e.log;
-    writeRecord(w, e.category, tf.iso(e.t + 180, 7), e.pod, e.containerID, log, e.stream);
+    writeRecord(w, e.category, e.t + 180, e.pod, e.containerID, log, e.stream);
   };
   let write: (e: AksEvent, id: number, w: ByteWriter) => void;
   let tail = (): string => '';
