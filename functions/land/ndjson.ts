@@ -142,32 +142,55 @@ function setPath(root: Record<string, unknown>, path: readonly string[], value: 
   if (cur[last] === undefined) cur[last] = value;
 }
 
-/** Key prefixes as bytes, copied into the output instead of re-encoded per row. */
-const AUDIT_ROW_KEY_BYTES = AUDIT_ROW_KEYS.map((k) => Buffer.from(k, 'utf8'));
+// The per-row writer below reads these columns by name (a keyed read with a column name from
+// a table is a generic property lookup, several times slower in this loop). The lists are
+// the table's: a change to AksAuditColumns that alters them stops this module from loading
+// until the writer is updated (test/land-ndjson.test.ts loads it).
+const ROW_COLS_BY_HAND = ['TimeGenerated', 'RequestReceivedTime', 'StageReceivedTime', 'Truncated', 'Position'];
+const SOURCE_COLS_BY_HAND = ['Category', 'PodName', 'ResourceId', 'Cluster'];
+if (AUDIT_ROW_COLS.join() !== ROW_COLS_BY_HAND.join() || AUDIT_SOURCE_COLS.join() !== SOURCE_COLS_BY_HAND.join())
+  throw new Error(`land/ndjson.ts: AksAudit named columns changed (${AUDIT_ROW_COLS.join()} / ${AUDIT_SOURCE_COLS.join()}); update auditNdjson`);
+
+/** Key prefixes and constants as bytes, copied into the output instead of re-encoded per row. */
+const [K_TIME, K_RECEIVED, K_STAGE, K_TRUNCATED, K_POSITION] = AUDIT_ROW_KEYS.map((k) => Buffer.from(k, 'utf8')) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
 const LINE_END = Buffer.from('}\n', 'utf8');
 /** Distinct (category, pod, resource id, cluster) encodings kept per payload; pods interleave. */
 const SOURCE_CACHE = 16;
 
 interface SourceBytes {
-  values: unknown[];
+  category: string;
+  pod: string;
+  resourceId: string;
+  cluster: string;
   bytes: Buffer;
 }
 
 /** The encoded shared columns of `row` (and the Event key), from the cache when seen recently. */
-function sourceBytes(row: Row, cache: SourceBytes[]): Buffer {
+function sourceBytes(row: AksAuditRow, cache: SourceBytes[]): Buffer {
   for (let i = 0; i < cache.length; i++) {
     const c = cache[i]!;
-    let same = true;
-    for (let k = 0; same && k < AUDIT_SOURCE_COLS.length; k++) same = row[AUDIT_SOURCE_COLS[k]!] === c.values[k];
-    if (same) return c.bytes;
+    if (row.PodName === c.pod && row.Cluster === c.cluster && row.ResourceId === c.resourceId && row.Category === c.category) return c.bytes;
   }
+  const values = [row.Category, row.PodName, row.ResourceId, row.Cluster];
   const entry: SourceBytes = {
-    values: AUDIT_SOURCE_COLS.map((c) => row[c]),
-    bytes: Buffer.from(AUDIT_SOURCE_COLS.map((c, k) => AUDIT_SOURCE_KEYS[k]! + scalar(row[c])).join('') + EVENT_KEY, 'utf8'),
+    category: row.Category,
+    pod: row.PodName,
+    resourceId: row.ResourceId,
+    cluster: row.Cluster,
+    bytes: Buffer.from(values.map((v, k) => AUDIT_SOURCE_KEYS[k]! + scalar(v)).join('') + EVENT_KEY, 'utf8'),
   };
   if (cache.length >= SOURCE_CACHE) cache.pop();
   cache.unshift(entry);
   return entry.bytes;
+}
+
+/** A time column: canonical text or null. */
+function writeTime(out: Utf8Builder, v: string | null): void {
+  if (typeof v === 'string') out.writeJsonString(v);
+  else out.writeBytes(NULL);
 }
 
 /**
@@ -186,13 +209,18 @@ export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
   const out = new Utf8Builder(size);
   const cache: SourceBytes[] = [];
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as unknown as Row;
-    for (let k = 0; k < AUDIT_ROW_COLS.length; k++) {
-      out.writeBytes(AUDIT_ROW_KEY_BYTES[k]!);
-      const v = row[AUDIT_ROW_COLS[k]!];
-      if (typeof v === 'string') out.writeJsonString(v);
-      else out.write(scalar(v));
-    }
+    const row = rows[i]!;
+    out.writeBytes(K_TIME);
+    writeTime(out, row.TimeGenerated);
+    out.writeBytes(K_RECEIVED);
+    writeTime(out, row.RequestReceivedTime);
+    out.writeBytes(K_STAGE);
+    writeTime(out, row.StageReceivedTime);
+    out.writeBytes(K_TRUNCATED);
+    out.writeBytes(row.Truncated === true ? TRUE : row.Truncated === false ? FALSE : NULL);
+    out.writeBytes(K_POSITION);
+    if (typeof row.Position === 'string') out.writeJsonString(row.Position);
+    else out.write(scalar(row.Position));
     out.writeBytes(sourceBytes(row, cache));
     out.write(events[i]!);
     out.writeBytes(LINE_END);
