@@ -198,8 +198,58 @@ const AUDIT_BYTES = AUDIT_TEXT.map((t) => Object.fromEntries(Object.entries(t).m
 /** bodyIn in each form ([plain, nested]). */
 const BODY = [(s: string): string => bodyIn(s, false), (s: string): string => bodyIn(s, true)] as const;
 
-/** Encoded values of the fields drawn from small sets (level, verb, user agent, ...), by form. */
-const KNOWN = [new FragmentCache(BODY[0]), new FragmentCache(BODY[1])] as const;
+/**
+ * The constant text around the fields drawn from small sets, joined with their encoded
+ * values so each run of them is one copy: the opening up to the auditID per level, the stage
+ * up to the URI, and the annotations per decision and reason — by form ([plain, nested]).
+ */
+const PIECES = AUDIT_TEXT.map((T, n) => {
+  const body = BODY[n]!;
+  return {
+    head: new FragmentCache((level) => T.head + body(level) + T.auditID),
+    stage: new FragmentCache((stage) => T.stage + body(stage) + T.requestURI),
+    closing: new Map<string, FragmentCache>(),
+    closingOf(decision: string): FragmentCache {
+      let c = this.closing.get(decision);
+      if (c === undefined) {
+        c = new FragmentCache((reason) => T.decision + body(decision) + T.reason + body(reason) + T.end);
+        if (this.closing.size < 64) this.closing.set(decision, c);
+      }
+      return c;
+    },
+  };
+});
+
+/** The text from the verb to the objectRef of one (verb, user, sourceIP, userAgent, objectRef). */
+interface Middle {
+  verb: string;
+  sourceIP: string;
+  userAgent: string;
+  objectRef: object | undefined;
+  bytes: Uint8Array;
+}
+
+/** Middles per user object (by identity, treated as immutable like the objectRefs), a few per user, by form. */
+const MIDDLES = [new WeakMap<object, Middle[]>(), new WeakMap<object, Middle[]>()] as const;
+
+/** The verb through the objectRef: constant for the Events of one identity doing one thing. */
+function middleBytes(a: AuditEventFields, nested: boolean): Uint8Array {
+  const cache = MIDDLES[nested ? 1 : 0];
+  let list = cache.get(a.user);
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      if (m.verb === a.verb && m.sourceIP === a.sourceIP && m.userAgent === a.userAgent && m.objectRef === a.objectRef) return m.bytes;
+    }
+  } else cache.set(a.user, (list = []));
+  const T = AUDIT_TEXT[nested ? 1 : 0]!;
+  const text =
+    T.verb + bodyIn(a.verb, nested) + T.user + (jsonValue(a.user, nested) as string) + T.sourceIPs + bodyIn(a.sourceIP, nested) + T.userAgent + bodyIn(a.userAgent, nested) +
+    (a.objectRef ? T.objectRef + (jsonValue(a.objectRef, nested) as string) : T.noObjectRef);
+  const bytes = utf8(text);
+  if (list.length < 16) list.push({ verb: a.verb, sourceIP: a.sourceIP, userAgent: a.userAgent, objectRef: a.objectRef, bytes });
+  return bytes;
+}
 
 /** `responseStatus` without status fields, up to its closing brace, per code and form. */
 const STATUS_BY_CODE = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()] as const;
@@ -214,19 +264,6 @@ function statusBytes(code: number, nested: boolean): Uint8Array {
   return b;
 }
 
-const cachedJson = [new WeakMap<object, Uint8Array>(), new WeakMap<object, Uint8Array>()] as const;
-
-/** JSON bytes of an object treated as immutable, cached by identity (users, objectRefs). */
-function sharedJson(o: object, nested: boolean): Uint8Array {
-  const cache = cachedJson[nested ? 1 : 0];
-  let b = cache.get(o);
-  if (b === undefined) {
-    b = utf8(jsonValue(o, nested) as string);
-    cache.set(o, b);
-  }
-  return b;
-}
-
 /**
  * Writes the JSON text of `auditEventObject(a)` (nested: as it reads inside a JSON string,
  * see jsonValue) from constant pieces: equal to `JSON.stringify(auditEventObject(a))`, which
@@ -236,28 +273,13 @@ function sharedJson(o: object, nested: boolean): Uint8Array {
 export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = false): void {
   const n = nested ? 1 : 0;
   const T = AUDIT_BYTES[n]!;
-  const K = KNOWN[n];
+  const P = PIECES[n]!;
   const E = BODY[n];
-  w.bytes(T.head);
-  w.bytes(K.get(a.level));
-  w.bytes(T.auditID);
+  w.bytes(P.head.get(a.level));
   w.escaped(a.auditID, E);
-  w.bytes(T.stage);
-  w.bytes(K.get(a.stage));
-  w.bytes(T.requestURI);
+  w.bytes(P.stage.get(a.stage));
   w.escaped(a.requestURI, E);
-  w.bytes(T.verb);
-  w.bytes(K.get(a.verb));
-  w.bytes(T.user);
-  w.bytes(sharedJson(a.user, nested));
-  w.bytes(T.sourceIPs);
-  w.bytes(K.get(a.sourceIP));
-  w.bytes(T.userAgent);
-  w.bytes(K.get(a.userAgent));
-  if (a.objectRef) {
-    w.bytes(T.objectRef);
-    w.bytes(sharedJson(a.objectRef, nested));
-  } else w.bytes(T.noObjectRef);
+  w.bytes(middleBytes(a, nested));
   // With status fields the object is built as the specification builds it (spread order,
   // integer-like keys first) and written by the generic writer; they are rare.
   if (a.status) {
@@ -285,11 +307,7 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   w.bytes(T.stageTimestamp);
   if (typeof a.stageTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.stageTimestamp);
   else w.escaped(a.stageTimestamp, E);
-  w.bytes(T.decision);
-  w.bytes(K.get(a.decision));
-  w.bytes(T.reason);
-  w.bytes(K.get(a.reason));
-  w.bytes(T.end);
+  w.bytes(P.closingOf(a.decision).get(a.reason));
 }
 
 /** writeAuditEvent as text. */
@@ -314,11 +332,6 @@ export type DiagnosticLog = string | { audit: AuditEventFields } | HttplogLine;
 /** Writes one diagnostic record of a cluster. */
 export type RecordWriter = (w: ByteWriter, category: string, time7: string | number, pod: string, containerID: string, log: DiagnosticLog, stream: 'stdout' | 'stderr') => void;
 
-const QUOTE = utf8('"');
-/** The newline an audit Event's text ends with, and the closing quote of the log. */
-const NEWLINE_QUOTE = utf8('\\n"');
-const QUOTE_BRACE = utf8('"}');
-
 /**
  * diagnosticRecordJson for one cluster, into a ByteWriter, with the bytes around `log` cached
  * per category and pod, and per stream and container (a cluster has a handful of each): per
@@ -328,6 +341,9 @@ const QUOTE_BRACE = utf8('"}');
 export function diagnosticRecordBytes(resourceId: string, tf = new TimeFormat()): RecordWriter {
   const heads = new Map<string, Map<string, Uint8Array>>();
   const tails = new Map<string, Map<string, Uint8Array>>();
+  // An Event's log: the head with the opening quote, the tail after its newline and closing quote.
+  const auditHeads = new Map<string, Map<string, Uint8Array>>();
+  const auditTails = new Map<string, Map<string, Uint8Array>>();
   const rid = jsonString(resourceId);
   const cached = (maps: Map<string, Map<string, Uint8Array>>, a: string, b: string, make: () => string): Uint8Array => {
     let inner = maps.get(a);
@@ -336,18 +352,22 @@ export function diagnosticRecordBytes(resourceId: string, tf = new TimeFormat())
     if (bytes === undefined) inner.set(b, (bytes = utf8(make())));
     return bytes;
   };
+  const head = (category: string, pod: string): string => `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":`;
+  const tail = (stream: string, containerID: string): string => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":"`;
   return (w, category, time7, pod, containerID, log, stream) => {
-    w.bytes(cached(heads, category, pod, () => `{"category":${jsonString(category)},"operationName":"${OPERATION_NAME}","properties":{"pod":${jsonString(pod)},"log":`));
-    if (typeof log === 'string') w.str(JSON.stringify(log));
-    else if ('audit' in log) {
-      w.bytes(QUOTE);
+    if (typeof log !== 'string' && 'audit' in log) {
+      w.bytes(cached(auditHeads, category, pod, () => head(category, pod) + '"'));
       writeAuditEvent(w, log.audit, true);
-      w.bytes(NEWLINE_QUOTE);
-    } else w.str(httplogLineJson(log));
-    w.bytes(cached(tails, stream, containerID, () => `,"stream":${jsonString(stream)},"containerID":${jsonString(containerID)}},"resourceId":${rid},"time":"`));
+      w.bytes(cached(auditTails, stream, containerID, () => '\\n"' + tail(stream, containerID)));
+    } else {
+      w.bytes(cached(heads, category, pod, () => head(category, pod)));
+      w.str(typeof log === 'string' ? JSON.stringify(log) : httplogLineJson(log));
+      w.bytes(cached(tails, stream, containerID, () => tail(stream, containerID)));
+    }
     if (typeof time7 === 'number') tf.writeIso(w, time7, 7);
     else w.escaped(time7, BODY[0]);
-    w.bytes(QUOTE_BRACE);
+    w.byte(0x22); // "
+    w.byte(0x7d); // }
   };
 }
 

@@ -352,9 +352,7 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   };
 }
 
-const NEWLINE = utf8('\n');
 const BODY_OPEN = utf8('{"records":[');
-const COMMA = utf8(',');
 const BODY_CLOSE = utf8(']}\n');
 
 function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder<AksEvent> {
@@ -374,13 +372,13 @@ function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder
         if (typeof e.log === 'string') w.str(e.log);
         else if ('audit' in e.log) writeAuditEvent(w, e.log.audit);
         else w.str(e.log.head + httplogMessage(e.log.httplog));
-        w.bytes(NEWLINE);
+        w.byte(0x0a);
       };
       break;
     case 'jsonl':
       write = (e, _id, w) => {
         record(w, e);
-        w.bytes(NEWLINE);
+        w.byte(0x0a);
       };
       break;
     case 'eventhub': {
@@ -388,7 +386,8 @@ function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder
       // record, a comma before each next one, the closing with the last.
       let inBody = 0;
       write = (e, _id, w) => {
-        w.bytes(inBody === 0 ? BODY_OPEN : COMMA);
+        if (inBody === 0) w.bytes(BODY_OPEN);
+        else w.byte(0x2c); // ,
         record(w, e);
         if (++inBody < RECORDS_PER_BODY) return;
         inBody = 0;
