@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT, DEDUPED_ROWS, type AksAuditRow } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
-import { auditNdjson, jsonString, rowsNdjson } from '../functions/land/ndjson.js';
+import { auditNdjson, jsonString, rowsNdjson, Utf8Builder } from '../functions/land/ndjson.js';
 import { dedupeRows, tablePayloads } from '../functions/land/payload.js';
 import { auditEventToRow } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
@@ -118,7 +118,17 @@ describe('AksAudit landing lines', () => {
 
   it('jsonString writes what JSON.stringify writes (short strings scanned inline, long ones by regex)', () => {
     for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', 'tab\t', '\u0000', '\u001f', 'é€😀', '\ud800', 'a\udc00b', '\u2028', '2024-03-01T10:00:00.123456Z'])
-      for (const v of [s, `${'x'.repeat(47)}${s}`, `${s}${'y'.repeat(60)}`]) expect(jsonString(v)).toBe(JSON.stringify(v));
+      for (const v of [s, `${'x'.repeat(47)}${s}`, `${s}${'y'.repeat(60)}`]) {
+        expect(jsonString(v)).toBe(JSON.stringify(v));
+        // The builder's in-place copy, with room to spare and at the edge of a full buffer.
+        for (const fill of [0, 1020, 1024 - v.length - 2, 1024 - v.length - 1]) {
+          const b = new Utf8Builder(1024);
+          b.write('.'.repeat(Math.max(0, fill)));
+          b.writeJsonString(v);
+          b.writeBytes(Buffer.from('|'));
+          expect(b.finish().toString('utf8')).toBe(`${'.'.repeat(Math.max(0, fill))}${JSON.stringify(v)}|`);
+        }
+      }
   });
 
   it('other tables are one JSON object per line in column order', () => {
