@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AksControlPlaneRow, Detection } from '../functions/contracts.js';
 import { detect, loadPolicy } from '../functions/detect/index.js';
 import { meanStd } from '../functions/detect/windows.js';
-import { cpRow } from './fixtures/detect/events.js';
+import { cpRow, row as auditRow } from './fixtures/detect/events.js';
 
 const T0 = Date.UTC(2025, 3, 20, 16, 0, 0);
 const at = (sec: number, msg: string, service = 'kube-apiserver', cluster = 'c1'): AksControlPlaneRow =>
@@ -72,6 +72,15 @@ describe('inactivity relative to the batch data time', () => {
   });
   it('near miss: gaps within the limit; the wall clock is irrelevant', () => {
     expect(run([at(0, 'a'), at(300, 'b'), at(600, 'c')], [quiet])).toEqual([]);
+  });
+  it('the batch data time is the latest row of either table (audit rows keep the clock going)', () => {
+    const audit = [900, 1000, 950].map((sec) => ({ ...auditRow({}), TimeGenerated: `${new Date(T0 + sec * 1000).toISOString().slice(0, 19)}.000000Z` }));
+    const rows = { AksAudit: audit, AksControlPlane: [at(0, 'a'), at(100, 'b')] };
+    const d = detect(rows, only([quiet]), new Date(0)).filter((x) => x.Source === 'window');
+    expect(d.map((x) => [ev(x).silenceSeconds, ev(x).trailing])).toEqual([[900, true]]);
+    // Rows without a valid time do not move it.
+    const bad = { ...rows, AksAudit: [...audit, { ...audit[0]!, TimeGenerated: '9999-99-99T99:99:99.999999Z' }, { ...audit[0]!, TimeGenerated: null }] };
+    expect(detect(bad, only([quiet]), new Date(0)).filter((x) => x.Source === 'window').map((x) => ev(x).silenceSeconds)).toEqual([900]);
   });
 });
 

@@ -45,16 +45,8 @@ export function streamOf(rows: NormalizedRows, table: Table, withMessage = true)
   return out;
 }
 
-/**
- * Latest data time in the batch, across both tables (the "now" of inactivity). Canonical
- * times are fixed-width ISO strings, so the string maximum is the time maximum.
- */
-export function batchDataEnd(rows: NormalizedRows): number {
-  let max = '';
-  for (const r of rows.AksControlPlane) if (r.TimeGenerated && r.TimeGenerated > max) max = r.TimeGenerated;
-  for (const r of rows.AksAudit) if (r.TimeGenerated && r.TimeGenerated > max) max = r.TimeGenerated;
-  return max ? Date.parse(max) : -Infinity;
-}
+/** Latest time of a time-sorted stream (-Infinity when empty). */
+const lastTime = (events: readonly StreamEvent[]): number => (events.length === 0 ? -Infinity : events[events.length - 1]!.t);
 
 /** A window that fired, before it becomes a Detection. */
 export interface Firing {
@@ -221,16 +213,24 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
   if (policy.windows.length === 0) return;
   const streams = new Map<string, StreamEvent[]>();
   const needsMessage = (d: WindowDetector): boolean => d.kind === 'keyword' || d.kind === 'repeat';
+  /** Each table's rows as a sorted stream, built once per (table, message) and shared. */
+  const stream = (table: Table, withMessage: boolean): StreamEvent[] => {
+    // A stream with messages serves a detector that needs none as well.
+    const key = `${table}:${withMessage}`;
+    let events = streams.get(key) ?? (withMessage ? undefined : streams.get(`${table}:true`));
+    if (!events) streams.set(key, (events = streamOf(rows, table, withMessage)));
+    return events;
+  };
   let dataEnd: number | undefined;
   for (const d of policy.windows) {
     const ruleId = `window.${d.id}`;
     const s = [policy.rules[ruleId]].filter((x) => x !== undefined);
     if (s.some((x) => x.enabled === false)) continue;
-    const key = `${d.table}:${needsMessage(d)}`;
-    let events = streams.get(key);
-    if (!events) streams.set(key, (events = streamOf(rows, d.table, needsMessage(d))));
+    const events = stream(d.table, needsMessage(d));
     if (events.length === 0) continue;
-    dataEnd ??= batchDataEnd(rows);
+    // The batch's "now" for inactivity: its latest valid row time across both tables (the
+    // last event of each sorted stream, streams the other detectors need anyway).
+    dataEnd ??= Math.max(lastTime(stream('AksControlPlane', false)), lastTime(stream('AksAudit', false)));
     for (const f of evaluateDetector(d, events, dataEnd)) {
       const auditIds = [...new Set(f.events.map((e) => e.auditId).filter(Boolean))].slice(0, 100);
       out.push(makeDetection({
