@@ -8,6 +8,14 @@ type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number): number };
 
 const alloc = (size: number): Utf8Buffer => Buffer.allocUnsafe(size) as Utf8Buffer;
 
+/** Per byte value, 1 when a string holding it must go through its escaper (all of 128-255 are set). */
+export type EscapeBytes = Uint8Array;
+
+/** EscapeBytes flagging the ASCII codes `ascii` needs escaped. */
+export function escapeBytes(ascii: (c: number) => boolean): EscapeBytes {
+  return Uint8Array.from({ length: 256 }, (_, c) => (c >= 128 || ascii(c) ? 1 : 0));
+}
+
 /** UTF-8 bytes of a constant piece, encoded once. */
 export const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
@@ -41,23 +49,33 @@ export class ByteWriter {
 
   /**
    * A string that usually needs no escaping, escaped by `escape` when it does: encoded first,
-   * then its bytes checked (no separate pass over a rope's characters). A control character,
-   * `"`, a backslash or any non-ASCII byte (a lone surrogate may hide behind one) sends it
-   * back through `escape`, whose text is written instead.
+   * then its bytes checked against `needs` (no separate pass over a rope's characters). A
+   * flagged byte — and every non-ASCII byte is flagged (a lone surrogate may hide behind one)
+   * — sends it back through `escape`, whose text is written instead.
    */
-  escaped(s: string, escape: (s: string) => string): void {
+  escaped(s: string, escape: (s: string) => string, needs: EscapeBytes): void {
     if (this.pos + s.length * 3 > this.buf.length) this.next(s.length * 3);
     const buf = this.buf;
     const start = this.pos;
     const end = start + buf.utf8Write(s, start);
     for (let i = start; i < end; i++) {
-      const c = buf[i] as number;
-      if (c < 32 || c === 34 || c === 92 || c >= 128) {
+      if (needs[buf[i] as number] === 1) {
         this.str(escape(s));
         return;
       }
     }
     this.pos = end;
+  }
+
+  /** A number as String(n) writes it; whole numbers from 0 to 2^53 as digits, without the string. */
+  int(n: number): void {
+    if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) {
+      this.str(String(n));
+      return;
+    }
+    let width = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) width++;
+    this.digits(n, width);
   }
 
   /** One byte (an ASCII character code). */
@@ -128,6 +146,13 @@ export class FragmentCache {
     private readonly encode: (s: string) => string,
     private readonly max = 1024,
   ) {}
+
+  /** The bytes of `s`, or undefined when `s` is new and the cache is full (the caller writes it). */
+  cached(s: string): Uint8Array | undefined {
+    let b = this.map.get(s);
+    if (b === undefined && this.map.size < this.max) this.map.set(s, (b = utf8(this.encode(s))));
+    return b;
+  }
 
   get(s: string): Uint8Array {
     let b = this.map.get(s);

@@ -3,7 +3,7 @@
 // category, operationName, properties {pod, log, stream, containerID}, the upper-cased
 // resourceId and `time` with 7 fractional digits. Audit categories hold one audit.k8s.io/v1
 // Event as JSON text ending in "\n" (stdout); other categories one klog line (stderr).
-import { ByteWriter, FragmentCache, textOf, utf8 } from '../bytes.js';
+import { ByteWriter, escapeBytes, FragmentCache, textOf, utf8 } from '../bytes.js';
 import { TimeFormat } from '../time.js';
 
 export const OPERATION_NAME = 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read';
@@ -195,6 +195,9 @@ const AUDIT_TEXT = ([false, true] as const).map((nested) => {
 /** AUDIT_TEXT as bytes, for the writer. */
 const AUDIT_BYTES = AUDIT_TEXT.map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, utf8(v)])) as Record<keyof typeof t, Uint8Array>);
 
+/** What bodyIn escapes: control characters, '"' and backslash (surrogates are non-ASCII bytes). */
+const JSON_NEEDS = escapeBytes((c) => c < 32 || c === 34 || c === 92);
+
 /** bodyIn in each form ([plain, nested]). */
 const BODY = [(s: string): string => bodyIn(s, false), (s: string): string => bodyIn(s, true)] as const;
 
@@ -276,9 +279,9 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   const P = PIECES[n]!;
   const E = BODY[n];
   w.bytes(P.head.get(a.level));
-  w.escaped(a.auditID, E);
+  w.escaped(a.auditID, E, JSON_NEEDS);
   w.bytes(P.stage.get(a.stage));
-  w.escaped(a.requestURI, E);
+  w.escaped(a.requestURI, E, JSON_NEEDS);
   w.bytes(middleBytes(a, nested));
   // With status fields the object is built as the specification builds it (spread order,
   // integer-like keys first) and written by the generic writer; they are rare.
@@ -303,10 +306,10 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   w.bytes(T.received);
   // Numeric times are written as digits; their text (see TimeFormat.micro) never needs escaping.
   if (typeof a.requestReceivedTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.requestReceivedTimestamp);
-  else w.escaped(a.requestReceivedTimestamp, E);
+  else w.escaped(a.requestReceivedTimestamp, E, JSON_NEEDS);
   w.bytes(T.stageTimestamp);
   if (typeof a.stageTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.stageTimestamp);
-  else w.escaped(a.stageTimestamp, E);
+  else w.escaped(a.stageTimestamp, E, JSON_NEEDS);
   w.bytes(P.closingOf(a.decision).get(a.reason));
 }
 
@@ -365,7 +368,7 @@ export function diagnosticRecordBytes(resourceId: string, tf = new TimeFormat())
       w.bytes(cached(tails, stream, containerID, () => tail(stream, containerID)));
     }
     if (typeof time7 === 'number') tf.writeIso(w, time7, 7);
-    else w.escaped(time7, BODY[0]);
+    else w.escaped(time7, BODY[0], JSON_NEEDS);
     w.byte(0x22); // "
     w.byte(0x7d); // }
   };

@@ -3,12 +3,15 @@
 import type { Column } from '../../kusto/columns.js';
 import { csvHeader, csvRow, jsonRow } from '../csv.js';
 import type { Format } from '../request.js';
+import type { ByteWriter } from '../bytes.js';
 import type { Encoder } from '../types.js';
 
 export interface TableRender<E> {
   columns: readonly Column[];
   /** Raw text for the event: one line per record, each ending '\n'. */
   raw(e: E, firstRecordId: number): string;
+  /** The raw text written straight into the output, when the type has a byte path. */
+  rawWrite?(e: E, firstRecordId: number, w: ByteWriter): void;
   /** Column values (table order) of each record of the event. */
   rows(e: E, firstRecordId: number): unknown[][];
   rawContentType?: string;
@@ -23,6 +26,7 @@ export function tableEncoder<E>(format: Format, r: TableRender<E>): Encoder<E> {
         extension: r.rawExtension ?? 'log',
         head: () => '',
         event: r.raw,
+        ...(r.rawWrite ? { write: r.rawWrite } : {}),
         tail: () => '',
       };
     case 'csv':

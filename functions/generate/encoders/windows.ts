@@ -1,6 +1,8 @@
 // Windows Security event log: the EventData field names of each supported event id (in the
 // order the Security-Auditing manifest declares them) and an XML renderer producing the
 // <Event> document wevtutil / Get-WinEvent ToXml() give, one per line.
+import { escapeBytes, FragmentCache, utf8, type ByteWriter } from '../bytes.js';
+import type { TimeFormat } from '../time.js';
 
 export const SECURITY_AUDITING_PROVIDER = 'Microsoft-Windows-Security-Auditing';
 export const SECURITY_AUDITING_GUID = '{54849625-5478-4994-a5ba-3e3b0328c30d}';
@@ -138,4 +140,71 @@ export function windowsEventXml(e: WindowsEventXml): string {
   const { dataOpen, fields } = tpl;
   for (let i = 0; i < fields.length; i++) out += dataOpen[i] + xmlEscape(e.data[fields[i] as string] ?? '-');
   return out + tpl.end;
+}
+
+/** What xmlEscape rewrites: control characters and & < > " ' (non-ASCII bytes are checked too). */
+const XML_NEEDS = escapeBytes((c) => c < 32 || XML_ESCAPES[c] !== undefined);
+
+/**
+ * An event id's template as bytes, and per field the bytes of `<Data Name="F">` plus each
+ * value seen (values repeat: SIDs, names, constants), up to a bound per field; a value past
+ * the bound is escaped and written as it comes.
+ */
+interface EventBytes {
+  head: Uint8Array;
+  fields: readonly string[];
+  dataOpen: readonly Uint8Array[];
+  data: readonly FragmentCache[];
+  end: Uint8Array;
+}
+
+const EVENT_BYTES = new Map<number, EventBytes>(
+  [...TEMPLATES].map(([id, t]) => [
+    id,
+    {
+      head: utf8(t.head),
+      fields: t.fields,
+      dataOpen: t.dataOpen.map(utf8),
+      data: t.dataOpen.map((open) => new FragmentCache((v) => open + xmlEscape(v), 256)),
+      end: utf8(t.end),
+    },
+  ]),
+);
+
+const RECORD_ID = utf8('"/><EventRecordID>');
+const PROCESS_ID = utf8('</EventRecordID><Correlation/><Execution ProcessID="');
+const THREAD_ID = utf8('" ThreadID="');
+/** The text from the thread id's closing quote to <EventData>, per computer. */
+const COMPUTER = new FragmentCache((c) => `"/><Channel>Security</Channel><Computer>${xmlEscape(c)}</Computer><Security/></System><EventData>`, 256);
+
+/**
+ * Writes windowsEventXml(e) into `w` (the same bytes, test/generate-fastpaths), with
+ * `systemTime` given as microseconds that `tf.iso(systemTime, 7)` would format, or as text.
+ */
+export function writeWindowsEventXml(w: ByteWriter, e: Omit<WindowsEventXml, 'systemTime'> & { systemTime: string | number }, tf: TimeFormat): void {
+  const tpl = EVENT_BYTES.get(e.eventId);
+  if (!tpl) throw new Error(`unsupported event id ${e.eventId}`);
+  w.bytes(tpl.head);
+  if (typeof e.systemTime === 'number') tf.writeIso(w, e.systemTime, 7);
+  else w.str(e.systemTime);
+  w.bytes(RECORD_ID);
+  w.int(e.recordId);
+  w.bytes(PROCESS_ID);
+  w.int(e.processId);
+  w.bytes(THREAD_ID);
+  w.int(e.threadId);
+  const computer = COMPUTER.cached(e.computer);
+  if (computer) w.bytes(computer);
+  else w.str(`"/><Channel>Security</Channel><Computer>${xmlEscape(e.computer)}</Computer><Security/></System><EventData>`);
+  const { fields, data, dataOpen } = tpl;
+  for (let i = 0; i < fields.length; i++) {
+    const v = e.data[fields[i] as string] ?? '-';
+    const b = (data[i] as FragmentCache).cached(v);
+    if (b) w.bytes(b);
+    else {
+      w.bytes(dataOpen[i] as Uint8Array);
+      w.escaped(v, xmlEscape, XML_NEEDS);
+    }
+  }
+  w.bytes(tpl.end);
 }

@@ -2,7 +2,7 @@
 // creation. Scenarios: password spray (4625 burst, lockout, then a success) and privilege
 // escalation (new local account added to Administrators).
 import { WindowsSecurityColumns } from '../../kusto/datasetTables.js';
-import { EVENT_SCHEMAS, LOGON_TYPES, windowsEventXml } from '../encoders/windows.js';
+import { EVENT_SCHEMAS, LOGON_TYPES, windowsEventXml, writeWindowsEventXml } from '../encoders/windows.js';
 import { tableEncoder } from '../encoders/table.js';
 import { ephemeralPort, externalIp, internalIp } from '../names.js';
 import type { Rng } from '../prng.js';
@@ -190,6 +190,10 @@ export const windows: LogTypeDef<WindowsEvent> = {
       columns: WindowsSecurityColumns,
       rawExtension: 'xml.log',
       raw: (e, id) => windowsEventXml({ eventId: e.eventId, systemTime: tf.iso(e.t, 7), recordId: base + id, processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }) + '\n',
+      rawWrite: (e, id, w) => {
+        writeWindowsEventXml(w, { eventId: e.eventId, systemTime: e.t, recordId: base + id, processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }, tf);
+        w.byte(0x0a);
+      },
       rows: (e, id) => {
         const d = e.data;
         const s = EVENT_SCHEMAS[e.eventId];
