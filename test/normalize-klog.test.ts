@@ -162,6 +162,12 @@ describe('helpers', () => {
     expect(canonicalTime('2025-04-20T16:36:52.392502Z')).toBe('2025-04-20T16:36:52.392502Z');
     expect(canonicalTime('2025-04-20T18:36:52.5+02:00')).toBe('2025-04-20T16:36:52.500000Z');
     expect(canonicalTime('2025-04-20 16:36:52Z')).toBe('2025-04-20T16:36:52.000000Z');
+    // Canonical length but not canonical form: rewritten, whatever second the memo holds.
+    expect(canonicalTime('2025-04-20T16:36:52.392502Z')).toBe('2025-04-20T16:36:52.392502Z');
+    expect(canonicalTime('2025-04-20 16:36:52.392502Z')).toBe('2025-04-20T16:36:52.392502Z');
+    expect(canonicalTime('2025-04-20t16:36:52.123456Z')).toBe('2025-04-20T16:36:52.123456Z');
+    expect(canonicalTime('2025-04-20T16:36:52.39x502Z')).toBeNull();
+    expect(canonicalTime('2025-04-20T16:36:53.000001Z')).toBe('2025-04-20T16:36:53.000001Z');
     for (const bad of [null, 5, '', 'yesterday', '2025-13-01T00:00:00Z', '2025-04-20T16:36:52.Z', '2025-04-20T16:36:52.1+0200']) expect(canonicalTime(bad)).toBeNull();
   });
 });

@@ -10,8 +10,8 @@ export function canonicalTime(s: unknown): string | null {
   if (typeof s !== 'string') return null;
   const n = s.length;
   if (n < 20 || n > 40) return null;
-  // Fast path: already canonical.
-  if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && isDateTimePrefix(s))
+  // Fast path: already canonical (the second checked once per run of rows that share it).
+  if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && (s.startsWith(canonicalSecond) || checkSecond(s)))
     return allDigits(s, 20, 26) ? s : null;
   if (!isDateTimePrefix(s)) return null;
   let i = 19;
@@ -31,6 +31,15 @@ export function canonicalTime(s: unknown): string | null {
   const ms = Date.parse(`${head}${zone}`);
   if (Number.isNaN(ms)) return null;
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** The last `YYYY-MM-DDTHH:MM:SS` canonicalTime validated (never '', so startsWith cannot match by accident). */
+let canonicalSecond = '\u0000';
+
+function checkSecond(s: string): boolean {
+  if (!isDateTimePrefix(s) || s.charCodeAt(10) !== 84 /* T */) return false;
+  canonicalSecond = s.slice(0, 20);
+  return true;
 }
 
 /** Epoch milliseconds of a canonical (or any Date.parse-able) time; NaN when invalid. */
