@@ -18,7 +18,7 @@ import {
   type HttplogFields,
 } from '../functions/generate/encoders/aks.js';
 import { cefExtensionValue, cefHeaderField, isCefKey } from '../functions/generate/encoders/cef.js';
-import { headerField, sdParamValue } from '../functions/generate/encoders/syslog.js';
+import { headerField, rfc5424, rfc5424Writer, sdParamValue } from '../functions/generate/encoders/syslog.js';
 import { EVENT_SCHEMAS, KEYWORD_FAILURE, KEYWORD_SUCCESS, SECURITY_AUDITING_GUID, SECURITY_AUDITING_PROVIDER, windowsEventXml, writeWindowsEventXml, xmlEscape, type WindowsEventXml } from '../functions/generate/encoders/windows.js';
 import { textOf } from '../functions/generate/bytes.js';
 import { Rng } from '../functions/generate/prng.js';
@@ -141,6 +141,22 @@ describe('escapes with a copy-free fast path', () => {
       expect(isCefKey(s)).toBe(/^[A-Za-z0-9_]+$/.test(s));
     }
     expect(['src', 'cs1Label', 'a_9'].map(isCefKey)).toEqual([true, true, true]);
+  });
+
+  it('RFC 5424 lines written into bytes are the bytes of rfc5424 text', () => {
+    const tf = new TimeFormat();
+    const write = rfc5424Writer(tf);
+    const utf8Text = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+    const sds = [null, [], [{ id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '0']] as const }], [{ id: 'x@1', params: [['p', 'a"b\\c]d']] as const }, { id: 'y', params: [] }]];
+    for (const [i, s] of [...SAMPLES, ...SAMPLES].entries()) {
+      const us = 1_704_067_200_000_000 + i * 987_654;
+      const pid = [0, -1, 1, 29551, 4_194_303, 1.5][i % 6]!;
+      const host = SAMPLES[i % 11]!;
+      const sd = sds[i % sds.length]!;
+      const line = rfc5424(i % 200, tf.iso(us, 6), host, s.slice(0, 9), pid > 0 ? String(pid) : '', SAMPLES[i % 13]!, sd, s) + '\n';
+      expect(textOf((w) => write(w, i % 200, us, host, s.slice(0, 9), pid, SAMPLES[i % 13]!, sd, s))).toBe(utf8Text(line));
+    }
+    expect(() => textOf((w) => write(w, 13, 0, 'h', 'a', 1, '', [{ id: 'bad id', params: [] }], 'm'))).toThrow(/SD-ID/);
   });
 
   it('Windows event XML from per-id templates equals the element written field by field', () => {

@@ -1,4 +1,6 @@
 // Syslog encoders: RFC 3164 (BSD) and RFC 5424. Pure functions over formatted fields.
+import { escapeBytes, FragmentCache, utf8, type ByteWriter } from '../bytes.js';
+import type { TimeFormat } from '../time.js';
 
 export const FACILITIES = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
@@ -124,4 +126,47 @@ export function rfc5424(
 ): string {
   const head = `${PRI_V1[priValue] ?? `<${priValue}>1 `}${timestamp || NILVALUE} ${headerField(hostname, 255)} ${headerField(appName, 48)} ${headerField(procId, 128)} ${headerField(msgId, 32)} ${structuredData(sd)}`;
   return msg === '' ? head : `${head} ${escapeControl(msg)}`;
+}
+
+const PRI_V1_BYTES: readonly Uint8Array[] = PRI_V1.map(utf8);
+/** What escapeControl rewrites (non-ASCII bytes are checked too). */
+const CONTROL_NEEDS = escapeBytes((c) => c < 32 || c === 127);
+const NIL = 0x2d;
+const SP = 0x20;
+const LF = 0x0a;
+
+/** Writes one RFC 5424 line and its '\n'; the time is microseconds (`tf.iso(us, 6)`), the PROCID a pid (none when <= 0). */
+export type Rfc5424Writer = (w: ByteWriter, priValue: number, us: number, hostname: string, appName: string, pid: number, msgId: string, sd: readonly SdElement[] | null, msg: string) => void;
+
+/**
+ * rfc5424(...) + '\n' into a writer (the same bytes, test/generate-fastpaths): the PRI from a
+ * table, the time as digits, the header fields from small sets (hosts, apps, MSGIDs) cached
+ * as bytes with the spaces around them, the message checked for control characters as its
+ * bytes go out.
+ */
+export function rfc5424Writer(tf: TimeFormat): Rfc5424Writer {
+  const hosts = new FragmentCache((h) => ' ' + headerField(h, 255) + ' ');
+  const apps = new FragmentCache((a) => headerField(a, 48) + ' ');
+  const msgIds = new FragmentCache((m) => ' ' + headerField(m, 32) + ' ');
+  return (w, priValue, us, hostname, appName, pid, msgId, sd, msg) => {
+    // Checked before anything is written, as rfc5424 would throw before returning text.
+    const sdText = sd && sd.length > 0 ? structuredData(sd) : null;
+    const p = PRI_V1_BYTES[priValue];
+    if (p) w.bytes(p);
+    else w.str(`<${priValue}>1 `);
+    tf.writeIso(w, us, 6);
+    w.bytes(hosts.get(hostname));
+    w.bytes(apps.get(appName));
+    // String(pid) of a positive number is printable and short: headerField leaves it alone.
+    if (pid > 0) w.int(pid);
+    else w.byte(NIL);
+    w.bytes(msgIds.get(msgId));
+    if (sdText === null) w.byte(NIL);
+    else w.str(sdText);
+    if (msg !== '') {
+      w.byte(SP);
+      w.escaped(msg, escapeControl, CONTROL_NEEDS);
+    }
+    w.byte(LF);
+  };
 }

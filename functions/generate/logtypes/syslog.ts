@@ -1,11 +1,12 @@
 // Linux syslog: sshd, sudo, cron, systemd and kernel firewall lines from a few hosts.
 // Scenarios: SSH brute force, sudo abuse, port scan (UFW BLOCK lines).
 import { SyslogColumns } from '../../kusto/datasetTables.js';
-import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, type SdElement } from '../encoders/syslog.js';
+import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, rfc5424Writer, type SdElement } from '../encoders/syslog.js';
 import { tableEncoder } from '../encoders/table.js';
 import { ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { ResolvedRequest } from '../request.js';
+import type { ByteWriter } from '../bytes.js';
 import type { TimeFormat } from '../time.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
@@ -181,12 +182,14 @@ export const syslog: LogTypeDef<SyslogEvent> = {
   encoder(format, req: ResolvedRequest, tf: TimeFormat) {
     const proto = req.syslog?.protocol ?? 'rfc5424';
     const withPri = req.syslog?.pri ?? true;
+    const write5424 = rfc5424Writer(tf);
     return tableEncoder<SyslogEvent>(format, {
       columns: SyslogColumns,
       raw:
         proto === 'rfc5424'
           ? (e) => rfc5424(pri(e.facility, e.severity), tf.iso(e.t, 6), e.host, e.app, e.pid > 0 ? String(e.pid) : '', e.msgId, e.sd, e.msg) + '\n'
           : (e) => rfc3164(withPri ? pri(e.facility, e.severity) : null, tf.bsd(e.t), e.host, e.app, e.pid, e.msg) + '\n',
+      ...(proto === 'rfc5424' ? { rawWrite: (e: SyslogEvent, _id: number, w: ByteWriter) => write5424(w, pri(e.facility, e.severity), e.t, e.host, e.app, e.pid, e.msgId, e.sd, e.msg) } : {}),
       rows: (e, id) => [[
         tf.iso(e.t, proto === 'rfc5424' ? 6 : 0),
         id,
