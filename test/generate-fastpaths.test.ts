@@ -38,6 +38,8 @@ const SAMPLES = [...NASTY, ...randomStrings(400, 1)];
 /** Microsecond times the byte paths must format as the text paths do. */
 const TIMES_US = [0, 1, 999_999, 1_704_067_200_000_000, 1_704_067_199_999_999, 1_704_067_200_123_456.5, -1, -1_000_001, -86_400_000_000_123, 253_402_300_799_999_999, 253_402_300_800_000_000, 253_402_300_800_000_001 * 3, 2 ** 53 + 2, 8.64e18];
 
+const FROZEN = Object.freeze([Object.freeze({ type: 'Memory"Pressure' }), Object.freeze({ type: 'Ready' })]);
+
 describe('AKS records without JSON.stringify of the whole', () => {
   const base: AuditEventFields = {
     level: 'Metadata', auditID: 'ac4d5320-0000-4abc-8def-0123456789ab', stage: 'ResponseComplete', requestURI: '/api/v1/nodes?watch=true', verb: 'get',
@@ -46,7 +48,9 @@ describe('AKS records without JSON.stringify of the whole', () => {
     requestReceivedTimestamp: '2024-01-01T00:00:00.000001Z', stageTimestamp: '2024-01-01T00:00:00.000002Z', decision: 'allow', reason: '',
   };
   const odd: unknown[] = [null, true, false, 0, -0, 1.5, 1e21, -1e-7, Number.NaN, Number.POSITIVE_INFINITY, [], {}, [undefined, () => 1, null], { a: undefined, b: () => 1, c: 1 },
-    { 2: 'two', 1: 'one', z: 'z', '-1': 'm' }, new Date(0), { toJSON: () => 'custom' }, { nested: { deeper: [{ x: 'a"b\\c\n' }] } }, Object.create(null) as object, 'text'];
+    { 2: 'two', 1: 'one', z: 'z', '-1': 'm' }, new Date(0), { toJSON: () => 'custom' }, { nested: { deeper: [{ x: 'a"b\\c\n' }] } }, Object.create(null) as object, 'text',
+    // Frozen values (JSON cached by identity), met again inside an unfrozen one.
+    FROZEN, { order: FROZEN, n: 1 }, Object.freeze({ a: undefined, b: Object.freeze(['x"y']) })];
   const variants: AuditEventFields[] = [
     base,
     { ...base, objectRef: undefined },

@@ -43,22 +43,14 @@ function jsonValue(v: unknown, nested: boolean): string | undefined {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (jsonValue(v[i], nested) ?? 'null');
-        return out + ']';
+      if (!Object.isFrozen(v)) return objectJson(v, nested);
+      const cache = FROZEN_JSON[nested ? 1 : 0];
+      let text = cache.get(v);
+      if (text === undefined) {
+        text = objectJson(v, nested);
+        if (text !== undefined) cache.set(v, text);
       }
-      if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return viaStringify(v, nested);
-      const o = v as Record<string, unknown>;
-      let out = '{';
-      let first = true;
-      for (const k of Object.keys(o)) {
-        const x = jsonValue(o[k], nested);
-        if (x === undefined) continue;
-        out += (first ? '' : ',') + jsonStringIn(k, nested) + ':' + x;
-        first = false;
-      }
-      return out + '}';
+      return text;
     }
     case 'undefined':
     case 'function':
@@ -67,6 +59,32 @@ function jsonValue(v: unknown, nested: boolean): string | undefined {
     default:
       return viaStringify(v, nested);
   }
+}
+
+/**
+ * JSON text of frozen objects and arrays by identity, per form: the generator deep-freezes the
+ * constants it shares between Events (so a frozen value is taken as immutable all the way down).
+ */
+const FROZEN_JSON = [new WeakMap<object, string>(), new WeakMap<object, string>()] as const;
+
+/** jsonValue of a non-null object or array. */
+function objectJson(v: object, nested: boolean): string | undefined {
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (jsonValue(v[i], nested) ?? 'null');
+    return out + ']';
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return viaStringify(v, nested);
+  const o = v as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const k of Object.keys(o)) {
+    const x = jsonValue(o[k], nested);
+    if (x === undefined) continue;
+    out += (first ? '' : ',') + jsonStringIn(k, nested) + ':' + x;
+    first = false;
+  }
+  return out + '}';
 }
 
 function viaStringify(v: unknown, nested: boolean): string | undefined {
@@ -118,10 +136,15 @@ export const jsonString = (s: string): string => jsonStringIn(s, false);
 /** An audit timestamp: its text, or microseconds since the epoch (TimeFormat.micro writes them). */
 export type AuditTime = string | number;
 
-/** Formats the numeric audit timestamps (a TimeFormat only caches; any instance gives the same text). */
-const AUDIT_TIME = new TimeFormat();
+/**
+ * Format the numeric audit timestamps (a TimeFormat only caches; any instance gives the same
+ * text). One per field: a long request (a watch: minutes) puts them in different seconds, and
+ * a shared one would re-format both seconds' text on every such Event.
+ */
+const RECEIVED_TIME = new TimeFormat();
+const STAGE_TIME = new TimeFormat();
 
-const timeText = (t: AuditTime): string => (typeof t === 'number' ? AUDIT_TIME.micro(t) : t);
+const timeText = (t: AuditTime): string => (typeof t === 'number' ? STAGE_TIME.micro(t) : t);
 
 /** The fields of one audit.k8s.io/v1 Event as the generator fills them. */
 export interface AuditEventFields {
@@ -305,10 +328,10 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   }
   w.bytes(T.received);
   // Numeric times are written as digits; their text (see TimeFormat.micro) never needs escaping.
-  if (typeof a.requestReceivedTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.requestReceivedTimestamp);
+  if (typeof a.requestReceivedTimestamp === 'number') RECEIVED_TIME.writeMicro(w, a.requestReceivedTimestamp);
   else w.escaped(a.requestReceivedTimestamp, E, JSON_NEEDS);
   w.bytes(T.stageTimestamp);
-  if (typeof a.stageTimestamp === 'number') AUDIT_TIME.writeMicro(w, a.stageTimestamp);
+  if (typeof a.stageTimestamp === 'number') STAGE_TIME.writeMicro(w, a.stageTimestamp);
   else w.escaped(a.stageTimestamp, E, JSON_NEEDS);
   w.bytes(P.closingOf(a.decision).get(a.reason));
 }

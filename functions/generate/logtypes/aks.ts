@@ -101,6 +101,16 @@ const COREDNS = sa('kube-system', 'coredns');
 const ENDPOINTSLICES = { resource: 'endpointslices', apiGroup: 'discovery.k8s.io', apiVersion: 'v1' };
 const KUBELET_UA = ua('kubelet');
 
+/** Deep-frozen: the encoder caches the JSON of frozen values by identity. */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+const NODE_CONDITION_ORDER = deepFreeze([{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }]);
+
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
     const l = rng.pick(LEADERS);
@@ -115,7 +125,7 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
     return auditEvent(rng, env, t, {
       level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA,
       objectRef: n.status, code: 200, latencyUs: rng.range(3000, 15000),
-      requestObject: { status: { $setElementOrder_conditions: [{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }], conditions: [{ lastHeartbeatTime: env.tf.micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
+      requestObject: { status: { $setElementOrder_conditions: NODE_CONDITION_ORDER, conditions: [{ lastHeartbeatTime: env.tf.micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
     });
   }, 2],
   [(rng, env, t) => {
