@@ -387,7 +387,8 @@ export function diagnosticRecordBytes(resourceId: string, tf = new TimeFormat())
       w.bytes(cached(auditTails, stream, containerID, () => '\\n"' + tail(stream, containerID)));
     } else {
       w.bytes(cached(heads, category, pod, () => head(category, pod)));
-      w.str(typeof log === 'string' ? JSON.stringify(log) : httplogLineJson(log));
+      if (typeof log === 'string') w.str(JSON.stringify(log));
+      else writeHttplogLineJson(w, log);
       w.bytes(cached(tails, stream, containerID, () => tail(stream, containerID)));
     }
     if (typeof time7 === 'number') tf.writeIso(w, time7, 7);
@@ -454,17 +455,51 @@ const HTTPLOG_TEXT = ([false, true] as const).map((nested) => {
   };
 });
 
+/** HTTPLOG_TEXT as bytes, and the encoded values of the fields from small sets (verbs, user agents, addresses), by form. */
+const HTTPLOG_BYTES = HTTPLOG_TEXT.map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, utf8(v)])) as Record<keyof typeof t, Uint8Array>);
+const HTTPLOG_KNOWN = [new FragmentCache(BODY[0]), new FragmentCache(BODY[1])] as const;
+
 /**
- * kube-apiserver 1.23+ structured access line body (after the klog header). `nested`: as
- * the text reads inside a JSON string literal (see jsonValue), written in the same pass.
+ * Writes a kube-apiserver 1.23+ structured access line body (after the klog header);
+ * `nested`: as the text reads inside a JSON string literal (see jsonValue), in the same pass.
  */
+export function writeHttplogMessage(w: ByteWriter, f: HttplogFields, nested = false): void {
+  const n = nested ? 1 : 0;
+  const T = HTTPLOG_BYTES[n]!;
+  const K = HTTPLOG_KNOWN[n];
+  const E = BODY[n];
+  w.bytes(T.verb);
+  w.bytes(K.get(f.verb));
+  w.bytes(T.uri);
+  w.escaped(f.uri, E, JSON_NEEDS);
+  w.bytes(T.latency);
+  w.escaped(f.latency, E, JSON_NEEDS);
+  w.bytes(T.userAgent);
+  w.bytes(K.get(f.userAgent));
+  w.bytes(T.auditId);
+  w.escaped(f.auditId, E, JSON_NEEDS);
+  w.bytes(T.srcIp);
+  // bodyIn(`${srcIp}:${srcPort}`): the port's text never needs escaping.
+  w.bytes(K.get(f.srcIp));
+  w.byte(0x3a); // :
+  w.int(f.srcPort);
+  w.bytes(T.apf);
+  w.escaped(f.latency, E, JSON_NEEDS);
+  w.bytes(T.resp);
+  w.int(f.resp);
+}
+
+/** writeHttplogMessage as text. */
 export function httplogMessage(f: HttplogFields, nested = false): string {
-  const T = HTTPLOG_TEXT[nested ? 1 : 0] as (typeof HTTPLOG_TEXT)[number];
-  const latency = bodyIn(f.latency, nested);
-  return (
-    T.verb + bodyIn(f.verb, nested) + T.uri + bodyIn(f.uri, nested) + T.latency + latency + T.userAgent + bodyIn(f.userAgent, nested) +
-    T.auditId + bodyIn(f.auditId, nested) + T.srcIp + bodyIn(`${f.srcIp}:${f.srcPort}`, nested) + T.apf + latency + T.resp + String(f.resp)
-  );
+  return textOf((w) => writeHttplogMessage(w, f, nested));
+}
+
+/** Writes the JSON string literal of an access line's text (head + httplogMessage) from its parts. */
+export function writeHttplogLineJson(w: ByteWriter, l: HttplogLine): void {
+  w.byte(0x22);
+  w.escaped(l.head, stringBody, JSON_NEEDS);
+  writeHttplogMessage(w, l.httplog, true);
+  w.byte(0x22);
 }
 
 /** Text between the quotes of JSON.stringify(s). */
@@ -478,5 +513,5 @@ function stringBody(s: string): string {
 
 /** JSON string literal of an access line's text (head + httplogMessage), written from its parts. */
 export function httplogLineJson(l: HttplogLine): string {
-  return `"${stringBody(l.head)}${httplogMessage(l.httplog, true)}"`;
+  return textOf((w) => writeHttplogLineJson(w, l));
 }

@@ -3,7 +3,7 @@
 // access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
 import { ByteWriter, textOf, utf8 } from '../bytes.js';
-import { clusterResourceId, diagnosticRecordBytes, httplogMessage, klogHeader, klogLine, writeAuditEvent, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
+import { clusterResourceId, diagnosticRecordBytes, klogHeader, klogLine, writeAuditEvent, writeHttplogMessage, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
 import { Rng } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
@@ -381,7 +381,10 @@ function aksEncoder(format: Format, resourceId: string, tf: TimeFormat): Encoder
       write = (e, _id, w) => {
         if (typeof e.log === 'string') w.str(e.log);
         else if ('audit' in e.log) writeAuditEvent(w, e.log.audit);
-        else w.str(e.log.head + httplogMessage(e.log.httplog));
+        else {
+          w.str(e.log.head);
+          writeHttplogMessage(w, e.log.httplog);
+        }
         w.byte(0x0a);
       };
       break;
