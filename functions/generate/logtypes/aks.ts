@@ -87,15 +87,16 @@ type Make = (rng: Rng, env: AksEnv, t: number) => AksEvent;
 // in the env): the encoder caches their JSON by identity.
 const LEADERS = (['kube-controller-manager', 'kube-scheduler'] as const).map((name) => ({
   name, user: { username: `system:${name}`, groups: ['system:authenticated'] }, ua: ua(name, '/leader-election'), objectRef: lease('kube-system', name),
+  uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}?timeout=5s`,
 }));
-const CSI_LEASES = ['external-resizer-disk-csi-azure-com', 'external-attacher-leader-disk-csi-azure-com', 'external-resizer-file-csi-azure-com', 'snapshot-controller-leader'].map((name) => ({ name, objectRef: lease('kube-system', name) }));
+const CSI_LEASES = ['external-resizer-disk-csi-azure-com', 'external-attacher-leader-disk-csi-azure-com', 'external-resizer-file-csi-azure-com', 'snapshot-controller-leader'].map((name) => ({ name, objectRef: lease('kube-system', name), uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}` }));
 const AKS_SERVICE: User = { username: 'aksService', groups: ['system:masters', 'system:authenticated'] };
 const AMA_LOGS = sa('kube-system', 'ama-logs');
 const AMA_CONFIGMAP = { resource: 'configmaps', namespace: 'kube-system', name: 'container-azm-ms-agentconfig', apiVersion: 'v1' };
 const AMA_NOT_FOUND = { status: 'Failure', message: 'configmaps "container-azm-ms-agentconfig" not found', reason: 'NotFound' };
 const RQ_CONTROLLER = sa('kube-system', 'resourcequota-controller');
 const RQ_UA = ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller');
-const DISCOVERY_GROUPS = ['metrics.k8s.io/v1beta1', 'coordination.k8s.io/v1', 'authorization.k8s.io/v1', 'node.k8s.io/v1', 'storage.k8s.io/v1'];
+const DISCOVERY_URIS = ['metrics.k8s.io/v1beta1', 'coordination.k8s.io/v1', 'authorization.k8s.io/v1', 'node.k8s.io/v1', 'storage.k8s.io/v1'].map((group) => `/apis/${group}?timeout=32s`);
 const ROOT_CA_WATCH = { resource: 'configmaps', namespace: 'kube-system', apiVersion: 'v1' };
 const COREDNS = sa('kube-system', 'coredns');
 const ENDPOINTSLICES = { resource: 'endpointslices', apiGroup: 'discovery.k8s.io', apiVersion: 'v1' };
@@ -114,31 +115,30 @@ const NODE_CONDITION_ORDER = deepFreeze([{ type: 'MemoryPressure' }, { type: 'Di
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
     const l = rng.pick(LEADERS);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l.name}?timeout=5s`, user: l.user, ip: env.controlPlaneIp, ua: l.ua, objectRef: l.objectRef, code: 200, latencyUs: rng.range(1500, 9000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: l.uri, user: l.user, ip: env.controlPlaneIp, ua: l.ua, objectRef: l.objectRef, code: 200, latencyUs: rng.range(1500, 9000) });
   }, 4],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: n.lease, code: 200, latencyUs: rng.range(1500, 7000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: n.leaseUri, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: n.lease, code: 200, latencyUs: rng.range(1500, 7000) });
   }, 5],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
     return auditEvent(rng, env, t, {
-      level: 'Request', verb: 'patch', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, user: n.user, ip: n.ip, ua: KUBELET_UA,
+      level: 'Request', verb: 'patch', uri: n.statusUri, user: n.user, ip: n.ip, ua: KUBELET_UA,
       objectRef: n.status, code: 200, latencyUs: rng.range(3000, 15000),
       requestObject: { status: { $setElementOrder_conditions: NODE_CONDITION_ORDER, conditions: [{ lastHeartbeatTime: env.tf.micro(t).slice(0, 19) + 'Z', type: 'Ready' }] } },
     });
   }, 2],
   [(rng, env, t) => {
     const l = rng.pick(CSI_LEASES);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l.name}`, user: AKS_SERVICE, ip: env.controlPlaneIp, ua: 'csi-resizer/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: l.objectRef, code: 200, latencyUs: rng.range(2000, 9000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'update', uri: l.uri, user: AKS_SERVICE, ip: env.controlPlaneIp, ua: 'csi-resizer/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: l.objectRef, code: 200, latencyUs: rng.range(2000, 9000) });
   }, 3],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
     return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: '/api/v1/namespaces/kube-system/configmaps/container-azm-ms-agentconfig', user: AMA_LOGS, ip: n.ip, ua: 'ama-logs/1.0', objectRef: AMA_CONFIGMAP, code: 404, status: AMA_NOT_FOUND, latencyUs: rng.range(800, 3000) });
   }, 1],
   [(rng, env, t) => {
-    const group = rng.pick(DISCOVERY_GROUPS);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: `/apis/${group}?timeout=32s`, user: RQ_CONTROLLER, ip: env.controlPlaneIp, ua: RQ_UA, code: 200, latencyUs: rng.range(300, 2000), reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'get', uri: rng.pick(DISCOVERY_URIS), user: RQ_CONTROLLER, ip: env.controlPlaneIp, ua: RQ_UA, code: 200, latencyUs: rng.range(300, 2000), reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' });
   }, 2],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
@@ -157,18 +157,18 @@ function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri:
 
 const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
-    const name = rng.pick(['kube-controller-manager', 'kube-scheduler']);
-    return apiserverLine(rng, env, t, { verb: 'PUT', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}?timeout=5s`, ua: ua(name, '/leader-election'), ip: env.controlPlaneIp, resp: 200 });
+    const l = rng.pick(LEADERS);
+    return apiserverLine(rng, env, t, { verb: 'PUT', uri: l.uri, ua: l.ua, ip: env.controlPlaneIp, resp: 200 });
   }, 4],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return apiserverLine(rng, env, t, { verb: 'PUT', uri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}?timeout=10s`, ua: ua('kubelet'), ip: n.ip, resp: 200 });
+    return apiserverLine(rng, env, t, { verb: 'PUT', uri: n.leaseUri, ua: KUBELET_UA, ip: n.ip, resp: 200 });
   }, 4],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return apiserverLine(rng, env, t, { verb: 'PATCH', uri: `/api/v1/nodes/${n.name}/status?timeout=10s`, ua: ua('kubelet'), ip: n.ip, resp: 200 });
+    return apiserverLine(rng, env, t, { verb: 'PATCH', uri: n.statusUri, ua: KUBELET_UA, ip: n.ip, resp: 200 });
   }, 2],
-  [(rng, env, t) => apiserverLine(rng, env, t, { verb: 'GET', uri: '/apis/metrics.k8s.io/v1beta1?timeout=32s', ua: ua('kube-controller-manager', '/system:serviceaccount:kube-system:resourcequota-controller'), ip: env.controlPlaneIp, resp: 200 }), 1],
+  [(rng, env, t) => apiserverLine(rng, env, t, { verb: 'GET', uri: '/apis/metrics.k8s.io/v1beta1?timeout=32s', ua: RQ_UA, ip: env.controlPlaneIp, resp: 200 }), 1],
 ];
 
 const OTHER_LINES: readonly (readonly [Make, number])[] = [
@@ -341,9 +341,14 @@ interface AksNode {
   lease: Record<string, string>;
   /** objectRef of its status subresource */
   status: Record<string, string>;
+  leaseUri: string;
+  statusUri: string;
 }
 
-const aksNode = (name: string, ip: string): AksNode => ({ name, ip, user: node(name), lease: lease('kube-node-lease', name), status: { resource: 'nodes', name, apiVersion: 'v1', subresource: 'status' } });
+const aksNode = (name: string, ip: string): AksNode => ({
+  name, ip, user: node(name), lease: lease('kube-node-lease', name), status: { resource: 'nodes', name, apiVersion: 'v1', subresource: 'status' },
+  leaseUri: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}?timeout=10s`, statusUri: `/api/v1/nodes/${name}/status?timeout=10s`,
+});
 
 /** Build the cluster (names, pods, nodes) from the env stream. */
 function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
