@@ -63,6 +63,8 @@ describe('AKS records without JSON.stringify of the whole', () => {
     ...odd.map((v) => ({ ...base, level: 'RequestResponse', requestObject: v, responseObject: v })),
     // Numeric times (written as digits) against their text: ordinary, either side of 1970 and 10000, fractional.
     ...TIMES_US.map((us, i) => ({ ...base, requestReceivedTimestamp: us, stageTimestamp: TIMES_US[(i + 1) % TIMES_US.length]! })),
+    // auditID drawn as a Uuid (written from its words).
+    ...Array.from({ length: 50 }, (_, i) => ({ ...base, auditID: new Rng(i, 'audit').uuidWords() })),
     ...SAMPLES.map((s, i) => ({
       ...base, level: s, auditID: s, stage: s, requestURI: s, verb: s, userAgent: s, sourceIP: s, decision: s, reason: s, requestReceivedTimestamp: s, stageTimestamp: s,
       user: { username: s, groups: [s, 'g'], [s]: s }, objectRef: { [s]: s, resource: s }, code: i,
@@ -105,11 +107,12 @@ describe('AKS records without JSON.stringify of the whole', () => {
 
   it('access lines in parts: plain text as before, JSON text equal to JSON.stringify of it', () => {
     const goQuote = (s: string): string => JSON.stringify(s);
+    const ids = new Rng(5, 'ids');
     // The access line as it was first written (the reference).
     const reference = (f: HttplogFields): string =>
-      `"HTTP" verb=${goQuote(f.verb)} URI=${goQuote(f.uri)} latency=${goQuote(f.latency)} userAgent=${goQuote(f.userAgent)} audit-ID=${goQuote(f.auditId)} srcIP=${goQuote(`${f.srcIp}:${f.srcPort}`)} apf_pl="global-default" apf_fs="global-default" apf_execution_time=${goQuote(f.latency)} resp=${f.resp}`;
+      `"HTTP" verb=${goQuote(f.verb)} URI=${goQuote(f.uri)} latency=${goQuote(f.latency)} userAgent=${goQuote(f.userAgent)} audit-ID=${goQuote(String(f.auditId))} srcIP=${goQuote(`${f.srcIp}:${f.srcPort}`)} apf_pl="global-default" apf_fs="global-default" apf_execution_time=${goQuote(f.latency)} resp=${f.resp}`;
     for (const [i, s] of SAMPLES.entries()) {
-      const f: HttplogFields = { verb: s, uri: `/api/${s}`, latency: `${s}ms`, userAgent: s, auditId: s, srcIp: s, srcPort: 30000 + i, resp: 200 + i };
+      const f: HttplogFields = { verb: s, uri: `/api/${s}`, latency: `${s}ms`, userAgent: s, auditId: i % 3 === 0 ? ids.uuidWords() : s, srcIp: s, srcPort: 30000 + i, resp: 200 + i };
       const head = klogHeader('I', `0101 00:00:00.00000${i % 10}`, i, `file${s}.go`, i);
       const line = head + reference(f);
       expect(httplogMessage(f)).toBe(reference(f));
@@ -212,6 +215,11 @@ describe('Rng formatting by table', () => {
       const n = i % 70;
       expect(a.hex(n)).toBe(refHex(b, n));
       expect(a.uuid()).toBe(refUuid(b));
+      // The same draws as words: its text, and the bytes it writes.
+      const u = a.uuidWords();
+      const text = refUuid(b);
+      expect(String(u)).toBe(text);
+      expect(textOf((w) => u.write(w))).toBe(text);
     }
     expect(a.u32()).toBe(b.u32());
   });

@@ -16,6 +16,9 @@ export function escapeBytes(ascii: (c: number) => boolean): EscapeBytes {
   return Uint8Array.from({ length: 256 }, (_, c) => (c >= 128 || ascii(c) ? 1 : 0));
 }
 
+/** Character codes of '0'-'9', 'a'-'f'. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0));
+
 /** UTF-8 bytes of a constant piece, encoded once. */
 export const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
@@ -65,6 +68,17 @@ export class ByteWriter {
       }
     }
     this.pos = end;
+  }
+
+  /** `n` (0 ≤ n < 16^width, width ≤ 8) as `width` lower-case hex digits, zero-padded. */
+  hex(n: number, width: number): void {
+    if (this.pos + width > this.buf.length) this.next(width);
+    const buf = this.buf;
+    for (let i = this.pos + width - 1; i >= this.pos; i--) {
+      buf[i] = HEX_CODES[n & 15] as number;
+      n >>>= 4;
+    }
+    this.pos += width;
   }
 
   /** A number as String(n) writes it; whole numbers from 0 to 2^53 as digits, without the string. */

@@ -3,6 +3,7 @@
 // included — gives a distinct, well-mixed state. No global state: every dataset owns one Rng,
 // and forks derive independent streams from a label, so adding a scenario never shifts
 // the benign stream of another.
+import type { ByteWriter } from './bytes.js';
 
 /** splitmix32 step: used only to expand a seed into sfc32 state words. */
 function splitmix32(state: { s: number }): number {
@@ -29,6 +30,41 @@ const hex8 = (u: number): string => (HEX2[u >>> 24] as string) + HEX2[(u >>> 16)
 
 /** Weight totals per table (summed in table order, as `weighted` always did), computed once. */
 const totals = new WeakMap<object, number>();
+
+/**
+ * A version-4 UUID as the four u32 words it is drawn from: the hex(32) text of a b c d, cut
+ * 8-4-4-4-12, with the version nibble (hex digit 12) set to 4 and the variant nibble (digit
+ * 16) to 8|(digit & 3). Written as bytes without building its text (see write).
+ */
+export class Uuid {
+  constructor(
+    readonly a: number,
+    readonly b: number,
+    readonly c: number,
+    readonly d: number,
+  ) {}
+
+  toString(): string {
+    const { a, b, c, d } = this;
+    const v = HEX_DIGITS[((c >>> 28) & 0x3) | 0x8] as string;
+    return `${hex8(a)}-${HEX2[b >>> 24]}${HEX2[(b >>> 16) & 255]}-4${HEX_DIGITS[(b >>> 8) & 15]}${HEX2[b & 255]}-${v}${HEX_DIGITS[(c >>> 24) & 15]}${HEX2[(c >>> 16) & 255]}-${HEX2[(c >>> 8) & 255]}${HEX2[c & 255]}${hex8(d)}`;
+  }
+
+  /** toString's text into a writer. */
+  write(w: ByteWriter): void {
+    const { b, c } = this;
+    w.hex(this.a, 8);
+    w.byte(0x2d);
+    w.hex(b >>> 16, 4);
+    w.byte(0x2d);
+    w.hex(0x4000 | (b & 0xfff), 4);
+    w.byte(0x2d);
+    w.hex(((((c >>> 28) & 0x3) | 0x8) << 12) | ((c >>> 16) & 0xfff), 4);
+    w.byte(0x2d);
+    w.hex(c & 0xffff, 4);
+    w.hex(this.d, 8);
+  }
+}
 
 export class Rng {
   private a: number;
@@ -112,14 +148,15 @@ export class Rng {
 
   /** RFC 4122 version-4 shaped UUID from this stream. */
   uuid(): string {
-    // The hex(32) text of four u32 words a b c d, cut as 8-4-4-4-12 with the version nibble
-    // (hex digit 12) set to 4 and the variant nibble (digit 16) to 8|(digit & 3).
+    return this.uuidWords().toString();
+  }
+
+  /** The same UUID (same draws) as its four words: text only when asked for. */
+  uuidWords(): Uuid {
     const a = this.u32();
     const b = this.u32();
     const c = this.u32();
-    const d = this.u32();
-    const v = HEX_DIGITS[((c >>> 28) & 0x3) | 0x8] as string;
-    return `${hex8(a)}-${HEX2[b >>> 24]}${HEX2[(b >>> 16) & 255]}-4${HEX_DIGITS[(b >>> 8) & 15]}${HEX2[b & 255]}-${v}${HEX_DIGITS[(c >>> 24) & 15]}${HEX2[(c >>> 16) & 255]}-${HEX2[(c >>> 8) & 255]}${HEX2[c & 255]}${hex8(d)}`;
+    return new Uuid(a, b, c, this.u32());
   }
 
   /** Independent stream from the same seed and a label; does not advance this one. */

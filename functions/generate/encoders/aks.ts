@@ -4,6 +4,7 @@
 // resourceId and `time` with 7 fractional digits. Audit categories hold one audit.k8s.io/v1
 // Event as JSON text ending in "\n" (stdout); other categories one klog line (stderr).
 import { ByteWriter, escapeBytes, FragmentCache, textOf, utf8 } from '../bytes.js';
+import type { Uuid } from '../prng.js';
 import { TimeFormat } from '../time.js';
 
 export const OPERATION_NAME = 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read';
@@ -149,7 +150,8 @@ const timeText = (t: AuditTime): string => (typeof t === 'number' ? STAGE_TIME.m
 /** The fields of one audit.k8s.io/v1 Event as the generator fills them. */
 export interface AuditEventFields {
   level: string;
-  auditID: string;
+  /** Text, or the Uuid it is drawn as (written without building its text). */
+  auditID: string | Uuid;
   stage: string;
   requestURI: string;
   verb: string;
@@ -175,7 +177,7 @@ export interface AuditEventFields {
 /** The Event object, keys in the apiserver's order: the specification auditEventJson is held to. */
 export function auditEventObject(a: AuditEventFields): Record<string, unknown> {
   const ev: Record<string, unknown> = {
-    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: a.level, auditID: a.auditID, stage: a.stage, requestURI: a.requestURI, verb: a.verb,
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: a.level, auditID: String(a.auditID), stage: a.stage, requestURI: a.requestURI, verb: a.verb,
     user: a.user, sourceIPs: [a.sourceIP], userAgent: a.userAgent,
   };
   if (a.objectRef) ev.objectRef = a.objectRef;
@@ -302,7 +304,9 @@ export function writeAuditEvent(w: ByteWriter, a: AuditEventFields, nested = fal
   const P = PIECES[n]!;
   const E = BODY[n];
   w.bytes(P.head.get(a.level));
-  w.escaped(a.auditID, E, JSON_NEEDS);
+  // A Uuid's text (hex digits and dashes) needs no escaping.
+  if (typeof a.auditID === 'string') w.escaped(a.auditID, E, JSON_NEEDS);
+  else a.auditID.write(w);
   w.bytes(P.stage.get(a.stage));
   w.escaped(a.requestURI, E, JSON_NEEDS);
   w.bytes(middleBytes(a, nested));
@@ -428,7 +432,7 @@ export interface HttplogFields {
   uri: string;
   latency: string;
   userAgent: string;
-  auditId: string;
+  auditId: string | Uuid;
   srcIp: string;
   srcPort: number;
   resp: number;
@@ -477,7 +481,8 @@ export function writeHttplogMessage(w: ByteWriter, f: HttplogFields, nested = fa
   w.bytes(T.userAgent);
   w.bytes(K.get(f.userAgent));
   w.bytes(T.auditId);
-  w.escaped(f.auditId, E, JSON_NEEDS);
+  if (typeof f.auditId === 'string') w.escaped(f.auditId, E, JSON_NEEDS);
+  else f.auditId.write(w);
   w.bytes(T.srcIp);
   // bodyIn(`${srcIp}:${srcPort}`): the port's text never needs escaping.
   w.bytes(K.get(f.srcIp));

@@ -5,7 +5,7 @@
 import { ByteWriter, textOf, utf8 } from '../bytes.js';
 import { clusterResourceId, diagnosticRecordBytes, klogHeader, klogLine, writeAuditEvent, writeHttplogMessage, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
 import { externalIp } from '../names.js';
-import { Rng } from '../prng.js';
+import { Rng, type Uuid } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
 import { TimeFormat } from '../time.js';
 import type { Encoder, GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
@@ -22,7 +22,7 @@ export interface AksEvent {
    * escaped inside the record's JSON for jsonl/eventhub).
    */
   log: string | { audit: AuditEventFields } | HttplogLine;
-  auditId: string | null;
+  auditId: string | Uuid | null;
 }
 
 /** Records per Event Hub body in the eventhub format (fixed, so record N maps to body/index by arithmetic). */
@@ -69,7 +69,7 @@ const ua = (agent: string, suffix = ''): string => `${agent}/${K8S_VERSION} (lin
 
 /** One audit.k8s.io/v1 Event (auditEventObject gives its shape; the encoder writes it). */
 function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
-  const auditID = rng.uuid();
+  const auditID = rng.uuidWords();
   const audit: AuditEventFields = {
     level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb, user: s.user, sourceIP: s.ip, userAgent: s.ua,
     objectRef: s.objectRef, code: s.code, status: s.status, requestObject: s.requestObject, responseObject: s.responseObject,
@@ -150,7 +150,7 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
 function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
   const api = rng.pick(env.apiservers);
   const latencyUs = rng.range(200, 9000);
-  const auditId = f.auditId ?? rng.uuid();
+  const auditId = f.auditId ?? rng.uuidWords();
   const httplog = { verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp };
   return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: { head: klogHeader('I', env.tf.klog(t), 1, 'httplog.go', 132), httplog }, auditId };
 }
@@ -433,7 +433,7 @@ function aksType(name: LogTypeName, description: string, mix: readonly (readonly
     env: clusterEnv,
     benign: (rng, env, t) => rng.weighted(mix)(rng, env as AksEnv, t),
     records: () => 1,
-    labelKeys: (e) => (e.auditId ? { auditId: e.auditId } : {}),
+    labelKeys: (e) => (e.auditId ? { auditId: String(e.auditId) } : {}),
     // The cluster identity is a pure function of the seed: rebuild it rather than share state.
     encoder: (format, req, tf) => aksEncoder(format, clusterEnv(new Rng(req.seed, 'env'), req).resourceId, tf),
   };
