@@ -20,7 +20,7 @@ import {
 import { cefExtensionValue, cefHeaderField, isCefKey } from '../functions/generate/encoders/cef.js';
 import { headerField, rfc5424, rfc5424Writer, sdParamValue } from '../functions/generate/encoders/syslog.js';
 import { EVENT_SCHEMAS, KEYWORD_FAILURE, KEYWORD_SUCCESS, SECURITY_AUDITING_GUID, SECURITY_AUDITING_PROVIDER, windowsEventXml, writeWindowsEventXml, xmlEscape, type WindowsEventXml } from '../functions/generate/encoders/windows.js';
-import { textOf } from '../functions/generate/bytes.js';
+import { ByteWriter, textOf } from '../functions/generate/bytes.js';
 import { Rng } from '../functions/generate/prng.js';
 import { TimeFormat } from '../functions/generate/time.js';
 
@@ -194,6 +194,27 @@ describe('escapes with a copy-free fast path', () => {
       }
     }
     expect(() => windowsEventXml({ eventId: 1, systemTime: '', recordId: 0, processId: 0, threadId: 0, computer: '', data: {} })).toThrow(/unsupported/);
+  });
+});
+
+describe('ByteWriter numbers and chunks', () => {
+  it('int, digits and hex write the text String, padStart and toString(16) give', () => {
+    const ints = [0, -0, 1, 9, 10, 99, 100, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 999_999_999_999, Number.MAX_SAFE_INTEGER, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 2 ** 53 + 2];
+    for (const n of ints) expect(textOf((w) => w.int(n))).toBe(String(n));
+    for (const [n, width] of [[0, 6], [7, 6], [999_999, 6], [9_999_990, 7], [2 ** 31 + 7, 10], [12, 3]] as const) expect(textOf((w) => w.digits(n, width))).toBe(String(n).padStart(width, '0'));
+    for (const [n, width] of [[0, 8], [0xffffffff, 8], [0xabc, 3], [0x4fff, 4], [0x1234abcd, 8]] as const) expect(textOf((w) => w.hex(n, width))).toBe(n.toString(16).padStart(width, '0'));
+  });
+
+  it('cuts chunks at the size asked for, larger for a piece that does not fit, in order', () => {
+    const chunks: Buffer[] = [];
+    const w = new ByteWriter(16, (c) => chunks.push(c));
+    const text = ['0123456789', 'abcdefghij', 'x'.repeat(40), 'é日\ud83d\ude00', 'end'];
+    for (const t of text) w.str(t);
+    w.bytes(new Uint8Array([0x21]));
+    w.flush();
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(text.join('') + '!');
+    expect(chunks.every((c) => c.length > 0)).toBe(true);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeGreaterThanOrEqual(40);
   });
 });
 

@@ -88,7 +88,7 @@ export class ByteWriter {
       return;
     }
     let width = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) width++;
+    for (let p = 10; p <= n; p *= 10) width++;
     this.digits(n, width);
   }
 
@@ -102,9 +102,16 @@ export class ByteWriter {
   digits(n: number, width: number): void {
     if (this.pos + width > this.buf.length) this.next(width);
     const buf = this.buf;
-    for (let i = this.pos + width - 1; i >= this.pos; i--) {
+    let i = this.pos + width - 1;
+    // Past 2^31 the division goes through doubles; below it, integer division.
+    for (; i >= this.pos && n >= 0x80000000; i--) {
       const q = Math.floor(n / 10);
-      buf[i] = 48 + n - q * 10;
+      buf[i] = 48 + (n - q * 10);
+      n = q;
+    }
+    for (; i >= this.pos; i--) {
+      const q = (n / 10) | 0;
+      buf[i] = 48 + (n - q * 10);
       n = q;
     }
     this.pos += width;
