@@ -273,9 +273,13 @@ export function parseMessage(msg: string): ParsedMessage {
     // Structured klog: "msg" k=v ...
     const q = readGoQuoted(msg, 0);
     if (q) {
-      const pairs = parsePairs(msg, q.end, 'all') ?? parsePairs(msg, q.end, 'tail');
-      const fields: Record<string, string> = { msg: q.value };
-      if (pairs) for (const k in pairs) setPair(fields, k, pairs[k]!);
+      // The common case, all pairs, fills the fields object directly.
+      let fields = parsePairs(msg, q.end, 'all', { msg: q.value });
+      if (!fields) {
+        const pairs = parsePairs(msg, q.end, 'tail');
+        fields = { msg: q.value };
+        if (pairs) for (const k in pairs) setPair(fields, k, pairs[k]!);
+      }
       return { fields, request: requestFromFields(fields), kind: 'structured' };
     }
   }
@@ -285,11 +289,8 @@ export function parseMessage(msg: string): ParsedMessage {
   }
   if (msg.startsWith('HTTP ')) {
     // G5 with the quotes around HTTP stripped.
-    const pairs = parsePairs(msg, 5, 'all');
-    if (pairs) {
-      const fields: Record<string, string> = { msg: 'HTTP', ...pairs };
-      return { fields, request: requestFromFields(fields), kind: 'structured' };
-    }
+    const fields = parsePairs(msg, 5, 'all', { msg: 'HTTP' });
+    if (fields) return { fields, request: requestFromFields(fields), kind: 'structured' };
   }
   if (c0 >= 65 && c0 <= 90) {
     const legacy = parseLegacyAccess(msg);

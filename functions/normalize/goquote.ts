@@ -94,11 +94,14 @@ function keyEnd(s: string, i: number): number {
  * logged (Go-quoted ones unquoted; a klog multi-line value `key=<` keeps '<').
  * Returns null when the text from `start` is not entirely pairs (mode 'all'), or
  * the pairs of the longest run of pairs that reaches the end of the line (mode 'tail').
+ * Mode 'all' with `into` writes the pairs into that object (after its own keys) and returns it.
  */
-export function parsePairs(s: string, start: number, mode: 'all' | 'tail'): Record<string, string> | null {
+export function parsePairs(s: string, start: number, mode: 'all' | 'tail', into?: Record<string, string>): Record<string, string> | null {
   const n = s.length;
   let i = start;
-  let run: Record<string, string> | null = null;
+  // `into` (mode 'all' only: 'tail' may drop a run and start over) receives the pairs in place
+  // of a fresh object, after whatever it holds; on null it has been partly written.
+  let run: Record<string, string> | null = mode === 'all' && into ? into : null;
   while (i < n) {
     while (i < n && s.charCodeAt(i) === 32) i++;
     if (i >= n) break;
