@@ -96,8 +96,11 @@ describe('structured key=value lines (Go-quoted strings)', () => {
     expect([body.Level, end.Level]).toEqual(['ERROR', 'ERROR']);
     expect(body.Severity).toBe('');
     expect(body.LogMessage).toBe('\tgoroutine 1 [running]:');
-    // Another pod's continuation does not inherit.
+    // Another pod's continuation does not inherit, nor does another category of the same pod.
     expect(klogLineToRow(rawRecord({ pod: 'other' }), ' >', ctx).Level).toBe('INFO');
+    expect(klogLineToRow(rawRecord({ category: 'kube-scheduler' }), ' >', ctx).Level).toBe('INFO');
+    klogLineToRow(rawRecord({ category: 'kube-scheduler' }), 'W0301 11:00:02.000000       1 s.go:1] x', ctx);
+    expect([klogLineToRow(rawRecord({ category: 'kube-scheduler' }), ' >', ctx).Level, klogLineToRow(rawRecord(), ' >', ctx).Level]).toEqual(['WARNING', 'ERROR']);
   });
 
   it('reads trailing pairs of unstructured lines (timeout handler)', () => {

@@ -12,12 +12,15 @@ import { canonicalTime } from './time.js';
  * severity. Create one per batch; it never outlives it.
  */
 export class ContinuationContext {
-  private readonly last = new Map<string, string>();
+  /** pod → category → severity: no key string built per line. */
+  private readonly last = new Map<string, Map<string, string>>();
   severityFor(rec: RawRecord): string | undefined {
-    return this.last.get(rec.pod + '\u0000' + rec.category);
+    return this.last.get(rec.pod)?.get(rec.category);
   }
   remember(rec: RawRecord, severity: string): void {
-    this.last.set(rec.pod + '\u0000' + rec.category, severity);
+    let byCategory = this.last.get(rec.pod);
+    if (!byCategory) this.last.set(rec.pod, (byCategory = new Map()));
+    byCategory.set(rec.category, severity);
   }
 }
 
