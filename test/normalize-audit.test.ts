@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AksAuditRow, DeadLetter } from '../functions/contracts.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
-import { AUDIT_FIELDS, auditEventToRow } from '../functions/normalize/audit.js';
+import { AUDIT_FIELDS, auditEventToRow, positionKey } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
 import { salvageAuditJson } from '../functions/normalize/salvage.js';
 import { auditEvent, rawRecord } from './support/records.js';
@@ -169,5 +169,14 @@ describe('normalize audit records', () => {
     const out = run([rawRecord({ category: 'k8s-audit-webhook', source: 'audit-event', log: auditEvent(), resourceId: '', cluster: 'lab' })]);
     const row = out.AksAudit[0] as AksAuditRow;
     expect(row).toMatchObject({ Category: 'k8s-audit-webhook', Cluster: 'lab', AuditId: 'aaaaaaaa-0000-0000-0000-000000000001' });
+  });
+});
+
+describe('positionKey', () => {
+  it('is partition/sequenceNumber/index for every record, however bodies and partitions interleave', () => {
+    const at = (partitionId: string, sequenceNumber: number, index: number) =>
+      positionKey({ ...rawRecord(), position: { source: 'hub', partitionId, sequenceNumber, offset: '0', index } });
+    const cases: [string, number, number][] = [['0', 5, 0], ['0', 5, 1], ['1', 5, 1], ['0', 5, 2], ['0', 6, 0], ['1', 6, 0], ['0', 5, 3], ['10', 5, 0], ['1', 0, 5]];
+    for (const [p, s, i] of cases) expect(at(p, s, i)).toBe(`${p}/${s}/${i}`);
   });
 });
