@@ -1,5 +1,6 @@
 // npm run bench [-- --json | --markdown] [-- --quick] [--records N] [--runs N]
 // npm run bench -- --profile [--records N]   CPU profile of the pipeline (and floor) passes
+// npm run bench -- --node-defaults            throughput / profile under plain Node, not the worker's NODE_OPTIONS
 // npm run bench -- --only throughput,generators,imports   some sections only
 // npm run bench -- --from result.json [--markdown]          print a saved --json result again
 //
@@ -113,8 +114,9 @@ async function profileMode(): Promise<void> {
   const { profileRun } = await import('./bench/profileRun.js');
   const records = Number(opts.records ?? (quick ? 40_000 : 120_000));
   for (const what of ['floor', 'pipeline'] as const) {
-    log(`profiling ${what} on ${records} records (node --cpu-prof) ...`);
-    const r = profileRun(what, records, SEED, batchBodies());
+    const flags = opts['node-defaults'] ? [] : workerNodeOptions();
+    log(`profiling ${what} on ${records} records (node --cpu-prof${flags.length ? ` ${flags.join(' ')}` : ''}) ...`);
+    const r = profileRun(what, records, SEED, batchBodies(), flags);
     process.stdout.write(`\n== ${what}: ${r.marks.passes} passes, cpu ms ${r.marks.cpu_ms.join(' / ')} — ${r.file}\n${r.text}\n`);
   }
 }

@@ -16,14 +16,15 @@ export interface ProfileResult {
   text: string;
 }
 
-export function profileRun(what: 'pipeline' | 'floor', records: number, seed: number, batch: number, n = 20): ProfileResult {
+/** `nodeFlags`: V8 flags of the profiled process (the bench passes the deployed worker's). */
+export function profileRun(what: 'pipeline' | 'floor', records: number, seed: number, batch: number, nodeFlags: readonly string[] = [], n = 20): ProfileResult {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const name = `${stamp}-${what}.cpuprofile`;
   const marksFile = join(PROFILE_DIR, `${stamp}-${what}.marks.json`);
   execFileSync(
     process.execPath,
-    ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', name, '--cpu-prof-interval', '250', built('scripts/bench/profile.ts'), String(records), String(seed), String(batch), what, marksFile],
+    [...nodeFlags, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', name, '--cpu-prof-interval', '250', built('scripts/bench/profile.ts'), String(records), String(seed), String(batch), what, marksFile],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const file = join(PROFILE_DIR, name);
