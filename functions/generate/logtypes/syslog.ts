@@ -30,6 +30,9 @@ const S = { err: 3, warning: 4, notice: 5, info: 6 } as const;
 interface SyslogEnv extends GenEnv {
   hosts: string[];
   admins: string[];
+  /** Per admin (index for index): the pam session-opened and -closed messages, built once. */
+  sessionOpened: string[];
+  sessionClosed: string[];
   /** Monotone pid source per host keeps pids plausible (increasing, wrapping). */
   pid: () => number;
 }
@@ -49,6 +52,10 @@ const SYSTEMD_UNITS = ['apt-daily.service', 'logrotate.service', 'man-db.service
 const SYSTEMD_UNIT_NAMES = SYSTEMD_UNITS.map((u) => u.replace('.service', ''));
 const CRON_CMDS = ['cd / && run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )', '/usr/local/bin/backup.sh >/dev/null 2>&1'] as const;
 const SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update', '/usr/bin/journalctl -u app --since today', '/usr/bin/docker ps', '/bin/systemctl status postgresql'] as const;
+// Messages drawn whole from a table are built once (the same strings, one pick each).
+const CRON_MSGS = CRON_CMDS.map((c) => `(root) CMD (${c})`);
+const STARTING_MSGS = SYSTEMD_UNIT_NAMES.map((u) => `Starting ${u}...`);
+const DEACTIVATED_MSGS = SYSTEMD_UNITS.map((u) => `${u}: Deactivated successfully.`);
 const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
 
 // Weighted benign traffic of a quiet fleet.
@@ -58,21 +65,21 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
   }, 3],
   [(rng, env, t) => {
-    const user = rng.pick(env.admins);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session opened for user ${user}(uid=${1000 + env.admins.indexOf(user)}) by (uid=0)`, '', user);
+    const k = rng.int(env.admins.length);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, env.sessionOpened[k] as string, '', env.admins[k] as string);
   }, 3],
   [(rng, env, t) => {
-    const user = rng.pick(env.admins);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, `pam_unix(sshd:session): session closed for user ${user}`, '', user);
+    const k = rng.int(env.admins.length);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, env.sessionClosed[k] as string, '', env.admins[k] as string);
   }, 3],
   [(rng, env, t) => {
     const ip = internalIp(rng);
     return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
   }, 2],
   [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, `(root) CMD (${rng.pick(CRON_CMDS)})`, '', 'root'), 4],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `Starting ${rng.pick(SYSTEMD_UNIT_NAMES)}...`), 3],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, `${rng.pick(SYSTEMD_UNITS)}: Deactivated successfully.`), 3],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, rng.pick(CRON_MSGS), '', 'root'), 4],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, rng.pick(STARTING_MSGS)), 3],
+  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, rng.pick(DEACTIVATED_MSGS)), 3],
   [(rng, env, t) => {
     const user = rng.pick(env.admins);
     return evAt(t, rng.pick(env.hosts), 'sudo', env.pid(), F.authpriv, S.notice, `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
@@ -167,11 +174,14 @@ export const syslog: LogTypeDef<SyslogEvent> = {
   env(rng: Rng, req: ResolvedRequest): SyslogEnv {
     const hosts = hostNames(rng, 6);
     let pid = rng.range(1000, 30000);
+    const admins = LINUX_USERS.slice(0, 6);
     return {
       req,
       rng,
       hosts,
-      admins: LINUX_USERS.slice(0, 6),
+      admins,
+      sessionOpened: admins.map((u) => `pam_unix(sshd:session): session opened for user ${u}(uid=${1000 + admins.indexOf(u)}) by (uid=0)`),
+      sessionClosed: admins.map((u) => `pam_unix(sshd:session): session closed for user ${u}`),
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
     };
   },
