@@ -1,41 +1,69 @@
-// npm run bench [-- --json | --markdown] [-- --quick] [--records N] [--runs N]
-// npm run bench -- --profile [--records N]   CPU profile of the pipeline (and floor) passes
-// npm run bench -- --node-defaults            throughput / profile under plain Node, not the worker's NODE_OPTIONS
-// npm run bench -- --only throughput,generators,imports   some sections only
-// npm run bench -- --from result.json [--markdown]          print a saved --json result again
+// npm run bench -- --help for the options.
 //
 // Honest benchmarks for the hot paths (issue 8): floor vs pipeline on generated AKS
 // Event Hub bodies, the share of each stage, generator lines/s and peak RSS per log type,
 // and import times of the app entry and triggers. Medians of several runs; the machine and
 // its load are printed with the figures, since this box is shared. See docs/performance.md.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { buildApp, ROOT } from './bench/build.js';
+import { intFlag, parseCommandArgs, usageError, UsageError } from './commands/args.js';
 import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Check } from './bench/targets.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    markdown: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    from: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    records: { type: 'string' },
-    runs: { type: 'string' },
-    seed: { type: 'string', default: '42' },
-    'node-defaults': { type: 'boolean', default: false },
-  },
-  strict: true,
+const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--records N] [--runs N] [--seed N]
+                     [--only throughput,generators,imports] [--node-defaults]
+       npm run bench -- --profile [--records N]
+       npm run bench -- --from result.json [--markdown]
+
+  --json           one JSON object on stdout (floor_rps, pipeline_rps, ratio, generator_lps, rss_1m_mb, import_ms, ...)
+  --markdown       the README table
+  --quick          smaller inputs, fewer runs (a smoke run; targets marked as such)
+  --records N      AKS records for the throughput section (default 240000, quick 40000)
+  --runs N         measured runs per figure, median reported (default 5, quick 3)
+  --only LIST      some sections only
+  --profile        CPU profiles of the floor and pipeline passes (.kubesift/profiles/), top frames printed
+  --node-defaults  plain Node, not the deployed worker's NODE_OPTIONS
+  --from FILE      print a saved --json result again
+`;
+
+const parsed = parseCommandArgs('npm run bench', USAGE, process.argv.slice(2), {
+  json: { type: 'boolean', default: false },
+  markdown: { type: 'boolean', default: false },
+  profile: { type: 'boolean', default: false },
+  only: { type: 'string' },
+  from: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  records: { type: 'string' },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  'node-defaults': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
 });
+if (typeof parsed === 'number') process.exit(parsed);
+const opts = parsed.values;
 
 const quick = opts.quick === true;
-const RECORDS = Number(opts.records ?? (quick ? 40_000 : 240_000));
-const RUNS = Number(opts.runs ?? (quick ? 3 : 5));
-const SEED = Number(opts.seed);
+const SECTIONS = ['throughput', 'generators', 'imports'];
+const flags = ((): { records: number | undefined; runs: number; seed: number; only: Set<string> | null } => {
+  try {
+    const only = opts.only === undefined ? null : new Set(opts.only.split(','));
+    const unknown = [...(only ?? [])].filter((s) => !SECTIONS.includes(s));
+    if (unknown.length) throw new UsageError(`--only takes ${SECTIONS.join(', ')}; got ${unknown.join(', ')}`);
+    return {
+      records: opts.records === undefined ? undefined : intFlag(opts.records, 'records', 1),
+      runs: intFlag(opts.runs, 'runs', quick ? 3 : 5),
+      seed: intFlag(opts.seed, 'seed', 42, 0),
+      only,
+    };
+  } catch (e) {
+    process.exit(usageError('npm run bench', USAGE, (e as Error).message));
+  }
+})();
+const RECORDS = flags.records ?? (quick ? 40_000 : 240_000);
+const RUNS = flags.runs;
+const SEED = flags.seed;
 const GEN_LINES = quick ? 100_000 : 300_000;
 const GEN_RSS_LINES = quick ? 200_000 : 1_000_000;
 const IMPORT_RUNS = quick ? 3 : 7;
@@ -112,7 +140,7 @@ async function section(name: string, fn: () => Promise<Record<string, unknown>>,
  */
 async function profileMode(): Promise<void> {
   const { profileRun } = await import('./bench/profileRun.js');
-  const records = Number(opts.records ?? (quick ? 40_000 : 120_000));
+  const records = flags.records ?? (quick ? 40_000 : 120_000);
   for (const what of ['floor', 'pipeline'] as const) {
     const flags = opts['node-defaults'] ? [] : workerNodeOptions();
     log(`profiling ${what} on ${records} records (node --cpu-prof${flags.length ? ` ${flags.join(' ')}` : ''}) ...`);
@@ -134,8 +162,7 @@ async function main(): Promise<void> {
   if (build.typeErrors) log(`  (tsc reported ${build.typeErrors} type errors elsewhere; JS emitted anyway)`);
   if (opts.profile) return profileMode();
   const res: Record<string, unknown> = { machine, quick, runs: RUNS };
-  const only = opts.only ? new Set(opts.only.split(',')) : null;
-  const want = (name: string): boolean => only === null || only.has(name);
+  const want = (name: string): boolean => flags.only === null || flags.only.has(name);
   if (want('throughput')) Object.assign(res, await section('throughput', throughputSection, errors));
   if (want('generators')) Object.assign(res, await section('generators', generatorSection, errors));
   if (want('imports')) Object.assign(res, await section('imports', importSection, errors));

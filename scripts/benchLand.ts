@@ -3,23 +3,32 @@
 // → loopback stand-in → Azurite blob + queue) and the blob sink (Azurite), plus gzip bytes per
 // 1,000 audit rows. Input: the bench's generated AKS bodies (scripts/bench/aksInput.ts, varied
 // users/objects/scenarios). Pipeline time (normalize/detect) is excluded: batches are prepared first.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../functions/config.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { createLander, type SinkKind } from '../functions/land/index.js';
 import { gzip, tablePayloads } from '../functions/land/payload.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
 import { aksInput } from './bench/aksInput.js';
+import { intFlag, parseCommandArgs, usageError } from './commands/args.js';
 import { startKustoStandIn } from '../test/support/kustoStandIn.js';
 import { startAzurite } from './azurite.js';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' } } });
+const USAGE = 'usage: npx tsx scripts/benchLand.ts [--records N] [--batch N]\n';
+const parsed = parseCommandArgs('benchLand', USAGE, process.argv.slice(2), { records: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+if (typeof parsed === 'number') process.exit(parsed);
+let records: number, batch: number;
+try {
+  records = intFlag(parsed.values.records, 'records', 20_000);
+  batch = intFlag(parsed.values.batch, 'batch', 100);
+} catch (e) {
+  process.exit(usageError('benchLand', USAGE, (e as Error).message));
+}
 
 const azurite = await startAzurite();
 const standIn = await startKustoStandIn(azurite);
 try {
   const policy = defaultPolicy('aks');
-  const input = await aksInput(Number(values.records), 42, Number(values.batch));
+  const input = await aksInput(records, 42, batch);
   const prepared = input.batches.map((events) => ({ key: batchKey(events), result: processEvents(events, { policy, now: new Date('2024-03-04T06:00:00Z') }) }));
   const batches = prepared.length;
   let auditRows = 0;
@@ -32,7 +41,7 @@ try {
     json += audit.ndjson.length;
     gz += gzip(audit.ndjson).length;
   }
-  console.log(`input: ${input.records} records in ${batches} batches of ${values.batch} bodies`);
+  console.log(`input: ${input.records} records in ${batches} batches of ${batch} bodies`);
   console.log(`AksAudit: ${auditRows} rows → ${json} B JSON, ${gz} B gzip: ${Math.round((gz * 1000) / auditRows)} B gzip per 1k rows (${Math.round((json * 1000) / auditRows)} B raw, ${(json / gz).toFixed(1)}x)`);
 
   for (const kind of ['queued', 'blob'] as SinkKind[]) {

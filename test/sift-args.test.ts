@@ -2,7 +2,10 @@
 // usage and exits 0, an unknown flag or a stray positional exits 2 naming it, and the flags each
 // command documents still parse.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { intFlag, parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
 import { settingsTable } from '../scripts/commands/config.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 
@@ -38,12 +41,21 @@ describe('args.ts', () => {
   });
 
   it('usage errors exit 2 with the message and the usage on stderr; --help exits 0 on stdout', () => {
-    expect(parseCommandArgs('demo', 'USAGE\n', ['--bogus'], options)).toBe(2);
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['--bogus'], options)).toBe(2);
     expect(err).toBe("sift demo: Unknown option '--bogus'\n\nUSAGE\n");
     expect(out).toBe('');
-    expect(parseCommandArgs('demo', 'USAGE\n', ['--help'], options)).toBe(0);
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['--help'], options)).toBe(0);
     expect(out).toBe('USAGE\n');
-    expect(parseCommandArgs('demo', 'USAGE\n', ['x', '-o', 'f'], options, { allowPositionals: true })).toMatchObject({ positionals: ['x'], values: { out: 'f' } });
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['x', '-o', 'f'], options, { allowPositionals: true })).toMatchObject({ positionals: ['x'], values: { out: 'f' } });
+  });
+
+  it('intFlag: the default when absent, whole numbers in range, a UsageError naming the flag otherwise', () => {
+    expect(intFlag(undefined, 'n', 7)).toBe(7);
+    expect(intFlag('12', 'n', 7)).toBe(12);
+    expect(intFlag('0', 'port', 7071, 0, 65535)).toBe(0);
+    for (const bad of ['', 'x', '1.5', '1e3', '0x10', '0', '-3', '99999999999999999999']) expect(() => intFlag(bad, 'n', 7), bad).toThrow(UsageError);
+    expect(() => intFlag('abc', 'records', 1)).toThrow("--records must be an integer >= 1, got 'abc'");
+    expect(() => intFlag('70000', 'port', 7071, 0, 65535)).toThrow("--port must be an integer from 0 to 65535, got '70000'");
   });
 });
 
@@ -72,6 +84,7 @@ describe('commands keep their flags', () => {
     expect(() => parseProcessArgs(['a', 'b'])).toThrow(/exactly one input/);
     expect(() => parseProcessArgs(['a', '--bogus'])).toThrow(/Unknown option '--bogus'/);
     expect(() => parseProcessArgs(['a', '--cluster'])).toThrow(/--cluster/);
+    expect(() => parseProcessArgs(['a', '--batch-size', 'ten'])).toThrow(/--batch-size must be an integer >= 1, got 'ten'/);
   });
 
   it('kql --list lists every command; --raw-landing adds the raw table', async () => {
@@ -96,5 +109,30 @@ describe('commands keep their flags', () => {
     const { run } = await COMMANDS.replay();
     expect(await run(['--dry-run', '--prefix'])).toBe(2);
     expect(err).toMatch(/^sift replay: Option '--prefix <value>' argument missing/);
+  });
+});
+
+describe('npm start and npm run bench read flags the same way', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  // Both scripts check their flags before starting Azurite or building anything.
+  const script = (file: string, args: string[]) => spawnSync(process.execPath, ['--import', tsx, path.join(root, file), ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it.each([
+    ['scripts/local.ts', ['--port', '70000'], /^npm start: --port must be an integer from 0 to 65535, got '70000'\n\nusage: npm start/],
+    ['scripts/local.ts', ['--bogus'], /^npm start: Unknown option '--bogus'/],
+    ['scripts/bench.ts', ['--runs', 'x'], /^npm run bench: --runs must be an integer >= 1, got 'x'\n\nusage: npm run bench/],
+    ['scripts/bench.ts', ['--only', 'throughput,gpu'], /^npm run bench: --only takes throughput, generators, imports; got gpu/],
+  ])('%s %j exits 2 with the reason and the usage', (file, args, message) => {
+    const r = script(file, args);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each(['scripts/local.ts', 'scripts/bench.ts'])('%s --help prints the usage and exits 0', (file) => {
+    const r = script(file, ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm (start|run bench)/);
   });
 });

@@ -1,4 +1,4 @@
-// One way for sift subcommands to read their options: usage errors exit 2 with the usage text,
+// One way for sift subcommands, npm start and npm run bench to read their options: usage errors exit 2 with the usage text,
 // --help prints it and exits 0, so every command behaves the same at the prompt.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -22,15 +22,25 @@ export function parseCommandLine<O extends Options, P extends boolean = false>(a
   return (parsed.values as Record<string, unknown>).help ? 'help' : parsed;
 }
 
-/** Report a usage error the way every sift command does; returns the exit code (2). */
-export function usageError(command: string, usage: string, message: string): number {
-  process.stderr.write(`sift ${command}: ${message}\n\n${usage}`);
+/** Report a usage error the way every command does; `program` is how it was run ('sift process', 'npm start'). Returns the exit code (2). */
+export function usageError(program: string, usage: string, message: string): number {
+  process.stderr.write(`${program}: ${message}\n\n${usage}`);
   return 2;
+}
+
+/** An integer flag's value (`def` when absent); anything else, or outside [min, max], is a UsageError naming the flag. */
+export function intFlag(value: string | undefined, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return def;
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`}, got '${value}'`);
+  }
+  return n;
 }
 
 /** Parsed values (and positionals when allowed), or the exit code when the command should stop here. */
 export function parseCommandArgs<O extends Options, P extends boolean = false>(
-  command: string,
+  program: string,
   usage: string,
   argv: string[],
   options: O,
@@ -40,7 +50,7 @@ export function parseCommandArgs<O extends Options, P extends boolean = false>(
   try {
     parsed = parseCommandLine(argv, options, allowPositionals);
   } catch (err) {
-    if (err instanceof UsageError) return usageError(command, usage, err.message);
+    if (err instanceof UsageError) return usageError(program, usage, err.message);
     throw err;
   }
   if (parsed === 'help') {

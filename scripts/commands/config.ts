@@ -16,7 +16,7 @@ export function settingsTable(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('config', USAGE, argv, { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseCommandArgs('sift config', USAGE, argv, { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (typeof args === 'number') return args;
   const { values } = args;
   if (!values.check) {

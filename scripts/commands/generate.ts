@@ -23,7 +23,7 @@ ${LOG_TYPES.map((t) => `  ${t.name.padEnd(16)} ${t.formats.join('|').padEnd(22)}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('generate', USAGE, argv, {
+  const args = parseCommandArgs('sift generate', USAGE, argv, {
     type: { type: 'string', short: 't' },
     count: { type: 'string', short: 'n' },
     seed: { type: 'string', short: 's' },

@@ -28,7 +28,7 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('kql', HELP, argv, {
+  const args = parseCommandArgs('sift kql', HELP, argv, {
     out: { type: 'string' },
     apply: { type: 'boolean' },
     'create-database': { type: 'boolean' },

@@ -10,7 +10,7 @@ import type { BatchResult, EventInput, PipelineTable } from '../../functions/con
 import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
 import { processEvents } from '../../functions/pipeline.js';
-import { parseCommandLine, usageError, UsageError } from './args.js';
+import { intFlag, parseCommandLine, usageError, UsageError } from './args.js';
 
 const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
                     [--cluster NAME] [--now ISO] [--batch-size N] [--max-body-bytes N]
@@ -66,8 +66,8 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
       profile: { type: 'string', default: 'aks' },
       cluster: { type: 'string', default: 'unknown' },
       now: { type: 'string' },
-      'batch-size': { type: 'string', default: String(hostBatchSize()) },
-      'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
+      'batch-size': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -79,10 +79,8 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   if (format !== 'eventhub' && format !== 'audit') throw new UsageError(`--format must be eventhub or audit, got ${format}`);
   const profile = values.profile;
   if (profile !== 'aks' && profile !== 'falco') throw new UsageError(`--profile must be aks or falco, got ${profile}`);
-  const batchSize = Number(values['batch-size']);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
-  const maxBodyBytes = Number(values['max-body-bytes']);
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new UsageError('--max-body-bytes must be a positive integer');
+  const batchSize = intFlag(values['batch-size'], 'batch-size', hostBatchSize());
+  const maxBodyBytes = intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES);
   let now: Date | undefined;
   if (values.now !== undefined) {
     now = new Date(values.now);
@@ -322,7 +320,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     opts = parseProcessArgs(argv);
   } catch (e) {
-    return usageError('process', USAGE, (e as Error).message);
+    return usageError('sift process', USAGE, (e as Error).message);
   }
   if (opts === 'help') {
     process.stdout.write(USAGE);

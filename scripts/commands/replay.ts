@@ -18,7 +18,7 @@ original batch key (tables that already landed are skipped); every replayed blob
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('replay', HELP, argv, { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseCommandArgs('sift replay', HELP, argv, { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (typeof args === 'number') return args;
   const { values } = args;
   const config = loadConfig();

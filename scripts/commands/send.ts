@@ -15,7 +15,7 @@ import {
   type BatchProducer,
   type SendReport,
 } from '../../functions/eventhub/batching.js';
-import { parseCommandArgs } from './args.js';
+import { intFlag, parseCommandArgs, usageError } from './args.js';
 
 const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connection-string CS | --namespace NS]
                  [--partition-key K] [--max-body-bytes N] [--dry-run]
@@ -132,7 +132,7 @@ export async function send(o: SendOptions, log: (m: string) => void = (m) => pro
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('send', USAGE, argv, {
+  const args = parseCommandArgs('sift send', USAGE, argv, {
     hub: { type: 'string' },
     input: { type: 'string', short: 'i', multiple: true },
     'connection-string': { type: 'string' },
@@ -145,13 +145,13 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const { values } = args;
   if (!values.hub) {
-    process.stderr.write(`sift send: --hub is required\n\n${USAGE}`);
-    return 2;
+    return usageError('sift send', USAGE, '--hub is required');
   }
-  const maxBodyBytes = values['max-body-bytes'] ? Number(values['max-body-bytes']) : DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 1_048_576) {
-    process.stderr.write('sift send: --max-body-bytes must be an integer between 1024 and 1048576\n');
-    return 2;
+  let maxBodyBytes: number;
+  try {
+    maxBodyBytes = intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1024, 1_048_576);
+  } catch (e) {
+    return usageError('sift send', USAGE, (e as Error).message);
   }
   const r = await send({
     hub: values.hub,
