@@ -1,0 +1,157 @@
+// The benchmark's own logic: targets at their boundaries, the report tables, the profile
+// summary, and `npm run bench -- --json` carrying the figures the issue names (a tiny run:
+// the shape and the bookkeeping are checked, never a speed).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { markdownReport, textReport } from '../scripts/bench/report.js';
+import { checkTargets, type Figures } from '../scripts/bench/targets.js';
+import { formatFrames, topFrames, type CpuProfile } from '../scripts/bench/topFrames.js';
+
+const figures = (over: Partial<Figures> = {}): Figures => ({
+  ratio: 2.0,
+  pipeline_audit_rps: 60_000,
+  detect_overhead: 0.25,
+  generator_lps: { syslog: 500_000, cef: 150_000 },
+  generator_missing: [],
+  rss_1m_mb: 150,
+  import_ms: 300,
+  import_offenders: [],
+  ...over,
+});
+const verdicts = (f: Figures): Record<string, boolean | null> => Object.fromEntries(checkTargets(f).map((c) => [c.name, c.pass]));
+
+describe('targets', () => {
+  it('pass exactly at each bound', () => {
+    expect(Object.values(verdicts(figures())).every((v) => v === true)).toBe(true);
+  });
+
+  it('miss one step past each bound, syslog against its own 500,000', () => {
+    const v = verdicts(figures({ ratio: 2.01, pipeline_audit_rps: 59_999, detect_overhead: 0.251, generator_lps: { syslog: 499_999, cef: 149_999, auditd: 499_999 }, rss_1m_mb: 150.1, import_ms: 300.1, import_offenders: [{ module: 'avsc' }] }));
+    expect(v).toEqual({
+      'pipeline/floor ratio': false,
+      'pipeline audit records/s (one core)': false,
+      'detection over envelope+normalize': false,
+      'generate syslog lines/s': false,
+      'generate cef lines/s': false,
+      'generate auditd lines/s': true,
+      'peak RSS, 1M lines (MB, worst type)': false,
+      'app entry import (ms)': false,
+      'heavy modules at app start': false,
+    });
+  });
+
+  it('a figure not measured is N/A, not a pass', () => {
+    const checks = checkTargets(figures({ ratio: null, rss_1m_mb: null, import_offenders: null, generator_missing: ['verifone'] }));
+    const byName = new Map(checks.map((c) => [c.name, c]));
+    expect(byName.get('pipeline/floor ratio')!.pass).toBeNull();
+    expect(byName.get('peak RSS, 1M lines (MB, worst type)')!.pass).toBeNull();
+    expect(byName.get('heavy modules at app start')).toMatchObject({ value: null, pass: null });
+    expect(byName.get('generate verifone lines/s')).toMatchObject({ value: null, pass: null });
+  });
+});
+
+describe('reports', () => {
+  const res = {
+    machine: { nproc: 2, cpu: 'Test CPU', node: 'v20.0.0', memory_gb: 8, load_start: 0.5, load_end: 0.7 },
+    runs: 3,
+    input: { records: 2000, bodies: 100, records_per_body: 20, mb: 2.5, audit_share: 0.9, attack_share: 0.02, batch_bodies: 100, seed: 7 },
+    floor_rps: 200_000,
+    pipeline_rps: 80_000,
+    pipeline_audit_rps: 72_000,
+    ratio: 2.5,
+    wall: { floor_rps: 210_000, pipeline_rps: 84_000, ratio: 2.5 },
+    stage_share: { envelope: 0.25, normalize: 0.4, detect: 0.1, serialize: 0.25 },
+    detect_overhead: 0.154,
+    gzip_extra_share: 0.4,
+    generator_lps: { syslog: 612_345 },
+    generator_rss_mb: { syslog: 80.5 },
+    rss_lines: 1_000_000,
+    import_ms: 120.5,
+    import_triggers_ms: { aksDiagnostics: 50.1 },
+    node_flags: '--max-semi-space-size=64',
+    errors: { imports: 'boom' },
+  };
+  const checks = checkTargets(figures({ ratio: 2.5, pipeline_audit_rps: 72_000, detect_overhead: 0.154, generator_lps: { syslog: 612_345 }, rss_1m_mb: 80.5, import_ms: 120.5 }));
+
+  it('markdown: one row per figure, the verdict beside its target, errors kept', () => {
+    const md = markdownReport(res, checks, false);
+    expect(md).toContain('| Floor: JSON.parse of bodies and audit logs | 200,000 rec/s |  |  |');
+    expect(md).toContain('| Pipeline / floor | 2.5 | ≤ 2.0 (aim 1.5) | MISS |');
+    expect(md).toContain('| Pipeline, audit records | 72,000 rec/s | ≥ 60,000 | PASS |');
+    expect(md).toContain('| Generator syslog | 612,345 lines/s · 80.5 MB peak | ≥ 500,000 | PASS |');
+    expect(md).toContain('| Stage shares | envelope 25.0% · normalize 40.0% · detect 10.0% · serialize 25.0% |  |  |');
+    expect(md).toContain('pipeline process on built JS with node --max-semi-space-size=64');
+    expect(md).toContain('| Error (imports) | boom |');
+  });
+
+  it('text: every check on its own line with its verdict', () => {
+    const text = textReport(res, checks, true);
+    expect(text.split('\n')[0]).toMatch(/^KubeSift bench \(quick\) — 2 × Test CPU/);
+    expect(text).toMatch(/^MISS\s+pipeline\/floor ratio\s+2\.5\s+target ≤ 2\.0/m);
+    expect(text).toMatch(/^PASS\s+generate syslog lines\/s\s+612,345/m);
+    expect(text).toMatch(/^ERROR imports: boom$/m);
+  });
+});
+
+describe('topFrames', () => {
+  // root → run (functions/pipeline.js) → parse (functions/normalize/index.js); GC as its own leaf.
+  const url = (p: string): string => `file:///repo/node_modules/.cache/kubesift-bench/dist/functions/${p}`;
+  const prof: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 4] },
+      { id: 2, callFrame: { functionName: 'run', url: url('pipeline.js'), lineNumber: 9 }, children: [3] },
+      { id: 3, callFrame: { functionName: 'parse', url: url('normalize/index.js'), lineNumber: 65 } },
+      { id: 4, callFrame: { functionName: '(garbage collector)', url: '', lineNumber: -1 } },
+    ],
+    startTime: 0,
+    samples: [3, 3, 2, 4, 3, 2],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 5000],
+  };
+
+  it('self and inclusive shares over the sampled time; paths shortened to the repository', () => {
+    const t = topFrames(prof);
+    expect(t.sampled_ms).toBe(10);
+    expect(t.self).toEqual([
+      { frame: 'run functions/pipeline.js:10', share: 0.6 },
+      { frame: 'parse functions/normalize/index.js:66', share: 0.3 },
+      { frame: '(garbage collector)', share: 0.1 },
+    ]);
+    expect(t.total).toEqual([
+      { frame: 'run functions/pipeline.js:10', share: 0.9 },
+      { frame: 'parse functions/normalize/index.js:66', share: 0.3 },
+    ]);
+    expect(formatFrames(t)).toContain(' 60.0%  run functions/pipeline.js:10');
+  });
+
+  it('only samples inside the window count', () => {
+    // Sample times: 1, 2, 3, 4, 5, 10 (ms in µs); the window keeps 2..4.
+    const t = topFrames(prof, 20, { from: 2000, to: 4000 });
+    expect(t.sampled_ms).toBe(3);
+    expect(t.self.map((f) => [f.frame.split(' ')[0], +f.share.toFixed(3)])).toEqual([
+      ['parse', 0.333],
+      ['run', 0.333],
+      ['(garbage', 0.333],
+    ]);
+  });
+});
+
+describe('npm run bench -- --json', () => {
+  it('prints one JSON object with the figures the issue names, every record accounted for', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--quick', '--only', 'throughput', '--records', '2000', '--runs', '1', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as Record<string, unknown> & { input: { records: number }; outcome: { records_counted: number; dead_letters: number }; wall: Record<string, number> };
+    for (const key of ['floor_rps', 'pipeline_rps', 'ratio', 'pipeline_audit_rps', 'stage_share', 'detect_overhead', 'machine', 'targets']) expect(res, key).toHaveProperty(key);
+    expect(res.floor_rps as number).toBeGreaterThan(0);
+    expect(res.ratio).toBeCloseTo((res.floor_rps as number) / (res.pipeline_rps as number), 1);
+    expect(Object.values(res.stage_share as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    expect(res.outcome.records_counted).toBe(res.input.records);
+    expect(res.outcome.dead_letters).toBe(0);
+    expect(res.node_flags).toBe('--max-semi-space-size=64');
+  }, 200_000);
+});
