@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { intFlag, parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
+import { intFlag, numFlag, parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
 import { settingsTable } from '../scripts/commands/config.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 
@@ -49,12 +49,15 @@ describe('args.ts', () => {
     expect(parseCommandArgs('sift demo', 'USAGE\n', ['x', '-o', 'f'], options, { allowPositionals: true })).toMatchObject({ positionals: ['x'], values: { out: 'f' } });
   });
 
-  it('intFlag: the default when absent, whole numbers in range, a UsageError naming the flag otherwise', () => {
+  it('intFlag and numFlag: the default when absent, numbers (whole, in range) as given, a UsageError naming the flag otherwise', () => {
     expect(intFlag(undefined, 'n', 7)).toBe(7);
     expect(intFlag('12', 'n', 7)).toBe(12);
     expect(intFlag('0', 'port', 7071, 0, 65535)).toBe(0);
     for (const bad of ['', 'x', '1.5', '1e3', '0x10', '0', '-3', '99999999999999999999']) expect(() => intFlag(bad, 'n', 7), bad).toThrow(UsageError);
     expect(() => intFlag('abc', 'records', 1)).toThrow("--records must be an integer >= 1, got 'abc'");
+    expect(numFlag(undefined, 'rate')).toBeUndefined();
+    expect(numFlag('2.5', 'rate')).toBe(2.5);
+    for (const bad of ['', ' ', 'x', 'NaN', 'Infinity']) expect(() => numFlag(bad, 'rate'), bad).toThrow("--rate must be a number, got '");
     expect(() => intFlag('70000', 'port', 7071, 0, 65535)).toThrow("--port must be an integer from 0 to 65535, got '70000'");
   });
 });
@@ -85,6 +88,23 @@ describe('commands keep their flags', () => {
     expect(() => parseProcessArgs(['a', '--bogus'])).toThrow(/Unknown option '--bogus'/);
     expect(() => parseProcessArgs(['a', '--cluster'])).toThrow(/--cluster/);
     expect(() => parseProcessArgs(['a', '--batch-size', 'ten'])).toThrow(/--batch-size must be an integer >= 1, got 'ten'/);
+  });
+
+  it('generate names the flag the user typed in every error, before writing anything', async () => {
+    const { run } = await COMMANDS.generate();
+    const cases: [string[], RegExp][] = [
+      [['--type', 'nope'], /^sift generate: --type: Invalid option/],
+      [['--type', 'syslog', '--count', 'abc'], /^sift generate: --count must be a number, got 'abc'\n\nusage: sift generate/],
+      [['--type', 'syslog', '--count', '0'], /^sift generate: --count: Too small/],
+      [['--type', 'syslog', '--syslog-protocol', 'x'], /^sift generate: --syslog-protocol: Invalid option/],
+      [['--type', 'syslog', '--format', 'eventhub'], /^sift generate: --format: format eventhub is not available for syslog/],
+    ];
+    for (const [argv, message] of cases) {
+      err = '';
+      expect(await run(argv), argv.join(' ')).toBe(2);
+      expect(err).toMatch(message);
+    }
+    expect(out).toBe('');
   });
 
   it('kql --list lists every command; --raw-landing adds the raw table', async () => {

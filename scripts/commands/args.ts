@@ -38,6 +38,14 @@ export function intFlag(value: string | undefined, name: string, def: number, mi
   return n;
 }
 
+/** A numeric flag's value (undefined when absent); text that is not a finite number is a UsageError naming the flag. */
+export function numFlag(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
 /** Parsed values (and positionals when allowed), or the exit code when the command should stop here. */
 export function parseCommandArgs<O extends Options, P extends boolean = false>(
   program: string,

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { DatasetRequest, GENERATORS, labelsFile, PlanError, resolveRequest, writeDataset, LOG_TYPES, type ResolvedRequest } from '../../functions/generate/index.js';
-import { parseCommandArgs } from './args.js';
+import { numFlag, parseCommandArgs, usageError, UsageError } from './args.js';
 
 const USAGE = `usage: sift generate --type <logType> [--count N] [--seed S] [--format raw|csv|jsonl|eventhub]
                      [--scenarios a,b|all] [--start ISO] [--end ISO | --rate R]
@@ -21,6 +21,14 @@ A summary (records, bytes, sha256 of the uncompressed output, records/s, peak RS
 log types:
 ${LOG_TYPES.map((t) => `  ${t.name.padEnd(16)} ${t.formats.join('|').padEnd(22)} scenarios: ${t.scenarios.map((s) => s.name).join(', ') || '-'}`).join('\n')}
 `;
+
+/** The request fields the flags fill, by flag (the API's field names differ in places). */
+const FLAG_OF: Readonly<Record<string, string>> = { logType: '--type', count: '--count', seed: '--seed', format: '--format', scenarios: '--scenarios', start: '--start', end: '--end', rate: '--rate', syslog: '--syslog-protocol' };
+
+/** Schema errors named by the flag the user typed, one per line. */
+function requestErrors(err: z.ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${FLAG_OF[String(i.path[0])] ?? i.path.join('.')}: ${i.message}` : i.message)).join('\n');
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('sift generate', USAGE, argv, {
@@ -42,29 +50,31 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (typeof args === 'number') return args;
   const { values } = args;
-  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-  const body = {
-    logType: values.type,
-    count: num(values.count),
-    seed: num(values.seed),
-    format: values.format,
-    scenarios: values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-    start: values.start,
-    end: values.end,
-    rate: num(values.rate),
-    syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
-  };
-  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
-  if (!parsed.success) {
-    process.stderr.write(`sift generate: ${z.prettifyError(parsed.error)}\n\n${USAGE}`);
-    return 2;
+  let body;
+  try {
+    body = {
+      logType: values.type,
+      count: numFlag(values.count, 'count'),
+      seed: numFlag(values.seed, 'seed'),
+      format: values.format,
+      scenarios: values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      start: values.start,
+      end: values.end,
+      rate: numFlag(values.rate, 'rate'),
+      syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
+    };
+  } catch (e) {
+    if (e instanceof UsageError) return usageError('sift generate', USAGE, e.message);
+    throw e;
   }
+  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
+  if (!parsed.success) return usageError('sift generate', USAGE, requestErrors(parsed.error));
   let req;
   try {
     req = resolveRequest(parsed.data);
   } catch (err) {
     if (err instanceof PlanError) {
-      process.stderr.write(`sift generate: ${err.field}: ${err.message}\n`);
+      process.stderr.write(`sift generate: ${FLAG_OF[err.field] ?? err.field}: ${err.message}\n`);
       return 2;
     }
     throw err;
