@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT, DEDUPED_ROWS, type AksAuditRow } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
-import { auditNdjson, jsonString, rowsNdjson, Utf8Builder } from '../functions/land/ndjson.js';
+import { auditEventJson, auditNdjson, jsonString, rowsNdjson, Utf8Builder } from '../functions/land/ndjson.js';
 import { dedupeRows, tablePayloads } from '../functions/land/payload.js';
 import { auditEventToRow } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
@@ -77,6 +77,22 @@ describe('AksAudit landing lines', () => {
     expect(rows.map((r) => typeof (r as unknown as Record<symbol, unknown>)[AUDIT_EVENT])).toEqual(['object', 'object']);
     const landed = expectLandedAsRows(rows);
     expect(landed[1]!.Event).toMatchObject({ userAgent: 'agent-\ud800-x' });
+  });
+
+  it("whitespace around the text (AKS's trailing '\\n'): kept on the row, dropped in the line; a break inside still re-serializes", () => {
+    const text = JSON.stringify(auditEvent({ auditID: 'ws-1', userAgent: 'kubectl/v1.29 é' }));
+    const variants = { plain: text, lf: `${text}\n`, crlf: `${text} \r\n\t`, leading: `\n  ${text}\n`, inside: text.replace('"verb"', '\n"verb"') };
+    const { AksAudit: rows } = normalize(...Object.values(variants).map(auditRec));
+    const kept = rows.map((r) => (r as unknown as Record<symbol, unknown>)[AUDIT_EVENT]);
+    // The received string itself where only trailing whitespace surrounds it (no trimmed copy).
+    expect(kept.slice(0, 3)).toEqual([variants.plain, variants.lf, variants.crlf]);
+    expect(kept[3]).toBe(`${text}\n`);
+    expect(typeof kept[4]).toBe('object');
+    const buf = auditNdjson(rows);
+    const events = buf.toString('utf8').split('\n').slice(0, -1).map((l) => l.slice(l.indexOf(',"Event":') + 9, -1));
+    expect(events).toEqual([text, text, text, text, JSON.stringify(JSON.parse(variants.inside))]);
+    expect(rows.map((r) => auditEventJson(r))).toEqual(events);
+    expectLandedAsRows(rows);
   });
 
   it('webhook events (parsed objects), salvaged cuts and hand-built rows land the same values', () => {

@@ -72,16 +72,30 @@ export function safeStringify(v: unknown): string {
 }
 
 /**
- * `text` (JSON already parsed successfully) trimmed, when it can be embedded as it is in a
- * line of newline-delimited JSON: no line break inside and no lone surrogate (which a UTF-8
- * encoder would replace). Undefined otherwise: the caller serializes the parsed value.
+ * `text` (JSON already parsed successfully) as it can be embedded in a line of
+ * newline-delimited JSON: no line break before its trailing whitespace and no lone surrogate
+ * (which a UTF-8 encoder would replace). Undefined otherwise: the caller serializes the
+ * parsed value. Trailing whitespace is kept — AKS ends every properties.log with '\n' — and
+ * is the writer's to drop (land/ndjson.ts): a trimmed slice would be a sliced string, which
+ * Buffer's UTF-8 encoder copies several times slower than the string itself. Only leading
+ * whitespace (rare) is sliced off.
  */
 export function oneLineJson(text: string): string | undefined {
   let start = 0;
   let end = text.length;
   while (start < end && text.charCodeAt(start) <= 32) start++;
   while (end > start && text.charCodeAt(end - 1) <= 32) end--;
-  const s = start === 0 && end === text.length ? text : text.slice(start, end);
-  if (s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) return undefined;
+  const s = start === 0 ? text : text.slice(start);
+  end -= start;
+  const nl = s.indexOf('\n');
+  const cr = s.indexOf('\r');
+  if ((nl >= 0 && nl < end) || (cr >= 0 && cr < end)) return undefined;
   return (s as string & { isWellFormed(): boolean }).isWellFormed() ? s : undefined;
+}
+
+/** Length of `s` without its trailing JSON whitespace (space, tab, CR, LF). */
+export function trimmedLength(s: string): number {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) <= 32) end--;
+  return end;
 }

@@ -9,7 +9,7 @@
 import { AUDIT_EVENT, type AksAuditRow } from '../contracts.js';
 import type { Column } from '../kusto/columns.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
-import { safeStringify } from '../envelope/json.js';
+import { safeStringify, trimmedLength } from '../envelope/json.js';
 
 /**
  * Buffer's own encoder method (present on every Buffer since Node 0.x, untyped in @types/node).
@@ -98,6 +98,14 @@ export class Utf8Builder {
     this.buf = next;
   }
 
+  /** Drops trailing bytes of JSON whitespace (space, tab, CR, LF) — and any other byte <= 0x20. */
+  trimEnd(): void {
+    const buf = this.buf;
+    let n = this.len;
+    while (n > 0 && (buf[n - 1] as number) <= 0x20) n--;
+    this.len = n;
+  }
+
   /** The bytes written (a view: the builder must not be written again). */
   finish(): Buffer {
     return this.buf.subarray(0, this.len);
@@ -146,6 +154,17 @@ const AUDIT_LINE_GUESS = 512;
 
 /** The Event of a row as one-line JSON: its landed text, else the parsed object serialized. */
 export function auditEventJson(row: AksAuditRow): string {
+  const src = eventText(row);
+  const end = trimmedLength(src);
+  return end === src.length ? src : src.slice(0, end);
+}
+
+/**
+ * auditEventJson, except that a landed text keeps the trailing whitespace it arrived with
+ * (normalize keeps it: envelope/json.ts oneLineJson); auditNdjson drops those bytes after
+ * copying the text whole.
+ */
+function eventText(row: AksAuditRow): string {
   const src = (row as unknown as Record<symbol, unknown>)[AUDIT_EVENT];
   if (typeof src === 'string') return src;
   if (src !== undefined) return safeStringify(src);
@@ -235,7 +254,7 @@ export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
   const events: string[] = new Array<string>(rows.length);
   let size = 0;
   for (let i = 0; i < rows.length; i++) {
-    const e = auditEventJson(rows[i]!);
+    const e = eventText(rows[i]!);
     events[i] = e;
     size += e.length + AUDIT_LINE_GUESS;
   }
@@ -256,6 +275,8 @@ export function auditNdjson(rows: readonly AksAuditRow[]): Buffer {
     else out.write(scalar(row.Position));
     out.writeBytes(sourceBytes(row, cache));
     out.write(events[i]!);
+    // The text's own trailing whitespace (AKS's '\n'); the Event ends with '}' before it.
+    out.trimEnd();
     out.writeBytes(LINE_END);
   }
   return out.finish();
