@@ -48,9 +48,9 @@ const quick = opts.quick === true;
 const SECTIONS = ['throughput', 'generators', 'imports'];
 const flags = ((): { records: number | undefined; runs: number; seed: number; only: Set<string> | null } => {
   try {
-    const only = opts.only === undefined ? null : new Set(opts.only.split(','));
+    const only = opts.only === undefined ? null : new Set(opts.only.split(',').map((x) => x.trim()).filter(Boolean));
     const unknown = [...(only ?? [])].filter((s) => !SECTIONS.includes(s));
-    if (unknown.length) throw new UsageError(`--only takes ${SECTIONS.join(', ')}; got ${unknown.join(', ')}`);
+    if (unknown.length || only?.size === 0) throw new UsageError(`--only takes ${SECTIONS.join(', ')}; got '${opts.only}'`);
     return {
       records: opts.records === undefined ? undefined : intFlag(opts.records, 'records', 1),
       runs: intFlag(opts.runs, 'runs', quick ? 3 : 5),
@@ -94,9 +94,9 @@ function batchBodies(): number {
  */
 async function throughputSection(): Promise<Record<string, unknown>> {
   const { runThroughputChild } = await import('./bench/spawn.js');
-  const flags = opts['node-defaults'] ? [] : workerNodeOptions();
-  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${flags.length ? flags.join(' ') : 'Node defaults'} ...`);
-  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, flags);
+  const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
+  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${nodeFlags.length ? nodeFlags.join(' ') : 'Node defaults'} ...`);
+  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, nodeFlags);
 }
 
 async function generatorSection(): Promise<Record<string, unknown>> {
@@ -142,9 +142,9 @@ async function profileMode(): Promise<void> {
   const { profileRun } = await import('./bench/profileRun.js');
   const records = flags.records ?? (quick ? 40_000 : 120_000);
   for (const what of ['floor', 'pipeline'] as const) {
-    const flags = opts['node-defaults'] ? [] : workerNodeOptions();
-    log(`profiling ${what} on ${records} records (node --cpu-prof${flags.length ? ` ${flags.join(' ')}` : ''}) ...`);
-    const r = profileRun(what, records, SEED, batchBodies(), flags);
+    const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
+    log(`profiling ${what} on ${records} records (node --cpu-prof${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}) ...`);
+    const r = profileRun(what, records, SEED, batchBodies(), nodeFlags);
     process.stdout.write(`\n== ${what}: ${r.marks.passes} passes, cpu ms ${r.marks.cpu_ms.join(' / ')} — ${r.file}\n${r.text}\n`);
   }
 }

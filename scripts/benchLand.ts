@@ -14,14 +14,14 @@ import { startKustoStandIn } from '../test/support/kustoStandIn.js';
 import { startAzurite } from './azurite.js';
 
 const USAGE = 'usage: npx tsx scripts/benchLand.ts [--records N] [--batch N]\n';
-const parsed = parseCommandArgs('benchLand', USAGE, process.argv.slice(2), { records: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+const parsed = parseCommandArgs('npx tsx scripts/benchLand.ts', USAGE, process.argv.slice(2), { records: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
 if (typeof parsed === 'number') process.exit(parsed);
 let records: number, batch: number;
 try {
   records = intFlag(parsed.values.records, 'records', 20_000);
   batch = intFlag(parsed.values.batch, 'batch', 100);
 } catch (e) {
-  process.exit(usageError('benchLand', USAGE, (e as Error).message));
+  process.exit(usageError('npx tsx scripts/benchLand.ts', USAGE, (e as Error).message));
 }
 
 const azurite = await startAzurite();

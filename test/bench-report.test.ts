@@ -2,8 +2,9 @@
 // summary, and `npm run bench -- --json` carrying the figures the issue names (a tiny run:
 // the shape and the bookkeeping are checked, never a speed).
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { markdownReport, textReport } from '../scripts/bench/report.js';
 import { checkTargets, type Figures } from '../scripts/bench/targets.js';
 import { formatFrames, topFrames, type CpuProfile } from '../scripts/bench/topFrames.js';
@@ -143,9 +144,12 @@ describe('npm run bench -- --json', () => {
       cwd: root,
       encoding: 'utf8',
       timeout: 180_000,
+      // Its own build folder (a bench running meanwhile keeps its files); no inherited V8 flags.
+      env: { ...process.env, KUBESIFT_BENCH_BUILD: `kubesift-bench-test-${process.pid}`, NODE_OPTIONS: '' },
     });
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout) as Record<string, unknown> & { input: { records: number }; outcome: { records_counted: number; dead_letters: number }; wall: Record<string, number> };
+    expect(res.errors).toEqual({});
     for (const key of ['floor_rps', 'pipeline_rps', 'ratio', 'pipeline_audit_rps', 'stage_share', 'detect_overhead', 'machine', 'targets']) expect(res, key).toHaveProperty(key);
     expect(res.floor_rps as number).toBeGreaterThan(0);
     expect(res.ratio).toBeCloseTo((res.floor_rps as number) / (res.pipeline_rps as number), 1);
@@ -154,4 +158,6 @@ describe('npm run bench -- --json', () => {
     expect(res.outcome.dead_letters).toBe(0);
     expect(res.node_flags).toBe('--max-semi-space-size=64');
   }, 200_000);
+
+  afterAll(() => rmSync(path.join(path.resolve(import.meta.dirname, '..'), 'node_modules/.cache', `kubesift-bench-test-${process.pid}`), { recursive: true, force: true }));
 });

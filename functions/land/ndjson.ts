@@ -98,7 +98,10 @@ export class Utf8Builder {
     this.buf = next;
   }
 
-  /** Drops trailing bytes of JSON whitespace (space, tab, CR, LF) — and any other byte <= 0x20. */
+  /**
+   * Drops trailing bytes <= 0x20 (JSON whitespace: space, tab, CR, LF). Only for right after
+   * a JSON text that ends in a non-whitespace byte (an Event's '}'), or it eats what came before.
+   */
   trimEnd(): void {
     const buf = this.buf;
     let n = this.len;

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'kubesift-bench', 'dist');
+/** KUBESIFT_BENCH_BUILD names another folder under node_modules/.cache (the suite's own run uses one, so it never rewrites files a running bench imports). */
+export const BUILD_DIR = join(ROOT, 'node_modules', '.cache', process.env.KUBESIFT_BENCH_BUILD || 'kubesift-bench', 'dist');
 
 /** Built JS path of a repository TypeScript file ('functions/index.ts' → …/functions/index.js). */
 export function built(tsPath: string): string {
