@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../functions/envelope/json.js';
 import type { AksAuditRow, DeadLetter } from '../functions/contracts.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
 import { AUDIT_FIELDS, auditEventToRow, positionKey } from '../functions/normalize/audit.js';
@@ -160,6 +161,20 @@ describe('normalize audit records', () => {
     expect(out.deadLetters[0]!.reason).toBe('too-deep');
     const cutDeep = run([auditRec(deep.slice(0, 20_000))]);
     expect(cutDeep.AksAudit[0]).toMatchObject({ AuditId: 'e1', RequestObject: null });
+  });
+
+  it('the depth check: exact at the bound, brackets inside strings never count, arrays and objects both nest', () => {
+    const nest = (d: number, open = '{"a":', close = '}'): string => open.repeat(d) + '1' + close.repeat(d);
+    const pad = (t: string): string => `${t}${' '.repeat(2100)}`; // past the short-text shortcut
+    expect(jsonTextTooDeep(pad(nest(MAX_JSON_DEPTH)))).toBe(false);
+    expect(jsonTextTooDeep(pad(nest(MAX_JSON_DEPTH + 1)))).toBe(true);
+    expect(jsonTextTooDeep(pad(nest(MAX_JSON_DEPTH + 1, '[', ']')))).toBe(true);
+    expect(jsonTextTooDeep(pad(nest(600, '{"a":[', ']}')))).toBe(true); // 1,200 levels, 600 of each bracket
+    // Thousands of brackets, all inside strings (escaped quotes too): shallow, and the full scan runs.
+    const inStrings = JSON.stringify({ a: '{['.repeat(3000), b: ['\\"{'.repeat(2000)] });
+    expect(jsonTextTooDeep(inStrings)).toBe(false);
+    // Many brackets spread over a wide, shallow document (over the bound in count, not in depth).
+    expect(jsonTextTooDeep(JSON.stringify(Array.from({ length: 1500 }, (_, i) => ({ i, l: [i] }))))).toBe(false);
   });
 
   // Pathological 1 MB inputs to the salvage (and every other parser) are timed as a ratio to a

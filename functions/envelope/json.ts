@@ -15,6 +15,11 @@ export const MAX_JSON_DEPTH = 1000;
 export function jsonTextTooDeep(s: string, max = MAX_JSON_DEPTH): boolean {
   const n = s.length;
   if (n <= 2 * max) return false;
+  // Depth d needs d opening brackets: with at most `max` of them anywhere (strings included)
+  // the text cannot be too deep. Counting them is one native indexOf hop per bracket, where
+  // the scan below visits every character outside strings — a quarter to a third of a
+  // JSON.parse on large RequestResponse events, and what almost every text settles here.
+  if (countUpTo(s, '{', max + 1) + countUpTo(s, '[', max + 1) <= max) return false;
   let d = 0;
   let i = 0;
   while (i < n) {
@@ -38,6 +43,13 @@ export function jsonTextTooDeep(s: string, max = MAX_JSON_DEPTH): boolean {
     i++;
   }
   return false;
+}
+
+/** Occurrences of `ch` in `s`, counting stops at `limit`. */
+function countUpTo(s: string, ch: string, limit: number): number {
+  let count = 0;
+  for (let i = s.indexOf(ch); i >= 0 && count < limit; i = s.indexOf(ch, i + 1)) count++;
+  return count;
 }
 
 /** True when an already-parsed value nests deeper than `max` (iterative, stops early). */
