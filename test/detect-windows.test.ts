@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AksControlPlaneRow, Detection } from '../functions/contracts.js';
 import { detect, loadPolicy } from '../functions/detect/index.js';
-import { meanStd } from '../functions/detect/windows.js';
+import { evaluateDetector, meanStd, type StreamEvent } from '../functions/detect/windows.js';
+import type { WindowDetector } from '../functions/detect/policy.js';
 import { cpRow, row as auditRow } from './fixtures/detect/events.js';
 
 const T0 = Date.UTC(2025, 3, 20, 16, 0, 0);
@@ -104,6 +105,60 @@ describe('z-score of binned volume vs preceding bins', () => {
     expect(d).toHaveLength(1);
     expect(ev(d[0]!)).toMatchObject({ z: null, flatBaseline: true });
     expect(run(bins([3, 3, 3, 3, 3]), [z])).toEqual([]);
+  });
+});
+
+describe('binned detectors (rate, z-score) over sparse and far-apart times', () => {
+  // The plain definition: every bin from the group's first to its last, empty ones included.
+  function reference(d: Extract<WindowDetector, { kind: 'rate' | 'zscore' }>, events: StreamEvent[]): [number, number][] {
+    const binMs = d.binSeconds * 1000;
+    const first = Math.floor(events[0]!.t / binMs);
+    const counts = new Array<number>(Math.floor(events[events.length - 1]!.t / binMs) - first + 1).fill(0);
+    for (const e of events) counts[Math.floor(e.t / binMs) - first]!++;
+    const out: [number, number][] = [];
+    counts.forEach((c, i) => {
+      if (d.kind === 'rate') {
+        const base = counts.slice(Math.max(0, i - d.baselineBins), i);
+        if (i >= 1 && c >= d.minCount && c >= d.factor * (base.reduce((a, b) => a + b, 0) / base.length)) out.push([(first + i) * binMs, c]);
+      } else if (i >= d.minBins && c >= d.minCount) {
+        const { mean, std } = meanStd(counts.slice(i - d.minBins, i));
+        if ((std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std) >= d.threshold) out.push([(first + i) * binMs, c]);
+      }
+    });
+    return out;
+  }
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+
+  it('fire exactly where the every-bin definition fires (random streams with gaps)', () => {
+    let firings = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const binSeconds = [1, 10, 60][trial % 3]!;
+      const events: StreamEvent[] = [];
+      let t = T0;
+      for (let i = 0; i < 20 + (trial % 150); i++) {
+        t += rnd() < 0.1 ? Math.floor(rnd() * binSeconds * 20_000) : Math.floor(rnd() * binSeconds * 200);
+        events.push({ t, time: new Date(t).toISOString(), cluster: 'c1', service: 's', message: 'm', auditId: `a${i}` });
+      }
+      type Binned = Extract<WindowDetector, { kind: 'rate' | 'zscore' }>;
+      const rate: Binned = { id: 'r', kind: 'rate', table: 'AksControlPlane', binSeconds, baselineBins: 1 + (trial % 5), factor: 1 + rnd() * 3, minCount: 1 + (trial % 4), priority: 'NOTICE', tags: [] };
+      const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds, minBins: 2 + (trial % 5), threshold: 0.5 + rnd() * 3, minCount: trial % 3, priority: 'NOTICE', tags: [] };
+      for (const d of [rate, z]) {
+        const got = evaluateDetector(d, events, t).map((f) => [f.start, f.count]);
+        expect(got, `${d.kind} trial ${trial}`).toEqual(reference(d, events));
+        firings += got.length;
+      }
+    }
+    expect(firings).toBeGreaterThan(500);
+  });
+
+  it("a zero time (0001-01-01) beside today's rows costs what the rows cost: no slot per empty bin between", () => {
+    // Every-bin arrays over this span would hold ~10^9 entries (heap out of memory: a crash, not an error).
+    const rows = [...Array.from({ length: 300 }, (_, i) => at(i, 'x')), cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c1' }), cpRow({ TimeGenerated: '9999-12-31T23:59:59.999999Z', Category: 'kube-apiserver', Cluster: 'c1' })];
+    const d = run(rows, [{ id: 'spike', kind: 'rate', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2 }, { id: 'z', kind: 'zscore', binSeconds: 1, minBins: 3, threshold: 1, minCount: 2 }]);
+    expect(d).toEqual([]); // one row a second: no spike, a flat baseline
+    const spike = run([...rows, ...Array.from({ length: 10 }, () => at(200.5, 'x'))], [{ id: 'spike', kind: 'rate', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2 }]);
+    expect(spike.map((x) => [ev(x).windowStart, ev(x).count])).toEqual([[new Date(T0 + 200_000).toISOString(), 11]]);
   });
 });
 

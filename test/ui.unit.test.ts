@@ -186,6 +186,14 @@ describe('detections query', () => {
     const wide = histogram([base, { ...base, TimeGenerated: '2024-01-03T00:00:00Z' }]);
     expect(wide.bucketMs).toBe(10_800_000); // 49 hourly bars would exceed 48 → 3 h
     expect(histogram([]).buckets).toEqual([]);
+    // Go's zero time beside today's rows: still at most 48 bars, every row counted.
+    const far = histogram([base, { ...base, TimeGenerated: '0001-01-01T00:00:00Z' }, { ...base, TimeGenerated: '9999-12-31T23:59:59Z' }]);
+    expect(far.buckets.length).toBeLessThanOrEqual(48);
+    expect(far.buckets.reduce((s, b) => s + b.count, 0)).toBe(3);
+    expect(far.bucketMs % 86_400_000).toBe(0);
+    // More rows than a call can take as spread arguments.
+    const many = histogram(Array.from({ length: 200_000 }, (_, i) => ({ ...base, TimeGenerated: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() })));
+    expect(many.buckets.reduce((s, b) => s + b.count, 0)).toBe(200_000);
   });
 
   it('reads landed files: gzip or plain, JSON lines or array; only Detections blobs', () => {

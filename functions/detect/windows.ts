@@ -111,18 +111,28 @@ export function slidingWindows(events: readonly StreamEvent[], windowMs: number,
   return found;
 }
 
-/** Counts per bin from the group's first to last bin, empty bins included. */
-export function binCounts(events: readonly StreamEvent[], binMs: number): { first: number; counts: number[]; members: StreamEvent[][] } {
-  const first = Math.floor(events[0]!.t / binMs);
-  const last = Math.floor(events[events.length - 1]!.t / binMs);
-  const counts = new Array<number>(last - first + 1).fill(0);
-  const members: StreamEvent[][] = counts.map(() => []);
+/**
+ * The group's non-empty bins, in time order: bin number (t / binMs, floored) → its events,
+ * and the first bin. Empty bins are implied (count 0) rather than stored, so a group whose
+ * times span years (a zero time such as 0001-01-01 beside today's rows) costs what its
+ * events cost, not one slot per empty bin in between.
+ */
+export function binEvents(events: readonly StreamEvent[], binMs: number): { first: number; bins: Map<number, StreamEvent[]> } {
+  const bins = new Map<number, StreamEvent[]>();
   for (const e of events) {
-    const b = Math.floor(e.t / binMs) - first;
-    counts[b]!++;
-    members[b]!.push(e);
+    const b = Math.floor(e.t / binMs);
+    const members = bins.get(b);
+    if (members) members.push(e);
+    else bins.set(b, [e]);
   }
-  return { first, counts, members };
+  return { first: Math.floor(events[0]!.t / binMs), bins };
+}
+
+/** Counts of the `n` bins before bin `b` (empty ones 0). */
+function countsBefore(bins: ReadonlyMap<number, readonly StreamEvent[]>, b: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) out[k] = bins.get(b - n + k)?.length ?? 0;
+  return out;
 }
 
 /** Population mean and standard deviation. */
@@ -159,13 +169,16 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
     for (const [g, list] of groupByClusterService(events)) {
-      const { first, counts, members } = binCounts(list, binMs);
-      for (let i = 1; i < counts.length; i++) {
-        const base = counts.slice(Math.max(0, i - d.baselineBins), i);
-        const baseline = base.reduce((a, b) => a + b, 0) / base.length;
-        const c = counts[i]!;
-        if (c >= d.minCount && c >= d.factor * baseline)
-          out.push(firing(g, members[i]!, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, (first + i) * binMs, (first + i + 1) * binMs));
+      const { first, bins } = binEvents(list, binMs);
+      // Only a non-empty bin can reach minCount (≥ 1); its baseline is up to baselineBins bins
+      // before it, counting from the group's first.
+      for (const [b, members] of bins) {
+        const c = members.length;
+        if (b === first || c < d.minCount) continue;
+        const base = countsBefore(bins, b, Math.min(d.baselineBins, b - first));
+        const baseline = base.reduce((a, x) => a + x, 0) / base.length;
+        if (c >= d.factor * baseline)
+          out.push(firing(g, members, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, b * binMs, (b + 1) * binMs));
       }
     }
     return out;
@@ -188,15 +201,17 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
     for (const [g, list] of groupByClusterService(events)) {
-      const { first, counts, members } = binCounts(list, binMs);
-      for (let i = d.minBins; i < counts.length; i++) {
-        const { mean, std } = meanStd(counts.slice(i - d.minBins, i));
-        const c = counts[i]!;
-        if (c < d.minCount) continue;
+      const { first, bins } = binEvents(list, binMs);
+      // An empty bin never fires (z ≤ 0 below a positive threshold), so only non-empty bins
+      // with minBins bins of history since the group's first are scored.
+      for (const [b, members] of bins) {
+        const c = members.length;
+        if (b - first < d.minBins || c < d.minCount) continue;
+        const { mean, std } = meanStd(countsBefore(bins, b, d.minBins));
         // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
         const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
         if (z < d.threshold) continue;
-        out.push(firing(g, members[i]!, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, (first + i) * binMs, (first + i + 1) * binMs));
+        out.push(firing(g, members, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, b * binMs, (b + 1) * binMs));
       }
     }
     return out;

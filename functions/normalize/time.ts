@@ -52,7 +52,10 @@ export function timeMs(s: string | null): number {
     if (s.startsWith(memoSecond)) return memoSecondMs + ms;
     if (isDateTimePrefix(s)) {
       memoSecond = s.slice(0, 19);
-      memoSecondMs = Date.UTC(d2(s, 0) * 100 + d2(s, 2), d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17));
+      const year = d2(s, 0) * 100 + d2(s, 2);
+      memoSecondMs = Date.UTC(year, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17));
+      // Date.UTC reads years 0-99 as 1900-1999; Go's zero time (0001-01-01) must stay year 1.
+      if (year < 100) memoSecondMs = new Date(memoSecondMs).setUTCFullYear(year);
       return memoSecondMs + ms;
     }
   }

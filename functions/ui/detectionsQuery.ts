@@ -92,9 +92,16 @@ const MAX_BUCKETS = 48;
 export function histogram(rows: readonly DetectionView[]): DetectionsAnswer['histogram'] {
   const times = rows.map((d) => Date.parse(d.TimeGenerated ?? '')).filter((t) => Number.isFinite(t));
   if (!times.length) return { bucketMs: 60_000, buckets: [] };
-  const min = Math.min(...times);
-  const max = Math.max(...times);
-  const bucketMs = STEPS_MS.find((s) => Math.floor(max / s) - Math.floor(min / s) + 1 <= MAX_BUCKETS) ?? STEPS_MS[STEPS_MS.length - 1]!;
+  // A loop, not Math.min(...times): spreading 100k+ arguments overflows the stack.
+  let min = Infinity;
+  let max = -Infinity;
+  for (const t of times) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const fits = (s: number): boolean => Math.floor(max / s) - Math.floor(min / s) + 1 <= MAX_BUCKETS;
+  // Past 30-day bars (a zero time beside today's rows spans millennia): whole days, as many as fit.
+  const bucketMs = STEPS_MS.find(fits) ?? Math.ceil((max - min + 1) / (MAX_BUCKETS - 1) / 86_400_000) * 86_400_000;
   const first = Math.floor(min / bucketMs);
   const counts = new Array<number>(Math.floor(max / bucketMs) - first + 1).fill(0);
   for (const t of times) counts[Math.floor(t / bucketMs) - first]!++;
