@@ -112,26 +112,30 @@ export function slidingWindows(events: readonly StreamEvent[], windowMs: number,
 }
 
 /**
- * The group's non-empty bins, in time order: bin number (t / binMs, floored) → its events,
- * and the first bin. Empty bins are implied (count 0) rather than stored, so a group whose
- * times span years (a zero time such as 0001-01-01 beside today's rows) costs what its
- * events cost, not one slot per empty bin in between.
+ * The group's non-empty bins in time order: their numbers (t / binMs, floored; ascending,
+ * as the events are sorted) and events, index for index. Empty bins are implied (count 0)
+ * rather than stored, so a group whose times span years (a zero time such as 0001-01-01
+ * beside today's rows) costs what its events cost, not one slot per empty bin in between.
  */
-export function binEvents(events: readonly StreamEvent[], binMs: number): { first: number; bins: Map<number, StreamEvent[]> } {
-  const bins = new Map<number, StreamEvent[]>();
+export function binEvents(events: readonly StreamEvent[], binMs: number): { keys: number[]; members: StreamEvent[][] } {
+  const keys: number[] = [];
+  const members: StreamEvent[][] = [];
   for (const e of events) {
     const b = Math.floor(e.t / binMs);
-    const members = bins.get(b);
-    if (members) members.push(e);
-    else bins.set(b, [e]);
+    if (keys.length > 0 && keys[keys.length - 1] === b) members[members.length - 1]!.push(e);
+    else {
+      keys.push(b);
+      members.push([e]);
+    }
   }
-  return { first: Math.floor(events[0]!.t / binMs), bins };
+  return { keys, members };
 }
 
-/** Counts of the `n` bins before bin `b` (empty ones 0). */
-function countsBefore(bins: ReadonlyMap<number, readonly StreamEvent[]>, b: number, n: number): number[] {
-  const out = new Array<number>(n);
-  for (let k = 0; k < n; k++) out[k] = bins.get(b - n + k)?.length ?? 0;
+/** Counts of the `n` bins before the j-th non-empty bin (empty ones 0), oldest first. */
+function countsBefore(keys: readonly number[], members: readonly (readonly StreamEvent[])[], j: number, n: number): number[] {
+  const out = new Array<number>(n).fill(0);
+  const b = keys[j]!;
+  for (let k = j - 1; k >= 0 && keys[k]! >= b - n; k--) out[n - (b - keys[k]!)] = members[k]!.length;
   return out;
 }
 
@@ -169,13 +173,16 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
     for (const [g, list] of groupByClusterService(events)) {
-      const { first, bins } = binEvents(list, binMs);
+      const { keys, members: bins } = binEvents(list, binMs);
+      const first = keys[0]!;
       // Only a non-empty bin can reach minCount (≥ 1); its baseline is up to baselineBins bins
       // before it, counting from the group's first.
-      for (const [b, members] of bins) {
+      for (let j = 1; j < keys.length; j++) {
+        const b = keys[j]!;
+        const members = bins[j]!;
         const c = members.length;
-        if (b === first || c < d.minCount) continue;
-        const base = countsBefore(bins, b, Math.min(d.baselineBins, b - first));
+        if (c < d.minCount) continue;
+        const base = countsBefore(keys, bins, j, Math.min(d.baselineBins, b - first));
         const baseline = base.reduce((a, x) => a + x, 0) / base.length;
         if (c >= d.factor * baseline)
           out.push(firing(g, members, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, b * binMs, (b + 1) * binMs));
@@ -201,13 +208,16 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
     for (const [g, list] of groupByClusterService(events)) {
-      const { first, bins } = binEvents(list, binMs);
+      const { keys, members: bins } = binEvents(list, binMs);
+      const first = keys[0]!;
       // An empty bin never fires (z ≤ 0 below a positive threshold), so only non-empty bins
       // with minBins bins of history since the group's first are scored.
-      for (const [b, members] of bins) {
+      for (let j = 1; j < keys.length; j++) {
+        const b = keys[j]!;
+        const members = bins[j]!;
         const c = members.length;
         if (b - first < d.minBins || c < d.minCount) continue;
-        const { mean, std } = meanStd(countsBefore(bins, b, d.minBins));
+        const { mean, std } = meanStd(countsBefore(keys, bins, j, d.minBins));
         // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
         const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
         if (z < d.threshold) continue;
