@@ -147,6 +147,9 @@ describe('policy controls', () => {
     expect(() => loadPolicy({ rules: { 'No Such Rule': { enabled: false } } })).toThrow(/rules\.No Such Rule: unknown rule/);
     expect(() => loadPolicy({ exceptions: { k8s_hostnetwork_pod: [{ 'ka.nope': ['x'] }] } })).toThrow(/exceptions\.k8s_hostnetwork_pod\.0/);
     expect(() => loadPolicy({ windows: [{ id: 'x', kind: 'keyword', keyword: 'a', windowSeconds: 0, threshold: 1 }] })).toThrow(/windows\.0\.windowSeconds/);
+    // Baselines are built per scored bin: a look-back is bounded.
+    expect(() => loadPolicy({ windows: [{ id: 'r', kind: 'rate', table: 'AksControlPlane', binSeconds: 60, baselineBins: 1e9, factor: 2, minCount: 1 }] })).toThrow(/windows\.0\.baselineBins/);
+    expect(() => loadPolicy({ windows: [{ id: 'z', kind: 'zscore', table: 'AksAudit', binSeconds: 60, minBins: 10_001, threshold: 3 }] })).toThrow(/windows\.0\.minBins/);
     expect(() => loadPolicy([1, 2])).toThrow(/must be a JSON object/);
   });
 

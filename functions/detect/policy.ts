@@ -66,6 +66,9 @@ export const apiserverSchema = z
   })
   .strict();
 
+/** Baseline bins a binned detector may look back over (each scored bin builds that many counts). */
+export const MAX_BASELINE_BINS = 10_000;
+
 const windowBase = {
   id: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and _ (it becomes a KQL function name)'),
   name: z.string().min(1).optional(),
@@ -78,9 +81,9 @@ const windowBase = {
 export const windowDetectorSchema = z.discriminatedUnion('kind', [
   z.object({ ...windowBase, kind: z.literal('keyword'), keyword: z.string().min(1), caseSensitive: z.boolean().default(false), windowSeconds: z.number().positive(), threshold: z.number().int().positive() }).strict(),
   z.object({ ...windowBase, kind: z.literal('repeat'), windowSeconds: z.number().positive(), threshold: z.number().int().min(2) }).strict(),
-  z.object({ ...windowBase, kind: z.literal('rate'), binSeconds: z.number().positive(), baselineBins: z.number().int().positive(), factor: z.number().positive(), minCount: z.number().int().positive() }).strict(),
+  z.object({ ...windowBase, kind: z.literal('rate'), binSeconds: z.number().positive(), baselineBins: z.number().int().positive().max(MAX_BASELINE_BINS), factor: z.number().positive(), minCount: z.number().int().positive() }).strict(),
   z.object({ ...windowBase, kind: z.literal('inactivity'), maxSilenceSeconds: z.number().positive() }).strict(),
-  z.object({ ...windowBase, kind: z.literal('zscore'), binSeconds: z.number().positive(), minBins: z.number().int().min(2), threshold: z.number().positive(), minCount: z.number().int().min(0).default(1) }).strict(),
+  z.object({ ...windowBase, kind: z.literal('zscore'), binSeconds: z.number().positive(), minBins: z.number().int().min(2).max(MAX_BASELINE_BINS), threshold: z.number().positive(), minCount: z.number().int().min(0).default(1) }).strict(),
 ]);
 export type WindowDetector = z.output<typeof windowDetectorSchema>;
 
