@@ -172,6 +172,10 @@ describe('helpers', () => {
     expect(canonicalTime('2025-04-20T16:36:52.39x502Z')).toBeNull();
     expect(canonicalTime('2025-04-20T16:36:53.000001Z')).toBe('2025-04-20T16:36:53.000001Z');
     for (const bad of [null, 5, '', 'yesterday', '2025-13-01T00:00:00Z', '2025-04-20T16:36:52.Z', '2025-04-20T16:36:52.1+0200']) expect(canonicalTime(bad)).toBeNull();
+    // An offset that shifts past year 9999 or before year 0000 has no four-digit-year text.
+    expect(canonicalTime('9999-12-31T23:59:59.5-01:00')).toBeNull();
+    expect(canonicalTime('0000-01-01T00:00:00+01:00')).toBeNull();
+    expect(canonicalTime('9999-12-31T22:59:59.5-01:00')).toBe('9999-12-31T23:59:59.500000Z');
   });
 });
 

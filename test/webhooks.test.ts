@@ -198,5 +198,11 @@ describe('runtime alert mappers', () => {
     expect(kubearmorAction('allow')).toBe('Allow');
     const noTime = kubearmorEventSchema.safeParse({ ...kubearmorSample, Timestamp: undefined, UpdatedTime: 'yesterday' });
     expect(noTime.success).toBe(false);
+    // Epoch seconds up to 9999-12-31T23:59:59Z; one more has no ISO text, so it is refused at the door.
+    const last = kubearmorEventSchema.parse({ ...kubearmorSample, UpdatedTime: undefined, Timestamp: 253_402_300_799 });
+    expect(kubearmorAlert(last, 'c1').time).toBe('9999-12-31T23:59:59.000000Z');
+    const past = kubearmorEventSchema.safeParse({ ...kubearmorSample, UpdatedTime: undefined, Timestamp: 253_402_300_800 });
+    expect(past.success).toBe(false);
+    expect(past.error?.issues[0]?.path).toEqual(['Timestamp']);
   });
 });

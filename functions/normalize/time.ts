@@ -6,6 +6,10 @@
 const CANONICAL_LEN = 27; // 2025-04-20T16:36:52.392502Z
 
 /** Six-digit fraction, or null when `s` is not an RFC 3339 timestamp. Linear, no regex. */
+/** First and last whole seconds with a four-digit-year ISO text. */
+const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00Z');
+const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59Z');
+
 export function canonicalTime(s: unknown): string | null {
   if (typeof s !== 'string') return null;
   const n = s.length;
@@ -29,7 +33,9 @@ export function canonicalTime(s: unknown): string | null {
   // Offset: shift whole seconds through Date, keep the sub-second digits.
   if (zone.length !== 6 || (zone[0] !== '+' && zone[0] !== '-') || zone[3] !== ':') return null;
   const ms = Date.parse(`${head}${zone}`);
-  if (Number.isNaN(ms)) return null;
+  // Shifted out of years 0000-9999 (9999-12-31T23:30:00-01:00), ISO text would need a signed
+  // six-digit year that no datetime column reads.
+  if (!(ms >= MIN_ISO_MS && ms <= MAX_ISO_MS)) return null;
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
 }
 

@@ -9,7 +9,8 @@ const text = z.string().default('');
 
 export const kubearmorEventSchema = z
   .looseObject({
-    Timestamp: z.number().int().nonnegative().optional(),
+    // Epoch seconds up to 9999-12-31T23:59:59Z: past it a Date has no ISO text to land.
+    Timestamp: z.number().int().nonnegative().max(253_402_300_799).optional(),
     UpdatedTime: z.string().optional(),
     ClusterName: text,
     HostName: text,

@@ -92,7 +92,13 @@ export function processWebhookEvents(events: readonly EventInput[], opts: Webhoo
         deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${describeIssue(checked.error)}`, position, raw: JSON.stringify(item) ?? '', category: msg.source });
         return;
       }
-      detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
+      // The schema should admit only what converts; a conversion that still throws costs this
+      // alert a dead letter, not the batch its neighbours are in.
+      try {
+        detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
+      } catch (err) {
+        deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${err instanceof Error ? err.message : String(err)}`, position, raw: JSON.stringify(item) ?? '', category: msg.source });
+      }
     });
   }
 
