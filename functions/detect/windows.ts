@@ -139,6 +139,48 @@ function countsBefore(keys: readonly number[], members: readonly (readonly Strea
   return out;
 }
 
+/**
+ * A non-empty bin after a group's first: what the binned detectors score. One instance is
+ * moved from bin to bin (no object or closure per bin, which is per row on sparse data).
+ */
+class ScoredBin {
+  group = '';
+  keys: readonly number[] = [];
+  bins: readonly StreamEvent[][] = [];
+  j = 0;
+  /** Bin number (t / binMs, floored). */
+  get bin(): number {
+    return this.keys[this.j]!;
+  }
+  /** Bins since the group's first. */
+  get age(): number {
+    return this.keys[this.j]! - this.keys[0]!;
+  }
+  get members(): StreamEvent[] {
+    return this.bins[this.j]!;
+  }
+  /** Counts of the `n` bins before this one (empty ones 0), oldest first. */
+  before(n: number): number[] {
+    return countsBefore(this.keys, this.bins, this.j, n);
+  }
+}
+
+/**
+ * Each non-empty bin but the first of each cluster+service group, in time order: an empty
+ * bin never fires either binned detector (rate needs minCount ≥ 1; an empty bin's z is ≤ 0,
+ * below any positive threshold), and the first has no history.
+ */
+function forEachScoredBin(events: readonly StreamEvent[], binMs: number, visit: (s: ScoredBin) => void): void {
+  const s = new ScoredBin();
+  for (const [group, list] of groupByClusterService(events)) {
+    const { keys, members } = binEvents(list, binMs);
+    s.group = group;
+    s.keys = keys;
+    s.bins = members;
+    for (s.j = 1; s.j < keys.length; s.j++) visit(s);
+  }
+}
+
 /** Population mean and standard deviation. */
 export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   const n = xs.length;
@@ -172,22 +214,15 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   rate: (d, events) => {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
-    for (const [g, list] of groupByClusterService(events)) {
-      const { keys, members: bins } = binEvents(list, binMs);
-      const first = keys[0]!;
-      // Only a non-empty bin can reach minCount (≥ 1); its baseline is up to baselineBins bins
-      // before it, counting from the group's first.
-      for (let j = 1; j < keys.length; j++) {
-        const b = keys[j]!;
-        const members = bins[j]!;
-        const c = members.length;
-        if (c < d.minCount) continue;
-        const base = countsBefore(keys, bins, j, Math.min(d.baselineBins, b - first));
-        const baseline = base.reduce((a, x) => a + x, 0) / base.length;
-        if (c >= d.factor * baseline)
-          out.push(firing(g, members, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, b * binMs, (b + 1) * binMs));
-      }
-    }
+    forEachScoredBin(events, binMs, (s) => {
+      const c = s.members.length;
+      if (c < d.minCount) return;
+      // Up to baselineBins bins before it, counting from the group's first.
+      const base = s.before(Math.min(d.baselineBins, s.age));
+      const baseline = base.reduce((a, x) => a + x, 0) / base.length;
+      if (c >= d.factor * baseline)
+        out.push(firing(s.group, s.members, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, s.bin * binMs, (s.bin + 1) * binMs));
+    });
     return out;
   },
   inactivity: (d, events, dataEnd) => {
@@ -207,23 +242,15 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   zscore: (d, events) => {
     const binMs = d.binSeconds * 1000;
     const out: Firing[] = [];
-    for (const [g, list] of groupByClusterService(events)) {
-      const { keys, members: bins } = binEvents(list, binMs);
-      const first = keys[0]!;
-      // An empty bin never fires (z ≤ 0 below a positive threshold), so only non-empty bins
-      // with minBins bins of history since the group's first are scored.
-      for (let j = 1; j < keys.length; j++) {
-        const b = keys[j]!;
-        const members = bins[j]!;
-        const c = members.length;
-        if (b - first < d.minBins || c < d.minCount) continue;
-        const { mean, std } = meanStd(countsBefore(keys, bins, j, d.minBins));
-        // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
-        const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
-        if (z < d.threshold) continue;
-        out.push(firing(g, members, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, b * binMs, (b + 1) * binMs));
-      }
-    }
+    forEachScoredBin(events, binMs, (s) => {
+      const c = s.members.length;
+      if (s.age < d.minBins || c < d.minCount) return;
+      const { mean, std } = meanStd(s.before(d.minBins));
+      // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
+      const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
+      if (z < d.threshold) return;
+      out.push(firing(s.group, s.members, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, s.bin * binMs, (s.bin + 1) * binMs));
+    });
     return out;
   },
 };
