@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../functions/contracts.js';
 import { defaultPolicy, type Policy } from '../functions/detect/index.js';
 import { batchKey, dedupeAudit, processEvents } from '../functions/pipeline.js';
+import { tablePayloads } from '../functions/land/payload.js';
 import { auditEvent, diagRecord, input } from './support/records.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
@@ -107,6 +108,62 @@ describe('processEvents', () => {
     const r = processEvents(events, { policy, now: NOW });
     expect(r.summary.records).toBeGreaterThanOrEqual(events.length);
     expect(() => JSON.stringify(r)).not.toThrow();
+  });
+});
+
+describe('hostile values in every field of a valid audit Event', () => {
+  // Far-apart times (Go's zero time beside today's), huge and odd numbers, long strings, lone
+  // surrogates, wrong types, wide arrays: at every path of a privileged pod create (so the
+  // rules and the window detectors all look at it), in the log, the record time, the pod and
+  // the resource id. Every record must end as a row or a dead letter, in one pass, and land.
+  const base = auditEvent({
+    level: 'RequestResponse', verb: 'create', requestURI: '/api/v1/namespaces/default/pods', impersonatedUser: { username: 'admin' },
+    objectRef: { resource: 'pods', namespace: 'default', name: 'p', apiVersion: 'v1' }, responseStatus: { code: 201 },
+    requestObject: { kind: 'Pod', spec: { hostNetwork: true, containers: [{ image: 'nginx', securityContext: { privileged: true } }], volumes: [{ hostPath: { path: '/' } }] } },
+    requestReceivedTimestamp: '2024-03-01T10:00:00.000000Z', stageTimestamp: '2024-03-01T10:00:00.100000Z', annotations: { 'authorization.k8s.io/decision': 'allow' },
+  });
+  const HOSTILE: unknown[] = [null, true, 0, -1, 1e308, 2 ** 53 + 1, '', ' ', 'x'.repeat(20_000), '\u0000\ud800', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', '9999-12-31T23:59:59-14:00', [], [[[]]], {}, { a: { b: 1 } }, Array.from({ length: 2000 }, (_, i) => i)];
+  const paths: string[][] = [];
+  const walk = (o: Record<string, unknown>, at: string[]): void => {
+    for (const [k, v] of Object.entries(o)) {
+      paths.push([...at, k]);
+      if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>, [...at, k]);
+    }
+  };
+  walk(base, []);
+  const setPath = (o: Record<string, unknown>, path: string[], v: unknown): void => {
+    let cur = o;
+    for (const k of path.slice(0, -1)) {
+      if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
+      cur = cur[k] as Record<string, unknown>;
+    }
+    cur[path[path.length - 1]!] = v;
+  };
+
+  it('never throws, accounts for every record, lands what it makes', () => {
+    let n = 0;
+    for (const path of paths) {
+      const records: Record<string, unknown>[] = [];
+      HOSTILE.forEach((h, i) => {
+        for (const place of ['event', 'time', 'pod', 'resourceId'] as const) {
+          const ev = structuredClone(base);
+          // Unique auditIDs (but hostile ones as they are when they cannot be rows anyway) so no record is a duplicate of another.
+          ev.auditID = `id-${n++}`;
+          if (place === 'event') setPath(ev, path, path.join('.') === 'auditID' && typeof h === 'string' && h.trim() !== '' ? `${h}-${i}` : h);
+          const over = place === 'time' ? { time: h } : place === 'resourceId' ? { resourceId: h } : {};
+          const rec = diagRecord('kube-audit', JSON.stringify(ev), over);
+          if (place === 'pod') (rec.properties as Record<string, unknown>).pod = h;
+          records.push(rec);
+        }
+      });
+      const r = processEvents([input(Buffer.from(JSON.stringify({ records })), n)], { policy, now: NOW });
+      const where = path.join('.');
+      expect(r.rows.AksAudit.length + r.deadLetters.length, where).toBe(records.length);
+      expect(r.summary.records, where).toBe(records.length);
+      const landed = tablePayloads(r, 'k').payloads;
+      expect(landed.find((p) => p.table === 'AksAudit')?.rows ?? 0, where).toBe(r.rows.AksAudit.length);
+    }
+    expect(n).toBe(paths.length * HOSTILE.length * 4);
   });
 });
 
