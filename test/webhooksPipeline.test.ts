@@ -70,6 +70,24 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(r.summary.records).toBe(4);
   });
 
+  it('hostile values in any alert field: every alert a detection or a dead letter, the batch never fails', () => {
+    const HOSTILE: unknown[] = [null, true, 0, -1, 1e308, 2 ** 53 + 1, '', 'x'.repeat(20_000), '\u0000\ud800', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00', 253_402_300_800, [], {}, { a: [1] }];
+    const samples: [string, Record<string, unknown>][] = [['falco', falcoSample], ['kubearmor', kubearmorSample]];
+    let alerts = 0;
+    const bodies = samples.flatMap(([source, sample]) =>
+      Object.keys(sample).map((field) => {
+        const events = HOSTILE.map((h) => ({ ...structuredClone(sample), [field]: h }));
+        alerts += events.length;
+        return { type: 'kubesift.webhook/v1', source, cluster: 'lab', receivedTime: '2025-04-20T10:00:00Z', events };
+      }),
+    );
+    const r = processWebhookEvents(inputs(bodies), { policy });
+    expect(r.detections.length + r.deadLetters.length).toBe(alerts);
+    expect(r.summary.records).toBe(alerts);
+    // Whatever became a detection has a landable time.
+    for (const d of r.detections) expect(d.TimeGenerated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+
   it('the Event Hub handler lands the batch under a key derived from the trigger positions', async () => {
     const landed: { result: BatchResult; key: string }[] = [];
     const lander: Lander = {
