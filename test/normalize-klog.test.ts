@@ -207,6 +207,7 @@ describe('timeMs', () => {
       '2023-12-31T23:59:59.999000Z', '2024-02-29T12:00:00.500000Z', '2024-03-04 00:00:00.428941Z', '2024-03-04T00:00:00.428941Z',
       // Go's zero time and the years Date.UTC would read as 19xx; the far end of the range.
       '0001-01-01T00:00:00.000000Z', '0099-12-31T23:59:59.123000Z', '0100-01-01T00:00:00.000000Z', '9999-12-31T23:59:59.999999Z',
+      '0000-02-29T12:00:00.000000Z', '0004-02-29T00:00:00.000000Z', '0000-12-31T23:59:59.000000Z',
     ];
     for (const t of [...times, ...times.reverse()]) expect(timeMs(t), t).toBe(Date.parse(t.replace(' ', 'T')));
     // Same second as the memo, but not a time: never served from it.

@@ -75,8 +75,10 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     const samples: [string, Record<string, unknown>][] = [['falco', falcoSample], ['kubearmor', kubearmorSample]];
     let alerts = 0;
     const bodies = samples.flatMap(([source, sample]) =>
-      Object.keys(sample).map((field) => {
-        const events = HOSTILE.map((h) => ({ ...structuredClone(sample), [field]: h }));
+      // KubeArmor's Timestamp is read only without an UpdatedTime: vary it alone as well.
+      [...Object.keys(sample), ...(source === 'kubearmor' ? ['Timestamp alone'] : [])].map((field) => {
+        const events = HOSTILE.map((h) =>
+          field === 'Timestamp alone' ? { ...structuredClone(sample), UpdatedTime: undefined, Timestamp: h } : { ...structuredClone(sample), [field]: h });
         alerts += events.length;
         return { type: 'kubesift.webhook/v1', source, cluster: 'lab', receivedTime: '2025-04-20T10:00:00Z', events };
       }),

@@ -5,11 +5,13 @@
 
 const CANONICAL_LEN = 27; // 2025-04-20T16:36:52.392502Z
 
-/** Six-digit fraction, or null when `s` is not an RFC 3339 timestamp. Linear, no regex. */
 /** First and last whole seconds with a four-digit-year ISO text. */
 const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00Z');
 const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59Z');
+/** 400 Gregorian years (146,097 days): the calendar repeats after it, leap days included. */
+const CYCLE_400Y_MS = 146_097 * 86_400_000;
 
+/** Six-digit fraction, or null when `s` is not an RFC 3339 timestamp. Linear, no regex. */
 export function canonicalTime(s: unknown): string | null {
   if (typeof s !== 'string') return null;
   const n = s.length;
@@ -59,9 +61,10 @@ export function timeMs(s: string | null): number {
     if (isDateTimePrefix(s)) {
       memoSecond = s.slice(0, 19);
       const year = d2(s, 0) * 100 + d2(s, 2);
-      memoSecondMs = Date.UTC(year, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17));
-      // Date.UTC reads years 0-99 as 1900-1999; Go's zero time (0001-01-01) must stay year 1.
-      if (year < 100) memoSecondMs = new Date(memoSecondMs).setUTCFullYear(year);
+      // Date.UTC reads years 0-99 as 1900-1999 (Go's zero time 0001-01-01 would become 1901);
+      // four centuries later the calendar is the same, leap days and rollovers included.
+      const shift = year < 100 ? 400 : 0;
+      memoSecondMs = Date.UTC(year + shift, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) - (shift ? CYCLE_400Y_MS : 0);
       return memoSecondMs + ms;
     }
   }
