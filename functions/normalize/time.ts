@@ -17,7 +17,7 @@ export function canonicalTime(s: unknown): string | null {
   const n = s.length;
   if (n < 20 || n > 40) return null;
   // Fast path: already canonical (the second checked once per run of rows that share it).
-  if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && (s.startsWith(canonicalSecond) || checkSecond(s)))
+  if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && s.charCodeAt(10) === 84 /* T */ && !Number.isNaN(secondMs(s)))
     return allDigits(s, 20, 26) ? s : null;
   if (!isDateTimePrefix(s)) return null;
   let i = 19;
@@ -41,37 +41,35 @@ export function canonicalTime(s: unknown): string | null {
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
 }
 
-/** The last `YYYY-MM-DDTHH:MM:SS` canonicalTime validated (never '', so startsWith cannot match by accident). */
-let canonicalSecond = '\u0000';
-
-function checkSecond(s: string): boolean {
-  if (!isDateTimePrefix(s) || s.charCodeAt(10) !== 84 /* T */) return false;
-  canonicalSecond = s.slice(0, 20);
-  return true;
-}
-
 /** Epoch milliseconds of a canonical (or any Date.parse-able) time; NaN when invalid. */
 export function timeMs(s: string | null): number {
   if (!s) return Number.NaN;
-  // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse;
-  // rows of a batch share their second with the previous row most of the time (memo).
+  // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse.
   if (s.length === CANONICAL_LEN && s.charCodeAt(26) === 90 && s.charCodeAt(19) === 46 && allDigits(s, 20, 23)) {
-    const ms = d2(s, 20) * 10 + s.charCodeAt(22) - 48;
-    if (s.startsWith(memoSecond)) return memoSecondMs + ms;
-    if (isDateTimePrefix(s)) {
-      memoSecond = s.slice(0, 19);
-      const year = d2(s, 0) * 100 + d2(s, 2);
-      // Date.UTC reads years 0-99 as 1900-1999 (Go's zero time 0001-01-01 would become 1901);
-      // four centuries later the calendar is the same, leap days and rollovers included.
-      const shift = year < 100 ? 400 : 0;
-      memoSecondMs = Date.UTC(year + shift, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) - (shift ? CYCLE_400Y_MS : 0);
-      return memoSecondMs + ms;
-    }
+    const second = secondMs(s);
+    if (!Number.isNaN(second)) return second + d2(s, 20) * 10 + s.charCodeAt(22) - 48;
   }
   return Date.parse(s);
 }
 
-/** The last valid `YYYY-MM-DDTHH:MM:SS` timeMs saw (never '', so startsWith cannot match by accident) and its epoch ms. */
+/**
+ * Epoch ms of the `YYYY-MM-DD?HH:MM:SS` that starts `s`, NaN when it is not one. Rows of a
+ * batch share their second with the previous row most of the time, so the last valid second
+ * and its ms are remembered (canonicalTime and timeMs share the memo).
+ */
+function secondMs(s: string): number {
+  if (s.startsWith(memoSecond)) return memoSecondMs;
+  if (!isDateTimePrefix(s)) return Number.NaN;
+  memoSecond = s.slice(0, 19);
+  const year = d2(s, 0) * 100 + d2(s, 2);
+  // Date.UTC reads years 0-99 as 1900-1999 (Go's zero time 0001-01-01 would become 1901);
+  // four centuries later the calendar is the same, leap days and rollovers included.
+  const shift = year < 100 ? 400 : 0;
+  memoSecondMs = Date.UTC(year + shift, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) - (shift ? CYCLE_400Y_MS : 0);
+  return memoSecondMs;
+}
+
+/** The last valid second secondMs saw (never '', so startsWith cannot match by accident) and its epoch ms. */
 let memoSecond = '\u0000';
 let memoSecondMs = 0;
 
