@@ -94,11 +94,9 @@ export function safeStringify(v: unknown): string {
  */
 export function oneLineJson(text: string): string | undefined {
   let start = 0;
-  let end = text.length;
-  while (start < end && text.charCodeAt(start) <= 32) start++;
-  while (end > start && text.charCodeAt(end - 1) <= 32) end--;
+  while (start < text.length && text.charCodeAt(start) <= 32) start++;
   const s = start === 0 ? text : text.slice(start);
-  end -= start;
+  const end = trimmedLength(s);
   const nl = s.indexOf('\n');
   const cr = s.indexOf('\r');
   if ((nl >= 0 && nl < end) || (cr >= 0 && cr < end)) return undefined;

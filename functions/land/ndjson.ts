@@ -125,7 +125,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
  * scanned inline — a regex call costs more than the scan itself at these lengths.
  */
 function needsEscape(s: string): boolean {
-  if (s.length > 48) return NEEDS_ESCAPE.test(s);
+  if (s.length > SHORT) return NEEDS_ESCAPE.test(s);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
