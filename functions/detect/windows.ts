@@ -131,14 +131,6 @@ export function binEvents(events: readonly StreamEvent[], binMs: number): { keys
   return { keys, members };
 }
 
-/** Counts of the `n` bins before the j-th non-empty bin (empty ones 0), oldest first. */
-function countsBefore(keys: readonly number[], members: readonly (readonly StreamEvent[])[], j: number, n: number): number[] {
-  const out = new Array<number>(n).fill(0);
-  const b = keys[j]!;
-  for (let k = j - 1; k >= 0 && keys[k]! >= b - n; k--) out[n - (b - keys[k]!)] = members[k]!.length;
-  return out;
-}
-
 /**
  * A non-empty bin after a group's first: what the binned detectors score. One instance is
  * moved from bin to bin (no object or closure per bin, which is per row on sparse data).
@@ -159,9 +151,12 @@ class ScoredBin {
   get members(): StreamEvent[] {
     return this.bins[this.j]!;
   }
-  /** Counts of the `n` bins before this one (empty ones 0), oldest first. */
+  /** Counts of the `n` bins before this one (empty ones 0), oldest first: walks back over the non-empty ones. */
   before(n: number): number[] {
-    return countsBefore(this.keys, this.bins, this.j, n);
+    const out = new Array<number>(n).fill(0);
+    const b = this.bin;
+    for (let k = this.j - 1; k >= 0 && this.keys[k]! >= b - n; k--) out[n - (b - this.keys[k]!)] = this.bins[k]!.length;
+    return out;
   }
 }
 

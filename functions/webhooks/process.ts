@@ -2,7 +2,7 @@
 // as AKS kube-audit records (processEvents, per cluster); runtime alerts are validated again
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
-import type { BatchResult, DeadLetter, Detection, EventInput, Position } from '../contracts.js';
+import type { BatchResult, DeadLetter, Detection, EventInput } from '../contracts.js';
 import { processEvents } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { webhookMessageSchema, type WebhookMessage } from './message.js';
@@ -86,18 +86,16 @@ export function processWebhookEvents(events: readonly EventInput[], opts: Webhoo
     if (source?.kind !== 'runtime-alert') continue; // unreachable: the message schema lists the sources
     msg.events.forEach((item, index) => {
       alertRecords++;
-      const position: Position = { ...ev.position, index };
+      const reject = (why: string): void =>
+        void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index }, raw: JSON.stringify(item) ?? '', category: msg.source });
       const checked = source.event.safeParse(item);
-      if (!checked.success) {
-        deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${describeIssue(checked.error)}`, position, raw: JSON.stringify(item) ?? '', category: msg.source });
-        return;
-      }
+      if (!checked.success) return reject(describeIssue(checked.error));
       // The schema should admit only what converts; a conversion that still throws costs this
       // alert a dead letter, not the batch its neighbours are in.
       try {
         detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
       } catch (err) {
-        deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${err instanceof Error ? err.message : String(err)}`, position, raw: JSON.stringify(item) ?? '', category: msg.source });
+        reject(err instanceof Error ? err.message : String(err));
       }
     });
   }
