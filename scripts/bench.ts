@@ -6,7 +6,7 @@
 // its load are printed with the figures, since this box is shared. See docs/performance.md.
 import { readFileSync } from 'node:fs';
 import { buildApp, ROOT } from './bench/build.js';
-import { intFlag, parseCommandArgs, usageError, UsageError } from './commands/args.js';
+import { intFlag, parseCommandArgs, UsageError } from './commands/args.js';
 import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
@@ -28,6 +28,7 @@ const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--record
   --from FILE      print a saved --json result again
 `;
 
+const SECTIONS = ['throughput', 'generators', 'imports'];
 const parsed = parseCommandArgs('npm run bench', USAGE, process.argv.slice(2), {
   json: { type: 'boolean', default: false },
   markdown: { type: 'boolean', default: false },
@@ -40,27 +41,24 @@ const parsed = parseCommandArgs('npm run bench', USAGE, process.argv.slice(2), {
   seed: { type: 'string' },
   'node-defaults': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
+}, {
+  check: ({ values: o }) => {
+    const only = o.only === undefined ? null : new Set(o.only.split(',').map((x) => x.trim()).filter(Boolean));
+    const unknown = [...(only ?? [])].filter((x) => !SECTIONS.includes(x));
+    if (unknown.length || only?.size === 0) throw new UsageError(`--only takes ${SECTIONS.join(', ')}; got '${o.only}'`);
+    return {
+      records: o.records === undefined ? undefined : intFlag(o.records, 'records', 1),
+      runs: intFlag(o.runs, 'runs', o.quick ? 3 : 5),
+      seed: intFlag(o.seed, 'seed', 42, 0),
+      only,
+    };
+  },
 });
 if (typeof parsed === 'number') process.exit(parsed);
 const opts = parsed.values;
+const flags = parsed.checked;
 
 const quick = opts.quick === true;
-const SECTIONS = ['throughput', 'generators', 'imports'];
-const flags = ((): { records: number | undefined; runs: number; seed: number; only: Set<string> | null } => {
-  try {
-    const only = opts.only === undefined ? null : new Set(opts.only.split(',').map((x) => x.trim()).filter(Boolean));
-    const unknown = [...(only ?? [])].filter((s) => !SECTIONS.includes(s));
-    if (unknown.length || only?.size === 0) throw new UsageError(`--only takes ${SECTIONS.join(', ')}; got '${opts.only}'`);
-    return {
-      records: opts.records === undefined ? undefined : intFlag(opts.records, 'records', 1),
-      runs: intFlag(opts.runs, 'runs', quick ? 3 : 5),
-      seed: intFlag(opts.seed, 'seed', 42, 0),
-      only,
-    };
-  } catch (e) {
-    process.exit(usageError('npm run bench', USAGE, (e as Error).message));
-  }
-})();
 const RECORDS = flags.records ?? (quick ? 40_000 : 240_000);
 const RUNS = flags.runs;
 const SEED = flags.seed;

@@ -9,20 +9,16 @@ import { createLander, type SinkKind } from '../functions/land/index.js';
 import { gzip, tablePayloads } from '../functions/land/payload.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
 import { aksInput } from './bench/aksInput.js';
-import { intFlag, parseCommandArgs, usageError } from './commands/args.js';
+import { intFlag, parseCommandArgs } from './commands/args.js';
 import { startKustoStandIn } from '../test/support/kustoStandIn.js';
 import { startAzurite } from './azurite.js';
 
 const USAGE = 'usage: npx tsx scripts/benchLand.ts [--records N] [--batch N]\n';
-const parsed = parseCommandArgs('npx tsx scripts/benchLand.ts', USAGE, process.argv.slice(2), { records: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+const parsed = parseCommandArgs('npx tsx scripts/benchLand.ts', USAGE, process.argv.slice(2), { records: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, {
+  check: ({ values }) => ({ records: intFlag(values.records, 'records', 20_000), batch: intFlag(values.batch, 'batch', 100) }),
+});
 if (typeof parsed === 'number') process.exit(parsed);
-let records: number, batch: number;
-try {
-  records = intFlag(parsed.values.records, 'records', 20_000);
-  batch = intFlag(parsed.values.batch, 'batch', 100);
-} catch (e) {
-  process.exit(usageError('npx tsx scripts/benchLand.ts', USAGE, (e as Error).message));
-}
+const { records, batch } = parsed.checked;
 
 const azurite = await startAzurite();
 const standIn = await startKustoStandIn(azurite);

@@ -2,7 +2,7 @@
 // npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo]
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
 import path from 'node:path';
-import { intFlag, parseCommandArgs, usageError, UsageError } from './commands/args.js';
+import { intFlag, parseCommandArgs } from './commands/args.js';
 import { startLocal } from './local/runner.js';
 
 const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--data DIR]
@@ -18,30 +18,34 @@ const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [-
 `;
 
 async function main(): Promise<number> {
-  const parsed = parseCommandArgs('npm start', USAGE, process.argv.slice(2), {
-    once: { type: 'boolean' },
-    port: { type: 'string' },
-    count: { type: 'string' },
-    seed: { type: 'string' },
-    'no-demo': { type: 'boolean' },
-    data: { type: 'string' },
-    'blob-port': { type: 'string' },
-    'queue-port': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommandArgs(
+    'npm start',
+    USAGE,
+    process.argv.slice(2),
+    {
+      once: { type: 'boolean' },
+      port: { type: 'string' },
+      count: { type: 'string' },
+      seed: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      data: { type: 'string' },
+      'blob-port': { type: 'string' },
+      'queue-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    {
+      check: ({ values }) => ({
+        port: intFlag(values.port, 'port', 7071, 0, 65535),
+        blobPort: intFlag(values['blob-port'], 'blob-port', 10000, 0, 65535),
+        queuePort: intFlag(values['queue-port'], 'queue-port', 10001, 0, 65535),
+        count: intFlag(values.count, 'count', 3000),
+        seed: intFlag(values.seed, 'seed', 42, 0),
+      }),
+    },
+  );
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  let port: number, blobPort: number, queuePort: number, count: number, seed: number;
-  try {
-    port = intFlag(values.port, 'port', 7071, 0, 65535);
-    blobPort = intFlag(values['blob-port'], 'blob-port', 10000, 0, 65535);
-    queuePort = intFlag(values['queue-port'], 'queue-port', 10001, 0, 65535);
-    count = intFlag(values.count, 'count', 3000);
-    seed = intFlag(values.seed, 'seed', 42, 0);
-  } catch (e) {
-    if (e instanceof UsageError) return usageError('npm start', USAGE, e.message);
-    throw e;
-  }
+  const { port, blobPort, queuePort, count, seed } = parsed.checked;
   const root = process.cwd();
   const once = values.once || ['1', 'true'].includes(process.env.KUBESIFT_LOCAL_ONCE ?? '');
   const runner = await startLocal({

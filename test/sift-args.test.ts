@@ -49,6 +49,15 @@ describe('args.ts', () => {
     expect(parseCommandArgs('sift demo', 'USAGE\n', ['x', '-o', 'f'], options, { allowPositionals: true })).toMatchObject({ positionals: ['x'], values: { out: 'f' } });
   });
 
+  it('check: its result is `checked`, its UsageError is reported like a parse error, --help skips it', () => {
+    const check = ({ values }: { values: { out?: string } }) => ({ n: intFlag(values.out, 'out', 1) });
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['-o', '7'], options, { check })).toMatchObject({ values: { out: '7' }, checked: { n: 7 } });
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['-o', 'x'], options, { check })).toBe(2);
+    expect(err).toBe("sift demo: --out must be an integer >= 1, got 'x'\n\nUSAGE\n");
+    expect(parseCommandArgs('sift demo', 'USAGE\n', ['-o', 'x', '-h'], options, { check })).toBe(0);
+    expect(() => parseCommandArgs('sift demo', 'USAGE\n', [], options, { check: () => { throw new TypeError('a bug, not a usage error'); } })).toThrow(TypeError);
+  });
+
   it('intFlag and numFlag: the default when absent, numbers (whole, in range) as given, a UsageError naming the flag otherwise', () => {
     expect(intFlag(undefined, 'n', 7)).toBe(7);
     expect(intFlag('12', 'n', 7)).toBe(12);

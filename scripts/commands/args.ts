@@ -46,24 +46,30 @@ export function numFlag(value: string | undefined, name: string): number | undef
   return n;
 }
 
-/** Parsed values (and positionals when allowed), or the exit code when the command should stop here. */
-export function parseCommandArgs<O extends Options, P extends boolean = false>(
+/**
+ * Parsed values (and positionals when allowed), or the exit code when the command should stop
+ * here. `check` turns the values into what the command needs (intFlag, numFlag, ...) and may
+ * throw UsageError too: its result is `checked`, its errors are reported like parse errors.
+ */
+export function parseCommandArgs<O extends Options, P extends boolean = false, V = undefined>(
   program: string,
   usage: string,
   argv: string[],
   options: O,
-  { allowPositionals }: { allowPositionals?: P } = {},
-): Parsed<O, P> | number {
+  { allowPositionals, check }: { allowPositionals?: P; check?: (parsed: Parsed<O, P>) => V } = {},
+): (Parsed<O, P> & { checked: V }) | number {
   let parsed: Parsed<O, P> | 'help';
+  let checked: V;
   try {
     parsed = parseCommandLine(argv, options, allowPositionals);
+    if (parsed === 'help') {
+      process.stdout.write(usage);
+      return 0;
+    }
+    checked = check ? check(parsed) : (undefined as V);
   } catch (err) {
     if (err instanceof UsageError) return usageError(program, usage, err.message);
     throw err;
   }
-  if (parsed === 'help') {
-    process.stdout.write(usage);
-    return 0;
-  }
-  return parsed;
+  return { ...parsed, checked };
 }

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { DatasetRequest, GENERATORS, labelsFile, PlanError, resolveRequest, writeDataset, LOG_TYPES, type ResolvedRequest } from '../../functions/generate/index.js';
-import { numFlag, parseCommandArgs, usageError, UsageError } from './args.js';
+import { numFlag, parseCommandArgs, UsageError } from './args.js';
 
 const USAGE = `usage: sift generate --type <logType> [--count N] [--seed S] [--format raw|csv|jsonl|eventhub]
                      [--scenarios a,b|all] [--start ISO] [--end ISO | --rate R]
@@ -47,31 +47,30 @@ export async function run(argv: string[]): Promise<number> {
     blob: { type: 'boolean' },
     azurite: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+  }, {
+    // The flags as a POST /api/datasets body, checked by the same schema.
+    check: ({ values }) => {
+      const body = {
+        logType: values.type,
+        count: numFlag(values.count, 'count'),
+        seed: numFlag(values.seed, 'seed'),
+        format: values.format,
+        scenarios: values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        start: values.start,
+        end: values.end,
+        rate: numFlag(values.rate, 'rate'),
+        syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
+      };
+      const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
+      if (!parsed.success) throw new UsageError(requestErrors(parsed.error));
+      return parsed.data;
+    },
   });
   if (typeof args === 'number') return args;
   const { values } = args;
-  let body;
-  try {
-    body = {
-      logType: values.type,
-      count: numFlag(values.count, 'count'),
-      seed: numFlag(values.seed, 'seed'),
-      format: values.format,
-      scenarios: values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-      start: values.start,
-      end: values.end,
-      rate: numFlag(values.rate, 'rate'),
-      syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
-    };
-  } catch (e) {
-    if (e instanceof UsageError) return usageError('sift generate', USAGE, e.message);
-    throw e;
-  }
-  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
-  if (!parsed.success) return usageError('sift generate', USAGE, requestErrors(parsed.error));
   let req;
   try {
-    req = resolveRequest(parsed.data);
+    req = resolveRequest(args.checked);
   } catch (err) {
     if (err instanceof PlanError) {
       process.stderr.write(`sift generate: ${FLAG_OF[err.field] ?? err.field}: ${err.message}\n`);

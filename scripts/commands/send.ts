@@ -15,7 +15,7 @@ import {
   type BatchProducer,
   type SendReport,
 } from '../../functions/eventhub/batching.js';
-import { intFlag, parseCommandArgs, usageError } from './args.js';
+import { intFlag, parseCommandArgs, UsageError } from './args.js';
 
 const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connection-string CS | --namespace NS]
                  [--partition-key K] [--max-body-bytes N] [--dry-run]
@@ -141,20 +141,17 @@ export async function run(argv: string[]): Promise<number> {
     'max-body-bytes': { type: 'string' },
     'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+  }, {
+    check: ({ values }) => {
+      if (!values.hub) throw new UsageError('--hub is required');
+      return { hub: values.hub, maxBodyBytes: intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1024, 1_048_576) };
+    },
   });
   if (typeof args === 'number') return args;
   const { values } = args;
-  if (!values.hub) {
-    return usageError('sift send', USAGE, '--hub is required');
-  }
-  let maxBodyBytes: number;
-  try {
-    maxBodyBytes = intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1024, 1_048_576);
-  } catch (e) {
-    return usageError('sift send', USAGE, (e as Error).message);
-  }
+  const { hub, maxBodyBytes } = args.checked;
   const r = await send({
-    hub: values.hub,
+    hub,
     inputs: values.input ?? [],
     connectionString: values['connection-string'],
     namespace: values.namespace,
@@ -163,7 +160,7 @@ export async function run(argv: string[]): Promise<number> {
     dryRun: !!values['dry-run'],
   });
   process.stderr.write(
-    `${values['dry-run'] ? 'planned (dry run)' : 'sent'}: ${r.events} events in ${r.batches} batches (${r.bytes} bytes) to ${values.hub}; ` +
+    `${values['dry-run'] ? 'planned (dry run)' : 'sent'}: ${r.events} events in ${r.batches} batches (${r.bytes} bytes) to ${hub}; ` +
       `${r.bodiesIn} bodies read, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
   );
   return r.rejected.length || r.oversizeItems || r.unsplittable ? 1 : 0;
