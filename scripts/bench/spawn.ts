@@ -1,16 +1,20 @@
-// Run a child probe (built child.js) and read its one JSON line.
+// Run a built bench script in a child process and read the one JSON line it prints last.
 import { execFileSync } from 'node:child_process';
 import { built, ROOT } from './build.js';
 
-export function probe<T>(args: readonly string[], nodeFlags: readonly string[] = []): T {
-  const out = execFileSync(process.execPath, [...nodeFlags, built('scripts/bench/child.ts'), ...args], {
+function jsonChild<T>(script: string, args: readonly string[], nodeFlags: readonly string[], stderr: 'pipe' | 'inherit'): T {
+  const out = execFileSync(process.execPath, [...nodeFlags, built(script), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', stderr],
     maxBuffer: 64 * 1024 * 1024,
   });
-  const line = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as T;
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as T;
+}
+
+/** A child probe (child.ts: import, modules, gen). */
+export function probe<T>(args: readonly string[], nodeFlags: readonly string[] = []): T {
+  return jsonChild<T>('scripts/bench/child.ts', args, nodeFlags, 'pipe');
 }
 
 export interface ThroughputParams {
@@ -22,11 +26,5 @@ export interface ThroughputParams {
 
 /** The throughput section in a child on the built JS, under `nodeFlags` (progress on our stderr). */
 export function runThroughputChild(p: ThroughputParams, nodeFlags: readonly string[]): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [...nodeFlags, '--expose-gc', built('scripts/bench/throughputChild.ts'), String(p.records), String(p.runs), String(p.seed), String(p.batch)], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+  return jsonChild('scripts/bench/throughputChild.ts', [String(p.records), String(p.runs), String(p.seed), String(p.batch)], [...nodeFlags, '--expose-gc'], 'inherit');
 }
