@@ -111,6 +111,27 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(Buffer.from(out.deadLetters[0]!.rawBase64!, 'base64').equals(bytes)).toBe(true);
   });
 
+  it('every malformed UTF-8 form is dead-lettered, and the bodies after it decode (and lose their BOM) as before', () => {
+    const body = (log: Buffer): Buffer => Buffer.concat([Buffer.from('{"records":[{"category":"guard","time":"2024-03-01T10:00:00Z","properties":{"log":"'), log, Buffer.from('"}}]}')]);
+    const malformed = [
+      [0xc0, 0xaf], // overlong '/'
+      [0xed, 0xa0, 0x80], // UTF-16 surrogate encoded as UTF-8
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      [0xe2, 0x82], // sequence cut short
+      [0x80], // lone continuation byte
+    ];
+    for (const bytes of malformed) {
+      const text = 'é ü € 𝄞';
+      const out = unwrap(input(body(Buffer.from(bytes)), 0), input(body(Buffer.from(text)), 1), input(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body(Buffer.from(text))]), 2));
+      expect(out.deadLetters.map((d) => d.reason)).toEqual(['invalid-utf8']);
+      expect(out.records.map((r) => r.log)).toEqual([text, text]);
+      expect(out.records.map((r) => r.position.sequenceNumber)).toEqual([1, 2]);
+    }
+    // A body cut in the middle of a character at its very end.
+    const cut = Buffer.from('{"records":[]} é').subarray(0, -1);
+    expect(unwrap(input(cut)).deadLetters.map((d) => d.reason)).toEqual(['invalid-utf8']);
+  });
+
   it('10 MB bodies: dead-lettered over the limit, processed under a raised one', () => {
     const rec = JSON.stringify(diagRecord('kube-scheduler', 'I0301 10:00:00.000000       1 a.go:1] ' + 'x'.repeat(900)));
     const n = Math.ceil((10 * 1024 * 1024) / rec.length);
