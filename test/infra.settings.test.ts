@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, configSchema, loadConfig } from '../functions/config.js';
+import { WANTED_SEMI_SPACE_MB, workerHeap } from '../functions/eventhub/workerHeap.js';
 import { literalString, objectEntries, objectsIn, readBicep, repoRoot, stringLiterals, type Node } from './infra-bicep.js';
 
 /** Schema keys deliberately not set in Azure, and why. */
@@ -98,6 +99,8 @@ describe('Function App settings ↔ functions/config.ts', () => {
     const example = JSON.parse(readFileSync(join(repoRoot, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
     const flags = example.Values.NODE_OPTIONS;
     expect(flags).toMatch(/--max-semi-space-size=\d+/);
+    // The worker's first-batch log line compares against the same value.
+    expect(workerHeap([], flags)).toEqual({ semiSpaceMb: WANTED_SEMI_SPACE_MB, source: 'NODE_OPTIONS' });
     expect(literalString(settings.get('NODE_OPTIONS')!)).toBe(flags);
   });
 

@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { BatchSummary, LandReport, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
+import { logWorkerHeapOnce } from '../eventhub/workerHeap.js';
 import { eventHubTrigger } from './registry.js';
 
 export interface AksBatchDeps {
@@ -74,6 +75,7 @@ async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> 
  */
 export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
   const { config, policy, lander } = await resolveDeps(deps);
+  logWorkerHeapOnce((line) => context.log(line));
   const [{ processEvents, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
 
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_AKS_HUB);
