@@ -92,22 +92,15 @@ function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: E
     sink.deadLetters.push(dl);
     return null;
   }
-  try {
-    return UTF8.decode(buf);
-  } catch {
+  if (!isUtf8(buf)) {
     const dl = bodyDeadLetterValue(ev, 'invalid-utf8', `body of ${buf.length} bytes is not valid UTF-8`, '');
     withBytes(dl, buf);
     sink.deadLetters.push(dl);
     return null;
   }
+  const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  return buf.toString('utf8', start);
 }
-
-/**
- * Validates and decodes in one pass (throws on a malformed sequence instead of writing
- * U+FFFD) and drops a leading BOM: the body's bytes are read once here, not once by
- * isUtf8 and again by toString.
- */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** raw = text (lossless when valid UTF-8), plus base64 of the exact bytes when it is not. */
 function withBytes(dl: DeadLetter, buf: Buffer): void {
