@@ -2,10 +2,13 @@
 // summary, and `npm run bench -- --json` carrying the figures the issue names (a tiny run:
 // the shape and the bookkeeping are checked, never a speed).
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { throughputFigures, type StageMs } from '../scripts/bench/figures.js';
 import { markdownReport, textReport } from '../scripts/bench/report.js';
+import { median } from '../scripts/bench/stats.js';
 import { checkTargets, type Figures } from '../scripts/bench/targets.js';
 import { formatFrames, topFrames, type CpuProfile } from '../scripts/bench/topFrames.js';
 
@@ -52,6 +55,49 @@ describe('targets', () => {
   });
 });
 
+describe('throughput arithmetic', () => {
+  const span = (cpu: number, wall = cpu): { cpu: number; wall: number } => ({ cpu, wall });
+  const stage = (envelope: number, normalize: number, detect: number, serialize: number, gzip = 0): StageMs => ({ envelope, normalize, detect, serialize, gzip });
+
+  it('median of odd and even lists; empty is NaN', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('the ratio is the median of paired runs, reported beside the ratio of the medians', () => {
+    // Run 2 is slow on the pipeline side only: its pair ratio is the outlier the median drops.
+    const f = throughputFigures(120_000, 108_000, [span(600), span(700), span(800)], [span(1200), span(2800), span(1700)], [stage(1, 1, 1, 1), stage(1, 1, 1, 1), stage(1, 1, 1, 1)]);
+    expect(f.ratio_runs).toEqual([2, 4, 2.125]);
+    expect(f.ratio).toBe(2.13); // median 2.125, rounded up
+    expect(f.ratio_of_medians).toBe(2.43); // 1700 / 700 = 2.428…
+    expect(f.floor_rps).toBe(171_428); // 120,000 / 0.7 s = 171,428.57…, rounded down
+    expect(f.pipeline_rps).toBe(70_588);
+    expect(f.pipeline_audit_rps).toBe(63_529);
+  });
+
+  it('rounds toward a miss: a ratio of 2.001 is 2.01, a rate of 59,999.9 is 59,999', () => {
+    const f = throughputFigures(1000, 1000, [span(1000)], [span(2001)], [stage(10, 30, 10, 50)]);
+    expect(f.ratio).toBe(2.01);
+    const g = throughputFigures(1000, 59_999.9, [span(500)], [span(1000)], [stage(10, 30, 10, 50)]);
+    expect(g.pipeline_audit_rps).toBe(59_999);
+    expect(checkTargets(figures({ ratio: f.ratio, pipeline_audit_rps: g.pipeline_audit_rps })).map((c) => c.pass).slice(0, 2)).toEqual([false, false]);
+    expect(throughputFigures(1000, 1000, [span(1000)], [span(2000)], [stage(1, 1, 1, 1)]).ratio).toBe(2);
+  });
+
+  it('wall ratio is paired too; shares of the four stages sum to 1; detect over envelope + normalize; gzip apart', () => {
+    const f = throughputFigures(1000, 900, [span(100, 90), span(100, 200)], [span(300, 180), span(300, 300)], [stage(20, 40, 15, 25, 50), stage(20, 40, 15, 25, 50)]);
+    expect(f.wall.ratio).toBe(1.75); // median of 2 and 1.5
+    expect(f.stage_share).toEqual({ envelope: 0.2, normalize: 0.4, detect: 0.15, serialize: 0.25 });
+    expect(f.detect_overhead).toBe(0.25);
+    expect(f.gzip_extra_share).toBe(0.5);
+  });
+
+  it('refuses runs that do not line up', () => {
+    expect(() => throughputFigures(1, 1, [span(1)], [], [])).toThrow(/one floor, pipeline and stage measurement per run/);
+  });
+});
+
 describe('reports', () => {
   const res = {
     machine: { nproc: 2, cpu: 'Test CPU', node: 'v20.0.0', memory_gb: 8, load_start: 0.5, load_end: 0.7 },
@@ -61,6 +107,8 @@ describe('reports', () => {
     pipeline_rps: 80_000,
     pipeline_audit_rps: 72_000,
     ratio: 2.5,
+    ratio_runs: [2.4, 2.5, 2.6],
+    ratio_of_medians: 2.55,
     wall: { floor_rps: 210_000, pipeline_rps: 84_000, ratio: 2.5 },
     stage_share: { envelope: 0.25, normalize: 0.4, detect: 0.1, serialize: 0.25 },
     detect_overhead: 0.154,
@@ -78,7 +126,7 @@ describe('reports', () => {
   it('markdown: one row per figure, the verdict beside its target, errors kept', () => {
     const md = markdownReport(res, checks, false);
     expect(md).toContain('| Floor: JSON.parse of bodies and audit logs | 200,000 rec/s |  |  |');
-    expect(md).toContain('| Pipeline / floor | 2.5 | ≤ 2.0 (aim 1.5) | MISS |');
+    expect(md).toContain('| Pipeline / floor | 2.5 (median of 3 paired runs: 2.4, 2.5, 2.6; 2.55 from the medians above) | ≤ 2.0 (aim 1.5) | MISS |');
     expect(md).toContain('| Pipeline, audit records | 72,000 rec/s | ≥ 60,000 | PASS |');
     expect(md).toContain('| Generator syslog | 612,345 lines/s · 80.5 MB peak | ≥ 500,000 | PASS |');
     expect(md).toContain('| Stage shares | envelope 25.0% · normalize 40.0% · detect 10.0% · serialize 25.0% |  |  |');
@@ -90,6 +138,7 @@ describe('reports', () => {
     const text = textReport(res, checks, true);
     expect(text.split('\n')[0]).toMatch(/^KubeSift bench \(quick\) — 2 × Test CPU/);
     expect(text).toMatch(/^MISS\s+pipeline\/floor ratio\s+2\.5\s+target ≤ 2\.0/m);
+    expect(text).toContain('ratio 2.5 (median of 3 paired runs: 2.4, 2.5, 2.6; 2.55 from the medians above) · wall ratio 2.5');
     expect(text).toMatch(/^PASS\s+generate syslog lines\/s\s+612,345/m);
     expect(text).toMatch(/^ERROR imports: boom$/m);
   });
@@ -140,7 +189,7 @@ describe('topFrames', () => {
 describe('npm run bench -- --json', () => {
   it('prints one JSON object with the figures the issue names, every record accounted for', () => {
     const root = path.resolve(import.meta.dirname, '..');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--quick', '--only', 'throughput', '--records', '2000', '--runs', '1', '--json'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--quick', '--only', 'throughput', '--records', '2000', '--runs', '3', '--json'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 180_000,
@@ -152,12 +201,28 @@ describe('npm run bench -- --json', () => {
     expect(res.errors).toEqual({});
     for (const key of ['floor_rps', 'pipeline_rps', 'ratio', 'pipeline_audit_rps', 'stage_share', 'detect_overhead', 'machine', 'targets']) expect(res, key).toHaveProperty(key);
     expect(res.floor_rps as number).toBeGreaterThan(0);
-    expect(res.ratio).toBeCloseTo((res.floor_rps as number) / (res.pipeline_rps as number), 1);
+    const runs = res.ratio_runs as number[];
+    expect(runs).toHaveLength(3);
+    expect(res.ratio).toBe(Math.ceil(median(runs) * 100 - 1e-9) / 100);
+    expect(res.ratio_of_medians).toBeCloseTo((res.floor_rps as number) / (res.pipeline_rps as number), 1);
     expect(Object.values(res.stage_share as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     expect(res.outcome.records_counted).toBe(res.input.records);
     expect(res.outcome.dead_letters).toBe(0);
     expect(res.node_flags).toBe('--max-semi-space-size=64');
   }, 200_000);
+
+  it('--from re-checks a saved result against the current targets', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-from-'));
+    const file = path.join(dir, 'r.json');
+    // A saved file whose stored verdicts say PASS for figures that miss today's targets.
+    writeFileSync(file, JSON.stringify({ machine: { nproc: 2, cpu: 'x', node: 'v20', memory_gb: 1, load_start: 0, load_end: 0 }, quick: false, runs: 5, ratio: 2.5, import_ms: 350, errors: {}, targets: [{ name: 'pipeline/floor ratio', value: 2.5, target: '≤ 3', pass: true }] }));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--from', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^MISS\s+pipeline\/floor ratio\s+2\.5\s+target ≤ 2\.0/m);
+    expect(r.stdout).toMatch(/^MISS\s+app entry import \(ms\)\s+350/m);
+  }, 70_000);
 
   afterAll(() => rmSync(path.join(path.resolve(import.meta.dirname, '..'), 'node_modules/.cache', `kubesift-bench-test-${process.pid}`), { recursive: true, force: true }));
 });

@@ -15,6 +15,11 @@ export const HEAVY: readonly { match: string; why: string }[] = [
   { match: 'node_modules/playwright-core/', why: 'browser automation (tests only)' },
   { match: 'node_modules/tree-sitter', why: 'Bicep syntax checks (tests only)' },
   { match: 'node_modules/typescript/', why: 'compiler' },
+  // The clients load on first use (a batch to land, a queue message), not at app start.
+  { match: 'node_modules/@azure/event-hubs/', why: 'Event Hubs client (sift send only; triggers get events from the host)' },
+  { match: 'node_modules/azure-kusto-', why: 'Kusto clients (loaded when a Kusto sink first lands)' },
+  { match: 'node_modules/@azure/identity/', why: 'identity (loaded with the first client)' },
+  { match: 'node_modules/@azure/storage-', why: 'storage clients (loaded when a sink first lands)' },
 ];
 
 export interface ImportResult {

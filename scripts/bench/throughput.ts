@@ -7,7 +7,7 @@
 //             timed on its own: it is zlib's cost, not ours, and the floor has no
 //             counterpart for it.
 // A third, instrumented pass times each stage separately to give their shares.
-import type { DeadLetter, EventInput } from '../../functions/contracts.js';
+import { DEDUPED_ROWS, type DeadLetter, type EventInput } from '../../functions/contracts.js';
 import { detect, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../../functions/envelope/index.js';
 import { gzip, tablePayloads } from '../../functions/land/payload.js';
@@ -95,6 +95,8 @@ export function runStages(input: AksInput, policy: Policy): StageTimes {
     }
     const b = cpuMs();
     const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
+    // As processEvents does: landing then skips a second dedupe of these rows.
+    DEDUPED_ROWS.add(rows.AksAudit);
     const c = cpuMs();
     const dets = detect(rows, policy, NOW);
     const d = cpuMs();

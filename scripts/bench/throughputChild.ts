@@ -7,7 +7,8 @@ import { runInNewContext } from 'node:vm';
 import { defaultPolicy } from '../../functions/detect/index.js';
 import { aksInput, RECORDS_PER_BODY } from './aksInput.js';
 import { currentLoad, peakRssMb } from './machine.js';
-import { median, round, type Span } from './stats.js';
+import { throughputFigures, type StageMs } from './figures.js';
+import { round, type Span } from './stats.js';
 import { checksum, runFloor, runPipeline, runStages } from './throughput.js';
 
 /** A full collection between measurements keeps one pass's garbage off the next one's clock. */
@@ -24,27 +25,18 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
   runStages(input, policy);
   const floor: Span[] = [];
   const pipe: Span[] = [];
-  const ratios: number[] = [];
-  const stages: Record<string, number[]> = { envelope: [], normalize: [], detect: [], serialize: [], gzip: [] };
+  const stages: StageMs[] = [];
   for (let r = 0; r < RUNS; r++) {
     gc();
     const f = runFloor(input);
     gc();
     const p = runPipeline(input, policy).span;
     gc();
-    const s = runStages(input, policy);
+    stages.push(runStages(input, policy));
     floor.push(f);
     pipe.push(p);
-    // Paired per run: whatever the neighbours do hits both sides of the ratio alike.
-    ratios.push(p.cpu / f.cpu);
-    for (const k of Object.keys(stages)) stages[k]!.push(s[k as keyof typeof s]);
-    log(`  run ${r + 1}/${RUNS}: floor ${f.cpu.toFixed(0)} ms cpu (${f.wall.toFixed(0)} wall), pipeline ${p.cpu.toFixed(0)} ms cpu (${p.wall.toFixed(0)} wall), load ${currentLoad()}`);
+    log(`  run ${r + 1}/${RUNS}: floor ${f.cpu.toFixed(0)} ms cpu (${f.wall.toFixed(0)} wall), pipeline ${p.cpu.toFixed(0)} ms cpu (${p.wall.toFixed(0)} wall), ratio ${(p.cpu / f.cpu).toFixed(2)}, load ${currentLoad()}`);
   }
-  const cpu = (xs: Span[]): number => median(xs.map((x) => x.cpu));
-  const wall = (xs: Span[]): number => median(xs.map((x) => x.wall));
-  const st = Object.fromEntries(Object.entries(stages).map(([k, xs]) => [k, median(xs)])) as Record<string, number>;
-  const piped = st.envelope! + st.normalize! + st.detect! + st.serialize!;
-  const share = (k: string): number => round(st[k]! / piped, 3);
   const n = input.records;
   return {
     input: {
@@ -59,15 +51,7 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
       seed: SEED,
     },
     // Records per CPU-second: per-core throughput, robust to neighbours' load (see stats.ts).
-    floor_rps: Math.round(n / (cpu(floor) / 1000)),
-    pipeline_rps: Math.round(n / (cpu(pipe) / 1000)),
-    ratio: round(median(ratios), 2),
-    pipeline_audit_rps: Math.round(input.auditRecords / (cpu(pipe) / 1000)),
-    wall: { floor_rps: Math.round(n / (wall(floor) / 1000)), pipeline_rps: Math.round(n / (wall(pipe) / 1000)), ratio: round(wall(pipe) / wall(floor), 2) },
-    stage_ms: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, round(v, 1)])),
-    stage_share: { envelope: share('envelope'), normalize: share('normalize'), detect: share('detect'), serialize: share('serialize') },
-    detect_overhead: round(st.detect! / (st.envelope! + st.normalize!), 3),
-    gzip_extra_share: round(st.gzip! / piped, 3),
+    ...throughputFigures(n, input.auditRecords, floor, pipe, stages),
     serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip timed separately, outside the ratio',
     outcome: { detections: warm.detections, dead_letters: warm.deadLetters, records_counted: warm.records },
     checksum: checksum() % 1000,
