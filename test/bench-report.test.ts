@@ -100,7 +100,7 @@ describe('throughput arithmetic', () => {
 
 describe('reports', () => {
   const res = {
-    machine: { nproc: 2, cpu: 'Test CPU', node: 'v20.0.0', memory_gb: 8, load_start: 0.5, load_end: 0.7 },
+    machine: { nproc: 2, cpu: 'Test CPU', node: 'v20.0.0', memory_gb: 8, load_start: 0.5, load_end: 0.7, commit: 'abc1234' },
     runs: 3,
     input: { records: 2000, bodies: 100, records_per_body: 20, mb: 2.5, audit_share: 0.9, attack_share: 0.02, batch_bodies: 100, seed: 7 },
     floor_rps: 200_000,
@@ -136,7 +136,7 @@ describe('reports', () => {
 
   it('text: every check on its own line with its verdict', () => {
     const text = textReport(res, checks, true);
-    expect(text.split('\n')[0]).toMatch(/^KubeSift bench \(quick\) — 2 × Test CPU/);
+    expect(text.split('\n')[0]).toMatch(/^KubeSift bench \(quick\) at abc1234 — 2 × Test CPU/);
     expect(text).toMatch(/^MISS\s+pipeline\/floor ratio\s+2\.5\s+target ≤ 2\.0/m);
     expect(text).toContain('ratio 2.5 (median of 3 paired runs: 2.4, 2.5, 2.6; 2.55 from the medians above) · wall ratio 2.5');
     expect(text).toMatch(/^PASS\s+generate syslog lines\/s\s+612,345/m);

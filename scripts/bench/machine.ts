@@ -1,4 +1,5 @@
 // The machine a result was measured on: benchmark numbers mean nothing without it.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { availableParallelism } from 'node:os';
@@ -13,10 +14,18 @@ export interface MachineInfo {
   load_end?: number;
   /** V8/Node flags the bench ran under (e.g. --max-semi-space-size), when any. */
   node_options?: string;
+  /** The code measured: `git describe` of the working tree (`-dirty` when it has changes), when in a git checkout. */
+  commit?: string;
+}
+
+function commit(): string | undefined {
+  const r = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=7'], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
 export function machineInfo(): MachineInfo {
   const c = cpus();
+  const sha = commit();
   return {
     nproc: availableParallelism(),
     cpu: c[0]?.model.trim() ?? 'unknown',
@@ -24,6 +33,7 @@ export function machineInfo(): MachineInfo {
     memory_gb: Math.round(totalmem() / 2 ** 30),
     load_start: Math.round(loadavg()[0]! * 100) / 100,
     ...(process.env.NODE_OPTIONS ? { node_options: process.env.NODE_OPTIONS } : {}),
+    ...(sha ? { commit: sha } : {}),
   };
 }
 

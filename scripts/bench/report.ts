@@ -9,7 +9,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 function header(res: Res, quick: boolean): string {
   const m = res.machine as Res;
-  return `KubeSift bench${quick ? ' (quick)' : ''} — ${m.nproc} × ${m.cpu}, ${m.memory_gb} GB, node ${m.node}, load ${m.load_start} → ${m.load_end}${m.node_options ? `, NODE_OPTIONS=${m.node_options}` : ''}`;
+  return `KubeSift bench${quick ? ' (quick)' : ''}${m.commit ? ` at ${m.commit}` : ''} — ${m.nproc} × ${m.cpu}, ${m.memory_gb} GB, node ${m.node}, load ${m.load_start} → ${m.load_end}${m.node_options ? `, NODE_OPTIONS=${m.node_options}` : ''}`;
 }
 
 function inputLine(res: Res): string | null {
