@@ -85,6 +85,22 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(notJson.messages).toBeUndefined();
   });
 
+  it('a deeply nested body is a 400 naming the body, for every source (it used to overflow the stack when packed: a 500)', async () => {
+    const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const bodies: [string, string, string][] = [
+      ['falco', `{"output":"x","priority":"Notice","rule":"r","time":"2025-04-20T10:00:00Z","output_fields":{"a":${deep(5000)}}}`, SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO],
+      ['k8s-audit', JSON.stringify(auditList(1)).replace('"auditID"', `"x":${deep(5000)},"auditID"`), SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT],
+    ];
+    for (const [source, body, secret] of bodies) {
+      const out = await acceptWebhook(request(source, body, bearer(secret)), config);
+      expect(out, source).toMatchObject({ status: 400, body: { error: 'body: nests deeper than 1000 levels' } });
+      expect(out.messages).toBeUndefined();
+    }
+    // 1000 levels still go through.
+    const ok = await acceptWebhook(request('falco', JSON.stringify({ ...falcoSample, output_fields: { a: JSON.parse(deep(990)) } }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(ok.status).toBe(202);
+  });
+
   it('413 on a declared Content-Length over the limit and on actual bytes over it (lying header)', async () => {
     const big = JSON.stringify(auditList(1, 250_000));
     const declared = await acceptWebhook(request('k8s-audit', '{}', { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT), 'content-length': '250001' }), config);

@@ -2,6 +2,7 @@
 // size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
 // adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
 import type { Config } from '../config.js';
+import { MAX_JSON_DEPTH, valueTooDeep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
 import { declaredTooLarge, readBodyLimited } from './body.js';
 import { packWebhookMessages } from './message.js';
@@ -56,6 +57,9 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   } catch {
     return fail(400, 'body: not valid JSON', 'invalid JSON');
   }
+  // Serializing the events for the hub recurses per level: a few KB of brackets would
+  // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).
+  if (valueTooDeep(json)) return fail(400, `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
   const parsed = source.body.safeParse(json);
   if (!parsed.success) {
     const issue = describeIssue(parsed.error);
