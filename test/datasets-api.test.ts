@@ -87,11 +87,30 @@ describe('POST /api/datasets', () => {
     [{ logType: 'syslog', format: 'csv', ingest: true }, 'ingest'], // no ADX endpoint configured
     [{ logType: 'aks-audit', ingest: true }, 'ingest'],
     ['not json', '(body)'],
+    // Times past 9999-12-31 used to throw RangeError inside the generator (a 500) or write NaN dates.
+    [{ logType: 'aks-audit', count: 100, rate: 1e-12 }, 'rate'],
+    [{ logType: 'syslog', count: 1000, start: '9999-12-31T23:59:59Z' }, 'start'],
   ])('400 naming the field for %j', async (body, field) => {
     const { status, json } = await post(body);
     expect(status).toBe(400);
     expect(json.field).toBe(field);
     expect(typeof json.error).toBe('string');
+  });
+
+  it('a dataset ending just before 9999-12-31 is fine', async () => {
+    const { status, json } = await post({ logType: 'syslog', count: 100, start: '9999-12-31T23:59:00Z', rate: 100, format: 'jsonl', seed: 3 });
+    expect(status, JSON.stringify(json)).toBe(200);
+    const lines = gunzipSync(await download(json.blobs.data)).toString('utf8').trim().split('\n');
+    expect(lines).toHaveLength(100);
+    expect(lines.every((l) => /"9999-12-31T23:59:\d\d/.test(l))).toBe(true);
+  });
+
+  it('413 for a body over 64 KB, declared or not', async () => {
+    const big = JSON.stringify({ logType: 'syslog', scenarios: ['x'.repeat(70_000)] });
+    expect((await post(big)).status).toBe(413);
+    const req = new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/datasets', body: { string: '{}' }, headers: { 'content-type': 'application/json', 'content-length': '70000' } });
+    const res = await postDatasets(req, ctx());
+    expect(res).toMatchObject({ status: 413, jsonBody: { field: '(body)' } });
   });
 });
 

@@ -137,6 +137,13 @@ describe('preview', () => {
     expect(JSON.parse(String(bad.body)).issues[0].path).toBe('count');
     const notJson = await uiPreview(post('http://localhost/api/ui/preview', '{'), ctx());
     expect(notJson.status).toBe(400);
+    // Past year 9999: a 400 naming rate (the generator used to throw: a 500).
+    const late = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'aks-audit', count: 100, rate: 1e-12 }), ctx());
+    expect(late.status).toBe(400);
+    expect(JSON.parse(String(late.body)).issues[0].path).toBe('rate');
+    // The limit is in bytes: 6,000 three-byte characters are 18,000 bytes.
+    const wide = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'syslog', scenarios: ['€'.repeat(6000)] }), ctx());
+    expect(wide.status).toBe(413);
   });
 });
 

@@ -2,7 +2,7 @@
 // fully-defaulted request whose canonical JSON names the blobs and seeds the generator.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_START, isoToUs } from './time.js';
+import { DEFAULT_RATE, DEFAULT_START, isoToUs } from './time.js';
 
 export const LOG_TYPE_NAMES = [
   'syslog',
@@ -24,6 +24,18 @@ export const GENERATOR_VERSION = 2;
 export const MAX_COUNT = 1_000_000;
 
 const instant = z.iso.datetime({ offset: true, precision: undefined });
+
+/** Timestamps are four-digit-year ISO text: nothing after this instant can be written. */
+const LAST_INSTANT_US = isoToUs('9999-12-31T23:59:59.999999Z');
+
+/**
+ * A span (µs) that `count` Poisson arrivals at `rate`/s stay within with overwhelming odds:
+ * their sum has mean count/rate and standard deviation √count/rate, and 40 mean gaps of
+ * slack keep even a single event's exponential tail inside (e^-50 ≈ 2·10^-22).
+ */
+function spanBoundUs(count: number, rate: number): number {
+  return ((count + 10 * Math.sqrt(count) + 40) / rate) * 1e6;
+}
 
 /** Request schema; `maxCount` comes from KUBESIFT_DATASET_MAX_COUNT (never above 1,000,000). */
 export function datasetRequestSchema(maxCount = MAX_COUNT) {
@@ -60,6 +72,12 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
       if (r.end !== undefined) {
         const s = isoToUs(r.start ?? DEFAULT_START);
         if (!(isoToUs(r.end) > s)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
+      } else if (isoToUs(r.start ?? DEFAULT_START) + spanBoundUs(r.count, r.rate ?? DEFAULT_RATE) > LAST_INSTANT_US) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [r.rate === undefined ? 'start' : 'rate'],
+          message: `${r.count} events at ${r.rate ?? DEFAULT_RATE}/s from ${r.start ?? DEFAULT_START} would run past 9999-12-31: raise rate, lower count or start earlier`,
+        });
       }
     });
 }

@@ -2,7 +2,11 @@
 // GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
+import { readJsonBody } from '../http/jsonBody.js';
 import { httpTrigger } from './registry.js';
+
+/** A dataset request is a few hundred bytes of JSON; anything near this is not one. */
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 let cachedConfig: Config | undefined;
 async function config(): Promise<Config> {
@@ -16,12 +20,9 @@ export function setDatasetsConfig(c: Config | undefined): void {
 }
 
 export async function postDatasets(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  let body: unknown;
-  try {
-    body = await request.json();
-  } catch {
-    return { status: 400, jsonBody: { error: 'body must be JSON', field: '(body)' } };
-  }
+  const read = await readJsonBody(request, MAX_REQUEST_BYTES);
+  if (!read.ok) return { status: read.status, jsonBody: { error: read.error, field: '(body)' } };
+  const body = read.value;
   const cfg = await config();
   // Loaded on first use so the other functions of the app never pay for the generator, and
   // requests that do not ingest never load the Kusto client.

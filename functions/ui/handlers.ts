@@ -2,6 +2,7 @@
 // the preview and the detections query (function key, like every other API route).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
+import { readJsonBody } from '../http/jsonBody.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
 import { parseDetectionsQuery, queryDetections } from './detectionsQuery.js';
 import { readLandedDetections } from './landedDetections.js';
@@ -36,14 +37,9 @@ export async function uiAsset(request: HttpRequest): Promise<HttpResponseInit> {
 
 /** POST /api/ui/preview: same body and validation as POST /api/datasets; answers the first lines. */
 export async function uiPreview(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const text = await request.text();
-  if (text.length > MAX_PREVIEW_BODY) return json(413, { error: `body larger than ${MAX_PREVIEW_BODY} bytes` });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return json(400, { error: 'body must be JSON', issues: [{ path: '', message: 'body must be JSON' }] });
-  }
+  const body = await readJsonBody(request, MAX_PREVIEW_BODY);
+  if (!body.ok) return json(body.status, body.status === 400 ? { error: body.error, issues: [{ path: '', message: body.error }] } : { error: body.error });
+  const raw = body.value;
   // The generators load on first use, keeping cold start light for the page itself.
   const [{ datasetRequestSchema, PlanError }, { previewLines }] = await Promise.all([import('../generate/index.js'), import('./preview.js')]);
   const parsed = datasetRequestSchema(config().KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
