@@ -135,6 +135,32 @@ describe('Event Grid endpoint', () => {
     expect(lander.batches).toHaveLength(0);
   });
 
+  it('a delivery with one bad event is refused whole before anything is replayed; a bad %-escape is a 400, not a 500', async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
+    await container.createIfNotExists();
+    const name = 'ns1/aks-diagnostics/3/2025/04/20/10/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '1', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('g-1')] })) }]));
+    const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics')[0]!;
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
+    const cases: [unknown, RegExp][] = [
+      [{ ...good, id: 'e2', data: { ...good.data, fileUrl: 'not a url' } }, /^1\.data\.fileUrl: /],
+      [{ ...good, id: 'e3', data: { ...good.data, fileUrl: `${container.url}/ns1/aks-diagnostics/%E0%A4%A` } }, /^1\.data\.fileUrl: fileUrl is not a blob/],
+      [{ ...good, id: 'e4', data: { ...good.data, fileUrl: `${blobs.url}/landing/x.avro` } }, /^1\.data\.fileUrl: /],
+    ];
+    for (const [bad, message] of cases) {
+      const res = await handleEventGrid(post([good, bad]), ctx(), deps);
+      expect(res.status).toBe(400);
+      expect((res.jsonBody as { error: string }).error).toMatch(message);
+    }
+    expect(lander.batches).toHaveLength(0);
+    // The good event alone still replays.
+    expect((await handleEventGrid(post([good]), ctx(), deps)).status).toBe(200);
+    expect(lander.batches.flatMap((b) => b.result.rows.AksAudit.map((r) => r.AuditId))).toEqual(['g-1']);
+  });
+
   it('ignores other event types and rejects malformed deliveries', async () => {
     const other = await handleEventGrid(post([{ id: 'x', subject: 's', eventType: 'Microsoft.Storage.BlobCreated', eventTime: '2025-04-20T10:00:00Z', data: {} }]), ctx());
     expect(other).toMatchObject({ status: 200, jsonBody: { replayed: [], ignored: 1 } });

@@ -45,10 +45,17 @@ function pipelineFor(hub: string, deps: ReplayDeps): Process {
     : (events) => processEvents(events, { policy, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
 }
 
-export async function replayCaptureFile(data: CaptureFileCreated, hub: string, deps: ReplayDeps): Promise<ReplayReport> {
+/** The capture blob `data` names, or ReplayRefused when it is not one of ours (checked before any replay). */
+export function captureBlobName(data: CaptureFileCreated, deps: Pick<ReplayDeps, 'blobs' | 'config'>): string {
   const container = deps.config.KUBESIFT_CAPTURE_CONTAINER;
   const name = blobNameIn(data.fileUrl, deps.blobs, container);
   if (!name) throw new ReplayRefused(`fileUrl is not a blob in container '${container}' of the configured storage account`);
+  return name;
+}
+
+export async function replayCaptureFile(data: CaptureFileCreated, hub: string, deps: ReplayDeps): Promise<ReplayReport> {
+  const container = deps.config.KUBESIFT_CAPTURE_CONTAINER;
+  const name = captureBlobName(data, deps);
   // Default capture path: {Namespace}/{EventHub}/{PartitionId}/{Year}/...; subject wins when present.
   const hubName = hub || name.split('/')[1] || deps.config.KUBESIFT_AKS_HUB;
   const process = pipelineFor(hubName, deps);

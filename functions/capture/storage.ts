@@ -17,6 +17,11 @@ export function blobNameIn(fileUrl: string, blobs: BlobServiceClient, container:
   if (file.origin !== base.origin) return null;
   const prefix = `${base.pathname.replace(/\/+$/, '')}/${encodeURIComponent(container)}/`;
   if (!file.pathname.startsWith(prefix)) return null;
-  const name = file.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+  let name: string;
+  try {
+    name = file.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return null; // a malformed %-escape (URIError): not a blob name we could have written
+  }
   return name && !name.split('/').includes('..') ? name : null;
 }

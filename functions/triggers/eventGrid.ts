@@ -11,6 +11,7 @@ import {
   hubFromSubject,
   parseDelivery,
 } from '../capture/eventGrid.js';
+import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
 import { readBodyLimited } from '../webhooks/body.js';
 import { httpTrigger } from './registry.js';
@@ -59,20 +60,35 @@ export async function handleEventGrid(
   const captures = delivery.events.filter((e) => e.type === CAPTURE_FILE_CREATED);
   const replayed: ReplayReport[] = [];
   if (captures.length) {
-    const { replayCaptureFile, ReplayRefused } = await import('../capture/replay.js');
-    const resolved = await (deps ?? defaultDeps)();
-    for (const ev of captures) {
+    // Every event of the delivery is checked before any is replayed: a 400 is not retried
+    // (Event Grid dead-letters it if configured), so nothing of a refused delivery may land.
+    const datas: CaptureFileCreated[] = [];
+    for (const [i, ev] of captures.entries()) {
       const data = captureFileCreatedData.safeParse(ev.data);
-      // 400 is not retried by Event Grid (dead-lettered if configured): right for bad payloads.
-      if (!data.success) return { status: 400, jsonBody: { error: `data.${data.error.issues[0]?.path.join('.') ?? ''}: ${data.error.issues[0]?.message ?? 'invalid'}` } };
+      if (!data.success) {
+        const issue = data.error.issues[0];
+        return { status: 400, jsonBody: { error: `${i}.data${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` } };
+      }
+      datas.push(data.data);
+    }
+    const { replayCaptureFile, captureBlobName, ReplayRefused } = await import('../capture/replay.js');
+    const resolved = await (deps ?? defaultDeps)();
+    for (const [i, data] of datas.entries()) {
       try {
-        const report = await replayCaptureFile(data.data, hubFromSubject(ev.subject), resolved);
+        captureBlobName(data, resolved);
+      } catch (err) {
+        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: `${i}.data.fileUrl: ${err.message}` } };
+        throw err;
+      }
+    }
+    for (const [i, ev] of captures.entries()) {
+      try {
+        const report = await replayCaptureFile(datas[i]!, hubFromSubject(ev.subject), resolved);
         context.log(`eventgrid: replayed ${report.blob}: ${report.events} events, ${report.records} records, ${report.detections} detections, ${report.deadLetters} dead letters`);
         replayed.push(report);
       } catch (err) {
-        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: err.message } };
         // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
-        context.error(`eventgrid: replay of event ${ev.id} failed: ${err instanceof Error ? err.message : String(err)}`);
+        context.error(`eventgrid: replay of event ${JSON.stringify(ev.id.slice(0, 100))} failed: ${err instanceof Error ? err.message : String(err)}`);
         return { status: 500, jsonBody: { error: 'replay failed; Event Grid will retry', replayed } };
       }
     }

@@ -18,7 +18,8 @@ export async function handleWebhook(request: HttpRequest, context: InvocationCon
     loadConfig(),
   );
   if (outcome.messages) context.extraOutputs.set(webhookHubOutput, outcome.messages);
-  const line = `webhooks/${request.params.source ?? ''}: ${outcome.status} ${outcome.log}`;
+  // The route value is the sender's: quoted and cut, so it cannot forge a log line.
+  const line = `webhooks/${JSON.stringify((request.params.source ?? '').slice(0, 40))}: ${outcome.status} ${outcome.log}`;
   if (outcome.status < 400) context.log(line);
   else context.warn(line);
   return { status: outcome.status, jsonBody: outcome.body };
