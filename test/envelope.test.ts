@@ -111,6 +111,23 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(Buffer.from(out.deadLetters[0]!.rawBase64!, 'base64').equals(bytes)).toBe(true);
   });
 
+  it('an Event, EventList or diagnostic record with a stray `records` field is still that item (it used to vanish)', () => {
+    for (const stray of [[], [1]]) {
+      const event = unwrap(input({ ...auditEvent(), records: stray }));
+      expect(event.items).toBe(1);
+      expect(event.records.map((r) => r.source)).toEqual(['audit-event']);
+      expect(event.deadLetters).toEqual([]);
+      const list = unwrap(input({ kind: 'EventList', items: [auditEvent(), auditEvent({ auditID: 'b' })], records: stray }));
+      expect(list.items).toBe(2);
+      expect(list.records).toHaveLength(2);
+      const record = unwrap(input({ ...diagRecord('kube-scheduler', 'I0301 10:00:00.000000 1 a.go:1] x'), records: stray }));
+      expect(record.items).toBe(1);
+      expect(record.records.map((r) => r.category)).toEqual(['kube-scheduler']);
+    }
+    // A plain {records: []} body is still an empty body: no items, nothing to dead-letter.
+    expect(unwrap(input({ records: [] }))).toMatchObject({ items: 0, records: [], deadLetters: [] });
+  });
+
   it('every malformed UTF-8 form is dead-lettered, and the bodies after it decode (and lose their BOM) as before', () => {
     const body = (log: Buffer): Buffer => Buffer.concat([Buffer.from('{"records":[{"category":"guard","time":"2024-03-01T10:00:00Z","properties":{"log":"'), log, Buffer.from('"}}]}')]);
     const malformed = [

@@ -148,14 +148,6 @@ function isRecordLike(o: Record<string, unknown>): boolean {
 function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, top: boolean, level: number): number {
   // Bodies nest at most array → {records} → record; anything deeper is not a shape we know.
   if (level > MAX_SHAPE_LEVEL) return -1;
-  const records = o.records;
-  if (records !== undefined && opts.accept !== 'audit') {
-    if (!Array.isArray(records)) {
-      sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
-      return 1;
-    }
-    return unwrapArray(records, ev, sink, opts, holder, index, level + 1);
-  }
   if (o.kind === 'EventList') {
     const items = o.items;
     if (!Array.isArray(items)) {
@@ -164,6 +156,8 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
     }
     return unwrapArray(items, ev, sink, opts, holder, index, level + 1);
   }
+  // An Event or a diagnostic record is itself an item: a `records` field beside it is an
+  // extra field like any other (checked first, it made the item vanish when empty).
   if (isEventLike(o)) {
     pushEvent(o, ev, sink, opts, holder, index);
     return 1;
@@ -171,6 +165,14 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   if (isRecordLike(o) && opts.accept !== 'audit') {
     pushRecord(o, ev, sink, opts, index);
     return 1;
+  }
+  const records = o.records;
+  if (records !== undefined && opts.accept !== 'audit') {
+    if (!Array.isArray(records)) {
+      sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
+      return 1;
+    }
+    return unwrapArray(records, ev, sink, opts, holder, index, level + 1);
   }
   return -1;
 }
