@@ -1,7 +1,9 @@
 // intern() hands out shared copies of repeated strings: whatever it returns must equal what
 // it was given, before and after its bounded table starts over.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { intern } from '../functions/envelope/intern.js';
+import { intern, MAX_SHARED_LENGTH } from '../functions/envelope/intern.js';
 
 describe('intern', () => {
   it('returns a string equal to its argument, for repeats and across table resets', () => {
@@ -13,5 +15,23 @@ describe('intern', () => {
       }
     expect(intern('')).toBe('');
     expect(intern('kube-audit-admin')).toBe('kube-audit-admin');
+  });
+
+  it('keeps no string longer than MAX_SHARED_LENGTH alive after the call', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = (): number => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    // 300 distinct 200,000-character strings: 60 MB if the table kept them.
+    for (let i = 0; i < 300; i++) {
+      const s = `${String(i).padStart(4, '0')}${'u'.repeat(200_000)}`;
+      expect(intern(s)).toBe(s);
+    }
+    expect(heap() - before).toBeLessThan(20 * 2 ** 20);
+    const edge = 'e'.repeat(MAX_SHARED_LENGTH);
+    expect(intern(edge)).toBe(edge);
   });
 });

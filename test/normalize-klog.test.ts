@@ -148,7 +148,7 @@ describe('helpers', () => {
     expect(goDurationMs('8m18.00060226s')).toBe(498000.60226);
     expect(goDurationMs('1h')).toBe(3_600_000);
     expect(goDurationMs('0')).toBe(0);
-    for (const bad of ['', 'ms', '5', '5 ms', '1.2.3x', 'x'.repeat(100)]) expect(goDurationMs(bad)).toBeNull();
+    for (const bad of ['', 'ms', '5', '5 ms', '1.2.3x', 'x'.repeat(100), '1constructor', '1toString', '2__proto__', '1hasOwnProperty']) expect(goDurationMs(bad), bad).toBeNull();
   });
 
   it('source addresses', () => {

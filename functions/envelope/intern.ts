@@ -7,6 +7,8 @@
 
 /** Distinct strings kept; past this the table starts over (bounded memory, no LRU cost). */
 const MAX_ENTRIES = 2048;
+/** Longest string shared (characters): with MAX_ENTRIES, the table holds at most ~2 MB. */
+export const MAX_SHARED_LENGTH = 512;
 const table = new Map<string, string>();
 /**
  * The last shared string seen per length (mod RECENT), checked first: comparing two equal
@@ -18,8 +20,9 @@ const recent: string[] = new Array<string>(RECENT).fill('');
 
 /** The shared copy of `s` (`s` itself the first time it is seen). */
 export function intern(s: string): string {
-  // JSON.parse already shares strings of 10 characters or fewer.
-  if (s.length <= 10) return s;
+  // JSON.parse already shares strings of 10 characters or fewer; long ones rarely repeat,
+  // and the table outlives the batch: 2048 request URIs of 500 KB would pin 1 GB.
+  if (s.length <= 10 || s.length > MAX_SHARED_LENGTH) return s;
   const i = s.length & (RECENT - 1);
   const last = recent[i]!;
   if (last === s) return last;

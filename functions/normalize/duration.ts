@@ -1,6 +1,8 @@
 // Go time.Duration strings ("214.666µs", "9.05251ms", "8m18.00060226s", "1h2m") → milliseconds.
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+// A Map, not an object literal: the unit text comes from the log line, and `constructor` or
+// `toString` must not find Object.prototype's members.
+const UNIT_MS = new Map<string, number>([['ns', 1e-6], ['us', 1e-3], ['µs', 1e-3], ['μs', 1e-3], ['ms', 1], ['s', 1000], ['m', 60_000], ['h', 3_600_000]]);
 
 /** Milliseconds, or null when `s` is not a Go duration. Linear scan, at most 64 characters. */
 export function goDurationMs(s: string): number | null {
@@ -31,7 +33,7 @@ export function goDurationMs(s: string): number | null {
       if ((c >= 48 && c <= 57) || c === 46) break;
       i++;
     }
-    const unit = UNIT_MS[s.slice(unitStart, i)];
+    const unit = UNIT_MS.get(s.slice(unitStart, i));
     if (unit === undefined) return null;
     total += num * unit;
     parts++;
