@@ -177,6 +177,24 @@ describe('helpers', () => {
     expect(canonicalTime('0000-01-01T00:00:00+01:00')).toBeNull();
     expect(canonicalTime('9999-12-31T22:59:59.5-01:00')).toBe('9999-12-31T23:59:59.500000Z');
   });
+
+  it('days past the end of their month and leap seconds are not times (ADX would read them as null)', () => {
+    for (const bad of ['2024-02-30T00:00:00Z', '2023-02-29T00:00:00.000000Z', '2024-04-31T00:00:00Z', '2100-02-29T00:00:00Z', '2024-06-30T23:59:60Z', '2016-12-31T23:59:60.000000Z'])
+      expect(canonicalTime(bad), bad).toBeNull();
+    for (const good of ['2024-02-29T00:00:00.000000Z', '2000-02-29T00:00:00.000000Z', '0000-02-29T00:00:00.000000Z', '2024-12-31T23:59:59.000000Z'])
+      expect(canonicalTime(good), good).toBe(good);
+  });
+
+  it('a klog header that is not a real time falls back to the record time', () => {
+    const rec = (time: string) => rawRecord({ time });
+    expect(klogLineToRow(rec('2024-03-01T10:00:08Z'), 'I0230 10:00:08.000000 1 a.go:1] m').TimeGenerated).toBe('2024-03-01T10:00:08.000000Z');
+    expect(klogLineToRow(rec('2024-03-01T10:00:08Z'), 'I0301 99:99:99.000000 1 a.go:1] m').TimeGenerated).toBe('2024-03-01T10:00:08.000000Z');
+    // December header in a January record of year 0000: the year before does not exist.
+    expect(klogLineToRow(rec('0000-01-01T00:00:01Z'), 'I1231 23:59:59.000000 1 a.go:1] m').TimeGenerated).toBe('0000-01-01T00:00:01.000000Z');
+    // Years under 1000 are written with four digits.
+    expect(klogLineToRow(rec('0001-03-01T10:00:08Z'), 'I0301 10:00:08.5 1 a.go:1] m').TimeGenerated).toBe('0001-03-01T10:00:08.500000Z');
+    expect(klogLineToRow(rec('2024-02-29T10:00:08Z'), 'I0229 10:00:08.000000 1 a.go:1] m').TimeGenerated).toBe('2024-02-29T10:00:08.000000Z');
+  });
 });
 
 describe('pathological input finishes in linear time', () => {

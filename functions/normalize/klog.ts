@@ -88,9 +88,10 @@ export function parseKlogHeader(s: string): KlogHeader | null {
 
 /**
  * klog has no year: take it from the record time, stepping back (or forward) one year when
- * the header is in December and the record in January (or the reverse).
+ * the header is in December and the record in January (or the reverse). The record time
+ * when the header's is not a real time (02-30, 99:99:99, a year outside 0000-9999).
  */
-export function klogTime(h: KlogHeader, recordTime: string | null, fallbackYear: number): string {
+export function klogTime(h: KlogHeader, recordTime: string | null, fallbackYear: number): string | null {
   let year = fallbackYear;
   if (recordTime) {
     year = Number(recordTime.slice(0, 4));
@@ -98,5 +99,5 @@ export function klogTime(h: KlogHeader, recordTime: string | null, fallbackYear:
     if (h.month === 12 && recMonth === 1) year--;
     else if (h.month === 1 && recMonth === 12) year++;
   }
-  return timeFromParts(year, h.month, h.day, h.hms, h.micros);
+  return timeFromParts(year, h.month, h.day, h.hms, h.micros) ?? recordTime;
 }

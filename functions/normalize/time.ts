@@ -93,12 +93,21 @@ function isDateTimePrefix(s: string): boolean {
   )
     return false;
   const mo = d2(s, 5), d = d2(s, 8), h = d2(s, 11), mi = d2(s, 14), se = d2(s, 17);
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60;
+  // No :60: Go (Kubernetes, AKS) never writes a leap second, and ADX would read it as null.
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(d2(s, 0) * 100 + d2(s, 2), mo) && h <= 23 && mi <= 59 && se <= 59;
 }
 
-/** Build a canonical time from parts (klog headers): month 1-12. */
-export function timeFromParts(year: number, month: number, day: number, hms: string, micros: string): string {
-  return `${year}-${pad2(month)}-${pad2(day)}T${hms}.${micros.padEnd(6, '0').slice(0, 6)}Z`;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number): number =>
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS[month - 1]!;
+
+/**
+ * A canonical time from parts (klog headers: month 1-12, `hms` as written), or null when
+ * they do not make one (year outside 0000-9999, 02-30, 99:99:99).
+ */
+export function timeFromParts(year: number, month: number, day: number, hms: string, micros: string): string | null {
+  if (!(year >= 0 && year <= 9999)) return null;
+  return canonicalTime(`${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}T${hms}.${micros.padEnd(6, '0').slice(0, 6)}Z`);
 }
 
 function pad2(n: number): string {
