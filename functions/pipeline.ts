@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type Detection, type EventInput, type NormalizedRows } from './contracts.js';
 import { detect, type Policy } from './detect/index.js';
-import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
+import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
 
 export interface PipelineOptions {
@@ -17,7 +17,18 @@ export interface PipelineOptions {
   maxBodyBytes?: number;
   /** 'audit' accepts only audit Event / EventList / arrays of events; default 'any'. */
   accept?: 'any' | 'audit';
+  /** Once a batch holds this many items, its remaining bodies are dead-lettered whole; default DEFAULT_MAX_BATCH_RECORDS. */
+  maxBatchRecords?: number;
 }
+
+/**
+ * Items (records, events) one batch may open before the rest of its bodies are set aside.
+ * A real batch of 100 full 1 MB AKS bodies holds ~66,000 records; 1 MB bodies of tiny
+ * records hold ~24,000 each, and 100 of them would take the worker past its memory. The
+ * bodies set aside are dead-lettered whole with their bytes ('batch-record-limit') and
+ * replay on their own.
+ */
+export const DEFAULT_MAX_BATCH_RECORDS = 100_000;
 
 /**
  * Run one batch through the pure stages. Never throws on bad input: every item ends as a
@@ -37,7 +48,12 @@ export function processEvents(events: readonly EventInput[], opts: PipelineOptio
   // Body by body: a body's parsed records die as soon as its rows exist, instead of the
   // whole batch's staying alive (and being copied by every young-generation GC) until all
   // bodies are opened. Rows come out in the same order either way.
+  const maxItems = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   for (let i = 0; i < events.length; i++) {
+    if (items >= maxItems) {
+      items += deadLetterBody(events[i]!, env, 'batch-record-limit', `the batch already holds ${items} records (limit ${maxItems}); this body was not opened: replay it on its own`);
+      continue;
+    }
     items += unwrapEvent(events[i]!, env, envOpts);
     for (let k = 0; k < records.length; k++) normalizeRecord(records[k]!, out, ctx, normOpts);
     records.length = 0;

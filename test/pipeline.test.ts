@@ -22,6 +22,22 @@ describe('processEvents', () => {
     for (const d of r.detections) expect(typeof d.RuleId).toBe('string');
   });
 
+  it('past the batch record limit, the remaining bodies are dead-lettered whole with their exact bytes, and replay on their own', () => {
+    const body = (n: number, tag: string): Buffer => Buffer.from(JSON.stringify({ records: Array.from({ length: n }, (_, i) => diagRecord('kube-scheduler', `I0301 10:00:00.000000 1 a.go:1] ${tag}-${i}`)) }));
+    const notUtf8 = Buffer.concat([Buffer.from('{"records":['), Buffer.from([0xff]), Buffer.from(']}')]);
+    const events = [input(body(30, 'a'), 1), input(body(30, 'b'), 2), input(body(5, 'c'), 3), input(notUtf8, 4)];
+    const r = processEvents(events, { policy, now: NOW, maxBatchRecords: 50 });
+    // The second body crosses the limit and is opened; the next ones are not.
+    expect(r.rows.AksControlPlane).toHaveLength(60);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.sequenceNumber])).toEqual([['batch-record-limit', 3], ['batch-record-limit', 4]]);
+    expect(r.deadLetters[0]!.raw).toBe(body(5, 'c').toString('utf8'));
+    expect(Buffer.from(r.deadLetters[1]!.rawBase64!, 'base64').equals(notUtf8)).toBe(true);
+    expect(r.summary.records).toBe(62);
+    // Replayed alone, the set-aside body is processed normally.
+    const again = processEvents([{ body: r.deadLetters[0]!.raw, position: events[2]!.position }], { policy, now: NOW, maxBatchRecords: 50 });
+    expect(again.rows.AksControlPlane.map((x) => x.Message)).toEqual(Array.from({ length: 5 }, (_, i) => `I0301 10:00:00.000000 1 a.go:1] c-${i}`));
+  });
+
   it('every input item ends as a row or a dead letter (no duplicates, no truncation)', () => {
     const events: EventInput[] = [
       input(fixture('mixed-categories.json'), 1),

@@ -102,6 +102,20 @@ function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: E
   return buf.toString('utf8', start);
 }
 
+/**
+ * The whole body as one dead letter with its exact bytes (text, plus base64 when it is not
+ * UTF-8), unread: for bodies refused before the envelope opens them. Counts as one item.
+ */
+export function deadLetterBody(ev: EventInput, sink: EnvelopeSink, reason: string, detail: string): number {
+  const body = ev.body;
+  const dl = bodyDeadLetterValue(ev, reason, detail, '');
+  if (typeof body === 'string') dl.raw = body;
+  else if (body instanceof Uint8Array || body instanceof ArrayBuffer) withBytes(dl, body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  else dl.raw = safeStringify(body);
+  sink.deadLetters.push(dl);
+  return 1;
+}
+
 /** raw = text (lossless when valid UTF-8), plus base64 of the exact bytes when it is not. */
 function withBytes(dl: DeadLetter, buf: Buffer): void {
   if (isUtf8(buf)) dl.raw = buf.toString('utf8');

@@ -52,6 +52,33 @@ async function putOnce(container: ContainerClient, name: string, doc: DeadLetter
   }
 }
 
+/**
+ * Blob writes in flight at once. A hostile batch can hold ~100,000 record dead letters;
+ * starting every upload together would open as many sockets and hold every request body
+ * at once.
+ */
+export const UPLOADS_IN_FLIGHT = 32;
+
+/** fn over every item with at most `limit` calls pending; rejects with the first failure (the rest still settle). */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  let error: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        await fn(items[i]!, i);
+      } catch (err) {
+        if (!failed) error = err;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw error;
+}
+
 export class DeadLetterStore {
   private ready: Promise<ContainerClient> | undefined;
   constructor(
@@ -73,14 +100,12 @@ export class DeadLetterStore {
     if (letters.length === 0) return 0;
     const c = await this.container();
     const now = this.now();
-    await Promise.all(
-      letters.map((l, n) => {
-        const doc: DeadLetterBlob = { kind: 'record', batchKey, reason: l.reason, detail: l.detail, position: l.position, raw: l.raw, writtenAt: now.toISOString() };
-        if (l.category !== undefined) doc.category = l.category;
-        if (l.rawBase64 !== undefined) doc.rawBase64 = l.rawBase64;
-        return putOnce(c, deadLetterName(batchKey, String(n), now), doc);
-      }),
-    );
+    await eachLimited(letters, UPLOADS_IN_FLIGHT, (l, n) => {
+      const doc: DeadLetterBlob = { kind: 'record', batchKey, reason: l.reason, detail: l.detail, position: l.position, raw: l.raw, writtenAt: now.toISOString() };
+      if (l.category !== undefined) doc.category = l.category;
+      if (l.rawBase64 !== undefined) doc.rawBase64 = l.rawBase64;
+      return putOnce(c, deadLetterName(batchKey, String(n), now), doc);
+    });
     return letters.length;
   }
 
@@ -88,14 +113,12 @@ export class DeadLetterStore {
   async writeEvents(batchKey: string, events: readonly EventInput[], reason: string, detail: string): Promise<number> {
     const c = await this.container();
     const now = this.now();
-    await Promise.all(
-      events.map((ev, n) => {
-        const { raw, rawBase64 } = bodyText(ev.body);
-        const doc: DeadLetterBlob = { kind: 'event', batchKey, reason, detail, position: ev.position, raw, writtenAt: now.toISOString() };
-        if (rawBase64 !== undefined) doc.rawBase64 = rawBase64;
-        return putOnce(c, deadLetterName(batchKey, `event-${n}`, now), doc);
-      }),
-    );
+    await eachLimited(events, UPLOADS_IN_FLIGHT, (ev, n) => {
+      const { raw, rawBase64 } = bodyText(ev.body);
+      const doc: DeadLetterBlob = { kind: 'event', batchKey, reason, detail, position: ev.position, raw, writtenAt: now.toISOString() };
+      if (rawBase64 !== undefined) doc.rawBase64 = rawBase64;
+      return putOnce(c, deadLetterName(batchKey, `event-${n}`, now), doc);
+    });
     return events.length;
   }
 }
