@@ -38,6 +38,17 @@ describe('processEvents', () => {
     expect(again.rows.AksControlPlane.map((x) => x.Message)).toEqual(Array.from({ length: 5 }, (_, i) => `I0301 10:00:00.000000 1 a.go:1] c-${i}`));
   });
 
+  it('a dead letter keeps the record\'s log when the record carries an extra field too deep to write back', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const log = '{"kind":"Event","auditID":"cut-1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/na';
+    const body = `{"records":[${JSON.stringify(diagRecord('kube-audit', log)).slice(0, -1)},"extra":${deep}}]}`;
+    const r = processEvents([input(body, 1)], { policy, now: NOW });
+    expect(r.deadLetters.map((d) => d.reason)).toEqual(['truncated-audit']);
+    const raw = r.deadLetters[0]!.raw;
+    expect(raw).not.toMatch(/unserializable/);
+    expect((JSON.parse(raw) as { properties: { log: string } }).properties.log).toBe(log);
+  });
+
   it('every input item ends as a row or a dead letter (no duplicates, no truncation)', () => {
     const events: EventInput[] = [
       input(fixture('mixed-categories.json'), 1),

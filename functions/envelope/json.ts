@@ -83,6 +83,15 @@ export function safeStringify(v: unknown): string {
   }
 }
 
+/** JSON.stringify, or null when it throws (a value nested deeper than the stack allows, a cycle). */
+export function stringifyOrNull(v: unknown): string | null {
+  try {
+    return JSON.stringify(v) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `text` (JSON already parsed successfully) as it can be embedded in a line of
  * newline-delimited JSON: no line break before its trailing whitespace and no lone surrogate

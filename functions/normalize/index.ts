@@ -1,7 +1,7 @@
 // RawRecord → rows (AksAudit / AksControlPlane) or dead letters. Pure: no I/O, no clock
 // except the fallback year handed in.
 import type { AksAuditRow, AksControlPlaneRow, DeadLetter, RawRecord } from '../contracts.js';
-import { jsonTextTooDeep, oneLineJson, safeStringify, valueTooDeep } from '../envelope/json.js';
+import { jsonTextTooDeep, oneLineJson, safeStringify, stringifyOrNull, valueTooDeep } from '../envelope/json.js';
 import { auditEventToRow } from './audit.js';
 import { ContinuationContext, klogLineToRow } from './controlPlane.js';
 import { salvageAuditJson } from './salvage.js';
@@ -32,9 +32,16 @@ export function isAuditCategory(category: string): boolean {
   return category.startsWith('kube-audit');
 }
 
-/** The record as replayable text: the original item when we have it, else rebuilt from the RawRecord. */
+/**
+ * The record as replayable text: the original item when we have it, else rebuilt from the
+ * RawRecord — also when the original cannot be written back (an extra field nested deeper
+ * than JSON.stringify's stack), so the log itself is never lost with it.
+ */
 export function rawOf(rec: SourcedRecord): string {
-  if (rec.original !== undefined) return safeStringify(rec.original);
+  if (rec.original !== undefined) {
+    const text = typeof rec.original === 'string' ? rec.original : stringifyOrNull(rec.original);
+    if (text !== null) return text;
+  }
   if (rec.source === 'audit-event') return safeStringify(rec.log);
   return safeStringify({
     category: rec.category,
