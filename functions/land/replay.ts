@@ -6,7 +6,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { processEvents } from '../pipeline.js';
-import { REPLAYED_METADATA, type DeadLetterBlob } from './deadLetters.js';
+import { eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { errorText } from './lander.js';
 
 export interface ReplayOptions {
@@ -69,7 +69,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.rows += Object.values(land.rows).reduce<number>((a, b) => a + (b ?? 0), 0);
       report.deadLettersAgain += land.deadLetters;
       const at = (opts.now?.() ?? new Date()).toISOString();
-      await Promise.all(g.blobs.map((name) => container.getBlobClient(name).setMetadata({ [REPLAYED_METADATA]: at })));
+      await eachLimited(g.blobs, UPLOADS_IN_FLIGHT, (name) => container.getBlobClient(name).setMetadata({ [REPLAYED_METADATA]: at }));
       report.replayedBlobs += g.blobs.length;
     } catch (err) {
       report.failedBatches++;
