@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type Detection, type EventInput, type NormalizedRows } from './contracts.js';
 import { detect, type Policy } from './detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
+import { mapKey } from './mapKey.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
 
 export interface PipelineOptions {
@@ -102,7 +103,8 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
   const out: AksAuditRow[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const id = row.AuditId;
+    // auditID is the client's Audit-ID header when it sent one: any length (see mapKey).
+    const id = mapKey(row.AuditId);
     if (id === '') {
       out.push(row);
       continue;

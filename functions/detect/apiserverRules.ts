@@ -1,6 +1,7 @@
 // kube-apiserver rules over AksControlPlane rows (access-log lines parsed by the normalizer):
 // per-row rules in the same Cond form as the k8s-audit pack, plus one windowed rule
 // (a burst of 401/403 from one source IP).
+import { distinct, mapKey } from '../mapKey.js';
 import type { AksControlPlaneRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection } from './detection.js';
@@ -124,7 +125,8 @@ function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): v
   if (s.some((x) => x.enabled === false)) return;
   const priority = s.map((x) => x.priority).find(Boolean) ?? AUTH_BURST_RULE.priority;
   const trusted = new Set(p.apiserver.trustedSourceIps);
-  const bySource = new Map<string, { t: number; row: Row }[]>();
+  // Keyed by mapKey: a hostile srcIP can be any length.
+  const bySource = new Map<string, { ip: string; list: { t: number; row: Row }[] }>();
   for (const row of rows) {
     if (row.ResponseCode !== 401 && row.ResponseCode !== 403) continue;
     if (!row.SourceIp || !row.TimeGenerated) continue;
@@ -132,14 +134,13 @@ function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): v
     if (trusted.has(ip)) continue;
     const t = Date.parse(row.TimeGenerated);
     if (Number.isNaN(t)) continue;
-    const key = `${row.Cluster}\u0000${ip}`;
-    let list = bySource.get(key);
-    if (!list) bySource.set(key, (list = []));
-    list.push({ t, row });
+    const key = mapKey(`${row.Cluster}\u0000${ip}`);
+    let source = bySource.get(key);
+    if (!source) bySource.set(key, (source = { ip, list: [] }));
+    source.list.push({ t, row });
   }
   const W = p.apiserver.authFailureWindowSeconds * 1000, N = p.apiserver.authFailureThreshold;
-  for (const [key, list] of bySource) {
-    const ip = key.slice(key.indexOf('\u0000') + 1);
+  for (const { ip, list } of bySource.values()) {
     list.sort((a, b) => a.t - b.t);
     let start = 0;
     for (let j = 0; j < list.length; j++) {
@@ -152,8 +153,8 @@ function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): v
         time: last.TimeGenerated, key: [last.Cluster, ip, first.TimeGenerated ?? ''],
         ruleId: AUTH_BURST_RULE.id, rule: AUTH_BURST_RULE.name, priority, source: 'apiserver', cluster: last.Cluster,
         output: `${AUTH_BURST_RULE.name}: ${win.length} failed requests (401=${codes['401']} 403=${codes['403']}) from ${ip} between ${first.TimeGenerated} and ${last.TimeGenerated}`,
-        evidence: { sourceIp: ip, count: win.length, codes, windowStart: first.TimeGenerated, windowEnd: last.TimeGenerated, threshold: N, windowSeconds: p.apiserver.authFailureWindowSeconds, uris: [...new Set(win.map((e) => e.row.RequestUri))].slice(0, 20) },
-        auditIds: [...new Set(win.map((e) => e.row.AuditId).filter(Boolean))].slice(0, 100),
+        evidence: { sourceIp: ip, count: win.length, codes, windowStart: first.TimeGenerated, windowEnd: last.TimeGenerated, threshold: N, windowSeconds: p.apiserver.authFailureWindowSeconds, uris: distinct(win.map((e) => e.row.RequestUri), 20) },
+        auditIds: distinct(win.map((e) => e.row.AuditId), 100),
         tags: AUTH_BURST_RULE.tags,
       }));
       start = j + 1;

@@ -1,6 +1,7 @@
 // Runs the k8s-audit rule pack over AksAudit rows. The pack is compiled once per policy
 // object (WeakMap cache): exceptions, enable/disable and priority overrides are folded in
 // at compile time, so the per-row loop is only field reads and closure calls.
+import { mapKey } from '../mapKey.js';
 import type { AksAuditRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, not, or, parseTemplate, render, RowContext, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection } from './detection.js';
@@ -89,11 +90,13 @@ interface Pack {
   size: number;
 }
 
-function candidatesFor(pack: Pack, stage: string, resource: string): readonly CompiledRule[] {
+function candidatesFor(pack: Pack, stageValue: string, resourceValue: string): readonly CompiledRule[] {
+  const stage = mapKey(stageValue);
+  const resource = mapKey(resourceValue);
   let byResource = pack.candidates.get(stage);
   let list = byResource?.get(resource);
   if (!list) {
-    list = pack.rules.filter((r) => (!r.stages || r.stages.has(stage)) && (!r.resources || r.resources.has(resource)));
+    list = pack.rules.filter((r) => (!r.stages || r.stages.has(stageValue)) && (!r.resources || r.resources.has(resourceValue)));
     // Bounded: stage and resource come from the data.
     if (pack.size < 4096) {
       if (!byResource) pack.candidates.set(stage, (byResource = new Map()));

@@ -6,6 +6,7 @@
 // non-overlapping (after a window fires the next one starts after its last event), binned
 // detectors report each bin, inactivity reports each gap.
 import type { Detection, NormalizedRows } from '../contracts.js';
+import { distinct, mapKey } from '../mapKey.js';
 import { timeMs } from '../normalize/time.js';
 import { makeDetection } from './detection.js';
 import type { Policy, WindowDetector } from './policy.js';
@@ -77,14 +78,17 @@ function groupByClusterService(events: readonly StreamEvent[], sub?: (e: StreamE
   let groups: Map<string, StreamEvent[]> | undefined;
   for (const e of events) {
     if (e.cluster !== lastCluster || e.service !== lastService) {
-      let byService = index.get(e.cluster);
-      if (!byService) index.set(e.cluster, (byService = new Map()));
-      groups = byService.get(e.service);
-      if (!groups) byService.set(e.service, (groups = new Map()));
+      const ck = mapKey(e.cluster);
+      const sk = mapKey(e.service);
+      let byService = index.get(ck);
+      if (!byService) index.set(ck, (byService = new Map()));
+      groups = byService.get(sk);
+      if (!groups) byService.set(sk, (groups = new Map()));
       lastCluster = e.cluster;
       lastService = e.service;
     }
-    const k = sub ? sub(e) : '';
+    // Messages can be 16 KiB and more (see mapKey): a long one is keyed by its digest.
+    const k = sub ? mapKey(sub(e)) : '';
     let list = groups!.get(k);
     if (!list) {
       groups!.set(k, (list = []));
@@ -279,7 +283,7 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
     // last event of each sorted stream, streams the other detectors need anyway).
     dataEnd ??= Math.max(lastTime(stream('AksControlPlane', false)), lastTime(stream('AksAudit', false)));
     for (const f of evaluateDetector(d, events, dataEnd)) {
-      const auditIds = [...new Set(f.events.map((e) => e.auditId).filter(Boolean))].slice(0, 100);
+      const auditIds = distinct(f.events.map((e) => e.auditId), 100);
       out.push(makeDetection({
         time: iso(f.end), key: [f.group, String(f.start)],
         ruleId, rule: d.name ?? d.id, priority: s.map((x) => x.priority).find(Boolean) ?? d.priority, source: 'window', cluster: f.cluster,

@@ -2,6 +2,7 @@
 // and gzip, plus the idempotency tag of each (batch, table). Sinks only move these bytes.
 import { gzipSync } from 'node:zlib';
 import { DEDUPED_ROWS, type AksAuditRow, type BatchResult } from '../contracts.js';
+import { mapKey } from '../mapKey.js';
 import { auditNdjson, rowsNdjson } from './ndjson.js';
 import { tableDef } from '../kusto/tables.js';
 
@@ -37,9 +38,9 @@ export function dedupeRows<R extends Row>(table: string, rows: readonly R[]): { 
   let more: Set<string> | undefined;
   const out: R[] = [];
   for (const r of rows) {
-    const id = key.id(r);
+    const id = mapKey(key.id(r));
     if (id !== '') {
-      const q = key.qualifier ? key.qualifier(r) : '';
+      const q = key.qualifier ? mapKey(key.qualifier(r)) : '';
       const seen = first.get(id);
       if (seen === undefined) first.set(id, q);
       else if (seen === q) continue;

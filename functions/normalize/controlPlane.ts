@@ -1,6 +1,7 @@
 // Any klog category (kube-apiserver, kube-controller-manager, kube-scheduler,
 // cluster-autoscaler, cloud-controller-manager, guard, csi-*, ...) → one AksControlPlane row.
 import type { AksControlPlaneRow, RawRecord } from '../contracts.js';
+import { mapKey } from '../mapKey.js';
 import { parseMessage } from './apiserver.js';
 import { positionKey } from './audit.js';
 import { klogTime, LEVELS, parseKlogHeader } from './klog.js';
@@ -15,12 +16,13 @@ export class ContinuationContext {
   /** pod → category → severity: no key string built per line. */
   private readonly last = new Map<string, Map<string, string>>();
   severityFor(rec: RawRecord): string | undefined {
-    return this.last.get(rec.pod)?.get(rec.category);
+    return this.last.get(mapKey(rec.pod))?.get(mapKey(rec.category));
   }
   remember(rec: RawRecord, severity: string): void {
-    let byCategory = this.last.get(rec.pod);
-    if (!byCategory) this.last.set(rec.pod, (byCategory = new Map()));
-    byCategory.set(rec.category, severity);
+    const pod = mapKey(rec.pod);
+    let byCategory = this.last.get(pod);
+    if (!byCategory) this.last.set(pod, (byCategory = new Map()));
+    byCategory.set(mapKey(rec.category), severity);
   }
 }
 
