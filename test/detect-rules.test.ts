@@ -153,6 +153,18 @@ describe('policy controls', () => {
     expect(() => loadPolicy([1, 2])).toThrow(/must be a JSON object/);
   });
 
+  it('an exception must use the fields of the pack that owns its rule, and only rules that read exceptions take them', () => {
+    // Each was accepted and then made every batch's detection throw (cross-pack field) or was ignored.
+    expect(() => loadPolicy({ exceptions: { 'Attach/Exec Pod': [{ 'cp.sourceip': ['10.0.0.7'] }] } })).toThrow(/exceptions\.Attach\/Exec Pod\.0\.cp\.sourceip: this rule reads ka\.\* fields only/);
+    expect(() => loadPolicy({ exceptions: { apiserver_exec_attach_portforward: [{ 'ka.user.name': ['alice'] }] } })).toThrow(/exceptions\.apiserver_exec_attach_portforward\.0\.ka\.user\.name: this rule reads cp\.\* fields only/);
+    expect(() => loadPolicy({ exceptions: { apiserver_auth_failure_burst: [{ 'cp.sourceip': ['10.0.0.7'] }] } })).toThrow(/exceptions\.apiserver_auth_failure_burst: this rule takes no exceptions/);
+    expect(() => loadPolicy({ exceptions: { 'window.repeated_message': [{ 'cp.sourceip': ['10.0.0.7'] }] } })).toThrow(/exceptions\.window\.repeated_message: this rule takes no exceptions/);
+    expect(() => extendPolicy(loadPolicy({}), { exceptions: { 'Attach/Exec Pod': [{ 'cp.verb': ['GET'] }] } })).toThrow(/this rule reads ka\.\* fields only/);
+    // What works keeps working, and detection runs.
+    const ok = loadPolicy({ exceptions: { 'Attach/Exec Pod': [{ 'ka.user.name': ['alice'] }], apiserver_exec_attach_portforward: [{ 'cp.sourceip': ['10.0.0.7'] }] } });
+    expect(() => detect({ AksAudit: [], AksControlPlane: [] }, ok, new Date(0))).not.toThrow();
+  });
+
   it('list overlays replace, append and remove', () => {
     expect(loadPolicy({ lists: { allowedNamespaces: ['only'] } }, 'falco').lists.allowedNamespaces).toEqual(['only']);
     expect(loadPolicy({ lists: { allowedNamespaces: { append: ['foo'], remove: ['default'] } } }, 'falco').lists.allowedNamespaces).toEqual(['kube-system', 'kube-public', 'foo']);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Detection, NormalizedRows } from '../contracts.js';
-import { isApiserverRuleKey, runApiserverRules } from './apiserverRules.js';
+import { AUTH_BURST_RULE, isApiserverRuleKey, runApiserverRules } from './apiserverRules.js';
 import { isK8sAuditRuleKey, runK8sAuditRules } from './k8sAuditEngine.js';
 import { overlayPolicy, PolicyError, profilePolicy, type Policy as PolicyT } from './policy.js';
 import { runWindowDetectors } from './windows.js';
@@ -17,6 +17,28 @@ export { APISERVER_RULES } from './apiserverRules.js';
 
 // Window detectors are addressed as `window.<id>` (ids are only known after the merge).
 const knownRule = (key: string): boolean => isK8sAuditRuleKey(key) || isApiserverRuleKey(key) || key.startsWith('window.');
+
+/**
+ * Exceptions compile into the pack that owns the rule, which knows only its own fields; a
+ * field of the other pack used to pass here and then throw in every batch's detection, and
+ * exceptions on rules that read none (the auth-failure burst, window detectors) were
+ * silently ignored. Both are refused now, naming the entry.
+ */
+function checked(policy: Policy): Policy {
+  const bad: string[] = [];
+  for (const [key, items] of Object.entries(policy.exceptions)) {
+    const prefix = isK8sAuditRuleKey(key) ? 'ka.' : isApiserverRuleKey(key) && key !== AUTH_BURST_RULE.id && key !== AUTH_BURST_RULE.name ? 'cp.' : null;
+    if (prefix === null) {
+      bad.push(`exceptions.${key}: this rule takes no exceptions (window detectors and the auth-failure burst are tuned by their own settings)`);
+      continue;
+    }
+    items.forEach((item, i) => {
+      for (const field of Object.keys(item)) if (!field.startsWith(prefix)) bad.push(`exceptions.${key}.${i}.${field}: this rule reads ${prefix}* fields only`);
+    });
+  }
+  if (bad.length) throw new PolicyError(bad);
+  return policy;
+}
 
 export function detect(rows: NormalizedRows, policy: Policy, now: Date): Detection[] {
   void now;
@@ -43,12 +65,12 @@ export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
   if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json)))
     throw new PolicyError(['(root): a policy must be a JSON object']);
   const base = named === 'aks' || named === 'falco' ? named : (profile ?? 'aks');
-  return overlayPolicy(profilePolicy(base), json ?? {}, knownRule);
+  return checked(overlayPolicy(profilePolicy(base), json ?? {}, knownRule));
 }
 
 /** Apply a further overlay on an existing policy (Falco-style override files stack this way). */
 export function extendPolicy(base: Policy, json: unknown): Policy {
-  return overlayPolicy(base, json, knownRule);
+  return checked(overlayPolicy(base, json, knownRule));
 }
 
 /** KUBESIFT_POLICY (inline JSON) wins over KUBESIFT_POLICY_PATH; both overlay KUBESIFT_POLICY_PROFILE. */
