@@ -91,16 +91,29 @@ function runDetect(rows: NormalizedRows, policy: Policy, now: Date, events: read
 }
 
 /**
- * Collapse audit rows with the same auditID+stage (at-least-once delivery repeats events;
- * AKS can send an event under kube-audit and kube-audit-admin). Keeps the first complete
- * row, preferring it over a truncated salvage. Rows without an auditID are kept as they are.
+ * Collapse repeats of one audit event (at-least-once delivery repeats events; AKS can send an
+ * event under kube-audit and kube-audit-admin). Keeps the first complete row, preferring it
+ * over a truncated salvage. Rows without an auditID are kept as they are.
+ *
+ * The auditID alone does not identify an event: kube-apiserver takes a client's `Audit-ID`
+ * header as it is, so a client can give its request the ID of another one in the same batch.
+ * Two rows are one event only when stage, cluster, request time, verb, URI and user agree
+ * too (a field a truncated salvage lacks does not count against it), so a borrowed ID can
+ * neither hide a request nor drop someone else's.
  */
 export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
-  // Keyed by auditID (no key string built per row); the rare auditID seen at several stages
-  // falls back to an auditID+stage key.
-  const byId = new Map<string, number>();
-  let byIdStage: Map<string, number> | undefined;
+  // First row per auditID, keyed by the id alone (no key string built per row). Only an id
+  // seen again builds event keys; a truncated row is matched against its id's rows (bounded).
+  const first = new Map<string, number>();
+  let byEvent: Map<string, number> | undefined;
+  let byId: Map<string, number[]> | undefined;
   const out: AksAuditRow[] = [];
+  const remember = (id: string, at: number): void => {
+    byEvent!.set(eventKey(out[at]!), at);
+    let list = byId!.get(id);
+    if (!list) byId!.set(id, (list = []));
+    if (list.length < MAX_SCAN) list.push(at);
+  };
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     // auditID is the client's Audit-ID header when it sent one: any length (see mapKey).
@@ -109,26 +122,41 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
       out.push(row);
       continue;
     }
-    let at = byId.get(id);
+    const at = first.get(id);
     if (at === undefined) {
-      byId.set(id, out.length);
+      first.set(id, out.length);
       out.push(row);
       continue;
     }
-    if (out[at]!.Stage !== row.Stage) {
-      byIdStage ??= new Map();
-      // The first row of this auditID stays keyed by id alone; other stages by id+stage.
-      const key = `${id}\u0000${row.Stage}`;
-      at = byIdStage.get(key);
-      if (at === undefined) {
-        byIdStage.set(key, out.length);
-        out.push(row);
-        continue;
-      }
+    if (!byEvent) {
+      byEvent = new Map();
+      byId = new Map();
     }
-    if (out[at]!.Truncated && !row.Truncated) out[at] = row;
+    if (!byId!.has(id)) remember(id, at);
+    let dup = byEvent.get(eventKey(row));
+    // A truncated salvage (this row or a kept one) lacks fields the key holds: match it loosely.
+    if (dup === undefined) dup = byId!.get(id)!.find((k) => (row.Truncated || out[k]!.Truncated) && sameEvent(out[k]!, row));
+    if (dup === undefined) {
+      out.push(row);
+      remember(id, out.length - 1);
+      continue;
+    }
+    if (out[dup]!.Truncated && !row.Truncated) out[dup] = row;
   }
   return out.length === rows.length ? rows : out;
+}
+
+/** Rows of one auditID a truncated row is compared with: a borrowed ID repeated 100,000 times stays linear. */
+const MAX_SCAN = 16;
+
+const eventKey = (r: AksAuditRow): string =>
+  mapKey(`${r.AuditId}\u0000${r.Stage}\u0000${r.Cluster}\u0000${r.RequestReceivedTime ?? ''}\u0000${r.Verb}\u0000${r.RequestUri}\u0000${r.UserName}`);
+
+const agree = (a: string | null, b: string | null): boolean => !a || !b || a === b;
+
+/** Same event, counting a field only where both rows have it (a truncated salvage lacks the tail). */
+function sameEvent(a: AksAuditRow, b: AksAuditRow): boolean {
+  return a.Stage === b.Stage && a.Cluster === b.Cluster && agree(a.RequestReceivedTime, b.RequestReceivedTime) && agree(a.Verb, b.Verb) && agree(a.RequestUri, b.RequestUri) && agree(a.UserName, b.UserName);
 }
 
 const SAFE = /[^A-Za-z0-9_.-]/g;

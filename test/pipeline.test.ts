@@ -82,6 +82,34 @@ describe('processEvents', () => {
     expect(dedupeAudit([])).toEqual([]);
   });
 
+  it('a borrowed Audit-ID neither hides a request nor drops another; truncated salvages still match their complete copy', () => {
+    const ID = 'aaaaaaaa-0000-0000-0000-00000000beef';
+    // Both at ResponseStarted: exec sessions log that stage, and it is the stage Attach/Exec Pod reads.
+    const victim = auditEvent({ auditID: ID, stage: 'ResponseStarted', verb: 'watch', requestURI: '/api/v1/namespaces/default/pods?watch=1', requestReceivedTimestamp: '2024-03-01T10:00:00.000001Z' });
+    // The attacker's exec request carries the victim's ID (kube-apiserver takes a client's Audit-ID header as it is).
+    const attacker = auditEvent({ auditID: ID, stage: 'ResponseStarted', verb: 'create', requestURI: '/api/v1/namespaces/default/pods/web/exec?command=sh', user: { username: 'mallory' }, requestReceivedTimestamp: '2024-03-01T10:00:00.000002Z', objectRef: { resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web', apiVersion: 'v1' } });
+    const log = (e: object) => JSON.stringify(e);
+    const r = processEvents([input({ records: [diagRecord('kube-audit', log(victim)), diagRecord('kube-audit', log(attacker)), diagRecord('kube-audit-admin', log(attacker))] })], { policy, now: NOW });
+    expect(r.rows.AksAudit.map((x) => x.Verb)).toEqual(['watch', 'create']);
+    expect(r.detections.filter((d) => d.Rule === 'Attach/Exec Pod').map((d) => d.User)).toEqual(['mallory']);
+    // Two exec requests under one borrowed ID: two detections with two ids, and both land.
+    const eve = { ...attacker, user: { username: 'eve' }, requestReceivedTimestamp: '2024-03-01T10:00:00.000003Z' };
+    const two = processEvents([input({ records: [diagRecord('kube-audit', log(attacker)), diagRecord('kube-audit', log(eve))] })], { policy, now: NOW });
+    const execs = two.detections.filter((d) => d.Rule === 'Attach/Exec Pod');
+    expect(execs.map((d) => d.User)).toEqual(['mallory', 'eve']);
+    expect(new Set(execs.map((d) => d.DetectionId)).size).toBe(2);
+    expect(tablePayloads(two, 'k').payloads.find((p) => p.table === 'Detections')!.rows).toBe(two.detections.length);
+    // Truncated first, complete second (and the reverse): one row, the complete one.
+    for (const order of [[0, 1], [1, 0]]) {
+      const texts = [log(attacker).slice(0, 180), log(attacker)];
+      const both = processEvents([input({ records: order.map((k) => diagRecord('kube-audit', texts[k]!)) })], { policy, now: NOW });
+      expect(both.rows.AksAudit.map((x) => x.Truncated)).toEqual([false]);
+    }
+    // The same ID on 3,000 distinct requests: every one kept.
+    const many = Array.from({ length: 3000 }, (_, i) => diagRecord('kube-audit', log({ ...victim, requestURI: `/api/v1/pods?i=${i}` })));
+    expect(processEvents([input({ records: many })], { policy, now: NOW }).rows.AksAudit).toHaveLength(3000);
+  });
+
   it('record times with 0, 7 or 9 fractional digits give µs TimeGenerated when the row falls back to them', () => {
     const times = ['2024-03-01T10:00:05Z', '2024-03-01T10:00:05.1234567Z', '2024-03-01T10:00:05.123456789Z'];
     const noStage = (i: number) => JSON.stringify(auditEvent({ auditID: `t-${i}`, stageTimestamp: undefined, requestReceivedTimestamp: undefined }));

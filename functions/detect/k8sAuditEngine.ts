@@ -154,7 +154,9 @@ export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, o
       out.push(
         makeDetection({
           time: row.TimeGenerated,
-          key: [row.AuditId, row.Stage],
+          // The auditID may be a client's own Audit-ID header: the request's identity completes it
+          // (the same fields dedupeAudit tells events apart by), so two requests never share an id.
+          key: [row.AuditId, row.Stage, row.Cluster, row.RequestReceivedTime ?? '', row.Verb, row.RequestUri, row.UserName],
           ruleId: rule.def.id,
           rule: rule.def.name,
           priority: rule.priority,
