@@ -74,7 +74,10 @@ async function main(): Promise<number> {
   }
   if (once) {
     await stop('--once');
-    return 0;
+    // A smoke test must fail when the demo did not go through.
+    const failed = runner.demo?.failedBatches ?? 0;
+    if (failed > 0) process.stderr.write(`kubesift local: ${failed} demo batch(es) failed (see the log above)\n`);
+    return failed > 0 ? 1 : 0;
   }
   process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
   await new Promise<void>((resolve) => {

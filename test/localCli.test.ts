@@ -3,7 +3,7 @@
 // stops cleanly on SIGINT (Ctrl-C), taking Azurite down with it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:net';
@@ -20,11 +20,11 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function start(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
   const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'scripts/local.ts'), '--port', '0', '--blob-port', '0', '--queue-port', '0', '--data', path.join(work, 'data'), '--count', '500', ...args], {
     cwd: work, // .kubesift/ (webhook secrets) lands here, not in the repository
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBESIFT_LOCAL_ONCE: '' },
+    env: { ...process.env, KUBESIFT_LOCAL_ONCE: '', ...env },
   });
   children.push(child);
   let out = '';
@@ -76,6 +76,28 @@ describe('npm start (child process)', () => {
     expect(await portOpen(blobPort)).toBe(false);
     expect(existsSync(path.join(work, 'data'))).toBe(true);
     expect(existsSync(path.join(work, '.kubesift', 'webhook-secrets.json'))).toBe(true);
+    // The banner's curl example reads the secret when it runs; the secret itself is never printed.
+    const secrets = JSON.parse(readFileSync(path.join(work, '.kubesift', 'webhook-secrets.json'), 'utf8')) as Record<string, string>;
+    for (const secret of Object.values(secrets)) expect(out).not.toContain(secret);
+    expect(out).toContain(`Bearer $(node -p "require('./.kubesift/webhook-secrets.json').falco")`);
+  });
+
+  it('SIGTERM in the middle of a long demo stops Azurite before the runner dies of it', async () => {
+    const run = start(['--count', '200000', '--data', path.join(work, 'data-term')]);
+    const [, blobPort] = await run.waitFor(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/);
+    await run.waitFor(/Generating the demo AKS dataset/);
+    run.child.kill('SIGTERM');
+    await run.exited;
+    expect(run.child.signalCode).toBe('SIGTERM');
+    expect(await portOpen(Number(blobPort))).toBe(false);
+  });
+
+  it('--once exits 1 when the demo batches fail to land', async () => {
+    // A direct sink pointed at a closed port: every landing attempt fails.
+    const run = start(['--once', '--data', path.join(work, 'data-fail')], { KUBESIFT_SINK: 'direct', KUBESIFT_KUSTO_CLUSTER_URL: 'http://127.0.0.1:1', KUBESIFT_KUSTO_AUTH: 'none', KUBESIFT_LAND_RETRIES: '0' });
+    expect(await run.exited, run.output()).toBe(1);
+    expect(run.output()).toMatch(/demo batch\(es\) failed/);
+    expect(run.output()).toContain('stopped.');
   });
 
   it('a second start reuses the data, serves until SIGINT, then stops Azurite', async () => {

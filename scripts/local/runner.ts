@@ -31,6 +31,8 @@ export interface DemoOutcome {
   scenarios: ScenarioCheck[];
   text: string;
   elapsedMs: number;
+  /** Batches whose handler threw (the host would retry them). */
+  failedBatches: number;
 }
 
 export interface LocalRunner {
@@ -67,7 +69,18 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
   const want = async (p: number | undefined): Promise<number | undefined> => (p !== undefined && (await portFree(p)) ? p : undefined);
   const azurite = await startAzurite({ location: opts.dataDir, blobPort: await want(opts.blobPort), queuePort: await want(opts.queuePort) });
   const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  // Until the caller installs its own handlers: Ctrl-C or SIGTERM during start-up (a long
+  // demo) stops what started, Azurite first of all, then dies of the same signal.
+  const onEarlySignal = (sig: NodeJS.Signals): void => {
+    void (async () => {
+      for (const c of cleanup) await c().catch(() => undefined);
+      process.kill(process.pid, sig);
+    })();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onEarlySignal);
   try {
+    // Secrets given in the environment are the user's: the banner never prints them.
+    const fromEnv = new Set(Object.values(WEBHOOK_SOURCES).filter((s) => process.env[s.secretSetting]).map((s) => s.name));
     // The app reads settings from the environment, as under the host.
     const secrets = localWebhookSecrets(opts.stateDir);
     process.env.AzureWebJobsStorage = azurite.connectionString;
@@ -119,7 +132,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
         for (const c of cleanup) await c();
       })()),
     };
-    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir));
+    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco')));
 
     if (opts.demo) {
       const tDemo = Date.now();
@@ -128,12 +141,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       lander.reset();
       // Fixed positions: a second start replays the same batches under the same keys, and
       // the sink skips what it already landed.
-      await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: '0', firstSequence: 0 });
+      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: '0', firstSequence: 0 });
       const totals = lander.reset();
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
       const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, scenarios });
-      runner.demo = { totals, scenarios, text, elapsedMs };
+      runner.demo = { totals, scenarios, text, elapsedMs, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
       log(text);
       log(`\n(demo batch ${((Date.now() - tDemo) / 1000).toFixed(1)} s; cold start to summary ${(elapsedMs / 1000).toFixed(1)} s)`);
     }
@@ -141,10 +154,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
   } catch (err) {
     for (const c of cleanup) await c().catch(() => undefined);
     throw err;
+  } finally {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeListener(sig, onEarlySignal);
   }
 }
 
-function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string): string {
+function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, secretFromEnv: boolean): string {
   const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
   const lines = [
     '',
@@ -152,8 +167,11 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     ...[...r.http.routes].sort((a, b) => a.template.localeCompare(b.template)).map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
     `  Event Hub functions on the local bus: ${eventHubFns.join(', ') || 'none'} (hubs: ${r.bus.hubs().join(', ')})`,
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
-    `Webhook secrets (local only, in ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,
-    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=laptop' -H 'Authorization: Bearer ${r.secrets.falco}' -H 'Content-Type: application/json' \\`,
+    secretFromEnv
+      ? 'Webhook secrets from the environment; try:'
+      : `Webhook secrets (local only, generated into ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,
+    // The command reads the secret when it runs: it is never written to the terminal or a log.
+    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=laptop' -H "Authorization: Bearer ${secretFromEnv ? '$KUBESIFT_WEBHOOK_SECRET_FALCO' : `$(node -p "require('./${rel(path.join(stateDir, 'webhook-secrets.json'))}').falco")`}" -H 'Content-Type: application/json' \\`,
     `       -d '{"output":"shell in container","priority":"Warning","rule":"Terminal shell in container","time":"2025-04-20T10:00:00Z","output_fields":{"k8s.ns.name":"default","k8s.pod.name":"web","proc.name":"bash"},"tags":["shell"]}'`,
     '',
   ];
