@@ -114,6 +114,10 @@ describe('commands keep their flags', () => {
       expect(err).toMatch(message);
     }
     expect(out).toBe('');
+    // An --out it cannot open is a message and exit 1 (it was an unhandled 'error' event).
+    err = '';
+    expect(await run(['--type', 'syslog', '--count', '3', '--out', '/nonexistent-dir/x.log'])).toBe(1);
+    expect(err).toMatch(/^sift generate: cannot write \/nonexistent-dir\/x\.log: ENOENT/);
   });
 
   it('kql --list lists every command; --raw-landing adds the raw table', async () => {
@@ -132,6 +136,29 @@ describe('commands keep their flags', () => {
     out = '';
     expect(await run(['-h'])).toBe(0);
     expect(out).toMatch(/^usage: sift config \[--check\]/);
+  });
+
+  it('config --check reads the policy too (a broken one used to pass as OK)', async () => {
+    const { run } = await COMMANDS.config();
+    const saved = { p: process.env.KUBESIFT_POLICY, path: process.env.KUBESIFT_POLICY_PATH };
+    try {
+      delete process.env.KUBESIFT_POLICY_PATH;
+      process.env.KUBESIFT_POLICY = '{bad';
+      expect(await run(['--check'])).toBe(1);
+      expect(err).toMatch(/^policy: KUBESIFT_POLICY: not valid JSON/);
+      err = '';
+      process.env.KUBESIFT_POLICY = JSON.stringify({ exceptions: { 'Attach/Exec Pod': [{ 'cp.verb': ['GET'] }] } });
+      expect(await run(['--check'])).toBe(1);
+      expect(err).toMatch(/this rule reads ka\.\* fields only/);
+      out = '';
+      process.env.KUBESIFT_POLICY = '{"lists":{"allowedUsers":{"append":["ci"]}}}';
+      expect(await run(['--check'])).toBe(0);
+      expect(out).toMatch(/^configuration OK .*policy KUBESIFT_POLICY/);
+    } finally {
+      if (saved.p === undefined) delete process.env.KUBESIFT_POLICY;
+      else process.env.KUBESIFT_POLICY = saved.p;
+      if (saved.path !== undefined) process.env.KUBESIFT_POLICY_PATH = saved.path;
+    }
   });
 
   it('replay rejects a --prefix without a value before touching storage', async () => {

@@ -25,7 +25,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const cfg = loadConfig();
-    process.stdout.write(`configuration OK (sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE})\n`);
+    // The policy is read at the first batch: check it here too, or a broken one passes.
+    const { policyFromConfig, PolicyError } = await import('../../functions/detect/index.js');
+    try {
+      policyFromConfig(cfg);
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      process.stderr.write(`policy: ${e.issues.join('; ')}\n`);
+      return 1;
+    }
+    process.stdout.write(`configuration OK (sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE}, policy ${cfg.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : cfg.KUBESIFT_POLICY_PATH ? cfg.KUBESIFT_POLICY_PATH : 'built in'})\n`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {

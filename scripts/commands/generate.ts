@@ -1,5 +1,6 @@
 // sift generate: write a seeded synthetic dataset to a file or stdout, no server needed.
 // The same request schema as POST /api/datasets validates the options.
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
@@ -80,10 +81,27 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.blob || values.azurite) return toBlob(req, values.azurite === true);
   const toStdout = !values.out || values.out === '-';
-  const sink: Writable = toStdout ? process.stdout : createWriteStream(values.out as string);
+  let sink: Writable = process.stdout;
+  let writeError: Error | undefined;
+  if (!toStdout) {
+    // Open before generating: a bad path is a message and exit 1, not an unhandled 'error' event.
+    const file = createWriteStream(values.out as string);
+    try {
+      await once(file, 'open');
+    } catch (e) {
+      process.stderr.write(`sift generate: cannot write ${values.out}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    file.on('error', (e) => (writeError ??= e));
+    sink = file;
+  }
   const t0 = process.hrtime.bigint();
   const summary = await writeDataset(req, sink);
-  if (!toStdout) await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (!toStdout) await new Promise<void>((resolve) => sink.end(() => resolve()));
+  if (writeError) {
+    process.stderr.write(`sift generate: cannot write ${values.out}: ${writeError.message}\n`);
+    return 1;
+  }
   if (values.labels) await writeFile(values.labels, JSON.stringify(labelsFile(req, summary), null, 2) + '\n');
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   process.stderr.write(

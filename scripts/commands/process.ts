@@ -292,7 +292,9 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
   }
   const w = new LineWriter(out);
   const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0 };
-  const pipelineOpts = { policy: opts.policy, now: opts.now, defaultCluster: opts.defaultCluster, maxBodyBytes: opts.maxBodyBytes, accept: opts.format === 'audit' ? ('audit' as const) : ('any' as const) };
+  // No batch record limit: the CLI has no replay for bodies set aside, and its memory is the
+  // user's to size (--batch-size).
+  const pipelineOpts = { policy: opts.policy, now: opts.now, defaultCluster: opts.defaultCluster, maxBodyBytes: opts.maxBodyBytes, accept: opts.format === 'audit' ? ('audit' as const) : ('any' as const), maxBatchRecords: Infinity };
   let batch: EventInput[] = [];
   const run = async (): Promise<void> => {
     emit(processEvents(batch, pipelineOpts), w, totals);
