@@ -90,6 +90,27 @@ describe('sift process: input shapes', () => {
     for await (const l of byteLines(Readable.from(parts))) got.push(l.toString('latin1'));
     expect(got).toEqual(['abc', 'd', '', 'e\xff']);
   });
+
+  it('byteLines joins a line spanning many chunks once: 10× the line costs ~10× the time, not ~100×', async () => {
+    const chunks = (mb: number): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let i = 0; i < (mb * 1024) / 64; i++) out.push(Buffer.alloc(64 * 1024, 0x61));
+      out.push(Buffer.from('\r\nnext'));
+      return out;
+    };
+    const time = async (mb: number): Promise<number> => {
+      const t0 = performance.now();
+      const got: number[] = [];
+      for await (const l of byteLines(Readable.from(chunks(mb)))) got.push(l.length);
+      expect(got).toEqual([mb * 1024 * 1024, 4]);
+      return performance.now() - t0;
+    };
+    await time(2);
+    const small = Math.min(await time(2), await time(2));
+    const large = Math.min(await time(20), await time(20));
+    // Joining the leftover to every chunk was quadratic: ~100× here.
+    expect(large / small).toBeLessThan(35);
+  });
 });
 
 describe('sift process: arguments', () => {
