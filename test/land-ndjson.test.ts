@@ -130,6 +130,9 @@ describe('AksAudit landing lines', () => {
     expect(kept.map((x) => x.n)).toEqual([1, 2, 5, 6, 7, 8]);
     expect(duplicates).toBe(2);
     expect(dedupeRows('AksControlPlane', [{ Position: '0/1/2' }, { Position: '0/1/2' }, { Position: '' }]).rows).toHaveLength(2);
+    // One auditID on requests of two clusters, or two different requests (a client-chosen Audit-ID): all kept.
+    const req = (n: number, over: Record<string, unknown> = {}) => ({ AuditId: 'x', Stage: 'ResponseComplete', Cluster: 'c1', RequestReceivedTime: 't1', Verb: 'get', RequestUri: '/a', UserName: 'u', n, ...over });
+    expect(dedupeRows('AksAudit', [req(1), req(2, { Cluster: 'c2' }), req(3, { Verb: 'create', RequestUri: '/b' }), req(4)]).rows.map((x) => x.n)).toEqual([1, 2, 3]);
   });
 
   it('jsonString writes what JSON.stringify writes (short strings scanned inline, long ones by regex)', () => {

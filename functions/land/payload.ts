@@ -22,7 +22,9 @@ type Row = Record<string, unknown>;
 
 /** Dedupe key per table, as (id, qualifier): rows equal on both collapse onto the first. */
 const DEDUPE_KEY: Record<string, { id: (r: Row) => string; qualifier?: (r: Row) => string }> = {
-  AksAudit: { id: (r) => (r.AuditId ? String(r.AuditId) : ''), qualifier: (r) => String(r.Stage) },
+  // The request's identity beside the auditID, as dedupeAudit uses it: a client can choose its
+  // Audit-ID, and merged results (webhooks: one processEvents per cluster) meet here.
+  AksAudit: { id: (r) => (r.AuditId ? String(r.AuditId) : ''), qualifier: (r) => `${String(r.Stage)}\u0000${String(r.Cluster)}\u0000${String(r.RequestReceivedTime ?? '')}\u0000${String(r.Verb)}\u0000${String(r.RequestUri)}\u0000${String(r.UserName)}` },
   AksControlPlane: { id: (r) => (r.Position ? String(r.Position) : '') },
   Detections: { id: (r) => (r.DetectionId ? String(r.DetectionId) : '') },
 };
