@@ -47,5 +47,8 @@ describe('window detector KQL functions', () => {
   it('escapes string literals', () => {
     expect(kqlString("it's \\ odd")).toBe("'it\\'s \\\\ odd'");
     expect(checkKql(`print ${kqlString("it's \\ odd\nx")}`, globals).filter((d) => d.severity === 'Error')).toEqual([]);
+    // A raw CR broke the literal ("Missing: '").
+    expect(kqlString('a\r\nb')).toBe("'a\\r\\nb'");
+    expect(checkKql(`print ${kqlString('a\r\nb\tc')}`, globals).filter((d) => d.severity === 'Error')).toEqual([]);
   });
 });

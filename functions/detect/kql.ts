@@ -19,7 +19,8 @@ export interface WindowFunction {
 
 const STEPS_PER_WINDOW = 6;
 
-export const kqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+// A raw CR ends a KQL string literal as a newline does (the language service reports it).
+export const kqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 const span = (seconds: number): string => `${Math.max(1, Math.round(seconds * 1000))}ms`;
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toString());
 
