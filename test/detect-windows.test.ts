@@ -170,4 +170,20 @@ describe('window detections', () => {
     const p = loadPolicy({ windows: [kw], rules: { 'window.k': { enabled: false } } }, 'falco');
     expect(detect({ AksAudit: [], AksControlPlane: rows }, p, new Date(0))).toEqual([]);
   });
+
+  it('two firings that start in the same millisecond get two ids, and both land', () => {
+    const policy = loadPolicy({});
+    // Ten etcd timeouts within one millisecond: two keyword windows of five, same group and start.
+    const kw = Array.from({ length: 10 }, (_, i) => cpRow({ TimeGenerated: `2025-04-20T16:36:52.000${String(i).padStart(3, '0')}Z`, LogMessage: 'etcdserver: request timed out', Position: `0/1/${i}` }));
+    const etcd = detect({ AksAudit: [], AksControlPlane: kw }, policy, new Date(0)).filter((d) => d.RuleId === 'window.apiserver_etcd_timeouts');
+    expect(etcd).toHaveLength(2);
+    expect(new Set(etcd.map((d) => d.DetectionId)).size).toBe(2);
+    // Twenty 401s with one timestamp from one IP: two bursts.
+    const au = Array.from({ length: 20 }, (_, i) => cpRow({ SourceIp: '203.0.113.9', ResponseCode: 401, Position: `0/1/${i}`, AuditId: `a${i}` }));
+    const bursts = detect({ AksAudit: [], AksControlPlane: au }, policy, new Date(0)).filter((d) => d.RuleId === 'apiserver_auth_failure_burst');
+    expect(bursts).toHaveLength(2);
+    expect(new Set(bursts.map((d) => d.DetectionId)).size).toBe(2);
+    // The same rows give the same ids again (replays dedupe).
+    expect(detect({ AksAudit: [], AksControlPlane: kw }, policy, new Date(0)).filter((d) => d.RuleId === 'window.apiserver_etcd_timeouts').map((d) => d.DetectionId)).toEqual(etcd.map((d) => d.DetectionId));
+  });
 });

@@ -4,7 +4,7 @@
 import { distinct, mapKey } from '../mapKey.js';
 import type { AksControlPlaneRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
-import { makeDetection } from './detection.js';
+import { makeDetection, uniqueKeys } from './detection.js';
 import type { Policy, PriorityName } from './policy.js';
 
 type Row = AksControlPlaneRow;
@@ -140,6 +140,7 @@ function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): v
     source.list.push({ t, row });
   }
   const W = p.apiserver.authFailureWindowSeconds * 1000, N = p.apiserver.authFailureThreshold;
+  const unique = uniqueKeys();
   for (const { ip, list } of bySource.values()) {
     list.sort((a, b) => a.t - b.t);
     let start = 0;
@@ -150,7 +151,7 @@ function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): v
       const first = win[0]!.row, last = win[win.length - 1]!.row;
       const codes = { '401': win.filter((e) => e.row.ResponseCode === 401).length, '403': win.filter((e) => e.row.ResponseCode === 403).length };
       out.push(makeDetection({
-        time: last.TimeGenerated, key: [last.Cluster, ip, first.TimeGenerated ?? ''],
+        time: last.TimeGenerated, key: unique(AUTH_BURST_RULE.id, [last.Cluster, ip, first.TimeGenerated ?? '']),
         ruleId: AUTH_BURST_RULE.id, rule: AUTH_BURST_RULE.name, priority, source: 'apiserver', cluster: last.Cluster,
         output: `${AUTH_BURST_RULE.name}: ${win.length} failed requests (401=${codes['401']} 403=${codes['403']}) from ${ip} between ${first.TimeGenerated} and ${last.TimeGenerated}`,
         evidence: { sourceIp: ip, count: win.length, codes, windowStart: first.TimeGenerated, windowEnd: last.TimeGenerated, threshold: N, windowSeconds: p.apiserver.authFailureWindowSeconds, uris: distinct(win.map((e) => e.row.RequestUri), 20) },

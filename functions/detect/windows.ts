@@ -8,7 +8,7 @@
 import type { Detection, NormalizedRows } from '../contracts.js';
 import { distinct, mapKey } from '../mapKey.js';
 import { timeMs } from '../normalize/time.js';
-import { makeDetection } from './detection.js';
+import { makeDetection, uniqueKeys } from './detection.js';
 import type { Policy, WindowDetector } from './policy.js';
 
 /** One row reduced to what the detectors need. */
@@ -273,6 +273,7 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
     return events;
   };
   let dataEnd: number | undefined;
+  const unique = uniqueKeys();
   for (const d of policy.windows) {
     const ruleId = `window.${d.id}`;
     const s = [policy.rules[ruleId]].filter((x) => x !== undefined);
@@ -285,7 +286,7 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
     for (const f of evaluateDetector(d, events, dataEnd)) {
       const auditIds = distinct(f.events.map((e) => e.auditId), 100);
       out.push(makeDetection({
-        time: iso(f.end), key: [f.group, String(f.start)],
+        time: iso(f.end), key: unique(ruleId, [f.group, String(f.start)]),
         ruleId, rule: d.name ?? d.id, priority: s.map((x) => x.priority).find(Boolean) ?? d.priority, source: 'window', cluster: f.cluster,
         output: `${d.name ?? d.id}: ${f.summary} (service=${f.service} cluster=${f.cluster} window=${iso(f.start)}..${iso(f.end)})`,
         evidence: { detector: d.id, kind: d.kind, table: d.table, service: f.service, windowStart: iso(f.start), windowEnd: iso(f.end), count: f.count, ...f.detail },
