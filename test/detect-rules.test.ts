@@ -153,6 +153,15 @@ describe('policy controls', () => {
     expect(() => loadPolicy([1, 2])).toThrow(/must be a JSON object/);
   });
 
+  it('stacked overlays merge rule settings field by field; an overlay cannot switch the profile', () => {
+    const off = loadPolicy({ rules: { k8s_attach_exec_pod: { enabled: false } } });
+    const later = extendPolicy(off, { rules: { k8s_attach_exec_pod: { priority: 'CRITICAL' } } });
+    // The later {priority} used to replace the setting whole and re-enable the rule.
+    expect(later.rules.k8s_attach_exec_pod).toEqual({ enabled: false, priority: 'CRITICAL' });
+    expect(() => extendPolicy(loadPolicy({}), { profile: 'falco' })).toThrow(/profile: an overlay cannot switch the profile \(aks\)/);
+    expect(extendPolicy(loadPolicy({}), { profile: 'aks' }).profile).toBe('aks');
+  });
+
   it('an exception must use the fields of the pack that owns its rule, and only rules that read exceptions take them', () => {
     // Each was accepted and then made every batch's detection throw (cross-pack field) or was ignored.
     expect(() => loadPolicy({ exceptions: { 'Attach/Exec Pod': [{ 'cp.sourceip': ['10.0.0.7'] }] } })).toThrow(/exceptions\.Attach\/Exec Pod\.0\.cp\.sourceip: this rule reads ka\.\* fields only/);

@@ -70,6 +70,9 @@ export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
 
 /** Apply a further overlay on an existing policy (Falco-style override files stack this way). */
 export function extendPolicy(base: Policy, json: unknown): Policy {
+  // A profile is a base, not an overlay: switching it here would relabel the policy and keep the old lists.
+  if (json !== null && typeof json === 'object' && !Array.isArray(json) && (json as { profile?: unknown }).profile !== undefined && (json as { profile?: unknown }).profile !== base.profile)
+    throw new PolicyError([`profile: an overlay cannot switch the profile (${base.profile}); start from loadPolicy with the profile you want`]);
   return checked(overlayPolicy(base, json, knownRule));
 }
 

@@ -181,7 +181,8 @@ export function overlayPolicy(base: Policy, json: unknown, knownRules: (key: str
     auditStages: applyList(base.auditStages, o.auditStages),
     lists,
     switches: { ...base.switches, ...o.switches },
-    rules: { ...base.rules, ...o.rules },
+    // Field by field: a later {priority} must not undo an earlier {enabled: false}.
+    rules: Object.fromEntries([...new Set([...Object.keys(base.rules), ...Object.keys(o.rules ?? {})])].map((k) => [k, { ...base.rules[k], ...o.rules?.[k] }])),
     exceptions,
     apiserver: {
       ...base.apiserver,
