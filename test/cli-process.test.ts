@@ -54,6 +54,9 @@ describe('sift process: input shapes', () => {
     // One body per batch: no dedupe across batches (exactly like separate Event Hub batches)
     const small = await runWith(`${compact}\n${compact}\n`, { batchSize: 1 });
     expect(summaryOf(small.lines).rows.AksAudit).toBe(6);
+    // The same array on one line (jq -c): each element its own event too, even past the body limit.
+    const oneLine = await runWith(`${JSON.stringify([JSON.parse(body), JSON.parse(body)])}\n${compact}\n`, { maxBodyBytes: body.length + 10 });
+    expect(summaryOf(oneLine.lines)).toMatchObject({ records: 33, deadLetters: 0 });
   });
 
   it('JSONL with bad lines: dead letters with positions, exit 0', async () => {

@@ -218,6 +218,20 @@ function stripBom(b: Buffer): Buffer {
   return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
 }
 
+/** The elements when the line is a JSON array, else null (only lines starting with '[' are parsed here). */
+function arrayItems(line: Buffer): unknown[] | null {
+  const b = stripBom(line);
+  let i = 0;
+  while (i < b.length && (b[i] === 32 || b[i] === 9)) i++;
+  if (b[i] !== 0x5b) return null;
+  try {
+    const v: unknown = JSON.parse(b.toString('utf8'));
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 /** True when the bytes are one complete JSON value (decides JSONL vs one multi-line document). */
 function isCompleteJson(b: Buffer): boolean {
   try {
@@ -250,11 +264,18 @@ export async function* inputEvents(stream: Readable, source: string): AsyncGener
   }
   if (!first) return;
   if (isCompleteJson(first)) {
-    yield { body: first, position: position(seq++, `line:${lineNo}`) };
+    // A line holding a JSON array (`jq -c` of an array of bodies) is split like a
+    // pretty-printed array: each element its own event, not the whole line one body.
+    const lineEvents = function* (line: Buffer, n: number): Generator<EventInput> {
+      const items = arrayItems(line);
+      if (!items) yield { body: line, position: position(seq++, `line:${n}`) };
+      else for (let i = 0; i < items.length; i++) yield { body: items[i], position: position(seq++, `line:${n}/item:${i}`) };
+    };
+    yield* lineEvents(first, lineNo);
     for await (const line of lines) {
       lineNo++;
       if (isBlankBytes(line)) continue;
-      yield { body: line, position: position(seq++, `line:${lineNo}`) };
+      yield* lineEvents(line, lineNo);
     }
     return;
   }
