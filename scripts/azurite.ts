@@ -109,8 +109,15 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code}): ${stderr.trim()}`))),
   );
-  await Promise.race([Promise.all([waitForPort(blobPort), waitForPort(queuePort)]), exited]);
-  exited.catch(() => undefined);
+  try {
+    await Promise.race([Promise.all([waitForPort(blobPort), waitForPort(queuePort)]), exited]);
+  } catch (err) {
+    // Not listening in time: the child must not outlive the failed start.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw err;
+  } finally {
+    exited.catch(() => undefined);
+  }
 
   return {
     blobPort,

@@ -11,7 +11,9 @@ export function localWebhookSecrets(stateDir: string, env: NodeJS.ProcessEnv = p
   const file = path.join(stateDir, 'webhook-secrets.json');
   let stored: Partial<LocalSecrets> = {};
   try {
-    stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>;
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    // Anything but an object of strings (a hand-edited null, [] or "x") starts over.
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) stored = parsed as Partial<LocalSecrets>;
   } catch {
     // first run
   }
@@ -20,7 +22,7 @@ export function localWebhookSecrets(stateDir: string, env: NodeJS.ProcessEnv = p
   for (const s of Object.values(WEBHOOK_SOURCES)) {
     const fromEnv = env[s.secretSetting];
     if (fromEnv) out[s.name] = fromEnv;
-    else if (stored[s.name]) out[s.name] = stored[s.name]!;
+    else if (typeof stored[s.name] === 'string' && stored[s.name]) out[s.name] = stored[s.name]!;
     else {
       out[s.name] = randomBytes(24).toString('base64url');
       stored[s.name] = out[s.name];
