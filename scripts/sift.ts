@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // sift: the KubeSift CLI. Each subcommand lives in scripts/commands/<name>.ts and is
 // loaded only when called, so `sift process` never pays for the generator or KQL tooling.
+import { describeError } from './commands/args.js';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
@@ -43,7 +44,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`sift: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sift: ${describeError(err)}\n`);
     process.exitCode = 1;
   },
 );
+

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { intFlag, numFlag, parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
+import { describeError, intFlag, numFlag, parseCommandArgs, parseCommandLine, UsageError } from '../scripts/commands/args.js';
 import { settingsTable } from '../scripts/commands/config.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 
@@ -136,6 +136,15 @@ describe('commands keep their flags', () => {
     out = '';
     expect(await run(['-h'])).toBe(0);
     expect(out).toMatch(/^usage: sift config \[--check\]/);
+  });
+
+  it('a failure without a message is still described (a refused connection printed "sift: " alone)', () => {
+    const refused = new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5671'), { code: 'ECONNREFUSED' }), Object.assign(new Error('connect ECONNREFUSED ::1:5671'), { code: 'ECONNREFUSED' })], '');
+    expect(describeError(refused)).toBe('connect ECONNREFUSED 127.0.0.1:5671; connect ECONNREFUSED ::1:5671');
+    expect(describeError(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe('ETIMEDOUT');
+    expect(describeError(new TypeError(''))).toBe('TypeError');
+    expect(describeError(new Error('plain'))).toBe('plain');
+    expect(describeError('text')).toBe('text');
   });
 
   it('config --check reads the policy too (a broken one used to pass as OK)', async () => {

@@ -73,3 +73,14 @@ export function parseCommandArgs<O extends Options, P extends boolean = false, V
   }
   return { ...parsed, checked };
 }
+
+/**
+ * A failure in words. Some carry no message: a refused connection is an AggregateError of
+ * one error per address (`sift send` printed "sift: " and nothing else).
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const inner = err instanceof AggregateError ? err.errors.map(describeError).filter(Boolean) : [];
+  const code = (err as { code?: unknown }).code;
+  return err.message || inner.join('; ') || (typeof code === 'string' ? code : '') || err.name;
+}
