@@ -6,6 +6,7 @@ import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type
 import { detect, type Policy } from './detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
 import { mapKey } from './mapKey.js';
+import { auditIdentity, IDENTITY_EXACT } from './normalize/audit.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
 
 export interface PipelineOptions {
@@ -97,9 +98,9 @@ function runDetect(rows: NormalizedRows, policy: Policy, now: Date, events: read
  *
  * The auditID alone does not identify an event: kube-apiserver takes a client's `Audit-ID`
  * header as it is, so a client can give its request the ID of another one in the same batch.
- * Two rows are one event only when stage, cluster, request time, verb, URI and user agree
- * too (a field a truncated salvage lacks does not count against it), so a borrowed ID can
- * neither hide a request nor drop someone else's.
+ * Two rows are one event only when their auditIdentity agrees too (a field a truncated
+ * salvage lacks does not count against it), so a borrowed ID can neither hide a request nor
+ * drop someone else's.
  */
 export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
   // First row per auditID, keyed by the id alone (no key string built per row). Only an id
@@ -149,14 +150,12 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
 /** Rows of one auditID a truncated row is compared with: a borrowed ID repeated 100,000 times stays linear. */
 const MAX_SCAN = 16;
 
-const eventKey = (r: AksAuditRow): string =>
-  mapKey(`${r.AuditId}\u0000${r.Stage}\u0000${r.Cluster}\u0000${r.RequestReceivedTime ?? ''}\u0000${r.Verb}\u0000${r.RequestUri}\u0000${r.UserName}`);
+const eventKey = (r: AksAuditRow): string => mapKey([r.AuditId, ...auditIdentity(r)].join('\u0000'));
 
-const agree = (a: string | null, b: string | null): boolean => !a || !b || a === b;
-
-/** Same event, counting a field only where both rows have it (a truncated salvage lacks the tail). */
+/** Same event, counting a loose field only where both rows have it (a truncated salvage lacks the tail). */
 function sameEvent(a: AksAuditRow, b: AksAuditRow): boolean {
-  return a.Stage === b.Stage && a.Cluster === b.Cluster && agree(a.RequestReceivedTime, b.RequestReceivedTime) && agree(a.Verb, b.Verb) && agree(a.RequestUri, b.RequestUri) && agree(a.UserName, b.UserName);
+  const y = auditIdentity(b);
+  return auditIdentity(a).every((x, i) => x === y[i] || (i >= IDENTITY_EXACT && (!x || !y[i])));
 }
 
 const SAFE = /[^A-Za-z0-9_.-]/g;

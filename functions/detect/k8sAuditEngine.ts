@@ -2,6 +2,7 @@
 // object (WeakMap cache): exceptions, enable/disable and priority overrides are folded in
 // at compile time, so the per-row loop is only field reads and closure calls.
 import { mapKey } from '../mapKey.js';
+import { auditIdentity } from '../normalize/audit.js';
 import type { AksAuditRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, not, or, parseTemplate, render, RowContext, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection } from './detection.js';
@@ -155,8 +156,8 @@ export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, o
         makeDetection({
           time: row.TimeGenerated,
           // The auditID may be a client's own Audit-ID header: the request's identity completes it
-          // (the same fields dedupeAudit tells events apart by), so two requests never share an id.
-          key: [row.AuditId, row.Stage, row.Cluster, row.RequestReceivedTime ?? '', row.Verb, row.RequestUri, row.UserName],
+          // (what dedupeAudit tells events apart by), so two requests never share an id.
+          key: [row.AuditId, ...auditIdentity(row)],
           ruleId: rule.def.id,
           rule: rule.def.name,
           priority: rule.priority,

@@ -3,6 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { DEDUPED_ROWS, type AksAuditRow, type BatchResult } from '../contracts.js';
 import { mapKey } from '../mapKey.js';
+import { auditIdentity } from '../normalize/audit.js';
 import { auditNdjson, rowsNdjson } from './ndjson.js';
 import { tableDef } from '../kusto/tables.js';
 
@@ -24,7 +25,7 @@ type Row = Record<string, unknown>;
 const DEDUPE_KEY: Record<string, { id: (r: Row) => string; qualifier?: (r: Row) => string }> = {
   // The request's identity beside the auditID, as dedupeAudit uses it: a client can choose its
   // Audit-ID, and merged results (webhooks: one processEvents per cluster) meet here.
-  AksAudit: { id: (r) => (r.AuditId ? String(r.AuditId) : ''), qualifier: (r) => `${String(r.Stage)}\u0000${String(r.Cluster)}\u0000${String(r.RequestReceivedTime ?? '')}\u0000${String(r.Verb)}\u0000${String(r.RequestUri)}\u0000${String(r.UserName)}` },
+  AksAudit: { id: (r) => (r.AuditId ? String(r.AuditId) : ''), qualifier: (r) => auditIdentity(r as unknown as AksAuditRow).join('\u0000') },
   AksControlPlane: { id: (r) => (r.Position ? String(r.Position) : '') },
   Detections: { id: (r) => (r.DetectionId ? String(r.DetectionId) : '') },
 };

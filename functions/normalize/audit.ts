@@ -56,6 +56,17 @@ export function coerce(v: unknown, kind: Kind): unknown {
   }
 }
 
+/**
+ * What tells apart two audit rows that share an auditID: kube-apiserver takes a client's
+ * `Audit-ID` header as it is, so the ID alone does not identify a request. Dedupe (pipeline,
+ * landing) and k8s-audit detection ids use these beside the ID. The first IDENTITY_EXACT
+ * (stage, cluster) must match exactly; the rest may be missing from a truncated salvage.
+ */
+export function auditIdentity(r: AksAuditRow): string[] {
+  return [r.Stage, r.Cluster, r.RequestReceivedTime ?? '', r.Verb, r.RequestUri, r.UserName];
+}
+export const IDENTITY_EXACT = 2;
+
 /** `partition/sequenceNumber/index`: the record's place in the hub (idempotency key). */
 export function positionKey(rec: RawRecord): string {
   const p = rec.position;
