@@ -2,7 +2,7 @@
 // GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import { readJsonBody } from '../http/jsonBody.js';
+import { readJsonBody } from '../http/body.js';
 import { httpTrigger } from './registry.js';
 
 /** A dataset request is a few hundred bytes of JSON; anything near this is not one. */

@@ -13,7 +13,7 @@ import {
 } from '../capture/eventGrid.js';
 import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
-import { readBodyLimited } from '../webhooks/body.js';
+import { readBodyLimited } from '../http/body.js';
 import { httpTrigger } from './registry.js';
 
 /** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */

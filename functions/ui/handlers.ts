@@ -2,7 +2,7 @@
 // the preview and the detections query (function key, like every other API route).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
-import { readJsonBody } from '../http/jsonBody.js';
+import { readJsonBody } from '../http/body.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
 import { parseDetectionsQuery, queryDetections } from './detectionsQuery.js';
 import { readLandedDetections } from './landedDetections.js';

@@ -4,7 +4,7 @@
 import type { Config } from '../config.js';
 import { MAX_JSON_DEPTH, valueTooDeep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
-import { declaredTooLarge, readBodyLimited } from './body.js';
+import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { packWebhookMessages } from './message.js';
 import { describeIssue, webhookSource } from './sources.js';
 
@@ -49,14 +49,9 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const cluster = (req.cluster ?? '').trim().toLowerCase() || config.KUBESIFT_DEFAULT_CLUSTER.toLowerCase();
   if (!CLUSTER_NAME.test(cluster)) return fail(400, 'cluster: must be 1-63 of a-z 0-9 . _ - (query parameter ?cluster=)', 'bad cluster');
 
-  let json: unknown;
-  try {
-    let text = Buffer.from(read.bytes).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    json = JSON.parse(text);
-  } catch {
-    return fail(400, 'body: not valid JSON', 'invalid JSON');
-  }
+  const body = parseJson(read.bytes);
+  if (!body.ok) return fail(400, 'body: not valid JSON', 'invalid JSON');
+  const json = body.value;
   // Serializing the events for the hub recurses per level: a few KB of brackets would
   // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).
   if (valueTooDeep(json)) return fail(400, `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');

@@ -3,6 +3,7 @@
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
 import type { BatchResult, DeadLetter, Detection, EventInput } from '../contracts.js';
+import { parseJson } from '../http/body.js';
 import { processEvents } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { webhookMessageSchema, type WebhookMessage } from './message.js';
@@ -28,13 +29,9 @@ function bodyText(body: unknown): { raw: string; rawBase64?: string } {
 function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { ok: false; reason: string; detail: string } {
   let value = body;
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    let text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: 'invalid-json', detail: 'webhook hub message is not JSON' };
-    }
+    const json = parseJson(body);
+    if (!json.ok) return { ok: false, reason: 'invalid-json', detail: 'webhook hub message is not JSON' };
+    value = json.value;
   }
   const parsed = webhookMessageSchema.safeParse(value);
   return parsed.success
