@@ -56,12 +56,15 @@ export function defaultPolicy(profile: 'aks' | 'falco'): Policy {
   return (defaults[profile] ??= profilePolicy(profile));
 }
 
+/** The `profile` a policy document names (undefined when it names none or is not an object). */
+const profileOf = (json: unknown): unknown => (json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as { profile?: unknown }).profile : undefined);
+
 /**
  * Overlay a policy document (parsed JSON) on a profile: `json.profile`, else `profile`, else aks.
  * Throws PolicyError naming every bad field (path: message).
  */
 export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
-  const named = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as { profile?: unknown }).profile : undefined;
+  const named = profileOf(json);
   if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json)))
     throw new PolicyError(['(root): a policy must be a JSON object']);
   const base = named === 'aks' || named === 'falco' ? named : (profile ?? 'aks');
@@ -71,7 +74,8 @@ export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
 /** Apply a further overlay on an existing policy (Falco-style override files stack this way). */
 export function extendPolicy(base: Policy, json: unknown): Policy {
   // A profile is a base, not an overlay: switching it here would relabel the policy and keep the old lists.
-  if (json !== null && typeof json === 'object' && !Array.isArray(json) && (json as { profile?: unknown }).profile !== undefined && (json as { profile?: unknown }).profile !== base.profile)
+  const named = profileOf(json);
+  if (named !== undefined && named !== base.profile)
     throw new PolicyError([`profile: an overlay cannot switch the profile (${base.profile}); start from loadPolicy with the profile you want`]);
   return checked(overlayPolicy(base, json, knownRule));
 }

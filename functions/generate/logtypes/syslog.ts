@@ -180,7 +180,7 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       rng,
       hosts,
       admins,
-      sessionOpened: admins.map((u) => `pam_unix(sshd:session): session opened for user ${u}(uid=${1000 + admins.indexOf(u)}) by (uid=0)`),
+      sessionOpened: admins.map((u, i) => `pam_unix(sshd:session): session opened for user ${u}(uid=${1000 + i}) by (uid=0)`),
       sessionClosed: admins.map((u) => `pam_unix(sshd:session): session closed for user ${u}`),
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
     };
