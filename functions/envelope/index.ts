@@ -85,7 +85,7 @@ function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: E
     }
     return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
   }
-  const buf = body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const buf = asBuffer(body);
   if (buf.length > opts.maxBodyBytes) {
     const dl = bodyDeadLetterValue(ev, 'body-too-large', `body has ${buf.length} bytes, limit ${opts.maxBodyBytes}`, '');
     withBytes(dl, buf);
@@ -110,11 +110,14 @@ export function deadLetterBody(ev: EventInput, sink: EnvelopeSink, reason: strin
   const body = ev.body;
   const dl = bodyDeadLetterValue(ev, reason, detail, '');
   if (typeof body === 'string') dl.raw = body;
-  else if (body instanceof Uint8Array || body instanceof ArrayBuffer) withBytes(dl, body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  else if (body instanceof Uint8Array || body instanceof ArrayBuffer) withBytes(dl, asBuffer(body));
   else dl.raw = safeStringify(body);
   sink.deadLetters.push(dl);
   return 1;
 }
+
+/** The body's bytes as a Buffer view (no copy). */
+const asBuffer = (body: Uint8Array | ArrayBuffer): Buffer => (body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 
 /** raw = text (lossless when valid UTF-8), plus base64 of the exact bytes when it is not. */
 function withBytes(dl: DeadLetter, buf: Buffer): void {
