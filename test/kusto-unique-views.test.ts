@@ -1,8 +1,17 @@
 // Rows landed twice after a rebalance (other batch boundaries → other ingest-by tags) collapse
 // in the `<Table>Unique` materialized views; the emulator path leaves them out.
 import { describe, expect, it } from 'vitest';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { tablePayloads } from '../functions/land/payload.js';
+import { AUDIT_IDENTITY_COLUMNS } from '../functions/kusto/pipelineTables.js';
+import { expandFunctions } from '../functions/kusto/rawLanding.js';
 import { databaseCommands } from '../functions/kusto/render.js';
-import { TABLES } from '../functions/kusto/tables.js';
+import { TABLES, tableDef } from '../functions/kusto/tables.js';
+import { auditIdentity } from '../functions/normalize/audit.js';
+import type { BatchResult } from '../functions/contracts.js';
+import { processEvents } from '../functions/pipeline.js';
+import { ingested } from './support/adxMapping.js';
+import { auditEvent, diagRecord, input, RID } from './support/records.js';
 
 const views = (opts = {}) => databaseCommands(opts).filter((c) => c.kind === 'view');
 
@@ -22,11 +31,84 @@ describe('deduplicating materialized views', () => {
       // Re-running the script must not fail on an existing view (a database script reruns on every deploy).
       expect(cmds[view]!.command.startsWith('.create ifnotexists materialized-view')).toBe(true);
     }
-    expect(TABLES.find((t) => t.name === 'AksAudit')!.uniqueBy).toEqual(['AuditId', 'Stage']);
   });
 
   it('are left out for the Kusto emulator', () => {
     expect(views({ noUniqueViews: true })).toEqual([]);
     expect(databaseCommands({ noUniqueViews: true })).toHaveLength(databaseCommands().length - 3);
+  });
+});
+
+const policy = defaultPolicy('aks');
+const NOW = new Date('2024-03-01T12:00:00Z');
+
+/** What `<Table>Unique` holds after these results land (each landed `times` times): ADX rows, one per view key. */
+function viewRows(table: string, results: readonly BatchResult[], times = 2): Record<string, unknown>[] {
+  const keys = tableDef(table).uniqueBy!;
+  const view = new Map<string, Record<string, unknown>>();
+  for (let t = 0; t < times; t++)
+    for (const [i, r] of results.entries()) {
+      const payload = tablePayloads(r, `batch-${t}-${i}`).payloads.find((p) => p.table === table);
+      for (const line of payload ? payload.ndjson.toString('utf8').split('\n').filter(Boolean) : []) {
+        const row = ingested(table, JSON.parse(line) as Record<string, unknown>);
+        const key = JSON.stringify(keys.map((k) => row[k]));
+        if (!view.has(key)) view.set(key, row);
+      }
+    }
+  return [...view.values()];
+}
+
+const klog = (msg: string, time = '10:00:00.000001') => `I0301 ${time}       1 httplog.go:132] ${msg}`;
+const otherRid = RID.replace('SIFT-DEV', 'SIFT-PROD');
+
+describe('the Unique views keep apart what the pipeline keeps apart, and collapse what lands twice', () => {
+  it('AksAudit: a request that borrowed another request\'s Audit-ID keeps its row in AksAuditUnique', () => {
+    const ID = 'aaaaaaaa-0000-0000-0000-00000000beef';
+    const victim = auditEvent({ auditID: ID, verb: 'get', requestURI: '/api/v1/namespaces/default/pods/web-0' });
+    const attacker = auditEvent({ auditID: ID, verb: 'create', requestURI: '/api/v1/namespaces/default/pods/web-0/exec?command=sh', user: { username: 'mallory' }, requestReceivedTimestamp: '2024-03-01T10:00:00.200000Z' });
+    // The same request logged by two clusters (one auditID generator each, e.g. a default or a fixed header).
+    const otherCluster = diagRecord('kube-audit', JSON.stringify(victim), { resourceId: otherRid });
+    const r = processEvents([input({ records: [diagRecord('kube-audit', JSON.stringify(victim)), diagRecord('kube-audit', JSON.stringify(attacker)), otherCluster] })], { policy, now: NOW });
+    expect(r.rows.AksAudit).toHaveLength(3);
+    const view = viewRows('AksAudit', [r]);
+    expect(view.map((x) => [x.Cluster, x.UserName])).toEqual([['sift-dev', 'alice@example.com'], ['sift-dev', 'mallory'], ['sift-prod', 'alice@example.com']]);
+  });
+
+  it('AksAudit: the view key is the identity dedupe and detection ids use', () => {
+    expect(tableDef('AksAudit').uniqueBy).toEqual(['AuditId', ...AUDIT_IDENTITY_COLUMNS]);
+    const r = processEvents([input({ records: [diagRecord('kube-audit', JSON.stringify(auditEvent()))] })], { policy, now: NOW });
+    const row = r.rows.AksAudit[0]!;
+    expect(auditIdentity(row)).toEqual(AUDIT_IDENTITY_COLUMNS.map((c) => row[c] ?? ''));
+  });
+
+  it('AksControlPlane: two hubs (or a re-created one) reuse positions; each line keeps its row, a redelivery does not add one', () => {
+    const line = (rid: string, msg: string, time?: string) => diagRecord('kube-apiserver', klog(msg, time), { resourceId: rid });
+    // Same partition and sequence number in each hub: sequence numbers start at 0 in every hub.
+    const hubA = processEvents([input({ records: [line(RID, 'a0'), line(RID, 'a1')] }, 0)], { policy, now: NOW });
+    const hubB = processEvents([input({ records: [line(otherRid, 'b0'), line(otherRid, 'b1')] }, 0)], { policy, now: NOW });
+    // The first hub re-created a day later: the same positions again, for the same cluster.
+    const later = (msg: string) => diagRecord('kube-apiserver', `I0302 10:00:00.000001       1 httplog.go:132] ${msg}`, { time: '2024-03-02T10:00:00.0000000Z' });
+    const hubA2 = processEvents([input({ records: [later('c0'), later('c1')] }, 0)], { policy, now: NOW });
+    const results = [hubA, hubB, hubA2];
+    expect(new Set(results.flatMap((r) => r.rows.AksControlPlane.map((x) => x.Position)))).toEqual(new Set(['0/0/0', '0/0/1']));
+    const view = viewRows('AksControlPlane', results);
+    expect(view.map((x) => String(x.LogMessage)).sort()).toEqual(['a0', 'a1', 'b0', 'b1', 'c0', 'c1']);
+  });
+
+  it('the raw-landing expansion computes every view key per record (a constant would make the whole table one key)', () => {
+    for (const f of expandFunctions()) {
+      const table = f.name.replace(/Expand$/, '');
+      const exprs = new Map([...f.body.matchAll(/^ {4}(\w+) = (.*?),?$/gm)].map((m) => [m[1]!, m[2]!]));
+      for (const key of tableDef(table).uniqueBy!) {
+        const e = exprs.get(key);
+        expect(e, `${table}.${key}`).toBeDefined();
+        expect(e, `${table}.${key}`).not.toMatch(/^(''|dynamic\(null\)|\d+|true|false)$/);
+        expect(e, `${table}.${key}`).toMatch(/\b(r|e|log|sev)\b/);
+      }
+      // Position: the record's own bytes and its index in the body (two equal lines of one body stay two).
+      expect(exprs.get('Position')).toContain('hash_sha256(tostring(r))');
+      expect(exprs.get('Position')).toContain('RecordIndex');
+      expect(f.body).toContain('mv-expand with_itemindex = RecordIndex r = Records');
+    }
   });
 });

@@ -54,6 +54,14 @@ export const AksAuditColumns = columns([
   { name: 'Position', type: 'string', doc: 'partition/sequenceNumber/index of the source record (idempotency key)' },
 ] as const);
 
+/**
+ * What tells apart two audit rows that share an auditID: kube-apiserver takes a client's
+ * `Audit-ID` header as it is, so the ID alone does not identify a request. Pipeline dedupe,
+ * landing dedupe, k8s-audit detection ids (normalize/audit.ts auditIdentity) and the
+ * `AksAuditUnique` view key all use these beside AuditId.
+ */
+export const AUDIT_IDENTITY_COLUMNS = ['Stage', 'Cluster', 'RequestReceivedTime', 'Verb', 'RequestUri', 'UserName'] as const;
+
 export const AksControlPlaneColumns = columns([
   { name: 'TimeGenerated', type: 'datetime', doc: 'klog header time (year from the record time), else the record time' },
   { name: 'Category', type: 'string', doc: 'diagnostic category (kube-apiserver, kube-scheduler, guard, ...)' },

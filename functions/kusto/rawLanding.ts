@@ -12,6 +12,11 @@ export const RAW_MAPPING = `${RAW_TABLE}_json`;
 export const RAW_COLUMNS: readonly Column[] = [{ name: 'Records', type: 'dynamic', doc: 'records[] of one AKS diagnostic Event Hub body' }];
 
 const cluster = `tolower(extract(@'(?i)/managedclusters/([^/]+)', 1, tostring(r.resourceId)))`;
+// The native connection does not hand the hub position to an update policy, so a row's
+// Position here is the record's own identity: a hash of the record and its index in the body.
+// A redelivered body gives the same values (the Unique views collapse it); '' would make
+// every raw-landed control-plane row one key of AksControlPlaneUnique.
+const position = `strcat('raw/', hash_sha256(tostring(r)), '/', RecordIndex)`;
 
 // kube-audit: properties.log is the audit Event as JSON text (can be cut at 16 KiB: then
 // parse_json yields a string and the regexes below salvage what they can).
@@ -51,7 +56,7 @@ const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
   AuthorizationReason: `tostring(e.annotations['authorization.k8s.io/reason'])`,
   SourceIp: 'tostring(e.sourceIPs[0])',
   Truncated: `gettype(e) != 'dictionary'`,
-  Position: `''`,
+  Position: position,
 };
 
 // klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
@@ -80,7 +85,7 @@ const CONTROL_PLANE: Record<(typeof AksControlPlaneColumns)[number]['name'], str
   SourceIp: `extract(@'srcIP="\\[?([^"\\]]+?)\\]?:\\d+"', 1, log)`,
   ResponseCode: `toint(extract(@' resp=(\\d+)', 1, log))`,
   Fields: 'dynamic(null)',
-  Position: `''`,
+  Position: position,
 };
 
 const AUDIT_CATEGORIES = `dynamic(['kube-audit', 'kube-audit-admin'])`;
@@ -105,7 +110,7 @@ function expandFunction(
     docstring: `Update-policy source: ${what} records of ${RAW_TABLE} as ${table} rows`,
     parameters: '()',
     body: `${RAW_TABLE}
-| mv-expand r = Records
+| mv-expand with_itemindex = RecordIndex r = Records
 | where tostring(r.category) ${categoryFilter}
 | extend log = tostring(r.properties.log)
 | extend ${extend}

@@ -1,7 +1,7 @@
 // The registry of every ADX table KubeSift creates. Rendering (.kql), mappings, the
 // language-service schema and the sinks all read this list; nothing else names tables.
 import type { Column } from './columns.js';
-import { AksAuditColumns, AksControlPlaneColumns, DetectionsColumns } from './pipelineTables.js';
+import { AksAuditColumns, AksControlPlaneColumns, AUDIT_IDENTITY_COLUMNS, DetectionsColumns } from './pipelineTables.js';
 import { DATASET_TABLES } from './datasetTables.js';
 
 export interface TableDef {
@@ -31,8 +31,12 @@ const pipeline = (name: string, cols: readonly Column[], docstring: string, uniq
 });
 
 export const TABLES: readonly TableDef[] = [
-  pipeline('AksAudit', AksAuditColumns, 'AKS kube-audit / kube-audit-admin events, one row per audit event stage', ['AuditId', 'Stage']),
-  pipeline('AksControlPlane', AksControlPlaneColumns, 'AKS control-plane logs (kube-apiserver, scheduler, controller-manager, ...), one row per line', ['Position']),
+  // A client can choose its Audit-ID: keyed on AuditId + Stage alone, a request that borrowed
+  // another's ID would vanish from the view.
+  pipeline('AksAudit', AksAuditColumns, 'AKS kube-audit / kube-audit-admin events, one row per audit event stage', ['AuditId', ...AUDIT_IDENTITY_COLUMNS]),
+  // Position (partition/sequence/index) is unique within one hub only: sequence numbers start
+  // at 0 in every hub, including a re-created one, and several hubs may land in one database.
+  pipeline('AksControlPlane', AksControlPlaneColumns, 'AKS control-plane logs (kube-apiserver, scheduler, controller-manager, ...), one row per line', ['Position', 'Cluster', 'Category', 'PodName', 'TimeGenerated']),
   pipeline('Detections', DetectionsColumns, 'Detections fired by KubeSift rules and windowed detectors', ['DetectionId']),
   ...DATASET_TABLES.map(
     (t): TableDef => ({

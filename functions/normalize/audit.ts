@@ -57,10 +57,9 @@ export function coerce(v: unknown, kind: Kind): unknown {
 }
 
 /**
- * What tells apart two audit rows that share an auditID: kube-apiserver takes a client's
- * `Audit-ID` header as it is, so the ID alone does not identify a request. Dedupe (pipeline,
- * landing) and k8s-audit detection ids use these beside the ID. The first IDENTITY_EXACT
- * (stage, cluster) must match exactly; the rest may be missing from a truncated salvage.
+ * The row's AUDIT_IDENTITY_COLUMNS (kusto/pipelineTables.ts), written out: dedupe calls it per
+ * row. The first IDENTITY_EXACT (stage, cluster) must match exactly; the rest may be missing
+ * from a truncated salvage.
  */
 export function auditIdentity(r: AksAuditRow): string[] {
   return [r.Stage, r.Cluster, r.RequestReceivedTime ?? '', r.Verb, r.RequestUri, r.UserName];
