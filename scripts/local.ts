@@ -3,13 +3,14 @@
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
 import path from 'node:path';
 import { intFlag, parseCommandArgs } from './commands/args.js';
+import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
 
 const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--data DIR]
 
   --once      exit after the demo summary (CI, tests); also KUBESIFT_LOCAL_ONCE=1
   --port      HTTP port for the functions (default 7071, like func start; 0 = any free port)
-  --count     records in the demo AKS dataset (default 3000)
+  --count     records in the demo AKS dataset (default 3000, at most 1000000)
   --seed      demo dataset seed (default 42)
   --no-demo   only serve; do not generate and process the demo dataset
   --data      Azurite data folder (default .azurite/, git-ignored)
@@ -38,7 +39,8 @@ async function main(): Promise<number> {
         port: intFlag(values.port, 'port', 7071, 0, 65535),
         blobPort: intFlag(values['blob-port'], 'blob-port', 10000, 0, 65535),
         queuePort: intFlag(values['queue-port'], 'queue-port', 10001, 0, 65535),
-        count: intFlag(values.count, 'count', 3000),
+        // The generator's own bound, checked here: past it the run would start Azurite first.
+        count: intFlag(values.count, 'count', 3000, 1, MAX_COUNT),
         seed: intFlag(values.seed, 'seed', 42, 0),
       }),
     },

@@ -186,6 +186,7 @@ describe('npm start and npm run bench read flags the same way', () => {
   it.each([
     ['scripts/local.ts', ['--port', '70000'], /^npm start: --port must be an integer from 0 to 65535, got '70000'\n\nusage: npm start/],
     ['scripts/local.ts', ['--bogus'], /^npm start: Unknown option '--bogus'/],
+    ['scripts/local.ts', ['--count', '1000001'], /^npm start: --count must be an integer from 1 to 1000000, got '1000001'\n\nusage: npm start/],
     ['scripts/bench.ts', ['--runs', 'x'], /^npm run bench: --runs must be an integer >= 1, got 'x'\n\nusage: npm run bench/],
     ['scripts/bench.ts', ['--only', 'throughput,gpu'], /^npm run bench: --only takes throughput, generators, imports; got 'throughput,gpu'/],
   ])('%s %j exits 2 with the reason and the usage', (file, args, message) => {
