@@ -75,6 +75,12 @@ export interface BatchSummary {
   rows: Partial<Record<PipelineTable, number>>;
   detections: number;
   deadLetters: number;
+  /**
+   * Audit records dropped as repeats of an event already in the batch (AKS sends some events
+   * under both kube-audit and kube-audit-admin; a redelivery repeats them). With the rows and
+   * the dead letters it says where every record went.
+   */
+  duplicates: number;
 }
 
 /** What the pure part of the pipeline produces for one batch; `land` takes it from here. */

@@ -73,6 +73,7 @@ export function processEvents(events: readonly EventInput[], opts: PipelineOptio
       rows: { AksAudit: rows.AksAudit.length, AksControlPlane: rows.AksControlPlane.length, Detections: detections.length },
       detections: detections.length,
       deadLetters: deadLetters.length,
+      duplicates: out.AksAudit.length - rows.AksAudit.length,
     },
   };
 }

@@ -79,7 +79,7 @@ describe('sift process: input shapes', () => {
   it('empty input: just the summary', async () => {
     const { code, lines } = await runWith('');
     expect(code).toBe(0);
-    expect(lines).toEqual([{ summary: { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0 } }]);
+    expect(lines).toEqual([{ summary: { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0, duplicates: 0 } }]);
   });
 
   it('a broken multi-line document falls back to lines', async () => {

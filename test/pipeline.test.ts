@@ -18,6 +18,7 @@ describe('processEvents', () => {
       rows: { AksAudit: 3, AksControlPlane: 8, Detections: r.detections.length },
       detections: r.detections.length,
       deadLetters: 0,
+      duplicates: 0,
     });
     for (const d of r.detections) expect(typeof d.RuleId).toBe('string');
   });
@@ -91,6 +92,8 @@ describe('processEvents', () => {
     const log = (e: object) => JSON.stringify(e);
     const r = processEvents([input({ records: [diagRecord('kube-audit', log(victim)), diagRecord('kube-audit', log(attacker)), diagRecord('kube-audit-admin', log(attacker))] })], { policy, now: NOW });
     expect(r.rows.AksAudit.map((x) => x.Verb)).toEqual(['watch', 'create']);
+    // The kube-audit-admin copy of the attacker's event: counted, so every record is accounted for.
+    expect(r.summary).toMatchObject({ records: 3, rows: { AksAudit: 2 }, deadLetters: 0, duplicates: 1 });
     expect(r.detections.filter((d) => d.Rule === 'Attach/Exec Pod').map((d) => d.User)).toEqual(['mallory']);
     // Two exec requests under one borrowed ID: two detections with two ids, and both land.
     const eve = { ...attacker, user: { username: 'eve' }, requestReceivedTimestamp: '2024-03-01T10:00:00.000003Z' };

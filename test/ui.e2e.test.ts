@@ -130,7 +130,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
       rows: { AksAudit: [], AksControlPlane: [] },
       detections,
       deadLetters: [],
-      summary: { records: detections.length, rows: { Detections: detections.length }, detections: detections.length, deadLetters: 0 },
+      summary: { records: detections.length, rows: { Detections: detections.length }, detections: detections.length, deadLetters: 0, duplicates: 0 },
     });
     await lander.land(batch(rows.slice(0, 7)), 'aks-diagnostics/0/100-106');
     await lander.land(batch(rows.slice(7)), 'aks-diagnostics/0/107-111');

@@ -82,7 +82,7 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
   const key = batchKey(events);
   const result = processEvents(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
   const s = result.summary;
-  const line = `aks ${key}: ${events.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}`;
+  const line = `aks ${key}: ${events.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}${s.duplicates ? `, repeated audit events dropped ${s.duplicates}` : ''}`;
   if (s.deadLetters > 0) {
     const reasons = new Map<string, number>();
     for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);

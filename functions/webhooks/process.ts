@@ -40,7 +40,7 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { 
 }
 
 export function emptyResult(): BatchResult {
-  return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: { records: 0, rows: {}, detections: 0, deadLetters: 0 } };
+  return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: { records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 } };
 }
 
 /** Concatenate batch results, recomputing the summary from what is actually there. */
@@ -52,6 +52,7 @@ export function mergeResults(parts: readonly BatchResult[]): BatchResult {
     out.detections.push(...p.detections);
     out.deadLetters.push(...p.deadLetters);
     out.summary.records += p.summary.records;
+    out.summary.duplicates += p.summary.duplicates;
   }
   out.summary.rows = { AksAudit: out.rows.AksAudit.length, AksControlPlane: out.rows.AksControlPlane.length, Detections: out.detections.length };
   out.summary.detections = out.detections.length;

@@ -145,7 +145,7 @@ export function runStages(input: AksInput, policy: Policy): StageTimes {
     const c = cpuMs();
     const dets = detect(rows, policy, NOW);
     const d = cpuMs();
-    const result = { rows, detections: dets, deadLetters, summary: { records: 0, rows: {}, detections: dets.length, deadLetters: deadLetters.length } };
+    const result = { rows, detections: dets, deadLetters, summary: { records: 0, rows: {}, detections: dets.length, deadLetters: deadLetters.length, duplicates: 0 } };
     const { payloads } = tablePayloads(result, batchKey(batch));
     const e = cpuMs();
     for (const p of payloads) sink += gzip(p.ndjson).length;

@@ -24,7 +24,7 @@ Input (auto-detected):
 Output: JSON lines on stdout
   {"table":"AksAudit"|"AksControlPlane"|"Detections","row":{...}}   per row
   {"deadLetter":{"reason":"...","detail":"...","position":{...}}}   per dead letter
-  {"summary":{"records":N,"rows":{...},"detections":N,"deadLetters":N}}   last
+  {"summary":{"records":N,"rows":{...},"detections":N,"deadLetters":N,"duplicates":N}}   last
 Options:
   --policy FILE       detection policy overlay (JSON, see docs/detections.md)
   --profile NAME      base policy profile when the file names none (default aks)
@@ -159,6 +159,7 @@ interface Totals {
   rows: Record<PipelineTable, number>;
   detections: number;
   deadLetters: number;
+  duplicates: number;
 }
 
 function emit(result: BatchResult, w: LineWriter, totals: Totals): void {
@@ -175,6 +176,7 @@ function emit(result: BatchResult, w: LineWriter, totals: Totals): void {
   totals.rows.Detections += result.detections.length;
   totals.detections += s.detections;
   totals.deadLetters += s.deadLetters;
+  totals.duplicates += s.duplicates;
 }
 
 /**
@@ -323,7 +325,7 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
     stream = createReadStream(opts.input);
   }
   const w = new LineWriter(out);
-  const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0 };
+  const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0, duplicates: 0 };
   // No batch record limit: the CLI has no replay for bodies set aside, and its memory is the
   // user's to size (--batch-size).
   const pipelineOpts = { policy: opts.policy, now: opts.now, defaultCluster: opts.defaultCluster, maxBodyBytes: opts.maxBodyBytes, accept: opts.format === 'audit' ? ('audit' as const) : ('any' as const), maxBatchRecords: Infinity };
