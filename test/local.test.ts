@@ -151,3 +151,26 @@ describe('stopping', () => {
     expect(open).toBe(false);
   });
 });
+
+describe('the summary text', () => {
+  it('accounts for repeated audit records next to the rows, and says nothing when there are none', async () => {
+    const { formatSummary } = await import('../scripts/local/summary.js');
+    const { emptyTotals } = await import('../scripts/local/recorder.js');
+    const t = { ...emptyTotals(), batches: 1, records: 5, rows: { AksAudit: 3, AksControlPlane: 1 }, repeats: 1 };
+    const text = formatSummary(t, { title: 'demo', elapsedMs: 1000 });
+    expect(text).toContain('  rows:            AksAudit 3, AksControlPlane 1, Detections 0 (1 repeated audit record(s) dropped: the same event twice in a batch)');
+    expect(formatSummary({ ...t, repeats: 0 }, { title: 'demo', elapsedMs: 1000 })).not.toContain('repeated');
+  });
+
+  it('the recorder adds up each batch summary\'s duplicates', async () => {
+    const { RecordingLander } = await import('../scripts/local/recorder.js');
+    const { emptyResult } = await import('../functions/webhooks/process.js');
+    const rec = new RecordingLander({ kind: 'fake', land: async () => ({ rows: {}, deadLetters: 0, duplicatesSkipped: 0 }) });
+    for (const n of [2, 0, 3]) {
+      const r = emptyResult();
+      r.summary.duplicates = n;
+      await rec.land(r, `k${n}`);
+    }
+    expect(rec.totals.repeats).toBe(5);
+  });
+});

@@ -8,13 +8,15 @@ export interface Totals {
   rows: Record<string, number>;
   landed: Record<string, number>;
   deadLetters: number;
+  /** Audit records dropped as repeats of an event in the same batch (summary.duplicates). */
+  repeats: number;
   duplicatesSkipped: number;
   detections: Detection[];
   deadLetterReasons: Record<string, number>;
 }
 
 export const emptyTotals = (): Totals => ({
-  batches: 0, records: 0, rows: {}, landed: {}, deadLetters: 0, duplicatesSkipped: 0, detections: [], deadLetterReasons: {},
+  batches: 0, records: 0, rows: {}, landed: {}, deadLetters: 0, repeats: 0, duplicatesSkipped: 0, detections: [], deadLetterReasons: {},
 });
 
 export class RecordingLander implements Lander {
@@ -37,6 +39,7 @@ export class RecordingLander implements Lander {
     for (const [k, n] of Object.entries(result.summary.rows)) t.rows[k] = (t.rows[k] ?? 0) + (n ?? 0);
     for (const [k, n] of Object.entries(report.rows)) t.landed[k] = (t.landed[k] ?? 0) + (n ?? 0);
     t.deadLetters += result.deadLetters.length;
+    t.repeats += result.summary.duplicates;
     for (const d of result.deadLetters) t.deadLetterReasons[d.reason] = (t.deadLetterReasons[d.reason] ?? 0) + 1;
     t.duplicatesSkipped += report.duplicatesSkipped;
     t.detections.push(...result.detections);

@@ -32,7 +32,8 @@ export function formatSummary(t: Totals, opts: { title: string; elapsedMs: numbe
   const tables = Object.entries(t.rows).filter(([k]) => k !== 'Detections');
   out.push(`${opts.title} (${(opts.elapsedMs / 1000).toFixed(1)} s)`);
   out.push(`  records in:      ${t.records} in ${t.batches} batch(es)`);
-  out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}`);
+  const repeats = t.repeats ? ` (${t.repeats} repeated audit record(s) dropped: the same event twice in a batch)` : '';
+  out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}${repeats}`);
   const landed = Object.entries(t.landed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  landed:          ${landed || 'nothing new'}${t.duplicatesSkipped ? ` (${t.duplicatesSkipped} already landed by an earlier run: skipped)` : ''}`);
   const reasons = Object.entries(t.deadLetterReasons).map(([r, n]) => `${r} ${n}`).join(', ');
