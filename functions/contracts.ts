@@ -96,6 +96,12 @@ export interface EventInput {
   /** Body as delivered: Buffer/string (JSON text, maybe with BOM) or an already-parsed value. */
   body: unknown;
   position: Omit<Position, 'index'>;
+  /**
+   * Index of the body's first item (default 0). A replayed record-level dead letter is a body
+   * of one record: this keeps the index it had in its original body, so its rows keep their
+   * Position (two records of one body must not both become index 0).
+   */
+  firstIndex?: number;
 }
 
 /** What a sink reports after landing a batch. */

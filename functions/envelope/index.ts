@@ -138,7 +138,7 @@ function isBlank(s: string): boolean {
 
 function pos(ev: EventInput, index: number): Position {
   const p = ev.position;
-  return { source: p.source, partitionId: p.partitionId, sequenceNumber: p.sequenceNumber, offset: p.offset, index };
+  return { source: p.source, partitionId: p.partitionId, sequenceNumber: p.sequenceNumber, offset: p.offset, index: index + (ev.firstIndex ?? 0) };
 }
 
 function bodyDeadLetterValue(ev: EventInput, reason: string, detail: string, raw: string): DeadLetter {

@@ -2,6 +2,11 @@
 // (kind 'event') are regrouped by their original batch key and landed under that key, so
 // tables that did land before the failure are skipped by their idempotency tag; each blob is
 // marked replayed (metadata) only after its batch landed, so a second replay skips it.
+// Record-level dead letters land under `<original key>.replay` (one suffix however often they
+// are replayed). A record that fails again for the same reason is left out of the landing: its
+// blob already holds it, and whatever it gave in its first batch (a truncated audit record's
+// salvaged row) landed then. Replays therefore converge instead of landing that row again and
+// writing a new dead letter on every run.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
@@ -34,12 +39,29 @@ interface Group {
   key: string;
   blobs: string[];
   events: EventInput[];
+  /** failureKey of each record-level dead letter in the group. */
+  failures: Set<string>;
 }
 
 function toEvent(doc: DeadLetterBlob): EventInput {
   const { source, partitionId, sequenceNumber, offset } = doc.position;
-  return { body: doc.rawBase64 ? Buffer.from(doc.rawBase64, 'base64') : doc.raw, position: { source, partitionId, sequenceNumber, offset } };
+  const body = doc.rawBase64 ? Buffer.from(doc.rawBase64, 'base64') : doc.raw;
+  const index = 'index' in doc.position ? doc.position.index : 0;
+  return { body, position: { source, partitionId, sequenceNumber, offset }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
 }
+
+const REPLAY_SUFFIX = '.replay';
+/** `<key>.replay` for a record-level dead letter, also when `key` came from a replay already. */
+export function replayKey(batchKey: string): string {
+  let base = batchKey;
+  while (base.endsWith(REPLAY_SUFFIX)) base = base.slice(0, -REPLAY_SUFFIX.length);
+  return base + REPLAY_SUFFIX;
+}
+
+/** A record's place: source, partition, sequence number and index in its body. */
+const placeKey = (p: DeadLetterBlob['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${'index' in p ? p.index : 0}`;
+/** A record's place and failure: the same record failing the same way on replay. */
+const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
 
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
   const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0 };
@@ -53,21 +75,29 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     }
     const doc = JSON.parse((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8')) as DeadLetterBlob;
     // Record-level dead letters land under a derived key: their original batch already landed.
-    const key = doc.kind === 'event' ? doc.batchKey : `${doc.batchKey}.replay`;
-    const g = groups.get(key) ?? { key, blobs: [], events: [] };
+    const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
+    const g = groups.get(key) ?? { key, blobs: [], events: [], failures: new Set<string>() };
     g.blobs.push(item.name);
     g.events.push(toEvent(doc));
+    if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
     groups.set(key, g);
   }
   for (const g of groups.values()) {
     report.batches++;
-    const result = processEvents(g.events, { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) });
+    const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) };
+    let result = processEvents(g.events, pipelineOpts);
     report.records += result.summary.records;
+    // Records failing the same way again: counted, and the batch processed without them.
+    const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
+    if (again.size > 0) {
+      const rest = g.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
+      result = processEvents(rest, pipelineOpts);
+    }
     if (opts.dryRun) continue;
     try {
       const land = await opts.lander.land(result, g.key);
       report.rows += Object.values(land.rows).reduce<number>((a, b) => a + (b ?? 0), 0);
-      report.deadLettersAgain += land.deadLetters;
+      report.deadLettersAgain += land.deadLetters + again.size;
       const at = (opts.now?.() ?? new Date()).toISOString();
       await eachLimited(g.blobs, UPLOADS_IN_FLIGHT, (name) => container.getBlobClient(name).setMetadata({ [REPLAYED_METADATA]: at }));
       report.replayedBlobs += g.blobs.length;

@@ -1,0 +1,100 @@
+// `sift replay` of record-level dead letters, against Azurite: replays converge (a record that
+// fails the same way again is neither landed again nor dead-lettered again), and a replayed
+// record keeps its place in its original body. The sink models ADX's ingestIfNotExists rule
+// (a tag lands once); the queued sink's real client is covered by land-queued/land-faults.
+import { describe, expect, it } from 'vitest';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { EventInput } from '../functions/contracts.js';
+import { defaultPolicy } from '../functions/detect/index.js';
+import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
+import { makeLander } from '../functions/land/lander.js';
+import type { TablePayload } from '../functions/land/payload.js';
+import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
+import type { TableSink } from '../functions/land/sink.js';
+import { batchKey, processEvents } from '../functions/pipeline.js';
+import { useAzurite } from './support/azurite.js';
+import { auditEvent, diagRecord } from './support/records.js';
+
+const azurite = useAzurite();
+const policy = defaultPolicy('aks');
+const NOW = new Date('2025-01-02T04:00:00Z');
+
+/** A tag lands once, as with ingestIfNotExists; every landing is recorded. */
+function taggedSink(): TableSink & { landed: { tag: string; table: string; rows: number; ndjson: string }[] } {
+  const tags = new Set<string>();
+  const landed: { tag: string; table: string; rows: number; ndjson: string }[] = [];
+  return {
+    kind: 'model',
+    landed,
+    async put(p: TablePayload) {
+      if (tags.has(p.tag)) return 'duplicate';
+      tags.add(p.tag);
+      landed.push({ tag: p.tag, table: p.table, rows: p.rows, ndjson: p.ndjson.toString('utf8') });
+      return 'landed';
+    },
+  };
+}
+
+function rig(name: string) {
+  const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+  const sink = taggedSink();
+  const lander = makeLander(sink, new DeadLetterStore(service, name, () => NOW), { retries: 0, baseMs: 1, timeoutMs: 10_000 });
+  return { sink, lander, container: service.getContainerClient(name) };
+}
+
+async function blobs(c: ContainerClient): Promise<{ name: string; replayed: boolean; doc: DeadLetterBlob }[]> {
+  const out = [];
+  for await (const b of c.listBlobsFlat({ includeMetadata: true })) {
+    const doc = JSON.parse((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')) as DeadLetterBlob;
+    out.push({ name: b.name, replayed: Boolean(b.metadata?.[REPLAYED_METADATA]), doc });
+  }
+  return out;
+}
+
+const body = (records: unknown[]): EventInput => ({ body: JSON.stringify({ records }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700' } });
+
+describe('sift replay of record-level dead letters', () => {
+  it('replayKey adds one .replay however often a key was replayed', () => {
+    expect(replayKey('aks-0-1-2-ab')).toBe('aks-0-1-2-ab.replay');
+    expect(replayKey('aks-0-1-2-ab.replay')).toBe('aks-0-1-2-ab.replay');
+    expect(replayKey('aks-0-1-2-ab.replay.replay')).toBe('aks-0-1-2-ab.replay');
+  });
+
+  it('a record truncated for good lands its salvaged row once, in its own batch; replays leave it there and converge', async () => {
+    const { sink, lander, container } = rig('dl-truncated');
+    const cut = JSON.stringify(auditEvent({ auditID: 'cut-0001', requestObject: { data: { k: 'x'.repeat(17_000) } } })).slice(0, 16_384);
+    const events = [body([diagRecord('kube-audit', cut), diagRecord('kube-audit', JSON.stringify(auditEvent({ auditID: 'whole-0001' })))])];
+    const key = batchKey(events);
+    await lander.land(processEvents(events, { policy, now: NOW }), key);
+    const audit = () => sink.landed.filter((l) => l.table === 'AksAudit');
+    expect(audit()).toEqual([expect.objectContaining({ tag: `${key}/AksAudit`, rows: 2 })]);
+    expect((await blobs(container)).map((b) => b.doc.reason)).toEqual(['truncated-audit']);
+
+    for (let run = 1; run <= 3; run++) {
+      const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+      // The first run finds the one dead letter, fails it the same way, marks it; later runs find nothing new.
+      expect(r, `run ${run}`).toMatchObject(run === 1 ? { blobs: 1, replayedBlobs: 1, deadLettersAgain: 1, rows: 0 } : { blobs: 1, alreadyReplayed: 1, batches: 0 });
+    }
+    // No second copy of the salvaged row, no new dead-letter blobs.
+    expect(audit()).toHaveLength(1);
+    expect(await blobs(container)).toEqual([expect.objectContaining({ replayed: true, doc: expect.objectContaining({ reason: 'truncated-audit', batchKey: key }) })]);
+  });
+
+  it('replayed records keep their index: two records of one body land as two rows with their own Positions', async () => {
+    const { sink, lander, container } = rig('dl-index');
+    await container.createIfNotExists();
+    // As DeadLetterStore writes them: records 3 and 5 of one body, set aside (here: a detector failure fixed since).
+    const line = (n: number) => diagRecord('kube-scheduler', `I0102 03:00:0${n}.000000       1 sched.go:1] scheduled pod-${n}`, { time: '2025-01-02T03:00:00.0000000Z' });
+    for (const index of [3, 5]) {
+      const doc: DeadLetterBlob = { kind: 'record', batchKey: 'aks-0-7-7-abc', reason: 'detect-error', detail: 'x', position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700', index }, raw: JSON.stringify(line(index)), writtenAt: NOW.toISOString() };
+      const text = JSON.stringify(doc);
+      await container.getBlockBlobClient(`2025/01/02/aks-0-7-7-abc/${index}.json`).upload(text, Buffer.byteLength(text));
+    }
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 0, rows: 2 });
+    const cp = sink.landed.filter((l) => l.table === 'AksControlPlane');
+    expect(cp.map((l) => l.tag)).toEqual(['aks-0-7-7-abc.replay/AksControlPlane']);
+    const rows = cp[0]!.ndjson.trim().split('\n').map((l) => JSON.parse(l) as { Position: string; LogMessage: string });
+    expect(rows.map((x) => [x.Position, x.LogMessage])).toEqual([['0/7/3', 'scheduled pod-3'], ['0/7/5', 'scheduled pod-5']]);
+  });
+});
