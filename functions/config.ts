@@ -12,6 +12,21 @@ const positiveInt = (def: number) => z.coerce.number().int().positive().default(
 
 export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as const;
 
+/** Shortest webhook secret accepted (a Bearer token or HMAC key a sender must not guess). */
+export const MIN_WEBHOOK_SECRET = 16;
+const WEBHOOK_SECRET_SETTINGS = ['KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT', 'KUBESIFT_WEBHOOK_SECRET_FALCO', 'KUBESIFT_WEBHOOK_SECRET_KUBEARMOR'] as const;
+
+/** What is wrong with a configured webhook secret (undefined when unset or fine). */
+export function webhookSecretProblem(setting: string, value: string | undefined): string | undefined {
+  if (value === undefined || value.length >= MIN_WEBHOOK_SECRET) return undefined;
+  return `${setting}: must be at least ${MIN_WEBHOOK_SECRET} characters (has ${value.length})`;
+}
+
+/** Every webhook secret problem of a loaded configuration (sift config --check). */
+export function webhookSecretProblems(c: Config): string[] {
+  return WEBHOOK_SECRET_SETTINGS.flatMap((k) => webhookSecretProblem(k, c[k]) ?? []);
+}
+
 export const configSchema = z
   .object({
     AzureWebJobsStorage: z
@@ -48,9 +63,11 @@ export const configSchema = z
     KUBESIFT_POLICY: z.string().optional().describe('Detection policy as inline JSON (overrides KUBESIFT_POLICY_PATH)'),
     KUBESIFT_POLICY_PATH: z.string().optional().describe('Path to a detection policy JSON file'),
     KUBESIFT_POLICY_PROFILE: z.enum(['aks', 'falco']).default('aks').describe('Base policy profile: aks (knows AKS system users/add-ons) or falco (Falco defaults)'),
-    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/k8s-audit (Bearer token or HMAC key)'),
-    KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/falco'),
-    KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().min(16).optional().describe('Shared secret for POST /api/webhooks/kubearmor'),
+    // Checked per source (webhookSecretProblem), not here: one short secret must not stop
+    // every trigger that loads the settings, the AKS pipeline included.
+    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().optional().describe(`Shared secret for POST /api/webhooks/k8s-audit (Bearer token or HMAC key), at least ${MIN_WEBHOOK_SECRET} characters: a shorter one turns only that source off (503) and fails sift config --check`),
+    KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().optional().describe(`Shared secret for POST /api/webhooks/falco (at least ${MIN_WEBHOOK_SECRET} characters)`),
+    KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().optional().describe(`Shared secret for POST /api/webhooks/kubearmor (at least ${MIN_WEBHOOK_SECRET} characters)`),
     KUBESIFT_WEBHOOK_MAX_BYTES: positiveInt(1_048_576).describe('Largest accepted webhook body (bytes); larger → 413'),
     KUBESIFT_DEFAULT_CLUSTER: z.string().default('unknown').describe('Cluster name for webhook events that carry no resourceId'),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),

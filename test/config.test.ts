@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, ConfigError, loadConfig } from '../functions/config.js';
+import { CONFIG_KEYS, ConfigError, loadConfig, webhookSecretProblems } from '../functions/config.js';
 
 const root = new URL('..', import.meta.url);
 const example = JSON.parse(readFileSync(new URL('local.settings.example.json', root), 'utf8')) as { IsEncrypted: boolean; Values: Record<string, unknown> };
@@ -66,8 +66,13 @@ describe('config schema errors', () => {
     expect(loadConfig({ KUBESIFT_SINK: 'streaming', KUBESIFT_KUSTO_CLUSTER_URL: 'http://127.0.0.1:8080', KUBESIFT_KUSTO_AUTH: 'none' }).KUBESIFT_KUSTO_AUTH).toBe('none');
   });
 
-  it('short webhook secrets and non-positive numbers are rejected', () => {
-    expect(errorsOf({ KUBESIFT_WEBHOOK_SECRET_FALCO: 'short' })[0]).toMatch(/^KUBESIFT_WEBHOOK_SECRET_FALCO: /);
+  it('a short webhook secret does not stop the settings from loading (it would stop every trigger); it is reported per source', () => {
+    const c = loadConfig({ KUBESIFT_WEBHOOK_SECRET_FALCO: 'short', KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: 'k'.repeat(16) });
+    expect(webhookSecretProblems(c)).toEqual(['KUBESIFT_WEBHOOK_SECRET_FALCO: must be at least 16 characters (has 5)']);
+    expect(webhookSecretProblems(loadConfig({}))).toEqual([]);
+  });
+
+  it('non-positive numbers are rejected', () => {
     expect(errorsOf({ KUBESIFT_WEBHOOK_MAX_BYTES: '0' })[0]).toMatch(/^KUBESIFT_WEBHOOK_MAX_BYTES: /);
     expect(errorsOf({ KUBESIFT_LAND_RETRIES: '11' })[0]).toMatch(/^KUBESIFT_LAND_RETRIES: /);
   });

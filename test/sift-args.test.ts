@@ -163,7 +163,13 @@ describe('commands keep their flags', () => {
       process.env.KUBESIFT_POLICY = '{"lists":{"allowedUsers":{"append":["ci"]}}}';
       expect(await run(['--check'])).toBe(0);
       expect(out).toMatch(/^configuration OK .*policy KUBESIFT_POLICY/);
+      // A short webhook secret no longer stops the settings from loading, so --check names it.
+      err = '';
+      process.env.KUBESIFT_WEBHOOK_SECRET_FALCO = 'short';
+      expect(await run(['--check'])).toBe(1);
+      expect(err).toBe('KUBESIFT_WEBHOOK_SECRET_FALCO: must be at least 16 characters (has 5)\n');
     } finally {
+      delete process.env.KUBESIFT_WEBHOOK_SECRET_FALCO;
       if (saved.p === undefined) delete process.env.KUBESIFT_POLICY;
       else process.env.KUBESIFT_POLICY = saved.p;
       if (saved.path !== undefined) process.env.KUBESIFT_POLICY_PATH = saved.path;

@@ -33,6 +33,16 @@ function request(source: string, body: string | Uint8Array, headers: Record<stri
 const bearer = (s: string) => ({ authorization: `Bearer ${s}` });
 
 describe('webhook ingest: auth, limits, schema', () => {
+  it('a source whose secret is too short answers 503 without its value; the other sources work', async () => {
+    const c = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_SECRET_FALCO: 'falco-1' });
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer('falco-1')), c);
+    expect(out.status).toBe(503);
+    expect(JSON.stringify(out)).not.toContain('falco-1');
+    expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters" });
+    const armor = await acceptWebhook(request('kubearmor', JSON.stringify(kubearmorSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), c);
+    expect(armor.status).toBe(202);
+  });
+
   it('accepts a Falcosidekick alert with the Bearer secret and packs one hub message', async () => {
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), 'AKS-Prod'), config, new Date('2025-04-20T10:05:00Z'));
     expect(out.status).toBe(202);

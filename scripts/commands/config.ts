@@ -1,6 +1,6 @@
 // `sift config`: print the settings table (README source) or `--check` the current environment.
 import type { ZodType } from 'zod';
-import { configSchema, loadConfig, ConfigError } from '../../functions/config.js';
+import { configSchema, loadConfig, ConfigError, webhookSecretProblems } from '../../functions/config.js';
 import { parseCommandArgs } from './args.js';
 
 const USAGE = 'usage: sift config [--check]\n  prints the settings table; --check validates the current environment\n';
@@ -32,6 +32,11 @@ export async function run(argv: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
       process.stderr.write(`policy: ${e.issues.join('; ')}\n`);
+      return 1;
+    }
+    const secrets = webhookSecretProblems(cfg);
+    if (secrets.length > 0) {
+      process.stderr.write(`${secrets.join('\n')}\n`);
       return 1;
     }
     process.stdout.write(`configuration OK (sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE}, policy ${cfg.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : cfg.KUBESIFT_POLICY_PATH ? cfg.KUBESIFT_POLICY_PATH : 'built in'})\n`);
