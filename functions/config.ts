@@ -108,6 +108,17 @@ export class ConfigError extends Error {
 }
 
 /** Validate settings (process.env by default); throws ConfigError naming every bad key. */
+/** What writing dead letters needs: storage, container, credentials, the hub's name. */
+const STORAGE_KEYS = ['AzureWebJobsStorage', 'KUBESIFT_STORAGE_CONNECTION', 'KUBESIFT_STORAGE_ACCOUNT', 'KUBESIFT_DEADLETTER_CONTAINER', 'KUBESIFT_KUSTO_AUTH', 'AZURE_CLIENT_ID', 'KUBESIFT_AKS_HUB', 'KUBESIFT_WEBHOOK_HUB'] as const;
+
+/**
+ * The settings with only those dead-lettering needs taken from `env` (the rest at their
+ * defaults): when the full settings do not load, a batch can still be kept whole.
+ */
+export function loadStorageConfig(env: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(Object.fromEntries(STORAGE_KEYS.map((k) => [k, env[k]])));
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of CONFIG_KEYS) {

@@ -9,6 +9,7 @@ import { defaultPolicy } from '../functions/detect/index.js';
 import { eventHubTriggers } from '../functions/triggers/registry.js';
 import { batchClock, eventsFromTrigger } from '../functions/eventhub/triggerMetadata.js';
 import { handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
+import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
 import { useAzurite } from './support/azurite.js';
 import { configFor, deadLetterDocs } from './support/landing.js';
 
@@ -147,6 +148,44 @@ describe('aksDiagnostics trigger', () => {
     const docs = await deadLetterDocs(azurite.current, 'dl-trigger');
     expect(docs.map((d) => [d.doc.kind, d.doc.reason, d.doc.position.sequenceNumber])).toEqual([['event', 'land-failed', 40], ['event', 'land-failed', 41]]);
     expect(Buffer.from(docs[0]!.doc.raw).equals(fixture('mixed-categories.json'))).toBe(true);
+  });
+
+  it('settings or a policy that do not load: earlier retries throw, the final one keeps the batch whole', async () => {
+    const msgs = [fixture('mixed-categories.json'), Buffer.from('not json')];
+    const attempt = (retryCount: number, deps: Parameters<typeof handleAksBatch>[2]) => {
+      const ctx = context([50, 51], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01Z']);
+      ctx.retryContext = { retryCount, maxRetryCount: 8 };
+      return handleAksBatch(msgs, ctx, deps);
+    };
+    // A policy that does not parse, with settings that do.
+    const cfg = configFor(azurite.current, { KUBESIFT_DEADLETTER_CONTAINER: 'dl-policy', KUBESIFT_POLICY: '{bad' });
+    const lander = new RecordingLander();
+    await expect(attempt(7, { lander, config: cfg })).rejects.toThrow(/KUBESIFT_POLICY: not valid JSON/);
+    const out = await attempt(8, { lander, config: cfg });
+    expect(out).toMatchObject({ land: null, deadLettered: 2 });
+    expect(lander.calls).toEqual([]);
+    const docs = await deadLetterDocs(azurite.current, 'dl-policy');
+    expect(docs.map((d) => [d.doc.kind, d.doc.reason, d.doc.position.sequenceNumber])).toEqual([['event', 'settings-invalid', 50], ['event', 'settings-invalid', 51]]);
+    expect(docs[0]!.doc.detail).toMatch(/KUBESIFT_POLICY: not valid JSON/);
+    expect(Buffer.from(docs[0]!.doc.raw).equals(fixture('mixed-categories.json'))).toBe(true);
+
+    // Settings that do not load at all: only the storage ones are needed to keep the batch.
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { KUBESIFT_SINK: 'bogus', KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString, KUBESIFT_DEADLETTER_CONTAINER: 'dl-settings' });
+      await expect(attempt(3, { lander })).rejects.toThrow(/KUBESIFT_SINK/);
+      expect(await attempt(8, { lander })).toMatchObject({ land: null, deadLettered: 2 });
+      expect((await deadLetterDocs(azurite.current, 'dl-settings')).map((d) => d.doc.detail)).toEqual([expect.stringMatching(/KUBESIFT_SINK/), expect.stringMatching(/KUBESIFT_SINK/)]);
+      // The webhook hub's trigger follows the same rule.
+      process.env.KUBESIFT_DEADLETTER_CONTAINER = 'dl-webhook-settings';
+      const hookCtx = () => Object.assign(context([60], ['2024-03-01T10:00:00Z']), { retryContext: { retryCount: 5, maxRetryCount: 5 } });
+      await expect(handleWebhookBatch([Buffer.from('{"source":"falco"}')], Object.assign(context([60], ['2024-03-01T10:00:00Z']), { retryContext: { retryCount: 1, maxRetryCount: 5 } }))).rejects.toThrow(/KUBESIFT_SINK/);
+      expect(await handleWebhookBatch([Buffer.from('{"source":"falco"}')], hookCtx())).toMatchObject({ landed: null, deadLettered: 1 });
+      expect((await deadLetterDocs(azurite.current, 'dl-webhook-settings')).map((d) => [d.doc.reason, d.doc.raw])).toEqual([['settings-invalid', '{"source":"falco"}']]);
+    } finally {
+      for (const k of ['KUBESIFT_SINK', 'KUBESIFT_STORAGE_CONNECTION', 'KUBESIFT_DEADLETTER_CONTAINER']) if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
   });
 
   it('accepts string and already-parsed messages too (host without binary)', async () => {

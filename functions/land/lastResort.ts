@@ -2,9 +2,12 @@
 // policy redelivers the batch (not checkpointed); on the LAST retry the batch is written whole
 // to the dead-letter container instead, and the invocation succeeds so the host can move on.
 // If even the dead-letter write fails, the error propagates: nothing is acknowledged silently.
-import type { Config } from '../config.js';
+import type { InvocationContext } from '@azure/functions';
+import { loadStorageConfig, type Config } from '../config.js';
 import type { BatchResult, EventInput, LandReport, Lander } from '../contracts.js';
-import { deadLetterBatch } from './deadLetters.js';
+import { eventsFromTrigger } from '../eventhub/triggerMetadata.js';
+import { batchKey } from '../pipeline.js';
+import { deadLetterBatch, deadLetterStoreFor } from './deadLetters.js';
 import { errorText } from './lander.js';
 
 /** Shape of `InvocationContext.retryContext` (@azure/functions). */
@@ -30,4 +33,25 @@ export async function landOrDeadLetter(
     const error = errorText(err);
     return { deadLettered: await deadLetterBatch(args.config, args.events, error), error };
   }
+}
+
+/**
+ * The trigger's messages written whole to the dead-letter container under `reason`, with the
+ * settings given, else only the storage settings of the environment (the rest may be what
+ * failed). Throws when even that fails: nothing is acknowledged silently.
+ */
+export async function keepBatchWhole(
+  messages: unknown,
+  context: InvocationContext,
+  config: Config | undefined,
+  hub: 'KUBESIFT_AKS_HUB' | 'KUBESIFT_WEBHOOK_HUB',
+  reason: string,
+  err: unknown,
+): Promise<{ batchKey: string; deadLettered: number; error: string }> {
+  const cfg = config ?? loadStorageConfig();
+  const events = eventsFromTrigger(messages, context, cfg[hub]);
+  const key = batchKey(events);
+  const error = errorText(err);
+  const deadLettered = await deadLetterStoreFor(cfg).writeEvents(key, events, reason, error.slice(0, 2000));
+  return { batchKey: key, deadLettered, error };
 }

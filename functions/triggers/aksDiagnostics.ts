@@ -74,7 +74,19 @@ async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> 
  * checkpoint never moves past a batch that went nowhere.
  */
 export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
-  const { config, policy, lander } = await resolveDeps(deps);
+  let resolved: Required<AksBatchDeps>;
+  try {
+    resolved = await resolveDeps(deps);
+  } catch (err) {
+    // Settings or a policy that do not load fail every attempt; after the last one the host
+    // would checkpoint past the batch. On the final retry keep it whole for `sift replay`.
+    const { isFinalAttempt, keepBatchWhole } = await import('../land/lastResort.js');
+    if (!isFinalAttempt(context.retryContext)) throw err;
+    const kept = await keepBatchWhole(messages, context, deps.config, 'KUBESIFT_AKS_HUB', 'settings-invalid', err);
+    context.error(`aks ${kept.batchKey}: settings could not load on the final retry (${kept.error}); ${kept.deadLettered} event(s) written whole to dead letters`);
+    return { batchKey: kept.batchKey, summary: { records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 }, land: null, deadLettered: kept.deadLettered };
+  }
+  const { config, policy, lander } = resolved;
   logWorkerHeapOnce((line) => context.log(line));
   const [{ processEvents, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
 

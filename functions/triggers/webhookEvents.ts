@@ -1,7 +1,7 @@
 // Event Hub trigger on the webhook hub: audit events and runtime alerts the webhook HTTP
 // function forwarded go through normalize → detect → land, like AKS diagnostic records.
 import type { InvocationContext } from '@azure/functions';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import type { BatchResult, LandReport, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 // Same position/clock rules as the AKS trigger: one definition of where a record came from.
@@ -30,9 +30,19 @@ export async function handleWebhookBatch(
   context: InvocationContext,
   deps?: WebhookBatchDeps,
 ): Promise<{ result: BatchResult; landed: LandReport | null; deadLettered?: number }> {
-  const d = deps ?? (await defaultDeps());
-  const [{ processWebhookEvents }, { batchKey }, { landOrDeadLetter }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
-  const config = loadConfig();
+  const [{ processWebhookEvents, emptyResult }, { batchKey }, { landOrDeadLetter, isFinalAttempt, keepBatchWhole }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
+  let d: WebhookBatchDeps;
+  let config: Config;
+  try {
+    d = deps ?? (await defaultDeps());
+    config = loadConfig();
+  } catch (err) {
+    // As in the AKS trigger: on the final retry, settings that do not load must not cost the batch.
+    if (!isFinalAttempt(context.retryContext)) throw err;
+    const kept = await keepBatchWhole(messages, context, undefined, 'KUBESIFT_WEBHOOK_HUB', 'settings-invalid', err);
+    context.error(`webhook batch ${kept.batchKey}: settings could not load on the final retry (${kept.error}); ${kept.deadLettered} event(s) written whole to dead letters`);
+    return { result: emptyResult(), landed: null, deadLettered: kept.deadLettered };
+  }
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_WEBHOOK_HUB);
   const result = processWebhookEvents(events, { policy: d.policy, now: d.now ?? batchClock(context) });
   const key = batchKey(events);
