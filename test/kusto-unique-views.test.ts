@@ -112,3 +112,14 @@ describe('the Unique views keep apart what the pipeline keeps apart, and collaps
     }
   });
 });
+
+describe('analysis functions count requests, not rows', () => {
+  it('ExecIntoPods and ApiAuthFailures count distinct request identities (a reused Audit-ID, or a row landed twice, counts once per request)', async () => {
+    const { ANALYSIS_QUERIES } = await import('../functions/kusto/queries.js');
+    for (const name of ['ExecIntoPods', 'ApiAuthFailures']) {
+      const body = ANALYSIS_QUERIES.find((q) => q.name === name)!.body;
+      expect(body, name).toContain("dcount(strcat(AuditId, '|', tostring(RequestReceivedTime), '|', Verb, '|', RequestUri))");
+      expect(body, name).not.toMatch(/dcount\(AuditId\)|= count\(\)/);
+    }
+  });
+});

@@ -20,6 +20,14 @@ const fn = (name: string, docstring: string, parameters: string, body: string): 
   body: body.trim(),
 });
 
+
+/**
+ * One audited request, counted once: a client can choose its Audit-ID (a reused one would
+ * count many requests as one), and the same event can be in the table twice (kube-audit and
+ * kube-audit-admin copies in different batches, a batch landed again after a rebalance).
+ */
+const REQUEST_IDENTITY = "strcat(AuditId, '|', tostring(RequestReceivedTime), '|', Verb, '|', RequestUri)";
+
 export const ANALYSIS_QUERIES: readonly StoredFunction[] = [
   fn(
     'FailedLoginsByHost',
@@ -77,7 +85,7 @@ AksAudit
 AksAudit
 | where TimeGenerated > ago(lookback)
 | where Resource == 'pods' and Subresource in ('exec', 'attach')
-| summarize Sessions = dcount(AuditId), LastSeen = max(TimeGenerated), Pods = make_set(strcat(Namespace, '/', Name), 50) by Cluster, UserName, SourceIp
+| summarize Sessions = dcount(${REQUEST_IDENTITY}), LastSeen = max(TimeGenerated), Pods = make_set(strcat(Namespace, '/', Name), 50) by Cluster, UserName, SourceIp
 | order by Sessions desc`,
   ),
   fn(
@@ -88,7 +96,7 @@ AksAudit
 AksAudit
 | where TimeGenerated > ago(lookback)
 | where ResponseCode in (401, 403) and Stage == 'ResponseComplete'
-| summarize Failures = count(), Verbs = make_set(Verb, 10), Resources = make_set(Resource, 10), LastSeen = max(TimeGenerated) by Cluster, SourceIp, UserName
+| summarize Failures = dcount(${REQUEST_IDENTITY}), Verbs = make_set(Verb, 10), Resources = make_set(Resource, 10), LastSeen = max(TimeGenerated) by Cluster, SourceIp, UserName
 | order by Failures desc`,
   ),
   fn(
