@@ -72,7 +72,7 @@ export const configSchema = z
     KUBESIFT_DEFAULT_CLUSTER: z.string().default('unknown').describe('Cluster name for webhook events that carry no resourceId'),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),
     KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),
-    KUBESIFT_LAND_TIMEOUT_MS: positiveInt(30_000).describe('Timeout of one sink attempt in ms; a timed-out attempt is retried (ingestion tags keep a late completion from doubling rows)'),
+    KUBESIFT_LAND_TIMEOUT_MS: positiveInt(30_000).describe('Timeout of one sink attempt in ms; a timed-out attempt is retried under the same ingestion tag (a late completion that committed first stops the retry; two in flight together can both land: see docs/adx.md)'),
     KUBESIFT_STREAMING_MAX_BYTES: positiveInt(4_000_000).describe('managed sink: larger payloads go queued instead of streaming'),
     KUBESIFT_DATASET_MAX_COUNT: positiveInt(1_000_000).describe('Largest count accepted by POST /api/datasets'),
     KUBESIFT_INGEST_DATASETS: bool.default(false).describe('Queue generated datasets into ADX by default'),
