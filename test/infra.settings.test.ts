@@ -274,3 +274,16 @@ describe('trigger bindings resolve in Azure', () => {
     }
   });
 });
+
+describe('instance size', () => {
+  it('offers no Flex Consumption instance too small for a full trigger batch (100 bodies of up to 1 MB peak near 0.8 GB)', () => {
+    for (const file of ['infra/main.bicep', 'infra/modules/functionapp.bicep']) {
+      const src = readFileSync(join(repoRoot, file), 'utf8');
+      const allowed = /@allowed\(\[([^\]]*)\]\)\s*param instanceMemoryMB int/.exec(src);
+      expect(allowed, file).not.toBeNull();
+      const sizes = allowed![1]!.trim().split(/\s+/).map(Number);
+      expect(sizes.length, file).toBeGreaterThan(0);
+      expect(Math.min(...sizes), file).toBeGreaterThanOrEqual(2048);
+    }
+  });
+});

@@ -31,7 +31,6 @@ param nodeVersion string = '20'
 
 @description('Instance memory in MB.')
 @allowed([
-  512
   2048
   4096
 ])
