@@ -40,6 +40,21 @@ describe('window detector KQL functions', () => {
     expect(resultColumns(query, globals)?.map((c) => c.name)).toEqual(['TimeGenerated', 'DetectorId', 'Detector', 'Priority', 'Cluster', 'Service', 'WindowStart', 'WindowEnd', 'Count', 'Detail']);
   });
 
+  it('binned detectors (rate, z-score) score a group only after its own baseline: make-series gives every group the whole time axis', () => {
+    // A cluster onboarded late has empty bins before its first row; scored against them its
+    // first bin always fires (rate: Count >= factor × 0; z-score: an infinite z). The
+    // TypeScript detectors (windows.ts) never score a group's first bin.
+    const binned = policy.windows.filter((w) => w.kind === 'rate' || w.kind === 'zscore');
+    expect(binned.length).toBeGreaterThan(0);
+    for (const w of binned) {
+      const body = fns.find((f) => f.name === `Window_${w.id}`)!.body;
+      const baseline = w.kind === 'rate' ? w.baselineBins : w.minBins;
+      expect(body, w.id).toContain('| extend First = array_index_of(series_greater(Count, 0), true)');
+      expect(body, w.id).toContain(`| where i >= First + ${baseline}\n`);
+      expect(body, w.id).not.toMatch(/\| where i >= \d/);
+    }
+  });
+
   it('the checker does report errors (so the checks above can fail)', () => {
     expect(checkKql('AksControlPlane | where NoSuchColumn == 1 | make-series c = count() on TimeGenerated step 1m', globals).some((d) => d.severity === 'Error')).toBe(true);
   });

@@ -71,8 +71,12 @@ function binned(d: WindowDetector & { binSeconds: number }, baseline: number, sc
     `| make-series Count = count() default = 0 on TimeGenerated step ${span(d.binSeconds)} by Cluster, Service`,
     // Trailing filter [0,1,…,1] normalized: mean of the `baseline` bins before each bin.
     `| extend Mean = series_fir(Count, ${filter}, true, false), MeanSq = series_fir(series_multiply(Count, Count), ${filter}, true, false)`,
+    // make-series gives every group the whole input's time axis: a cluster or service whose
+    // first row comes later has empty bins before it, which are no baseline (scored against
+    // them, its first bin would always fire). Its baseline starts at its first bin with data.
+    '| extend First = array_index_of(series_greater(Count, 0), true)',
     '| mv-expand with_itemindex = i TimeGenerated to typeof(datetime), Count to typeof(long), Mean to typeof(real), MeanSq to typeof(real)',
-    `| where i >= ${baseline}`,
+    `| where i >= First + ${baseline}`,
     ...score,
     `| extend WindowStart = TimeGenerated, WindowEnd = TimeGenerated + ${span(d.binSeconds)}`,
     finish(d, detail),
