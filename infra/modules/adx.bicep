@@ -130,7 +130,9 @@ resource policyScript 'Microsoft.Kusto/clusters/databases/scripts@2024-04-13' = 
   ]
 }
 
-// The app ingests (queued / streaming) and reads (dedupe lookups, detections).
+// The app only ingests (queued / streaming / managed): Ingestor is all its SDK calls need.
+// It never queries ADX (dedupe is in the batch and the Unique views, the web page reads the
+// blob landing), so it gets no Viewer: that would let it read every table.
 resource ingestor 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-04-13' = {
   parent: database
   name: 'kubesift-app-ingestor'
@@ -140,20 +142,6 @@ resource ingestor 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-
     role: 'Ingestor'
     tenantId: tenant().tenantId
   }
-}
-
-resource viewer 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-04-13' = {
-  parent: database
-  name: 'kubesift-app-viewer'
-  properties: {
-    principalId: appClientId
-    principalType: 'App'
-    role: 'Viewer'
-    tenantId: tenant().tenantId
-  }
-  dependsOn: [
-    ingestor
-  ]
 }
 
 var clusterUri = createCluster ? newCluster.properties.uri : existingCluster.properties.uri
