@@ -103,13 +103,25 @@ describe('the Unique views keep apart what the pipeline keeps apart, and collaps
         const e = exprs.get(key);
         expect(e, `${table}.${key}`).toBeDefined();
         expect(e, `${table}.${key}`).not.toMatch(/^(''|dynamic\(null\)|\d+|true|false)$/);
-        expect(e, `${table}.${key}`).toMatch(/\b(r|e|log|sev)\b/);
+        expect(e, `${table}.${key}`).toMatch(/\b(r|e|log|sev|hdr|recTime)\b/);
       }
       // Position: the record's own bytes and its index in the body (two equal lines of one body stay two).
       expect(exprs.get('Position')).toContain('hash_sha256(tostring(r))');
       expect(exprs.get('Position')).toContain('RecordIndex');
       expect(f.body).toContain('mv-expand with_itemindex = RecordIndex r = Records');
     }
+  });
+
+  it('the raw-landing expansion reads what the app reads: Arc clusters, the audit request time, the klog header time, the line without its newline', () => {
+    const [audit, cp] = expandFunctions().map((f) => new Map([...f.body.matchAll(/^ {4}(\w+) = (.*?),?$/gm)].map((m) => [m[1]!, m[2]!])));
+    for (const exprs of [audit!, cp!]) expect(exprs.get('Cluster')).toContain('(?:managedclusters|connectedclusters)');
+    expect(audit!.get('TimeGenerated')).toBe("coalesce(todatetime(e.stageTimestamp), todatetime(e.requestReceivedTimestamp), todatetime(r['time']))");
+    expect(cp!.get('TimeGenerated')).toMatch(/^coalesce\(todatetime\(strcat\(tostring\(hdrYear\).*\), recTime\)$/);
+    const body = expandFunctions()[1]!.body;
+    // The trimmed line replaces `log` before anything reads it (Message, the header, the fields).
+    expect(body.indexOf("| extend log = trim_end(@'\\r?\\n', log)")).toBeGreaterThan(body.indexOf('| extend log = tostring(r.properties.log)'));
+    expect(body.indexOf("| extend log = trim_end(")).toBeLessThan(body.indexOf('| extend sev = '));
+    expect(cp!.get('Message')).toBe('log');
   });
 });
 

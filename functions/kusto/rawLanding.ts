@@ -11,7 +11,8 @@ export const RAW_TABLE = 'AksDiagnosticsRaw';
 export const RAW_MAPPING = `${RAW_TABLE}_json`;
 export const RAW_COLUMNS: readonly Column[] = [{ name: 'Records', type: 'dynamic', doc: 'records[] of one AKS diagnostic Event Hub body' }];
 
-const cluster = `tolower(extract(@'(?i)/managedclusters/([^/]+)', 1, tostring(r.resourceId)))`;
+// AKS, or Arc-enabled Kubernetes (/connectedClusters/), as the envelope reads it.
+const cluster = `tolower(extract(@'(?i)/(?:managedclusters|connectedclusters)/([^/]+)', 1, tostring(r.resourceId)))`;
 // The native connection does not hand the hub position to an update policy, so a row's
 // Position here is the record's own identity: a hash of the record and its index in the body.
 // A redelivered body gives the same values (the Unique views collapse it); '' would make
@@ -21,7 +22,7 @@ const position = `strcat('raw/', hash_sha256(tostring(r)), '/', RecordIndex)`;
 // kube-audit: properties.log is the audit Event as JSON text (can be cut at 16 KiB: then
 // parse_json yields a string and the regexes below salvage what they can).
 const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
-  TimeGenerated: "coalesce(todatetime(e.stageTimestamp), todatetime(r['time']))",
+  TimeGenerated: "coalesce(todatetime(e.stageTimestamp), todatetime(e.requestReceivedTimestamp), todatetime(r['time']))",
   Category: 'tostring(r.category)',
   Level: 'tostring(e.level)',
   AuditId: `coalesce(tostring(e.auditID), extract(@'"auditID":"([^"]+)"', 1, log))`,
@@ -63,8 +64,18 @@ const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
 const KLOG = `@'^([IWEF])(\\d{4} \\d{2}:\\d{2}:\\d{2}\\.\\d+)\\s+(\\d+) ([^:\\]]+):(\\d+)\\] ?(.*)'`;
 const field = (name: string): string => `extract(@'${name}="([^"]*)"', 1, log)`;
 
+// The klog header time with the record's year, one back or forward across a new year (as
+// normalize/klog.ts klogTime), else the record time.
+const KLOG_TIME = `coalesce(todatetime(strcat(tostring(hdrYear), '-', substring(hdr, 0, 2), '-', substring(hdr, 2, 2), 'T', substring(hdr, 5), 'Z')), recTime)`;
+/** Extends of the control-plane expansion: the line without AKS's trailing newline, its severity and header time. */
+const CONTROL_PLANE_EXTEND = [
+  `log = trim_end(@'\\r?\\n', log)`,
+  `sev = extract(${KLOG}, 1, log), hdr = extract(${KLOG}, 2, log), recTime = todatetime(r['time'])`,
+  `hdrYear = getyear(recTime) + case(toint(substring(hdr, 0, 2)) == 12 and getmonth(recTime) == 1, -1, toint(substring(hdr, 0, 2)) == 1 and getmonth(recTime) == 12, 1, 0)`,
+].join('\n| extend ');
+
 const CONTROL_PLANE: Record<(typeof AksControlPlaneColumns)[number]['name'], string> = {
-  TimeGenerated: "todatetime(r['time'])",
+  TimeGenerated: KLOG_TIME,
   Category: 'tostring(r.category)',
   Level: `case(sev == 'E', 'ERROR', sev == 'W', 'WARNING', sev == 'F', 'FATAL', 'INFO')`,
   Message: 'log',
@@ -123,7 +134,7 @@ ${projection(columns, exprs)}`,
 export function expandFunctions(): StoredFunction[] {
   return [
     expandFunction('AksAudit', 'kube-audit', `in (${AUDIT_CATEGORIES})`, 'e = parse_json(log)', AksAuditColumns, AUDIT),
-    expandFunction('AksControlPlane', 'control-plane', `!in (${AUDIT_CATEGORIES})`, `sev = extract(${KLOG}, 1, log)`, AksControlPlaneColumns, CONTROL_PLANE),
+    expandFunction('AksControlPlane', 'control-plane', `!in (${AUDIT_CATEGORIES})`, CONTROL_PLANE_EXTEND, AksControlPlaneColumns, CONTROL_PLANE),
   ];
 }
 
