@@ -5,15 +5,28 @@ import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential
 import { KustoConnectionStringBuilder } from 'azure-kusto-data';
 import type { Config } from '../config.js';
 
+/**
+ * One credential per (auth mode, client id) for the worker's life: a credential caches its
+ * tokens, so building one per request (a dataset upload, the detections page) fetched a new
+ * token from the identity endpoint every time.
+ */
+const credentials = new Map<string, TokenCredential>();
+
 export function credentialFor(config: Config): TokenCredential | null {
-  switch (config.KUBESIFT_KUSTO_AUTH) {
-    case 'none':
-      return null;
-    case 'default':
-      return new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
-    case 'managed-identity':
-      return config.AZURE_CLIENT_ID ? new ManagedIdentityCredential({ clientId: config.AZURE_CLIENT_ID }) : new ManagedIdentityCredential();
+  const mode = config.KUBESIFT_KUSTO_AUTH;
+  if (mode === 'none') return null;
+  const key = `${mode}\u0000${config.AZURE_CLIENT_ID ?? ''}`;
+  let cred = credentials.get(key);
+  if (!cred) {
+    cred =
+      mode === 'default'
+        ? new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {})
+        : config.AZURE_CLIENT_ID
+          ? new ManagedIdentityCredential({ clientId: config.AZURE_CLIENT_ID })
+          : new ManagedIdentityCredential();
+    credentials.set(key, cred);
   }
+  return cred;
 }
 
 /** Blob storage for landing files and dead letters. */
