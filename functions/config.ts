@@ -43,7 +43,11 @@ export const configSchema = z
       .string()
       .regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name (3-24 lower-case letters/digits)')
       .optional()
-      .describe('Storage account name used with managed identity (https://<name>.blob.core.windows.net)'),
+      .describe('Storage account name used with managed identity'),
+    KUBESIFT_STORAGE_BLOB_URL: z
+      .url()
+      .optional()
+      .describe('Blob endpoint of KUBESIFT_STORAGE_ACCOUNT (set by Bicep from the account; needed outside the public cloud); default https://<account>.blob.core.windows.net'),
     KUBESIFT_LANDING_CONTAINER: z.string().default('landing').describe('Blob container for ingestion-ready landed files (blob sink)'),
     KUBESIFT_DEADLETTER_CONTAINER: z.string().default('deadletter').describe('Blob container for dead letters: deadletter/{yyyy}/{mm}/{dd}/...'),
     KUBESIFT_DATASETS_CONTAINER: z.string().default('datasets').describe('Blob container for generated datasets'),

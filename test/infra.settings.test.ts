@@ -151,6 +151,7 @@ describe('Function App settings ↔ functions/config.ts', () => {
 const PLACEHOLDERS: Record<string, string> = {
   AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
   KUBESIFT_STORAGE_ACCOUNT: 'stkubesiftabcdefghijk',
+  KUBESIFT_STORAGE_BLOB_URL: 'https://stkubesiftabcdefghijk.blob.core.chinacloudapi.cn/',
   KUBESIFT_KUSTO_CLUSTER_URL: 'https://adxkubesiftabc.westeurope.kusto.windows.net',
   KUBESIFT_KUSTO_INGEST_URL: 'https://ingest-adxkubesiftabc.westeurope.kusto.windows.net',
   KUBESIFT_KUSTO_DATABASE: 'kubesift',

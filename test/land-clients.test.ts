@@ -3,7 +3,7 @@
 import { ManagedIdentityCredential, DefaultAzureCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../functions/config.js';
-import { credentialFor } from '../functions/land/clients.js';
+import { blobServiceFor, credentialFor } from '../functions/land/clients.js';
 
 describe('credentialFor', () => {
   it('one credential per auth mode and client id; none for auth=none', () => {
@@ -16,5 +16,13 @@ describe('credentialFor', () => {
     expect(d).toBeInstanceOf(DefaultAzureCredential);
     expect(credentialFor(loadConfig({ KUBESIFT_KUSTO_AUTH: 'default' }))).toBe(d);
     expect(credentialFor(loadConfig({ KUBESIFT_SINK: 'direct', KUBESIFT_KUSTO_CLUSTER_URL: 'http://127.0.0.1:8080', KUBESIFT_KUSTO_AUTH: 'none' }))).toBeNull();
+  });
+});
+
+describe('blobServiceFor', () => {
+  it('uses the blob endpoint Bicep sets (any cloud), else the public cloud\'s', () => {
+    const china = loadConfig({ KUBESIFT_STORAGE_ACCOUNT: 'stkubesift', KUBESIFT_STORAGE_BLOB_URL: 'https://stkubesift.blob.core.chinacloudapi.cn/' });
+    expect(blobServiceFor(china).url).toBe('https://stkubesift.blob.core.chinacloudapi.cn/');
+    expect(blobServiceFor(loadConfig({ KUBESIFT_STORAGE_ACCOUNT: 'stkubesift' })).url).toBe('https://stkubesift.blob.core.windows.net/');
   });
 });

@@ -29,11 +29,16 @@ export function credentialFor(config: Config): TokenCredential | null {
   return cred;
 }
 
+/** The account's blob endpoint: the one Bicep sets (any cloud), else the public cloud's. */
+export function blobUrlOf(config: Config): string {
+  return config.KUBESIFT_STORAGE_BLOB_URL ?? `https://${config.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`;
+}
+
 /** Blob storage for landing files and dead letters. */
 export function blobServiceFor(config: Config): BlobServiceClient {
   if (config.KUBESIFT_STORAGE_CONNECTION) return BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION);
   if (config.KUBESIFT_STORAGE_ACCOUNT)
-    return new BlobServiceClient(`https://${config.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`, credentialFor(config) ?? new DefaultAzureCredential());
+    return new BlobServiceClient(blobUrlOf(config), credentialFor(config) ?? new DefaultAzureCredential());
   if (config.AzureWebJobsStorage) return BlobServiceClient.fromConnectionString(config.AzureWebJobsStorage);
   throw new Error('no storage configured: set KUBESIFT_STORAGE_CONNECTION (local) or KUBESIFT_STORAGE_ACCOUNT (managed identity)');
 }

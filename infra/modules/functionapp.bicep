@@ -147,6 +147,8 @@ var hostSettings = {
 var kubesiftSettings = {
   AZURE_CLIENT_ID: identityClientId
   KUBESIFT_STORAGE_ACCOUNT: storageAccountName
+  // The account's own endpoint: right in every cloud (sovereign clouds are not *.core.windows.net).
+  KUBESIFT_STORAGE_BLOB_URL: blobEndpoint
   KUBESIFT_LANDING_CONTAINER: containers.landing
   KUBESIFT_DEADLETTER_CONTAINER: containers.deadletter
   KUBESIFT_DATASETS_CONTAINER: containers.datasets
