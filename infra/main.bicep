@@ -131,7 +131,7 @@ param kustoEnableAutoStop bool = true
 @description('ADX database name.')
 param kustoDatabaseName string = 'kubesift'
 
-@description('ADX retention (ISO 8601 duration).')
+@description('ADX retention of the database and the pipeline tables, as ISO 8601 days (PnD, e.g. P90D).')
 param kustoSoftDeletePeriod string = 'P365D'
 
 @description('ADX hot cache (ISO 8601 duration).')

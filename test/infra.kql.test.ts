@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderDatabaseScript } from '../functions/kusto/render.js';
+import { TABLES } from '../functions/kusto/tables.js';
 import { callStringArgs, declarationBody, infraDir, literalString, objectPath, readBicep } from './infra-bicep.js';
 
 const KQL_PATH = join(infraDir, 'kql/database.kql');
@@ -85,6 +86,18 @@ describe('adx.bicep database scripts', () => {
     expect(objectPath(body, 'properties', 'scriptContent')?.text).toBe('databaseScript');
     expect(objectPath(body, 'properties', 'forceUpdateTag')?.text).toBe('uniqueString(databaseScript)');
     expect(objectPath(body, 'properties', 'continueOnErrors')?.text).toBe('false');
+  });
+
+  it('the pipeline tables take their retention from softDeletePeriod (a table policy overrides the database one)', () => {
+    const v = adx.vars.get('retentionCommands')!.text;
+    const tables = [.../in \[([^\]]*)\]/.exec(v)![1]!.matchAll(/'(\w+)'/g)].map((m) => m[1]);
+    expect(tables).toEqual(TABLES.filter((t) => t.origin === 'pipeline').map((t) => t.name));
+    const template = /: '(\.[^']*)'/.exec(v)![1]!;
+    const cmds = tables.map((t) => template.replace('${table}', t!).replace('${pipelineRetentionDays}', '90'));
+    expect(cmds[0]).toBe('.alter-merge table AksAudit policy retention softdelete = 90d recoverability = enabled');
+    expect(problems(cmds)).toEqual([]);
+    expect(adx.vars.get('pipelineRetentionDays')!.text).toBe("int(replace(replace(toUpper(softDeletePeriod), 'P', ''), 'D', ''))");
+    expect(adx.vars.get('policyCommands')!.text).toMatch(/^concat\(\s*retentionCommands,/);
   });
 
   it('policy commands built in Bicep follow the same rules', () => {

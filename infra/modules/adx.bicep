@@ -40,7 +40,7 @@ param enableStreamingIngest bool = false
 @description('Database name.')
 param databaseName string
 
-@description('How long data is kept (ISO 8601 duration).')
+@description('How long data is kept, as ISO 8601 days (PnD): the database and the pipeline tables (AksAudit, AksControlPlane, Detections).')
 param softDeletePeriod string = 'P365D'
 
 @description('How long data is kept in hot cache (ISO 8601 duration).')
@@ -58,7 +58,14 @@ var databaseScript = loadTextContent('../kql/database.kql')
 
 // Database-level policies that depend on deployment choices. Each command is one line,
 // commands are separated by a blank line (the database script format).
+// The schema script gives the pipeline tables 365 d (for databases made without Bicep), and
+// a table's retention overrides the database's: set them from softDeletePeriod here, or the
+// parameter would not shorten what matters. PnD only: int() fails the deployment on others.
+var pipelineRetentionDays = int(replace(replace(toUpper(softDeletePeriod), 'P', ''), 'D', ''))
+var retentionCommands = [for table in [ 'AksAudit', 'AksControlPlane', 'Detections' ]: '.alter-merge table ${table} policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
+
 var policyCommands = concat(
+  retentionCommands,
   enableStreamingIngest ? [ '.alter database [\'${databaseName}\'] policy streamingingestion enable' ] : [],
   createCluster && allowManagedIdentityIngestion
     ? [ '.alter-merge database [\'${databaseName}\'] policy managed_identity ```[{"ObjectId":"system","AllowedUsages":"NativeIngestion"}]```' ]
