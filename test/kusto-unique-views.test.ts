@@ -135,3 +135,45 @@ describe('analysis functions count requests, not rows', () => {
     }
   });
 });
+
+describe('analysis functions against the generator\'s data', () => {
+  async function rows(logType: string, scenario: string): Promise<{ rows: Record<string, unknown>[]; labelled: Set<number> }> {
+    const { Writable } = await import('node:stream');
+    const { DatasetRequest, resolveRequest, writeDataset } = await import('../functions/generate/index.js');
+    let out = '';
+    const sink = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });
+    const s = await writeDataset(resolveRequest(DatasetRequest.parse({ logType, count: 800, seed: 3, scenarios: [scenario], format: 'jsonl' })), sink);
+    return { rows: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), labelled: new Set(s.labels.flatMap((l) => l.recordIds)) };
+  }
+
+  it('FailedLoginsByHost counts each SSH password guess once (its filter, as JS)', async () => {
+    const body = (await import('../functions/kusto/queries.js')).ANALYSIS_QUERIES.find((q) => q.name === 'FailedLoginsByHost')!.body;
+    expect(body).toContain("ProcessName == 'sshd' and SyslogMessage startswith 'Failed ' and SyslogMessage has ' for '");
+    const failed = (r: Record<string, unknown>) => r.ProcessName === 'sshd' && String(r.SyslogMessage).startsWith('Failed ') && String(r.SyslogMessage).includes(' for ');
+    const { rows: all, labelled } = await rows('syslog', 'ssh-brute-force');
+    const attack = all.filter((r) => labelled.has(r.RecordId as number));
+    // Every step but the final accepted login is one guess, and each is counted once.
+    expect(attack.filter(failed)).toHaveLength(attack.length - 1);
+    expect(attack.filter((r) => !failed(r)).map((r) => String(r.SyslogMessage).split(' ')[0])).toEqual(['Accepted']);
+    // Real sshd writes more than one line per try (the generator writes one): still one.
+    const oneTry = [
+      'Invalid user admin from 203.0.113.7 port 50022',
+      'pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.7',
+      'Failed password for invalid user admin from 203.0.113.7 port 50022 ssh2',
+    ].map((SyslogMessage) => ({ ProcessName: 'sshd', SyslogMessage }));
+    expect(oneTry.filter(failed)).toHaveLength(1);
+  });
+
+  it('AuditdExecByKey counts executions (execve), not a keyed read of /etc/shadow', async () => {
+    const body = (await import('../functions/kusto/queries.js')).ANALYSIS_QUERIES.find((q) => q.name === 'AuditdExecByKey')!.body;
+    expect(body).toContain("RecordType == 'SYSCALL' and isnotempty(Key) and Syscall in (59, 322)");
+    const { rows: all } = await rows('auditd', 'all');
+    const keyed = all.filter((r) => r.RecordType === 'SYSCALL' && r.Key);
+    const counted = keyed.filter((r) => [59, 322].includes(r.Syscall as number));
+    expect(counted.length).toBeGreaterThan(0);
+    expect(counted.every((r) => String(r.Exe) !== '' )).toBe(true);
+    // The generator's keyed openat (key shadow, /usr/bin/cat) is left out.
+    expect(keyed.some((r) => r.Key === 'shadow' && r.Syscall === 257)).toBe(true);
+    expect(counted.some((r) => r.Syscall === 257)).toBe(false);
+  });
+});

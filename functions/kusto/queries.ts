@@ -37,7 +37,9 @@ export const ANALYSIS_QUERIES: readonly StoredFunction[] = [
 union
     (SyslogLogs
     | where TimeGenerated > ago(lookback)
-    | where ProcessName == 'sshd' and SyslogMessage has_any ('Failed password', 'Invalid user', 'authentication failure')
+    // One line per attempt: sshd writes "Failed <method> for …" once per try; the "Invalid
+    // user …" and pam_unix "authentication failure" lines of the same try would count it again.
+    | where ProcessName == 'sshd' and SyslogMessage startswith 'Failed ' and SyslogMessage has ' for '
     | project TimeGenerated, Host = HostName, Account = UserName, SourceIp = SrcIp, Source = 'syslog'),
     (WindowsSecurityLogs
     | where TimeGenerated > ago(lookback)
@@ -125,12 +127,14 @@ VerifonePOSLogs
   ),
   fn(
     'AuditdExecByKey',
-    'Executions recorded by auditd rules, per host, rule key and executable',
+    'Program executions (execve, execveat) recorded by auditd rules, per host, rule key and executable',
     '(lookback:timespan = 1d)',
     `
 AuditdLogs
 | where TimeGenerated > ago(lookback)
-| where RecordType == 'SYSCALL' and isnotempty(Key)
+// execve / execveat (x86_64 numbers; the table has no arch column): a keyed openat of
+// /etc/shadow is an access, not an execution.
+| where RecordType == 'SYSCALL' and isnotempty(Key) and Syscall in (59, 322)
 | summarize Events = dcount(EventSerial), Users = make_set(Auid, 20), LastSeen = max(TimeGenerated) by Node, Key, Exe
 | order by Events desc`,
   ),
