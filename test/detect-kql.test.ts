@@ -55,6 +55,17 @@ describe('window detector KQL functions', () => {
     }
   });
 
+  it('repeat detectors build series only for messages seen threshold times in all (nearly every control-plane line is distinct)', () => {
+    const repeats = policy.windows.filter((w) => w.kind === 'repeat');
+    expect(repeats.length).toBeGreaterThan(0);
+    for (const w of repeats) {
+      const body = fns.find((f) => f.name === `Window_${w.id}`)!.body;
+      const join = `| join kind=leftsemi (rows | summarize Total = count() by Cluster, Service, Msg | where Total >= ${w.threshold}) on Cluster, Service, Msg`;
+      expect(body, w.id).toContain(join);
+      expect(body.indexOf(join), w.id).toBeLessThan(body.indexOf('| make-series'));
+    }
+  });
+
   it('the checker does report errors (so the checks above can fail)', () => {
     expect(checkKql('AksControlPlane | where NoSuchColumn == 1 | make-series c = count() on TimeGenerated step 1m', globals).some((d) => d.severity === 'Error')).toBe(true);
   });

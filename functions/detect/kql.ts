@@ -47,8 +47,18 @@ function finish(d: WindowDetector, detail: string): string {
 function sliding(d: WindowDetector & { windowSeconds: number; threshold: number }, filter: string[], extraKey: string, detail: string): string {
   const step = d.windowSeconds / STEPS_PER_WINDOW;
   const key = `strcat(Cluster, '|', Service${extraKey ? `, '|', ${extraKey}` : ''})`;
+  // Per message (repeat), make-series would build a series for every distinct message over the
+  // whole lookback, and nearly every control-plane line is distinct: keep only the messages
+  // that occur `threshold` times in all, the least any firing window needs.
+  const rows = extraKey
+    ? [
+        `let rows = ${source(d)};`,
+        'rows',
+        `| join kind=leftsemi (rows | summarize Total = count() by Cluster, Service, ${extraKey} | where Total >= ${d.threshold}) on Cluster, Service, ${extraKey}`,
+      ]
+    : [source(d)];
   return [
-    source(d),
+    ...rows,
     ...filter,
     `| make-series Count = count() default = 0 on TimeGenerated step ${span(step)} by Cluster, Service${extraKey ? `, ${extraKey}` : ''}`,
     `| extend Moving = series_fir(Count, repeat(1, ${STEPS_PER_WINDOW}), false, false)`,
