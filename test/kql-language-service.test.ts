@@ -2,7 +2,7 @@
 // language service against the schema built from TABLES: zero diagnostics. A negative control
 // proves the checker can fail.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { databaseCommands, renderDatabaseScript, storedFunctions, type RenderOptions } from '../functions/kusto/render.js';
+import { databaseCommands, renderDatabaseScript, storedFunctions, uniqueViewTables, type RenderOptions } from '../functions/kusto/render.js';
 import { TABLES } from '../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE, UPDATE_POLICIES } from '../functions/kusto/rawLanding.js';
 import { sinkCommandSamples } from '../functions/land/commands.js';
@@ -15,7 +15,7 @@ beforeAll(() => {
   loadKusto();
   globals = globalsFor({
     database: 'kubesift',
-    tables: [...TABLES, { name: RAW_TABLE, columns: RAW_COLUMNS }],
+    tables: [...TABLES, ...uniqueViewTables(), { name: RAW_TABLE, columns: RAW_COLUMNS }],
     functions: storedFunctions(FULL).map((f) => ({ name: f.name, parameters: f.parameters, body: `{\n${f.body}\n}` })),
   });
 });

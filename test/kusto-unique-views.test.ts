@@ -177,3 +177,16 @@ describe('analysis functions against the generator\'s data', () => {
     expect(counted.some((r) => r.Syscall === 257)).toBe(false);
   });
 });
+
+describe('stored functions read the Unique views where the script creates them', () => {
+  it('every analysis and detector query over AksAudit / AksControlPlane reads its Unique view; LandingHealth reads the tables; without views, the tables', async () => {
+    const { storedFunctions } = await import('../functions/kusto/render.js');
+    const sourceLines = (body: string) => [...body.matchAll(/^(?:let \w+ = )?(AksAudit\w*|AksControlPlane\w*)$/gm)].map((m) => m[1]);
+    const withViews = storedFunctions();
+    const readers = withViews.filter((f) => sourceLines(f.body).length > 0);
+    expect(readers.map((f) => f.name)).toEqual(expect.arrayContaining(['ExecIntoPods', 'ApiAuthFailures', 'PrivilegedPodCreations', 'Window_apiserver_volume_spike']));
+    for (const f of readers) for (const t of sourceLines(f.body)) expect(t, f.name).toMatch(/Unique$/);
+    expect(withViews.find((f) => f.name === 'LandingHealth')!.body).toContain('union withsource = TableName AksAudit, AksControlPlane, Detections');
+    for (const f of storedFunctions({ noUniqueViews: true })) for (const t of sourceLines(f.body)) expect(t, f.name).not.toMatch(/Unique$/);
+  });
+});

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client as KustoClient } from 'azure-kusto-data';
 import { loadConfig } from '../../functions/config.js';
 import { kcsbFor } from '../../functions/land/clients.js';
-import { databaseCommands, renderDatabaseScript, storedFunctions, type RenderOptions } from '../../functions/kusto/render.js';
+import { databaseCommands, renderDatabaseScript, storedFunctions, uniqueViewTables, type RenderOptions } from '../../functions/kusto/render.js';
 import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
 import { parseCommandArgs } from './args.js';
@@ -67,7 +67,7 @@ async function check(opts: RenderOptions): Promise<number> {
   const { checkKql, globalsFor } = await import('../kqlCheck.js');
   const globals = globalsFor({
     database: 'kubesift',
-    tables: [...TABLES, { name: RAW_TABLE, columns: RAW_COLUMNS }],
+    tables: [...TABLES, ...uniqueViewTables(), { name: RAW_TABLE, columns: RAW_COLUMNS }],
     functions: storedFunctions({ ...opts, rawLanding: true }).map((f) => ({ name: f.name, parameters: f.parameters, body: `{\n${f.body}\n}` })),
   });
   let bad = 0;
