@@ -9,9 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { throughputFigures, type StageMs } from '../scripts/bench/figures.js';
 import { markdownReport, textReport } from '../scripts/bench/report.js';
 import { median } from '../scripts/bench/stats.js';
-import { aksInput } from '../scripts/bench/aksInput.js';
-import { runInterleaved, runPipeline } from '../scripts/bench/throughput.js';
-import { defaultPolicy } from '../functions/detect/index.js';
 import { checkTargets, type Figures } from '../scripts/bench/targets.js';
 import { formatFrames, topFrames, type CpuProfile } from '../scripts/bench/topFrames.js';
 
@@ -98,21 +95,6 @@ describe('throughput arithmetic', () => {
 
   it('refuses runs that do not line up', () => {
     expect(() => throughputFigures(1, 1, [span(1)], [], [])).toThrow(/one floor, pipeline and stage measurement per run/);
-  });
-});
-
-describe('interleaved run', () => {
-  it('puts every batch through each side once: the pipeline outcome equals a whole pass', async () => {
-    const input = await aksInput(2400, 7, 10);
-    expect(input.batches.length).toBeGreaterThan(3);
-    const policy = defaultPolicy('aks');
-    const run = runInterleaved(input, policy);
-    const whole = runPipeline(input, policy);
-    expect(run.records).toBe(input.records);
-    expect({ records: run.records, detections: run.detections, deadLetters: run.deadLetters }).toEqual({ records: whole.records, detections: whole.detections, deadLetters: whole.deadLetters });
-    expect(run.detections).toBeGreaterThan(0);
-    expect(run.floor.cpu).toBeGreaterThan(0);
-    expect(run.pipeline.cpu).toBeGreaterThan(0);
   });
 });
 

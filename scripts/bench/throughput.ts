@@ -72,39 +72,6 @@ export function runPipeline(input: AksInput, policy: Policy): { span: Span } & O
   return { span: spanSince(t0, c0), ...o };
 }
 
-/**
- * One measured run of both sides, interleaved batch by batch. On a shared host the speed of
- * the CPU drifts over seconds (one process read 620 to 940 ms for the same floor pass), so
- * a floor pass and a pipeline pass timed one after the other can meet different hosts and
- * the ratio swings with it (2.3 to 2.9 in one process). Here each slot of a few milliseconds
- * times the floor on one batch, then the pipeline on another, and each side sums its slots:
- * both see the same host. Slot k parses batch k + N/2 and processes batch k, so neither side
- * reads bytes the other just brought into cache; over the run every batch goes through each
- * side once, in the pipeline's order.
- */
-export function runInterleaved(input: AksInput, policy: Policy): { floor: Span; pipeline: Span } & Outcome {
-  const o: Outcome = { records: 0, detections: 0, deadLetters: 0 };
-  const n = input.batches.length;
-  const bodies = input.batches.map((b) => b.map((e) => e.body as Buffer));
-  const floor: Span = { wall: 0, cpu: 0 };
-  const pipeline: Span = { wall: 0, cpu: 0 };
-  for (let k = 0; k < n; k++) {
-    const w0 = nowMs();
-    const c0 = cpuMs();
-    parseBodies(bodies[(k + (n >> 1)) % n]!);
-    const w1 = nowMs();
-    const c1 = cpuMs();
-    processBatch(input.batches[k]!, policy, o);
-    const w2 = nowMs();
-    const c2 = cpuMs();
-    floor.wall += w1 - w0;
-    floor.cpu += c1 - c0;
-    pipeline.wall += w2 - w1;
-    pipeline.cpu += c2 - c1;
-  }
-  return { floor, pipeline, ...o };
-}
-
 export interface StageTimes {
   envelope: number;
   normalize: number;

@@ -9,7 +9,7 @@ import { aksInput, RECORDS_PER_BODY } from './aksInput.js';
 import { currentLoad, peakRssMb } from './machine.js';
 import { throughputFigures, type StageMs } from './figures.js';
 import { round, type Span } from './stats.js';
-import { checksum, runFloor, runInterleaved, runPipeline, runStages } from './throughput.js';
+import { checksum, runFloor, runPipeline, runStages } from './throughput.js';
 
 /** A full collection between measurements keeps one pass's garbage off the next one's clock. */
 const gc = runInNewContext('gc') as () => void;
@@ -26,10 +26,15 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
   const floor: Span[] = [];
   const pipe: Span[] = [];
   const stages: StageMs[] = [];
-  runInterleaved(input, policy);
   for (let r = 0; r < RUNS; r++) {
+    // Whole passes, each after a full GC. Interleaving the two batch by batch (tried in the
+    // fifth round) pairs them tighter in time, but process CPU counts every thread: the GC
+    // helper threads working off the pipeline's garbage then run during floor slots and are
+    // charged to the floor (docs/performance.md, fifth round).
     gc();
-    const { floor: f, pipeline: p } = runInterleaved(input, policy);
+    const f = runFloor(input);
+    gc();
+    const p = runPipeline(input, policy).span;
     gc();
     stages.push(runStages(input, policy));
     floor.push(f);
