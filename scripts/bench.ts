@@ -24,7 +24,7 @@ const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--record
   --runs N         measured runs per figure, median reported (default 5, quick 3)
   --only LIST      some sections only
   --profile        CPU profiles of the floor and pipeline passes (.kubesift/profiles/), top frames printed
-  --node-defaults  plain Node, not the deployed worker's NODE_OPTIONS
+  --node-defaults  plain Node, not the deployed worker's NODE_OPTIONS and MALLOC_* settings
   --from FILE      print a saved --json result again, its figures re-checked against the targets
 `;
 
@@ -77,6 +77,12 @@ function workerNodeOptions(): string[] {
   return (example.Values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
 }
 
+/** The deployed worker's glibc malloc settings: MALLOC_* in local.settings.example.json (= Bicep's, by test). */
+function workerMallocEnv(): Record<string, string> {
+  const example = JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> };
+  return Object.fromEntries(Object.entries(example.Values).filter(([k]) => k.startsWith('MALLOC_')));
+}
+
 /** Event Hub trigger batch size from host.json (bodies per processEvents call). */
 function batchBodies(): number {
   try {
@@ -95,8 +101,10 @@ function batchBodies(): number {
 async function throughputSection(): Promise<Record<string, unknown>> {
   const { runThroughputChild } = await import('./bench/spawn.js');
   const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
-  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${nodeFlags.length ? nodeFlags.join(' ') : 'Node defaults'} ...`);
-  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, nodeFlags);
+  const env = opts['node-defaults'] ? {} : workerMallocEnv();
+  const shown = [...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${shown.length ? shown.join(' ') : 'Node and glibc defaults'} ...`);
+  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, nodeFlags, env);
 }
 
 async function generatorSection(): Promise<Record<string, unknown>> {

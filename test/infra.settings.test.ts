@@ -46,6 +46,8 @@ const HOST_KEYS = new Set([
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   'NODE_OPTIONS',
+  'MALLOC_MMAP_THRESHOLD_',
+  'MALLOC_TRIM_THRESHOLD_',
 ]);
 
 /** Deprecated or rejected on Flex Consumption (runtime and deployment live in functionAppConfig). */
@@ -102,6 +104,18 @@ describe('Function App settings ↔ functions/config.ts', () => {
     // The worker's first-batch log line compares against the same value.
     expect(workerHeap([], flags)).toEqual({ semiSpaceMb: WANTED_SEMI_SPACE_MB, source: 'NODE_OPTIONS' });
     expect(literalString(settings.get('NODE_OPTIONS')!)).toBe(flags);
+  });
+
+  it('the Node worker gets the glibc malloc settings of local.settings.example.json (the bench measures with them)', () => {
+    const example = JSON.parse(readFileSync(join(repoRoot, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
+    const malloc = Object.entries(example.Values).filter(([k]) => k.startsWith('MALLOC_'));
+    expect(malloc.map(([k]) => k).sort()).toEqual(['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_']);
+    for (const [k, v] of malloc) {
+      expect(literalString(settings.get(k)!), k).toBe(v);
+      expect(Number(v), k).toBeGreaterThan(0);
+    }
+    // Trim above the mmap threshold, or freed blocks below the threshold go back to the kernel anyway.
+    expect(Number(example.Values.MALLOC_TRIM_THRESHOLD_)).toBeGreaterThan(Number(example.Values.MALLOC_MMAP_THRESHOLD_));
   });
 
   it('every Bicep setting is a schema key or a known host key', () => {

@@ -1,7 +1,7 @@
 // The worker's first-batch line about its young generation: read from the flags Node got.
 import functions from '@azure/functions';
 import { describe, expect, it, vi } from 'vitest';
-import { workerHeap, workerHeapLine } from '../functions/eventhub/workerHeap.js';
+import { mallocLine, workerHeap, workerHeapLine } from '../functions/eventhub/workerHeap.js';
 
 describe('worker heap flags', () => {
   it('reads --max-semi-space-size from NODE_OPTIONS and the command line (which wins)', () => {
@@ -23,6 +23,13 @@ describe('worker heap flags', () => {
     expect(missing).not.toContain('/secret/path.js');
   });
 
+  it('the malloc line names the two settings that reached the process, and nothing else', () => {
+    expect(mallocLine({ MALLOC_MMAP_THRESHOLD_: '67108864', MALLOC_TRIM_THRESHOLD_: '268435456', SECRET: 'x' })).toBe('worker malloc: MALLOC_MMAP_THRESHOLD_=67108864, MALLOC_TRIM_THRESHOLD_=268435456');
+    expect(mallocLine({ MALLOC_MMAP_THRESHOLD_: '67108864' })).toBe('worker malloc: MALLOC_MMAP_THRESHOLD_=67108864');
+    expect(mallocLine({ MALLOC_MMAP_THRESHOLD_: 'lots' })).toMatch(/^worker malloc: glibc defaults/);
+    expect(mallocLine({})).toMatch(/^worker malloc: glibc defaults/);
+  });
+
   it('the Event Hub handler logs it on its first batch only', async () => {
     // A fresh module instance, so "first batch of this worker" is this test's first call.
     vi.resetModules();
@@ -37,5 +44,6 @@ describe('worker heap flags', () => {
     await handleAksBatch([], ctx(), deps);
     await handleAksBatch([], ctx(), deps);
     expect(logs.filter((l) => l.startsWith('worker heap: '))).toEqual([workerHeapLine(workerHeap(process.execArgv, process.env.NODE_OPTIONS))]);
+    expect(logs.filter((l) => l.startsWith('worker malloc: '))).toEqual([mallocLine(process.env)]);
   });
 });

@@ -45,6 +45,16 @@ export function workerHeapLine(h: WorkerHeap): string {
   return `worker heap: --max-semi-space-size=${h.semiSpaceMb} from ${h.source}`;
 }
 
+/** The glibc malloc settings the app sets for the worker; only these two are echoed. */
+export const MALLOC_SETTINGS = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'] as const;
+
+/** One log line about them: the values that reached the process, or that none did. */
+export function mallocLine(env: Record<string, string | undefined>): string {
+  const set = MALLOC_SETTINGS.filter((k) => env[k] !== undefined && /^\d+$/.test(env[k]!));
+  if (set.length === 0) return 'worker malloc: glibc defaults (the app sets MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ so landing Buffers reuse heap pages: docs/performance.md)';
+  return `worker malloc: ${set.map((k) => `${k}=${env[k]}`).join(', ')}`;
+}
+
 let logged = false;
 
 /** workerHeapLine for this process, logged on the first call per worker only. */
@@ -52,4 +62,5 @@ export function logWorkerHeapOnce(log: (line: string) => void): void {
   if (logged) return;
   logged = true;
   log(workerHeapLine(workerHeap(process.execArgv, process.env.NODE_OPTIONS)));
+  log(mallocLine(process.env));
 }

@@ -2,9 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { built, ROOT } from './build.js';
 
-function jsonChild<T>(script: string, args: readonly string[], nodeFlags: readonly string[], stderr: 'pipe' | 'inherit'): T {
+function jsonChild<T>(script: string, args: readonly string[], nodeFlags: readonly string[], stderr: 'pipe' | 'inherit', env: Record<string, string> = {}): T {
   const out = execFileSync(process.execPath, [...nodeFlags, built(script), ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', stderr],
     maxBuffer: 64 * 1024 * 1024,
@@ -25,6 +26,7 @@ export interface ThroughputParams {
 }
 
 /** The throughput section in a child on the built JS, under `nodeFlags` (progress on our stderr). */
-export function runThroughputChild(p: ThroughputParams, nodeFlags: readonly string[]): Record<string, unknown> {
-  return jsonChild('scripts/bench/throughputChild.ts', [String(p.records), String(p.runs), String(p.seed), String(p.batch)], [...nodeFlags, '--expose-gc'], 'inherit');
+/** `env`: the worker's environment besides its flags (glibc malloc settings). */
+export function runThroughputChild(p: ThroughputParams, nodeFlags: readonly string[], env: Record<string, string> = {}): Record<string, unknown> {
+  return jsonChild('scripts/bench/throughputChild.ts', [String(p.records), String(p.runs), String(p.seed), String(p.batch)], [...nodeFlags, '--expose-gc'], 'inherit', env);
 }
