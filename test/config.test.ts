@@ -5,7 +5,8 @@ import { CONFIG_KEYS, ConfigError, loadConfig, webhookSecretProblems } from '../
 const root = new URL('..', import.meta.url);
 const example = JSON.parse(readFileSync(new URL('local.settings.example.json', root), 'utf8')) as { IsEncrypted: boolean; Values: Record<string, unknown> };
 /** Keys the Functions host itself reads (not KubeSift's schema). */
-const HOST_KEYS = ['FUNCTIONS_WORKER_RUNTIME', 'NODE_OPTIONS', 'EventHubConnection'];
+// Read by the Functions host, Node or glibc, not by KubeSift.
+const HOST_KEYS = ['FUNCTIONS_WORKER_RUNTIME', 'NODE_OPTIONS', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'EventHubConnection'];
 
 function errorsOf(env: Record<string, string>): string[] {
   try {
