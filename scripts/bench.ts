@@ -152,8 +152,9 @@ async function profileMode(): Promise<void> {
   const records = flags.records ?? (quick ? 40_000 : 120_000);
   for (const what of ['floor', 'pipeline'] as const) {
     const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
-    log(`profiling ${what} on ${records} records (node --cpu-prof${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}) ...`);
-    const r = profileRun(what, records, SEED, batchBodies(), nodeFlags);
+    const env = opts['node-defaults'] ? {} : workerMallocEnv();
+    log(`profiling ${what} on ${records} records (node --cpu-prof${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}${Object.entries(env).map(([k, v]) => ` ${k}=${v}`).join('')}) ...`);
+    const r = profileRun(what, records, SEED, batchBodies(), nodeFlags, env);
     process.stdout.write(`\n== ${what}: ${r.marks.passes} passes, cpu ms ${r.marks.cpu_ms.join(' / ')} — ${r.file}\n${r.text}\n`);
   }
 }

@@ -17,7 +17,8 @@ export interface ProfileResult {
 }
 
 /** `nodeFlags`: V8 flags of the profiled process (the bench passes the deployed worker's). */
-export function profileRun(what: 'pipeline' | 'floor', records: number, seed: number, batch: number, nodeFlags: readonly string[] = [], n = 20): ProfileResult {
+/** `env`: the deployed worker's environment besides its flags (glibc malloc settings). */
+export function profileRun(what: 'pipeline' | 'floor', records: number, seed: number, batch: number, nodeFlags: readonly string[] = [], env: Record<string, string> = {}, n = 20): ProfileResult {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const name = `${stamp}-${what}.cpuprofile`;
@@ -25,7 +26,7 @@ export function profileRun(what: 'pipeline' | 'floor', records: number, seed: nu
   execFileSync(
     process.execPath,
     [...nodeFlags, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', name, '--cpu-prof-interval', '250', built('scripts/bench/profile.ts'), String(records), String(seed), String(batch), what, marksFile],
-    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } },
   );
   const file = join(PROFILE_DIR, name);
   const marks = JSON.parse(readFileSync(marksFile, 'utf8')) as ProfileMarks;
