@@ -11,6 +11,7 @@ import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Figures } from './bench/targets.js';
+import { MALLOC_SETTINGS } from '../functions/eventhub/workerHeap.js';
 
 const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--records N] [--runs N] [--seed N]
                      [--only throughput,generators,imports] [--node-defaults]
@@ -71,16 +72,16 @@ const IMPORT_RUNS = quick ? 3 : 7;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** V8 flags of the deployed worker: NODE_OPTIONS in local.settings.example.json (= Bicep's, by test). */
-function workerNodeOptions(): string[] {
-  const example = JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> };
-  return (example.Values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
-}
-
-/** The deployed worker's glibc malloc settings: MALLOC_* in local.settings.example.json (= Bicep's, by test). */
-function workerMallocEnv(): Record<string, string> {
-  const example = JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> };
-  return Object.fromEntries(Object.entries(example.Values).filter(([k]) => k.startsWith('MALLOC_')));
+/**
+ * What the deployed worker runs with, from local.settings.example.json (= Bicep's, by test):
+ * the V8 flags of NODE_OPTIONS and the glibc malloc settings. Nothing under --node-defaults.
+ */
+function workerSettings(): { nodeFlags: string[]; env: Record<string, string>; shown: string } {
+  if (opts['node-defaults']) return { nodeFlags: [], env: {}, shown: 'Node and glibc defaults' };
+  const values = (JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> }).Values;
+  const nodeFlags = (values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
+  const env = Object.fromEntries(MALLOC_SETTINGS.flatMap((k) => (values[k] ? [[k, values[k]]] : [])));
+  return { nodeFlags, env, shown: [...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ') };
 }
 
 /** Event Hub trigger batch size from host.json (bodies per processEvents call). */
@@ -100,11 +101,9 @@ function batchBodies(): number {
  */
 async function throughputSection(): Promise<Record<string, unknown>> {
   const { runThroughputChild } = await import('./bench/spawn.js');
-  const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
-  const env = opts['node-defaults'] ? {} : workerMallocEnv();
-  const shown = [...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${shown.length ? shown.join(' ') : 'Node and glibc defaults'} ...`);
-  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, nodeFlags, env);
+  const worker = workerSettings();
+  log(`throughput: ${RECORDS} AKS records, ${RUNS} runs, child on built JS with ${worker.shown} ...`);
+  return runThroughputChild({ records: RECORDS, runs: RUNS, seed: SEED, batch: batchBodies() }, worker.nodeFlags, worker.env);
 }
 
 async function generatorSection(): Promise<Record<string, unknown>> {
@@ -150,11 +149,10 @@ async function section(name: string, fn: () => Promise<Record<string, unknown>>,
 async function profileMode(): Promise<void> {
   const { profileRun } = await import('./bench/profileRun.js');
   const records = flags.records ?? (quick ? 40_000 : 120_000);
+  const worker = workerSettings();
   for (const what of ['floor', 'pipeline'] as const) {
-    const nodeFlags = opts['node-defaults'] ? [] : workerNodeOptions();
-    const env = opts['node-defaults'] ? {} : workerMallocEnv();
-    log(`profiling ${what} on ${records} records (node --cpu-prof${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}${Object.entries(env).map(([k, v]) => ` ${k}=${v}`).join('')}) ...`);
-    const r = profileRun(what, records, SEED, batchBodies(), nodeFlags, env);
+    log(`profiling ${what} on ${records} records (node --cpu-prof, ${worker.shown}) ...`);
+    const r = profileRun(what, records, SEED, batchBodies(), worker.nodeFlags, worker.env);
     process.stdout.write(`\n== ${what}: ${r.marks.passes} passes, cpu ms ${r.marks.cpu_ms.join(' / ')} — ${r.file}\n${r.text}\n`);
   }
 }

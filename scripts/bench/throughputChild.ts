@@ -5,6 +5,7 @@
 //   node [flags] --expose-gc throughputChild.js <records> <runs> <seed> <batchBodies>
 import { runInNewContext } from 'node:vm';
 import { defaultPolicy } from '../../functions/detect/index.js';
+import { MALLOC_SETTINGS } from '../../functions/eventhub/workerHeap.js';
 import { aksInput, RECORDS_PER_BODY } from './aksInput.js';
 import { currentLoad, peakRssMb } from './machine.js';
 import { throughputFigures, type StageMs } from './figures.js';
@@ -65,4 +66,4 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
 const [records, runs, seed, batch] = process.argv.slice(2).map(Number);
 if (!records || !runs || seed === undefined || Number.isNaN(seed) || !batch) throw new Error(`usage: throughputChild.js <records> <runs> <seed> <batchBodies> (got ${process.argv.slice(2).join(' ')})`);
 const result = await throughputResult(records, runs, seed, batch);
-process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`)].filter((s) => s !== '').join(' ') })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);
