@@ -83,6 +83,9 @@ export interface BatchSummary {
   duplicates: number;
 }
 
+/** The summary of a batch that held nothing. */
+export const emptySummary = (): BatchSummary => ({ records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 });
+
 /** What the pure part of the pipeline produces for one batch; `land` takes it from here. */
 export interface BatchResult {
   rows: NormalizedRows;

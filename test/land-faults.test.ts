@@ -143,6 +143,6 @@ describe('dead-letter storage down', () => {
     const config = configFor(azurite.current, { KUBESIFT_SINK: 'blob', ...FAST });
     const lander = createLander('blob', { config, blobService: down });
     await expect(lander.land(run(events), batchKey(events))).rejects.toBeInstanceOf(LandError);
-    await expect(deadLetterBatch(config, events, 'storage down', down)).rejects.toThrow();
+    await expect(deadLetterBatch(config, events, 'storage down', { service: down })).rejects.toThrow();
   });
 });

@@ -139,10 +139,11 @@ export function deadLetterStoreFor(config: Config, service?: BlobServiceClient):
 }
 
 /**
- * Trigger-side last resort: the batch still cannot land after the host's retries, so every
- * event body is written whole with the reason. Idempotent per batch (same names, If-None-Match).
+ * Trigger-side last resort: after the host's retries the batch still cannot land (reason
+ * `land-failed`) or its settings still do not load (`settings-invalid`), so every event body
+ * is written whole with `detail`. Idempotent per batch (same names, If-None-Match).
  */
-export async function deadLetterBatch(config: Config, events: EventInput[], reason: string, service?: BlobServiceClient): Promise<number> {
+export async function deadLetterBatch(config: Config, events: EventInput[], detail: string, opts: { reason?: string; service?: BlobServiceClient } = {}): Promise<number> {
   const key = batchKeyOf(events);
-  return deadLetterStoreFor(config, service).writeEvents(key, events, 'land-failed', reason.slice(0, 2000));
+  return deadLetterStoreFor(config, opts.service).writeEvents(key, events, opts.reason ?? 'land-failed', detail.slice(0, 2000));
 }

@@ -7,7 +7,7 @@ import { loadStorageConfig, type Config } from '../config.js';
 import type { BatchResult, EventInput, LandReport, Lander } from '../contracts.js';
 import { eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { batchKey } from '../pipeline.js';
-import { deadLetterBatch, deadLetterStoreFor } from './deadLetters.js';
+import { deadLetterBatch } from './deadLetters.js';
 import { errorText } from './lander.js';
 
 /** Shape of `InvocationContext.retryContext` (@azure/functions). */
@@ -36,22 +36,24 @@ export async function landOrDeadLetter(
 }
 
 /**
- * The trigger's messages written whole to the dead-letter container under `reason`, with the
- * settings given, else only the storage settings of the environment (the rest may be what
- * failed). Throws when even that fails: nothing is acknowledged silently.
+ * For a trigger whose settings or policy do not load (they fail every attempt the same way):
+ * rethrows before the final retry, so the host retries; on it, writes the messages whole to
+ * dead letters (`settings-invalid`) with the settings given, else only the environment's
+ * storage settings (the rest may be what failed), and logs it. Throws when even that fails:
+ * nothing is acknowledged silently.
  */
-export async function keepBatchWhole(
+export async function keepBatchOnFinalRetry(
+  err: unknown,
   messages: unknown,
   context: InvocationContext,
-  config: Config | undefined,
-  hub: 'KUBESIFT_AKS_HUB' | 'KUBESIFT_WEBHOOK_HUB',
-  reason: string,
-  err: unknown,
-): Promise<{ batchKey: string; deadLettered: number; error: string }> {
-  const cfg = config ?? loadStorageConfig();
-  const events = eventsFromTrigger(messages, context, cfg[hub]);
+  opts: { config?: Config; hub: 'KUBESIFT_AKS_HUB' | 'KUBESIFT_WEBHOOK_HUB'; label: string },
+): Promise<{ batchKey: string; deadLettered: number }> {
+  if (!isFinalAttempt(context.retryContext)) throw err;
+  const cfg = opts.config ?? loadStorageConfig();
+  const events = eventsFromTrigger(messages, context, cfg[opts.hub]);
   const key = batchKey(events);
   const error = errorText(err);
-  const deadLettered = await deadLetterStoreFor(cfg).writeEvents(key, events, reason, error.slice(0, 2000));
-  return { batchKey: key, deadLettered, error };
+  const deadLettered = await deadLetterBatch(cfg, events, error, { reason: 'settings-invalid' });
+  context.error(`${opts.label} ${key}: settings could not load on the final retry (${error}); ${deadLettered} event(s) written whole to dead letters`);
+  return { batchKey: key, deadLettered };
 }

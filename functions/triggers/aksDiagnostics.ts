@@ -10,7 +10,7 @@
 // values, so a host that delivers those instead loses nothing.
 import type { InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import type { BatchSummary, LandReport, Lander } from '../contracts.js';
+import { emptySummary, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { logWorkerHeapOnce } from '../eventhub/workerHeap.js';
@@ -80,11 +80,9 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
   } catch (err) {
     // Settings or a policy that do not load fail every attempt; after the last one the host
     // would checkpoint past the batch. On the final retry keep it whole for `sift replay`.
-    const { isFinalAttempt, keepBatchWhole } = await import('../land/lastResort.js');
-    if (!isFinalAttempt(context.retryContext)) throw err;
-    const kept = await keepBatchWhole(messages, context, deps.config, 'KUBESIFT_AKS_HUB', 'settings-invalid', err);
-    context.error(`aks ${kept.batchKey}: settings could not load on the final retry (${kept.error}); ${kept.deadLettered} event(s) written whole to dead letters`);
-    return { batchKey: kept.batchKey, summary: { records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 }, land: null, deadLettered: kept.deadLettered };
+    const { keepBatchOnFinalRetry } = await import('../land/lastResort.js');
+    const kept = await keepBatchOnFinalRetry(err, messages, context, { config: deps.config, hub: 'KUBESIFT_AKS_HUB', label: 'aks' });
+    return { batchKey: kept.batchKey, summary: emptySummary(), land: null, deadLettered: kept.deadLettered };
   }
   const { config, policy, lander } = resolved;
   logWorkerHeapOnce((line) => context.log(line));

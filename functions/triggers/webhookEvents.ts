@@ -30,7 +30,7 @@ export async function handleWebhookBatch(
   context: InvocationContext,
   deps?: WebhookBatchDeps,
 ): Promise<{ result: BatchResult; landed: LandReport | null; deadLettered?: number }> {
-  const [{ processWebhookEvents, emptyResult }, { batchKey }, { landOrDeadLetter, isFinalAttempt, keepBatchWhole }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
+  const [{ processWebhookEvents, emptyResult }, { batchKey }, { landOrDeadLetter, keepBatchOnFinalRetry }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
   let d: WebhookBatchDeps;
   let config: Config;
   try {
@@ -38,9 +38,7 @@ export async function handleWebhookBatch(
     config = loadConfig();
   } catch (err) {
     // As in the AKS trigger: on the final retry, settings that do not load must not cost the batch.
-    if (!isFinalAttempt(context.retryContext)) throw err;
-    const kept = await keepBatchWhole(messages, context, undefined, 'KUBESIFT_WEBHOOK_HUB', 'settings-invalid', err);
-    context.error(`webhook batch ${kept.batchKey}: settings could not load on the final retry (${kept.error}); ${kept.deadLettered} event(s) written whole to dead letters`);
+    const kept = await keepBatchOnFinalRetry(err, messages, context, { hub: 'KUBESIFT_WEBHOOK_HUB', label: 'webhook batch' });
     return { result: emptyResult(), landed: null, deadLettered: kept.deadLettered };
   }
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_WEBHOOK_HUB);

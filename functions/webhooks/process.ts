@@ -2,7 +2,7 @@
 // as AKS kube-audit records (processEvents, per cluster); runtime alerts are validated again
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
-import type { BatchResult, DeadLetter, Detection, EventInput } from '../contracts.js';
+import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { parseJson } from '../http/body.js';
 import { processEvents } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
@@ -40,7 +40,7 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { 
 }
 
 export function emptyResult(): BatchResult {
-  return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: { records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 } };
+  return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: emptySummary() };
 }
 
 /** Concatenate batch results, recomputing the summary from what is actually there. */
