@@ -111,7 +111,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validate settings (process.env by default); throws ConfigError naming every bad key. */
 /** What writing dead letters needs: storage, container, credentials, the hub's name. */
 const STORAGE_KEYS = ['AzureWebJobsStorage', 'KUBESIFT_STORAGE_CONNECTION', 'KUBESIFT_STORAGE_ACCOUNT', 'KUBESIFT_DEADLETTER_CONTAINER', 'KUBESIFT_KUSTO_AUTH', 'AZURE_CLIENT_ID', 'KUBESIFT_AKS_HUB', 'KUBESIFT_WEBHOOK_HUB'] as const;
 
@@ -123,6 +122,7 @@ export function loadStorageConfig(env: Record<string, string | undefined> = proc
   return loadConfig(Object.fromEntries(STORAGE_KEYS.map((k) => [k, env[k]])));
 }
 
+/** Validate settings (process.env by default); throws ConfigError naming every bad key. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of CONFIG_KEYS) {

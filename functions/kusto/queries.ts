@@ -20,7 +20,6 @@ const fn = (name: string, docstring: string, parameters: string, body: string): 
   body: body.trim(),
 });
 
-
 /**
  * One audited request, counted once: a client can choose its Audit-ID (a reused one would
  * count many requests as one), and the same event can be in the table twice (kube-audit and
