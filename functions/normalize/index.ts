@@ -5,7 +5,6 @@ import { jsonTextTooDeep, oneLineJson, safeStringify, stringifyOrNull, valueTooD
 import { auditEventToRow } from './audit.js';
 import { ContinuationContext, klogLineToRow } from './controlPlane.js';
 import { salvageAuditJson } from './salvage.js';
-import { intern } from '../envelope/intern.js';
 
 export { auditEventToRow } from './audit.js';
 export { klogLineToRow, ContinuationContext } from './controlPlane.js';
@@ -109,41 +108,7 @@ function auditText(rec: SourcedRecord, text: string, out: NormalizeSink): void {
     out.deadLetters.push(recordDeadLetter(rec, 'too-deep', 'audit event nests deeper than the allowed depth'));
     return;
   }
-  shareRepeats(ev as Record<string, unknown>);
   auditObject(rec, ev as Record<string, unknown>, out, text);
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** String fields of `o` replaced by their shared copies (same values: see envelope/intern.ts). */
-function shareFields(o: unknown): void {
-  if (!isObj(o)) return;
-  for (const k in o) {
-    // Own keys only (a polluted prototype must not add properties); `__proto__` (an own key
-    // JSON.parse can create) is left alone rather than assigned through its setter.
-    if (!Object.hasOwn(o, k) || k === '__proto__') continue;
-    const v = o[k];
-    if (typeof v === 'string' && v.length > 10) o[k] = intern(v);
-  }
-}
-
-/**
- * The strings of an Event parsed here (never a caller's object) that repeat from event to
- * event and that the row keeps alive — request URI, user, groups, objectRef, annotations —
- * swapped for shared copies before the row is built.
- */
-function shareRepeats(ev: Obj): void {
-  const uri = ev.requestURI;
-  if (typeof uri === 'string') ev.requestURI = intern(uri);
-  const user = ev.user;
-  if (isObj(user)) {
-    shareFields(user);
-    const groups = user.groups;
-    if (Array.isArray(groups)) for (let i = 0; i < groups.length; i++) if (typeof groups[i] === 'string') groups[i] = intern(groups[i] as string);
-  }
-  shareFields(ev.objectRef);
-  shareFields(ev.annotations);
 }
 
 function salvage(rec: SourcedRecord, text: string, err: unknown, out: NormalizeSink): void {
