@@ -36,6 +36,13 @@ describe('apiserver rules', () => {
     expect(rules([httplog('DELETE', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)])).toEqual([]);
   });
 
+  it('the same line at the same hub position in two clusters gives two detections, a redelivery one', () => {
+    const secretRead = (cluster: string) => klogLineToRow({ ...rec, cluster }, `I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/prod/secrets/db" latency="1ms" userAgent="curl/8.0" audit-ID="same" srcIP="10.1.2.3:1" resp=200`, undefined, 2025);
+    const ids = (rows: AksControlPlaneRow[]) => run(rows).map((d) => d.DetectionId);
+    expect(new Set(ids([secretRead('c1'), secretRead('c2')])).size).toBe(2);
+    expect(ids([secretRead('c1')])).toEqual(ids([secretRead('c1')]));
+  });
+
   it('trusted source IPs are never reported', () => {
     const p = loadPolicy({ apiserver: { trustedSourceIps: { append: ['10.1.2.3'] } } });
     expect(rules([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)], p)).toEqual([]);

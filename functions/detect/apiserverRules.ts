@@ -106,7 +106,8 @@ export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Det
       if (!rule.test(ctx)) continue;
       out.push(makeDetection({
         time: row.TimeGenerated,
-        key: [row.Position, row.AuditId, row.TimeGenerated ?? ''],
+        // Position repeats across hubs (and in a re-created hub): the cluster and category tell them apart.
+        key: [row.Cluster, row.Category, row.Position, row.AuditId, row.TimeGenerated ?? ''],
         ruleId: rule.def.id, rule: rule.def.name, priority: rule.priority, source: 'apiserver', cluster: row.Cluster,
         verb: row.Verb, resource: row.RequestUri,
         output: `${rule.def.name}: ${render(rule.output, ctx)}`,
