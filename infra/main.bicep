@@ -169,6 +169,9 @@ var containerNames = {
   datasets: 'datasets'
   capture: 'capture'
 }
+// Event Grid's own dead letters (capture events it gave up delivering): apart from
+// KubeSift's, whose blobs `sift replay` reads.
+var eventGridDeadLetterContainer = 'eventgrid-deadletter'
 var hubNames = {
   aks: 'aks-diagnostics'
   webhook: 'webhook-events'
@@ -234,6 +237,7 @@ module storage 'modules/storage.bicep' = {
       containerNames.deadletter
       containerNames.datasets
       containerNames.capture
+      eventGridDeadLetterContainer
     ]
     deploymentContainer: deploymentContainer
     captureContainer: containerNames.capture
@@ -356,6 +360,8 @@ module captureEvents 'modules/captureEvents.bicep' = if (enableCapture && enable
     eventHubsNamespaceName: eventHubs.outputs.name
     hubName: hubNames.aks
     functionAppName: functionApp.outputs.name
+    storageAccountName: storage.outputs.name
+    deadLetterContainerName: eventGridDeadLetterContainer
   }
 }
 

@@ -103,6 +103,28 @@ describe('Event Grid endpoint', () => {
     expect(lander.batches[0]!.key).toMatch(/^aks-diagnostics-2-7-8-/);
   });
 
+  it('replays an event Event Grid dead-lettered (its blob posted back as it is) under the batch keys of a normal delivery', async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
+    await container.createIfNotExists();
+    const name = 'ns1/aks-diagnostics/3/2025/04/20/11/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord('dl-1')] })) }]));
+    const event = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '3');
+    // What the eventgrid-deadletter container holds: the events, plus Event Grid's delivery fields.
+    const deadLettered = event.map((e) => ({ ...e, deadLetterReason: 'MaxDeliveryAttemptsExceeded', deliveryAttempts: 30, lastDeliveryOutcome: 'Probation', lastHttpStatusCode: 503, publishTime: '2025-04-20T11:00:01Z', lastDeliveryAttemptTime: '2025-04-21T11:00:00Z' }));
+    const keys: string[][] = [];
+    for (const body of [event, deadLettered]) {
+      const lander = memoryLander();
+      const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
+      const res = await handleEventGrid(post(body), ctx(), deps);
+      expect(res.status).toBe(200);
+      expect(lander.batches.flatMap((b) => b.result.rows.AksAudit.map((r) => r.AuditId))).toEqual(['dl-1']);
+      keys.push(lander.batches.map((b) => b.key));
+    }
+    expect(keys[1]).toEqual(keys[0]);
+  });
+
   it('routes a capture of the webhook hub through the webhook path (CloudEvents schema)', async () => {
     const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
     const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);

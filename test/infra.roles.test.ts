@@ -74,6 +74,20 @@ describe('role assignments', () => {
     ]);
   });
 
+  it('the Event Grid topic writes only to its dead-letter container (captureEvents.bicep)', () => {
+    expect(assignments('infra/modules/captureEvents.bicep')).toEqual([
+      'topic.identity.principalId → Storage Blob Data Contributor @ Microsoft.Storage/storageAccounts/blobServices/containers',
+    ]);
+    const b = readBicep('infra/modules/captureEvents.bicep');
+    const sub = declarationBody(b.resources.find((r) => r.type === 'Microsoft.EventGrid/systemTopics/eventSubscriptions')!.node)!;
+    const dl = objectPath(sub, 'properties', 'deadLetterWithResourceIdentity')!;
+    expect(literalString(objectPath(dl, 'identity', 'type'))).toBe('SystemAssigned');
+    expect(literalString(objectPath(dl, 'deadLetterDestination', 'endpointType'))).toBe('StorageBlob');
+    expect(objectPath(dl, 'deadLetterDestination', 'properties', 'blobContainerName')?.text).toBe('deadLetterContainerName');
+    const topic = declarationBody(b.resources.find((r) => r.type === 'Microsoft.EventGrid/systemTopics')!.node)!;
+    expect(literalString(objectPath(topic, 'identity', 'type'))).toBe('SystemAssigned');
+  });
+
   it('no other file assigns roles', () => {
     for (const f of ['infra/main.bicep', 'infra/modules/functionapp.bicep', 'infra/modules/eventhubs.bicep', 'infra/modules/adx.bicep']) {
       expect(readBicep(f).resources.filter((r) => r.type === 'Microsoft.Authorization/roleAssignments'), f).toEqual([]);

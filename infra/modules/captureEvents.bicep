@@ -6,6 +6,11 @@
 // code must already be deployed: enable this on a second `az deployment` / `azd provision`
 // after the first code deployment (docs/deploy.md).
 //
+// An event Event Grid cannot deliver (30 tries or 24 hours) is written to the
+// `eventgrid-deadletter` container instead of being dropped. The system topic writes it with
+// its own identity (Storage Blob Data Contributor on that container only): the account has
+// shared-key access off. Post such an event back to /api/eventgrid to replay its file.
+//
 // The endpoint has authLevel 'function', so the URL carries the app's default host key.
 // This is the one place a key is read (listKeys): it goes straight into the subscription's
 // endpoint URL, which Event Grid stores write-only (reads return endpointBaseUrl without the
@@ -29,6 +34,14 @@ param functionAppName string
 @description('Path of the Event Grid endpoint on the Function App.')
 param endpointPath string = '/api/eventgrid'
 
+@description('Storage account holding the dead-letter container.')
+param storageAccountName string
+
+@description('Container Event Grid writes the events it could not deliver to.')
+param deadLetterContainerName string
+
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+
 resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
   name: eventHubsNamespaceName
 }
@@ -37,19 +50,51 @@ resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
 
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = {
+  parent: blobService
+  name: deadLetterContainerName
+}
+
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: '${eventHubsNamespaceName}-events'
   location: location
   tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     source: namespace.id
     topicType: 'Microsoft.EventHub.Namespaces'
   }
 }
 
+// The topic writes dead letters to their container only.
+resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, topic.id, storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    principalId: topic.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    description: 'KubeSift: Event Grid writes capture events it could not deliver'
+  }
+}
+
 resource captureFileCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: 'kubesift-capture-file-created'
+  dependsOn: [
+    deadLetterWriter
+  ]
   properties: {
     destination: {
       endpointType: 'WebHook'
@@ -70,6 +115,18 @@ resource captureFileCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
+    }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
     }
   }
 }
