@@ -219,7 +219,21 @@ describe('pathological input finishes in linear time', () => {
 });
 
 describe('timeMs', () => {
-  it('equals Date.parse for canonical times, in any order (the per-second memo never leaks), and rejects what Date.parse rejects', () => {
+  it('equals Date.parse at random seconds of every year 0000-9999, leap days and era ends included', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const lo = Date.parse('0000-01-01T00:00:00Z');
+    const hi = Date.parse('9999-12-31T23:59:59Z');
+    const picks = Array.from({ length: 5000 }, () => lo + Math.floor(rand() * (hi - lo)));
+    for (const day of ['0000-02-29', '0100-02-28', '0400-02-29', '1600-03-01', '1970-01-01', '1969-12-31', '2000-02-29', '2100-03-01']) picks.push(Date.parse(`${day}T23:59:59Z`));
+    for (const ms of picks) {
+      const t = `${new Date(ms).toISOString().slice(0, 19)}.123456Z`;
+      expect(timeMs(t), t).toBe(Date.parse(t));
+      expect(canonicalTime(t), t).toBe(t);
+    }
+  });
+
+  it('equals Date.parse for canonical times, in any order, and rejects what Date.parse rejects', () => {
     const times = [
       '2024-03-04T00:00:00.428941Z', '2024-03-04T00:00:00.999999Z', '2024-03-04T00:00:01.000000Z', '2024-03-04T00:00:00.000001Z',
       '2023-12-31T23:59:59.999000Z', '2024-02-29T12:00:00.500000Z', '2024-03-04 00:00:00.428941Z', '2024-03-04T00:00:00.428941Z',
@@ -228,7 +242,7 @@ describe('timeMs', () => {
       '0000-02-29T12:00:00.000000Z', '0004-02-29T00:00:00.000000Z', '0000-12-31T23:59:59.000000Z',
     ];
     for (const t of [...times, ...times.reverse()]) expect(timeMs(t), t).toBe(Date.parse(t.replace(' ', 'T')));
-    // Same second as the memo, but not a time: never served from it.
+    // Same second as the time before, but not a time.
     timeMs('2024-03-04T00:00:00.428941Z');
     for (const bad of ['2024-03-04T00:00:00.4x8941Z', '2024-13-04T00:00:00.428941Z', '', null]) expect(timeMs(bad), String(bad)).toBeNaN();
   });

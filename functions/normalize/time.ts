@@ -8,15 +8,13 @@ const CANONICAL_LEN = 27; // 2025-04-20T16:36:52.392502Z
 /** First and last whole seconds with a four-digit-year ISO text. */
 const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00Z');
 const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59Z');
-/** 400 Gregorian years (146,097 days): the calendar repeats after it, leap days included. */
-const CYCLE_400Y_MS = 146_097 * 86_400_000;
 
 /** Six-digit fraction, or null when `s` is not an RFC 3339 timestamp. Linear, no regex. */
 export function canonicalTime(s: unknown): string | null {
   if (typeof s !== 'string') return null;
   const n = s.length;
   if (n < 20 || n > 40) return null;
-  // Fast path: already canonical (the second checked once per run of rows that share it).
+  // Fast path: already canonical.
   if (n === CANONICAL_LEN && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(26) === 90 /* Z */ && s.charCodeAt(10) === 84 /* T */ && !Number.isNaN(secondMs(s)))
     return allDigits(s, 20, 26) ? s : null;
   if (!isDateTimePrefix(s)) return null;
@@ -47,31 +45,52 @@ export function timeMs(s: string | null): number {
   // Canonical rows (the normal case): digit arithmetic, a few times cheaper than Date.parse.
   if (s.length === CANONICAL_LEN && s.charCodeAt(26) === 90 && s.charCodeAt(19) === 46 && allDigits(s, 20, 23)) {
     const second = secondMs(s);
-    if (!Number.isNaN(second)) return second + d2(s, 20) * 10 + s.charCodeAt(22) - 48;
+    if (!Number.isNaN(second)) return second + num2(s, 20) * 10 + s.charCodeAt(22) - 48;
   }
   return Date.parse(s);
 }
 
 /**
- * Epoch ms of the `YYYY-MM-DD?HH:MM:SS` that starts `s`, NaN when it is not one. Rows of a
- * batch share their second with the previous row most of the time, so the last valid second
- * and its ms are remembered (canonicalTime and timeMs share the memo).
+ * Epoch ms of the `YYYY-MM-DD?HH:MM:SS` (separator T, t or space) that starts `s`, NaN when it
+ * is not one with plausible ranges. Each digit is read once and the day count is integer
+ * arithmetic: several times cheaper than Date.UTC, and than remembering the last second
+ * (comparing 19 characters costs as much as computing them).
  */
 function secondMs(s: string): number {
-  if (s.startsWith(memoSecond)) return memoSecondMs;
-  if (!isDateTimePrefix(s)) return Number.NaN;
-  memoSecond = s.slice(0, 19);
-  const year = d2(s, 0) * 100 + d2(s, 2);
-  // Date.UTC reads years 0-99 as 1900-1999 (Go's zero time 0001-01-01 would become 1901);
-  // four centuries later the calendar is the same, leap days and rollovers included.
-  const shift = year < 100 ? 400 : 0;
-  memoSecondMs = Date.UTC(year + shift, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) - (shift ? CYCLE_400Y_MS : 0);
-  return memoSecondMs;
+  if (s.length < 19) return Number.NaN;
+  const yh = num2(s, 0), yl = num2(s, 2), mo = num2(s, 5), d = num2(s, 8), h = num2(s, 11), mi = num2(s, 14), se = num2(s, 17);
+  const sep = s.charCodeAt(10);
+  if (
+    (yh | yl | mo | d | h | mi | se) < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 ||
+    (sep !== 84 && sep !== 116 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58
+  )
+    return Number.NaN;
+  const year = yh * 100 + yl;
+  // No :60: Go (Kubernetes, AKS) never writes a leap second, and ADX would read it as null.
+  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(year, mo) || h > 23 || mi > 59 || se > 59) return Number.NaN;
+  return (((daysFromCivil(year, mo, d) * 24 + h) * 60 + mi) * 60 + se) * 1000;
 }
 
-/** The last valid second secondMs saw (never '', so startsWith cannot match by accident) and its epoch ms. */
-let memoSecond = '\u0000';
-let memoSecondMs = 0;
+/** The two decimal digits at `i` as a number, -1 when either is not a digit. */
+function num2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (month 1-12), for any year from 0: the
+ * calendar repeats every 400 years (146,097 days), so count whole eras, then years, then days
+ * of a year that starts on March 1 (the leap day last). Date.UTC would read years 0-99 as 19xx.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -82,20 +101,8 @@ function allDigits(s: string, from: number, to: number): boolean {
   return true;
 }
 
-const d2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
-
 // YYYY-MM-DDTHH:MM:SS with plausible ranges (character arithmetic, no allocation).
-function isDateTimePrefix(s: string): boolean {
-  if (
-    !allDigits(s, 0, 4) || s.charCodeAt(4) !== 45 || !allDigits(s, 5, 7) || s.charCodeAt(7) !== 45 || !allDigits(s, 8, 10) ||
-    (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') || !allDigits(s, 11, 13) || s.charCodeAt(13) !== 58 ||
-    !allDigits(s, 14, 16) || s.charCodeAt(16) !== 58 || !allDigits(s, 17, 19)
-  )
-    return false;
-  const mo = d2(s, 5), d = d2(s, 8), h = d2(s, 11), mi = d2(s, 14), se = d2(s, 17);
-  // No :60: Go (Kubernetes, AKS) never writes a leap second, and ADX would read it as null.
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(d2(s, 0) * 100 + d2(s, 2), mo) && h <= 23 && mi <= 59 && se <= 59;
-}
+const isDateTimePrefix = (s: string): boolean => !Number.isNaN(secondMs(s));
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const daysIn = (year: number, month: number): number =>
