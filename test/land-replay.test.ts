@@ -97,4 +97,24 @@ describe('sift replay of record-level dead letters', () => {
     const rows = cp[0]!.ndjson.trim().split('\n').map((l) => JSON.parse(l) as { Position: string; LogMessage: string });
     expect(rows.map((x) => [x.Position, x.LogMessage])).toEqual([['0/7/3', 'scheduled pod-3'], ['0/7/5', 'scheduled pod-5']]);
   });
+
+  it('a blob that is not a dead letter is named and left alone; the others still replay', async () => {
+    const { sink, lander, container } = rig('dl-foreign');
+    await container.createIfNotExists();
+    const line = diagRecord('kube-scheduler', 'I0102 03:00:01.000000       1 sched.go:1] scheduled pod-1', { time: '2025-01-02T03:00:00.0000000Z' });
+    const good: DeadLetterBlob = { kind: 'record', batchKey: 'aks-0-9-9-abc', reason: 'detect-error', detail: 'x', position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 9, offset: '900', index: 1 }, raw: JSON.stringify(line), writtenAt: NOW.toISOString() };
+    const put = (name: string, text: string) => container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
+    await put('2025/01/02/aks-0-9-9-abc/1.json', JSON.stringify(good));
+    await put('2025/01/02/cut.json', JSON.stringify(good).slice(0, 40));
+    await put('notes/other.json', JSON.stringify({ ...good, position: undefined }));
+    const log: string[] = [];
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
+    expect(r).toMatchObject({ blobs: 3, unreadable: 2, replayedBlobs: 1, rows: 1, failedBatches: 0 });
+    expect(sink.landed.map((l) => l.tag)).toEqual(['aks-0-9-9-abc.replay/AksControlPlane']);
+    expect(log.join('\n')).toMatch(/2025\/01\/02\/cut\.json: not a dead letter \(not JSON/);
+    expect(log.join('\n')).toMatch(/notes\/other\.json: not a dead letter \(position/);
+    const marked = [];
+    for await (const b of container.listBlobsFlat({ includeMetadata: true })) marked.push([b.name, Boolean(b.metadata?.[REPLAYED_METADATA])]);
+    expect(marked).toEqual([['2025/01/02/aks-0-9-9-abc/1.json', true], ['2025/01/02/cut.json', false], ['notes/other.json', false]]);
+  });
 });

@@ -2,6 +2,7 @@
 // deterministic per batch, and writes use If-None-Match: * so a redelivered batch does not
 // write its dead letters twice. `sift replay` re-drives them and marks each one replayed.
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import { batchKey as batchKeyOf } from '../pipeline.js';
@@ -21,6 +22,19 @@ export interface DeadLetterBlob {
   rawBase64?: string;
   writtenAt: string;
 }
+
+/** What `sift replay` accepts as a dead letter; anything else in the container is reported and left alone. */
+export const deadLetterBlobSchema = z.object({
+  kind: z.enum(['record', 'event']),
+  batchKey: z.string(),
+  reason: z.string(),
+  detail: z.string(),
+  position: z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().nonnegative().optional() }),
+  category: z.string().optional(),
+  raw: z.string(),
+  rawBase64: z.string().optional(),
+  writtenAt: z.string(),
+}) satisfies z.ZodType<DeadLetterBlob>;
 
 export const REPLAYED_METADATA = 'replayedat';
 

@@ -11,7 +11,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { processEvents } from '../pipeline.js';
-import { eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
+import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
+import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
 
 export interface ReplayOptions {
@@ -33,6 +34,11 @@ export interface ReplayReport {
   records: number;
   rows: number;
   deadLettersAgain: number;
+  /**
+   * `.json` blobs that are not dead letters (not JSON, or not the shape DeadLetterStore
+   * writes): named in the log, left unmarked, and the rest replayed without them.
+   */
+  unreadable: number;
 }
 
 interface Group {
@@ -50,6 +56,18 @@ function toEvent(doc: DeadLetterBlob): EventInput {
   return { body, position: { source, partitionId, sequenceNumber, offset }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
 }
 
+/** The dead letter a blob holds, or why it holds none. */
+function readDeadLetter(text: string): DeadLetterBlob | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return `not JSON: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const parsed = deadLetterBlobSchema.safeParse(json);
+  return parsed.success ? parsed.data : describeZodError(parsed.error);
+}
+
 const REPLAY_SUFFIX = '.replay';
 /** `<key>.replay` for a record-level dead letter, also when `key` came from a replay already. */
 export function replayKey(batchKey: string): string {
@@ -64,7 +82,7 @@ const placeKey = (p: DeadLetterBlob['position']): string => `${p.source}\u0000${
 const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
 
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
-  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0 };
+  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0 };
   const groups = new Map<string, Group>();
   for await (const item of container.listBlobsFlat({ includeMetadata: true, ...(opts.prefix ? { prefix: opts.prefix } : {}) })) {
     if (!item.name.endsWith('.json')) continue;
@@ -73,7 +91,12 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.alreadyReplayed++;
       continue;
     }
-    const doc = JSON.parse((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8')) as DeadLetterBlob;
+    const doc = readDeadLetter((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8'));
+    if (typeof doc === 'string') {
+      report.unreadable++;
+      opts.log?.(`replay: ${item.name}: not a dead letter (${doc}); left as it is`);
+      continue;
+    }
     // Record-level dead letters land under a derived key: their original batch already landed.
     const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
     const g = groups.get(key) ?? { key, blobs: [], events: [], failures: new Set<string>() };

@@ -12,7 +12,9 @@ const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run]
 Reads dead letters from KUBESIFT_DEADLETTER_CONTAINER, runs them through the pipeline again
 and lands them with the configured sink (KUBESIFT_SINK). Whole batches are landed under their
 original batch key (tables that already landed are skipped); every replayed blob is marked
-(metadata replayedat) so a second replay skips it.
+(metadata replayedat) so a second replay skips it. A .json blob that is not a dead letter is
+named on stderr, left as it is and counted as unreadable; the rest are replayed. Exits 1 when
+a batch failed to land or a blob was unreadable.
   --prefix P   only blobs whose name starts with P (e.g. 2025/01/02/)
   --dry-run    parse and count, land nothing, mark nothing
 `;
@@ -33,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return report.failedBatches > 0 ? 1 : 0;
+    return report.failedBatches > 0 || report.unreadable > 0 ? 1 : 0;
   } finally {
     await lander.close();
   }
