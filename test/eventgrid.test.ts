@@ -55,6 +55,14 @@ const captureEvent = (fileUrl: string, hub: string, partitionId = '2') => [
 
 describe('Event Grid endpoint', () => {
   const azurite = useAzurite();
+  /** Settings, blob client and the capture container (created) on this run's Azurite. */
+  const captureStore = async () => {
+    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
+    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
+    await container.createIfNotExists();
+    return { config, blobs, container };
+  };
 
   it('answers the subscription-validation handshake', async () => {
     const res = await handleEventGrid(
@@ -73,10 +81,7 @@ describe('Event Grid endpoint', () => {
   });
 
   it('replays a capture file of the AKS hub from Azurite through the pipeline with the captured positions', async () => {
-    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
-    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
-    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
-    await container.createIfNotExists();
+    const { config, blobs, container } = await captureStore();
     const avro = await writeCapture([
       { sequenceNumber: 7, offset: '4294967296', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('a-1'), auditRecord('a-2')] })) },
       { sequenceNumber: 8, offset: '4294968000', enqueuedTimeUtc: '4/20/2025 10:00:01 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('a-3')] })) },
@@ -104,10 +109,7 @@ describe('Event Grid endpoint', () => {
   });
 
   it('replays an event Event Grid dead-lettered (its blob posted back as it is) under the batch keys of a normal delivery', async () => {
-    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
-    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
-    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
-    await container.createIfNotExists();
+    const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/3/2025/04/20/11/00/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord('dl-1')] })) }]));
     const event = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '3');
@@ -126,10 +128,7 @@ describe('Event Grid endpoint', () => {
   });
 
   it('routes a capture of the webhook hub through the webhook path (CloudEvents schema)', async () => {
-    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
-    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
-    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
-    await container.createIfNotExists();
+    const { config, blobs, container } = await captureStore();
     const message = { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:01:03Z', events: [falcoSample] };
     const name = 'ns1/webhook-events/0/2025/04/20/10/01/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify(message)) }], 'null'));
@@ -144,8 +143,7 @@ describe('Event Grid endpoint', () => {
   });
 
   it('refuses a fileUrl outside the capture container or account (400, nothing fetched) and 500s on a missing blob', async () => {
-    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
-    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const { config, blobs } = await captureStore();
     const lander = memoryLander();
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
     for (const url of [`${blobs.url}/landing/x.avro`, 'https://evil.example/capture/x.avro', `${blobs.url}/capture/../landing/x.avro`]) {
@@ -158,10 +156,7 @@ describe('Event Grid endpoint', () => {
   });
 
   it('a delivery with one bad event is refused whole before anything is replayed; a bad %-escape is a 400, not a 500', async () => {
-    const config = loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString });
-    const blobs = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
-    const container = blobs.getContainerClient(config.KUBESIFT_CAPTURE_CONTAINER);
-    await container.createIfNotExists();
+    const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/3/2025/04/20/10/00/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '1', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('g-1')] })) }]));
     const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics')[0]!;
