@@ -20,7 +20,7 @@ param tags object
 @maxLength(24)
 param name string
 
-@description('KubeSift data containers (landing, deadletter, datasets, capture).')
+@description('KubeSift data containers (landing, deadletter, datasets, capture, eventgrid-deadletter).')
 param dataContainers array
 
 @description('Container holding the Flex Consumption deployment package.')
