@@ -109,4 +109,14 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(landed[0]!.key).toMatch(/^webhook-events-3-42-42-/);
     expect(landed[0]!.result.detections[0]).toMatchObject({ Source: 'kubearmor', Rule: 'block-shadow-read' });
   });
+
+  it('uses the settings its deps carry (the worker loads them once), not the environment, for the hub name', async () => {
+    const keys: string[] = [];
+    const lander: Lander = { kind: 'memory', land: async (result, key) => (keys.push(key), { rows: {}, deadLetters: result.deadLetters.length, duplicatesSkipped: 0 }) };
+    const messages = (await forwarded('kubearmor', kubearmorSample)).map((m) => JSON.parse(m) as unknown);
+    // No hub name in the trigger metadata: the setting names the source.
+    const context = new functions.InvocationContext({ logHandler: () => undefined, triggerMetadata: { partitionContext: { partitionId: '1' }, sequenceNumberArray: [7], offsetArray: ['70'] } });
+    await handleWebhookBatch(messages, context, { lander, policy, config: { ...config, KUBESIFT_WEBHOOK_HUB: 'hub-from-deps' } });
+    expect(keys).toEqual([expect.stringMatching(/^hub-from-deps-1-7-7-/)]);
+  });
 });

@@ -12,6 +12,8 @@ export interface WebhookBatchDeps {
   lander: Lander;
   policy: Policy;
   now?: Date;
+  /** Settings; default loadConfig() on every batch (the worker's own deps load them once). */
+  config?: Config;
 }
 
 let cachedDeps: Promise<WebhookBatchDeps> | undefined;
@@ -19,7 +21,7 @@ async function defaultDeps(): Promise<WebhookBatchDeps> {
   cachedDeps ??= (async () => {
     const config = loadConfig();
     const [{ getLander }, { policyFromConfig }] = await Promise.all([import('../land/index.js'), import('../detect/index.js')]);
-    return { lander: await getLander(config), policy: policyFromConfig(config) };
+    return { lander: await getLander(config), policy: policyFromConfig(config), config };
   })();
   cachedDeps.catch(() => (cachedDeps = undefined));
   return cachedDeps;
@@ -35,7 +37,7 @@ export async function handleWebhookBatch(
   let config: Config;
   try {
     d = deps ?? (await defaultDeps());
-    config = loadConfig();
+    config = d.config ?? loadConfig();
   } catch (err) {
     // As in the AKS trigger: on the final retry, settings that do not load must not cost the batch.
     const kept = await keepBatchOnFinalRetry(err, messages, context, { hub: 'KUBESIFT_WEBHOOK_HUB', label: 'webhook batch' });
