@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLander } from '../functions/land/index.js';
-import { landedBlobName } from '../functions/land/blobSink.js';
+import { blobSink, landedBlobName } from '../functions/land/blobSink.js';
+import { tablePayloads } from '../functions/land/payload.js';
 import { batchKey } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { aksEvents } from './support/aksEvents.js';
@@ -49,6 +50,20 @@ describe('blob sink', () => {
     expect(second.duplicatesSkipped).toBe(expectedRows(result));
     expect(await listBlobs(landing)).toEqual(names);
     expect((await landing.getBlobClient(`AksAudit/2025/01/02/${key}.multijson.gz`).getProperties()).etag).toBe(etag);
+  });
+
+  it('a retry that finds the write of its own timed-out attempt reports it landed; another landing finds a duplicate', async () => {
+    const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const sink = blobSink(service, 'landing-retry');
+    const events = aksEvents({ audit: 5, lines: 0, events: 1, seed: 'b10b0003', firstSequence: 900 });
+    const key = batchKey(events);
+    const [audit] = tablePayloads(run(events), key).payloads;
+    // Attempt 1 of landing L1 wrote the blob but its caller gave up waiting; attempt 2 of L1 finds it.
+    expect(await sink.put(audit!, key, 'L1')).toBe('landed');
+    expect(await sink.put(audit!, key, 'L1')).toBe('landed');
+    // A redelivered batch is another landing: nothing written, reported as a duplicate.
+    expect(await sink.put(audit!, key, 'L2')).toBe('duplicate');
+    expect(await sink.put(audit!, key)).toBe('duplicate');
   });
 
   it('a poison record never blocks its batch: rows land, the record is dead-lettered once', async () => {

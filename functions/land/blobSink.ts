@@ -1,6 +1,8 @@
 // blob sink (no Kusto at all): ingestion-ready gzipped multijson per table in the landing
 // container, plus the exact `.ingest into` command beside it. Names are deterministic per
 // (table, day, batch) and written with If-None-Match: *, so a redelivered batch is skipped.
+// Each blob records the landing that wrote it (metadata), so a retry that finds the blob
+// written by its own timed-out attempt reports it landed, not duplicate.
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { ingestFromBlobCommand } from './commands.js';
 import { gzip, safeKey, type TablePayload } from './payload.js';
@@ -10,11 +12,14 @@ export function landedBlobName(p: Pick<TablePayload, 'table' | 'day'>, batchKey:
   return `${p.table}/${p.day}/${safeKey(batchKey)}.multijson.gz`;
 }
 
-async function putOnce(container: ContainerClient, name: string, body: Buffer, contentType: string): Promise<boolean> {
+const LANDING_METADATA = 'landing';
+
+async function putOnce(container: ContainerClient, name: string, body: Buffer, contentType: string, landing?: string): Promise<boolean> {
   try {
     await container.getBlockBlobClient(name).uploadData(body, {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: contentType },
+      ...(landing ? { metadata: { [LANDING_METADATA]: landing } } : {}),
     });
     return true;
   } catch (err) {
@@ -36,11 +41,13 @@ export function blobSink(service: BlobServiceClient, containerName: string): Tab
     }));
   return {
     kind: 'blob',
-    async put(p, batchKey): Promise<PutOutcome> {
+    async put(p, batchKey, landing): Promise<PutOutcome> {
       const c = await container();
       const name = landedBlobName(p, batchKey);
       // Stored gzipped, not Content-Encoding: ADX ingests `.gz` blobs by extension.
-      const wrote = await putOnce(c, name, gzip(p.ndjson), 'application/gzip');
+      const wrote =
+        (await putOnce(c, name, gzip(p.ndjson), 'application/gzip', landing)) ||
+        (landing !== undefined && (await c.getBlockBlobClient(name).getProperties()).metadata?.[LANDING_METADATA] === landing);
       const command = ingestFromBlobCommand({ table: p.table, mappingName: p.mappingName, tag: p.tag }, c.getBlockBlobClient(name).url);
       const note = `// ${p.rows} rows for ${p.table}. Append a SAS token or ;managed_identity=system to the URL when the cluster cannot read the container anonymously.\n`;
       // Written after the data, also when the data existed: a crash between the two must not leave data without its command.

@@ -2,6 +2,7 @@
 // independently (one failing table does not stop the others); if any still fails after the
 // retries, land() throws so the Event Hub trigger redelivers the batch, and the tables that
 // did land are skipped on redelivery by their idempotency tag.
+import { randomUUID } from 'node:crypto';
 import type { BatchResult, LandReport, Lander } from '../contracts.js';
 import type { DeadLetterStore } from './deadLetters.js';
 import { tablePayloads } from './payload.js';
@@ -35,7 +36,8 @@ export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry:
     async land(result: BatchResult, batchKey: string): Promise<LandReport> {
       const { payloads, duplicates } = tablePayloads(result, batchKey);
       const report: LandReport = { rows: {}, deadLetters: 0, duplicatesSkipped: duplicates };
-      const settled = await Promise.allSettled(payloads.map((p) => withRetry(() => sink.put(p, batchKey), retry)));
+      const landing = randomUUID();
+      const settled = await Promise.allSettled(payloads.map((p) => withRetry(() => sink.put(p, batchKey, landing), retry)));
       const failures: { table: string; error: unknown }[] = [];
       settled.forEach((s, i) => {
         const p = payloads[i]!;

@@ -6,8 +6,12 @@ export type PutOutcome = 'landed' | 'duplicate';
 
 export interface TableSink {
   readonly kind: string;
-  /** Land one payload idempotently under its tag; 'duplicate' when the sink knows it already landed. */
-  put(p: TablePayload, batchKey: string): Promise<PutOutcome>;
+  /**
+   * Land one payload idempotently under its tag; 'duplicate' when the sink knows it already
+   * landed. `landing` is the same for every attempt of one land() call: a sink that can see
+   * which landing wrote what reports the write of an earlier, timed-out attempt as 'landed'.
+   */
+  put(p: TablePayload, batchKey: string, landing?: string): Promise<PutOutcome>;
   close?(): Promise<void> | void;
 }
 
