@@ -14,17 +14,11 @@ export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as con
 
 /** Shortest webhook secret accepted (a Bearer token or HMAC key a sender must not guess). */
 export const MIN_WEBHOOK_SECRET = 16;
-const WEBHOOK_SECRET_SETTINGS = ['KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT', 'KUBESIFT_WEBHOOK_SECRET_FALCO', 'KUBESIFT_WEBHOOK_SECRET_KUBEARMOR'] as const;
 
 /** What is wrong with a configured webhook secret (undefined when unset or fine). */
 export function webhookSecretProblem(setting: string, value: string | undefined): string | undefined {
   if (value === undefined || value.length >= MIN_WEBHOOK_SECRET) return undefined;
   return `${setting}: must be at least ${MIN_WEBHOOK_SECRET} characters (has ${value.length})`;
-}
-
-/** Every webhook secret problem of a loaded configuration (sift config --check). */
-export function webhookSecretProblems(c: Config): string[] {
-  return WEBHOOK_SECRET_SETTINGS.flatMap((k) => webhookSecretProblem(k, c[k]) ?? []);
 }
 
 export const configSchema = z

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, ConfigError, loadConfig, webhookSecretProblems } from '../functions/config.js';
+import { CONFIG_KEYS, ConfigError, loadConfig } from '../functions/config.js';
+import { webhookSecretProblems } from '../functions/webhooks/sources.js';
 
 const root = new URL('..', import.meta.url);
 const example = JSON.parse(readFileSync(new URL('local.settings.example.json', root), 'utf8')) as { IsEncrypted: boolean; Values: Record<string, unknown> };

@@ -2,7 +2,7 @@
 // into events, and (runtime alerts) how an event becomes a Detections row. Adding a sender
 // is adding a row; the HTTP trigger and the hub consumer only walk this table.
 import { z } from 'zod';
-import type { Config } from '../config.js';
+import { webhookSecretProblem, type Config } from '../config.js';
 import { eventListSchema, auditEventSchema } from './k8sAudit.js';
 import { falcoAlert, falcoAlertSchema } from './falco.js';
 import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
@@ -61,6 +61,11 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     toAlert: kubearmorAlert,
   }),
 };
+
+/** Every webhook secret problem of a loaded configuration, one per source (sift config --check). */
+export function webhookSecretProblems(c: Config): string[] {
+  return Object.values(WEBHOOK_SOURCES).flatMap((s) => webhookSecretProblem(s.secretSetting, c[s.secretSetting]) ?? []);
+}
 
 export function webhookSource(name: string): WebhookSource | undefined {
   return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;

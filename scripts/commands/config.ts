@@ -1,6 +1,7 @@
 // `sift config`: print the settings table (README source) or `--check` the current environment.
 import type { ZodType } from 'zod';
-import { configSchema, loadConfig, ConfigError, webhookSecretProblems } from '../../functions/config.js';
+import { configSchema, loadConfig, ConfigError } from '../../functions/config.js';
+import { webhookSecretProblems } from '../../functions/webhooks/sources.js';
 import { parseCommandArgs } from './args.js';
 
 const USAGE = 'usage: sift config [--check]\n  prints the settings table; --check validates the current environment\n';
