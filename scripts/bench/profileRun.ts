@@ -16,8 +16,10 @@ export interface ProfileResult {
   text: string;
 }
 
-/** `nodeFlags`: V8 flags of the profiled process (the bench passes the deployed worker's). */
-/** `env`: the deployed worker's environment besides its flags (glibc malloc settings). */
+/**
+ * `nodeFlags`: V8 flags of the profiled process (the bench passes the deployed worker's);
+ * `env`: the worker's environment besides its flags (glibc malloc settings).
+ */
 export function profileRun(what: 'pipeline' | 'floor', records: number, seed: number, batch: number, nodeFlags: readonly string[] = [], env: Record<string, string> = {}, n = 20): ProfileResult {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

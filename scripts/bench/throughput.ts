@@ -7,7 +7,7 @@
 //             timed on its own: it is zlib's cost, not ours, and the floor has no
 //             counterpart for it.
 // A third, instrumented pass times each stage separately to give their shares.
-import { DEDUPED_ROWS, type DeadLetter, type EventInput } from '../../functions/contracts.js';
+import { DEDUPED_ROWS, emptySummary, type DeadLetter, type EventInput } from '../../functions/contracts.js';
 import { detect, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../../functions/envelope/index.js';
 import { gzip, tablePayloads } from '../../functions/land/payload.js';
@@ -100,7 +100,7 @@ export function runStages(input: AksInput, policy: Policy): StageTimes {
     const c = cpuMs();
     const dets = detect(rows, policy, NOW);
     const d = cpuMs();
-    const result = { rows, detections: dets, deadLetters, summary: { records: 0, rows: {}, detections: dets.length, deadLetters: deadLetters.length, duplicates: 0 } };
+    const result = { rows, detections: dets, deadLetters, summary: { ...emptySummary(), detections: dets.length, deadLetters: deadLetters.length } };
     const { payloads } = tablePayloads(result, batchKey(batch));
     const e = cpuMs();
     for (const p of payloads) sink += gzip(p.ndjson).length;
