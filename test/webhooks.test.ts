@@ -63,6 +63,65 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(bad.messages).toBeUndefined();
   });
 
+  describe('timestamped signatures (X-KubeSift-Timestamp)', () => {
+    const key = SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR;
+    const body = JSON.stringify(kubearmorSample);
+    const signedAt = new Date('2025-04-20T10:00:00Z');
+    const ts = String(signedAt.getTime() / 1000);
+    const at = (seconds: number) => new Date(signedAt.getTime() + seconds * 1000);
+    const signed = (sig: string, t: string = ts) => ({ 'x-kubesift-signature-256': `sha256=${sig}`, 'x-kubesift-timestamp': t });
+    const timedSig = hmacHex(key, Buffer.from(body), ts);
+    const send = (headers: Record<string, string>, now: Date, c = config) => acceptWebhook(request('kubearmor', body, headers), c, now);
+
+    it('signs "<timestamp>.<body>": accepted within 300 s either way of the receiver clock', async () => {
+      expect(timedSig).not.toBe(hmacHex(key, Buffer.from(body)));
+      for (const skew of [0, 300, -300]) {
+        const ok = await send(signed(timedSig), at(skew));
+        expect(ok.status, `skew ${skew}`).toBe(202);
+        expect(ok.log).toContain('via hmac-sha256+timestamp');
+      }
+    });
+
+    it.each([
+      ['a replay 301 s later', 301],
+      ['a timestamp 301 s ahead', -301],
+      ['a replay a day later', 86_400],
+    ])('refuses %s (stale-timestamp), nothing forwarded', async (_name, skew) => {
+      const out = await send(signed(timedSig), at(skew));
+      expect(out.status).toBe(401);
+      expect(out.log).toBe('sender auth failed: stale-timestamp');
+      expect(out.messages).toBeUndefined();
+    });
+
+    it('a fresh timestamp cannot be put on a captured signature, and the body-only signature does not cover one', async () => {
+      const later = at(3_600);
+      const moved = await send(signed(timedSig, String(later.getTime() / 1000)), later);
+      expect(moved.log).toBe('sender auth failed: bad-credentials');
+      const bodyOnly = await send(signed(hmacHex(key, Buffer.from(body))), signedAt);
+      expect(bodyOnly.log).toBe('sender auth failed: bad-credentials');
+      expect([moved.status, bodyOnly.status]).toEqual([401, 401]);
+    });
+
+    it.each(['1745143200.5', '-1745143200', '1.7e9', '', '0x67'])('refuses the timestamp %j (bad-timestamp)', async (t) => {
+      const out = await send(signed(hmacHex(key, Buffer.from(body), t), t), signedAt);
+      expect(out.status).toBe(401);
+      expect(out.log).toBe('sender auth failed: bad-timestamp');
+    });
+
+    it('KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP refuses signatures without one; timestamped and Bearer requests still pass', async () => {
+      const strict = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: 'true' });
+      expect(strict.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP).toBe(true);
+      expect(config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP).toBe(false);
+      const untimed = { 'x-kubesift-signature-256': `sha256=${hmacHex(key, Buffer.from(body))}` };
+      expect((await send(untimed, signedAt)).status).toBe(202);
+      const refused = await send(untimed, signedAt, strict);
+      expect(refused.status).toBe(401);
+      expect(refused.log).toBe('sender auth failed: timestamp-required');
+      expect((await send(signed(timedSig), signedAt, strict)).status).toBe(202);
+      expect((await send(bearer(key), signedAt, strict)).status).toBe(202);
+    });
+  });
+
   it.each([
     ['wrong secret', bearer('falco-secret-0123456780')],
     ['another source\'s secret', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)],

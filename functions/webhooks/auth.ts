@@ -3,14 +3,31 @@
 // audit webhook kubeconfig `token`, Falcosidekick custom header) or as an HMAC-SHA256 of
 // the raw body (relays that can sign). Both compares are constant-time over fixed-length
 // digests, so neither the secret's length nor a matching prefix leaks through timing.
+// A signer may also send the Unix time it signed at; the HMAC then covers `<time>.<body>`
+// and a request older (or newer) than MAX_SIGNATURE_SKEW_S is refused, so a captured
+// request cannot be replayed later. KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP makes the time
+// mandatory for signed requests.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Headers carrying an HMAC-SHA256 of the raw body: `sha256=<hex>` (or bare hex). */
 export const SIGNATURE_HEADERS = ['x-kubesift-signature-256', 'x-hub-signature-256'] as const;
 
+/** Unix time in seconds at which the sender signed; part of the signed bytes when present. */
+export const TIMESTAMP_HEADER = 'x-kubesift-timestamp';
+
+/** Largest distance between a signed timestamp and the receiver's clock. */
+export const MAX_SIGNATURE_SKEW_S = 300;
+
 export type AuthOutcome =
-  | { ok: true; method: 'bearer' | 'hmac-sha256' }
-  | { ok: false; reason: 'missing-credentials' | 'bad-credentials' };
+  | { ok: true; method: 'bearer' | 'hmac-sha256' | 'hmac-sha256+timestamp' }
+  | { ok: false; reason: 'missing-credentials' | 'bad-credentials' | 'bad-timestamp' | 'stale-timestamp' | 'timestamp-required' };
+
+export interface AuthOptions {
+  /** The receiver's clock, for the timestamp window. */
+  now: Date;
+  /** Signed requests without a timestamp are refused. */
+  requireTimestamp: boolean;
+}
 
 interface HeaderReader {
   get(name: string): string | null;
@@ -23,16 +40,30 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export function hmacHex(secret: string, body: Uint8Array): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+/** HMAC-SHA256 hex of the body, or of `<timestamp>.<body>` when the sender sent a timestamp. */
+export function hmacHex(secret: string, body: Uint8Array, timestamp?: string): string {
+  const mac = createHmac('sha256', secret);
+  if (timestamp !== undefined) mac.update(`${timestamp}.`);
+  return mac.update(body).digest('hex');
 }
 
-export function authenticate(secret: string, headers: HeaderReader, rawBody: Uint8Array): AuthOutcome {
+const UNIX_SECONDS = /^\d{1,12}$/;
+
+export function authenticate(secret: string, headers: HeaderReader, rawBody: Uint8Array, opts: AuthOptions): AuthOutcome {
   for (const name of SIGNATURE_HEADERS) {
     const sig = headers.get(name);
     if (sig === null) continue;
     const hex = sig.trim().replace(/^sha256=/i, '').toLowerCase();
-    return safeEqual(hex, hmacHex(secret, rawBody)) ? { ok: true, method: 'hmac-sha256' } : { ok: false, reason: 'bad-credentials' };
+    const ts = headers.get(TIMESTAMP_HEADER)?.trim();
+    if (ts === undefined) {
+      if (opts.requireTimestamp) return { ok: false, reason: 'timestamp-required' };
+      return safeEqual(hex, hmacHex(secret, rawBody)) ? { ok: true, method: 'hmac-sha256' } : { ok: false, reason: 'bad-credentials' };
+    }
+    if (!UNIX_SECONDS.test(ts)) return { ok: false, reason: 'bad-timestamp' };
+    if (!safeEqual(hex, hmacHex(secret, rawBody, ts))) return { ok: false, reason: 'bad-credentials' };
+    // Checked after the MAC, so 'stale-timestamp' in the log means a genuine request that came too late (a replay, or clock skew).
+    const skew = Math.abs(opts.now.getTime() / 1000 - Number(ts));
+    return skew <= MAX_SIGNATURE_SKEW_S ? { ok: true, method: 'hmac-sha256+timestamp' } : { ok: false, reason: 'stale-timestamp' };
   }
   const auth = headers.get('authorization');
   if (auth === null) return { ok: false, reason: 'missing-credentials' };

@@ -46,7 +46,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const read = await readBodyLimited(req.body, max);
   if (!read.ok) return fail(413, `body larger than ${max} bytes`, `body over limit (${read.received}+ bytes)`);
 
-  const auth = authenticate(secret, req.headers, read.bytes);
+  const auth = authenticate(secret, req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
   if (!auth.ok) return { status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${auth.reason}` };
 
   const cluster = (req.cluster ?? '').trim().toLowerCase() || config.KUBESIFT_DEFAULT_CLUSTER.toLowerCase();
