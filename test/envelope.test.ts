@@ -177,4 +177,22 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(out.deadLetters.map((d) => d.reason)).toEqual(['unknown-shape', 'unknown-shape', 'too-deep', 'too-deep']);
     for (const d of out.deadLetters) expect(typeof d.raw).toBe('string');
   });
+
+  it('an item nested past what JSON.stringify can write is dead-lettered with its exact bytes from the body', () => {
+    const depth = 20_000;
+    const nestedArr = '['.repeat(depth) + ']'.repeat(depth);
+    const nestedRecords = (n: number) => '{"records":['.repeat(n) + ']}'.repeat(n);
+    const deepEvent = JSON.stringify(auditEvent({ auditID: 'deep-1', requestObject: 'X' })).replace('"X"', '{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+    expect(() => JSON.stringify(JSON.parse(deepEvent))).toThrow(RangeError);
+    // Pretty spacing, a string holding brackets and escaped quotes, and a repeated key (JSON.parse keeps the last).
+    const list = `{ "kind" : "EventList", "items": [1], "note": "] } [ \\\" {", "it\u0065ms" : [ ${JSON.stringify(auditEvent())} ,\n ${deepEvent} ] }`;
+    const out = unwrap(input(`[${nestedArr}]`), input(`{"records":[{"records":[${nestedRecords(depth)}]}]}`), input(list));
+    expect(out.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['unknown-shape', 0], ['unknown-shape', 0], ['too-deep', 1]]);
+    // The second body's third level of {records} is past the shapes a body may take: that item is the dead letter.
+    expect(out.deadLetters.map((d) => d.raw)).toEqual([nestedArr, nestedRecords(depth - 1), deepEvent]);
+    expect(out.records).toHaveLength(1);
+    // Replayed, the dead letter's bytes are the same item again.
+    const again = unwrap(input(out.deadLetters[2]!.raw));
+    expect(again.deadLetters.map((d) => [d.reason, d.raw])).toEqual([['too-deep', deepEvent]]);
+  });
 });

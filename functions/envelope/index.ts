@@ -9,7 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
-import { jsonTextTooDeep, safeStringify, valueTooDeep } from './json.js';
+import { jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
 export interface EnvelopeOptions {
@@ -42,6 +42,29 @@ interface BodyText {
 }
 
 /**
+ * Where a container sits in the body (steps from the top value); null is the top. Built once
+ * per container, never per item: an item is (its array's Loc, its index).
+ */
+interface Loc {
+  parent: Loc | null;
+  step: JsonStep;
+}
+
+const at = (parent: Loc | null, step: JsonStep | null): Loc | null => (step === null ? parent : { parent, step });
+
+/**
+ * An item's text for its dead letter: re-serialized, or — when it nests past what
+ * JSON.stringify can write — its exact bytes from the body, so even that item is not lost.
+ */
+function itemRaw(value: unknown, holder: BodyText, parent: Loc | null, step: JsonStep | null): string {
+  const s = typeof value === 'string' ? value : stringifyOrNull(value);
+  if (s !== null) return s;
+  const path: JsonStep[] = [];
+  for (let l = at(parent, step); l !== null; l = l.parent) path.unshift(l.step);
+  return (holder.text === null ? undefined : jsonSpan(holder.text, path)) ?? safeStringify(value);
+}
+
+/**
  * Unwrap one Event Hub event into `sink`. Returns the number of input items it accounted
  * for (records + events, or 1 when the whole body is dead-lettered).
  */
@@ -64,11 +87,11 @@ export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOp
   } else value = body;
 
   const holder: BodyText = { text };
-  if (Array.isArray(value)) return unwrapArray(value, ev, sink, opts, holder, 0, 1);
+  if (Array.isArray(value)) return unwrapArray(value, ev, sink, opts, holder, 0, 1, null);
   if (value === null || typeof value !== 'object') {
     return bodyDeadLetter(sink, ev, 'unknown-shape', `body is JSON ${value === null ? 'null' : typeof value}, expected an object or array`, text ?? safeStringify(value));
   }
-  const n = unwrapObject(value as Record<string, unknown>, ev, sink, opts, holder, 0, true, 0);
+  const n = unwrapObject(value as Record<string, unknown>, ev, sink, opts, holder, 0, true, 0, null, null);
   if (n < 0) {
     return bodyDeadLetter(sink, ev, 'unknown-shape', 'body is neither {"records":[...]}, a diagnostic record, an audit Event nor an EventList', text ?? safeStringify(value));
   }
@@ -159,42 +182,44 @@ function isRecordLike(o: Record<string, unknown>): boolean {
 }
 
 /**
- * An object at the top of a body or inside an array. Returns items accounted for, or -1
- * when the object has no known shape (the caller decides how to dead-letter it).
+ * An object at the top of a body (parent and step null) or element `step` of the array at
+ * `parent`. Returns items accounted for, or -1 when the object has no known shape (the caller
+ * decides how to dead-letter it).
  */
-function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, top: boolean, level: number): number {
+function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, top: boolean, level: number, parent: Loc | null, step: number | null): number {
   // Bodies nest at most array → {records} → record; anything deeper is not a shape we know.
   if (level > MAX_SHAPE_LEVEL) return -1;
   if (o.kind === 'EventList') {
     const items = o.items;
     if (!Array.isArray(items)) {
-      sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
+      sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
       return 1;
     }
-    return unwrapArray(items, ev, sink, opts, holder, index, level + 1);
+    return unwrapArray(items, ev, sink, opts, holder, index, level + 1, { parent: at(parent, step), step: 'items' });
   }
   // An Event or a diagnostic record is itself an item: a `records` field beside it is an
   // extra field like any other (checked first, it made the item vanish when empty).
   if (isEventLike(o)) {
-    pushEvent(o, ev, sink, opts, holder, index);
+    pushEvent(o, ev, sink, opts, holder, index, parent, step);
     return 1;
   }
   if (isRecordLike(o) && opts.accept !== 'audit') {
-    pushRecord(o, ev, sink, opts, index);
+    pushRecord(o, ev, sink, opts, index, holder, parent, step);
     return 1;
   }
   const records = o.records;
   if (records !== undefined && opts.accept !== 'audit') {
     if (!Array.isArray(records)) {
-      sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : safeStringify(o) });
+      sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
       return 1;
     }
-    return unwrapArray(records, ev, sink, opts, holder, index, level + 1);
+    return unwrapArray(records, ev, sink, opts, holder, index, level + 1, { parent: at(parent, step), step: 'records' });
   }
   return -1;
 }
 
-function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, base: number, level: number): number {
+/** The items of the array at `self` (null: the body is the array). */
+function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, base: number, level: number, self: Loc | null): number {
   let count = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -203,11 +228,11 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
       const o = item as Record<string, unknown>;
       // Fast path: the AKS diagnostic record.
       if (typeof o.category === 'string' && o.properties !== undefined && opts.accept !== 'audit') {
-        pushRecord(o, ev, sink, opts, index);
+        pushRecord(o, ev, sink, opts, index, holder, self, i);
         count++;
         continue;
       }
-      const n = unwrapObject(o, ev, sink, opts, holder, index, false, level);
+      const n = unwrapObject(o, ev, sink, opts, holder, index, false, level, self, i);
       if (n >= 0) {
         count += n;
         continue;
@@ -217,7 +242,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
       reason: 'unknown-shape',
       detail: `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}${item !== null && typeof item === 'object' && !Array.isArray(item) ? ' of no known shape (diagnostic record, audit Event, EventList, {records})' : ''}`,
       position: pos(ev, index),
-      raw: safeStringify(item),
+      raw: itemRaw(item, holder, self, i),
     });
     count++;
   }
@@ -264,14 +289,14 @@ export function isValidRecord(o: Record<string, unknown>): boolean {
   );
 }
 
-function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, index: number): void {
+function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, index: number, holder: BodyText, parent: Loc | null, step: number | null): void {
   if (!isValidRecord(o)) {
     const parsed = diagnosticRecordSchema.safeParse(o);
     sink.deadLetters.push({
       reason: 'invalid-record',
       detail: parsed.success ? 'record failed validation' : describeZodError(parsed.error),
       position: pos(ev, index),
-      raw: safeStringify(o),
+      raw: itemRaw(o, holder, parent, step),
       category: typeof o.category === 'string' ? o.category : undefined,
     });
     return;
@@ -294,14 +319,14 @@ function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSi
   });
 }
 
-function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number): void {
+function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, parent: Loc | null, step: number | null): void {
   // Parsed events become dynamic columns: refuse depths JSON.stringify cannot write back.
   // With the body text at hand a short body is provably shallow; otherwise walk the value.
   // One scan of the body text answers for all its events.
   if (holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
   const suspicious = holder.text === null || holder.deep === true;
   if (suspicious && valueTooDeep(o)) {
-    sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: safeStringify(o), category: WEBHOOK_AUDIT_CATEGORY });
+    sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: itemRaw(o, holder, parent, step), category: WEBHOOK_AUDIT_CATEGORY });
     return;
   }
   const stageTs = o.stageTimestamp;

@@ -118,3 +118,95 @@ export function trimmedLength(s: string): number {
   while (end > 0 && s.charCodeAt(end - 1) <= 32) end--;
   return end;
 }
+
+/** One step into a JSON value: an array index or an object key. */
+export type JsonStep = number | string;
+
+/**
+ * The exact text of the value at `path` inside the JSON text `s` (already parsed
+ * successfully, so well-formed), or undefined when the path does not exist. Iterative: it
+ * finds values nested deeper than JSON.stringify can write back, which is what it is for
+ * (a dead letter keeps such an item's own bytes). A repeated key resolves to its last
+ * occurrence, as in JSON.parse.
+ */
+export function jsonSpan(s: string, path: readonly JsonStep[]): string | undefined {
+  let at = skipSpace(s, 0);
+  for (const step of path) {
+    const found = typeof step === 'number' ? elementAt(s, at, step) : memberAt(s, at, step);
+    if (found < 0) return undefined;
+    at = found;
+  }
+  return s.slice(at, valueEnd(s, at));
+}
+
+function skipSpace(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) <= 32) i++;
+  return i;
+}
+
+/** Index just past the string literal that opens at `i`. */
+function stringEnd(s: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    j = s.indexOf('"', j);
+    if (j < 0) return s.length;
+    let k = j - 1;
+    while (s.charCodeAt(k) === 92) k--;
+    if ((j - 1 - k) % 2 === 0) return j + 1;
+    j++;
+  }
+}
+
+/** Index just past the value that starts at `i`. */
+function valueEnd(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return stringEnd(s, i);
+  if (c !== 123 && c !== 91) {
+    while (i < s.length) {
+      const d = s.charCodeAt(i);
+      if (d === 44 || d === 125 || d === 93 || d <= 32) break;
+      i++;
+    }
+    return i;
+  }
+  let depth = 0;
+  while (i < s.length) {
+    const d = s.charCodeAt(i);
+    if (d === 34) {
+      i = stringEnd(s, i);
+      continue;
+    }
+    if (d === 123 || d === 91) depth++;
+    else if ((d === 125 || d === 93) && --depth === 0) return i + 1;
+    i++;
+  }
+  return i;
+}
+
+/** Start of element `n` of the array that opens at `i`, or -1. */
+function elementAt(s: string, i: number, n: number): number {
+  if (s.charCodeAt(i) !== 91) return -1;
+  i = skipSpace(s, i + 1);
+  for (let k = 0; i < s.length && s.charCodeAt(i) !== 93; k++) {
+    if (k === n) return i;
+    i = skipSpace(s, valueEnd(s, i));
+    if (s.charCodeAt(i) === 44) i = skipSpace(s, i + 1);
+  }
+  return -1;
+}
+
+/** Start of the value of the last member named `key` in the object that opens at `i`, or -1. */
+function memberAt(s: string, i: number, key: string): number {
+  if (s.charCodeAt(i) !== 123) return -1;
+  let found = -1;
+  i = skipSpace(s, i + 1);
+  while (i < s.length && s.charCodeAt(i) === 34) {
+    const keyEnd = stringEnd(s, i);
+    const name = JSON.parse(s.slice(i, keyEnd)) as string;
+    i = skipSpace(s, skipSpace(s, keyEnd) + 1);
+    if (name === key) found = i;
+    i = skipSpace(s, valueEnd(s, i));
+    if (s.charCodeAt(i) === 44) i = skipSpace(s, i + 1);
+  }
+  return found;
+}

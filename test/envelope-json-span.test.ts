@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { jsonSpan } from '../functions/envelope/json.js';
+
+describe('jsonSpan: the exact text of the value at a path', () => {
+  const doc = ` { "a" : [ 1 , "x]\\\\" , {"b":[true,null,-2.5e3]} , "q\\"}" ] , "a2":{} , "a":[ "last" , {"c" : "}" } ] } `;
+
+  it('agrees with JSON.parse at every path, keeps the bytes as written, and takes the last of a repeated key', () => {
+    const parsed = JSON.parse(doc) as { a: [string, { c: string }] };
+    expect(jsonSpan(doc, [])).toBe(doc.trim());
+    expect(jsonSpan(doc, ['a'])).toBe('[ "last" , {"c" : "}" } ]');
+    expect(JSON.parse(jsonSpan(doc, ['a'])!)).toEqual(parsed.a);
+    expect(jsonSpan(doc, ['a', 0])).toBe('"last"');
+    expect(jsonSpan(doc, ['a', 1, 'c'])).toBe('"}"');
+    expect(jsonSpan(doc, ['a2'])).toBe('{}');
+  });
+
+  it('steps over strings with brackets, escaped quotes and backslashes, and over literals and numbers', () => {
+    const arr = '[ "x]\\\\" , "q\\"}" , -2.5e3 , true , null , [ [ ] ] , { "k" : "v" } ]';
+    const values = JSON.parse(arr) as unknown[];
+    for (let i = 0; i < values.length; i++) expect(JSON.parse(jsonSpan(arr, [i])!), `element ${i}`).toEqual(values[i]);
+    expect(jsonSpan(arr, [2])).toBe('-2.5e3');
+    expect(jsonSpan('{"k\\u0065y":7}', ['key'])).toBe('7');
+  });
+
+  it('is undefined for a path that is not there', () => {
+    expect(jsonSpan('[1,2]', [2])).toBeUndefined();
+    expect(jsonSpan('[1,2]', ['a'])).toBeUndefined();
+    expect(jsonSpan('{"a":1}', [0])).toBeUndefined();
+    expect(jsonSpan('{"a":1}', ['b'])).toBeUndefined();
+    expect(jsonSpan('[]', [0])).toBeUndefined();
+    expect(jsonSpan('{"a":"s"}', ['a', 0])).toBeUndefined();
+  });
+
+  it('finds a value nested 100,000 levels deep without recursion', () => {
+    const depth = 100_000;
+    const inner = '['.repeat(depth) + ']'.repeat(depth);
+    expect(jsonSpan(`{"x":0,"y":[${inner},"after"]}`, ['y', 0])).toBe(inner);
+    expect(jsonSpan(`{"x":0,"y":[${inner},"after"]}`, ['y', 1])).toBe('"after"');
+  });
+});
