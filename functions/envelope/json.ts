@@ -25,16 +25,7 @@ export function jsonTextTooDeep(s: string, max = MAX_JSON_DEPTH): boolean {
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === 34) {
-      let j = i + 1;
-      for (;;) {
-        j = s.indexOf('"', j);
-        if (j < 0) return false;
-        let k = j - 1;
-        while (s.charCodeAt(k) === 92) k--;
-        if ((j - 1 - k) % 2 === 0) break;
-        j++;
-      }
-      i = j + 1;
+      i = stringEnd(s, i);
       continue;
     }
     if (c === 123 || c === 91) {
@@ -144,7 +135,7 @@ function skipSpace(s: string, i: number): number {
   return i;
 }
 
-/** Index just past the string literal that opens at `i`. */
+/** Index just past the string literal that opens at `i` (the end of `s` when it never closes). */
 function stringEnd(s: string, i: number): number {
   let j = i + 1;
   for (;;) {
