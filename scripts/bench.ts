@@ -12,6 +12,8 @@ import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Figures } from './bench/targets.js';
 import { MALLOC_SETTINGS } from '../functions/eventhub/workerHeap.js';
+import { NODE_DEFAULTS_ENV } from './bench/workerStartup.js';
+import { RUNTIME_V8_FLAGS } from '../functions/eventhub/runtimeV8Flags.js';
 
 const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--records N] [--runs N] [--seed N]
                      [--only throughput,generators,imports] [--node-defaults]
@@ -74,14 +76,16 @@ const errText = (e: unknown): string => (e instanceof Error ? e.message : String
 
 /**
  * What the deployed worker runs with, from local.settings.example.json (= Bicep's, by test):
- * the V8 flags of NODE_OPTIONS and the glibc malloc settings. Nothing under --node-defaults.
+ * the V8 flags of NODE_OPTIONS and the glibc malloc settings; the measuring child also sets
+ * the flags the app entry sets on itself (bench/workerStartup.ts). Nothing under --node-defaults.
  */
 function workerSettings(): { nodeFlags: string[]; env: Record<string, string>; shown: string } {
-  if (opts['node-defaults']) return { nodeFlags: [], env: {}, shown: 'Node and glibc defaults' };
+  if (opts['node-defaults']) return { nodeFlags: [], env: { [NODE_DEFAULTS_ENV]: '1' }, shown: 'Node and glibc defaults' };
   const values = (JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> }).Values;
   const nodeFlags = (values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
   const env = Object.fromEntries(MALLOC_SETTINGS.flatMap((k) => (values[k] ? [[k, values[k]]] : [])));
-  return { nodeFlags, env, shown: [...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ') };
+  const shown = [...nodeFlags, ...RUNTIME_V8_FLAGS.map((f) => `${f} (set at start-up)`), ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  return { nodeFlags, env, shown: shown.join(' ') };
 }
 
 /** Event Hub trigger batch size from host.json (bodies per processEvents call). */

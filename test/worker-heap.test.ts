@@ -1,7 +1,12 @@
 // The worker's first-batch line about its young generation: read from the flags Node got.
 import functions from '@azure/functions';
 import { describe, expect, it, vi } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RUNTIME_V8_FLAGS } from '../functions/eventhub/runtimeV8Flags.js';
 import { mallocLine, workerHeap, workerHeapLine } from '../functions/eventhub/workerHeap.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('worker heap flags', () => {
   it('reads --max-semi-space-size from NODE_OPTIONS and the command line (which wins)', () => {
@@ -45,5 +50,33 @@ describe('worker heap flags', () => {
     await handleAksBatch([], ctx(), deps);
     expect(logs.filter((l) => l.startsWith('worker heap: '))).toEqual([workerHeapLine(workerHeap(process.execArgv, process.env.NODE_OPTIONS))]);
     expect(logs.filter((l) => l.startsWith('worker malloc: '))).toEqual([mallocLine(process.env)]);
+    // This test loaded the trigger, not the app entry: the line says the flags were not set.
+    expect(logs.filter((l) => l.startsWith('worker V8: '))).toEqual(['worker V8: runtime flags not set (the app entry functions/index.js did not load)']);
+  });
+
+  it('the app entry sets the runtime V8 flags once it has registered the triggers, and the worker log says so', () => {
+    // A fresh process: loading the entry registers every trigger with @azure/functions.
+    const script = [
+      "const { runtimeV8FlagsLine } = await import('./functions/eventhub/runtimeV8Flags.ts');",
+      'const before = runtimeV8FlagsLine();',
+      "await import('./functions/index.ts');",
+      'console.log(JSON.stringify([before, runtimeV8FlagsLine()]));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([
+      'worker V8: runtime flags not set (the app entry functions/index.js did not load)',
+      `worker V8: ${RUNTIME_V8_FLAGS.join(' ')} set at start-up`,
+    ]);
+    expect(RUNTIME_V8_FLAGS).toContain('--no-allocation-site-pretenuring');
+  });
+
+  it('each runtime flag is one V8 knows and NODE_OPTIONS refuses (else it would belong there)', () => {
+    const v8Options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    for (const flag of RUNTIME_V8_FLAGS) {
+      expect(v8Options, flag).toContain(`--${flag.replace(/^--no-/, '')} `);
+      const r = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: flag }, encoding: 'utf8' });
+      expect(r.status, flag).not.toBe(0);
+      expect(r.stderr).toContain('is not allowed in NODE_OPTIONS');
+    }
   });
 });

@@ -5,6 +5,8 @@
 // the worker process is the host's business, so the first batch of each worker says what it
 // got, and an operator can check it in the logs instead of guessing from CPU time.
 
+import { runtimeV8FlagsLine } from './runtimeV8Flags.js';
+
 /** The semi-space the Function App asks for, in MB. */
 export const WANTED_SEMI_SPACE_MB = 64;
 
@@ -63,4 +65,5 @@ export function logWorkerHeapOnce(log: (line: string) => void): void {
   logged = true;
   log(workerHeapLine(workerHeap(process.execArgv, process.env.NODE_OPTIONS)));
   log(mallocLine(process.env));
+  log(runtimeV8FlagsLine());
 }

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { defaultPolicy } from '../../functions/detect/index.js';
 import { aksInput } from './aksInput.js';
 import { runFloor, runPipeline } from './throughput.js';
+import { startLikeWorker } from './workerStartup.js';
 
 export interface ProfileMarks {
   /** Monotonic µs at the start and end of the measured passes. */
@@ -24,6 +25,7 @@ const micros = (): number => Number(process.hrtime.bigint() / 1000n);
 async function main(argv: string[]): Promise<void> {
   const [recordsArg, seedArg, batchArg, what, marksFile] = argv;
   if (!marksFile || (what !== 'pipeline' && what !== 'floor')) throw new Error('usage: profile.js <records> <seed> <batch> <pipeline|floor> <marks.json>');
+  startLikeWorker();
   const input = await aksInput(Number(recordsArg), Number(seedArg), Number(batchArg));
   const policy = defaultPolicy('aks');
   const once = (): number => (what === 'floor' ? runFloor(input).cpu : runPipeline(input, policy).span.cpu);

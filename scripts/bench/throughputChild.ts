@@ -11,6 +11,7 @@ import { currentLoad, peakRssMb } from './machine.js';
 import { throughputFigures, type StageMs } from './figures.js';
 import { round, type Span } from './stats.js';
 import { checksum, runFloor, runPipeline, runStages } from './throughput.js';
+import { startLikeWorker } from './workerStartup.js';
 
 /** A full collection between measurements keeps one pass's garbage off the next one's clock. */
 const gc = runInNewContext('gc') as () => void;
@@ -65,5 +66,6 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
 
 const [records, runs, seed, batch] = process.argv.slice(2).map(Number);
 if (!records || !runs || seed === undefined || Number.isNaN(seed) || !batch) throw new Error(`usage: throughputChild.js <records> <runs> <seed> <batchBodies> (got ${process.argv.slice(2).join(' ')})`);
+const runtimeFlags = startLikeWorker();
 const result = await throughputResult(records, runs, seed, batch);
-process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...runtimeFlags.map((f) => `${f} (set at start-up)`), ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);
