@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SIGNATURE_SKEW_S } from './webhooks/auth.js';
 
 // Every app setting KubeSift reads, in one schema. The Bicep app settings and
 // local.settings.example.json are checked against these keys by tests (no drift).
@@ -68,7 +69,7 @@ export const configSchema = z
     KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().optional().describe(`Shared secret for POST /api/webhooks/kubearmor (at least ${MIN_WEBHOOK_SECRET} characters)`),
     KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: bool
       .default(false)
-      .describe('Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (Unix seconds, signed as "<timestamp>.<body>", within 300 s of the receiver clock) so a captured request cannot be replayed; Bearer requests are not affected'),
+      .describe(`Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (Unix seconds, signed as "<timestamp>.<body>", within ${MAX_SIGNATURE_SKEW_S} s of the receiver clock) so a captured request cannot be replayed; Bearer requests are not affected`),
     KUBESIFT_WEBHOOK_MAX_BYTES: positiveInt(1_048_576).describe('Largest accepted webhook body (bytes); larger → 413'),
     KUBESIFT_DEFAULT_CLUSTER: z.string().default('unknown').describe('Cluster name for webhook events that carry no resourceId'),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),

@@ -55,12 +55,10 @@ export function authenticate(secret: string, headers: HeaderReader, rawBody: Uin
     if (sig === null) continue;
     const hex = sig.trim().replace(/^sha256=/i, '').toLowerCase();
     const ts = headers.get(TIMESTAMP_HEADER)?.trim();
-    if (ts === undefined) {
-      if (opts.requireTimestamp) return { ok: false, reason: 'timestamp-required' };
-      return safeEqual(hex, hmacHex(secret, rawBody)) ? { ok: true, method: 'hmac-sha256' } : { ok: false, reason: 'bad-credentials' };
-    }
-    if (!UNIX_SECONDS.test(ts)) return { ok: false, reason: 'bad-timestamp' };
+    if (ts === undefined && opts.requireTimestamp) return { ok: false, reason: 'timestamp-required' };
+    if (ts !== undefined && !UNIX_SECONDS.test(ts)) return { ok: false, reason: 'bad-timestamp' };
     if (!safeEqual(hex, hmacHex(secret, rawBody, ts))) return { ok: false, reason: 'bad-credentials' };
+    if (ts === undefined) return { ok: true, method: 'hmac-sha256' };
     // Checked after the MAC, so 'stale-timestamp' in the log means a genuine request that came too late (a replay, or clock skew).
     const skew = Math.abs(opts.now.getTime() / 1000 - Number(ts));
     return skew <= MAX_SIGNATURE_SKEW_S ? { ok: true, method: 'hmac-sha256+timestamp' } : { ok: false, reason: 'stale-timestamp' };
