@@ -12,8 +12,7 @@ import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Figures } from './bench/targets.js';
 import { MALLOC_SETTINGS } from '../functions/eventhub/workerHeap.js';
-import { NODE_DEFAULTS_ENV } from './bench/workerStartup.js';
-import { RUNTIME_V8_FLAGS } from '../functions/eventhub/runtimeV8Flags.js';
+import { NODE_DEFAULTS_ENV, shownRuntimeFlags } from './bench/workerStartup.js';
 
 const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--records N] [--runs N] [--seed N]
                      [--only throughput,generators,imports] [--node-defaults]
@@ -84,7 +83,7 @@ function workerSettings(): { nodeFlags: string[]; env: Record<string, string>; s
   const values = (JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> }).Values;
   const nodeFlags = (values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
   const env = Object.fromEntries(MALLOC_SETTINGS.flatMap((k) => (values[k] ? [[k, values[k]]] : [])));
-  const shown = [...nodeFlags, ...RUNTIME_V8_FLAGS.map((f) => `${f} (set at start-up)`), ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  const shown = [...nodeFlags, ...shownRuntimeFlags(), ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
   return { nodeFlags, env, shown: shown.join(' ') };
 }
 

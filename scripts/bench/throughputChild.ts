@@ -66,6 +66,6 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
 
 const [records, runs, seed, batch] = process.argv.slice(2).map(Number);
 if (!records || !runs || seed === undefined || Number.isNaN(seed) || !batch) throw new Error(`usage: throughputChild.js <records> <runs> <seed> <batchBodies> (got ${process.argv.slice(2).join(' ')})`);
-const runtimeFlags = startLikeWorker();
+const runtimeFlagsShown = startLikeWorker();
 const result = await throughputResult(records, runs, seed, batch);
-process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...runtimeFlags.map((f) => `${f} (set at start-up)`), ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...runtimeFlagsShown, ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);

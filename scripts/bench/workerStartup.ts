@@ -5,9 +5,12 @@ import { applyRuntimeV8Flags, RUNTIME_V8_FLAGS } from '../../functions/eventhub/
 
 export const NODE_DEFAULTS_ENV = 'KUBESIFT_BENCH_NODE_DEFAULTS';
 
-/** Applies the worker's runtime V8 flags (unless under Node's defaults); returns what it set. */
+/** The runtime flags as the bench reports them beside the command-line ones. */
+export const shownRuntimeFlags = (): string[] => RUNTIME_V8_FLAGS.map((f) => `${f} (set at start-up)`);
+
+/** Applies the worker's runtime V8 flags (unless under Node's defaults); returns them as shown. */
 export function startLikeWorker(): string[] {
   if (process.env[NODE_DEFAULTS_ENV] === '1') return [];
   applyRuntimeV8Flags();
-  return [...RUNTIME_V8_FLAGS];
+  return shownRuntimeFlags();
 }
