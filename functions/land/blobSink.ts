@@ -3,7 +3,7 @@
 // (table, day, batch) and written with If-None-Match: *, so a redelivered batch is skipped.
 // Each blob records the landing that wrote it (metadata), so a retry that finds the blob
 // written by its own timed-out attempt reports it landed, not duplicate.
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { ingestFromBlobCommand } from './commands.js';
 import { gzip, safeKey, type TablePayload } from './payload.js';
 import type { PutOutcome, TableSink } from './sink.js';
@@ -14,9 +14,9 @@ export function landedBlobName(p: Pick<TablePayload, 'table' | 'day'>, batchKey:
 
 const LANDING_METADATA = 'landing';
 
-async function putOnce(container: ContainerClient, name: string, body: Buffer, contentType: string, landing?: string): Promise<boolean> {
+async function putOnce(blob: BlockBlobClient, body: Buffer, contentType: string, landing?: string): Promise<boolean> {
   try {
-    await container.getBlockBlobClient(name).uploadData(body, {
+    await blob.uploadData(body, {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: contentType },
       ...(landing ? { metadata: { [LANDING_METADATA]: landing } } : {}),
@@ -44,14 +44,15 @@ export function blobSink(service: BlobServiceClient, containerName: string): Tab
     async put(p, batchKey, landing): Promise<PutOutcome> {
       const c = await container();
       const name = landedBlobName(p, batchKey);
+      const blob = c.getBlockBlobClient(name);
       // Stored gzipped, not Content-Encoding: ADX ingests `.gz` blobs by extension.
       const wrote =
-        (await putOnce(c, name, gzip(p.ndjson), 'application/gzip', landing)) ||
-        (landing !== undefined && (await c.getBlockBlobClient(name).getProperties()).metadata?.[LANDING_METADATA] === landing);
-      const command = ingestFromBlobCommand({ table: p.table, mappingName: p.mappingName, tag: p.tag }, c.getBlockBlobClient(name).url);
+        (await putOnce(blob, gzip(p.ndjson), 'application/gzip', landing)) ||
+        (landing !== undefined && (await blob.getProperties()).metadata?.[LANDING_METADATA] === landing);
+      const command = ingestFromBlobCommand({ table: p.table, mappingName: p.mappingName, tag: p.tag }, blob.url);
       const note = `// ${p.rows} rows for ${p.table}. Append a SAS token or ;managed_identity=system to the URL when the cluster cannot read the container anonymously.\n`;
       // Written after the data, also when the data existed: a crash between the two must not leave data without its command.
-      await putOnce(c, name.replace(/\.multijson\.gz$/, '.kql'), Buffer.from(note + command + '\n'), 'text/plain; charset=utf-8');
+      await putOnce(c.getBlockBlobClient(name.replace(/\.multijson\.gz$/, '.kql')), Buffer.from(note + command + '\n'), 'text/plain; charset=utf-8');
       return wrote ? 'landed' : 'duplicate';
     },
   };
