@@ -179,21 +179,34 @@ describe('API versions', () => {
 describe('no secrets in templates', () => {
   const sources = files.map((f) => [f, readFileSync(join(repoRoot, f), 'utf8')] as const);
 
-  // One exception: captureEvents.bicep reads the Function App's default host key into the
-  // Event Grid subscription URL (the endpoint has authLevel 'function'); nowhere else.
-  const HOST_KEY_FOR_EVENT_GRID = /listKeys\(resourceId\('Microsoft\.Web\/sites\/host', functionAppName, 'default'\), '[0-9-]+'\)\.functionKeys\.default/g;
+  // One exception: captureEvents.bicep reads the `eventGrid` function's own key into the
+  // Event Grid subscription URL (the endpoint has authLevel 'function'); nowhere else, and
+  // never a host key (it opens every route).
+  const FUNCTION_KEY_FOR_EVENT_GRID = /listKeys\(resourceId\('Microsoft\.Web\/sites\/functions', functionAppName, endpointFunctionName\), '[0-9-]+'\)\.default/g;
 
   it.each(sources.map(([f]) => [f]))('%s calls no list*() key or connection-string function', (f) => {
     let src = sources.find(([x]) => x === f)![1];
     if (f === 'infra/modules/captureEvents.bicep') {
-      expect(src.match(HOST_KEY_FOR_EVENT_GRID)?.length).toBe(1);
+      expect(src.match(FUNCTION_KEY_FOR_EVENT_GRID)?.length).toBe(1);
+      expect(src).not.toMatch(/Microsoft\.Web\/sites\/host/);
       expect(src).toMatch(/endpointUrl: '[^'\n]*\?code=\$\{listKeys/);
       expect([...readBicep(f).outputs.values()].map((o) => o.text).join('\n')).not.toMatch(/list/i);
-      src = src.replace(HOST_KEY_FOR_EVENT_GRID, '');
+      src = src.replace(FUNCTION_KEY_FOR_EVENT_GRID, '');
     }
     expect(src).not.toMatch(/\blist(Keys|AccountSas|ServiceSas|ConnectionStrings|Secrets|Credentials)\s*\(/i);
     expect(src).not.toMatch(/\.list(Keys|ConnectionStrings)\(/i);
     expect(src).not.toMatch(/AccountKey=|SharedAccessKey=|SharedAccessSignature=/);
+  });
+
+  it("the key read is the key of the function behind the subscription's path (captureEvents.bicep)", async () => {
+    const src = readFileSync(join(infraDir, 'modules/captureEvents.bicep'), 'utf8');
+    const fn = /^param endpointFunctionName string = '([^']+)'$/m.exec(src)?.[1];
+    const path = /^param endpointPath string = '\/api\/([^']+)'$/m.exec(src)?.[1];
+    const { httpTriggers } = await import('../functions/triggers/registry.js');
+    await import('../functions/triggers/eventGrid.js');
+    const trigger = httpTriggers.find((t) => t.name === fn);
+    expect(trigger?.options.route).toBe(path);
+    expect(trigger?.options.authLevel).toBe('function');
   });
 
   it('main.bicep outputs nothing named like a credential', () => {

@@ -11,10 +11,13 @@
 // its own identity (Storage Blob Data Contributor on that container only): the account has
 // shared-key access off. Post such an event back to /api/eventgrid to replay its file.
 //
-// The endpoint has authLevel 'function', so the URL carries the app's default host key.
+// The endpoint has authLevel 'function', so the URL carries a key: the `eventGrid`
+// function's own default key, which opens that one route, not the host key, which opens
+// every route. It exists once the code is deployed, which this module already requires.
 // This is the one place a key is read (listKeys): it goes straight into the subscription's
 // endpoint URL, which Event Grid stores write-only (reads return endpointBaseUrl without the
-// query string). It is never output or written to app settings.
+// query string). It is never output or written to app settings. Rotating it: renew the
+// function key, then run the deployment again.
 
 @description('Azure region of the Event Hubs namespace.')
 param location string
@@ -33,6 +36,9 @@ param functionAppName string
 
 @description('Path of the Event Grid endpoint on the Function App.')
 param endpointPath string = '/api/eventgrid'
+
+@description('Name of the function behind endpointPath (functions/triggers/eventGrid.ts); its key goes into the subscription URL.')
+param endpointFunctionName string = 'eventGrid'
 
 @description('Storage account holding the dead-letter container.')
 param storageAccountName string
@@ -99,7 +105,7 @@ resource captureFileCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${site.properties.defaultHostName}${endpointPath}?code=${listKeys(resourceId('Microsoft.Web/sites/host', functionAppName, 'default'), '2024-04-01').functionKeys.default}'
+        endpointUrl: 'https://${site.properties.defaultHostName}${endpointPath}?code=${listKeys(resourceId('Microsoft.Web/sites/functions', functionAppName, endpointFunctionName), '2024-04-01').default}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
