@@ -78,6 +78,9 @@ param webhookSecretFalco string = ''
 @secure()
 param webhookSecretKubeArmor string = ''
 
+@description('Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (replay window). Turn on once every signing sender sends one.')
+param webhookRequireTimestamp bool = false
+
 // ----- Event Hubs ------------------------------------------------------------------------
 
 @description('Event Hubs throughput units.')
@@ -333,6 +336,7 @@ module functionApp 'modules/functionapp.bicep' = {
     webhookSecretK8sAudit: webhookSecretK8sAudit
     webhookSecretFalco: webhookSecretFalco
     webhookSecretKubeArmor: webhookSecretKubeArmor
+    webhookRequireTimestamp: webhookRequireTimestamp
   }
   dependsOn: [
     // The host starts with the identity's data-plane roles in place (Flex reads the

@@ -25,7 +25,6 @@ export const LOCAL_ONLY: Record<string, string> = {
 /** Schema keys Bicep leaves unset so the schema default applies (tuning; override as an app setting). */
 export const SCHEMA_DEFAULTS: Record<string, string> = {
   KUBESIFT_WEBHOOK_MAX_BYTES: 'largest webhook body',
-  KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: 'signed webhook requests need a timestamp (opt-in: senders must sign one first)',
   KUBESIFT_LAND_RETRIES: 'sink retries',
   KUBESIFT_LAND_RETRY_BASE_MS: 'first retry delay',
   KUBESIFT_LAND_TIMEOUT_MS: 'per-attempt sink timeout',

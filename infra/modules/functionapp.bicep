@@ -123,6 +123,9 @@ param webhookSecretFalco string = ''
 @secure()
 param webhookSecretKubeArmor string = ''
 
+@description('Signed webhook requests must carry X-KubeSift-Timestamp (false = the schema default: optional).')
+param webhookRequireTimestamp bool = false
+
 // --- Host settings (Functions runtime, not KubeSift's config schema) ---------------------
 var hostSettings = {
   // Host storage via managed identity (no AzureWebJobsStorage connection string).
@@ -177,7 +180,8 @@ var optionalSettings = union(
   empty(policyJson) ? {} : { KUBESIFT_POLICY: policyJson },
   empty(webhookSecretK8sAudit) ? {} : { KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: webhookSecretK8sAudit },
   empty(webhookSecretFalco) ? {} : { KUBESIFT_WEBHOOK_SECRET_FALCO: webhookSecretFalco },
-  empty(webhookSecretKubeArmor) ? {} : { KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: webhookSecretKubeArmor }
+  empty(webhookSecretKubeArmor) ? {} : { KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: webhookSecretKubeArmor },
+  webhookRequireTimestamp ? { KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: 'true' } : {}
 )
 
 var appSettings = union(hostSettings, kubesiftSettings, optionalSettings)
