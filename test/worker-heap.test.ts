@@ -70,6 +70,25 @@ describe('worker heap flags', () => {
     expect(RUNTIME_V8_FLAGS).toContain('--no-allocation-site-pretenuring');
   });
 
+  it.each([
+    ['process', true],
+    ['replay', true],
+    ['generate', false],
+  ])('sift %s sets the runtime V8 flags when it runs batches through the pipeline: %s', (command, sets) => {
+    // A fresh process running the CLI entry as `sift <command> --help`; the last line is the flag state.
+    const script = [
+      `process.argv = [process.argv[0], 'sift', ${JSON.stringify(command)}, '--help'];`,
+      "const { runtimeV8FlagsLine } = await import('./functions/eventhub/runtimeV8Flags.ts');",
+      "await import('./scripts/sift.ts');",
+      'while (process.exitCode === undefined) await new Promise((r) => setImmediate(r));',
+      'console.log(JSON.stringify(runtimeV8FlagsLine()));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toBe(
+      sets ? `worker V8: ${RUNTIME_V8_FLAGS.join(' ')} set at start-up` : 'worker V8: runtime flags not set (the app entry functions/index.js did not load)',
+    );
+  });
+
   it('each runtime flag is one V8 knows and NODE_OPTIONS refuses (else it would belong there)', () => {
     const v8Options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
     for (const flag of RUNTIME_V8_FLAGS) {

@@ -1,4 +1,5 @@
-// V8 flags the worker sets on itself as the app entry loads, because NODE_OPTIONS refuses
+// V8 flags the worker sets on itself as the app entry loads (and the sift commands that run
+// the pipeline: scripts/sift.ts), because NODE_OPTIONS refuses
 // them ("is not allowed in NODE_OPTIONS") and the host's worker-arguments setting has been
 // ignored on some plans (docs/deploy.md).
 //
