@@ -11,7 +11,7 @@ import { currentLoad, machineInfo } from './bench/machine.js';
 import { median, round, type Span } from './bench/stats.js';
 import { markdownReport, textReport } from './bench/report.js';
 import { checkTargets, type Figures } from './bench/targets.js';
-import { MALLOC_SETTINGS } from '../functions/eventhub/workerHeap.js';
+import { MALLOC_SETTINGS, mallocAssignments } from '../functions/eventhub/workerHeap.js';
 import { NODE_DEFAULTS_ENV, shownRuntimeFlags } from './bench/workerStartup.js';
 
 const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--records N] [--runs N] [--seed N]
@@ -83,7 +83,7 @@ function workerSettings(): { nodeFlags: string[]; env: Record<string, string>; s
   const values = (JSON.parse(readFileSync(`${ROOT}/local.settings.example.json`, 'utf8')) as { Values: Record<string, string> }).Values;
   const nodeFlags = (values.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f !== '');
   const env = Object.fromEntries(MALLOC_SETTINGS.flatMap((k) => (values[k] ? [[k, values[k]]] : [])));
-  const shown = [...nodeFlags, ...shownRuntimeFlags(), ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  const shown = [...nodeFlags, ...shownRuntimeFlags(), ...mallocAssignments(env)];
   return { nodeFlags, env, shown: shown.join(' ') };
 }
 

@@ -50,11 +50,16 @@ export function workerHeapLine(h: WorkerHeap): string {
 /** The glibc malloc settings the app sets for the worker; only these two are echoed. */
 export const MALLOC_SETTINGS = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'] as const;
 
+/** Those of MALLOC_SETTINGS `env` sets to a number, as `NAME=value` (the worker log, the bench report). */
+export function mallocAssignments(env: Record<string, string | undefined>): string[] {
+  return MALLOC_SETTINGS.filter((k) => env[k] !== undefined && /^\d+$/.test(env[k]!)).map((k) => `${k}=${env[k]}`);
+}
+
 /** One log line about them: the values that reached the process, or that none did. */
 export function mallocLine(env: Record<string, string | undefined>): string {
-  const set = MALLOC_SETTINGS.filter((k) => env[k] !== undefined && /^\d+$/.test(env[k]!));
+  const set = mallocAssignments(env);
   if (set.length === 0) return 'worker malloc: glibc defaults (the app sets MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ so landing Buffers reuse heap pages: docs/performance.md)';
-  return `worker malloc: ${set.map((k) => `${k}=${env[k]}`).join(', ')}`;
+  return `worker malloc: ${set.join(', ')}`;
 }
 
 let logged = false;

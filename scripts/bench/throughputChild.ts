@@ -5,7 +5,7 @@
 //   node [flags] --expose-gc throughputChild.js <records> <runs> <seed> <batchBodies>
 import { runInNewContext } from 'node:vm';
 import { defaultPolicy } from '../../functions/detect/index.js';
-import { MALLOC_SETTINGS } from '../../functions/eventhub/workerHeap.js';
+import { mallocAssignments } from '../../functions/eventhub/workerHeap.js';
 import { aksInput, RECORDS_PER_BODY } from './aksInput.js';
 import { currentLoad, peakRssMb } from './machine.js';
 import { throughputFigures, type StageMs } from './figures.js';
@@ -68,4 +68,4 @@ const [records, runs, seed, batch] = process.argv.slice(2).map(Number);
 if (!records || !runs || seed === undefined || Number.isNaN(seed) || !batch) throw new Error(`usage: throughputChild.js <records> <runs> <seed> <batchBodies> (got ${process.argv.slice(2).join(' ')})`);
 const runtimeFlagsShown = startLikeWorker();
 const result = await throughputResult(records, runs, seed, batch);
-process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...runtimeFlagsShown, ...MALLOC_SETTINGS.flatMap((k) => (process.env[k] ? [`${k}=${process.env[k]}`] : []))].filter((s) => s !== '').join(' ') })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, throughput_rss_mb: round(peakRssMb(), 1), node_flags: [...process.execArgv.filter((f) => f !== '--expose-gc'), process.env.NODE_OPTIONS ?? '', ...runtimeFlagsShown, ...mallocAssignments(process.env)].filter((s) => s !== '').join(' ') })}\n`);
