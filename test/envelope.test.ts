@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../functions/contracts.js';
-import { clusterFromResourceId, DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../functions/envelope/index.js';
+import { bodyText, clusterFromResourceId, DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../functions/envelope/index.js';
 import { auditEvent, diagRecord, input, RID } from './support/records.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/aks/${name}`, import.meta.url));
@@ -109,6 +109,21 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(out.records).toEqual([]);
     expect(out.deadLetters[0]!.reason).toBe('invalid-utf8');
     expect(Buffer.from(out.deadLetters[0]!.rawBase64!, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('bodyText, the one way a whole body is kept in a dead letter (envelope, landing last resort, webhook hub)', () => {
+    const bad = Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]);
+    const kept = bodyText(bad);
+    expect(Buffer.from(kept.rawBase64!, 'base64').equals(bad)).toBe(true);
+    expect(kept.raw).toBe(bad.toString('utf8'));
+    expect(kept.raw).toContain('\ufffd');
+    // A view into a larger buffer keeps only its own bytes; valid UTF-8 needs no base64.
+    const pool = Buffer.from('xx{"a":"é"}yy');
+    expect(bodyText(pool.subarray(2, pool.length - 2))).toEqual({ raw: '{"a":"é"}' });
+    expect(bodyText(new Uint8Array(bad).buffer)).toEqual(kept);
+    expect(bodyText('not json')).toEqual({ raw: 'not json' });
+    expect(bodyText({ records: [1] })).toEqual({ raw: '{"records":[1]}' });
+    expect(bodyText(10n).raw).toMatch(/^\[unserializable/);
   });
 
   it('an Event, EventList or diagnostic record with a stray `records` field is still that item (it used to vanish)', () => {

@@ -111,13 +111,13 @@ function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: E
   const buf = asBuffer(body);
   if (buf.length > opts.maxBodyBytes) {
     const dl = bodyDeadLetterValue(ev, 'body-too-large', `body has ${buf.length} bytes, limit ${opts.maxBodyBytes}`, '');
-    withBytes(dl, buf);
+    Object.assign(dl, bodyText(buf));
     sink.deadLetters.push(dl);
     return null;
   }
   if (!isUtf8(buf)) {
     const dl = bodyDeadLetterValue(ev, 'invalid-utf8', `body of ${buf.length} bytes is not valid UTF-8`, '');
-    withBytes(dl, buf);
+    Object.assign(dl, bodyText(buf));
     sink.deadLetters.push(dl);
     return null;
   }
@@ -130,26 +130,27 @@ function decode(body: string | Uint8Array | ArrayBuffer, ev: EventInput, opts: E
  * UTF-8), unread: for bodies refused before the envelope opens them. Counts as one item.
  */
 export function deadLetterBody(ev: EventInput, sink: EnvelopeSink, reason: string, detail: string): number {
-  const body = ev.body;
-  const dl = bodyDeadLetterValue(ev, reason, detail, '');
-  if (typeof body === 'string') dl.raw = body;
-  else if (body instanceof Uint8Array || body instanceof ArrayBuffer) withBytes(dl, asBuffer(body));
-  else dl.raw = safeStringify(body);
-  sink.deadLetters.push(dl);
+  sink.deadLetters.push(Object.assign(bodyDeadLetterValue(ev, reason, detail, ''), bodyText(ev.body)));
   return 1;
+}
+
+/**
+ * A body as a dead letter keeps it: `raw` is its text (lossless when the bytes are valid
+ * UTF-8), `rawBase64` the exact bytes when they are not (replay prefers it); a body that
+ * arrived parsed is written back as JSON. Every dead letter of a whole body uses this.
+ */
+export function bodyText(body: unknown): { raw: string; rawBase64?: string } {
+  if (typeof body === 'string') return { raw: body };
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) {
+    const buf = asBuffer(body);
+    const raw = buf.toString('utf8');
+    return isUtf8(buf) ? { raw } : { raw, rawBase64: buf.toString('base64') };
+  }
+  return { raw: safeStringify(body) };
 }
 
 /** The body's bytes as a Buffer view (no copy). */
 const asBuffer = (body: Uint8Array | ArrayBuffer): Buffer => (body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-
-/** raw = text (lossless when valid UTF-8), plus base64 of the exact bytes when it is not. */
-function withBytes(dl: DeadLetter, buf: Buffer): void {
-  if (isUtf8(buf)) dl.raw = buf.toString('utf8');
-  else {
-    dl.raw = buf.toString('utf8');
-    dl.rawBase64 = buf.toString('base64');
-  }
-}
 
 function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

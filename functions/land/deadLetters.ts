@@ -5,6 +5,7 @@ import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { DeadLetter, EventInput, Position } from '../contracts.js';
+import { bodyText } from '../envelope/index.js';
 import { batchKey as batchKeyOf } from '../pipeline.js';
 import { blobServiceFor } from './clients.js';
 import { safeKey } from './payload.js';
@@ -17,7 +18,7 @@ export interface DeadLetterBlob {
   detail: string;
   position: Position | Omit<Position, 'index'>;
   category?: string;
-  /** Original bytes as UTF-8 text, or base64 in rawBase64 when they are not valid UTF-8. */
+  /** Original bytes as UTF-8 text (lossless when valid), plus their base64 in rawBase64 when they are not (envelope bodyText). */
   raw: string;
   rawBase64?: string;
   writtenAt: string;
@@ -135,17 +136,6 @@ export class DeadLetterStore {
     });
     return events.length;
   }
-}
-
-/** Event body as text: bytes that are valid UTF-8 stay text, others go base64 (lossless). */
-export function bodyText(body: unknown): { raw: string; rawBase64?: string } {
-  if (typeof body === 'string') return { raw: body };
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
-    const buf = Buffer.from(body);
-    const text = buf.toString('utf8');
-    return Buffer.from(text, 'utf8').equals(buf) ? { raw: text } : { raw: '', rawBase64: buf.toString('base64') };
-  }
-  return { raw: JSON.stringify(body) ?? '' };
 }
 
 export function deadLetterStoreFor(config: Config, service?: BlobServiceClient): DeadLetterStore {

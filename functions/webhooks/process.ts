@@ -3,6 +3,7 @@
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
+import { bodyText } from '../envelope/index.js';
 import { parseJson } from '../http/body.js';
 import { processEvents } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
@@ -13,17 +14,6 @@ import { toDetection } from './runtimeAlert.js';
 export interface WebhookProcessOptions {
   policy: Policy;
   now?: Date;
-}
-
-function bodyText(body: unknown): { raw: string; rawBase64?: string } {
-  if (typeof body === 'string') return { raw: body };
-  if (body instanceof Uint8Array) {
-    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const raw = buf.toString('utf8');
-    // Lossless only for valid UTF-8; otherwise keep the exact bytes too.
-    return Buffer.from(raw, 'utf8').equals(buf) ? { raw } : { raw, rawBase64: buf.toString('base64') };
-  }
-  return { raw: JSON.stringify(body) ?? '' };
 }
 
 function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { ok: false; reason: string; detail: string } {
