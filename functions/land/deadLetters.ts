@@ -147,7 +147,7 @@ export function deadLetterStoreFor(config: Config, service?: BlobServiceClient):
  * `land-failed`) or its settings still do not load (`settings-invalid`), so every event body
  * is written whole with `detail`. Idempotent per batch (same names, If-None-Match).
  */
-export async function deadLetterBatch(config: Config, events: EventInput[], detail: string, opts: { reason?: string; service?: BlobServiceClient } = {}): Promise<number> {
-  const key = batchKeyOf(events);
+export async function deadLetterBatch(config: Config, events: EventInput[], detail: string, opts: { reason?: string; service?: BlobServiceClient; batchKey?: string } = {}): Promise<number> {
+  const key = opts.batchKey ?? batchKeyOf(events);
   return deadLetterStoreFor(config, opts.service).writeEvents(key, events, opts.reason ?? 'land-failed', detail.slice(0, 2000));
 }

@@ -31,7 +31,7 @@ export async function landOrDeadLetter(
   } catch (err) {
     if (!isFinalAttempt(args.retry)) throw err;
     const error = errorText(err);
-    return { deadLettered: await deadLetterBatch(args.config, args.events, error), error };
+    return { deadLettered: await deadLetterBatch(args.config, args.events, error, { batchKey: args.batchKey }), error };
   }
 }
 
@@ -53,7 +53,7 @@ export async function keepBatchOnFinalRetry(
   const events = eventsFromTrigger(messages, context, cfg[opts.hub]);
   const key = batchKey(events);
   const error = errorText(err);
-  const deadLettered = await deadLetterBatch(cfg, events, error, { reason: 'settings-invalid' });
+  const deadLettered = await deadLetterBatch(cfg, events, error, { reason: 'settings-invalid', batchKey: key });
   context.error(`${opts.label} ${key}: settings could not load on the final retry (${error}); ${deadLettered} event(s) written whole to dead letters`);
   return { batchKey: key, deadLettered };
 }
