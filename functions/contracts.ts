@@ -86,6 +86,21 @@ export interface BatchSummary {
 /** The summary of a batch that held nothing. */
 export const emptySummary = (): BatchSummary => ({ records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 });
 
+/** Adds the counts of `add` into `into` (several chunks or batches reported as one). */
+export function addSummary(into: BatchSummary, add: BatchSummary): BatchSummary {
+  into.records += add.records;
+  addCounts(into.rows, add.rows);
+  into.detections += add.detections;
+  into.deadLetters += add.deadLetters;
+  into.duplicates += add.duplicates;
+  return into;
+}
+
+/** Adds per-key counts of `add` into `into`. */
+export function addCounts(into: Partial<Record<string, number>>, add: Partial<Record<string, number>>): void {
+  for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + (n ?? 0);
+}
+
 /** What the pure part of the pipeline produces for one batch; `land` takes it from here. */
 export interface BatchResult {
   rows: NormalizedRows;

@@ -38,32 +38,80 @@ export const DEFAULT_MAX_BATCH_RECORDS = 100_000;
  * events found in bodies, plus one per body that could not be opened at all.
  */
 export function processEvents(events: readonly EventInput[], opts: PipelineOptions): BatchResult {
+  let only: BatchResult | undefined;
+  for (const chunk of processEventChunks(events, opts, Infinity)) only = chunk.result;
+  return only!;
+}
+
+/**
+ * Records after which the Event Hub trigger closes a chunk: it lands what it holds before
+ * opening more bodies. A batch keeps its rows alive until they land, and past ~4,000-6,000
+ * records that live set no longer fits the worker's 64 MB young generation: every scavenge
+ * copies and promotes it, and CPU per record rises ~1.5x (docs/performance.md, eighth
+ * round). A batch of 100 bodies of ~20 records (AKS's usual) stays one chunk.
+ */
+export const DEFAULT_CHUNK_RECORDS = 4_000;
+
+/** One chunk: the bodies it opened (in batch order) and what they became. */
+export interface EventChunk {
+  events: EventInput[];
+  result: BatchResult;
+}
+
+/**
+ * processEvents, closing a chunk after the body that brings it to `chunkRecords` items:
+ * each chunk is deduped and detected on its own, so its rows can land and die before the next
+ * chunk is opened. Chunk boundaries depend only on the bodies, so a redelivered batch splits
+ * the same way (same chunk keys, no doubled rows). Yields at least one chunk (an empty batch
+ * gives one empty result). The batch record limit counts across chunks.
+ */
+export function* processEventChunks(events: readonly EventInput[], opts: PipelineOptions, chunkRecords = DEFAULT_CHUNK_RECORDS): Generator<EventChunk> {
   const now = opts.now ?? new Date();
   const envOpts = { defaultCluster: opts.defaultCluster ?? 'unknown', maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, accept: opts.accept ?? 'any' };
-  const deadLetters: DeadLetter[] = [];
-  const records: SourcedRecord[] = [];
-  const env: EnvelopeSink = { records, deadLetters };
-  const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
   const normOpts = { fallbackYear: now.getUTCFullYear() };
+  // Normalization state (klog continuation severity per pod) carries across chunks.
   const ctx = new ContinuationContext();
+  const maxItems = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+  const records: SourcedRecord[] = [];
+  let total = 0;
+  let first = 0;
+  let deadLetters: DeadLetter[] = [];
+  let out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
+  let env: EnvelopeSink = { records, deadLetters };
   let items = 0;
+  const close = (end: number): EventChunk => {
+    const chunk = { events: events.slice(first, end), result: finishChunk(out, deadLetters, items, opts.policy, now, events[first]) };
+    first = end;
+    items = 0;
+    deadLetters = [];
+    out = { AksAudit: [], AksControlPlane: [], deadLetters };
+    env = { records, deadLetters };
+    return chunk;
+  };
   // Body by body: a body's parsed records die as soon as its rows exist, instead of the
   // whole batch's staying alive (and being copied by every young-generation GC) until all
   // bodies are opened. Rows come out in the same order either way.
-  const maxItems = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   for (let i = 0; i < events.length; i++) {
-    if (items >= maxItems) {
-      items += deadLetterBody(events[i]!, env, 'batch-record-limit', `the batch already holds ${items} records (limit ${maxItems}); this body was not opened: replay it on its own`);
-      continue;
+    let n: number;
+    if (total >= maxItems) {
+      n = deadLetterBody(events[i]!, env, 'batch-record-limit', `the batch already holds ${total} records (limit ${maxItems}); this body was not opened: replay it on its own`);
+    } else {
+      n = unwrapEvent(events[i]!, env, envOpts);
+      for (let k = 0; k < records.length; k++) normalizeRecord(records[k]!, out, ctx, normOpts);
+      records.length = 0;
     }
-    items += unwrapEvent(events[i]!, env, envOpts);
-    for (let k = 0; k < records.length; k++) normalizeRecord(records[k]!, out, ctx, normOpts);
-    records.length = 0;
+    items += n;
+    total += n;
+    if (items >= chunkRecords && i + 1 < events.length) yield close(i + 1);
   }
+  yield close(events.length);
+}
+
+/** Dedupe and detect one chunk's rows. */
+function finishChunk(out: NormalizeSink, deadLetters: DeadLetter[], items: number, policy: Policy, now: Date, firstEvent: EventInput | undefined): BatchResult {
   const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
   DEDUPED_ROWS.add(rows.AksAudit);
-
-  const detections = runDetect(rows, opts.policy, now, events, deadLetters);
+  const detections = runDetect(rows, policy, now, firstEvent, deadLetters);
   return {
     rows,
     detections,
@@ -82,11 +130,11 @@ export function processEvents(events: readonly EventInput[], opts: PipelineOptio
  * A detector bug must not cost the rows: they still land, and a dead letter says detection
  * did not run for this batch (replaying it re-runs detection).
  */
-function runDetect(rows: NormalizedRows, policy: Policy, now: Date, events: readonly EventInput[], deadLetters: DeadLetter[]): Detection[] {
+function runDetect(rows: NormalizedRows, policy: Policy, now: Date, firstEvent: EventInput | undefined, deadLetters: DeadLetter[]): Detection[] {
   try {
     return detect(rows, policy, now);
   } catch (err) {
-    const p = events[0]?.position ?? { source: 'unknown', partitionId: '', sequenceNumber: -1, offset: '' };
+    const p = firstEvent?.position ?? { source: 'unknown', partitionId: '', sequenceNumber: -1, offset: '' };
     deadLetters.push({ reason: 'detect-error', detail: err instanceof Error ? err.message : String(err), position: { ...p, index: -1 }, raw: '' });
     return [];
   }

@@ -24,6 +24,7 @@ const USAGE = `usage: npm run bench [-- --json | --markdown] [--quick] [--record
   --quick          smaller inputs, fewer runs (a smoke run; targets marked as such)
   --records N      AKS records for the throughput section (default 240000, quick 40000)
   --runs N         measured runs per figure, median reported (default 5, quick 3)
+  --batch-bodies N bodies per trigger batch (default host.json maxEventBatchSize); e.g. 500 for batches past one chunk
   --only LIST      some sections only
   --profile        CPU profiles of the floor and pipeline passes (.kubesift/profiles/), top frames printed
   --node-defaults  plain Node, not the deployed worker's NODE_OPTIONS and MALLOC_* settings
@@ -41,6 +42,7 @@ const parsed = parseCommandArgs('npm run bench', USAGE, process.argv.slice(2), {
   records: { type: 'string' },
   runs: { type: 'string' },
   seed: { type: 'string' },
+  'batch-bodies': { type: 'string' },
   'node-defaults': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 }, {
@@ -52,6 +54,7 @@ const parsed = parseCommandArgs('npm run bench', USAGE, process.argv.slice(2), {
       records: o.records === undefined ? undefined : intFlag(o.records, 'records', 1),
       runs: intFlag(o.runs, 'runs', o.quick ? 3 : 5),
       seed: intFlag(o.seed, 'seed', 42, 0),
+      batchBodies: o['batch-bodies'] === undefined ? undefined : intFlag(o['batch-bodies'], 'batch-bodies', 1),
       only,
     };
   },
@@ -87,8 +90,9 @@ function workerSettings(): { nodeFlags: string[]; env: Record<string, string>; s
   return { nodeFlags, env, shown: shown.join(' ') };
 }
 
-/** Event Hub trigger batch size from host.json (bodies per processEvents call). */
+/** Event Hub trigger batch size from host.json (bodies per trigger call), unless --batch-bodies. */
 function batchBodies(): number {
+  if (flags.batchBodies !== undefined) return flags.batchBodies;
   try {
     const host = JSON.parse(readFileSync(`${ROOT}/host.json`, 'utf8')) as { extensions?: { eventHubs?: { maxEventBatchSize?: number } } };
     return host.extensions?.eventHubs?.maxEventBatchSize ?? 100;

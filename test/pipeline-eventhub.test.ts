@@ -9,6 +9,8 @@ import { defaultPolicy } from '../functions/detect/index.js';
 import { eventHubTriggers } from '../functions/triggers/registry.js';
 import { batchClock, eventsFromTrigger } from '../functions/eventhub/triggerMetadata.js';
 import { handleAksBatch } from '../functions/triggers/aksDiagnostics.js';
+import { batchKey, DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
+import { aksEvents } from './support/aksEvents.js';
 import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
 import { useAzurite } from './support/azurite.js';
 import { configFor, deadLetterDocs } from './support/landing.js';
@@ -186,6 +188,51 @@ describe('aksDiagnostics trigger', () => {
       for (const k of ['KUBESIFT_SINK', 'KUBESIFT_STORAGE_CONNECTION', 'KUBESIFT_DEADLETTER_CONTAINER']) if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
+  });
+
+  describe('a batch past DEFAULT_CHUNK_RECORDS lands chunk by chunk', () => {
+    // 5,000 records in 50 bodies of 100: the first chunk closes after body 40 (4,000 records).
+    const bodies = aksEvents({ audit: 4500, lines: 500, events: 50, seed: 'c4c4c4c4' }).map((e) => e.body as Buffer);
+    const seqs = bodies.map((_, i) => 300 + i);
+    const times = seqs.map(() => '2025-01-02T03:10:00Z');
+    const ctxFor = (retry?: { retryCount: number; maxRetryCount: number }) => Object.assign(context(seqs, times), retry ? { retryContext: retry } : {});
+    const all = eventsFromTrigger(bodies, ctxFor(), 'aks-diagnostics');
+    const keys = [batchKey(all.slice(0, 40)), batchKey(all.slice(40))];
+
+    it('each chunk lands under the key of its own bodies; every record is accounted for once', async () => {
+      expect(DEFAULT_CHUNK_RECORDS).toBe(4000);
+      const lander = new RecordingLander();
+      const out = await handleAksBatch(bodies, ctxFor(), { lander, policy, config });
+      expect(lander.calls.map((c) => c.key)).toEqual(keys);
+      expect(out.chunks.map((c) => [c.batchKey, c.summary.records])).toEqual([[keys[0], 4000], [keys[1], 1000]]);
+      expect(out.batchKey).toBe(batchKey(all));
+      expect(out.summary).toMatchObject({ records: 5000, rows: { AksAudit: 4500, AksControlPlane: 500 }, deadLetters: 0, duplicates: 0 });
+      expect(out.land!.rows).toMatchObject({ AksAudit: 4500, AksControlPlane: 500 });
+      // The rows of each chunk are the rows of its own bodies, in order.
+      const positions = lander.calls.flatMap((c) => [...c.result.rows.AksAudit, ...c.result.rows.AksControlPlane].map((r) => Number(r.Position.split('/')[1])));
+      expect(Math.max(...lander.calls[0]!.result.rows.AksAudit.map((r) => Number(r.Position.split('/')[1])))).toBe(339);
+      expect(Math.min(...lander.calls[1]!.result.rows.AksAudit.map((r) => Number(r.Position.split('/')[1])))).toBe(340);
+      expect(positions).toHaveLength(5000);
+      // A redelivery splits the same way: same keys, nothing lands twice.
+      const again = await handleAksBatch(bodies, ctxFor(), { lander, policy, config });
+      expect(again.chunks.map((c) => c.batchKey)).toEqual(keys);
+      expect(again.land).toMatchObject({ rows: {}, duplicatesSkipped: 5000 });
+    });
+
+    it('on the final retry a chunk that cannot land is dead-lettered alone; the other still lands', async () => {
+      const cfg = configFor(azurite.current, { KUBESIFT_DEADLETTER_CONTAINER: 'dl-chunks' });
+      const lander = new RecordingLander();
+      const land = lander.land.bind(lander);
+      lander.land = (result, key) => (key === keys[1] ? Promise.reject(new Error('sink unavailable')) : land(result, key));
+      await expect(handleAksBatch(bodies, ctxFor({ retryCount: 2, maxRetryCount: 8 }), { lander, policy, config: cfg })).rejects.toThrow('sink unavailable');
+      const out = await handleAksBatch(bodies, ctxFor({ retryCount: 8, maxRetryCount: 8 }), { lander, policy, config: cfg });
+      expect(out.chunks.map((c) => [c.batchKey, c.land === null, c.deadLettered])).toEqual([[keys[0], false, undefined], [keys[1], true, 10]]);
+      expect(out).toMatchObject({ land: null, deadLettered: 10, summary: { records: 5000 } });
+      const docs = await deadLetterDocs(azurite.current, 'dl-chunks');
+      // Only the second chunk's bodies, under its own key: a replay lands them once.
+      expect(docs.map((d) => d.doc.position.sequenceNumber).sort((a, b) => a - b)).toEqual(seqs.slice(40));
+      expect(new Set(docs.map((d) => d.doc.batchKey))).toEqual(new Set([keys[1]]));
+    });
   });
 
   it('accepts string and already-parsed messages too (host without binary)', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../functions/contracts.js';
+import { DEDUPED_ROWS, type EventInput } from '../functions/contracts.js';
 import { defaultPolicy, type Policy } from '../functions/detect/index.js';
-import { batchKey, dedupeAudit, processEvents } from '../functions/pipeline.js';
+import { batchKey, dedupeAudit, processEventChunks, processEvents } from '../functions/pipeline.js';
 import { tablePayloads } from '../functions/land/payload.js';
 import { auditEvent, diagRecord, input } from './support/records.js';
 
@@ -37,6 +37,46 @@ describe('processEvents', () => {
     // Replayed alone, the set-aside body is processed normally.
     const again = processEvents([{ body: r.deadLetters[0]!.raw, position: events[2]!.position }], { policy, now: NOW, maxBatchRecords: 50 });
     expect(again.rows.AksControlPlane.map((x) => x.Message)).toEqual(Array.from({ length: 5 }, (_, i) => `I0301 10:00:00.000000 1 a.go:1] c-${i}`));
+  });
+
+  describe('processEventChunks', () => {
+    const klog = (tag: string, i: number): Record<string, unknown> => diagRecord('kube-scheduler', `I0301 10:00:00.000000 1 a.go:1] ${tag}-${i}`);
+    const body = (n: number, tag: string): Buffer => Buffer.from(JSON.stringify({ records: Array.from({ length: n }, (_, i) => klog(tag, i)) }));
+    const events = [input(body(30, 'a'), 1), input(body(30, 'b'), 2), input('not json', 3), input(body(5, 'c'), 4), input(body(40, 'd'), 5)];
+
+    it('closes a chunk after the body that reaches the limit; the chunks partition the batch and hold what processEvents holds', () => {
+      const chunks = [...processEventChunks(events, { policy, now: NOW }, 31)];
+      expect(chunks.map((c) => c.events.map((e) => e.position.sequenceNumber))).toEqual([[1, 2], [3, 4, 5]]);
+      expect(chunks.map((c) => c.result.summary.records)).toEqual([60, 46]);
+      const whole = processEvents(events, { policy, now: NOW });
+      expect(chunks.flatMap((c) => c.result.rows.AksControlPlane)).toEqual(whole.rows.AksControlPlane);
+      expect(chunks.flatMap((c) => c.result.deadLetters)).toEqual(whole.deadLetters);
+      expect(chunks[1]!.result.deadLetters.map((d) => [d.reason, d.position.sequenceNumber])).toEqual([['invalid-json', 3]]);
+      // Boundaries depend on the bodies only: a second run splits the same way.
+      expect([...processEventChunks(events, { policy, now: NOW }, 31)].map((c) => batchKey(c.events))).toEqual(chunks.map((c) => batchKey(c.events)));
+      // Each chunk is deduped on its own and marked, so landing does not hash it again.
+      expect(chunks.every((c) => DEDUPED_ROWS.has(c.result.rows.AksAudit))).toBe(true);
+    });
+
+    it('one chunk for a batch under the limit and for an empty batch', () => {
+      expect([...processEventChunks(events, { policy, now: NOW }, 10_000)].map((c) => c.events.length)).toEqual([5]);
+      const empty = [...processEventChunks([], { policy, now: NOW })];
+      expect(empty.map((c) => [c.events.length, c.result.summary.records])).toEqual([[0, 0]]);
+    });
+
+    it('a klog continuation line keeps the severity of the line before it across a chunk boundary', () => {
+      const first = diagRecord('kube-controller-manager', 'E0301 10:00:00.000000 1 a.go:1] sync failed:');
+      const cont = diagRecord('kube-controller-manager', '  caused by: timeout');
+      const chunks = [...processEventChunks([input({ records: [first] }, 1), input({ records: [cont] }, 2)], { policy, now: NOW }, 1)];
+      expect(chunks).toHaveLength(2);
+      expect(chunks[1]!.result.rows.AksControlPlane.map((r) => [r.Severity, r.Level])).toEqual([['', 'ERROR']]);
+    });
+
+    it('the batch record limit counts across chunks', () => {
+      const chunks = [...processEventChunks(events, { policy, now: NOW, maxBatchRecords: 50 }, 20)];
+      expect(chunks.map((c) => c.events.map((e) => e.position.sequenceNumber))).toEqual([[1], [2], [3, 4, 5]]);
+      expect(chunks[2]!.result.deadLetters.map((d) => d.reason)).toEqual(['batch-record-limit', 'batch-record-limit', 'batch-record-limit']);
+    });
   });
 
   it('a dead letter keeps the record\'s log when the record carries an extra field too deep to write back', () => {

@@ -10,7 +10,7 @@
 // values, so a host that delivers those instead loses nothing.
 import type { InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import { emptySummary, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
+import { addCounts, addSummary, emptySummary, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { logWorkerHeapOnce } from '../eventhub/workerHeap.js';
@@ -25,13 +25,18 @@ export interface AksBatchDeps {
   config?: Config;
 }
 
-export interface AksBatchOutcome {
+export interface AksChunkOutcome {
   batchKey: string;
   summary: BatchSummary;
-  /** What the sink landed; null when the final retry dead-lettered the batch instead. */
+  /** What the sink landed; null when the final retry dead-lettered the chunk instead. */
   land: LandReport | null;
   /** Event bodies written whole to the dead-letter container on the final retry. */
   deadLettered?: number;
+}
+
+export interface AksBatchOutcome extends AksChunkOutcome {
+  /** One per landing unit (pipeline.ts processEventChunks); one for a batch of usual size. */
+  chunks: AksChunkOutcome[];
 }
 
 // Built once per worker on first use (cold start stays light); a failure is not cached,
@@ -66,12 +71,14 @@ async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> 
 }
 
 /**
- * One Event Hub batch: processEvents (envelope → normalize → dedupe → detect) then
- * lander.land(result, batchKey). Bad input never throws (it becomes dead letters); a sink
- * that cannot land throws, so the trigger's retry policy re-delivers the same batch,
- * which lands under the same batch key (no duplicates). On the final retry the batch is
- * written whole to the dead-letter container instead (landOrDeadLetter), so the host's
- * checkpoint never moves past a batch that went nowhere.
+ * One Event Hub batch: processEventChunks (envelope → normalize → dedupe → detect) and
+ * lander.land(result, key) per chunk, so a large batch's rows land and die chunk by chunk
+ * (a usual batch is one chunk, keyed batchKey(events)). Bad input never throws (it becomes
+ * dead letters); a sink that cannot land throws, so the trigger's retry policy re-delivers
+ * the same batch, which splits into the same chunks and lands under the same keys (no
+ * duplicates). On the final retry a chunk that cannot land is written whole to the
+ * dead-letter container instead (landOrDeadLetter) and the next chunk still lands, so the
+ * host's checkpoint never moves past a record that went nowhere.
  */
 export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
   let resolved: Required<AksBatchDeps>;
@@ -82,30 +89,54 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
     // would checkpoint past the batch. On the final retry keep it whole for `sift replay`.
     const { keepBatchOnFinalRetry } = await import('../land/lastResort.js');
     const kept = await keepBatchOnFinalRetry(err, messages, context, { config: deps.config, hub: 'KUBESIFT_AKS_HUB', label: 'aks' });
-    return { batchKey: kept.batchKey, summary: emptySummary(), land: null, deadLettered: kept.deadLettered };
+    const only = { batchKey: kept.batchKey, summary: emptySummary(), land: null, deadLettered: kept.deadLettered };
+    return { ...only, chunks: [only] };
   }
   const { config, policy, lander } = resolved;
   logWorkerHeapOnce((line) => context.log(line));
-  const [{ processEvents, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
+  const [{ processEventChunks, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
 
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_AKS_HUB);
-  const key = batchKey(events);
-  const result = processEvents(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
-  const s = result.summary;
-  const line = `aks ${key}: ${events.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}${s.duplicates ? `, repeated audit events dropped ${s.duplicates}` : ''}`;
-  if (s.deadLetters > 0) {
-    const reasons = new Map<string, number>();
-    for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
-    context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
-  } else context.log(line);
-  const outcome = await landOrDeadLetter({ config, lander, result, batchKey: key, events, retry: context.retryContext });
-  if ('deadLettered' in outcome) {
-    context.error(`aks ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
-    return { batchKey: key, summary: s, land: null, deadLettered: outcome.deadLettered };
+  const chunks: AksChunkOutcome[] = [];
+  for (const { events: part, result } of processEventChunks(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER })) {
+    const key = batchKey(part);
+    const s = result.summary;
+    const line = `aks ${key}: ${part.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}${s.duplicates ? `, repeated audit events dropped ${s.duplicates}` : ''}`;
+    if (s.deadLetters > 0) {
+      const reasons = new Map<string, number>();
+      for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
+      context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
+    } else context.log(line);
+    const outcome = await landOrDeadLetter({ config, lander, result, batchKey: key, events: part, retry: context.retryContext });
+    if ('deadLettered' in outcome) {
+      context.error(`aks ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
+      chunks.push({ batchKey: key, summary: s, land: null, deadLettered: outcome.deadLettered });
+      continue;
+    }
+    const land = outcome.landed;
+    context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`);
+    chunks.push({ batchKey: key, summary: s, land });
   }
-  const land = outcome.landed;
-  context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`);
-  return { batchKey: key, summary: s, land };
+  return { ...mergeChunks(chunks), batchKey: batchKey(events), chunks };
+}
+
+/** The batch's totals over its chunks (land null when any chunk was dead-lettered instead). */
+function mergeChunks(chunks: readonly AksChunkOutcome[]): Omit<AksChunkOutcome, 'batchKey'> {
+  if (chunks.length === 1) return chunks[0]!;
+  const summary = emptySummary();
+  let land: LandReport | null = { rows: {}, deadLetters: 0, duplicatesSkipped: 0 };
+  let deadLettered: number | undefined;
+  for (const c of chunks) {
+    addSummary(summary, c.summary);
+    if (c.deadLettered !== undefined) deadLettered = (deadLettered ?? 0) + c.deadLettered;
+    if (!c.land || !land) land = null;
+    else {
+      addCounts(land.rows, c.land.rows);
+      land.deadLetters += c.land.deadLetters;
+      land.duplicatesSkipped += c.land.duplicatesSkipped;
+    }
+  }
+  return deadLettered === undefined ? { summary, land } : { summary, land, deadLettered };
 }
 
 const binding = {

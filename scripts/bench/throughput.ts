@@ -1,18 +1,18 @@
 // Floor vs pipeline on the same Event Hub bodies.
 //   floor:    JSON.parse of every body and of every audit properties.log string — the work
 //             no implementation can skip.
-//   pipeline: processEvents (envelope → normalize → dedupe → detect, full default policy)
-//             per trigger batch, then the landing serializer (land/payload tablePayloads:
-//             per-table dedupe + newline-delimited JSON, the bytes a sink uploads). gzip is
-//             timed on its own: it is zlib's cost, not ours, and the floor has no
-//             counterpart for it.
+//   pipeline: processEventChunks (envelope → normalize → dedupe → detect, full default policy)
+//             per trigger batch as the trigger runs it, then the landing serializer
+//             (land/payload tablePayloads: per-table dedupe + newline-delimited JSON, the
+//             bytes a sink uploads) per chunk. gzip is timed on its own: it is zlib's cost,
+//             not ours, and the floor has no counterpart for it.
 // A third, instrumented pass times each stage separately to give their shares.
 import { DEDUPED_ROWS, emptySummary, type DeadLetter, type EventInput } from '../../functions/contracts.js';
 import { detect, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, unwrapEvent, type EnvelopeSink } from '../../functions/envelope/index.js';
 import { gzip, tablePayloads } from '../../functions/land/payload.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from '../../functions/normalize/index.js';
-import { batchKey, dedupeAudit, processEvents } from '../../functions/pipeline.js';
+import { batchKey, dedupeAudit, processEventChunks } from '../../functions/pipeline.js';
 import type { AksInput } from './aksInput.js';
 import { cpuMs, nowMs, spanSince, type Span } from './stats.js';
 
@@ -50,12 +50,15 @@ export function runPipeline(input: AksInput, policy: Policy): { span: Span; reco
   const t0 = nowMs();
   const c0 = cpuMs();
   for (const batch of input.batches) {
-    const result = processEvents(batch, { policy, now: NOW });
-    const { payloads } = tablePayloads(result, batchKey(batch));
-    for (const p of payloads) sink += p.ndjson.length;
-    records += result.summary.records;
-    detections += result.detections.length;
-    deadLetters += result.deadLetters.length;
+    // As the trigger does: chunk by chunk (one chunk for a batch of usual size), each serialized
+    // for landing before the next is opened.
+    for (const { events, result } of processEventChunks(batch, { policy, now: NOW })) {
+      const { payloads } = tablePayloads(result, batchKey(events));
+      for (const p of payloads) sink += p.ndjson.length;
+      records += result.summary.records;
+      detections += result.detections.length;
+      deadLetters += result.deadLetters.length;
+    }
   }
   return { span: spanSince(t0, c0), records, detections, deadLetters };
 }

@@ -1,6 +1,6 @@
 // A Lander wrapper that remembers what went through it, so the local runner can print a
 // summary (records, rows, dead letters, detections) of exactly what the handlers landed.
-import type { BatchResult, Detection, LandReport, Lander } from '../../functions/contracts.js';
+import { addCounts, type BatchResult, type Detection, type LandReport, type Lander } from '../../functions/contracts.js';
 
 export interface Totals {
   batches: number;
@@ -36,8 +36,8 @@ export class RecordingLander implements Lander {
     const t = this.totals;
     t.batches++;
     t.records += result.summary.records;
-    for (const [k, n] of Object.entries(result.summary.rows)) t.rows[k] = (t.rows[k] ?? 0) + (n ?? 0);
-    for (const [k, n] of Object.entries(report.rows)) t.landed[k] = (t.landed[k] ?? 0) + (n ?? 0);
+    addCounts(t.rows, result.summary.rows);
+    addCounts(t.landed, report.rows);
     t.deadLetters += result.deadLetters.length;
     t.repeats += result.summary.duplicates;
     for (const d of result.deadLetters) t.deadLetterReasons[d.reason] = (t.deadLetterReasons[d.reason] ?? 0) + 1;
