@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { byteLines, parseProcessArgs, processInput, type ProcessOptions } from '../scripts/commands/process.js';
+import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 import { auditEvent, diagRecord } from './support/records.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +43,24 @@ describe('sift process: input shapes', () => {
     expect(lines.filter((l) => l.table === 'AksAudit')).toHaveLength(3);
     expect(lines.filter((l) => l.table === 'Detections').length).toBe(summaryOf(lines).detections);
     expect(Object.keys(lines[lines.length - 1]!)).toEqual(['summary']);
+  });
+
+  it('cuts a batch into chunks as the trigger does: a repeat in another chunk is not collapsed', async () => {
+    // 4,000 distinct klog lines in one body, then the mixed body twice: the first chunk closes
+    // after the big body, the two copies share the second chunk (collapsed there).
+    const lines = Array.from({ length: DEFAULT_CHUNK_RECORDS }, (_, i) => ({ category: 'kube-scheduler', time: '2024-03-01T10:00:00Z', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/C', properties: { log: `I0301 10:00:00.000000 1 a.go:1] line ${i}`, pod: 'p', stream: 'stderr' } }));
+    const big = JSON.stringify({ records: lines });
+    const same = await runWith(`${big}
+${compact}
+${compact}
+`);
+    expect(summaryOf(same.lines)).toMatchObject({ records: DEFAULT_CHUNK_RECORDS + 22, rows: { AksAudit: 3 } });
+    // With a copy on each side of the boundary, both copies land (the *Unique views collapse them).
+    const split = await runWith(`${compact}
+${big}
+${compact}
+`);
+    expect(summaryOf(split.lines)).toMatchObject({ records: DEFAULT_CHUNK_RECORDS + 22, rows: { AksAudit: 6 } });
   });
 
   it('a JSON array of bodies (pretty) and JSONL give the same rows', async () => {

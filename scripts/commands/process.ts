@@ -1,15 +1,16 @@
 // sift process: Event Hub bodies (or raw audit events) → normalized rows, detections and
 // dead letters as JSON lines, through exactly the pipeline the Event Hub function runs
-// (functions/pipeline.ts processEvents). Streams its input: JSONL is split into lines as
-// bytes (so invalid UTF-8 reaches the envelope and is dead-lettered with the exact bytes)
-// and processed in batches, so 100k+ records never sit in memory twice.
+// (functions/pipeline.ts processEventChunks, chunk by chunk as the trigger). Streams its
+// input: JSONL is split into lines as bytes (so invalid UTF-8 reaches the envelope and is
+// dead-lettered with the exact bytes) and processed in batches, so 100k+ records never sit
+// in memory twice.
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { BatchResult, EventInput, PipelineTable } from '../../functions/contracts.js';
 import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
-import { processEvents } from '../../functions/pipeline.js';
+import { processEventChunks } from '../../functions/pipeline.js';
 import { intFlag, parseCommandLine, usageError, UsageError } from './args.js';
 
 const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
@@ -331,7 +332,8 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
   const pipelineOpts = { policy: opts.policy, now: opts.now, defaultCluster: opts.defaultCluster, maxBodyBytes: opts.maxBodyBytes, accept: opts.format === 'audit' ? ('audit' as const) : ('any' as const), maxBatchRecords: Infinity };
   let batch: EventInput[] = [];
   const run = async (): Promise<void> => {
-    emit(processEvents(batch, pipelineOpts), w, totals);
+    // Chunk by chunk, as the AKS trigger lands a batch: the same rows, dedupe and detections.
+    for (const { result } of processEventChunks(batch, pipelineOpts)) emit(result, w, totals);
     batch = [];
     await w.flush();
   };
