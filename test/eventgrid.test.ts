@@ -3,6 +3,7 @@ import functions from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { useAzurite } from './support/azurite.js';
 import { loadConfig } from '../functions/config.js';
+import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import type { BatchResult, LandReport, Lander } from '../functions/contracts.js';
 import { writeCapture, readCapture } from '../functions/capture/avro.js';
@@ -106,6 +107,23 @@ describe('Event Grid endpoint', () => {
     const dl = lander.batches.flatMap((b) => b.result.deadLetters);
     expect(dl[0]!.position).toMatchObject({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 9, offset: '4294969000' });
     expect(lander.batches[0]!.key).toMatch(/^aks-diagnostics-2-7-8-/);
+  });
+
+  it('an AKS capture batch past one chunk lands in the trigger\'s chunks, each under its own bodies\' key', async () => {
+    const { config, blobs, container } = await captureStore();
+    const big = { records: Array.from({ length: DEFAULT_CHUNK_RECORDS }, (_, i) => auditRecord(`big-${i}`)) };
+    const avro = await writeCapture([
+      { sequenceNumber: 20, offset: '100', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify(big)) },
+      { sequenceNumber: 21, offset: '200', enqueuedTimeUtc: '4/20/2025 10:00:01 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('after')] })) },
+    ]);
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/10/20/00.avro';
+    await container.getBlockBlobClient(name).uploadData(avro);
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics')), ctx(), deps);
+    expect(res.status).toBe(200);
+    expect((res.jsonBody as { replayed: { batches: number; records: number }[] }).replayed[0]).toMatchObject({ batches: 2, records: DEFAULT_CHUNK_RECORDS + 1 });
+    expect(lander.batches.map((b) => [b.key.split('-').slice(0, 5).join('-'), b.result.rows.AksAudit.length])).toEqual([['aks-diagnostics-2-20-20', DEFAULT_CHUNK_RECORDS], ['aks-diagnostics-2-21-21', 1]]);
   });
 
   it('replays an event Event Grid dead-lettered (its blob posted back as it is) under the batch keys of a normal delivery', async () => {

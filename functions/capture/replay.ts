@@ -4,8 +4,8 @@
 // lands under the same keys and rows can be deduplicated.
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Config } from '../config.js';
-import type { BatchResult, EventInput, Lander } from '../contracts.js';
-import { batchKey, processEvents } from '../pipeline.js';
+import { addCounts, type EventInput, type Lander } from '../contracts.js';
+import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { processWebhookEvents } from '../webhooks/process.js';
 import { readCapture } from './avro.js';
@@ -35,14 +35,17 @@ export interface ReplayReport {
 
 export class ReplayRefused extends Error {}
 
-type Process = (events: EventInput[]) => BatchResult;
+type Process = (events: EventInput[]) => Iterable<EventChunk>;
 
-/** Which pipeline a hub's events go through; anything but the webhook hub carries AKS bodies. */
+/**
+ * Which pipeline a hub's events go through; anything but the webhook hub carries AKS bodies,
+ * landed in the AKS trigger's chunks.
+ */
 function pipelineFor(hub: string, deps: ReplayDeps): Process {
   const { config, policy } = deps;
   return hub === config.KUBESIFT_WEBHOOK_HUB
-    ? (events) => processWebhookEvents(events, { policy })
-    : (events) => processEvents(events, { policy, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
+    ? (events) => [{ events, result: processWebhookEvents(events, { policy }) }]
+    : (events) => processEventChunks(events, { policy, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
 }
 
 /** The capture blob `data` names, or ReplayRefused when it is not one of ours (checked before any replay). */
@@ -67,14 +70,15 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
   let pending: EventInput[] = [];
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
-    const result = process(pending);
-    const landed = await deps.lander.land(result, batchKey(pending));
-    report.batches++;
-    report.records += result.summary.records;
-    report.detections += result.detections.length;
-    report.deadLetters += result.deadLetters.length;
-    report.duplicatesSkipped += landed.duplicatesSkipped;
-    for (const [table, n] of Object.entries(landed.rows)) report.rows[table] = (report.rows[table] ?? 0) + (n ?? 0);
+    for (const { events, result } of process(pending)) {
+      const landed = await deps.lander.land(result, batchKey(events));
+      report.batches++;
+      report.records += result.summary.records;
+      report.detections += result.detections.length;
+      report.deadLetters += result.deadLetters.length;
+      report.duplicatesSkipped += landed.duplicatesSkipped;
+      addCounts(report.rows, landed.rows);
+    }
     pending = [];
   };
   for await (const ev of readCapture(download.readableStreamBody)) {
