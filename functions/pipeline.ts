@@ -26,8 +26,9 @@ export interface PipelineOptions {
 /**
  * Items (records, events) one batch may open before the rest of its bodies are set aside.
  * A real batch of 100 full 1 MB AKS bodies holds ~66,000 records; 1 MB bodies of tiny
- * records hold ~24,000 each, and 100 of them would take the worker past its memory. The
- * bodies set aside are dead-lettered whole with their bytes ('batch-record-limit') and
+ * records hold ~24,000 each: 100 of them would take the worker past its memory where a
+ * batch is processed whole (webhooks, replay), and ~40 s of CPU where it lands in chunks.
+ * The bodies set aside are dead-lettered whole with their bytes ('batch-record-limit') and
  * replay on their own.
  */
 export const DEFAULT_MAX_BATCH_RECORDS = 100_000;
