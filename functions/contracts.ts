@@ -96,6 +96,26 @@ export function addSummary(into: BatchSummary, add: BatchSummary): BatchSummary 
   return into;
 }
 
+/** Several chunks' land reports as one; null when any chunk did not land (dead-lettered instead). */
+export function mergeLandReports(reports: readonly (LandReport | null)[]): LandReport | null {
+  if (reports.length === 1) return reports[0]!;
+  const out: LandReport = { rows: {}, deadLetters: 0, duplicatesSkipped: 0 };
+  for (const r of reports) {
+    if (r === null) return null;
+    addCounts(out.rows, r.rows);
+    out.deadLetters += r.deadLetters;
+    out.duplicatesSkipped += r.duplicatesSkipped;
+  }
+  return out;
+}
+
+/** The sum of the counts that are given; undefined when none is (e.g. no chunk was dead-lettered). */
+export function sumGiven(counts: readonly (number | undefined)[]): number | undefined {
+  let sum: number | undefined;
+  for (const n of counts) if (n !== undefined) sum = (sum ?? 0) + n;
+  return sum;
+}
+
 /** Adds per-key counts of `add` into `into`. */
 export function addCounts(into: Partial<Record<string, number>>, add: Partial<Record<string, number>>): void {
   for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + (n ?? 0);

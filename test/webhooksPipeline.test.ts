@@ -7,6 +7,8 @@ import { processWebhookEvents } from '../functions/webhooks/process.js';
 import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
 import type { BatchResult, EventInput, LandReport, Lander } from '../functions/contracts.js';
 import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
+import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
+import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 
 const SECRET = 'shared-secret-0123456789';
 const config = loadConfig({
@@ -108,6 +110,32 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(out.landed!.rows.Detections).toBe(1);
     expect(landed[0]!.key).toMatch(/^webhook-events-3-42-42-/);
     expect(landed[0]!.result.detections[0]).toMatchObject({ Source: 'kubearmor', Rule: 'block-shadow-read' });
+  });
+
+  it('a batch past DEFAULT_CHUNK_RECORDS events lands chunk by chunk, like the AKS trigger', async () => {
+    const events = (tag: string, n: number) => auditList(n).items.map((e) => ({ ...e, auditID: `${tag}-${e.auditID}` }));
+    const message = (source: string, cluster: string, evs: unknown[]) => ({ type: WEBHOOK_MESSAGE_TYPE, source, cluster, receivedTime: '2025-04-20T10:00:00Z', events: evs });
+    // 3,000 + 1,500 audit events reach the limit after the second message; the rest is the second chunk.
+    const messages = [message('k8s-audit', 'c1', events('a', 3000)), message('k8s-audit', 'c2', events('b', 1500)), message('k8s-audit', 'c1', events('c', 10)), JSON.parse((await forwarded('kubearmor', kubearmorSample))[0]!) as unknown];
+    const landed: { result: BatchResult; key: string }[] = [];
+    const lander: Lander = {
+      kind: 'memory',
+      land: async (result, key): Promise<LandReport> => {
+        landed.push({ result, key });
+        return { rows: { AksAudit: result.rows.AksAudit.length, Detections: result.detections.length }, deadLetters: result.deadLetters.length, duplicatesSkipped: 0 };
+      },
+    };
+    const ctx = () => new functions.InvocationContext({ logHandler: () => undefined, triggerMetadata: { partitionContext: { partitionId: '3', eventHubName: 'webhook-events' }, sequenceNumberArray: [10, 11, 12, 13], offsetArray: ['1', '2', '3', '4'] } });
+    const out = await handleWebhookBatch(messages, ctx(), { lander, policy, now: new Date('2025-04-20T11:00:00Z') });
+    expect(DEFAULT_CHUNK_RECORDS).toBe(4000);
+    expect(landed.map((l) => l.key.split('-').slice(0, 5).join('-'))).toEqual(['webhook-events-3-10-11', 'webhook-events-3-12-13']);
+    expect(out.chunks.map((c) => c.summary.records)).toEqual([4500, 11]);
+    expect(landed.map((l) => l.result.rows.AksAudit.length)).toEqual([4500, 10]);
+    expect(landed[1]!.result.detections.some((d) => d.Source === 'kubearmor')).toBe(true);
+    expect(out.landed?.rows.AksAudit).toBe(4510);
+    // The same rows as the batch processed whole.
+    const whole = processWebhookEvents(inputs(messages), { policy, now: new Date('2025-04-20T11:00:00Z') });
+    expect(landed.flatMap((l) => l.result.rows.AksAudit.map((r) => r.AuditId)).sort()).toEqual(whole.rows.AksAudit.map((r) => r.AuditId).sort());
   });
 
   it('uses the settings its deps carry (the worker loads them once), not the environment, for the hub name', async () => {

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { addCounts, type EventInput, type Lander } from '../contracts.js';
 import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
-import { processWebhookEvents } from '../webhooks/process.js';
+import { processWebhookChunks } from '../webhooks/process.js';
 import { readCapture } from './avro.js';
 import type { CaptureFileCreated } from './eventGrid.js';
 import { blobNameIn } from './storage.js';
@@ -38,13 +38,13 @@ export class ReplayRefused extends Error {}
 type Process = (events: EventInput[]) => Iterable<EventChunk>;
 
 /**
- * Which pipeline a hub's events go through; anything but the webhook hub carries AKS bodies,
- * landed in the AKS trigger's chunks.
+ * Which pipeline a hub's events go through (anything but the webhook hub carries AKS
+ * bodies), landed in the chunks its trigger lands.
  */
 function pipelineFor(hub: string, deps: ReplayDeps): Process {
   const { config, policy } = deps;
   return hub === config.KUBESIFT_WEBHOOK_HUB
-    ? (events) => [{ events, result: processWebhookEvents(events, { policy }) }]
+    ? (events) => processWebhookChunks(events, { policy })
     : (events) => processEventChunks(events, { policy, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
 }
 

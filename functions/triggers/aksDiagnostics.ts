@@ -10,7 +10,7 @@
 // values, so a host that delivers those instead loses nothing.
 import type { InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import { addCounts, addSummary, emptySummary, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
+import { addSummary, emptySummary, mergeLandReports, sumGiven, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { logWorkerHeapOnce } from '../eventhub/workerHeap.js';
@@ -124,18 +124,9 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
 function mergeChunks(chunks: readonly AksChunkOutcome[]): Omit<AksChunkOutcome, 'batchKey'> {
   if (chunks.length === 1) return chunks[0]!;
   const summary = emptySummary();
-  let land: LandReport | null = { rows: {}, deadLetters: 0, duplicatesSkipped: 0 };
-  let deadLettered: number | undefined;
-  for (const c of chunks) {
-    addSummary(summary, c.summary);
-    if (c.deadLettered !== undefined) deadLettered = (deadLettered ?? 0) + c.deadLettered;
-    if (!c.land || !land) land = null;
-    else {
-      addCounts(land.rows, c.land.rows);
-      land.deadLetters += c.land.deadLetters;
-      land.duplicatesSkipped += c.land.duplicatesSkipped;
-    }
-  }
+  for (const c of chunks) addSummary(summary, c.summary);
+  const land = mergeLandReports(chunks.map((c) => c.land));
+  const deadLettered = sumGiven(chunks.map((c) => c.deadLettered));
   return deadLettered === undefined ? { summary, land } : { summary, land, deadLettered };
 }
 
