@@ -13,6 +13,7 @@ import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
 import type { TableSink } from '../functions/land/sink.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
+import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { auditEvent, diagRecord } from './support/records.js';
 
 const azurite = useAzurite();
@@ -116,5 +117,33 @@ describe('sift replay of record-level dead letters', () => {
     const marked = [];
     for await (const b of container.listBlobsFlat({ includeMetadata: true })) marked.push([b.name, Boolean(b.metadata?.[REPLAYED_METADATA])]);
     expect(marked).toEqual([['2025/01/02/aks-0-9-9-abc/1.json', true], ['2025/01/02/cut.json', false], ['notes/other.json', false]]);
+  });
+});
+
+describe('sift replay of whole-event dead letters', () => {
+  const hubEvent = (sequenceNumber: number, body: unknown): EventInput => ({ body: typeof body === 'string' ? body : JSON.stringify(body), position: { source: 'webhook-events', partitionId: '1', sequenceNumber, offset: String(sequenceNumber) } });
+
+  it('messages of the webhook hub go back through the webhook pipeline (they used to become unknown-shape dead letters)', async () => {
+    const { sink, lander, container } = rig('dl-webhook-hub');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-webhook-hub', () => NOW);
+    const alert = { output: 'shell in container', priority: 'Warning', rule: 'Terminal shell in container', time: '2025-01-02T03:00:00Z', output_fields: { 'k8s.ns.name': 'default', 'k8s.pod.name': 'web' } };
+    const events = [hubEvent(5, { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-01-02T03:00:01Z', events: [alert] })];
+    await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
+    expect(r).toMatchObject({ batches: 1, replayedBlobs: 1, failedBatches: 0, deadLettersAgain: 0, rows: 1 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/Detections`, 1]]);
+    expect(JSON.parse(sink.landed[0]!.ndjson)).toMatchObject({ Source: 'falco', Rule: 'Terminal shell in container', Cluster: 'lab' });
+  });
+
+  it('a group past one chunk lands in the trigger\'s chunks, under the keys the trigger gives them', async () => {
+    const { sink, lander, container } = rig('dl-chunks-replay');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-chunks-replay', () => NOW);
+    const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => diagRecord('kube-scheduler', `I0102 03:00:01.000000 1 s.go:1] ${tag} ${i}`, { time: '2025-01-02T03:00:00.0000000Z' }));
+    const events = [3000, 1500, 10].map((n, i) => ({ body: JSON.stringify({ records: lines(`b${i}`, n) }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 40 + i, offset: String(i) } }));
+    await store.writeEvents(batchKey(events), events, 'settings-invalid', 'bad settings');
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ batches: 1, replayedBlobs: 3, failedBatches: 0, records: 4510, rows: 4510 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events.slice(0, 2))}/AksControlPlane`, 4500], [`${batchKey(events.slice(2))}/AksControlPlane`, 10]]);
+    expect((await blobs(container)).every((b) => b.replayed)).toBe(true);
   });
 });

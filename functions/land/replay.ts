@@ -7,10 +7,15 @@
 // blob already holds it, and whatever it gave in its first batch (a truncated audit record's
 // salvaged row) landed then. Replays therefore converge instead of landing that row again and
 // writing a new dead letter on every run.
+//
+// Whole messages of the webhook hub go back through the webhook pipeline (they are hub
+// messages, not AKS bodies), and a group larger than one chunk lands in the triggers' chunks
+// (pipeline.ts processEventChunks), each under the key its trigger would give it.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
-import { processEvents } from '../pipeline.js';
+import { batchKey, processEventChunks, processEvents, type EventChunk } from '../pipeline.js';
+import { processWebhookChunks } from '../webhooks/process.js';
 import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
@@ -23,6 +28,11 @@ export interface ReplayOptions {
   dryRun?: boolean;
   now?: () => Date;
   log?: (line: string) => void;
+  /**
+   * The webhook hub's name (KUBESIFT_WEBHOOK_HUB): whole-event dead letters from it are
+   * webhook hub messages. Without it every dead letter is replayed as AKS input.
+   */
+  webhookHub?: string;
 }
 
 export interface ReplayReport {
@@ -43,6 +53,7 @@ export interface ReplayReport {
 
 interface Group {
   key: string;
+  kind: DeadLetterBlob['kind'];
   blobs: string[];
   events: EventInput[];
   /** failureKey of each record-level dead letter in the group. */
@@ -99,7 +110,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     }
     // Record-level dead letters land under a derived key: their original batch already landed.
     const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
-    const g = groups.get(key) ?? { key, blobs: [], events: [], failures: new Set<string>() };
+    const g = groups.get(key) ?? { key, kind: doc.kind, blobs: [], events: [], failures: new Set<string>() };
     g.blobs.push(item.name);
     g.events.push(toEvent(doc));
     if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
@@ -108,19 +119,38 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) };
-    let result = processEvents(g.events, pipelineOpts);
-    report.records += result.summary.records;
-    // Records failing the same way again: counted, and the batch processed without them.
-    const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
-    if (again.size > 0) {
-      const rest = g.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
-      result = processEvents(rest, pipelineOpts);
+    const webhook = g.kind === 'event' && opts.webhookHub !== undefined && g.events[0]?.position.source === opts.webhookHub;
+    const chunks: Iterable<EventChunk> = webhook ? processWebhookChunks(g.events, pipelineOpts) : processEventChunks(g.events, pipelineOpts);
+    let landed = true;
+    for (const chunk of chunks) {
+      // A chunk of the whole group keeps the group's key; smaller ones get the keys their trigger gives them.
+      const key = chunk.events.length === g.events.length ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
+      let result = chunk.result;
+      report.records += result.summary.records;
+      // Records failing the same way again: counted, and the chunk processed without them.
+      const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
+      if (again.size > 0) {
+        const rest = chunk.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
+        result = processEvents(rest, pipelineOpts);
+      }
+      if (opts.dryRun) continue;
+      try {
+        const land = await opts.lander.land(result, key);
+        report.rows += Object.values(land.rows).reduce<number>((a, b) => a + (b ?? 0), 0);
+        report.deadLettersAgain += land.deadLetters + again.size;
+      } catch (err) {
+        landed = false;
+        opts.log?.(`replay ${key}: ${errorText(err)}`);
+      }
     }
     if (opts.dryRun) continue;
+    // A group that did not land whole stays unmarked: its chunks that did are skipped by
+    // their tags on the next replay.
+    if (!landed) {
+      report.failedBatches++;
+      continue;
+    }
     try {
-      const land = await opts.lander.land(result, g.key);
-      report.rows += Object.values(land.rows).reduce<number>((a, b) => a + (b ?? 0), 0);
-      report.deadLettersAgain += land.deadLetters + again.size;
       const at = (opts.now?.() ?? new Date()).toISOString();
       await eachLimited(g.blobs, UPLOADS_IN_FLIGHT, (name) => container.getBlobClient(name).setMetadata({ [REPLAYED_METADATA]: at }));
       report.replayedBlobs += g.blobs.length;

@@ -32,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
       policy: policyFromConfig(config),
       ...(values.prefix ? { prefix: values.prefix } : {}),
       dryRun: values['dry-run'] ?? false,
+      webhookHub: config.KUBESIFT_WEBHOOK_HUB,
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
