@@ -208,9 +208,18 @@ describe('npm run bench -- --json', () => {
     expect(Object.values(res.stage_share as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     expect(res.outcome.records_counted).toBe(res.input.records);
     expect(res.outcome.dead_letters).toBe(0);
+    // Batches as host.json cuts them unless --batch-bodies says otherwise.
+    expect((res.input as { batch_bodies?: number }).batch_bodies).toBe(100);
     // The deployed worker's settings (local.settings.example.json) and the flag its app entry sets on itself.
     expect(res.node_flags).toBe('--max-semi-space-size=64 --no-allocation-site-pretenuring (set at start-up) MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456');
   }, 200_000);
+
+  it('--batch-bodies takes a whole number of at least 1', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--only', 'throughput', '--batch-bodies', '0'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/batch-bodies/);
+  }, 70_000);
 
   it('--from re-checks a saved result against the current targets', () => {
     const root = path.resolve(import.meta.dirname, '..');
