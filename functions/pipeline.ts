@@ -39,9 +39,7 @@ export const DEFAULT_MAX_BATCH_RECORDS = 100_000;
  * events found in bodies, plus one per body that could not be opened at all.
  */
 export function processEvents(events: readonly EventInput[], opts: PipelineOptions): BatchResult {
-  let only: BatchResult | undefined;
-  for (const chunk of processEventChunks(events, opts, Infinity)) only = chunk.result;
-  return only!;
+  return wholeBatch(processEventChunks(events, opts, Infinity));
 }
 
 /**
@@ -60,6 +58,39 @@ export interface EventChunk {
 }
 
 /**
+ * Cuts a batch into chunks, the one rule for every pipeline: `take` adds one body to the
+ * chunk being built and returns how many items it held; after the body that brings the
+ * chunk to `chunkRecords` items, and after the last body, `finish` turns what was taken into
+ * the chunk's result and starts the next. Boundaries depend only on the bodies. Yields at
+ * least one chunk (an empty batch gives one).
+ */
+export function* cutChunks(
+  events: readonly EventInput[],
+  chunkRecords: number,
+  take: (ev: EventInput) => number,
+  finish: (items: number, firstEvent: EventInput | undefined) => BatchResult,
+): Generator<EventChunk> {
+  let first = 0;
+  let items = 0;
+  for (let i = 0; i < events.length; i++) {
+    items += take(events[i]!);
+    if (items >= chunkRecords && i + 1 < events.length) {
+      yield { events: events.slice(first, i + 1), result: finish(items, events[first]) };
+      first = i + 1;
+      items = 0;
+    }
+  }
+  yield { events: events.slice(first), result: finish(items, events[first]) };
+}
+
+/** The result of a batch cut with no limit: its one chunk's. */
+export function wholeBatch(chunks: Iterable<EventChunk>): BatchResult {
+  let only: BatchResult | undefined;
+  for (const chunk of chunks) only = chunk.result;
+  return only!;
+}
+
+/**
  * processEvents, closing a chunk after the body that brings it to `chunkRecords` items:
  * each chunk is deduped and detected on its own, so its rows can land and die before the next
  * chunk is opened. Chunk boundaries depend only on the bodies, so a redelivered batch splits
@@ -75,37 +106,32 @@ export function* processEventChunks(events: readonly EventInput[], opts: Pipelin
   const maxItems = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   const records: SourcedRecord[] = [];
   let total = 0;
-  let first = 0;
   let deadLetters: DeadLetter[] = [];
   let out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
   let env: EnvelopeSink = { records, deadLetters };
-  let items = 0;
-  const close = (end: number): EventChunk => {
-    const chunk = { events: events.slice(first, end), result: finishChunk(out, deadLetters, items, opts.policy, now, events[first]) };
-    first = end;
-    items = 0;
-    deadLetters = [];
-    out = { AksAudit: [], AksControlPlane: [], deadLetters };
-    env = { records, deadLetters };
-    return chunk;
-  };
   // Body by body: a body's parsed records die as soon as its rows exist, instead of the
   // whole batch's staying alive (and being copied by every young-generation GC) until all
   // bodies are opened. Rows come out in the same order either way.
-  for (let i = 0; i < events.length; i++) {
+  const take = (ev: EventInput): number => {
     let n: number;
     if (total >= maxItems) {
-      n = deadLetterBody(events[i]!, env, 'batch-record-limit', `the batch already holds ${total} records (limit ${maxItems}); this body was not opened: replay it on its own`);
+      n = deadLetterBody(ev, env, 'batch-record-limit', `the batch already holds ${total} records (limit ${maxItems}); this body was not opened: replay it on its own`);
     } else {
-      n = unwrapEvent(events[i]!, env, envOpts);
+      n = unwrapEvent(ev, env, envOpts);
       for (let k = 0; k < records.length; k++) normalizeRecord(records[k]!, out, ctx, normOpts);
       records.length = 0;
     }
-    items += n;
     total += n;
-    if (items >= chunkRecords && i + 1 < events.length) yield close(i + 1);
-  }
-  yield close(events.length);
+    return n;
+  };
+  const finish = (items: number, firstEvent: EventInput | undefined): BatchResult => {
+    const result = finishChunk(out, deadLetters, items, opts.policy, now, firstEvent);
+    deadLetters = [];
+    out = { AksAudit: [], AksControlPlane: [], deadLetters };
+    env = { records, deadLetters };
+    return result;
+  };
+  yield* cutChunks(events, chunkRecords, take, finish);
 }
 
 /** Dedupe and detect one chunk's rows. */

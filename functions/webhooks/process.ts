@@ -5,7 +5,7 @@
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { bodyText } from '../envelope/index.js';
 import { parseJson } from '../http/body.js';
-import { DEFAULT_CHUNK_RECORDS, processEvents, type EventChunk } from '../pipeline.js';
+import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { webhookMessageSchema, type WebhookMessage } from './message.js';
 import { describeIssue, webhookSource } from './sources.js';
@@ -51,27 +51,56 @@ export function mergeResults(parts: readonly BatchResult[]): BatchResult {
 }
 
 export function processWebhookEvents(events: readonly EventInput[], opts: WebhookProcessOptions): BatchResult {
-  let only: BatchResult | undefined;
-  for (const chunk of processWebhookChunks(events, opts, Infinity)) only = chunk.result;
-  return only!;
+  return wholeBatch(processWebhookChunks(events, opts, Infinity));
 }
 
 /**
- * processWebhookEvents in the AKS trigger's chunks: after the message that brings a chunk to
- * `chunkRecords` audit events and alerts, that chunk's messages (in batch order) are
- * processed and yielded, so its rows can land before the next messages are parsed. A hub
- * message holds up to ~1 MB of events, so a 100-message batch can hold tens of thousands.
- * Boundaries depend only on the messages; a batch of usual size is one chunk. Yields at
- * least one chunk.
+ * processWebhookEvents in the AKS trigger's chunks (pipeline.ts cutChunks), counting the
+ * audit events and alerts of each hub message: a chunk's messages are processed once it is
+ * full, so its rows can land before the next messages are parsed. A hub message holds up to
+ * ~1 MB of events, so a 100-message batch can hold tens of thousands; a batch of usual size
+ * is one chunk.
  */
-export function* processWebhookChunks(events: readonly EventInput[], opts: WebhookProcessOptions, chunkRecords = DEFAULT_CHUNK_RECORDS): Generator<EventChunk> {
+export function processWebhookChunks(events: readonly EventInput[], opts: WebhookProcessOptions, chunkRecords = DEFAULT_CHUNK_RECORDS): Generator<EventChunk> {
   let audit = new Map<string, EventInput[]>(); // per cluster: processEvents takes one default cluster
   let detections: Detection[] = [];
   let deadLetters: DeadLetter[] = [];
   let alertRecords = 0;
-  let items = 0;
-  let first = 0;
-  const close = (end: number): EventChunk => {
+
+  const take = (ev: EventInput): number => {
+    const parsed = parseMessage(ev.body);
+    if (!parsed.ok) {
+      alertRecords++;
+      deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: 'webhook' });
+      return 1;
+    }
+    const msg = parsed.message;
+    const source = webhookSource(msg.source);
+    if (source?.kind === 'audit') {
+      const list = audit.get(msg.cluster) ?? [];
+      list.push({ body: msg.events, position: ev.position });
+      audit.set(msg.cluster, list);
+    } else if (source?.kind === 'runtime-alert') {
+      alertRecords += msg.events.length;
+      msg.events.forEach((item, index) => {
+        const reject = (why: string): void =>
+          void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index }, raw: JSON.stringify(item) ?? '', category: msg.source });
+        const checked = source.event.safeParse(item);
+        if (!checked.success) return reject(describeIssue(checked.error));
+        // The schema should admit only what converts; a conversion that still throws costs this
+        // alert a dead letter, not the batch its neighbours are in.
+        try {
+          detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
+        } catch (err) {
+          reject(err instanceof Error ? err.message : String(err));
+        }
+      });
+    }
+    // Any other source is unreachable: the message schema lists the sources.
+    return msg.events.length;
+  };
+
+  const finish = (): BatchResult => {
     const parts: BatchResult[] = [...audit].map(([cluster, inputs]) =>
       processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster }),
     );
@@ -80,51 +109,12 @@ export function* processWebhookChunks(events: readonly EventInput[], opts: Webho
     alerts.deadLetters = deadLetters;
     alerts.summary.records = alertRecords;
     parts.push(alerts);
-    const chunk = { events: events.slice(first, end), result: mergeResults(parts) };
     audit = new Map();
     detections = [];
     deadLetters = [];
     alertRecords = 0;
-    items = 0;
-    first = end;
-    return chunk;
+    return mergeResults(parts);
   };
 
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i]!;
-    const parsed = parseMessage(ev.body);
-    if (!parsed.ok) {
-      alertRecords++;
-      items++;
-      deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: 'webhook' });
-    } else {
-      const msg = parsed.message;
-      const source = webhookSource(msg.source);
-      items += msg.events.length;
-      if (source?.kind === 'audit') {
-        const list = audit.get(msg.cluster) ?? [];
-        list.push({ body: msg.events, position: ev.position });
-        audit.set(msg.cluster, list);
-      } else if (source?.kind === 'runtime-alert') {
-        alertRecords += msg.events.length;
-        const alertSource = source;
-        msg.events.forEach((item, index) => {
-          const reject = (why: string): void =>
-            void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index }, raw: JSON.stringify(item) ?? '', category: msg.source });
-          const checked = alertSource.event.safeParse(item);
-          if (!checked.success) return reject(describeIssue(checked.error));
-          // The schema should admit only what converts; a conversion that still throws costs this
-          // alert a dead letter, not the batch its neighbours are in.
-          try {
-            detections.push(toDetection(alertSource.toAlert(checked.data, msg.cluster)));
-          } catch (err) {
-            reject(err instanceof Error ? err.message : String(err));
-          }
-        });
-      }
-      // Any other source is unreachable: the message schema lists the sources.
-    }
-    if (items >= chunkRecords && i + 1 < events.length) yield close(i + 1);
-  }
-  yield close(events.length);
+  return cutChunks(events, chunkRecords, take, finish);
 }
