@@ -86,36 +86,6 @@ export interface BatchSummary {
 /** The summary of a batch that held nothing. */
 export const emptySummary = (): BatchSummary => ({ records: 0, rows: {}, detections: 0, deadLetters: 0, duplicates: 0 });
 
-/** Adds the counts of `add` into `into` (several chunks or batches reported as one). */
-export function addSummary(into: BatchSummary, add: BatchSummary): BatchSummary {
-  into.records += add.records;
-  addCounts(into.rows, add.rows);
-  into.detections += add.detections;
-  into.deadLetters += add.deadLetters;
-  into.duplicates += add.duplicates;
-  return into;
-}
-
-/** Several chunks' land reports as one; null when any chunk did not land (dead-lettered instead). */
-export function mergeLandReports(reports: readonly (LandReport | null)[]): LandReport | null {
-  if (reports.length === 1) return reports[0]!;
-  const out: LandReport = { rows: {}, deadLetters: 0, duplicatesSkipped: 0 };
-  for (const r of reports) {
-    if (r === null) return null;
-    addCounts(out.rows, r.rows);
-    out.deadLetters += r.deadLetters;
-    out.duplicatesSkipped += r.duplicatesSkipped;
-  }
-  return out;
-}
-
-/** The sum of the counts that are given; undefined when none is (e.g. no chunk was dead-lettered). */
-export function sumGiven(counts: readonly (number | undefined)[]): number | undefined {
-  let sum: number | undefined;
-  for (const n of counts) if (n !== undefined) sum = (sum ?? 0) + n;
-  return sum;
-}
-
 /** Adds per-key counts of `add` into `into`. */
 export function addCounts(into: Partial<Record<string, number>>, add: Partial<Record<string, number>>): void {
   for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + (n ?? 0);

@@ -4,9 +4,9 @@
 // If even the dead-letter write fails, the error propagates: nothing is acknowledged silently.
 import type { InvocationContext } from '@azure/functions';
 import { loadStorageConfig, type Config } from '../config.js';
-import type { BatchResult, EventInput, LandReport, Lander } from '../contracts.js';
+import { addCounts, emptySummary, type BatchResult, type BatchSummary, type EventInput, type LandReport, type Lander } from '../contracts.js';
 import { eventsFromTrigger } from '../eventhub/triggerMetadata.js';
-import { batchKey } from '../pipeline.js';
+import { batchKey, type EventChunk } from '../pipeline.js';
 import { deadLetterBatch } from './deadLetters.js';
 import { errorText } from './lander.js';
 
@@ -33,6 +33,75 @@ export async function landOrDeadLetter(
     const error = errorText(err);
     return { deadLettered: await deadLetterBatch(args.config, args.events, error, { batchKey: args.batchKey }), error };
   }
+}
+
+/** What one chunk of a trigger batch became. */
+export interface ChunkOutcome {
+  batchKey: string;
+  summary: BatchSummary;
+  /** What the sink landed; null when the final retry dead-lettered the chunk instead. */
+  land: LandReport | null;
+  /** Event bodies written whole to the dead-letter container on the final retry. */
+  deadLettered?: number;
+}
+
+/**
+ * A trigger's batch, chunk by chunk: each chunk lands under the key of its own bodies
+ * (landOrDeadLetter), so before the final retry a chunk that cannot land throws (the host
+ * retries the batch; chunks that landed are skipped by their tags), and on it that chunk is
+ * dead-lettered and the next one still lands. `processed` and `landed` log what a chunk
+ * became, before and after landing.
+ */
+export async function landChunks(
+  chunks: Iterable<EventChunk>,
+  args: {
+    config: Config;
+    lander: Lander;
+    context: InvocationContext;
+    label: string;
+    processed?: (key: string, chunk: EventChunk) => void;
+    landed: (key: string, chunk: EventChunk, land: LandReport) => void;
+  },
+): Promise<ChunkOutcome[]> {
+  const out: ChunkOutcome[] = [];
+  for (const chunk of chunks) {
+    const { events, result } = chunk;
+    const key = batchKey(events);
+    args.processed?.(key, chunk);
+    const outcome = await landOrDeadLetter({ config: args.config, lander: args.lander, result, batchKey: key, events, retry: args.context.retryContext });
+    if ('deadLettered' in outcome) {
+      args.context.error(`${args.label} ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
+      out.push({ batchKey: key, summary: result.summary, land: null, deadLettered: outcome.deadLettered });
+      continue;
+    }
+    args.landed(key, chunk, outcome.landed);
+    out.push({ batchKey: key, summary: result.summary, land: outcome.landed });
+  }
+  return out;
+}
+
+/** A batch's totals over its chunks (land null when any chunk was dead-lettered instead). */
+export function chunkTotals(chunks: readonly ChunkOutcome[]): Omit<ChunkOutcome, 'batchKey'> {
+  if (chunks.length === 1) return chunks[0]!;
+  const summary = emptySummary();
+  let land: LandReport | null = { rows: {}, deadLetters: 0, duplicatesSkipped: 0 };
+  let deadLettered: number | undefined;
+  for (const c of chunks) {
+    const s = c.summary;
+    summary.records += s.records;
+    addCounts(summary.rows, s.rows);
+    summary.detections += s.detections;
+    summary.deadLetters += s.deadLetters;
+    summary.duplicates += s.duplicates;
+    if (c.deadLettered !== undefined) deadLettered = (deadLettered ?? 0) + c.deadLettered;
+    if (land === null || c.land === null) land = null;
+    else {
+      addCounts(land.rows, c.land.rows);
+      land.deadLetters += c.land.deadLetters;
+      land.duplicatesSkipped += c.land.duplicatesSkipped;
+    }
+  }
+  return deadLettered === undefined ? { summary, land } : { summary, land, deadLettered };
 }
 
 /**

@@ -10,7 +10,8 @@
 // values, so a host that delivers those instead loses nothing.
 import type { InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import { addSummary, emptySummary, mergeLandReports, sumGiven, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
+import { emptySummary, type Lander } from '../contracts.js';
+import type { ChunkOutcome } from '../land/lastResort.js';
 import type { Policy } from '../detect/index.js';
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { logWorkerHeapOnce } from '../eventhub/workerHeap.js';
@@ -25,18 +26,11 @@ export interface AksBatchDeps {
   config?: Config;
 }
 
-export interface AksChunkOutcome {
+export interface AksBatchOutcome extends Omit<ChunkOutcome, 'batchKey'> {
+  /** The whole batch's key (its one chunk's, for a batch of usual size). */
   batchKey: string;
-  summary: BatchSummary;
-  /** What the sink landed; null when the final retry dead-lettered the chunk instead. */
-  land: LandReport | null;
-  /** Event bodies written whole to the dead-letter container on the final retry. */
-  deadLettered?: number;
-}
-
-export interface AksBatchOutcome extends AksChunkOutcome {
   /** One per landing unit (pipeline.ts processEventChunks); one for a batch of usual size. */
-  chunks: AksChunkOutcome[];
+  chunks: ChunkOutcome[];
 }
 
 // Built once per worker on first use (cold start stays light); a failure is not cached,
@@ -94,40 +88,26 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
   }
   const { config, policy, lander } = resolved;
   logWorkerHeapOnce((line) => context.log(line));
-  const [{ processEventChunks, batchKey }, { landOrDeadLetter }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
+  const [{ processEventChunks, batchKey }, { landChunks, chunkTotals }] = await Promise.all([import('../pipeline.js'), import('../land/lastResort.js')]);
 
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_AKS_HUB);
-  const chunks: AksChunkOutcome[] = [];
-  for (const { events: part, result } of processEventChunks(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER })) {
-    const key = batchKey(part);
-    const s = result.summary;
-    const line = `aks ${key}: ${part.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}${s.duplicates ? `, repeated audit events dropped ${s.duplicates}` : ''}`;
-    if (s.deadLetters > 0) {
-      const reasons = new Map<string, number>();
-      for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
-      context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
-    } else context.log(line);
-    const outcome = await landOrDeadLetter({ config, lander, result, batchKey: key, events: part, retry: context.retryContext });
-    if ('deadLettered' in outcome) {
-      context.error(`aks ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
-      chunks.push({ batchKey: key, summary: s, land: null, deadLettered: outcome.deadLettered });
-      continue;
-    }
-    const land = outcome.landed;
-    context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`);
-    chunks.push({ batchKey: key, summary: s, land });
-  }
-  return { ...mergeChunks(chunks), batchKey: batchKey(events), chunks };
-}
-
-/** The batch's totals over its chunks (land null when any chunk was dead-lettered instead). */
-function mergeChunks(chunks: readonly AksChunkOutcome[]): Omit<AksChunkOutcome, 'batchKey'> {
-  if (chunks.length === 1) return chunks[0]!;
-  const summary = emptySummary();
-  for (const c of chunks) addSummary(summary, c.summary);
-  const land = mergeLandReports(chunks.map((c) => c.land));
-  const deadLettered = sumGiven(chunks.map((c) => c.deadLettered));
-  return deadLettered === undefined ? { summary, land } : { summary, land, deadLettered };
+  const chunks = await landChunks(processEventChunks(events, { policy, now: batchClock(context), defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER }), {
+    config,
+    lander,
+    context,
+    label: 'aks',
+    processed: (key, { events: part, result }) => {
+      const s = result.summary;
+      const line = `aks ${key}: ${part.length} events, ${s.records} records → AksAudit ${s.rows.AksAudit ?? 0}, AksControlPlane ${s.rows.AksControlPlane ?? 0}, detections ${s.detections}, dead letters ${s.deadLetters}${s.duplicates ? `, repeated audit events dropped ${s.duplicates}` : ''}`;
+      if (s.deadLetters > 0) {
+        const reasons = new Map<string, number>();
+        for (const dl of result.deadLetters) reasons.set(dl.reason, (reasons.get(dl.reason) ?? 0) + 1);
+        context.warn(`${line} (${[...reasons].map(([r, n]) => `${r}×${n}`).join(', ')})`);
+      } else context.log(line);
+    },
+    landed: (key, _chunk, land) => context.log(`aks ${key}: landed via ${lander.kind}: ${JSON.stringify(land.rows)}, duplicates skipped ${land.duplicatesSkipped}`),
+  });
+  return { ...chunkTotals(chunks), batchKey: batchKey(events), chunks };
 }
 
 const binding = {

@@ -2,7 +2,8 @@
 // function forwarded go through normalize → detect → land, like AKS diagnostic records.
 import type { InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
-import { emptySummary, mergeLandReports, sumGiven, type BatchSummary, type LandReport, type Lander } from '../contracts.js';
+import { emptySummary, type LandReport, type Lander } from '../contracts.js';
+import type { ChunkOutcome } from '../land/lastResort.js';
 import type { Policy } from '../detect/index.js';
 // Same position/clock rules as the AKS trigger: one definition of where a record came from.
 import { batchClock, eventsFromTrigger } from '../eventhub/triggerMetadata.js';
@@ -27,21 +28,13 @@ async function defaultDeps(): Promise<WebhookBatchDeps> {
   return cachedDeps;
 }
 
-export interface WebhookChunkOutcome {
-  batchKey: string;
-  summary: BatchSummary;
-  /** What the sink landed; null when the final retry dead-lettered the chunk instead. */
-  landed: LandReport | null;
-  deadLettered?: number;
-}
-
 /**
  * One webhook-hub batch, landed chunk by chunk like the AKS trigger (processWebhookChunks; a
  * batch of usual size is one chunk under batchKey(events)). Returns what each chunk became,
  * not its rows, so a chunk's rows die once it has landed.
  */
-export async function handleWebhookBatch(messages: unknown[], context: InvocationContext, deps?: WebhookBatchDeps): Promise<{ chunks: WebhookChunkOutcome[]; landed: LandReport | null; deadLettered?: number }> {
-  const [{ processWebhookChunks }, { batchKey }, { landOrDeadLetter, keepBatchOnFinalRetry }] = await Promise.all([import('../webhooks/process.js'), import('../pipeline.js'), import('../land/lastResort.js')]);
+export async function handleWebhookBatch(messages: unknown[], context: InvocationContext, deps?: WebhookBatchDeps): Promise<{ chunks: ChunkOutcome[]; landed: LandReport | null; deadLettered?: number }> {
+  const [{ processWebhookChunks }, { landChunks, chunkTotals, keepBatchOnFinalRetry }] = await Promise.all([import('../webhooks/process.js'), import('../land/lastResort.js')]);
   let d: WebhookBatchDeps;
   let config: Config;
   try {
@@ -50,28 +43,20 @@ export async function handleWebhookBatch(messages: unknown[], context: Invocatio
   } catch (err) {
     // As in the AKS trigger: on the final retry, settings that do not load must not cost the batch.
     const kept = await keepBatchOnFinalRetry(err, messages, context, { hub: 'KUBESIFT_WEBHOOK_HUB', label: 'webhook batch' });
-    return { chunks: [{ batchKey: kept.batchKey, summary: emptySummary(), landed: null, deadLettered: kept.deadLettered }], landed: null, deadLettered: kept.deadLettered };
+    return { chunks: [{ batchKey: kept.batchKey, summary: emptySummary(), land: null, deadLettered: kept.deadLettered }], landed: null, deadLettered: kept.deadLettered };
   }
   const events = eventsFromTrigger(messages, context, config.KUBESIFT_WEBHOOK_HUB);
-  const chunks: WebhookChunkOutcome[] = [];
-  for (const { events: part, result } of processWebhookChunks(events, { policy: d.policy, now: d.now ?? batchClock(context) })) {
-    const key = batchKey(part);
-    // Throwing makes the host retry the batch (retry policy below; landing is idempotent per
-    // key); the final retry dead-letters the chunk whole instead.
-    const outcome = await landOrDeadLetter({ config, lander: d.lander, result, batchKey: key, events: part, retry: context.retryContext });
-    const s = result.summary;
-    if ('deadLettered' in outcome) {
-      context.error(`webhook batch ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
-      chunks.push({ batchKey: key, summary: s, landed: null, deadLettered: outcome.deadLettered });
-      continue;
-    }
-    context.log(
-      `webhook batch ${key}: ${part.length} message(s), ${s.records} record(s) → ${s.rows.AksAudit ?? 0} AksAudit, ${s.detections} detection(s), ${s.deadLetters} dead letter(s); landed via ${d.lander.kind}`,
-    );
-    chunks.push({ batchKey: key, summary: s, landed: outcome.landed });
-  }
-  const deadLettered = sumGiven(chunks.map((c) => c.deadLettered));
-  return { chunks, landed: mergeLandReports(chunks.map((c) => c.landed)), ...(deadLettered === undefined ? {} : { deadLettered }) };
+  const lander = d.lander;
+  const chunks = await landChunks(processWebhookChunks(events, { policy: d.policy, now: d.now ?? batchClock(context) }), {
+    config,
+    lander,
+    context,
+    label: 'webhook batch',
+    landed: (key, { events: part, result: { summary: s } }) =>
+      context.log(`webhook batch ${key}: ${part.length} message(s), ${s.records} record(s) → ${s.rows.AksAudit ?? 0} AksAudit, ${s.detections} detection(s), ${s.deadLetters} dead letter(s); landed via ${lander.kind}`),
+  });
+  const { land, deadLettered } = chunkTotals(chunks);
+  return { chunks, landed: land, ...(deadLettered === undefined ? {} : { deadLettered }) };
 }
 
 const binding = {
