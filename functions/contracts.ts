@@ -61,6 +61,11 @@ export interface DeadLetter {
   raw: string;
   rawBase64?: string;
   category?: string;
+  /**
+   * The cluster of a webhook event or alert: the hub message named it, the record does not,
+   * and replay needs it to land the record where it came from.
+   */
+  cluster?: string;
 }
 
 export interface NormalizedRows {

@@ -14,6 +14,7 @@ import type { TableSink } from '../functions/land/sink.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
+import { processWebhookEvents } from '../functions/webhooks/process.js';
 import { auditEvent, diagRecord } from './support/records.js';
 
 const azurite = useAzurite();
@@ -117,6 +118,55 @@ describe('sift replay of record-level dead letters', () => {
     const marked = [];
     for await (const b of container.listBlobsFlat({ includeMetadata: true })) marked.push([b.name, Boolean(b.metadata?.[REPLAYED_METADATA])]);
     expect(marked).toEqual([['2025/01/02/aks-0-9-9-abc/1.json', true], ['2025/01/02/cut.json', false], ['notes/other.json', false]]);
+  });
+});
+
+describe('sift replay of the webhook hub\'s record-level dead letters', () => {
+  const hub = (sequenceNumber: number, source: string, cluster: string, events: unknown[]): EventInput => ({
+    body: JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, source, cluster, receivedTime: '2025-01-02T03:00:01Z', events }),
+    position: { source: 'webhook-events', partitionId: '1', sequenceNumber, offset: String(sequenceNumber) },
+  });
+  const alert = (rule: string) => ({ output: `${rule} seen`, priority: 'Warning', rule, time: '2025-01-02T03:00:00Z', output_fields: { 'k8s.ns.name': 'default' } });
+
+  it('keep the cluster their message named, and replay through the webhook pipeline: failing again converges', async () => {
+    const { sink, lander, container } = rig('dl-webhook-records');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-webhook-records', () => NOW);
+    const events = [
+      hub(5, 'k8s-audit', 'lab', [auditEvent({ auditID: 'ok-1' }), auditEvent({ auditID: '' })]),
+      hub(6, 'falco', 'edge', [alert('Terminal shell in container'), { ...alert('x'), rule: '' }]),
+    ];
+    const result = processWebhookEvents(events, { policy, now: NOW });
+    await store.writeRecords(batchKey(events), result.deadLetters);
+    const written = (await blobs(container)).map((b) => [b.doc.reason, b.doc.category, b.doc.cluster, b.doc.position]);
+    expect(written).toEqual([
+      ['incomplete-audit', 'k8s-audit-webhook', 'lab', expect.objectContaining({ sequenceNumber: 5, index: 1 })],
+      ['invalid-runtime-alert', 'falco', 'edge', expect.objectContaining({ sequenceNumber: 6, index: 1 })],
+    ]);
+    // Both fail as they did: counted, landed nowhere, no new dead letter. Through the AKS
+    // pipeline the alert became an unknown-shape dead letter, a new blob on every replay.
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
+    expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 2, rows: 0 });
+    expect(sink.landed).toEqual([]);
+    expect((await blobs(container)).map((b) => b.replayed)).toEqual([true, true]);
+  });
+
+  it('an event and an alert set aside by an earlier version land as their cluster\'s, at their own index', async () => {
+    const { sink, lander, container } = rig('dl-webhook-fixed');
+    await container.createIfNotExists();
+    const docs: DeadLetterBlob[] = [
+      { category: 'k8s-audit-webhook', cluster: 'lab', index: 2, raw: JSON.stringify(auditEvent({ auditID: 'late-1', verb: 'get' })) },
+      { category: 'falco', cluster: 'edge', index: 4, raw: JSON.stringify(alert('Terminal shell in container')) },
+    ].map(({ index, ...d }) => ({ kind: 'record', batchKey: 'webhook-events-1-5-5-abc', reason: 'detect-error', detail: 'x', position: { source: 'webhook-events', partitionId: '1', sequenceNumber: 5, offset: '5', index }, writtenAt: NOW.toISOString(), ...d }));
+    for (const [n, doc] of docs.entries()) {
+      const text = JSON.stringify(doc);
+      await container.getBlockBlobClient(`2025/01/02/webhook-events-1-5-5-abc/${n}.json`).upload(text, Buffer.byteLength(text));
+    }
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
+    expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 0, failedBatches: 0 });
+    const table = (name: string) => sink.landed.filter((l) => l.table === name).flatMap((l) => l.ndjson.trim().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>));
+    expect(sink.landed.every((l) => l.tag.startsWith('webhook-events-1-5-5-abc.replay/'))).toBe(true);
+    expect(table('AksAudit').map((x) => [x.Cluster, x.Position, x.Category])).toEqual([['lab', '1/5/2', 'k8s-audit-webhook']]);
+    expect(table('Detections').filter((x) => x.Source === 'falco').map((x) => x.Cluster)).toEqual(['edge']);
   });
 });
 

@@ -18,6 +18,8 @@ export interface DeadLetterBlob {
   detail: string;
   position: Position | Omit<Position, 'index'>;
   category?: string;
+  /** A webhook record's cluster (DeadLetter.cluster). */
+  cluster?: string;
   /** Original bytes as UTF-8 text (lossless when valid), plus their base64 in rawBase64 when they are not (envelope bodyText). */
   raw: string;
   rawBase64?: string;
@@ -32,6 +34,7 @@ export const deadLetterBlobSchema = z.object({
   detail: z.string(),
   position: z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().nonnegative().optional() }),
   category: z.string().optional(),
+  cluster: z.string().optional(),
   raw: z.string(),
   rawBase64: z.string().optional(),
   writtenAt: z.string(),
@@ -118,6 +121,7 @@ export class DeadLetterStore {
     await eachLimited(letters, UPLOADS_IN_FLIGHT, (l, n) => {
       const doc: DeadLetterBlob = { kind: 'record', batchKey, reason: l.reason, detail: l.detail, position: l.position, raw: l.raw, writtenAt: now.toISOString() };
       if (l.category !== undefined) doc.category = l.category;
+      if (l.cluster !== undefined) doc.cluster = l.cluster;
       if (l.rawBase64 !== undefined) doc.rawBase64 = l.rawBase64;
       return putOnce(c, deadLetterName(batchKey, String(n), now), doc);
     });

@@ -8,14 +8,17 @@
 // salvaged row) landed then. Replays therefore converge instead of landing that row again and
 // writing a new dead letter on every run.
 //
-// Whole messages of the webhook hub go back through the webhook pipeline (they are hub
-// messages, not AKS bodies), and a group larger than one chunk lands in the triggers' chunks
-// (pipeline.ts processEventChunks), each under the key its trigger would give it.
+// Dead letters of the webhook hub go back through the webhook pipeline: whole messages as they
+// are, and a single audit event or runtime alert inside a hub message again, with its sender
+// and cluster (webhooks/message.ts messageForDeadLetter), so it lands as that cluster's. A
+// group larger than one chunk lands in the triggers' chunks (pipeline.ts processEventChunks),
+// each under the key its trigger would give it.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, processEventChunks, processEvents, type EventChunk } from '../pipeline.js';
-import { processWebhookChunks } from '../webhooks/process.js';
+import { messageForDeadLetter } from '../webhooks/message.js';
+import { processWebhookChunks, processWebhookEvents } from '../webhooks/process.js';
 import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
@@ -60,9 +63,10 @@ interface Group {
   failures: Set<string>;
 }
 
-function toEvent(doc: DeadLetterBlob): EventInput {
+/** `webhook`: the dead letter came from the webhook hub; a record of it goes back in a hub message. */
+function toEvent(doc: DeadLetterBlob, webhook: boolean): EventInput {
   const { source, partitionId, sequenceNumber, offset } = doc.position;
-  const body = doc.rawBase64 ? Buffer.from(doc.rawBase64, 'base64') : doc.raw;
+  const body = (webhook && doc.kind === 'record' ? messageForDeadLetter(doc, doc.writtenAt) : undefined) ?? (doc.rawBase64 ? Buffer.from(doc.rawBase64, 'base64') : doc.raw);
   const index = 'index' in doc.position ? doc.position.index : 0;
   return { body, position: { source, partitionId, sequenceNumber, offset }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
 }
@@ -95,6 +99,7 @@ const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `$
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
   const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0 };
   const groups = new Map<string, Group>();
+  const fromHub = (source: string): boolean => opts.webhookHub !== undefined && source === opts.webhookHub;
   for await (const item of container.listBlobsFlat({ includeMetadata: true, ...(opts.prefix ? { prefix: opts.prefix } : {}) })) {
     if (!item.name.endsWith('.json')) continue;
     report.blobs++;
@@ -112,14 +117,14 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
     const g = groups.get(key) ?? { key, kind: doc.kind, blobs: [], events: [], failures: new Set<string>() };
     g.blobs.push(item.name);
-    g.events.push(toEvent(doc));
+    g.events.push(toEvent(doc, fromHub(doc.position.source)));
     if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
     groups.set(key, g);
   }
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) };
-    const webhook = g.kind === 'event' && opts.webhookHub !== undefined && g.events[0]?.position.source === opts.webhookHub;
+    const webhook = fromHub(g.events[0]?.position.source ?? '');
     const chunks: Iterable<EventChunk> = webhook ? processWebhookChunks(g.events, pipelineOpts) : processEventChunks(g.events, pipelineOpts);
     let landed = true;
     for (const chunk of chunks) {
@@ -131,7 +136,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
       if (again.size > 0) {
         const rest = chunk.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
-        result = processEvents(rest, pipelineOpts);
+        result = webhook ? processWebhookEvents(rest, pipelineOpts) : processEvents(rest, pipelineOpts);
       }
       if (opts.dryRun) continue;
       try {

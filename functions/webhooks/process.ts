@@ -7,7 +7,7 @@ import { bodyText } from '../envelope/index.js';
 import { parseJson } from '../http/body.js';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
-import { webhookMessageSchema, type WebhookMessage } from './message.js';
+import { webhookMessageSchema, WHOLE_MESSAGE_CATEGORY, type WebhookMessage } from './message.js';
 import { describeIssue, webhookSource } from './sources.js';
 import { toDetection } from './runtimeAlert.js';
 
@@ -71,20 +71,22 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
     const parsed = parseMessage(ev.body);
     if (!parsed.ok) {
       alertRecords++;
-      deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: 'webhook' });
+      deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: WHOLE_MESSAGE_CATEGORY });
       return 1;
     }
     const msg = parsed.message;
     const source = webhookSource(msg.source);
     if (source?.kind === 'audit') {
       const list = audit.get(msg.cluster) ?? [];
-      list.push({ body: msg.events, position: ev.position });
+      // firstIndex: a replayed event (one-event message) keeps its index in the original message.
+      list.push({ body: msg.events, position: ev.position, ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
       audit.set(msg.cluster, list);
     } else if (source?.kind === 'runtime-alert') {
       alertRecords += msg.events.length;
+      const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
         const reject = (why: string): void =>
-          void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index }, raw: JSON.stringify(item) ?? '', category: msg.source });
+          void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: JSON.stringify(item) ?? '', category: msg.source, cluster: msg.cluster });
         const checked = source.event.safeParse(item);
         if (!checked.success) return reject(describeIssue(checked.error));
         // The schema should admit only what converts; a conversion that still throws costs this
@@ -101,9 +103,12 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
   };
 
   const finish = (): BatchResult => {
-    const parts: BatchResult[] = [...audit].map(([cluster, inputs]) =>
-      processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster }),
-    );
+    const parts: BatchResult[] = [...audit].map(([cluster, inputs]) => {
+      const part = processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster });
+      // The events name no cluster; their dead letters keep the message's for replay.
+      for (const d of part.deadLetters) d.cluster = cluster;
+      return part;
+    });
     const alerts = emptyResult();
     alerts.detections = detections;
     alerts.deadLetters = deadLetters;
