@@ -92,7 +92,7 @@ describe('npm start (local runner)', () => {
     const huge = JSON.stringify({ ...falcoSample, output: 'x'.repeat(1_100_000) });
     expect((await post('falco', huge, { authorization: `Bearer ${runner.secrets.falco}` })).status).toBe(413);
     await runner.bus.idle();
-    expect(runner.lander.totals.batches).toBe(0);
+    expect(runner.lander.totals.landings).toBe(0);
 
     const ok = await post('falco', JSON.stringify(falcoSample), { authorization: `Bearer ${runner.secrets.falco}` });
     expect(ok.status).toBe(202);
@@ -156,10 +156,19 @@ describe('the summary text', () => {
   it('accounts for repeated audit records next to the rows, and says nothing when there are none', async () => {
     const { formatSummary } = await import('../scripts/local/summary.js');
     const { emptyTotals } = await import('../scripts/local/recorder.js');
-    const t = { ...emptyTotals(), batches: 1, records: 5, rows: { AksAudit: 3, AksControlPlane: 1 }, repeats: 1 };
+    const t = { ...emptyTotals(), landings: 1, records: 5, rows: { AksAudit: 3, AksControlPlane: 1 }, repeats: 1 };
     const text = formatSummary(t, { title: 'demo', elapsedMs: 1000 });
     expect(text).toContain('  rows:            AksAudit 3, AksControlPlane 1, Detections 0 (1 repeated audit record(s) dropped: the same event twice in a batch)');
     expect(formatSummary({ ...t, repeats: 0 }, { title: 'demo', elapsedMs: 1000 })).not.toContain('repeated');
+  });
+
+  it('counts the trigger batches delivered, and says when they landed in more chunks than that', async () => {
+    const { formatSummary } = await import('../scripts/local/summary.js');
+    const { emptyTotals } = await import('../scripts/local/recorder.js');
+    const t = { ...emptyTotals(), landings: 3, records: 9000 };
+    expect(formatSummary(t, { title: 'demo', elapsedMs: 1, batches: 1 })).toContain('  records in:      9000 in 1 batch(es), landed in 3 chunks\n');
+    expect(formatSummary({ ...t, landings: 2 }, { title: 'demo', elapsedMs: 1, batches: 2 })).toContain('  records in:      9000 in 2 batch(es)\n');
+    expect(formatSummary(t, { title: 'demo', elapsedMs: 1 })).toContain('  records in:      9000 in 3 landing(s)\n');
   });
 
   it('the recorder adds up each batch summary\'s duplicates', async () => {

@@ -3,7 +3,8 @@
 import { addCounts, type BatchResult, type Detection, type LandReport, type Lander } from '../../functions/contracts.js';
 
 export interface Totals {
-  batches: number;
+  /** Calls to land: one per chunk, so one per trigger batch unless a batch was past ~4,000 records. */
+  landings: number;
   records: number;
   rows: Record<string, number>;
   landed: Record<string, number>;
@@ -16,7 +17,7 @@ export interface Totals {
 }
 
 export const emptyTotals = (): Totals => ({
-  batches: 0, records: 0, rows: {}, landed: {}, deadLetters: 0, repeats: 0, duplicatesSkipped: 0, detections: [], deadLetterReasons: {},
+  landings: 0, records: 0, rows: {}, landed: {}, deadLetters: 0, repeats: 0, duplicatesSkipped: 0, detections: [], deadLetterReasons: {},
 });
 
 export class RecordingLander implements Lander {
@@ -34,7 +35,7 @@ export class RecordingLander implements Lander {
   async land(result: BatchResult, batchKey: string): Promise<LandReport> {
     const report = await this.inner.land(result, batchKey);
     const t = this.totals;
-    t.batches++;
+    t.landings++;
     t.records += result.summary.records;
     addCounts(t.rows, result.summary.rows);
     addCounts(t.landed, report.rows);

@@ -145,7 +145,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       const totals = lander.reset();
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
-      const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, scenarios });
+      const batches = reports.reduce((n, r) => n + r.batches, 0);
+      const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, batches, scenarios });
       runner.demo = { totals, scenarios, text, elapsedMs, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
       log(text);
       log(`\n(demo batch ${((Date.now() - tDemo) / 1000).toFixed(1)} s; cold start to summary ${(elapsedMs / 1000).toFixed(1)} s)`);

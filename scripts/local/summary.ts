@@ -27,11 +27,13 @@ export function objectOf(d: Detection): string {
   return parts.join('/') || '-';
 }
 
-export function formatSummary(t: Totals, opts: { title: string; elapsedMs: number; scenarios?: ScenarioCheck[]; maxDetections?: number }): string {
+/** `batches`: trigger batches delivered (the hub bus's count); without it the landings are counted. */
+export function formatSummary(t: Totals, opts: { title: string; elapsedMs: number; batches?: number; scenarios?: ScenarioCheck[]; maxDetections?: number }): string {
   const out: string[] = [];
   const tables = Object.entries(t.rows).filter(([k]) => k !== 'Detections');
   out.push(`${opts.title} (${(opts.elapsedMs / 1000).toFixed(1)} s)`);
-  out.push(`  records in:      ${t.records} in ${t.batches} batch(es)`);
+  const chunked = opts.batches !== undefined && t.landings > opts.batches ? `, landed in ${t.landings} chunks` : '';
+  out.push(`  records in:      ${t.records} in ${opts.batches === undefined ? `${t.landings} landing(s)` : `${opts.batches} batch(es)${chunked}`}`);
   const repeats = t.repeats ? ` (${t.repeats} repeated audit record(s) dropped: the same event twice in a batch)` : '';
   out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}${repeats}`);
   const landed = Object.entries(t.landed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
