@@ -98,6 +98,17 @@ describe('throughput arithmetic', () => {
   });
 });
 
+describe('the re-warm input', () => {
+  it('is the first batches and exactly their bodies, in order', async () => {
+    const { aksInput, leadingBatches } = await import('../scripts/bench/aksInput.js');
+    const input = await aksInput(2_000, 3, 10);
+    const warm = leadingBatches(input, 3);
+    expect(warm.batches).toEqual(input.batches.slice(0, 3));
+    expect(warm.bodies).toHaveLength(30);
+    expect(warm.bodies.every((b, i) => b === input.bodies[i])).toBe(true);
+  });
+});
+
 describe('reports', () => {
   const res = {
     machine: { nproc: 2, cpu: 'Test CPU', node: 'v20.0.0', memory_gb: 8, load_start: 0.5, load_end: 0.7, commit: 'abc1234' },

@@ -100,3 +100,9 @@ export async function aksInput(records: number, seed: number, batchSize: number)
   for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
   return { bodies, batches, records: total, auditRecords: audit, bytes, attackShare: attack / total, recordsPerBody: total / bodies.length };
 }
+
+/** The first `count` batches and their bodies: a short pass that leaves every path optimized. */
+export function leadingBatches(input: AksInput, count: number): Pick<AksInput, 'bodies' | 'batches'> {
+  const batches = input.batches.slice(0, count);
+  return { batches, bodies: batches.flat().map((e) => e.body as Buffer) };
+}

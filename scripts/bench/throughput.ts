@@ -24,7 +24,7 @@ interface AuditHolder {
   records: { category: string; properties: { log: string } }[];
 }
 
-export function runFloor(input: AksInput): Span {
+export function runFloor(input: Pick<AksInput, 'bodies'>): Span {
   const t0 = nowMs();
   const c0 = cpuMs();
   let n = 0;
@@ -43,7 +43,7 @@ export function runFloor(input: AksInput): Span {
 /** The detection clock: data time, fixed, so every run does identical work. */
 const NOW = new Date('2025-01-01T00:00:00Z');
 
-export function runPipeline(input: AksInput, policy: Policy): { span: Span; records: number; detections: number; deadLetters: number } {
+export function runPipeline(input: Pick<AksInput, 'batches'>, policy: Policy): { span: Span; records: number; detections: number; deadLetters: number } {
   let records = 0;
   let detections = 0;
   let deadLetters = 0;
@@ -77,7 +77,7 @@ export interface StageTimes {
  * normalize body by body, then dedupe, detect) with a CPU clock between them, then the
  * landing serializer. Only for shares: the pipeline figure comes from runPipeline.
  */
-export function runStages(input: AksInput, policy: Policy): StageTimes {
+export function runStages(input: Pick<AksInput, 'batches'>, policy: Policy): StageTimes {
   const t: StageTimes = { envelope: 0, normalize: 0, detect: 0, serialize: 0, gzip: 0 };
   const envOpts = { defaultCluster: 'unknown', maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
   const normOpts = { fallbackYear: NOW.getUTCFullYear() };
