@@ -10,15 +10,14 @@
 //
 // Dead letters of the webhook hub go back through the webhook pipeline: whole messages as they
 // are, and a single audit event or runtime alert inside a hub message again, with its sender
-// and cluster (webhooks/message.ts messageForDeadLetter), so it lands as that cluster's. A
+// and cluster (webhooks/process.ts messageForDeadLetter), so it lands as that cluster's. A
 // group larger than one chunk lands in the triggers' chunks (pipeline.ts processEventChunks),
 // each under the key its trigger would give it.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, processEventChunks, processEvents, type EventChunk } from '../pipeline.js';
-import { messageForDeadLetter } from '../webhooks/message.js';
-import { processWebhookChunks, processWebhookEvents } from '../webhooks/process.js';
+import { messageForDeadLetter, processWebhookChunks, processWebhookEvents } from '../webhooks/process.js';
 import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';

@@ -3,17 +3,40 @@
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
-import { bodyText } from '../envelope/index.js';
+import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
+import { chunkItems } from '../eventhub/batching.js';
 import { parseJson } from '../http/body.js';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
-import { webhookMessageSchema, WHOLE_MESSAGE_CATEGORY, type WebhookMessage } from './message.js';
-import { describeIssue, webhookSource } from './sources.js';
+import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
+import { describeIssue, webhookSource, type SourceName } from './sources.js';
 import { toDetection } from './runtimeAlert.js';
 
 export interface WebhookProcessOptions {
   policy: Policy;
   now?: Date;
+}
+
+/** The category of dead letters that hold a whole hub message (it could not be read). */
+const WHOLE_MESSAGE_CATEGORY = 'webhook';
+
+/** Categories of this pipeline's dead letters of one event or alert → the sender that made them. */
+const SOURCE_OF_CATEGORY: Readonly<Record<string, SourceName>> = {
+  [WEBHOOK_AUDIT_CATEGORY]: 'k8s-audit',
+  falco: 'falco',
+  kubearmor: 'kubearmor',
+};
+
+/**
+ * A hub message again around one dead-lettered event or alert, so replay sends it down the
+ * path it took (its sender's, its cluster). The event's text is spliced in as it is, byte for
+ * byte. Undefined when the dead letter holds no single event: a whole message that could not
+ * be read (WHOLE_MESSAGE_CATEGORY), replayed as it is.
+ */
+export function messageForDeadLetter(d: { category?: string; cluster?: string; raw: string }, receivedTime: string): string | undefined {
+  const source = d.category === undefined ? undefined : SOURCE_OF_CATEGORY[d.category];
+  if (source === undefined) return undefined;
+  return chunkItems([d.raw], messageShell({ source, cluster: d.cluster ?? 'unknown', receivedTime }), Infinity).texts[0]!;
 }
 
 function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { ok: false; reason: string; detail: string } {
