@@ -16,8 +16,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
-import { batchKey, processEventChunks, processEvents, type EventChunk } from '../pipeline.js';
-import { messageForDeadLetter, processWebhookChunks, processWebhookEvents } from '../webhooks/process.js';
+import { batchKey, processEventChunks, wholeBatch } from '../pipeline.js';
+import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
 import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
@@ -123,10 +123,10 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) };
-    const webhook = fromHub(g.events[0]?.position.source ?? '');
-    const chunks: Iterable<EventChunk> = webhook ? processWebhookChunks(g.events, pipelineOpts) : processEventChunks(g.events, pipelineOpts);
+    // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
+    const cut = fromHub(g.events[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
     let landed = true;
-    for (const chunk of chunks) {
+    for (const chunk of cut(g.events, pipelineOpts)) {
       // A chunk of the whole group keeps the group's key; smaller ones get the keys their trigger gives them.
       const key = chunk.events.length === g.events.length ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
       let result = chunk.result;
@@ -135,7 +135,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
       if (again.size > 0) {
         const rest = chunk.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
-        result = webhook ? processWebhookEvents(rest, pipelineOpts) : processEvents(rest, pipelineOpts);
+        result = wholeBatch(cut(rest, pipelineOpts, Infinity));
       }
       if (opts.dryRun) continue;
       try {
