@@ -100,6 +100,19 @@ describe('sift replay of record-level dead letters', () => {
     expect(rows.map((x) => [x.Position, x.LogMessage])).toEqual([['0/7/3', 'scheduled pod-3'], ['0/7/5', 'scheduled pod-5']]);
   });
 
+  it('an item that names no cluster replays under the default cluster the trigger gave it', async () => {
+    const { sink, lander, container } = rig('dl-default-cluster');
+    await container.createIfNotExists();
+    // A bare audit Event on the AKS hub (no resourceId): the trigger lands it under KUBESIFT_DEFAULT_CLUSTER.
+    const doc: DeadLetterBlob = { kind: 'record', batchKey: 'aks-0-8-8-abc', reason: 'detect-error', detail: 'x', position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 8, offset: '800', index: 0 }, raw: JSON.stringify(auditEvent({ auditID: 'bare-1' })), writtenAt: NOW.toISOString() };
+    const text = JSON.stringify(doc);
+    await container.getBlockBlobClient('2025/01/02/aks-0-8-8-abc/0.json').upload(text, Buffer.byteLength(text));
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, defaultCluster: 'lab' });
+    expect(r).toMatchObject({ replayedBlobs: 1, deadLettersAgain: 0 });
+    const audit = sink.landed.filter((l) => l.table === 'AksAudit').map((l) => JSON.parse(l.ndjson) as { Cluster: string });
+    expect(audit.map((x) => x.Cluster)).toEqual(['lab']);
+  });
+
   it('a blob that is not a dead letter is named and left alone; the others still replay', async () => {
     const { sink, lander, container } = rig('dl-foreign');
     await container.createIfNotExists();

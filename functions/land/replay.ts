@@ -35,6 +35,11 @@ export interface ReplayOptions {
    * webhook hub messages. Without it every dead letter is replayed as AKS input.
    */
   webhookHub?: string;
+  /**
+   * Cluster for AKS-hub items that name none (KUBESIFT_DEFAULT_CLUSTER, as the trigger
+   * uses); default 'unknown'. Webhook records carry their own (DeadLetter.cluster).
+   */
+  defaultCluster?: string;
 }
 
 export interface ReplayReport {
@@ -122,7 +127,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   }
   for (const g of groups.values()) {
     report.batches++;
-    const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}) };
+    const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
     // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
     const cut = fromHub(g.events[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
     let landed = true;

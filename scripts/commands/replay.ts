@@ -33,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.prefix ? { prefix: values.prefix } : {}),
       dryRun: values['dry-run'] ?? false,
       webhookHub: config.KUBESIFT_WEBHOOK_HUB,
+      defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER,
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
