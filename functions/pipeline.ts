@@ -19,19 +19,31 @@ export interface PipelineOptions {
   maxBodyBytes?: number;
   /** 'audit' accepts only audit Event / EventList / arrays of events; default 'any'. */
   accept?: 'any' | 'audit';
-  /** Once a batch holds this many items, its remaining bodies are dead-lettered whole; default DEFAULT_MAX_BATCH_RECORDS. */
+  /**
+   * Once a batch holds this many items, its remaining bodies are dead-lettered whole; default
+   * DEFAULT_MAX_BATCH_RECORDS, or DEFAULT_MAX_CHUNKED_BATCH_RECORDS where the batch lands in chunks.
+   */
   maxBatchRecords?: number;
 }
 
 /**
- * Items (records, events) one batch may open before the rest of its bodies are set aside.
- * A real batch of 100 full 1 MB AKS bodies holds ~66,000 records; 1 MB bodies of tiny
- * records hold ~24,000 each: 100 of them would take the worker past its memory where a
- * batch is processed whole (webhooks, replay), and ~40 s of CPU where it lands in chunks.
- * The bodies set aside are dead-lettered whole with their bytes ('batch-record-limit') and
- * replay on their own.
+ * Items (records, events) a batch processed whole (processEvents: webhook message parts,
+ * replay re-runs) may open before the rest of its bodies are set aside. All its rows are alive
+ * at once: 1 MB bodies of tiny records hold ~24,000 each, and 100 of them would take the
+ * worker past its memory. The bodies set aside are dead-lettered whole with their bytes
+ * ('batch-record-limit') and replay on their own.
  */
 export const DEFAULT_MAX_BATCH_RECORDS = 100_000;
+
+/**
+ * The same limit for a batch that lands in chunks (processEventChunks: the AKS trigger,
+ * capture replay, `sift replay`). Its memory is one chunk's, so the limit only bounds its
+ * time. A busy cluster's full batch is well past 100,000: 100 bodies of 1 MB of kube-apiserver
+ * lines (~600 bytes a record) hold ~170,000 records, and the whole-batch limit set 40 of those
+ * bodies aside in every such batch (docs/ingest.md). 100 bodies at the 4 MiB body limit hold
+ * up to ~700,000 such records; a million small audit events take ~14 s of CPU.
+ */
+export const DEFAULT_MAX_CHUNKED_BATCH_RECORDS = 1_000_000;
 
 /**
  * Run one batch through the pure stages. Never throws on bad input: every item ends as a
@@ -95,7 +107,8 @@ export function wholeBatch(chunks: Iterable<EventChunk>): BatchResult {
  * each chunk is deduped and detected on its own, so its rows can land and die before the next
  * chunk is opened. Chunk boundaries depend only on the bodies, so a redelivered batch splits
  * the same way (same chunk keys, no doubled rows). Yields at least one chunk (an empty batch
- * gives one empty result). The batch record limit counts across chunks.
+ * gives one empty result). The batch record limit (DEFAULT_MAX_CHUNKED_BATCH_RECORDS unless
+ * given) counts across chunks.
  */
 export function* processEventChunks(events: readonly EventInput[], opts: PipelineOptions, chunkRecords = DEFAULT_CHUNK_RECORDS): Generator<EventChunk> {
   const now = opts.now ?? new Date();
@@ -103,7 +116,7 @@ export function* processEventChunks(events: readonly EventInput[], opts: Pipelin
   const normOpts = { fallbackYear: now.getUTCFullYear() };
   // Normalization state (klog continuation severity per pod) carries across chunks.
   const ctx = new ContinuationContext();
-  const maxItems = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+  const maxItems = opts.maxBatchRecords ?? (chunkRecords === Infinity ? DEFAULT_MAX_BATCH_RECORDS : DEFAULT_MAX_CHUNKED_BATCH_RECORDS);
   const records: SourcedRecord[] = [];
   let total = 0;
   let deadLetters: DeadLetter[] = [];

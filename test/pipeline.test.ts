@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEDUPED_ROWS, type EventInput } from '../functions/contracts.js';
 import { defaultPolicy, type Policy } from '../functions/detect/index.js';
-import { batchKey, dedupeAudit, processEventChunks, processEvents } from '../functions/pipeline.js';
+import { batchKey, dedupeAudit, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_MAX_CHUNKED_BATCH_RECORDS, processEventChunks, processEvents } from '../functions/pipeline.js';
 import { tablePayloads } from '../functions/land/payload.js';
 import { auditEvent, diagRecord, input } from './support/records.js';
 
@@ -76,6 +76,25 @@ describe('processEvents', () => {
       const chunks = [...processEventChunks(events, { policy, now: NOW, maxBatchRecords: 50 }, 20)];
       expect(chunks.map((c) => c.events.map((e) => e.position.sequenceNumber))).toEqual([[1], [2], [3, 4, 5]]);
       expect(chunks[2]!.result.deadLetters.map((d) => d.reason)).toEqual(['batch-record-limit', 'batch-record-limit', 'batch-record-limit']);
+    });
+
+    it('a batch that lands in chunks opens past the whole-batch limit: a busy cluster\'s full batch lands, none of it set aside', () => {
+      // 11 bodies of 10,000 short klog lines: 110,000 records, over the whole-batch limit.
+      const line = (b: number, i: number): string => JSON.stringify(diagRecord('kube-scheduler', `I0301 10:00:00.000000 1 a.go:1] ${b}-${i}`));
+      const events = Array.from({ length: 11 }, (_, b) => input(`{"records":[${Array.from({ length: 10_000 }, (_, i) => line(b, i)).join(',')}]}`, b + 1));
+      expect(DEFAULT_MAX_BATCH_RECORDS).toBeLessThan(110_000);
+      expect(DEFAULT_MAX_CHUNKED_BATCH_RECORDS).toBeGreaterThan(110_000);
+      let rows = 0;
+      let setAside = 0;
+      for (const { result } of processEventChunks(events, { policy, now: NOW })) {
+        rows += result.rows.AksControlPlane.length;
+        setAside += result.deadLetters.length;
+      }
+      expect([rows, setAside]).toEqual([110_000, 0]);
+      // Processed whole, the same batch keeps its rows alive together: the last body is set aside.
+      const whole = processEvents(events, { policy, now: NOW });
+      expect(whole.rows.AksControlPlane).toHaveLength(100_000);
+      expect(whole.deadLetters.map((d) => [d.reason, d.position.sequenceNumber])).toEqual([['batch-record-limit', 11]]);
     });
   });
 
