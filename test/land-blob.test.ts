@@ -82,10 +82,11 @@ describe('blob sink', () => {
     expect(result.deadLetters.map((d) => d.reason).sort()).toEqual(['truncated-audit', 'unknown-shape']);
     expect(report.rows.AksAudit! + report.deadLetters).toBe(result.summary.records);
 
+    // Both in one pack, named for the batch and its first letter.
     const docs = await deadLetterDocs(azurite.current, 'deadletter-poison');
     expect(docs).toHaveLength(result.deadLetters.length);
     for (const { name, doc } of docs) {
-      expect(name).toMatch(new RegExp(`^\\d{4}/\\d{2}/\\d{2}/${key}/\\d+\\.json$`));
+      expect(name).toMatch(new RegExp(`^\\d{4}/\\d{2}/\\d{2}/${key}/records-0\\.json$`));
       expect(doc).toMatchObject({ kind: 'record', batchKey: key });
       expect(doc.reason).not.toBe('');
       expect(doc.position.sequenceNumber).toBe(501);

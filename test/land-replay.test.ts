@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { EventInput } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
-import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
+import { deadLetterFileSchema, DeadLetterStore, lettersOf, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
 import { makeLander } from '../functions/land/lander.js';
 import type { TablePayload } from '../functions/land/payload.js';
 import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
@@ -44,11 +44,12 @@ function rig(name: string) {
   return { sink, lander, container: service.getContainerClient(name) };
 }
 
+/** Every dead letter in the container, a pack's one by one, with its blob's name and mark. */
 async function blobs(c: ContainerClient): Promise<{ name: string; replayed: boolean; doc: DeadLetterBlob }[]> {
   const out = [];
   for await (const b of c.listBlobsFlat({ includeMetadata: true })) {
-    const doc = JSON.parse((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')) as DeadLetterBlob;
-    out.push({ name: b.name, replayed: Boolean(b.metadata?.[REPLAYED_METADATA]), doc });
+    const file = deadLetterFileSchema.parse(JSON.parse((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')));
+    for (const doc of lettersOf(file)) out.push({ name: b.name, replayed: Boolean(b.metadata?.[REPLAYED_METADATA]), doc });
   }
   return out;
 }
@@ -85,7 +86,8 @@ describe('sift replay of record-level dead letters', () => {
   it('replayed records keep their index: two records of one body land as two rows with their own Positions', async () => {
     const { sink, lander, container } = rig('dl-index');
     await container.createIfNotExists();
-    // As DeadLetterStore writes them: records 3 and 5 of one body, set aside (here: a detector failure fixed since).
+    // One blob per record, as versions before packing wrote them (still replayed): records 3 and 5
+    // of one body, set aside (here: a detector failure fixed since).
     const line = (n: number) => diagRecord('kube-scheduler', `I0102 03:00:0${n}.000000       1 sched.go:1] scheduled pod-${n}`, { time: '2025-01-02T03:00:00.0000000Z' });
     for (const index of [3, 5]) {
       const doc: DeadLetterBlob = { kind: 'record', batchKey: 'aks-0-7-7-abc', reason: 'detect-error', detail: 'x', position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700', index }, raw: JSON.stringify(line(index)), writtenAt: NOW.toISOString() };
@@ -155,10 +157,12 @@ describe('sift replay of the webhook hub\'s record-level dead letters', () => {
       ['incomplete-audit', 'k8s-audit-webhook', 'lab', expect.objectContaining({ sequenceNumber: 5, index: 1 })],
       ['invalid-runtime-alert', 'falco', 'edge', expect.objectContaining({ sequenceNumber: 6, index: 1 })],
     ]);
-    // Both fail as they did: counted, landed nowhere, no new dead letter. Through the AKS
-    // pipeline the alert became an unknown-shape dead letter, a new blob on every replay.
+    // One pack holds both. They fail as they did: counted, landed nowhere, no new dead letter.
+    // Through the AKS pipeline the alert became an unknown-shape dead letter, a new blob on
+    // every replay.
+    expect(new Set((await blobs(container)).map((b) => b.name)).size).toBe(1);
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
-    expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 2, rows: 0 });
+    expect(r).toMatchObject({ blobs: 1, replayedBlobs: 1, records: 2, deadLettersAgain: 2, rows: 0 });
     expect(sink.landed).toEqual([]);
     expect((await blobs(container)).map((b) => b.replayed)).toEqual([true, true]);
   });

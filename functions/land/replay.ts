@@ -18,7 +18,7 @@ import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
-import { deadLetterBlobSchema, eachLimited, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
+import { deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
 
@@ -75,16 +75,16 @@ function toEvent(doc: DeadLetterBlob, webhook: boolean): EventInput {
   return { body, position: { source, partitionId, sequenceNumber, offset }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
 }
 
-/** The dead letter a blob holds, or why it holds none. */
-function readDeadLetter(text: string): DeadLetterBlob | string {
+/** The dead letters a blob holds (a pack's one by one), or why it holds none. */
+function readDeadLetters(text: string): DeadLetterBlob[] | string {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return `not JSON: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const parsed = deadLetterBlobSchema.safeParse(json);
-  return parsed.success ? parsed.data : describeZodError(parsed.error);
+  const parsed = deadLetterFileSchema.safeParse(json);
+  return parsed.success ? lettersOf(parsed.data) : describeZodError(parsed.error);
 }
 
 const REPLAY_SUFFIX = '.replay';
@@ -111,19 +111,22 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.alreadyReplayed++;
       continue;
     }
-    const doc = readDeadLetter((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8'));
-    if (typeof doc === 'string') {
+    const docs = readDeadLetters((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8'));
+    if (typeof docs === 'string') {
       report.unreadable++;
-      opts.log?.(`replay: ${item.name}: not a dead letter (${doc}); left as it is`);
+      opts.log?.(`replay: ${item.name}: not a dead letter (${docs}); left as it is`);
       continue;
     }
-    // Record-level dead letters land under a derived key: their original batch already landed.
-    const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
-    const g = groups.get(key) ?? { key, kind: doc.kind, blobs: [], events: [], failures: new Set<string>() };
-    g.blobs.push(item.name);
-    g.events.push(toEvent(doc, fromHub(doc.position.source)));
-    if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
-    groups.set(key, g);
+    for (const doc of docs) {
+      // Record-level dead letters land under a derived key: their original batch already landed.
+      const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
+      const g = groups.get(key) ?? { key, kind: doc.kind, blobs: [], events: [], failures: new Set<string>() };
+      // A pack's letters share one batch key, so its blob joins one group once.
+      if (g.blobs[g.blobs.length - 1] !== item.name) g.blobs.push(item.name);
+      g.events.push(toEvent(doc, fromHub(doc.position.source)));
+      if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
+      groups.set(key, g);
+    }
   }
   for (const g of groups.values()) {
     report.batches++;
