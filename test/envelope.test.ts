@@ -103,6 +103,26 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     expect(bad.deadLetters.map((d) => d.reason)).toEqual(['invalid-body', 'invalid-body']);
   });
 
+  it('metrics and other resources\' records on the hub are dead letters that say where they came from', () => {
+    const metric = { count: 6, total: 12, minimum: 1, maximum: 3, average: 2, resourceId: RID, time: '2024-03-01T10:00:00.0000000Z', metricName: 'apiserver_current_inflight_requests', timeGrain: 'PT1M' };
+    const vault = { time: '2024-03-01T10:00:00Z', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/VAULT1', category: 'AuditEvent', operationName: 'SecretGet', properties: { id: 'https://vault1.vault.azure.net/secrets/s' } };
+    const arc = { ...diagRecord('guard', 5 as unknown as string), resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/edge' };
+    const out = unwrap(input({ records: [diagRecord('kube-scheduler', 'ok'), metric, vault, { ...vault, category: undefined, operationName: 'x' }, arc] }));
+    expect(out.records).toHaveLength(1);
+    expect(out.deadLetters.map((d) => [d.reason, d.position.index, d.category])).toEqual([
+      ['azure-metric', 1, undefined],
+      ['foreign-record', 2, 'AuditEvent'],
+      ['foreign-record', 3, undefined],
+      // An AKS or Arc cluster's record that is wrong keeps its schema error.
+      ['invalid-record', 4, 'guard'],
+    ]);
+    expect(out.deadLetters[0]!.detail).toMatch(/metric \(apiserver_current_inflight_requests\).*sends metrics to this hub/);
+    expect(out.deadLetters[1]!.detail).toBe("a diagnostic record of MICROSOFT.KEYVAULT/VAULTS (category AuditEvent): another resource's diagnostic setting sends to this hub");
+    expect(out.deadLetters[2]!.detail).toMatch(/^a diagnostic record of MICROSOFT\.KEYVAULT\/VAULTS: /);
+    expect(out.deadLetters[3]!.detail).toMatch(/properties\.log/);
+    expect(JSON.parse(out.deadLetters[1]!.raw)).toEqual(vault);
+  });
+
   it('invalid UTF-8 keeps the exact bytes in base64', () => {
     const bytes = Buffer.concat([Buffer.from('{"records":[{"category":"guard","properties":{"log":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}]}')]);
     const out = unwrap(input(bytes));

@@ -10,6 +10,7 @@ import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
 import { jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
+import { foreignItem } from './foreign.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
 export interface EnvelopeOptions {
@@ -239,9 +240,11 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
         continue;
       }
     }
+    const isObject = item !== null && typeof item === 'object' && !Array.isArray(item);
+    const foreign = isObject ? foreignItem(item as Record<string, unknown>) : undefined;
     sink.deadLetters.push({
-      reason: 'unknown-shape',
-      detail: `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}${item !== null && typeof item === 'object' && !Array.isArray(item) ? ' of no known shape (diagnostic record, audit Event, EventList, {records})' : ''}`,
+      reason: foreign?.reason ?? 'unknown-shape',
+      detail: foreign?.detail ?? `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}${isObject ? ' of no known shape (diagnostic record, audit Event, EventList, {records})' : ''}`,
       position: pos(ev, index),
       raw: itemRaw(item, holder, self, i),
     });
@@ -290,12 +293,18 @@ export function isValidRecord(o: Record<string, unknown>): boolean {
   );
 }
 
+/** What the zod schema says is wrong with a record that failed the fast check. */
+function recordSchemaError(o: Record<string, unknown>): string {
+  const parsed = diagnosticRecordSchema.safeParse(o);
+  return parsed.success ? 'record failed validation' : describeZodError(parsed.error);
+}
+
 function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, index: number, holder: BodyText, parent: Loc | null, step: number | null): void {
   if (!isValidRecord(o)) {
-    const parsed = diagnosticRecordSchema.safeParse(o);
+    const why = foreignItem(o) ?? { reason: 'invalid-record', detail: recordSchemaError(o) };
     sink.deadLetters.push({
-      reason: 'invalid-record',
-      detail: parsed.success ? 'record failed validation' : describeZodError(parsed.error),
+      reason: why.reason,
+      detail: why.detail,
       position: pos(ev, index),
       raw: itemRaw(o, holder, parent, step),
       category: typeof o.category === 'string' ? o.category : undefined,
