@@ -74,7 +74,7 @@ describe('record dead letters in Blob storage', () => {
     const docs = await deadLetterDocs(azurite.current, 'dl-packs');
     expect([...new Set(docs.map((d) => d.name))]).toEqual([0, 1000, 2000].map((n) => `2025/01/02/${key}/records-${n}.json`));
     expect(docs.map((d) => d.doc.position)).toEqual(result.deadLetters.map((d) => d.position));
-    expect(docs.every((d) => d.doc.kind === 'record' && d.doc.batchKey === key && d.doc.reason === 'invalid-record')).toBe(true);
+    expect(docs.every((d) => d.doc.kind === 'record' && d.doc.batchKey === key && d.doc.reason === 'foreign-record')).toBe(true);
     // The foreign record itself is kept, at its index in the body (after the three klog records).
     expect(JSON.parse(docs[7]!.doc.raw)).toEqual(vaultRecord(7));
     expect(docs[7]!.doc.position).toMatchObject({ sequenceNumber: 9, index: 10 });
