@@ -83,9 +83,9 @@ export function toNdjson(rows: readonly unknown[], table?: string): Buffer {
  * zlib level 3: the fastest level on landing payloads, and the best of the fast ones. Over the
  * 56.7 MB of multijson of the bench's 40,000-record input: level 3 106-111 ms → 4.23 MB,
  * level 1 110-131 ms → 4.50 MB, level 6 (zlib's default, used until now) 258-268 ms →
- * 3.25 MB. Level 6 cost ~30% of the pipeline's own CPU again; the 30% more bytes go to
- * staging storage in the cluster's region (queued) or the landing container (blob), which
- * ADX reads once.
+ * 3.25 MB. The bench's gzip_extra_share went from 0.708 to 0.308 of the pipeline's own CPU
+ * (docs/performance.md, tenth round); the 30% more bytes go once to staging storage in the
+ * cluster's region (queued) or to the landing container (blob), which ADX reads once.
  */
 const GZIP_LEVEL = 3;
 
