@@ -31,15 +31,15 @@ export interface DeadLetterBlob {
   writtenAt: string;
 }
 
-/** A record dead letter inside a pack: the blob holds its kind, batch key and write time once. */
-export type PackedDeadLetter = Omit<DeadLetterBlob, 'kind' | 'batchKey' | 'writtenAt' | 'position'> & { position: Position };
-
-/** What a records-{first}.json blob holds: consecutive record dead letters of one batch. */
+/**
+ * What a records-{first}.json blob holds: consecutive record dead letters of one batch, as
+ * the pipeline made them (the blob holds their kind, batch key and write time once).
+ */
 export interface DeadLetterPack {
   kind: 'records';
   batchKey: string;
   writtenAt: string;
-  letters: PackedDeadLetter[];
+  letters: DeadLetter[];
 }
 
 const positionSchema = z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().nonnegative().optional() });
@@ -133,8 +133,8 @@ export const PACK_LETTERS = 1_000;
 export const PACK_CHARS = 4 * 1024 * 1024;
 
 /** Consecutive runs of `letters`, each with the index of its first letter (the pack's name). */
-export function packDeadLetters(letters: readonly DeadLetter[]): { first: number; letters: PackedDeadLetter[] }[] {
-  const packs: { first: number; letters: PackedDeadLetter[] }[] = [];
+export function packDeadLetters(letters: readonly DeadLetter[]): { first: number; letters: DeadLetter[] }[] {
+  const packs: { first: number; letters: DeadLetter[] }[] = [];
   let chars = 0;
   letters.forEach((l, i) => {
     const size = l.raw.length + (l.rawBase64?.length ?? 0) + l.detail.length;
@@ -143,11 +143,7 @@ export function packDeadLetters(letters: readonly DeadLetter[]): { first: number
       packs.push((open = { first: i, letters: [] }));
       chars = 0;
     }
-    const p: PackedDeadLetter = { reason: l.reason, detail: l.detail, position: l.position, raw: l.raw };
-    if (l.category !== undefined) p.category = l.category;
-    if (l.cluster !== undefined) p.cluster = l.cluster;
-    if (l.rawBase64 !== undefined) p.rawBase64 = l.rawBase64;
-    open.letters.push(p);
+    open.letters.push(l);
     chars += size;
   });
   return packs;

@@ -117,16 +117,18 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       opts.log?.(`replay: ${item.name}: not a dead letter (${docs}); left as it is`);
       continue;
     }
+    // A blob's dead letters share its kind and batch key (a pack holds them once), so the
+    // blob joins one group. Record-level dead letters land under a derived key: their
+    // original batch already landed.
+    const { kind, batchKey: original } = docs[0]!;
+    const key = kind === 'event' ? original : replayKey(original);
+    const g = groups.get(key) ?? { key, kind, blobs: [], events: [], failures: new Set<string>() };
+    g.blobs.push(item.name);
     for (const doc of docs) {
-      // Record-level dead letters land under a derived key: their original batch already landed.
-      const key = doc.kind === 'event' ? doc.batchKey : replayKey(doc.batchKey);
-      const g = groups.get(key) ?? { key, kind: doc.kind, blobs: [], events: [], failures: new Set<string>() };
-      // A pack's letters share one batch key, so its blob joins one group once.
-      if (g.blobs[g.blobs.length - 1] !== item.name) g.blobs.push(item.name);
       g.events.push(toEvent(doc, fromHub(doc.position.source)));
-      if (doc.kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
-      groups.set(key, g);
+      if (kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
     }
+    groups.set(key, g);
   }
   for (const g of groups.values()) {
     report.batches++;
