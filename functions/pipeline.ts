@@ -119,9 +119,12 @@ export function* processEventChunks(events: readonly EventInput[], opts: Pipelin
   const maxItems = opts.maxBatchRecords ?? (chunkRecords === Infinity ? DEFAULT_MAX_BATCH_RECORDS : DEFAULT_MAX_CHUNKED_BATCH_RECORDS);
   const records: SourcedRecord[] = [];
   let total = 0;
-  let deadLetters: DeadLetter[] = [];
-  let out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters };
-  let env: EnvelopeSink = { records, deadLetters };
+  // A chunk's sinks: the envelope and normalize write its dead letters into one list.
+  const chunkSinks = (): { out: NormalizeSink; env: EnvelopeSink } => {
+    const deadLetters: DeadLetter[] = [];
+    return { out: { AksAudit: [], AksControlPlane: [], deadLetters }, env: { records, deadLetters } };
+  };
+  let { out, env } = chunkSinks();
   // Body by body: a body's parsed records die as soon as its rows exist, instead of the
   // whole batch's staying alive (and being copied by every young-generation GC) until all
   // bodies are opened. Rows come out in the same order either way.
@@ -138,17 +141,16 @@ export function* processEventChunks(events: readonly EventInput[], opts: Pipelin
     return n;
   };
   const finish = (items: number, firstEvent: EventInput | undefined): BatchResult => {
-    const result = finishChunk(out, deadLetters, items, opts.policy, now, firstEvent);
-    deadLetters = [];
-    out = { AksAudit: [], AksControlPlane: [], deadLetters };
-    env = { records, deadLetters };
+    const result = finishChunk(out, items, opts.policy, now, firstEvent);
+    ({ out, env } = chunkSinks());
     return result;
   };
   yield* cutChunks(events, chunkRecords, take, finish);
 }
 
 /** Dedupe and detect one chunk's rows. */
-function finishChunk(out: NormalizeSink, deadLetters: DeadLetter[], items: number, policy: Policy, now: Date, firstEvent: EventInput | undefined): BatchResult {
+function finishChunk(out: NormalizeSink, items: number, policy: Policy, now: Date, firstEvent: EventInput | undefined): BatchResult {
+  const deadLetters = out.deadLetters;
   const rows = { AksAudit: dedupeAudit(out.AksAudit), AksControlPlane: out.AksControlPlane };
   DEDUPED_ROWS.add(rows.AksAudit);
   const detections = runDetect(rows, policy, now, firstEvent, deadLetters);

@@ -226,7 +226,8 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     const index = base + count;
-    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+    const isObject = item !== null && typeof item === 'object' && !Array.isArray(item);
+    if (isObject) {
       const o = item as Record<string, unknown>;
       // Fast path: the AKS diagnostic record.
       if (typeof o.category === 'string' && o.properties !== undefined && opts.accept !== 'audit') {
@@ -240,7 +241,6 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
         continue;
       }
     }
-    const isObject = item !== null && typeof item === 'object' && !Array.isArray(item);
     const foreign = isObject ? foreignItem(item as Record<string, unknown>) : undefined;
     sink.deadLetters.push({
       reason: foreign?.reason ?? 'unknown-shape',
