@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { throughputFigures, type StageMs } from '../scripts/bench/figures.js';
+import { throughputFigures, workerFigures, type StageMs } from '../scripts/bench/figures.js';
 import { markdownReport, textReport } from '../scripts/bench/report.js';
 import { median } from '../scripts/bench/stats.js';
 import { checkTargets, type Figures } from '../scripts/bench/targets.js';
@@ -96,6 +96,14 @@ describe('throughput arithmetic', () => {
   it('refuses runs that do not line up', () => {
     expect(() => throughputFigures(1, 1, [span(1)], [], [])).toThrow(/one floor, pipeline and stage measurement per run/);
   });
+
+  it('worker figures: records per median main-thread and wall time', () => {
+    const f = workerFigures(10_000, [{ wall: 400, main: 500, gzipBytes: 3 * 2 ** 20 }, { wall: 900, main: 1100, gzipBytes: 3 * 2 ** 20 }, { wall: 500, main: 520, gzipBytes: 3 * 2 ** 20 }]);
+    expect(f.worker_main_rps).toBe(19_230); // 10,000 / 0.52 s, rounded down
+    expect(f.worker_rps).toBe(20_000);
+    expect(f.worker_upload_mb).toBe(3);
+    expect(() => workerFigures(1, [])).toThrow(/no runs/);
+  });
 });
 
 describe('the re-warm input', () => {
@@ -124,6 +132,9 @@ describe('reports', () => {
     stage_share: { envelope: 0.25, normalize: 0.4, detect: 0.1, serialize: 0.25 },
     detect_overhead: 0.154,
     gzip_extra_share: 0.4,
+    worker_main_rps: 95_000,
+    worker_rps: 80_500,
+    worker_partitions: 4,
     generator_lps: { syslog: 612_345 },
     generator_rss_mb: { syslog: 80.5 },
     rss_lines: 1_000_000,
@@ -140,6 +151,7 @@ describe('reports', () => {
     expect(md).toContain('| Pipeline / floor | 2.5 (median of 3 paired runs: 2.4, 2.5, 2.6; 2.55 from the medians above) | ≤ 2.0 (aim 1.5) | MISS |');
     expect(md).toContain('| Pipeline, audit records | 72,000 rec/s | ≥ 60,000 | PASS |');
     expect(md).toContain('| Generator syslog | 612,345 lines/s · 80.5 MB peak | ≥ 500,000 | PASS |');
+    expect(md).toContain('| Worker: AKS handler + lander with gzip, 4 partitions at once, no storage | 95,000 rec/s of main-thread CPU (wall clock 80,500) |  |  |');
     expect(md).toContain('| Stage shares | envelope 25.0% · normalize 40.0% · detect 10.0% · serialize 25.0% |  |  |');
     expect(md).toContain('pipeline process on built JS with node --max-semi-space-size=64');
     expect(md).toContain('| Error (imports) | boom |');
@@ -219,6 +231,12 @@ describe('npm run bench -- --json', () => {
     expect(Object.values(res.stage_share as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     expect(res.outcome.records_counted).toBe(res.input.records);
     expect(res.outcome.dead_letters).toBe(0);
+    // The worker pass (AKS handler + lander) took every record too, where there is a thread clock (Linux).
+    if (process.platform === 'linux') {
+      expect(res.worker_records).toBe(res.input.records);
+      expect(res.worker_main_rps as number).toBeGreaterThan(0);
+      expect(res.worker_upload_mb as number).toBeGreaterThan(0);
+    }
     // Batches as host.json cuts them unless --batch-bodies says otherwise.
     expect((res.input as { batch_bodies?: number }).batch_bodies).toBe(100);
     // The deployed worker's settings (local.settings.example.json) and the flag its app entry sets on itself.

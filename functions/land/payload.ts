@@ -89,6 +89,11 @@ export function toNdjson(rows: readonly unknown[], table?: string): Buffer {
  */
 const GZIP_LEVEL = 3;
 
+/**
+ * On the main thread, on purpose: zlib.gzip (libuv's thread pool) took 10-17% off the main
+ * thread's CPU but not off the wall clock on 2 vCPUs, and cost ~16% more CPU in all
+ * (docs/performance.md, eleventh round).
+ */
 export function gzip(buf: Buffer): Buffer {
   return gzipSync(buf, { level: GZIP_LEVEL });
 }

@@ -28,6 +28,7 @@ export interface ThroughputFigures {
   stage_share: { envelope: number; normalize: number; detect: number; serialize: number };
   /** detect / (envelope + normalize); dedupe is timed with normalize. */
   detect_overhead: number;
+  /** zlib's CPU (on whichever thread) over the four stages' CPU. */
   gzip_extra_share: number;
 }
 
@@ -52,5 +53,23 @@ export function throughputFigures(records: number, auditRecords: number, floor: 
     stage_share: { envelope: share(st.envelope), normalize: share(st.normalize), detect: share(st.detect), serialize: share(st.serialize) },
     detect_overhead: up(st.detect / (st.envelope + st.normalize), 3),
     gzip_extra_share: share(st.gzip),
+  };
+}
+
+export interface WorkerFigures {
+  /** Records per main-thread CPU-second through the AKS handler and lander (bench/worker.ts). */
+  worker_main_rps: number;
+  /** Records per wall-second, its partitions landing at once. */
+  worker_rps: number;
+  /** What its sinks would upload (gzip), MB per pass. */
+  worker_upload_mb: number;
+}
+
+export function workerFigures(records: number, runs: readonly { wall: number; main: number; gzipBytes: number }[]): WorkerFigures {
+  if (runs.length === 0) throw new Error('workerFigures: no runs');
+  return {
+    worker_main_rps: perSecond(records, median(runs.map((s) => s.main))),
+    worker_rps: perSecond(records, median(runs.map((s) => s.wall))),
+    worker_upload_mb: Math.round(runs[0]!.gzipBytes / 2 ** 20 * 10) / 10,
   };
 }

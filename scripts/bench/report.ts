@@ -39,6 +39,8 @@ export function textReport(res: Res, checks: readonly Check[], quick: boolean): 
     out.push(`floor ${num(res.floor_rps)} rec/cpu-s · pipeline ${num(res.pipeline_rps)} rec/cpu-s (audit ${num(res.pipeline_audit_rps)}) · medians of ${res.runs} runs (wall: ${num(w.floor_rps)} · ${num(w.pipeline_rps)})`);
     out.push(`ratio ${res.ratio}${ratioNote(res)} · wall ratio ${w.ratio}`);
     out.push(`stages: ${stages(res)} (gzip would add ${pct(res.gzip_extra_share as number)}) · detect over envelope+normalize ${res.detect_overhead}`);
+    if (res.worker_main_rps !== undefined)
+      out.push(`worker (AKS handler + lander, ${res.worker_partitions} partitions at once): ${num(res.worker_main_rps)} rec/main-thread-cpu-s · ${num(res.worker_rps)} rec/wall-s (no storage)`);
   }
   if (res.generator_lps) out.push(`generator lines/cpu-s (peak RSS of the ${num(res.rss_lines)}-line run): ${generators(res)}`);
   if (res.import_triggers_ms) out.push(`imports (ms, fresh process): entry ${res.import_ms} · ${Object.entries(res.import_triggers_ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
@@ -69,6 +71,7 @@ export function markdownReport(res: Res, checks: readonly Check[], quick: boolea
     checked('pipeline/floor ratio', 'Pipeline / floor', ratioNote(res));
     row('Stage shares', stages(res));
     checked('detection over envelope+normalize', 'Detection over envelope + normalize');
+    if (res.worker_main_rps !== undefined) row(`Worker: AKS handler + lander with gzip, ${res.worker_partitions} partitions at once, no storage`, `${num(res.worker_main_rps)} rec/s of main-thread CPU (wall clock ${num(res.worker_rps)})`);
   }
   const rss = (res.generator_rss_mb ?? {}) as Record<string, number>;
   for (const c of checks) {

@@ -5,7 +5,8 @@
 //             per trigger batch as the trigger runs it, then the landing serializer
 //             (land/payload tablePayloads: per-table dedupe + newline-delimited JSON, the
 //             bytes a sink uploads) per chunk. gzip is timed on its own: it is zlib's cost,
-//             not ours, and the floor has no counterpart for it.
+//             not ours, and the floor has no counterpart for it (bench/worker.ts runs the
+//             handler and lander with it).
 // A third, instrumented pass times each stage separately to give their shares.
 import { DEDUPED_ROWS, emptySummary, type DeadLetter, type EventInput } from '../../functions/contracts.js';
 import { detect, type Policy } from '../../functions/detect/index.js';

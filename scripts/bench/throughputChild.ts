@@ -8,9 +8,10 @@ import { defaultPolicy } from '../../functions/detect/index.js';
 import { mallocAssignments } from '../../functions/eventhub/workerHeap.js';
 import { aksInput, leadingBatches, RECORDS_PER_BODY } from './aksInput.js';
 import { currentLoad, peakRssMb } from './machine.js';
-import { throughputFigures, type StageMs } from './figures.js';
+import { throughputFigures, workerFigures, type StageMs } from './figures.js';
 import { round, type Span } from './stats.js';
 import { checksum, runFloor, runPipeline, runStages } from './throughput.js';
+import { PARTITIONS, runWorker, type WorkerSpan } from './worker.js';
 import { startLikeWorker } from './workerStartup.js';
 
 /** A full collection between measurements keeps one pass's garbage off the next one's clock. */
@@ -34,6 +35,9 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
   const floor: Span[] = [];
   const pipe: Span[] = [];
   const stages: StageMs[] = [];
+  const worker: WorkerSpan[] = [];
+  // The worker pass needs a thread CPU clock (Linux); elsewhere it is left out.
+  const workerRuns = (await runWorker(input, policy)) !== null;
   for (let r = 0; r < RUNS; r++) {
     // Whole passes, each after a full GC. Interleaving the two batch by batch (tried in the
     // fifth round) pairs them tighter in time, but process CPU counts every thread: the GC
@@ -48,6 +52,11 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
     gc();
     runStages(rewarm, policy);
     stages.push(runStages(input, policy));
+    if (workerRuns) {
+      gc();
+      await runWorker(rewarm, policy);
+      worker.push((await runWorker(input, policy))!);
+    }
     floor.push(f);
     pipe.push(p);
     log(`  run ${r + 1}/${RUNS}: floor ${f.cpu.toFixed(0)} ms cpu (${f.wall.toFixed(0)} wall), pipeline ${p.cpu.toFixed(0)} ms cpu (${p.wall.toFixed(0)} wall), ratio ${(p.cpu / f.cpu).toFixed(2)}, load ${currentLoad()}`);
@@ -67,7 +76,8 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
     },
     // Records per CPU-second: per-core throughput, robust to neighbours' load (see stats.ts).
     ...throughputFigures(n, input.auditRecords, floor, pipe, stages),
-    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip timed separately, outside the ratio',
+    ...(workerRuns ? { ...workerFigures(n, worker), worker_partitions: PARTITIONS, worker_records: worker[0]!.records } : {}),
+    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip (libuv thread pool) timed separately, outside the ratio',
     outcome: { detections: warm.detections, dead_letters: warm.deadLetters, records_counted: warm.records },
     checksum: checksum() % 1000,
   };
