@@ -24,6 +24,8 @@ export interface RenderOptions {
   streaming?: boolean;
   /** Soft-delete periods in days. */
   retentionDays?: { pipeline?: number; dataset?: number; raw?: number };
+  /** Days the pipeline tables keep their `ingest-by:` tags (default INGEST_TAG_DAYS); 0 keeps them for good. */
+  ingestTagDays?: number;
   /** Leave out the `<Table>Unique` materialized views (the Kusto emulator has none). */
   noUniqueViews?: boolean;
   /** Stored functions for the windowed detectors; defaults to those of the `aks` policy. */
@@ -35,6 +37,17 @@ const RETENTION = { pipeline: 365, dataset: 30, raw: 1 } as const;
 // Pipeline tables get a 30 s batching window: detections should be queryable quickly, and
 // one Function batch is one blob per table anyway.
 const PIPELINE_BATCHING = { MaximumBatchingTimeSpan: '00:00:30', MaximumNumberOfItems: 500, MaximumRawDataSizeMB: 1024 };
+
+/**
+ * Days the pipeline tables keep the `ingest-by:` tag of each landing. A tag only has to
+ * outlive the redeliveries of its batch: the trigger's retries (~15 min), a restart before
+ * the checkpoint, and `sift replay` of a batch its final retry set aside, which lands under
+ * the same key so the tables that did land are skipped. Kept longer, one tag per table per
+ * batch piles up on the extents for good (merged extents carry the union of their tags),
+ * which ADX's extent tags retention policy exists to prevent. After this a replayed batch
+ * can land a table twice; the `<Table>Unique` views collapse the copies. docs/adx.md.
+ */
+export const INGEST_TAG_DAYS = 7;
 
 /** A KQL single-quoted string literal. */
 export function kqlString(s: string): string {
@@ -74,6 +87,12 @@ function mappingCommands(t: TableDef): DatabaseCommand[] {
     out.push({ name: t.csvMappingName, kind: 'mapping', command: `.create-or-alter table ${t.name} ingestion csv mapping ${kqlString(t.csvMappingName)} ${kqlString(csvMapping(t.columns))}` });
   return out;
 }
+
+const ingestTagRetention = (table: string, days: number): DatabaseCommand => ({
+  name: table,
+  kind: 'policy',
+  command: `.alter table ${table} policy extent_tags_retention ${kqlString(JSON.stringify([{ TagPrefix: 'ingest-by:', RetentionPeriod: `${days}.00:00:00` }]))}`,
+});
 
 const retention = (table: string, days: number): DatabaseCommand => ({
   name: table,
@@ -138,6 +157,8 @@ export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
     cmds.push(retention(t.name, t.origin === 'pipeline' ? days.pipeline : days.dataset));
     if (t.origin === 'pipeline') {
       cmds.push({ name: t.name, kind: 'policy', command: `.alter table ${t.name} policy ingestionbatching ${kqlString(JSON.stringify(PIPELINE_BATCHING))}` });
+      const tagDays = opts.ingestTagDays ?? INGEST_TAG_DAYS;
+      if (tagDays > 0) cmds.push(ingestTagRetention(t.name, tagDays));
       if (opts.streaming) cmds.push({ name: t.name, kind: 'policy', command: `.alter table ${t.name} policy streamingingestion enable` });
     }
   }

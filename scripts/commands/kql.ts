@@ -5,12 +5,12 @@ import path from 'node:path';
 import { Client as KustoClient } from 'azure-kusto-data';
 import { loadConfig } from '../../functions/config.js';
 import { kcsbFor } from '../../functions/land/clients.js';
-import { databaseCommands, renderDatabaseScript, storedFunctions, uniqueViewTables, type RenderOptions } from '../../functions/kusto/render.js';
+import { databaseCommands, INGEST_TAG_DAYS, renderDatabaseScript, storedFunctions, uniqueViewTables, type RenderOptions } from '../../functions/kusto/render.js';
 import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
-import { parseCommandArgs } from './args.js';
+import { intFlag, parseCommandArgs } from './args.js';
 
-const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming]
+const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming] [--ingest-tag-days N]
 
 Renders every table, ingestion mapping, policy and stored function KubeSift uses.
   (no option)     print the script (commands separated by blank lines)
@@ -25,6 +25,9 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --streaming     enable the streaming ingestion policy on the pipeline tables
   --no-unique-views  leave out the deduplicating materialized views (<Table>Unique); the
                   Kusto emulator has no materialized views, so --create-database implies it
+  --ingest-tag-days N  days the pipeline tables keep each landing's ingest-by: tag (default
+                  ${INGEST_TAG_DAYS}: replay a batch set aside within them to land it exactly once);
+                  0 sets no extent tags retention policy (tags are kept for good)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -37,14 +40,16 @@ export async function run(argv: string[]): Promise<number> {
     'raw-landing': { type: 'boolean' },
     streaming: { type: 'boolean' },
     'no-unique-views': { type: 'boolean' },
+    'ingest-tag-days': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
-  });
+  }, { check: ({ values: v }) => ({ ingestTagDays: intFlag(v['ingest-tag-days'], 'ingest-tag-days', INGEST_TAG_DAYS, 0, 36_500) }) });
   if (typeof args === 'number') return args;
   const { values } = args;
   const opts: RenderOptions = {
     rawLanding: values['raw-landing'] ?? false,
     streaming: values.streaming ?? false,
     noUniqueViews: (values['no-unique-views'] ?? false) || (values['create-database'] ?? false),
+    ingestTagDays: args.checked.ingestTagDays,
   };
   const commands = databaseCommands(opts);
 
