@@ -76,6 +76,12 @@ export const configSchema = z
     KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),
     KUBESIFT_LAND_TIMEOUT_MS: positiveInt(30_000).describe('Timeout of one sink attempt in ms; a timed-out attempt is retried under the same ingestion tag (a late completion that committed first stops the retry; two in flight together can both land: see docs/adx.md)'),
     KUBESIFT_STREAMING_MAX_BYTES: positiveInt(4_000_000).describe('managed sink: larger payloads go queued instead of streaming'),
+    KUBESIFT_INGEST_TAGS: z
+      .enum(['batch', 'off'])
+      .default('batch')
+      .describe(
+        'queued/managed sinks: batch tags each landing ingest-by:<batchKey>/<Table> with ingestIfNotExists (a redelivered batch adds no rows); off sends no tags, which ADX advises at high ingestion rates (a unique tag per ingestion can hurt its performance), and a redelivered batch then lands again for the <Table>Unique views to collapse: see docs/adx.md',
+      ),
     KUBESIFT_DATASET_MAX_COUNT: positiveInt(1_000_000).describe('Largest count accepted by POST /api/datasets'),
     KUBESIFT_INGEST_DATASETS: bool.default(false).describe('Queue generated datasets into ADX by default'),
   })

@@ -29,6 +29,7 @@ export const SCHEMA_DEFAULTS: Record<string, string> = {
   KUBESIFT_LAND_RETRY_BASE_MS: 'first retry delay',
   KUBESIFT_LAND_TIMEOUT_MS: 'per-attempt sink timeout',
   KUBESIFT_STREAMING_MAX_BYTES: 'managed sink streaming/queued threshold',
+  KUBESIFT_INGEST_TAGS: 'ingest-by tags on queued landings (batch, the default, or off at high ingestion rates)',
   KUBESIFT_DATASET_MAX_COUNT: 'largest POST /api/datasets count',
 };
 

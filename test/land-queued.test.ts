@@ -76,6 +76,26 @@ describe('queued sink (real QueuedIngestClient)', () => {
     expect(tables.get('AksControlPlane')).toHaveLength(5);
   });
 
+  it('KUBESIFT_INGEST_TAGS=off: no tags, so a redelivered batch lands again and only the Unique-view key collapses it', async () => {
+    const config = configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url, KUBESIFT_INGEST_TAGS: 'off' });
+    const lander = createLander('queued', { config });
+    rig.track(lander);
+    const events = aksEvents({ audit: 20, lines: 5, events: 2, seed: 'a0e0e004', firstSequence: 1200 });
+    await lander.land(run(events), batchKey(events));
+    await lander.land(run(events), batchKey(events)); // redelivery
+    const messages = await queueMessages(azurite.current, rig.standIn.queueName);
+    expect(messages.length).toBeGreaterThanOrEqual(4);
+    for (const m of messages) {
+      expect(m.AdditionalProperties.tags, m.TableName).toBeUndefined();
+      expect(m.AdditionalProperties.ingestIfNotExists, m.TableName).toBeUndefined();
+      expect(m.AdditionalProperties).toMatchObject({ format: 'multijson', ingestionMappingReference: `${m.TableName}_json` });
+    }
+    const audit = (await applyLikeAdx(messages, readBlob)).get('AksAudit')!;
+    expect(audit).toHaveLength(40);
+    expect(new Set(audit.map((r) => `${String(r.AuditId)}|${String(r.Stage)}`)).size).toBe(20);
+    expect(() => configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url, KUBESIFT_INGEST_TAGS: 'sometimes' })).toThrow(/KUBESIFT_INGEST_TAGS/);
+  });
+
   it('ingestFromBlob queues an existing blob with mapping and tags, without uploading', async () => {
     const config = configFor(azurite.current, { KUBESIFT_SINK: 'queued', KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url });
     const datasets = BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient('datasets');

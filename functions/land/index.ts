@@ -24,7 +24,8 @@ export interface LanderDeps {
 
 const SINK_FACTORIES: Record<SinkKind, (deps: LanderDeps, blob: () => BlobServiceClient) => TableSink> = {
   blob: ({ config }, blob) => blobSink(blob(), config.KUBESIFT_LANDING_CONTAINER),
-  queued: ({ config }) => queuedSink(kcsbFor(requireUrl(config.KUBESIFT_KUSTO_INGEST_URL, 'KUBESIFT_KUSTO_INGEST_URL'), config), config.KUBESIFT_KUSTO_DATABASE),
+  queued: ({ config }) =>
+    queuedSink(kcsbFor(requireUrl(config.KUBESIFT_KUSTO_INGEST_URL, 'KUBESIFT_KUSTO_INGEST_URL'), config), config.KUBESIFT_KUSTO_DATABASE, config.KUBESIFT_INGEST_TAGS === 'batch'),
   streaming: ({ config }) =>
     streamingSink(kcsbFor(requireUrl(config.KUBESIFT_KUSTO_CLUSTER_URL, 'KUBESIFT_KUSTO_CLUSTER_URL'), config), config.KUBESIFT_KUSTO_DATABASE, config.KUBESIFT_STREAMING_MAX_BYTES),
   managed: (deps) => {

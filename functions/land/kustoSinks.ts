@@ -18,8 +18,11 @@ import { ingestInlineCommand } from './commands.js';
 import { gzip, type TablePayload } from './payload.js';
 import { splitNdjson, type PutOutcome, type TableSink } from './sink.js';
 
-/** Ingestion properties of one payload: mapping reference, tags, ingestIfNotExists. */
-export function queuedProperties(database: string, p: TablePayload): IngestionProperties {
+/**
+ * Ingestion properties of one payload: mapping reference and, when `tagged`, its ingest-by
+ * tag with ingestIfNotExists (KUBESIFT_INGEST_TAGS; docs/adx.md).
+ */
+export function queuedProperties(database: string, p: TablePayload, tagged = true): IngestionProperties {
   return new IngestionProperties({
     database,
     table: p.table,
@@ -27,8 +30,7 @@ export function queuedProperties(database: string, p: TablePayload): IngestionPr
     ingestionMappingReference: p.mappingName,
     // ingest-by tags survive extent merges; ingestIfNotExists makes ADX drop a second
     // ingestion with the same tag (a redelivered batch).
-    ingestByTags: [p.tag],
-    ingestIfNotExists: JSON.stringify([p.tag]),
+    ...(tagged ? { ingestByTags: [p.tag], ingestIfNotExists: JSON.stringify([p.tag]) } : {}),
     reportLevel: ReportLevel.FailuresOnly,
     reportMethod: ReportMethod.Queue,
   });
@@ -39,13 +41,13 @@ function gzipStream(p: TablePayload): StreamDescriptor {
   return new StreamDescriptor(gzip(p.ndjson) as unknown as ArrayBuffer, undefined, CompressionType.GZIP);
 }
 
-export function queuedSink(kcsb: KustoConnectionStringBuilder, database: string): TableSink & { client: IngestClient } {
+export function queuedSink(kcsb: KustoConnectionStringBuilder, database: string, tagged = true): TableSink & { client: IngestClient } {
   const client = new IngestClient(kcsb);
   return {
     kind: 'queued',
     client,
     async put(p): Promise<PutOutcome> {
-      await client.ingestFromStream(gzipStream(p), queuedProperties(database, p));
+      await client.ingestFromStream(gzipStream(p), queuedProperties(database, p, tagged));
       return 'landed';
     },
     close: () => client.close(),
