@@ -15,7 +15,14 @@ export interface AzuriteHandle {
   blobUrl: string;
   queueUrl: string;
   connectionString: string;
-  stop(): Promise<void>;
+  /** Azurite's process id. */
+  pid: number;
+  /**
+   * Stops Azurite and waits for it to exit. `graceMs`: after a signal that may have reached
+   * Azurite too (a Ctrl-C signals the terminal's whole process group), first give it that
+   * long to shut down by itself; see stopChild.
+   */
+  stop(opts?: { graceMs?: number }): Promise<void>;
 }
 
 export interface AzuriteOptions {
@@ -104,7 +111,9 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout?.resume();
+  // Azurite prints "Azurite Blob service is closing..." when a signal starts its shutdown.
+  let closing = false;
+  child.stdout?.on('data', (d: Buffer) => void (closing ||= d.includes('is closing')));
 
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code}): ${stderr.trim()}`))),
@@ -125,15 +134,35 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
     blobUrl: `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`,
     queueUrl: `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`,
     connectionString: connectionStringFor(blobPort, queuePort),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.removeAllListeners('exit');
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    pid: child.pid!,
+    stop: ({ graceMs = 0 } = {}) => stopChild(child, () => closing, graceMs),
   };
+}
+
+/**
+ * SIGTERM, once, unless Azurite is already shutting down. Azurite handles SIGINT and SIGTERM
+ * with the same shutdown, and a second signal during it rejects ("Cannot close server in
+ * status Closing") unhandled, which ends the process before its metadata is saved: the
+ * blobs and queues written since its last autosave (every 5 s) are gone at the next start.
+ * A Ctrl-C reaches Azurite as well as us, so after a signal the caller passes graceMs and
+ * Azurite gets that long to exit on its own (it takes ~20 ms) before our SIGTERM.
+ */
+function stopChild(child: ChildProcess, closing: () => boolean, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.removeAllListeners('exit');
+    const timers: NodeJS.Timeout[] = [];
+    child.once('exit', () => {
+      for (const t of timers) clearTimeout(t);
+      resolve();
+    });
+    const term = (): void => {
+      if (!closing()) child.kill('SIGTERM');
+      timers.push(setTimeout(() => child.kill('SIGKILL'), 5_000).unref());
+    };
+    if (graceMs > 0 && !closing()) timers.push(setTimeout(term, graceMs).unref());
+    else term();
+  });
 }
 
 async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {

@@ -60,11 +60,11 @@ async function main(): Promise<number> {
   });
 
   let stopping = false;
-  const stop = async (why: string): Promise<void> => {
+  const stop = async (why: string, signal?: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${why}: stopping the HTTP server and Azurite…\n`);
-    await runner.stop();
+    await runner.stop(signal);
     process.stdout.write('stopped.\n');
   };
   // A crash after start-up must not leave Azurite (a child process) running.
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
   await new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig, sig).then(resolve));
   });
   return 0;
 }

@@ -20,11 +20,18 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'scripts/local.ts'), '--port', '0', '--blob-port', '0', '--queue-port', '0', '--data', path.join(work, 'data'), '--count', '500', ...args], {
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { data?: string; ownGroup?: boolean } = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
+  const data = opts.data ?? path.join(work, 'data');
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'scripts/local.ts'), '--port', '0', '--blob-port', '0', '--queue-port', '0', '--data', data, '--count', '500', ...args], {
     cwd: work, // .kubesift/ (webhook secrets) lands here, not in the repository
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KUBESIFT_LOCAL_ONCE: '', ...env },
+    // A process group of its own, as a terminal gives a command: a Ctrl-C signals all of it.
+    detached: opts.ownGroup ?? false,
   });
   children.push(child);
   let out = '';
@@ -112,5 +119,17 @@ describe('npm start (child process)', () => {
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('SIGINT: stopping the HTTP server and Azurite');
     expect(await portOpen(blobPort)).toBe(false);
+  });
+
+  it('Ctrl-C right after the demo (SIGINT to the whole process group, Azurite included) keeps what the demo landed', async () => {
+    const data = path.join(work, 'data-ctrl-c');
+    const run = start([], {}, { data, ownGroup: true });
+    await run.waitFor(/Serving on http/);
+    expect(run.output()).toMatch(/landed: {10}AksAudit \d+/);
+    process.kill(-run.child.pid!, 'SIGINT'); // at once: within Azurite's 5 s autosave interval
+    expect(await run.exited).toBe(0);
+    const again = start(['--once'], {}, { data });
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toMatch(/landed: {10}nothing new \(\d+ already landed by an earlier run: skipped\)/);
   });
 });

@@ -43,8 +43,12 @@ export interface LocalRunner {
   lander: RecordingLander;
   secrets: LocalSecrets;
   demo?: DemoOutcome;
-  stop(): Promise<void>;
+  /** `signal`: the signal that asked for the stop, if any (it may have reached Azurite too). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
+
+/** How long Azurite gets to finish a shutdown a signal started itself (scripts/azurite.ts stopChild). */
+const AZURITE_GRACE_MS = 2_000;
 
 /** Import the function app with the library's per-function "test mode" warnings folded into one line. */
 async function importApp(log: Log): Promise<void> {
@@ -68,10 +72,14 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
   const t0 = Date.now();
   const want = async (p: number | undefined): Promise<number | undefined> => (p !== undefined && (await portFree(p)) ? p : undefined);
   const azurite = await startAzurite({ location: opts.dataDir, blobPort: await want(opts.blobPort), queuePort: await want(opts.queuePort) });
-  const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  // A signal to the whole process group (Ctrl-C) reaches Azurite too: it then shuts down by
+  // itself, and a second signal would cost it its last writes.
+  let signalled = false;
+  const cleanup: (() => Promise<void>)[] = [() => azurite.stop({ graceMs: signalled ? AZURITE_GRACE_MS : 0 })];
   // Until the caller installs its own handlers: Ctrl-C or SIGTERM during start-up (a long
   // demo) stops what started, Azurite first of all, then dies of the same signal.
   const onEarlySignal = (sig: NodeJS.Signals): void => {
+    signalled = true;
     void (async () => {
       for (const c of cleanup) await c().catch(() => undefined);
       process.kill(process.pid, sig);
@@ -127,7 +135,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       bus,
       lander,
       secrets,
-      stop: () => (stopped ??= (async () => {
+      stop: (signal) => (stopped ??= (async () => {
+        signalled ||= signal !== undefined;
         await bus.idle();
         for (const c of cleanup) await c();
       })()),
