@@ -77,7 +77,7 @@ export async function throughputResult(RECORDS: number, RUNS: number, SEED: numb
     // Records per CPU-second: per-core throughput, robust to neighbours' load (see stats.ts).
     ...throughputFigures(n, input.auditRecords, floor, pipe, stages),
     ...(workerRuns ? { ...workerFigures(n, worker), worker_partitions: PARTITIONS, worker_records: worker[0]!.records } : {}),
-    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip (libuv thread pool) timed separately, outside the ratio',
+    serializer: 'functions/land/payload.ts tablePayloads (per-table dedupe + NDJSON); gzip timed separately, outside the ratio',
     outcome: { detections: warm.detections, dead_letters: warm.deadLetters, records_counted: warm.records },
     checksum: checksum() % 1000,
   };

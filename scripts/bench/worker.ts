@@ -6,7 +6,6 @@
 // blur the clock. Timed on the wall clock (what one instance takes in) and on the main
 // thread's own CPU clock (one JS thread bounds a worker; GC helper threads do not count).
 import { readFileSync } from 'node:fs';
-import functions from '@azure/functions';
 import { loadConfig } from '../../functions/config.js';
 import type { EventInput } from '../../functions/contracts.js';
 import type { Policy } from '../../functions/detect/index.js';
@@ -15,6 +14,8 @@ import { makeLander } from '../../functions/land/lander.js';
 import { gzip } from '../../functions/land/payload.js';
 import type { TableSink } from '../../functions/land/sink.js';
 import { handleAksBatch } from '../../functions/triggers/aksDiagnostics.js';
+import { eventHubTriggers } from '../../functions/triggers/registry.js';
+import { eventHubContext } from '../local/hubBus.js';
 import type { AksInput } from './aksInput.js';
 import { nowMs } from './stats.js';
 
@@ -43,54 +44,44 @@ export interface WorkerSpan {
 const settings = loadConfig({ KUBESIFT_SINK: 'blob', KUBESIFT_STORAGE_CONNECTION: 'UseDevelopmentStorage=true' });
 const noDeadLetters = { writeRecords: async (_key: string, letters: readonly unknown[]) => letters.length } as unknown as DeadLetterStore;
 
-let compressedBytes = 0;
-
-/** Compresses as the blob and queued sinks do, then drops the bytes. */
-const compressingSink: TableSink = {
-  kind: 'blob',
-  put: async (p) => {
-    compressedBytes += gzip(p.ndjson).length;
-    return 'landed';
-  },
-};
-
-function context(partitionId: string, firstSeq: number, n: number): functions.InvocationContext {
-  const seqs = Array.from({ length: n }, (_, i) => firstSeq + i);
-  const offsets = seqs.map((s) => String(s * 1024));
-  const enqueued = seqs.map(() => '2024-03-04T06:00:00.000Z');
-  return new functions.InvocationContext({
-    functionName: 'aksDiagnostics',
-    logHandler: () => undefined,
-    triggerMetadata: {
-      partitionContext: { eventHubName: 'aks-diagnostics', consumerGroup: 'kubesift', fullyQualifiedNamespace: 'bench', partitionId },
-      sequenceNumberArray: seqs,
-      offsetArray: offsets,
-      enqueuedTimeUtcArray: enqueued,
-      systemPropertiesArray: seqs.map((s, i) => ({ sequenceNumber: s, offset: offsets[i], enqueuedTimeUtc: enqueued[i], partitionKey: null })),
+/** A sink that compresses as the blob and queued sinks do, then drops the bytes, counting them. */
+function compressingSink(): TableSink & { bytes: number } {
+  const sink = {
+    kind: 'blob',
+    bytes: 0,
+    put: async (p: { ndjson: Buffer }) => {
+      sink.bytes += gzip(p.ndjson).length;
+      return 'landed' as const;
     },
-    options: { trigger: { type: 'eventHubTrigger', name: 'messages', eventHubName: 'aks-diagnostics', cardinality: 'many', dataType: 'binary' } },
-  });
+  };
+  return sink;
 }
+
+/** Every batch's enqueued time, fixed: the detection clock (batchClock) is the same in every run. */
+const ENQUEUED = '2024-03-04T06:00:00.000Z';
 
 /** The input's batches dealt round-robin to PARTITIONS partitions, landed concurrently. Null without a thread clock. */
 export async function runWorker(input: Pick<AksInput, 'batches'>, policy: Policy): Promise<WorkerSpan | null> {
-  const lander = makeLander(compressingSink, noDeadLetters, { retries: 0, baseMs: 1, timeoutMs: 60_000 });
+  const sink = compressingSink();
+  const lander = makeLander(sink, noDeadLetters, { retries: 0, baseMs: 1, timeoutMs: 60_000 });
+  const def = eventHubTriggers.find((d) => d.name === 'aksDiagnostics')!;
   const partitions: EventInput[][][] = Array.from({ length: PARTITIONS }, () => []);
   input.batches.forEach((b, i) => partitions[i % PARTITIONS]!.push(b as EventInput[]));
   const main0 = threadCpuMs();
   if (main0 === null) return null;
-  compressedBytes = 0;
   const t0 = nowMs();
   let records = 0;
   await Promise.all(
     partitions.map(async (batches, p) => {
       let seq = 0;
       for (const batch of batches) {
-        const out = await handleAksBatch(batch.map((e) => e.body), context(String(p), seq, batch.length), { lander, policy, config: settings });
+        const seqs = batch.map((_, i) => seq + i);
+        const context = eventHubContext(def, settings.KUBESIFT_AKS_HUB, String(p), seqs, ENQUEUED, () => undefined);
+        const out = await handleAksBatch(batch.map((e) => e.body), context, { lander, policy, config: settings });
         records += out.summary.records; // after the await: partitions interleave
         seq += batch.length;
       }
     }),
   );
-  return { wall: nowMs() - t0, main: threadCpuMs()! - main0, gzipBytes: compressedBytes, records };
+  return { wall: nowMs() - t0, main: threadCpuMs()! - main0, gzipBytes: sink.bytes, records };
 }

@@ -124,7 +124,8 @@ export class HubBus {
   }
 }
 
-function eventHubContext(def: EventHubTriggerDef, hub: string, partitionId: string, seqs: number[], now: string, log: Log): InvocationContext {
+/** The InvocationContext the host would pass for one batch of `seqs` on a partition (also the bench's worker pass). */
+export function eventHubContext(def: EventHubTriggerDef, hub: string, partitionId: string, seqs: number[], now: string, log: Log): InvocationContext {
   const offsets = seqs.map((s) => String(s * 1024));
   return new functions.InvocationContext({
     invocationId: randomUUID(),
