@@ -36,15 +36,22 @@ export const ANALYSIS_QUERIES: readonly StoredFunction[] = [
 union
     (SyslogLogs
     | where TimeGenerated > ago(lookback)
-    // One line per attempt: sshd writes "Failed <method> for …" once per try; the "Invalid
-    // user …" and pam_unix "authentication failure" lines of the same try would count it again.
-    | where ProcessName == 'sshd' and SyslogMessage startswith 'Failed ' and SyslogMessage has ' for '
-    | project TimeGenerated, Host = HostName, Account = UserName, SourceIp = SrcIp, Source = 'syslog'),
+    // One count per credential tried. sshd writes "Failed <method> for …" once per try (the
+    // "Invalid user …" and pam_unix "authentication failure" lines of that try would count it
+    // again), except "Failed none", the client's probe for the methods on offer (once a
+    // connection). rsyslog folds a connection's identical tries into one "message repeated N
+    // times: [ Failed … ]" line, which stands for N more.
+    | where ProcessName == 'sshd'
+    | extend Attempts = case(SyslogMessage startswith 'Failed ' and not(SyslogMessage startswith 'Failed none ') and SyslogMessage has ' for ', 1,
+        SyslogMessage startswith 'message repeated ', tolong(extract(@'^message repeated (\\d+) times: \\[ Failed .* for ', 1, SyslogMessage)),
+        0)
+    | where Attempts > 0
+    | project TimeGenerated, Host = HostName, Account = UserName, SourceIp = SrcIp, Source = 'syslog', Attempts),
     (WindowsSecurityLogs
     | where TimeGenerated > ago(lookback)
     | where EventID == 4625
-    | project TimeGenerated, Host = Computer, Account = TargetUserName, SourceIp = IpAddress, Source = 'windows')
-| summarize Failures = count(), Accounts = dcount(Account), SourceIps = make_set(SourceIp, 20), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by Host, Source
+    | project TimeGenerated, Host = Computer, Account = TargetUserName, SourceIp = IpAddress, Source = 'windows', Attempts = 1)
+| summarize Failures = sum(Attempts), Accounts = dcount(Account), SourceIps = make_set(SourceIp, 20), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by Host, Source
 | order by Failures desc`,
   ),
   fn(

@@ -56,6 +56,17 @@ const SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update'
 const CRON_MSGS = CRON_CMDS.map((c) => `(root) CMD (${c})`);
 const STARTING_MSGS = SYSTEMD_UNIT_NAMES.map((u) => `Starting ${u}...`);
 const DEACTIVATED_MSGS = SYSTEMD_UNITS.map((u) => `${u}: Deactivated successfully.`);
+/** sshd_config MaxAuthTries default, and the retry count pam_unix reports above (it logs "ignoring max retries"). */
+const MAX_AUTH_TRIES = 6;
+const PAM_MAX_TRIES = 3;
+/** Facility and severity: sshd logs to auth (errors as err), PAM to authpriv (failures as notice). */
+type Priority = readonly [facility: number, severity: number];
+const SSHD: Priority = [F.auth, S.info];
+const SSHD_ERROR: Priority = [F.auth, S.err];
+const PAM: Priority = [F.authpriv, S.notice];
+const PAM_SESSION: Priority = [F.authpriv, S.info];
+/** User names a password guesser tries that the hosts do not have. */
+const INVALID_GUESSES = GUESSED_USERS.filter((u) => u !== 'root');
 const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
 
 // Weighted benign traffic of a quiet fleet.
@@ -104,23 +115,53 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
     name: 'ssh-brute-force',
     technique: 'T1110.001',
     tactic: 'Credential Access',
-    description: 'One internet address guesses passwords for common accounts over SSH, then logs in as root',
+    description: 'One internet address guesses passwords over SSH (invalid users, then several tries a connection as root) and logs in as root',
     steps(rng, env) {
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
       const ip = externalIp(rng);
-      const n = rng.range(30, 60);
       const steps: ((t: number) => SyslogEvent)[] = [];
-      for (let i = 0; i < n; i++) {
-        const user = i < n - 8 ? rng.pick(GUESSED_USERS) : 'root';
-        const invalid = user !== 'root';
+      const line = (pid: number, msg: string, srcIp = ip, user = '', [facility, severity]: Priority = SSHD): void => {
+        steps.push((t) => ({ t, ...ev(host, 'sshd', pid, facility, severity, msg, srcIp, user) }));
+      };
+      // One connection per guessed user name (none of them exists).
+      const invalid = rng.range(8, 14);
+      for (let i = 0; i < invalid; i++) {
+        const user = rng.pick(INVALID_GUESSES);
         const pid = e.pid();
         const port = ephemeralPort(rng);
-        steps.push((t) => ({ t, ...ev(host, 'sshd', pid, F.auth, S.info, `Failed password for ${invalid ? 'invalid user ' : ''}${user} from ${ip} port ${port} ssh2`, ip, user) }));
+        line(pid, `Invalid user ${user} from ${ip} port ${port}`, ip, user);
+        line(pid, 'pam_unix(sshd:auth): check pass; user unknown', '', '', PAM);
+        line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}`, ip, '', PAM);
+        line(pid, `Failed password for invalid user ${user} from ${ip} port ${port} ssh2`, ip, user);
+        line(pid, `Received disconnect from ${ip} port ${port}:11: Bye Bye [preauth]`);
+        line(pid, `Disconnected from invalid user ${user} ${ip} port ${port} [preauth]`, ip, user);
+      }
+      // Then root, several passwords a connection. sshd writes the same "Failed password" line
+      // for each try of one connection, and rsyslog (repeated-message reduction, on in Debian
+      // and Ubuntu) folds the repeats into "message repeated N times: [ … ]".
+      const rootConnections = rng.range(2, 3);
+      for (let c = 0; c < rootConnections; c++) {
+        const tries = c === 0 ? MAX_AUTH_TRIES : rng.range(2, MAX_AUTH_TRIES);
+        const pid = e.pid();
+        const port = ephemeralPort(rng);
+        const failed = `Failed password for root from ${ip} port ${port} ssh2`;
+        line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
+        line(pid, failed, ip, 'root');
+        line(pid, `message repeated ${tries - 1} times: [ ${failed}]`, ip, 'root');
+        if (tries === MAX_AUTH_TRIES) {
+          line(pid, `error: maximum authentication attempts exceeded for root from ${ip} port ${port} ssh2 [preauth]`, ip, 'root', SSHD_ERROR);
+          line(pid, `Disconnecting authenticating user root ${ip} port ${port}: Too many authentication failures [preauth]`, ip, 'root');
+        } else {
+          line(pid, `Disconnected from authenticating user root ${ip} port ${port} [preauth]`, ip, 'root');
+        }
+        line(pid, `PAM ${tries - 1} more authentication ${tries === 2 ? 'failure' : 'failures'}; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
+        if (tries > PAM_MAX_TRIES) line(pid, `PAM service(sshd) ignoring max retries; ${tries} > ${PAM_MAX_TRIES}`, '', '', PAM);
       }
       const pid = e.pid();
       const port = ephemeralPort(rng);
-      steps.push((t) => ({ t, ...ev(host, 'sshd', pid, F.auth, S.info, `Accepted password for root from ${ip} port ${port} ssh2`, ip, 'root') }));
+      line(pid, `Accepted password for root from ${ip} port ${port} ssh2`, ip, 'root');
+      line(pid, 'pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)', '', 'root', PAM_SESSION);
       return steps;
     },
   },
