@@ -137,19 +137,11 @@ describe('analysis functions count requests, not rows', () => {
 });
 
 describe('analysis functions against the generator\'s data', () => {
-  async function rows(logType: string, scenario: string): Promise<{ rows: Record<string, unknown>[]; labelled: Set<number> }> {
-    const { Writable } = await import('node:stream');
-    const { DatasetRequest, resolveRequest, writeDataset } = await import('../functions/generate/index.js');
-    let out = '';
-    const sink = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });
-    const s = await writeDataset(resolveRequest(DatasetRequest.parse({ logType, count: 800, seed: 3, scenarios: [scenario], format: 'jsonl' })), sink);
-    return { rows: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), labelled: new Set(s.labels.flatMap((l) => l.recordIds)) };
-  }
-
   it('AuditdExecByKey counts executions (execve), not a keyed read of /etc/shadow', async () => {
     const body = (await import('../functions/kusto/queries.js')).ANALYSIS_QUERIES.find((q) => q.name === 'AuditdExecByKey')!.body;
     expect(body).toContain("RecordType == 'SYSCALL' and isnotempty(Key) and Syscall in (59, 322)");
-    const { rows: all } = await rows('auditd', 'all');
+    const { datasetRows } = await import('./support/datasets.js');
+    const { rows: all } = await datasetRows({ logType: 'auditd', count: 800, seed: 3, scenarios: ['all'] });
     const keyed = all.filter((r) => r.RecordType === 'SYSCALL' && r.Key);
     const counted = keyed.filter((r) => [59, 322].includes(r.Syscall as number));
     expect(counted.length).toBeGreaterThan(0);

@@ -3,10 +3,10 @@
 // record keeps its place in its original body. The sink models ADX's ingestIfNotExists rule
 // (a tag lands once); the queued sink's real client is covered by land-queued/land-faults.
 import { describe, expect, it } from 'vitest';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient } from '@azure/storage-blob';
 import type { EventInput } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
-import { deadLetterFileSchema, DeadLetterStore, lettersOf, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
+import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
 import { makeLander } from '../functions/land/lander.js';
 import type { TablePayload } from '../functions/land/payload.js';
 import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
@@ -16,6 +16,7 @@ import { useAzurite } from './support/azurite.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { processWebhookEvents } from '../functions/webhooks/process.js';
 import { auditEvent, diagRecord } from './support/records.js';
+import { deadLettersIn } from './support/landing.js';
 
 const azurite = useAzurite();
 const policy = defaultPolicy('aks');
@@ -44,16 +45,6 @@ function rig(name: string) {
   return { sink, lander, container: service.getContainerClient(name) };
 }
 
-/** Every dead letter in the container, a pack's one by one, with its blob's name and mark. */
-async function blobs(c: ContainerClient): Promise<{ name: string; replayed: boolean; doc: DeadLetterBlob }[]> {
-  const out = [];
-  for await (const b of c.listBlobsFlat({ includeMetadata: true })) {
-    const file = deadLetterFileSchema.parse(JSON.parse((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')));
-    for (const doc of lettersOf(file)) out.push({ name: b.name, replayed: Boolean(b.metadata?.[REPLAYED_METADATA]), doc });
-  }
-  return out;
-}
-
 const body = (records: unknown[]): EventInput => ({ body: JSON.stringify({ records }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700' } });
 
 describe('sift replay of record-level dead letters', () => {
@@ -71,7 +62,7 @@ describe('sift replay of record-level dead letters', () => {
     await lander.land(processEvents(events, { policy, now: NOW }), key);
     const audit = () => sink.landed.filter((l) => l.table === 'AksAudit');
     expect(audit()).toEqual([expect.objectContaining({ tag: `${key}/AksAudit`, rows: 2 })]);
-    expect((await blobs(container)).map((b) => b.doc.reason)).toEqual(['truncated-audit']);
+    expect((await deadLettersIn(container)).map((b) => b.doc.reason)).toEqual(['truncated-audit']);
 
     for (let run = 1; run <= 3; run++) {
       const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
@@ -80,7 +71,7 @@ describe('sift replay of record-level dead letters', () => {
     }
     // No second copy of the salvaged row, no new dead-letter blobs.
     expect(audit()).toHaveLength(1);
-    expect(await blobs(container)).toEqual([expect.objectContaining({ replayed: true, doc: expect.objectContaining({ reason: 'truncated-audit', batchKey: key }) })]);
+    expect(await deadLettersIn(container)).toEqual([expect.objectContaining({ replayed: true, doc: expect.objectContaining({ reason: 'truncated-audit', batchKey: key }) })]);
   });
 
   it('replayed records keep their index: two records of one body land as two rows with their own Positions', async () => {
@@ -152,7 +143,7 @@ describe('sift replay of the webhook hub\'s record-level dead letters', () => {
     ];
     const result = processWebhookEvents(events, { policy, now: NOW });
     await store.writeRecords(batchKey(events), result.deadLetters);
-    const written = (await blobs(container)).map((b) => [b.doc.reason, b.doc.category, b.doc.cluster, b.doc.position]);
+    const written = (await deadLettersIn(container)).map((b) => [b.doc.reason, b.doc.category, b.doc.cluster, b.doc.position]);
     expect(written).toEqual([
       ['incomplete-audit', 'k8s-audit-webhook', 'lab', expect.objectContaining({ sequenceNumber: 5, index: 1 })],
       ['invalid-runtime-alert', 'falco', 'edge', expect.objectContaining({ sequenceNumber: 6, index: 1 })],
@@ -160,11 +151,11 @@ describe('sift replay of the webhook hub\'s record-level dead letters', () => {
     // One pack holds both. They fail as they did: counted, landed nowhere, no new dead letter.
     // Through the AKS pipeline the alert became an unknown-shape dead letter, a new blob on
     // every replay.
-    expect(new Set((await blobs(container)).map((b) => b.name)).size).toBe(1);
+    expect(new Set((await deadLettersIn(container)).map((b) => b.name)).size).toBe(1);
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
     expect(r).toMatchObject({ blobs: 1, replayedBlobs: 1, records: 2, deadLettersAgain: 2, rows: 0 });
     expect(sink.landed).toEqual([]);
-    expect((await blobs(container)).map((b) => b.replayed)).toEqual([true, true]);
+    expect((await deadLettersIn(container)).map((b) => b.replayed)).toEqual([true, true]);
   });
 
   it('an event and an alert set aside by an earlier version land as their cluster\'s, at their own index', async () => {
@@ -211,6 +202,6 @@ describe('sift replay of whole-event dead letters', () => {
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
     expect(r).toMatchObject({ batches: 1, replayedBlobs: 3, failedBatches: 0, records: 4510, rows: 4510 });
     expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events.slice(0, 2))}/AksControlPlane`, 4500], [`${batchKey(events.slice(2))}/AksControlPlane`, 10]]);
-    expect((await blobs(container)).every((b) => b.replayed)).toBe(true);
+    expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
 });

@@ -2,25 +2,17 @@
 // sshd hosts write (../shared/fixtures/loghub/OpenSSH_2k, read here, never copied), and
 // FailedLoginsByHost's count of tries against both.
 import { existsSync, readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DatasetRequest, resolveRequest, writeDataset } from '../functions/generate/index.js';
 import { ANALYSIS_QUERIES } from '../functions/kusto/queries.js';
+import { datasetRows } from './support/datasets.js';
 
-type Row = Record<string, unknown>;
-
-async function syslogRows(seed: number): Promise<{ rows: Row[]; labelled: Set<number> }> {
-  let out = '';
-  const sink = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });
-  const req = DatasetRequest.parse({ logType: 'syslog', count: 3000, seed, scenarios: ['ssh-brute-force'], format: 'jsonl' });
-  const s = await writeDataset(resolveRequest(req), sink);
-  return { rows: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row), labelled: new Set(s.labels.flatMap((l) => l.recordIds)) };
-}
+const syslogRows = (seed: number) => datasetRows({ logType: 'syslog', count: 3000, seed, scenarios: ['ssh-brute-force'] });
 
 // FailedLoginsByHost's syslog rule, run here on JS strings: one try per "Failed … for …"
-// line but "Failed none" (a probe, not a credential), N per "message repeated N times: [ Failed … ]". The regex is read from the shipped
-// query, so this follows the KQL rather than a copy of it.
+// line but "Failed none" (a probe, not a credential), N per "message repeated N times:
+// [ Failed … ]". The regex is read from the shipped query, so this follows the KQL rather
+// than a copy of it.
 const body = ANALYSIS_QUERIES.find((q) => q.name === 'FailedLoginsByHost')!.body;
 const repeated = new RegExp(/extract\(@'([^']+)', 1, SyslogMessage\)/.exec(body)![1]!);
 function tries(process: unknown, message: string): number {

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../functions/config.js';
 import { defaultPolicy } from '../../functions/detect/index.js';
 import type { BatchResult, EventInput, LandReport } from '../../functions/contracts.js';
 import { processEvents } from '../../functions/pipeline.js';
-import { deadLetterFileSchema, lettersOf, type DeadLetterBlob } from '../../functions/land/deadLetters.js';
+import { deadLetterFileSchema, lettersOf, REPLAYED_METADATA, type DeadLetterBlob } from '../../functions/land/deadLetters.js';
 import type { AzuriteHandle } from '../../scripts/azurite.js';
 import type { ClosableLander } from '../../functions/land/index.js';
 import { ingested } from './adxMapping.js';
@@ -85,16 +85,23 @@ export async function gunzipLines(container: ContainerClient, name: string): Pro
     .map((l) => ingested(table, JSON.parse(l) as Record<string, unknown>));
 }
 
-/** Every dead letter in `container`, a pack's one by one (each with its blob's name), checked against the schema replay reads. */
-export async function deadLetterDocs(azurite: AzuriteHandle, container = 'deadletter'): Promise<{ name: string; doc: DeadLetterBlob }[]> {
-  const c = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
-  const out: { name: string; doc: DeadLetterBlob }[] = [];
-  for (const name of await listBlobs(c)) {
-    const file = deadLetterFileSchema.parse(JSON.parse((await c.getBlobClient(name).downloadToBuffer()).toString('utf8')));
-    for (const doc of lettersOf(file)) out.push({ name, doc });
+/**
+ * Every dead letter in `c`, a pack's one by one, with its blob's name and replay mark, each
+ * checked against the schema replay reads.
+ */
+export async function deadLettersIn(c: ContainerClient): Promise<{ name: string; replayed: boolean; doc: DeadLetterBlob }[]> {
+  const out: { name: string; replayed: boolean; doc: DeadLetterBlob }[] = [];
+  if (!(await c.exists())) return out;
+  for await (const b of c.listBlobsFlat({ includeMetadata: true })) {
+    const file = deadLetterFileSchema.parse(JSON.parse((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')));
+    for (const doc of lettersOf(file)) out.push({ name: b.name, replayed: Boolean(b.metadata?.[REPLAYED_METADATA]), doc });
   }
   return out;
 }
+
+/** deadLettersIn for a container of `azurite`'s (default the trigger's `deadletter`). */
+export const deadLetterDocs = (azurite: AzuriteHandle, container = 'deadletter'): ReturnType<typeof deadLettersIn> =>
+  deadLettersIn(BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container));
 
 export interface QueuedMessage {
   BlobPath: string;
