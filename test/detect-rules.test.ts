@@ -126,6 +126,78 @@ describe('k8s-audit semantics', () => {
   });
 });
 
+describe('trusted-image lists and init containers', () => {
+  const aks = defaultPolicy('aks');
+  // A pod that borrows a trusted main image for an untrusted privileged init container.
+  const borrowed = (o: Parameters<typeof podObject>[0]): EventSpec => ({ ...created('pods', 'kube-system'), requestObject: podObject(o) });
+  const trustedMain = 'mcr.microsoft.com/oss/calico/node:v3.28';
+  const cases: [rule: string, spec: EventSpec][] = [
+    ['Create Privileged Pod', borrowed({ images: [trustedMain], privileged: [true], initContainers: [{ image: 'evil/busybox:1', privileged: true }] })],
+    ['Create Sensitive Mount Pod', borrowed({ images: [trustedMain], hostPaths: ['/'], initContainers: [{ image: 'evil/busybox:1' }] })],
+    ['Create HostNetwork Pod', borrowed({ images: [trustedMain], hostNetwork: true, initContainers: [{ image: 'evil/busybox:1' }] })],
+    ['Pod Created in Kube Namespace', borrowed({ images: [trustedMain], initContainers: [{ image: 'evil/busybox:1' }] })],
+  ];
+
+  it.each(cases)('%s: under aks an untrusted init container is not vouched for by a trusted main image', (rule, spec) => {
+    const hits = fire(rule, spec, aks);
+    expect(hits).toHaveLength(1);
+    // The analyst sees the image that made it fire.
+    expect(hits[0]!.Output).toContain('init_images=evil/busybox:1');
+    expect(hits[0]!.Evidence).toMatchObject({ 'ka.req.pod.initContainers.image': ['evil/busybox:1'] });
+  });
+
+  it.each(cases)("%s: switched off (Falco's spec.containers-only check), the main image vouches for the pod", (rule, spec) => {
+    expect(fire(rule, spec, extendPolicy(aks, { switches: { imageListsCoverInitContainers: false } }))).toEqual([]);
+  });
+
+  it("trusted init containers stay quiet under aks (calico-node's install-cni and flexvol-driver)", () => {
+    const calico = borrowed({
+      images: [trustedMain],
+      privileged: [true],
+      hostNetwork: true,
+      initContainers: [{ image: 'mcr.microsoft.com/oss/calico/cni:v3.28', privileged: true }, { image: 'mcr.microsoft.com/oss/calico/pod2daemon-flexvol:v3.28', privileged: true }],
+    });
+    const d = detect({ AksAudit: [row(calico)], AksControlPlane: [] }, aks, new Date(0));
+    expect(d.map((x) => x.Rule).filter((r) => cases.some(([rule]) => rule === r))).toEqual([]);
+    expect(d.map((x) => x.Rule)).toEqual(['Disallowed K8s User']);
+    // The same pod with one init image off the list fires.
+    const tampered = borrowed({ images: [trustedMain], privileged: [true], initContainers: [{ image: 'mcr.microsoft.com/oss/calico/cni:v3.28', privileged: true }, { image: 'evil/busybox:1', privileged: true }] });
+    expect(fire('Create Privileged Pod', tampered, aks)).toHaveLength(1);
+  });
+
+  it('is a switch: the aks profile turns it on, a policy can turn it off', () => {
+    expect(aks.switches.imageListsCoverInitContainers).toBe(true);
+    expect(falco.switches.imageListsCoverInitContainers).toBe(false);
+    const falcoMain = borrowed({ images: ['docker.io/calico/node:v3'], privileged: [true], initContainers: [{ image: 'evil/busybox:1', privileged: true }] });
+    expect(fire('Create Privileged Pod', falcoMain, falco)).toEqual([]);
+    expect(fire('Create Privileged Pod', falcoMain, extendPolicy(falco, { switches: { imageListsCoverInitContainers: true } }))).toHaveLength(1);
+  });
+});
+
+describe('what a created role or binding grants is in its output (as Falco prints it)', () => {
+  const binding = { roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'ci' }, { kind: 'User', name: 'eve' }] };
+  it.each([
+    ['K8s RoleBinding Created', 'rolebindings', 'default'],
+    ['K8s ClusterRoleBinding Created', 'clusterrolebindings', undefined],
+  ] as const)('%s: subjects and role', (rule, res, ns) => {
+    const d = fire(rule, { ...created(res, ns), requestObject: binding });
+    expect(d).toHaveLength(1);
+    expect(d[0]!.Output).toContain('subjects=ci-runner,eve role=edit resp=201');
+  });
+
+  it.each([
+    ['K8s Role Created', 'roles', 'default'],
+    ['K8s ClusterRole Created', 'clusterroles', undefined],
+  ] as const)('%s: rules', (rule, res, ns) => {
+    const d = fire(rule, { ...created(res, ns), requestObject: role([{ resources: ['pods'], verbs: ['get'] }]) });
+    expect(d[0]!.Output).toContain('rules=[{"resources":["pods"],"verbs":["get"]}] resp=201');
+  });
+
+  it('deletions print no request body fields', () => {
+    expect(fire('K8s RoleBinding Deleted', deleted('rolebindings', 'default'))[0]!.Output).not.toContain('subjects=');
+  });
+});
+
 describe('policy controls', () => {
   const spec: EventSpec = { ...created('pods', 'default'), requestObject: podObject({ hostNetwork: true }) };
 

@@ -47,6 +47,8 @@ const privilegedOf = (c: unknown): string => (obj(obj(c)?.securityContext)?.priv
 
 const containers = (row: AksAuditRow, list: ContainerList): readonly unknown[] => arr(reqSpec(row)?.[list]);
 const images = (row: AksAuditRow, list: ContainerList): readonly string[] => containers(row, list).map(imageOf);
+/** Every container of the pod: an init container runs with the pod's host namespaces, volumes and privileges too. */
+const allImages = (row: AksAuditRow): readonly string[] => [...images(row, 'containers'), ...images(row, 'initContainers'), ...images(row, 'ephemeralContainers')];
 const privileged = (row: AksAuditRow, list: ContainerList): readonly string[] => containers(row, list).map(privilegedOf);
 const specFlag = (key: string) => (row: AksAuditRow): FieldValue => {
   const spec = reqSpec(row);
@@ -119,6 +121,7 @@ export const FIELDS = [
   def('ka.auth.reason', false, 'authorization.k8s.io/reason annotation', (r) => nonEmpty(r.AuthorizationReason)),
   def('ka.req.pod.containers.image', true, 'images of spec.containers', (r) => images(r, 'containers')),
   def('ka.req.pod.containers.image.repository', true, 'image repositories of spec.containers', (r) => images(r, 'containers').map(imageRepository)),
+  def('ka.req.pod.all_containers.image.repository', true, 'image repositories of every container: containers, initContainers, ephemeralContainers (KubeSift)', (r) => allImages(r).map(imageRepository)),
   def('ka.req.pod.containers.privileged', true, 'securityContext.privileged per container', (r) => privileged(r, 'containers')),
   def('ka.req.pod.initContainers.image', true, 'images of spec.initContainers', (r) => images(r, 'initContainers')),
   def('ka.req.pod.initContainers.privileged', true, 'securityContext.privileged per init container', (r) => privileged(r, 'initContainers')),

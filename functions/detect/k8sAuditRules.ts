@@ -37,7 +37,9 @@ const endpoint = (path: string): C => or(eq('ka.uri', path), startsWith('ka.uri'
 const kactivity = (p: Policy): C =>
   and(kevt(p), when(p.switches.activityRules), not(isIn('ka.user.name', p.lists.platformUsers)));
 const podCreate = (p: Policy): C => and(kevt(p), pod, kcreate);
-const untrustedImages = (images: readonly string[]): C => not(isIn('ka.req.pod.containers.image.repository', images));
+/** Falco checks spec.containers only; switches.imageListsCoverInitContainers checks every container. */
+const untrustedImages = (p: Policy, images: readonly string[]): C =>
+  not(isIn(p.switches.imageListsCoverInitContainers ? 'ka.req.pod.all_containers.image.repository' : 'ka.req.pod.containers.image.repository', images));
 const anyContainerPrivileged: C = or(
   intersects('ka.req.pod.containers.privileged', ['true']),
   intersects('ka.req.pod.initContainers.privileged', ['true']),
@@ -45,13 +47,19 @@ const anyContainerPrivileged: C = or(
 );
 
 const ACTIVITY_OUT = 'resp=%ka.response.code decision=%ka.auth.decision reason=%ka.auth.reason';
+/** What a created role or binding grants, as Falco's outputs print it. */
+const CREATED_OUT: Record<string, string> = {
+  role: ' rules=%ka.req.role.rules',
+  binding: ' subjects=%ka.req.binding.subjects role=%ka.req.binding.role',
+};
 
 /** One INFO activity rule: verb on a resource, successful, with optional extra conditions. */
 function activity(id: string, name: string, v: 'create' | 'delete', res: string, label: string, extra: (p: Policy) => C = () => always, tags: string[] = []): RuleDef {
   const ns = res === 'namespaces' || res.startsWith('cluster') ? '' : ' ns=%ka.target.namespace';
+  const what = v === 'create' ? (CREATED_OUT[label] ?? '') : '';
   return {
     id, name, priority: 'INFO', tags: ['k8s', ...tags], family: 'activity',
-    output: `${label} ${v}d (user=%ka.user.name ${label}=%ka.target.name${ns} resource=%ka.target.resource ${ACTIVITY_OUT})`,
+    output: `${label} ${v}d (user=%ka.user.name ${label}=%ka.target.name${ns} resource=%ka.target.resource${what} ${ACTIVITY_OUT})`,
     when: (p) => and(kactivity(p), verb(v), resource(res), responseSuccessful, extra(p)),
   };
 }
@@ -66,33 +74,33 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   },
   {
     id: 'k8s_disallowed_pod', name: 'Create Disallowed Pod', priority: 'WARNING', tags: ['k8s', 'T1610'], family: 'security',
-    output: 'Pod with an image outside the allowed list (user=%ka.user.name pod=%ka.resp.name ns=%ka.target.namespace images=%ka.req.pod.containers.image)',
-    when: (p) => and(podCreate(p), when(p.switches.restrictPodImages), untrustedImages(p.lists.allowedPodImages)),
+    output: 'Pod with an image outside the allowed list (user=%ka.user.name pod=%ka.resp.name ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image)',
+    when: (p) => and(podCreate(p), when(p.switches.restrictPodImages), untrustedImages(p, p.lists.allowedPodImages)),
   },
   {
     id: 'k8s_privileged_pod', name: 'Create Privileged Pod', priority: 'WARNING', tags: ['k8s', 'T1610', 'T1611'], family: 'security',
     output: 'Pod with a privileged container (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image ephemeral_images=%ka.req.pod.ephemeralContainers.image)',
-    when: (p) => and(podCreate(p), anyContainerPrivileged, untrustedImages(p.lists.privilegedImages)),
+    when: (p) => and(podCreate(p), anyContainerPrivileged, untrustedImages(p, p.lists.privilegedImages)),
   },
   {
     id: 'k8s_sensitive_mount_pod', name: 'Create Sensitive Mount Pod', priority: 'WARNING', tags: ['k8s', 'T1611'], family: 'security',
-    output: 'Pod mounting a sensitive host path (user=%ka.user.name pod=%ka.resp.name ns=%ka.target.namespace resource=%ka.target.resource images=%ka.req.pod.containers.image hostpaths=%ka.req.pod.volumes.hostpath)',
-    when: (p) => and(podCreate(p), intersects('ka.req.pod.volumes.hostpath', p.lists.sensitiveHostPaths), untrustedImages(p.lists.sensitiveMountImages)),
+    output: 'Pod mounting a sensitive host path (user=%ka.user.name pod=%ka.resp.name ns=%ka.target.namespace resource=%ka.target.resource images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image hostpaths=%ka.req.pod.volumes.hostpath)',
+    when: (p) => and(podCreate(p), intersects('ka.req.pod.volumes.hostpath', p.lists.sensitiveHostPaths), untrustedImages(p, p.lists.sensitiveMountImages)),
   },
   {
     id: 'k8s_hostnetwork_pod', name: 'Create HostNetwork Pod', priority: 'WARNING', tags: ['k8s', 'T1611'], family: 'security',
-    output: 'Pod on the host network (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image)',
-    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_network', ['true']), untrustedImages(p.lists.hostNetworkImages)),
+    output: 'Pod on the host network (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image)',
+    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_network', ['true']), untrustedImages(p, p.lists.hostNetworkImages)),
   },
   {
     id: 'k8s_hostpid_pod', name: 'Create HostPid Pod', priority: 'WARNING', tags: ['k8s', 'T1611'], family: 'security',
-    output: 'Pod in the host PID namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image)',
-    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_pid', ['true']), untrustedImages(p.lists.hostPidImages)),
+    output: 'Pod in the host PID namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image)',
+    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_pid', ['true']), untrustedImages(p, p.lists.hostPidImages)),
   },
   {
     id: 'k8s_hostipc_pod', name: 'Create HostIPC Pod', priority: 'WARNING', tags: ['k8s', 'T1611'], family: 'security',
-    output: 'Pod in the host IPC namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image)',
-    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_ipc', ['true']), untrustedImages(p.lists.hostIpcImages)),
+    output: 'Pod in the host IPC namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image)',
+    when: (p) => and(podCreate(p), intersects('ka.req.pod.host_ipc', ['true']), untrustedImages(p, p.lists.hostIpcImages)),
   },
   {
     id: 'k8s_nodeport_service', name: 'Create NodePort Service', priority: 'WARNING', tags: ['k8s', 'T1133'], family: 'security',
@@ -133,8 +141,8 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   },
   {
     id: 'k8s_pod_in_kube_namespace', name: 'Pod Created in Kube Namespace', priority: 'WARNING', tags: ['k8s', 'T1610'], family: 'security',
-    output: 'Pod created in a kube namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image)',
-    when: (p) => and(podCreate(p), isIn('ka.target.namespace', p.lists.kubeNamespaces), untrustedImages(p.lists.kubeNamespaceImages)),
+    output: 'Pod created in a kube namespace (user=%ka.user.name pod=%ka.resp.name resource=%ka.target.resource ns=%ka.target.namespace images=%ka.req.pod.containers.image init_images=%ka.req.pod.initContainers.image)',
+    when: (p) => and(podCreate(p), isIn('ka.target.namespace', p.lists.kubeNamespaces), untrustedImages(p, p.lists.kubeNamespaceImages)),
   },
   {
     id: 'k8s_sa_in_kube_namespace', name: 'Service Account Created in Kube Namespace', priority: 'WARNING', tags: ['k8s', 'T1136'], family: 'security',

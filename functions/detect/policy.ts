@@ -45,6 +45,9 @@ export const switchesSchema = z
     restrictPodImages: z.boolean().describe('allowed_k8s_containers: when true, Create Disallowed Pod fires for images outside lists.allowedPodImages'),
     fullAdminRule: z.boolean().describe('enables Full K8s Administrative Access (Falco ships it disabled)'),
     restrictNodes: z.boolean().describe('enables the Untrusted Node rules against lists.allowedNodes (Falco ships them disabled)'),
+    imageListsCoverInitContainers: z
+      .boolean()
+      .describe('(KubeSift) the trusted-image lists of the pod rules must hold the image of every container, init and ephemeral ones too, not only spec.containers (Falco)'),
   })
   .strict();
 

@@ -82,7 +82,7 @@ export const FALCO_PROFILE: PolicyInput = {
     systemRoleExceptions: ['system:coredns', 'system:managed-certificate-controller'],
     writableVerbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
   },
-  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false },
+  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false },
   rules: {},
   exceptions: {},
   apiserver: {
@@ -116,6 +116,9 @@ const aksAddonImages = [
   'mcr.microsoft.com/containernetworking/cni-dropgz',
   'mcr.microsoft.com/oss/cilium/cilium',
   'mcr.microsoft.com/oss/calico/node',
+  // calico-node's privileged init containers (install-cni, flexvol-driver).
+  'mcr.microsoft.com/oss/calico/cni',
+  'mcr.microsoft.com/oss/calico/pod2daemon-flexvol',
   'mcr.microsoft.com/oss/calico/typha',
   'mcr.microsoft.com/oss/kubernetes-csi/azuredisk-csi',
   'mcr.microsoft.com/oss/kubernetes-csi/azurefile-csi',
@@ -140,6 +143,9 @@ const f = FALCO_PROFILE.lists;
 export const AKS_PROFILE: PolicyInput = {
   ...FALCO_PROFILE,
   profile: 'aks',
+  // A pod's init containers share its host namespaces, volumes and privileges: a trusted main
+  // image must not vouch for an untrusted init container (docs/detections.md).
+  switches: { ...FALCO_PROFILE.switches, imageListsCoverInitContainers: true },
   lists: {
     ...f,
     allowedUsers: union(f.allowedUsers, aksUsers),
