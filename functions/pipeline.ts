@@ -233,7 +233,11 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
       remember(id, out.length - 1);
       continue;
     }
-    if (out[dup]!.Truncated && !row.Truncated) out[dup] = row;
+    if (out[dup]!.Truncated && !row.Truncated) {
+      out[dup] = row;
+      // The complete row's key: a later exact copy must find it (the salvage's key lacks fields).
+      byEvent.set(eventKey(row), dup);
+    }
   }
   return out.length === rows.length ? rows : out;
 }

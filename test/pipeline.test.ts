@@ -161,11 +161,14 @@ describe('processEvents', () => {
     expect(execs.map((d) => d.User)).toEqual(['mallory', 'eve']);
     expect(new Set(execs.map((d) => d.DetectionId)).size).toBe(2);
     expect(tablePayloads(two, 'k').payloads.find((p) => p.table === 'Detections')!.rows).toBe(two.detections.length);
-    // Truncated first, complete second (and the reverse): one row, the complete one.
-    for (const order of [[0, 1], [1, 0]]) {
-      const texts = [log(attacker).slice(0, 180), log(attacker)];
+    // Truncated and complete copies in any order (kube-audit, then kube-audit-admin, then a
+    // redelivered copy): one row, the complete one, and the landed payload holds it once.
+    const texts = [log(attacker).slice(0, 180), log(attacker), log(attacker)];
+    for (const order of [[0, 1], [1, 0], [0, 1, 2], [1, 0, 2], [1, 2, 0]]) {
       const both = processEvents([input({ records: order.map((k) => diagRecord('kube-audit', texts[k]!)) })], { policy, now: NOW });
       expect(both.rows.AksAudit.map((x) => x.Truncated)).toEqual([false]);
+      expect(both.summary).toMatchObject({ records: order.length, duplicates: order.length - 1 });
+      expect(tablePayloads(both, 'k').payloads.find((p) => p.table === 'AksAudit')!.rows).toBe(1);
     }
     // The same ID on 3,000 distinct requests: every one kept.
     const many = Array.from({ length: 3000 }, (_, i) => diagRecord('kube-audit', log({ ...victim, requestURI: `/api/v1/pods?i=${i}` })));
