@@ -2,11 +2,13 @@
 // whole to dead letters and succeed; -1 (retry forever) never dead-letters.
 import { describe, expect, it } from 'vitest';
 import type { Lander } from '../functions/contracts.js';
+import functions from '@azure/functions';
 import { isFinalAttempt, landOrDeadLetter } from '../functions/land/index.js';
-import { batchKey } from '../functions/pipeline.js';
+import { landChunks } from '../functions/land/lastResort.js';
+import { batchKey, processEventChunks, type EventChunk } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { aksEvents, recordsInBody } from './support/aksEvents.js';
-import { configFor, deadLetterDocs, run } from './support/landing.js';
+import { configFor, deadLetterDocs, NOW, POLICY, run } from './support/landing.js';
 
 const azurite = useAzurite();
 const failing: Lander = {
@@ -41,5 +43,37 @@ describe('landOrDeadLetter', () => {
     // A further delivery of the same batch does not write its dead letters twice.
     await landOrDeadLetter({ ...args, retry: { retryCount: 8, maxRetryCount: 8 } });
     expect(await deadLetterDocs(azurite.current, 'dl-last')).toHaveLength(3);
+  });
+});
+
+describe('landChunks', () => {
+  it('a batch whose processing throws (a bug) is rethrown before the final retry and kept whole from where it stopped on it', async () => {
+    const config = configFor(azurite.current, { KUBESIFT_SINK: 'blob', KUBESIFT_DEADLETTER_CONTAINER: 'dl-process' });
+    const events = aksEvents({ audit: 11, lines: 4, events: 3, seed: '1a570002' });
+    // One chunk per body; the second chunk's processing throws.
+    function* buggy(): Generator<EventChunk> {
+      let n = 0;
+      for (const chunk of processEventChunks(events, { policy: POLICY, now: NOW }, 1)) {
+        if (n++ === 1) throw new Error('detector bug: cannot read properties of undefined');
+        yield chunk;
+      }
+    }
+    const landedKeys: string[] = [];
+    const lander: Lander = { kind: 'memory', land: async (r, key) => (landedKeys.push(key), { rows: { AksAudit: r.rows.AksAudit.length }, deadLetters: 0, duplicatesSkipped: 0 }) };
+    const ctx = (retryCount: number) => new functions.InvocationContext({ functionName: 'aksDiagnostics', retryContext: { retryCount, maxRetryCount: 8 }, logHandler: () => undefined });
+    const args = (retryCount: number) => ({ config, lander, context: ctx(retryCount), label: 'aks', events, landed: () => undefined });
+
+    await expect(landChunks(buggy(), args(3))).rejects.toThrow(/detector bug/);
+    expect(await deadLetterDocs(azurite.current, 'dl-process')).toEqual([]);
+
+    const out = await landChunks(buggy(), args(8));
+    expect(out.map((o) => [o.batchKey, o.land === null, o.deadLettered])).toEqual([
+      [batchKey(events.slice(0, 1)), false, undefined],
+      [batchKey(events.slice(1)), true, 2],
+    ]);
+    const docs = await deadLetterDocs(azurite.current, 'dl-process');
+    expect(docs.map((d) => [d.doc.reason, d.doc.position.sequenceNumber])).toEqual(events.slice(1).map((e) => ['process-failed', e.position.sequenceNumber]));
+    expect(docs[0]!.doc.detail).toMatch(/detector bug/);
+    expect(docs.reduce((n, d) => n + recordsInBody(d.doc.raw), 0)).toBe(events.slice(1).reduce((n, e) => n + recordsInBody(String(e.body)), 0));
   });
 });

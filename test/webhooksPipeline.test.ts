@@ -92,6 +92,32 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     for (const d of r.detections) expect(d.TimeGenerated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
+  it('an alert or audit event nested past the depth limit is dead-lettered with its own bytes; the rest of the batch lands', async () => {
+    const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+    const event = JSON.stringify(auditList(3).items[2]);
+    const deepEvent = `${event.slice(0, -1)},"extra":${deep(20_000)}}`;
+    const deepAlert = `${JSON.stringify(falcoSample).slice(0, -1)},"output_fields":{"a":${deep(20_000)}}}`;
+    const shallowDeepish = `${JSON.stringify({ ...falcoSample, output: 'nested, within the limit' }).slice(0, -1)},"output_fields":{"a":${deep(900)}}}`;
+    const message = (source: string, events: string[]): Buffer =>
+      Buffer.from(`{"type":"${WEBHOOK_MESSAGE_TYPE}","source":"${source}","cluster":"lab","receivedTime":"2025-04-20T10:00:00Z","events":[${events.join(',')}]}`);
+    const [goodAudit] = await forwarded('k8s-audit', auditList(2), 'lab');
+    const bodies = [message('falco', [JSON.stringify(falcoSample), deepAlert, shallowDeepish]), message('k8s-audit', [event, deepEvent]), Buffer.from(goodAudit!)];
+    const r = processWebhookEvents(inputs(bodies), { policy, now: new Date('2025-04-20T11:00:00Z') });
+    expect(r.summary.records).toBe(3 + 2 + 2);
+    // Audit events' results come first (mergeResults), then the alerts'.
+    expect(r.deadLetters.map((d) => [d.reason, d.position.sequenceNumber, d.position.index, d.category])).toEqual([
+      ['too-deep', 101, 1, 'k8s-audit-webhook'],
+      ['too-deep', 100, 1, 'falco'],
+    ]);
+    // Byte for byte, so replay can send them again.
+    expect(r.deadLetters.map((d) => d.raw)).toEqual([deepEvent, deepAlert]);
+    expect(r.detections.filter((d) => d.Source === 'falco')).toHaveLength(2);
+    expect(r.rows.AksAudit).toHaveLength(3);
+    // What remains can be written for landing (a 20,000-level Evidence could not).
+    const { tablePayloads } = await import('../functions/land/payload.js');
+    expect(tablePayloads(r, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['AksAudit', 3], ['Detections', r.detections.length]]);
+  });
+
   it('the Event Hub handler lands the batch under a key derived from the trigger positions', async () => {
     const landed: { result: BatchResult; key: string }[] = [];
     const lander: Lander = {

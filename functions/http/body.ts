@@ -25,12 +25,12 @@ export async function readBodyLimited(body: AsyncIterable<Uint8Array> | null, ma
   return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
-/** JSON of UTF-8 bytes or text, a leading BOM allowed; ok false when it does not parse. */
-export function parseJson(body: Uint8Array | string): { ok: true; value: unknown } | { ok: false } {
+/** JSON of UTF-8 bytes or text, a leading BOM allowed; ok false when it does not parse. `text`: what was parsed. */
+export function parseJson(body: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false } {
   let text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(text), text };
   } catch {
     return { ok: false };
   }
@@ -45,5 +45,5 @@ export async function readJsonBody(req: { headers: { get(name: string): string |
   const read = await readBodyLimited(req.body, maxBytes);
   if (!read.ok) return tooLarge;
   const json = parseJson(read.bytes);
-  return json.ok ? json : { ok: false, status: 400, error: 'body must be JSON' };
+  return json.ok ? { ok: true, value: json.value } : { ok: false, status: 400, error: 'body must be JSON' };
 }

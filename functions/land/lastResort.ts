@@ -59,12 +59,35 @@ export async function landChunks(
     lander: Lander;
     context: InvocationContext;
     label: string;
+    /** The batch the chunks are cut from (in order): what is kept when processing throws. */
+    events: readonly EventInput[];
     processed?: (key: string, chunk: EventChunk) => void;
     landed: (key: string, chunk: EventChunk, land: LandReport) => void;
   },
 ): Promise<ChunkOutcome[]> {
   const out: ChunkOutcome[] = [];
-  for (const chunk of chunks) {
+  const it = chunks[Symbol.iterator]();
+  // Chunks are consecutive slices of the batch: the events of the chunks seen so far.
+  let taken = 0;
+  for (;;) {
+    let next: IteratorResult<EventChunk>;
+    try {
+      next = it.next();
+    } catch (err) {
+      // The pure stages never throw on input; a bug that makes them throw must not cost the
+      // batch either: on the final retry its bodies not yet landed are kept whole.
+      if (!isFinalAttempt(args.context.retryContext)) throw err;
+      const rest = args.events.slice(taken);
+      const key = batchKey(rest);
+      const error = errorText(err);
+      const deadLettered = await deadLetterBatch(args.config, rest, error, { reason: 'process-failed', batchKey: key });
+      args.context.error(`${args.label} ${key}: final retry could not process the batch (${error}); ${deadLettered} event(s) written whole to dead letters`);
+      out.push({ batchKey: key, summary: emptySummary(), land: null, deadLettered });
+      break;
+    }
+    if (next.done) break;
+    const chunk = next.value;
+    taken += chunk.events.length;
     const { events, result } = chunk;
     const key = batchKey(events);
     args.processed?.(key, chunk);

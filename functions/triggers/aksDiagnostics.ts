@@ -95,6 +95,7 @@ export async function handleAksBatch(messages: unknown, context: InvocationConte
     config,
     lander,
     context,
+    events,
     label: 'aks',
     processed: (key, { events: part, result }) => {
       const s = result.summary;

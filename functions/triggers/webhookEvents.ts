@@ -51,6 +51,7 @@ export async function handleWebhookBatch(messages: unknown[], context: Invocatio
     config,
     lander,
     context,
+    events,
     label: 'webhook batch',
     landed: (key, { events: part, result: { summary: s } }) =>
       context.log(`webhook batch ${key}: ${part.length} message(s), ${s.records} record(s) → ${s.rows.AksAudit ?? 0} AksAudit, ${s.detections} detection(s), ${s.deadLetters} dead letter(s); landed via ${lander.kind}`),

@@ -4,6 +4,7 @@
 // Every event ends as a row, a detection or a dead letter.
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
+import { jsonSpan, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, stringifyOrNull, valueTooDeep } from '../envelope/json.js';
 import { chunkItems } from '../eventhub/batching.js';
 import { parseJson } from '../http/body.js';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
@@ -39,17 +40,28 @@ export function messageForDeadLetter(d: { category?: string; cluster?: string; r
   return chunkItems([d.raw], messageShell({ source, cluster: d.cluster ?? 'unknown', receivedTime }), Infinity).texts[0]!;
 }
 
-function parseMessage(body: unknown): { ok: true; message: WebhookMessage } | { ok: false; reason: string; detail: string } {
+/**
+ * `text`: the message's JSON text when it nests too deep somewhere (else undefined): its
+ * events are then checked one by one, and a dead letter keeps a deep event's own bytes.
+ */
+function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string } | { ok: false; reason: string; detail: string } {
   let value = body;
+  let text: string | undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const json = parseJson(body);
     if (!json.ok) return { ok: false, reason: 'invalid-json', detail: 'webhook hub message is not JSON' };
     value = json.value;
+    if (jsonTextTooDeep(json.text)) text = json.text;
   }
   const parsed = webhookMessageSchema.safeParse(value);
   return parsed.success
-    ? { ok: true, message: parsed.data }
+    ? { ok: true, message: parsed.data, ...(text === undefined ? {} : { text }) }
     : { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
+}
+
+/** An event's text for its dead letter: re-serialized, or its exact bytes when too deep to write back. */
+function eventRaw(item: unknown, text: string | undefined, index: number): string {
+  return stringifyOrNull(item) ?? (text === undefined ? undefined : jsonSpan(text, ['events', index])) ?? safeStringify(item);
 }
 
 export function emptyResult(): BatchResult {
@@ -98,18 +110,24 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       return 1;
     }
     const msg = parsed.message;
+    const deepText = parsed.text;
     const source = webhookSource(msg.source);
     if (source?.kind === 'audit') {
       const list = audit.get(msg.cluster) ?? [];
+      // The events' own text when something in them nests too deep: the envelope then
+      // dead-letters that event with its exact bytes (a parsed one could not be written back).
+      const body = deepText === undefined ? msg.events : (jsonSpan(deepText, ['events']) ?? msg.events);
       // firstIndex: a replayed event (one-event message) keeps its index in the original message.
-      list.push({ body: msg.events, position: ev.position, ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
+      list.push({ body, position: ev.position, ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
       audit.set(msg.cluster, list);
     } else if (source?.kind === 'runtime-alert') {
       alertRecords += msg.events.length;
       const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
-        const reject = (why: string): void =>
-          void deadLetters.push({ reason: 'invalid-runtime-alert', detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: JSON.stringify(item) ?? '', category: msg.source, cluster: msg.cluster });
+        const reject = (why: string, reason = 'invalid-runtime-alert'): void =>
+          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: eventRaw(item, deepText, index), category: msg.source, cluster: msg.cluster });
+        // Its fields become a Detection's Evidence, which landing must be able to write.
+        if (deepText !== undefined && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
         const checked = source.event.safeParse(item);
         if (!checked.success) return reject(describeIssue(checked.error));
         // The schema should admit only what converts; a conversion that still throws costs this
