@@ -87,9 +87,14 @@ describe('POST /api/datasets', () => {
     [{ logType: 'syslog', format: 'csv', ingest: true }, 'ingest'], // no ADX endpoint configured
     [{ logType: 'aks-audit', ingest: true }, 'ingest'],
     ['not json', '(body)'],
-    // Times past 9999-12-31 used to throw RangeError inside the generator (a 500) or write NaN dates.
+    // Times past 9999-12-31 used to throw RangeError inside the generator (a 500) or write NaN
+    // dates; past 2^53 µs (2255) they lost microseconds, and an end of 9999-12-31T23:59:59.999999Z
+    // rounded into year 10000; before 1970 the fraction was written negative.
     [{ logType: 'aks-audit', count: 100, rate: 1e-12 }, 'rate'],
-    [{ logType: 'syslog', count: 1000, start: '9999-12-31T23:59:59Z' }, 'start'],
+    [{ logType: 'syslog', count: 1000, start: '2199-12-31T23:59:59Z' }, 'start'],
+    [{ logType: 'syslog', count: 3, start: '9999-12-31T23:59:00Z', end: '9999-12-31T23:59:59.999999Z' }, 'start'],
+    [{ logType: 'aks-audit', count: 3, start: '2024-01-01T00:00:00Z', end: '2300-01-01T00:00:00Z' }, 'end'],
+    [{ logType: 'aks-audit', count: 3, start: '1969-12-31T23:59:59.5Z' }, 'start'],
   ])('400 naming the field for %j', async (body, field) => {
     const { status, json } = await post(body);
     expect(status).toBe(400);
@@ -97,12 +102,13 @@ describe('POST /api/datasets', () => {
     expect(typeof json.error).toBe('string');
   });
 
-  it('a dataset ending just before 9999-12-31 is fine', async () => {
-    const { status, json } = await post({ logType: 'syslog', count: 100, start: '9999-12-31T23:59:00Z', rate: 100, format: 'jsonl', seed: 3 });
+  it('a dataset ending just before the last accepted instant is fine, to the microsecond', async () => {
+    const { status, json } = await post({ logType: 'aks-audit', count: 100, start: '2199-12-31T23:59:00.000001Z', end: '2199-12-31T23:59:59.999999Z', format: 'jsonl', seed: 3 });
     expect(status, JSON.stringify(json)).toBe(200);
+    expect([json.request.start, json.request.end]).toEqual(['2199-12-31T23:59:00.000001Z', '2199-12-31T23:59:59.999999Z']);
     const lines = gunzipSync(await download(json.blobs.data)).toString('utf8').trim().split('\n');
     expect(lines).toHaveLength(100);
-    expect(lines.every((l) => /"9999-12-31T23:59:\d\d/.test(l))).toBe(true);
+    expect(lines.every((l) => /"time":"2199-12-31T23:59:\d\d\.\d{7}Z"/.test(l) && /stageTimestamp\\":\\"2199-12-31T23:59:\d\d\.\d{6}Z/.test(l))).toBe(true);
   });
 
   it('413 for a body over 64 KB, declared or not', async () => {

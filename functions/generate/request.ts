@@ -25,8 +25,16 @@ export const MAX_COUNT = 1_000_000;
 
 const instant = z.iso.datetime({ offset: true, precision: undefined });
 
-/** Timestamps are four-digit-year ISO text: nothing after this instant can be written. */
-const LAST_INSTANT_US = isoToUs('9999-12-31T23:59:59.999999Z');
+/**
+ * Event times are whole microseconds since 1970 in a double, exact up to 2^53 µs (mid-2255):
+ * past that they round (an end of 9999-12-31T23:59:59.999999Z became year 10000), and before
+ * 1970 a negative count has no fraction to write. Requests stay inside these years.
+ */
+const FIRST_INSTANT = '1970-01-01T00:00:00Z';
+const LAST_INSTANT = '2199-12-31T23:59:59.999999Z';
+const FIRST_INSTANT_US = isoToUs(FIRST_INSTANT);
+const LAST_INSTANT_US = isoToUs(LAST_INSTANT);
+const YEARS = `${FIRST_INSTANT.slice(0, 4)}-${LAST_INSTANT.slice(0, 4)}`;
 
 /**
  * A span (µs) that `count` Poisson arrivals at `rate`/s stay within with overwhelming odds:
@@ -50,8 +58,8 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
         .default(1000)
         .describe('Number of events (auditd: events, each 1-5 records; AKS: audit/log records)'),
       seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0).describe('PRNG seed; any safe integer, 0 included'),
-      start: instant.optional().describe(`First event time (ISO-8601); default ${DEFAULT_START}, never the wall clock`),
-      end: instant.optional().describe('Last event time (ISO-8601); events spread evenly between start and end. Excludes rate'),
+      start: instant.optional().describe(`First event time (ISO-8601, years ${YEARS}); default ${DEFAULT_START}, never the wall clock`),
+      end: instant.optional().describe(`Last event time (ISO-8601, years ${YEARS}); events spread evenly between start and end. Excludes rate`),
       rate: z.number().positive().max(1_000_000).optional().describe('Mean events per second (Poisson arrivals); default 10. Excludes end'),
       format: z.enum(FORMATS).optional().describe('raw lines, csv (RFC 4180, table columns), jsonl (table rows), eventhub (AKS bodies {"records":[...]})'),
       scenarios: z.array(z.string().min(1)).max(20).default([]).describe('Attack scenarios to inject (see GET /api/log-types); ["all"] for every one'),
@@ -67,6 +75,14 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
     })
     .strict()
     .superRefine((r, ctx) => {
+      let outside = false;
+      for (const key of ['start', 'end'] as const) {
+        const at = r[key];
+        if (at === undefined || (isoToUs(at) >= FIRST_INSTANT_US && isoToUs(at) <= LAST_INSTANT_US)) continue;
+        outside = true;
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} must fall in the years ${YEARS} (${FIRST_INSTANT} to ${LAST_INSTANT})` });
+      }
+      if (outside) return;
       if (r.end !== undefined && r.rate !== undefined)
         ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give either end or rate, not both' });
       if (r.end !== undefined) {
@@ -76,7 +92,7 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
         ctx.addIssue({
           code: 'custom',
           path: [r.rate === undefined ? 'start' : 'rate'],
-          message: `${r.count} events at ${r.rate ?? DEFAULT_RATE}/s from ${r.start ?? DEFAULT_START} would run past 9999-12-31: raise rate, lower count or start earlier`,
+          message: `${r.count} events at ${r.rate ?? DEFAULT_RATE}/s from ${r.start ?? DEFAULT_START} would run past ${LAST_INSTANT.slice(0, 10)}: raise rate, lower count or start earlier`,
         });
       }
     });
