@@ -73,6 +73,16 @@ describe('Event Grid endpoint', () => {
     expect(res).toMatchObject({ status: 200, jsonBody: { validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' } });
   });
 
+  it('reads a body with a UTF-8 BOM, and refuses bytes that are not UTF-8 instead of answering an altered code', async () => {
+    const handshake = JSON.stringify([{ id: 'v', topic: 't', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2025-04-20T10:00:00Z', dataVersion: '2', data: { validationCode: 'code-X' } }]);
+    const raw = (bytes: Uint8Array) => new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/eventgrid', headers: { 'content-type': 'application/json' }, body: { bytes } });
+    const bom = await handleEventGrid(raw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(handshake)])), ctx());
+    expect(bom).toMatchObject({ status: 200, jsonBody: { validationResponse: 'code-X' } });
+    const bad = Buffer.from(handshake);
+    bad[bad.indexOf('code-X') + 5] = 0xff;
+    expect(await handleEventGrid(raw(bad), ctx())).toMatchObject({ status: 400, jsonBody: { error: 'body: not valid UTF-8' } });
+  });
+
   it('answers the CloudEvents OPTIONS handshake and refuses one without an origin', async () => {
     const ok = await handleEventGrid(new functions.HttpRequest({ method: 'OPTIONS', url: 'http://localhost/api/eventgrid', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' } }), ctx());
     expect(ok.status).toBe(200);

@@ -152,6 +152,13 @@ describe('webhook ingest: auth, limits, schema', () => {
     const notJson = await acceptWebhook(request('falco', '{"output":', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
     expect(notJson).toMatchObject({ status: 400, body: { error: 'body: not valid JSON' } });
     expect(notJson.messages).toBeUndefined();
+
+    // A byte that is not UTF-8 inside a string: refused, not forwarded with U+FFFD in its place.
+    const text = Buffer.from(JSON.stringify({ ...falcoSample, hostname: 'nodeX' }));
+    text[text.indexOf('nodeX') + 4] = 0xff;
+    const notUtf8 = await acceptWebhook(request('falco', text, bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(notUtf8).toMatchObject({ status: 400, body: { error: 'body: not valid UTF-8' } });
+    expect(notUtf8.messages).toBeUndefined();
   });
 
   it('a deeply nested body is a 400 naming the body, for every source (it used to overflow the stack when packed: a 500)', async () => {

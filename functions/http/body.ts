@@ -3,6 +3,7 @@
 // Webhooks, Event Grid, POST /api/datasets and /api/ui/preview read theirs here. (The
 // Functions host buffers a request before the worker sees it unless HTTP streaming is on,
 // so the limit bounds what a function parses and keeps, not what the host accepts.)
+import { isUtf8 } from 'node:buffer';
 
 export type LimitedBody = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too-large'; received: number };
 
@@ -25,14 +26,24 @@ export async function readBodyLimited(body: AsyncIterable<Uint8Array> | null, ma
   return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
-/** JSON of UTF-8 bytes or text, a leading BOM allowed; ok false when it does not parse. `text`: what was parsed. */
-export function parseJson(body: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false } {
-  let text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+/**
+ * JSON of UTF-8 bytes or text, a leading BOM allowed; `text`: what was parsed. Bytes that are
+ * not UTF-8 are refused rather than decoded with U+FFFD in place of what the sender wrote.
+ * `error` says which: 'body: not valid UTF-8' or 'body: not valid JSON'.
+ */
+export function parseJson(body: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false; error: string } {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (!isUtf8(buf)) return { ok: false, error: 'body: not valid UTF-8' };
+    text = buf.toString('utf8');
+  }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return { ok: true, value: JSON.parse(text), text };
   } catch {
-    return { ok: false };
+    return { ok: false, error: 'body: not valid JSON' };
   }
 }
 
@@ -45,5 +56,5 @@ export async function readJsonBody(req: { headers: { get(name: string): string |
   const read = await readBodyLimited(req.body, maxBytes);
   if (!read.ok) return tooLarge;
   const json = parseJson(read.bytes);
-  return json.ok ? { ok: true, value: json.value } : { ok: false, status: 400, error: 'body must be JSON' };
+  return json.ok ? { ok: true, value: json.value } : { ok: false, status: 400, error: json.error };
 }

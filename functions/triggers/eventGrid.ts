@@ -13,7 +13,7 @@ import {
 } from '../capture/eventGrid.js';
 import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
-import { readBodyLimited } from '../http/body.js';
+import { parseJson, readBodyLimited } from '../http/body.js';
 import { httpTrigger } from './registry.js';
 
 /** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */
@@ -40,13 +40,9 @@ export async function handleEventGrid(
   }
   const read = await readBodyLimited(request.body, MAX_DELIVERY_BYTES);
   if (!read.ok) return { status: 413, jsonBody: { error: `delivery larger than ${MAX_DELIVERY_BYTES} bytes` } };
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
-  } catch {
-    return { status: 400, jsonBody: { error: 'body: not valid JSON' } };
-  }
-  const delivery = parseDelivery(json);
+  const json = parseJson(read.bytes);
+  if (!json.ok) return { status: 400, jsonBody: { error: json.error } };
+  const delivery = parseDelivery(json.value);
   if (!delivery.ok) return { status: 400, jsonBody: { error: delivery.error } };
 
   const validation = delivery.events.find((e) => e.type === SUBSCRIPTION_VALIDATION);

@@ -53,7 +53,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   if (!CLUSTER_NAME.test(cluster)) return fail(400, 'cluster: must be 1-63 of a-z 0-9 . _ - (query parameter ?cluster=)', 'bad cluster');
 
   const body = parseJson(read.bytes);
-  if (!body.ok) return fail(400, 'body: not valid JSON', 'invalid JSON');
+  if (!body.ok) return fail(400, body.error, body.error);
   const json = body.value;
   // Serializing the events for the hub recurses per level: a few KB of brackets would
   // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).

@@ -49,7 +49,7 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?
   let text: string | undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const json = parseJson(body);
-    if (!json.ok) return { ok: false, reason: 'invalid-json', detail: 'webhook hub message is not JSON' };
+    if (!json.ok) return { ok: false, reason: 'invalid-json', detail: `webhook hub message: ${json.error}` };
     value = json.value;
     if (jsonTextTooDeep(json.text)) text = json.text;
   }
