@@ -83,6 +83,16 @@ describe('Event Grid endpoint', () => {
     expect(await handleEventGrid(raw(bad), ctx())).toMatchObject({ status: 400, jsonBody: { error: 'body: not valid UTF-8' } });
   });
 
+  it("a 400 names the field of the schema the event claims, with the event's index", async () => {
+    const cloud = { specversion: '1.0', id: 'c1', type: 'Microsoft.EventHub.CaptureFileCreated', subject: 'eventhubs/aks-diagnostics', data: {} };
+    expect(await handleEventGrid(post([cloud]), ctx())).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^0\.source: /) } });
+    const grid = { id: 'g1', subject: '', data: {} };
+    expect(await handleEventGrid(post([grid]), ctx())).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^0\.eventType: /) } });
+    const handshake = { id: 'v', topic: 't', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2025-04-20T10:00:00Z', dataVersion: '2', data: {} };
+    const other = { id: 'o', subject: '', eventType: 'Some.Other.Event', data: {} };
+    expect(await handleEventGrid(post([other, handshake]), ctx())).toMatchObject({ status: 400, jsonBody: { error: '1.data.validationCode: expected string' } });
+  });
+
   it('answers the CloudEvents OPTIONS handshake and refuses one without an origin', async () => {
     const ok = await handleEventGrid(new functions.HttpRequest({ method: 'OPTIONS', url: 'http://localhost/api/eventgrid', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' } }), ctx());
     expect(ok.status).toBe(200);

@@ -57,7 +57,9 @@ export function parseDelivery(json: unknown): { ok: true; events: GridEvent[] } 
       events.push({ id: eg.data.id, type: eg.data.eventType, subject: eg.data.subject, data: eg.data.data });
       continue;
     }
-    const issue = eg.error.issues[0];
+    // Name the field of the schema the item claims: CloudEvents carry specversion.
+    const claimsCloudEvent = item !== null && typeof item === 'object' && 'specversion' in item;
+    const issue = (claimsCloudEvent ? ce.error : eg.error).issues[0];
     return { ok: false, error: `${i}${issue?.path.length ? '.' + issue.path.join('.') : ''}: ${issue?.message ?? 'not an Event Grid event or CloudEvent'}` };
   }
   return { ok: true, events };

@@ -45,10 +45,10 @@ export async function handleEventGrid(
   const delivery = parseDelivery(json.value);
   if (!delivery.ok) return { status: 400, jsonBody: { error: delivery.error } };
 
-  const validation = delivery.events.find((e) => e.type === SUBSCRIPTION_VALIDATION);
-  if (validation) {
-    const code = (validation.data as { validationCode?: unknown } | null)?.validationCode;
-    if (typeof code !== 'string') return { status: 400, jsonBody: { error: 'data.validationCode: expected string' } };
+  const at = delivery.events.findIndex((e) => e.type === SUBSCRIPTION_VALIDATION);
+  if (at >= 0) {
+    const code = (delivery.events[at]!.data as { validationCode?: unknown } | null)?.validationCode;
+    if (typeof code !== 'string') return { status: 400, jsonBody: { error: `${at}.data.validationCode: expected string` } };
     context.log('eventgrid: subscription validation answered');
     return { status: 200, jsonBody: { validationResponse: code } };
   }
