@@ -96,6 +96,13 @@ describe('k8s-audit semantics', () => {
     expect(fire('Create Privileged Pod', { ...created('pods', 'default'), requestObject: obj })).toHaveLength(1);
   });
 
+  it('the configmap-credentials detection names the configmap but never copies its data', () => {
+    const d = fire('Create/Modify Configmap With Private Credentials', { ...created('configmaps', 'default'), verb: 'patch', requestObject: { metadata: { name: 'db-config' }, data: { db: 'password=hunter2' } } });
+    expect(d).toHaveLength(1);
+    expect(d[0]!.Output).toContain('configmap=db-config');
+    expect(JSON.stringify(d[0])).not.toContain('hunter2');
+  });
+
   it('matches sensitive host paths exactly, not by prefix', () => {
     expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/procfs', '/var/lib/kubelet/pods'] }) })).toEqual([]);
     expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/var/lib/kubelet/pki'] }) })).toHaveLength(1);

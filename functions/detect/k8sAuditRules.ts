@@ -108,6 +108,8 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
     when: (p) => and(kevt(p), resource('services'), kcreate, eq('ka.req.service.type', 'NodePort')),
   },
   {
+    // Falco's output adds config=%ka.req.configmap.obj: that would copy the credential itself
+    // into the Detections table (and every alert sink). The configmap's name points to it.
     id: 'k8s_configmap_credentials', name: 'Create/Modify Configmap With Private Credentials', priority: 'WARNING', tags: ['k8s', 'T1552.007'], family: 'security',
     output: 'ConfigMap holding what looks like a private credential (user=%ka.user.name verb=%ka.verb resource=%ka.target.resource configmap=%ka.req.configmap.name ns=%ka.target.namespace)',
     when: (p) => and(kevt(p), resource('configmaps'), kmodify, contains('ka.req.configmap.obj', p.lists.credentialKeywords)),
