@@ -115,6 +115,11 @@ export interface EventInput {
    * Position (two records of one body must not both become index 0).
    */
   firstIndex?: number;
+  /**
+   * The producer found the body's JSON text nests no deeper than MAX_JSON_DEPTH (the webhook
+   * hub scans each message once): the envelope then does not check a parsed body's events again.
+   */
+  shallow?: boolean;
 }
 
 /** What a sink reports after landing a batch. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import functions from '@azure/functions';
 import { loadConfig } from '../functions/config.js';
 import { defaultPolicy } from '../functions/detect/index.js';
@@ -116,6 +116,27 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     // What remains can be written for landing (a 20,000-level Evidence could not).
     const { tablePayloads } = await import('../functions/land/payload.js');
     expect(tablePayloads(r, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['AksAudit', 3], ['Detections', r.detections.length]]);
+
+    // A message handed over already parsed (no text to scan) has its alerts checked one by one.
+    const parsed = processWebhookEvents(inputs([JSON.parse(bodies[0]!.toString())]), { policy });
+    expect(parsed.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['too-deep', 1]]);
+    expect(tablePayloads(parsed, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['Detections', 2]]);
+  });
+
+  it('a shallow message is scanned once: its parsed audit events are not walked again by the envelope', async () => {
+    const json = await import('../functions/envelope/json.js');
+    const [message] = await forwarded('k8s-audit', auditList(3), 'lab');
+    const walk = vi.spyOn(json, 'valueTooDeep');
+    try {
+      const r = processWebhookEvents(inputs([Buffer.from(message!)]), { policy });
+      expect(r.rows.AksAudit).toHaveLength(3);
+      expect(walk).not.toHaveBeenCalled();
+      // Handed over parsed, nothing vouches for the events: each is walked.
+      expect(processWebhookEvents(inputs([JSON.parse(message!)]), { policy }).rows.AksAudit).toHaveLength(3);
+      expect(walk).toHaveBeenCalledTimes(3);
+    } finally {
+      walk.mockRestore();
+    }
   });
 
   it('the Event Hub handler lands the batch under a key derived from the trigger positions', async () => {

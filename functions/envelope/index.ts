@@ -36,7 +36,10 @@ const MAX_SHAPE_LEVEL = 2;
 /** Category given to raw audit Events (webhook shapes). */
 export const WEBHOOK_AUDIT_CATEGORY = 'k8s-audit-webhook';
 
-/** The body text (null for parsed bodies) and, once asked, whether it nests too deep anywhere. */
+/**
+ * The body text (null for parsed bodies) and, once asked (or as its producer found:
+ * EventInput.shallow), whether it nests too deep anywhere.
+ */
 interface BodyText {
   text: string | null;
   deep?: boolean;
@@ -87,7 +90,7 @@ export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOp
     return bodyDeadLetter(sink, ev, 'empty-body', 'body is empty', '');
   } else value = body;
 
-  const holder: BodyText = { text };
+  const holder: BodyText = ev.shallow ? { text, deep: false } : { text };
   if (Array.isArray(value)) return unwrapArray(value, ev, sink, opts, holder, 0, 1, null);
   if (value === null || typeof value !== 'object') {
     return bodyDeadLetter(sink, ev, 'unknown-shape', `body is JSON ${value === null ? 'null' : typeof value}, expected an object or array`, text ?? safeStringify(value));
@@ -331,10 +334,11 @@ function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSi
 
 function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, parent: Loc | null, step: number | null): void {
   // Parsed events become dynamic columns: refuse depths JSON.stringify cannot write back.
-  // With the body text at hand a short body is provably shallow; otherwise walk the value.
-  // One scan of the body text answers for all its events.
+  // With the body text at hand a short body is provably shallow; otherwise walk the value,
+  // unless the producer already scanned the text it parsed (EventInput.shallow). One scan of
+  // the body text answers for all its events.
   if (holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
-  const suspicious = holder.text === null || holder.deep === true;
+  const suspicious = holder.deep === true || (holder.text === null && holder.deep === undefined);
   if (suspicious && valueTooDeep(o)) {
     sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: itemRaw(o, holder, parent, step), category: WEBHOOK_AUDIT_CATEGORY });
     return;

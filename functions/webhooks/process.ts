@@ -41,22 +41,22 @@ export function messageForDeadLetter(d: { category?: string; cluster?: string; r
 }
 
 /**
- * `text`: the message's JSON text when it nests too deep somewhere (else undefined): its
- * events are then checked one by one, and a dead letter keeps a deep event's own bytes.
+ * `text`: the message's JSON text, when it came as text. `shallow`: that text nests no deeper
+ * than MAX_JSON_DEPTH (one scan), so no event of it needs a depth check of its own; a message
+ * that came parsed, or one that nests deeper somewhere, has its events checked one by one.
  */
-function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string } | { ok: false; reason: string; detail: string } {
+function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string; shallow: boolean } | { ok: false; reason: string; detail: string } {
   let value = body;
   let text: string | undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const json = parseJson(body);
     if (!json.ok) return { ok: false, reason: 'invalid-json', detail: `webhook hub message: ${json.error}` };
     value = json.value;
-    if (jsonTextTooDeep(json.text)) text = json.text;
+    text = json.text;
   }
   const parsed = webhookMessageSchema.safeParse(value);
-  return parsed.success
-    ? { ok: true, message: parsed.data, ...(text === undefined ? {} : { text }) }
-    : { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
+  if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
+  return { ok: true, message: parsed.data, ...(text === undefined ? {} : { text }), shallow: text !== undefined && !jsonTextTooDeep(text) };
 }
 
 /** An event's text for its dead letter: re-serialized, or its exact bytes when too deep to write back. */
@@ -109,25 +109,25 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: WHOLE_MESSAGE_CATEGORY });
       return 1;
     }
-    const msg = parsed.message;
-    const deepText = parsed.text;
+    const { message: msg, text, shallow } = parsed;
     const source = webhookSource(msg.source);
     if (source?.kind === 'audit') {
       const list = audit.get(msg.cluster) ?? [];
-      // The events' own text when something in them nests too deep: the envelope then
-      // dead-letters that event with its exact bytes (a parsed one could not be written back).
-      const body = deepText === undefined ? msg.events : (jsonSpan(deepText, ['events']) ?? msg.events);
+      // A shallow message's events go parsed, and the envelope does not walk them again. When
+      // something nests too deep, the events' own text: the envelope then dead-letters that
+      // event with its exact bytes (a parsed one could not be written back).
+      const body = shallow || text === undefined ? msg.events : (jsonSpan(text, ['events']) ?? msg.events);
       // firstIndex: a replayed event (one-event message) keeps its index in the original message.
-      list.push({ body, position: ev.position, ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
+      list.push({ body, position: ev.position, ...(shallow ? { shallow } : {}), ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
       audit.set(msg.cluster, list);
     } else if (source?.kind === 'runtime-alert') {
       alertRecords += msg.events.length;
       const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
         const reject = (why: string, reason = 'invalid-runtime-alert'): void =>
-          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: eventRaw(item, deepText, index), category: msg.source, cluster: msg.cluster });
+          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: eventRaw(item, text, index), category: msg.source, cluster: msg.cluster });
         // Its fields become a Detection's Evidence, which landing must be able to write.
-        if (deepText !== undefined && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
+        if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
         const checked = source.event.safeParse(item);
         if (!checked.success) return reject(describeIssue(checked.error));
         // The schema should admit only what converts; a conversion that still throws costs this
