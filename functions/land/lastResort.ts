@@ -29,10 +29,15 @@ export async function landOrDeadLetter(
   try {
     return { landed: await args.lander.land(args.result, args.batchKey) };
   } catch (err) {
-    if (!isFinalAttempt(args.retry)) throw err;
-    const error = errorText(err);
-    return { deadLettered: await deadLetterBatch(args.config, args.events, error, { batchKey: args.batchKey }), error };
+    return keepWholeOnFinalRetry(err, args.retry, args.config, args.events, args.batchKey, 'land-failed');
   }
+}
+
+/** Rethrows `err` before the final retry; on it, writes `events` whole to dead letters under `key`. */
+async function keepWholeOnFinalRetry(err: unknown, retry: RetryState | undefined, config: Config, events: EventInput[], key: string, reason: string): Promise<{ deadLettered: number; error: string }> {
+  if (!isFinalAttempt(retry)) throw err;
+  const error = errorText(err);
+  return { deadLettered: await deadLetterBatch(config, events, error, { reason, batchKey: key }), error };
 }
 
 /** What one chunk of a trigger batch became. */
@@ -76,11 +81,9 @@ export async function landChunks(
     } catch (err) {
       // The pure stages never throw on input; a bug that makes them throw must not cost the
       // batch either: on the final retry its bodies not yet landed are kept whole.
-      if (!isFinalAttempt(args.context.retryContext)) throw err;
       const rest = args.events.slice(taken);
       const key = batchKey(rest);
-      const error = errorText(err);
-      const deadLettered = await deadLetterBatch(args.config, rest, error, { reason: 'process-failed', batchKey: key });
+      const { deadLettered, error } = await keepWholeOnFinalRetry(err, args.context.retryContext, args.config, rest, key, 'process-failed');
       args.context.error(`${args.label} ${key}: final retry could not process the batch (${error}); ${deadLettered} event(s) written whole to dead letters`);
       out.push({ batchKey: key, summary: emptySummary(), land: null, deadLettered });
       break;
