@@ -77,8 +77,8 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
     .superRefine((r, ctx) => {
       let outside = false;
       for (const key of ['start', 'end'] as const) {
-        const at = r[key];
-        if (at === undefined || (isoToUs(at) >= FIRST_INSTANT_US && isoToUs(at) <= LAST_INSTANT_US)) continue;
+        const at = r[key] === undefined ? undefined : isoToUs(r[key]);
+        if (at === undefined || (at >= FIRST_INSTANT_US && at <= LAST_INSTANT_US)) continue;
         outside = true;
         ctx.addIssue({ code: 'custom', path: [key], message: `${key} must fall in the years ${YEARS} (${FIRST_INSTANT} to ${LAST_INSTANT})` });
       }
