@@ -9,6 +9,8 @@ import type { BatchResult, EventInput, LandReport, Lander } from '../functions/c
 import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
+import * as json from '../functions/envelope/json.js';
+import { tablePayloads } from '../functions/land/payload.js';
 
 const SECRET = 'shared-secret-0123456789';
 const config = loadConfig({
@@ -114,7 +116,6 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(r.detections.filter((d) => d.Source === 'falco')).toHaveLength(2);
     expect(r.rows.AksAudit).toHaveLength(3);
     // What remains can be written for landing (a 20,000-level Evidence could not).
-    const { tablePayloads } = await import('../functions/land/payload.js');
     expect(tablePayloads(r, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['AksAudit', 3], ['Detections', r.detections.length]]);
 
     // A message handed over already parsed (no text to scan) has its alerts checked one by one.
@@ -124,7 +125,6 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
   });
 
   it('a shallow message is scanned once: its parsed audit events are not walked again by the envelope', async () => {
-    const json = await import('../functions/envelope/json.js');
     const [message] = await forwarded('k8s-audit', auditList(3), 'lab');
     const walk = vi.spyOn(json, 'valueTooDeep');
     try {
