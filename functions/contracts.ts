@@ -120,6 +120,12 @@ export interface EventInput {
    * hub scans each message once): the envelope then does not check a parsed body's events again.
    */
   shallow?: boolean;
+  /**
+   * For a parsed array body: each element's JSON text as its sender wrote it (the webhook hub
+   * keeps them). Events land as these bytes and dead letters keep them, where a re-serialized
+   * parse would round integers past 2^53 and reorder integer-like keys.
+   */
+  itemTexts?: readonly string[];
 }
 
 /** What a sink reports after landing a batch. */

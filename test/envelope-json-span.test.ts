@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSpan } from '../functions/envelope/json.js';
+import { jsonElements, jsonSpan } from '../functions/envelope/json.js';
 
 describe('jsonSpan: the exact text of the value at a path', () => {
   const doc = ` { "a" : [ 1 , "x]\\\\" , {"b":[true,null,-2.5e3]} , "q\\"}" ] , "a2":{} , "a":[ "last" , {"c" : "}" } ] } `;
@@ -36,5 +36,33 @@ describe('jsonSpan: the exact text of the value at a path', () => {
     const inner = '['.repeat(depth) + ']'.repeat(depth);
     expect(jsonSpan(`{"x":0,"y":[${inner},"after"]}`, ['y', 0])).toBe(inner);
     expect(jsonSpan(`{"x":0,"y":[${inner},"after"]}`, ['y', 1])).toBe('"after"');
+  });
+});
+
+describe('jsonElements: the exact text of every element of an array, in one pass', () => {
+  it('splits an array at a path into its elements as written, agreeing with JSON.parse', () => {
+    const doc = '{"items": 0, "items" : [ {"a":"],\\"}"} ,\n -2.50 , "x\\\\" ,[ [ ] ],true,{"n":9007199254740993} ] }';
+    const parsed = JSON.parse(doc) as { items: unknown[] };
+    const elements = jsonElements(doc, ['items'])!;
+    expect(elements).toEqual(['{"a":"],\\"}"}', '-2.50', '"x\\\\"', '[ [ ] ]', 'true', '{"n":9007199254740993}']);
+    expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(parsed.items);
+    expect(jsonElements(' [ ] ', [])).toEqual([]);
+    expect(jsonElements('[1,[2,3]]', [1])).toEqual(['2', '3']);
+  });
+
+  it('is undefined where the path is missing or holds no array', () => {
+    expect(jsonElements('{"items":{}}', ['items'])).toBeUndefined();
+    expect(jsonElements('{"items":"[1]"}', ['items'])).toBeUndefined();
+    expect(jsonElements('{"other":[1]}', ['items'])).toBeUndefined();
+    expect(jsonElements('[1]', ['items'])).toBeUndefined();
+  });
+
+  it('splits 20,000 elements whose texts join back into the array text', () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ auditID: `id-${i}`, annotations: { n: i } }));
+    const text = JSON.stringify({ events: items });
+    const elements = jsonElements(text, ['events'])!;
+    expect(elements).toHaveLength(items.length);
+    expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(items);
+    expect(elements.join(',')).toBe(text.slice('{"events":['.length, -2));
   });
 });

@@ -177,6 +177,25 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(ok.status).toBe(202);
   });
 
+  it('forwards each event as the bytes the sender wrote, for every body shape a source accepts', async () => {
+    const big = '"big":9007199254740993,"k":"caf\\u00e9"';
+    const event = JSON.stringify(auditList(1).items[0]).replace('{', `{${big},`);
+    const alert = JSON.stringify(falcoSample).replace('{', `{${big},`);
+    const armor = JSON.stringify(kubearmorSample).replace('{', `{${big},`);
+    const cases: [string, string, string, string[]][] = [
+      ['k8s-audit', SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT, `{"kind":"EventList","items":[ ${event},${event} ]}`, [event, event]],
+      ['k8s-audit', SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT, `\ufeff \n${event}\r\n`, [event]],
+      ['falco', SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO, ` ${alert} `, [alert]],
+      ['kubearmor', SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR, `[${armor},\n\t${armor}]`, [armor, armor]],
+    ];
+    for (const [source, secret, body, events] of cases) {
+      const out = await acceptWebhook(request(source, body, bearer(secret)), config);
+      expect(out.status, body).toBe(202);
+      expect(out.messages, body).toHaveLength(1);
+      expect(out.messages![0], body).toContain(`"events":[${events.join(',')}]}`);
+    }
+  });
+
   it('413 on a declared Content-Length over the limit and on actual bytes over it (lying header)', async () => {
     const big = JSON.stringify(auditList(1, 250_000));
     const declared = await acceptWebhook(request('k8s-audit', '{}', { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT), 'content-length': '250001' }), config);

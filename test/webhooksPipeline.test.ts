@@ -124,6 +124,44 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(tablePayloads(parsed, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['Detections', 2]]);
   });
 
+  it('an audit event lands, and dead-letters, as the bytes its sender wrote: no rounding, reordering or re-escaping', async () => {
+    // What a parse + JSON.stringify would change: an integer past 2^53, an integer-like key
+    // (hoisted to the front), an escape (\u00e9 → é), a __proto__ key, a float written 1.50.
+    const odd = '{"verb":"patch","annotations":{"b":"x","10":"y"},"requestObject":{"metadata":{"generation":9007199254740993,"__proto__":{"x":1}},"data":{"caf\\u00e9":1.50}},' +
+      '"kind":"Event","level":"Request","auditID":"big-1","stage":"ResponseComplete","requestURI":"/apis/example.com/v1/widgets/w","stageTimestamp":"2025-04-20T10:00:00.000000Z"}';
+    const plain = JSON.stringify(auditList(1).items[0]);
+    const body = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[ ${odd} ,\n${plain}]}`;
+    const accepted = await acceptWebhook(
+      { source: 'k8s-audit', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield Buffer.from(body); })(), cluster: 'lab' },
+      config,
+    );
+    expect(accepted.status).toBe(202);
+    expect(accepted.messages![0]).toContain(`"events":[${odd},${plain}]`);
+
+    // As text or as bytes, the message lands each event's own text.
+    for (const form of ['text', 'bytes'] as const) {
+      const message = accepted.messages![0]!;
+      const r = processWebhookEvents(inputs([form === 'text' ? message : Buffer.from(message)]), { policy });
+      const lines = tablePayloads(r, 'k').payloads.find((p) => p.table === 'AksAudit')!.ndjson.toString().trim().split('\n');
+      expect(lines, form).toHaveLength(2);
+      expect(lines[0], form).toContain(odd);
+      expect(lines[1], form).toContain(plain);
+    }
+    // One the normalizer refuses keeps its bytes too (anyone with send rights could send it).
+    const noId = odd.replace('"auditID":"big-1",', '');
+    const message = JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, source: 'k8s-audit', cluster: 'lab', receivedTime: '2025-04-20T10:00:01Z', events: [] }).replace('[]', `[${noId}]`);
+    const refused = processWebhookEvents(inputs([message]), { policy });
+    expect(refused.deadLetters.map((d) => [d.reason, d.raw])).toEqual([['incomplete-audit', noId]]);
+  });
+
+  it('a runtime alert that fails validation is dead-lettered with the bytes its sender wrote', async () => {
+    const bad = JSON.stringify({ ...falcoSample, priority: 'Loud' }).replace('"hostname"', '"big":9007199254740993,"hostname"');
+    const message = JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:00:01Z', events: [] }).replace('[]', `[${JSON.stringify(falcoSample)}, ${bad}]`);
+    const r = processWebhookEvents(inputs([Buffer.from(message)]), { policy });
+    expect(r.detections.filter((d) => d.Source === 'falco')).toHaveLength(1);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual([['invalid-runtime-alert', 1, bad]]);
+  });
+
   it('a shallow message is scanned once: its parsed audit events are not walked again by the envelope', async () => {
     const [message] = await forwarded('k8s-audit', auditList(3), 'lab');
     const walk = vi.spyOn(json, 'valueTooDeep');

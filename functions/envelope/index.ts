@@ -43,6 +43,8 @@ export const WEBHOOK_AUDIT_CATEGORY = 'k8s-audit-webhook';
 interface BodyText {
   text: string | null;
   deep?: boolean;
+  /** EventInput.itemTexts: the own text of each element of a parsed array body. */
+  items?: readonly string[];
 }
 
 /**
@@ -61,11 +63,18 @@ const at = (parent: Loc | null, step: JsonStep | null): Loc | null => (step === 
  * JSON.stringify can write — its exact bytes from the body, so even that item is not lost.
  */
 function itemRaw(value: unknown, holder: BodyText, parent: Loc | null, step: JsonStep | null): string {
+  const own = ownText(holder, parent, step);
+  if (own !== undefined) return own;
   const s = typeof value === 'string' ? value : stringifyOrNull(value);
   if (s !== null) return s;
   const path: JsonStep[] = [];
   for (let l = at(parent, step); l !== null; l = l.parent) path.unshift(l.step);
   return (holder.text === null ? undefined : jsonSpan(holder.text, path)) ?? safeStringify(value);
+}
+
+/** The producer's text of a top-level element of an array body (EventInput.itemTexts). */
+function ownText(holder: BodyText, parent: Loc | null, step: JsonStep | null): string | undefined {
+  return parent === null && typeof step === 'number' ? holder.items?.[step] : undefined;
 }
 
 /**
@@ -91,7 +100,11 @@ export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOp
   } else value = body;
 
   const holder: BodyText = ev.shallow ? { text, deep: false } : { text };
-  if (Array.isArray(value)) return unwrapArray(value, ev, sink, opts, holder, 0, 1, null);
+  if (Array.isArray(value)) {
+    // Texts that do not pair one to one with the elements are not used at all.
+    if (text === null && ev.itemTexts?.length === value.length) holder.items = ev.itemTexts;
+    return unwrapArray(value, ev, sink, opts, holder, 0, 1, null);
+  }
   if (value === null || typeof value !== 'object') {
     return bodyDeadLetter(sink, ev, 'unknown-shape', `body is JSON ${value === null ? 'null' : typeof value}, expected an object or array`, text ?? safeStringify(value));
   }
@@ -337,9 +350,12 @@ function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSin
   // With the body text at hand a short body is provably shallow; otherwise walk the value,
   // unless the producer already scanned the text it parsed (EventInput.shallow). One scan of
   // the body text answers for all its events.
-  if (holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
+  // An event with its own text (EventInput.itemTexts) has that text scanned instead; it lands
+  // and dead-letters as that text.
+  const own = ownText(holder, parent, step);
+  if (own === undefined && holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
   const suspicious = holder.deep === true || (holder.text === null && holder.deep === undefined);
-  if (suspicious && valueTooDeep(o)) {
+  if (own !== undefined ? holder.deep !== false && jsonTextTooDeep(own) : suspicious && valueTooDeep(o)) {
     sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: itemRaw(o, holder, parent, step), category: WEBHOOK_AUDIT_CATEGORY });
     return;
   }
@@ -354,5 +370,6 @@ function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSin
     log: o,
     source: 'audit-event',
     position: pos(ev, index),
+    ...(own === undefined ? {} : { original: own }),
   });
 }

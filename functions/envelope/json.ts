@@ -85,9 +85,9 @@ export function stringifyOrNull(v: unknown): string | null {
 
 /**
  * `text` (JSON already parsed successfully) as it can be embedded in a line of
- * newline-delimited JSON: no line break before its trailing whitespace and no lone surrogate
- * (which a UTF-8 encoder would replace). Undefined otherwise: the caller serializes the
- * parsed value. Trailing whitespace is kept — AKS ends every properties.log with '\n' — and
+ * newline-delimited JSON: a line break before its trailing whitespace becomes a space, and a
+ * lone surrogate (which a UTF-8 encoder would replace) gives undefined: the caller then
+ * serializes the parsed value. Trailing whitespace is kept — AKS ends every properties.log with '\n' — and
  * is the writer's to drop (land/ndjson.ts): a trimmed slice would be a sliced string, which
  * Buffer's UTF-8 encoder copies several times slower than the string itself. Only leading
  * whitespace (rare) is sliced off.
@@ -97,11 +97,17 @@ export function oneLineJson(text: string): string | undefined {
   while (start < text.length && text.charCodeAt(start) <= 32) start++;
   const s = start === 0 ? text : text.slice(start);
   const end = trimmedLength(s);
+  if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
   const nl = s.indexOf('\n');
   const cr = s.indexOf('\r');
-  if ((nl >= 0 && nl < end) || (cr >= 0 && cr < end)) return undefined;
-  return (s as string & { isWellFormed(): boolean }).isWellFormed() ? s : undefined;
+  // JSON strings cannot hold a raw line break, so one before the end sits between tokens
+  // (a pretty-printed event): a space there is the same JSON, and every number and escape
+  // stays as written.
+  if ((nl >= 0 && nl < end) || (cr >= 0 && cr < end)) return s.slice(0, end).replace(LINE_BREAKS, ' ');
+  return s;
 }
+
+const LINE_BREAKS = /[\r\n]/g;
 
 /** Length of `s` without its trailing JSON whitespace (space, tab, CR, LF). */
 export function trimmedLength(s: string): number {
@@ -121,13 +127,38 @@ export type JsonStep = number | string;
  * occurrence, as in JSON.parse.
  */
 export function jsonSpan(s: string, path: readonly JsonStep[]): string | undefined {
+  const at = valueAt(s, path);
+  return at < 0 ? undefined : s.slice(at, valueEnd(s, at));
+}
+
+/**
+ * The exact text of every element of the array at `path` inside the JSON text `s` (already
+ * parsed successfully), in one pass; undefined when the path does not exist or holds no
+ * array. What a sender's bytes were, where a re-serialized parse would round integers past
+ * 2^53, reorder integer-like keys and rewrite escapes.
+ */
+export function jsonElements(s: string, path: readonly JsonStep[]): string[] | undefined {
+  const at = valueAt(s, path);
+  if (at < 0 || s.charCodeAt(at) !== 91) return undefined;
+  const out: string[] = [];
+  let i = skipSpace(s, at + 1);
+  while (i < s.length && s.charCodeAt(i) !== 93) {
+    const end = valueEnd(s, i);
+    out.push(s.slice(i, end));
+    i = skipSpace(s, end);
+    if (s.charCodeAt(i) === 44) i = skipSpace(s, i + 1);
+  }
+  return out;
+}
+
+/** Start of the value at `path` inside `s`, or -1. */
+function valueAt(s: string, path: readonly JsonStep[]): number {
   let at = skipSpace(s, 0);
   for (const step of path) {
-    const found = typeof step === 'number' ? elementAt(s, at, step) : memberAt(s, at, step);
-    if (found < 0) return undefined;
-    at = found;
+    at = typeof step === 'number' ? elementAt(s, at, step) : memberAt(s, at, step);
+    if (at < 0) return -1;
   }
-  return s.slice(at, valueEnd(s, at));
+  return at;
 }
 
 function skipSpace(s: string, i: number): number {

@@ -11,7 +11,10 @@ export { klogLineToRow, ContinuationContext } from './controlPlane.js';
 
 /** A RawRecord that may carry the parsed item it came from (for lossless dead letters). */
 export interface SourcedRecord extends RawRecord {
-  /** The record / event object as it arrived, re-serialized only if it must be dead-lettered. */
+  /**
+   * The record / event as it arrived: the parsed item, re-serialized only if it must be
+   * dead-lettered, or (a webhook event) its own JSON text.
+   */
   original?: unknown;
 }
 
@@ -68,7 +71,8 @@ export function normalizeRecord(rec: SourcedRecord, out: NormalizeSink, ctx: Con
       out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', 'audit event is not a JSON object'));
       return;
     }
-    auditObject(rec, ev, out);
+    // A webhook event's own text, when the envelope had it, is what lands (see auditObject).
+    auditObject(rec, ev, out, typeof rec.original === 'string' ? rec.original : undefined);
     return;
   }
   if (typeof rec.log !== 'string') {

@@ -2,7 +2,7 @@
 // size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
 // adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
 import { MIN_WEBHOOK_SECRET, webhookSecretProblem, type Config } from '../config.js';
-import { MAX_JSON_DEPTH, valueTooDeep } from '../envelope/json.js';
+import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { packWebhookMessages } from './message.js';
@@ -31,6 +31,17 @@ export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
 const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 const fail = (status: number, error: string, log: string): WebhookOutcome => ({ status, body: { error }, log });
+
+/**
+ * Each event's own bytes from the body text: what the hub lands, so a re-serialization
+ * never rounds an integer past 2^53 or drops a key the schema does not know. `at`: the
+ * events' array (source.eventsAt), or null when the body is the one event.
+ */
+function eventTexts(text: string, at: JsonStep[] | null): string[] {
+  if (at === null) return [text.slice(0, trimmedLength(text)).trimStart()];
+  // The schema accepted the body, so the array is there.
+  return jsonElements(text, at)!;
+}
 
 export async function acceptWebhook(req: WebhookRequest, config: Config, now: Date = new Date()): Promise<WebhookOutcome> {
   const source = webhookSource(req.source);
@@ -64,7 +75,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
     return fail(400, issue, `schema: ${issue}`);
   }
   const events = parsed.data;
-  const messages = packWebhookMessages({ source: source.name, cluster, receivedTime: now.toISOString() }, events, MAX_HUB_MESSAGE_BYTES);
+  const messages = packWebhookMessages({ source: source.name, cluster, receivedTime: now.toISOString() }, eventTexts(body.text, source.eventsAt(json)), MAX_HUB_MESSAGE_BYTES);
   if (!messages) return fail(413, `an event is larger than one Event Hubs message (${MAX_HUB_MESSAGE_BYTES} bytes)`, 'event over hub limit');
   return {
     status: 202,

@@ -22,14 +22,11 @@ export type MessageHead = { source: SourceName; cluster: string; receivedTime: s
 export const messageShell = (head: MessageHead): string => JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, ...head, events: [] });
 
 /**
- * Pack validated events into as few hub messages as fit under maxBytes each.
- * Returns null when a single event alone is too large (the request is refused whole).
+ * Pack validated events, each as the JSON text its sender wrote, into as few hub messages as
+ * fit under maxBytes each. Returns null when a single event alone is too large (the request
+ * is refused whole).
  */
-export function packWebhookMessages(
-  head: MessageHead,
-  events: readonly unknown[],
-  maxBytes: number,
-): string[] | null {
-  const { texts, oversize } = chunkItems(events.map((e) => JSON.stringify(e)), messageShell(head), maxBytes);
+export function packWebhookMessages(head: MessageHead, eventTexts: readonly string[], maxBytes: number): string[] | null {
+  const { texts, oversize } = chunkItems(eventTexts, messageShell(head), maxBytes);
   return oversize.length ? null : texts;
 }

@@ -4,7 +4,7 @@
 // Every event ends as a row, a detection or a dead letter.
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
-import { jsonSpan, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, stringifyOrNull, valueTooDeep } from '../envelope/json.js';
+import { jsonElements, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, valueTooDeep } from '../envelope/json.js';
 import { chunkItems } from '../eventhub/batching.js';
 import { parseJson } from '../http/body.js';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
@@ -41,11 +41,12 @@ export function messageForDeadLetter(d: { category?: string; cluster?: string; r
 }
 
 /**
- * `text`: the message's JSON text, when it came as text. `shallow`: that text nests no deeper
- * than MAX_JSON_DEPTH (one scan), so no event of it needs a depth check of its own; a message
- * that came parsed, or one that nests deeper somewhere, has its events checked one by one.
+ * `texts`: each event's own JSON text, when the message came as text (one pass over it).
+ * `shallow`: that text nests no deeper than MAX_JSON_DEPTH (one scan), so no event of it needs
+ * a depth check of its own; a message that came parsed, or one that nests deeper somewhere,
+ * has its events checked one by one.
  */
-function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string; shallow: boolean } | { ok: false; reason: string; detail: string } {
+function parseMessage(body: unknown): { ok: true; message: WebhookMessage; texts?: readonly string[]; shallow: boolean } | { ok: false; reason: string; detail: string } {
   let value = body;
   let text: string | undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -56,12 +57,9 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?
   }
   const parsed = webhookMessageSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
-  return { ok: true, message: parsed.data, ...(text === undefined ? {} : { text }), shallow: text !== undefined && !jsonTextTooDeep(text) };
-}
-
-/** An event's text for its dead letter: re-serialized, or its exact bytes when too deep to write back. */
-function eventRaw(item: unknown, text: string | undefined, index: number): string {
-  return stringifyOrNull(item) ?? (text === undefined ? undefined : jsonSpan(text, ['events', index])) ?? safeStringify(item);
+  if (text === undefined) return { ok: true, message: parsed.data, shallow: false };
+  const texts = jsonElements(text, ['events']);
+  return { ok: true, message: parsed.data, ...(texts?.length === parsed.data.events.length ? { texts } : {}), shallow: !jsonTextTooDeep(text) };
 }
 
 export function emptyResult(): BatchResult {
@@ -109,23 +107,27 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: WHOLE_MESSAGE_CATEGORY });
       return 1;
     }
-    const { message: msg, text, shallow } = parsed;
+    const { message: msg, texts, shallow } = parsed;
     const source = webhookSource(msg.source);
     if (source?.kind === 'audit') {
       const list = audit.get(msg.cluster) ?? [];
-      // A shallow message's events go parsed, and the envelope does not walk them again. When
-      // something nests too deep, the events' own text: the envelope then dead-letters that
-      // event with its exact bytes (a parsed one could not be written back).
-      const body = shallow || text === undefined ? msg.events : (jsonSpan(text, ['events']) ?? msg.events);
+      // The events go parsed with their own texts: they land as those bytes, and a shallow
+      // message's are not depth-checked again (the envelope scans only a deep message's texts).
       // firstIndex: a replayed event (one-event message) keeps its index in the original message.
-      list.push({ body, position: ev.position, ...(shallow ? { shallow } : {}), ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}) });
+      list.push({
+        body: msg.events,
+        position: ev.position,
+        ...(texts ? { itemTexts: texts } : {}),
+        ...(shallow ? { shallow } : {}),
+        ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}),
+      });
       audit.set(msg.cluster, list);
     } else if (source?.kind === 'runtime-alert') {
       alertRecords += msg.events.length;
       const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
         const reject = (why: string, reason = 'invalid-runtime-alert'): void =>
-          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: eventRaw(item, text, index), category: msg.source, cluster: msg.cluster });
+          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster });
         // Its fields become a Detection's Evidence, which landing must be able to write.
         if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
         const checked = source.event.safeParse(item);

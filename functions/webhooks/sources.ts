@@ -3,6 +3,7 @@
 // is adding a row; the HTTP trigger and the hub consumer only walk this table.
 import { z } from 'zod';
 import { webhookSecretProblem, type Config } from '../config.js';
+import type { JsonStep } from '../envelope/json.js';
 import { eventListSchema, auditEventSchema } from './k8sAudit.js';
 import { falcoAlert, falcoAlertSchema } from './falco.js';
 import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
@@ -15,6 +16,11 @@ interface SourceBase {
   secretSetting: keyof Config & `KUBESIFT_WEBHOOK_SECRET_${string}`;
   /** The accepted request body; its parse result lists the events to forward. */
   body: z.ZodType<unknown[]>;
+  /**
+   * Where that list sits in an accepted body: the array at this path, or (null) the body is
+   * the one event. The hub gets each event's own bytes from there (jsonElements).
+   */
+  eventsAt(body: unknown): JsonStep[] | null;
 }
 /** Audit events go through the same normalize → detect path as AKS kube-audit records. */
 export interface AuditSource extends SourceBase {
@@ -29,6 +35,8 @@ export interface AlertSource<T> extends SourceBase {
 export type WebhookSource = AuditSource | AlertSource<never>;
 
 /** A sender may post one alert or an array of them (relays that batch). */
+const arrayOrOne = (body: unknown): JsonStep[] | null => (Array.isArray(body) ? [] : null);
+
 const oneOrMany = <T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]> =>
   z.union([z.array(item).min(1), item.transform((x) => [x])]) as unknown as z.ZodType<z.output<T>[]>;
 
@@ -43,12 +51,14 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT',
     // The API server always sends an EventList; a bare Event is accepted for hand-driven tests.
     body: z.union([eventListSchema.transform((l) => l.items as unknown[]), auditEventSchema.transform((e) => [e as unknown])]),
+    eventsAt: (body) => ((body as { kind?: unknown }).kind === 'EventList' ? ['items'] : null),
   },
   falco: alertSource({
     name: 'falco',
     kind: 'runtime-alert',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_FALCO',
     body: oneOrMany(falcoAlertSchema),
+    eventsAt: arrayOrOne,
     event: falcoAlertSchema,
     toAlert: falcoAlert,
   }),
@@ -57,6 +67,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     kind: 'runtime-alert',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_KUBEARMOR',
     body: oneOrMany(kubearmorEventSchema),
+    eventsAt: arrayOrOne,
     event: kubearmorEventSchema,
     toAlert: kubearmorAlert,
   }),
