@@ -72,6 +72,16 @@ describe('kube-apiserver access lines: every generation (own fixtures)', () => {
     expect(parseLegacyAccess('PUT /x: (1ms) OK')).toBeNull();
     expect(parseLegacyAccess('Put /x: (1ms) 200')).toBeNull();
   });
+
+  it('a structured resp= is a 32-bit decimal integer (the column is ADX int) or null', () => {
+    const code = (resp: string): unknown => {
+      const line = `I0301 10:00:00.000000       1 httplog.go:132] "HTTP" verb="GET" URI="/healthz" latency="1ms" userAgent="kubelet" srcIP="10.0.0.1:1" resp=${resp}`;
+      return klogLineToRow(rawRecord({ log: line }), line).ResponseCode;
+    };
+    expect([code('200'), code('0'), code('-1'), code('2147483647')]).toEqual([200, 0, -1, 2147483647]);
+    for (const bad of ['2147483648', '1'.repeat(20), '0x1f', '1e3', '2.0', '""', '" 200"'])
+      expect(code(bad), bad).toBeNull();
+  });
 });
 
 describe('structured key=value lines (Go-quoted strings)', () => {
