@@ -81,10 +81,13 @@ async function main(): Promise<number> {
     if (failed > 0) process.stderr.write(`kubesift local: ${failed} demo batch(es) failed (see the log above)\n`);
     return failed > 0 ? 1 : 0;
   }
-  process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
-  await new Promise<void>((resolve) => {
+  // Handlers first: a write to a pipe is synchronous on Linux, so whoever reads the line may
+  // signal before the next statement runs, and Node's default for SIGINT is to die at once.
+  const stopped = new Promise<void>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig, sig).then(resolve));
   });
+  process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
+  await stopped;
   return 0;
 }
 
