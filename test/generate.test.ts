@@ -36,10 +36,10 @@ describe('PRNG', () => {
 // pin the output across machines, time zones and Node releases: a change here must come
 // with a GENERATOR_VERSION bump (it names the blobs), and then the pins are updated.
 const GOLDEN = {
-  version: 3,
+  version: 4,
   sha256: {
-    syslog: '6ee8ceb50b99642e58a5eedcf7ac58658e58cb955bf36c483f418ca025f21ca6',
-    auditd: '3c325c14ba30cea4a58a52c03ad164ad7b2d5b0f9bae8686378aa2fc62a5af46',
+    syslog: 'a775afc791063acec6a9c8a516065dcafcd4c8b2b377cba0863fb7203d428212',
+    auditd: 'eb157e914a19ebe018050a3b08a97969e1938a1919939cc8b24487f191c0bc83',
     cef: 'bf735c5f596176cfbea82441ce9d0498f8562ce478a23c4f1565e4ecbd3ba3a0',
     windows: '0443951ffeba7bafdbfb4b0dd0aff5ae44b4da5bf9c1c57c7f2588cb431b19c4',
     verifone: 'a006185205b3482d7c5daf914678f1f3dd702d24ef45853bceaa31e153b85bc8',
@@ -187,6 +187,39 @@ describe('formats in generated data', () => {
     });
     // Non-ASCII argv (a Cyrillic folder name) and argv with spaces are hex.
     expect(lines.some((l) => l.includes('type=EXECVE') && /a1=D0/.test(l))).toBe(true);
+  });
+
+  // Syslog's daemons (systemd, rsyslogd, ...) keep fixed pids; the processes the counter gives
+  // pids to are these.
+  const FORKED = new Set(['sshd', 'sudo', 'CRON']);
+  it.each([
+    ['auditd', 'Pid', 'Ppid'],
+    ['syslog', 'ProcessID', ''],
+  ])('%s: a process gets its pid when it starts, above every pid written before it, its parent a lower one (no label leak)', async (logType, pidCol, ppidCol) => {
+    const req: DatasetRequestInput = { logType, count: 2000, seed: 4, scenarios: ['all'] };
+    const rows = (await gen({ ...req, format: 'jsonl' })).text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number | null>);
+    const counted = (r: Record<string, unknown>): boolean => logType !== 'syslog' || FORKED.has(r.ProcessName as string);
+    const { summary } = await gen(req);
+    const attack = new Set(summary.labels.flatMap((l) => l.recordIds));
+    // The pid counter only grows here (it starts far below its wrap): a pid seen for the first
+    // time is a process that starts now, so it is above every pid and ppid written before it.
+    let max = 0;
+    const seen = new Set<number>();
+    let checked = 0;
+    rows.forEach((r, i) => {
+      if (!counted(r)) return;
+      const pid = r[pidCol] ?? null;
+      const ppid = ppidCol ? (r[ppidCol] ?? null) : null;
+      if (pid !== null && !seen.has(pid)) {
+        if (attack.has(i + 1)) checked++;
+        expect(pid, `record ${i + 1}${attack.has(i + 1) ? ' (attack)' : ''}`).toBeGreaterThan(max);
+        seen.add(pid);
+      }
+      // A parent was running before its child: a lower pid.
+      if (pid !== null && ppid !== null) expect(ppid, `record ${i + 1}`).toBeLessThan(pid);
+      max = Math.max(max, pid ?? 0, ppid ?? 0);
+    });
+    expect(checked).toBeGreaterThan(10); // the scenarios' processes were among them
   });
 
   it('windows: every event carries exactly its documented EventData names, LogonType values are documented ones', async () => {

