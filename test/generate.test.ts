@@ -192,7 +192,7 @@ describe('formats in generated data', () => {
   // Syslog's daemons (systemd, rsyslogd, ...) keep fixed pids; the processes the counter gives
   // pids to are these.
   const FORKED = new Set(['sshd', 'sudo', 'CRON']);
-  it.each([
+  it.each<[DatasetRequestInput['logType'], string, string]>([
     ['auditd', 'Pid', 'Ppid'],
     ['syslog', 'ProcessID', ''],
   ])('%s: a process gets its pid when it starts, above every pid written before it, its parent a lower one (no label leak)', async (logType, pidCol, ppidCol) => {
