@@ -102,6 +102,37 @@ describe('record dead letters in Blob storage', () => {
     expect(marks).toEqual([true, true, true]);
   });
 
+  it('a batch dead-lettered before midnight UTC and redelivered after it is not written again under the new day', async () => {
+    const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const container = service.getContainerClient('dl-midnight');
+    const names = async () => {
+      const out: string[] = [];
+      for await (const b of container.listBlobsFlat()) out.push(b.name);
+      return out;
+    };
+    const before = new DeadLetterStore(service, 'dl-midnight', () => new Date('2025-01-01T23:59:30Z'));
+    const after = new DeadLetterStore(service, 'dl-midnight', () => new Date('2025-01-02T00:04:00Z'));
+    const events: EventInput[] = [{ body: '{"records":', position: { source: 'aks-diagnostics', partitionId: '1', sequenceNumber: 5, offset: '50' } }];
+    const letters = Array.from({ length: PACK_LETTERS + 1 }, (_, i) => letter(i));
+    // The first delivery wrote its first pack and the batch's bodies, then stopped.
+    await before.writeRecords('b-1', letters.slice(0, PACK_LETTERS));
+    await before.writeEvents('b-1', events, 'land-failed', 'x');
+    const first = await names();
+    // Redelivered after midnight: the names it already wrote are found in that day, and the
+    // pack it did not get to joins them there.
+    await after.writeRecords('b-1', letters);
+    await after.writeEvents('b-1', events, 'land-failed', 'x');
+    expect(first).toEqual(['2025/01/01/b-1/event-0.json', '2025/01/01/b-1/records-0.json']);
+    // Another batch, first seen after midnight, goes to the new day.
+    await after.writeRecords('b-2', [letter(0)]);
+    expect((await names()).sort()).toEqual([
+      '2025/01/01/b-1/event-0.json',
+      '2025/01/01/b-1/records-0.json',
+      `2025/01/01/b-1/records-${PACK_LETTERS}.json`,
+      '2025/01/02/b-2/records-0.json',
+    ]);
+  });
+
   it('a pack of records that land now replays into rows that keep their positions', async () => {
     const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
     const store = new DeadLetterStore(service, 'dl-packs-land', () => NOW);

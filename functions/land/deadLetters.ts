@@ -1,7 +1,8 @@
 // Dead letters in Blob storage, under deadletter/{yyyy}/{mm}/{dd}/{batchKey}/: a batch's
 // record-level dead letters packed into records-{first}.json blobs, and the whole bodies of a
-// batch that could not land as event-{n}.json. Names are deterministic per batch, and writes
-// use If-None-Match: * so a redelivered batch does not write its dead letters twice. `sift
+// batch that could not land as event-{n}.json. Names are deterministic per batch, the day is
+// the batch's first (folderDay), and writes use If-None-Match: * so a redelivered batch does
+// not write its dead letters twice. `sift
 // replay` re-drives them and marks each blob replayed.
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
@@ -79,6 +80,20 @@ export function deadLetterName(batchKey: string, name: string, now: Date): strin
 async function ensure(container: ContainerClient): Promise<ContainerClient> {
   await container.createIfNotExists();
   return container;
+}
+
+/**
+ * The day folder for a batch's dead letters: the previous UTC day's when that folder already
+ * holds some of them, else today's. Names are per batch and written once (putOnce), but under
+ * the day they are written: without this, a batch dead-lettered before midnight and
+ * redelivered after it (the trigger's retries span ~15 minutes) would be written a second
+ * time under the new day. One listing of at most one name per write.
+ */
+async function folderDay(container: ContainerClient, batchKey: string, now: Date): Promise<Date> {
+  const yesterday = new Date(now.getTime() - 86_400_000);
+  const prefix = `${dayPath(yesterday)}/${safeKey(batchKey)}/`;
+  for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: 1 })) return page.segment.blobItems.length > 0 ? yesterday : now;
+  return now;
 }
 
 /** Writes one blob unless it exists; true when written. */
@@ -173,9 +188,10 @@ export class DeadLetterStore {
     if (letters.length === 0) return 0;
     const c = await this.container();
     const now = this.now();
+    const day = await folderDay(c, batchKey, now);
     const packs = packDeadLetters(letters);
     await eachLimited(packs, UPLOADS_IN_FLIGHT, ({ first, letters: packed }) =>
-      putOnce(c, deadLetterName(batchKey, `records-${first}`, now), { kind: 'records', batchKey, writtenAt: now.toISOString(), letters: packed }),
+      putOnce(c, deadLetterName(batchKey, `records-${first}`, day), { kind: 'records', batchKey, writtenAt: now.toISOString(), letters: packed }),
     );
     return letters.length;
   }
@@ -184,11 +200,12 @@ export class DeadLetterStore {
   async writeEvents(batchKey: string, events: readonly EventInput[], reason: string, detail: string): Promise<number> {
     const c = await this.container();
     const now = this.now();
+    const day = await folderDay(c, batchKey, now);
     await eachLimited(events, UPLOADS_IN_FLIGHT, (ev, n) => {
       const { raw, rawBase64 } = bodyText(ev.body);
       const doc: DeadLetterBlob = { kind: 'event', batchKey, reason, detail, position: ev.position, raw, writtenAt: now.toISOString() };
       if (rawBase64 !== undefined) doc.rawBase64 = rawBase64;
-      return putOnce(c, deadLetterName(batchKey, `event-${n}`, now), doc);
+      return putOnce(c, deadLetterName(batchKey, `event-${n}`, day), doc);
     });
     return events.length;
   }
