@@ -47,6 +47,17 @@ describe('splitBody', () => {
     expect(parsed.flatMap((p) => p.items.map((x) => x.auditID))).toEqual(['a', 'b']);
   });
 
+  it('a body given as text keeps each item as written when it is split (numbers past 2^53, escapes)', () => {
+    const item = (i: number): string => `{"auditID":"e-${i}","n":9007199254740993,"k":"caf\\u00e9","p":"${'x'.repeat(400)}"}`;
+    const items = Array.from({ length: 6 }, (_, i) => item(i));
+    for (const [text, shape] of [[`{"kind":"EventList","items":[${items.join(', ')}]}`, 'EventList'], [`\ufeff[${items.join(',\n')}]`, 'array'], [`{"records":[${items.join(',')}]}`, 'records']] as const) {
+      const r = splitBody(text, 1500);
+      expect(r.shape, shape).toBe(shape);
+      expect(r.bodies.length, shape).toBeGreaterThan(1);
+      expect(r.bodies.join('\n').match(/"n":9007199254740993,"k":"caf\\u00e9"/g), shape).toHaveLength(items.length);
+    }
+  });
+
   it('flags a large body with nothing to split along', () => {
     expect(splitBody({ log: 'x'.repeat(5000) }, 1000)).toMatchObject({ bodies: [], oversizeBody: true });
     expect(splitBody('not json ' + 'x'.repeat(5000), 1000)).toMatchObject({ bodies: [], oversizeBody: true });

@@ -2,6 +2,7 @@
 // carry is split along its natural list (records[] / EventList.items / top-level array),
 // and events are packed into batches by the SDK's own size accounting (tryAdd) so the
 // same loop can be tested with a fake producer and no network.
+import { jsonElements } from '../envelope/json.js';
 
 /** Event Hubs Standard/Premium maximum event (and batch) size. Basic tier is 256 KiB. */
 export const EVENT_HUBS_MAX_EVENT_BYTES = 1_048_576;
@@ -21,15 +22,15 @@ export interface SplitResult {
 }
 
 /** The list a body may be split along, and how to put a chunk back into the same shape. */
-function listOf(value: unknown): { shape: BodyShape; items: unknown[]; shell: string } | null {
-  if (Array.isArray(value)) return { shape: 'array', items: value, shell: '[]' };
+function listOf(value: unknown): { shape: BodyShape; items: unknown[]; path: string[]; shell: string } | null {
+  if (Array.isArray(value)) return { shape: 'array', items: value, path: [], shell: '[]' };
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     const key = Array.isArray(obj.records) ? 'records' : obj.kind === 'EventList' && Array.isArray(obj.items) ? 'items' : null;
     if (!key) return null;
     // The list key goes last so the shell ends in "[]}" and chunks can be spliced in as text.
     const { [key]: items, ...rest } = obj;
-    return { shape: key === 'records' ? 'records' : 'EventList', items: items as unknown[], shell: JSON.stringify({ ...rest, [key]: [] }) };
+    return { shape: key === 'records' ? 'records' : 'EventList', items: items as unknown[], path: [key], shell: JSON.stringify({ ...rest, [key]: [] }) };
   }
   return null;
 }
@@ -73,16 +74,22 @@ export function splitBody(body: unknown, maxBytes = DEFAULT_MAX_BODY_BYTES): Spl
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   if (Buffer.byteLength(text) <= maxBytes) return { bodies: [text], shape: 'opaque', oversizeItems: [], oversizeBody: false };
   let value: unknown = body;
+  let source: string | undefined;
   if (typeof body === 'string') {
+    source = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
     try {
-      value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
+      value = JSON.parse(source);
     } catch {
       return { bodies: [], shape: 'opaque', oversizeItems: [], oversizeBody: true };
     }
   }
   const list = listOf(value);
   if (!list) return { bodies: [], shape: 'opaque', oversizeItems: [], oversizeBody: true };
-  const { texts, oversize } = chunkItems(list.items.map((x) => JSON.stringify(x)), list.shell, maxBytes);
+  // A body given as text keeps each item's own bytes (numbers past 2^53, escapes); only the
+  // shell around them is written anew.
+  const own = source === undefined ? undefined : jsonElements(source, list.path);
+  const items = own?.length === list.items.length ? own : list.items.map((x) => JSON.stringify(x));
+  const { texts, oversize } = chunkItems(items, list.shell, maxBytes);
   return { bodies: texts, shape: list.shape, oversizeItems: oversize, oversizeBody: false };
 }
 
