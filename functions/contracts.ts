@@ -121,7 +121,7 @@ export interface EventInput {
    */
   shallow?: boolean;
   /**
-   * For a parsed array body: each element's JSON text as its sender wrote it (the webhook hub
+   * For an array body: each element's JSON text as its sender wrote it (the webhook hub
    * keeps them). Events land as these bytes and dead letters keep them, where a re-serialized
    * parse would round integers past 2^53 and reorder integer-like keys.
    */

@@ -118,6 +118,12 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     // What remains can be written for landing (a 20,000-level Evidence could not).
     expect(tablePayloads(r, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['AksAudit', 3], ['Detections', r.detections.length]]);
 
+    // A deep event inside an EventList of the message (hand-sent: anyone with send rights)
+    // keeps its bytes too.
+    const nested = processWebhookEvents(inputs([message('k8s-audit', [event, `{"kind":"EventList","items":[${deepEvent}]}`])]), { policy });
+    expect(nested.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual([['too-deep', 1, deepEvent]]);
+    expect(nested.rows.AksAudit).toHaveLength(1);
+
     // A message handed over already parsed (no text to scan) has its alerts checked one by one.
     const parsed = processWebhookEvents(inputs([JSON.parse(bodies[0]!.toString())]), { policy });
     expect(parsed.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['too-deep', 1]]);

@@ -43,7 +43,7 @@ export const WEBHOOK_AUDIT_CATEGORY = 'k8s-audit-webhook';
 interface BodyText {
   text: string | null;
   deep?: boolean;
-  /** EventInput.itemTexts: the own text of each element of a parsed array body. */
+  /** EventInput.itemTexts: the own text of each element of an array body. */
   items?: readonly string[];
 }
 
@@ -102,7 +102,7 @@ export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOp
   const holder: BodyText = ev.shallow ? { text, deep: false } : { text };
   if (Array.isArray(value)) {
     // Texts that do not pair one to one with the elements are not used at all.
-    if (text === null && ev.itemTexts?.length === value.length) holder.items = ev.itemTexts;
+    if (ev.itemTexts?.length === value.length) holder.items = ev.itemTexts;
     return unwrapArray(value, ev, sink, opts, holder, 0, 1, null);
   }
   if (value === null || typeof value !== 'object') {

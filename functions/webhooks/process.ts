@@ -4,7 +4,7 @@
 // Every event ends as a row, a detection or a dead letter.
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
-import { jsonElements, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, valueTooDeep } from '../envelope/json.js';
+import { jsonElements, jsonSpan, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, valueTooDeep } from '../envelope/json.js';
 import { chunkItems } from '../eventhub/batching.js';
 import { parseJson } from '../http/body.js';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
@@ -46,7 +46,7 @@ export function messageForDeadLetter(d: { category?: string; cluster?: string; r
  * a depth check of its own; a message that came parsed, or one that nests deeper somewhere,
  * has its events checked one by one.
  */
-function parseMessage(body: unknown): { ok: true; message: WebhookMessage; texts?: readonly string[]; shallow: boolean } | { ok: false; reason: string; detail: string } {
+function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string; texts?: readonly string[]; shallow: boolean } | { ok: false; reason: string; detail: string } {
   let value = body;
   let text: string | undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -59,7 +59,7 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; texts
   if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
   if (text === undefined) return { ok: true, message: parsed.data, shallow: false };
   const texts = jsonElements(text, ['events']);
-  return { ok: true, message: parsed.data, ...(texts?.length === parsed.data.events.length ? { texts } : {}), shallow: !jsonTextTooDeep(text) };
+  return { ok: true, message: parsed.data, text, ...(texts?.length === parsed.data.events.length ? { texts } : {}), shallow: !jsonTextTooDeep(text) };
 }
 
 export function emptyResult(): BatchResult {
@@ -107,15 +107,17 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       deadLetters.push({ reason: parsed.reason, detail: parsed.detail, position: { ...ev.position, index: 0 }, ...bodyText(ev.body), category: WHOLE_MESSAGE_CATEGORY });
       return 1;
     }
-    const { message: msg, texts, shallow } = parsed;
+    const { message: msg, text, texts, shallow } = parsed;
     const source = webhookSource(msg.source);
     if (source?.kind === 'audit') {
       const list = audit.get(msg.cluster) ?? [];
-      // The events go parsed with their own texts: they land as those bytes, and a shallow
-      // message's are not depth-checked again (the envelope scans only a deep message's texts).
+      // The events go with their own texts: they land as those bytes. A shallow message's go
+      // parsed and are not depth-checked again. When something nests too deep, the events'
+      // array goes as text, so the envelope finds the exact bytes of anything it must
+      // dead-letter, even inside an EventList (a parsed one could not be written back).
       // firstIndex: a replayed event (one-event message) keeps its index in the original message.
       list.push({
-        body: msg.events,
+        body: shallow || text === undefined ? msg.events : (jsonSpan(text, ['events']) ?? msg.events),
         position: ev.position,
         ...(texts ? { itemTexts: texts } : {}),
         ...(shallow ? { shallow } : {}),
