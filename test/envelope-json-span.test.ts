@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonElements, jsonSpan } from '../functions/envelope/json.js';
+import { jsonElements, jsonSpan, valueTooDeep } from '../functions/envelope/json.js';
 
 describe('jsonSpan: the exact text of the value at a path', () => {
   const doc = ` { "a" : [ 1 , "x]\\\\" , {"b":[true,null,-2.5e3]} , "q\\"}" ] , "a2":{} , "a":[ "last" , {"c" : "}" } ] } `;
@@ -48,6 +48,20 @@ describe('jsonElements: the exact text of every element of an array, in one pass
     expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(parsed.items);
     expect(jsonElements(' [ ] ', [])).toEqual([]);
     expect(jsonElements('[1,[2,3]]', [1])).toEqual(['2', '3']);
+  });
+
+  it('measures, in the same pass, how deep the deepest element nests, as valueTooDeep counts', () => {
+    const doc = '{"x":[[[[[]]]]],"events":[{"a":[1,{"b":"[[[["}]}, 2, "{{", [[[]]], {}]}';
+    const deepest = { levels: 0 };
+    expect(jsonElements(doc, ['events'], deepest)).toHaveLength(5);
+    expect(deepest.levels).toBe(3); // the member before the array and brackets in strings do not count
+    // The same count as valueTooDeep's over the parsed events.
+    const events = (JSON.parse(doc) as { events: unknown[] }).events;
+    expect(events.some((e) => valueTooDeep(e, deepest.levels - 1))).toBe(true);
+    expect(events.some((e) => valueTooDeep(e, deepest.levels))).toBe(false);
+    const flat = { levels: 0 };
+    jsonElements('[1, "a", null]', [], flat);
+    expect(flat.levels).toBe(0);
   });
 
   it('is undefined where the path is missing or holds no array', () => {

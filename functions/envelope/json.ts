@@ -135,15 +135,17 @@ export function jsonSpan(s: string, path: readonly JsonStep[]): string | undefin
  * The exact text of every element of the array at `path` inside the JSON text `s` (already
  * parsed successfully), in one pass; undefined when the path does not exist or holds no
  * array. What a sender's bytes were, where a re-serialized parse would round integers past
- * 2^53, reorder integer-like keys and rewrite escapes.
+ * 2^53, reorder integer-like keys and rewrite escapes. `deepest`, when given, rises to the
+ * nesting depth of the deepest element (valueTooDeep's count: a flat object is 1), found in
+ * the same pass.
  */
-export function jsonElements(s: string, path: readonly JsonStep[]): string[] | undefined {
+export function jsonElements(s: string, path: readonly JsonStep[], deepest?: { levels: number }): string[] | undefined {
   const at = valueAt(s, path);
   if (at < 0 || s.charCodeAt(at) !== 91) return undefined;
   const out: string[] = [];
   let i = skipSpace(s, at + 1);
   while (i < s.length && s.charCodeAt(i) !== 93) {
-    const end = valueEnd(s, i);
+    const end = valueEnd(s, i, deepest);
     out.push(s.slice(i, end));
     i = skipSpace(s, end);
     if (s.charCodeAt(i) === 44) i = skipSpace(s, i + 1);
@@ -179,8 +181,8 @@ function stringEnd(s: string, i: number): number {
   }
 }
 
-/** Index just past the value that starts at `i`. */
-function valueEnd(s: string, i: number): number {
+/** Index just past the value that starts at `i`; `deepest.levels` rises to its nesting depth. */
+function valueEnd(s: string, i: number, deepest?: { levels: number }): number {
   const c = s.charCodeAt(i);
   if (c === 34) return stringEnd(s, i);
   if (c !== 123 && c !== 91) {
@@ -192,17 +194,20 @@ function valueEnd(s: string, i: number): number {
     return i;
   }
   let depth = 0;
+  let max = 0;
   while (i < s.length) {
     const d = s.charCodeAt(i);
     if (d === 34) {
       i = stringEnd(s, i);
       continue;
     }
-    if (d === 123 || d === 91) depth++;
-    else if ((d === 125 || d === 93) && --depth === 0) return i + 1;
+    if (d === 123 || d === 91) {
+      if (++depth > max) max = depth;
+    } else if ((d === 125 || d === 93) && --depth === 0) break;
     i++;
   }
-  return i;
+  if (deepest && max > deepest.levels) deepest.levels = max;
+  return i < s.length ? i + 1 : i;
 }
 
 /** Start of element `n` of the array that opens at `i`, or -1. */

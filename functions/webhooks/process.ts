@@ -41,10 +41,10 @@ export function messageForDeadLetter(d: { category?: string; cluster?: string; r
 }
 
 /**
- * `texts`: each event's own JSON text, when the message came as text (one pass over it).
- * `shallow`: that text nests no deeper than MAX_JSON_DEPTH (one scan), so no event of it needs
- * a depth check of its own; a message that came parsed, or one that nests deeper somewhere,
- * has its events checked one by one.
+ * `texts`: each event's own JSON text, when the message came as text. `shallow`: no event of
+ * it nests deeper than MAX_JSON_DEPTH (the same pass), so none needs a depth check of its own;
+ * a message that came parsed, or one with an event nested deeper, has its events checked one
+ * by one.
  */
 function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?: string; texts?: readonly string[]; shallow: boolean } | { ok: false; reason: string; detail: string } {
   let value = body;
@@ -58,8 +58,11 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?
   const parsed = webhookMessageSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
   if (text === undefined) return { ok: true, message: parsed.data, shallow: false };
-  const texts = jsonElements(text, ['events']);
-  return { ok: true, message: parsed.data, text, ...(texts?.length === parsed.data.events.length ? { texts } : {}), shallow: !jsonTextTooDeep(text) };
+  // One pass cuts the events and measures how deep the deepest one nests.
+  const deepest = { levels: 0 };
+  const texts = jsonElements(text, ['events'], deepest);
+  if (texts?.length !== parsed.data.events.length) return { ok: true, message: parsed.data, text, shallow: !jsonTextTooDeep(text) };
+  return { ok: true, message: parsed.data, text, texts, shallow: deepest.levels <= MAX_JSON_DEPTH };
 }
 
 export function emptyResult(): BatchResult {
