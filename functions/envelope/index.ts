@@ -345,17 +345,23 @@ function pushRecord(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSi
   });
 }
 
+/**
+ * Parsed events become dynamic columns: refuse depths JSON.stringify cannot write back. The
+ * cheapest answer first: the producer's verdict (EventInput.shallow), a scan of the event's own
+ * text, one scan of the body text for all its events (a short body is provably shallow), and
+ * only then a walk of the value.
+ */
+function eventTooDeep(o: Record<string, unknown>, holder: BodyText, own: string | undefined): boolean {
+  if (holder.deep === false) return false;
+  if (own !== undefined) return jsonTextTooDeep(own);
+  if (holder.text !== null) holder.deep ??= jsonTextTooDeep(holder.text);
+  return holder.deep !== false && valueTooDeep(o);
+}
+
 function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, parent: Loc | null, step: number | null): void {
-  // Parsed events become dynamic columns: refuse depths JSON.stringify cannot write back.
-  // With the body text at hand a short body is provably shallow; otherwise walk the value,
-  // unless the producer already scanned the text it parsed (EventInput.shallow). One scan of
-  // the body text answers for all its events.
-  // An event with its own text (EventInput.itemTexts) has that text scanned instead; it lands
-  // and dead-letters as that text.
+  // An event with its own text (EventInput.itemTexts) lands and dead-letters as that text.
   const own = ownText(holder, parent, step);
-  if (own === undefined && holder.text !== null && holder.deep === undefined) holder.deep = jsonTextTooDeep(holder.text);
-  const suspicious = holder.deep === true || (holder.text === null && holder.deep === undefined);
-  if (own !== undefined ? holder.deep !== false && jsonTextTooDeep(own) : suspicious && valueTooDeep(o)) {
+  if (eventTooDeep(o, holder, own)) {
     sink.deadLetters.push({ reason: 'too-deep', detail: 'audit event nests deeper than the allowed depth', position: pos(ev, index), raw: itemRaw(o, holder, parent, step), category: WEBHOOK_AUDIT_CATEGORY });
     return;
   }
