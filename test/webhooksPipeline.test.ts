@@ -30,6 +30,10 @@ async function forwarded(source: string, body: unknown, cluster = 'lab'): Promis
   return out.messages!;
 }
 
+/** A hub message around event texts spliced in as they are (what anyone with send rights could put there). */
+const hubMessage = (source: string, events: readonly string[]): string =>
+  `{"type":"${WEBHOOK_MESSAGE_TYPE}","source":"${source}","cluster":"lab","receivedTime":"2025-04-20T10:00:00Z","events":[${events.join(',')}]}`;
+
 const inputs = (bodies: unknown[], firstSeq = 100): EventInput[] =>
   bodies.map((body, i) => ({ body, position: { source: 'webhook-events', partitionId: '1', sequenceNumber: firstSeq + i, offset: String(i) } }));
 
@@ -100,8 +104,7 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     const deepEvent = `${event.slice(0, -1)},"extra":${deep(20_000)}}`;
     const deepAlert = `${JSON.stringify(falcoSample).slice(0, -1)},"output_fields":{"a":${deep(20_000)}}}`;
     const shallowDeepish = `${JSON.stringify({ ...falcoSample, output: 'nested, within the limit' }).slice(0, -1)},"output_fields":{"a":${deep(900)}}}`;
-    const message = (source: string, events: string[]): Buffer =>
-      Buffer.from(`{"type":"${WEBHOOK_MESSAGE_TYPE}","source":"${source}","cluster":"lab","receivedTime":"2025-04-20T10:00:00Z","events":[${events.join(',')}]}`);
+    const message = (source: string, events: string[]): Buffer => Buffer.from(hubMessage(source, events));
     const [goodAudit] = await forwarded('k8s-audit', auditList(2), 'lab');
     const bodies = [message('falco', [JSON.stringify(falcoSample), deepAlert, shallowDeepish]), message('k8s-audit', [event, deepEvent]), Buffer.from(goodAudit!)];
     const r = processWebhookEvents(inputs(bodies), { policy, now: new Date('2025-04-20T11:00:00Z') });
@@ -155,15 +158,13 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     }
     // One the normalizer refuses keeps its bytes too (anyone with send rights could send it).
     const noId = odd.replace('"auditID":"big-1",', '');
-    const message = JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, source: 'k8s-audit', cluster: 'lab', receivedTime: '2025-04-20T10:00:01Z', events: [] }).replace('[]', `[${noId}]`);
-    const refused = processWebhookEvents(inputs([message]), { policy });
+    const refused = processWebhookEvents(inputs([hubMessage('k8s-audit', [noId])]), { policy });
     expect(refused.deadLetters.map((d) => [d.reason, d.raw])).toEqual([['incomplete-audit', noId]]);
   });
 
   it('a runtime alert that fails validation is dead-lettered with the bytes its sender wrote', async () => {
     const bad = JSON.stringify({ ...falcoSample, priority: 'Loud' }).replace('"hostname"', '"big":9007199254740993,"hostname"');
-    const message = JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:00:01Z', events: [] }).replace('[]', `[${JSON.stringify(falcoSample)}, ${bad}]`);
-    const r = processWebhookEvents(inputs([Buffer.from(message)]), { policy });
+    const r = processWebhookEvents(inputs([Buffer.from(hubMessage('falco', [JSON.stringify(falcoSample), bad]))]), { policy });
     expect(r.detections.filter((d) => d.Source === 'falco')).toHaveLength(1);
     expect(r.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual([['invalid-runtime-alert', 1, bad]]);
   });
