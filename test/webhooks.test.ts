@@ -278,6 +278,22 @@ describe('runtime alert mappers', () => {
     expect(toDetection(falcoAlert({ ...a, time: '2025-04-20T10:01:03Z' }, 'lab')).DetectionId).not.toBe(d.DetectionId);
   });
 
+  it('Falco without a uuid: alerts that differ only in their fields keep two ids; a reordered redelivery keeps one', () => {
+    const { uuid: _, ...rest } = falcoSample as Record<string, unknown>;
+    const a = falcoAlertSchema.parse(rest);
+    expect(a.uuid).toBeUndefined();
+    const id = (x: typeof a): string => toDetection(falcoAlert(x, 'lab')).DetectionId;
+    const fields = a.output_fields;
+    const reordered = Object.fromEntries(Object.entries(fields).reverse());
+    expect(Object.keys(reordered)).not.toEqual(Object.keys(fields));
+    expect(id({ ...a, output_fields: reordered })).toBe(id(a));
+    expect(id({ ...a, output_fields: { ...fields, 'proc.pid': 4242 } })).not.toBe(id(a));
+    expect(id({ ...a, rule: 'Another rule' })).not.toBe(id(a));
+    // With a uuid the uuid names the occurrence: the id is what it always was.
+    const withUuid = falcoAlertSchema.parse({ ...rest, uuid: 'u-1' });
+    expect(id({ ...withUuid, output_fields: { ...fields, 'proc.pid': 4242 } })).toBe(id(withUuid));
+  });
+
   it('Falco operation comes from tags first, then printed fields', () => {
     const base = falcoAlertSchema.parse({ ...falcoSample, tags: [] });
     expect(falcoOperation({ ...base, tags: ['network', 'mitre_exfiltration'] })).toBe('Network');

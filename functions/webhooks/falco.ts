@@ -60,6 +60,15 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
     output: a.output,
     evidence: { ...f, hostname: a.hostname, falcoSource: a.source, ...(a.uuid ? { uuid: a.uuid } : {}) },
     tags: a.tags,
-    identity: [a.uuid ?? '', a.time, a.hostname, a.output],
+    identity: a.uuid ? [a.uuid, a.time, a.hostname, a.output] : [a.time, a.hostname, a.output, a.rule, a.priority, a.source, sortedJson(f)],
   };
+}
+
+/**
+ * Without a uuid (Falco before 0.32, custom senders) nothing names the occurrence, so every
+ * field it carries does: two alerts differing only in what they printed are two rows.
+ * Keys sorted, so a sender that reorders them on redelivery still gets one id.
+ */
+function sortedJson(fields: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
 }
