@@ -65,7 +65,7 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
 }
 
 /**
- * Without a uuid (Falco before 0.32, custom senders) nothing names the occurrence, so every
+ * Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing names the occurrence, so every
  * field it carries does: two alerts differing only in what they printed are two rows.
  * Keys sorted, so a sender that reorders them on redelivery still gets one id.
  */
