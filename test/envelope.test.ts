@@ -213,6 +213,31 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     for (const d of out.deadLetters) expect(typeof d.raw).toBe('string');
   });
 
+  it('a dead-lettered item keeps the bytes the sender wrote: numbers, key order and escapes as sent', () => {
+    const valid = JSON.stringify(diagRecord('kube-scheduler', 'I0301 10:00:00.000000       1 x.go:1] ok'));
+    // Each would come back different from JSON.stringify(JSON.parse(...)).
+    const foreign = '{"category":"AzureFirewallNetworkRule","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/AZUREFIREWALLS/FW","properties":{"msg":"caf\\u00e9","bytes":9007199254740993,"b":1,"10":2,"ratio":1.50}}';
+    const invalid = '{ "category" : "kube-apiserver", "properties": {"log": 12345678901234567890, "pod": "p"} }';
+    const number = '12345678901234567890';
+    const body = `{"records":[${valid},\n  ${foreign} ,${invalid},${number}]}`;
+    for (const b of [body, Buffer.from(body)]) {
+      const out = unwrap(input(b));
+      expect(out.records).toHaveLength(1);
+      expect(out.deadLetters.map((d) => [d.position.index, d.raw])).toEqual([[1, foreign], [2, invalid], [3, number]]);
+      expect(out.deadLetters[0]!.raw).not.toBe(JSON.stringify(JSON.parse(foreign)));
+    }
+    // A body that arrived parsed has no bytes to keep: its items are written back.
+    const parsed = unwrap(input(JSON.parse(body)));
+    expect(parsed.deadLetters.map((d) => d.raw)).toEqual([foreign, invalid, number].map((t) => JSON.stringify(JSON.parse(t))));
+  });
+
+  it('dead letters inside nested arrays and an EventList come from their own array', () => {
+    const odd = '{"x":1e2}';
+    const body = `[{"records":[${odd}, 7]}, {"kind":"EventList","items":[${odd}]}, 0.10]`;
+    const out = unwrap(input(body));
+    expect(out.deadLetters.map((d) => [d.position.index, d.raw])).toEqual([[0, odd], [1, '7'], [2, odd], [3, '0.10']]);
+  });
+
   it('an item nested past what JSON.stringify can write is dead-lettered with its exact bytes from the body', () => {
     const depth = 20_000;
     const nestedArr = '['.repeat(depth) + ']'.repeat(depth);

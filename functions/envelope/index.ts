@@ -9,7 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
-import { jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
+import { jsonElements, jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
 import { foreignItem } from './foreign.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
@@ -45,6 +45,8 @@ interface BodyText {
   deep?: boolean;
   /** EventInput.itemTexts: the own text of each element of an array body. */
   items?: readonly string[];
+  /** Element texts of the arrays that had a dead letter, by the array's Loc (itemRaw). */
+  elements?: Map<Loc | null, string[] | null>;
 }
 
 /**
@@ -59,17 +61,34 @@ interface Loc {
 const at = (parent: Loc | null, step: JsonStep | null): Loc | null => (step === null ? parent : { parent, step });
 
 /**
- * An item's text for its dead letter: re-serialized, or — when it nests past what
- * JSON.stringify can write — its exact bytes from the body, so even that item is not lost.
+ * An item's text for its dead letter: its exact bytes from the body (or its producer's own
+ * text), so that what a sender wrote (integers past 2^53, integer-like keys, escapes) reaches
+ * a replay unchanged; re-serialized only for a body that arrived parsed.
  */
 function itemRaw(value: unknown, holder: BodyText, parent: Loc | null, step: JsonStep | null): string {
   const own = ownText(holder, parent, step);
   if (own !== undefined) return own;
-  const s = typeof value === 'string' ? value : stringifyOrNull(value);
-  if (s !== null) return s;
+  const exact = holder.text === null ? undefined : bodySpan(holder, holder.text, parent, step);
+  return exact ?? stringifyOrNull(value) ?? safeStringify(value);
+}
+
+/**
+ * The text of the value at (parent, step) inside the body text. An array's elements are cut
+ * once, on its first dead letter, and kept: a body whose every item is dead-lettered (a hub
+ * shared with another resource's diagnostics) is scanned once, not once per item.
+ */
+function bodySpan(holder: BodyText, text: string, parent: Loc | null, step: JsonStep | null): string | undefined {
+  if (typeof step !== 'number') return jsonSpan(text, pathOf(at(parent, step)));
+  const cut = (holder.elements ??= new Map());
+  let elements = cut.get(parent);
+  if (elements === undefined) cut.set(parent, (elements = jsonElements(text, pathOf(parent)) ?? null));
+  return elements?.[step];
+}
+
+function pathOf(loc: Loc | null): JsonStep[] {
   const path: JsonStep[] = [];
-  for (let l = at(parent, step); l !== null; l = l.parent) path.unshift(l.step);
-  return (holder.text === null ? undefined : jsonSpan(holder.text, path)) ?? safeStringify(value);
+  for (let l = loc; l !== null; l = l.parent) path.unshift(l.step);
+  return path;
 }
 
 /** The producer's text of a top-level element of an array body (EventInput.itemTexts). */
