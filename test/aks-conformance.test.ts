@@ -82,7 +82,9 @@ describe.skipIf(!have)('real AKS samples (../shared/fixtures/aks)', () => {
 
   it('properties-only sample: not a record on its own; wrapped, \\/ escapes are undone', () => {
     const text = readFileSync(`${AKS}thiagowfx_thiagowfx.github.io/index.txt__kube-apiserver-properties.json`, 'utf8');
-    expect(run(text).deadLetters.map((d) => d.reason)).toEqual(['unknown-shape']);
+    const alone = run(text).deadLetters;
+    expect(alone.map((d) => d.reason)).toEqual(['unknown-shape']);
+    expect(alone[0]!.detail).toMatch(/properties object of a diagnostic record without the record around it/);
     const properties = JSON.parse(text) as Record<string, unknown>;
     const r = run({ records: [{ category: 'kube-apiserver', time: '2025-05-12T12:01:36.877Z', properties }] });
     expect(r.rows.AksControlPlane[0]).toMatchObject({ Level: 'ERROR', SourceFile: 'handler.go', SourceLine: 160, TimeGenerated: '2025-05-12T12:01:36.876768Z' });

@@ -213,6 +213,19 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
     for (const d of out.deadLetters) expect(typeof d.raw).toBe('string');
   });
 
+  it('an object that resembles a record says what to send instead', () => {
+    const properties = { log: 'I0301 10:00:00.000000       1 x.go:1] ok', pod: 'kube-apiserver-0', stream: 'stderr' };
+    const analytics = { TimeGenerated: '2024-03-01T10:00:00Z', Category: 'kube-apiserver', log_s: 'I0301 …', _ResourceId: RID.toLowerCase() };
+    const out = unwrap(input(properties), input([properties, analytics, { x: 1 }, 7]));
+    expect(out.deadLetters.map((d) => d.reason)).toEqual(['unknown-shape', 'unknown-shape', 'unknown-shape', 'unknown-shape', 'unknown-shape']);
+    const details = out.deadLetters.map((d) => d.detail);
+    expect(details[0]).toMatch(/^body is neither .*; it looks like the properties object of a diagnostic record/);
+    expect(details[1]).toMatch(/^item 0 .*; it looks like the properties object/);
+    expect(details[2]).toMatch(/^item 1 .*; it looks like a Log Analytics row/);
+    expect(details[3]).toBe('item 2 is an object of no known shape (diagnostic record, audit Event, EventList, {records})');
+    expect(details[4]).toBe('item 3 is a number');
+  });
+
   it('a dead-lettered item keeps the bytes the sender wrote: numbers, key order and escapes as sent', () => {
     const valid = JSON.stringify(diagRecord('kube-scheduler', 'I0301 10:00:00.000000       1 x.go:1] ok'));
     // Each would come back different from JSON.stringify(JSON.parse(...)).

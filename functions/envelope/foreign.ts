@@ -29,3 +29,25 @@ export function foreignItem(o: Record<string, unknown>): { reason: string; detai
   }
   return undefined;
 }
+
+/**
+ * Near misses of a diagnostic record, recognised by their fields: a hint for the dead
+ * letter's detail that says what to send instead. First match wins.
+ */
+const NEAR_MISSES: readonly { test: (o: Record<string, unknown>) => boolean; hint: string }[] = [
+  {
+    test: (o) => typeof o.log === 'string' && (o.pod !== undefined || o.stream !== undefined || o.containerID !== undefined),
+    hint: 'it looks like the properties object of a diagnostic record without the record around it: send whole records ({"records":[{"category":…,"resourceId":…,"properties":{…}}]})',
+  },
+  {
+    test: (o) => typeof o.log_s === 'string' || (typeof o.Category === 'string' && (typeof o._ResourceId === 'string' || typeof o.ResourceId === 'string')),
+    hint: 'it looks like a Log Analytics row (AzureDiagnostics or a resource-specific table): KubeSift reads diagnostic records as the diagnostic setting streams them to Event Hubs',
+  },
+];
+
+/** '; <hint>' for an object of no known shape that resembles one, else ''. */
+export function shapeHint(o: unknown): string {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return '';
+  const m = NEAR_MISSES.find((n) => n.test(o as Record<string, unknown>));
+  return m ? `; ${m.hint}` : '';
+}

@@ -10,7 +10,7 @@ import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
 import { jsonElements, jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
-import { foreignItem } from './foreign.js';
+import { foreignItem, shapeHint } from './foreign.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
 export interface EnvelopeOptions {
@@ -129,7 +129,7 @@ export function unwrapEvent(ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOp
   }
   const n = unwrapObject(value as Record<string, unknown>, ev, sink, opts, holder, 0, true, 0, null, null);
   if (n < 0) {
-    return bodyDeadLetter(sink, ev, 'unknown-shape', 'body is neither {"records":[...]}, a diagnostic record, an audit Event nor an EventList', text ?? safeStringify(value));
+    return bodyDeadLetter(sink, ev, 'unknown-shape', `body is neither {"records":[...]}, a diagnostic record, an audit Event nor an EventList${shapeHint(value)}`, text ?? safeStringify(value));
   }
   return n;
 }
@@ -279,7 +279,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     const foreign = isObject ? foreignItem(item as Record<string, unknown>) : undefined;
     sink.deadLetters.push({
       reason: foreign?.reason ?? 'unknown-shape',
-      detail: foreign?.detail ?? `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}${isObject ? ' of no known shape (diagnostic record, audit Event, EventList, {records})' : ''}`,
+      detail: foreign?.detail ?? `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : `${typeof item === 'object' ? 'an' : 'a'} ${typeof item}`}${isObject ? ` of no known shape (diagnostic record, audit Event, EventList, {records})${shapeHint(item)}` : ''}`,
       position: pos(ev, index),
       raw: itemRaw(item, holder, self, i),
     });
