@@ -1,6 +1,7 @@
 // Falcosidekick webhook output: one JSON alert per POST
 // {uuid?, output, priority, rule, time, output_fields, source, tags, hostname}.
 import { z } from 'zod';
+import { safeStringify } from '../envelope/json.js';
 import { canonicalTime } from '../normalize/time.js';
 import { priorityOf, slug, type Operation, type RuntimeAlert } from './runtimeAlert.js';
 
@@ -65,10 +66,11 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
 }
 
 /**
- * Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing names the occurrence, so every
- * field it carries does: two alerts differing only in what they printed are two rows.
- * Keys sorted, so a sender that reorders them on redelivery still gets one id.
+ * Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing
+ * names the occurrence, so every field it carries does: two alerts differing only in what
+ * they printed are two rows. Keys sorted, so a sender that reorders them on redelivery
+ * still gets one id.
  */
 function sortedJson(fields: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
+  return safeStringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
 }
