@@ -303,6 +303,18 @@ describe('runtime alert mappers', () => {
     expect(falcoOperation({ ...base, output_fields: {} })).toBe('');
   });
 
+  it('KubeArmor: the whole alert names the occurrence (no id of its own)', () => {
+    const e = kubearmorEventSchema.parse(kubearmorSample);
+    const id = (x: typeof e): string => toDetection(kubearmorAlert(x, 'lab')).DetectionId;
+    const reordered = kubearmorEventSchema.parse(Object.fromEntries(Object.entries(kubearmorSample).reverse()));
+    expect(id(reordered)).toBe(id(e));
+    // Same policy, host, operation, resource and microsecond, from another pod / container / process.
+    for (const other of [{ PodName: 'payments-9z9' }, { ContainerName: 'sidecar' }, { ProcessName: '/usr/bin/head' }, { Result: 'Passed' }])
+      expect(id(kubearmorEventSchema.parse({ ...kubearmorSample, ...other }))).not.toBe(id(e));
+    // Fields KubeArmor sends beyond the schema (PID, HostPID …) count too.
+    expect(id(kubearmorEventSchema.parse({ ...kubearmorSample, PID: 4242 }))).not.toBe(id(kubearmorEventSchema.parse({ ...kubearmorSample, PID: 4243 })));
+  });
+
   it('KubeArmor: severity bands, action normalisation, logs at DEBUG', () => {
     const e = kubearmorEventSchema.parse(kubearmorSample);
     const d = toDetection(kubearmorAlert(e, 'lab'));

@@ -1,9 +1,8 @@
 // Falcosidekick webhook output: one JSON alert per POST
 // {uuid?, output, priority, rule, time, output_fields, source, tags, hostname}.
 import { z } from 'zod';
-import { safeStringify } from '../envelope/json.js';
 import { canonicalTime } from '../normalize/time.js';
-import { priorityOf, slug, type Operation, type RuntimeAlert } from './runtimeAlert.js';
+import { priorityOf, slug, sortedJson, type Operation, type RuntimeAlert } from './runtimeAlert.js';
 
 export const falcoAlertSchema = z.looseObject({
   uuid: z.string().optional(),
@@ -61,16 +60,8 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
     output: a.output,
     evidence: { ...f, hostname: a.hostname, falcoSource: a.source, ...(a.uuid ? { uuid: a.uuid } : {}) },
     tags: a.tags,
+    // Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing
+    // names the occurrence, so every field it carries does.
     identity: a.uuid ? [a.uuid, a.time, a.hostname, a.output] : [a.time, a.hostname, a.output, a.rule, a.priority, a.source, sortedJson(f)],
   };
-}
-
-/**
- * Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing
- * names the occurrence, so every field it carries does: two alerts differing only in what
- * they printed are two rows. Keys sorted, so a sender that reorders them on redelivery
- * still gets one id.
- */
-function sortedJson(fields: Record<string, unknown>): string {
-  return safeStringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
 }

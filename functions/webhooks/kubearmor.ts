@@ -3,7 +3,7 @@
 //  Type, PolicyName, Severity, Operation, Resource, Data, Action, Result, ...}.
 import { z } from 'zod';
 import { canonicalTime } from '../normalize/time.js';
-import { slug, type Priority, type RuntimeAlert } from './runtimeAlert.js';
+import { slug, sortedJson, type Priority, type RuntimeAlert } from './runtimeAlert.js';
 
 const text = z.string().default('');
 
@@ -94,6 +94,8 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert
     output,
     evidence: { ...e },
     tags: e.Tags ? e.Tags.split(',').map((t) => t.trim()).filter(Boolean) : [],
-    identity: [e.Timestamp ?? '', e.UpdatedTime ?? '', e.HostName, e.Operation, e.Resource, e.Data, e.PolicyName, e.Type],
+    // KubeArmor sends no id: the whole alert names the occurrence. Two containers (or two
+    // processes) tripping one policy on one host in the same microsecond are two rows.
+    identity: [sortedJson(e)],
   };
 }

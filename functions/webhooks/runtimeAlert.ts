@@ -1,6 +1,7 @@
 // Shared shape for runtime-security alerts (Falco, KubeArmor) landing as Detections rows, so
 // they can be filtered by Priority / Operation / Action next to the native k8s-audit rules.
 import { detectionId } from '../detect/detection.js';
+import { safeStringify } from '../envelope/json.js';
 import type { Detection } from '../contracts.js';
 
 /** Falco priority names, most severe first; Detections.Priority carries them upper-cased. */
@@ -41,6 +42,14 @@ export interface RuntimeAlert {
   tags: string[];
   /** Fields that identify this alert occurrence (dedupe on redelivery). */
   identity: readonly (string | number)[];
+}
+
+/**
+ * An alert's fields as one text for its identity, keys in order: two alerts that differ in
+ * any field are two rows, and a sender that reorders keys on redelivery still gets one id.
+ */
+export function sortedJson(fields: Record<string, unknown>): string {
+  return safeStringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
 }
 
 export function slug(s: string): string {
