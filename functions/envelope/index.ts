@@ -255,6 +255,9 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   return -1;
 }
 
+/** A JSON value's kind for a detail: 'null', 'an array', 'an object', 'a number', … */
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+
 /** The items of the array at `self` (null: the body is the array). */
 function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, base: number, level: number, self: Loc | null): number {
   let count = 0;
@@ -279,7 +282,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     const foreign = isObject ? foreignItem(item as Record<string, unknown>) : undefined;
     sink.deadLetters.push({
       reason: foreign?.reason ?? 'unknown-shape',
-      detail: foreign?.detail ?? `item ${i} is ${item === null ? 'null' : Array.isArray(item) ? 'an array' : `${typeof item === 'object' ? 'an' : 'a'} ${typeof item}`}${isObject ? ` of no known shape (diagnostic record, audit Event, EventList, {records})${shapeHint(item)}` : ''}`,
+      detail: foreign?.detail ?? `item ${i} is ${kindOf(item)}${isObject ? ` of no known shape (diagnostic record, audit Event, EventList, {records})${shapeHint(item)}` : ''}`,
       position: pos(ev, index),
       raw: itemRaw(item, holder, self, i),
     });

@@ -87,10 +87,10 @@ export function stringifyOrNull(v: unknown): string | null {
  * `text` (JSON already parsed successfully) as it can be embedded in a line of
  * newline-delimited JSON: a line break before its trailing whitespace becomes a space, and a
  * lone surrogate (which a UTF-8 encoder would replace) gives undefined: the caller then
- * serializes the parsed value. Trailing whitespace is kept — AKS ends every properties.log with '\n' — and
- * is the writer's to drop (land/ndjson.ts): a trimmed slice would be a sliced string, which
- * Buffer's UTF-8 encoder copies several times slower than the string itself. Only leading
- * whitespace (rare) is sliced off.
+ * serializes the parsed value. Trailing whitespace is kept — AKS ends every properties.log
+ * with '\n' — and is the writer's to drop (land/ndjson.ts): a trimmed slice would be a sliced
+ * string, which Buffer's UTF-8 encoder copies several times slower than the string itself.
+ * Only leading whitespace (rare) is sliced off.
  */
 export function oneLineJson(text: string): string | undefined {
   let start = 0;

@@ -2,8 +2,7 @@
 // record-level dead letters packed into records-{first}.json blobs, and the whole bodies of a
 // batch that could not land as event-{n}.json. Names are deterministic per batch, the day is
 // the batch's first (folderDay), and writes use If-None-Match: * so a redelivered batch does
-// not write its dead letters twice. `sift
-// replay` re-drives them and marks each blob replayed.
+// not write its dead letters twice. `sift replay` re-drives them and marks each blob replayed.
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Config } from '../config.js';

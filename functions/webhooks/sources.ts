@@ -35,10 +35,10 @@ export interface AlertSource<T> extends SourceBase {
 export type WebhookSource = AuditSource | AlertSource<never>;
 
 /** A sender may post one alert or an array of them (relays that batch). */
-const arrayOrOne = (body: unknown): JsonStep[] | null => (Array.isArray(body) ? [] : null);
-
 const oneOrMany = <T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]> =>
   z.union([z.array(item).min(1), item.transform((x) => [x])]) as unknown as z.ZodType<z.output<T>[]>;
+/** Where oneOrMany's events sit: the array itself, or (null) the body is the one alert. */
+const arrayOrOne = (body: unknown): JsonStep[] | null => (Array.isArray(body) ? [] : null);
 
 function alertSource<T>(s: AlertSource<T>): WebhookSource {
   return s as unknown as WebhookSource;
