@@ -12,24 +12,19 @@ import { auditEventToRow } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
 import { batchKey, processEvents } from '../functions/pipeline.js';
 import { aksInput } from '../scripts/bench/aksInput.js';
-import { ingested } from './support/adxMapping.js';
+import { ingested, stored } from './support/adxMapping.js';
 import { auditEvent, rawRecord } from './support/records.js';
 
 const lines = (buf: Buffer): Record<string, unknown>[] =>
   buf.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-/** The row as ADX stores it: JSON values, '' for a missing string, null otherwise. */
-function stored(row: AksAuditRow): Record<string, unknown> {
-  const json = JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
-  return Object.fromEntries(AksAuditColumns.map((c) => [c.name, json[c.name] ?? (c.type === 'string' ? '' : null)]));
-}
 
 function expectLandedAsRows(rows: readonly AksAuditRow[]): Record<string, unknown>[] {
   const buf = auditNdjson(rows);
   const landed = lines(buf);
   expect(landed).toHaveLength(rows.length);
   expect(buf.toString('utf8').split('\n')).toHaveLength(rows.length + 1); // one line each, no break inside
-  landed.forEach((l, i) => expect(ingested('AksAudit', l)).toEqual(stored(rows[i]!)));
+  landed.forEach((l, i) => expect(ingested('AksAudit', l)).toEqual(stored('AksAudit', rows[i]!)));
   return landed;
 }
 

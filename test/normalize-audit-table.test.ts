@@ -1,12 +1,15 @@
 // auditEventToRow is the column table (kusto/pipelineTables.ts) specialized by hand for
 // speed; auditRowFromTable reads the table literally. They must agree on every input:
 // generated traffic with every attack scenario, and events whose fields have the wrong type.
+// And what ADX stores from the landed line must be that row (test/support/adxMapping.ts).
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT, type AksAuditRow } from '../functions/contracts.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
 import { AUDIT_FIELDS, auditEventToRow, auditRowFromTable } from '../functions/normalize/audit.js';
 import { aksInput } from '../scripts/bench/aksInput.js';
 import { auditEvent, rawRecord } from './support/records.js';
+import { ingested, stored } from './support/adxMapping.js';
+import { auditNdjson } from '../functions/land/ndjson.js';
 
 const rec = rawRecord({ category: 'kube-audit', time: '2024-03-01T10:00:00.1234567Z' });
 
@@ -17,10 +20,13 @@ function expectSame(e: Record<string, unknown>, json?: string): void {
   expect(fast).toEqual(ref);
   const src = (r: AksAuditRow): unknown => (r as unknown as Record<symbol, unknown>)[AUDIT_EVENT];
   expect(src(fast)).toBe(src(ref));
+  // ADX reads the copied columns from the landed Event: what it stores is the row detectors saw.
+  const line = JSON.parse(auditNdjson([fast]).toString('utf8')) as Record<string, unknown>;
+  expect(ingested('AksAudit', line)).toEqual(stored('AksAudit', fast));
 }
 
 // Values of every JSON type, for every field the table reads.
-const ODD: unknown[] = [null, 0, 42, 2.5, -1, true, false, '', '200', '12x', 'text', [], ['10.0.0.1', 'x'], {}, { username: 7, groups: 'g', code: '404' }, [{ a: 1 }]];
+const ODD: unknown[] = [null, 0, 42, 2.5, -1, 2 ** 31, 1e21, true, false, '', '200', '-7', '12x', ' 12', '0x1A', '1e3', '99999999999', 'text', [], ['10.0.0.1', 'x'], {}, { username: 7, groups: 'g', code: '404' }, [{ a: 1 }], { '0': '10.0.0.9' }];
 
 describe('auditEventToRow = the column table', () => {
   it('reads every Event path the table names, and every table column exists', () => {

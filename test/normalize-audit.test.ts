@@ -78,12 +78,16 @@ describe('auditEventToRow', () => {
     expect(row.ResponseObject).toBe('skipped-too-big-size-object');
   });
 
-  it('wrong types become empty values, never throw', () => {
+  it('wrong types become what ADX stores from the landed Event, never throw', () => {
     const row = auditEventToRow(
-      { auditID: 42, verb: ['get'], user: 'alice', objectRef: { name: { x: 1 } }, responseStatus: { code: '403' }, sourceIPs: 'nope', stageTimestamp: 'soon', annotations: null },
+      { auditID: 42, verb: ['get'], user: 'alice', objectRef: { name: { x: 1 }, namespace: true }, responseStatus: { code: '403' }, sourceIPs: 'nope', stageTimestamp: 'soon', annotations: null },
       rawRecord({ time: '2024-03-01T10:00:00.5Z' }),
     );
-    expect(row).toMatchObject({ AuditId: '42', Verb: '', UserName: '', Name: '', ResponseCode: 403, SourceIp: '', StageReceivedTime: null, TimeGenerated: '2024-03-01T10:00:00.500000Z' });
+    // A string column holds another JSON value's text; a path through a non-object is missing.
+    expect(row).toMatchObject({ AuditId: '42', Verb: '["get"]', UserName: '', Name: '{"x":1}', Namespace: 'true', ResponseCode: 403, SourceIp: '', StageReceivedTime: null, TimeGenerated: '2024-03-01T10:00:00.500000Z' });
+    // An int column: a 32-bit integer or its decimal text, else null.
+    const code = (c: unknown) => auditEventToRow({ auditID: 'a', responseStatus: { code: c } }, rawRecord()).ResponseCode;
+    expect([200, '-7', 2.5, 2 ** 31, '0x1A', ' 12', '1e3', 'x', {}].map(code)).toEqual([200, -7, null, null, null, null, null, null, null]);
   });
 });
 

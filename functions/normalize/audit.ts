@@ -8,6 +8,7 @@ import { AUDIT_EVENT, type AksAuditRow, type RawRecord } from '../contracts.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
 import { intern } from '../envelope/intern.js';
 import { canonicalTime } from './time.js';
+import { safeStringify } from '../envelope/json.js';
 
 type Kind = 'string' | 'int' | 'datetime' | 'dynamic';
 
@@ -27,6 +28,9 @@ export const AUDIT_FIELDS: readonly AuditField[] = AksAuditColumns.flatMap((c): 
   return [{ column: c.name, path: c.event, kind: c.type as Kind }];
 });
 
+const INT_TEXT = /^-?\d{1,10}$/;
+const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= -2147483648 && n <= 2147483647;
+
 /** Value at `path` (object keys or array indexes), undefined when any step is missing. */
 export function pick(root: unknown, path: readonly string[]): unknown {
   let cur: unknown = root;
@@ -37,18 +41,19 @@ export function pick(root: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-/** Coerce a picked value to the column kind; wrong types become the empty value, never a throw. */
+/**
+ * Coerce a picked value to the column kind the way ADX stores it, never a throw. ADX reads
+ * these columns from the landed Event itself (land/ndjson.ts), so the row detectors see must
+ * hold what the table will: a string column keeps any other JSON value as its JSON text
+ * (`verb: ["get"]` is '["get"]', not ''), and an int column takes a 32-bit integer or its
+ * decimal text and stores null for anything else (a float included).
+ */
 export function coerce(v: unknown, kind: Kind): unknown {
   switch (kind) {
     case 'string':
-      return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+      return typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? safeStringify(v) : String(v);
     case 'int':
-      if (typeof v === 'number') return Number.isInteger(v) ? v : null;
-      if (typeof v === 'string' && v.length > 0 && v.length < 16) {
-        const n = Number(v);
-        return Number.isInteger(n) ? n : null;
-      }
-      return null;
+      return typeof v === 'number' ? (isInt32(v) ? v : null) : typeof v === 'string' && INT_TEXT.test(v) && isInt32(Number(v)) ? Number(v) : null;
     case 'datetime':
       return canonicalTime(v);
     case 'dynamic':
@@ -98,14 +103,14 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
 
 // coerce() per kind, as plain functions for the specialized builder.
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
-const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
+const str = (v: unknown): string => (typeof v === 'string' ? v : (coerce(v, 'string') as string));
 const int = (v: unknown): number | null => coerce(v, 'int') as number | null;
 const dyn = (v: unknown): unknown => (v === undefined ? null : v);
 
 /**
- * One audit Event (already parsed) → one AksAudit row. Missing or wrong-typed fields become
- * '' / null; TimeGenerated is stageTimestamp (µs), else requestReceivedTimestamp, else the
- * record time. `json`, the Event's text when it can be landed as it is (envelope/json.ts
+ * One audit Event (already parsed) → one AksAudit row. Missing fields become '' / null and
+ * wrong-typed ones what ADX stores for them (coerce); TimeGenerated is stageTimestamp (µs),
+ * else requestReceivedTimestamp, else the record time. `json`, the Event's text when it can be landed as it is (envelope/json.ts
  * oneLineJson), rides along for landing; without it landing serializes `event`. Used by the
  * Event Hub path, webhooks and the Falco conformance suite.
  */

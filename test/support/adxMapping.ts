@@ -28,6 +28,21 @@ function at(v: unknown, path: readonly (string | number)[]): unknown {
   return cur;
 }
 
+/**
+ * Values whose JSON type differs from the column's: a string column holds their JSON text;
+ * an int column a 32-bit integer, or the decimal text of one, and null for anything else
+ * ("floating point value ingested into an int column: NULL value filled", ADX's page on
+ * ingesting invalid data). That ADX parses an integer's text is this project's assumption.
+ */
+const same = (v: unknown): unknown => v;
+const STORE: Partial<Record<string, (v: unknown) => unknown>> = {
+  string: (v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+  int: (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,10}$/.test(v) ? Number(v) : NaN;
+    return Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 ? n : null;
+  },
+};
+
 /** One landed line (parsed) → the row ADX would store, keyed by column name. */
 export function ingested(table: string, line: Record<string, unknown>): Record<string, unknown> {
   const def = tableDef(table);
@@ -36,7 +51,13 @@ export function ingested(table: string, line: Record<string, unknown>): Record<s
   for (const m of mapping) {
     const v = at(line, parsePath(m.Properties.Path));
     const type = def.columns.find((c) => c.name === m.column)!.type;
-    row[m.column] = v === undefined || v === null ? (type === 'string' ? '' : null) : type === 'string' && typeof v !== 'string' ? (typeof v === 'object' ? JSON.stringify(v) : String(v)) : v;
+    row[m.column] = v === undefined || v === null ? (type === 'string' ? '' : null) : (STORE[type] ?? same)(v);
   }
   return row;
+}
+
+/** An in-memory row as ADX stores it: JSON values, '' for a missing string, null otherwise. */
+export function stored(table: string, row: object): Record<string, unknown> {
+  const json = JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
+  return Object.fromEntries(tableDef(table).columns.map((c) => [c.name, json[c.name] ?? (c.type === 'string' ? '' : null)]));
 }
