@@ -103,7 +103,8 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
 
 // coerce() per kind, as plain functions for the specialized builder.
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
-const str = (v: unknown): string => (typeof v === 'string' ? v : (coerce(v, 'string') as string));
+// Missing fields (an absent impersonatedUser, subresource, ...) are common: answered inline.
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : (coerce(v, 'string') as string));
 const int = (v: unknown): number | null => coerce(v, 'int') as number | null;
 const dyn = (v: unknown): unknown => (v === undefined ? null : v);
 
