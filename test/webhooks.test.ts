@@ -149,6 +149,18 @@ describe('webhook ingest: auth, limits, schema', () => {
     const prio = await acceptWebhook(request('falco', JSON.stringify({ ...falcoSample, priority: 'Loud' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
     expect(prio.body.error).toMatch(/^priority: /);
 
+    // The error is the one of the shape sent: a bare Event is not told it lacks "EventList",
+    // an array of alerts names the item, a lone string is not told to be an array.
+    const { auditID: _a, ...noId } = list.items[0] as Record<string, unknown>;
+    const bare = await acceptWebhook(request('k8s-audit', JSON.stringify(noId), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
+    expect(bare).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^auditID: /) } });
+    const wrongKind = await acceptWebhook(request('k8s-audit', JSON.stringify({ ...auditList(2), kind: 'Eventlist' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
+    expect(wrongKind.body.error).toMatch(/^kind: .*EventList/);
+    const second = await acceptWebhook(request('falco', JSON.stringify([falcoSample, noRule]), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
+    expect(second.body.error).toMatch(/^1\.rule: /);
+    const lone = await acceptWebhook(request('kubearmor', '"alert"', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), config);
+    expect(lone.body.error).toMatch(/^body: .*expected object, received string/);
+
     const notJson = await acceptWebhook(request('falco', '{"output":', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
     expect(notJson).toMatchObject({ status: 400, body: { error: 'body: not valid JSON' } });
     expect(notJson.messages).toBeUndefined();

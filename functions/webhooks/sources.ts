@@ -34,11 +34,32 @@ export interface AlertSource<T> extends SourceBase {
 }
 export type WebhookSource = AuditSource | AlertSource<never>;
 
+/**
+ * The schema for the shape the body has (`isFirst` picks), not a union: a union's failure
+ * reports whichever branch it likes, and a bare audit Event without its auditID was told
+ * `kind: expected "EventList"`. The chosen schema's issues go out as they are.
+ */
+function byShape<T>(isFirst: (body: unknown) => boolean, first: z.ZodType<T>, second: z.ZodType<T>): z.ZodType<T> {
+  return z.unknown().transform((body, ctx) => {
+    const r = (isFirst(body) ? first : second).safeParse(body);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message, input: body });
+    return z.NEVER;
+  }) as unknown as z.ZodType<T>;
+}
+
 /** A sender may post one alert or an array of them (relays that batch). */
 const oneOrMany = <T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]> =>
-  z.union([z.array(item).min(1), item.transform((x) => [x])]) as unknown as z.ZodType<z.output<T>[]>;
+  byShape(Array.isArray, z.array(item).min(1), item.transform((x) => [x])) as z.ZodType<z.output<T>[]>;
 /** Where oneOrMany's events sit: the array itself, or (null) the body is the one alert. */
 const arrayOrOne = (body: unknown): JsonStep[] | null => (Array.isArray(body) ? [] : null);
+
+/** An EventList by its kind, or by an items array where the kind is neither list nor Event. */
+function isEventList(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const { kind, items } = body as { kind?: unknown; items?: unknown };
+  return kind === 'EventList' || (kind !== 'Event' && Array.isArray(items));
+}
 
 function alertSource<T>(s: AlertSource<T>): WebhookSource {
   return s as unknown as WebhookSource;
@@ -50,8 +71,8 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     kind: 'audit',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT',
     // The API server always sends an EventList; a bare Event is accepted for hand-driven tests.
-    body: z.union([eventListSchema.transform((l) => l.items as unknown[]), auditEventSchema.transform((e) => [e as unknown])]),
-    eventsAt: (body) => ((body as { kind?: unknown }).kind === 'EventList' ? ['items'] : null),
+    body: byShape(isEventList, eventListSchema.transform((l) => l.items as unknown[]), auditEventSchema.transform((e) => [e as unknown])),
+    eventsAt: (body) => (isEventList(body) ? ['items'] : null),
   },
   falco: alertSource({
     name: 'falco',
