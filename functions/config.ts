@@ -80,7 +80,7 @@ export const configSchema = z
       .enum(['batch', 'off'])
       .default('batch')
       .describe(
-        'queued/managed sinks: batch tags each landing ingest-by:<batchKey>/<Table> with ingestIfNotExists (a redelivered batch adds no rows); off sends no tags, which ADX advises at high ingestion rates (a unique tag per ingestion can hurt its performance), and a redelivered batch then lands again for the <Table>Unique views to collapse: see docs/adx.md',
+        'queued/managed sinks: batch tags each landing ingest-by:<batchKey>/<Table> with ingestIfNotExists (a redelivered batch adds no rows); off sends no tags, which ADX advises at high ingestion rates (a unique tag per ingestion can hurt its performance, and a tagged blob is ingested alone, never batched), and a redelivered batch then lands again for the <Table>Unique views to collapse: see docs/adx.md',
       ),
     KUBESIFT_DATASET_MAX_COUNT: positiveInt(1_000_000).describe('Largest count accepted by POST /api/datasets'),
     KUBESIFT_INGEST_DATASETS: bool.default(false).describe('Queue generated datasets into ADX by default'),
