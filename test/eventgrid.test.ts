@@ -46,11 +46,12 @@ const ctx = () => new functions.InvocationContext({ functionName: 'eventGrid', l
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/eventgrid', headers: { 'content-type': 'application/json', ...headers }, body: { string: JSON.stringify(body) } });
 
-const captureEvent = (fileUrl: string, hub: string, partitionId = '2') => [
+/** A CaptureFileCreated event for a file holding the sequence numbers first..last. */
+const captureEvent = (fileUrl: string, hub: string, partitionId = '2', [first, last] = [7, 9]) => [
   {
     id: 'e1', topic: '/subscriptions/0000/resourcegroups/rg/providers/Microsoft.EventHub/namespaces/ns1', subject: `eventhubs/${hub}`,
     eventType: 'Microsoft.EventHub.CaptureFileCreated', eventTime: '2025-04-20T10:05:00Z', dataVersion: '1', metadataVersion: '1',
-    data: { fileUrl, fileType: 'AzureBlockBlob', partitionId, sizeInBytes: 1000, eventCount: 3, firstSequenceNumber: 7, lastSequenceNumber: 9, firstEnqueueTime: '2025-04-20T10:00:00Z', lastEnqueueTime: '2025-04-20T10:01:00Z' },
+    data: { fileUrl, fileType: 'AzureBlockBlob', partitionId, sizeInBytes: 1000, eventCount: last - first + 1, firstSequenceNumber: first, lastSequenceNumber: last, firstEnqueueTime: '2025-04-20T10:00:00Z', lastEnqueueTime: '2025-04-20T10:01:00Z' },
   },
 ];
 
@@ -140,7 +141,7 @@ describe('Event Grid endpoint', () => {
     await container.getBlockBlobClient(name).uploadData(avro);
     const lander = memoryLander();
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
-    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics')), ctx(), deps);
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [20, 21])), ctx(), deps);
     expect(res.status).toBe(200);
     expect((res.jsonBody as { replayed: { batches: number; records: number }[] }).replayed[0]).toMatchObject({ batches: 2, records: DEFAULT_CHUNK_RECORDS + 1 });
     expect(lander.batches.map((b) => [b.key.split('-').slice(0, 5).join('-'), b.result.rows.AksAudit.length])).toEqual([['aks-diagnostics-2-20-20', DEFAULT_CHUNK_RECORDS], ['aks-diagnostics-2-21-21', 1]]);
@@ -150,7 +151,7 @@ describe('Event Grid endpoint', () => {
     const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/3/2025/04/20/11/00/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord('dl-1')] })) }]));
-    const event = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '3');
+    const event = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '3', [1, 1]);
     // What the eventgrid-deadletter container holds: the events, plus Event Grid's delivery fields.
     const deadLettered = event.map((e) => ({ ...e, deadLetterReason: 'MaxDeliveryAttemptsExceeded', deliveryAttempts: 30, lastDeliveryOutcome: 'Probation', lastHttpStatusCode: 503, publishTime: '2025-04-20T11:00:01Z', lastDeliveryAttemptTime: '2025-04-21T11:00:00Z' }));
     const keys: string[][] = [];
@@ -165,6 +166,54 @@ describe('Event Grid endpoint', () => {
     expect(keys[1]).toEqual(keys[0]);
   });
 
+  it('a cut capture file is a 500 naming what is missing (Avro ends quietly at a cut): what was read lands, the tail waits for the retry', async () => {
+    const { config, blobs, container } = await captureStore();
+    const events = [30, 31, 32, 33, 34].map((n) => ({ sequenceNumber: n, offset: String(n * 100), enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord(`cut-${n}`)] })) }));
+    // Blocks of two events, as Capture writes many blocks per file.
+    const whole = await writeCapture(events, 'null', { blockBytes: 1 });
+    const count = async (b: Buffer) => {
+      let n = 0;
+      for await (const _ of readCapture(b)) n++;
+      return n;
+    };
+    // The longest cut that Avro ends quietly after four events: the last block cut mid-way.
+    let cut = whole.length - 1;
+    while (cut > 0 && (await count(whole.subarray(0, cut)).catch(() => -1)) !== 4) cut--;
+    expect(cut).toBeGreaterThan(0);
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/12/00/00.avro';
+    const blob = container.getBlockBlobClient(name);
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks'), batchSize: 3 });
+    const delivery = () => post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [30, 34]));
+    const landed = () => lander.batches.map((b) => b.result.rows.AksAudit.map((r) => r.AuditId));
+    const logOf = (lines: unknown[]) => new functions.InvocationContext({ functionName: 'eventGrid', logHandler: (_level, ...a) => lines.push(...a) });
+
+    await blob.uploadData(whole.subarray(0, cut));
+    const logged: unknown[] = [];
+    expect((await handleEventGrid(delivery(), logOf(logged), deps)).status).toBe(500);
+    expect(logged.join('\n')).toContain('holds 4 of the 5 events announced: the file or its download is cut');
+    // The full batch 30-32 landed; 33, read but short of a batch, waits for the retry.
+    expect(landed()).toEqual([['cut-30', 'cut-31', 'cut-32']]);
+
+    await blob.uploadData(whole);
+    expect((await handleEventGrid(delivery(), ctx(), deps)).status).toBe(200);
+    expect(landed()).toEqual([['cut-30', 'cut-31', 'cut-32'], ['cut-30', 'cut-31', 'cut-32'], ['cut-33', 'cut-34']]);
+    // The retry lands the first batch under the key it had, which the sink skips.
+    expect(lander.batches[1]!.key).toBe(lander.batches[0]!.key);
+
+    // A file Avro cannot decode, or not of Capture's schema, says where it stopped.
+    const renamed = Buffer.from(whole);
+    renamed.write('XXXX', renamed.indexOf('SequenceNumber'));
+    const garbled = Buffer.from(whole);
+    garbled.fill(0xff, cut - 40, cut);
+    for (const [damaged, why] of [[renamed, 'cannot decode past event 0: not an Event Hubs Capture record'], [garbled, 'cannot decode past event 4 (sequence number 33): ']] as const) {
+      await blob.uploadData(damaged);
+      const unreadable: unknown[] = [];
+      expect((await handleEventGrid(delivery(), logOf(unreadable), deps)).status).toBe(500);
+      expect(unreadable.join('\n')).toContain(`00.avro: ${why}`);
+    }
+  });
+
   it('routes a capture of the webhook hub through the webhook path (CloudEvents schema)', async () => {
     const { config, blobs, container } = await captureStore();
     const message = { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:01:03Z', events: [falcoSample] };
@@ -173,7 +222,7 @@ describe('Event Grid endpoint', () => {
     const lander = memoryLander();
     const cloudEvent = {
       specversion: '1.0', id: 'c1', type: 'Microsoft.EventHub.CaptureFileCreated', source: '/subscriptions/0000/resourcegroups/rg/providers/Microsoft.EventHub/namespaces/ns1',
-      subject: 'eventhubs/webhook-events', time: '2025-04-20T10:05:00Z', data: captureEvent(`${container.url}/${name}`, 'webhook-events', '0')[0]!.data,
+      subject: 'eventhubs/webhook-events', time: '2025-04-20T10:05:00Z', data: captureEvent(`${container.url}/${name}`, 'webhook-events', '0', [1, 1])[0]!.data,
     };
     const res = await handleEventGrid(post(cloudEvent), ctx(), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
     expect(res.status).toBe(200);
@@ -197,7 +246,7 @@ describe('Event Grid endpoint', () => {
     const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/3/2025/04/20/10/00/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '1', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('g-1')] })) }]));
-    const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics')[0]!;
+    const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [1, 1])[0]!;
     const lander = memoryLander();
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
     const cases: [unknown, RegExp][] = [

@@ -46,8 +46,11 @@ function unwrapMap(m: unknown): Record<string, unknown> {
 
 function toEvent(r: Record<string, unknown>): CapturedEvent {
   const body = unwrap(r.Body);
+  // Positions key the batches: a file of another schema must not land under NaN.
+  const sequenceNumber = Number(unwrap(r.SequenceNumber));
+  if (!Number.isSafeInteger(sequenceNumber)) throw new Error('not an Event Hubs Capture record: no integer SequenceNumber');
   return {
-    sequenceNumber: Number(unwrap(r.SequenceNumber)),
+    sequenceNumber,
     offset: String(unwrap(r.Offset) ?? ''),
     enqueuedTimeUtc: String(unwrap(r.EnqueuedTimeUtc) ?? ''),
     systemProperties: unwrapMap(r.SystemProperties),
@@ -72,8 +75,9 @@ export async function* readCapture(source: NodeJS.ReadableStream | Buffer): Asyn
 export type CaptureInput = Pick<CapturedEvent, 'sequenceNumber' | 'offset' | 'enqueuedTimeUtc' | 'body'> &
   Partial<Pick<CapturedEvent, 'systemProperties' | 'properties'>>;
 
-export async function writeCapture(events: readonly CaptureInput[], codec: 'null' | 'deflate' = 'deflate'): Promise<Buffer> {
-  const encoder = new avro.streams.BlockEncoder(CAPTURE_SCHEMA as unknown as avro.Schema, { codec });
+export async function writeCapture(events: readonly CaptureInput[], codec: 'null' | 'deflate' = 'deflate', opts: { blockBytes?: number } = {}): Promise<Buffer> {
+  // blockBytes: avsc's block size (64 KiB by default); a small one gives a file of many blocks.
+  const encoder = new avro.streams.BlockEncoder(CAPTURE_SCHEMA as unknown as avro.Schema, { codec, ...(opts.blockBytes ? { blockSize: opts.blockBytes } : {}) });
   const chunks: Buffer[] = [];
   encoder.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((resolve, reject) => {

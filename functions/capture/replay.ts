@@ -81,14 +81,38 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
     }
     pending = [];
   };
-  for await (const ev of readCapture(download.readableStreamBody)) {
-    report.events++;
-    pending.push({
-      body: ev.body ?? '',
-      position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset },
-    });
-    if (pending.length >= size) await flush();
+  let lastSequence = -1;
+  try {
+    for await (const ev of readCapture(download.readableStreamBody)) {
+      report.events++;
+      lastSequence = ev.sequenceNumber;
+      pending.push({
+        body: ev.body ?? '',
+        position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset },
+      });
+      if (pending.length >= size) await flush();
+    }
+  } catch (err) {
+    throw new CaptureUnreadable(`${report.blob}: cannot decode past event ${report.events}${lastSequence >= 0 ? ` (sequence number ${lastSequence})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Avro ends quietly where a file or a download is cut: the count Capture announced tells.
+  // The last batch is held back too, since a full read would cut it elsewhere, under another key.
+  const short = shortOf(data, report.events, lastSequence);
+  if (short) throw new CaptureUnreadable(`${report.blob}: holds ${short}: the file or its download is cut`);
   await flush();
   return report;
+}
+
+/**
+ * A Capture file that ended before the events its CaptureFileCreated event announced, or
+ * that Avro cannot decode. The batches before the damage have landed under their own keys,
+ * so a retry (Event Grid retries a 500, then dead-letters the event) adds nothing twice.
+ */
+export class CaptureUnreadable extends Error {}
+
+/** What is missing from a file that held `events` up to sequence number `last`, or ''. */
+function shortOf(data: CaptureFileCreated, events: number, last: number): string {
+  if (data.eventCount !== undefined && events < data.eventCount) return `${events} of the ${data.eventCount} events announced`;
+  if (data.lastSequenceNumber !== undefined && last < data.lastSequenceNumber) return `events up to sequence number ${last}, not ${data.lastSequenceNumber}`;
+  return '';
 }
