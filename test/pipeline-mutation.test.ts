@@ -9,49 +9,17 @@ import { defaultPolicy } from '../functions/detect/index.js';
 import { generateAksBodies } from '../functions/generate/index.js';
 import { Rng } from '../functions/generate/prng.js';
 import { dedupeRows, tablePayloads } from '../functions/land/payload.js';
-import { AksAuditColumns, AksControlPlaneColumns, DetectionsColumns } from '../functions/kusto/pipelineTables.js';
 import { processEvents, type PipelineOptions } from '../functions/pipeline.js';
 import { ingested, stored } from './support/adxMapping.js';
+import { columnTypeError, damage, mutateValue } from './support/mutation.js';
 import { auditEvent } from './support/records.js';
 
 const BATCHES = 500;
 const OPTS: PipelineOptions = { policy: defaultPolicy('aks'), now: new Date('2024-01-01T06:00:00Z') };
 
-/** Values of every JSON type, and a few chosen to hurt: prototype keys, lone surrogates, 70 KB. */
-const ODD: unknown[] = [
-  null, 0, -1, 2.5, 1e308, true, '', 'x', '2024-13-45T99:99:99Z', '\ud800', '\u0000\n"\\', 'é'.repeat(70_000), [], [1, 'a'], {}, { a: { b: [] } },
-  JSON.parse('{"__proto__":{"polluted":1}}'), { constructor: 'x', toString: 1, hasOwnProperty: [] },
-];
 /** Keys the pipeline reads, so an added key lands where it is looked for. */
 const KEYS = ['user', 'verb', 'objectRef', 'requestObject', 'responseStatus', 'stage', 'annotations', 'impersonatedUser', 'sourceIPs', 'userAgent', 'requestURI', 'auditID', 'kind', 'stageTimestamp', 'records', 'properties', 'log', 'category', 'time', 'resourceId', 'pod', 'items', '__proto__'];
-const SPLICE = ['"', '\\', '{', '[', ']', '}', ',', '\u0000', '\ud800', 'é', '\n', '\\u', '1e999', '{"a":'];
-
-/** A copy of `v` with one value somewhere inside replaced, removed or added. */
-function mutateValue(rng: Rng, v: unknown, depth = 0): unknown {
-  if (v === null || typeof v !== 'object' || depth > 12 || rng.chance(0.15)) return rng.pick(ODD);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return rng.pick(ODD);
-    const a = [...v];
-    const i = rng.int(a.length);
-    a[i] = mutateValue(rng, a[i], depth + 1);
-    return a;
-  }
-  const o = { ...(v as Record<string, unknown>) };
-  const keys = Object.keys(o);
-  if (keys.length === 0 || rng.chance(0.1)) Object.defineProperty(o, rng.pick(KEYS), { value: rng.pick(ODD), enumerable: true, writable: true, configurable: true });
-  else if (rng.chance(0.1)) delete o[rng.pick(keys)];
-  else o[rng.pick(keys)!] = mutateValue(rng, o[rng.pick(keys)], depth + 1);
-  return o;
-}
-
-/** Text damage: cut, a character replaced, a span dropped, something spliced in. */
-const TEXT_DAMAGE: ((rng: Rng, t: string, i: number) => string)[] = [
-  (_r, t, i) => t.slice(0, i),
-  (r, t, i) => t.slice(0, i) + r.pick(SPLICE) + t.slice(i + 1),
-  (r, t, i) => t.slice(0, i) + t.slice(i + r.int(50)),
-  (r, t, i) => t.slice(0, i) + r.pick(SPLICE) + t.slice(i),
-];
-const damage = (rng: Rng, t: string): string => rng.pick(TEXT_DAMAGE)(rng, t, rng.int(t.length));
+const mutate = (rng: Rng, v: unknown): unknown => mutateValue(rng, v, KEYS);
 
 type Body = { records: Record<string, unknown>[] };
 
@@ -68,41 +36,18 @@ function damagedBody(rng: Rng, clean: readonly string[], events: readonly Record
       // One record's properties.log: the audit Event inside it, or its text.
       const body = JSON.parse(rng.pick(clean)) as Body;
       const props = rng.pick(body.records).properties as { log: string };
-      props.log = props.log.startsWith('{') && rng.chance(0.7) ? JSON.stringify(mutateValue(rng, JSON.parse(props.log))) : damage(rng, props.log);
+      props.log = props.log.startsWith('{') && rng.chance(0.7) ? JSON.stringify(mutate(rng, JSON.parse(props.log))) : damage(rng, props.log);
       return JSON.stringify(body);
     }, 35],
-    [() => JSON.stringify(mutateValue(rng, JSON.parse(rng.pick(clean)))), 20],
+    [() => JSON.stringify(mutate(rng, JSON.parse(rng.pick(clean)))), 20],
     [() => {
       // Raw audit events, as a webhook or `sift process --format audit` sends them.
-      const evs = Array.from({ length: 1 + rng.int(4) }, () => (rng.chance(0.6) ? mutateValue(rng, rng.pick(events)) : rng.pick(events)));
+      const evs = Array.from({ length: 1 + rng.int(4) }, () => (rng.chance(0.6) ? mutate(rng, rng.pick(events)) : rng.pick(events)));
       return JSON.stringify(rng.chance(0.3) ? { kind: 'EventList', items: evs } : evs.length === 1 ? evs[0] : evs);
     }, 25],
   ];
   const made = rng.weighted(kinds)();
   return typeof made === 'string' ? Buffer.from(made) : made;
-}
-
-const COLUMNS = { AksAudit: AksAuditColumns, AksControlPlane: AksControlPlaneColumns, Detections: DetectionsColumns } as const;
-const OF_TYPE: Record<string, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  datetime: (v) => v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v))),
-  int: (v) => v === null || (Number.isInteger(v) && Math.abs(v as number) < 2 ** 31),
-  long: (v) => v === null || Number.isSafeInteger(v),
-  real: (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
-  bool: (v) => typeof v === 'boolean',
-  dynamic: () => true,
-};
-
-/** Every column of every row holds a value of its type; the first offender, else ''. */
-function typeErrors(r: BatchResult): string {
-  const tables: [keyof typeof COLUMNS, readonly object[]][] = [['AksAudit', r.rows.AksAudit], ['AksControlPlane', r.rows.AksControlPlane], ['Detections', r.detections]];
-  for (const [table, rows] of tables)
-    for (const row of rows)
-      for (const c of COLUMNS[table]) {
-        const v = (row as Record<string, unknown>)[c.name];
-        if (!OF_TYPE[c.type]!(v)) return `${table}.${c.name} (${c.type}) = ${JSON.stringify(v)?.slice(0, 80)}`;
-      }
-  return '';
 }
 
 const payloadBytes = (r: BatchResult, key: string): string => tablePayloads(r, key).payloads.map((p) => `${p.table}:${p.ndjson.toString('base64')}`).join('|');
@@ -134,7 +79,7 @@ describe('damaged input, seeded', () => {
       const salvaged = r.deadLetters.filter((d) => d.reason === 'truncated-audit' || d.reason === 'invalid-audit-json').length;
       expect(placed, where).toBeGreaterThanOrEqual(r.summary.records);
       expect(placed - r.summary.records, where).toBeLessThanOrEqual(salvaged);
-      expect(typeErrors(r), where).toBe('');
+      expect(columnTypeError(r), where).toBe('');
       for (const d of r.deadLetters) {
         expect(d.reason, where).toMatch(/^[a-z0-9-]+$/);
         expect(d.detail.length, where).toBeGreaterThan(0);

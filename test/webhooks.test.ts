@@ -8,7 +8,7 @@ import { falcoAlert, falcoAlertSchema, falcoOperation } from '../functions/webho
 import { kubearmorAction, kubearmorAlert, kubearmorEventSchema, kubearmorPriority } from '../functions/webhooks/kubearmor.js';
 import { toDetection } from '../functions/webhooks/runtimeAlert.js';
 import { handleWebhook, webhookHubOutput } from '../functions/triggers/webhooks.js';
-import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
+import { auditList, bearer, falcoSample, kubearmorSample, webhookRequest } from './support/webhookSamples.js';
 
 const SECRETS = {
   KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: 'audit-secret-0123456789',
@@ -17,20 +17,7 @@ const SECRETS = {
 };
 const config = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_MAX_BYTES: '200000', KUBESIFT_DEFAULT_CLUSTER: 'Lab' });
 
-function request(source: string, body: string | Uint8Array, headers: Record<string, string>, cluster?: string): WebhookRequest {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const h = new Headers(headers);
-  return {
-    source,
-    headers: h,
-    body: (async function* () {
-      // Several chunks, like a real socket.
-      for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
-    })(),
-    cluster: cluster ?? null,
-  };
-}
-const bearer = (s: string) => ({ authorization: `Bearer ${s}` });
+const request = webhookRequest;
 
 describe('webhook ingest: auth, limits, schema', () => {
   it('a source whose secret is too short answers 503 without its value; the other sources work', async () => {
@@ -268,6 +255,12 @@ describe('webhook HTTP trigger sets the Event Hub output only on success', () =>
 });
 
 describe('runtime alert mappers', () => {
+  it("Falco: an output field of any JSON type becomes column text (an object's JSON; it used to throw on one whose toString is not a function)", () => {
+    const fields = { 'k8s.pod.name': { constructor: 'x', toString: 1 }, 'k8s.ns.name': 7, 'user.name': null };
+    const d = toDetection(falcoAlert(falcoAlertSchema.parse({ ...falcoSample, output_fields: fields }), 'lab'));
+    expect(d).toMatchObject({ Name: '{"constructor":"x","toString":1}', Namespace: '7', User: '' });
+  });
+
   it('Falco: priority, operation, object and a stable detection id', () => {
     const a = falcoAlertSchema.parse(falcoSample);
     const d = toDetection(falcoAlert(a, 'lab'));

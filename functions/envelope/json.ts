@@ -74,6 +74,13 @@ export function safeStringify(v: unknown): string {
   }
 }
 
+/**
+ * A JSON value as the text of a string column, as ADX stores it there: a string as it is,
+ * a missing value as '', anything else its JSON text. Never String(v): an object with a
+ * `toString` that is not a function makes that throw.
+ */
+export const columnText = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : safeStringify(v));
+
 /** JSON.stringify, or null when it throws (a value nested deeper than the stack allows, a cycle). */
 export function stringifyOrNull(v: unknown): string | null {
   try {

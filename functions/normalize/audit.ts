@@ -8,7 +8,7 @@ import { AUDIT_EVENT, type AksAuditRow, type RawRecord } from '../contracts.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
 import { intern } from '../envelope/intern.js';
 import { canonicalTime } from './time.js';
-import { safeStringify } from '../envelope/json.js';
+import { columnText } from '../envelope/json.js';
 
 type Kind = 'string' | 'int' | 'datetime' | 'dynamic';
 
@@ -51,7 +51,7 @@ export function pick(root: unknown, path: readonly string[]): unknown {
 export function coerce(v: unknown, kind: Kind): unknown {
   switch (kind) {
     case 'string':
-      return typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? safeStringify(v) : String(v);
+      return columnText(v);
     case 'int':
       return typeof v === 'number' ? (isInt32(v) ? v : null) : typeof v === 'string' && INT_TEXT.test(v) && isInt32(Number(v)) ? Number(v) : null;
     case 'datetime':

@@ -1,6 +1,7 @@
 // Falcosidekick webhook output: one JSON alert per POST
 // {uuid?, output, priority, rule, time, output_fields, source, tags, hostname}.
 import { z } from 'zod';
+import { columnText } from '../envelope/json.js';
 import { canonicalTime } from '../normalize/time.js';
 import { priorityOf, slug, sortedJson, type Operation, type RuntimeAlert } from './runtimeAlert.js';
 
@@ -37,7 +38,9 @@ export function falcoOperation(a: FalcoAlert): Operation | '' {
   return '';
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+// An output field's value as column text: Falco prints strings, numbers and booleans, and a
+// sender may put anything there (an object's JSON text, never a throw).
+const str = columnText;
 
 export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
   const f = a.output_fields;

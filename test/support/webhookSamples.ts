@@ -1,4 +1,20 @@
-// Sample webhook payloads (hand-written, shaped like Falcosidekick / KubeArmor / audit webhook output).
+// Sample webhook payloads (hand-written, shaped like Falcosidekick / KubeArmor / audit webhook output),
+// and the request acceptWebhook takes.
+import type { WebhookRequest } from '../../functions/webhooks/ingest.js';
+
+/** A webhook POST as the HTTP trigger hands it over, its body in 4 KiB chunks like a socket's. */
+export function webhookRequest(source: string, body: string | Uint8Array, headers: Record<string, string>, cluster?: string): WebhookRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return {
+    source,
+    headers: new Headers(headers),
+    body: (async function* () {
+      for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+    })(),
+    cluster: cluster ?? null,
+  };
+}
+export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 export const falcoSample = {
   uuid: '3b2d7a52-8d2e-4b5c-9a0e-2f1c9e0d6b11',
   output: '10:01:02.123456789: Notice A shell was spawned in a container (user=root container=nginx shell=bash)',
