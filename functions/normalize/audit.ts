@@ -103,17 +103,17 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
 
 // coerce() per kind, as plain functions for the specialized builder.
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
-// Missing fields (an absent impersonatedUser, subresource, ...) are common: answered inline.
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : (coerce(v, 'string') as string));
+const str = columnText;
 const int = (v: unknown): number | null => coerce(v, 'int') as number | null;
 const dyn = (v: unknown): unknown => (v === undefined ? null : v);
 
 /**
  * One audit Event (already parsed) → one AksAudit row. Missing fields become '' / null and
  * wrong-typed ones what ADX stores for them (coerce); TimeGenerated is stageTimestamp (µs),
- * else requestReceivedTimestamp, else the record time. `json`, the Event's text when it can be landed as it is (envelope/json.ts
- * oneLineJson), rides along for landing; without it landing serializes `event`. Used by the
- * Event Hub path, webhooks and the Falco conformance suite.
+ * else requestReceivedTimestamp, else the record time. `json`, the Event's text when it can
+ * be landed as it is (envelope/json.ts oneLineJson), rides along for landing; without it
+ * landing serializes `event`. Used by the Event Hub path, webhooks and the Falco
+ * conformance suite.
  */
 export function auditEventToRow(event: Record<string, unknown>, rec: RawRecord, json?: string): AksAuditRow {
   const e = event;
