@@ -12,6 +12,7 @@
 // "Post-timeout activity" method=.. path=.., and utiltrace headers (url:/.., audit-id:..).
 import { goDurationMs } from './duration.js';
 import { parsePairs, readGoQuoted, setPair } from './goquote.js';
+import { int32 } from './int32.js';
 
 export interface RequestColumns {
   Verb: string;
@@ -83,16 +84,6 @@ export function requestFromFields(fields: Record<string, string>): RequestColumn
     else req[m.column] = int32(v);
   }
   return req as unknown as RequestColumns;
-}
-
-/**
- * A decimal integer that fits ADX's `int` (32-bit), else null. Number() alone would read
- * '0x1f', '1e3' and ' 200' and let a 20-digit code through as 1e20, which the column cannot hold.
- */
-function int32(v: string): number | null {
-  if (!/^-?\d{1,10}$/.test(v)) return null;
-  const n = Number(v);
-  return n >= -2147483648 && n <= 2147483647 ? n : null;
 }
 
 /** G1–G3: METHOD URI:(latency) status [client]. Null when `msg` is not such a line. */

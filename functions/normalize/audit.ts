@@ -9,6 +9,7 @@ import { AksAuditColumns } from '../kusto/pipelineTables.js';
 import { intern } from '../envelope/intern.js';
 import { canonicalTime } from './time.js';
 import { columnText } from '../envelope/json.js';
+import { int32 } from './int32.js';
 
 type Kind = 'string' | 'int' | 'datetime' | 'dynamic';
 
@@ -27,9 +28,6 @@ export const AUDIT_FIELDS: readonly AuditField[] = AksAuditColumns.flatMap((c): 
   if (!KINDS.includes(c.type)) throw new Error(`AksAudit.${c.name}: no ${c.type} coercion for Event fields`);
   return [{ column: c.name, path: c.event, kind: c.type as Kind }];
 });
-
-const INT_TEXT = /^-?\d{1,10}$/;
-const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= -2147483648 && n <= 2147483647;
 
 /** Value at `path` (object keys or array indexes), undefined when any step is missing. */
 export function pick(root: unknown, path: readonly string[]): unknown {
@@ -53,7 +51,7 @@ export function coerce(v: unknown, kind: Kind): unknown {
     case 'string':
       return columnText(v);
     case 'int':
-      return typeof v === 'number' ? (isInt32(v) ? v : null) : typeof v === 'string' && INT_TEXT.test(v) && isInt32(Number(v)) ? Number(v) : null;
+      return int32(v);
     case 'datetime':
       return canonicalTime(v);
     case 'dynamic':
@@ -104,7 +102,7 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
 // coerce() per kind, as plain functions for the specialized builder.
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
 const str = columnText;
-const int = (v: unknown): number | null => coerce(v, 'int') as number | null;
+const int = int32;
 const dyn = (v: unknown): unknown => (v === undefined ? null : v);
 
 /**
