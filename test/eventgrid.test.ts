@@ -42,7 +42,8 @@ function memoryLander(): Lander & { batches: { result: BatchResult; key: string 
   };
 }
 
-const ctx = () => new functions.InvocationContext({ functionName: 'eventGrid', logHandler: () => undefined });
+/** The function's context; `lines`, when given, collects what it logs. */
+const ctx = (lines?: unknown[]) => new functions.InvocationContext({ functionName: 'eventGrid', logHandler: (_level, ...a) => void lines?.push(...a) });
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/eventgrid', headers: { 'content-type': 'application/json', ...headers }, body: { string: JSON.stringify(body) } });
 
@@ -186,11 +187,10 @@ describe('Event Grid endpoint', () => {
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks'), batchSize: 3 });
     const delivery = () => post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [30, 34]));
     const landed = () => lander.batches.map((b) => b.result.rows.AksAudit.map((r) => r.AuditId));
-    const logOf = (lines: unknown[]) => new functions.InvocationContext({ functionName: 'eventGrid', logHandler: (_level, ...a) => lines.push(...a) });
 
     await blob.uploadData(whole.subarray(0, cut));
     const logged: unknown[] = [];
-    expect((await handleEventGrid(delivery(), logOf(logged), deps)).status).toBe(500);
+    expect((await handleEventGrid(delivery(), ctx(logged), deps)).status).toBe(500);
     expect(logged.join('\n')).toContain('holds 4 of the 5 events announced: the file or its download is cut');
     // The full batch 30-32 landed; 33, read but short of a batch, waits for the retry.
     expect(landed()).toEqual([['cut-30', 'cut-31', 'cut-32']]);
@@ -209,7 +209,7 @@ describe('Event Grid endpoint', () => {
     for (const [damaged, why] of [[renamed, 'cannot decode past event 0: not an Event Hubs Capture record'], [garbled, 'cannot decode past event 4 (sequence number 33): ']] as const) {
       await blob.uploadData(damaged);
       const unreadable: unknown[] = [];
-      expect((await handleEventGrid(delivery(), logOf(unreadable), deps)).status).toBe(500);
+      expect((await handleEventGrid(delivery(), ctx(unreadable), deps)).status).toBe(500);
       expect(unreadable.join('\n')).toContain(`00.avro: ${why}`);
     }
   });

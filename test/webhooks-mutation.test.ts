@@ -9,27 +9,21 @@ import { defaultPolicy } from '../functions/detect/index.js';
 import { Rng } from '../functions/generate/prng.js';
 import { acceptWebhook } from '../functions/webhooks/ingest.js';
 import { processWebhookEvents } from '../functions/webhooks/process.js';
+import { WEBHOOK_SOURCES, type SourceName } from '../functions/webhooks/sources.js';
 import { columnTypeError, mutateValue } from './support/mutation.js';
-import { auditList, bearer, falcoSample, kubearmorSample, webhookRequest } from './support/webhookSamples.js';
+import { auditList, bearer, falcoSample, kubearmorSample, WEBHOOK_SECRETS, webhookRequest } from './support/webhookSamples.js';
 
 const REQUESTS = 1_500;
-const SECRETS = {
-  'k8s-audit': 'audit-secret-0123456789',
-  falco: 'falco-secret-0123456789',
-  kubearmor: 'armor-secret-0123456789',
-} as const;
-const config = loadConfig({
-  KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: SECRETS['k8s-audit'],
-  KUBESIFT_WEBHOOK_SECRET_FALCO: SECRETS.falco,
-  KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: SECRETS.kubearmor,
-});
+const config = loadConfig(WEBHOOK_SECRETS);
+/** The secret a source's sender signs with, from the sources table's setting name. */
+const secretOf = (source: SourceName): string => WEBHOOK_SECRETS[WEBHOOK_SOURCES[source].secretSetting as keyof typeof WEBHOOK_SECRETS];
 /** Field names the senders' schemas and the mappers read, so added keys land where they are looked for. */
 const KEYS = [
   'uuid', 'output', 'priority', 'rule', 'time', 'output_fields', 'source', 'tags', 'hostname', 'k8s.ns.name', 'k8s.pod.name', 'user.name', 'ka.user.name',
   'Timestamp', 'UpdatedTime', 'ClusterName', 'HostName', 'NamespaceName', 'PodName', 'Type', 'PolicyName', 'Severity', 'Operation', 'Resource', 'Action', 'Result', 'UID',
   'kind', 'items', 'auditID', 'stage', 'verb', 'requestURI', 'user', 'objectRef', 'stageTimestamp', '__proto__',
 ];
-const SAMPLES: [keyof typeof SECRETS, unknown][] = [
+const SAMPLES: [SourceName, unknown][] = [
   ['falco', falcoSample],
   ['falco', [falcoSample, { ...falcoSample, uuid: undefined, output_fields: { 'fd.name': '/etc/shadow', 'proc.pid': 7 } }]],
   ['kubearmor', kubearmorSample],
@@ -48,7 +42,7 @@ describe('damaged webhook bodies, seeded', () => {
     for (let n = 0; n < REQUESTS; n++) {
       const [source, sample] = rng.pick(SAMPLES);
       const body = JSON.stringify(rng.chance(0.9) ? mutateValue(rng, sample, KEYS) : sample);
-      const out = await acceptWebhook(webhookRequest(source, body, bearer(SECRETS[source])), config, NOW);
+      const out = await acceptWebhook(webhookRequest(source, body, bearer(secretOf(source))), config, NOW);
       const where = `request ${n} (${source}): ${body.slice(0, 300)}`;
       statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
       if (out.status !== 202) {

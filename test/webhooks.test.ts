@@ -8,13 +8,9 @@ import { falcoAlert, falcoAlertSchema, falcoOperation } from '../functions/webho
 import { kubearmorAction, kubearmorAlert, kubearmorEventSchema, kubearmorPriority } from '../functions/webhooks/kubearmor.js';
 import { toDetection } from '../functions/webhooks/runtimeAlert.js';
 import { handleWebhook, webhookHubOutput } from '../functions/triggers/webhooks.js';
-import { auditList, bearer, falcoSample, kubearmorSample, webhookRequest } from './support/webhookSamples.js';
+import { auditList, bearer, falcoSample, kubearmorSample, WEBHOOK_SECRETS, webhookRequest } from './support/webhookSamples.js';
 
-const SECRETS = {
-  KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: 'audit-secret-0123456789',
-  KUBESIFT_WEBHOOK_SECRET_FALCO: 'falco-secret-0123456789',
-  KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: 'armor-secret-0123456789',
-};
+const SECRETS = WEBHOOK_SECRETS;
 const config = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_MAX_BYTES: '200000', KUBESIFT_DEFAULT_CLUSTER: 'Lab' });
 
 const request = webhookRequest;

@@ -15,6 +15,13 @@ export function webhookRequest(source: string, body: string | Uint8Array, header
   };
 }
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+/** Webhook secrets for tests' configurations, by setting name (each over the minimum length). */
+export const WEBHOOK_SECRETS = {
+  KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: 'audit-secret-0123456789',
+  KUBESIFT_WEBHOOK_SECRET_FALCO: 'falco-secret-0123456789',
+  KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: 'armor-secret-0123456789',
+};
 export const falcoSample = {
   uuid: '3b2d7a52-8d2e-4b5c-9a0e-2f1c9e0d6b11',
   output: '10:01:02.123456789: Notice A shell was spawned in a container (user=root container=nginx shell=bash)',
