@@ -139,6 +139,10 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(bare).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^auditID: /) } });
     const wrongKind = await acceptWebhook(request('k8s-audit', JSON.stringify({ ...auditList(2), kind: 'Eventlist' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
     expect(wrongKind.body.error).toMatch(/^kind: .*EventList/);
+    // The first problem, in the schema's field order, not the deepest: a wrong kind and a bad
+    // item name the kind.
+    const both = await acceptWebhook(request('k8s-audit', JSON.stringify({ ...list, kind: 'Eventlist' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
+    expect(both.body.error).toMatch(/^kind: .*EventList/);
     const second = await acceptWebhook(request('falco', JSON.stringify([falcoSample, noRule]), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
     expect(second.body.error).toMatch(/^1\.rule: /);
     const lone = await acceptWebhook(request('kubearmor', '"alert"', bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), config);

@@ -105,18 +105,25 @@ export function webhookSource(name: string): WebhookSource | undefined {
 
 /** First schema issue as "path: message", naming the field for the 400 response. */
 export function describeIssue(error: z.ZodError): string {
-  // For unions zod reports the branch issues; the deepest path is the most useful one.
-  const flat: { path: PropertyKey[]; message: string }[] = [];
-  const walk = (issues: readonly z.core.$ZodIssue[]): void => {
-    for (const i of issues) {
-      if (i.code === 'invalid_union' && i.errors.length) {
-        for (const branch of i.errors) walk(branch.map((b) => ({ ...b, path: [...i.path, ...b.path] })));
-      } else flat.push({ path: i.path, message: i.message });
+  const issue = firstIssue(error.issues, []);
+  if (!issue) return 'body: invalid';
+  return `${issue.path.length ? issue.path.map(String).join('.') : 'body'}: ${issue.message}`;
+}
+
+/**
+ * zod's first issue (its order is the schema's field order: `kind` before `items`). A union
+ * reports each branch's issues; the branch whose first issue lies deepest got furthest, so it
+ * is most likely the shape the sender meant.
+ */
+function firstIssue(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): { path: PropertyKey[]; message: string } | undefined {
+  const i = issues[0];
+  if (!i) return undefined;
+  const path = [...prefix, ...i.path];
+  let best: { path: PropertyKey[]; message: string } | undefined;
+  if (i.code === 'invalid_union')
+    for (const branch of i.errors) {
+      const b = firstIssue(branch, path);
+      if (b && (!best || b.path.length > best.path.length)) best = b;
     }
-  };
-  walk(error.issues);
-  flat.sort((a, b) => b.path.length - a.path.length);
-  const first = flat[0];
-  if (!first) return 'body: invalid';
-  return `${first.path.length ? first.path.map(String).join('.') : 'body'}: ${first.message}`;
+  return best ?? { path, message: i.message };
 }
