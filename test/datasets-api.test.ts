@@ -63,6 +63,22 @@ describe('POST /api/datasets', () => {
     expect(a.json.blobs.data).toMatch(/\/datasets\/cef\/[0-9a-f]{16}\/data\.log\.gz$/);
   });
 
+  it('identical requests at once (a double-click, a client retry) all answer 200 with the same bytes', async () => {
+    // One blob name per request: the writers race on it, and the first commit discards the
+    // others' staged blocks (their commit fails with InvalidBlockList, a 500 before the fix).
+    const body = { logType: 'syslog', count: 300, seed: 7 };
+    const all = await Promise.all([post(body), post(body), post(body)]);
+    expect(all.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(new Set(all.map((r) => r.json.blobs.data)).size).toBe(1);
+    expect(new Set(all.map((r) => r.json.sha256.value)).size).toBe(1);
+    const data = gunzipSync(await download(all[0]!.json.blobs.data));
+    expect(createHash('sha256').update(data).digest('hex')).toBe(all[0]!.json.sha256.value);
+    const svc = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const name = decodeURIComponent(new URL(all[0]!.json.blobs.data).pathname.split('/').slice(3).join('/'));
+    const props = await svc.getContainerClient('datasets').getBlobClient(name).getProperties();
+    expect(props.metadata?.sha256).toBe(all[0]!.json.sha256.value);
+  });
+
   it('AKS eventhub datasets land as bodies, one per line', async () => {
     const { status, json } = await post({ logType: 'aks-audit', count: 120, seed: 7, scenarios: ['privileged-pod'] });
     expect(status).toBe(200);
