@@ -70,6 +70,25 @@ describe('npm start (local runner)', () => {
     expect([root.status, root.headers.get('location')]).toEqual([302, '/api/ui']);
   });
 
+  it('a malformed path escape or Host header is a 4xx, as from the host, never a 500', async () => {
+    // Raw requests: fetch neither sends a malformed path as it is nor lets a Host header through.
+    const status = (target: string, hostHeader: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const s = connect(Number(new URL(runner.url).port), '127.0.0.1');
+        let text = '';
+        s.on('data', (d) => (text += d.toString('latin1')));
+        s.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+        s.on('error', reject);
+        s.write(`GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
+      });
+    const host = new URL(runner.url).host;
+    // A route value with a broken escape reaches the function as it is: no such log type, no such asset.
+    expect(await status('/api/schemas/%E0%A4%A', host)).toBe(404);
+    expect(await status('/api/ui/assets/%zz', host)).toBe(404);
+    expect(await status('/api/health', host)).toBe(200);
+    for (const bad of ['a b', '[::1', 'x:99999', 'user@evil']) expect(await status('/api/health', bad), bad).toBe(400);
+  });
+
   it('answers the Event Grid validation handshake over loopback', async () => {
     const res = await fetch(`${runner.url}/api/eventgrid`, {
       method: 'POST',

@@ -41,11 +41,23 @@ export interface LocalHttpServer {
   close(): Promise<void>;
 }
 
+/** The request's URL, or null when its Host header or target does not make one a Request accepts. */
+function requestUrl(req: IncomingMessage, fallbackHost: string): URL | null {
+  try {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? fallbackHost}`);
+    return url.username || url.password ? null : url;
+  } catch {
+    return null;
+  }
+}
+
 export async function startHttpServer(defs: readonly HttpTriggerDef[], bus: HubBus, log: Log, port = 7071, host = '127.0.0.1'): Promise<LocalHttpServer> {
   const routes = compileRoutes(defs);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${host}:${port}`}`);
+    const url = requestUrl(req, `${host}:${port}`);
+    // The host's server refuses a Host it cannot read (or one with credentials) with 400, too.
+    if (!url) return json(res, 400, { error: 'bad Host header or request target' });
     const method = (req.method ?? 'GET').toUpperCase();
     const candidates = routes.map((r) => ({ r, params: r.match(url.pathname) })).filter((c) => c.params !== null);
     // The host serves its own page at `/`; locally send people to KubeSift's page instead.

@@ -42,11 +42,20 @@ export function compileRoute(def: HttpTriggerDef, prefix = 'api'): RouteMatcher 
       const params: Record<string, string> = {};
       names.forEach((n, i) => {
         const v = m[i + 1];
-        if (v !== undefined) params[n] = decodeURIComponent(v);
+        if (v !== undefined) params[n] = decodeParam(v);
       });
       return params;
     },
   };
+}
+
+/** A route value decoded; a malformed escape (`%zz`) is left as it is, as the host's server does, not thrown. */
+function decodeParam(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
 }
 
 export function compileRoutes(defs: readonly HttpTriggerDef[]): RouteMatcher[] {
