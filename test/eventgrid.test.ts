@@ -229,7 +229,7 @@ describe('Event Grid endpoint', () => {
     expect(lander.batches[0]!.result.detections[0]).toMatchObject({ Source: 'falco', Rule: 'Terminal shell in container', Operation: 'Process' });
   });
 
-  it('refuses a fileUrl outside the capture container or account (400, nothing fetched) and 500s on a missing blob', async () => {
+  it('refuses a fileUrl outside the capture container or account, or naming no blob (400, nothing fetched: a retry cannot mend it)', async () => {
     const { config, blobs } = await captureStore();
     const lander = memoryLander();
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
@@ -238,7 +238,7 @@ describe('Event Grid endpoint', () => {
       expect(res.status, url).toBe(400);
     }
     const missing = await handleEventGrid(post(captureEvent(`${blobs.url}/capture/ns1/aks-diagnostics/0/none.avro`, 'aks-diagnostics')), ctx(), deps);
-    expect(missing.status).toBe(500);
+    expect(missing).toMatchObject({ status: 400, jsonBody: { error: "0.data.fileUrl: no blob 'ns1/aks-diagnostics/0/none.avro' in container 'capture'" } });
     expect(lander.batches).toHaveLength(0);
   });
 
@@ -253,6 +253,10 @@ describe('Event Grid endpoint', () => {
       [{ ...good, id: 'e2', data: { ...good.data, fileUrl: 'not a url' } }, /^1\.data\.fileUrl: /],
       [{ ...good, id: 'e3', data: { ...good.data, fileUrl: `${container.url}/ns1/aks-diagnostics/%E0%A4%A` } }, /^1\.data\.fileUrl: fileUrl is not a blob/],
       [{ ...good, id: 'e4', data: { ...good.data, fileUrl: `${blobs.url}/landing/x.avro` } }, /^1\.data\.fileUrl: /],
+      [{ ...good, id: 'e5', data: { ...good.data, fileUrl: `${container.url}/ns1/aks-diagnostics/3/gone.avro` } }, /^1\.data\.fileUrl: no blob /],
+      // A count no file can meet is refused, not retried for a day.
+      [{ ...good, id: 'e6', data: { ...good.data, eventCount: 1e308 } }, /^1\.data\.eventCount: Too big/],
+      [{ ...good, id: 'e7', data: { ...good.data, lastSequenceNumber: 2.5 } }, /^1\.data\.lastSequenceNumber: .*expected int/],
     ];
     for (const [bad, message] of cases) {
       const res = await handleEventGrid(post([good, bad]), ctx(), deps);

@@ -36,10 +36,11 @@ export const captureFileCreatedData = z.looseObject({
   fileUrl: z.url(),
   fileType: z.string().optional(),
   partitionId: z.string().default('0'),
-  sizeInBytes: z.number().optional(),
-  eventCount: z.number().optional(),
-  firstSequenceNumber: z.number().optional(),
-  lastSequenceNumber: z.number().optional(),
+  // Counts and positions are integers: `eventCount: 1e308` could never be met by a file.
+  sizeInBytes: z.number().int().optional(),
+  eventCount: z.number().int().optional(),
+  firstSequenceNumber: z.number().int().optional(),
+  lastSequenceNumber: z.number().int().optional(),
 });
 export type CaptureFileCreated = z.output<typeof captureFileCreatedData>;
 

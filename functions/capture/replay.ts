@@ -56,6 +56,18 @@ export function captureBlobName(data: CaptureFileCreated, deps: Pick<ReplayDeps,
   return name;
 }
 
+/**
+ * captureBlobName, and the blob must exist: a CaptureFileCreated event for a file that is not
+ * there (deleted since, or never written) cannot succeed on a retry, so it is refused (400:
+ * Event Grid dead-letters it at once) rather than failed (500: retried for up to a day).
+ */
+export async function checkCaptureFile(data: CaptureFileCreated, deps: Pick<ReplayDeps, 'blobs' | 'config'>): Promise<string> {
+  const name = captureBlobName(data, deps);
+  if (!(await deps.blobs.getContainerClient(deps.config.KUBESIFT_CAPTURE_CONTAINER).getBlobClient(name).exists()))
+    throw new ReplayRefused(`no blob '${name}' in container '${deps.config.KUBESIFT_CAPTURE_CONTAINER}'`);
+  return name;
+}
+
 export async function replayCaptureFile(data: CaptureFileCreated, hub: string, deps: ReplayDeps): Promise<ReplayReport> {
   const container = deps.config.KUBESIFT_CAPTURE_CONTAINER;
   const name = captureBlobName(data, deps);

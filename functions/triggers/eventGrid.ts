@@ -67,11 +67,11 @@ export async function handleEventGrid(
       }
       datas.push(data.data);
     }
-    const { replayCaptureFile, captureBlobName, ReplayRefused } = await import('../capture/replay.js');
+    const { replayCaptureFile, checkCaptureFile, ReplayRefused } = await import('../capture/replay.js');
     const resolved = await (deps ?? defaultDeps)();
     for (const [i, data] of datas.entries()) {
       try {
-        captureBlobName(data, resolved);
+        await checkCaptureFile(data, resolved);
       } catch (err) {
         if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: `${i}.data.fileUrl: ${err.message}` } };
         throw err;
