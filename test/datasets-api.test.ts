@@ -179,7 +179,10 @@ describe('GET endpoints', () => {
     expect(sch.status).toBe(200);
     expect((sch.jsonBody as { tableInfo: { name: string } }).tableInfo.name).toBe('WindowsSecurityLogs');
     const missing = await getSchema(new functions.HttpRequest({ method: 'GET', url: 'http://localhost/api/schemas/x', params: { logType: 'x' } }));
-    expect(missing.status).toBe(404);
+    expect(missing).toMatchObject({ status: 404, jsonBody: { error: 'unknown log type "x"', field: 'logType' } });
+    // A long name is not echoed whole.
+    const long = await getSchema(new functions.HttpRequest({ method: 'GET', url: 'http://localhost/api/schemas/y', params: { logType: 'y'.repeat(20_000) } }));
+    expect((long.jsonBody as { error: string }).error).toBe(`unknown log type "${'y'.repeat(40)}"`);
     expect((await getHealth()).status).toBe(200);
   });
 });

@@ -183,7 +183,7 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     const stored = await container.getBlobClient(blobName).downloadToBuffer();
     const text = (stored[0] === 0x1f ? gunzipSync(stored) : stored).toString('utf8');
     expect(createHash('sha256').update(text).digest('hex')).toBe(sha);
-    expect(text.split('\n').slice(0, 20)).toEqual(preview);
+    expect(text.split(/\r?\n/).slice(0, 20)).toEqual(preview); // lines without their CRLF
     expect(scenario).toBeTruthy();
 
     await page.screenshot({ path: path.join(RESULTS, 'ui-generate.png'), fullPage: true });

@@ -128,6 +128,20 @@ describe('preview', () => {
     expect(p.lines[0]).toContain('TimeGenerated');
   });
 
+  it('gives CSV lines (CRLF) without their terminator, as the dataset holds them', async () => {
+    const body = { logType: 'windows', count: 200, seed: 3, format: 'csv' } as const;
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await writeDataset(resolveRequest(DatasetRequest.parse(body)), out);
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text).toContain('\r\n');
+    const p = previewLines(DatasetRequest.parse(body), 12);
+    // Physical lines: a record ends in CRLF, a quoted value may hold a bare LF (PrivilegeList).
+    expect(p.lines).toEqual(text.split(/\r?\n/).slice(0, 12));
+    expect(p.lines.some((l) => l.includes('\r'))).toBe(false);
+  });
+
   it('returns the handler result and names the bad field on 400', async () => {
     const ok = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'syslog', count: 10, seed: 1 }), ctx());
     expect(ok.status).toBe(200);

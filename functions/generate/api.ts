@@ -55,7 +55,7 @@ export function getLogTypes(): ApiResponse {
 }
 
 export function getSchema(logType: string): ApiResponse {
-  if (!(LOG_TYPE_NAMES as readonly string[]).includes(logType)) return { status: 404, body: { error: `unknown log type ${logType}`, field: 'logType' } };
+  if (!(LOG_TYPE_NAMES as readonly string[]).includes(logType)) return { status: 404, body: { error: `unknown log type ${JSON.stringify(logType.slice(0, 40))}`, field: 'logType' } };
   const def = logTypeDef(logType as LogTypeName);
   const info: LogTypeInfo | undefined = logTypes().find((t) => t.name === logType);
   return { status: 200, body: { logType, ...info, tableInfo: tableInfo(def), note: def.table ? undefined : 'AKS datasets are Event Hub bodies: send them through the pipeline (sift send), which lands AksAudit / AksControlPlane rows' } };

@@ -28,7 +28,8 @@ export function previewLines(request: Parameters<typeof resolveRequest>[0], max 
   let nextId = 1;
 
   const take = (final: boolean): void => {
-    const parts = pending.split('\n');
+    // A line without its terminator: CSV and Windows formats end lines with CRLF.
+    const parts = pending.split(/\r?\n/);
     pending = final ? '' : (parts.pop() ?? '');
     for (const p of parts) if (lines.length < max && (p !== '' || !final)) lines.push(p);
   };
