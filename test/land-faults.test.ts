@@ -146,3 +146,25 @@ describe('dead-letter storage down', () => {
     await expect(deadLetterBatch(config, events, 'storage down', { service: down })).rejects.toThrow();
   });
 });
+
+describe('SAS signatures in errors', () => {
+  it('errorText redacts a sig however the URL around it is written; the retry log goes through it', async () => {
+    const { errorText } = await import('../functions/land/lander.js');
+    const { retryOptions } = await import('../functions/land/index.js');
+    const forms = [
+      'GET https://a.blob.core.windows.net/c/b?sv=2024&sig=SECRET1 failed',
+      'url=https://a/c?sp=r&amp;sig=SECRET2&amp;se=1',
+      '"url":"https://a/c?sp=r\\u0026sig=SECRET3"',
+      'https%3A%2F%2Fa%2Fc%3Fsv%3D1%26sig%3DSECRET4',
+      'BlobEndpoint=https://a/;SharedAccessSignature=sv=1&sig=SECRET5;',
+      'x?sig%3dSECRET6',
+    ];
+    for (const f of forms) expect(errorText(new Error(f)), f).not.toMatch(/SECRET\d/);
+    // Words that only contain "sig" are left alone.
+    expect(errorText(new Error('signature=ok design=fine'))).toBe('signature=ok design=fine');
+    const lines: string[] = [];
+    const opts = retryOptions(configFor(azurite.current, FAST), { log: (l) => lines.push(l) });
+    opts.onRetry?.(1, new Error('PUT https://a/c?sv=1&sig=SECRET7'));
+    expect(lines).toEqual(['land retry 1: PUT https://a/c?sv=1&sig=REDACTED']);
+  });
+});

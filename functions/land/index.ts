@@ -5,7 +5,7 @@ import { blobServiceFor, kcsbFor, requireUrl } from './clients.js';
 import { blobSink } from './blobSink.js';
 import { DeadLetterStore } from './deadLetters.js';
 import { directSink, managedSink, queuedSink, streamingSink } from './kustoSinks.js';
-import { makeLander, type ClosableLander } from './lander.js';
+import { errorText, makeLander, type ClosableLander } from './lander.js';
 import type { RetryOptions } from './retry.js';
 import type { TableSink } from './sink.js';
 
@@ -34,7 +34,7 @@ const SINK_FACTORIES: Record<SinkKind, (deps: LanderDeps, blob: () => BlobServic
       SINK_FACTORIES.streaming(deps, () => blobServiceFor(config)),
       SINK_FACTORIES.queued(deps, () => blobServiceFor(config)),
       config.KUBESIFT_STREAMING_MAX_BYTES,
-      (err) => deps.log?.(`managed sink: streaming failed, falling back to queued: ${err instanceof Error ? err.message : String(err)}`),
+      (err) => deps.log?.(`managed sink: streaming failed, falling back to queued: ${errorText(err)}`),
     );
   },
   direct: ({ config }) =>
@@ -46,7 +46,7 @@ export function retryOptions(config: Config, deps: Pick<LanderDeps, 'sleep' | 'l
     retries: config.KUBESIFT_LAND_RETRIES,
     baseMs: config.KUBESIFT_LAND_RETRY_BASE_MS,
     timeoutMs: config.KUBESIFT_LAND_TIMEOUT_MS,
-    onRetry: (attempt, err) => deps.log?.(`land retry ${attempt}: ${err instanceof Error ? err.message : String(err)}`),
+    onRetry: (attempt, err) => deps.log?.(`land retry ${attempt}: ${errorText(err)}`),
   };
   if (deps.sleep) opts.sleep = deps.sleep;
   return opts;

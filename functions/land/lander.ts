@@ -26,8 +26,9 @@ export class LandError extends Error {
 
 export function errorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  // SAS tokens can appear in storage error messages: never pass them on.
-  return msg.replace(/([?&]sig=)[^&\s"']+/gi, '$1REDACTED').slice(0, 500);
+  // SAS tokens can appear in storage error messages: never pass them on, however the URL
+  // around them is written (`?sig=`, `&amp;sig=`, `\u0026sig=`, `sig%3D`, `…Signature=sig=`).
+  return msg.replace(/(?<![a-z])(sig(?:=|%3d))[^&\s"';<]+/gi, '$1REDACTED').slice(0, 500);
 }
 
 export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry: RetryOptions): ClosableLander {
