@@ -168,16 +168,20 @@ function finishChunk(out: NormalizeSink, items: number, policy: Policy, now: Dat
   };
 }
 
+/** The reason of the dead letter runDetect writes. */
+export const DETECT_ERROR = 'detect-error';
+
 /**
- * A detector bug must not cost the rows: they still land, and a dead letter says detection
- * did not run for this batch (replaying it re-runs detection).
+ * A detector bug must not cost the rows: they still land, and a dead letter (index -1, no
+ * raw) says detection did not run for this batch. It holds no data: `sift replay` passes over
+ * it, and its position names the batch to look at.
  */
 function runDetect(rows: NormalizedRows, policy: Policy, now: Date, firstEvent: EventInput | undefined, deadLetters: DeadLetter[]): Detection[] {
   try {
     return detect(rows, policy, now);
   } catch (err) {
     const p = firstEvent?.position ?? { source: 'unknown', partitionId: '', sequenceNumber: -1, offset: '' };
-    deadLetters.push({ reason: 'detect-error', detail: err instanceof Error ? err.message : String(err), position: { ...p, index: -1 }, raw: '' });
+    deadLetters.push({ reason: DETECT_ERROR, detail: err instanceof Error ? err.message : String(err), position: { ...p, index: -1 }, raw: '' });
     return [];
   }
 }
@@ -271,7 +275,8 @@ export function batchKey(events: readonly EventInput[]): string {
   let source = first.source;
   for (const e of events) {
     const p = e.position;
-    hash.update(`${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${p.offset}\n`);
+    // A replayed record's index in its body: the letters of one body share the rest.
+    hash.update(`${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${p.offset}${e.firstIndex ? `\u0000${e.firstIndex}` : ''}\n`);
     if (p.sequenceNumber < min) min = p.sequenceNumber;
     if (p.sequenceNumber > max) max = p.sequenceNumber;
     if (p.partitionId !== partition) partition = 'multi';

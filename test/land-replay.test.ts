@@ -4,14 +4,14 @@
 // (a tag lands once); the queued sink's real client is covered by land-queued/land-faults.
 import { describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { EventInput } from '../functions/contracts.js';
+import type { DeadLetter, EventInput } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
 import { makeLander } from '../functions/land/lander.js';
 import type { TablePayload } from '../functions/land/payload.js';
 import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
 import type { TableSink } from '../functions/land/sink.js';
-import { batchKey, processEvents } from '../functions/pipeline.js';
+import { batchKey, processEventChunks, processEvents, wholeBatch } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { processWebhookEvents } from '../functions/webhooks/process.js';
@@ -124,6 +124,81 @@ describe('sift replay of record-level dead letters', () => {
     const marked = [];
     for await (const b of container.listBlobsFlat({ includeMetadata: true })) marked.push([b.name, Boolean(b.metadata?.[REPLAYED_METADATA])]);
     expect(marked).toEqual([['2025/01/02/aks-0-9-9-abc/1.json', true], ['2025/01/02/cut.json', false], ['notes/other.json', false]]);
+  });
+});
+
+describe('sift replay: order, keys and what it cannot read', () => {
+  const schedLine = (i: number) => diagRecord('kube-scheduler', `I0102 03:00:01.000000 1 s.go:1] line ${i}`, { time: '2025-01-02T03:00:00.0000000Z' });
+  const letter = (i: number, over: Partial<DeadLetter> = {}): DeadLetter => ({
+    reason: 'detect-error', detail: 'fixed since', position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 9, offset: '900', index: i }, raw: JSON.stringify(schedLine(i)), ...over,
+  });
+
+  it('a batch of more than ten bodies replays in its own order: the chunks land under the trigger\'s keys, nothing twice', async () => {
+    const { sink, lander, container } = rig('dl-order');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-order', () => NOW);
+    // 12 bodies (event-0 … event-11: a listing puts event-10 before event-2), two chunks.
+    const events = Array.from({ length: 12 }, (_, b) => ({ body: JSON.stringify({ records: Array.from({ length: 400 }, (_, i) => schedLine(b * 1000 + i)) }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 60 + b, offset: String(b) } }));
+    const trigger = [...processEventChunks(events, { policy, now: NOW })].map((c) => batchKey(c.events));
+    expect(trigger.length).toBe(2);
+    // The trigger landed its first chunk before the batch was set aside.
+    await lander.land(wholeBatch(processEventChunks(events.slice(0, 10), { policy, now: NOW }, Infinity)), trigger[0]!);
+    await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ batches: 1, replayedBlobs: 12, failedBatches: 0, records: 4800, rows: 800 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${trigger[0]}/AksControlPlane`, 4000], [`${trigger[1]}/AksControlPlane`, 800]]);
+  });
+
+  it('8,000 record letters of one body land as 8,000 rows: chunks of one body get keys of their own', async () => {
+    const { sink, lander, container } = rig('dl-one-body');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-one-body', () => NOW);
+    await store.writeRecords('aks-0-9-9-abc', Array.from({ length: 8000 }, (_, i) => letter(i)));
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ blobs: 8, replayedBlobs: 8, failedBatches: 0, records: 8000, rows: 8000 });
+    const tags = sink.landed.map((l) => l.tag);
+    expect(tags).toHaveLength(2);
+    expect(new Set(tags).size).toBe(2);
+    expect(tags.every((t) => t.endsWith('.replay/AksControlPlane'))).toBe(true);
+  });
+
+  it("a detector failure's note holds no data: passed over, and the letters packed with it still replay", async () => {
+    const { sink, lander, container } = rig('dl-detect-note');
+    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-detect-note', () => NOW);
+    // What runDetect writes (index -1, no raw), packed with records of the same batch.
+    await store.writeRecords('aks-0-9-9-abc', [letter(1, { reason: 'unknown-category' }), letter(-1, { detail: 'boom', raw: '' }), letter(2, { reason: 'unknown-category' })]);
+    const log: string[] = [];
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
+    expect(r).toMatchObject({ blobs: 1, unreadable: 0, replayedBlobs: 1, rows: 2, deadLettersAgain: 0 });
+    expect(sink.landed.map((l) => l.rows)).toEqual([2]);
+    expect(log.join('\n')).toMatch(/detection did not run for batch aks-0-9-9-abc \(boom\)/);
+    expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 1, batches: 0 });
+  });
+
+  it('a blob it cannot download is left for the next run; the others replay, and no signature reaches the log', async () => {
+    const { sink, lander, container } = rig('dl-unreadable');
+    await container.createIfNotExists();
+    for (const i of [1, 2]) {
+      const text = JSON.stringify({ kind: 'record', batchKey: `aks-0-${i}-${i}-abc`, writtenAt: NOW.toISOString(), ...letter(i) });
+      await container.getBlockBlobClient(`2025/01/02/aks-0-${i}-${i}-abc/records-0.json`).upload(text, Buffer.byteLength(text));
+    }
+    // The first blob's download fails (a reset connection, a blob too large to read as text).
+    const failing = new Proxy(container, {
+      get(target, prop, receiver) {
+        if (prop !== 'getBlobClient') return Reflect.get(target, prop, receiver);
+        return (name: string) => {
+          const client = target.getBlobClient(name);
+          if (!name.includes('aks-0-1-1-')) return client;
+          return Object.assign(Object.create(client) as typeof client, { downloadToBuffer: () => Promise.reject(new Error('read ECONNRESET https://a/c?sv=1&sig=SECRET9')) });
+        };
+      },
+    });
+    const log: string[] = [];
+    const r = await replayDeadLetters(failing, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
+    expect(r).toMatchObject({ blobs: 2, unreadable: 1, replayedBlobs: 1, rows: 1 });
+    expect(sink.landed.map((l) => l.tag)).toEqual(['aks-0-2-2-abc.replay/AksControlPlane']);
+    expect(log.join('\n')).toMatch(/aks-0-1-1-abc\/records-0\.json: not a dead letter \(cannot read it: read ECONNRESET .*sig=REDACTED/);
+    expect(log.join('\n')).not.toContain('SECRET9');
+    // Readable again: the next run replays it.
+    expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 1, replayedBlobs: 1, rows: 1 });
   });
 });
 

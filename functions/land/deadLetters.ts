@@ -42,7 +42,7 @@ export interface DeadLetterPack {
   letters: DeadLetter[];
 }
 
-const positionSchema = z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().nonnegative().optional() });
+const positionSchema = z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().min(-1).optional() });
 const letterFields = {
   reason: z.string(),
   detail: z.string(),

@@ -16,7 +16,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
-import { batchKey, processEventChunks, wholeBatch } from '../pipeline.js';
+import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
 import { deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
@@ -61,10 +61,22 @@ export interface ReplayReport {
 interface Group {
   key: string;
   kind: DeadLetterBlob['kind'];
-  blobs: string[];
-  events: EventInput[];
+  /** Each blob's events, with the number its name ends in (`event-<n>`, `records-<first>`). */
+  parts: { blob: string; n: number; events: EventInput[] }[];
   /** failureKey of each record-level dead letter in the group. */
   failures: Set<string>;
+}
+
+/** The number a dead-letter blob's name ends in: its place in the batch. */
+const blobNumber = (name: string): number => Number(/-(\d+)\.json$/.exec(name)?.[1] ?? Number.MAX_SAFE_INTEGER);
+
+/**
+ * The group's events in the batch's order. A listing sorts names as text (`event-10` before
+ * `event-2`); chunks cut from that order would differ from the trigger's and land under
+ * keys it never used, so tables that had landed would land again.
+ */
+function groupEvents(g: Group): EventInput[] {
+  return g.parts.sort((a, b) => a.n - b.n || (a.blob < b.blob ? -1 : a.blob > b.blob ? 1 : 0)).flatMap((p) => p.events);
 }
 
 /** `webhook`: the dead letter came from the webhook hub; a record of it goes back in a hub message. */
@@ -111,7 +123,13 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.alreadyReplayed++;
       continue;
     }
-    const docs = readDeadLetters((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8'));
+    let docs: DeadLetterBlob[] | string;
+    try {
+      docs = readDeadLetters((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8'));
+    } catch (err) {
+      // A blob too large to read as text, or a download that failed: this blob waits, the others replay.
+      docs = `cannot read it: ${errorText(err)}`;
+    }
     if (typeof docs === 'string') {
       report.unreadable++;
       opts.log?.(`replay: ${item.name}: not a dead letter (${docs}); left as it is`);
@@ -122,23 +140,30 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     // original batch already landed.
     const { kind, batchKey: original } = docs[0]!;
     const key = kind === 'event' ? original : replayKey(original);
-    const g = groups.get(key) ?? { key, kind, blobs: [], events: [], failures: new Set<string>() };
-    g.blobs.push(item.name);
+    const g = groups.get(key) ?? { key, kind, parts: [], failures: new Set<string>() };
+    const events: EventInput[] = [];
     for (const doc of docs) {
-      g.events.push(toEvent(doc, fromHub(doc.position.source)));
+      // The note runDetect leaves when a detector throws (index -1): no data.
+      if (doc.reason === DETECT_ERROR && 'index' in doc.position && doc.position.index === -1) {
+        opts.log?.(`replay: ${item.name}: detection did not run for batch ${doc.batchKey} (${doc.detail.slice(0, 200)}); nothing to replay for it`);
+        continue;
+      }
+      events.push(toEvent(doc, fromHub(doc.position.source)));
       if (kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
     }
+    g.parts.push({ blob: item.name, n: blobNumber(item.name), events });
     groups.set(key, g);
   }
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
+    const all = groupEvents(g);
     // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
-    const cut = fromHub(g.events[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
+    const cut = fromHub(all[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
     let landed = true;
-    for (const chunk of cut(g.events, pipelineOpts)) {
+    for (const chunk of cut(all, pipelineOpts)) {
       // A chunk of the whole group keeps the group's key; smaller ones get the keys their trigger gives them.
-      const key = chunk.events.length === g.events.length ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
+      const key = chunk.events.length === all.length ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
       let result = chunk.result;
       report.records += result.summary.records;
       // Records failing the same way again: counted, and the chunk processed without them.
@@ -166,8 +191,8 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     }
     try {
       const at = (opts.now?.() ?? new Date()).toISOString();
-      await eachLimited(g.blobs, UPLOADS_IN_FLIGHT, (name) => container.getBlobClient(name).setMetadata({ [REPLAYED_METADATA]: at }));
-      report.replayedBlobs += g.blobs.length;
+      await eachLimited(g.parts, UPLOADS_IN_FLIGHT, ({ blob }) => container.getBlobClient(blob).setMetadata({ [REPLAYED_METADATA]: at }));
+      report.replayedBlobs += g.parts.length;
     } catch (err) {
       report.failedBatches++;
       opts.log?.(`replay ${g.key}: ${errorText(err)}`);
