@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
 import { ASSET_TYPES } from '../functions/ui/assets.js';
+import { wildcardSource } from './support/regex.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const text = readFileSync(`${ROOT}.funcignore`, 'utf8');
@@ -21,10 +22,7 @@ const patterns = text
 
 const gitignore = ignore().add(text);
 
-const escape = (s: string): string => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-const coreTools = new RegExp(
-  `^(?:${patterns.map((p) => escape(p.replace(/^\//, '')).replace(/\*\*|\*/g, (m) => (m === '**' ? '.+' : '[^/]+'))).join('|')})`,
-);
+const coreTools = new RegExp(`^(?:${patterns.map((p) => wildcardSource(p.replace(/^\//, ''), { '**': '.+', '*': '[^/]+' })).join('|')})`);
 
 const READINGS: [string, (path: string) => boolean][] = [
   ['gitignore (azd)', (p) => gitignore.ignores(p)],

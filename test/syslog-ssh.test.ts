@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ANALYSIS_QUERIES } from '../functions/kusto/queries.js';
 import { datasetRows } from './support/datasets.js';
+import { wildcardSource } from './support/regex.js';
 
 const syslogRows = (seed: number) => datasetRows({ logType: 'syslog', count: 3000, seed, scenarios: ['ssh-brute-force'] });
 
@@ -78,7 +79,7 @@ function csvRows(file: string, fields: number): string[][] {
 }
 
 /** A loghub template ("<*>" for a variable part) as an anchored regex. */
-const templateRegex = (t: string): RegExp => new RegExp(`^${t.split('<*>').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+?')}$`);
+const templateRegex = (t: string): RegExp => new RegExp(`^${wildcardSource(t, { '<*>': '.+?' })}$`);
 
 /**
  * Lines the generator writes that this 2015 sample has no template for, because OpenSSH
