@@ -26,11 +26,14 @@ async function post(body: unknown): Promise<{ status: number; json: Record<strin
   return { status: res.status ?? 200, json: res.jsonBody as Record<string, any> };
 }
 
-async function download(url: string): Promise<Buffer> {
+/** The datasets blob an answered URL names. */
+function blobAt(url: string): BlobClient {
   const svc = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
   const path = new URL(url).pathname.split('/').slice(3).join('/'); // /devstoreaccount1/<container>/<blob>
-  return svc.getContainerClient('datasets').getBlobClient(decodeURIComponent(path)).downloadToBuffer();
+  return svc.getContainerClient('datasets').getBlobClient(decodeURIComponent(path));
 }
+
+const download = (url: string): Promise<Buffer> => blobAt(url).downloadToBuffer();
 
 describe('POST /api/datasets', () => {
   it('streams a gzip dataset and its labels to Blob; sha256 is of the uncompressed content', async () => {
@@ -73,9 +76,7 @@ describe('POST /api/datasets', () => {
     expect(new Set(all.map((r) => r.json.sha256.value)).size).toBe(1);
     const data = gunzipSync(await download(all[0]!.json.blobs.data));
     expect(createHash('sha256').update(data).digest('hex')).toBe(all[0]!.json.sha256.value);
-    const svc = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
-    const name = decodeURIComponent(new URL(all[0]!.json.blobs.data).pathname.split('/').slice(3).join('/'));
-    const props = await svc.getContainerClient('datasets').getBlobClient(name).getProperties();
+    const props = await blobAt(all[0]!.json.blobs.data).getProperties();
     expect(props.metadata?.sha256).toBe(all[0]!.json.sha256.value);
   });
 

@@ -41,8 +41,9 @@ function taggedSink(): TableSink & { landed: { tag: string; table: string; rows:
 function rig(name: string) {
   const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
   const sink = taggedSink();
-  const lander = makeLander(sink, new DeadLetterStore(service, name, () => NOW), { retries: 0, baseMs: 1, timeoutMs: 10_000 });
-  return { sink, lander, container: service.getContainerClient(name) };
+  const store = new DeadLetterStore(service, name, () => NOW);
+  const lander = makeLander(sink, store, { retries: 0, baseMs: 1, timeoutMs: 10_000 });
+  return { sink, lander, store, container: service.getContainerClient(name) };
 }
 
 const body = (records: unknown[]): EventInput => ({ body: JSON.stringify({ records }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700' } });
@@ -134,8 +135,7 @@ describe('sift replay: order, keys and what it cannot read', () => {
   });
 
   it('a batch of more than ten bodies replays in its own order: the chunks land under the trigger\'s keys, nothing twice', async () => {
-    const { sink, lander, container } = rig('dl-order');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-order', () => NOW);
+    const { sink, lander, container, store } = rig('dl-order');
     // 12 bodies (event-0 … event-11: a listing puts event-10 before event-2), two chunks.
     const events = Array.from({ length: 12 }, (_, b) => ({ body: JSON.stringify({ records: Array.from({ length: 400 }, (_, i) => schedLine(b * 1000 + i)) }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 60 + b, offset: String(b) } }));
     const trigger = [...processEventChunks(events, { policy, now: NOW })].map((c) => batchKey(c.events));
@@ -149,8 +149,7 @@ describe('sift replay: order, keys and what it cannot read', () => {
   });
 
   it('8,000 record letters of one body land as 8,000 rows: chunks of one body get keys of their own', async () => {
-    const { sink, lander, container } = rig('dl-one-body');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-one-body', () => NOW);
+    const { sink, lander, container, store } = rig('dl-one-body');
     await store.writeRecords('aks-0-9-9-abc', Array.from({ length: 8000 }, (_, i) => letter(i)));
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
     expect(r).toMatchObject({ blobs: 8, replayedBlobs: 8, failedBatches: 0, records: 8000, rows: 8000 });
@@ -161,8 +160,7 @@ describe('sift replay: order, keys and what it cannot read', () => {
   });
 
   it("a detector failure's note holds no data: passed over, and the letters packed with it still replay", async () => {
-    const { sink, lander, container } = rig('dl-detect-note');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-detect-note', () => NOW);
+    const { sink, lander, container, store } = rig('dl-detect-note');
     // What runDetect writes (index -1, no raw), packed with records of the same batch.
     await store.writeRecords('aks-0-9-9-abc', [letter(1, { reason: 'unknown-category' }), letter(-1, { detail: 'boom', raw: '' }), letter(2, { reason: 'unknown-category' })]);
     const log: string[] = [];
@@ -210,8 +208,7 @@ describe('sift replay of the webhook hub\'s record-level dead letters', () => {
   const alert = (rule: string) => ({ output: `${rule} seen`, priority: 'Warning', rule, time: '2025-01-02T03:00:00Z', output_fields: { 'k8s.ns.name': 'default' } });
 
   it('keep the cluster their message named, and replay through the webhook pipeline: failing again converges', async () => {
-    const { sink, lander, container } = rig('dl-webhook-records');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-webhook-records', () => NOW);
+    const { sink, lander, container, store } = rig('dl-webhook-records');
     const events = [
       hub(5, 'k8s-audit', 'lab', [auditEvent({ auditID: 'ok-1' }), auditEvent({ auditID: '' })]),
       hub(6, 'falco', 'edge', [alert('Terminal shell in container'), { ...alert('x'), rule: '' }]),
@@ -257,8 +254,7 @@ describe('sift replay of whole-event dead letters', () => {
   const hubEvent = (sequenceNumber: number, body: unknown): EventInput => ({ body: typeof body === 'string' ? body : JSON.stringify(body), position: { source: 'webhook-events', partitionId: '1', sequenceNumber, offset: String(sequenceNumber) } });
 
   it('messages of the webhook hub go back through the webhook pipeline (they used to become unknown-shape dead letters)', async () => {
-    const { sink, lander, container } = rig('dl-webhook-hub');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-webhook-hub', () => NOW);
+    const { sink, lander, container, store } = rig('dl-webhook-hub');
     const alert = { output: 'shell in container', priority: 'Warning', rule: 'Terminal shell in container', time: '2025-01-02T03:00:00Z', output_fields: { 'k8s.ns.name': 'default', 'k8s.pod.name': 'web' } };
     const events = [hubEvent(5, { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-01-02T03:00:01Z', events: [alert] })];
     await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
@@ -269,8 +265,7 @@ describe('sift replay of whole-event dead letters', () => {
   });
 
   it('a group past one chunk lands in the trigger\'s chunks, under the keys the trigger gives them', async () => {
-    const { sink, lander, container } = rig('dl-chunks-replay');
-    const store = new DeadLetterStore(BlobServiceClient.fromConnectionString(azurite.current.connectionString), 'dl-chunks-replay', () => NOW);
+    const { sink, lander, container, store } = rig('dl-chunks-replay');
     const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => diagRecord('kube-scheduler', `I0102 03:00:01.000000 1 s.go:1] ${tag} ${i}`, { time: '2025-01-02T03:00:00.0000000Z' }));
     const events = [3000, 1500, 10].map((n, i) => ({ body: JSON.stringify({ records: lines(`b${i}`, n) }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 40 + i, offset: String(i) } }));
     await store.writeEvents(batchKey(events), events, 'settings-invalid', 'bad settings');
