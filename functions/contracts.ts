@@ -137,8 +137,18 @@ export interface LandReport {
   duplicatesSkipped: number;
 }
 
+/** How one land() call writes its batch's dead letters. */
+export interface LandOptions {
+  /**
+   * The day folder they go under (deadLetters.ts). Replay passes the day of the folder its
+   * letters came from, so a group replayed on a later day finds its own earlier letters
+   * instead of writing them a second time under that day.
+   */
+  deadLetterDay?: Date;
+}
+
 /** A sink: lands one batch idempotently under `batchKey` (derived from positions). */
 export interface Lander {
   readonly kind: string;
-  land(result: BatchResult, batchKey: string): Promise<LandReport>;
+  land(result: BatchResult, batchKey: string, opts?: LandOptions): Promise<LandReport>;
 }

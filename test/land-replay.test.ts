@@ -38,10 +38,10 @@ function taggedSink(): TableSink & { landed: { tag: string; table: string; rows:
   };
 }
 
-function rig(name: string) {
+function rig(name: string, clock: () => Date = () => NOW) {
   const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
   const sink = taggedSink();
-  const store = new DeadLetterStore(service, name, () => NOW);
+  const store = new DeadLetterStore(service, name, clock);
   const lander = makeLander(sink, store, { retries: 0, baseMs: 1, timeoutMs: 10_000 });
   return { sink, lander, store, container: service.getContainerClient(name) };
 }
@@ -169,6 +169,41 @@ describe('sift replay: order, keys and what it cannot read', () => {
     expect(sink.landed.map((l) => l.rows)).toEqual([2]);
     expect(log.join('\n')).toMatch(/detection did not run for batch aks-0-9-9-abc \(boom\)/);
     expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 1, batches: 0 });
+  });
+
+  it('a batch replayed days later writes its dead letters in its own day folder: the ones its trigger wrote are not written twice', async () => {
+    let today = NOW;
+    const { sink, lander, container, store } = rig('dl-day', () => today);
+    const events = [body([schedLine(1), { category: 'kube-scheduler', properties: {} }, schedLine(2)])];
+    const key = batchKey(events);
+    // The trigger's attempt: the table fails, its record dead letter is written; then the whole body.
+    const down = makeLander({ kind: 'down', put: () => Promise.reject(new Error('sink down')) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    await expect(down.land(processEvents(events, { policy, now: NOW }), key)).rejects.toThrow(/sink down/);
+    await store.writeEvents(key, events, 'land-failed', 'sink down');
+    today = new Date(NOW.getTime() + 3 * 86_400_000);
+    const r = await replayDeadLetters(container, { lander, policy, now: () => today });
+    // Two groups: the body, and the record's letter (it fails as before).
+    expect(r).toMatchObject({ batches: 2, replayedBlobs: 2, rows: 2, deadLettersAgain: 2 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${key}/AksControlPlane`, 2]]);
+    // One copy of the record's dead letter, in the batch's folder; nothing under the replay's day.
+    const names = (await deadLettersIn(container)).map((b) => b.name);
+    expect(names.filter((n) => n.endsWith('records-0.json'))).toEqual([`2025/01/02/${key}/records-0.json`]);
+    expect(names.filter((n) => n.startsWith('2025/01/05/'))).toEqual([]);
+  });
+
+  it('letters that fail another way on a later day join the folder of their first replay', async () => {
+    let today = NOW;
+    const { lander, container, store } = rig('dl-day-records', () => today);
+    // Two records set aside by a detector failure; one of them now fails for another reason. The
+    // first replay's landing fails after writing that letter, so the second replays the group again.
+    await store.writeRecords('aks-0-9-9-abc', [letter(3), letter(4, { raw: JSON.stringify({ category: 'kube-scheduler', properties: {} }) })]);
+    const failing = makeLander({ kind: 'down', put: () => Promise.reject(new Error('sink down')) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    for (const [days, l] of [[1, failing], [4, lander]] as const) {
+      today = new Date(NOW.getTime() + days * 86_400_000);
+      await replayDeadLetters(container, { lander: l, policy, now: () => today });
+    }
+    const names = new Set((await deadLettersIn(container)).map((b) => b.name));
+    expect([...names]).toEqual([`2025/01/02/aks-0-9-9-abc.replay/records-0.json`, `2025/01/02/aks-0-9-9-abc/records-0.json`]);
   });
 
   it('a blob it cannot download is left for the next run; the others replay, and no signature reaches the log', async () => {

@@ -76,6 +76,14 @@ export function deadLetterName(batchKey: string, name: string, now: Date): strin
   return `${dayPath(now)}/${safeKey(batchKey)}/${name}.json`;
 }
 
+/** The day of the folder a dead-letter blob sits in (deadLetterName), if its name has one. */
+export function dayOfName(name: string): Date | undefined {
+  const m = /^(\d{4})\/(\d{2})\/(\d{2})\//.exec(name);
+  if (!m) return undefined;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return dayPath(day) === name.slice(0, 10) ? day : undefined;
+}
+
 async function ensure(container: ContainerClient): Promise<ContainerClient> {
   await container.createIfNotExists();
   return container;
@@ -181,13 +189,13 @@ export class DeadLetterStore {
 
   /**
    * The pipeline's record-level dead letters of one batch, packed (packDeadLetters); returns
-   * how many exist now.
+   * how many exist now. `day`: the folder's day when the caller knows it (replay), else folderDay's.
    */
-  async writeRecords(batchKey: string, letters: readonly DeadLetter[]): Promise<number> {
+  async writeRecords(batchKey: string, letters: readonly DeadLetter[], day?: Date): Promise<number> {
     if (letters.length === 0) return 0;
     const c = await this.container();
     const now = this.now();
-    const day = await folderDay(c, batchKey, now);
+    day ??= await folderDay(c, batchKey, now);
     const packs = packDeadLetters(letters);
     await eachLimited(packs, UPLOADS_IN_FLIGHT, ({ first, letters: packed }) =>
       putOnce(c, deadLetterName(batchKey, `records-${first}`, day), { kind: 'records', batchKey, writtenAt: now.toISOString(), letters: packed }),

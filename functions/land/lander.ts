@@ -3,7 +3,7 @@
 // retries, land() throws so the Event Hub trigger redelivers the batch, and the tables that
 // did land are skipped on redelivery by their idempotency tag.
 import { randomUUID } from 'node:crypto';
-import type { BatchResult, LandReport, Lander } from '../contracts.js';
+import type { BatchResult, LandOptions, LandReport, Lander } from '../contracts.js';
 import type { DeadLetterStore } from './deadLetters.js';
 import { tablePayloads } from './payload.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -34,7 +34,7 @@ export function errorText(err: unknown): string {
 export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry: RetryOptions): ClosableLander {
   return {
     kind: sink.kind,
-    async land(result: BatchResult, batchKey: string): Promise<LandReport> {
+    async land(result: BatchResult, batchKey: string, opts: LandOptions = {}): Promise<LandReport> {
       const { payloads, duplicates } = tablePayloads(result, batchKey);
       const report: LandReport = { rows: {}, deadLetters: 0, duplicatesSkipped: duplicates };
       const landing = randomUUID();
@@ -49,7 +49,7 @@ export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry:
         } else report.rows[p.table] = p.rows;
       });
       try {
-        report.deadLetters = await withRetry(() => deadLetters.writeRecords(batchKey, result.deadLetters), retry);
+        report.deadLetters = await withRetry(() => deadLetters.writeRecords(batchKey, result.deadLetters, opts.deadLetterDay), retry);
       } catch (error) {
         failures.push({ table: 'deadletter', error });
       }

@@ -6,7 +6,8 @@
 // are replayed). A record that fails again for the same reason is left out of the landing: its
 // blob already holds it, and whatever it gave in its first batch (a truncated audit record's
 // salvaged row) landed then. Replays therefore converge instead of landing that row again and
-// writing a new dead letter on every run.
+// writing a new dead letter on every run. Dead letters a group's landing writes go in the day
+// folder of its blobs, so a replay days later finds the ones written before (If-None-Match).
 //
 // Dead letters of the webhook hub go back through the webhook pipeline: whole messages as they
 // are, and a single audit event or runtime alert inside a hub message again, with its sender
@@ -18,7 +19,7 @@ import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
-import { deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
+import { dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from './lander.js';
 
@@ -65,6 +66,11 @@ interface Group {
   parts: { blob: string; n: number; events: EventInput[] }[];
   /** failureKey of each record-level dead letter in the group. */
   failures: Set<string>;
+  /**
+   * The earliest day folder of its blobs: dead letters its landing writes go there (as the
+   * trigger's folderDay would put them), not under the day of the replay.
+   */
+  day?: Date;
 }
 
 /** The number a dead-letter blob's name ends in: its place in the batch. */
@@ -152,6 +158,8 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       if (kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
     }
     g.parts.push({ blob: item.name, n: blobNumber(item.name), events });
+    const day = dayOfName(item.name);
+    if (day && !(g.day && g.day <= day)) g.day = day;
     groups.set(key, g);
   }
   for (const g of groups.values()) {
@@ -174,7 +182,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       }
       if (opts.dryRun) continue;
       try {
-        const land = await opts.lander.land(result, key);
+        const land = await opts.lander.land(result, key, g.day ? { deadLetterDay: g.day } : {});
         report.rows += Object.values(land.rows).reduce<number>((a, b) => a + (b ?? 0), 0);
         report.deadLettersAgain += land.deadLetters + again.size;
       } catch (err) {

@@ -1,6 +1,6 @@
 // A Lander wrapper that remembers what went through it, so the local runner can print a
 // summary (records, rows, dead letters, detections) of exactly what the handlers landed.
-import { addCounts, type BatchResult, type Detection, type LandReport, type Lander } from '../../functions/contracts.js';
+import { addCounts, type BatchResult, type Detection, type LandOptions, type LandReport, type Lander } from '../../functions/contracts.js';
 
 export interface Totals {
   /** Calls to land: one per chunk, so one per trigger batch unless a batch was past ~4,000 records. */
@@ -32,8 +32,8 @@ export class RecordingLander implements Lander {
     this.totals = emptyTotals();
     return t;
   }
-  async land(result: BatchResult, batchKey: string): Promise<LandReport> {
-    const report = await this.inner.land(result, batchKey);
+  async land(result: BatchResult, batchKey: string, opts?: LandOptions): Promise<LandReport> {
+    const report = await this.inner.land(result, batchKey, opts);
     const t = this.totals;
     t.landings++;
     t.records += result.summary.records;
