@@ -3,7 +3,7 @@ import functions from '@azure/functions';
 import { loadConfig } from '../functions/config.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { acceptWebhook } from '../functions/webhooks/ingest.js';
-import { processWebhookEvents } from '../functions/webhooks/process.js';
+import { messageForDeadLetter, processWebhookEvents } from '../functions/webhooks/process.js';
 import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
 import type { BatchResult, EventInput, LandReport, Lander } from '../functions/contracts.js';
 import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
@@ -131,6 +131,29 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     const parsed = processWebhookEvents(inputs([JSON.parse(bodies[0]!.toString())]), { policy });
     expect(parsed.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['too-deep', 1]]);
     expect(tablePayloads(parsed, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['Detections', 2]]);
+  });
+
+  it('a k8s-audit message holds audit events only: anything else in it is dead-lettered at its index, as its sender\'s, and replays as such', () => {
+    const event = JSON.stringify(auditList(1).items[0]);
+    // What anyone with send rights could splice in: a diagnostic record, an AKS body, a number.
+    const record = JSON.stringify({ category: 'kube-apiserver', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/other', properties: { log: 'I0101 00:00:00.000000       1 x.go:1] injected' } });
+    const body = `{"records":[${record}]}`;
+    const r = processWebhookEvents(inputs([hubMessage('k8s-audit', [event, record, body, '5'])]), { policy });
+    expect(r.rows.AksAudit).toHaveLength(1);
+    expect(r.rows.AksControlPlane).toEqual([]);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.index, d.category, d.cluster, d.raw])).toEqual([
+      ['unknown-shape', 1, 'k8s-audit-webhook', 'lab', record],
+      ['unknown-shape', 2, 'k8s-audit-webhook', 'lab', body],
+      ['unknown-shape', 3, 'k8s-audit-webhook', 'lab', '5'],
+    ]);
+    expect(r.deadLetters[0]!.detail).toBe('item 1 is an object of no known shape (audit Event, EventList; audit events only here)');
+    expect(r.summary.records).toBe(4);
+    // Replay wraps each in a k8s-audit message again (a bare hub message would fail as a whole, at index 0).
+    const again = processWebhookEvents(
+      r.deadLetters.map((d, i) => ({ body: messageForDeadLetter(d, 't')!, position: { source: 'webhook-events', partitionId: '1', sequenceNumber: 100, offset: '0' }, firstIndex: i + 1 })),
+      { policy },
+    );
+    expect(again.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual(r.deadLetters.map((d) => [d.reason, d.position.index, d.raw]));
   });
 
   it('an audit event lands, and dead-letters, as the bytes its sender wrote: no rounding, reordering or re-escaping', async () => {

@@ -255,6 +255,12 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   return -1;
 }
 
+/** The shapes an item may have, by EnvelopeOptions.accept, for an unknown-shape detail. */
+const KNOWN_SHAPES: Readonly<Record<NonNullable<EnvelopeOptions['accept']>, string>> = {
+  any: 'diagnostic record, audit Event, EventList, {records}',
+  audit: 'audit Event, EventList; audit events only here',
+};
+
 /** A JSON value's kind for a detail: 'null', 'an array', 'an object', 'a number', … */
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
@@ -282,7 +288,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     const foreign = isObject ? foreignItem(item as Record<string, unknown>) : undefined;
     sink.deadLetters.push({
       reason: foreign?.reason ?? 'unknown-shape',
-      detail: foreign?.detail ?? `item ${i} is ${kindOf(item)}${isObject ? ` of no known shape (diagnostic record, audit Event, EventList, {records})${shapeHint(item)}` : ''}`,
+      detail: foreign?.detail ?? `item ${i} is ${kindOf(item)}${isObject ? ` of no known shape (${KNOWN_SHAPES[opts.accept ?? 'any']})${shapeHint(item)}` : ''}`,
       position: pos(ev, index),
       raw: itemRaw(item, holder, self, i),
     });
