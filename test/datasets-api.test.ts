@@ -137,6 +137,20 @@ describe('POST /api/datasets', () => {
   });
 });
 
+describe('a deployment with no storage configured', () => {
+  it('still answers a bad request with 400 naming its field, and a good one with 503 saying what is missing', async () => {
+    setDatasetsConfig(loadConfig({}));
+    try {
+      expect(await post({ logType: 'syslog', count: -1 })).toMatchObject({ status: 400, json: { field: 'count' } });
+      const { status, json } = await post({ logType: 'syslog', count: 10 });
+      expect(status).toBe(503);
+      expect(json.error).toMatch(/^no dataset storage: no storage configured: set KUBESIFT_STORAGE_CONNECTION/);
+    } finally {
+      setDatasetsConfig(loadConfig(baseConfig()));
+    }
+  });
+});
+
 describe('queued ingestion into ADX', () => {
   it('queues the CSV blob with its mapping, header skipped and idempotency tag; answers the ingestion id', async () => {
     setDatasetsConfig(loadConfig({ ...baseConfig(), KUBESIFT_KUSTO_INGEST_URL: rig.standIn.url, KUBESIFT_KUSTO_AUTH: 'none' }));

@@ -214,6 +214,18 @@ describe('Event Grid endpoint', () => {
     }
   });
 
+  it('a landing that fails is a 500 whose log carries no SAS signature', async () => {
+    const { config, blobs, container } = await captureStore();
+    const name = 'ns1/aks-diagnostics/0/2025/04/20/11/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '0', enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord('s-1')] })) }], 'null'));
+    const lander: Lander = { kind: 'down', land: () => Promise.reject(new Error('PUT https://acct.blob.core.windows.net/c/b?sv=2024&sig=SECRET42 failed')) };
+    const logged: unknown[] = [];
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '0', [1, 1])), ctx(logged), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
+    expect(res.status).toBe(500);
+    expect(logged.join('\n')).toContain('sig=REDACTED failed');
+    expect(logged.join('\n')).not.toContain('SECRET42');
+  });
+
   it('routes a capture of the webhook hub through the webhook path (CloudEvents schema)', async () => {
     const { config, blobs, container } = await captureStore();
     const message = { type: WEBHOOK_MESSAGE_TYPE, source: 'falco', cluster: 'lab', receivedTime: '2025-04-20T10:01:03Z', events: [falcoSample] };

@@ -149,7 +149,7 @@ describe('dead-letter storage down', () => {
 
 describe('SAS signatures in errors', () => {
   it('errorText redacts a sig however the URL around it is written; the retry log goes through it', async () => {
-    const { errorText } = await import('../functions/land/lander.js');
+    const { errorText } = await import('../functions/errorText.js');
     const { retryOptions } = await import('../functions/land/index.js');
     const forms = [
       'GET https://a.blob.core.windows.net/c/b?sv=2024&sig=SECRET1 failed',

@@ -158,6 +158,7 @@ describe('preview', () => {
     // The limit is in bytes: 6,000 three-byte characters are 18,000 bytes.
     const wide = await uiPreview(post('http://localhost/api/ui/preview', { logType: 'syslog', scenarios: ['€'.repeat(6000)] }), ctx());
     expect(wide.status).toBe(413);
+    expect(JSON.parse(String(wide.body)).issues).toEqual([{ path: '', message: expect.stringMatching(/^body larger than \d+ bytes$/) }]);
   });
 });
 

@@ -4,6 +4,7 @@ import { BlobSASPermissions, StorageSharedKeyCredential, type ContainerClient } 
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { IngestBlobRequest } from '../land/ingestBlob.js';
+import { errorText } from '../errorText.js';
 import { writeDatasetToBlob } from './blob.js';
 import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTypeInfo } from './index.js';
 import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
@@ -77,7 +78,11 @@ export interface DatasetResponse {
   ingestion: { queued: boolean; ingestionId?: string; reason?: string };
 }
 
-export async function postDataset(body: unknown, config: Config, container: ContainerClient, ingest?: IngestFn): Promise<ApiResponse> {
+/**
+ * `containerFor` is called once the request is valid: a bad request is answered without a
+ * storage client, and a deployment with no storage configured says so (503) instead of failing.
+ */
+export async function postDataset(body: unknown, config: Config, containerFor: () => ContainerClient, ingest?: IngestFn): Promise<ApiResponse> {
   const parsed = datasetRequestSchema(config.KUBESIFT_DATASET_MAX_COUNT).safeParse(body);
   if (!parsed.success) return zodError(parsed.error);
   let req: ResolvedRequest;
@@ -95,6 +100,12 @@ export async function postDataset(body: unknown, config: Config, container: Cont
   const canQueue = ingest !== undefined && !!config.KUBESIFT_KUSTO_INGEST_URL;
   if (parsed.data.ingest === true && !canQueue) return badRequest('this deployment has no ADX ingestion endpoint (KUBESIFT_KUSTO_INGEST_URL)', 'ingest');
 
+  let container: ContainerClient;
+  try {
+    container = containerFor();
+  } catch (err) {
+    return { status: 503, body: { error: `no dataset storage: ${errorText(err)}` } };
+  }
   const enc = def.encoder(req.format, req, new TimeFormat());
   const out = await writeDatasetToBlob(container, req, enc.extension);
   const s = out.summary;
@@ -116,7 +127,7 @@ export async function postDataset(body: unknown, config: Config, container: Cont
       ingestion = { queued: true, ingestionId };
     } catch (err) {
       // The blob is written and named by the request: say so, so a retry (or the shown command) can finish the job.
-      return { status: 502, body: { error: `dataset written but queuing it into ADX failed: ${(err as Error).message}`, field: 'ingest', blobs: { data: out.dataUrl, labels: out.labelsUrl }, ingestCommand } };
+      return { status: 502, body: { error: `dataset written but queuing it into ADX failed: ${errorText(err)}`, field: 'ingest', blobs: { data: out.dataUrl, labels: out.labelsUrl }, ingestCommand } };
     }
   }
 

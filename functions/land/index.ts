@@ -5,7 +5,8 @@ import { blobServiceFor, kcsbFor, requireUrl } from './clients.js';
 import { blobSink } from './blobSink.js';
 import { DeadLetterStore } from './deadLetters.js';
 import { directSink, managedSink, queuedSink, streamingSink } from './kustoSinks.js';
-import { errorText, makeLander, type ClosableLander } from './lander.js';
+import { errorText } from '../errorText.js';
+import { makeLander, type ClosableLander } from './lander.js';
 import type { RetryOptions } from './retry.js';
 import type { TableSink } from './sink.js';
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BatchResult, LandOptions, LandReport, Lander } from '../contracts.js';
 import type { DeadLetterStore } from './deadLetters.js';
+import { errorText } from '../errorText.js';
 import { tablePayloads } from './payload.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { TableSink } from './sink.js';
@@ -22,13 +23,6 @@ export class LandError extends Error {
     super(`batch ${batchKey}: could not land ${failures.map((f) => `${f.table} (${errorText(f.error)})`).join(', ')}`);
     this.name = 'LandError';
   }
-}
-
-export function errorText(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  // SAS tokens can appear in storage error messages: never pass them on, however the URL
-  // around them is written (`?sig=`, `&amp;sig=`, `\u0026sig=`, `sig%3D`, `…Signature=sig=`).
-  return msg.replace(/(?<![a-z])(sig(?:=|%3d))[^&\s"';<]+/gi, '$1REDACTED').slice(0, 500);
 }
 
 export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry: RetryOptions): ClosableLander {

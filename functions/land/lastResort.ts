@@ -8,7 +8,7 @@ import { addCounts, emptySummary, type BatchResult, type BatchSummary, type Even
 import { eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { batchKey, type EventChunk } from '../pipeline.js';
 import { deadLetterBatch } from './deadLetters.js';
-import { errorText } from './lander.js';
+import { errorText } from '../errorText.js';
 
 /** Shape of `InvocationContext.retryContext` (@azure/functions). */
 export interface RetryState {

@@ -21,7 +21,7 @@ import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipel
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
 import { dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
-import { errorText } from './lander.js';
+import { errorText } from '../errorText.js';
 
 export interface ReplayOptions {
   lander: Lander;

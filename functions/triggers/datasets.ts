@@ -27,7 +27,7 @@ export async function postDatasets(request: HttpRequest, context: InvocationCont
   // Loaded on first use so the other functions of the app never pay for the generator, and
   // requests that do not ingest never load the Kusto client.
   const [{ postDataset }, { blobServiceFor }] = await Promise.all([import('../generate/api.js'), import('../land/clients.js')]);
-  const container = blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_DATASETS_CONTAINER);
+  const container = () => blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_DATASETS_CONTAINER);
   const res = await postDataset(body, cfg, container, async (c, args) => (await import('../land/ingestBlob.js')).ingestFromBlob(c, args));
   if (res.status === 200) {
     const b = res.body as { request: { logType: string }; rows: number; requestHash: string };

@@ -13,6 +13,7 @@ import {
 } from '../capture/eventGrid.js';
 import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
+import { errorText } from '../errorText.js';
 import { parseJson, readBodyLimited } from '../http/body.js';
 import { httpTrigger } from './registry.js';
 
@@ -84,7 +85,7 @@ export async function handleEventGrid(
         replayed.push(report);
       } catch (err) {
         // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
-        context.error(`eventgrid: replay of event ${JSON.stringify(ev.id.slice(0, 100))} failed: ${err instanceof Error ? err.message : String(err)}`);
+        context.error(`eventgrid: replay of event ${JSON.stringify(ev.id.slice(0, 100))} failed: ${errorText(err)}`);
         return { status: 500, jsonBody: { error: 'replay failed; Event Grid will retry', replayed } };
       }
     }

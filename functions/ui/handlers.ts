@@ -38,7 +38,8 @@ export async function uiAsset(request: HttpRequest): Promise<HttpResponseInit> {
 /** POST /api/ui/preview: same body and validation as POST /api/datasets; answers the first lines. */
 export async function uiPreview(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const body = await readJsonBody(request, MAX_PREVIEW_BODY);
-  if (!body.ok) return json(body.status, body.status === 400 ? { error: body.error, issues: [{ path: '', message: body.error }] } : { error: body.error });
+  // Too large or not JSON: the body as a whole is the issue (path '', as the form shows it).
+  if (!body.ok) return json(body.status, { error: body.error, issues: [{ path: '', message: body.error }] });
   const raw = body.value;
   // The generators load on first use, keeping cold start light for the page itself.
   const [{ datasetRequestSchema, PlanError }, { previewLines }] = await Promise.all([import('../generate/index.js'), import('./preview.js')]);
