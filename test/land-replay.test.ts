@@ -3,7 +3,7 @@
 // record keeps its place in its original body. The sink models ADX's ingestIfNotExists rule
 // (a tag lands once); the queued sink's real client is covered by land-queued/land-faults.
 import { describe, expect, it } from 'vitest';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, EventInput } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
@@ -89,7 +89,7 @@ describe('sift replay of record-level dead letters', () => {
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
     expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 0, rows: 2 });
     const cp = sink.landed.filter((l) => l.table === 'AksControlPlane');
-    expect(cp.map((l) => l.tag)).toEqual(['aks-0-7-7-abc.replay/AksControlPlane']);
+    expect(cp.map((l) => l.tag)).toEqual([expect.stringMatching(/^aks-diagnostics-0-7-7-[0-9a-f]{16}\.replay\/AksControlPlane$/)]);
     const rows = cp[0]!.ndjson.trim().split('\n').map((l) => JSON.parse(l) as { Position: string; LogMessage: string });
     expect(rows.map((x) => [x.Position, x.LogMessage])).toEqual([['0/7/3', 'scheduled pod-3'], ['0/7/5', 'scheduled pod-5']]);
   });
@@ -119,7 +119,7 @@ describe('sift replay of record-level dead letters', () => {
     const log: string[] = [];
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
     expect(r).toMatchObject({ blobs: 3, unreadable: 2, replayedBlobs: 1, rows: 1, failedBatches: 0 });
-    expect(sink.landed.map((l) => l.tag)).toEqual(['aks-0-9-9-abc.replay/AksControlPlane']);
+    expect(sink.landed.map((l) => l.tag)).toEqual([expect.stringMatching(/^aks-diagnostics-0-9-9-[0-9a-f]{16}\.replay\/AksControlPlane$/)]);
     expect(log.join('\n')).toMatch(/2025\/01\/02\/cut\.json: not a dead letter \(not JSON/);
     expect(log.join('\n')).toMatch(/notes\/other\.json: not a dead letter \(position/);
     const marked = [];
@@ -127,6 +127,20 @@ describe('sift replay of record-level dead letters', () => {
     expect(marked).toEqual([['2025/01/02/aks-0-9-9-abc/1.json', true], ['2025/01/02/cut.json', false], ['notes/other.json', false]]);
   });
 });
+
+/** `container`, where downloading a blob whose name contains `part` fails (a reset connection, a blob too large to read as text). */
+function failingDownloads(container: ContainerClient, part: string): ContainerClient {
+  return new Proxy(container, {
+    get(target, prop, receiver) {
+      if (prop !== 'getBlobClient') return Reflect.get(target, prop, receiver);
+      return (name: string) => {
+        const client = target.getBlobClient(name);
+        if (!name.includes(part)) return client;
+        return Object.assign(Object.create(client) as typeof client, { downloadToBuffer: () => Promise.reject(new Error('read ECONNRESET https://a/c?sv=1&sig=SECRET9')) });
+      };
+    },
+  });
+}
 
 describe('sift replay: order, keys and what it cannot read', () => {
   const schedLine = (i: number) => diagRecord('kube-scheduler', `I0102 03:00:01.000000 1 s.go:1] line ${i}`, { time: '2025-01-02T03:00:00.0000000Z' });
@@ -203,7 +217,54 @@ describe('sift replay: order, keys and what it cannot read', () => {
       await replayDeadLetters(container, { lander: l, policy, now: () => today });
     }
     const names = new Set((await deadLettersIn(container)).map((b) => b.name));
-    expect([...names]).toEqual([`2025/01/02/aks-0-9-9-abc.replay/records-0.json`, `2025/01/02/aks-0-9-9-abc/records-0.json`]);
+    expect([...names]).toEqual([`2025/01/02/aks-0-9-9-abc/records-0.json`, expect.stringMatching(/^2025\/01\/02\/aks-diagnostics-0-9-9-[0-9a-f]{16}\.replay\/records-0\.json$/)]);
+  });
+
+  it('no dead-letter container yet (nothing was ever set aside): nothing to replay, not an error', async () => {
+    const { lander, container } = rig('dl-never-created');
+    const log: string[] = [];
+    expect(await replayDeadLetters(container, { lander, policy, now: () => NOW, log: (l) => log.push(l) })).toMatchObject({ blobs: 0, batches: 0, unreadable: 0, failedBatches: 0 });
+    expect(log).toEqual(['replay: no container dl-never-created: nothing has been dead-lettered yet']);
+  });
+
+  it('a batch whose blobs cannot all be read waits whole: landed in part under its key, the rest would have been skipped as landed', async () => {
+    const { sink, lander, container, store } = rig('dl-incomplete');
+    const events = [0, 1].map((b) => ({ body: JSON.stringify({ records: [schedLine(b)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 70 + b, offset: String(b) } }));
+    await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    const log: string[] = [];
+    const first = await replayDeadLetters(failingDownloads(container, 'event-1'), { lander, policy, now: () => NOW, log: (l) => log.push(l) });
+    expect(first).toMatchObject({ unreadable: 1, incomplete: 1, replayedBlobs: 0, rows: 0 });
+    expect(sink.landed).toEqual([]);
+    expect(log.join('\n')).toMatch(/1 blob\(s\) read do not make up the batch/);
+    const second = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(second).toMatchObject({ unreadable: 0, incomplete: 0, replayedBlobs: 2, rows: 2 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/AksControlPlane`, 2]]);
+  });
+
+  it('record letters of one batch replayed in two runs land both times: their key is their records\', not their batch\'s', async () => {
+    const { sink, lander, container, store } = rig('dl-records-split');
+    // Two packs of one batch (a pack closes at PACK_LETTERS); the second cannot be read on the first run.
+    await store.writeRecords('aks-0-9-9-abc', Array.from({ length: 1001 }, (_, i) => letter(i)));
+    expect(await replayDeadLetters(failingDownloads(container, 'records-1000'), { lander, policy, now: () => NOW })).toMatchObject({ unreadable: 1, replayedBlobs: 1, rows: 1000 });
+    // Under one key for both, the second run's row was skipped as landed and its blob marked: lost.
+    expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 1, replayedBlobs: 1, rows: 1 });
+    expect(sink.landed.map((l) => l.rows)).toEqual([1000, 1]);
+    expect(new Set(sink.landed.map((l) => l.tag)).size).toBe(2);
+  });
+
+  it('a replay after one whose landing failed half-way lands each record once, also with the letters that run wrote', async () => {
+    const { sink, lander, container, store } = rig('dl-records-half');
+    const audit = JSON.stringify(diagRecord('kube-audit', JSON.stringify(auditEvent({ auditID: 'r-3' }))));
+    await store.writeRecords('aks-0-9-9-abc', [letter(1), letter(2), letter(3, { raw: audit }), letter(4, { raw: JSON.stringify({ category: 'kube-scheduler', properties: {} }) })]);
+    // The first run lands AksControlPlane, fails on AksAudit, and writes record 4's new dead
+    // letter (it fails another way now): the second sees the same records in two groups.
+    let calls = 0;
+    const flaky = makeLander({ kind: 'flaky', put: (p, key, landing) => (p.table === 'AksAudit' && calls++ === 0 ? Promise.reject(new Error('timeout')) : sink.put(p, key, landing)) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    expect(await replayDeadLetters(container, { lander: flaky, policy, now: () => NOW })).toMatchObject({ failedBatches: 1, replayedBlobs: 0 });
+    const second = await replayDeadLetters(container, { lander: flaky, policy, now: () => NOW });
+    expect(second).toMatchObject({ failedBatches: 0, batches: 2 });
+    expect(sink.landed.map((l) => [l.table, l.rows])).toEqual([['AksControlPlane', 2], ['Detections', 1], ['AksAudit', 1]]);
+    expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
 
   it('a blob it cannot download is left for the next run; the others replay, and no signature reaches the log', async () => {
@@ -214,20 +275,11 @@ describe('sift replay: order, keys and what it cannot read', () => {
       await container.getBlockBlobClient(`2025/01/02/aks-0-${i}-${i}-abc/records-0.json`).upload(text, Buffer.byteLength(text));
     }
     // The first blob's download fails (a reset connection, a blob too large to read as text).
-    const failing = new Proxy(container, {
-      get(target, prop, receiver) {
-        if (prop !== 'getBlobClient') return Reflect.get(target, prop, receiver);
-        return (name: string) => {
-          const client = target.getBlobClient(name);
-          if (!name.includes('aks-0-1-1-')) return client;
-          return Object.assign(Object.create(client) as typeof client, { downloadToBuffer: () => Promise.reject(new Error('read ECONNRESET https://a/c?sv=1&sig=SECRET9')) });
-        };
-      },
-    });
+    const failing = failingDownloads(container, 'aks-0-1-1-');
     const log: string[] = [];
     const r = await replayDeadLetters(failing, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
     expect(r).toMatchObject({ blobs: 2, unreadable: 1, replayedBlobs: 1, rows: 1 });
-    expect(sink.landed.map((l) => l.tag)).toEqual(['aks-0-2-2-abc.replay/AksControlPlane']);
+    expect(sink.landed.map((l) => l.tag)).toEqual([expect.stringMatching(/^aks-diagnostics-0-9-9-[0-9a-f]{16}\.replay\/AksControlPlane$/)]);
     expect(log.join('\n')).toMatch(/aks-0-1-1-abc\/records-0\.json: not a dead letter \(cannot read it: read ECONNRESET .*sig=REDACTED/);
     expect(log.join('\n')).not.toContain('SECRET9');
     // Readable again: the next run replays it.
@@ -279,7 +331,7 @@ describe('sift replay of the webhook hub\'s record-level dead letters', () => {
     const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, webhookHub: 'webhook-events' });
     expect(r).toMatchObject({ blobs: 2, replayedBlobs: 2, deadLettersAgain: 0, failedBatches: 0 });
     const table = (name: string) => sink.landed.filter((l) => l.table === name).flatMap((l) => l.ndjson.trim().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>));
-    expect(sink.landed.every((l) => l.tag.startsWith('webhook-events-1-5-5-abc.replay/'))).toBe(true);
+    expect(sink.landed.every((l) => /^webhook-events-1-5-5-[0-9a-f]{16}\.replay\//.test(l.tag))).toBe(true);
     expect(table('AksAudit').map((x) => [x.Cluster, x.Position, x.Category])).toEqual([['lab', '1/5/2', 'k8s-audit-webhook']]);
     expect(table('Detections').filter((x) => x.Source === 'falco').map((x) => x.Cluster)).toEqual(['edge']);
   });

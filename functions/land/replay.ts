@@ -2,10 +2,11 @@
 // (kind 'event') are regrouped by their original batch key and landed under that key, so
 // tables that did land before the failure are skipped by their idempotency tag; each blob is
 // marked replayed (metadata) only after its batch landed, so a second replay skips it.
-// Record-level dead letters land under `<original key>.replay` (one suffix however often they
-// are replayed). A record that fails again for the same reason is left out of the landing: its
-// blob already holds it, and whatever it gave in its first batch (a truncated audit record's
-// salvaged row) landed then. Replays therefore converge instead of landing that row again and
+// A whole batch lands only when the blobs read are all of it (its key hashes every body's
+// position). Record-level dead letters land under `<key of their records>.replay` (one suffix
+// however often they are replayed). A record that fails again for the same reason is left
+// out of the landing: its blob already holds it, and whatever it gave in its first batch (a
+// truncated audit record's salvaged row) landed then. Replays therefore converge instead of landing that row again and
 // writing a new dead letter on every run. Dead letters a group's landing writes go in the day
 // folder of its blobs, so a replay days later finds the ones written before (If-None-Match).
 //
@@ -57,6 +58,12 @@ export interface ReplayReport {
    * writes): named in the log, left unmarked, and the rest replayed without them.
    */
   unreadable: number;
+  /**
+   * Whole-batch groups left unlanded and unmarked because the blobs read do not make up
+   * their batch (one unreadable, outside --prefix, or gone): landed in part under the
+   * batch's key, the rest could never land after it.
+   */
+  incomplete: number;
 }
 
 interface Group {
@@ -64,8 +71,6 @@ interface Group {
   kind: DeadLetterBlob['kind'];
   /** Each blob's events, with the number its name ends in (`event-<n>`, `records-<first>`). */
   parts: { blob: string; n: number; events: EventInput[] }[];
-  /** failureKey of each record-level dead letter in the group. */
-  failures: Set<string>;
   /**
    * The earliest day folder of its blobs: dead letters its landing writes go there (as the
    * trigger's folderDay would put them), not under the day of the replay.
@@ -77,12 +82,27 @@ interface Group {
 const blobNumber = (name: string): number => Number(/-(\d+)\.json$/.exec(name)?.[1] ?? Number.MAX_SAFE_INTEGER);
 
 /**
- * The group's events in the batch's order. A listing sorts names as text (`event-10` before
- * `event-2`); chunks cut from that order would differ from the trigger's and land under
- * keys it never used, so tables that had landed would land again.
+ * A whole-batch group's events in the batch's order. A listing sorts names as text
+ * (`event-10` before `event-2`); chunks cut from that order would differ from the trigger's
+ * and land under keys it never used, so tables that had landed would land again.
  */
-function groupEvents(g: Group): EventInput[] {
+function batchEvents(g: Group): EventInput[] {
   return g.parts.sort((a, b) => a.n - b.n || (a.blob < b.blob ? -1 : a.blob > b.blob ? 1 : 0)).flatMap((p) => p.events);
+}
+
+/**
+ * A record group's records, each once, in the order of their places. A record can be in two
+ * letters (its first, and the one a failed replay's landing wrote); its key is then that of
+ * the same records, so a replay after a landing that failed half-way skips what landed.
+ */
+function recordEvents(g: Group): EventInput[] {
+  const byPlace = new Map<string, EventInput>();
+  for (const p of g.parts) for (const e of p.events) if (!byPlace.has(eventPlace(e))) byPlace.set(eventPlace(e), e);
+  const order = (e: EventInput): [string, string, number, number] => [e.position.source, e.position.partitionId, e.position.sequenceNumber, e.firstIndex ?? 0];
+  return [...byPlace.values()].sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : x[2] - y[2] || x[3] - y[3];
+  });
 }
 
 /** `webhook`: the dead letter came from the webhook hub; a record of it goes back in a hub message. */
@@ -115,13 +135,21 @@ export function replayKey(batchKey: string): string {
 
 /** A record's place: source, partition, sequence number and index in its body. */
 const placeKey = (p: DeadLetterBlob['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${'index' in p ? p.index : 0}`;
+const eventPlace = (e: EventInput): string => placeKey({ ...e.position, index: e.firstIndex ?? 0 });
 /** A record's place and failure: the same record failing the same way on replay. */
 const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
 
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
-  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0 };
+  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0, incomplete: 0 };
   const groups = new Map<string, Group>();
+  /** failureKey of every record-level dead letter read: a record failing one of these ways again is not landed or written again. */
+  const failures = new Set<string>();
   const fromHub = (source: string): boolean => opts.webhookHub !== undefined && source === opts.webhookHub;
+  // The store creates its container with the first dead letter: none yet, nothing to replay.
+  if (!(await container.exists())) {
+    opts.log?.(`replay: no container ${container.containerName}: nothing has been dead-lettered yet`);
+    return report;
+  }
   for await (const item of container.listBlobsFlat({ includeMetadata: true, ...(opts.prefix ? { prefix: opts.prefix } : {}) })) {
     if (!item.name.endsWith('.json')) continue;
     report.blobs++;
@@ -146,7 +174,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     // original batch already landed.
     const { kind, batchKey: original } = docs[0]!;
     const key = kind === 'event' ? original : replayKey(original);
-    const g = groups.get(key) ?? { key, kind, parts: [], failures: new Set<string>() };
+    const g = groups.get(key) ?? { key, kind, parts: [] };
     const events: EventInput[] = [];
     for (const doc of docs) {
       // The note runDetect leaves when a detector throws (index -1): no data.
@@ -155,7 +183,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
         continue;
       }
       events.push(toEvent(doc, fromHub(doc.position.source)));
-      if (kind === 'record') g.failures.add(failureKey(doc.position, doc.reason));
+      if (kind === 'record') failures.add(failureKey(doc.position, doc.reason));
     }
     g.parts.push({ blob: item.name, n: blobNumber(item.name), events });
     const day = dayOfName(item.name);
@@ -165,19 +193,30 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
-    const all = groupEvents(g);
+    const all = g.kind === 'event' ? batchEvents(g) : recordEvents(g);
+    // A batch's key hashes the position of each of its bodies: these blobs are the whole batch
+    // only if theirs give it again. Landed in part under that key, the rest would be skipped
+    // as already landed when it came.
+    if (g.kind === 'event' && batchKey(all) !== g.key) {
+      report.incomplete++;
+      opts.log?.(`replay ${g.key}: ${g.parts.length} blob(s) read do not make up the batch (one unreadable, outside --prefix, or gone); left for a run that reads them all`);
+      continue;
+    }
     // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
     const cut = fromHub(all[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
     let landed = true;
     for (const chunk of cut(all, pipelineOpts)) {
-      // A chunk of the whole group keeps the group's key; smaller ones get the keys their trigger gives them.
-      const key = chunk.events.length === all.length ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
+      // Each chunk lands under the key its trigger gives it (the whole batch's: the group's),
+      // records under one of their own: a record group's records, not its name, make its key,
+      // so letters written later under that name (a record failing another way) land too.
+      const key = g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
       let result = chunk.result;
       report.records += result.summary.records;
       // Records failing the same way again: counted, and the chunk processed without them.
-      const again = new Set(result.deadLetters.filter((d) => g.failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)));
+      // (Only a record stands alone: a body of a whole batch lands whole or not at all.)
+      const again = new Set(g.kind === 'record' ? result.deadLetters.filter((d) => failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)) : []);
       if (again.size > 0) {
-        const rest = chunk.events.filter((e) => !again.has(placeKey({ ...e.position, index: e.firstIndex ?? 0 })));
+        const rest = chunk.events.filter((e) => !again.has(eventPlace(e)));
         result = wholeBatch(cut(rest, pipelineOpts, Infinity));
       }
       if (opts.dryRun) continue;

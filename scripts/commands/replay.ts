@@ -13,8 +13,10 @@ Reads dead letters from KUBESIFT_DEADLETTER_CONTAINER, runs them through the pip
 and lands them with the configured sink (KUBESIFT_SINK). Whole batches are landed under their
 original batch key (tables that already landed are skipped); every replayed blob is marked
 (metadata replayedat) so a second replay skips it. A .json blob that is not a dead letter is
-named on stderr, left as it is and counted as unreadable; the rest are replayed. Exits 1 when
-a batch failed to land or a blob was unreadable.
+named on stderr, left as it is and counted as unreadable; the rest are replayed. A whole batch
+whose blobs cannot all be read (or lie outside --prefix) waits, counted as incomplete. Exits 1
+when a batch failed to land, a blob was unreadable or a batch incomplete; 0 when there is no
+dead-letter container yet (nothing was ever set aside).
   --prefix P   only blobs whose name starts with P (e.g. 2025/01/02/)
   --dry-run    parse and count, land nothing, mark nothing
 `;
@@ -37,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return report.failedBatches > 0 || report.unreadable > 0 ? 1 : 0;
+    return report.failedBatches > 0 || report.unreadable > 0 || report.incomplete > 0 ? 1 : 0;
   } finally {
     await lander.close();
   }
