@@ -1,5 +1,7 @@
 // The README is the contract with a new user: its commands, links and settings table must be real.
 import { existsSync, readFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { settingsTable } from '../scripts/commands/config.js';
 import { CONFIG_KEYS } from '../functions/config.js';
@@ -48,5 +50,34 @@ describe('README', () => {
     const used = [...readme.matchAll(/sift -- ([a-z]+)/g)].map((m) => m[1]!);
     expect(used.length).toBeGreaterThan(3);
     for (const name of used) expect(sift, name).toMatch(new RegExp(`^  ${name}: \\{ summary:`, 'm'));
+  });
+});
+
+describe('docs/detections.md', () => {
+  it('lists the k8s-audit rule pack as the code defines it: name, id, priority, tags, family', async () => {
+    const { K8S_AUDIT_RULES } = await import('../functions/detect/k8sAuditRules.js');
+    const rows = read('docs/detections.md')
+      .split('\n')
+      .filter((l) => /^\| [^|]+ \| `k8s_[a-z0-9_]+` \|/.test(l))
+      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+      .filter((cells) => cells.length === 5);
+    const byId = (a: string[], b: string[]): number => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0);
+    expect(rows.sort(byId)).toEqual(K8S_AUDIT_RULES.map((r) => [r.name, `\`${r.id}\``, r.priority, r.tags.join(', '), r.family]).sort(byId));
+  });
+});
+
+describe('README example against the shared fixture', () => {
+  const fixture = fileURLToPath(new URL('../../shared/fixtures/aks/sysdiglabs_aks-audit-log/event.json', import.meta.url));
+  it.skipIf(!existsSync(fixture))('`sift process` prints the summary line the README shows', async () => {
+    const { parseProcessArgs, processInput } = await import('../scripts/commands/process.js');
+    const m = /npm run --silent sift -- process \.\.\/shared\/(\S+) \| tail -1\n# (\{.*\})\n/.exec(readme);
+    expect(m).not.toBeNull();
+    const opts = parseProcessArgs([fileURLToPath(new URL(`../../shared/${m![1]}`, import.meta.url))]);
+    if (opts === 'help') throw new Error('parsed as help');
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    expect(await processInput(opts, Readable.from([]), out, new PassThrough())).toBe(0);
+    expect(Buffer.concat(chunks).toString('utf8').trim().split('\n').at(-1)).toBe(m![2]);
   });
 });
