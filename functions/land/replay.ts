@@ -64,6 +64,12 @@ export interface ReplayReport {
    * batch's key, the rest could never land after it.
    */
   incomplete: number;
+  /**
+   * Record letters left out because their whole body is a dead letter too (an event letter
+   * read in the same run): the body replays them, and on their own they would land twice.
+   * Their blobs are marked with their group.
+   */
+  superseded: number;
 }
 
 interface Group {
@@ -95,9 +101,13 @@ function batchEvents(g: Group): EventInput[] {
  * letters (its first, and the one a failed replay's landing wrote); its key is then that of
  * the same records, so a replay after a landing that failed half-way skips what landed.
  */
-function recordEvents(g: Group): EventInput[] {
+function recordEvents(g: Group, wholeBodies: ReadonlySet<string>, report: ReplayReport): EventInput[] {
   const byPlace = new Map<string, EventInput>();
-  for (const p of g.parts) for (const e of p.events) if (!byPlace.has(eventPlace(e))) byPlace.set(eventPlace(e), e);
+  for (const p of g.parts)
+    for (const e of p.events) {
+      if (wholeBodies.has(bodyKey(e.position))) report.superseded++;
+      else if (!byPlace.has(eventPlace(e))) byPlace.set(eventPlace(e), e);
+    }
   const order = (e: EventInput): [string, string, number, number] => [e.position.source, e.position.partitionId, e.position.sequenceNumber, e.firstIndex ?? 0];
   return [...byPlace.values()].sort((a, b) => {
     const [x, y] = [order(a), order(b)];
@@ -135,15 +145,19 @@ export function replayKey(batchKey: string): string {
 
 /** A record's place: source, partition, sequence number and index in its body. */
 const placeKey = (p: DeadLetterBlob['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${'index' in p ? p.index : 0}`;
+/** A body's place: source, partition, sequence number. */
+const bodyKey = (p: EventInput['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}`;
 const eventPlace = (e: EventInput): string => placeKey({ ...e.position, index: e.firstIndex ?? 0 });
 /** A record's place and failure: the same record failing the same way on replay. */
 const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
 
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
-  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0, incomplete: 0 };
+  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0, incomplete: 0, superseded: 0 };
   const groups = new Map<string, Group>();
   /** failureKey of every record-level dead letter read: a record failing one of these ways again is not landed or written again. */
   const failures = new Set<string>();
+  /** bodyKey of every event letter read. */
+  const wholeBodies = new Set<string>();
   const fromHub = (source: string): boolean => opts.webhookHub !== undefined && source === opts.webhookHub;
   // The store creates its container with the first dead letter: none yet, nothing to replay.
   if (!(await container.exists())) {
@@ -184,6 +198,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       }
       events.push(toEvent(doc, fromHub(doc.position.source)));
       if (kind === 'record') failures.add(failureKey(doc.position, doc.reason));
+      else wholeBodies.add(bodyKey(doc.position));
     }
     g.parts.push({ blob: item.name, n: blobNumber(item.name), events });
     const day = dayOfName(item.name);
@@ -193,7 +208,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   for (const g of groups.values()) {
     report.batches++;
     const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
-    const all = g.kind === 'event' ? batchEvents(g) : recordEvents(g);
+    const all = g.kind === 'event' ? batchEvents(g) : recordEvents(g, wholeBodies, report);
     // A batch's key hashes the position of each of its bodies: these blobs are the whole batch
     // only if theirs give it again. Landed in part under that key, the rest would be skipped
     // as already landed when it came.
