@@ -16,10 +16,21 @@ export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as con
 /** Shortest webhook secret accepted (a Bearer token or HMAC key a sender must not guess). */
 export const MIN_WEBHOOK_SECRET = 16;
 
-/** What is wrong with a configured webhook secret (undefined when unset or fine). */
+/**
+ * What can be wrong with a configured webhook secret, first match wins. A Key Vault reference
+ * the platform could not resolve (the identity's role not there yet, a deleted secret) reaches
+ * the app as its own text: long enough, and guessable from the vault's and secret's names.
+ */
+const SECRET_PROBLEMS: readonly { bad: (v: string) => boolean; why: string }[] = [
+  { bad: (v) => /^@Microsoft\.KeyVault\(/i.test(v.trim()), why: "is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" },
+  { bad: (v) => v.length < MIN_WEBHOOK_SECRET, why: `is shorter than ${MIN_WEBHOOK_SECRET} characters` },
+];
+
+/** What is wrong with a configured webhook secret (undefined when unset or fine), naming the setting, never the value. */
 export function webhookSecretProblem(setting: string, value: string | undefined): string | undefined {
-  if (value === undefined || value.length >= MIN_WEBHOOK_SECRET) return undefined;
-  return `${setting}: must be at least ${MIN_WEBHOOK_SECRET} characters (has ${value.length})`;
+  if (value === undefined) return undefined;
+  const problem = SECRET_PROBLEMS.find((p) => p.bad(value));
+  return problem && `${setting} ${problem.why}`;
 }
 
 export const configSchema = z

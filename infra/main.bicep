@@ -4,8 +4,9 @@
 //   (or `azd up`, see azure.yaml)
 //
 // Storage · Event Hubs · Log Analytics + Application Insights · user-assigned identity ·
-// Function App (Flex Consumption, Node) · least-privilege roles · ADX cluster/database with
-// the rendered schema · optional AKS diagnostic setting, Event Hubs Capture and Event Grid.
+// Key Vault (webhook secrets) · Function App (Flex Consumption, Node) · least-privilege
+// roles · ADX cluster/database with the rendered schema · optional AKS diagnostic setting,
+// Event Hubs Capture and Event Grid.
 // docs/deploy.md walks through it.
 
 targetScope = 'resourceGroup'
@@ -32,7 +33,7 @@ param tags object = {}
 ])
 param nodeVersion string = '20'
 
-@description('Flex Consumption instance memory (MB). No 512: a full trigger batch (100 bodies of up to 1 MB) peaks near 0.8 GB (docs/ingest.md).')
+@description('Flex Consumption instance memory (MB). No 512: on a full trigger batch (100 bodies of up to 1 MB) the worker alone peaks at 0.4-0.5 GB, and the Functions host runs beside it (docs/ingest.md).')
 @allowed([
   2048
   4096
@@ -77,6 +78,9 @@ param webhookSecretFalco string = ''
 @description('Shared secret for POST /api/webhooks/kubearmor (>= 16 chars; empty = endpoint not configured).')
 @secure()
 param webhookSecretKubeArmor string = ''
+
+@description('Turn on Key Vault purge protection. Irreversible: the vault (whose name is fixed per environment) then cannot be purged, so after a teardown the name stays taken for the 7-day soft-delete period.')
+param keyVaultPurgeProtection bool = false
 
 @description('Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (replay window). Turn on once every signing sender sends one.')
 param webhookRequireTimestamp bool = false
@@ -194,6 +198,9 @@ var names = {
   plan: 'plan-${namePrefix}-${suffix}'
   functionApp: 'func-${namePrefix}-${suffix}'
   kustoCluster: take('adx${compactPrefix}${suffix}', 22)
+  // 3-24 letters, digits, hyphens, starting with a letter, no "--": the compact prefix keeps
+  // namePrefix's hyphens out, and take() trims at most 2 characters of the suffix.
+  keyVault: take('kv${compactPrefix}${suffix}', 24)
 }
 
 // Resource ids are /subscriptions/<sub>/resourceGroups/<rg>/providers/<ns>/<type>/<name>.
@@ -291,6 +298,21 @@ module adx 'modules/adx.bicep' = {
   }
 }
 
+// Holds the webhook secrets; the app reads them through Key Vault references. The secure
+// parameters go here only, never to the Function App module.
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    name: names.keyVault
+    enablePurgeProtection: keyVaultPurgeProtection
+    webhookSecretK8sAudit: webhookSecretK8sAudit
+    webhookSecretFalco: webhookSecretFalco
+    webhookSecretKubeArmor: webhookSecretKubeArmor
+  }
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
@@ -300,6 +322,7 @@ module roles 'modules/roles.bicep' = {
     aksHubName: hubNames.aks
     webhookHubName: hubNames.webhook
     appInsightsName: monitoring.outputs.appInsightsName
+    keyVaultName: keyVault.outputs.name
     kustoClusterPrincipalId: adx.outputs.clusterPrincipalId
   }
 }
@@ -333,14 +356,16 @@ module functionApp 'modules/functionapp.bicep' = {
     policyJson: policyJson
     defaultClusterName: connectAks ? last(aksParts) : 'unknown'
     ingestDatasets: ingestDatasets
-    webhookSecretK8sAudit: webhookSecretK8sAudit
-    webhookSecretFalco: webhookSecretFalco
-    webhookSecretKubeArmor: webhookSecretKubeArmor
+    // Versionless secret URIs, empty for a secret not given (no setting is written then).
+    webhookSecretUriK8sAudit: keyVault.outputs.k8sAuditSecretUri
+    webhookSecretUriFalco: keyVault.outputs.falcoSecretUri
+    webhookSecretUriKubeArmor: keyVault.outputs.kubeArmorSecretUri
     webhookRequireTimestamp: webhookRequireTimestamp
   }
   dependsOn: [
     // The host starts with the identity's data-plane roles in place (Flex reads the
-    // deployment package and AzureWebJobsStorage with them).
+    // deployment package and AzureWebJobsStorage with them, and resolves the Key Vault
+    // references with Key Vault Secrets User).
     roles
   ]
 }
@@ -384,5 +409,7 @@ output KUBESIFT_KUSTO_DATABASE string = adx.outputs.databaseName
 output KUSTO_DATABASE_URI string = '${adx.outputs.clusterUri}/${adx.outputs.databaseName}'
 output KUBESIFT_STORAGE_ACCOUNT string = storage.outputs.name
 output AZURE_CLIENT_ID string = identity.outputs.appClientId
+// The vault's name, for rotating a webhook secret (docs/deploy.md); no secret or URI of one.
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_EVENTHUBS_DIAGNOSTICS_RULE_ID string = eventHubs.outputs.diagnosticsRuleId
 output AKS_LOG_CATEGORIES array = connectAks ? aksLogCategories : []

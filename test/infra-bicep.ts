@@ -113,7 +113,9 @@ export function objectsIn(n: Node): Node[] {
 
 /** Decorator names (`description`, `secure`, …) attached to a declaration. */
 function decoratorsOf(decl: Node): string[] {
-  const prev = decl.previousNamedSibling;
+  // A `#disable-next-line` directive may sit between the decorators and the declaration.
+  let prev = decl.previousNamedSibling;
+  while (prev?.type === 'diagnostic_comment') prev = prev.previousNamedSibling;
   if (!prev || prev.type !== 'decorators') return [];
   return namedChildren(prev, 'decorator').map((d) => {
     const call = d.namedChildren[0];
@@ -253,6 +255,17 @@ export function stringLiterals(n: Node): string[] {
       const s = literalString(x);
       if (s !== undefined) out.push(s);
     }
+    for (const c of x.namedChildren) walk(c);
+  };
+  walk(n);
+  return out;
+}
+
+/** Identifier nodes in a subtree (variable, parameter and resource references, function names). */
+export function identifiers(n: Node): Node[] {
+  const out: Node[] = [];
+  const walk = (x: Node) => {
+    if (x.type === 'identifier') out.push(x);
     for (const c of x.namedChildren) walk(c);
   };
   walk(n);

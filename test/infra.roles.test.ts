@@ -2,7 +2,7 @@
 // Widening a scope (e.g. a hub role to the namespace) or adding a role fails here, so the
 // change has to be made on purpose, here and in docs/deploy.md.
 import { describe, expect, it } from 'vitest';
-import { declarationBody, literalString, objectPath, readBicep } from './infra-bicep.js';
+import { bicepFiles, declarationBody, literalString, objectPath, readBicep } from './infra-bicep.js';
 
 const ROLE_NAMES: Record<string, string> = {
   'a638d3c7-ab3a-418d-83e6-5f17a39d4fde': 'Azure Event Hubs Data Receiver',
@@ -12,6 +12,7 @@ const ROLE_NAMES: Record<string, string> = {
   '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': 'Storage Blob Data Reader',
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+  '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
 };
 
 /** role assignments in a file as `principal-param → role @ scope-resource-type`. */
@@ -55,6 +56,7 @@ describe('role assignments', () => {
         'principalId → Storage Blob Data Owner @ Microsoft.Storage/storageAccounts',
         'principalId → Storage Queue Data Contributor @ Microsoft.Storage/storageAccounts',
         'principalId → Monitoring Metrics Publisher @ Microsoft.Insights/components',
+        'principalId → Key Vault Secrets User @ Microsoft.KeyVault/vaults',
         'kustoClusterPrincipalId → Storage Blob Data Reader @ Microsoft.Storage/storageAccounts',
       ].sort(),
     );
@@ -66,6 +68,17 @@ describe('role assignments', () => {
     expect(scopeOf('webhookHubSender')).toBe('webhookHub');
     expect(scopeOf('webhookHubReceiver')).toBe('webhookHub');
     expect(scopeOf('aksHubReceiver')).toBe('aksHub');
+  });
+
+  it('Key Vault Secrets User is on the KubeSift vault only, named like the other assignments', () => {
+    const src = readBicep('infra/modules/roles.bicep');
+    const body = declarationBody(src.resources.find((r) => r.symbol === 'keyVaultSecretsUser')!.node)!;
+    expect(objectPath(body, 'scope')?.text).toBe('keyVault');
+    expect(objectPath(body, 'name')?.text).toBe('guid(keyVault.id, principalId, roles.keyVaultSecretsUser)');
+    const vault = src.resources.find((r) => r.symbol === 'keyVault')!;
+    expect(vault.type).toBe('Microsoft.KeyVault/vaults');
+    expect(vault.existing).toBe(true);
+    expect(objectPath(declarationBody(vault.node)!, 'name')?.text).toBe('keyVaultName');
   });
 
   it('capture identity writes only to the capture container (storage.bicep)', () => {
@@ -89,7 +102,10 @@ describe('role assignments', () => {
   });
 
   it('no other file assigns roles', () => {
-    for (const f of ['infra/main.bicep', 'infra/modules/functionapp.bicep', 'infra/modules/eventhubs.bicep', 'infra/modules/adx.bicep']) {
+    const checked = ['infra/modules/roles.bicep', 'infra/modules/storage.bicep', 'infra/modules/captureEvents.bicep'];
+    const others = bicepFiles().filter((f) => !checked.includes(f));
+    expect(others).toEqual(expect.arrayContaining(['infra/main.bicep', 'infra/modules/functionapp.bicep', 'infra/modules/keyvault.bicep']));
+    for (const f of others) {
       expect(readBicep(f).resources.filter((r) => r.type === 'Microsoft.Authorization/roleAssignments'), f).toEqual([]);
     }
   });

@@ -23,7 +23,7 @@ const files = bicepFiles();
 describe('Bicep syntax (tree-sitter-bicep)', () => {
   it('finds the main template and one module per concern', () => {
     expect(files).toContain('infra/main.bicep');
-    for (const m of ['identity', 'monitoring', 'storage', 'eventhubs', 'functionapp', 'roles', 'adx', 'aksDiagnostics']) {
+    for (const m of ['identity', 'monitoring', 'storage', 'eventhubs', 'keyvault', 'functionapp', 'roles', 'adx', 'aksDiagnostics']) {
       expect(files).toContain(`infra/modules/${m}.bicep`);
     }
   });
@@ -145,6 +145,10 @@ const API_VERSIONS: Record<string, string> = {
   'Microsoft.Insights/diagnosticSettings': '2021-05-01-preview',
   'Microsoft.EventGrid/systemTopics': '2025-02-15',
   'Microsoft.EventGrid/systemTopics/eventSubscriptions': '2025-02-15',
+  // Stable, with every property used here (enableRbacAuthorization, publicNetworkAccess,
+  // secretUri); newer stable versions exist and add nothing this template needs.
+  'Microsoft.KeyVault/vaults': '2024-11-01',
+  'Microsoft.KeyVault/vaults/secrets': '2024-11-01',
 };
 const PREVIEW_WHITELIST = new Set(['Microsoft.Insights/diagnosticSettings']);
 const OLD_WHITELIST = new Set(['Microsoft.Insights/components', 'Microsoft.Insights/diagnosticSettings']);
@@ -209,8 +213,14 @@ describe('no secrets in templates', () => {
     expect(trigger?.options.authLevel).toBe('function');
   });
 
+  // Named like credentials but only identify something: the diagnostics rule's resource id,
+  // and the vault's name (azd's conventional name for it).
+  const NOT_CREDENTIALS = [/_RULE_ID$/, /^AZURE_KEY_VAULT_NAME$/];
+
   it('main.bicep outputs nothing named like a credential', () => {
-    expect([...main.outputs.keys()].filter((n) => /key|secret|password|connectionstring|sas/i.test(n) && !/_RULE_ID$/.test(n))).toEqual([]);
+    const credentialLike = [...main.outputs.keys()].filter((n) => /key|secret|password|connectionstring|sas/i.test(n));
+    expect(credentialLike.filter((n) => !NOT_CREDENTIALS.some((re) => re.test(n)))).toEqual([]);
+    expect(main.outputs.get('AZURE_KEY_VAULT_NAME')?.text).toMatch(/= keyVault\.outputs\.name$/);
   });
 
   it('storage account has shared-key access off and Event Hubs keeps SAS only for diagnostic settings', () => {

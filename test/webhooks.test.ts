@@ -4,6 +4,7 @@ import { loadConfig } from '../functions/config.js';
 import { hmacHex } from '../functions/webhooks/auth.js';
 import { acceptWebhook, MAX_HUB_MESSAGE_BYTES, type WebhookRequest } from '../functions/webhooks/ingest.js';
 import { webhookMessageSchema } from '../functions/webhooks/message.js';
+import { webhookSecretProblems } from '../functions/webhooks/sources.js';
 import { falcoAlert, falcoAlertSchema, falcoOperation } from '../functions/webhooks/falco.js';
 import { kubearmorAction, kubearmorAlert, kubearmorEventSchema, kubearmorPriority } from '../functions/webhooks/kubearmor.js';
 import { toDetection } from '../functions/webhooks/runtimeAlert.js';
@@ -24,6 +25,15 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters" });
     const armor = await acceptWebhook(request('kubearmor', JSON.stringify(kubearmorSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), c);
     expect(armor.status).toBe(202);
+  });
+
+  it('a Key Vault reference that did not resolve is not a secret: 503, and its text does not authenticate', async () => {
+    const reference = '@Microsoft.KeyVault(SecretUri=https://kvkubesift.vault.azure.net/secrets/webhook-secret-falco)';
+    const c = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_SECRET_FALCO: reference });
+    const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(reference)), c);
+    expect(out.status).toBe(503);
+    expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" });
+    expect(webhookSecretProblems(c)).toEqual([expect.stringMatching(/^KUBESIFT_WEBHOOK_SECRET_FALCO is a Key Vault reference/)]);
   });
 
   it('accepts a Falcosidekick alert with the Bearer secret and packs one hub message', async () => {

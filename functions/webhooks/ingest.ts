@@ -1,7 +1,7 @@
 // The webhook request path as a pure function of (source, headers, body stream, config):
 // size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
 // adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
-import { MIN_WEBHOOK_SECRET, webhookSecretProblem, type Config } from '../config.js';
+import { webhookSecretProblem, type Config } from '../config.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
@@ -49,8 +49,8 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const secret = config[source.secretSetting];
   if (!secret) return fail(403, `webhook source '${source.name}' is disabled: set ${source.secretSetting}`, 'source disabled');
   // The setting's name, never its value, goes to the sender and the log.
-  if (webhookSecretProblem(source.secretSetting, secret))
-    return fail(503, `webhook source '${source.name}' is misconfigured: ${source.secretSetting} is shorter than ${MIN_WEBHOOK_SECRET} characters`, 'secret too short');
+  const problem = webhookSecretProblem(source.secretSetting, secret);
+  if (problem) return fail(503, `webhook source '${source.name}' is misconfigured: ${problem}`, 'secret unusable');
 
   const max = config.KUBESIFT_WEBHOOK_MAX_BYTES;
   if (declaredTooLarge(req.headers.get('content-length'), max)) return fail(413, `body larger than ${max} bytes`, 'content-length over limit');

@@ -1,6 +1,8 @@
 // Function App on the Flex Consumption plan (Linux, Node), running as the user-assigned
 // identity. Every connection is identity-based; no key, SAS or connection string with a
-// secret is written into app settings.
+// secret is written into app settings. The webhook shared secrets, which cannot be
+// identity-based, live in Key Vault (keyvault.bicep): their settings hold only
+// @Microsoft.KeyVault(...) references, which the platform resolves with that same identity.
 //
 // Flex Consumption moved runtime and deployment settings into functionAppConfig, so the
 // legacy app settings FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
@@ -113,15 +115,19 @@ param defaultClusterName string
 @description('Queue generated datasets into ADX by default.')
 param ingestDatasets bool
 
-@description('Webhook shared secrets (empty = setting not written; the endpoint then rejects requests). At least 16 characters.')
-@secure()
-param webhookSecretK8sAudit string = ''
+// Versionless Key Vault secret URIs (keyvault.bicep outputs), not the secrets: an empty one
+// means no secret was given, so no setting is written and that endpoint is not configured.
+@description('Key Vault secret URI of the k8s-audit webhook secret (empty = setting not written).')
+#disable-next-line secure-secrets-in-params // a secret's URI, not its value
+param webhookSecretUriK8sAudit string = ''
 
-@secure()
-param webhookSecretFalco string = ''
+@description('Key Vault secret URI of the Falco webhook secret (empty = setting not written).')
+#disable-next-line secure-secrets-in-params // a secret's URI, not its value
+param webhookSecretUriFalco string = ''
 
-@secure()
-param webhookSecretKubeArmor string = ''
+@description('Key Vault secret URI of the KubeArmor webhook secret (empty = setting not written).')
+#disable-next-line secure-secrets-in-params // a secret's URI, not its value
+param webhookSecretUriKubeArmor string = ''
 
 @description('Signed webhook requests must carry X-KubeSift-Timestamp (false = the schema default: optional).')
 param webhookRequireTimestamp bool = false
@@ -176,11 +182,12 @@ var kubesiftSettings = {
 }
 
 // Optional settings: written only when a value is given, so the schema's "unset" meaning holds.
+// The webhook secrets are Key Vault references; the app reads the resolved value as usual.
 var optionalSettings = union(
   empty(policyJson) ? {} : { KUBESIFT_POLICY: policyJson },
-  empty(webhookSecretK8sAudit) ? {} : { KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: webhookSecretK8sAudit },
-  empty(webhookSecretFalco) ? {} : { KUBESIFT_WEBHOOK_SECRET_FALCO: webhookSecretFalco },
-  empty(webhookSecretKubeArmor) ? {} : { KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: webhookSecretKubeArmor },
+  empty(webhookSecretUriK8sAudit) ? {} : { KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: '@Microsoft.KeyVault(SecretUri=${webhookSecretUriK8sAudit})' },
+  empty(webhookSecretUriFalco) ? {} : { KUBESIFT_WEBHOOK_SECRET_FALCO: '@Microsoft.KeyVault(SecretUri=${webhookSecretUriFalco})' },
+  empty(webhookSecretUriKubeArmor) ? {} : { KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: '@Microsoft.KeyVault(SecretUri=${webhookSecretUriKubeArmor})' },
   webhookRequireTimestamp ? { KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: 'true' } : {}
 )
 
@@ -215,6 +222,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references resolve with the system identity unless told otherwise; this app
+    // has only the user-assigned one, which holds Key Vault Secrets User (roles.bicep).
+    keyVaultReferenceIdentity: identityId
     clientCertEnabled: false
     siteConfig: {
       minTlsVersion: '1.2'

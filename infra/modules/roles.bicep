@@ -9,6 +9,8 @@
 //                                                            deployment package, and KubeSift's
 //                                                            landing / deadletter / datasets / capture
 //   Monitoring Metrics Publisher     Application Insights    Entra-authenticated telemetry
+//   Key Vault Secrets User           Key Vault               resolves the webhook secrets' Key Vault
+//                                                            references (keyVaultReferenceIdentity)
 //
 // And, for a cluster this deployment creates, its system identity:
 //   Storage Blob Data Reader         storage account         ADX native ingestion of landed files
@@ -39,6 +41,9 @@ param webhookHubName string
 @description('Application Insights component name.')
 param appInsightsName string
 
+@description('Key Vault name (webhook secrets).')
+param keyVaultName string
+
 @description('Grant Storage Queue Data Contributor (needed only by queue / blob triggers or code using storage queues).')
 param grantQueueAccess bool = false
 
@@ -52,6 +57,7 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -74,6 +80,10 @@ resource webhookHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' existin
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+  name: keyVaultName
 }
 
 resource aksHubReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -139,6 +149,18 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     description: 'KubeSift: Entra-authenticated Application Insights telemetry'
+  }
+}
+
+// Reads secrets (values and metadata) of this vault only; cannot write or delete them.
+resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, principalId, roles.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    description: 'KubeSift: Key Vault references for the webhook secrets'
   }
 }
 
