@@ -40,6 +40,13 @@ describe('klog header', () => {
     expect(h).toMatchObject({ severity: 'I', micros: '976386', thread: 1, file: 'event.go', line: 221 });
   });
 
+  it('a thread past 2^53 or a line past 2^31 is null, as its long / int column would hold it', () => {
+    expect(parseKlogHeader('I0101 00:00:00.000000 99999999999999999999 a.go:1] x')).toMatchObject({ thread: null, line: 1 });
+    expect(parseKlogHeader('I0101 00:00:00.000000 9007199254740991 a.go:2147483647] x')).toMatchObject({ thread: 9007199254740991, line: 2147483647 });
+    expect(parseKlogHeader('I0101 00:00:00.000000 1 a.go:3000000000] x')).toMatchObject({ thread: 1, file: 'a.go', line: null });
+    expect(parseKlogHeader('I0101 07:27:25.97638612345678901234567890 event.go:221] x')).toMatchObject({ micros: '976386', thread: null });
+  });
+
   it('takes the year from the record time and handles the new-year boundary', () => {
     const dec = klogLineToRow(rawRecord({ time: '2025-01-01T00:00:01Z' }), 'I1231 23:59:59.999999       1 a.go:1] x');
     expect(dec.TimeGenerated).toBe('2024-12-31T23:59:59.999999Z');

@@ -1,4 +1,5 @@
-// What an `int` column (32-bit in ADX) may hold, shared by the audit and kube-apiserver rows.
+// What an `int` column (32-bit in ADX) may hold, shared by the audit and kube-apiserver rows,
+// and what a `long` one may hold from a JS number.
 
 const DECIMAL = /^-?\d{1,10}$/;
 
@@ -10,4 +11,14 @@ const DECIMAL = /^-?\d{1,10}$/;
 export function int32(v: unknown): number | null {
   const n = typeof v === 'number' ? v : typeof v === 'string' && DECIMAL.test(v) ? Number(v) : NaN;
   return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : null;
+}
+
+/**
+ * A `long` column's value from decimal digits: null past 2^53, where a JS number no longer
+ * holds it exactly and would land as another number (past 2^63, which ADX stores as null).
+ * No real thread id or line number comes near.
+ */
+export function safeLong(digits: string): number | null {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : null;
 }

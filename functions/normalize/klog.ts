@@ -1,6 +1,7 @@
 // klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
 // Parsed with character checks only (no regex), tolerant of the collapsed thread column
 // seen in real AKS samples ("07:27:25.9763861 event.go:221]": micros 976386, thread 1).
+import { int32, safeLong } from './int32.js';
 import { timeFromParts } from './time.js';
 
 export interface KlogHeader {
@@ -55,11 +56,11 @@ export function parseKlogHeader(s: string): KlogHeader | null {
   const tStart = i;
   while (i < s.length && i - tStart < 20 && isDigit(s.charCodeAt(i))) i++;
   if (i > tStart && s[i] === ' ') {
-    thread = Number(s.slice(tStart, i));
+    thread = safeLong(s.slice(tStart, i));
     i++;
   } else {
     i = tStart;
-    if (frac.length > 6) thread = Number(frac.slice(6));
+    if (frac.length > 6) thread = safeLong(frac.slice(6));
   }
   // file:line] — bounded scan for ']'.
   const fStart = i;
@@ -80,7 +81,8 @@ export function parseKlogHeader(s: string): KlogHeader | null {
   let line: number | null = null;
   if (colon > 0 && digitsAt(loc, colon + 1, loc.length - colon - 1) && loc.length - colon - 1 > 0) {
     file = loc.slice(0, colon);
-    line = Number(loc.slice(colon + 1));
+    // SourceLine is an `int` column: a line past 2^31 lands as null, so the row holds null too.
+    line = int32(loc.slice(colon + 1));
   }
   const msgStart = s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
   return { severity: sev, month, day, hms: s.slice(6, 14), micros: frac.slice(0, 6), thread, file, line, msgStart };
