@@ -153,14 +153,34 @@ describe('envelope: hostile input becomes dead letters, never a throw', () => {
       expect(event.records.map((r) => r.source)).toEqual(['audit-event']);
       expect(event.deadLetters).toEqual([]);
       const list = unwrap(input({ kind: 'EventList', items: [auditEvent(), auditEvent({ auditID: 'b' })], records: stray }));
-      expect(list.items).toBe(2);
-      expect(list.records).toHaveLength(2);
+      // Records in both lists: neither is read, the whole object is kept (see the next test).
+      expect(list.items).toBe(stray.length === 0 ? 2 : 1);
+      expect(list.records).toHaveLength(stray.length === 0 ? 2 : 0);
       const record = unwrap(input({ ...diagRecord('kube-scheduler', 'I0301 10:00:00.000000 1 a.go:1] x'), records: stray }));
       expect(record.items).toBe(1);
       expect(record.records.map((r) => r.category)).toEqual(['kube-scheduler']);
     }
     // A plain {records: []} body is still an empty body: no items, nothing to dead-letter.
     expect(unwrap(input({ records: [] }))).toMatchObject({ items: 0, records: [], deadLetters: [] });
+  });
+
+  it('a record or Event with `kind: EventList` and `items` is still that item; an EventList with records too is kept whole', () => {
+    const LOG = 'I0101 00:00:00.000000 1 a.go:1] hello';
+    const record = { ...diagRecord('kube-apiserver', LOG), kind: 'EventList', items: [] };
+    // Alone, and inside {records} before a good record: both become rows, at their own indexes.
+    expect(unwrap(input(record))).toMatchObject({ items: 1, deadLetters: [] });
+    const body = unwrap(input({ records: [{ ...record, category: undefined, operationName: 'x' }, diagRecord('kube-apiserver', LOG)] }));
+    expect(body.items).toBe(2);
+    expect([...body.records.map((r) => r.position.index), ...body.deadLetters.map((d) => d.position.index)].sort()).toEqual([0, 1]);
+    expect(unwrap(input({ ...auditEvent(), kind: 'Event', items: [] })).records.map((r) => r.source)).toEqual(['audit-event']);
+    // Items in both lists: one dead letter for the object, naming both, nothing vanishes.
+    const both = unwrap(input({ kind: 'EventList', items: [], records: [diagRecord('kube-apiserver', LOG), diagRecord('kube-apiserver', LOG)] }));
+    expect(both.items).toBe(1);
+    expect(both.records).toEqual([]);
+    expect(both.deadLetters.map((d) => [d.reason, d.detail])).toEqual([['unknown-shape', expect.stringContaining('it is both an EventList (items) and {records}')]]);
+    const nested = unwrap(input([{ kind: 'EventList', items: [auditEvent()], records: [diagRecord('kube-apiserver', LOG)] }, diagRecord('kube-apiserver', LOG)]));
+    expect(nested.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['unknown-shape', 0]]);
+    expect(nested.records.map((r) => r.position.index)).toEqual([1]);
   });
 
   it('every malformed UTF-8 form is dead-lettered, and the bodies after it decode (and lose their BOM) as before', () => {

@@ -43,6 +43,10 @@ const NEAR_MISSES: readonly { test: (o: Record<string, unknown>) => boolean; hin
     test: (o) => typeof o.log_s === 'string' || (typeof o.Category === 'string' && (typeof o._ResourceId === 'string' || typeof o.ResourceId === 'string')),
     hint: 'it looks like a Log Analytics row (AzureDiagnostics or a resource-specific table): KubeSift reads diagnostic records as the diagnostic setting streams them to Event Hubs',
   },
+  {
+    test: (o) => o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0,
+    hint: 'it is both an EventList (items) and {records}: send one or the other, so no item is read from the wrong list',
+  },
 ];
 
 /** '; <hint>' for an object of no known shape that resembles one, else ''. */

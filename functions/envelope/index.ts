@@ -226,16 +226,9 @@ function isRecordLike(o: Record<string, unknown>): boolean {
 function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, index: number, top: boolean, level: number, parent: Loc | null, step: number | null): number {
   // Bodies nest at most array → {records} → record; anything deeper is not a shape we know.
   if (level > MAX_SHAPE_LEVEL) return -1;
-  if (o.kind === 'EventList') {
-    const items = o.items;
-    if (!Array.isArray(items)) {
-      sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
-      return 1;
-    }
-    return unwrapArray(items, ev, sink, opts, holder, index, level + 1, { parent: at(parent, step), step: 'items' });
-  }
-  // An Event or a diagnostic record is itself an item: a `records` field beside it is an
-  // extra field like any other (checked first, it made the item vanish when empty).
+  // An Event or a diagnostic record is itself an item: `kind`, `items` or `records` beside it
+  // are extra fields like any other (checked first, an empty `items` or `records` made the
+  // item vanish, and its neighbours' indexes shift).
   if (isEventLike(o)) {
     pushEvent(o, ev, sink, opts, holder, index, parent, step);
     return 1;
@@ -243,6 +236,17 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   if (isRecordLike(o) && opts.accept !== 'audit') {
     pushRecord(o, ev, sink, opts, index, holder, parent, step);
     return 1;
+  }
+  // Both lists, each with items: which one to read is a guess, and the other's would vanish
+  // unseen. An empty or non-array `records` beside an EventList holds nothing to lose.
+  if (o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0 && opts.accept !== 'audit') return -1;
+  if (o.kind === 'EventList') {
+    const items = o.items;
+    if (!Array.isArray(items)) {
+      sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
+      return 1;
+    }
+    return unwrapArray(items, ev, sink, opts, holder, index, level + 1, { parent: at(parent, step), step: 'items' });
   }
   const records = o.records;
   if (records !== undefined && opts.accept !== 'audit') {
