@@ -66,7 +66,17 @@ export const INPUTS: Record<string, () => string> = {
   'exec query': () => `/api/v1/namespaces/x/pods/p/exec?${fill('command=%&')}`.slice(0, SIZE),
   'image-like': () => fill('registry:5000/a@sha256:'),
   mixed: () => mixed(),
+  // A valid body of many small lists, each item dead-lettered: every inner array is cut from
+  // its own element's text, not found again from the top of the body (that was N × 1 MiB).
+  'body of one-item {records} lists': () => arrayOf('{"records":[5]}'),
+  'body of one-item EventLists': () => arrayOf('{"kind":"EventList","items":[5]}'),
 };
+
+/** A JSON array of `element` repeated to about SIZE characters. */
+function arrayOf(element: string): string {
+  const n = Math.floor((SIZE - 2) / (element.length + 1));
+  return `[${Array(n).fill(element).join(',')}]`;
+}
 
 const RID = '/SUBSCRIPTIONS/0/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/PERF';
 const rec = (category: string, log: string): SourcedRecord => ({
