@@ -100,16 +100,19 @@ export function objectPath(obj: Node, ...keys: string[]): Node | undefined {
   return cur;
 }
 
-/** Every object literal in a subtree (including the node itself). */
-export function objectsIn(n: Node): Node[] {
+/** Every node of `type` in a subtree (including the node itself), in document order. */
+function nodesOfType(n: Node, type: string): Node[] {
   const out: Node[] = [];
   const walk = (x: Node) => {
-    if (x.type === 'object') out.push(x);
+    if (x.type === type) out.push(x);
     for (const c of x.namedChildren) walk(c);
   };
   walk(n);
   return out;
 }
+
+/** Every object literal in a subtree (including the node itself). */
+export const objectsIn = (n: Node): Node[] => nodesOfType(n, 'object');
 
 /** Decorator names (`description`, `secure`, …) attached to a declaration. */
 function decoratorsOf(decl: Node): string[] {
@@ -248,26 +251,7 @@ export function callStringArgs(n: Node, fn: string): string[] {
 }
 
 /** Every string literal (without interpolation) in a subtree. */
-export function stringLiterals(n: Node): string[] {
-  const out: string[] = [];
-  const walk = (x: Node) => {
-    if (x.type === 'string') {
-      const s = literalString(x);
-      if (s !== undefined) out.push(s);
-    }
-    for (const c of x.namedChildren) walk(c);
-  };
-  walk(n);
-  return out;
-}
+export const stringLiterals = (n: Node): string[] => nodesOfType(n, 'string').flatMap((x) => literalString(x) ?? []);
 
 /** Identifier nodes in a subtree (variable, parameter and resource references, function names). */
-export function identifiers(n: Node): Node[] {
-  const out: Node[] = [];
-  const walk = (x: Node) => {
-    if (x.type === 'identifier') out.push(x);
-    for (const c of x.namedChildren) walk(c);
-  };
-  walk(n);
-  return out;
-}
+export const identifiers = (n: Node): Node[] => nodesOfType(n, 'identifier');
