@@ -82,7 +82,8 @@ export function parseKlogHeader(s: string): KlogHeader | null {
   if (colon > 0 && digitsAt(loc, colon + 1, loc.length - colon - 1) && loc.length - colon - 1 > 0) {
     file = loc.slice(0, colon);
     // SourceLine is an `int` column: a line past 2^31 lands as null, so the row holds null too.
-    line = int32(loc.slice(colon + 1));
+    // The digits are checked above: int32 takes the number, not the text it would test again.
+    line = int32(Number(loc.slice(colon + 1)));
   }
   const msgStart = s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
   return { severity: sev, month, day, hms: s.slice(6, 14), micros: frac.slice(0, 6), thread, file, line, msgStart };
