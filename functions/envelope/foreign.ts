@@ -30,6 +30,9 @@ export function foreignItem(o: Record<string, unknown>): { reason: string; detai
   return undefined;
 }
 
+/** An EventList whose `records` holds items too: which list to read would be a guess. */
+export const bothLists = (o: Record<string, unknown>): boolean => o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0;
+
 /**
  * Near misses of a diagnostic record, recognised by their fields: a hint for the dead
  * letter's detail that says what to send instead. First match wins.
@@ -44,7 +47,7 @@ const NEAR_MISSES: readonly { test: (o: Record<string, unknown>) => boolean; hin
     hint: 'it looks like a Log Analytics row (AzureDiagnostics or a resource-specific table): KubeSift reads diagnostic records as the diagnostic setting streams them to Event Hubs',
   },
   {
-    test: (o) => o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0,
+    test: bothLists,
     hint: 'it is both an EventList (items) and {records}: send one or the other, so no item is read from the wrong list',
   },
 ];

@@ -10,7 +10,7 @@ import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
 import { jsonElements, jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
-import { foreignItem, shapeHint } from './foreign.js';
+import { bothLists, foreignItem, shapeHint } from './foreign.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
 export interface EnvelopeOptions {
@@ -251,7 +251,7 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
   }
   // Both lists, each with items: which one to read is a guess, and the other's would vanish
   // unseen. An empty or non-array `records` beside an EventList holds nothing to lose.
-  if (o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0 && opts.accept !== 'audit') return -1;
+  if (bothLists(o) && opts.accept !== 'audit') return -1;
   if (o.kind === 'EventList') {
     const items = o.items;
     if (!Array.isArray(items)) {

@@ -6,9 +6,10 @@
 // position). Record-level dead letters land under `<key of their records>.replay` (one suffix
 // however often they are replayed). A record that fails again for the same reason is left
 // out of the landing: its blob already holds it, and whatever it gave in its first batch (a
-// truncated audit record's salvaged row) landed then. Replays therefore converge instead of landing that row again and
-// writing a new dead letter on every run. Dead letters a group's landing writes go in the day
-// folder of its blobs, so a replay days later finds the ones written before (If-None-Match).
+// truncated audit record's salvaged row) landed then. Replays therefore converge instead of
+// landing that row again and writing a new dead letter on every run. Dead letters a group's
+// landing writes go in the day folder of its blobs, so a replay days later finds the ones
+// written before (If-None-Match).
 //
 // Dead letters of the webhook hub go back through the webhook pipeline: whole messages as they
 // are, and a single audit event or runtime alert inside a hub message again, with its sender
@@ -143,10 +144,10 @@ export function replayKey(batchKey: string): string {
   return base + REPLAY_SUFFIX;
 }
 
-/** A record's place: source, partition, sequence number and index in its body. */
-const placeKey = (p: DeadLetterBlob['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${'index' in p ? p.index : 0}`;
 /** A body's place: source, partition, sequence number. */
 const bodyKey = (p: EventInput['position']): string => `${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}`;
+/** A record's place: its body's, and its index in that body. */
+const placeKey = (p: DeadLetterBlob['position']): string => `${bodyKey(p)}\u0000${'index' in p ? p.index : 0}`;
 const eventPlace = (e: EventInput): string => placeKey({ ...e.position, index: e.firstIndex ?? 0 });
 /** A record's place and failure: the same record failing the same way on replay. */
 const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
