@@ -42,9 +42,12 @@ function rig(name: string, clock: () => Date = () => NOW) {
   const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
   const sink = taggedSink();
   const store = new DeadLetterStore(service, name, clock);
-  const lander = makeLander(sink, store, { retries: 0, baseMs: 1, timeoutMs: 10_000 });
-  return { sink, lander, store, container: service.getContainerClient(name) };
+  // Another lander over the same dead-letter store, its tables put by `put` (a sink that fails).
+  const landerWith = (put: TableSink['put']) => makeLander({ kind: 'other', put }, store, { retries: 0, baseMs: 1, timeoutMs: 10_000 });
+  return { sink, lander: makeLander(sink, store, { retries: 0, baseMs: 1, timeoutMs: 10_000 }), landerWith, store, container: service.getContainerClient(name) };
 }
+
+const sinkDown: TableSink['put'] = () => Promise.reject(new Error('sink down'));
 
 const body = (records: unknown[]): EventInput => ({ body: JSON.stringify({ records }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 7, offset: '700' } });
 
@@ -187,11 +190,11 @@ describe('sift replay: order, keys and what it cannot read', () => {
 
   it('a batch replayed days later writes its dead letters in its own day folder: the ones its trigger wrote are not written twice', async () => {
     let today = NOW;
-    const { sink, lander, container, store } = rig('dl-day', () => today);
+    const { sink, lander, landerWith, container, store } = rig('dl-day', () => today);
     const events = [body([schedLine(1), { category: 'kube-scheduler', properties: {} }, schedLine(2)])];
     const key = batchKey(events);
     // The trigger's attempt: the table fails, its record dead letter is written; then the whole body.
-    const down = makeLander({ kind: 'down', put: () => Promise.reject(new Error('sink down')) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    const down = landerWith(sinkDown);
     await expect(down.land(processEvents(events, { policy, now: NOW }), key)).rejects.toThrow(/sink down/);
     await store.writeEvents(key, events, 'land-failed', 'sink down');
     today = new Date(NOW.getTime() + 3 * 86_400_000);
@@ -207,11 +210,11 @@ describe('sift replay: order, keys and what it cannot read', () => {
 
   it('letters that fail another way on a later day join the folder of their first replay', async () => {
     let today = NOW;
-    const { lander, container, store } = rig('dl-day-records', () => today);
+    const { lander, landerWith, container, store } = rig('dl-day-records', () => today);
     // Two records set aside by a detector failure; one of them now fails for another reason. The
     // first replay's landing fails after writing that letter, so the second replays the group again.
     await store.writeRecords('aks-0-9-9-abc', [letter(3), letter(4, { raw: JSON.stringify({ category: 'kube-scheduler', properties: {} }) })]);
-    const failing = makeLander({ kind: 'down', put: () => Promise.reject(new Error('sink down')) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    const failing = landerWith(sinkDown);
     for (const [days, l] of [[1, failing], [4, lander]] as const) {
       today = new Date(NOW.getTime() + days * 86_400_000);
       await replayDeadLetters(container, { lander: l, policy, now: () => today });
@@ -253,13 +256,13 @@ describe('sift replay: order, keys and what it cannot read', () => {
   });
 
   it('a replay after one whose landing failed half-way lands each record once, also with the letters that run wrote', async () => {
-    const { sink, lander, container, store } = rig('dl-records-half');
+    const { sink, landerWith, container, store } = rig('dl-records-half');
     const audit = JSON.stringify(diagRecord('kube-audit', JSON.stringify(auditEvent({ auditID: 'r-3' }))));
     await store.writeRecords('aks-0-9-9-abc', [letter(1), letter(2), letter(3, { raw: audit }), letter(4, { raw: JSON.stringify({ category: 'kube-scheduler', properties: {} }) })]);
     // The first run lands AksControlPlane, fails on AksAudit, and writes record 4's new dead
     // letter (it fails another way now): the second sees the same records in two groups.
     let calls = 0;
-    const flaky = makeLander({ kind: 'flaky', put: (p, key, landing) => (p.table === 'AksAudit' && calls++ === 0 ? Promise.reject(new Error('timeout')) : sink.put(p, key, landing)) }, store, { retries: 0, baseMs: 1, timeoutMs: 1000 });
+    const flaky = landerWith((p, key, landing) => (p.table === 'AksAudit' && calls++ === 0 ? Promise.reject(new Error('timeout')) : sink.put(p, key, landing)));
     expect(await replayDeadLetters(container, { lander: flaky, policy, now: () => NOW })).toMatchObject({ failedBatches: 1, replayedBlobs: 0 });
     const second = await replayDeadLetters(container, { lander: flaky, policy, now: () => NOW });
     expect(second).toMatchObject({ failedBatches: 0, batches: 2 });
