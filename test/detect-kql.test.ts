@@ -43,16 +43,29 @@ describe('window detector KQL functions', () => {
   it('binned detectors (rate, z-score) score a group only after its own baseline: make-series gives every group the whole time axis', () => {
     // A cluster onboarded late has empty bins before its first row; scored against them its
     // first bin always fires (rate: Count >= factor × 0; z-score: an infinite z). The
-    // TypeScript detectors (windows.ts) never score a group's first bin.
+    // TypeScript detectors (windows.ts) never score a group's first bin, nor count it as
+    // baseline: the lookback cuts it short (a steady stream's next bin would look like a spike).
     const binned = policy.windows.filter((w) => w.kind === 'rate' || w.kind === 'zscore');
     expect(binned.length).toBeGreaterThan(0);
     for (const w of binned) {
       const body = fns.find((f) => f.name === `Window_${w.id}`)!.body;
       const baseline = w.kind === 'rate' ? w.baselineBins : w.minBins;
       expect(body, w.id).toContain('| extend First = array_index_of(series_greater(Count, 0), true)');
-      expect(body, w.id).toContain(`| where i >= First + ${baseline}\n`);
-      expect(body, w.id).not.toMatch(/\| where i >= \d/);
+      expect(body, w.id).toContain(`| where i > First + ${baseline}\n`);
+      expect(body, w.id).not.toMatch(/\| where i >?= \d/);
     }
+  });
+
+  it('rows stamped a day or more ahead are left out (a clock fault would stretch make-series to its year)', () => {
+    for (const f of fns) expect(f.body, f.name).toContain('| where TimeGenerated between (ago(lookback) .. now(1d))');
+    for (const f of fns) expect(f.body, f.name).not.toContain('> ago(lookback)');
+  });
+
+  it("inactivity ends a trailing silence at its own cluster's latest row, not another cluster's", () => {
+    const quiet = fns.find((f) => f.name === 'Window_apiserver_silence')!.body;
+    expect(quiet).toContain('| summarize DataEnd = max(TimeGenerated) by Cluster;');
+    expect(quiet).toContain('| lookup kind=leftouter ends on Cluster');
+    expect(quiet).toContain('next(TimeGenerated), DataEnd)');
   });
 
   it('repeat detectors build series only for messages seen threshold times in all (nearly every control-plane line is distinct)', () => {

@@ -62,6 +62,16 @@ describe('rate spike', () => {
   it('near miss: 11 events against a baseline of 3 (below factor 4)', () => {
     expect(run([...burst(0, 3), ...burst(1, 3), ...burst(2, 3), ...burst(3, 11)], [rate])).toEqual([]);
   });
+  it('a steady stream whose batch starts late in a bin is no spike: that first bin is no baseline', () => {
+    // 5 lines a second from 16:00:50: the first minute bin holds 50, every later one 300.
+    const steady = Array.from({ length: 1250 }, (_, i) => at(50 + i * 0.2, `GET /healthz ${i}`));
+    const spike = { id: 'spike', kind: 'rate', binSeconds: 60, baselineBins: 10, factor: 5, minCount: 200 };
+    expect(run(steady, [spike])).toEqual([]);
+    // A real spike after it still fires: the bins from 16:01 on are the baseline.
+    const burstAt = Array.from({ length: 1500 }, (_, i) => at(300 + i * 0.04, 'burst'));
+    const d = run([...steady.filter((r) => r.TimeGenerated! < new Date(T0 + 300_000).toISOString()), ...burstAt], [spike]);
+    expect(d.map((x) => [ev(x).windowStart, ev(x).count, ev(x).baseline, ev(x).baselineBins])).toEqual([[new Date(T0 + 300_000).toISOString(), 1500, 300, 4]]);
+  });
 });
 
 describe('inactivity relative to the batch data time', () => {
@@ -74,11 +84,16 @@ describe('inactivity relative to the batch data time', () => {
   it('near miss: gaps within the limit; the wall clock is irrelevant', () => {
     expect(run([at(0, 'a'), at(300, 'b'), at(600, 'c')], [quiet])).toEqual([]);
   });
-  it('the batch data time is the latest row of either table (audit rows keep the clock going)', () => {
-    const audit = [900, 1000, 950].map((sec) => ({ ...auditRow({}), TimeGenerated: `${new Date(T0 + sec * 1000).toISOString().slice(0, 19)}.000000Z` }));
+  it("the data time is the cluster's latest row of either table (audit rows keep the clock going)", () => {
+    const auditAt = (sec: number, cluster = 'c1') => ({ ...auditRow({}), Cluster: cluster, TimeGenerated: `${new Date(T0 + sec * 1000).toISOString().slice(0, 19)}.000000Z` });
+    const audit = [900, 1000, 950].map((sec) => auditAt(sec));
     const rows = { AksAudit: audit, AksControlPlane: [at(0, 'a'), at(100, 'b')] };
     const d = detect(rows, only([quiet]), new Date(0)).filter((x) => x.Source === 'window');
     expect(d.map((x) => [ev(x).silenceSeconds, ev(x).trailing])).toEqual([[900, true]]);
+    // Another cluster's later rows (either table) are its own clock, not this cluster's.
+    const shared = { AksAudit: [...audit, auditAt(3000, 'c2')], AksControlPlane: [...rows.AksControlPlane, at(2000, 'x', 'kube-apiserver', 'c2')] };
+    const byCluster = detect(shared, only([quiet]), new Date(0)).filter((x) => x.Source === 'window');
+    expect(byCluster.map((x) => [x.Cluster, ev(x).silenceSeconds])).toEqual([['c1', 900], ['c2', 1000]]);
     // Rows without a valid time do not move it.
     const bad = { ...rows, AksAudit: [...audit, { ...audit[0]!, TimeGenerated: '9999-99-99T99:99:99.999999Z' }, { ...audit[0]!, TimeGenerated: null }] };
     expect(detect(bad, only([quiet]), new Date(0)).filter((x) => x.Source === 'window').map((x) => ev(x).silenceSeconds)).toEqual([900]);
@@ -91,20 +106,25 @@ describe('z-score of binned volume vs preceding bins', () => {
   it('uses the population std', () => {
     expect(meanStd([2, 4, 4, 4, 5, 5, 7, 9])).toEqual({ mean: 5, std: 2 });
   });
+  // The first bin of each run below is the group's first, where the batch may start: no baseline.
   it('fires when (x − mean) / std ≥ threshold', () => {
     // baseline [2,4,2,4]: mean 3, std 1 → 6 is z = 3
-    const d = run(bins([2, 4, 2, 4, 6]), [z]);
+    const d = run(bins([9, 2, 4, 2, 4, 6]), [z]);
     expect(d).toHaveLength(1);
     expect(ev(d[0]!).z).toBe(3);
   });
   it('near miss: z just below the threshold', () => {
-    expect(run(bins([2, 4, 2, 4, 5]), [z])).toEqual([]);
+    expect(run(bins([9, 2, 4, 2, 4, 5]), [z])).toEqual([]);
   });
   it('std = 0: any count above a flat baseline fires (z = ∞), equal does not', () => {
-    const d = run(bins([3, 3, 3, 3, 4]), [z]);
+    const d = run(bins([1, 3, 3, 3, 3, 4]), [z]);
     expect(d).toHaveLength(1);
     expect(ev(d[0]!)).toMatchObject({ z: null, flatBaseline: true });
-    expect(run(bins([3, 3, 3, 3, 3]), [z])).toEqual([]);
+    expect(run(bins([1, 3, 3, 3, 3, 3]), [z])).toEqual([]);
+  });
+  it("the group's first bin is no baseline: only minBins whole bins before a bin make one", () => {
+    // [2,4,2,4] then 6 fired above with a first bin before them; without it 2 is the first.
+    expect(run(bins([2, 4, 2, 4, 6]), [z])).toEqual([]);
   });
 });
 
@@ -117,10 +137,11 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
     for (const e of events) counts[Math.floor(e.t / binMs) - first]!++;
     const out: [number, number][] = [];
     counts.forEach((c, i) => {
+      // Bin 0 is the group's first, cut short by where the batch starts: no baseline.
       if (d.kind === 'rate') {
-        const base = counts.slice(Math.max(0, i - d.baselineBins), i);
-        if (i >= 1 && c >= d.minCount && c >= d.factor * (base.reduce((a, b) => a + b, 0) / base.length)) out.push([(first + i) * binMs, c]);
-      } else if (i >= d.minBins && c >= d.minCount) {
+        const base = counts.slice(Math.max(1, i - d.baselineBins), i);
+        if (i >= 2 && c >= d.minCount && c >= d.factor * (base.reduce((a, b) => a + b, 0) / base.length)) out.push([(first + i) * binMs, c]);
+      } else if (i > d.minBins && c >= d.minCount) {
         const { mean, std } = meanStd(counts.slice(i - d.minBins, i));
         if ((std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std) >= d.threshold) out.push([(first + i) * binMs, c]);
       }
@@ -144,7 +165,7 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
       const rate: Binned = { id: 'r', kind: 'rate', table: 'AksControlPlane', binSeconds, baselineBins: 1 + (trial % 5), factor: 1 + rnd() * 3, minCount: 1 + (trial % 4), priority: 'NOTICE', tags: [] };
       const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds, minBins: 2 + (trial % 5), threshold: 0.5 + rnd() * 3, minCount: trial % 3, priority: 'NOTICE', tags: [] };
       for (const d of [rate, z]) {
-        const got = evaluateDetector(d, events, t).map((f) => [f.start, f.count]);
+        const got = evaluateDetector(d, events, () => t).map((f) => [f.start, f.count]);
         expect(got, `${d.kind} trial ${trial}`).toEqual(reference(d, events));
         firings += got.length;
       }
@@ -152,13 +173,33 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
     expect(firings).toBeGreaterThan(500);
   });
 
+  it("a row a day or more from the batch's median time (a clock fault) is in no window", () => {
+    // Go's zero time beside a steady stream: years of empty baseline before it made a rate
+    // spike, and a silence of millennia; a far-future row moved every cluster's "now".
+    const steady = Array.from({ length: 600 }, (_, i) => at(i * 0.2, `line ${i}`));
+    const zero = cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c1', LogMessage: 'x' });
+    const ahead = cpRow({ TimeGenerated: new Date(T0 + 86_400_000 + 120_000).toISOString(), Category: 'kube-scheduler', Cluster: 'c1', LogMessage: 'y' });
+    const windows = loadPolicy({}).windows;
+    expect(run([zero, ...steady], windows)).toEqual([]);
+    expect(run([...steady, ahead], windows)).toEqual([]);
+    // A day is the margin: an hour-long gap inside the batch still counts as silence.
+    const late = at(3600, 'late');
+    expect(run([...steady, late], windows).map((x) => x.RuleId)).toEqual(['window.apiserver_silence']);
+  });
+
   it("a zero time (0001-01-01) beside today's rows costs what the rows cost: no slot per empty bin between", () => {
-    // Every-bin arrays over this span would hold ~10^9 entries (heap out of memory: a crash, not an error).
-    const rows = [...Array.from({ length: 300 }, (_, i) => at(i, 'x')), cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c1' }), cpRow({ TimeGenerated: '9999-12-31T23:59:59.999999Z', Category: 'kube-apiserver', Cluster: 'c1' })];
-    const d = run(rows, [{ id: 'spike', kind: 'rate', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2 }, { id: 'z', kind: 'zscore', binSeconds: 1, minBins: 3, threshold: 1, minCount: 2 }]);
-    expect(d).toEqual([]); // one row a second: no spike, a flat baseline
-    const spike = run([...rows, ...Array.from({ length: 10 }, () => at(200.5, 'x'))], [{ id: 'spike', kind: 'rate', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2 }]);
-    expect(spike.map((x) => [ev(x).windowStart, ev(x).count])).toEqual([[new Date(T0 + 200_000).toISOString(), 11]]);
+    // Every-bin arrays over this span would hold ~10^9 entries (heap out of memory: a crash,
+    // not an error). streamOf drops such rows now; the binning must not depend on it.
+    const e = (t: number): StreamEvent => ({ t, time: new Date(t).toISOString(), cluster: 'c1', service: 's', message: 'x', auditId: '' });
+    const today = Array.from({ length: 300 }, (_, i) => e(T0 + i * 1000));
+    const events = [e(Date.parse('0001-01-01T00:00:00Z')), ...today, e(Date.parse('9999-12-31T23:59:59.999Z'))];
+    type Binned = Extract<WindowDetector, { kind: 'rate' | 'zscore' }>;
+    const spike: Binned = { id: 'spike', kind: 'rate', table: 'AksControlPlane', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2, priority: 'NOTICE', tags: [] };
+    const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds: 1, minBins: 3, threshold: 1, minCount: 2, priority: 'NOTICE', tags: [] };
+    const end = () => T0 + 300_000;
+    expect([...evaluateDetector(spike, events, end), ...evaluateDetector(z, events, end)]).toEqual([]); // one row a second: no spike, a flat baseline
+    const burst = [...events.slice(0, 201), ...Array.from({ length: 10 }, () => e(T0 + 200_500)), ...events.slice(201)];
+    expect(evaluateDetector(spike, burst, end).map((f) => [f.start, f.count])).toEqual([[T0 + 200_000, 11]]);
   });
 });
 

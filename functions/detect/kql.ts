@@ -31,7 +31,9 @@ function source(d: WindowDetector): string {
     : "strcat(Verb, ' ', RequestUri, ' ', tostring(ResponseCode))";
   return [
     `${d.table}`,
-    '| where TimeGenerated > ago(lookback)',
+    // A row stamped a day or more ahead is a clock fault (as windows.ts skips it): it would
+    // stretch make-series to its year and end every silence there.
+    '| where TimeGenerated between (ago(lookback) .. now(1d))',
     ...(d.service ? [`| where Category == ${kqlString(d.service)}`] : []),
     `| project TimeGenerated, Cluster, Service = Category, Msg = ${msg}`,
   ].join('\n');
@@ -83,10 +85,11 @@ function binned(d: WindowDetector & { binSeconds: number }, baseline: number, sc
     `| extend Mean = series_fir(Count, ${filter}, true, false), MeanSq = series_fir(series_multiply(Count, Count), ${filter}, true, false)`,
     // make-series gives every group the whole input's time axis: a cluster or service whose
     // first row comes later has empty bins before it, which are no baseline (scored against
-    // them, its first bin would always fire). Its baseline starts at its first bin with data.
+    // them, its first bin would always fire). Its baseline starts after its first bin with
+    // data, which the lookback (or the group's start) cuts short, as windows.ts does.
     '| extend First = array_index_of(series_greater(Count, 0), true)',
     '| mv-expand with_itemindex = i TimeGenerated to typeof(datetime), Count to typeof(long), Mean to typeof(real), MeanSq to typeof(real)',
-    `| where i >= First + ${baseline}`,
+    `| where i > First + ${baseline}`,
     ...score,
     `| extend WindowStart = TimeGenerated, WindowEnd = TimeGenerated + ${span(d.binSeconds)}`,
     finish(d, detail),
@@ -111,15 +114,16 @@ const RENDER: { [K in WindowDetector['kind']]: (d: Extract<WindowDetector, { kin
     ], `bag_pack('mean', Mean, 'std', Std, 'z', iff(isinf(Z), real(null), Z), 'flatBaseline', Std == 0)`),
   inactivity: (d) =>
     [
-      // "Now" is the latest data time in both tables, never the wall clock (as in-batch).
-      'let dataEnd = toscalar(union (AksControlPlane | where TimeGenerated > ago(lookback) | project TimeGenerated), (AksAudit | where TimeGenerated > ago(lookback) | project TimeGenerated) | summarize max(TimeGenerated));',
+      // "Now" is each cluster's latest data time in both tables, never the wall clock (as in-batch).
+      'let ends = union (AksControlPlane | where TimeGenerated between (ago(lookback) .. now(1d)) | project Cluster, TimeGenerated), (AksAudit | where TimeGenerated between (ago(lookback) .. now(1d)) | project Cluster, TimeGenerated) | summarize DataEnd = max(TimeGenerated) by Cluster;',
       source(d),
+      '| lookup kind=leftouter ends on Cluster',
       "| extend Key = strcat(Cluster, '|', Service)",
       '| sort by Key asc, TimeGenerated asc',
-      '| extend Until = iff(next(Key) == Key, next(TimeGenerated), dataEnd)',
+      '| extend Until = iff(next(Key) == Key, next(TimeGenerated), DataEnd)',
       `| where Until - TimeGenerated > ${span(d.maxSilenceSeconds)}`,
       '| extend WindowStart = TimeGenerated, WindowEnd = Until, Count = 1',
-      finish(d, `bag_pack('silenceSeconds', (WindowEnd - WindowStart) / 1s, 'maxSilenceSeconds', ${num(d.maxSilenceSeconds)}, 'trailing', WindowEnd == dataEnd)`),
+      finish(d, `bag_pack('silenceSeconds', (WindowEnd - WindowStart) / 1s, 'maxSilenceSeconds', ${num(d.maxSilenceSeconds)}, 'trailing', WindowEnd == DataEnd)`),
     ].join('\n'),
 };
 

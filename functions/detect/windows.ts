@@ -42,12 +42,49 @@ export function streamOf(rows: NormalizedRows, table: Table, withMessage = true)
     }
   }
   // Rows usually arrive in time order: only sort when they do not.
-  for (let i = 1; i < out.length; i++) if (out[i]!.t < out[i - 1]!.t) return out.sort((a, b) => a.t - b.t);
-  return out;
+  for (let i = 1; i < out.length; i++) if (out[i]!.t < out[i - 1]!.t) return withoutClockFaults(out.sort((a, b) => a.t - b.t));
+  return withoutClockFaults(out);
 }
 
-/** Latest time of a time-sorted stream (-Infinity when empty). */
-const lastTime = (events: readonly StreamEvent[]): number => (events.length === 0 ? -Infinity : events[events.length - 1]!.t);
+/** How far from its table's median time in the batch a row may lie and still be counted. */
+export const CLOCK_FAULT_MS = 86_400_000;
+
+/**
+ * A time-sorted stream without the rows more than a day from its median: a clock fault (Go's
+ * zero time 0001-01-01, an unset or far-future clock), not data of this batch's windows. One
+ * such row beside a steady stream would be a bin with years of empty baseline before it (a
+ * rate spike) and a silence of millennia. Those rows still land; no window counts them.
+ */
+function withoutClockFaults(sorted: StreamEvent[]): StreamEvent[] {
+  if (sorted.length === 0) return sorted;
+  const median = sorted[sorted.length >> 1]!.t;
+  let from = 0;
+  let to = sorted.length;
+  while (sorted[from]!.t < median - CLOCK_FAULT_MS) from++;
+  while (sorted[to - 1]!.t > median + CLOCK_FAULT_MS) to--;
+  return from === 0 && to === sorted.length ? sorted : sorted.slice(from, to);
+}
+
+/**
+ * Each cluster's latest time over the given time-sorted streams: its "now" for inactivity.
+ * Per cluster, as clusters sharing a hub keep their own clocks and pace: another cluster's
+ * later rows are no evidence that this one went quiet.
+ */
+function latestByCluster(streams: readonly (readonly StreamEvent[])[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const events of streams) {
+    let seen: string | undefined;
+    // From the end: a cluster's first event met is its latest; runs of one cluster are skipped.
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i]!;
+      if (e.cluster === seen) continue;
+      seen = e.cluster;
+      const t = latest.get(seen);
+      if (t === undefined || e.t > t) latest.set(seen, e.t);
+    }
+  }
+  return latest;
+}
 
 /** A window that fired, before it becomes a Detection. */
 export interface Firing {
@@ -148,9 +185,13 @@ class ScoredBin {
   get bin(): number {
     return this.keys[this.j]!;
   }
-  /** Bins since the group's first. */
-  get age(): number {
-    return this.keys[this.j]! - this.keys[0]!;
+  /**
+   * Whole bins before this one: those after the group's first. The first is no history: the
+   * batch (or chunk) can start inside it, so it holds only that bin's tail, and scored
+   * against it a steady stream's next bin looks like a spike.
+   */
+  get history(): number {
+    return this.keys[this.j]! - this.keys[0]! - 1;
   }
   get members(): StreamEvent[] {
     return this.bins[this.j]!;
@@ -167,7 +208,7 @@ class ScoredBin {
 /**
  * Each non-empty bin but the first of each cluster+service group, in time order: an empty
  * bin never fires either binned detector (rate needs minCount ≥ 1; an empty bin's z is ≤ 0,
- * below any positive threshold), and the first has no history.
+ * below any positive threshold), and the first has no history (see ScoredBin.history).
  */
 function forEachScoredBin(events: readonly StreamEvent[], binMs: number, visit: (s: ScoredBin) => void): void {
   const s = new ScoredBin();
@@ -191,7 +232,10 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(v / n) };
 }
 
-type Evaluator<K extends WindowDetector['kind']> = (d: Extract<WindowDetector, { kind: K }>, events: readonly StreamEvent[], dataEnd: number) => Firing[];
+/** A cluster's latest data time: where a trailing silence ends. */
+export type DataEnd = (cluster: string) => number;
+
+type Evaluator<K extends WindowDetector['kind']> = (d: Extract<WindowDetector, { kind: K }>, events: readonly StreamEvent[], dataEnd: DataEnd) => Firing[];
 
 const firing = (group: string, win: readonly StreamEvent[], detail: Record<string, unknown>, summary: string, start?: number, end?: number): Firing => ({
   group, cluster: win[0]?.cluster ?? '', service: win[0]?.service ?? '',
@@ -215,9 +259,9 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const out: Firing[] = [];
     forEachScoredBin(events, binMs, (s) => {
       const c = s.members.length;
-      if (c < d.minCount) return;
-      // Up to baselineBins bins before it, counting from the group's first.
-      const base = s.before(Math.min(d.baselineBins, s.age));
+      if (c < d.minCount || s.history < 1) return;
+      // Up to baselineBins whole bins before it.
+      const base = s.before(Math.min(d.baselineBins, s.history));
       const baseline = base.reduce((a, x) => a + x, 0) / base.length;
       if (c >= d.factor * baseline)
         out.push(firing(s.group, s.members, { binSeconds: d.binSeconds, baseline, baselineBins: base.length, factor: d.factor, minCount: d.minCount }, `${c} events in ${d.binSeconds}s vs baseline ${baseline.toFixed(1)} (×${d.factor})`, s.bin * binMs, (s.bin + 1) * binMs));
@@ -228,9 +272,10 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const maxMs = d.maxSilenceSeconds * 1000;
     const out: Firing[] = [];
     for (const [g, list] of groupByClusterService(events)) {
+      const end = dataEnd(list[0]!.cluster);
       for (let i = 1; i <= list.length; i++) {
         const from = list[i - 1]!;
-        const to = i < list.length ? list[i]!.t : dataEnd;
+        const to = i < list.length ? list[i]!.t : end;
         if (to - from.t <= maxMs) continue;
         const silence = Math.round((to - from.t) / 1000);
         out.push(firing(g, [from], { maxSilenceSeconds: d.maxSilenceSeconds, silenceSeconds: silence, trailing: i === list.length }, `no ${from.service} rows for ${silence}s (limit ${d.maxSilenceSeconds}s)`, from.t, to));
@@ -243,7 +288,7 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
     const out: Firing[] = [];
     forEachScoredBin(events, binMs, (s) => {
       const c = s.members.length;
-      if (s.age < d.minBins || c < d.minCount) return;
+      if (s.history < d.minBins || c < d.minCount) return;
       const { mean, std } = meanStd(s.before(d.minBins));
       // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
       const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
@@ -254,7 +299,7 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
   },
 };
 
-export function evaluateDetector(d: WindowDetector, events: readonly StreamEvent[], dataEnd: number): Firing[] {
+export function evaluateDetector(d: WindowDetector, events: readonly StreamEvent[], dataEnd: DataEnd): Firing[] {
   const scoped = d.service === undefined ? events : events.filter((e) => e.service === d.service);
   if (scoped.length === 0) return [];
   return (EVALUATORS[d.kind] as Evaluator<typeof d.kind>)(d as never, scoped, dataEnd);
@@ -272,7 +317,10 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
     if (!events) streams.set(key, (events = streamOf(rows, table, withMessage)));
     return events;
   };
-  let dataEnd: number | undefined;
+  // Each cluster's latest valid row time across both tables (the last events of sorted
+  // streams the other detectors need anyway), built when an inactivity detector asks.
+  let latest: Map<string, number> | undefined;
+  const dataEnd: DataEnd = (cluster) => (latest ??= latestByCluster([stream('AksControlPlane', false), stream('AksAudit', false)])).get(cluster) ?? -Infinity;
   const unique = uniqueKeys();
   for (const d of policy.windows) {
     const ruleId = `window.${d.id}`;
@@ -280,9 +328,6 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
     if (s.some((x) => x.enabled === false)) continue;
     const events = stream(d.table, needsMessage(d));
     if (events.length === 0) continue;
-    // The batch's "now" for inactivity: its latest valid row time across both tables (the
-    // last event of each sorted stream, streams the other detectors need anyway).
-    dataEnd ??= Math.max(lastTime(stream('AksControlPlane', false)), lastTime(stream('AksAudit', false)));
     for (const f of evaluateDetector(d, events, dataEnd)) {
       const auditIds = distinct(f.events.map((e) => e.auditId), 100);
       out.push(makeDetection({
