@@ -294,3 +294,33 @@ describe.skipIf(!existsSync(yamlPath))('parity with the published Falco rules fi
     expect(f.allowedUsers).toEqual(users);
   });
 });
+
+describe('switches.objectRulesSkipSubresources: a request to a subresource creates or deletes no object', () => {
+  const aks = defaultPolicy('aks');
+  const kubelet = 'system:node:aks-nodepool1-12345678-vmss000000';
+  // The kubelet asks for a token for every pod it runs (serviceaccounts/token, verb create).
+  const tokenRequest = { user: kubelet, verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: 'kube-system', name: 'eraser-controller-manager', code: 201 };
+  const cases: [string, EventSpec, Policy][] = [
+    ['Service Account Created in Kube Namespace', tokenRequest, falco],
+    ['K8s Serviceaccount Created', tokenRequest, falco],
+    ['K8s Service Created', { user: 'masterclient', verb: 'create', resource: 'services', subresource: 'proxy', namespace: 'prod', name: 'web', code: 200 }, falco],
+    ['K8s Namespace Deleted', { user: 'masterclient', verb: 'delete', resource: 'namespaces', subresource: 'status', name: 'prod', code: 200 }, falco],
+    ['Create Disallowed Namespace', { user: 'masterclient', verb: 'create', resource: 'namespaces', subresource: 'finalize', name: 'evil', code: 201 }, falco],
+    ['Untrusted Node Successfully Joined the Cluster', { user: 'masterclient', verb: 'create', resource: 'nodes', subresource: 'proxy', name: 'rogue', code: 200 }, nodes],
+  ];
+  const on = (p: Policy) => extendPolicy(p, { switches: { objectRulesSkipSubresources: true } });
+
+  it.each(cases)('%s: fires under Falco semantics, quiet with the switch on', (rule, spec, policy) => {
+    expect(fire(rule, spec, policy)).toHaveLength(1);
+    expect(fire(rule, spec, on(policy))).toEqual([]);
+    // The object itself still fires with the switch on.
+    const { subresource: _s, ...object } = spec;
+    expect(fire(rule, object, on(policy))).toHaveLength(1);
+  });
+
+  it('is on in the aks profile, off in falco', () => {
+    expect(aks.switches.objectRulesSkipSubresources).toBe(true);
+    expect(falco.switches.objectRulesSkipSubresources).toBe(false);
+    expect(detect({ AksAudit: [row(tokenRequest)], AksControlPlane: [] }, aks, new Date(0))).toEqual([]);
+  });
+});

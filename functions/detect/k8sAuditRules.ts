@@ -31,6 +31,8 @@ const kdelete = verb('delete');
 const kmodify: C = isIn('ka.verb', ['create', 'update', 'patch']);
 const resource = (r: string): C => eq('ka.target.resource', r);
 const pod: C = and(resource('pods'), not(exists('ka.target.subresource')));
+/** The object itself, not a subresource of it, when the policy asks (Falco: either). */
+const object = (p: Policy, r: string): C => (p.switches.objectRulesSkipSubresources ? and(resource(r), not(exists('ka.target.subresource'))) : resource(r));
 const podSubresource: C = and(resource('pods'), exists('ka.target.subresource'));
 const roleOrClusterRole: C = or(resource('roles'), resource('clusterroles'));
 const endpoint = (path: string): C => or(eq('ka.uri', path), startsWith('ka.uri', `${path}?`));
@@ -60,7 +62,7 @@ function activity(id: string, name: string, v: 'create' | 'delete', res: string,
   return {
     id, name, priority: 'INFO', tags: ['k8s', ...tags], family: 'activity',
     output: `${label} ${v}d (user=%ka.user.name ${label}=%ka.target.name${ns} resource=%ka.target.resource${what} ${ACTIVITY_OUT})`,
-    when: (p) => and(kactivity(p), verb(v), resource(res), responseSuccessful, extra(p)),
+    when: (p) => and(kactivity(p), verb(v), object(p, res), responseSuccessful, extra(p)),
   };
 }
 
@@ -105,7 +107,7 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   {
     id: 'k8s_nodeport_service', name: 'Create NodePort Service', priority: 'WARNING', tags: ['k8s', 'T1133'], family: 'security',
     output: 'NodePort service created (user=%ka.user.name service=%ka.target.name resource=%ka.target.resource ns=%ka.target.namespace ports=%ka.req.service.ports)',
-    when: (p) => and(kevt(p), resource('services'), kcreate, eq('ka.req.service.type', 'NodePort')),
+    when: (p) => and(kevt(p), object(p, 'services'), kcreate, eq('ka.req.service.type', 'NodePort')),
   },
   {
     // Falco's output adds config=%ka.req.configmap.obj: that would copy the credential itself
@@ -139,7 +141,7 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   {
     id: 'k8s_disallowed_namespace', name: 'Create Disallowed Namespace', priority: 'WARNING', tags: ['k8s'], family: 'security',
     output: 'Namespace outside the allowed list created (user=%ka.user.name ns=%ka.target.name resource=%ka.target.resource)',
-    when: (p) => and(kevt(p), resource('namespaces'), kcreate, not(isIn('ka.target.name', p.lists.allowedNamespaces))),
+    when: (p) => and(kevt(p), object(p, 'namespaces'), kcreate, not(isIn('ka.target.name', p.lists.allowedNamespaces))),
   },
   {
     id: 'k8s_pod_in_kube_namespace', name: 'Pod Created in Kube Namespace', priority: 'WARNING', tags: ['k8s', 'T1610'], family: 'security',
@@ -149,7 +151,7 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   {
     id: 'k8s_sa_in_kube_namespace', name: 'Service Account Created in Kube Namespace', priority: 'WARNING', tags: ['k8s', 'T1136'], family: 'security',
     output: 'Service account created in a kube namespace (user=%ka.user.name serviceaccount=%ka.target.name resource=%ka.target.resource ns=%ka.target.namespace)',
-    when: (p) => and(kevt(p), resource('serviceaccounts'), kcreate, isIn('ka.target.namespace', p.lists.kubeNamespaces), responseSuccessful, not(isIn('ka.target.name', p.lists.knownServiceAccounts))),
+    when: (p) => and(kevt(p), object(p, 'serviceaccounts'), kcreate, isIn('ka.target.namespace', p.lists.kubeNamespaces), responseSuccessful, not(isIn('ka.target.name', p.lists.knownServiceAccounts))),
   },
   {
     id: 'k8s_system_clusterrole_modified', name: 'System ClusterRole Modified/Deleted', priority: 'WARNING', tags: ['k8s', 'T1098'], family: 'security',
@@ -224,11 +226,11 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   {
     id: 'k8s_untrusted_node_joined', name: 'Untrusted Node Successfully Joined the Cluster', priority: 'ERROR', tags: ['k8s', 'T1078'], family: 'security',
     output: 'Node outside the allowed list joined the cluster (user=%ka.user.name node=%ka.target.name resource=%ka.target.resource)',
-    when: (p) => and(kevt(p), resource('nodes'), kcreate, responseSuccessful, when(p.switches.restrictNodes), not(isIn('ka.target.name', p.lists.allowedNodes))),
+    when: (p) => and(kevt(p), object(p, 'nodes'), kcreate, responseSuccessful, when(p.switches.restrictNodes), not(isIn('ka.target.name', p.lists.allowedNodes))),
   },
   {
     id: 'k8s_untrusted_node_rejected', name: 'Untrusted Node Unsuccessfully Tried to Join the Cluster', priority: 'WARNING', tags: ['k8s', 'T1078'], family: 'security',
     output: 'Node outside the allowed list failed to join the cluster (user=%ka.user.name node=%ka.target.name reason=%ka.response.reason resource=%ka.target.resource)',
-    when: (p) => and(kevt(p), resource('nodes'), kcreate, not(responseSuccessful), when(p.switches.restrictNodes), not(isIn('ka.target.name', p.lists.allowedNodes))),
+    when: (p) => and(kevt(p), object(p, 'nodes'), kcreate, not(responseSuccessful), when(p.switches.restrictNodes), not(isIn('ka.target.name', p.lists.allowedNodes))),
   },
 ];

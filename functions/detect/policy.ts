@@ -48,6 +48,9 @@ export const switchesSchema = z
     imageListsCoverInitContainers: z
       .boolean()
       .describe('(KubeSift) the trusted-image lists of the pod rules must hold the image of every container, init and ephemeral ones too, not only spec.containers (Falco)'),
+    objectRulesSkipSubresources: z
+      .boolean()
+      .describe('(KubeSift) rules about creating or deleting an object (service accounts, services, namespaces, nodes, the activity rules) ignore requests to its subresources: a TokenRequest (serviceaccounts/token) or a proxy call (services/proxy) creates nothing. Falco matches them'),
   })
   .strict();
 

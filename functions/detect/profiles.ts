@@ -82,7 +82,7 @@ export const FALCO_PROFILE: PolicyInput = {
     systemRoleExceptions: ['system:coredns', 'system:managed-certificate-controller'],
     writableVerbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
   },
-  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false },
+  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false },
   rules: {},
   exceptions: {},
   apiserver: {
@@ -144,8 +144,10 @@ export const AKS_PROFILE: PolicyInput = {
   ...FALCO_PROFILE,
   profile: 'aks',
   // A pod's init containers share its host namespaces, volumes and privileges: a trusted main
-  // image must not vouch for an untrusted init container (docs/detections.md).
-  switches: { ...FALCO_PROFILE.switches, imageListsCoverInitContainers: true },
+  // image must not vouch for an untrusted init container (docs/detections.md). The kubelet
+  // requests a service-account token for every pod (serviceaccounts/token, a create): under
+  // Falco's rules each was a service account "created" in kube-system.
+  switches: { ...FALCO_PROFILE.switches, imageListsCoverInitContainers: true, objectRulesSkipSubresources: true },
   lists: {
     ...f,
     allowedUsers: union(f.allowedUsers, aksUsers),
