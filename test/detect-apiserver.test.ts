@@ -36,6 +36,18 @@ describe('apiserver rules', () => {
     expect(rules([httplog('DELETE', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)])).toEqual([]);
   });
 
+  it('the URI is read as the apiserver routes it: the resource by place, the path decoded', () => {
+    const read = (uri: string, verb = 'GET') => rules([httplog(verb, uri, 'curl/8.0', 200)]);
+    // A namespace, an object or a resource in it named "secrets" is no secret read.
+    for (const uri of ['/api/v1/namespaces/secrets/pods', '/api/v1/namespaces/secrets', '/api/v1/namespaces/default/configmaps/secrets', '/apis/apps/v1/namespaces/secrets/deployments?limit=500'])
+      expect(read(uri, 'LIST'), uri).toEqual([]);
+    for (const uri of ['/api/v1/namespaces/prod/secrets/db', '/api/v1/secrets?watch=true', '/api/v1/watch/namespaces/prod/secrets', '/api/v1/namespaces/prod/%73ecrets/db', '/api/v1/namespaces/prod/secrets%2Fdb'])
+      expect(read(uri), uri).toEqual(['Secret Read by Unexpected User Agent']);
+    // A configmap named exec in a namespace named pods is no exec.
+    expect(rules([httplog('GET', '/api/v1/namespaces/pods/configmaps/exec', 'kubectl/v1.31', 200)])).toEqual([]);
+    expect(rules([httplog('POST', '/api/v1/namespaces/default/pods/web-0/%65xec?command=id', 'curl/8.0', 101)])).toEqual(['Pod Exec/Attach/Port-forward Request']);
+  });
+
   it('the same line at the same hub position in two clusters gives two detections, a redelivery one', () => {
     const secretRead = (cluster: string) => klogLineToRow({ ...rec, cluster }, `I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/prod/secrets/db" latency="1ms" userAgent="curl/8.0" audit-ID="same" srcIP="10.1.2.3:1" resp=200`, undefined, 2025);
     const ids = (rows: AksControlPlaneRow[]) => run(rows).map((d) => d.DetectionId);

@@ -3,8 +3,9 @@
 // (a burst of 401/403 from one source IP).
 import { distinct, mapKey } from '../mapKey.js';
 import type { AksControlPlaneRow, Detection } from '../contracts.js';
-import { and, compile, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
+import { and, compile, eq, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection, uniqueKeys } from './detection.js';
+import { requestTargetOnce } from './requestPath.js';
 import type { Policy, PriorityName } from './policy.js';
 
 type Row = AksControlPlaneRow;
@@ -24,6 +25,8 @@ export const CP_FIELDS = [
   { name: 'cp.category', doc: 'diagnostic category', get: (r: Row) => nonEmpty(r.Category) },
   { name: 'cp.verb', doc: 'HTTP method / verb, upper-cased', get: (r: Row) => nonEmpty(r.Verb?.toUpperCase()) },
   { name: 'cp.uri', doc: 'request URI', get: (r: Row) => nonEmpty(r.RequestUri) },
+  { name: 'cp.resource', doc: 'resource the URI names, read as the apiserver routes it (decoded path; `secrets` of /api/v1/namespaces/prod/secrets/db)', get: (r: Row) => (r.RequestUri ? nonEmpty(requestTargetOnce(r.RequestUri)?.resource) : undefined) },
+  { name: 'cp.subresource', doc: 'subresource the URI names (`exec` of …/pods/web-0/exec)', get: (r: Row) => (r.RequestUri ? nonEmpty(requestTargetOnce(r.RequestUri)?.subresource) : undefined) },
   { name: 'cp.useragent', doc: 'user agent', get: (r: Row) => nonEmpty(r.UserAgent) },
   { name: 'cp.sourceip', doc: 'client IP without port', get: (r: Row) => (r.SourceIp ? ipOnly(r.SourceIp) : undefined) },
   { name: 'cp.code', doc: 'HTTP status', get: (r: Row) => (r.ResponseCode === null ? undefined : String(r.ResponseCode)) },
@@ -53,14 +56,14 @@ export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
   {
     id: 'apiserver_exec_attach_portforward', name: 'Pod Exec/Attach/Port-forward Request', priority: 'NOTICE', tags: ['apiserver', 'T1609'],
     output: 'exec/attach/port-forward request (verb=%cp.verb uri=%cp.uri src=%cp.sourceip agent=%cp.useragent code=%cp.code)',
-    when: (p) => and(matches('cp.uri', /\/pods\/[^/?]+\/(exec|attach|portforward)(\?|$)/), not(fromTrustedIp(p))),
+    when: (p) => and(isIn('cp.subresource', ['exec', 'attach', 'portforward']), eq('cp.resource', 'pods'), not(fromTrustedIp(p))),
   },
   {
     id: 'apiserver_secret_read_unexpected_agent', name: 'Secret Read by Unexpected User Agent', priority: 'WARNING', tags: ['apiserver', 'T1552.007'],
     output: 'secret read by an unexpected client (verb=%cp.verb uri=%cp.uri agent=%cp.useragent src=%cp.sourceip code=%cp.code)',
     when: (p) => and(
       isIn('cp.verb', ['GET', 'LIST', 'WATCH']),
-      matches('cp.uri', /\/secrets(\/|\?|$)/),
+      eq('cp.resource', 'secrets'),
       startsWithAny('cp.code', ['2']), // a read that succeeded; refused ones feed the 401/403 burst rule
       not(startsWithAny('cp.useragent', p.apiserver.secretReaderAgents)),
       not(fromTrustedIp(p)),
