@@ -241,6 +241,33 @@ describe('policy controls', () => {
     expect(extendPolicy(loadPolicy({}), { profile: 'aks' }).profile).toBe('aks');
   });
 
+  it('a rule named by id in one overlay and by name in another is one rule: the later setting wins', () => {
+    const configmap = { user: 'mallory', verb: 'create', resource: 'configmaps', namespace: 'prod', name: 'c', code: 201 };
+    const off = loadPolicy({ rules: { k8s_configmap_created: { enabled: false } } }, 'falco');
+    expect(fire('K8s ConfigMap Created', configmap, off)).toEqual([]);
+    // Re-enabled by its Falco name: it stayed off (any enabled:false among the two keys won).
+    expect(fire('K8s ConfigMap Created', configmap, extendPolicy(off, { rules: { 'K8s ConfigMap Created': { enabled: true } } }))).toHaveLength(1);
+    // A priority by id after one by name: the name's stayed (it was read first).
+    const critical = loadPolicy({ rules: { 'K8s Secret Get Successfully': { priority: 'CRITICAL' } } }, 'falco');
+    const notice = extendPolicy(critical, { rules: { k8s_secret_get_success: { priority: 'NOTICE' } } });
+    expect(fire('K8s Secret Get Successfully', { user: 'mallory', verb: 'get', resource: 'secrets', namespace: 'prod', name: 'db', code: 200 }, notice).map((d) => d.Priority)).toEqual(['NOTICE']);
+    // The apiserver pack the same way (it let the id win).
+    const api = extendPolicy(loadPolicy({ rules: { 'Secret Read by Unexpected User Agent': { enabled: false } } }), { rules: { apiserver_secret_read_unexpected_agent: { enabled: true } } });
+    expect(api.rules).toMatchObject({ apiserver_secret_read_unexpected_agent: { enabled: true } });
+    expect(Object.keys(api.rules)).toEqual(['apiserver_secret_read_unexpected_agent']);
+    // Exceptions under either key add up.
+    const exc = extendPolicy(loadPolicy({ exceptions: { 'Attach/Exec Pod': [{ 'ka.user.name': ['alice'] }] } }), { exceptions: { k8s_attach_exec_pod: [{ 'ka.user.name': ['bob'] }] } });
+    expect(exc.exceptions).toEqual({ k8s_attach_exec_pod: [{ 'ka.user.name': ['alice'] }, { 'ka.user.name': ['bob'] }] });
+  });
+
+  it('a window rule key must name a window detector of the policy', () => {
+    expect(() => loadPolicy({ rules: { 'window.apiserver_silense': { enabled: false } } })).toThrow(/rules\.window\.apiserver_silense: no window detector apiserver_silense \(known: .*apiserver_silence/);
+    expect(loadPolicy({ rules: { 'window.apiserver_silence': { enabled: false } } }).rules).toEqual({ 'window.apiserver_silence': { enabled: false } });
+    // One appended in the same overlay is known.
+    const kw = { id: 'boom', kind: 'keyword', keyword: 'boom', windowSeconds: 10, threshold: 2 };
+    expect(loadPolicy({ windows: { append: [kw] }, rules: { 'window.boom': { priority: 'ERROR' } } }).rules['window.boom']).toEqual({ priority: 'ERROR' });
+  });
+
   it('an exception must use the fields of the pack that owns its rule, and only rules that read exceptions take them', () => {
     // Each was accepted and then made every batch's detection throw (cross-pack field) or was ignored.
     expect(() => loadPolicy({ exceptions: { 'Attach/Exec Pod': [{ 'cp.sourceip': ['10.0.0.7'] }] } })).toThrow(/exceptions\.Attach\/Exec Pod\.0\.cp\.sourceip: this rule reads ka\.\* fields only/);

@@ -73,15 +73,17 @@ export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
 
 export const AUTH_BURST_RULE = { id: 'apiserver_auth_failure_burst', name: 'Burst of 401/403 From One Source', priority: 'WARNING' as PriorityName, tags: ['apiserver', 'T1110'] };
 
-export function isApiserverRuleKey(key: string): boolean {
-  return APISERVER_RULES.some((r) => r.id === key || r.name === key) || key === AUTH_BURST_RULE.id || key === AUTH_BURST_RULE.name;
+/** The id of the rule a policy key names (its id or its name); undefined for another pack's. */
+export function apiserverRuleId(key: string): string | undefined {
+  return [...APISERVER_RULES, AUTH_BURST_RULE].find((r) => r.id === key || r.name === key)?.id;
 }
 
 interface Compiled { def: ApiserverRuleDef; priority: string; test: Test<Row>; output: Template }
 const cache = new WeakMap<Policy, readonly Compiled[]>();
 
-function setting(p: Policy, id: string, name: string) {
-  return [p.rules[id], p.rules[name]].filter((s) => s !== undefined);
+/** The rule's setting (policy.rules is keyed by rule id: overlayPolicy maps names to ids). */
+function setting(p: Policy, id: string) {
+  return [p.rules[id]].filter((s) => s !== undefined);
 }
 
 function compilePack(p: Policy): readonly Compiled[] {
@@ -89,9 +91,9 @@ function compilePack(p: Policy): readonly Compiled[] {
   if (hit) return hit;
   const out: Compiled[] = [];
   for (const def of APISERVER_RULES) {
-    const s = setting(p, def.id, def.name);
+    const s = setting(p, def.id);
     if (s.some((x) => x.enabled === false)) continue;
-    const exc = [...(p.exceptions[def.id] ?? []), ...(p.exceptions[def.name] ?? [])];
+    const exc = p.exceptions[def.id] ?? [];
     let cond: Cond = def.when(p);
     if (exc.length) cond = and(cond, not(or(...exc.map((item) => and(...Object.entries(item).map(([f, v]) => isIn(f, v)))))));
     out.push({ def, priority: s.map((x) => x.priority).find(Boolean) ?? def.priority, test: compile<Row>(cond, CP_INDEX), output: parseTemplate(def.output, CP_INDEX) });
@@ -125,7 +127,7 @@ export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Det
 
 /** Greedy non-overlapping windows: each burst is reported once, the next one starts after it. */
 function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): void {
-  const s = setting(p, AUTH_BURST_RULE.id, AUTH_BURST_RULE.name);
+  const s = setting(p, AUTH_BURST_RULE.id);
   if (s.some((x) => x.enabled === false)) return;
   const priority = s.map((x) => x.priority).find(Boolean) ?? AUTH_BURST_RULE.priority;
   const trusted = new Set(p.apiserver.trustedSourceIps);

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Detection, NormalizedRows } from '../contracts.js';
-import { AUTH_BURST_RULE, isApiserverRuleKey, runApiserverRules } from './apiserverRules.js';
-import { isK8sAuditRuleKey, runK8sAuditRules } from './k8sAuditEngine.js';
+import { apiserverRuleId, AUTH_BURST_RULE, runApiserverRules } from './apiserverRules.js';
+import { k8sAuditRuleId, runK8sAuditRules } from './k8sAuditEngine.js';
 import { overlayPolicy, PolicyError, profilePolicy, type Policy as PolicyT } from './policy.js';
 import { runWindowDetectors } from './windows.js';
 
@@ -15,8 +15,8 @@ export { PolicyError } from './policy.js';
 export { K8S_AUDIT_RULES } from './k8sAuditRules.js';
 export { APISERVER_RULES } from './apiserverRules.js';
 
-// Window detectors are addressed as `window.<id>` (ids are only known after the merge).
-const knownRule = (key: string): boolean => isK8sAuditRuleKey(key) || isApiserverRuleKey(key) || key.startsWith('window.');
+/** The id of the pack rule a policy key names (window detectors are overlayPolicy's). */
+const ruleId = (key: string): string | undefined => k8sAuditRuleId(key) ?? apiserverRuleId(key);
 
 /**
  * Exceptions compile into the pack that owns the rule, which knows only its own fields; a
@@ -24,10 +24,13 @@ const knownRule = (key: string): boolean => isK8sAuditRuleKey(key) || isApiserve
  * exceptions on rules that read none (the auth-failure burst, window detectors) were
  * silently ignored. Both are refused now, naming the entry.
  */
-function checked(policy: Policy): Policy {
+function checked(policy: Policy, json: unknown): Policy {
   const bad: string[] = [];
-  for (const [key, items] of Object.entries(policy.exceptions)) {
-    const prefix = isK8sAuditRuleKey(key) ? 'ka.' : isApiserverRuleKey(key) && key !== AUTH_BURST_RULE.id && key !== AUTH_BURST_RULE.name ? 'cp.' : null;
+  // The overlay's own entries, under the keys it wrote (the policy holds them under rule ids;
+  // the base's were checked when it was made). overlayPolicy has checked their shape.
+  const own = (json as { exceptions?: Policy['exceptions'] } | null | undefined)?.exceptions ?? {};
+  for (const [key, items] of Object.entries(own)) {
+    const prefix = k8sAuditRuleId(key) ? 'ka.' : (apiserverRuleId(key) ?? AUTH_BURST_RULE.id) !== AUTH_BURST_RULE.id ? 'cp.' : null;
     if (prefix === null) {
       bad.push(`exceptions.${key}: this rule takes no exceptions (window detectors and the auth-failure burst are tuned by their own settings)`);
       continue;
@@ -68,7 +71,7 @@ export function loadPolicy(json: unknown, profile?: 'aks' | 'falco'): Policy {
   if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json)))
     throw new PolicyError(['(root): a policy must be a JSON object']);
   const base = named === 'aks' || named === 'falco' ? named : (profile ?? 'aks');
-  return checked(overlayPolicy(profilePolicy(base), json ?? {}, knownRule));
+  return checked(overlayPolicy(profilePolicy(base), json ?? {}, ruleId), json);
 }
 
 /** Apply a further overlay on an existing policy (Falco-style override files stack this way). */
@@ -77,7 +80,7 @@ export function extendPolicy(base: Policy, json: unknown): Policy {
   const named = profileOf(json);
   if (named !== undefined && named !== base.profile)
     throw new PolicyError([`profile: an overlay cannot switch the profile (${base.profile}); start from loadPolicy with the profile you want`]);
-  return checked(overlayPolicy(base, json, knownRule));
+  return checked(overlayPolicy(base, json, ruleId), json);
 }
 
 /** KUBESIFT_POLICY (inline JSON) wins over KUBESIFT_POLICY_PATH; both overlay KUBESIFT_POLICY_PROFILE. */

@@ -26,16 +26,14 @@ for (const r of K8S_AUDIT_RULES) {
   RULE_BY_KEY.set(r.name, r);
 }
 
-export function isK8sAuditRuleKey(key: string): boolean {
-  return RULE_BY_KEY.has(key);
+/** The id of the rule a policy key names (its id or its Falco name); undefined for another pack's. */
+export function k8sAuditRuleId(key: string): string | undefined {
+  return RULE_BY_KEY.get(key)?.id;
 }
 
-/** Setting for a rule from policy.rules / policy.exceptions, keyed by id or by Falco name. */
+/** Setting for a rule from policy.rules / policy.exceptions (keyed by rule id: overlayPolicy maps names to ids). */
 function settingsFor<T>(table: Record<string, T>, def: RuleDef): T[] {
-  const out: T[] = [];
-  if (table[def.name] !== undefined) out.push(table[def.name]!);
-  if (table[def.id] !== undefined) out.push(table[def.id]!);
-  return out;
+  return table[def.id] === undefined ? [] : [table[def.id]!];
 }
 
 function exceptionCond(items: readonly Record<string, readonly string[]>[]): Cond<FieldName> | undefined {

@@ -157,14 +157,15 @@ function parseWindows(items: readonly unknown[], at: number): WindowDetector[] {
 }
 
 /** Apply a (validated) overlay to a full policy; returns a new policy object. */
-export function overlayPolicy(base: Policy, json: unknown, knownRules: (key: string) => boolean): Policy {
+/**
+ * `ruleId` gives the id of the pack rule a key names (its id or its exact name). Rule settings
+ * and exceptions are stored under ids, so overlays that address one rule by either key stack:
+ * a later `{enabled: true}` by name undoes an earlier `{enabled: false}` by id.
+ */
+export function overlayPolicy(base: Policy, json: unknown, ruleId: (key: string) => string | undefined): Policy {
   const parsed = overlaySchema.safeParse(json ?? {});
   if (!parsed.success) throw new PolicyError(issuesOf(parsed.error));
   const o = parsed.data;
-  const bad: string[] = [];
-  for (const section of ['rules', 'exceptions'] as const)
-    for (const key of Object.keys(o[section] ?? {})) if (!knownRules(key)) bad.push(`${section}.${key}: unknown rule (use a rule id or its exact name)`);
-  if (bad.length) throw new PolicyError(bad);
 
   const lists = Object.fromEntries(
     (Object.keys(base.lists) as (keyof PolicyLists)[]).map((k) => [k, applyList(base.lists[k], o.lists?.[k] as ListOverlay | undefined)]),
@@ -179,16 +180,31 @@ export function overlayPolicy(base: Policy, json: unknown, knownRules: (key: str
     if (ids.has(w.id)) throw new PolicyError([`windows: duplicate detector id ${w.id}`]);
     ids.add(w.id);
   }
+  // Window detectors are addressed as `window.<id>`, known only now that the windows are merged.
+  const idOf = (key: string): string | undefined => (key.startsWith('window.') ? (ids.has(key.slice(7)) ? key : undefined) : ruleId(key));
+  const bad: string[] = [];
+  const byId = <T>(section: 'rules' | 'exceptions', table: Record<string, T> | undefined): [string, T][] =>
+    Object.entries(table ?? {}).flatMap(([key, v]): [string, T][] => {
+      const id = idOf(key);
+      if (id !== undefined) return [[id, v]];
+      bad.push(`${section}.${key}: ${key.startsWith('window.') ? `no window detector ${key.slice(7)} (known: ${[...ids].join(', ') || 'none'})` : 'unknown rule (use a rule id or its exact name)'}`);
+      return [];
+    });
+  const ruleSettings = byId('rules', o.rules);
+  const exceptionItems = byId('exceptions', o.exceptions);
+  if (bad.length) throw new PolicyError(bad);
   const exceptions: Policy['exceptions'] = { ...base.exceptions };
-  for (const [k, items] of Object.entries(o.exceptions ?? {})) exceptions[k] = [...(exceptions[k] ?? []), ...items];
+  for (const [k, items] of exceptionItems) exceptions[k] = [...(exceptions[k] ?? []), ...items];
+  const rules: Policy['rules'] = { ...base.rules };
+  // Field by field: a later {priority} must not undo an earlier {enabled: false}.
+  for (const [k, setting] of ruleSettings) rules[k] = { ...rules[k], ...setting };
   const api = o.apiserver ?? {};
   const policy: Policy = {
     profile: o.profile ?? base.profile,
     auditStages: applyList(base.auditStages, o.auditStages),
     lists,
     switches: { ...base.switches, ...o.switches },
-    // Field by field: a later {priority} must not undo an earlier {enabled: false}.
-    rules: Object.fromEntries([...new Set([...Object.keys(base.rules), ...Object.keys(o.rules ?? {})])].map((k) => [k, { ...base.rules[k], ...o.rules?.[k] }])),
+    rules,
     exceptions,
     apiserver: {
       ...base.apiserver,
