@@ -12,6 +12,7 @@ export interface RequestTarget {
 
 /** Namespace subresources: `namespaces/<ns>/<these>` is the namespace's, not a resource in it. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+const SLASH = 47;
 
 function decodedPath(uri: string): string | undefined {
   const q = uri.indexOf('?');
@@ -28,8 +29,14 @@ function decodedPath(uri: string): string | undefined {
 export function requestTarget(uri: string): RequestTarget | undefined {
   const path = decodedPath(uri);
   if (path === undefined) return undefined;
-  // As Go's splitPath: outer slashes trimmed, inner empty segments kept.
-  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  // As Go's splitPath: outer slashes trimmed, inner empty segments kept. Nine segments are
+  // the most a resource and subresource can lie in (apis/<group>/<version>/watch/namespaces/
+  // <ns>/<resource>/<name>/<subresource>).
+  let from = 0;
+  let to = path.length;
+  while (path.charCodeAt(from) === SLASH) from++;
+  while (to > from && path.charCodeAt(to - 1) === SLASH) to--;
+  const parts = (from === 0 && to === path.length ? path : path.slice(from, to)).split('/', 9);
   // `/api/<version>/…` or `/apis/<group>/<version>/…`.
   let i = parts[0] === 'api' ? 2 : parts[0] === 'apis' ? 3 : -1;
   if (i < 0 || parts.length <= i) return undefined;
