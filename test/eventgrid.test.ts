@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import functions from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { useAzurite } from './support/azurite.js';
@@ -92,7 +92,13 @@ describe('Event Grid endpoint', () => {
     expect(await handleEventGrid(post([grid]), ctx())).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^0\.eventType: /) } });
     const handshake = { id: 'v', topic: 't', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2025-04-20T10:00:00Z', dataVersion: '2', data: {} };
     const other = { id: 'o', subject: '', eventType: 'Some.Other.Event', data: {} };
-    expect(await handleEventGrid(post([other, handshake]), ctx())).toMatchObject({ status: 400, jsonBody: { error: '1.data.validationCode: expected string' } });
+    expect(await handleEventGrid(post([handshake]), ctx())).toMatchObject({ status: 400, jsonBody: { error: '0.data.validationCode: expected string' } });
+    // The handshake comes alone: answered beside other events, they were dropped with a 200.
+    const answerable = { ...handshake, data: { validationCode: 'code-1' } };
+    expect(await handleEventGrid(post([other, answerable]), ctx())).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^1: a Microsoft\.EventGrid\.SubscriptionValidationEvent comes alone, not with 1 other event/) } });
+    // A capture event must name its partition: positions, batch keys and dedupe hang on it.
+    const { partitionId: _p, ...noPartition } = captureEvent('https://acct.blob.core.windows.net/capture/x.avro', 'aks-diagnostics')[0]!.data;
+    expect(await handleEventGrid(post([{ ...captureEvent('', '')[0]!, data: noPartition }]), ctx())).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^0\.data\.partitionId: /) } });
   });
 
   it('answers the CloudEvents OPTIONS handshake and refuses one without an origin', async () => {
@@ -214,6 +220,71 @@ describe('Event Grid endpoint', () => {
     }
   });
 
+  it("dates a klog line without a record time by the batch's enqueued time, as the live trigger does, not the wall clock", async () => {
+    const { config, blobs, container } = await captureStore();
+    const name = 'ns1/aks-diagnostics/1/2019/12/31/23/00/00.avro';
+    const klog = { resourceId: RESOURCE_ID, category: 'kube-scheduler', properties: { pod: 'kube-scheduler-1', stream: 'stderr', log: 'I1231 23:59:59.000000       1 scheduler.go:1] hello\n' } };
+    await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 5, offset: '500', enqueuedTimeUtc: '12/31/2019 11:59:59 PM', body: Buffer.from(JSON.stringify({ records: [klog] })) }]));
+    const lander = memoryLander();
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '1', [5, 5])), ctx(), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
+    expect(res.status).toBe(200);
+    expect(lander.batches.flatMap((b) => b.result.rows.AksControlPlane.map((r) => r.TimeGenerated))).toEqual(['2019-12-31T23:59:59.000000Z']);
+  });
+
+  it('reads Capture\'s EnqueuedTimeUtc as UTC (.NET invariant form or ISO), and nothing else', async () => {
+    const { captureTimeMs } = await import('../functions/capture/avro.js');
+    expect(captureTimeMs('4/20/2025 10:00:01 AM')).toBe(Date.UTC(2025, 3, 20, 10, 0, 1));
+    expect(captureTimeMs('4/20/2025 12:00:01 AM')).toBe(Date.UTC(2025, 3, 20, 0, 0, 1));
+    expect(captureTimeMs('12/31/2019 11:59:59 PM')).toBe(Date.UTC(2019, 11, 31, 23, 59, 59));
+    expect(captureTimeMs('12/31/2019 23:59:59')).toBe(Date.UTC(2019, 11, 31, 23, 59, 59));
+    expect(captureTimeMs('2025-04-20T10:00:01.5Z')).toBe(Date.UTC(2025, 3, 20, 10, 0, 1, 500));
+    for (const bad of ['', 'soon', '2/30/2025 10:00:00 AM', '4/20/2025 13:00:00 PM', '4/20/2025 10:61:00 AM']) expect(captureTimeMs(bad), bad).toBeNaN();
+  });
+
+  it("keeps a body its file's schema declares a string (Capture writes bytes; a record must not empty)", async () => {
+    const avro = (await import('avsc')).default;
+    const schema = { type: 'record', name: 'EventData', fields: [{ name: 'SequenceNumber', type: 'long' }, { name: 'Offset', type: 'string' }, { name: 'EnqueuedTimeUtc', type: 'string' }, { name: 'Body', type: ['null', 'string'] }] };
+    const encoder = new avro.streams.BlockEncoder(avro.Type.forSchema(schema as never));
+    const chunks: Buffer[] = [];
+    encoder.on('data', (c: Buffer) => chunks.push(c));
+    const done = new Promise((resolve) => encoder.on('end', resolve));
+    encoder.end({ SequenceNumber: 1, Offset: '0', EnqueuedTimeUtc: '', Body: '{"records":[]}' });
+    await done;
+    const events = [];
+    for await (const e of readCapture(Buffer.concat(chunks))) events.push(e.body?.toString('utf8'));
+    expect(events).toEqual(['{"records":[]}']);
+  });
+
+  it('a landing that fails is the sink\'s failure, not a damaged file; the download is released', async () => {
+    const { config, blobs, container } = await captureStore();
+    const name = 'ns1/aks-diagnostics/0/2025/04/20/12/00/00.avro';
+    const bodies = Array.from({ length: 6 }, (_, i) => ({ sequenceNumber: i, offset: String(i), enqueuedTimeUtc: '', body: Buffer.from(JSON.stringify({ records: [auditRecord(`f-${i}`)] })) }));
+    await container.getBlockBlobClient(name).uploadData(await writeCapture(bodies));
+    const lander: Lander = { kind: 'down', land: () => Promise.reject(new Error('sink down')) };
+    const logged: unknown[] = [];
+    // Watch the download stream the replay opens.
+    const streams: NodeJS.ReadableStream[] = [];
+    const watched = new Proxy(blobs, {
+      get: (t, k) => k !== 'getContainerClient' ? Reflect.get(t, k) : (c: string) => {
+        const cc = t.getContainerClient(c);
+        return new Proxy(cc, { get: (t2, k2) => k2 !== 'getBlobClient' ? Reflect.get(t2, k2) : (b: string) => {
+          const bc = t2.getBlobClient(b);
+          return new Proxy(bc, { get: (t3, k3) => k3 !== 'download' ? Reflect.get(t3, k3) : async (...a: Parameters<typeof bc.download>) => {
+            const r = await t3.download(...a);
+            if (r.readableStreamBody) streams.push(r.readableStreamBody);
+            return r;
+          } });
+        } });
+      },
+    });
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '0', [0, 5])), ctx(logged), async () => ({ config, blobs: watched, lander, policy: defaultPolicy('aks'), batchSize: 2 }));
+    expect(res.status).toBe(500);
+    expect(logged.join('\n')).toContain('sink down');
+    expect(logged.join('\n')).not.toContain('cannot decode');
+    expect(streams).toHaveLength(1);
+    expect((streams[0] as NodeJS.ReadableStream & { destroyed: boolean }).destroyed).toBe(true);
+  });
+
   it('a landing that fails is a 500 whose log carries no SAS signature', async () => {
     const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/0/2025/04/20/11/00/00.avro';
@@ -286,5 +357,20 @@ describe('Event Grid endpoint', () => {
     expect(other).toMatchObject({ status: 200, jsonBody: { replayed: [], ignored: 1 } });
     const bad = await handleEventGrid(post([{ nope: true }]), ctx());
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('Event Grid endpoint: its settings, lander and clients', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  it('are built once per worker, not per delivery (a lander per request was never closed); a failure is not kept', async () => {
+    const { defaultDeps } = await import('../functions/triggers/eventGrid.js');
+    vi.stubEnv('KUBESIFT_STORAGE_CONNECTION', '');
+    vi.stubEnv('KUBESIFT_STORAGE_ACCOUNT', '');
+    await expect(defaultDeps()).rejects.toThrow(/no storage configured/);
+    // Nothing is connected to build them: a well-formed local connection string will do.
+    vi.stubEnv('KUBESIFT_STORAGE_CONNECTION', 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;');
+    const first = await defaultDeps();
+    expect(await defaultDeps()).toBe(first);
+    expect((await defaultDeps()).lander).toBe(first.lander);
   });
 });

@@ -55,8 +55,29 @@ function toEvent(r: Record<string, unknown>): CapturedEvent {
     enqueuedTimeUtc: String(unwrap(r.EnqueuedTimeUtc) ?? ''),
     systemProperties: unwrapMap(r.SystemProperties),
     properties: unwrapMap(r.Properties),
-    body: Buffer.isBuffer(body) ? body : null,
+    // Capture writes bytes; a file whose schema declares a string body keeps its text.
+    body: Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body, 'utf8') : null,
   };
+}
+
+/**
+ * Epoch ms of a Capture record's EnqueuedTimeUtc: .NET's invariant form, as Capture writes it
+ * ("4/20/2025 10:00:01 AM", UTC), or ISO 8601. NaN when it is neither. Date.parse would read
+ * the first as local time. Hand-written: no library reads .NET's invariant date format.
+ */
+export function captureTimeMs(s: string): number {
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(\.\d+)? ?([AP]M)?$/i.exec(s.trim());
+  if (!m) return /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : Number.NaN;
+  const [, month, day, year, h, min, sec, frac, ampm] = m;
+  let hour = Number(h);
+  if (ampm) {
+    if (hour < 1 || hour > 12) return Number.NaN;
+    hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
+  }
+  const ms = Date.UTC(Number(year), Number(month) - 1, Number(day), hour, Number(min), Number(sec), frac ? Math.floor(Number(frac) * 1000) : 0);
+  // Date.UTC rolls 2/30 over into March: a date that does not exist is no time.
+  const d = new Date(ms);
+  return d.getUTCMonth() === Number(month) - 1 && d.getUTCDate() === Number(day) && hour < 24 && Number(min) < 60 && Number(sec) < 60 ? ms : Number.NaN;
 }
 
 /**
@@ -68,7 +89,15 @@ export async function* readCapture(source: NodeJS.ReadableStream | Buffer): Asyn
   const decoder = new avro.streams.BlockDecoder();
   input.on('error', (e: Error) => decoder.destroy(e));
   input.pipe(decoder);
-  for await (const record of decoder) yield toEvent(record as Record<string, unknown>);
+  try {
+    for await (const record of decoder) yield toEvent(record as Record<string, unknown>);
+  } finally {
+    // A reader that stops early (or a record that is no Capture record) must not leave the
+    // download open and paused, holding its connection.
+    input.unpipe(decoder);
+    decoder.destroy();
+    if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
+  }
 }
 
 /** Write events as a Capture-shaped Avro file (tests, fixtures, `sift` tooling). */

@@ -35,7 +35,9 @@ export interface GridEvent {
 export const captureFileCreatedData = z.looseObject({
   fileUrl: z.url(),
   fileType: z.string().optional(),
-  partitionId: z.string().default('0'),
+  // Required: positions, and so batch keys and dedupe, hang on it (a hand-built event that
+  // left it out landed as partition 0's).
+  partitionId: z.string().min(1),
   // Counts and positions are integers: `eventCount: 1e308` could never be met by a file.
   sizeInBytes: z.number().int().optional(),
   eventCount: z.number().int().optional(),

@@ -8,7 +8,7 @@ import { addCounts, type EventInput, type Lander } from '../contracts.js';
 import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { processWebhookChunks } from '../webhooks/process.js';
-import { readCapture } from './avro.js';
+import { captureTimeMs, readCapture, type CapturedEvent } from './avro.js';
 import type { CaptureFileCreated } from './eventGrid.js';
 import { blobNameIn } from './storage.js';
 
@@ -35,7 +35,7 @@ export interface ReplayReport {
 
 export class ReplayRefused extends Error {}
 
-type Process = (events: EventInput[]) => Iterable<EventChunk>;
+type Process = (events: EventInput[], now: Date) => Iterable<EventChunk>;
 
 /**
  * Which pipeline a hub's events go through (anything but the webhook hub carries AKS
@@ -44,8 +44,8 @@ type Process = (events: EventInput[]) => Iterable<EventChunk>;
 function pipelineFor(hub: string, deps: ReplayDeps): Process {
   const { config, policy } = deps;
   return hub === config.KUBESIFT_WEBHOOK_HUB
-    ? (events) => processWebhookChunks(events, { policy })
-    : (events) => processEventChunks(events, { policy, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
+    ? (events, now) => processWebhookChunks(events, { policy, now })
+    : (events, now) => processEventChunks(events, { policy, now, defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER });
 }
 
 /** The capture blob `data` names, or ReplayRefused when it is not one of ours (checked before any replay). */
@@ -80,9 +80,12 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
   if (!download.readableStreamBody) throw new Error(`empty download for ${report.blob}`);
   const size = deps.batchSize ?? 500;
   let pending: EventInput[] = [];
+  // The batch's clock, as the live trigger's batchClock: its latest enqueued time (a klog
+  // line's year comes from it when its record has no time), else the wall clock.
+  let latest = Number.NaN;
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
-    for (const { events, result } of process(pending)) {
+    for (const { events, result } of process(pending, Number.isNaN(latest) ? new Date() : new Date(latest))) {
       const landed = await deps.lander.land(result, batchKey(events));
       report.batches++;
       report.records += result.summary.records;
@@ -92,20 +95,34 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
       addCounts(report.rows, landed.rows);
     }
     pending = [];
+    latest = Number.NaN;
   };
   let lastSequence = -1;
+  const events = readCapture(download.readableStreamBody);
   try {
-    for await (const ev of readCapture(download.readableStreamBody)) {
+    for (;;) {
+      // Only decoding is the file's fault: a landing that fails in flush is the sink's (a 500 all the same).
+      let next: IteratorResult<CapturedEvent>;
+      try {
+        next = await events.next();
+      } catch (err) {
+        throw new CaptureUnreadable(`${report.blob}: cannot decode past event ${report.events}${lastSequence >= 0 ? ` (sequence number ${lastSequence})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (next.done) break;
+      const ev = next.value;
       report.events++;
       lastSequence = ev.sequenceNumber;
+      const enqueued = captureTimeMs(ev.enqueuedTimeUtc);
+      if (!(enqueued <= latest)) latest = Number.isNaN(enqueued) ? latest : enqueued;
       pending.push({
         body: ev.body ?? '',
         position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset },
       });
       if (pending.length >= size) await flush();
     }
-  } catch (err) {
-    throw new CaptureUnreadable(`${report.blob}: cannot decode past event ${report.events}${lastSequence >= 0 ? ` (sequence number ${lastSequence})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    // Stopped early (a landing failed, a record is no Capture record): release the download.
+    await events.return(undefined);
   }
   // Avro ends quietly where a file or a download is cut: the count Capture announced tells.
   // The last batch is held back too, since a full read would cut it elsewhere, under another key.

@@ -20,7 +20,7 @@ import { httpTrigger } from './registry.js';
 /** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */
 const MAX_DELIVERY_BYTES = 1_100_000;
 
-async function defaultDeps(): Promise<ReplayDeps> {
+async function buildDeps(): Promise<ReplayDeps> {
   const config = loadConfig();
   const [{ blobServiceFor }, { getLander }, { policyFromConfig }] = await Promise.all([
     import('../land/clients.js'),
@@ -28,6 +28,19 @@ async function defaultDeps(): Promise<ReplayDeps> {
     import('../detect/index.js'),
   ]);
   return { config, blobs: blobServiceFor(config), lander: await getLander(config), policy: policyFromConfig(config) };
+}
+
+let defaults: Promise<ReplayDeps> | undefined;
+/**
+ * Built once per worker, as the Event Hub triggers do: per request, each delivery made a
+ * lander (clients, connections) under a fresh settings object that getLander's cache never
+ * saw again, and none was closed. A failure (bad settings) is not kept: the next request retries.
+ */
+export function defaultDeps(): Promise<ReplayDeps> {
+  return (defaults ??= buildDeps().catch((err: unknown) => {
+    defaults = undefined;
+    throw err;
+  }));
 }
 
 export async function handleEventGrid(
@@ -48,6 +61,8 @@ export async function handleEventGrid(
 
   const at = delivery.events.findIndex((e) => e.type === SUBSCRIPTION_VALIDATION);
   if (at >= 0) {
+    // Event Grid sends the handshake alone; answered beside other events, those were dropped with a 200.
+    if (delivery.events.length > 1) return { status: 400, jsonBody: { error: `${at}: a ${SUBSCRIPTION_VALIDATION} comes alone, not with ${delivery.events.length - 1} other event(s)` } };
     const code = (delivery.events[at]!.data as { validationCode?: unknown } | null)?.validationCode;
     if (typeof code !== 'string') return { status: 400, jsonBody: { error: `${at}.data.validationCode: expected string` } };
     context.log('eventgrid: subscription validation answered');
