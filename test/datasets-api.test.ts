@@ -112,6 +112,13 @@ describe('POST /api/datasets', () => {
     [{ logType: 'syslog', count: 3, start: '9999-12-31T23:59:00Z', end: '9999-12-31T23:59:59.999999Z' }, 'start'],
     [{ logType: 'aks-audit', count: 3, start: '2024-01-01T00:00:00Z', end: '2300-01-01T00:00:00Z' }, 'end'],
     [{ logType: 'aks-audit', count: 3, start: '1969-12-31T23:59:59.5Z' }, 'start'],
+    // An unknown name beside "all" used to be dropped by the expansion (a 200).
+    [{ logType: 'syslog', count: 300, scenarios: ['all', 'bogus'] }, 'scenarios'],
+    // Options that change nothing used to be accepted: the same bytes under a second blob name.
+    [{ logType: 'syslog', syslog: { protocol: 'rfc5424', pri: false } }, 'syslog.pri'],
+    [{ logType: 'syslog', syslog: { pri: false } }, 'syslog.pri'],
+    [{ logType: 'cef', syslog: { protocol: 'rfc3164' } }, 'syslog'],
+    [{ logType: 'aks-audit', syslog: { protocol: 'rfc5424', pri: true } }, 'syslog'],
   ])('400 naming the field for %j', async (body, field) => {
     const { status, json } = await post(body);
     expect(status).toBe(400);
@@ -145,6 +152,20 @@ describe('a deployment with no storage configured', () => {
       const { status, json } = await post({ logType: 'syslog', count: 10 });
       expect(status).toBe(503);
       expect(json.error).toMatch(/^no dataset storage: no storage configured: set KUBESIFT_STORAGE_CONNECTION/);
+    } finally {
+      setDatasetsConfig(loadConfig(baseConfig()));
+    }
+  });
+});
+
+describe('a deployment with KUBESIFT_DATASET_MAX_COUNT below the default count', () => {
+  it('an omitted count is the cap, not 1000 (zod does not check a default against .max)', async () => {
+    setDatasetsConfig(loadConfig({ ...baseConfig(), KUBESIFT_DATASET_MAX_COUNT: '300' }));
+    try {
+      const { status, json } = await post({ logType: 'syslog', seed: 4 });
+      expect(status, JSON.stringify(json)).toBe(200);
+      expect([json.request.count, json.events]).toEqual([300, 300]);
+      expect(await post({ logType: 'syslog', count: 301 })).toMatchObject({ status: 400, json: { field: 'count' } });
     } finally {
       setDatasetsConfig(loadConfig(baseConfig()));
     }

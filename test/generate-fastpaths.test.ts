@@ -296,7 +296,24 @@ describe('TimeFormat cached per second', () => {
       for (const digits of [6, 7] as const) expect(textOf((w) => tf.writeIso(w, us, digits))).toBe(tf.iso(us, digits));
       expect(textOf((w) => tf.writeMicro(w, us))).toBe(tf.micro(us));
     }
-    // micro: iso(us, 6) from 1970 to 9999; outside, the Date path's text as it always was (quirks kept: same bytes).
-    expect([tf.micro(1_704_067_200_000_001), tf.micro(-1_000_001), tf.micro(253_402_300_800_000_000)]).toEqual(['2024-01-01T00:00:00.000001Z', '1969-12-31T23:59:58.0000-1Z', '+010000-01-01T00:00.000000Z']);
+    // 1 s + 1 µs before the epoch is 23:59:58.999999 of the day before. These used to come out
+    // as '…58.0000-1Z' (a negative remainder) and '+010000-01-01T00:00.000000Z' (seconds cut off).
+    expect([tf.micro(1_704_067_200_000_001), tf.micro(-1_000_001), tf.micro(253_402_300_800_000_000)]).toEqual(['2024-01-01T00:00:00.000001Z', '1969-12-31T23:59:58.999999Z', '+010000-01-01T00:00:00.000000Z']);
+  });
+
+  it('micro writes RFC 3339 for times before 1970, as toISOString does for the millisecond', () => {
+    const tf = new TimeFormat();
+    const rng = new Rng(5, 'pre-1970');
+    const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+    // From a few minutes before the epoch (a request received before a 1970 start) to year 1.
+    const times = [-1, -999_999, -1_000_000, -540_000_000, ...Array.from({ length: 2000 }, (_, i) => -rng.range(1, 600_000_000) * (i % 2 ? 1 : 100_000))];
+    for (const us of times) {
+      const text = tf.micro(us);
+      expect(text, String(us)).toMatch(rfc3339);
+      // toISOString gives the millisecond; the last three digits are the microseconds past it.
+      const ms = Math.floor(us / 1000);
+      expect(text, String(us)).toBe(`${new Date(ms).toISOString().slice(0, -1)}${String(us - ms * 1000).padStart(3, '0')}Z`);
+      expect(textOf((w) => tf.writeMicro(w, us))).toBe(text);
+    }
   });
 });

@@ -72,8 +72,9 @@ describe('generator in a child process', () => {
     expect(res.peakMB).toBeLessThan(150);
     expect(res.peakMB - res.loadedMB).toBeLessThan(64);
     expect(res.compressed).toBeGreaterThan(10_000_000);
-    // Same bytes as this process generates, in another time zone and locale.
-    expect(res.sha256).toBe('ae48921f255dee75c8d358642008eb77a9381131b8622d6ac609d52232a7d34d');
+    // Same bytes as this process generates (under tsx, UTC), in another time zone and locale.
+    // Re-pinned for generator version 5 (benign sshd/cron/sudo lines changed).
+    expect(res.sha256).toBe('e25f971a900602949d017af2a9e51c61db39249fc46011f1aee495c525e2a437');
   }, 150_000);
 
   it('sift generate prints the same bytes as the library, in any time zone', async () => {

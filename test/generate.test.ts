@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { auditDecode } from '../functions/generate/encoders/auditd.js';
 import { EVENT_SCHEMAS, LOGON_TYPES } from '../functions/generate/encoders/windows.js';
-import { DatasetRequest, GENERATOR_VERSION, generateAksBodies, LOG_TYPES, resolveRequest, writeDataset, type DatasetRequestInput } from '../functions/generate/index.js';
+import { DatasetRequest, datasetRequestSchema, GENERATOR_VERSION, GENERATORS, generateAksBodies, LOG_TYPES, PlanError, requestHash, resolveRequest, writeDataset, type DatasetRequestInput } from '../functions/generate/index.js';
+import { events } from '../functions/generate/engine.js';
 import { Rng } from '../functions/generate/prng.js';
 
 async function gen(input: DatasetRequestInput): Promise<{ text: string; sha: string; summary: Awaited<ReturnType<typeof writeDataset>> }> {
@@ -36,16 +37,19 @@ describe('PRNG', () => {
 // pin the output across machines, time zones and Node releases: a change here must come
 // with a GENERATOR_VERSION bump (it names the blobs), and then the pins are updated.
 const GOLDEN = {
-  version: 4,
+  // Version 5: aks-audit/-diagnostics (exec-into-pod's stages share one request), verifone
+  // (brand-correct PANs), syslog/auditd/cef (benign sessions reuse pids, benign sudo/PAM and
+  // firewall refusals). windows and aks-apiserver did not change, so their pins did not.
+  version: 5,
   sha256: {
-    syslog: 'a775afc791063acec6a9c8a516065dcafcd4c8b2b377cba0863fb7203d428212',
-    auditd: 'eb157e914a19ebe018050a3b08a97969e1938a1919939cc8b24487f191c0bc83',
-    cef: 'bf735c5f596176cfbea82441ce9d0498f8562ce478a23c4f1565e4ecbd3ba3a0',
+    syslog: 'bfa1215b4d975a427823f2606d9fe942d5251fcc1bde7bd17934bbd5e955b2f9',
+    auditd: '04424b9ab31ddd9a1a22aa21993b9f9142531e8eaf0147ec112f75cacb43b594',
+    cef: '6798db2c5181c93665f9b3d1f6213562d1048adf35bdd01959083149e2c0fe31',
     windows: '0443951ffeba7bafdbfb4b0dd0aff5ae44b4da5bf9c1c57c7f2588cb431b19c4',
-    verifone: 'a006185205b3482d7c5daf914678f1f3dd702d24ef45853bceaa31e153b85bc8',
-    'aks-audit': '8c41465a9f21c3d3c6c1e5b6ea49aa9d569d6e6605260286014c8a3069b5b9b3',
+    verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
+    'aks-audit': 'eb250e945093fec1607de1e4779fe62a4a7b07ec1746888685a058f4895d8530',
     'aks-apiserver': '9f9658d07ec67ce287010f4cd22b2e90076eec552b4acc22e73e045d05cdbc5e',
-    'aks-diagnostics': 'eb54cafcc0550cacd98819e2b57e4cabc8f571787693c49e21b6379ad33761fd',
+    'aks-diagnostics': '12aadfe9bba43111946e9b584d3961b50d552296b5a854b86aba67669ceaab86',
   } as Record<string, string>,
 };
 
@@ -118,8 +122,10 @@ describe('scenario ground truth matches the content', () => {
     expect(attack.some((l) => /: message repeated \d+ times: \[ Failed password for root /.test(l))).toBe(true);
     expect(attack.slice(-2).map((l) => l.slice(l.indexOf(']: ') + 3).split(' ').slice(0, 2).join(' '))).toEqual(['Accepted password', 'pam_unix(sshd:session): session']);
     expect(attack.findIndex((l) => l.includes('Accepted password'))).toBe(attack.length - 2);
+    // No unlabelled sshd line looks like the guessing (benign sudo has its own, rarer, PAM
+    // authentication failures: an admin's typo, which must stay possible in benign traffic).
     lines.forEach((l, i) => {
-      if (!ids.has(i + 1)) expect(l).not.toMatch(/Failed password|Accepted password|Invalid user|message repeated|authentication failure/);
+      if (!ids.has(i + 1) && / sshd\[/.test(l)) expect(l).not.toMatch(/Failed password|Accepted password|Invalid user|message repeated|authentication failure/);
     });
     expect(lines[0]).toMatch(/^[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d /); // RFC 3164 without PRI
   });
@@ -235,6 +241,135 @@ describe('formats in generated data', () => {
       expect(l).toMatch(/<TimeCreated SystemTime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z"\/>/);
     }
     expect([...seen].sort()).toEqual([4624, 4625, 4634, 4672, 4688, 4720, 4732, 4740]);
+  });
+});
+
+describe('metadata says what the generators do', () => {
+  it('the verifone description names only event kinds a dataset contains', async () => {
+    const info = LOG_TYPES.find((t) => t.name === 'verifone')!;
+    // Each kind a description may name, as the EVT values that carry it.
+    const KINDS: Record<string, string[]> = { sales: ['SALE'], refunds: ['REFUND'], voids: ['VOID'], 'operator sign-on': ['LOGIN'], heartbeats: ['HEARTBEAT'], settlement: ['SETTLEMENT', 'SETTLE', 'BATCH_CLOSE'] };
+    const named = /\(([^)]*)\)/.exec(info.description)![1]!.split(',').map((k) => k.trim());
+    const { text } = await gen({ logType: 'verifone', count: 3000, seed: 2, scenarios: ['all'] });
+    const seen = new Set([...text.matchAll(/ EVT=(\w+)/g)].map((m) => m[1]));
+    for (const kind of named) expect(KINDS[kind]?.some((evt) => seen.has(evt)), kind).toBe(true);
+  });
+
+  it('the count description and the docs give the records per auditd event that datasets have', async () => {
+    const def = GENERATORS.auditd!;
+    const req = resolveRequest(DatasetRequest.parse({ logType: 'auditd', count: 3000, seed: 3, scenarios: ['all'] }));
+    const sizes = new Set<number>();
+    for (const { event } of events(def, req)) sizes.add(def.records(event));
+    const [lo, hi] = [Math.min(...sizes), Math.max(...sizes)];
+    expect(DatasetRequest.shape.count.description).toContain(`auditd: events, each ${lo}-${hi} records`);
+    const docs = readFileSync(fileURLToPath(new URL('../docs/datasets.md', import.meta.url)), 'utf8');
+    expect(docs).toContain(`an auditd event has ${lo}–${hi} records`);
+  });
+
+  it('the docs give the rate limit the schema enforces', () => {
+    expect(DatasetRequest.safeParse({ logType: 'syslog', rate: 1_000_000 }).success).toBe(true);
+    expect(DatasetRequest.safeParse({ logType: 'syslog', rate: 1_000_001 }).error!.issues[0]!.path).toEqual(['rate']);
+    const docs = readFileSync(fileURLToPath(new URL('../docs/datasets.md', import.meta.url)), 'utf8');
+    expect(docs.split('\n').find((l) => l.startsWith('| `rate` |'))).toContain('≤ 1,000,000');
+  });
+});
+
+describe('benign traffic is not trivially separable from attacks', () => {
+  /** Counts of lines matching `re`, attack vs benign, over a labelled raw dataset. */
+  async function split(logType: string, re: RegExp, extra: Partial<DatasetRequestInput> = {}): Promise<{ attack: number; benign: number }> {
+    const { text, summary } = await gen({ logType, count: 20_000, seed: 5, scenarios: ['all'], format: 'raw', ...extra } as DatasetRequestInput);
+    const attack = new Set(summary.labels.flatMap((l) => l.recordIds));
+    const c = { attack: 0, benign: 0 };
+    text.split('\n').forEach((l, i) => {
+      if (re.test(l)) c[attack.has(i + 1) ? 'attack' : 'benign']++;
+    });
+    return c;
+  }
+
+  it.each([
+    // Ordinary firewall refusals and flagged flows, as any perimeter logs them.
+    ['cef', / act=deny /],
+    ['cef', / msg=/],
+    // Admins log in over SSH and run sudo: the PAM user records are everyday records.
+    ['auditd', /type=USER_AUTH .*res=failed/],
+    ['auditd', /type=USER_LOGIN /],
+    ['auditd', /type=USER_CMD /],
+    // sudo's bad priority (authpriv.alert = <81>) also marks an admin's mistyped password.
+    ['syslog', /^<81>1 \S+ \S+ sudo /],
+  ] as const)('%s: %s occurs in benign traffic too', async (logType, re) => {
+    const c = await split(logType, re);
+    expect(c.attack, 'the attack still writes it').toBeGreaterThan(0);
+    // Not a perfect feature: a good share of the lines carrying it are benign (a brute force's
+    // burst of failures still outnumbers the admins' occasional typo in 20,000 events).
+    expect(c.benign / (c.attack + c.benign), 'benign share').toBeGreaterThan(0.2);
+  });
+
+  it('sudo logs at the priorities sudo and PAM use: no sudo line at err', async () => {
+    // sudo: commands at authpriv.notice (<85>), refusals at authpriv.alert (<81>); pam_unix
+    // failures at notice, sessions at info (<86>). err (<83>) is none of these.
+    expect(await split('syslog', /^<83>1 \S+ \S+ sudo /)).toEqual({ attack: 0, benign: 0 });
+    const opened = await split('syslog', /^<86>1 \S+ \S+ sudo \d+ - - pam_unix\(sudo:session\): session opened/);
+    expect(opened.attack).toBe(1);
+    expect(opened.benign).toBeGreaterThan(0);
+  });
+
+  it('syslog: a pid below the highest benign pid so far does not mark an attack', async () => {
+    // Later lines of a process (sshd sessions, cron jobs, sudo runs) carry the pid it got when
+    // it started, for benign traffic as for the attack's connections.
+    const { text, summary } = await gen({ logType: 'syslog', count: 20_000, seed: 1, scenarios: ['ssh-brute-force'] });
+    const attack = new Set(summary.labels.flatMap((l) => l.recordIds));
+    let max = 0;
+    const below = { attack: 0, benign: 0 };
+    text.trimEnd().split('\n').forEach((l, i) => {
+      const pid = Number(l.split(' ')[4]);
+      if (!(pid > 1)) return;
+      const k = attack.has(i + 1) ? 'attack' : 'benign';
+      if (pid < max) below[k]++;
+      if (k === 'benign') max = Math.max(max, pid);
+    });
+    expect(below.attack).toBeGreaterThan(0);
+    // A process lives on one host: every line with its pid does too.
+    const hostOf = new Map<string, string>();
+    for (const l of text.trimEnd().split('\n')) {
+      const [, , host, app, pid] = l.split(' ');
+      if (!(Number(pid) > 1)) continue;
+      const key = `${app} ${pid}`;
+      expect(hostOf.get(key) ?? host, key).toBe(host);
+      hostOf.set(key, host!);
+    }
+    // As a detector, "pid below the running max" would flag mostly benign lines.
+    expect(below.attack / (below.attack + below.benign)).toBeLessThan(0.05);
+  });
+});
+
+describe('verifone card numbers', () => {
+  it('masked PANs have the brand\'s length and issuer prefix, first 6 and last 4 shown', async () => {
+    const { text } = await gen({ logType: 'verifone', count: 6000, seed: 1, format: 'jsonl' });
+    const pans = new Map<string, string[]>();
+    for (const l of text.trimEnd().split('\n')) {
+      const r = JSON.parse(l) as { CardBrand: string; MaskedPan: string };
+      if (r.MaskedPan) pans.set(r.CardBrand, [...(pans.get(r.CardBrand) ?? []), r.MaskedPan]);
+    }
+    // Brand rules (ISO/IEC 7812 IINs as the brands publish them): AMEX 34/37 and 15 digits;
+    // Mastercard 51-55 or 2221-2720, 16 digits; Visa 4; Discover 6011, 644-649, 65.
+    const inRange = (p: string, lo: number, hi: number): boolean => Number(p.slice(0, String(lo).length)) >= lo && Number(p.slice(0, String(hi).length)) <= hi;
+    const rules: Record<string, { length: number; iin: (p: string) => boolean }> = {
+      AMEX: { length: 15, iin: (p) => /^3[47]/.test(p) },
+      MASTERCARD: { length: 16, iin: (p) => inRange(p, 51, 55) || inRange(p, 2221, 2720) },
+      VISA: { length: 16, iin: (p) => p.startsWith('4') },
+      DISCOVER: { length: 16, iin: (p) => /^(6011|64[4-9]|65)/.test(p) },
+    };
+    expect([...pans.keys()].sort()).toEqual(Object.keys(rules).sort());
+    for (const [brand, list] of pans) {
+      const rule = rules[brand]!;
+      for (const p of list) {
+        expect(p, brand).toMatch(new RegExp(`^\\d{6}\\*{${rule.length - 10}}\\d{4}$`));
+        expect(rule.iin(p), `${brand} ${p}`).toBe(true);
+      }
+    }
+    // Both Mastercard series occur.
+    expect(pans.get('MASTERCARD')!.some((p) => p.startsWith('2'))).toBe(true);
+    expect(pans.get('MASTERCARD')!.some((p) => p.startsWith('5'))).toBe(true);
   });
 });
 
@@ -366,9 +501,40 @@ describe('AKS records are shaped like the real fixtures', () => {
         expect(ev.apiVersion).toBe('audit.k8s.io/v1');
         keys.add(ev.auditID as string);
       }
-    expect(keys.size).toBe(260);
+    // One auditID per request: 260 records, of which exec-into-pod's two stages are one request.
+    expect(keys.size).toBe(259);
     expect(labels.map((l) => l.scenario).sort()).toEqual(['anonymous-access', 'cluster-admin-binding', 'exec-into-pod', 'hostpath-mount', 'privileged-pod', 'secret-enumeration']);
-    for (const l of labels) expect(l.auditIds?.length).toBe(l.recordIds.length);
+    // auditIds lists each request once: exec-into-pod's two stages are one request.
+    for (const l of labels) expect(l.auditIds?.length).toBe(l.scenario === 'exec-into-pod' ? 1 : l.recordIds.length);
+  });
+
+  it('a dataset starting at 1970-01-01 writes every requestReceivedTimestamp as RFC 3339, before its stageTimestamp', async () => {
+    // Received = event time - request latency, so the first events of the first day were
+    // received in 1969: their times used to come out as '1969-12-31T23:59:59.0-7387Z'.
+    for (const logType of ['aks-audit', 'aks-diagnostics'] as const) {
+      const { text } = await gen({ logType, count: 400, seed: 1, start: '1970-01-01T00:00:00Z', format: 'raw' });
+      const events = text.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { requestReceivedTimestamp: string; stageTimestamp: string });
+      expect(events.some((e) => e.requestReceivedTimestamp.startsWith('1969-12-31T23:'))).toBe(true);
+      for (const e of events) {
+        expect(e.requestReceivedTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+        expect(Date.parse(e.requestReceivedTimestamp)).toBeLessThanOrEqual(Date.parse(e.stageTimestamp));
+      }
+    }
+  });
+
+  it('the two stages of one kubectl exec share auditID and requestReceivedTimestamp', async () => {
+    for (const logType of ['aks-audit', 'aks-diagnostics'] as const)
+      for (const seed of [1, 3, 9]) {
+        const { text, summary } = await gen({ logType, count: 300, seed, scenarios: ['exec-into-pod'], format: 'raw' });
+        const lines = text.split('\n');
+        const label = summary.labels.find((l) => l.scenario === 'exec-into-pod')!;
+        const [started, complete] = label.recordIds.map((id) => JSON.parse(lines[id - 1]!) as { stage: string; auditID: string; requestReceivedTimestamp: string; stageTimestamp: string });
+        expect([started!.stage, complete!.stage]).toEqual(['ResponseStarted', 'ResponseComplete']);
+        expect(complete!.auditID).toBe(started!.auditID);
+        expect(complete!.requestReceivedTimestamp).toBe(started!.requestReceivedTimestamp);
+        expect(started!.requestReceivedTimestamp < started!.stageTimestamp && started!.stageTimestamp <= complete!.stageTimestamp).toBe(true);
+        expect(label.auditIds).toEqual([started!.auditID]);
+      }
   });
 
   it('apiserver records are klog lines on stderr', async () => {
@@ -390,6 +556,31 @@ describe('request validation', () => {
     expect(DatasetRequest.safeParse({ logType: 'nope' }).error!.issues[0]!.path).toEqual(['logType']);
     expect(DatasetRequest.safeParse({ logType: 'syslog', end: '2024-01-01T00:00:00Z', rate: 5 }).error!.issues[0]!.path).toEqual(['rate']);
     expect(DatasetRequest.safeParse({ logType: 'syslog', start: 'yesterday' }).error!.issues[0]!.path).toEqual(['start']);
+  });
+  it('an omitted count defaults to 1000, or to the cap when the deployment allows fewer', () => {
+    expect(datasetRequestSchema().parse({ logType: 'syslog' }).count).toBe(1000);
+    expect(datasetRequestSchema(5000).parse({ logType: 'syslog' }).count).toBe(1000);
+    expect(datasetRequestSchema(500).parse({ logType: 'syslog' }).count).toBe(500);
+    expect(datasetRequestSchema(500).safeParse({ logType: 'syslog', count: 501 }).error!.issues[0]!.path).toEqual(['count']);
+  });
+  it('refuses unknown scenario names beside "all" and syslog options that would change nothing', () => {
+    const fieldOf = (body: DatasetRequestInput): string | undefined => {
+      try {
+        resolveRequest(DatasetRequest.parse(body));
+        return undefined;
+      } catch (e) {
+        return (e as PlanError).field;
+      }
+    };
+    expect(fieldOf({ logType: 'syslog', count: 300, scenarios: ['all', 'bogus'] })).toBe('scenarios');
+    expect(fieldOf({ logType: 'syslog', count: 300, scenarios: ['all', 'port-scan'] })).toBeUndefined();
+    expect(fieldOf({ logType: 'syslog', syslog: { protocol: 'rfc5424', pri: false } })).toBe('syslog.pri');
+    expect(fieldOf({ logType: 'syslog', syslog: { protocol: 'rfc5424', pri: true } })).toBeUndefined();
+    expect(fieldOf({ logType: 'syslog', syslog: { protocol: 'rfc3164', pri: false } })).toBeUndefined();
+    expect(fieldOf({ logType: 'cef', syslog: { protocol: 'rfc3164' } })).toBe('syslog');
+    // What stays accepted resolves to one canonical request: explicit defaults name the same blob.
+    const hashOf = (body: DatasetRequestInput): string => requestHash(resolveRequest(DatasetRequest.parse(body)));
+    expect(hashOf({ logType: 'syslog', syslog: { protocol: 'rfc5424', pri: true } })).toBe(hashOf({ logType: 'syslog' }));
   });
   it('rejects formats and scenarios the log type does not have', () => {
     expect(() => resolveRequest(DatasetRequest.parse({ logType: 'syslog', format: 'eventhub' }))).toThrow(/format/);

@@ -76,10 +76,17 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
   if (!def.formats.includes(format))
     throw new PlanError('format', `format ${format} is not available for ${def.name} (use ${def.formats.join(', ')})`);
   const known = def.scenarios.map((s) => s.name);
-  const scenarios = r.scenarios.includes('all') ? known : [...new Set(r.scenarios)];
-  const unknown = scenarios.filter((s) => !known.includes(s));
+  // Names beside "all" are checked too: a typo must not vanish into the expansion.
+  const named = [...new Set(r.scenarios.filter((s) => s !== 'all'))];
+  const unknown = named.filter((s) => !known.includes(s));
   if (unknown.length)
     throw new PlanError('scenarios', `unknown scenario(s) for ${def.name}: ${unknown.join(', ')} (available: ${known.join(', ') || 'none'})`);
+  const scenarios = r.scenarios.includes('all') ? known : named;
+  // Options that would change nothing are refused rather than ignored: ignored, they would
+  // name a second blob of the same bytes and hide the caller's mistake.
+  if (r.syslog !== undefined && r.logType !== 'syslog') throw new PlanError('syslog', `syslog options apply to logType syslog only, not ${r.logType}`);
+  if (r.syslog?.protocol === 'rfc5424' && r.syslog.pri === false)
+    throw new PlanError('syslog.pri', 'pri:false applies to RFC 3164 only (every RFC 5424 message starts with <PRI>): use protocol rfc3164 or drop pri');
   const resolved: ResolvedRequest = {
     logType: r.logType,
     count: r.count,

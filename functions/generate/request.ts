@@ -20,8 +20,10 @@ export const FORMATS = ['raw', 'csv', 'jsonl', 'eventhub'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Bumped whenever generator output changes for the same request (it is part of blob names). */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 export const MAX_COUNT = 1_000_000;
+/** count when a request omits it, lowered to the deployment's cap when that is smaller. */
+export const DEFAULT_COUNT = 1000;
 
 const instant = z.iso.datetime({ offset: true, precision: undefined });
 
@@ -47,16 +49,19 @@ function spanBoundUs(count: number, rate: number): number {
 
 /** Request schema; `maxCount` comes from KUBESIFT_DATASET_MAX_COUNT (never above 1,000,000). */
 export function datasetRequestSchema(maxCount = MAX_COUNT) {
+  const cap = Math.min(maxCount, MAX_COUNT);
   return z
     .object({
       logType: z.enum(LOG_TYPE_NAMES).describe('Which log type to generate'),
+      // zod does not run .max() on a default, so the default itself must respect the cap:
+      // an omitted count means "a default-sized dataset", never a 400 or more than allowed.
       count: z
         .number()
         .int()
         .min(1)
-        .max(Math.min(maxCount, MAX_COUNT))
-        .default(1000)
-        .describe('Number of events (auditd: events, each 1-5 records; AKS: audit/log records)'),
+        .max(cap)
+        .default(Math.min(DEFAULT_COUNT, cap))
+        .describe('Number of events (auditd: events, each 1-6 records; AKS: audit/log records)'),
       seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0).describe('PRNG seed; any safe integer, 0 included'),
       start: instant.optional().describe(`First event time (ISO-8601, years ${YEARS}); default ${DEFAULT_START}, never the wall clock`),
       end: instant.optional().describe(`Last event time (ISO-8601, years ${YEARS}); events spread evenly between start and end. Excludes rate`),

@@ -35,6 +35,8 @@ interface DayParts {
 
 /** First microsecond of year 10000, where toISOString switches to six-digit years. */
 const YEAR_10000_US = 253_402_300_800_000_000;
+/** First microsecond of year 0000: below it toISOString writes signed six-digit years. */
+const YEAR_0_US = -62_167_219_200_000_000;
 
 const Z = 0x5a;
 
@@ -136,19 +138,21 @@ export class TimeFormat {
   }
 
   /**
-   * Microseconds → RFC 3339 with 6 digits, as audit timestamps are written. Between 1970 and
-   * 9999 this is iso(us, 6); outside, the Date path it was first written with, whose output
-   * (negative remainders before 1970) it keeps.
+   * Microseconds → RFC 3339 with 6 digits, as audit timestamps are written: iso(us, 6) for
+   * years 0000-9999, which covers times before 1970 (a requestReceivedTimestamp is the event
+   * time minus the request latency, so a dataset starting at 1970-01-01 has some). Outside,
+   * the Date path with toISOString's expanded years; the fraction is the remainder counted
+   * from the second's floor, never negative.
    */
   micro(us: number): string {
-    if (us >= 0 && us < YEAR_10000_US) return this.iso(us, 6);
-    const ms = Math.floor(us / 1000);
-    return `${new Date(ms).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
+    if (us >= YEAR_0_US && us < YEAR_10000_US) return this.iso(us, 6);
+    const sec = Math.floor(us / US_PER_SEC);
+    return `${new Date(sec * 1000).toISOString().slice(0, -5)}.${six(us - sec * US_PER_SEC)}Z`;
   }
 
   /** micro(us) into a writer. */
   writeMicro(w: ByteWriter, us: number): void {
-    if (us >= 0 && us < YEAR_10000_US) this.writeIso(w, us, 6);
+    if (us >= YEAR_0_US && us < YEAR_10000_US) this.writeIso(w, us, 6);
     else w.str(this.micro(us));
   }
 

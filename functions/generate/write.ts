@@ -103,7 +103,8 @@ export async function writeEvents<E>(def: LogTypeDef<E>, req: ResolvedRequest, s
       for (let k = 0; k < recs; k++) l.recordIds.push(nextId + k);
       l.lastTime = time;
       const auditId = def.labelKeys?.(event).auditId;
-      if (auditId) (l.auditIds ??= []).push(auditId);
+      // The stages of one request share an auditID: list it once.
+      if (auditId && !l.auditIds?.includes(auditId)) (l.auditIds ??= []).push(auditId);
     }
     nextId += recs;
     n++;

@@ -112,7 +112,7 @@ export const VerifonePosColumns = columns([
   { name: 'TerminalId', type: 'string', doc: 'terminal id (TID)' },
   { name: 'DeviceModel', type: 'string', doc: 'payment device model (MX915, P400, V400m, ...)' },
   { name: 'SerialNumber', type: 'string', doc: 'device serial number' },
-  { name: 'EventType', type: 'string', doc: 'SALE, REFUND, VOID, LOGIN, LOGIN_FAILED, SETTLEMENT, ...' },
+  { name: 'EventType', type: 'string', doc: 'SALE, REFUND, VOID, LOGIN, LOGIN_FAILED, LOGOUT, LOCKOUT, HEARTBEAT' },
   { name: 'Operator', type: 'string', doc: 'cashier / operator id' },
   { name: 'TransactionId', type: 'string', doc: 'transaction id (empty for non-transaction events)' },
   { name: 'Amount', type: 'real', doc: 'amount in major units' },

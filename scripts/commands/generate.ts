@@ -24,7 +24,7 @@ ${LOG_TYPES.map((t) => `  ${t.name.padEnd(16)} ${t.formats.join('|').padEnd(22)}
 `;
 
 /** The request fields the flags fill, by flag (the API's field names differ in places). */
-const FLAG_OF: Readonly<Record<string, string>> = { logType: '--type', count: '--count', seed: '--seed', format: '--format', scenarios: '--scenarios', start: '--start', end: '--end', rate: '--rate', syslog: '--syslog-protocol' };
+const FLAG_OF: Readonly<Record<string, string>> = { logType: '--type', count: '--count', seed: '--seed', format: '--format', scenarios: '--scenarios', start: '--start', end: '--end', rate: '--rate', syslog: '--syslog-protocol', 'syslog.pri': '--no-pri' };
 
 /** Schema errors named by the flag the user typed, one per line. */
 function requestErrors(err: z.ZodError): string {

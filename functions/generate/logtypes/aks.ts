@@ -61,6 +61,12 @@ interface AuditSpec {
   decision?: 'allow' | 'forbid';
   reason?: string;
   latencyUs: number;
+  /**
+   * The stages of one request (a long-running exec: ResponseStarted, then ResponseComplete)
+   * are one request: they share its auditID and requestReceivedTimestamp. Given, these
+   * replace the fresh id and t - latencyUs.
+   */
+  request?: { auditID: Uuid; receivedUs: number };
 }
 
 const sa = (ns: string, name: string): User => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
@@ -69,11 +75,11 @@ const ua = (agent: string, suffix = ''): string => `${agent}/${K8S_VERSION} (lin
 
 /** One audit.k8s.io/v1 Event (auditEventObject gives its shape; the encoder writes it). */
 function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
-  const auditID = rng.uuidWords();
+  const auditID = s.request?.auditID ?? rng.uuidWords();
   const audit: AuditEventFields = {
     level: s.level, auditID, stage: s.stage ?? 'ResponseComplete', requestURI: s.uri, verb: s.verb, user: s.user, sourceIP: s.ip, userAgent: s.ua,
     objectRef: s.objectRef, code: s.code, status: s.status, requestObject: s.requestObject, responseObject: s.responseObject,
-    requestReceivedTimestamp: t - s.latencyUs, stageTimestamp: t, decision: s.decision ?? 'allow', reason: s.reason ?? '',
+    requestReceivedTimestamp: s.request?.receivedUs ?? t - s.latencyUs, stageTimestamp: t, decision: s.decision ?? 'allow', reason: s.reason ?? '',
   };
   const api = rng.pick(env.apiservers);
   return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: { audit }, auditId: auditID };
@@ -241,9 +247,16 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
         const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
         const uri = `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`;
         const objectRef = { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' };
-        return (['ResponseStarted', 'ResponseComplete'] as const).map((stage) => (t: number) =>
-          auditEvent(rng, e, t, { level: 'RequestResponse', stage, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, latencyUs: stage === 'ResponseStarted' ? rng.range(20000, 60000) : rng.range(2_000_000, 9_000_000) }),
-        );
+        // One request, two stages: ResponseStarted when the stream is upgraded (101), after
+        // the connection's setup latency; ResponseComplete when the session ends, a later
+        // slot of the plan. Both carry the request's id and received time.
+        const auditID = rng.uuidWords();
+        let request: { auditID: Uuid; receivedUs: number } | undefined;
+        const stage = (s: 'ResponseStarted' | 'ResponseComplete', t: number): AksEvent => {
+          request ??= { auditID, receivedUs: t - rng.range(20000, 60000) };
+          return auditEvent(rng, e, t, { level: 'RequestResponse', stage: s, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, latencyUs: t - request.receivedUs, request });
+        };
+        return [(t) => stage('ResponseStarted', t), (t) => stage('ResponseComplete', t)];
       },
     },
     {

@@ -109,6 +109,10 @@ const BENIGN_CMDS: readonly string[][] = [
   ['tar', 'czf', '/backup/etc.tgz', '/etc'], ['cat', '/proc/meminfo'], ['python3', '/opt/app/manage.py', 'migrate'], ['sh', '-c', 'run-parts --report /etc/cron.hourly'], ['ls', 'Документы'],
 ];
 
+/** An admin's sudo runs (USER_CMD cmd), as a login shell types them. */
+const ADMIN_SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update', '/usr/bin/journalctl -u app --since today', '/usr/bin/docker ps'] as const;
+const ADMINS = LINUX_USERS.slice(0, 6);
+
 const CRON_PAM = [['USER_ACCT', 'PAM:accounting'], ['CRED_ACQ', 'PAM:setcred'], ['USER_START', 'PAM:session_open'], ['USER_END', 'PAM:session_close'], ['CRED_DISP', 'PAM:setcred']] as const;
 
 const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEvent, number])[] = [
@@ -127,6 +131,24 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     const ip = internalIp(rng);
     return pamEvent(e, t, rng.pick(e.hosts), 'USER_ACCT', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:accounting', rng.pick(LINUX_USERS.slice(0, 6)), '/usr/sbin/sshd', ip, 'ssh', true);
   }, 2],
+  // Admins' own SSH password logins and sudo runs write USER_AUTH, USER_LOGIN and USER_CMD
+  // every day (now and then a mistyped password, res=failed): attacks are not the only source.
+  [(rng, e, t) => {
+    const k = rng.int(ADMINS.length);
+    const ip = internalIp(rng);
+    const node = rng.pick(e.hosts);
+    if (rng.chance(0.5)) return pamEvent(e, t, node, 'USER_AUTH', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', ADMINS[k]!, '/usr/sbin/sshd', ip, 'ssh', !rng.chance(0.05));
+    return pamEvent(e, t, node, 'USER_LOGIN', { pid: e.pid(), uid: 0, auid: 1000 + k, ses: rng.range(1, 40) }, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, `/dev/pts/${rng.int(4)}`, true);
+  }, 0.6],
+  [(rng, e, t) => {
+    const k = rng.int(ADMINS.length);
+    const user = ADMINS[k]!;
+    const h = { pid: e.pid(), uid: 1000 + k, auid: 1000 + k, ses: rng.range(1, 40) };
+    const node = rng.pick(e.hosts);
+    const tty = rng.int(4);
+    if (rng.chance(0.5)) return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', user, '/usr/bin/sudo', '', `/dev/pts/${tty}`, !rng.chance(0.05));
+    return { t, node, serial: e.serial(node), records: [userRec('USER_CMD', h, [['cwd', `/home/${user}`, 'str'], ['cmd', rng.pick(ADMIN_SUDO_CMDS), 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', `pts/${tty}`, 'raw'], ['res', 'success', 'raw']])] };
+  }, 0.5],
 ];
 
 const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [

@@ -41,6 +41,10 @@ interface CefEnv extends GenEnv {
 
 const OUTBOUND = [[443, 'TCP', 60], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2]] as const;
 const INBOUND_OK = [[443, 6], [80, 2], [25, 1]] as const;
+/** Outbound traffic the policy refuses from ordinary hosts (direct SMTP, SMB, IRC, databases). */
+const OUTBOUND_DENIED = [25, 445, 6667, 1433, 3306] as const;
+/** What the internet knocks on all day: refused with a reset (deny) or silently (drop). */
+const INBOUND_NOISE = [22, 23, 445, 1433, 1900, 3306, 3389, 5060, 5900, 8080] as const;
 
 function flow(e: CefEnv, t: number, p: Omit<CefEvent, 't' | 'host' | 'signatureId' | 'name' | 'severity' | 'request'> & { request?: string }): CefEvent {
   const allowed = p.act === 'allow';
@@ -102,6 +106,28 @@ const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
 const OUTBOUND_WEIGHTS = OUTBOUND.map(([p, pr, w]) => [[p, pr] as const, w] as const);
 const INBOUND_OK_WEIGHTS = INBOUND_OK.map(([p, w]) => [p, w] as const);
 
+type Benign = (rng: Rng, e: CefEnv, t: number) => CefEvent;
+
+/**
+ * Benign traffic of a perimeter firewall. Refused traffic and `msg` are ordinary here too
+ * (stray probes denied or dropped, outbound policy blocks, nightly backups flagged as large
+ * uploads), so neither act=deny nor a msg marks an attack by itself.
+ */
+const BENIGN: readonly (readonly [Benign, number])[] = [
+  [(rng, e, t) => {
+    const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
+    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
+  }, 78],
+  [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt: 443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
+  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt: rng.pick(OUTBOUND_DENIED), out: 60, in: 0, inIf: 'ethernet1/2', outIf: '', rule: 'deny-outbound-policy', msg: 'blocked by policy' }), 1.2],
+  [(rng, e, t) => {
+    const dpt = rng.weighted(INBOUND_OK_WEIGHTS);
+    return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
+  }, 17],
+  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' }), 1.5],
+  [(rng, e, t) => flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' }), 2],
+];
+
 export const cefFirewall: LogTypeDef<CefEvent> = {
   name: 'cef',
   description: 'CEF firewall flow events (allow/deny) over syslog, CommonSecurityLog-style columns',
@@ -113,16 +139,7 @@ export const cefFirewall: LogTypeDef<CefEvent> = {
     return { req, rng, firewall: `fw-edge-${rng.range(1, 4)}`, servers: Array.from({ length: 4 }, () => internalIp(rng, '10.10')) };
   },
   benign(rng, env, t) {
-    const e = env as CefEnv;
-    if (rng.chance(0.8)) {
-      const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
-      return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
-    }
-    if (rng.chance(0.85)) {
-      const dpt = rng.weighted(INBOUND_OK_WEIGHTS);
-      return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
-    }
-    return flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick([23, 445, 1900, 3389, 5060]), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' });
+    return rng.weighted(BENIGN)(rng, env as CefEnv, t);
   },
   records: () => 1,
   encoder(format, _req, tf) {

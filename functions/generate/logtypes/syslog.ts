@@ -26,7 +26,7 @@ export interface SyslogEvent {
 }
 
 const F = { kern: 0, daemon: 3, auth: 4, cron: 9, authpriv: 10 } as const;
-const S = { err: 3, warning: 4, notice: 5, info: 6 } as const;
+const S = { alert: 1, err: 3, warning: 4, notice: 5, info: 6 } as const;
 
 interface SyslogEnv extends GenEnv {
   hosts: string[];
@@ -34,8 +34,40 @@ interface SyslogEnv extends GenEnv {
   /** Per admin (index for index): the pam session-opened and -closed messages, built once. */
   sessionOpened: string[];
   sessionClosed: string[];
+  /** Per admin: sudo's pam session-opened message. */
+  sudoOpened: string[];
   /** Monotone pid source per host keeps pids plausible (increasing, wrapping). */
   pid: () => number;
+  /**
+   * Live admin SSH sessions (slot → sshd pid, 0 = free; sessionUser = admin index): a
+   * session's later lines (session opened/closed, disconnect) come from the sshd that
+   * accepted it, an older pid, as attack connections' later lines do.
+   */
+  sessions: Int32Array;
+  sessionUser: Uint8Array;
+  /** Host index of each live session: its lines stay on the host that accepted it. */
+  sessionHost: Uint8Array;
+  /** Slot of the session accepted last (its "session opened" line follows). */
+  lastSession: number;
+  /** The cron job and the sudo run last started: their later lines share the pid. */
+  cronPid: number;
+  cronHost: string;
+  sudoPid: number;
+  sudoUser: number;
+  sudoHost: string;
+}
+
+const LIVE_SESSIONS = 16;
+
+/** A live session's slot for a line that ends or follows it; a free slot gets a session started earlier (new pid). */
+function sessionSlot(rng: Rng, env: SyslogEnv): number {
+  const j = rng.int(LIVE_SESSIONS);
+  if (env.sessions[j] === 0) {
+    env.sessions[j] = env.pid();
+    env.sessionUser[j] = rng.int(env.admins.length);
+    env.sessionHost[j] = rng.int(env.hosts.length);
+  }
+  return j;
 }
 
 type Template = (rng: Rng, env: SyslogEnv, t: number) => SyslogEvent;
@@ -66,6 +98,12 @@ const SSHD: Priority = [F.auth, S.info];
 const SSHD_ERROR: Priority = [F.auth, S.err];
 const PAM: Priority = [F.authpriv, S.notice];
 const PAM_SESSION: Priority = [F.authpriv, S.info];
+/**
+ * sudo's own lines: a command run at authpriv.notice (syslog_goodpri), a refusal or wrong
+ * passwords at authpriv.alert (syslog_badpri); its PAM lines as PAM writes them.
+ */
+const SUDO_OK: Priority = [F.authpriv, S.notice];
+const SUDO_BAD: Priority = [F.authpriv, S.alert];
 /** User names a password guesser tries that the hosts do not have. */
 const INVALID_GUESSES = GUESSED_USERS.filter((u) => u !== 'root');
 const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
@@ -73,29 +111,61 @@ const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n
 // Weighted benign traffic of a quiet fleet.
 const BENIGN: readonly (readonly [Template, number])[] = [
   [(rng, env, t) => {
-    const user = rng.pick(env.admins);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
+    const k = rng.int(env.admins.length);
+    const j = rng.int(LIVE_SESSIONS);
+    const h = rng.int(env.hosts.length);
+    const pid = env.pid();
+    env.sessions[j] = pid;
+    env.sessionUser[j] = k;
+    env.sessionHost[j] = h;
+    env.lastSession = j;
+    const user = env.admins[k] as string;
+    return evAt(t, env.hosts[h] as string, 'sshd', pid, F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
   }, 3],
   [(rng, env, t) => {
-    const k = rng.int(env.admins.length);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, env.sessionOpened[k] as string, '', env.admins[k] as string);
+    const j = env.lastSession >= 0 ? env.lastSession : sessionSlot(rng, env);
+    env.lastSession = -1;
+    const k = env.sessionUser[j] as number;
+    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.authpriv, S.info, env.sessionOpened[k] as string, '', env.admins[k] as string);
   }, 3],
   [(rng, env, t) => {
-    const k = rng.int(env.admins.length);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.authpriv, S.info, env.sessionClosed[k] as string, '', env.admins[k] as string);
+    const j = sessionSlot(rng, env);
+    const k = env.sessionUser[j] as number;
+    const pid = env.sessions[j] as number;
+    env.sessions[j] = 0;
+    if (env.lastSession === j) env.lastSession = -1;
+    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', pid, F.authpriv, S.info, env.sessionClosed[k] as string, '', env.admins[k] as string);
   }, 3],
   [(rng, env, t) => {
     const ip = internalIp(rng);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
+    const j = sessionSlot(rng, env);
+    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
   }, 2],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'CRON', env.pid(), F.cron, S.info, rng.pick(CRON_MSGS), '', 'root'), 4],
+  [(rng, env, t) => evAt(t, (env.cronHost = rng.pick(env.hosts)), 'CRON', (env.cronPid = env.pid()), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
+  // The job's CMD line comes from the cron process that opened its session.
+  [(rng, env, t) => evAt(t, env.cronPid ? env.cronHost : (env.cronHost = rng.pick(env.hosts)), 'CRON', env.cronPid || (env.cronPid = env.pid()), F.cron, S.info, rng.pick(CRON_MSGS), '', 'root'), 4],
   [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, rng.pick(STARTING_MSGS)), 3],
   [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd', 1, F.daemon, S.info, rng.pick(DEACTIVATED_MSGS)), 3],
   [(rng, env, t) => {
-    const user = rng.pick(env.admins);
-    return evAt(t, rng.pick(env.hosts), 'sudo', env.pid(), F.authpriv, S.notice, `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+    const k = (env.sudoUser = rng.int(env.admins.length));
+    const user = env.admins[k] as string;
+    return evAt(t, (env.sudoHost = rng.pick(env.hosts)), 'sudo', (env.sudoPid = env.pid()), SUDO_OK[0], SUDO_OK[1], `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
   }, 2],
+  // The admin's sudo run opens (and closes) a root PAM session, from the same sudo process.
+  [(rng, env, t) => evAt(t, env.sudoPid ? env.sudoHost : (env.sudoHost = rng.pick(env.hosts)), 'sudo', env.sudoPid || (env.sudoPid = env.pid()), PAM_SESSION[0], PAM_SESSION[1], env.sudoOpened[env.sudoUser] as string, '', env.admins[env.sudoUser] as string), 1.5],
+  [(rng, env, t) => evAt(t, env.sudoPid ? env.sudoHost : (env.sudoHost = rng.pick(env.hosts)), 'sudo', env.sudoPid || (env.sudoPid = env.pid()), PAM_SESSION[0], PAM_SESSION[1], 'pam_unix(sudo:session): session closed for user root', '', env.admins[env.sudoUser] as string), 1.5],
+  // An admin mistypes the sudo password: PAM's failure, and sudo's count of wrong tries at
+  // its bad priority (sudo logs it even when a later try succeeds).
+  [(rng, env, t) => {
+    const k = rng.int(env.admins.length);
+    const user = env.admins[k] as string;
+    const pid = (env.sudoPid = env.pid());
+    const host = (env.sudoHost = rng.pick(env.hosts));
+    env.sudoUser = k;
+    return rng.chance(0.5)
+      ? evAt(t, host, 'sudo', pid, PAM[0], PAM[1], `pam_unix(sudo:auth): authentication failure; logname=${user} uid=${1000 + k} euid=0 tty=/dev/pts/${rng.int(4)} ruser=${user} rhost=  user=${user}`, '', user)
+      : evAt(t, host, 'sudo', pid, SUDO_BAD[0], SUDO_BAD[1], `${user} : 1 incorrect password attempt ; TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+  }, 0.1],
   [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd-timesyncd', env.pid(), F.daemon, S.info, `Initial synchronization to time server ${internalIp(rng, '10.255')}:123 (ntp.internal).`, '', '', '', [
     { id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '1']] },
   ]), 1],
@@ -184,8 +254,13 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         `${user} : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/find /etc -name shadow -exec /bin/cat {} ;`,
         `pam_unix(sudo:session): session opened for user root(uid=0) by ${user}(uid=33)`,
       ];
-      // Each line is its own sudo run: a new process, drawn when the line is written.
-      return msgs.map((m, i) => (t: number) => ({ t, ...ev(host, 'sudo', e.pid(), F.authpriv, i === 2 || i === 3 ? S.notice : S.err, m, '', user) }));
+      // Priorities as sudo and PAM write them: refusals and wrong passwords at sudo's bad
+      // priority (alert), the PAM failure at notice, the command run at notice, its session at info.
+      const prio: readonly Priority[] = [SUDO_BAD, SUDO_BAD, PAM, SUDO_BAD, SUDO_OK, PAM_SESSION];
+      // Each refused or failed line is its own sudo run (a new process, drawn when the line is
+      // written); the successful run's session line comes from the same sudo process.
+      const run = pidAtFirstUse(e.pid);
+      return msgs.map((m, i) => (t: number) => ({ t, ...ev(host, 'sudo', i >= 4 ? run() : e.pid(), prio[i]![0], prio[i]![1], m, '', user) }));
     },
   },
   {
@@ -225,6 +300,16 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       admins,
       sessionOpened: admins.map((u, i) => `pam_unix(sshd:session): session opened for user ${u}(uid=${1000 + i}) by (uid=0)`),
       sessionClosed: admins.map((u) => `pam_unix(sshd:session): session closed for user ${u}`),
+      sudoOpened: admins.map((u, i) => `pam_unix(sudo:session): session opened for user root(uid=0) by ${u}(uid=${1000 + i})`),
+      sessions: new Int32Array(LIVE_SESSIONS),
+      sessionUser: new Uint8Array(LIVE_SESSIONS),
+      sessionHost: new Uint8Array(LIVE_SESSIONS),
+      lastSession: -1,
+      cronPid: 0,
+      cronHost: '',
+      sudoPid: 0,
+      sudoUser: 0,
+      sudoHost: '',
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
     };
   },

@@ -1,5 +1,5 @@
-// Verifone POS terminals of a small retail chain: sales, refunds, voids, operator logins,
-// end-of-day settlement. Scenarios: POS operator auth failures (brute force on a terminal
+// Verifone POS terminals of a small retail chain: sales, refunds, voids, operator sign-on
+// and sign-off, host-link heartbeats (no settlement batches). Scenarios: POS operator auth failures (brute force on a terminal
 // PIN pad / manager override) and card testing (bursts of small declined card-not-present sales).
 import { VerifonePosColumns } from '../../kusto/datasetTables.js';
 import { posLine } from '../encoders/verifone.js';
@@ -42,17 +42,30 @@ interface PosEnv extends GenEnv {
 }
 
 const MODELS = ['MX915', 'MX925', 'P400', 'M400', 'V400m', 'Carbon 10'] as const;
-const BRANDS = [['VISA', '4', 50], ['MASTERCARD', '5', 35], ['AMEX', '37', 8], ['DISCOVER', '6011', 7]] as const;
+/**
+ * Card brands: share of sales, PAN length and issuer prefixes (IIN ranges, inclusive) as the
+ * brands publish them — AMEX 34/37 with 15 digits, Mastercard 51-55 and the 2-series
+ * 2221-2720. `stars` masks the middle so first 6 + last 4 stay visible (PCI DSS).
+ */
+const BRANDS = [
+  { brand: 'VISA', share: 50, length: 16, iins: [[4, 4]] },
+  { brand: 'MASTERCARD', share: 35, length: 16, iins: [[51, 55], [2221, 2720]] },
+  { brand: 'AMEX', share: 8, length: 15, iins: [[34, 34], [37, 37]] },
+  { brand: 'DISCOVER', share: 7, length: 16, iins: [[6011, 6011], [644, 649], [65, 65]] },
+].map((b) => ({ ...b, stars: '*'.repeat(b.length - 10) }));
 const DECLINES = [['05', 'Do not honor'], ['51', 'Insufficient funds'], ['54', 'Expired card'], ['55', 'Incorrect PIN']] as const;
 
 // Weight tables built once (rng.weighted caches each table's total by identity).
-const BRAND_WEIGHTS = BRANDS.map(([b, p, w]) => [[b, p] as const, w] as const);
+const BRAND_WEIGHTS = BRANDS.map((b) => [b, b.share] as const);
 const ENTRY_MODES = [['CHIP', 45], ['CONTACTLESS', 45], ['SWIPE', 8], ['MANUAL', 2]] as const;
 
 function card(rng: Rng): { brand: string; pan: string } {
-  const [brand, prefix] = rng.weighted(BRAND_WEIGHTS);
-  const first6 = (prefix + String(rng.range(100000, 999999))).slice(0, 6);
-  return { brand, pan: `${first6}******${String(rng.range(0, 9999)).padStart(4, '0')}` };
+  const b = rng.weighted(BRAND_WEIGHTS);
+  const [lo, hi] = rng.pick(b.iins) as [number, number];
+  const iin = String(rng.range(lo, hi));
+  // The rest of the first six digits, any value.
+  const rest = String(rng.range(0, 10 ** (6 - iin.length) - 1)).padStart(6 - iin.length, '0');
+  return { brand: b.brand, pan: `${iin}${rest}${b.stars}${String(rng.range(0, 9999)).padStart(4, '0')}` };
 }
 
 const base = (t: number, term: Terminal, type: string, operator: string): PosEvent => ({
@@ -146,7 +159,7 @@ const SCENARIOS: readonly ScenarioDef<PosEvent>[] = [
 
 export const verifone: LogTypeDef<PosEvent> = {
   name: 'verifone',
-  description: 'Verifone POS terminal events (sales, refunds, operator sign-on, settlement) as key=value lines',
+  description: 'Verifone POS terminal events (sales, refunds, voids, operator sign-on, heartbeats) as key=value lines',
   table: { name: 'VerifonePOSLogs', columns: VerifonePosColumns },
   formats: ['raw', 'csv', 'jsonl'],
   defaultFormat: 'raw',
