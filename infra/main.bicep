@@ -27,11 +27,12 @@ param tags object = {}
 // ----- Function App ----------------------------------------------------------------------
 
 @description('Node.js major version of the Function App.')
+// Node 20 left Azure Functions support on 2026-04-30; 22 is supported to 2027-04-30.
 @allowed([
   '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Flex Consumption instance memory (MB). No 512: on a full trigger batch (100 bodies of up to 1 MB) the worker alone peaks at 0.4-0.5 GB, and the Functions host runs beside it (docs/ingest.md).')
 @allowed([

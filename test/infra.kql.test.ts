@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderDatabaseScript } from '../functions/kusto/render.js';
 import { TABLES } from '../functions/kusto/tables.js';
-import { callStringArgs, declarationBody, infraDir, literalString, objectPath, readBicep } from './infra-bicep.js';
+import { callStringArgs, declarationBody, identifiers, infraDir, literalString, objectPath, readBicep } from './infra-bicep.js';
 
 const KQL_PATH = join(infraDir, 'kql/database.kql');
 const committed = readFileSync(KQL_PATH, 'utf8');
@@ -117,5 +117,13 @@ describe('adx.bicep database scripts', () => {
       .filter((r) => r.type === 'Microsoft.Kusto/clusters/databases/principalAssignments')
       .map((r) => literalString(objectPath(declarationBody(r.node)!, 'properties', 'role')));
     expect(roles.sort()).toEqual(['Ingestor']);
+  });
+
+  it('assigns Ingestor after the scripts: one control operation on the database at a time', () => {
+    const assignment = adx.resources.find((r) => r.type === 'Microsoft.Kusto/clusters/databases/principalAssignments')!;
+    const after = identifiers(objectPath(declarationBody(assignment.node)!, 'dependsOn')!).map((i) => i.text);
+    const scripts = adx.resources.filter((r) => r.type === 'Microsoft.Kusto/clusters/databases/scripts').map((r) => r.symbol);
+    expect(scripts.length).toBe(2);
+    expect(after.sort()).toEqual(scripts.sort());
   });
 });

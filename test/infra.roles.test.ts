@@ -122,6 +122,8 @@ describe('Function App shape (Flex Consumption, managed identity)', () => {
     expect(literalString(objectPath(site, 'properties', 'functionAppConfig', 'runtime', 'name'))).toBe('node');
     const version = app.params.find((p) => p.name === 'nodeVersion')!;
     expect(version.node.previousNamedSibling?.text).toMatch(/'20'[\s\S]*'22'/);
+    // Node 20 left Azure Functions support on 2026-04-30: a new deployment defaults to 22.
+    expect(version.node.text).toMatch(/= '22'$/);
   });
 
   it('runs as the user-assigned identity and reads its package with it', () => {

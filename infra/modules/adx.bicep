@@ -149,6 +149,12 @@ resource ingestor 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-
     role: 'Ingestor'
     tenantId: tenant().tenantId
   }
+  // One control operation on the database at a time: run beside the scripts, Kusto has
+  // answered '[Conflict] … in process of maintenance'.
+  dependsOn: [
+    schemaScript
+    policyScript
+  ]
 }
 
 var clusterUri = createCluster ? newCluster.properties.uri : existingCluster.properties.uri

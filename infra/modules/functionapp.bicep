@@ -25,11 +25,12 @@ param planName string
 param name string
 
 @description('Node.js major version (Flex Consumption supports 20 and 22).')
+// Node 20 left Azure Functions support on 2026-04-30; 22 is supported to 2027-04-30.
 @allowed([
   '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Instance memory in MB.')
 @allowed([
