@@ -7,6 +7,7 @@ import { and, compile, eq, evidence, isIn, matches, not, or, parseTemplate, rend
 import { makeDetection, uniqueKeys } from './detection.js';
 import { requestTargetOnce } from './requestPath.js';
 import type { Policy, PriorityName } from './policy.js';
+import { rulePriority } from './rulePriority.js';
 
 type Row = AksControlPlaneRow;
 const nonEmpty = (s: string | null | undefined): string | undefined => (s ? s : undefined);
@@ -81,22 +82,17 @@ export function apiserverRuleId(key: string): string | undefined {
 interface Compiled { def: ApiserverRuleDef; priority: string; test: Test<Row>; output: Template }
 const cache = new WeakMap<Policy, readonly Compiled[]>();
 
-/** The rule's setting (policy.rules is keyed by rule id: overlayPolicy maps names to ids). */
-function setting(p: Policy, id: string) {
-  return [p.rules[id]].filter((s) => s !== undefined);
-}
-
 function compilePack(p: Policy): readonly Compiled[] {
   const hit = cache.get(p);
   if (hit) return hit;
   const out: Compiled[] = [];
   for (const def of APISERVER_RULES) {
-    const s = setting(p, def.id);
-    if (s.some((x) => x.enabled === false)) continue;
+    const priority = rulePriority(p, def.id, def.priority);
+    if (priority === null) continue;
     const exc = p.exceptions[def.id] ?? [];
     let cond: Cond = def.when(p);
     if (exc.length) cond = and(cond, not(or(...exc.map((item) => and(...Object.entries(item).map(([f, v]) => isIn(f, v)))))));
-    out.push({ def, priority: s.map((x) => x.priority).find(Boolean) ?? def.priority, test: compile<Row>(cond, CP_INDEX), output: parseTemplate(def.output, CP_INDEX) });
+    out.push({ def, priority, test: compile<Row>(cond, CP_INDEX), output: parseTemplate(def.output, CP_INDEX) });
   }
   cache.set(p, out);
   return out;
@@ -127,9 +123,8 @@ export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Det
 
 /** Greedy non-overlapping windows: each burst is reported once, the next one starts after it. */
 function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): void {
-  const s = setting(p, AUTH_BURST_RULE.id);
-  if (s.some((x) => x.enabled === false)) return;
-  const priority = s.map((x) => x.priority).find(Boolean) ?? AUTH_BURST_RULE.priority;
+  const priority = rulePriority(p, AUTH_BURST_RULE.id, AUTH_BURST_RULE.priority);
+  if (priority === null) return;
   const trusted = new Set(p.apiserver.trustedSourceIps);
   // Keyed by mapKey: a hostile srcIP can be any length.
   const bySource = new Map<string, { ip: string; list: { t: number; row: Row }[] }>();

@@ -30,7 +30,8 @@ function checked(policy: Policy, json: unknown): Policy {
   // the base's were checked when it was made). overlayPolicy has checked their shape.
   const own = (json as { exceptions?: Policy['exceptions'] } | null | undefined)?.exceptions ?? {};
   for (const [key, items] of Object.entries(own)) {
-    const prefix = k8sAuditRuleId(key) ? 'ka.' : (apiserverRuleId(key) ?? AUTH_BURST_RULE.id) !== AUTH_BURST_RULE.id ? 'cp.' : null;
+    const api = apiserverRuleId(key);
+    const prefix = k8sAuditRuleId(key) ? 'ka.' : api !== undefined && api !== AUTH_BURST_RULE.id ? 'cp.' : null;
     if (prefix === null) {
       bad.push(`exceptions.${key}: this rule takes no exceptions (window detectors and the auth-failure burst are tuned by their own settings)`);
       continue;

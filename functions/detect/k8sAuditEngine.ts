@@ -9,6 +9,7 @@ import { makeDetection } from './detection.js';
 import { FIELD_INDEX, FIELDS, type FieldName } from './fields.js';
 import { K8S_AUDIT_RULES, type RuleDef } from './k8sAuditRules.js';
 import type { Policy } from './policy.js';
+import { rulePriority } from './rulePriority.js';
 
 interface CompiledRule {
   readonly def: RuleDef;
@@ -29,11 +30,6 @@ for (const r of K8S_AUDIT_RULES) {
 /** The id of the rule a policy key names (its id or its Falco name); undefined for another pack's. */
 export function k8sAuditRuleId(key: string): string | undefined {
   return RULE_BY_KEY.get(key)?.id;
-}
-
-/** Setting for a rule from policy.rules / policy.exceptions (keyed by rule id: overlayPolicy maps names to ids). */
-function settingsFor<T>(table: Record<string, T>, def: RuleDef): T[] {
-  return table[def.id] === undefined ? [] : [table[def.id]!];
 }
 
 function exceptionCond(items: readonly Record<string, readonly string[]>[]): Cond<FieldName> | undefined {
@@ -117,10 +113,10 @@ function compilePack(policy: Policy): Pack {
   if (hit) return hit;
   const out: CompiledRule[] = [];
   for (const def of K8S_AUDIT_RULES) {
-    const settings = settingsFor(policy.rules, def);
-    if (settings.some((s) => s.enabled === false)) continue;
-    const priority = settings.map((s) => s.priority).find((p) => p !== undefined) ?? def.priority;
-    const exc = exceptionCond(settingsFor(policy.exceptions, def).flat());
+    const priority = rulePriority(policy, def.id, def.priority);
+    if (priority === null) continue;
+    // Keyed by rule id, as the settings (overlayPolicy maps names to ids).
+    const exc = exceptionCond(policy.exceptions[def.id] ?? []);
     const cond = exc ? and(def.when(policy), not(exc)) : def.when(policy);
     out.push({
       def, priority, test: compile<AksAuditRow>(cond, FIELD_INDEX), output: parseTemplate(def.output, FIELD_INDEX),

@@ -156,9 +156,8 @@ function parseWindows(items: readonly unknown[], at: number): WindowDetector[] {
   });
 }
 
-/** Apply a (validated) overlay to a full policy; returns a new policy object. */
 /**
- * `ruleId` gives the id of the pack rule a key names (its id or its exact name). Rule settings
+ * Apply a (validated) overlay to a full policy; returns a new policy object. `ruleId` gives the id of the pack rule a key names (its id or its exact name). Rule settings
  * and exceptions are stored under ids, so overlays that address one rule by either key stack:
  * a later `{enabled: true}` by name undoes an earlier `{enabled: false}` by id.
  */

@@ -10,6 +10,7 @@ import { distinct, mapKey } from '../mapKey.js';
 import { timeMs } from '../normalize/time.js';
 import { makeDetection, uniqueKeys } from './detection.js';
 import type { Policy, WindowDetector } from './policy.js';
+import { rulePriority } from './rulePriority.js';
 
 /** One row reduced to what the detectors need. */
 export interface StreamEvent {
@@ -324,15 +325,15 @@ export function runWindowDetectors(rows: NormalizedRows, policy: Policy, out: De
   const unique = uniqueKeys();
   for (const d of policy.windows) {
     const ruleId = `window.${d.id}`;
-    const s = [policy.rules[ruleId]].filter((x) => x !== undefined);
-    if (s.some((x) => x.enabled === false)) continue;
+    const priority = rulePriority(policy, ruleId, d.priority);
+    if (priority === null) continue;
     const events = stream(d.table, needsMessage(d));
     if (events.length === 0) continue;
     for (const f of evaluateDetector(d, events, dataEnd)) {
       const auditIds = distinct(f.events.map((e) => e.auditId), 100);
       out.push(makeDetection({
         time: iso(f.end), key: unique(ruleId, [f.group, String(f.start)]),
-        ruleId, rule: d.name ?? d.id, priority: s.map((x) => x.priority).find(Boolean) ?? d.priority, source: 'window', cluster: f.cluster,
+        ruleId, rule: d.name ?? d.id, priority, source: 'window', cluster: f.cluster,
         output: `${d.name ?? d.id}: ${f.summary} (service=${f.service} cluster=${f.cluster} window=${iso(f.start)}..${iso(f.end)})`,
         evidence: { detector: d.id, kind: d.kind, table: d.table, service: f.service, windowStart: iso(f.start), windowEnd: iso(f.end), count: f.count, ...f.detail },
         auditIds, tags: ['window', d.kind, ...d.tags],
