@@ -8,6 +8,8 @@ import { addCounts, type EventInput, type Lander } from '../contracts.js';
 import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { processWebhookChunks } from '../webhooks/process.js';
+import { clockAt } from '../eventhub/triggerMetadata.js';
+import { errorText } from '../errorText.js';
 import { captureTimeMs, readCapture, type CapturedEvent } from './avro.js';
 import type { CaptureFileCreated } from './eventGrid.js';
 import { blobNameIn } from './storage.js';
@@ -82,10 +84,10 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
   let pending: EventInput[] = [];
   // The batch's clock, as the live trigger's batchClock: its latest enqueued time (a klog
   // line's year comes from it when its record has no time), else the wall clock.
-  let latest = Number.NaN;
+  let latest = -Infinity;
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
-    for (const { events, result } of process(pending, Number.isNaN(latest) ? new Date() : new Date(latest))) {
+    for (const { events, result } of process(pending, clockAt(latest))) {
       const landed = await deps.lander.land(result, batchKey(events));
       report.batches++;
       report.records += result.summary.records;
@@ -95,7 +97,7 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
       addCounts(report.rows, landed.rows);
     }
     pending = [];
-    latest = Number.NaN;
+    latest = -Infinity;
   };
   let lastSequence = -1;
   const events = readCapture(download.readableStreamBody);
@@ -106,14 +108,14 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
       try {
         next = await events.next();
       } catch (err) {
-        throw new CaptureUnreadable(`${report.blob}: cannot decode past event ${report.events}${lastSequence >= 0 ? ` (sequence number ${lastSequence})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new CaptureUnreadable(`${report.blob}: cannot decode past event ${report.events}${lastSequence >= 0 ? ` (sequence number ${lastSequence})` : ''}: ${errorText(err)}`);
       }
       if (next.done) break;
       const ev = next.value;
       report.events++;
       lastSequence = ev.sequenceNumber;
       const enqueued = captureTimeMs(ev.enqueuedTimeUtc);
-      if (!(enqueued <= latest)) latest = Number.isNaN(enqueued) ? latest : enqueued;
+      if (enqueued > latest) latest = enqueued; // NaN never is
       pending.push({
         body: ev.body ?? '',
         position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset },

@@ -44,13 +44,16 @@ export function eventsFromTrigger(messages: unknown, context: InvocationContext,
  */
 export function batchClock(context: InvocationContext): Date {
   const arr = (context.triggerMetadata as TriggerMetadataShape | undefined)?.enqueuedTimeUtcArray;
-  let max = Number.NaN;
+  let max = -Infinity;
   if (Array.isArray(arr)) {
     for (const t of arr) {
       const ms = t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : Number.NaN;
-      if (!Number.isNaN(ms) && !(ms <= max)) max = ms;
+      if (ms > max) max = ms; // NaN never is
     }
   }
-  return Number.isNaN(max) ? new Date() : new Date(max);
+  return clockAt(max);
 }
+
+/** A batch's clock from its latest enqueued time (-Infinity: none readable, the wall clock). */
+export const clockAt = (latestMs: number): Date => (latestMs === -Infinity ? new Date() : new Date(latestMs));
 
