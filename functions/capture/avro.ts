@@ -3,6 +3,7 @@
 // CAPTURE_SCHEMA is the documented shape (used by tests and tools to write one).
 import { Readable } from 'node:stream';
 import avro from 'avsc';
+import { wholeFrames } from './avroFrames.js';
 
 export const CAPTURE_SCHEMA = {
   type: 'record',
@@ -85,7 +86,9 @@ export function captureTimeMs(s: string): number {
  * yielded as they decode, so a large capture file never has to fit in memory.
  */
 export async function* readCapture(source: NodeJS.ReadableStream | Buffer): AsyncGenerator<CapturedEvent> {
-  const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+  const download = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+  // Whole frames per write: avsc re-copies a partial block on every chunk it gets.
+  const input = Readable.from(wholeFrames(download as AsyncIterable<Buffer>));
   const decoder = new avro.streams.BlockDecoder();
   input.on('error', (e: Error) => decoder.destroy(e));
   input.pipe(decoder);
@@ -96,7 +99,8 @@ export async function* readCapture(source: NodeJS.ReadableStream | Buffer): Asyn
     // download open and paused, holding its connection.
     input.unpipe(decoder);
     decoder.destroy();
-    if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
+    input.destroy();
+    if ('destroy' in download && typeof download.destroy === 'function') download.destroy();
   }
 }
 
