@@ -39,7 +39,7 @@ export const configSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: set AzureWebJobsStorage__accountName (managed identity) instead'),
+      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri (managed identity) instead'),
     KUBESIFT_STORAGE_CONNECTION: z
       .string()
       .min(1)

@@ -86,6 +86,9 @@ param keyVaultPurgeProtection bool = false
 @description('Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (replay window). Turn on once every signing sender sends one.')
 param webhookRequireTimestamp bool = false
 
+@description('Grant the app Storage Table Data Contributor for the Functions host\'s diagnostic events (false = least privilege; the host then logs a 403 warning every 10 minutes).')
+param grantHostDiagnosticsTables bool = true
+
 // ----- Event Hubs ------------------------------------------------------------------------
 
 @description('Event Hubs throughput units.')
@@ -325,6 +328,7 @@ module roles 'modules/roles.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     keyVaultName: keyVault.outputs.name
     kustoClusterPrincipalId: adx.outputs.clusterPrincipalId
+    grantHostDiagnosticsTables: grantHostDiagnosticsTables
   }
 }
 
@@ -342,6 +346,8 @@ module functionApp 'modules/functionapp.bicep' = {
     identityClientId: identity.outputs.appClientId
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainer: deploymentContainer
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     eventHubsFqdn: eventHubs.outputs.fullyQualifiedNamespace

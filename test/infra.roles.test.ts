@@ -11,6 +11,7 @@ const ROLE_NAMES: Record<string, string> = {
   'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
   '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': 'Storage Blob Data Reader',
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
 };
@@ -55,6 +56,7 @@ describe('role assignments', () => {
         'principalId → Azure Event Hubs Data Sender @ Microsoft.EventHub/namespaces/eventhubs',
         'principalId → Storage Blob Data Owner @ Microsoft.Storage/storageAccounts',
         'principalId → Storage Queue Data Contributor @ Microsoft.Storage/storageAccounts',
+        'principalId → Storage Table Data Contributor @ Microsoft.Storage/storageAccounts',
         'principalId → Monitoring Metrics Publisher @ Microsoft.Insights/components',
         'principalId → Key Vault Secrets User @ Microsoft.KeyVault/vaults',
         'kustoClusterPrincipalId → Storage Blob Data Reader @ Microsoft.Storage/storageAccounts',

@@ -17,7 +17,7 @@ import { literalString, objectEntries, objectsIn, readBicep, repoRoot, stringLit
 
 /** Schema keys deliberately not set in Azure, and why. */
 export const LOCAL_ONLY: Record<string, string> = {
-  AzureWebJobsStorage: 'connection-string form (Azurite); in Azure the host uses AzureWebJobsStorage__accountName with the managed identity',
+  AzureWebJobsStorage: 'connection-string form (Azurite); in Azure the host uses AzureWebJobsStorage__blobServiceUri (and queue, table) with the managed identity',
   KUBESIFT_STORAGE_CONNECTION: 'Azurite connection string; in Azure the code uses KUBESIFT_STORAGE_ACCOUNT with the managed identity',
   KUBESIFT_POLICY_PATH: 'path to a local policy file; in Azure pass the policy inline (main.bicep policyJson → KUBESIFT_POLICY)',
 };
@@ -160,6 +160,15 @@ describe('Function App settings ↔ functions/config.ts', () => {
     expect(literalString(settings.get('EventHubConnection__credential'))).toBe('managedidentity');
     expect(literalString(settings.get('KUBESIFT_KUSTO_AUTH'))).toBe('managed-identity');
     expect(settings.get('AZURE_CLIENT_ID')?.text).toBe('identityClientId');
+  });
+
+  it('host storage is reached at the account\'s own endpoints, never a name the host completes with *.core.windows.net', () => {
+    expect(settings.has('AzureWebJobsStorage__accountName')).toBe(false);
+    const passed = main.modules.find((x) => x.symbol === 'functionApp')!.node.text;
+    for (const service of ['blob', 'queue', 'table']) {
+      expect(settings.get(`AzureWebJobsStorage__${service}ServiceUri`)?.text).toBe(`${service}Endpoint`);
+      expect(passed).toMatch(new RegExp(`\\b${service}Endpoint: storage\\.outputs\\.${service}Endpoint\\b`));
+    }
   });
 });
 

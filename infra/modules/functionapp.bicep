@@ -56,6 +56,12 @@ param storageAccountName string
 @description('Blob endpoint of that account, e.g. https://<name>.blob.core.windows.net/')
 param blobEndpoint string
 
+@description('Queue endpoint of that account (host storage).')
+param queueEndpoint string
+
+@description('Table endpoint of that account (host storage: the host\'s diagnostic events).')
+param tableEndpoint string
+
 @description('Container holding the deployment package.')
 param deploymentContainer string
 
@@ -135,8 +141,13 @@ param webhookRequireTimestamp bool = false
 
 // --- Host settings (Functions runtime, not KubeSift's config schema) ---------------------
 var hostSettings = {
-  // Host storage via managed identity (no AzureWebJobsStorage connection string).
-  AzureWebJobsStorage__accountName: storageAccountName
+  // Host storage via managed identity (no AzureWebJobsStorage connection string), by the
+  // account's own endpoints: __accountName makes the host assume *.core.windows.net, which is
+  // wrong in sovereign clouds and with custom domains, and then wins over the URIs in Event Hubs
+  // extensions before 6.5.4 (checkpoints).
+  AzureWebJobsStorage__blobServiceUri: blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: tableEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   // Event Hub trigger/output connection `EventHubConnection`, identity-based.

@@ -8,6 +8,10 @@
 //                                                            its azure-webjobs-* containers), Flex
 //                                                            deployment package, and KubeSift's
 //                                                            landing / deadletter / datasets / capture
+//   Storage Table Data Contributor   storage account         Functions host diagnostic events (its
+//                                                            AzureFunctionsDiagnosticEvents* tables);
+//                                                            without it, host 4.1037+ logs a 403 every
+//                                                            10 minutes (grantHostDiagnosticsTables)
 //   Monitoring Metrics Publisher     Application Insights    Entra-authenticated telemetry
 //   Key Vault Secrets User           Key Vault               resolves the webhook secrets' Key Vault
 //                                                            references (keyVaultReferenceIdentity)
@@ -47,6 +51,9 @@ param keyVaultName string
 @description('Grant Storage Queue Data Contributor (needed only by queue / blob triggers or code using storage queues).')
 param grantQueueAccess bool = false
 
+@description('Grant Storage Table Data Contributor for the Functions host\'s diagnostic-event tables. Off = least privilege; the host then logs a 403 warning every 10 minutes and the portal\'s diagnostic events stay empty.')
+param grantHostDiagnosticsTables bool = true
+
 @description('Principal id of the ADX cluster system identity; empty = no storage role for ADX.')
 param kustoClusterPrincipalId string = ''
 
@@ -55,6 +62,7 @@ var roles = {
   eventHubsDataSender: '2b629674-e913-4c01-ae53-ef4638d8f975'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -138,6 +146,17 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     description: 'KubeSift: storage queues (queue / blob triggers)'
+  }
+}
+
+resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantHostDiagnosticsTables) {
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    description: 'KubeSift: Functions host diagnostic events (table storage)'
   }
 }
 

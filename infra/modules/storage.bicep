@@ -2,7 +2,7 @@
 // deployment package, and KubeSift's data containers.
 //
 // Shared-key access is OFF: every client uses Entra ID —
-//   Functions host        AzureWebJobsStorage__accountName + managed identity
+//   Functions host        AzureWebJobsStorage__{blob,queue,table}ServiceUri + managed identity
 //   Flex deployment       functionAppConfig.deployment.storage.authentication = UserAssignedIdentity
 //   KubeSift code         KUBESIFT_STORAGE_ACCOUNT + managed identity (AZURE_CLIENT_ID)
 //   Event Hubs Capture    capture identity (Storage Blob Data Contributor on the capture container only)
