@@ -9,6 +9,8 @@ import type { Column, KustoType } from '../functions/kusto/columns.js';
 export interface SchemaTable {
   name: string;
   columns: readonly Column[];
+  /** Set for a materialized view: its query. */
+  viewQuery?: string;
 }
 
 export interface SchemaFunction {
@@ -58,6 +60,7 @@ interface KustoGlobal {
       ScalarTypes: Record<string, unknown>;
       ColumnSymbol: Ctor<[string, unknown, string | null, unknown, unknown, unknown]>;
       TableSymbol: { $ctor4: Ctor<[string, unknown[]]> };
+      MaterializedViewSymbol: { $ctor2: Ctor<[string, unknown[], string, string | null]> };
       FunctionSymbol: { $ctor16: Ctor<[string, string, string, string | null]> };
       DatabaseSymbol: { ctor: Ctor<[string, unknown[]]> };
       ClusterSymbol: { ctor: Ctor<[string, unknown[]]> };
@@ -92,9 +95,11 @@ const SCALAR: Record<KustoType, string> = {
 export function globalsFor(schema: KqlSchema): unknown {
   const K = loadKusto().Language;
   const S = K.Symbols;
-  const tables = schema.tables.map(
-    (t) => new S.TableSymbol.$ctor4(t.name, t.columns.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes[SCALAR[c.type]], null, null, null, null))),
-  );
+  const tables = schema.tables.map((t) => {
+    const columns = t.columns.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes[SCALAR[c.type]], null, null, null, null));
+    // A materialized view is a table to queries; policy commands on it need to know it is a view.
+    return t.viewQuery ? new S.MaterializedViewSymbol.$ctor2(t.name, columns, t.viewQuery, null) : new S.TableSymbol.$ctor4(t.name, columns);
+  });
   const functions = schema.functions.map((f) => new S.FunctionSymbol.$ctor16(f.name, f.parameters, f.body, null));
   const db = new S.DatabaseSymbol.ctor(schema.database, [...tables, ...functions]);
   const cluster = new S.ClusterSymbol.ctor('kubesift.local', [db]);

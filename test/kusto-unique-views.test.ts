@@ -35,7 +35,9 @@ describe('deduplicating materialized views', () => {
 
   it('are left out for the Kusto emulator', () => {
     expect(views({ noUniqueViews: true })).toEqual([]);
-    expect(databaseCommands({ noUniqueViews: true })).toHaveLength(databaseCommands().length - 3);
+    // Each view and its retention policy.
+    expect(databaseCommands({ noUniqueViews: true })).toHaveLength(databaseCommands().length - 6);
+    expect(databaseCommands({ noUniqueViews: true }).some((c) => c.command.includes('materialized-view'))).toBe(false);
   });
 });
 
@@ -162,5 +164,33 @@ describe('stored functions read the Unique views where the script creates them',
     for (const f of readers) for (const t of sourceLines(f.body)) expect(t, f.name).toMatch(/Unique$/);
     expect(withViews.find((f) => f.name === 'LandingHealth')!.body).toContain('union withsource = TableName AksAudit, AksControlPlane, Detections');
     for (const f of storedFunctions({ noUniqueViews: true })) for (const t of sourceLines(f.body)) expect(t, f.name).not.toMatch(/Unique$/);
+  });
+});
+
+describe('retention of the views, and a raw body in one cell', () => {
+  it('each Unique view keeps its rows as long as its table (a view otherwise takes the database\'s retention)', () => {
+    const cmds = databaseCommands({ retentionDays: { pipeline: 90 } });
+    for (const t of TABLES.filter((x) => x.uniqueBy)) {
+      expect(cmds.map((c) => c.command)).toContain(`.alter-merge table ${t.name} policy retention softdelete = 90d recoverability = enabled`);
+      expect(cmds.map((c) => c.command)).toContain(`.alter-merge materialized-view ${t.name}Unique policy retention softdelete = 90d recoverability = enabled`);
+    }
+  });
+
+  it('the raw table\'s Records column holds a whole Event Hub body: past ADX\'s 1 MB dynamic-value cap, which drops the value at ingestion', () => {
+    expect(databaseCommands({ rawLanding: true }).map((c) => c.command)).toContain(".alter column AksDiagnosticsRaw.Records policy encoding type = 'bigobject32'");
+  });
+});
+
+describe('analysis functions keep the rows their arrays leave empty', () => {
+  it('every mv-apply expands a list that ends with a null element (mv-expand makes no record of an empty array, dropping the row)', async () => {
+    const { storedFunctions } = await import('../functions/kusto/render.js');
+    const applies = storedFunctions({ rawLanding: true }).flatMap((f) => [...f.body.matchAll(/mv-apply \w+ = (.+) on \(/g)].map((m) => [f.name, m[1]!] as const));
+    expect(applies.length).toBeGreaterThan(0);
+    for (const [name, expr] of applies) expect(expr, name).toMatch(/^array_concat\(.*, dynamic\(\[null\]\)\)$/);
+  });
+
+  it('ApiAuthFailures counts 401s: a failed authentication is audited only at ResponseStarted', async () => {
+    const body = (await import('../functions/kusto/queries.js')).ANALYSIS_QUERIES.find((q) => q.name === 'ApiAuthFailures')!.body;
+    expect(body).toContain("ResponseCode in (401, 403) and Stage in ('ResponseStarted', 'ResponseComplete')");
   });
 });

@@ -16,7 +16,7 @@ const copied = <const N extends string, const T extends KustoType>(name: N, type
 const rewritten = <const N extends string>(name: N, doc: string, event: readonly string[]) => ({ name, type: 'datetime', doc, event }) as const;
 
 export const AksAuditColumns = columns([
-  { name: 'TimeGenerated', type: 'datetime', doc: 'stageTimestamp (µs precision), falling back to the record time' },
+  { name: 'TimeGenerated', type: 'datetime', doc: 'stageTimestamp (µs precision), else requestReceivedTimestamp, else the record time' },
   { name: 'Category', type: 'string', doc: 'kube-audit or kube-audit-admin (webhook events: k8s-audit-webhook)' },
   copied('Level', 'string', 'Audit level: Metadata, Request, RequestResponse', ['level']),
   copied('AuditId', 'string', 'auditID of the request', ['auditID']),

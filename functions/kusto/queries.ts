@@ -74,12 +74,13 @@ AksAudit
 | where TimeGenerated > ago(lookback)
 | where Verb == 'create' and Resource == 'pods' and Subresource == '' and Stage == 'ResponseComplete'
 | extend Spec = RequestObject.spec
-| extend Containers = array_concat(iff(isnull(Spec.containers), dynamic([]), Spec.containers), iff(isnull(Spec.initContainers), dynamic([]), Spec.initContainers))
-| mv-apply c = Containers on (
+// Each list ends with a null element: mv-expand (and so mv-apply) makes no record of an empty
+// array, which would drop a hostPID pod that has no volumes. The null passes no test below.
+| mv-apply c = array_concat(iff(isnull(Spec.containers), dynamic([]), Spec.containers), iff(isnull(Spec.initContainers), dynamic([]), Spec.initContainers), dynamic([null])) on (
     where tobool(c.securityContext.privileged) == true
     | summarize PrivilegedContainers = make_list(tostring(c.name)), PrivilegedImages = make_list(tostring(c.image)))
 | extend HostPID = tobool(Spec.hostPID), HostNetwork = tobool(Spec.hostNetwork), HostIPC = tobool(Spec.hostIPC)
-| mv-apply v = iff(isnull(Spec.volumes), dynamic([]), Spec.volumes) on (
+| mv-apply v = array_concat(iff(isnull(Spec.volumes), dynamic([]), Spec.volumes), dynamic([null])) on (
     where isnotempty(v.hostPath)
     | summarize HostPaths = make_list(tostring(v.hostPath.path)))
 | where array_length(PrivilegedContainers) > 0 or HostPID == true or HostNetwork == true or HostIPC == true or array_length(HostPaths) > 0
@@ -103,7 +104,9 @@ AksAudit
     `
 AksAudit
 | where TimeGenerated > ago(lookback)
-| where ResponseCode in (401, 403) and Stage == 'ResponseComplete'
+// A failed authentication (401) is audited once, at ResponseStarted; dcount of the request
+// identity keeps a request audited at both stages one failure.
+| where ResponseCode in (401, 403) and Stage in ('ResponseStarted', 'ResponseComplete')
 | summarize Failures = dcount(${REQUEST_IDENTITY}), Verbs = make_set(Verb, 10), Resources = make_set(Resource, 10), LastSeen = max(TimeGenerated) by Cluster, SourceIp, UserName
 | order by Failures desc`,
   ),

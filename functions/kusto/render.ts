@@ -94,10 +94,10 @@ const ingestTagRetention = (table: string, days: number): DatabaseCommand => ({
   command: `.alter table ${table} policy extent_tags_retention ${kqlString(JSON.stringify([{ TagPrefix: 'ingest-by:', RetentionPeriod: `${days}.00:00:00` }]))}`,
 });
 
-const retention = (table: string, days: number): DatabaseCommand => ({
+const retention = (table: string, days: number, entity: 'table' | 'materialized-view' = 'table'): DatabaseCommand => ({
   name: table,
   kind: 'policy',
-  command: `.alter-merge table ${table} policy retention softdelete = ${days}d recoverability = enabled`,
+  command: `.alter-merge ${entity} ${table} policy retention softdelete = ${days}d recoverability = enabled`,
 });
 
 // Ingest-by tags skip a batch landed again under the same key, but after a crash or a
@@ -106,13 +106,15 @@ const retention = (table: string, days: number): DatabaseCommand => ({
 // materialized view: queries that must count each source row once read `<Table>Unique`.
 export const uniqueViewName = (table: string): string => `${table}Unique`;
 
+const uniqueViewQuery = (t: TableDef): string => `${t.name}\n    | summarize take_any(*) by ${t.uniqueBy!.join(', ')}`;
+
 function uniqueViewCommand(t: TableDef): DatabaseCommand {
   const name = uniqueViewName(t.name);
   const doc = `${t.name}, one row per ${t.uniqueBy!.join(' + ')} (rows landed twice after a rebalance collapse)`;
   return {
     name,
     kind: 'view',
-    command: `.create ifnotexists materialized-view with (backfill = true, folder = 'KubeSift', docstring = ${kqlString(doc)}) ${name} on table ${t.name}\n{\n    ${t.name}\n    | summarize take_any(*) by ${t.uniqueBy!.join(', ')}\n}`,
+    command: `.create ifnotexists materialized-view with (backfill = true, folder = 'KubeSift', docstring = ${kqlString(doc)}) ${name} on table ${t.name}\n{\n    ${uniqueViewQuery(t)}\n}`,
   };
 }
 
@@ -125,8 +127,8 @@ export function functionCommand(f: StoredFunction): DatabaseCommand {
 }
 
 /** The Unique views as tables of the schema (name and columns), for the KQL checks. */
-export const uniqueViewTables = (): { name: string; columns: readonly Column[] }[] =>
-  TABLES.filter((t) => t.uniqueBy).map((t) => ({ name: uniqueViewName(t.name), columns: t.columns }));
+export const uniqueViewTables = (): { name: string; columns: readonly Column[]; viewQuery: string }[] =>
+  TABLES.filter((t) => t.uniqueBy).map((t) => ({ name: uniqueViewName(t.name), columns: t.columns, viewQuery: uniqueViewQuery(t) }));
 
 /** A query's source line (`AksAudit`, or `let rows = AksAudit`) on its own line. */
 const SOURCE_LINE = new RegExp(`^((?:let \\w+ = )?)(${TABLES.filter((t) => t.uniqueBy && t.name !== 'Detections').map((t) => t.name).join('|')})$`, 'gm');
@@ -170,8 +172,15 @@ export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
       command: `.create-or-alter table ${RAW_TABLE} ingestion json mapping ${kqlString(RAW_MAPPING)} ${kqlString(JSON.stringify([{ column: 'Records', Properties: { Path: '$.records' } }]))}`,
     });
     cmds.push(retention(RAW_TABLE, days.raw));
+    // A dynamic value over 1 MB is dropped at ingestion (and the ingestion succeeds): one
+    // Event Hub body is up to 1 MB (more on Premium and Dedicated), all of it in this column.
+    cmds.push({ name: RAW_TABLE, kind: 'policy', command: `.alter column ${RAW_TABLE}.${RAW_COLUMNS[0]!.name} policy encoding type = 'bigobject32'` });
   }
-  if (!opts.noUniqueViews) for (const t of TABLES) if (t.uniqueBy) cmds.push(uniqueViewCommand(t));
+  // A view keeps its rows for the database's retention, not its table's: the functions read
+  // the views, so they get the table's period.
+  if (!opts.noUniqueViews)
+    for (const t of TABLES)
+      if (t.uniqueBy) cmds.push(uniqueViewCommand(t), retention(uniqueViewName(t.name), t.origin === 'pipeline' ? days.pipeline : days.dataset, 'materialized-view'));
   for (const f of storedFunctions(opts)) cmds.push(functionCommand(f));
   if (opts.rawLanding) {
     for (const p of UPDATE_POLICIES) {
