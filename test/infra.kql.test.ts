@@ -97,7 +97,17 @@ describe('adx.bicep database scripts', () => {
     expect(cmds[0]).toBe('.alter-merge table AksAudit policy retention softdelete = 90d recoverability = enabled');
     expect(problems(cmds)).toEqual([]);
     expect(adx.vars.get('pipelineRetentionDays')!.text).toBe("int(replace(replace(toUpper(softDeletePeriod), 'P', ''), 'D', ''))");
-    expect(adx.vars.get('policyCommands')!.text).toMatch(/^concat\(\s*retentionCommands,/);
+    expect(adx.vars.get('policyCommands')!.text).toMatch(/^concat\(\s*retentionCommands,\s*viewRetentionCommands,/);
+  });
+
+  it('so do their Unique views, which the functions read (a view otherwise keeps the database\'s retention)', () => {
+    const v = adx.vars.get('viewRetentionCommands')!.text;
+    const tables = [.../in \[([^\]]*)\]/.exec(v)![1]!.matchAll(/'(\w+)'/g)].map((m) => m[1]);
+    expect(tables).toEqual(TABLES.filter((t) => t.uniqueBy).map((t) => t.name));
+    const template = /: '(\.[^']*)'/.exec(v)![1]!;
+    const cmds = tables.map((t) => template.replace('${table}', t!).replace('${pipelineRetentionDays}', '90'));
+    expect(cmds[0]).toBe('.alter-merge materialized-view AksAuditUnique policy retention softdelete = 90d recoverability = enabled');
+    expect(problems(cmds)).toEqual([]);
   });
 
   it('policy commands built in Bicep follow the same rules', () => {

@@ -63,9 +63,12 @@ var databaseScript = loadTextContent('../kql/database.kql')
 // parameter would not shorten what matters. PnD only: int() fails the deployment on others.
 var pipelineRetentionDays = int(replace(replace(toUpper(softDeletePeriod), 'P', ''), 'D', ''))
 var retentionCommands = [for table in [ 'AksAudit', 'AksControlPlane', 'Detections' ]: '.alter-merge table ${table} policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
+// Their <Table>Unique views, which the functions read, keep the same period.
+var viewRetentionCommands = [for table in [ 'AksAudit', 'AksControlPlane', 'Detections' ]: '.alter-merge materialized-view ${table}Unique policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
 
 var policyCommands = concat(
   retentionCommands,
+  viewRetentionCommands,
   enableStreamingIngest ? [ '.alter database [\'${databaseName}\'] policy streamingingestion enable' ] : [],
   createCluster && allowManagedIdentityIngestion
     ? [ '.alter-merge database [\'${databaseName}\'] policy managed_identity ```[{"ObjectId":"system","AllowedUsages":"NativeIngestion"}]```' ]
