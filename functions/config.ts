@@ -17,13 +17,20 @@ export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as con
 export const MIN_WEBHOOK_SECRET = 16;
 
 /**
+ * The secrets a webhook secret setting holds: one, or several separated by white space while
+ * senders move from the old one to the new one (`"<new> <old>"`). Surrounding white space (a
+ * secret set from a file ends in a newline) is no part of a secret.
+ */
+export const webhookSecrets = (value: string): string[] => value.split(/\s+/).filter(Boolean);
+
+/**
  * What can be wrong with a configured webhook secret, first match wins. A Key Vault reference
  * the platform could not resolve (the identity's role not there yet, a deleted secret) reaches
  * the app as its own text: long enough, and guessable from the vault's and secret's names.
  */
 const SECRET_PROBLEMS: readonly { bad: (v: string) => boolean; why: string }[] = [
   { bad: (v) => /^@Microsoft\.KeyVault\(/i.test(v.trim()), why: "is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" },
-  { bad: (v) => v.length < MIN_WEBHOOK_SECRET, why: `is shorter than ${MIN_WEBHOOK_SECRET} characters` },
+  { bad: (v) => webhookSecrets(v).length === 0 || webhookSecrets(v).some((s) => s.length < MIN_WEBHOOK_SECRET), why: `is shorter than ${MIN_WEBHOOK_SECRET} characters` },
 ];
 
 /** What is wrong with a configured webhook secret (undefined when unset or fine), naming the setting, never the value. */
@@ -75,7 +82,7 @@ export const configSchema = z
     KUBESIFT_POLICY_PROFILE: z.enum(['aks', 'falco']).default('aks').describe('Base policy profile: aks (knows AKS system users/add-ons) or falco (Falco defaults)'),
     // Checked per source (webhookSecretProblem), not here: one short secret must not stop
     // every trigger that loads the settings, the AKS pipeline included.
-    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().optional().describe(`Shared secret for POST /api/webhooks/k8s-audit (Bearer token or HMAC key), at least ${MIN_WEBHOOK_SECRET} characters: a shorter one turns only that source off (503) and fails sift config --check`),
+    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().optional().describe(`Shared secret for POST /api/audit-webhook/{cluster} and /api/webhooks/k8s-audit (Bearer token or HMAC key), at least ${MIN_WEBHOOK_SECRET} characters: a shorter one turns only that source off (503) and fails sift config --check. Two secrets separated by a space ("<new> <old>") are both accepted, for rotation`),
     KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().optional().describe(`Shared secret for POST /api/webhooks/falco (at least ${MIN_WEBHOOK_SECRET} characters)`),
     KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().optional().describe(`Shared secret for POST /api/webhooks/kubearmor (at least ${MIN_WEBHOOK_SECRET} characters)`),
     KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: bool

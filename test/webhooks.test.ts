@@ -8,7 +8,8 @@ import { webhookSecretProblems } from '../functions/webhooks/sources.js';
 import { falcoAlert, falcoAlertSchema, falcoOperation } from '../functions/webhooks/falco.js';
 import { kubearmorAction, kubearmorAlert, kubearmorEventSchema, kubearmorPriority } from '../functions/webhooks/kubearmor.js';
 import { toDetection } from '../functions/webhooks/runtimeAlert.js';
-import { handleWebhook, webhookHubOutput } from '../functions/triggers/webhooks.js';
+import { handleAuditWebhook, handleWebhook, webhookHubOutput } from '../functions/triggers/webhooks.js';
+import { httpTriggers } from '../functions/triggers/registry.js';
 import { auditList, bearer, falcoSample, kubearmorSample, WEBHOOK_SECRETS, webhookRequest } from './support/webhookSamples.js';
 
 const SECRETS = WEBHOOK_SECRETS;
@@ -25,6 +26,23 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters" });
     const armor = await acceptWebhook(request('kubearmor', JSON.stringify(kubearmorSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), c);
     expect(armor.status).toBe(202);
+  });
+
+  it('rotation: a setting of two secrets ("<new> <old>") accepts either, Bearer or HMAC; white space around a secret is no part of it', async () => {
+    const [oldSecret, newSecret] = ['old-secret-0123456789', 'new-secret-9876543210'];
+    const body = JSON.stringify(falcoSample);
+    const status = async (setting: string, headers: Record<string, string>) => (await acceptWebhook(request('falco', body, headers), loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_SECRET_FALCO: setting }))).status;
+    const signed = (secret: string) => ({ 'x-kubesift-signature-256': `sha256=${hmacHex(secret, Buffer.from(body))}` });
+    for (const secret of [oldSecret, newSecret]) {
+      expect(await status(`${newSecret} ${oldSecret}`, bearer(secret))).toBe(202);
+      expect(await status(`${newSecret} ${oldSecret}`, signed(secret))).toBe(202);
+    }
+    expect(await status(newSecret, bearer(oldSecret))).toBe(401);
+    expect(await status(`${newSecret}\n`, bearer(newSecret))).toBe(202);
+    expect(await status(`${newSecret}\n`, signed(newSecret))).toBe(202);
+    // Each secret of the pair must be long enough on its own.
+    expect(await status(`${newSecret} short`, bearer(newSecret))).toBe(503);
+    expect(await status('   ', bearer(newSecret))).toBe(503);
   });
 
   it('a Key Vault reference that did not resolve is not a secret: 503, and its text does not authenticate', async () => {
@@ -238,6 +256,29 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(ids).toEqual(list.items.map((e) => e.auditID));
   });
 
+  it('an audit event too large for one hub message is cut as kube-apiserver cuts one (objects dropped, annotated), not the request refused with its neighbours', async () => {
+    const big = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_MAX_BYTES: String(4 * 1024 * 1024) });
+    const list = auditList(5);
+    const huge = { ...list.items[2]!, level: 'RequestResponse', annotations: { 'authorization.k8s.io/decision': 'allow' }, responseObject: { kind: 'SecretList', items: 'x'.repeat(1_100_000) }, requestObject: { kind: 'DeleteOptions' } };
+    list.items[2] = huge as (typeof list.items)[number];
+    const out = await acceptWebhook(request('k8s-audit', JSON.stringify(list), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), big);
+    expect(out.status).toBe(202);
+    expect(out.body).toMatchObject({ accepted: 5, truncated: 1 });
+    const events = out.messages!.flatMap((m) => webhookMessageSchema.parse(JSON.parse(m)).events) as Record<string, unknown>[];
+    expect(events.map((e) => e.auditID)).toEqual(list.items.map((e) => e.auditID));
+    expect(events[2]).toEqual({ ...huge, requestObject: undefined, responseObject: undefined, annotations: { 'authorization.k8s.io/decision': 'allow', 'audit.k8s.io/truncated': 'true' } } as unknown as Record<string, unknown>);
+    expect(events[3]).toEqual(list.items[3]);
+    // The landed row says it lost its objects.
+    const { processWebhookEvents } = await import('../functions/webhooks/process.js');
+    const { defaultPolicy } = await import('../functions/detect/index.js');
+    const result = processWebhookEvents(out.messages!.map((body, i) => ({ body, position: { source: 'webhook-events', partitionId: '0', sequenceNumber: i, offset: String(i) } })), { policy: defaultPolicy('aks'), now: new Date('2025-04-20T10:00:00Z') });
+    expect(result.rows.AksAudit.map((r) => [r.AuditId, r.Truncated])).toEqual(list.items.map((e, i) => [e.auditID, i === 2]));
+    expect(result.deadLetters).toEqual([]);
+    // A runtime alert that large still refuses its request (no sender sends one).
+    const falco = await acceptWebhook(request('falco', JSON.stringify([falcoSample, { ...falcoSample, output: 'x'.repeat(1_100_000) }]), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), big);
+    expect(falco.status).toBe(413);
+  });
+
   it('refuses a bad ?cluster= value', async () => {
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), '../etc'), config);
     expect(out.status).toBe(400);
@@ -261,6 +302,37 @@ describe('webhook HTTP trigger sets the Event Hub output only on success', () =>
     const bad = await call('falco', JSON.stringify(falcoSample), bearer('nope-nope-nope-nope'));
     expect(bad.res.status).toBe(401);
     expect(bad.forwarded).toBeUndefined();
+  });
+});
+
+describe('the kube-apiserver audit webhook route', () => {
+  // client-go's REST client clears the server URL's query and sends no header but its
+  // credentials: a ?code= or x-functions-key never reaches the host.
+  const post = async (params: Record<string, string>, headers: Record<string, string>, query = '') => {
+    Object.assign(process.env, SECRETS);
+    const req = new functions.HttpRequest({ method: 'POST', url: `http://localhost/api/audit-webhook/${params.cluster ?? ''}${query}`, params, headers, body: { string: JSON.stringify(auditList(2)) } });
+    const ctx = new functions.InvocationContext({ functionName: 'auditWebhook', logHandler: () => undefined });
+    const res = await handleAuditWebhook(req, ctx);
+    return { res, forwarded: ctx.extraOutputs.get(webhookHubOutput) as string[] | undefined };
+  };
+
+  it('is anonymous at the host and authenticated by the Bearer token; the other sources keep the function key', () => {
+    const byName = Object.fromEntries(httpTriggers.map((t) => [t.name, t.options]));
+    expect(byName.auditWebhook).toMatchObject({ route: 'audit-webhook/{cluster?}', methods: ['POST'], authLevel: 'anonymous' });
+    expect(byName.webhooks).toMatchObject({ route: 'webhooks/{source}', authLevel: 'function' });
+  });
+
+  it('takes the cluster from the path, and lands nothing without the k8s-audit secret', async () => {
+    const ok = await post({ cluster: 'prod-east' }, bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT));
+    expect(ok.res.status).toBe(202);
+    expect(ok.forwarded!.map((m) => webhookMessageSchema.parse(JSON.parse(m))).map((m) => [m.source, m.cluster, m.events.length])).toEqual([['k8s-audit', 'prod-east', 2]]);
+    for (const headers of [{}, bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)]) {
+      const refused = await post({ cluster: 'prod-east' }, headers);
+      expect(refused.res.status).toBe(401);
+      expect(refused.forwarded).toBeUndefined();
+    }
+    const bad = await post({ cluster: 'Prod East' }, bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT));
+    expect(bad.res.status).toBe(400);
   });
 });
 

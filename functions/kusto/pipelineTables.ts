@@ -50,7 +50,7 @@ export const AksAuditColumns = columns([
   copied('AuthorizationDecision', 'string', 'annotation authorization.k8s.io/decision', ['annotations', 'authorization.k8s.io/decision']),
   copied('AuthorizationReason', 'string', 'annotation authorization.k8s.io/reason', ['annotations', 'authorization.k8s.io/reason']),
   copied('SourceIp', 'string', 'first entry of sourceIPs', ['sourceIPs', '0']),
-  { name: 'Truncated', type: 'bool', doc: 'true when the event was salvaged from a log cut at 16 KiB' },
+  { name: 'Truncated', type: 'bool', doc: 'true when the event was salvaged from a log cut at 16 KiB, or came without its request/response objects (annotation audit.k8s.io/truncated)' },
   { name: 'Position', type: 'string', doc: 'partition/sequenceNumber/index of the source record (idempotency key)' },
 ] as const);
 

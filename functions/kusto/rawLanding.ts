@@ -56,7 +56,7 @@ const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
   AuthorizationDecision: `tostring(e.annotations['authorization.k8s.io/decision'])`,
   AuthorizationReason: `tostring(e.annotations['authorization.k8s.io/reason'])`,
   SourceIp: 'tostring(e.sourceIPs[0])',
-  Truncated: `gettype(e) != 'dictionary'`,
+  Truncated: `gettype(e) != 'dictionary' or tostring(e.annotations['audit.k8s.io/truncated']) == 'true'`,
   Position: position,
 };
 

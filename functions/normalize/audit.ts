@@ -133,7 +133,10 @@ export function auditEventToRow(event: Record<string, unknown>, rec: RawRecord, 
     ImpersonatedUserName: str(imp?.username), Resource: str(ref?.resource), Subresource: str(ref?.subresource),
     Namespace: str(ref?.namespace), Name: str(ref?.name), ApiGroup: str(ref?.apiGroup), ApiVersion: str(ref?.apiVersion),
     ResponseCode: int(obj(e.responseStatus)?.code), AuthorizationDecision: str(ann?.['authorization.k8s.io/decision']),
-    AuthorizationReason: str(ann?.['authorization.k8s.io/reason']), SourceIp: str(ips?.[0]), Truncated: false,
+    AuthorizationReason: str(ann?.['authorization.k8s.io/reason']), SourceIp: str(ips?.[0]),
+    // kube-apiserver's truncating audit backend (and the webhook route, for an event over one
+    // hub message) drops the request and response objects and says so here.
+    Truncated: ann?.['audit.k8s.io/truncated'] === 'true',
     Position: positionKey(rec),
   };
   (row as unknown as Record<symbol, unknown>)[AUDIT_EVENT] = json ?? e;

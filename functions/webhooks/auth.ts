@@ -49,7 +49,8 @@ export function hmacHex(secret: string, body: Uint8Array, timestamp?: string): s
 
 const UNIX_SECONDS = /^\d{1,12}$/;
 
-export function authenticate(secret: string, headers: HeaderReader, rawBody: Uint8Array, opts: AuthOptions): AuthOutcome {
+/** `secrets`: every secret the source accepts (two while senders rotate); any one proves the sender. */
+export function authenticate(secrets: readonly string[], headers: HeaderReader, rawBody: Uint8Array, opts: AuthOptions): AuthOutcome {
   for (const name of SIGNATURE_HEADERS) {
     const sig = headers.get(name);
     if (sig === null) continue;
@@ -57,7 +58,7 @@ export function authenticate(secret: string, headers: HeaderReader, rawBody: Uin
     const ts = headers.get(TIMESTAMP_HEADER)?.trim();
     if (ts === undefined && opts.requireTimestamp) return { ok: false, reason: 'timestamp-required' };
     if (ts !== undefined && !UNIX_SECONDS.test(ts)) return { ok: false, reason: 'bad-timestamp' };
-    if (!safeEqual(hex, hmacHex(secret, rawBody, ts))) return { ok: false, reason: 'bad-credentials' };
+    if (!secrets.some((secret) => safeEqual(hex, hmacHex(secret, rawBody, ts)))) return { ok: false, reason: 'bad-credentials' };
     if (ts === undefined) return { ok: true, method: 'hmac-sha256' };
     // Checked after the MAC, so 'stale-timestamp' in the log means a genuine request that came too late (a replay, or clock skew).
     const skew = Math.abs(opts.now.getTime() / 1000 - Number(ts));
@@ -67,5 +68,5 @@ export function authenticate(secret: string, headers: HeaderReader, rawBody: Uin
   if (auth === null) return { ok: false, reason: 'missing-credentials' };
   const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
   if (!m?.[1]) return { ok: false, reason: 'bad-credentials' };
-  return safeEqual(m[1], secret) ? { ok: true, method: 'bearer' } : { ok: false, reason: 'bad-credentials' };
+  return secrets.some((secret) => safeEqual(m[1]!, secret)) ? { ok: true, method: 'bearer' } : { ok: false, reason: 'bad-credentials' };
 }

@@ -1,11 +1,11 @@
 // The webhook request path as a pure function of (source, headers, body stream, config):
 // size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
 // adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
-import { webhookSecretProblem, type Config } from '../config.js';
+import { webhookSecretProblem, webhookSecrets, type Config } from '../config.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
-import { packWebhookMessages } from './message.js';
+import { messageShell, packWebhookMessages } from './message.js';
 import { describeIssue, webhookSource } from './sources.js';
 
 export interface WebhookRequest {
@@ -43,6 +43,23 @@ function eventTexts(text: string, at: JsonStep[] | null): string[] {
   return jsonElements(text, at)!;
 }
 
+/** The annotation kube-apiserver's own audit truncation (--audit-webhook-truncate-enabled) sets. */
+export const TRUNCATED_ANNOTATION = 'audit.k8s.io/truncated';
+
+/**
+ * An audit event too large for one hub message, cut as kube-apiserver's truncating backend
+ * cuts one: without its request and response objects, annotated as truncated. Who did what
+ * to which object stays; the other events of the request are not refused with it.
+ */
+function truncatedAuditEvent(text: string): string {
+  const event = JSON.parse(text) as Record<string, unknown>;
+  delete event.requestObject;
+  delete event.responseObject;
+  const annotations = event.annotations && typeof event.annotations === 'object' && !Array.isArray(event.annotations) ? event.annotations : {};
+  event.annotations = { ...annotations, [TRUNCATED_ANNOTATION]: 'true' };
+  return JSON.stringify(event);
+}
+
 export async function acceptWebhook(req: WebhookRequest, config: Config, now: Date = new Date()): Promise<WebhookOutcome> {
   const source = webhookSource(req.source);
   if (!source) return fail(404, `unknown webhook source '${req.source.slice(0, 40)}' (k8s-audit, falco, kubearmor)`, 'unknown source');
@@ -57,7 +74,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const read = await readBodyLimited(req.body, max);
   if (!read.ok) return fail(413, `body larger than ${max} bytes`, `body over limit (${read.received}+ bytes)`);
 
-  const auth = authenticate(secret, req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
+  const auth = authenticate(webhookSecrets(secret), req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
   if (!auth.ok) return { status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${auth.reason}` };
 
   const cluster = (req.cluster ?? '').trim().toLowerCase() || config.KUBESIFT_DEFAULT_CLUSTER.toLowerCase();
@@ -75,12 +92,20 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
     return fail(400, issue, `schema: ${issue}`);
   }
   const events = parsed.data;
-  const messages = packWebhookMessages({ source: source.name, cluster, receivedTime: now.toISOString() }, eventTexts(body.text, source.eventsAt(json)), MAX_HUB_MESSAGE_BYTES);
+  const head = { source: source.name, cluster, receivedTime: now.toISOString() };
+  let texts = eventTexts(body.text, source.eventsAt(json));
+  let messages = packWebhookMessages(head, texts, MAX_HUB_MESSAGE_BYTES);
+  let truncated = 0;
+  if (!messages && source.kind === 'audit') {
+    const room = MAX_HUB_MESSAGE_BYTES - Buffer.byteLength(messageShell(head));
+    texts = texts.map((t) => (Buffer.byteLength(t) > room ? (truncated++, truncatedAuditEvent(t)) : t));
+    messages = packWebhookMessages(head, texts, MAX_HUB_MESSAGE_BYTES);
+  }
   if (!messages) return fail(413, `an event is larger than one Event Hubs message (${MAX_HUB_MESSAGE_BYTES} bytes)`, 'event over hub limit');
   return {
     status: 202,
-    body: { accepted: events.length, messages: messages.length, source: source.name, cluster },
+    body: { accepted: events.length, messages: messages.length, source: source.name, cluster, ...(truncated ? { truncated } : {}) },
     messages,
-    log: `accepted ${events.length} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)`,
+    log: `accepted ${events.length} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)${truncated ? `, ${truncated} cut to fit (request/response objects dropped)` : ''}`,
   };
 }

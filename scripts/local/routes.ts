@@ -8,7 +8,11 @@ export interface RouteMatcher {
   template: string;
   methods: readonly string[];
   match(path: string): Record<string, string> | null;
-  /** Literal routes win over parameterized ones, like the host's route precedence. */
+  /**
+   * Literal routes win over parameterized ones here. The host does not promise that (it has
+   * matched overlapping routes in function-name order: azure-functions-host #9876), so the
+   * app's routes never overlap (test/http-routes.test.ts).
+   */
   specificity: number;
 }
 
