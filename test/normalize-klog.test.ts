@@ -56,6 +56,17 @@ describe('klog header', () => {
     expect(none.TimeGenerated).toBe('2031-03-01T10:00:00.000001Z');
   });
 
+  it('without a record time, the batch clock gives the year, across the new year too', () => {
+    const at = (log: string, now: string, time = '') => klogLineToRow(rawRecord({ time }), log, undefined, new Date(now)).TimeGenerated;
+    expect(at('I1231 23:59:58.000001       1 a.go:1] x', '2026-01-01T00:00:03Z')).toBe('2025-12-31T23:59:58.000001Z');
+    expect(at('I0101 00:00:01.000001       1 a.go:1] x', '2025-12-31T23:59:59Z')).toBe('2026-01-01T00:00:01.000001Z');
+    expect(at('I0301 10:00:00.000001       1 a.go:1] x', '2031-06-01T00:00:00Z')).toBe('2031-03-01T10:00:00.000001Z');
+    // An unparseable record time is no time either.
+    expect(at('I1231 23:59:58.000001       1 a.go:1] x', '2026-01-01T00:00:03Z', 'yesterday')).toBe('2025-12-31T23:59:58.000001Z');
+    // The record time, when usable, still wins over the clock.
+    expect(at('I1231 23:59:58.000001       1 a.go:1] x', '2030-01-01T00:00:00Z', '2024-12-31T23:59:59Z')).toBe('2024-12-31T23:59:58.000001Z');
+  });
+
   it('rejects non-headers without throwing', () => {
     for (const s of ['', 'I', 'X0301 10:00:00.0 1 a.go:1] m', 'I1301 10:00:00.000000 1 a.go:1] m', 'I0301 10:00:00.000000 1 a.go:1 no bracket', 'I0301 10:00:00.000000']) {
       expect(parseKlogHeader(s)).toBeNull();
@@ -72,6 +83,11 @@ describe('kube-apiserver access lines: every generation (own fixtures)', () => {
       expect(row).toMatchObject(want);
     });
   }
+
+  it('legacy G1/G2 with an empty user agent: the address alone, no leading space', () => {
+    for (const line of ['GET /healthz: (120µs) 200 [ 10.0.0.9:5000]', 'GET /healthz:(120µs) 200 [ 10.0.0.9:5000]', 'GET /healthz: (120µs) 200 [[] 10.0.0.9:5000]'])
+      expect(parseLegacyAccess(line), line).toMatchObject({ UserAgent: '', SourceIp: '10.0.0.9', ResponseCode: 200 });
+  });
 
   it('legacy parser refuses lines that only look similar', () => {
     expect(parseLegacyAccess('GET is not a uri: (1ms) 200')).toBeNull();
@@ -118,6 +134,25 @@ describe('structured key=value lines (Go-quoted strings)', () => {
     expect(klogLineToRow(rawRecord({ category: 'kube-scheduler' }), ' >', ctx).Level).toBe('INFO');
     klogLineToRow(rawRecord({ category: 'kube-scheduler' }), 'W0301 11:00:02.000000       1 s.go:1] x', ctx);
     expect([klogLineToRow(rawRecord({ category: 'kube-scheduler' }), ' >', ctx).Level, klogLineToRow(rawRecord(), ' >', ctx).Level]).toEqual(['WARNING', 'ERROR']);
+  });
+
+  it('a headerless JSON line (zap, the etcd client in kube-apiserver) is its own record with its own level', () => {
+    const ctx = new ContinuationContext();
+    const etcd = (level: string) => `{"level":"${level}","ts":"2025-01-01T00:00:04.123Z","logger":"etcd-client","caller":"v3@v3.5.9/retry_interceptor.go:62","msg":"retrying of unary invoker failed","attempt":0}\n`;
+    const row = (log: string) => klogLineToRow(rawRecord({ log }), log, ctx);
+    row('I0101 00:00:04.000000       1 x.go:1] fine');
+    expect(row(etcd('error'))).toMatchObject({ Level: 'ERROR', Severity: '' });
+    // It does not become what later continuation lines inherit: that is still the I line.
+    expect(row('\tgoroutine 1 [running]:').Level).toBe('INFO');
+    row('E0101 00:00:04.100000       1 x.go:2] bad err=<');
+    expect(row(etcd('info')).Level).toBe('INFO');
+    expect(row(' >').Level).toBe('ERROR');
+    const levels = ['debug', 'info', 'warn', 'error', 'dpanic', 'panic', 'fatal', 'WARN', 'trace'].map((l) => row(etcd(l)).Level);
+    expect(levels).toEqual(['INFO', 'INFO', 'WARNING', 'ERROR', 'ERROR', 'FATAL', 'FATAL', 'WARNING', 'INFO']);
+    row('W0101 00:00:04.200000       1 x.go:3] meh');
+    // Not a JSON object with a string level: an ordinary continuation line.
+    for (const log of ['{"level":3}', '{"msg":"x"}', '{not json', '{"level":"error"', '[{"level":"error"}]', ' {"level":"error"}'])
+      expect(row(log).Level, log).toBe('WARNING');
   });
 
   it('reads trailing pairs of unstructured lines (timeout handler)', () => {
@@ -225,6 +260,8 @@ describe('pathological input finishes in linear time', () => {
     ['header lookalike', 'I0301 10:00:00.' + '1'.repeat(MB)],
     ['trace steps', 'Trace[1]: ---"' + 'a:b '.repeat(MB / 4)],
     ['spaces', ' '.repeat(MB)],
+    ['unterminated JSON object', '{"a":'.repeat(MB / 5)],
+    ['deeply nested JSON object', '{"a":'.repeat(MB / 10) + '1' + '}'.repeat(MB / 10)],
   ];
   for (const [name, line] of cases) {
     it(name, () => {

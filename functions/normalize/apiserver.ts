@@ -134,9 +134,9 @@ export function parseLegacyAccess(msg: string): RequestColumns | null {
         req.SourceIp = stripPort(inner.slice(close + 2));
       } else req.UserAgent = inner.slice(1);
     } else {
-      // G1: [user agent addr]
+      // G1: [user agent addr]; an empty agent leaves "[ addr]".
       const last = inner.lastIndexOf(' ');
-      if (last > 0) {
+      if (last >= 0) {
         req.UserAgent = inner.slice(0, last);
         req.SourceIp = stripPort(inner.slice(last + 1));
       } else req.SourceIp = stripPort(inner);

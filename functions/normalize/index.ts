@@ -25,8 +25,8 @@ export interface NormalizeSink {
 }
 
 export interface NormalizeOptions {
-  /** Year for klog headers when the record has no time. */
-  fallbackYear: number;
+  /** The batch clock (or just a year) that dates klog headers when the record has no time. */
+  fallbackYear: number | Date;
 }
 
 /** Categories whose properties.log is an audit.k8s.io Event (kube-audit, kube-audit-admin). */

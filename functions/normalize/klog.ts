@@ -89,18 +89,24 @@ export function parseKlogHeader(s: string): KlogHeader | null {
   return { severity: sev, month, day, hms: s.slice(6, 14), micros: frac.slice(0, 6), thread, file, line, msgStart };
 }
 
+/** `year`, one back (or forward) when the header is in December and `month` in January (or the reverse). */
+function yearAcrossNewYear(headerMonth: number, year: number, month: number): number {
+  if (headerMonth === 12 && month === 1) return year - 1;
+  if (headerMonth === 1 && month === 12) return year + 1;
+  return year;
+}
+
 /**
- * klog has no year: take it from the record time, stepping back (or forward) one year when
- * the header is in December and the record in January (or the reverse). The record time
- * when the header's is not a real time (02-30, 99:99:99, a year outside 0000-9999).
+ * klog has no year: take it from the record time, else from the batch clock, across a new
+ * year as above (a December header read on January 1st is last year's). A bare year (callers
+ * that have no clock) is taken as it is. The record time when the header's is not a real
+ * time (02-30, 99:99:99, a year outside 0000-9999).
  */
-export function klogTime(h: KlogHeader, recordTime: string | null, fallbackYear: number): string | null {
-  let year = fallbackYear;
-  if (recordTime) {
-    year = Number(recordTime.slice(0, 4));
-    const recMonth = Number(recordTime.slice(5, 7));
-    if (h.month === 12 && recMonth === 1) year--;
-    else if (h.month === 1 && recMonth === 12) year++;
-  }
+export function klogTime(h: KlogHeader, recordTime: string | null, clock: Date | number): string | null {
+  const year = recordTime
+    ? yearAcrossNewYear(h.month, Number(recordTime.slice(0, 4)), Number(recordTime.slice(5, 7)))
+    : typeof clock === 'number'
+      ? clock
+      : yearAcrossNewYear(h.month, clock.getUTCFullYear(), clock.getUTCMonth() + 1);
   return timeFromParts(year, h.month, h.day, h.hms, h.micros) ?? recordTime;
 }
