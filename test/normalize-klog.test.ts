@@ -6,7 +6,9 @@ import { goDurationMs } from '../functions/normalize/duration.js';
 import { parsePairs, readGoQuoted } from '../functions/normalize/goquote.js';
 import { parseKlogHeader } from '../functions/normalize/klog.js';
 import { canonicalTime, timeMs } from '../functions/normalize/time.js';
-import { rawRecord } from './support/records.js';
+import { diagRecord, input, rawRecord } from './support/records.js';
+import { processEvents } from '../functions/pipeline.js';
+import { defaultPolicy } from '../functions/detect/index.js';
 
 const fixture = (name: string) => new URL(`./fixtures/aks/${name}`, import.meta.url);
 
@@ -65,6 +67,10 @@ describe('klog header', () => {
     expect(at('I1231 23:59:58.000001       1 a.go:1] x', '2026-01-01T00:00:03Z', 'yesterday')).toBe('2025-12-31T23:59:58.000001Z');
     // The record time, when usable, still wins over the clock.
     expect(at('I1231 23:59:58.000001       1 a.go:1] x', '2030-01-01T00:00:00Z', '2024-12-31T23:59:59Z')).toBe('2024-12-31T23:59:58.000001Z');
+    // The pipeline hands normalize its batch clock, not only the clock's year.
+    const record = diagRecord('kube-apiserver', 'I1231 23:59:58.000001       1 a.go:1] x\n', { time: undefined });
+    const batch = processEvents([input({ records: [record] })], { policy: defaultPolicy('aks'), now: new Date('2026-01-01T00:00:03Z') });
+    expect(batch.rows.AksControlPlane.map((r) => r.TimeGenerated)).toEqual(['2025-12-31T23:59:58.000001Z']);
   });
 
   it('rejects non-headers without throwing', () => {
