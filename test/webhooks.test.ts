@@ -279,6 +279,16 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(falco.status).toBe(413);
   });
 
+  it('a compressed body is a 415 naming Content-Encoding, not a misleading "not valid UTF-8"', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const body = gzipSync(JSON.stringify(falcoSample));
+    const out = await acceptWebhook(request('falco', body, { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), 'content-encoding': 'gzip' }), config);
+    expect(out).toMatchObject({ status: 415, body: { error: 'Content-Encoding: gzip is not accepted (send the body uncompressed)' } });
+    expect(out.messages).toBeUndefined();
+    const plain = await acceptWebhook(request('falco', JSON.stringify(falcoSample), { ...bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), 'content-encoding': 'identity' }), config);
+    expect(plain.status).toBe(202);
+  });
+
   it('refuses a bad ?cluster= value', async () => {
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO), '../etc'), config);
     expect(out.status).toBe(400);
@@ -337,6 +347,13 @@ describe('the kube-apiserver audit webhook route', () => {
 });
 
 describe('runtime alert mappers', () => {
+  it("an alert's own cluster name is lower-cased and checked like the request's; an invalid one gives way to the request's", () => {
+    const falco = (name: unknown) => toDetection(falcoAlert(falcoAlertSchema.parse({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.cluster.name': name } }), 'lab')).Cluster;
+    expect([falco('Prod-East'), falco('Other Cluster/../x'), falco(null), falco('')]).toEqual(['prod-east', 'lab', 'lab', 'lab']);
+    const armor = (ClusterName: string) => toDetection(kubearmorAlert(kubearmorEventSchema.parse({ ...kubearmorSample, ClusterName }), 'lab')).Cluster;
+    expect([armor('Prod-East'), armor('default'), armor('a'.repeat(64))]).toEqual(['prod-east', 'lab', 'lab']);
+  });
+
   it("Falco: an output field of any JSON type becomes column text (an object's JSON; it used to throw on one whose toString is not a function)", () => {
     const fields = { 'k8s.pod.name': { constructor: 'x', toString: 1 }, 'k8s.ns.name': 7, 'user.name': null };
     const d = toDetection(falcoAlert(falcoAlertSchema.parse({ ...falcoSample, output_fields: fields }), 'lab'));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { columnText } from '../envelope/json.js';
 import { canonicalTime } from '../normalize/time.js';
 import { priorityOf, slug, sortedJson, type Operation, type RuntimeAlert } from './runtimeAlert.js';
+import { alertCluster } from './cluster.js';
 
 export const falcoAlertSchema = z.looseObject({
   uuid: z.string().optional(),
@@ -52,7 +53,7 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
     ruleId: `falco:${slug(a.rule)}`,
     rule: a.rule,
     priority: priorityOf(a.priority) ?? 'INFORMATIONAL',
-    cluster: str(f['k8s.cluster.name']) || cluster,
+    cluster: alertCluster(str(f['k8s.cluster.name']), cluster),
     namespace: str(f['k8s.ns.name'] ?? f['ka.target.namespace']),
     user: str(f['ka.user.name'] ?? f['user.name']),
     resource: k8sAudit ? str(f['ka.target.resource']) : pod ? 'pods' : '',

@@ -6,6 +6,7 @@ import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonSte
 import { authenticate } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages } from './message.js';
+import { CLUSTER_NAME } from './cluster.js';
 import { describeIssue, webhookSource } from './sources.js';
 
 export interface WebhookRequest {
@@ -28,7 +29,6 @@ export interface WebhookOutcome {
 /** Room under the 1 MB Event Hubs event limit for AMQP framing and annotations. */
 export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
 
-const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 const fail = (status: number, error: string, log: string): WebhookOutcome => ({ status, body: { error }, log });
 
@@ -68,6 +68,10 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   // The setting's name, never its value, goes to the sender and the log.
   const problem = webhookSecretProblem(source.secretSetting, secret);
   if (problem) return fail(503, `webhook source '${source.name}' is misconfigured: ${problem}`, 'secret unusable');
+
+  // The host hands the body over as sent: a gzip body would read as "not valid UTF-8".
+  const encoding = req.headers.get('content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') return fail(415, `Content-Encoding: ${encoding.slice(0, 40)} is not accepted (send the body uncompressed)`, 'content-encoding refused');
 
   const max = config.KUBESIFT_WEBHOOK_MAX_BYTES;
   if (declaredTooLarge(req.headers.get('content-length'), max)) return fail(413, `body larger than ${max} bytes`, 'content-length over limit');

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { canonicalTime } from '../normalize/time.js';
 import { slug, sortedJson, type Priority, type RuntimeAlert } from './runtimeAlert.js';
+import { alertCluster } from './cluster.js';
 
 const text = z.string().default('');
 
@@ -84,7 +85,7 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert
     rule: policy,
     priority: kubearmorPriority(e),
     // KubeArmor's own ClusterName is "default" unless configured; prefer the webhook's cluster then.
-    cluster: e.ClusterName && e.ClusterName !== 'default' ? e.ClusterName : cluster,
+    cluster: e.ClusterName && e.ClusterName !== 'default' ? alertCluster(e.ClusterName, cluster) : cluster,
     namespace: e.NamespaceName,
     user: e.UID === undefined ? '' : `uid:${e.UID}`,
     resource: e.PodName ? 'pods' : e.Type.startsWith('MatchedHost') || e.Type === 'HostLog' ? 'nodes' : '',
