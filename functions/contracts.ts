@@ -12,6 +12,12 @@ export type { AksAuditRow, AksControlPlaneRow, Detection };
 export const AUDIT_EVENT: unique symbol = Symbol('kubesift.auditEvent');
 
 /**
+ * The annotation kube-apiserver's truncating audit backend (--audit-webhook-truncate-enabled)
+ * puts on an event it sent without its request and response objects; such a row is Truncated.
+ */
+export const TRUNCATED_ANNOTATION = 'audit.k8s.io/truncated';
+
+/**
  * Row arrays already free of duplicate keys (processEvents' AksAudit, deduped on auditID+stage):
  * landing's own dedupe (land/payload.ts) skips them instead of hashing every auditID again.
  */

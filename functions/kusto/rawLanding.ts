@@ -3,6 +3,7 @@
 // raw table, and update policies expand it into AksAudit / AksControlPlane with KQL.
 // The column expressions are tables keyed by column name, typed against the column tables:
 // a new column without an expression is a compile error, not a silently empty column.
+import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import type { Column } from './columns.js';
 import { AksAuditColumns, AksControlPlaneColumns } from './pipelineTables.js';
 import type { StoredFunction } from './queries.js';
@@ -56,7 +57,7 @@ const AUDIT: Record<(typeof AksAuditColumns)[number]['name'], string> = {
   AuthorizationDecision: `tostring(e.annotations['authorization.k8s.io/decision'])`,
   AuthorizationReason: `tostring(e.annotations['authorization.k8s.io/reason'])`,
   SourceIp: 'tostring(e.sourceIPs[0])',
-  Truncated: `gettype(e) != 'dictionary' or tostring(e.annotations['audit.k8s.io/truncated']) == 'true'`,
+  Truncated: `gettype(e) != 'dictionary' or tostring(e.annotations['${TRUNCATED_ANNOTATION}']) == 'true'`,
   Position: position,
 };
 

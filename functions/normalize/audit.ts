@@ -4,7 +4,7 @@
 // same function specialized by hand into straight-line code: the table walk costs ~3 µs a
 // row in keyed property reads and writes, the specialized form ~0.4 µs. Both are held equal
 // by test/normalize-audit-table.test.ts on generated and deliberately ill-typed events.
-import { AUDIT_EVENT, type AksAuditRow, type RawRecord } from '../contracts.js';
+import { AUDIT_EVENT, TRUNCATED_ANNOTATION, type AksAuditRow, type RawRecord } from '../contracts.js';
 import { AksAuditColumns } from '../kusto/pipelineTables.js';
 import { intern } from '../envelope/intern.js';
 import { canonicalTime } from './time.js';
@@ -136,7 +136,7 @@ export function auditEventToRow(event: Record<string, unknown>, rec: RawRecord, 
     AuthorizationReason: str(ann?.['authorization.k8s.io/reason']), SourceIp: str(ips?.[0]),
     // kube-apiserver's truncating audit backend (and the webhook route, for an event over one
     // hub message) drops the request and response objects and says so here.
-    Truncated: ann?.['audit.k8s.io/truncated'] === 'true',
+    Truncated: ann?.[TRUNCATED_ANNOTATION] === 'true',
     Position: positionKey(rec),
   };
   (row as unknown as Record<symbol, unknown>)[AUDIT_EVENT] = json ?? e;

@@ -2,6 +2,7 @@
 // size limit → sender auth → JSON → schema → pack into hub messages. The HTTP trigger only
 // adapts HttpRequest/HttpResponse and sets the Event Hub output; tests call this directly.
 import { webhookSecretProblem, webhookSecrets, type Config } from '../config.js';
+import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
@@ -42,9 +43,6 @@ function eventTexts(text: string, at: JsonStep[] | null): string[] {
   // The schema accepted the body, so the array is there.
   return jsonElements(text, at)!;
 }
-
-/** The annotation kube-apiserver's own audit truncation (--audit-webhook-truncate-enabled) sets. */
-export const TRUNCATED_ANNOTATION = 'audit.k8s.io/truncated';
 
 /**
  * An audit event too large for one hub message, cut as kube-apiserver's truncating backend
