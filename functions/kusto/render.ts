@@ -152,11 +152,12 @@ export function storedFunctions(opts: RenderOptions = {}): StoredFunction[] {
 
 export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
   const days = { ...RETENTION, ...opts.retentionDays };
+  const keepDays = (t: TableDef): number => (t.origin === 'pipeline' ? days.pipeline : days.dataset);
   const cmds: DatabaseCommand[] = [];
   for (const t of TABLES) cmds.push(...tableCommands(t, t.origin === 'pipeline' ? 'KubeSift' : 'KubeSift/Datasets'));
   for (const t of TABLES) cmds.push(...mappingCommands(t));
   for (const t of TABLES) {
-    cmds.push(retention(t.name, t.origin === 'pipeline' ? days.pipeline : days.dataset));
+    cmds.push(retention(t.name, keepDays(t)));
     if (t.origin === 'pipeline') {
       cmds.push({ name: t.name, kind: 'policy', command: `.alter table ${t.name} policy ingestionbatching ${kqlString(JSON.stringify(PIPELINE_BATCHING))}` });
       const tagDays = opts.ingestTagDays ?? INGEST_TAG_DAYS;
@@ -180,7 +181,7 @@ export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
   // the views, so they get the table's period.
   if (!opts.noUniqueViews)
     for (const t of TABLES)
-      if (t.uniqueBy) cmds.push(uniqueViewCommand(t), retention(uniqueViewName(t.name), t.origin === 'pipeline' ? days.pipeline : days.dataset, 'materialized-view'));
+      if (t.uniqueBy) cmds.push(uniqueViewCommand(t), retention(uniqueViewName(t.name), keepDays(t), 'materialized-view'));
   for (const f of storedFunctions(opts)) cmds.push(functionCommand(f));
   if (opts.rawLanding) {
     for (const p of UPDATE_POLICIES) {

@@ -62,9 +62,10 @@ var databaseScript = loadTextContent('../kql/database.kql')
 // a table's retention overrides the database's: set them from softDeletePeriod here, or the
 // parameter would not shorten what matters. PnD only: int() fails the deployment on others.
 var pipelineRetentionDays = int(replace(replace(toUpper(softDeletePeriod), 'P', ''), 'D', ''))
-var retentionCommands = [for table in [ 'AksAudit', 'AksControlPlane', 'Detections' ]: '.alter-merge table ${table} policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
+var pipelineTables = [ 'AksAudit', 'AksControlPlane', 'Detections' ]
+var retentionCommands = [for table in pipelineTables: '.alter-merge table ${table} policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
 // Their <Table>Unique views, which the functions read, keep the same period.
-var viewRetentionCommands = [for table in [ 'AksAudit', 'AksControlPlane', 'Detections' ]: '.alter-merge materialized-view ${table}Unique policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
+var viewRetentionCommands = [for table in pipelineTables: '.alter-merge materialized-view ${table}Unique policy retention softdelete = ${pipelineRetentionDays}d recoverability = enabled']
 
 var policyCommands = concat(
   retentionCommands,
