@@ -113,7 +113,7 @@ export function wholeBatch(chunks: Iterable<EventChunk>): BatchResult {
 export function* processEventChunks(events: readonly EventInput[], opts: PipelineOptions, chunkRecords = DEFAULT_CHUNK_RECORDS): Generator<EventChunk> {
   const now = opts.now ?? new Date();
   const envOpts = { defaultCluster: opts.defaultCluster ?? 'unknown', maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, accept: opts.accept ?? 'any' };
-  const normOpts = { fallbackYear: now };
+  const normOpts = { clock: now };
   // Normalization state (klog continuation severity per pod) carries across chunks.
   const ctx = new ContinuationContext();
   const maxItems = opts.maxBatchRecords ?? (chunkRecords === Infinity ? DEFAULT_MAX_BATCH_RECORDS : DEFAULT_MAX_CHUNKED_BATCH_RECORDS);

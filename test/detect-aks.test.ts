@@ -17,7 +17,7 @@ function rowsOf(path: string): NormalizeSink {
   const sink = { records: [] as SourcedRecord[], deadLetters: [] as DeadLetter[] };
   unwrapEvent({ body: readFileSync(path), position: { source: 'file', partitionId: '0', sequenceNumber: 0, offset: '0' } }, sink, { defaultCluster: 'x', maxBodyBytes: 4 << 20 });
   const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [...sink.deadLetters] };
-  normalizeRecords(sink.records, out, { fallbackYear: 2020 });
+  normalizeRecords(sink.records, out, { clock: new Date('2020-06-15T00:00:00Z') });
   return out;
 }
 

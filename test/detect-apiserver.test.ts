@@ -7,7 +7,7 @@ import { klogLineToRow } from '../functions/normalize/index.js';
 import { cpRow } from './fixtures/detect/events.js';
 
 const rec: RawRecord = { category: 'kube-apiserver', time: '2025-04-20T16:36:52Z', resourceId: '', cluster: 'c1', pod: 'kube-apiserver-0', stream: 'stderr', log: '', source: 'diagnostic', position: { source: 'test', partitionId: '0', sequenceNumber: 0, offset: '0', index: 0 } };
-const line = (l: string): AksControlPlaneRow => klogLineToRow(rec, l, undefined, 2025);
+const line = (l: string): AksControlPlaneRow => klogLineToRow(rec, l, undefined, new Date('2025-06-15T00:00:00Z'));
 const httplog = (verb: string, uri: string, ua: string, code: number, ip = '10.1.2.3') =>
   line(`I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="${verb}" URI="${uri}" latency="214.666µs" userAgent="${ua}" audit-ID="a-${uri.length}" srcIP="${ip}:35542" resp=${code}`);
 const run = (rows: AksControlPlaneRow[], p: Policy = defaultPolicy('aks')) => detect({ AksAudit: [], AksControlPlane: rows }, p, new Date(0));
@@ -49,7 +49,7 @@ describe('apiserver rules', () => {
   });
 
   it('the same line at the same hub position in two clusters gives two detections, a redelivery one', () => {
-    const secretRead = (cluster: string) => klogLineToRow({ ...rec, cluster }, `I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/prod/secrets/db" latency="1ms" userAgent="curl/8.0" audit-ID="same" srcIP="10.1.2.3:1" resp=200`, undefined, 2025);
+    const secretRead = (cluster: string) => klogLineToRow({ ...rec, cluster }, `I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/prod/secrets/db" latency="1ms" userAgent="curl/8.0" audit-ID="same" srcIP="10.1.2.3:1" resp=200`, undefined, new Date('2025-06-15T00:00:00Z'));
     const ids = (rows: AksControlPlaneRow[]) => run(rows).map((d) => d.DetectionId);
     expect(new Set(ids([secretRead('c1'), secretRead('c2')])).size).toBe(2);
     expect(ids([secretRead('c1')])).toEqual(ids([secretRead('c1')]));

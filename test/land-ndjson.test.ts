@@ -31,7 +31,7 @@ function expectLandedAsRows(rows: readonly AksAuditRow[]): Record<string, unknow
 const auditRec = (log: string): SourcedRecord => rawRecord({ category: 'kube-audit', stream: 'stdout', log });
 function normalize(...records: SourcedRecord[]): NormalizeSink {
   const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [] };
-  normalizeRecords(records, out, { fallbackYear: 2024 });
+  normalizeRecords(records, out, { clock: new Date('2024-06-15T00:00:00Z') });
   return out;
 }
 

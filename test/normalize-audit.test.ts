@@ -9,7 +9,7 @@ import { auditEvent, rawRecord } from './support/records.js';
 
 function run(records: SourcedRecord[]): NormalizeSink {
   const out: NormalizeSink = { AksAudit: [], AksControlPlane: [], deadLetters: [] };
-  normalizeRecords(records, out, { fallbackYear: 2024 });
+  normalizeRecords(records, out, { clock: new Date('2024-06-15T00:00:00Z') });
   return out;
 }
 const auditRec = (log: string, over: Partial<SourcedRecord> = {}): SourcedRecord => rawRecord({ category: 'kube-audit', stream: 'stdout', log, ...over });

@@ -54,7 +54,7 @@ describe('klog header', () => {
     expect(dec.TimeGenerated).toBe('2024-12-31T23:59:59.999999Z');
     const jan = klogLineToRow(rawRecord({ time: '2024-12-31T23:59:59.9Z' }), 'I0101 00:00:00.000001       1 a.go:1] x');
     expect(jan.TimeGenerated).toBe('2025-01-01T00:00:00.000001Z');
-    const none = klogLineToRow(rawRecord({ time: '' }), 'I0301 10:00:00.000001       1 a.go:1] x', undefined, 2031);
+    const none = klogLineToRow(rawRecord({ time: '' }), 'I0301 10:00:00.000001       1 a.go:1] x', undefined, new Date('2031-06-15T00:00:00Z'));
     expect(none.TimeGenerated).toBe('2031-03-01T10:00:00.000001Z');
   });
 

@@ -76,9 +76,9 @@ export function jsonLevel(message: string): string | undefined {
 
 /**
  * One klog line → one AksControlPlane row. Never throws on any string input. `clock` (the
- * batch clock, or just its year) dates headers when the record has no usable time.
+ * batch clock) dates headers when the record has no usable time.
  */
-export function klogLineToRow(rec: RawRecord, line: string, ctx?: ContinuationContext, clock: Date | number = new Date()): AksControlPlaneRow {
+export function klogLineToRow(rec: RawRecord, line: string, ctx?: ContinuationContext, clock: Date = new Date()): AksControlPlaneRow {
   const message = chompLine(line);
   const recordTime = canonicalTime(rec.time);
   const header = parseKlogHeader(message);

@@ -25,8 +25,8 @@ export interface NormalizeSink {
 }
 
 export interface NormalizeOptions {
-  /** The batch clock (or just a year) that dates klog headers when the record has no time. */
-  fallbackYear: number | Date;
+  /** The batch clock: it dates klog headers when the record has no time. */
+  clock: Date;
 }
 
 /** Categories whose properties.log is an audit.k8s.io Event (kube-audit, kube-audit-admin). */
@@ -80,7 +80,7 @@ export function normalizeRecord(rec: SourcedRecord, out: NormalizeSink, ctx: Con
     return;
   }
   if (isAuditCategory(rec.category)) auditText(rec, rec.log, out);
-  else out.AksControlPlane.push(klogLineToRow(rec, rec.log, ctx, opts.fallbackYear));
+  else out.AksControlPlane.push(klogLineToRow(rec, rec.log, ctx, opts.clock));
 }
 
 /** `text`: the Event's JSON when it came as text (landed as it is when it can be). */

@@ -98,15 +98,12 @@ function yearAcrossNewYear(headerMonth: number, year: number, month: number): nu
 
 /**
  * klog has no year: take it from the record time, else from the batch clock, across a new
- * year as above (a December header read on January 1st is last year's). A bare year (callers
- * that have no clock) is taken as it is. The record time when the header's is not a real
- * time (02-30, 99:99:99, a year outside 0000-9999).
+ * year as above (a December header read on January 1st is last year's). The record time when
+ * the header's is not a real time (02-30, 99:99:99, a year outside 0000-9999).
  */
-export function klogTime(h: KlogHeader, recordTime: string | null, clock: Date | number): string | null {
+export function klogTime(h: KlogHeader, recordTime: string | null, clock: Date): string | null {
   const year = recordTime
     ? yearAcrossNewYear(h.month, Number(recordTime.slice(0, 4)), Number(recordTime.slice(5, 7)))
-    : typeof clock === 'number'
-      ? clock
-      : yearAcrossNewYear(h.month, clock.getUTCFullYear(), clock.getUTCMonth() + 1);
+    : yearAcrossNewYear(h.month, clock.getUTCFullYear(), clock.getUTCMonth() + 1);
   return timeFromParts(year, h.month, h.day, h.hms, h.micros) ?? recordTime;
 }

@@ -81,7 +81,7 @@ export interface StageTimes {
 export function runStages(input: Pick<AksInput, 'batches'>, policy: Policy): StageTimes {
   const t: StageTimes = { envelope: 0, normalize: 0, detect: 0, serialize: 0, gzip: 0 };
   const envOpts = { defaultCluster: 'unknown', maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
-  const normOpts = { fallbackYear: NOW.getUTCFullYear() };
+  const normOpts = { clock: NOW };
   for (const batch of input.batches) {
     const deadLetters: DeadLetter[] = [];
     const records: SourcedRecord[] = [];

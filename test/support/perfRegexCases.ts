@@ -106,11 +106,11 @@ const auditRow = (s: string): AksAuditRow =>
   );
 
 export const PARSERS: Record<string, (s: string) => unknown> = {
-  'klog line → row': (s) => klogLineToRow(rec('kube-apiserver', s), s, new ContinuationContext(), 2024),
-  'klog line after a header → row': (s) => klogLineToRow(rec('kube-apiserver', HEADER + s), HEADER + s, new ContinuationContext(), 2024),
+  'klog line → row': (s) => klogLineToRow(rec('kube-apiserver', s), s, new ContinuationContext(), new Date('2024-06-15T00:00:00Z')),
+  'klog line after a header → row': (s) => klogLineToRow(rec('kube-apiserver', HEADER + s), HEADER + s, new ContinuationContext(), new Date('2024-06-15T00:00:00Z')),
   'apiserver message': (s) => parseMessage(s),
   'klog header': (s) => parseKlogHeader(s),
-  'audit record (parse, salvage, dead letter)': (s) => normalizeRecord(rec('kube-audit', s), sink(), new ContinuationContext(), { fallbackYear: 2024 }),
+  'audit record (parse, salvage, dead letter)': (s) => normalizeRecord(rec('kube-audit', s), sink(), new ContinuationContext(), { clock: new Date('2024-06-15T00:00:00Z') }),
   'audit salvage': (s) => salvageAuditJson(s),
   'envelope body': (s) => unwrapEvent({ body: Buffer.from(s), position: { source: 'perf', partitionId: '0', sequenceNumber: 1, offset: '0' } }, { records: [], deadLetters: [] }, { defaultCluster: 'perf', maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
   'JSON text helpers': (s) => [jsonTextTooDeep(s), oneLineJson(s)],
