@@ -30,7 +30,13 @@ export const webhookSecrets = (value: string): string[] => value.split(/\s+/).fi
  */
 const SECRET_PROBLEMS: readonly { bad: (v: string) => boolean; why: string }[] = [
   { bad: (v) => /^@Microsoft\.KeyVault\(/i.test(v.trim()), why: "is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" },
-  { bad: (v) => webhookSecrets(v).length === 0 || webhookSecrets(v).some((s) => s.length < MIN_WEBHOOK_SECRET), why: `is shorter than ${MIN_WEBHOOK_SECRET} characters` },
+  {
+    bad: (v) => {
+      const secrets = webhookSecrets(v);
+      return secrets.length === 0 || secrets.some((s) => s.length < MIN_WEBHOOK_SECRET);
+    },
+    why: `is shorter than ${MIN_WEBHOOK_SECRET} characters`,
+  },
 ];
 
 /** What is wrong with a configured webhook secret (undefined when unset or fine), naming the setting, never the value. */

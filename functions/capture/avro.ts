@@ -88,7 +88,7 @@ export function captureTimeMs(s: string): number {
 export async function* readCapture(source: NodeJS.ReadableStream | Buffer): AsyncGenerator<CapturedEvent> {
   const download = Buffer.isBuffer(source) ? Readable.from([source]) : source;
   // Whole frames per write: avsc re-copies a partial block on every chunk it gets.
-  const input = Readable.from(wholeFrames(download as AsyncIterable<Buffer>));
+  const input = Readable.from(wholeFrames(download));
   const decoder = new avro.streams.BlockDecoder();
   input.on('error', (e: Error) => decoder.destroy(e));
   input.pipe(decoder);
