@@ -8,6 +8,7 @@ import { expandFunctions } from '../functions/kusto/rawLanding.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 import { TABLES, tableDef } from '../functions/kusto/tables.js';
 import { auditIdentity } from '../functions/normalize/audit.js';
+import { goDurationMs } from '../functions/normalize/duration.js';
 import type { BatchResult } from '../functions/contracts.js';
 import { processEvents } from '../functions/pipeline.js';
 import { ingested } from './support/adxMapping.js';
@@ -124,6 +125,33 @@ describe('the Unique views keep apart what the pipeline keeps apart, and collaps
     expect(body.indexOf("| extend log = trim_end(@'\\r?\\n', log)")).toBeGreaterThan(body.indexOf('| extend log = tostring(r.properties.log)'));
     expect(body.indexOf("| extend log = trim_end(")).toBeLessThan(body.indexOf('| extend sev = '));
     expect(cp!.get('Message')).toBe('log');
+  });
+
+  it('the raw-landing LatencyMs reads httplog latencies in every Go duration unit, as the app does (it read only "ms": µs, s and minutes were null)', () => {
+    const body = expandFunctions()[1]!.body;
+    // The KQL's own regexes and unit factors, read from the rendered text and run here.
+    const lat = new RegExp(/\| extend .*lat = extract\(@'([^']+)', 1, log\)/.exec(body)![1]!);
+    const unitRe = new RegExp(/\| extend latUnit = extract\(@'([^']+)', 2, lat\)/.exec(body)![1]!);
+    const expr = body.slice(body.indexOf('\n    LatencyMs = '), body.indexOf('\n    UserAgent = '));
+    const factors = new Map([...expr.matchAll(/latUnit == '([^']+)', ([0-9.e-]+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    const hmsRe = new RegExp(/lat matches regex @'([^']+)'/.exec(expr)![1]!);
+    const kql = (line: string): number | null => {
+      const l = lat.exec(line)?.[1] ?? '';
+      if (l === '0') return 0;
+      const u = unitRe.exec(l);
+      if (u) return Number.isNaN(Number(u[1])) ? null : Number(u[1]) * factors.get(u[2]!)!;
+      const h = hmsRe.exec(l);
+      if (h) return Number.isNaN(Number(h[3])) ? null : 1000 * (3600 * Number(h[1] ?? 0) + 60 * Number(h[2] ?? 0) + Number(h[3]));
+      return null;
+    };
+    const durations = ['214.666µs', '214.666μs', '3us', '512ns', '9.05251ms', '1.5s', '8m18.00060226s', '1h2m0s', '1h0m3.5s', '0s', '0', '', 'soon', '1.2.3ms'];
+    for (const d of durations) {
+      const got = kql(`I0304 00:00:00.428941 1 httplog.go:132] "HTTP" verb="GET" URI="/x" latency="${d}" resp=200`);
+      const app = goDurationMs(d);
+      if (app === null) expect(got, d).toBeNull();
+      else expect(got, d).toBeCloseTo(app, 6);
+    }
+    expect(durations.filter((d) => goDurationMs(d) !== null).length).toBe(11);
   });
 });
 

@@ -4,6 +4,7 @@
 // The column expressions are tables keyed by column name, typed against the column tables:
 // a new column without an expression is a compile error, not a silently empty column.
 import { TRUNCATED_ANNOTATION } from '../contracts.js';
+import { UNIT_MS } from '../normalize/duration.js';
 import type { Column } from './columns.js';
 import { AksAuditColumns, AksControlPlaneColumns } from './pipelineTables.js';
 import type { StoredFunction } from './queries.js';
@@ -68,10 +69,27 @@ const field = (name: string): string => `extract(@'${name}="([^"]*)"', 1, log)`;
 // The klog header time with the record's year, one back or forward across a new year (as
 // normalize/klog.ts klogTime), else the record time.
 const KLOG_TIME = `coalesce(todatetime(strcat(tostring(hdrYear), '-', substring(hdr, 0, 2), '-', substring(hdr, 2, 2), 'T', substring(hdr, 5), 'Z')), recTime)`;
-/** Extends of the control-plane expansion: the line without AKS's trailing newline, its severity and header time. */
+
+// httplog's latency is a Go time.Duration string, read as normalize/duration.ts reads it (its
+// unit table): one unit below a second ("214.666µs", "9.05ms", "512ns"), else h/m/s parts
+// ("1.2s", "8m18.0006s", "1h2m0s"). Anything else is null, as in the app.
+const SUB_SECOND_UNITS = [...UNIT_MS].filter(([, ms]) => ms <= 1);
+const LATENCY_SUB_SECOND = `^([0-9.]+)(${SUB_SECOND_UNITS.map(([u]) => u).join('|')})$`;
+const LATENCY_H_M_S = '^(?:([0-9]+)h)?(?:([0-9]+)m)?([0-9.]+)s$';
+/** A KQL real literal (`1.0`, not the int `1`: case() wants one type). */
+const realLiteral = (n: number): string => (Number.isInteger(n) ? n.toFixed(1) : String(n));
+const hms = (group: number): string => `todouble(extract(@'${LATENCY_H_M_S}', ${group}, lat))`;
+const LATENCY_MS = `case(
+        lat == '0', 0.0,
+        latUnit != '', todouble(extract(@'${LATENCY_SUB_SECOND}', 1, lat)) * case(${SUB_SECOND_UNITS.map(([u, ms]) => `latUnit == '${u}', ${realLiteral(ms)}`).join(', ')}, real(null)),
+        lat matches regex @'${LATENCY_H_M_S}', 1000.0 * (3600.0 * coalesce(${hms(1)}, 0.0) + 60.0 * coalesce(${hms(2)}, 0.0) + ${hms(3)}),
+        real(null))`;
+
+/** Extends of the control-plane expansion: the line without AKS's trailing newline, its severity, header time and latency text. */
 const CONTROL_PLANE_EXTEND = [
   `log = trim_end(@'\\r?\\n', log)`,
-  `sev = extract(${KLOG}, 1, log), hdr = extract(${KLOG}, 2, log), recTime = todatetime(r['time'])`,
+  `sev = extract(${KLOG}, 1, log), hdr = extract(${KLOG}, 2, log), recTime = todatetime(r['time']), lat = extract(@'latency="([^"]*)"', 1, log)`,
+  `latUnit = extract(@'${LATENCY_SUB_SECOND}', 2, lat)`,
   `hdrYear = getyear(recTime) + case(toint(substring(hdr, 0, 2)) == 12 and getmonth(recTime) == 1, -1, toint(substring(hdr, 0, 2)) == 1 and getmonth(recTime) == 12, 1, 0)`,
 ].join('\n| extend ');
 
@@ -91,7 +109,7 @@ const CONTROL_PLANE: Record<(typeof AksControlPlaneColumns)[number]['name'], str
   LogMessage: `coalesce(extract(${KLOG}, 6, log), log)`,
   Verb: field('verb'),
   RequestUri: field('URI'),
-  LatencyMs: `todouble(extract(@'latency="([0-9.]+)ms"', 1, log))`,
+  LatencyMs: LATENCY_MS,
   UserAgent: field('userAgent'),
   AuditId: field('audit-ID'),
   SourceIp: `extract(@'srcIP="\\[?([^"\\]]+?)\\]?:\\d+"', 1, log)`,

@@ -2,7 +2,7 @@
 
 // A Map, not an object literal: the unit text comes from the log line, and `constructor` or
 // `toString` must not find Object.prototype's members.
-const UNIT_MS = new Map<string, number>([['ns', 1e-6], ['us', 1e-3], ['µs', 1e-3], ['μs', 1e-3], ['ms', 1], ['s', 1000], ['m', 60_000], ['h', 3_600_000]]);
+export const UNIT_MS: ReadonlyMap<string, number> = new Map<string, number>([['ns', 1e-6], ['us', 1e-3], ['µs', 1e-3], ['μs', 1e-3], ['ms', 1], ['s', 1000], ['m', 60_000], ['h', 3_600_000]]);
 
 /** Milliseconds, or null when `s` is not a Go duration. Linear scan, at most 64 characters. */
 export function goDurationMs(s: string): number | null {
