@@ -232,6 +232,31 @@ describe('webhook ingest: auth, limits, schema', () => {
     expect(lying.messages).toBeUndefined();
   });
 
+  it('a request without valid Bearer credentials is refused before its body is read (the audit route is anonymous); a signed one is read, then checked', async () => {
+    let reads = 0;
+    const counted = (headers: Record<string, string>): WebhookRequest => ({
+      source: 'k8s-audit',
+      headers: new Headers({ 'content-length': '250001', 'content-encoding': 'gzip', ...headers }),
+      body: (async function* () {
+        reads++;
+        yield Buffer.from(JSON.stringify(auditList(1)));
+      })(),
+    });
+    for (const headers of [{}, bearer('wrong'), { authorization: 'Basic eDp5' }]) {
+      const out = await acceptWebhook(counted(headers), config);
+      // 401, not the 413 or 415 the size and encoding would give: nothing about the limits leaks.
+      expect(out, JSON.stringify(headers)).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    }
+    expect(reads).toBe(0);
+    // The right token passes the early check and the request goes on to its other checks.
+    expect((await acceptWebhook(counted(bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config)).status).toBe(415);
+    // An HMAC cannot be checked without the body: it is read, and a wrong signature is a 401.
+    const signed = { 'x-kubesift-signature-256': `sha256=${hmacHex('wrong', Buffer.from('{}'))}` };
+    const out = await acceptWebhook({ ...counted(signed), headers: new Headers(signed) }, config);
+    expect(out.status).toBe(401);
+    expect(reads).toBe(1);
+  });
+
   it('404 for an unknown source, 403 for a source without a configured secret', async () => {
     expect((await acceptWebhook(request('syslog', '{}', {}), config)).status).toBe(404);
     const noFalco = loadConfig({ KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT });

@@ -64,6 +64,19 @@ export function authenticate(secrets: readonly string[], headers: HeaderReader, 
     const skew = Math.abs(opts.now.getTime() / 1000 - Number(ts));
     return skew <= MAX_SIGNATURE_SKEW_S ? { ok: true, method: 'hmac-sha256+timestamp' } : { ok: false, reason: 'stale-timestamp' };
   }
+  return bearer(secrets, headers);
+}
+
+/**
+ * The outcome when the headers alone decide it (no signature header: a Bearer token or no
+ * credentials at all), else null: an HMAC needs the body. Lets a receiver refuse an
+ * unauthenticated request before it reads the body (the audit route is anonymous).
+ */
+export function authenticateHeaders(secrets: readonly string[], headers: HeaderReader): AuthOutcome | null {
+  return SIGNATURE_HEADERS.some((name) => headers.get(name) !== null) ? null : bearer(secrets, headers);
+}
+
+function bearer(secrets: readonly string[], headers: HeaderReader): AuthOutcome {
   const auth = headers.get('authorization');
   if (auth === null) return { ok: false, reason: 'missing-credentials' };
   const m = /^Bearer\s+(.+)$/i.exec(auth.trim());

@@ -4,7 +4,7 @@
 import { webhookSecretProblem, webhookSecrets, type Config } from '../config.js';
 import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
-import { authenticate } from './auth.js';
+import { authenticate, authenticateHeaders } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages } from './message.js';
 import { CLUSTER_NAME } from './cluster.js';
@@ -32,6 +32,7 @@ export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
 
 
 const fail = (status: number, error: string, log: string): WebhookOutcome => ({ status, body: { error }, log });
+const unauthorized = (reason: string): WebhookOutcome => ({ status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${reason}` });
 
 /**
  * Each event's own bytes from the body text: what the hub lands, so a re-serialization
@@ -67,6 +68,12 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const problem = webhookSecretProblem(source.secretSetting, secret);
   if (problem) return fail(503, `webhook source '${source.name}' is misconfigured: ${problem}`, 'secret unusable');
 
+  // A Bearer token (or no credentials) decides before the body is read: an unauthenticated
+  // request costs no read and learns nothing of the size limit or encodings. An HMAC needs the body.
+  const secrets = webhookSecrets(secret);
+  const early = authenticateHeaders(secrets, req.headers);
+  if (early && !early.ok) return unauthorized(early.reason);
+
   // The host hands the body over as sent: a gzip body would read as "not valid UTF-8".
   const encoding = req.headers.get('content-encoding')?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') return fail(415, `Content-Encoding: ${encoding.slice(0, 40)} is not accepted (send the body uncompressed)`, 'content-encoding refused');
@@ -76,8 +83,8 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const read = await readBodyLimited(req.body, max);
   if (!read.ok) return fail(413, `body larger than ${max} bytes`, `body over limit (${read.received}+ bytes)`);
 
-  const auth = authenticate(webhookSecrets(secret), req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
-  if (!auth.ok) return { status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${auth.reason}` };
+  const auth = early ?? authenticate(secrets, req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
+  if (!auth.ok) return unauthorized(auth.reason);
 
   const cluster = (req.cluster ?? '').trim().toLowerCase() || config.KUBESIFT_DEFAULT_CLUSTER.toLowerCase();
   if (!CLUSTER_NAME.test(cluster)) return fail(400, 'cluster: must be 1-63 of a-z 0-9 . _ - (query parameter ?cluster=)', 'bad cluster');
