@@ -131,5 +131,13 @@ describe('npm start (child process)', () => {
     const again = start(['--once'], {}, { data });
     expect(await again.exited).toBe(0);
     expect(again.output()).toMatch(/landed: {10}nothing new \(\d+ already landed by an earlier run: skipped\)/);
+    // Another seed is other data: it lands (it was skipped as "already landed" when every demo
+    // sat at partition 0, sequence 0…), and only once.
+    const other = start(['--once', '--seed', '7'], {}, { data });
+    expect(await other.exited).toBe(0);
+    expect(other.output()).toMatch(/landed: {10}AksAudit \d+/);
+    const otherAgain = start(['--once', '--seed', '7'], {}, { data });
+    expect(await otherAgain.exited).toBe(0);
+    expect(otherAgain.output()).toMatch(/landed: {10}nothing new/);
   });
 });

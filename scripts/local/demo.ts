@@ -1,10 +1,17 @@
 // The demo batch `npm start` runs: a seeded AKS diagnostic dataset with every attack
 // scenario, as Event Hub bodies, plus its ground truth to check detections against.
+import { createHash } from 'node:crypto';
 import type { Detection } from '../../functions/contracts.js';
 import type { ScenarioCheck } from './summary.js';
 
 export interface DemoDataset {
   bodies: string[];
+  /**
+   * The partition the demo is published on: `demo-` and a hash of its bodies. Batch keys come
+   * from positions only, so two demos at one position would share keys, and the second
+   * would be skipped as already landed.
+   */
+  partitionId: string;
   records: number;
   scenarios: { scenario: string; technique: string; auditIds: string[] }[];
 }
@@ -12,9 +19,13 @@ export interface DemoDataset {
 export async function generateDemo(count: number, seed: number): Promise<DemoDataset> {
   const { generateAksBodies } = await import('../../functions/generate/index.js');
   const { bodies, labels } = await generateAksBodies({ logType: 'aks-diagnostics', count, seed, scenarios: ['all'] });
+  // As Event Hubs carries them: UTF-8 JSON text.
+  const texts = bodies.map((b) => JSON.stringify(b));
+  const hash = createHash('sha256');
+  for (const t of texts) hash.update(t).update('\n');
   return {
-    // As Event Hubs carries them: UTF-8 JSON text.
-    bodies: bodies.map((b) => JSON.stringify(b)),
+    bodies: texts,
+    partitionId: `demo-${hash.digest('hex').slice(0, 12)}`,
     records: bodies.reduce((n, b) => n + b.records.length, 0),
     scenarios: labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
   };

@@ -148,9 +148,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       log(`Generating the demo AKS dataset (${opts.demo.count} records, seed ${opts.demo.seed}, every attack scenario)…`);
       const demo = await generateDemo(opts.demo.count, opts.demo.seed);
       lander.reset();
-      // Fixed positions: a second start replays the same batches under the same keys, and
-      // the sink skips what it already landed.
-      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: '0', firstSequence: 0 });
+      // Positions fixed by the data: a second start of the same demo replays the same batches
+      // under the same keys, and the sink skips what it already landed; another seed or count
+      // (or generator) is other data at other positions, and lands.
+      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: demo.partitionId, firstSequence: 0 });
       const totals = lander.reset();
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
