@@ -5,6 +5,7 @@ import type { Lander } from '../functions/contracts.js';
 import functions from '@azure/functions';
 import { isFinalAttempt, landOrDeadLetter } from '../functions/land/index.js';
 import { landChunks } from '../functions/land/lastResort.js';
+import { DEAD_LETTER_FAILURE, LandError } from '../functions/land/lander.js';
 import { batchKey, processEventChunks, type EventChunk } from '../functions/pipeline.js';
 import { useAzurite } from './support/azurite.js';
 import { aksEvents, recordsInBody } from './support/aksEvents.js';
@@ -76,4 +77,55 @@ describe('landChunks', () => {
     expect(docs[0]!.doc.detail).toMatch(/detector bug/);
     expect(docs.reduce((n, d) => n + recordsInBody(d.doc.raw), 0)).toBe(events.slice(1).reduce((n, e) => n + recordsInBody(String(e.body)), 0));
   });
+
+  describe('a chunk that cannot land does not cost the chunks after it', () => {
+    // Four chunks (one per body). Dead-letter storage that refuses every write: a container
+    // name Azure rejects (400, as permanent as a 403 after a role change).
+    const events = aksEvents({ audit: 11, lines: 4, events: 4, seed: '1a570003' });
+    const chunks = () => processEventChunks(events, { policy: POLICY, now: NOW }, 1);
+    const keys = events.map((e) => batchKey([e]));
+    const ctx = (retryCount: number) => new functions.InvocationContext({ functionName: 'aksDiagnostics', retryContext: { retryCount, maxRetryCount: 8 }, logHandler: () => undefined });
+    /** A sink that lands every chunk; the second chunk's dead letters cannot be written. */
+    const deadLetterFails = (calls: string[]): Lander => ({
+      kind: 'memory',
+      land: async (r, key) => {
+        calls.push(key);
+        const report = { rows: { AksAudit: r.rows.AksAudit.length }, deadLetters: 0, duplicatesSkipped: 0 };
+        if (key === keys[1]) throw new LandError(key, [{ table: DEAD_LETTER_FAILURE, error: new Error('403 AuthorizationPermissionMismatch') }], report);
+        return report;
+      },
+    });
+
+    it('dead-letter storage down, sink fine: every chunk still lands, on any attempt, and the batch is retried', async () => {
+      const config = configFor(azurite.current, { KUBESIFT_SINK: 'blob', KUBESIFT_DEADLETTER_CONTAINER: 'Bad_Container' });
+      for (const retryCount of [2, 8]) {
+        const calls: string[] = [];
+        const landed: string[] = [];
+        const args = { config, lander: deadLetterFails(calls), context: ctx(retryCount), label: 'aks', events, landed: (key: string) => void landed.push(key) };
+        // Before: the first failing chunk stopped the batch; on the final retry its whole-body
+        // dead letters failed too, and chunks 3 and 4 never reached the healthy sink.
+        await expect(landChunks(chunks(), args), `retry ${retryCount}`).rejects.toThrow();
+        expect(calls, `retry ${retryCount}`).toEqual(keys);
+        expect(landed, `retry ${retryCount}`).toEqual([keys[0], keys[2], keys[3]]);
+      }
+    });
+
+    it('on the final retry a failing sink is tried once: the later chunks go straight to dead letters', async () => {
+      const config = configFor(azurite.current, { KUBESIFT_SINK: 'blob', KUBESIFT_DEADLETTER_CONTAINER: 'dl-sink-down' });
+      const calls: string[] = [];
+      const lander: Lander = { kind: 'memory', land: async (_r, key) => (calls.push(key), Promise.reject(new Error('ingest timed out after 30000 ms'))) };
+      const out = await landChunks(chunks(), { config, lander, context: ctx(8), label: 'aks', events, landed: () => undefined });
+      // Each call would spend the lander's retry budget (~2 min at the defaults): once, not per chunk.
+      expect(calls).toEqual([keys[0]]);
+      expect(out.map((o) => [o.batchKey, o.land, o.deadLettered])).toEqual(keys.map((k) => [k, null, 1]));
+      const docs = await deadLetterDocs(azurite.current, 'dl-sink-down');
+      expect(docs.map((d) => d.doc.position.sequenceNumber)).toEqual(events.map((e) => e.position.sequenceNumber));
+      expect(docs.every((d) => d.doc.reason === 'land-failed' && d.doc.detail.includes('ingest timed out'))).toBe(true);
+      // Before the final retry the same sink failure is thrown at the first chunk, as always.
+      calls.length = 0;
+      await expect(landChunks(chunks(), { config, lander, context: ctx(3), label: 'aks', events, landed: () => undefined })).rejects.toThrow(/ingest timed out/);
+      expect(calls).toEqual([keys[0]]);
+    });
+  });
 });
+

@@ -14,6 +14,9 @@ export interface ClosableLander extends Lander {
   close(): Promise<void>;
 }
 
+/** The failure LandError lists when the batch's dead letters could not be written (its tables may have landed). */
+export const DEAD_LETTER_FAILURE = 'deadletter';
+
 export class LandError extends Error {
   constructor(
     readonly batchKey: string,
@@ -45,7 +48,7 @@ export function makeLander(sink: TableSink, deadLetters: DeadLetterStore, retry:
       try {
         report.deadLetters = await withRetry(() => deadLetters.writeRecords(batchKey, result.deadLetters, opts.deadLetterDay), retry);
       } catch (error) {
-        failures.push({ table: 'deadletter', error });
+        failures.push({ table: DEAD_LETTER_FAILURE, error });
       }
       if (failures.length > 0) throw new LandError(batchKey, failures, report);
       return report;

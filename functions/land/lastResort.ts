@@ -8,6 +8,7 @@ import { addCounts, emptySummary, type BatchResult, type BatchSummary, type Even
 import { eventsFromTrigger } from '../eventhub/triggerMetadata.js';
 import { batchKey, type EventChunk } from '../pipeline.js';
 import { deadLetterBatch } from './deadLetters.js';
+import { DEAD_LETTER_FAILURE, LandError } from './lander.js';
 import { errorText } from '../errorText.js';
 
 /** Shape of `InvocationContext.retryContext` (@azure/functions). */
@@ -51,11 +52,19 @@ export interface ChunkOutcome {
 }
 
 /**
- * A trigger's batch, chunk by chunk: each chunk lands under the key of its own bodies
- * (landOrDeadLetter), so before the final retry a chunk that cannot land throws (the host
- * retries the batch; chunks that landed are skipped by their tags), and on it that chunk is
- * dead-lettered and the next one still lands. `processed` and `landed` log what a chunk
- * became, before and after landing.
+ * A trigger's batch, chunk by chunk, each landing under the key of its own bodies. A chunk
+ * that cannot land:
+ * - before the final retry: a sink failure is thrown at once (the host retries the batch;
+ *   chunks that landed are skipped by their tags, and a failing sink would fail, or hang on,
+ *   every later chunk too). When only its dead letters could not be written, its tables
+ *   landed and the sink still works: the later chunks land, and the error is thrown after them.
+ * - on the final retry: the chunk is written whole to dead letters and the next one goes on.
+ *   After a sink failure the later chunks are written whole at once, without the sink: each
+ *   would spend the lander's whole retry budget (4 × KUBESIFT_LAND_TIMEOUT_MS by default),
+ *   and a batch of many chunks would outlast functionTimeout before its last one was kept.
+ *   A chunk that cannot be kept either (dead-letter storage down) does not stop the chunks
+ *   after it: its error is thrown once every chunk had its turn.
+ * `processed` and `landed` log what a chunk became, before and after landing.
  */
 export async function landChunks(
   chunks: Iterable<EventChunk>,
@@ -71,6 +80,23 @@ export async function landChunks(
   },
 ): Promise<ChunkOutcome[]> {
   const out: ChunkOutcome[] = [];
+  const { context, label } = args;
+  const final = isFinalAttempt(context.retryContext);
+  /** Errors of chunks that neither landed nor were kept, thrown (the first) after the last chunk. */
+  const unkept: unknown[] = [];
+  /** Final retry: why the sink failed a chunk; the later chunks are then kept without it. */
+  let sinkDown: string | undefined;
+  /** Final retry: `events` written whole to dead letters under `key`, or the error added to unkept. */
+  const keep = async (events: EventInput[], key: string, summary: BatchSummary, reason: string, error: string, what: string): Promise<void> => {
+    try {
+      const deadLettered = await deadLetterBatch(args.config, events, error, { reason, batchKey: key });
+      context.error(`${label} ${key}: final retry ${what} (${error}); ${deadLettered} event(s) written whole to dead letters`);
+      out.push({ batchKey: key, summary, land: null, deadLettered });
+    } catch (err) {
+      context.error(`${label} ${key}: final retry ${what} (${error}), and the dead-letter write failed too (${errorText(err)})`);
+      unkept.push(err);
+    }
+  };
   const it = chunks[Symbol.iterator]();
   // Chunks are consecutive slices of the batch: the events of the chunks seen so far.
   let taken = 0;
@@ -81,11 +107,9 @@ export async function landChunks(
     } catch (err) {
       // The pure stages never throw on input; a bug that makes them throw must not cost the
       // batch either: on the final retry its bodies not yet landed are kept whole.
+      if (!final) throw err;
       const rest = args.events.slice(taken);
-      const key = batchKey(rest);
-      const { deadLettered, error } = await keepWholeOnFinalRetry(err, args.context.retryContext, args.config, rest, key, 'process-failed');
-      args.context.error(`${args.label} ${key}: final retry could not process the batch (${error}); ${deadLettered} event(s) written whole to dead letters`);
-      out.push({ batchKey: key, summary: emptySummary(), land: null, deadLettered });
+      await keep(rest, batchKey(rest), emptySummary(), 'process-failed', errorText(err), 'could not process the batch');
       break;
     }
     if (next.done) break;
@@ -94,15 +118,29 @@ export async function landChunks(
     const { events, result } = chunk;
     const key = batchKey(events);
     args.processed?.(key, chunk);
-    const outcome = await landOrDeadLetter({ config: args.config, lander: args.lander, result, batchKey: key, events, retry: args.context.retryContext });
-    if ('deadLettered' in outcome) {
-      args.context.error(`${args.label} ${key}: final retry could not land (${outcome.error}); ${outcome.deadLettered} event(s) written whole to dead letters`);
-      out.push({ batchKey: key, summary: result.summary, land: null, deadLettered: outcome.deadLettered });
+    if (sinkDown !== undefined) {
+      await keep(events, key, result.summary, 'land-failed', sinkDown, 'did not try the sink again after it failed an earlier chunk');
       continue;
     }
-    args.landed(key, chunk, outcome.landed);
-    out.push({ batchKey: key, summary: result.summary, land: outcome.landed });
+    let landed: LandReport;
+    try {
+      landed = await args.lander.land(result, key);
+    } catch (err) {
+      const sinkFailed = !(err instanceof LandError) || err.failures.some((f) => f.table !== DEAD_LETTER_FAILURE);
+      if (final) {
+        if (sinkFailed) sinkDown = errorText(err);
+        await keep(events, key, result.summary, 'land-failed', errorText(err), 'could not land');
+        continue;
+      }
+      if (sinkFailed) throw err;
+      context.warn(`${label} ${key}: ${errorText(err)}; the batch's later chunks still land, then it is retried`);
+      unkept.push(err);
+      continue;
+    }
+    args.landed(key, chunk, landed);
+    out.push({ batchKey: key, summary: result.summary, land: landed });
   }
+  if (unkept.length > 0) throw unkept[0];
   return out;
 }
 

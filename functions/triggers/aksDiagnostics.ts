@@ -71,8 +71,8 @@ async function resolveDeps(deps: AksBatchDeps): Promise<Required<AksBatchDeps>> 
  * dead letters); a sink that cannot land throws, so the trigger's retry policy re-delivers
  * the same batch, which splits into the same chunks and lands under the same keys (no
  * duplicates). On the final retry a chunk that cannot land is written whole to the
- * dead-letter container instead (landOrDeadLetter) and the next chunk still lands, so the
- * host's checkpoint never moves past a record that went nowhere.
+ * dead-letter container instead and the next chunk goes on (land/lastResort.ts landChunks),
+ * so the host's checkpoint never moves past a record that went nowhere.
  */
 export async function handleAksBatch(messages: unknown, context: InvocationContext, deps: AksBatchDeps = {}): Promise<AksBatchOutcome> {
   let resolved: Required<AksBatchDeps>;
