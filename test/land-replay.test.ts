@@ -377,4 +377,20 @@ describe('sift replay of whole-event dead letters', () => {
     expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events.slice(0, 2))}/AksControlPlane`, 4500], [`${batchKey(events.slice(2))}/AksControlPlane`, 10]]);
     expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
+
+  it('a batch kept twice (redelivered more than a day later: a copy in another day folder) lands once, and both copies are marked', async () => {
+    const name = 'dl-two-copies';
+    const { sink, lander, container } = rig(name);
+    const service = BlobServiceClient.fromConnectionString(azurite.current.connectionString);
+    const events = [0, 1].map((k) => ({ body: JSON.stringify({ records: [diagRecord('kube-scheduler', `I0102 03:00:0${k}.000000 1 s.go:1] body ${k}`)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 10 + k, offset: String(k) } }));
+    for (const day of ['2025-01-02T04:00:00Z', '2025-01-04T04:00:00Z']) await new DeadLetterStore(service, name, () => new Date(day)).writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    expect((await deadLettersIn(container)).map((b) => b.name.slice(0, 11))).toEqual(['2025/01/02/', '2025/01/02/', '2025/01/04/', '2025/01/04/']);
+    // Before: both copies made one group of four bodies, whose key never matched the batch's,
+    // so it was "incomplete" on every run and never landed.
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ batches: 1, incomplete: 0, replayedBlobs: 4, records: 2, rows: 2 });
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/AksControlPlane`, 2]]);
+    expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
+  });
 });
+

@@ -94,7 +94,19 @@ const blobNumber = (name: string): number => Number(/-(\d+)\.json$/.exec(name)?.
  * and land under keys it never used, so tables that had landed would land again.
  */
 function batchEvents(g: Group): EventInput[] {
-  return g.parts.sort((a, b) => a.n - b.n || (a.blob < b.blob ? -1 : a.blob > b.blob ? 1 : 0)).flatMap((p) => p.events);
+  const sorted = g.parts.sort((a, b) => a.n - b.n || (a.blob < b.blob ? -1 : a.blob > b.blob ? 1 : 0));
+  // A batch kept twice (a redelivery more than a day later writes a copy in another day
+  // folder) holds each body twice: once each, or the key never matches and it never lands.
+  const seen = new Set<string>();
+  const out: EventInput[] = [];
+  for (const p of sorted)
+    for (const e of p.events) {
+      const k = bodyKey(e.position);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(e);
+    }
+  return out;
 }
 
 /**
