@@ -392,5 +392,30 @@ describe('sift replay of whole-event dead letters', () => {
     expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/AksControlPlane`, 2]]);
     expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
+
+  it('a batch that landed but was marked only in part (a metadata write failed) is marked by the next run, not left "incomplete" for ever', async () => {
+    const { sink, lander, container, store } = rig('dl-part-marked');
+    const events = [0, 1].map((k) => ({ body: JSON.stringify({ records: [diagRecord('kube-scheduler', `I0102 03:00:0${k}.000000 1 s.go:1] body ${k}`)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 20 + k, offset: String(k) } }));
+    await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    // The container as replay sees it, except that marking event-1 fails once.
+    let failures = 1;
+    const flaky = new Proxy(container, {
+      get(target, prop) {
+        if (prop !== 'getBlobClient') return Reflect.get(target, prop, target);
+        return (name: string) => {
+          const blob = target.getBlobClient(name);
+          if (!name.endsWith('/event-1.json')) return blob;
+          return Object.assign(Object.create(blob) as typeof blob, { setMetadata: () => (failures-- > 0 ? Promise.reject(new Error('503 ServerBusy')) : blob.setMetadata({})) });
+        };
+      },
+    }) as ContainerClient;
+    const first = await replayDeadLetters(flaky, { lander, policy, now: () => NOW });
+    expect(first).toMatchObject({ batches: 1, failedBatches: 1, rows: 2 });
+    expect((await deadLettersIn(container)).map((b) => b.replayed)).toEqual([true, false]);
+    const second = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(second).toMatchObject({ alreadyReplayed: 1, incomplete: 0, replayedBlobs: 1, rows: 0 });
+    expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/AksControlPlane`, 2]]);
+  });
 });
 

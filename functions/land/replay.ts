@@ -24,6 +24,7 @@ import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.
 import { dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from '../errorText.js';
+import { safeKey } from './payload.js';
 
 export interface ReplayOptions {
   lander: Lander;
@@ -171,7 +172,20 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   const failures = new Set<string>();
   /** bodyKey of every event letter read. */
   const wholeBodies = new Set<string>();
+  /** Folders (batch keys) of whole-event blobs marked replayed: their batch landed whole. */
+  const landedBatches = new Set<string>();
   const fromHub = (source: string): boolean => opts.webhookHub !== undefined && source === opts.webhookHub;
+  /** Marks every blob of a group that landed; a failure leaves the group for the next run. */
+  const markReplayed = async (g: Group): Promise<void> => {
+    try {
+      const at = (opts.now?.() ?? new Date()).toISOString();
+      await eachLimited(g.parts, UPLOADS_IN_FLIGHT, ({ blob }) => container.getBlobClient(blob).setMetadata({ [REPLAYED_METADATA]: at }));
+      report.replayedBlobs += g.parts.length;
+    } catch (err) {
+      report.failedBatches++;
+      opts.log?.(`replay ${g.key}: ${errorText(err)}`);
+    }
+  };
   // The store creates its container with the first dead letter: none yet, nothing to replay.
   if (!(await container.exists())) {
     opts.log?.(`replay: no container ${container.containerName}: nothing has been dead-lettered yet`);
@@ -182,6 +196,8 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     report.blobs++;
     if (item.metadata?.[REPLAYED_METADATA]) {
       report.alreadyReplayed++;
+      const folder = WHOLE_EVENT_BLOB.exec(item.name)?.[1];
+      if (folder !== undefined) landedBatches.add(folder);
       continue;
     }
     let docs: DeadLetterBlob[] | string;
@@ -226,6 +242,12 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     // only if theirs give it again. Landed in part under that key, the rest would be skipped
     // as already landed when it came.
     if (g.kind === 'event' && batchKey(all) !== g.key) {
+      // Some of its blobs are marked: a run landed the batch whole and stopped marking part-way
+      // (a failed or cut-off metadata write). The rest are marked now, not waited on forever.
+      if (landedBatches.has(safeKey(g.key))) {
+        if (!opts.dryRun) await markReplayed(g);
+        continue;
+      }
       report.incomplete++;
       opts.log?.(`replay ${g.key}: ${g.parts.length} blob(s) read do not make up the batch (one unreadable, outside --prefix, or gone); left for a run that reads them all`);
       continue;
@@ -264,14 +286,10 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.failedBatches++;
       continue;
     }
-    try {
-      const at = (opts.now?.() ?? new Date()).toISOString();
-      await eachLimited(g.parts, UPLOADS_IN_FLIGHT, ({ blob }) => container.getBlobClient(blob).setMetadata({ [REPLAYED_METADATA]: at }));
-      report.replayedBlobs += g.parts.length;
-    } catch (err) {
-      report.failedBatches++;
-      opts.log?.(`replay ${g.key}: ${errorText(err)}`);
-    }
+    await markReplayed(g);
   }
   return report;
 }
+
+/** A whole-event dead letter's name (deadLetterName): its folder is its batch key. */
+const WHOLE_EVENT_BLOB = /^\d{4}\/\d{2}\/\d{2}\/([^/]+)\/event-\d+\.json$/;
