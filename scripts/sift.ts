@@ -2,7 +2,7 @@
 // sift: the KubeSift CLI. Each subcommand lives in scripts/commands/<name>.ts and is
 // loaded only when called, so `sift process` never pays for the generator or KQL tooling.
 import { applyRuntimeV8Flags } from '../functions/eventhub/runtimeV8Flags.js';
-import { describeError } from './commands/args.js';
+import { describeError, usageError } from './commands/args.js';
 
 type Command = {
   summary: string;
@@ -33,15 +33,14 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
+  if (name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    return 0;
   }
+  // A usage error, like every command's: the reason and the usage on stderr, exit 2.
+  if (!name) return usageError('sift', usage() + '\n', 'a command is required');
   const cmd = COMMANDS[name];
-  if (!cmd) {
-    process.stderr.write(`sift: unknown command '${name}'\n\n${usage()}\n`);
-    return 2;
-  }
+  if (!cmd) return usageError('sift', usage() + '\n', `unknown command '${name}'`);
   if (cmd.pipeline) applyRuntimeV8Flags();
   return (await cmd.load()).run(rest);
 }

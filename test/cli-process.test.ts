@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +132,31 @@ ${compact}
     const large = Math.min(await time(20), await time(20));
     // Joining the leftover to every chunk was quadratic: ~100× here.
     expect(large / small).toBeLessThan(35);
+  });
+});
+
+describe('sift process: stdout that fails', () => {
+  const body = JSON.stringify(JSON.parse(readFileSync(fixturePath('mixed-categories.json'), 'utf8')));
+  /** stdout whose every write fails with `code`, as a full disk (ENOSPC) or a reader that has gone (EPIPE). */
+  const failing = (code: string): Writable => new Writable({ write: (_chunk, _enc, cb) => cb(Object.assign(new Error(`${code}: write failed`), { code })) });
+  async function runInto(out: Writable): Promise<{ code: number; err: string }> {
+    const errS = new PassThrough();
+    const errChunks: Buffer[] = [];
+    errS.on('data', (c: Buffer) => errChunks.push(c));
+    const opts: ProcessOptions = { input: '-', format: 'eventhub', policy: defaultPolicy('aks'), defaultCluster: 'unknown', batchSize: 1, maxBodyBytes: 4 << 20, now: new Date('2024-03-01T12:00:00Z') };
+    const code = await processInput(opts, Readable.from([Buffer.from(`${body}\n`.repeat(300))]), out, errS);
+    return { code, err: Buffer.concat(errChunks).toString('utf8') };
+  }
+
+  it('a write error other than EPIPE is one line naming stdout and exit 1 (it was rethrown from the error listener: a stack trace)', async () => {
+    expect(await runInto(failing('ENOSPC'))).toEqual({ code: 1, err: 'sift process: cannot write stdout: ENOSPC: write failed\n' });
+  });
+
+  it('EPIPE (the reader has gone, as with `| head -1`) stops writing quietly with exit 0', async () => {
+    let writes = 0;
+    const out = new Writable({ write: (_chunk, _enc, cb) => cb(writes++ ? new Error('written after EPIPE') : Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    expect(await runInto(out)).toEqual({ code: 0, err: '' });
+    expect(writes).toBe(1);
   });
 });
 

@@ -557,6 +557,19 @@ describe('request validation', () => {
     expect(DatasetRequest.safeParse({ logType: 'syslog', end: '2024-01-01T00:00:00Z', rate: 5 }).error!.issues[0]!.path).toEqual(['rate']);
     expect(DatasetRequest.safeParse({ logType: 'syslog', start: 'yesterday' }).error!.issues[0]!.path).toEqual(['start']);
   });
+  it('reports each problem once, on its field: the range and span checks skip values that did not parse', () => {
+    const issues = (body: Record<string, unknown>): string[] => DatasetRequest.safeParse(body).error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    // A malformed instant was also said to fall outside 1970-2199; rate 0 (or a count over the cap)
+    // also to run past 2199; a malformed start also made a good end "not after start".
+    expect(issues({ logType: 'syslog', start: '2023-13-01' })).toEqual(['start: Invalid ISO datetime']);
+    expect(issues({ logType: 'syslog', end: 'nope' })).toEqual(['end: Invalid ISO datetime']);
+    expect(issues({ logType: 'syslog', start: 'nope', end: '2024-01-02T00:00:00Z' })).toEqual(['start: Invalid ISO datetime']);
+    expect(issues({ logType: 'syslog', count: 50, rate: 0 })).toEqual([expect.stringMatching(/^rate: Too small/)]);
+    expect(issues({ logType: 'syslog', count: 2_000_000, rate: 1e-4 })).toEqual([expect.stringMatching(/^count: Too big/)]);
+    // What parses is still checked.
+    expect(issues({ logType: 'syslog', start: '1969-12-31T00:00:00Z' })).toEqual([expect.stringMatching(/^start: start must fall in the years 1970-2199/)]);
+    expect(issues({ logType: 'syslog', count: 50, rate: 1e-12 })).toEqual([expect.stringMatching(/^rate: 50 events at 1e-12\/s .* would run past 2199-12-31/)]);
+  });
   it('an omitted count defaults to 1000, or to the cap when the deployment allows fewer', () => {
     expect(datasetRequestSchema().parse({ logType: 'syslog' }).count).toBe(1000);
     expect(datasetRequestSchema(5000).parse({ logType: 'syslog' }).count).toBe(1000);

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EstimatedBatch, sendInBatches, splitBody, type BatchProducer } from '../functions/eventhub/batching.js';
-import { send } from '../scripts/commands/send.js';
+import { run, send } from '../scripts/commands/send.js';
 
 const record = (i: number, pad: number) => ({
   time: '2025-04-20T10:00:00.0000000Z',
@@ -12,6 +12,8 @@ const record = (i: number, pad: number) => ({
   operationName: 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read',
   properties: { log: JSON.stringify({ auditID: `id-${i}`, pad: 'x'.repeat(pad) }), pod: 'kube-apiserver-0', stream: 'stdout' },
 });
+
+afterEach(() => vi.restoreAllMocks());
 
 describe('splitBody', () => {
   it('leaves a body that fits alone', () => {
@@ -128,6 +130,29 @@ describe('sift send --dry-run over recorded files', () => {
       expect(r.batches).toBe(3);
       expect(r.rejected).toEqual([]);
       expect(r.oversizeItems + r.unsplittable).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('skips .json files that are empty or whitespace only, like blank .jsonl lines, and says how many', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sift-send-'));
+    try {
+      const body = JSON.stringify({ records: [record(1, 100)] });
+      writeFileSync(path.join(dir, 'a.json'), body);
+      writeFileSync(path.join(dir, 'b.json'), '');
+      writeFileSync(path.join(dir, 'c.json'), ' \r\n\t\n');
+      writeFileSync(path.join(dir, 'd.jsonl'), `\n${body}\n  \n`);
+      const logs: string[] = [];
+      const r = await send({ hub: 'aks-diagnostics', inputs: [dir], maxBodyBytes: 1_000_000, dryRun: true }, (m) => logs.push(m));
+      // Counted as bodies, the two empty files were sent as two empty events.
+      expect(r).toMatchObject({ bodiesIn: 2, emptyFiles: 2, events: 2 });
+      expect(logs.filter((l) => l.endsWith('is empty: skipped'))).toEqual([`${path.join(dir, 'b.json')} is empty: skipped`, `${path.join(dir, 'c.json')} is empty: skipped`]);
+      // The command's summary line says it too.
+      let err = '';
+      vi.spyOn(process.stderr, 'write').mockImplementation((m) => ((err += String(m)), true));
+      expect(await run(['--hub', 'aks-diagnostics', '--input', dir, '--dry-run'])).toBe(0);
+      expect(err).toMatch(/^planned \(dry run\): 2 events in 1 batches .*; 2 bodies read, 2 empty \.json files skipped, /m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -107,6 +107,18 @@ describe('commands keep their flags', () => {
       [['--type', 'syslog', '--count', '0'], /^sift generate: --count: Too small/],
       [['--type', 'syslog', '--syslog-protocol', 'x'], /^sift generate: --syslog-protocol: Invalid option/],
       [['--type', 'syslog', '--format', 'eventhub'], /^sift generate: --format: format eventhub is not available for syslog/],
+      // Refusals after the schema check (planning for the log type) are usage errors too: they printed no usage.
+      [['--type', 'windows', '--count', '10', '--scenarios', 'all'], /^sift generate: --count: count 10 is too small for scenarios [^\n]*\n\nusage: sift generate/],
+      [['--type', 'syslog', '--no-pri'], /^sift generate: --no-pri: pri:false applies to RFC 3164 only[^\n]*\n\nusage: sift generate/],
+      [['--type', 'aks-audit', '--format', 'csv'], /^sift generate: --format: [^\n]*\n\nusage: sift generate/],
+      // A missing --type said "Invalid option: expected one of …".
+      [['--count', '5'], /^sift generate: --type is required\n\nusage: sift generate/],
+      // One message per problem: a malformed --start was also said to fall outside 1970-2199.
+      [['--type', 'syslog', '--start', '2023-13-01'], /^sift generate: --start: Invalid ISO datetime\n\nusage: sift generate/],
+      [['--type', 'syslog', '--rate', '0'], /^sift generate: --rate: Too small[^\n]*\n\nusage: sift generate/],
+      // Blob output writes its own data and labels.json: --out and --labels were silently ignored.
+      [['--type', 'syslog', '--azurite', '--labels', 'l.json'], /^sift generate: --labels cannot be used with --azurite: [^\n]*\n\nusage: sift generate/],
+      [['--type', 'syslog', '--blob', '--out', 'f', '--labels', 'l'], /^sift generate: --out and --labels cannot be used with --blob: it writes the data and labels\.json to Blob storage\n\nusage: sift generate/],
     ];
     for (const [argv, message] of cases) {
       err = '';
@@ -127,6 +139,16 @@ describe('commands keep their flags', () => {
     expect(out).toMatch(/AksDiagnosticsRaw/);
     expect(await run(['--list', 'extra'])).toBe(2);
     expect(err).toMatch(/^sift kql: Unexpected argument 'extra'/);
+  });
+
+  it('kql --create-database without --apply is a usage error (it printed another script: no materialized views)', async () => {
+    const { run } = await COMMANDS.kql();
+    for (const argv of [['--create-database'], ['--create-database', '--list'], ['--create-database', '--out', 'x.kql']]) {
+      err = '';
+      expect(await run(argv), argv.join(' ')).toBe(2);
+      expect(err).toMatch(/^sift kql: --create-database needs --apply\n\nusage: npm run kql/);
+    }
+    expect(out).toBe('');
   });
 
   it('config prints the settings table; -h is help', async () => {
@@ -180,6 +202,29 @@ describe('commands keep their flags', () => {
     const { run } = await COMMANDS.replay();
     expect(await run(['--dry-run', '--prefix'])).toBe(2);
     expect(err).toMatch(/^sift replay: Option '--prefix <value>' argument missing/);
+  });
+});
+
+describe('sift without a command', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const sift = (args: string[]) => spawnSync(process.execPath, ['--import', tsx, path.join(root, 'scripts/sift.ts'), ...args], { encoding: 'utf8', timeout: 45_000 });
+
+  it.each([
+    [[], /^sift: a command is required\n\nusage: sift <command>/],
+    [['bogus'], /^sift: unknown command 'bogus'\n\nusage: sift <command>/],
+  ])('%j is a usage error: the reason and the usage on stderr, exit 2', (args, message) => {
+    const r = sift(args);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
+  });
+
+  it('--help prints the usage on stdout and exits 0', () => {
+    const r = sift(['--help']);
+    expect(r.stdout).toMatch(/^usage: sift <command>/);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
 

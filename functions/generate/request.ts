@@ -79,21 +79,24 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
         .describe('Syslog wire options'),
     })
     .strict()
+    // zod runs this after field errors that do not stop parsing (a malformed instant, rate 0):
+    // it judges only what parsed, so each problem is reported once, on its own field.
     .superRefine((r, ctx) => {
-      let outside = false;
+      let unusable = false;
       for (const key of ['start', 'end'] as const) {
         const at = r[key] === undefined ? undefined : isoToUs(r[key]);
         if (at === undefined || (at >= FIRST_INSTANT_US && at <= LAST_INSTANT_US)) continue;
-        outside = true;
-        ctx.addIssue({ code: 'custom', path: [key], message: `${key} must fall in the years ${YEARS} (${FIRST_INSTANT} to ${LAST_INSTANT})` });
+        unusable = true;
+        // NaN: not a date at all, which the field's own issue says.
+        if (!Number.isNaN(at)) ctx.addIssue({ code: 'custom', path: [key], message: `${key} must fall in the years ${YEARS} (${FIRST_INSTANT} to ${LAST_INSTANT})` });
       }
-      if (outside) return;
+      if (unusable) return;
       if (r.end !== undefined && r.rate !== undefined)
         ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give either end or rate, not both' });
       if (r.end !== undefined) {
         const s = isoToUs(r.start ?? DEFAULT_START);
         if (!(isoToUs(r.end) > s)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
-      } else if (isoToUs(r.start ?? DEFAULT_START) + spanBoundUs(r.count, r.rate ?? DEFAULT_RATE) > LAST_INSTANT_US) {
+      } else if (validSpanInputs(r.count, r.rate, cap) && isoToUs(r.start ?? DEFAULT_START) + spanBoundUs(r.count, r.rate ?? DEFAULT_RATE) > LAST_INSTANT_US) {
         ctx.addIssue({
           code: 'custom',
           path: [r.rate === undefined ? 'start' : 'rate'],
@@ -101,6 +104,11 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
         });
       }
     });
+}
+
+/** A span is only worth checking for a count and rate the schema accepted (rate 0 gave an endless span on top of its own error). */
+function validSpanInputs(count: number, rate: number | undefined, cap: number): boolean {
+  return Number.isSafeInteger(count) && count >= 1 && count <= cap && (rate === undefined || rate > 0);
 }
 
 export const DatasetRequest = datasetRequestSchema();

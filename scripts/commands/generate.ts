@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { z } from 'zod';
 import { DatasetRequest, GENERATORS, labelsFile, PlanError, resolveRequest, writeDataset, LOG_TYPES, type ResolvedRequest } from '../../functions/generate/index.js';
 import { numFlag, parseCommandArgs, UsageError } from './args.js';
@@ -31,6 +31,47 @@ function requestErrors(err: z.ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${FLAG_OF[String(i.path[0])] ?? i.path.join('.')}: ${i.message}` : i.message)).join('\n');
 }
 
+/** A schema-checked request, planned for its log type: every refusal is a UsageError naming the flag. */
+function planRequest(body: Record<string, unknown>): ResolvedRequest {
+  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
+  if (!parsed.success) throw new UsageError(requestErrors(parsed.error));
+  try {
+    return resolveRequest(parsed.data);
+  } catch (err) {
+    if (err instanceof PlanError) throw new UsageError(`${FLAG_OF[err.field] ?? err.field}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** --blob/--azurite name their own blobs and write labels.json beside the data: --out and --labels would be ignored. */
+function refuseLocalOutput(v: { blob?: boolean; azurite?: boolean; out?: string; labels?: string }): void {
+  const to = v.azurite ? '--azurite' : v.blob ? '--blob' : undefined;
+  const local = [v.out === undefined ? '' : '--out', v.labels === undefined ? '' : '--labels'].filter(Boolean);
+  if (to && local.length) throw new UsageError(`${local.join(' and ')} cannot be used with ${to}: it writes the data and labels.json to Blob storage`);
+}
+
+/**
+ * stdout or the --out file as writeDataset's sink. A failed write (EPIPE once `| head` has
+ * what it wants, ENOSPC on a full disk) is kept in `failure` and fails this sink too, so
+ * writeDataset rejects at once instead of waiting for a 'drain' that never comes, and the
+ * target's 'error' event is handled (unhandled, it crashed with a stack trace).
+ */
+class OutputSink extends Writable {
+  failure: NodeJS.ErrnoException | undefined;
+  constructor(private readonly target: Writable) {
+    super();
+    target.on('error', (e: NodeJS.ErrnoException) => (this.failure ??= e));
+    // writeDataset learns of it through once('drain') or its last write's callback.
+    this.on('error', () => undefined);
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.target.write(chunk, (err) => {
+      if (err) this.failure ??= err;
+      cb(err);
+    });
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('sift generate', USAGE, argv, {
     type: { type: 'string', short: 't' },
@@ -49,9 +90,12 @@ export async function run(argv: string[]): Promise<number> {
     azurite: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, {
-    // The flags as a POST /api/datasets body, checked by the same schema.
     check: ({ values }) => {
-      const body = {
+      // Without this zod says "Invalid option: expected one of …", as if a type had been given.
+      if (values.type === undefined) throw new UsageError('--type is required');
+      refuseLocalOutput(values);
+      // The flags as a POST /api/datasets body, checked by the same schema.
+      return planRequest({
         logType: values.type,
         count: numFlag(values.count, 'count'),
         seed: numFlag(values.seed, 'seed'),
@@ -61,45 +105,36 @@ export async function run(argv: string[]): Promise<number> {
         end: values.end,
         rate: numFlag(values.rate, 'rate'),
         syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
-      };
-      const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
-      if (!parsed.success) throw new UsageError(requestErrors(parsed.error));
-      return parsed.data;
+      });
     },
   });
   if (typeof args === 'number') return args;
-  const { values } = args;
-  let req;
-  try {
-    req = resolveRequest(args.checked);
-  } catch (err) {
-    if (err instanceof PlanError) {
-      process.stderr.write(`sift generate: ${FLAG_OF[err.field] ?? err.field}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const { values, checked: req } = args;
   if (values.blob || values.azurite) return toBlob(req, values.azurite === true);
-  const toStdout = !values.out || values.out === '-';
-  let sink: Writable = process.stdout;
-  let writeError: Error | undefined;
-  if (!toStdout) {
+  const file = values.out && values.out !== '-' ? values.out : undefined;
+  let target: Writable = process.stdout;
+  if (file) {
     // Open before generating: a bad path is a message and exit 1, not an unhandled 'error' event.
-    const file = createWriteStream(values.out as string);
+    const stream = createWriteStream(file);
     try {
-      await once(file, 'open');
+      await once(stream, 'open');
     } catch (e) {
-      process.stderr.write(`sift generate: cannot write ${values.out}: ${(e as Error).message}\n`);
+      process.stderr.write(`sift generate: cannot write ${file}: ${(e as Error).message}\n`);
       return 1;
     }
-    file.on('error', (e) => (writeError ??= e));
-    sink = file;
+    target = stream;
   }
+  const sink = new OutputSink(target);
   const t0 = process.hrtime.bigint();
-  const summary = await writeDataset(req, sink);
-  if (!toStdout) await new Promise<void>((resolve) => sink.end(() => resolve()));
-  if (writeError) {
-    process.stderr.write(`sift generate: cannot write ${values.out}: ${writeError.message}\n`);
+  const summary = await writeDataset(req, sink).catch((e: unknown) => {
+    if (!sink.failure) throw e;
+  });
+  if (summary && file) await new Promise<void>((resolve) => target.end(() => resolve()));
+  if (!summary || sink.failure) {
+    const failure = sink.failure!; // no summary only when a write failed
+    // The reader of stdout has gone (`| head -1`): it has what it wanted, as with `sift process`.
+    if (!file && failure.code === 'EPIPE') return 0;
+    process.stderr.write(`sift generate: cannot write ${file ?? 'stdout'}: ${failure.message}\n`);
     return 1;
   }
   if (values.labels) await writeFile(values.labels, JSON.stringify(labelsFile(req, summary), null, 2) + '\n');

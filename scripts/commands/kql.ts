@@ -8,7 +8,7 @@ import { kcsbFor } from '../../functions/land/clients.js';
 import { databaseCommands, INGEST_TAG_DAYS, renderDatabaseScript, storedFunctions, uniqueViewTables, type RenderOptions } from '../../functions/kusto/render.js';
 import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
-import { intFlag, parseCommandArgs } from './args.js';
+import { intFlag, parseCommandArgs, UsageError } from './args.js';
 
 const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming] [--ingest-tag-days N]
 
@@ -17,8 +17,8 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --out FILE      write it to FILE (infra embeds infra/kql/database.kql)
   --apply         run it command by command against KUBESIFT_KUSTO_CLUSTER_URL /
                   KUBESIFT_KUSTO_DATABASE with KUBESIFT_KUSTO_AUTH (Kustainer: none)
-  --create-database  with --apply: first run \`.create database <db> volatile ifnotexists\`
-                  (Kustainer, which starts with no database)
+  --create-database  only with --apply: first run \`.create database <db> volatile
+                  ifnotexists\` (Kustainer, which starts with no database)
   --check         check every command with the Kusto language service (dev dependency)
   --list          list the commands' kind and object name
   --raw-landing   add the raw table + update policies for ADX's native Event Hub connection
@@ -42,7 +42,13 @@ export async function run(argv: string[]): Promise<number> {
     'no-unique-views': { type: 'boolean' },
     'ingest-tag-days': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
-  }, { check: ({ values: v }) => ({ ingestTagDays: intFlag(v['ingest-tag-days'], 'ingest-tag-days', INGEST_TAG_DAYS, 0, 36_500) }) });
+  }, {
+    check: ({ values: v }) => {
+      // It acts only with --apply; alone it silently printed the script without the views.
+      if (v['create-database'] && !v.apply) throw new UsageError('--create-database needs --apply');
+      return { ingestTagDays: intFlag(v['ingest-tag-days'], 'ingest-tag-days', INGEST_TAG_DAYS, 0, 36_500) };
+    },
+  });
   if (typeof args === 'number') return args;
   const { values } = args;
   const opts: RenderOptions = {

@@ -33,7 +33,8 @@ Options:
   --now ISO           detection clock (default: now)
   --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
   --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
-Exit 0 when the input was read (even with dead letters), 1 when it cannot be read, 2 on usage errors.
+Exit 0 when the input was read (even with dead letters), 1 when it cannot be read or stdout
+cannot be written, 2 on usage errors.
 `;
 
 export interface ProcessOptions {
@@ -120,15 +121,21 @@ function readPolicy(file: string, profile: 'aks' | 'falco'): Policy {
   }
 }
 
-/** Buffered JSON-lines writer that honours backpressure and stops quietly on EPIPE. */
+/**
+ * Buffered JSON-lines writer that honours backpressure. A write error closes it: EPIPE (the
+ * reader has gone, as with `| head`) quietly, anything else is kept in `error` for the exit
+ * code (rethrowing it from the 'error' listener crashed with a stack trace).
+ */
 class LineWriter {
   private buf = '';
   closed = false;
+  error: NodeJS.ErrnoException | undefined;
   constructor(private readonly out: Writable) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') this.closed = true;
-      else throw err;
-    });
+    out.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
+  }
+  private fail(err: NodeJS.ErrnoException): void {
+    if (err.code !== 'EPIPE' && !this.closed) this.error ??= err;
+    this.closed = true;
   }
   line(s: string): void {
     this.buf += s + '\n';
@@ -141,14 +148,18 @@ class LineWriter {
     if (!force && this.buf.length < 1 << 20) return;
     const chunk = this.buf;
     this.buf = '';
-    if (!this.out.write(chunk)) await new Promise<void>((resolve) => {
+    // Wait until the stream has taken the chunk (or closed): backpressure, and a failed write
+    // is known before the next one and before the exit code, its callback coming first.
+    await new Promise<void>((resolve) => {
       const done = (): void => {
-        this.out.off('drain', done);
         this.out.off('close', done);
         resolve();
       };
-      this.out.on('drain', done);
       this.out.on('close', done);
+      this.out.write(chunk, (err) => {
+        if (err) this.fail(err);
+        done();
+      });
     });
   }
 }
@@ -350,6 +361,10 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
   }
   w.line(JSON.stringify({ summary: totals }));
   await w.flush(true);
+  if (w.error) {
+    err.write(`sift process: cannot write stdout: ${w.error.message}\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -22,6 +22,7 @@ const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connecti
 
 Sends Event Hub bodies: .jsonl/.ndjson files (and stdin, the default) hold one JSON body per
 line; a .json file is one body; a directory contributes its .json/.jsonl/.ndjson files.
+Blank lines and empty .json files hold no body: they are skipped (the files are counted).
 Bodies over --max-body-bytes (default ${DEFAULT_MAX_BODY_BYTES}) are split along records[] /
 EventList.items; single items that still do not fit are reported and skipped.
 
@@ -46,16 +47,22 @@ async function* linesOf(file: string): AsyncGenerator<string> {
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line.trim()) yield line;
 }
 
-async function* wholeFile(file: string): AsyncGenerator<string> {
+async function* wholeFile(file: string, onEmpty: (file: string) => void): AsyncGenerator<string> {
   const chunks: Buffer[] = [];
   for await (const c of createReadStream(file)) chunks.push(c as Buffer);
-  yield Buffer.concat(chunks).toString('utf8');
+  const text = Buffer.concat(chunks).toString('utf8');
+  // Nothing to send, as a blank line of a .jsonl is (counted as a body, it became an empty event).
+  if (text.trim()) yield text;
+  else onEmpty(file);
 }
 
 const BODY_FILE = /\.(jsonl|ndjson|json)$/i;
 
-/** Recorded bodies from files, directories and stdin, in argument order. */
-export async function* recordedBodies(inputs: readonly string[]): AsyncGenerator<string> {
+/**
+ * Recorded bodies from files, directories and stdin, in argument order. Blank lines are
+ * skipped; a .json file that is empty or only whitespace is skipped and passed to `onEmpty`.
+ */
+export async function* recordedBodies(inputs: readonly string[], onEmpty: (file: string) => void = () => undefined): AsyncGenerator<string> {
   for (const input of inputs.length ? inputs : ['-']) {
     if (input === '-') {
       yield* linesOf('-');
@@ -64,12 +71,14 @@ export async function* recordedBodies(inputs: readonly string[]): AsyncGenerator
     const files = (await stat(input)).isDirectory()
       ? (await readdir(input)).filter((f) => BODY_FILE.test(f)).sort().map((f) => path.join(input, f))
       : [input];
-    for (const f of files) yield* /\.json$/i.test(f) ? wholeFile(f) : linesOf(f);
+    for (const f of files) yield* /\.json$/i.test(f) ? wholeFile(f, onEmpty) : linesOf(f);
   }
 }
 
 export interface SplitStats {
   bodiesIn: number;
+  /** .json files skipped for holding no body (empty or whitespace only). */
+  emptyFiles: number;
   split: number;
   oversizeItems: number;
   unsplittable: number;
@@ -119,10 +128,14 @@ async function producerFor(o: SendOptions): Promise<{ producer: BatchProducer<Ba
 }
 
 export async function send(o: SendOptions, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<SendReport & SplitStats> {
-  const stats: SplitStats = { bodiesIn: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
+  const stats: SplitStats = { bodiesIn: 0, emptyFiles: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
+  const skipEmpty = (file: string): void => {
+    stats.emptyFiles++;
+    log(`${file} is empty: skipped`);
+  };
   const { producer, close } = await producerFor(o);
   try {
-    const report = await sendInBatches(producer, fittedBodies(recordedBodies(o.inputs), o.maxBodyBytes, stats, log), (r) =>
+    const report = await sendInBatches(producer, fittedBodies(recordedBodies(o.inputs, skipEmpty), o.maxBodyBytes, stats, log), (r) =>
       log(`  batch ${r.batches}: ${r.events} events so far, ${r.bytes} bytes`),
     );
     return { ...report, ...stats };
@@ -161,7 +174,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stderr.write(
     `${values['dry-run'] ? 'planned (dry run)' : 'sent'}: ${r.events} events in ${r.batches} batches (${r.bytes} bytes) to ${hub}; ` +
-      `${r.bodiesIn} bodies read, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
+      `${r.bodiesIn} bodies read, ${r.emptyFiles} empty .json files skipped, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
   );
   return r.rejected.length || r.oversizeItems || r.unsplittable ? 1 : 0;
 }
