@@ -2,7 +2,8 @@
 // npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo]
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
 import path from 'node:path';
-import { intFlag, parseCommandArgs } from './commands/args.js';
+import { intFlag, parseCommandArgs, UsageError } from './commands/args.js';
+import { DatasetRequest, PlanError, resolveRequest } from '../functions/generate/index.js';
 import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
 
@@ -11,18 +12,63 @@ const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [-
   --once      exit after the demo summary (CI, tests); also KUBESIFT_LOCAL_ONCE=1
   --port      HTTP port for the functions (default 7071, like func start; 0 = any free port)
   --count     records in the demo AKS dataset (default 3000, at most 1000000)
-  --seed      demo dataset seed (default 42)
+  --seed      demo dataset seed, any integer (default 42)
   --no-demo   only serve; do not generate and process the demo dataset
   --data      Azurite data folder (default .azurite/, git-ignored)
   --blob-port, --queue-port
               Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
 `;
 
+/**
+ * The demo request resolved as the generator will resolve it, so what it refuses (a count too
+ * small for every attack scenario) is a usage error before Azurite starts, not a failure after.
+ */
+function checkDemo(count: number, seed: number): void {
+  // Fields other than count and seed are fixed here; they are named as the generator names them.
+  const refuse = (field: string, message: string): never => {
+    const flag = field === 'count' || field === 'seed' ? `--${field}` : `the demo's ${field}`;
+    throw new UsageError(`${flag}: ${message}; the demo injects every attack scenario (--no-demo skips it)`);
+  };
+  const parsed = DatasetRequest.safeParse({ logType: 'aks-diagnostics', count, seed, scenarios: ['all'], format: 'eventhub' });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse(issue?.path.map(String).join('.') ?? '', issue?.message ?? 'invalid');
+  }
+  try {
+    resolveRequest(parsed.data);
+  } catch (err) {
+    if (err instanceof PlanError) refuse(err.field, err.message);
+    throw err;
+  }
+}
+
+/** The generator takes any safe integer as a seed, 0 and negatives included. */
+function seedFlag(value: string | undefined): number {
+  try {
+    return intFlag(value, 'seed', 42, Number.MIN_SAFE_INTEGER);
+  } catch {
+    throw new UsageError(`--seed must be an integer from -(2^53-1) to 2^53-1, got '${value}'`);
+  }
+}
+
+/** parseArgs reads '-1' after --seed as an option, not its value: join them (--seed=-1). */
+function joinNegativeValues(argv: string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (flags.includes(argv[i]!) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
 async function main(): Promise<number> {
   const parsed = parseCommandArgs(
     'npm start',
     USAGE,
-    process.argv.slice(2),
+    joinNegativeValues(process.argv.slice(2), ['--seed']),
     {
       once: { type: 'boolean' },
       port: { type: 'string' },
@@ -35,14 +81,18 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
     {
-      check: ({ values }) => ({
-        port: intFlag(values.port, 'port', 7071, 0, 65535),
-        blobPort: intFlag(values['blob-port'], 'blob-port', 10000, 0, 65535),
-        queuePort: intFlag(values['queue-port'], 'queue-port', 10001, 0, 65535),
-        // The generator's own bound, checked here: past it the run would start Azurite first.
-        count: intFlag(values.count, 'count', 3000, 1, MAX_COUNT),
-        seed: intFlag(values.seed, 'seed', 42, 0),
-      }),
+      check: ({ values }) => {
+        const checked = {
+          port: intFlag(values.port, 'port', 7071, 0, 65535),
+          blobPort: intFlag(values['blob-port'], 'blob-port', 10000, 0, 65535),
+          queuePort: intFlag(values['queue-port'], 'queue-port', 10001, 0, 65535),
+          // The generator's own bounds, checked here: past them the run would start Azurite first.
+          count: intFlag(values.count, 'count', 3000, 1, MAX_COUNT),
+          seed: seedFlag(values.seed),
+        };
+        if (!values['no-demo']) checkDemo(checked.count, checked.seed);
+        return checked;
+      },
     },
   );
   if (typeof parsed === 'number') return parsed;

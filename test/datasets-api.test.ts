@@ -1,12 +1,15 @@
 // Integration: the HTTP handlers against a real Azurite (and, for queued ingestion, the real
 // QueuedIngestClient talking to the loopback Kusto stand-in), with real HttpRequest/InvocationContext.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import functions from '@azure/functions';
 import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../functions/config.js';
-import { getHealth, getLogTypes, getSchema, postDatasets, setDatasetsConfig } from '../functions/triggers/datasets.js';
+import { getDatasetFile, getHealth, getLogTypes, getSchema, postDatasets, setDatasetsConfig } from '../functions/triggers/datasets.js';
+import { httpTriggers } from '../functions/triggers/registry.js';
 import { queueMessages, useLandingRig } from './support/landing.js';
 
 const rig = useLandingRig();
@@ -126,6 +129,15 @@ describe('POST /api/datasets', () => {
     expect(typeof json.error).toBe('string');
   });
 
+  it.each([
+    [{ logType: 'syslog', count: 50, rate: 0 }, 'rate'],
+    [{ logType: 'syslog', start: '2023-13-01' }, 'start'],
+  ])('one issue for one problem in %j (a span or year-range complaint followed the field error)', async (body, field) => {
+    const { status, json } = await post(body);
+    expect(status).toBe(400);
+    expect(json.issues.map((i: { path: string[] }) => i.path.join('.'))).toEqual([field]);
+  });
+
   it('a dataset ending just before the last accepted instant is fine, to the microsecond', async () => {
     const { status, json } = await post({ logType: 'aks-audit', count: 100, start: '2199-12-31T23:59:00.000001Z', end: '2199-12-31T23:59:59.999999Z', format: 'jsonl', seed: 3 });
     expect(status, JSON.stringify(json)).toBe(200);
@@ -142,6 +154,24 @@ describe('POST /api/datasets', () => {
     const res = await postDatasets(req, ctx());
     expect(res).toMatchObject({ status: 413, jsonBody: { field: '(body)' } });
   });
+});
+
+describe('docs/datasets.md', () => {
+  it('shows the real answer to its example request: the same requestHash, folder, tags, bytes, sha256 and labels', async () => {
+    const doc = readFileSync(new URL('../docs/datasets.md', import.meta.url), 'utf8');
+    const body = JSON.parse(/-d '(\{"logType":"syslog","count":100000[^']*\})'/.exec(doc)![1]!) as unknown;
+    const example = doc.slice(doc.indexOf('"requestHash"'), doc.indexOf('"ingestion"'));
+    const { status, json } = await post(body);
+    expect(status).toBe(200);
+    const hashes = [...example.matchAll(/"requestHash": "(\w+)"|datasets\/syslog\/(\w+)\/|dataset:(\w+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+    // requestHash, the data and labels folders, the ingest-by tag and ingestIfNotExists (at least): all one hash.
+    expect(hashes.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(hashes)).toEqual(new Set([json.requestHash]));
+    expect(Number(/"uncompressed": (\d+)/.exec(example)![1])).toBe(json.bytes.uncompressed);
+    expect(/"sha256": \{"value": "(\w+)"/.exec(example)![1]).toBe(json.sha256.value);
+    expect(JSON.parse(/"labels": (\[.*\]),\n/.exec(example)![1]!)).toEqual(json.labels);
+    // Not pinned: the gzip size, which depends on the zlib build.
+  }, 60_000);
 });
 
 describe('a deployment with no storage configured', () => {
@@ -207,10 +237,81 @@ describe('queued ingestion into ADX', () => {
   });
 });
 
+/** GET /api/<path> through the download handler, with the route values the host binds (decoded). */
+async function fetchFile(path: string): Promise<{ status: number; headers: Record<string, string>; bytes: Buffer; json?: Record<string, any> }> {
+  const [logType = '', hash = '', file = ''] = path.split('/').slice(1).map(decodeURIComponent);
+  const req = new functions.HttpRequest({ method: 'GET', url: `http://localhost/api/${path}`, params: { logType, hash, file } });
+  const res = await getDatasetFile(req);
+  const headers = Object.fromEntries(Object.entries((res.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+  if (res.jsonBody !== undefined) return { status: res.status ?? 200, headers, bytes: Buffer.alloc(0), json: res.jsonBody as Record<string, any> };
+  return { status: res.status ?? 200, headers, bytes: Buffer.concat((await (res.body as Readable).toArray()) as Buffer[]) };
+}
+
+describe('GET /api/datasets/{logType}/{hash}/{file} (the blob URLs are private: the page downloads through the app)', () => {
+  it('is registered behind the function key like the other dataset routes', () => {
+    const def = httpTriggers.find((t) => t.name === 'datasetFiles');
+    expect(def?.options).toMatchObject({ route: 'datasets/{logType}/{hash}/{file}', methods: ['GET'], authLevel: 'function' });
+  });
+
+  it('streams the data and labels files the answer names, with type and file name', async () => {
+    const { json } = await post({ logType: 'windows', count: 300, seed: 5, format: 'csv', scenarios: ['password-spray'] });
+    expect(json.downloads).toEqual({ data: `datasets/windows/${json.requestHash}/data.csv.gz`, labels: `datasets/windows/${json.requestHash}/labels.json` });
+    const data = await fetchFile(json.downloads.data);
+    expect(data.status).toBe(200);
+    expect(data.bytes.equals(await download(json.blobs.data))).toBe(true);
+    expect(createHash('sha256').update(gunzipSync(data.bytes)).digest('hex')).toBe(json.sha256.value);
+    expect(data.headers).toMatchObject({
+      'content-type': 'application/gzip',
+      'content-disposition': `attachment; filename="windows-${json.requestHash}-data.csv.gz"`,
+      'content-length': String(data.bytes.length),
+      'x-content-type-options': 'nosniff',
+    });
+    const labels = await fetchFile(json.downloads.labels);
+    expect(labels.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(labels.bytes.toString('utf8')).labels[0].scenario).toBe('password-spray');
+    // Every extension the generator writes is a known name (windows raw is .xml.log).
+    const raw = await post({ logType: 'windows', count: 20, seed: 5 });
+    expect(raw.json.downloads.data).toMatch(/\/data\.xml\.log\.gz$/);
+    expect((await fetchFile(raw.json.downloads.data)).status).toBe(200);
+  });
+
+  it('404 for a dataset that was never generated', async () => {
+    const res = await fetchFile('datasets/syslog/0123456789abcdef/data.log.gz');
+    expect(res.status).toBe(404);
+    expect(res.json?.error).toMatch(/^no dataset file syslog\/0123456789abcdef\/data\.log\.gz/);
+  });
+
+  it.each([
+    ['datasets/bogus/0123456789abcdef/labels.json', 'logType'],
+    ['datasets/__proto__/0123456789abcdef/labels.json', 'logType'],
+    ['datasets/syslog/0123456789ABCDEF/labels.json', 'hash'],
+    ['datasets/syslog/..%2F..%2Fx/labels.json', 'hash'],
+    ['datasets/syslog/0123456789abcde/labels.json', 'hash'],
+    ['datasets/syslog/0123456789abcdef/..%2Flabels.json', 'file'],
+    ['datasets/syslog/0123456789abcdef/data.exe.gz', 'file'],
+    ['datasets/syslog/0123456789abcdef/data.xml.log.gz', 'file'], // windows only
+    ['datasets/syslog/0123456789abcdef/data.eventhub.jsonl.gz', 'file'], // AKS only
+  ])('400 naming the parameter for %s', async (path, field) => {
+    const res = await fetchFile(path);
+    expect(res.status).toBe(400);
+    expect(res.json?.field).toBe(field);
+  });
+});
+
 describe('GET endpoints', () => {
+  it('log types carry the deployment\'s ingest default, so the page starts from it instead of overriding it', async () => {
+    setDatasetsConfig(loadConfig({ ...baseConfig(), KUBESIFT_INGEST_DATASETS: 'true' }));
+    try {
+      expect(((await getLogTypes()).jsonBody as { defaults: unknown }).defaults).toEqual({ ingest: true });
+    } finally {
+      setDatasetsConfig(loadConfig(baseConfig()));
+    }
+  });
+
   it('log types, schemas and health', async () => {
-    const lt = (await getLogTypes()).jsonBody as { logTypes: { name: string; scenarios: unknown[] }[] };
+    const lt = (await getLogTypes()).jsonBody as { logTypes: { name: string; scenarios: unknown[] }[]; defaults: { ingest: boolean } };
     expect(lt.logTypes.map((t) => t.name)).toEqual(['syslog', 'auditd', 'cef', 'windows', 'verifone', 'aks-audit', 'aks-apiserver', 'aks-diagnostics']);
+    expect(lt.defaults).toEqual({ ingest: false });
     const sch = await getSchema(new functions.HttpRequest({ method: 'GET', url: 'http://localhost/api/schemas/windows', params: { logType: 'windows' } }));
     expect(sch.status).toBe(200);
     expect((sch.jsonBody as { tableInfo: { name: string } }).tableInfo.name).toBe('WindowsSecurityLogs');

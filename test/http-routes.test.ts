@@ -20,7 +20,7 @@ function samplePaths(template: string): string[] {
 describe('HTTP routes', () => {
   it('no request path matches two functions (literal segments included: "k8s-audit" stands in for every parameter)', () => {
     const routes = httpTriggers.map((d) => ({ def: d, matcher: compileRoute(d) }));
-    expect(routes.map((r) => r.def.name)).toEqual(expect.arrayContaining(['webhooks', 'auditWebhook', 'datasets', 'ui', 'uiAssets']));
+    expect(routes.map((r) => r.def.name)).toEqual(expect.arrayContaining(['webhooks', 'auditWebhook', 'datasets', 'datasetFiles', 'ui', 'uiAssets']));
     for (const r of routes)
       for (const p of samplePaths(r.matcher.template)) {
         const methods = new Set(r.matcher.methods);

@@ -89,6 +89,20 @@ describe('npm start (local runner)', () => {
     for (const bad of ['a b', '[::1', 'x:99999', 'user@evil']) expect(await status('/api/health', bad), bad).toBe(400);
   });
 
+  it('a generated dataset downloads through the app (its blob URL is private: 403 without a key)', async () => {
+    const gen = await fetch(`${runner.url}/api/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ logType: 'cef', count: 200, seed: 3 }) });
+    expect(gen.status).toBe(200);
+    const body = (await gen.json()) as { blobs: { data: string }; downloads: { data: string; labels: string }; bytes: { uncompressed: number }; requestHash: string };
+    expect((await fetch(body.blobs.data)).status).toBe(403);
+    const file = await fetch(`${runner.url}/api/${body.downloads.data}`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/gzip');
+    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="cef-${body.requestHash}-data.log.gz"`);
+    expect(gunzipSync(Buffer.from(await file.arrayBuffer())).length).toBe(body.bytes.uncompressed);
+    expect((await fetch(`${runner.url}/api/${body.downloads.labels}`)).status).toBe(200);
+    expect((await fetch(`${runner.url}/api/datasets/cef/${body.requestHash}/..%2F..%2Flanding`)).status).toBe(400);
+  });
+
   it('answers the Event Grid validation handshake over loopback', async () => {
     const res = await fetch(`${runner.url}/api/eventgrid`, {
       method: 'POST',

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -89,6 +89,39 @@ describe('npm start (child process)', () => {
     expect(out).toContain(`Bearer $(node -p "require('./.kubesift/webhook-secrets.json').falco")`);
   });
 
+  it('a second runner on the same data folder exits 1 before starting anything; the first frees the folder when it stops', async () => {
+    // Each Azurite rewrites its whole database when it saves: the two used to drop each other's blobs.
+    const data = path.join(work, 'data-shared');
+    const first = start(['--no-demo'], {}, { data });
+    await first.waitFor(/Serving on http/);
+    try {
+      const second = start(['--once'], {}, { data });
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toContain(`data folder ${data} is in use by pid ${first.child.pid} (another npm start?): stop it, or pass --data DIR`);
+      expect(second.output()).not.toMatch(/Azurite:|Generating/);
+    } finally {
+      // SIGINT and wait, also when an expectation failed: afterAll's SIGKILL would orphan its Azurite.
+      first.child.kill('SIGINT');
+      await first.exited;
+    }
+    expect(first.child.exitCode).toBe(0);
+    expect(existsSync(path.join(data, '.kubesift-lock'))).toBe(false);
+    const third = start(['--once', '--no-demo'], {}, { data });
+    expect(await third.exited, third.output()).toBe(0);
+  });
+
+  it('a --count too small for the demo\'s scenarios is a usage error naming --count, before anything starts; negative seeds are taken', async () => {
+    for (const args of [['--count', '10'], ['--seed', '-1', '--count', '10'], ['--seed=-9007199254740991', '--count', '41']]) {
+      const run = start(args, {}, { data: path.join(work, 'data-never') });
+      expect(await run.exited, run.output()).toBe(2);
+      expect(run.output()).toMatch(/^npm start: --count: count \d+ is too small for scenarios .*: need at least \d+ .*--no-demo skips it\)\n\nusage: npm start/);
+    }
+    expect(existsSync(path.join(work, 'data-never'))).toBe(false);
+    const seed = start(['--seed', '1.5'], {}, { data: path.join(work, 'data-never') });
+    expect(await seed.exited).toBe(2);
+    expect(seed.output()).toMatch(/^npm start: --seed must be an integer/);
+  });
+
   it('SIGTERM in the middle of a long demo stops Azurite before the runner dies of it', async () => {
     const run = start(['--count', '200000', '--data', path.join(work, 'data-term')]);
     const [, blobPort] = await run.waitFor(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/);
@@ -97,6 +130,22 @@ describe('npm start (child process)', () => {
     await run.exited;
     expect(run.child.signalCode).toBe('SIGTERM');
     expect(await portOpen(Number(blobPort))).toBe(false);
+    expect(existsSync(path.join(work, 'data-term', '.kubesift-lock'))).toBe(false);
+  });
+
+  it('a start that fails after taking the data folder frees it again', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const data = path.join(work, 'data-port-taken');
+      const run = start(['--no-demo', '--port', String((taken.address() as AddressInfo).port)], {}, { data });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/EADDRINUSE/);
+      expect(existsSync(data)).toBe(true);
+      expect(existsSync(path.join(data, '.kubesift-lock'))).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 
   it('--once exits 1 when the demo batches fail to land', async () => {

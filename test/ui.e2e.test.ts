@@ -4,7 +4,7 @@
 // copies the ingest command, shows an API validation error beside its field, filters landed
 // detections, and saves screenshots to test-results/ for a human to look at.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -174,17 +174,27 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     expect(await page.locator('#out-rows').textContent()).toBe('500');
     const sha = (await page.locator('#out-sha256').textContent()) ?? '';
     expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    // The container is private (a blob URL answers 403 in a browser): the link is the app's download route.
     const href = (await page.locator('#out-blobs a').first().getAttribute('href')) ?? '';
-    expect(href).toContain(`/${DATASETS}/`);
+    expect(href).toMatch(/^\/api\/datasets\/syslog\/[0-9a-f]{16}\/data\.csv\.gz$/);
+    expect(await page.locator('#out-blobs a').first().textContent()).toContain(`${DATASETS}/syslog/`);
 
     // The numbers on the page are the blob's: download it, gunzip, hash, compare with the preview.
-    const blobName = decodeURIComponent(new URL(href).pathname.split(`/${DATASETS}/`)[1] ?? '');
+    const blobName = href.replace(/^\/api\/datasets\//, '');
     const container = BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient(DATASETS);
     const stored = await container.getBlobClient(blobName).downloadToBuffer();
     const text = (stored[0] === 0x1f ? gunzipSync(stored) : stored).toString('utf8');
     expect(createHash('sha256').update(text).digest('hex')).toBe(sha);
     expect(text.split(/\r?\n/).slice(0, 20)).toEqual(preview); // lines without their CRLF
     expect(scenario).toBeTruthy();
+
+    // Clicking the link saves those bytes (fetched with the function key, saved from a Blob URL).
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.locator('#out-blobs a').first().click()]);
+    expect(saved.suggestedFilename()).toBe(blobName.replaceAll('/', '-'));
+    expect(readFileSync(await saved.path()).equals(stored)).toBe(true);
+    const [labels] = await Promise.all([page.waitForEvent('download'), page.locator('#out-labels a').first().click()]);
+    expect(labels.suggestedFilename()).toMatch(/^syslog-[0-9a-f]{16}-labels\.json$/);
+    expect(JSON.parse(readFileSync(await labels.path(), 'utf8')).labels[0].scenario).toBe(scenario);
 
     await page.screenshot({ path: path.join(RESULTS, 'ui-generate.png'), fullPage: true });
   });
@@ -285,6 +295,21 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.click('#det-reset');
     await expectRows(12);
 
+    // "(none)": the detections without a namespace (it used to be "All" under another name).
+    const asked: string[] = [];
+    const onRequest = (r: import('playwright-core').Request) => void (r.url().includes('/api/detections') && asked.push(new URL(r.url()).search));
+    page.on('request', onRequest);
+    await page.selectOption('#flt-namespace', { label: '(none)' });
+    await expectRows(2);
+    expect(asked.at(-1)).toBe('?namespace=');
+    expect(await rows.allTextContents()).toEqual([expect.stringContaining('Anonymous Request Allowed'), expect.stringContaining('Attach to cluster-admin Role')]);
+    await page.selectOption('#flt-priority', 'CRITICAL');
+    await expectRows(1);
+    expect(await page.locator('#flt-namespace option:checked').textContent()).toBe('(none)'); // kept across the facet refresh
+    page.off('request', onRequest);
+    await page.click('#det-reset');
+    await expectRows(12);
+
     // Priority dropdown lists the most severe first.
     const prios = await page.locator('#flt-priority option').allTextContents();
     expect(prios.slice(1)).toEqual(['CRITICAL', 'ERROR', 'WARNING', 'NOTICE']);
@@ -324,6 +349,40 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await poll(() => keys.length).toBeGreaterThan(1);
     expect(keys.at(-1)).toBeUndefined();
     page.off('request', onRequest);
+  });
+
+  it('starts the ingest box from the deployment default and sends ingest only when the user changes it', async () => {
+    const [{ setDatasetsConfig }, { loadConfig }] = await Promise.all([import('../functions/triggers/datasets.js'), import('../functions/config.js')]);
+    const bodies: Record<string, unknown>[] = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (r.url().endsWith('/api/ui/preview')) bodies.push(JSON.parse(r.postData() ?? '{}') as Record<string, unknown>);
+    };
+    page.on('request', onRequest);
+    try {
+      for (const ingestDefault of [true, false]) {
+        setDatasetsConfig(loadConfig({ ...process.env, KUBESIFT_INGEST_DATASETS: String(ingestDefault) }));
+        await page.goto(`${baseUrl}/api/ui#generate`);
+        await page.reload(); // a goto that changes only the hash loads nothing
+        await poll(() => page.locator('#f-logType option').count()).toBeGreaterThan(0);
+        await poll(() => page.locator('#f-ingest').isChecked()).toBe(ingestDefault);
+        await page.selectOption('#f-logType', 'syslog');
+        await page.selectOption('#f-format', 'csv');
+        await page.fill('#f-count', '10');
+        // Left alone: no `ingest`, so the API applies the default (it always sent ingest:false).
+        await page.click('#btn-preview');
+        await poll(() => bodies.length).toBe(1);
+        expect(bodies.pop()).not.toHaveProperty('ingest');
+        await page.locator('#f-ingest').setChecked(!ingestDefault);
+        await page.click('#btn-preview');
+        await poll(() => bodies.length).toBe(1);
+        expect(bodies.pop()).toHaveProperty('ingest', !ingestDefault);
+      }
+      // This deployment has no ingest endpoint: preview refuses ingest:true under the box, as Generate does.
+      await poll(() => page.locator('#err-ingest').textContent()).toMatch(/no ADX ingestion endpoint/);
+    } finally {
+      page.off('request', onRequest);
+      setDatasetsConfig(undefined);
+    }
   });
 
   it('made no request outside its own origin and logged no errors', () => {

@@ -10,7 +10,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { writeDataset, resolveRequest, DatasetRequest } from '../functions/generate/index.js';
 import { CONTENT_SECURITY_POLICY, pagePaths } from '../functions/ui/assets.js';
-import { histogram, parseDetectionsQuery, queryDetections, type DetectionView } from '../functions/ui/detectionsQuery.js';
+import { histogram, parseDetectionsQuery, QueryError, queryDetections, type DetectionView } from '../functions/ui/detectionsQuery.js';
 import { detections, uiAsset, uiPage, uiPreview } from '../functions/ui/handlers.js';
 import { isDetectionsBlob, parseLandedFile } from '../functions/ui/landedDetections.js';
 import { previewLines } from '../functions/ui/preview.js';
@@ -160,6 +160,32 @@ describe('preview', () => {
     expect(wide.status).toBe(413);
     expect(JSON.parse(String(wide.body)).issues).toEqual([{ path: '', message: expect.stringMatching(/^body larger than \d+ bytes$/) }]);
   });
+
+  it('refuses ingest:true as Generate does: no ingest endpoint, or a format that is not table rows (it answered 200)', async () => {
+    const saved = process.env.KUBESIFT_KUSTO_INGEST_URL;
+    const preview = async (body: unknown) => {
+      const res = await uiPreview(post('http://localhost/api/ui/preview', body), ctx());
+      return { status: res.status, body: JSON.parse(String(res.body)) as { error: string; issues: { path: string; message: string }[] } };
+    };
+    try {
+      delete process.env.KUBESIFT_KUSTO_INGEST_URL;
+      const none = await preview({ logType: 'syslog', count: 10, format: 'csv', ingest: true });
+      expect(none.status).toBe(400);
+      expect(none.body.issues).toEqual([{ path: 'ingest', message: 'this deployment has no ADX ingestion endpoint (KUBESIFT_KUSTO_INGEST_URL)' }]);
+      // ingest:false, or left to the deployment's default, previews as before.
+      expect((await preview({ logType: 'syslog', count: 10, format: 'csv', ingest: false })).status).toBe(200);
+      expect((await preview({ logType: 'syslog', count: 10, format: 'csv' })).status).toBe(200);
+      process.env.KUBESIFT_KUSTO_INGEST_URL = 'https://ingest-example.westeurope.kusto.windows.net';
+      expect((await preview({ logType: 'syslog', count: 10, format: 'csv', ingest: true })).status).toBe(200);
+      const raw = await preview({ logType: 'syslog', count: 10, format: 'raw', ingest: true });
+      expect(raw.status).toBe(400);
+      expect(raw.body.issues[0]).toEqual({ path: 'ingest', message: 'format raw is not table rows: use csv or jsonl to ingest' });
+      expect((await preview({ logType: 'aks-audit', count: 10, ingest: true })).body.issues[0]?.path).toBe('ingest');
+    } finally {
+      if (saved === undefined) delete process.env.KUBESIFT_KUSTO_INGEST_URL;
+      else process.env.KUBESIFT_KUSTO_INGEST_URL = saved;
+    }
+  });
 });
 
 const base: DetectionView = {
@@ -189,6 +215,30 @@ describe('detections query', () => {
     expect(q('action=Audit&source=kubearmor').matched).toBe(0);
     expect(q('limit=2').detections).toHaveLength(2);
     expect(q('limit=2').matched).toBe(5);
+  });
+
+  it('an empty filter value ("(none)" on the page) matches the rows where that field is empty; an absent one matches all', () => {
+    const withEmpty: DetectionView[] = [...rows, { ...base, RuleId: 'r3', Rule: 'Cluster scoped', Namespace: '', User: '' }];
+    const q = (s: string) => queryDetections(withEmpty, parseDetectionsQuery(new URLSearchParams(s)));
+    expect(q('').matched).toBe(6);
+    expect(q('namespace=').detections.map((d) => d.RuleId)).toEqual(['r3']);
+    expect(q('namespace=&user=').matched).toBe(1);
+    expect(q('namespace=prod').matched).toBe(2);
+    // The facet lists '' exactly as it is passed back.
+    expect(q('').facets.namespace).toEqual(['', 'default', 'prod']);
+    expect(q('action=').matched).toBe(4);
+  });
+
+  it('a limit that is not an integer from 1 to 1000 is a 400 naming it, not quietly replaced', async () => {
+    for (const bad of ['abc', '0', '5000', '-1', '1.5', '', ' 5', '1e3']) {
+      expect(() => parseDetectionsQuery(new URLSearchParams({ limit: bad })), bad).toThrow(QueryError);
+      const res = await detections(get(`http://localhost/api/detections?limit=${encodeURIComponent(bad)}`), ctx());
+      expect(res.status, bad).toBe(400);
+      expect(JSON.parse(String(res.body)), bad).toEqual({ error: expect.stringMatching(/^limit must be an integer from 1 to 1000, got /), field: 'limit' });
+    }
+    expect(parseDetectionsQuery(new URLSearchParams('limit=1000')).limit).toBe(1000);
+    expect(parseDetectionsQuery(new URLSearchParams('limit=1')).limit).toBe(1);
+    expect(parseDetectionsQuery(new URLSearchParams('')).limit).toBe(200);
   });
 
   it('facets cover all rows (not only matches) with priorities in severity order', () => {

@@ -1,11 +1,12 @@
 // The HTTP API of the generator as plain functions of (body, config, container): the
 // trigger file only binds them. Bad input → 400 with the field named.
-import { BlobSASPermissions, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import { Readable } from 'node:stream';
+import { BlobSASPermissions, StorageSharedKeyCredential, type BlobDownloadResponseParsed, type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { IngestBlobRequest } from '../land/ingestBlob.js';
 import { errorText } from '../errorText.js';
-import { writeDatasetToBlob } from './blob.js';
+import { dataFileName, LABELS_FILE, writeDatasetToBlob } from './blob.js';
 import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTypeInfo } from './index.js';
 import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
 import { TimeFormat } from './time.js';
@@ -51,8 +52,12 @@ function zodError(err: z.ZodError): ApiResponse {
   return badRequest(first ? `${field}: ${first.message}` : 'invalid body', field, err.issues);
 }
 
-export function getLogTypes(): ApiResponse {
-  return { status: 200, body: { logTypes: logTypes() } };
+/**
+ * The log types, and the deployment's defaults a form needs: `ingest` is what a request that
+ * omits it gets (KUBESIFT_INGEST_DATASETS), so the page can start from it instead of overriding it.
+ */
+export function getLogTypes(config: Pick<Config, 'KUBESIFT_INGEST_DATASETS'>): ApiResponse {
+  return { status: 200, body: { logTypes: logTypes(), defaults: { ingest: config.KUBESIFT_INGEST_DATASETS } } };
 }
 
 export function getSchema(logType: string): ApiResponse {
@@ -65,7 +70,10 @@ export function getSchema(logType: string): ApiResponse {
 export interface DatasetResponse {
   request: ResolvedRequest;
   requestHash: string;
+  /** Where the files are in storage (private: the account takes no anonymous reads). */
   blobs: { data: string; labels: string };
+  /** The same files through the app: GET /api/<path> (getDatasetFile), with the function key. */
+  downloads: { data: string; labels: string };
   compression: 'gzip';
   contentType: string;
   events: number;
@@ -77,6 +85,23 @@ export interface DatasetResponse {
   ingestCommand: string | null;
   ingestion: { queued: boolean; ingestionId?: string; reason?: string };
 }
+
+/**
+ * Why `ingest: true` cannot be honoured for this request, or null. POST /api/datasets and the
+ * page's preview both answer it as a 400 naming `ingest`, before anything is written.
+ * `canQueue`: the deployment has an ingest endpoint (and a client to reach it).
+ */
+export function ingestRefusal(req: ResolvedRequest, ingest: boolean | undefined, canQueue: boolean): { error: string; field: 'ingest' } | null {
+  if (ingest !== true) return null;
+  const def = logTypeDef(req.logType);
+  if (!(def.table && ingestShape(def.table.name, req.format)))
+    return { error: def.table ? `format ${req.format} is not table rows: use csv or jsonl to ingest` : `${req.logType} datasets go through the Event Hub pipeline, not direct ingestion`, field: 'ingest' };
+  if (!canQueue) return { error: 'this deployment has no ADX ingestion endpoint (KUBESIFT_KUSTO_INGEST_URL)', field: 'ingest' };
+  return null;
+}
+
+/** The download route of a blob of the datasets container (`<logType>/<hash>/<file>`): see getDatasetFile. */
+const downloadPath = (blob: string): string => `datasets/${blob}`;
 
 /**
  * `containerFor` is called once the request is valid: a bad request is answered without a
@@ -95,10 +120,9 @@ export async function postDataset(body: unknown, config: Config, containerFor: (
   const def = GENERATORS[req.logType]!;
   const wantIngest = parsed.data.ingest ?? config.KUBESIFT_INGEST_DATASETS;
   const shape = def.table ? ingestShape(def.table.name, req.format) : null;
-  if (parsed.data.ingest === true && !shape)
-    return badRequest(def.table ? `format ${req.format} is not table rows: use csv or jsonl to ingest` : `${req.logType} datasets go through the Event Hub pipeline, not direct ingestion`, 'ingest');
   const canQueue = ingest !== undefined && !!config.KUBESIFT_KUSTO_INGEST_URL;
-  if (parsed.data.ingest === true && !canQueue) return badRequest('this deployment has no ADX ingestion endpoint (KUBESIFT_KUSTO_INGEST_URL)', 'ingest');
+  const refusal = ingestRefusal(req, parsed.data.ingest, canQueue);
+  if (refusal) return badRequest(refusal.error, refusal.field);
 
   let container: ContainerClient;
   try {
@@ -127,7 +151,10 @@ export async function postDataset(body: unknown, config: Config, containerFor: (
       ingestion = { queued: true, ingestionId };
     } catch (err) {
       // The blob is written and named by the request: say so, so a retry (or the shown command) can finish the job.
-      return { status: 502, body: { error: `dataset written but queuing it into ADX failed: ${errorText(err)}`, field: 'ingest', blobs: { data: out.dataUrl, labels: out.labelsUrl }, ingestCommand } };
+      return {
+        status: 502,
+        body: { error: `dataset written but queuing it into ADX failed: ${errorText(err)}`, field: 'ingest', blobs: { data: out.dataUrl, labels: out.labelsUrl }, downloads: { data: downloadPath(out.dataBlob), labels: downloadPath(out.labelsBlob) }, ingestCommand },
+      };
     }
   }
 
@@ -135,6 +162,7 @@ export async function postDataset(body: unknown, config: Config, containerFor: (
     request: req,
     requestHash: requestHash(req),
     blobs: { data: out.dataUrl, labels: out.labelsUrl },
+    downloads: { data: downloadPath(out.dataBlob), labels: downloadPath(out.labelsBlob) },
     compression: 'gzip',
     contentType: s.contentType,
     events: s.events,
@@ -147,4 +175,69 @@ export async function postDataset(body: unknown, config: Config, containerFor: (
     ingestion,
   };
   return { status: 200, body: res };
+}
+
+/** A file of a dataset, streamed from the datasets container. */
+export interface FileResponse {
+  status: 200;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+const HASH = /^[0-9a-f]{16}$/;
+const fileNames = new Map<LogTypeName, readonly string[]>();
+
+/** The file names the generator writes into a folder of this log type: one data file per format, and the labels. */
+export function datasetFileNames(logType: LogTypeName): readonly string[] {
+  let names = fileNames.get(logType);
+  if (!names) {
+    const def = logTypeDef(logType);
+    const schema = datasetRequestSchema();
+    const data = def.formats.map((format) => dataFileName(def.encoder(format, resolveRequest(schema.parse({ logType, format, count: 1 })), new TimeFormat()).extension));
+    names = [...new Set(data), LABELS_FILE];
+    fileNames.set(logType, names);
+  }
+  return names;
+}
+
+/**
+ * GET /api/datasets/{logType}/{hash}/{file}: a dataset's data or labels file through the app,
+ * which reads storage with its own identity (the container is private). Only names the
+ * generator writes are read: each route value is checked against them, never joined blindly
+ * into a blob name. 400 names the bad parameter; 404 when the dataset was not generated.
+ */
+export async function getDatasetFile(params: Readonly<Record<string, string | undefined>>, containerFor: () => ContainerClient): Promise<ApiResponse | FileResponse> {
+  const { logType = '', hash = '', file = '' } = params;
+  const shown = (v: string): string => JSON.stringify(v.slice(0, 40));
+  if (!(LOG_TYPE_NAMES as readonly string[]).includes(logType) || !GENERATORS[logType as LogTypeName])
+    return badRequest(`unknown log type ${shown(logType)} (one of ${LOG_TYPE_NAMES.join(', ')})`, 'logType');
+  if (!HASH.test(hash)) return badRequest(`hash must be the 16 lowercase hex digits of a requestHash, got ${shown(hash)}`, 'hash');
+  const names = datasetFileNames(logType as LogTypeName);
+  if (!names.includes(file)) return badRequest(`file must be one of ${names.join(', ')} for ${logType}, got ${shown(file)}`, 'file');
+
+  let container: ContainerClient;
+  try {
+    container = containerFor();
+  } catch (err) {
+    return { status: 503, body: { error: `no dataset storage: ${errorText(err)}` } };
+  }
+  const blob = `${logType}/${hash}/${file}`;
+  let download: BlobDownloadResponseParsed;
+  try {
+    download = await container.getBlobClient(blob).download();
+  } catch (err) {
+    if ((err as { statusCode?: unknown }).statusCode === 404) return { status: 404, body: { error: `no dataset file ${blob}: generate it first (POST /api/datasets)` } };
+    throw err;
+  }
+  const body = download.readableStreamBody;
+  if (!body) throw new Error(`blob ${blob} came without a body`);
+  const headers: Record<string, string> = {
+    'Content-Type': download.contentType ?? (file === LABELS_FILE ? 'application/json' : 'application/gzip'),
+    // The bytes as stored (gzip), saved under a name that says which dataset they are.
+    'Content-Disposition': `attachment; filename="${logType}-${hash}-${file}"`,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  };
+  if (download.contentLength !== undefined) headers['Content-Length'] = String(download.contentLength);
+  return { status: 200, headers, body: Readable.from(body, { objectMode: false }) };
 }

@@ -23,6 +23,10 @@ export function datasetFolder(req: ResolvedRequest): string {
   return `${req.logType}/${requestHash(req)}`;
 }
 
+/** The two files of a dataset folder: the data (named by its encoder's extension) and the labels. */
+export const dataFileName = (extension: string): string => `data.${extension}.gz`;
+export const LABELS_FILE = 'labels.json';
+
 /**
  * Two writers of one dataset (a double-click, a client's retry while the first request still
  * runs) stage blocks on the same blob, since its name is the request's. The first commit
@@ -54,8 +58,8 @@ async function uploadDataset(data: BlockBlobClient, req: ResolvedRequest): Promi
 export async function writeDatasetToBlob(container: ContainerClient, req: ResolvedRequest, extension: string): Promise<BlobDataset> {
   await container.createIfNotExists();
   const folder = datasetFolder(req);
-  const dataBlob = `${folder}/data.${extension}.gz`;
-  const labelsBlob = `${folder}/labels.json`;
+  const dataBlob = `${folder}/${dataFileName(extension)}`;
+  const labelsBlob = `${folder}/${LABELS_FILE}`;
   const data = container.getBlockBlobClient(dataBlob);
   let summary: DatasetSummary;
   for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,5 @@
-// HTTP bindings of the dataset generator: POST /api/datasets, GET /api/log-types,
-// GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
+// HTTP bindings of the dataset generator: POST /api/datasets, GET /api/datasets/{logType}/{hash}/{file},
+// GET /api/log-types, GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
 import { readJsonBody } from '../http/body.js';
@@ -36,8 +36,16 @@ export async function postDatasets(request: HttpRequest, context: InvocationCont
   return { status: res.status, jsonBody: res.body };
 }
 
+/** GET /api/datasets/{logType}/{hash}/{file}: a generated file, streamed from the private datasets container. */
+export async function getDatasetFile(request: HttpRequest): Promise<HttpResponseInit> {
+  const cfg = await config();
+  const [api, { blobServiceFor }] = await Promise.all([import('../generate/api.js'), import('../land/clients.js')]);
+  const res = await api.getDatasetFile(request.params, () => blobServiceFor(cfg).getContainerClient(cfg.KUBESIFT_DATASETS_CONTAINER));
+  return 'headers' in res ? res : { status: res.status, jsonBody: res.body };
+}
+
 export async function getLogTypes(): Promise<HttpResponseInit> {
-  const res = (await import('../generate/api.js')).getLogTypes();
+  const res = (await import('../generate/api.js')).getLogTypes(await config());
   return { status: res.status, jsonBody: res.body };
 }
 
@@ -51,6 +59,8 @@ export async function getHealth(): Promise<HttpResponseInit> {
 }
 
 httpTrigger('datasets', { route: 'datasets', methods: ['POST'], authLevel: 'function', handler: postDatasets });
+// Three segments under datasets/: no other route matches such a path (test/http-routes.test.ts).
+httpTrigger('datasetFiles', { route: 'datasets/{logType}/{hash}/{file}', methods: ['GET'], authLevel: 'function', handler: getDatasetFile });
 httpTrigger('logTypes', { route: 'log-types', methods: ['GET'], authLevel: 'function', handler: getLogTypes });
 httpTrigger('schemas', { route: 'schemas/{logType}', methods: ['GET'], authLevel: 'function', handler: getSchema });
 httpTrigger('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: getHealth });

@@ -50,15 +50,33 @@ const FIELD_OF: Record<FilterField, keyof DetectionView> = {
   action: 'Action',
 };
 
-/** Reads filters from a query string; unknown keys are ignored, values are exact matches. */
+/** A query parameter the API refuses (a 400 naming it). */
+export class QueryError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+/**
+ * Reads filters from a query string; unknown keys are ignored, values are exact matches. A
+ * filter given empty (`namespace=`) matches the rows where that value is empty (the facets'
+ * '' value, "(none)" on the page); a filter left out matches everything. A `limit` that is not
+ * an integer from 1 to MAX_LIMIT throws QueryError rather than being quietly replaced.
+ */
 export function parseDetectionsQuery(params: URLSearchParams): DetectionsQuery {
   const filters: DetectionFilters = {};
   for (const f of FILTER_FIELDS) {
     const v = params.get(f);
-    if (v !== null && v !== '') filters[f] = v;
+    if (v !== null) filters[f] = v;
   }
-  const n = Number(params.get('limit') ?? DEFAULT_LIMIT);
-  const limit = Number.isInteger(n) && n > 0 ? Math.min(n, MAX_LIMIT) : DEFAULT_LIMIT;
+  const raw = params.get('limit');
+  if (raw === null) return { filters, limit: DEFAULT_LIMIT };
+  const limit = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new QueryError('limit', `limit must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(raw.slice(0, 20))}`);
   return { filters, limit };
 }
 

@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { loadConfig, type Config } from '../config.js';
 import { readJsonBody } from '../http/body.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
-import { parseDetectionsQuery, queryDetections } from './detectionsQuery.js';
+import { parseDetectionsQuery, QueryError, queryDetections, type DetectionsQuery } from './detectionsQuery.js';
 import { readLandedDetections } from './landedDetections.js';
 
 /** Preview bodies are small JSON; anything bigger is not from the page. */
@@ -42,13 +42,21 @@ export async function uiPreview(request: HttpRequest, context: InvocationContext
   if (!body.ok) return json(body.status, { error: body.error, issues: [{ path: '', message: body.error }] });
   const raw = body.value;
   // The generators load on first use, keeping cold start light for the page itself.
-  const [{ datasetRequestSchema, PlanError }, { previewLines }] = await Promise.all([import('../generate/index.js'), import('./preview.js')]);
-  const parsed = datasetRequestSchema(config().KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
+  const [{ datasetRequestSchema, PlanError, resolveRequest }, { ingestRefusal }, { previewLines }] = await Promise.all([
+    import('../generate/index.js'),
+    import('../generate/api.js'),
+    import('./preview.js'),
+  ]);
+  const cfg = config();
+  const parsed = datasetRequestSchema(cfg.KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
     return json(400, { error: `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, issues });
   }
   try {
+    // What Generate would refuse, preview refuses: the datasets trigger always has an ingest client.
+    const refusal = ingestRefusal(resolveRequest(parsed.data), parsed.data.ingest, !!cfg.KUBESIFT_KUSTO_INGEST_URL);
+    if (refusal) return json(400, { error: `invalid request: ${refusal.field}: ${refusal.error}`, issues: [{ path: refusal.field, message: refusal.error }] });
     return json(200, previewLines(parsed.data));
   } catch (e) {
     if (e instanceof PlanError) return json(400, { error: `invalid request: ${e.field}: ${e.message}`, issues: [{ path: e.field, message: e.message }] });
@@ -57,9 +65,15 @@ export async function uiPreview(request: HttpRequest, context: InvocationContext
   }
 }
 
-/** GET /api/detections?priority=&rule=&namespace=&user=&source=&action=&limit= */
+/** GET /api/detections?priority=…&rule=…&namespace=…&user=…&source=…&action=…&limit=… (an empty value matches empty fields) */
 export async function detections(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const q = parseDetectionsQuery(new URL(request.url).searchParams);
+  let q: DetectionsQuery;
+  try {
+    q = parseDetectionsQuery(new URL(request.url).searchParams);
+  } catch (e) {
+    if (e instanceof QueryError) return json(400, { error: e.message, field: e.field });
+    throw e;
+  }
   const cfg = config();
   const landed = await readLandedDetections(cfg).catch((e: unknown) => {
     context.error('detections: reading the landing failed', e);

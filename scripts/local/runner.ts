@@ -10,6 +10,7 @@ import { startHttpServer, type LocalHttpServer } from './httpServer.js';
 import { RecordingLander, type Totals } from './recorder.js';
 import { localWebhookSecrets, type LocalSecrets } from './secrets.js';
 import { checkScenarios, generateDemo } from './demo.js';
+import { lockDataFolder } from './dataLock.js';
 import { formatSummary, type ScenarioCheck } from './summary.js';
 
 export interface LocalOptions {
@@ -71,11 +72,21 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
   const log = opts.log ?? ((l: string) => process.stdout.write(l + '\n'));
   const t0 = Date.now();
   const want = async (p: number | undefined): Promise<number | undefined> => (p !== undefined && (await portFree(p)) ? p : undefined);
-  const azurite = await startAzurite({ location: opts.dataDir, blobPort: await want(opts.blobPort), queuePort: await want(opts.queuePort) });
+  // Before Azurite: a second runner on this folder must not start one (dataLock.ts says why).
+  const lock = opts.dataDir ? lockDataFolder(opts.dataDir) : undefined;
+  let azurite: AzuriteHandle;
+  try {
+    azurite = await startAzurite({ location: opts.dataDir, blobPort: await want(opts.blobPort), queuePort: await want(opts.queuePort) });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  lock?.addPid(azurite.pid);
   // A signal to the whole process group (Ctrl-C) reaches Azurite too: it then shuts down by
   // itself, and a second signal would cost it its last writes.
   let signalled = false;
-  const cleanup: (() => Promise<void>)[] = [() => azurite.stop({ graceMs: signalled ? AZURITE_GRACE_MS : 0 })];
+  // The lock goes last, once Azurite has saved and exited.
+  const cleanup: (() => Promise<void>)[] = [() => azurite.stop({ graceMs: signalled ? AZURITE_GRACE_MS : 0 }), async () => lock?.release()];
   // Until the caller installs its own handlers: Ctrl-C or SIGTERM during start-up (a long
   // demo) stops what started, Azurite first of all, then dies of the same signal.
   const onEarlySignal = (sig: NodeJS.Signals): void => {

@@ -26,6 +26,8 @@ const API = document.documentElement.dataset.api ?? '/api';
 
 /** @type {LogTypeMeta[]} */
 let logTypes = [];
+/** The deployment's KUBESIFT_INGEST_DATASETS (from GET /api/log-types): what a request without `ingest` gets. */
+let ingestDefault = false;
 
 // ---------- small DOM helpers ----------
 
@@ -91,6 +93,23 @@ function adoptKeyFromUrl() {
 }
 
 /**
+ * Fetches from this app's API with the function key; a 401/403 opens the key panel.
+ * @param {string} path
+ * @param {RequestInit} [init]
+ */
+async function apiFetch(path, init = {}) {
+  const headers = new Headers(init.headers);
+  const key = getKey();
+  if (key) headers.set('x-functions-key', key);
+  const res = await fetch(API + path, { ...init, headers, credentials: 'same-origin' });
+  if (res.status === 401 || res.status === 403) {
+    showBanner('The API refused the request: set the function key (top right) and try again.');
+    /** @type {HTMLDetailsElement} */ (byId('key-panel')).open = true;
+  }
+  return res;
+}
+
+/**
  * Calls this app's API with the function key; resolves to the status and parsed body.
  * @param {string} path
  * @param {RequestInit} [init]
@@ -99,19 +118,13 @@ function adoptKeyFromUrl() {
 async function api(path, init = {}) {
   const headers = new Headers(init.headers);
   headers.set('accept', 'application/json');
-  const key = getKey();
-  if (key) headers.set('x-functions-key', key);
-  const res = await fetch(API + path, { ...init, headers, credentials: 'same-origin' });
+  const res = await apiFetch(path, { ...init, headers });
   const text = await res.text();
   let body = null;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
     body = null;
-  }
-  if (res.status === 401 || res.status === 403) {
-    showBanner('The API refused the request: set the function key (top right) and try again.');
-    /** @type {HTMLDetailsElement} */ (byId('key-panel')).open = true;
   }
   return { status: res.status, body, text };
 }
@@ -189,6 +202,9 @@ async function loadLogTypes() {
     return;
   }
   logTypes = /** @type {LogTypeMeta[]} */ (list);
+  // Start from the deployment's default, so leaving the box alone never overrides it.
+  ingestDefault = body?.defaults?.ingest === true;
+  /** @type {HTMLInputElement} */ (byId('f-ingest')).checked = ingestDefault;
   const select = /** @type {HTMLSelectElement} */ (byId('f-logType'));
   select.replaceChildren(...logTypes.map((t) => h('option', { value: t.name }, [t.name])));
   renderLogTypeDetails();
@@ -224,7 +240,10 @@ function requestBody() {
   }
   const scenarios = data.getAll('scenarios').map(String);
   if (scenarios.length) body.scenarios = scenarios;
-  body.ingest = data.get('ingest') === 'on';
+  // Sent only when it differs from the deployment's default: left alone, the API applies that
+  // default (and says why a dataset could not be queued instead of refusing the request).
+  const ingest = data.get('ingest') === 'on';
+  if (ingest !== ingestDefault) body.ingest = ingest;
   return body;
 }
 
@@ -321,6 +340,7 @@ async function preview() {
  * @typedef {{ name: string, kind: 'json' | 'csv', command: string }} MappingInfo
  * @typedef {{ name: string, schema: string[], mappings: MappingInfo[] }} TableInfo
  * @typedef {{ request: { logType: string, format: string }, blobs: { data: string, labels: string },
+ *             downloads: { data: string, labels: string },
  *             rows: number, events: number, bytes: { uncompressed: number, compressed: number },
  *             sha256: { value: string }, labels: { scenario: string, technique: string, records: number }[],
  *             table: TableInfo | null, ingestCommand: string | null,
@@ -352,10 +372,44 @@ function setCopyable(id, text, why) {
 /** @param {number} n */
 const num = (n) => Number(n).toLocaleString('en-US');
 
+/**
+ * Saves a dataset file. The container is private, so the file comes through the app's download
+ * route, and a plain link cannot send the function key header: fetch it with the key, then save
+ * the bytes from a Blob URL.
+ * @param {string} path route under the API prefix (`datasets/<logType>/<hash>/<file>`)
+ */
+async function saveFile(path) {
+  const name = path.split('/').slice(1).join('-');
+  try {
+    const res = await apiFetch(`/${path}`);
+    if (!res.ok) {
+      if (res.status !== 401 && res.status !== 403) showBanner(`Download of ${name} failed (HTTP ${res.status}).`);
+      return;
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = h('a', { href: url, download: name, hidden: '' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // The download has its own copy by the time this runs out.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (e) {
+    showBanner(`Download of ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /** @param {DatasetAnswer} body */
 function renderResult(body) {
-  const link = (/** @type {string} */ url, /** @type {string} */ cls) => h('a', { href: url, rel: 'noreferrer noopener', class: cls }, [blobName(url)]);
-  byId('out-blobs').replaceChildren(link(body.blobs.data, 'blob-link'));
+  /** A link to the file's download route (what "copy link" gives); a click downloads it with the key. */
+  const link = (/** @type {string} */ path, /** @type {string} */ url, /** @type {string} */ cls) => {
+    const a = h('a', { href: `${API}/${path}`, download: path.split('/').slice(1).join('-'), rel: 'noreferrer', class: cls }, [blobName(url)]);
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      void saveFile(path);
+    });
+    return a;
+  };
+  byId('out-blobs').replaceChildren(link(body.downloads.data, body.blobs.data, 'blob-link'));
   byId('out-rows').textContent = num(body.rows);
   byId('out-bytes').textContent = `${num(body.bytes.uncompressed)} uncompressed, ${num(body.bytes.compressed)} gzip`;
   byId('out-sha256').textContent = body.sha256.value;
@@ -367,7 +421,7 @@ function renderResult(body) {
   const summary = body.labels.length
     ? body.labels.map((l) => `${l.scenario} (${l.technique}): ${num(l.records)} records`).join('; ')
     : 'no scenarios: every record is benign';
-  byId('out-labels').replaceChildren(link(body.blobs.labels, 'labels-link'), h('div', { class: 'hint' }, [summary]));
+  byId('out-labels').replaceChildren(link(body.downloads.labels, body.blobs.labels, 'labels-link'), h('div', { class: 'hint' }, [summary]));
   byId('out-labels').hidden = byId('out-labels-label').hidden = false;
 
   const format = body.request.format;
@@ -438,11 +492,18 @@ async function copyFrom(button) {
 /** @type {Record<string, string>} */
 const FILTER_LABELS = { priority: 'priorities', rule: 'rules', namespace: 'namespaces', user: 'users', source: 'sources', action: 'actions' };
 
+// An empty value is a real one ("(none)": a cluster-scoped detection has no namespace), so
+// each facet value's option is "=" + the value, and "All" is the one option without the "=".
+const ALL = '';
+/** @param {string} v */
+const optionValue = (v) => `=${v}`;
+
 function filterQuery() {
   const params = new URLSearchParams();
   for (const f of FILTERS) {
     const v = /** @type {HTMLSelectElement} */ (byId(`flt-${f}`)).value;
-    if (v) params.set(f, v);
+    // `namespace=` (empty) asks the API for the detections without a namespace.
+    if (v !== ALL) params.set(f, v.slice(1));
   }
   return params;
 }
@@ -453,11 +514,11 @@ function renderFacets(facets) {
   for (const f of FILTERS) {
     const select = /** @type {HTMLSelectElement} */ (byId(`flt-${f}`));
     const current = select.value;
-    const values = facets[f] ?? [];
-    if (current && !values.includes(current)) values.push(current);
+    const values = (facets[f] ?? []).map(optionValue);
+    if (current !== ALL && !values.includes(current)) values.push(current);
     select.replaceChildren(
-      h('option', { value: '' }, [`All ${FILTER_LABELS[f]}`]),
-      ...values.map((v) => h('option', { value: v }, [v === '' ? '(none)' : v])),
+      h('option', { value: ALL }, [`All ${FILTER_LABELS[f]}`]),
+      ...values.map((v) => h('option', { value: v }, [v === '=' ? '(none)' : v.slice(1)])),
     );
     select.value = current;
   }
@@ -633,7 +694,7 @@ function init() {
     void loadDetections();
   });
   byId('det-reset').addEventListener('click', () => {
-    for (const f of FILTERS) /** @type {HTMLSelectElement} */ (byId(`flt-${f}`)).value = '';
+    for (const f of FILTERS) /** @type {HTMLSelectElement} */ (byId(`flt-${f}`)).value = ALL;
     void loadDetections();
   });
 
