@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_SIGNATURE_SKEW_S } from './webhooks/auth.js';
+import { CLUSTER_NAME_RULE, clusterName } from './webhooks/cluster.js';
 
 // Every app setting KubeSift reads, in one schema. The Bicep app settings and
 // local.settings.example.json are checked against these keys by tests (no drift).
@@ -95,7 +96,12 @@ export const configSchema = z
       .default(false)
       .describe(`Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (Unix seconds, signed as "<timestamp>.<body>", within ${MAX_SIGNATURE_SKEW_S} s of the receiver clock) so a captured request cannot be replayed; Bearer requests are not affected`),
     KUBESIFT_WEBHOOK_MAX_BYTES: positiveInt(1_048_576).describe('Largest accepted webhook body (bytes); larger → 413'),
-    KUBESIFT_DEFAULT_CLUSTER: z.string().default('unknown').describe('Cluster name for webhook events that carry no resourceId'),
+    // Lower-cased like every other cluster name (ADX compares them case-sensitively).
+    KUBESIFT_DEFAULT_CLUSTER: z
+      .string()
+      .default('unknown')
+      .transform((v, ctx) => clusterName(v) ?? (ctx.addIssue({ code: 'custom', message: `must be ${CLUSTER_NAME_RULE}` }), z.NEVER))
+      .describe('Cluster name for webhook events that carry no resourceId'),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),
     KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),
     KUBESIFT_LAND_TIMEOUT_MS: positiveInt(30_000).describe('Timeout of one sink attempt in ms; a timed-out attempt is retried under the same ingestion tag (a late completion that committed first stops the retry; two in flight together can both land: see docs/adx.md)'),

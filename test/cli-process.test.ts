@@ -172,6 +172,12 @@ describe('sift process: arguments', () => {
     expect(parseProcessArgs(['--help'])).toBe('help');
   });
 
+  it('--cluster is lower-cased as every cluster name is, and one that cannot be a name is a usage error (rows split across Prod-East and prod-east)', () => {
+    const opts = parseProcessArgs(['x', '--cluster', 'Prod-East']);
+    expect(opts !== 'help' && opts.defaultCluster).toBe('prod-east');
+    for (const bad of ['', 'prod east', '_x', 'a/b']) expect(() => parseProcessArgs(['x', '--cluster', bad]), bad).toThrow(/--cluster must be 1-63 of a-z 0-9/);
+  });
+
   it('a --policy file changes detections', async () => {
     const base = await runWith(readFileSync(fixturePath('mixed-categories.json')));
     writeFileSync(join(tmp, 'allow.json'), JSON.stringify({ lists: { allowedUsers: { append: ['alice@example.com', 'bob@example.com'] } } }));

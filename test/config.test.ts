@@ -74,6 +74,13 @@ describe('config schema errors', () => {
     expect(webhookSecretProblems(loadConfig({}))).toEqual([]);
   });
 
+  it('the default cluster is lower-cased like every cluster name, and a name that cannot be one is refused by key (it was taken as written)', () => {
+    expect(loadConfig({ KUBESIFT_DEFAULT_CLUSTER: ' Prod-East ' }).KUBESIFT_DEFAULT_CLUSTER).toBe('prod-east');
+    for (const bad of ['prod east', '-x', 'a/b', 'x'.repeat(64)]) {
+      expect(() => loadConfig({ KUBESIFT_DEFAULT_CLUSTER: bad }), bad).toThrow(/KUBESIFT_DEFAULT_CLUSTER: must be 1-63 of a-z 0-9/);
+    }
+  });
+
   it('non-positive numbers are rejected', () => {
     expect(errorsOf({ KUBESIFT_WEBHOOK_MAX_BYTES: '0' })[0]).toMatch(/^KUBESIFT_WEBHOOK_MAX_BYTES: /);
     expect(errorsOf({ KUBESIFT_LAND_RETRIES: '11' })[0]).toMatch(/^KUBESIFT_LAND_RETRIES: /);

@@ -2,11 +2,19 @@
 // name is lower-cased and checked the same way before it keys a row or a detection.
 export const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
+/** What a cluster name must be, for messages. */
+export const CLUSTER_NAME_RULE = '1-63 of a-z 0-9 . _ - (upper case is lowered)';
+
+/** A configured or typed cluster name, trimmed and lower-cased; null when it is not a valid name. */
+export function clusterName(s: string): string | null {
+  const name = s.trim().toLowerCase();
+  return CLUSTER_NAME.test(name) ? name : null;
+}
+
 /**
  * The cluster an alert names itself (Falco's k8s.cluster.name, KubeArmor's ClusterName),
  * lower-cased, when it is a valid name; else the cluster of the request it came in.
  */
 export function alertCluster(own: string, requestCluster: string): string {
-  const name = own.trim().toLowerCase();
-  return CLUSTER_NAME.test(name) ? name : requestCluster;
+  return clusterName(own) ?? requestCluster;
 }

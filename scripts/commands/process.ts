@@ -12,6 +12,7 @@ import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../funct
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
 import { processEventChunks } from '../../functions/pipeline.js';
 import { intFlag, parseCommandLine, usageError, UsageError } from './args.js';
+import { CLUSTER_NAME_RULE, clusterName } from '../../functions/webhooks/cluster.js';
 
 const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
                     [--cluster NAME] [--now ISO] [--batch-size N] [--max-body-bytes N]
@@ -29,7 +30,7 @@ Output: JSON lines on stdout
 Options:
   --policy FILE       detection policy overlay (JSON, see docs/detections.md)
   --profile NAME      base policy profile when the file names none (default aks)
-  --cluster NAME      cluster for events without a resourceId (default unknown)
+  --cluster NAME      cluster for events without a resourceId, lower-cased (default unknown)
   --now ISO           detection clock (default: now)
   --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
   --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
@@ -88,11 +89,14 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
     now = new Date(values.now);
     if (Number.isNaN(now.getTime())) throw new UsageError(`--now is not a date: ${values.now}`);
   }
+  // Lower-cased as every source's cluster name is: `Prod-East` and `prod-east` are one cluster.
+  const cluster = clusterName(values.cluster);
+  if (cluster === null) throw new UsageError(`--cluster must be ${CLUSTER_NAME_RULE}, got '${values.cluster}'`);
   return {
     input: positionals[0]!,
     format,
     policy: values.policy === undefined ? defaultPolicy(profile) : readPolicy(values.policy, profile),
-    defaultCluster: values.cluster,
+    defaultCluster: cluster,
     now,
     batchSize,
     maxBodyBytes,
