@@ -50,22 +50,20 @@ function spanBoundUs(count: number, rate: number): number {
 /** Request schema; `maxCount` comes from KUBESIFT_DATASET_MAX_COUNT (never above 1,000,000). */
 export function datasetRequestSchema(maxCount = MAX_COUNT) {
   const cap = Math.min(maxCount, MAX_COUNT);
+  const count = z.number().int().min(1).max(cap);
+  const rate = z.number().positive().max(1_000_000);
   return z
     .object({
       logType: z.enum(LOG_TYPE_NAMES).describe('Which log type to generate'),
       // zod does not run .max() on a default, so the default itself must respect the cap:
       // an omitted count means "a default-sized dataset", never a 400 or more than allowed.
-      count: z
-        .number()
-        .int()
-        .min(1)
-        .max(cap)
+      count: count
         .default(Math.min(DEFAULT_COUNT, cap))
         .describe('Number of events (auditd: events, each 1-6 records; AKS: audit/log records)'),
       seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0).describe('PRNG seed; any safe integer, 0 included'),
       start: instant.optional().describe(`First event time (ISO-8601, years ${YEARS}); default ${DEFAULT_START}, never the wall clock`),
       end: instant.optional().describe(`Last event time (ISO-8601, years ${YEARS}); events spread evenly between start and end. Excludes rate`),
-      rate: z.number().positive().max(1_000_000).optional().describe('Mean events per second (Poisson arrivals); default 10. Excludes end'),
+      rate: rate.optional().describe('Mean events per second (Poisson arrivals); default 10. Excludes end'),
       format: z.enum(FORMATS).optional().describe('raw lines, csv (RFC 4180, table columns), jsonl (table rows), eventhub (AKS bodies {"records":[...]})'),
       scenarios: z.array(z.string().min(1)).max(20).default([]).describe('Attack scenarios to inject (see GET /api/log-types); ["all"] for every one'),
       ingest: z.boolean().optional().describe('Queue the blob into ADX (default: KUBESIFT_INGEST_DATASETS)'),
@@ -80,7 +78,8 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
     })
     .strict()
     // zod runs this after field errors that do not stop parsing (a malformed instant, rate 0):
-    // it judges only what parsed, so each problem is reported once, on its own field.
+    // it judges only what parsed (instants that are dates, a count and rate their own schemas
+    // accept), so each problem is reported once, on its own field.
     .superRefine((r, ctx) => {
       let unusable = false;
       for (const key of ['start', 'end'] as const) {
@@ -96,7 +95,7 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
       if (r.end !== undefined) {
         const s = isoToUs(r.start ?? DEFAULT_START);
         if (!(isoToUs(r.end) > s)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
-      } else if (validSpanInputs(r.count, r.rate, cap) && isoToUs(r.start ?? DEFAULT_START) + spanBoundUs(r.count, r.rate ?? DEFAULT_RATE) > LAST_INSTANT_US) {
+      } else if (count.safeParse(r.count).success && (r.rate === undefined || rate.safeParse(r.rate).success) && isoToUs(r.start ?? DEFAULT_START) + spanBoundUs(r.count, r.rate ?? DEFAULT_RATE) > LAST_INSTANT_US) {
         ctx.addIssue({
           code: 'custom',
           path: [r.rate === undefined ? 'start' : 'rate'],
@@ -104,11 +103,6 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
         });
       }
     });
-}
-
-/** A span is only worth checking for a count and rate the schema accepted (rate 0 gave an endless span on top of its own error). */
-function validSpanInputs(count: number, rate: number | undefined, cap: number): boolean {
-  return Number.isSafeInteger(count) && count >= 1 && count <= cap && (rate === undefined || rate > 0);
 }
 
 export const DatasetRequest = datasetRequestSchema();
