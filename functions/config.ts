@@ -100,7 +100,11 @@ export const configSchema = z
     KUBESIFT_DEFAULT_CLUSTER: z
       .string()
       .default('unknown')
-      .transform((v, ctx) => clusterName(v) ?? (ctx.addIssue({ code: 'custom', message: `must be ${CLUSTER_NAME_RULE}` }), z.NEVER))
+      .transform((v, ctx) => {
+        const name = clusterName(v);
+        if (name === null) ctx.addIssue({ code: 'custom', message: `must be ${CLUSTER_NAME_RULE}` });
+        return name ?? z.NEVER;
+      })
       .describe('Cluster name for webhook events that carry no resourceId'),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),
     KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),

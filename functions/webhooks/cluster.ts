@@ -1,9 +1,9 @@
 // Cluster names on webhook events: ADX compares them case-sensitively, so every source's
 // name is lower-cased and checked the same way before it keys a row or a detection.
-export const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** What a cluster name must be, for messages. */
-export const CLUSTER_NAME_RULE = '1-63 of a-z 0-9 . _ - (upper case is lowered)';
+export const CLUSTER_NAME_RULE = '1-63 of a-z 0-9 . _ -';
 
 /** A configured or typed cluster name, trimmed and lower-cased; null when it is not a valid name. */
 export function clusterName(s: string): string | null {

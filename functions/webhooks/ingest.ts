@@ -7,7 +7,7 @@ import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonSte
 import { authenticate, authenticateHeaders } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages } from './message.js';
-import { clusterName } from './cluster.js';
+import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
 import { describeIssue, webhookSource } from './sources.js';
 
 export interface WebhookRequest {
@@ -88,7 +88,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
 
   // The setting is lower-cased and checked when the settings load (config.ts).
   const cluster = req.cluster?.trim() ? clusterName(req.cluster) : config.KUBESIFT_DEFAULT_CLUSTER;
-  if (cluster === null) return fail(400, 'cluster: must be 1-63 of a-z 0-9 . _ - (query parameter ?cluster=)', 'bad cluster');
+  if (cluster === null) return fail(400, `cluster: must be ${CLUSTER_NAME_RULE} (query parameter ?cluster=)`, 'bad cluster');
 
   const body = parseJson(read.bytes);
   if (!body.ok) return fail(400, body.error, body.error);

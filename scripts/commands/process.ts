@@ -91,7 +91,7 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   }
   // Lower-cased as every source's cluster name is: `Prod-East` and `prod-east` are one cluster.
   const cluster = clusterName(values.cluster);
-  if (cluster === null) throw new UsageError(`--cluster must be ${CLUSTER_NAME_RULE}, got '${values.cluster}'`);
+  if (cluster === null) throw new UsageError(`--cluster must be ${CLUSTER_NAME_RULE} (upper case is lowered), got '${values.cluster}'`);
   return {
     input: positionals[0]!,
     format,
