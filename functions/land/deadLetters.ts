@@ -72,8 +72,16 @@ export function dayPath(d: Date): string {
   return `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
 }
 
+/** The folder (under its day) that holds a batch's dead letters. */
+export const batchFolder = (batchKey: string): string => safeKey(batchKey);
+
 export function deadLetterName(batchKey: string, name: string, now: Date): string {
-  return `${dayPath(now)}/${safeKey(batchKey)}/${name}.json`;
+  return `${dayPath(now)}/${batchFolder(batchKey)}/${name}.json`;
+}
+
+/** The batch folder of a whole-event dead letter's name (`<day>/<folder>/event-<n>.json`), else undefined. */
+export function wholeEventFolder(name: string): string | undefined {
+  return /^\d{4}\/\d{2}\/\d{2}\/([^/]+)\/event-\d+\.json$/.exec(name)?.[1];
 }
 
 /** The day of the folder a dead-letter blob sits in (deadLetterName), if its name has one. */
@@ -98,7 +106,7 @@ async function ensure(container: ContainerClient): Promise<ContainerClient> {
  */
 async function folderDay(container: ContainerClient, batchKey: string, now: Date): Promise<Date> {
   const yesterday = new Date(now.getTime() - 86_400_000);
-  const prefix = `${dayPath(yesterday)}/${safeKey(batchKey)}/`;
+  const prefix = `${dayPath(yesterday)}/${batchFolder(batchKey)}/`;
   for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: 1 })) return page.segment.blobItems.length > 0 ? yesterday : now;
   return now;
 }

@@ -21,10 +21,9 @@ import type { EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
-import { dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, type DeadLetterBlob } from './deadLetters.js';
+import { batchFolder, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from '../errorText.js';
-import { safeKey } from './payload.js';
 
 export interface ReplayOptions {
   lander: Lander;
@@ -196,7 +195,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     report.blobs++;
     if (item.metadata?.[REPLAYED_METADATA]) {
       report.alreadyReplayed++;
-      const folder = WHOLE_EVENT_BLOB.exec(item.name)?.[1];
+      const folder = wholeEventFolder(item.name);
       if (folder !== undefined) landedBatches.add(folder);
       continue;
     }
@@ -244,7 +243,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     if (g.kind === 'event' && batchKey(all) !== g.key) {
       // Some of its blobs are marked: a run landed the batch whole and stopped marking part-way
       // (a failed or cut-off metadata write). The rest are marked now, not waited on forever.
-      if (landedBatches.has(safeKey(g.key))) {
+      if (landedBatches.has(batchFolder(g.key))) {
         if (!opts.dryRun) await markReplayed(g);
         continue;
       }
@@ -290,6 +289,3 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   }
   return report;
 }
-
-/** A whole-event dead letter's name (deadLetterName): its folder is its batch key. */
-const WHOLE_EVENT_BLOB = /^\d{4}\/\d{2}\/\d{2}\/([^/]+)\/event-\d+\.json$/;
