@@ -373,13 +373,20 @@ function setCopyable(id, text, why) {
 const num = (n) => Number(n).toLocaleString('en-US');
 
 /**
+ * The name a dataset file is saved under, `<logType>-<hash>-<file>` (as the route's
+ * Content-Disposition names it).
+ * @param {string} path route under the API prefix (`datasets/<logType>/<hash>/<file>`)
+ */
+const downloadName = (path) => path.split('/').slice(1).join('-');
+
+/**
  * Saves a dataset file. The container is private, so the file comes through the app's download
  * route, and a plain link cannot send the function key header: fetch it with the key, then save
  * the bytes from a Blob URL.
  * @param {string} path route under the API prefix (`datasets/<logType>/<hash>/<file>`)
  */
 async function saveFile(path) {
-  const name = path.split('/').slice(1).join('-');
+  const name = downloadName(path);
   try {
     const res = await apiFetch(`/${path}`);
     if (!res.ok) {
@@ -402,7 +409,7 @@ async function saveFile(path) {
 function renderResult(body) {
   /** A link to the file's download route (what "copy link" gives); a click downloads it with the key. */
   const link = (/** @type {string} */ path, /** @type {string} */ url, /** @type {string} */ cls) => {
-    const a = h('a', { href: `${API}/${path}`, download: path.split('/').slice(1).join('-'), rel: 'noreferrer', class: cls }, [blobName(url)]);
+    const a = h('a', { href: `${API}/${path}`, download: downloadName(path), rel: 'noreferrer', class: cls }, [blobName(url)]);
     a.addEventListener('click', (ev) => {
       ev.preventDefault();
       void saveFile(path);
