@@ -30,6 +30,12 @@ export interface Position {
   partitionId: string;
   sequenceNumber: number;
   offset: string;
+  /**
+   * When the hub accepted the event (ISO-8601, millisecond precision), when known. A
+   * redelivery repeats it; a hub deleted and created again, or another namespace's hub of
+   * the same name, repeats positions but not times, so it keeps their batch keys apart.
+   */
+  enqueuedTime?: string;
   /** Index of the record inside the event body (records[] / EventList.items[] / array). */
   index: number;
 }
@@ -153,7 +159,7 @@ export interface LandOptions {
   deadLetterDay?: Date;
 }
 
-/** A sink: lands one batch idempotently under `batchKey` (derived from positions). */
+/** A sink: lands one batch idempotently under `batchKey` (derived from positions and enqueued times). */
 export interface Lander {
   readonly kind: string;
   land(result: BatchResult, batchKey: string, opts?: LandOptions): Promise<LandReport>;

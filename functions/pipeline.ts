@@ -261,9 +261,12 @@ const SAFE = /[^A-Za-z0-9_.-]/g;
 const slug = (s: string): string => s.replace(SAFE, '_').slice(0, 64) || '_';
 
 /**
- * Stable idempotency key for a batch, from its positions only: the same events redelivered
- * give the same key. `<source>-<partition>-<firstSeq>-<lastSeq>-<hash of every position>`,
- * safe for blob names and ingestion tags.
+ * Stable idempotency key for a batch, from its positions and enqueued times: the same events
+ * redelivered give the same key. `<source>-<partition>-<firstSeq>-<lastSeq>-<hash of every
+ * position>`, safe for blob names and ingestion tags. The enqueued time keeps apart batches
+ * at one position in two lives of a hub (deleted and created again: sequence numbers start
+ * at 0) or in two namespaces' hubs of one name; a position without one (files, dead letters
+ * written before it was recorded) hashes as before, so their keys do not change.
  */
 export function batchKey(events: readonly EventInput[]): string {
   if (events.length === 0) return 'empty';
@@ -276,7 +279,7 @@ export function batchKey(events: readonly EventInput[]): string {
   for (const e of events) {
     const p = e.position;
     // A replayed record's index in its body: the letters of one body share the rest.
-    hash.update(`${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${p.offset}${e.firstIndex ? `\u0000${e.firstIndex}` : ''}\n`);
+    hash.update(`${p.source}\u0000${p.partitionId}\u0000${p.sequenceNumber}\u0000${p.offset}${e.firstIndex ? `\u0000${e.firstIndex}` : ''}${p.enqueuedTime ? `\u0001${p.enqueuedTime}` : ''}\n`);
     if (p.sequenceNumber < min) min = p.sequenceNumber;
     if (p.sequenceNumber > max) max = p.sequenceNumber;
     if (p.partitionId !== partition) partition = 'multi';

@@ -393,6 +393,21 @@ describe('sift replay of whole-event dead letters', () => {
     expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
 
+  it('letters carry the enqueued time of their events: a whole batch replays under its trigger\'s key, records under their own', async () => {
+    const { sink, lander, container, store } = rig('dl-enqueued');
+    const at = (k: number) => ({ source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 30 + k, offset: String(k), enqueuedTime: `2025-01-02T03:00:0${k}.000Z` });
+    const events = [0, 1].map((k) => ({ body: JSON.stringify({ records: [diagRecord('kube-scheduler', `I0102 03:00:0${k}.000000 1 s.go:1] body ${k}`)] }), position: at(k) }));
+    await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
+    // A record letter as the trigger writes it: its record's position, with the event's time.
+    const record: DeadLetter = { reason: 'detect-error', detail: 'fixed since', position: { ...at(2), index: 0 }, raw: JSON.stringify(diagRecord('kube-scheduler', 'I0102 03:00:02.000000 1 s.go:1] record 2')) };
+    await store.writeRecords(batchKey([{ body: '', position: at(2) }]), [record]);
+    expect((await deadLettersIn(container)).map((b) => b.doc.position.enqueuedTime)).toEqual(['2025-01-02T03:00:00.000Z', '2025-01-02T03:00:01.000Z', '2025-01-02T03:00:02.000Z']);
+    // Before, the time was dropped on reading: the bodies no longer gave the batch's key ("incomplete", never landed).
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(r).toMatchObject({ batches: 2, incomplete: 0, replayedBlobs: 3, rows: 3 });
+    expect(sink.landed.map((l) => l.tag).sort()).toEqual([`${batchKey(events)}/AksControlPlane`, `${replayKey(batchKey([{ body: '', position: at(2), firstIndex: 0 }]))}/AksControlPlane`].sort());
+  });
+
   it('a batch that landed but was marked only in part (a metadata write failed) is marked by the next run, not left "incomplete" for ever', async () => {
     const { sink, lander, container, store } = rig('dl-part-marked');
     const events = [0, 1].map((k) => ({ body: JSON.stringify({ records: [diagRecord('kube-scheduler', `I0102 03:00:0${k}.000000 1 s.go:1] body ${k}`)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 20 + k, offset: String(k) } }));

@@ -82,13 +82,16 @@ describe('aksDiagnostics trigger', () => {
     const ctx = context([100, 101], ['2024-03-01T10:00:05.000Z', '2024-03-01T10:00:09.000Z']);
     const events = eventsFromTrigger([Buffer.from('{}'), Buffer.from('[]')], ctx);
     expect(events.map((e) => e.position)).toEqual([
-      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600' },
-      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 101, offset: '413696' },
+      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600', enqueuedTime: '2024-03-01T10:00:05.000Z' },
+      { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 101, offset: '413696', enqueuedTime: '2024-03-01T10:00:09.000Z' },
     ]);
     expect(batchClock(ctx).toISOString()).toBe('2024-03-01T10:00:09.000Z');
-    // int64 values may cross gRPC as strings: same positions.
-    const asStrings = new functions.InvocationContext({ functionName: 'aksDiagnostics', triggerMetadata: { partitionContext: { eventHubName: 'aks-diagnostics', partitionId: 2 }, sequenceNumberArray: ['100'], offsetArray: [409600] } });
-    expect(eventsFromTrigger([Buffer.from('{}')], asStrings)[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600' });
+    // int64 values may cross gRPC as strings, times as Dates or with 7 fraction digits: same positions.
+    const asStrings = new functions.InvocationContext({ functionName: 'aksDiagnostics', triggerMetadata: { partitionContext: { eventHubName: 'aks-diagnostics', partitionId: 2 }, sequenceNumberArray: ['100', '101'], offsetArray: [409600, 413696], enqueuedTimeUtcArray: [new Date('2024-03-01T10:00:05Z'), '2024-03-01T10:00:09.0000000+00:00'] } });
+    expect(eventsFromTrigger([Buffer.from('{}'), Buffer.from('[]')], asStrings).map((e) => e.position)).toEqual(eventsFromTrigger([Buffer.from('{}'), Buffer.from('[]')], ctx).map((e) => e.position));
+    // An unreadable time is left out (the key then hashes the position alone), never 'Invalid Date'.
+    const badTime = new functions.InvocationContext({ functionName: 'aksDiagnostics', triggerMetadata: { partitionContext: { eventHubName: 'aks-diagnostics', partitionId: 2 }, sequenceNumberArray: [100], offsetArray: [409600], enqueuedTimeUtcArray: ['soon'] } });
+    expect(eventsFromTrigger([Buffer.from('{}')], badTime)[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 100, offset: '409600' });
     // No metadata at all: index positions, wall clock.
     const bare = new functions.InvocationContext({ functionName: 'aksDiagnostics' });
     expect(eventsFromTrigger('x', bare, 'hub')[0]!.position).toEqual({ source: 'hub', partitionId: '', sequenceNumber: 0, offset: '' });
@@ -107,7 +110,7 @@ describe('aksDiagnostics trigger', () => {
     expect(result.summary).toMatchObject({ records: 13, deadLetters: 1 });
     // bom-single-record repeats the first kube-audit event: collapsed by auditID+stage
     expect(result.rows.AksAudit).toHaveLength(3);
-    expect(result.deadLetters[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 8, offset: '32768', index: 0 });
+    expect(result.deadLetters[0]!.position).toEqual({ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 8, offset: '32768', enqueuedTime: '2024-03-01T10:00:01.000Z', index: 0 });
     expect(result.rows.AksAudit[0]!.Position).toBe('2/7/0');
     const logs = (ctx as unknown as { logs: string[] }).logs;
     expect(logs.some((l) => l.startsWith('warning:') && l.includes('invalid-json×1'))).toBe(true);
@@ -123,6 +126,29 @@ describe('aksDiagnostics trigger', () => {
     expect(a.batchKey).toBe(b.batchKey);
     expect(JSON.stringify(lander.calls[0]!.result.detections)).toBe(JSON.stringify(lander.calls[1]!.result.detections));
     expect(b.land!.duplicatesSkipped).toBeGreaterThan(0);
+  });
+
+  it('a batch at the positions of another, enqueued at another time, gets its own key', async () => {
+    // A hub deleted and created again starts its sequence numbers (and offsets) at 0 again, and
+    // two namespaces can have a hub of one name: positions repeat, enqueued times do not. With
+    // one key the new batch's rows would be skipped as already landed (lost, not collapsed).
+    const lander = new RecordingLander();
+    const msgs = [fixture('mixed-categories.json'), fixture('eventlist.json')];
+    const first = await handleAksBatch(msgs, context([0, 1], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01Z']), { lander, policy, config });
+    const again = await handleAksBatch(msgs, context([0, 1], ['2024-03-09T08:00:00Z', '2024-03-09T08:00:01Z']), { lander, policy, config });
+    expect(again.batchKey).not.toBe(first.batchKey);
+    expect(again.land!.duplicatesSkipped).toBe(0);
+    expect(again.land!.rows.AksAudit).toBe(first.land!.rows.AksAudit);
+    // One event's time differing is enough.
+    const one = await handleAksBatch(msgs, context([0, 1], ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01.001Z']), { lander, policy, config });
+    expect(new Set([first.batchKey, again.batchKey, one.batchKey]).size).toBe(3);
+  });
+
+  it('positions without an enqueued time keep the keys they had (dead letters written before it was recorded)', () => {
+    const at = (seq: number, enqueuedTime?: string) => ({ body: '{}', position: { source: 'aks-diagnostics', partitionId: '2', sequenceNumber: seq, offset: String(seq * 4096), ...(enqueuedTime ? { enqueuedTime } : {}) } });
+    // The key of [1, 2] as the previous release computed it: sha256 of the positions alone.
+    expect(batchKey([at(1), at(2)])).toBe('aks-diagnostics-2-1-2-31caf5ad2921fb87');
+    expect(batchKey([at(1, '2024-03-01T10:00:00.000Z'), at(2, '2024-03-01T10:00:00.000Z')])).not.toBe(batchKey([at(1), at(2)]));
   });
 
   it('a sink failure propagates so the host retries the batch', async () => {

@@ -8,7 +8,7 @@ import { addCounts, type EventInput, type Lander } from '../contracts.js';
 import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { processWebhookChunks } from '../webhooks/process.js';
-import { clockAt } from '../eventhub/triggerMetadata.js';
+import { clockAt, withEnqueued } from '../eventhub/triggerMetadata.js';
 import { errorText } from '../errorText.js';
 import { captureTimeMs, readCapture, type CapturedEvent } from './avro.js';
 import type { CaptureFileCreated } from './eventGrid.js';
@@ -118,7 +118,7 @@ export async function replayCaptureFile(data: CaptureFileCreated, hub: string, d
       if (enqueued > latest) latest = enqueued; // NaN never is
       pending.push({
         body: ev.body ?? '',
-        position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset },
+        position: { source: hubName, partitionId: data.partitionId, sequenceNumber: ev.sequenceNumber, offset: ev.offset, ...withEnqueued(enqueued) },
       });
       if (pending.length >= size) await flush();
     }

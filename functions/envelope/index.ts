@@ -210,7 +210,8 @@ function isBlank(s: string): boolean {
 
 function pos(ev: EventInput, index: number): Position {
   const p = ev.position;
-  return { source: p.source, partitionId: p.partitionId, sequenceNumber: p.sequenceNumber, offset: p.offset, index: index + (ev.firstIndex ?? 0) };
+  // Always the same fields (one object shape); an absent enqueuedTime is left out of JSON.
+  return { source: p.source, partitionId: p.partitionId, sequenceNumber: p.sequenceNumber, offset: p.offset, enqueuedTime: p.enqueuedTime, index: index + (ev.firstIndex ?? 0) };
 }
 
 function bodyDeadLetterValue(ev: EventInput, reason: string, detail: string, raw: string): DeadLetter {

@@ -13,9 +13,17 @@ interface TriggerMetadataShape {
 
 const at = (arr: unknown, i: number): unknown => (Array.isArray(arr) ? arr[i] : undefined);
 
+/** An enqueued time as the host passes it (ISO text or a Date) in epoch ms; NaN when unreadable. */
+const enqueuedMs = (t: unknown): number => (t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : Number.NaN);
+
+/** A position's enqueued time in the one form batch keys hash (ISO, ms); none when unreadable. */
+export function withEnqueued(ms: number): { enqueuedTime?: string } {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? { enqueuedTime: new Date(ms).toISOString() } : {};
+}
+
 /**
  * Messages + trigger metadata → EventInputs with positions (hub, partition, sequence number,
- * offset). Missing metadata (local tools) falls back to the message index.
+ * offset, enqueued time). Missing metadata (local tools) falls back to the message index.
  */
 export function eventsFromTrigger(messages: unknown, context: InvocationContext, hubName = 'aks-diagnostics'): EventInput[] {
   const list = Array.isArray(messages) ? messages : [messages];
@@ -33,6 +41,7 @@ export function eventsFromTrigger(messages: unknown, context: InvocationContext,
         partitionId,
         sequenceNumber: Number.isFinite(seq) ? seq : i,
         offset: offset === undefined || offset === null ? '' : String(offset),
+        ...withEnqueued(enqueuedMs(at(md.enqueuedTimeUtcArray, i))),
       },
     };
   });
@@ -47,7 +56,7 @@ export function batchClock(context: InvocationContext): Date {
   let max = -Infinity;
   if (Array.isArray(arr)) {
     for (const t of arr) {
-      const ms = t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : Number.NaN;
+      const ms = enqueuedMs(t);
       if (ms > max) max = ms; // NaN never is
     }
   }

@@ -42,7 +42,7 @@ export interface DeadLetterPack {
   letters: DeadLetter[];
 }
 
-const positionSchema = z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), index: z.number().int().min(-1).optional() });
+const positionSchema = z.object({ source: z.string(), partitionId: z.string(), sequenceNumber: z.number(), offset: z.string(), enqueuedTime: z.string().optional(), index: z.number().int().min(-1).optional() });
 const letterFields = {
   reason: z.string(),
   detail: z.string(),
@@ -56,7 +56,7 @@ const letterFields = {
 /** What `sift replay` accepts as a dead-letter blob; anything else in the container is reported and left alone. */
 export const deadLetterFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.enum(['record', 'event']), batchKey: z.string(), writtenAt: z.string(), ...letterFields }) satisfies z.ZodType<DeadLetterBlob>,
-  z.object({ kind: z.literal('records'), batchKey: z.string(), writtenAt: z.string(), letters: z.array(z.object({ ...letterFields, position: positionSchema.required() })).min(1) }) satisfies z.ZodType<DeadLetterPack>,
+  z.object({ kind: z.literal('records'), batchKey: z.string(), writtenAt: z.string(), letters: z.array(z.object({ ...letterFields, position: positionSchema.required({ index: true }) })).min(1) }) satisfies z.ZodType<DeadLetterPack>,
 ]);
 
 /** The dead letters of one blob, a pack's one by one. */

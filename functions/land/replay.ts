@@ -130,10 +130,10 @@ function recordEvents(g: Group, wholeBodies: ReadonlySet<string>, report: Replay
 
 /** `webhook`: the dead letter came from the webhook hub; a record of it goes back in a hub message. */
 function toEvent(doc: DeadLetterBlob, webhook: boolean): EventInput {
-  const { source, partitionId, sequenceNumber, offset } = doc.position;
+  const { source, partitionId, sequenceNumber, offset, enqueuedTime } = doc.position;
   const body = (webhook && doc.kind === 'record' ? messageForDeadLetter(doc, doc.writtenAt) : undefined) ?? (doc.rawBase64 ? Buffer.from(doc.rawBase64, 'base64') : doc.raw);
   const index = 'index' in doc.position ? doc.position.index : 0;
-  return { body, position: { source, partitionId, sequenceNumber, offset }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
+  return { body, position: { source, partitionId, sequenceNumber, offset, ...(enqueuedTime ? { enqueuedTime } : {}) }, ...(doc.kind === 'record' && index > 0 ? { firstIndex: index } : {}) };
 }
 
 /** The dead letters a blob holds (a pack's one by one), or why it holds none. */

@@ -8,10 +8,15 @@ export interface DemoDataset {
   bodies: string[];
   /**
    * The partition the demo is published on: `demo-` and a hash of its bodies. Batch keys come
-   * from positions only, so two demos at one position would share keys, and the second
-   * would be skipped as already landed.
+   * from positions and enqueued times, so two demos at one position and time would share
+   * keys, and the second would be skipped as already landed.
    */
   partitionId: string;
+  /**
+   * The enqueued time it is published with: its latest record time, fixed so that starting
+   * again with the same demo is a redelivery (same keys: nothing lands twice).
+   */
+  enqueuedTime: string;
   records: number;
   scenarios: { scenario: string; technique: string; auditIds: string[] }[];
 }
@@ -23,9 +28,12 @@ export async function generateDemo(count: number, seed: number): Promise<DemoDat
   const texts = bodies.map((b) => JSON.stringify(b));
   const hash = createHash('sha256');
   for (const t of texts) hash.update(t).update('\n');
+  let latest = 0;
+  for (const b of bodies) for (const r of b.records) latest = Math.max(latest, Date.parse(r.time) || 0);
   return {
     bodies: texts,
     partitionId: `demo-${hash.digest('hex').slice(0, 12)}`,
+    enqueuedTime: new Date(latest).toISOString(),
     records: bodies.reduce((n, b) => n + b.records.length, 0),
     scenarios: labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
   };

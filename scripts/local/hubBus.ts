@@ -34,6 +34,8 @@ export interface PublishOptions {
   partitionId?: string;
   /** First sequence number; default continues this hub's counter. Fixed values make replays land under the same batch keys. */
   firstSequence?: number;
+  /** Enqueued time of every event (ISO); default the time of delivery. Fixed, with fixed positions, a publish is a redelivery. */
+  enqueuedTime?: string;
 }
 
 export interface DeliveryReport {
@@ -78,7 +80,7 @@ export class HubBus {
     const key = `${hub}/${partitionId}`;
     const first = opts.firstSequence ?? this.#sequence.get(key) ?? Date.now() * 1000;
     if (opts.firstSequence === undefined) this.#sequence.set(key, first + bodies.length);
-    const work = Promise.all(this.listeners(hub).map((def) => this.#deliver(def, hub, partitionId, first, bodies)));
+    const work = Promise.all(this.listeners(hub).map((def) => this.#deliver(def, hub, partitionId, first, bodies, opts.enqueuedTime)));
     this.#pending.add(work);
     try {
       const reports = await work;
@@ -98,7 +100,7 @@ export class HubBus {
     while (this.#pending.size) await Promise.allSettled([...this.#pending]);
   }
 
-  async #deliver(def: EventHubTriggerDef, hub: string, partitionId: string, first: number, bodies: readonly unknown[]): Promise<DeliveryReport> {
+  async #deliver(def: EventHubTriggerDef, hub: string, partitionId: string, first: number, bodies: readonly unknown[], enqueuedTime?: string): Promise<DeliveryReport> {
     const handler = this.#overrides.get(def.name) ?? def.options.handler;
     const report: DeliveryReport = { hub, functionName: def.name, events: 0, batches: 0, errors: 0 };
     const many = def.options.cardinality === 'many';
@@ -106,8 +108,7 @@ export class HubBus {
     for (let start = 0; start < bodies.length; start += size) {
       const slice = bodies.slice(start, start + size);
       const seqs = slice.map((_, i) => first + start + i);
-      const now = new Date().toISOString();
-      const context = eventHubContext(def, hub, partitionId, seqs, now, this.log);
+      const context = eventHubContext(def, hub, partitionId, seqs, enqueuedTime ?? new Date().toISOString(), this.log);
       try {
         const binary = (def.options as { dataType?: string }).dataType === 'binary';
         const delivered = slice.map((b) => asDelivered(b, binary));

@@ -162,7 +162,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       // Positions fixed by the data: a second start of the same demo replays the same batches
       // under the same keys, and the sink skips what it already landed; another seed or count
       // (or generator) is other data at other positions, and lands.
-      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: demo.partitionId, firstSequence: 0 });
+      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: demo.partitionId, firstSequence: 0, enqueuedTime: demo.enqueuedTime });
       const totals = lander.reset();
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
