@@ -270,6 +270,26 @@ describe('sift replay: order, keys and what it cannot read', () => {
     expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
 
+  it('a body set aside unopened (batch-record-limit) keeps its other records when its first fails again', async () => {
+    const { sink, store, landerWith, lander, container } = rig('dl-body-letter');
+    const metric = { time: '2025-01-02T03:00:00Z', resourceId: '/SUBSCRIPTIONS/0/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/SIFT-DEV', metricName: 'apiserver_cpu_usage_percentage', total: 3, count: 1 };
+    const raw = JSON.stringify({ records: [metric, schedLine(1), schedLine(2), schedLine(3)] });
+    await store.writeRecords('aks-0-9-9-abc', [letter(0, { reason: 'batch-record-limit', detail: 'not opened', raw })]);
+    // Run 1 opens the body: the metric becomes a letter of its own (at the body's place, index
+    // 0), and the rows fail to land. Run 2 sees the metric "fail again" at that place.
+    const r1 = await replayDeadLetters(container, { lander: landerWith((p, k, l) => (p.table === 'AksControlPlane' ? Promise.reject(new Error('429')) : sink.put(p, k, l))), policy, now: () => NOW });
+    expect(r1).toMatchObject({ failedBatches: 1, replayedBlobs: 0 });
+    const r2 = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    // The metric fails again in both groups that hold it: the body's, and its own letter's.
+    expect(r2).toMatchObject({ failedBatches: 0, rows: 3, deadLettersAgain: 2 });
+    // Before, the whole body was left out as "failing again" (or passed over for the metric's
+    // letter at its place) and marked replayed: its three scheduler lines were lost.
+    expect(sink.landed.filter((l) => l.table === 'AksControlPlane').map((l) => l.rows)).toEqual([3]);
+    const letters = await deadLettersIn(container);
+    expect(letters.map((b) => [b.doc.reason, b.replayed]).sort()).toEqual([['azure-metric', true], ['batch-record-limit', true]]);
+    expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 2, batches: 0 });
+  });
+
   it('a record whose body is set aside whole too lands once: the body replays it', async () => {
     const { sink, lander, container, store } = rig('dl-superseded');
     const events = [body([schedLine(1), schedLine(2)])];

@@ -17,7 +17,7 @@
 // group larger than one chunk lands in the triggers' chunks (pipeline.ts processEventChunks),
 // each under the key its trigger would give it.
 import type { ContainerClient } from '@azure/storage-blob';
-import type { EventInput, Lander } from '../contracts.js';
+import type { DeadLetter, EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
@@ -263,10 +263,19 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.records += result.summary.records;
       // Records failing the same way again: counted, and the chunk processed without them.
       // (Only a record stands alone: a body of a whole batch lands whole or not at all.)
-      const again = new Set(g.kind === 'record' ? result.deadLetters.filter((d) => failures.has(failureKey(d.position, d.reason))).map((d) => placeKey(d.position)) : []);
+      const failsAgain = (d: DeadLetter): boolean => failures.has(failureKey(d.position, d.reason));
+      const again = new Set(g.kind === 'record' ? result.deadLetters.filter(failsAgain).map((d) => placeKey(d.position)) : []);
       if (again.size > 0) {
-        const rest = chunk.events.filter((e) => !again.has(eventPlace(e)));
-        result = wholeBatch(cut(rest, pipelineOpts, Infinity));
+        // A letter of one record is left out with whatever it gave (a truncated record's
+        // salvaged row). A letter holding a whole body (batch-record-limit: set aside
+        // unopened) stays: only its failing records' letters are left out, not its other records.
+        const single = (e: EventInput): boolean => again.has(eventPlace(e)) && wholeBatch(cut([e], pipelineOpts, Infinity)).summary.records <= 1;
+        const rest = chunk.events.filter((e) => !single(e));
+        if (rest.length < chunk.events.length) result = wholeBatch(cut(rest, pipelineOpts, Infinity));
+        if (result.deadLetters.some(failsAgain)) {
+          const deadLetters = result.deadLetters.filter((d) => !failsAgain(d));
+          result = { ...result, deadLetters, summary: { ...result.summary, deadLetters: deadLetters.length } };
+        }
       }
       if (opts.dryRun) continue;
       try {
