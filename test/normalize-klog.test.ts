@@ -175,6 +175,17 @@ describe('structured key=value lines (Go-quoted strings)', () => {
     expect(parsePairs('a="x"y', 0, 'all')).toBeNull();
     expect(parsePairs('a="never closed b=2', 0, 'tail')).toBeNull();
   });
+
+  it('a structured line keeps every pair when a value is a struct, slice or map printed with spaces', () => {
+    // klog quotes strings and errors and prints other values with %+v. Before, the word after
+    // such a value ended the "all pairs" reading, and only the pairs after it were kept.
+    const line = '"Preempting pods" pod="default/web-1" victims=[default/a default/b] node={Name:aks-pool-1 Zone:1} resources=map[cpu:100m memory:1Gi] attempt=2';
+    expect(parseMessage(line).fields).toEqual({ msg: 'Preempting pods', pod: 'default/web-1', victims: '[default/a default/b]', node: '{Name:aks-pool-1 Zone:1}', resources: 'map[cpu:100m memory:1Gi]', attempt: '2' });
+    expect(parsePairs('a=[x  y] b="q"', 0, 'all')).toEqual({ a: '[x  y]', b: 'q' });
+    // After a quoted value a word is no pair: not all pairs; unstructured text is read as before.
+    expect(parsePairs('a="x" word b=1', 0, 'all')).toBeNull();
+    expect(parsePairs('a=1 word b=2', 0, 'tail')).toEqual({ b: '2' });
+  });
 });
 
 describe('utiltrace lines', () => {

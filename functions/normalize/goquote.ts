@@ -92,7 +92,8 @@ function keyEnd(s: string, i: number): number {
 /**
  * Parse `k=v k2="quoted v" ...` from `start` to the end of `s`. Values are strings as
  * logged (Go-quoted ones unquoted; a klog multi-line value `key=<` keeps '<').
- * Returns null when the text from `start` is not entirely pairs (mode 'all'), or
+ * Returns null when the text from `start` is not entirely pairs (mode 'all'; a word after an
+ * unquoted value is part of it, as klog prints structs and slices), or
  * the pairs of the longest run of pairs that reaches the end of the line (mode 'tail').
  * Mode 'all' with `into` writes the pairs into that object (after its own keys) and returns it.
  */
@@ -102,12 +103,23 @@ export function parsePairs(s: string, start: number, mode: 'all' | 'tail', into?
   // `into` (mode 'all' only: 'tail' may drop a run and start over) receives the pairs in place
   // of a fresh object, after whatever it holds; on null it has been partly written.
   let run: Record<string, string> | null = mode === 'all' && into ? into : null;
+  // The last pair's key and value start when its value was not quoted (else -1).
+  let bareKey = '';
+  let bareStart = -1;
   while (i < n) {
     while (i < n && s.charCodeAt(i) === 32) i++;
     if (i >= n) break;
     const eq = keyEnd(s, i);
     if (eq < 0) {
-      if (mode === 'all') return null;
+      if (mode === 'all') {
+        // klog quotes strings and errors, and prints other values with %+v: a struct, slice
+        // or map (`{Name:x Namespace:y}`, `[a b]`) has spaces. Where every token is a pair,
+        // a word that is none goes on the unquoted value before it.
+        if (bareStart < 0) return null;
+        while (i < n && s.charCodeAt(i) !== 32) i++;
+        setPair(run!, bareKey, s.slice(bareStart, i));
+        continue;
+      }
       run = null;
       // Skip a plain word (quotes inside it do not start a value).
       while (i < n && s.charCodeAt(i) !== 32) i++;
@@ -122,6 +134,7 @@ export function parsePairs(s: string, start: number, mode: 'all' | 'tail', into?
       if (!q) return mode === 'all' ? null : run;
       value = q.value;
       v = q.end;
+      bareStart = -1;
       if (v < n && s.charCodeAt(v) !== 32) {
         if (mode === 'all') return null;
         run = null;
@@ -132,6 +145,8 @@ export function parsePairs(s: string, start: number, mode: 'all' | 'tail', into?
       let e = v;
       while (e < n && s.charCodeAt(e) !== 32) e++;
       value = s.slice(v, e);
+      bareKey = key;
+      bareStart = v;
       v = e;
     }
     setPair((run ??= {}), key, value);

@@ -54,6 +54,8 @@ export const INPUTS: Record<string, () => string> = {
   'klog headers repeated': () => fill(HEADER),
   'klog header, endless fraction': () => `I0102 03:04:05.${fill('1', SIZE - 15)}`,
   'structured line, endless pairs': () => `${HEADER}"HTTP" ${fill('verb="GET" URI="/x" ')}`.slice(0, SIZE),
+  // Every word goes on the unquoted value before it (klog's %+v structs): kept, not copied per word.
+  'structured line, endless struct value': () => `${HEADER}"Sync" obj={${fill('Name:x ')}`.slice(0, SIZE),
   'trace fields': () => `Trace[1]: "Delete" ${fill('url:/a,b:')}`.slice(0, SIZE),
   'legacy access line': () => `GET /${fill(':(')}`.slice(0, SIZE),
   'truncated audit JSON': () => `{"kind":"Event","user":{"username":"${fill('\\"', SIZE - 40)}`,
