@@ -181,6 +181,40 @@ describe('trusted-image lists and init containers', () => {
   });
 });
 
+describe('lists.systemImages: platform add-on images vouch only in lists.systemNamespaces', () => {
+  const aks = defaultPolicy('aks');
+  // A host-escape pod on a public add-on image (Container Insights ships a shell).
+  const escape = (namespace: string): EventSpec => ({
+    ...created('pods', namespace),
+    requestObject: podObject({ images: ['mcr.microsoft.com/azuremonitor/containerinsights/ciprod:3.1.24'], privileged: [true], hostNetwork: true, hostPID: true, hostPaths: ['/'] }),
+  });
+  const rules = ['Create Privileged Pod', 'Create Sensitive Mount Pod', 'Create HostNetwork Pod', 'Create HostPid Pod'];
+  const fired = (spec: EventSpec, policy: Policy) => detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).map((d) => d.Rule).filter((r) => rules.includes(r) || r === 'Pod Created in Kube Namespace');
+
+  it('outside the system namespaces the add-on image is untrusted: every host-escape rule fires (it fired none)', () => {
+    expect(fired(escape('default'), aks).sort()).toEqual([...rules].sort());
+  });
+
+  it('where the add-on runs it stays trusted', () => {
+    expect(fired(escape('kube-system'), aks)).toEqual([]);
+    expect(fired({ ...created('pods', 'calico-system'), requestObject: podObject({ images: ['mcr.microsoft.com/oss/calico/node:v3.28'], privileged: [true], hostNetwork: true }) }, aks)).toEqual([]);
+  });
+
+  it("Falco's own lists still vouch everywhere, and the falco profile scopes nothing", () => {
+    const falcoImage = { ...created('pods', 'falco'), requestObject: podObject({ images: ['docker.io/falcosecurity/falco:0.39'], privileged: [true] }) };
+    expect(fired(falcoImage, aks)).toEqual([]);
+    expect(falco.lists.systemImages).toEqual([]);
+    expect(fired(escape('default'), falco).sort()).toEqual([...rules].sort());
+  });
+
+  it("the add-ons' current (oss/v2) images are on the lists: AKS's kube-proxy and coredns pods stay quiet", () => {
+    const proxy = { ...created('pods', 'kube-system'), user: 'system:serviceaccount:kube-system:daemon-set-controller', requestObject: podObject({ images: ['mcr.microsoft.com/oss/v2/kubernetes/kube-proxy:v1.31.1-2'], privileged: [true], hostNetwork: true }) };
+    const dns = { ...created('pods', 'kube-system'), user: 'system:serviceaccount:kube-system:replicaset-controller', requestObject: podObject({ images: ['mcr.microsoft.com/oss/v2/kubernetes/coredns:v1.13.1-2'] }) };
+    expect(fired(proxy, aks)).toEqual([]);
+    expect(fired(dns, aks)).toEqual([]);
+  });
+});
+
 describe('what a created role or binding grants is in its output (as Falco prints it)', () => {
   const binding = { roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'ci' }, { kind: 'User', name: 'eve' }] };
   it.each([

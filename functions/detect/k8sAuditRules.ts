@@ -40,8 +40,14 @@ const kactivity = (p: Policy): C =>
   and(kevt(p), when(p.switches.activityRules), not(isIn('ka.user.name', p.lists.platformUsers)));
 const podCreate = (p: Policy): C => and(kevt(p), pod, kcreate);
 /** Falco checks spec.containers only; switches.imageListsCoverInitContainers checks every container. */
-const untrustedImages = (p: Policy, images: readonly string[]): C =>
-  not(isIn(p.switches.imageListsCoverInitContainers ? 'ka.req.pod.all_containers.image.repository' : 'ka.req.pod.containers.image.repository', images));
+const untrustedImages = (p: Policy, images: readonly string[]): C => {
+  const field = p.switches.imageListsCoverInitContainers ? 'ka.req.pod.all_containers.image.repository' : 'ka.req.pod.containers.image.repository';
+  // lists.systemImages vouch only in lists.systemNamespaces; elsewhere only the rest of the list does.
+  const scoped = new Set(p.lists.systemImages);
+  const everywhere = images.filter((i) => !scoped.has(i));
+  if (everywhere.length === images.length) return not(isIn(field, images));
+  return and(not(isIn(field, everywhere)), or(not(isIn('ka.target.namespace', p.lists.systemNamespaces)), not(isIn(field, images))));
+};
 const anyContainerPrivileged: C = or(
   intersects('ka.req.pod.containers.privileged', ['true']),
   intersects('ka.req.pod.initContainers.privileged', ['true']),

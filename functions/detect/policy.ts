@@ -34,6 +34,8 @@ export const listsSchema = z
     credentialKeywords: list.describe('substrings of ConfigMap data that look like private credentials'),
     systemRoleExceptions: list.describe('system: ClusterRoles whose modification is expected'),
     writableVerbs: list.describe('verbs that make a Role "with write privileges"'),
+    systemImages: list.describe('(KubeSift) image repositories the image lists trust only for pods in systemNamespaces: platform add-ons, whose public images anyone can run elsewhere'),
+    systemNamespaces: list.describe('(KubeSift) namespaces where systemImages are trusted'),
   })
   .strict();
 export type PolicyLists = z.infer<typeof listsSchema>;

@@ -81,6 +81,8 @@ export const FALCO_PROFILE: PolicyInput = {
     credentialKeywords: ['aws_access_key_id', 'aws-access-key-id', 'aws_s3_access_key_id', 'aws-s3-access-key-id', 'password', 'passphrase'],
     systemRoleExceptions: ['system:coredns', 'system:managed-certificate-controller'],
     writableVerbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+    systemImages: [],
+    systemNamespaces: ['kube-system'],
   },
   switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false },
   rules: {},
@@ -120,6 +122,17 @@ const aksAddonImages = [
   'mcr.microsoft.com/oss/calico/cni',
   'mcr.microsoft.com/oss/calico/pod2daemon-flexvol',
   'mcr.microsoft.com/oss/calico/typha',
+  // AKS's node images pull the v2 paths of these now (Azure/AgentBaker parts/common/components.json).
+  'mcr.microsoft.com/oss/v2/kubernetes/kube-proxy',
+  'mcr.microsoft.com/oss/v2/kubernetes/coredns',
+  'mcr.microsoft.com/oss/v2/kubernetes/apiserver-network-proxy/agent',
+  'mcr.microsoft.com/oss/v2/kubernetes/azure-cloud-node-manager',
+  'mcr.microsoft.com/containernetworking/v2/azure-cns',
+  'mcr.microsoft.com/oss/v2/kubernetes-csi/azuredisk-csi',
+  'mcr.microsoft.com/oss/v2/kubernetes-csi/azurefile-csi',
+  'mcr.microsoft.com/oss/v2/kubernetes-csi/blob-csi',
+  'mcr.microsoft.com/oss/v2/kubernetes-csi/csi-node-driver-registrar',
+  'mcr.microsoft.com/oss/v2/kubernetes-csi/livenessprobe',
   'mcr.microsoft.com/oss/kubernetes-csi/azuredisk-csi',
   'mcr.microsoft.com/oss/kubernetes-csi/azurefile-csi',
   'mcr.microsoft.com/oss/kubernetes-csi/blob-csi',
@@ -157,6 +170,10 @@ export const AKS_PROFILE: PolicyInput = {
     hostNetworkImages: union(f.hostNetworkImages, aksAddonImages),
     hostPidImages: union(f.hostPidImages, ['mcr.microsoft.com/azuremonitor/containerinsights/ciprod']),
     kubeNamespaceImages: union(f.kubeNamespaceImages, aksAddonImages),
+    // The add-ons run in these namespaces only: anywhere else their images vouch for nothing
+    // (a host-escape pod on a public add-on image, in any namespace, was trusted).
+    systemImages: aksAddonImages,
+    systemNamespaces: ['kube-system', 'gatekeeper-system', 'calico-system', 'tigera-operator'],
     knownServiceAccounts: union(f.knownServiceAccounts, aksServiceAccounts),
     // AKS's own control-plane identity: its create/delete housekeeping is not user activity.
     platformUsers: ['aksService', 'nodeclient'],
