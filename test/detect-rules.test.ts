@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultPolicy, detect, extendPolicy, K8S_AUDIT_RULES, loadPolicy, type Policy } from '../functions/detect/index.js';
 import { imageRepository } from '../functions/detect/fields.js';
-import { podObject, row, type EventSpec } from './fixtures/detect/events.js';
+import { auditEvent, podObject, row, type EventSpec } from './fixtures/detect/events.js';
+import { diagRecord } from './support/records.js';
+import { processEvents } from '../functions/pipeline.js';
 
 const falco = defaultPolicy('falco');
 const fire = (rule: string, spec: EventSpec, policy: Policy = falco) =>
@@ -212,6 +214,58 @@ describe('lists.systemImages: platform add-on images vouch only in lists.systemN
     const dns = { ...created('pods', 'kube-system'), user: 'system:serviceaccount:kube-system:replicaset-controller', requestObject: podObject({ images: ['mcr.microsoft.com/oss/v2/kubernetes/coredns:v1.13.1-2'] }) };
     expect(fired(proxy, aks)).toEqual([]);
     expect(fired(dns, aks)).toEqual([]);
+  });
+});
+
+describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falco)", () => {
+  const aks = defaultPolicy('aks');
+  const rules = (spec: EventSpec, policy: Policy) => detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).map((d) => d.Rule);
+  const TOKEN = 'Service Account Token Requested in Kube Namespace';
+  const token = (user: string, over: Partial<EventSpec> = {}): EventSpec => ({ user, verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: 'kube-system', name: 'clusterrole-aggregation-controller', code: 201, ...over });
+
+  it('a token minted for a kube-system account by a non-node caller fires under aks (it fired nothing there)', () => {
+    const hits = detect({ AksAudit: [row(token('system:serviceaccount:ci:deployer'))], AksControlPlane: [] }, aks, new Date(0));
+    expect(hits.map((d) => d.Rule)).toEqual([TOKEN]);
+    expect(hits[0]!.Output).toContain('serviceaccount=clusterrole-aggregation-controller');
+    expect(hits[0]!.Output).toContain('sourceip=10.0.0.7');
+    expect(hits[0]!.Tags).toContain('T1528');
+  });
+
+  it("the kubelet's, the controller manager's and AKS's own requests, failed requests and other namespaces stay quiet", () => {
+    expect(rules(token('system:node:aks-nodepool1-12345678-vmss000000'), aks)).toEqual([]);
+    expect(rules(token('system:kube-controller-manager'), aks)).toEqual([]);
+    expect(rules(token('aksService'), aks)).toEqual([]);
+    expect(rules(token('system:serviceaccount:ci:deployer', { code: 403 }), aks)).not.toContain(TOKEN);
+    expect(rules(token('system:serviceaccount:ci:deployer', { namespace: 'prod' }), aks)).toEqual([]);
+  });
+
+  it("is not part of the falco profile (Falco's own service account rules fire there instead)", () => {
+    expect(rules(token('system:serviceaccount:ci:deployer'), falco)).not.toContain(TOKEN);
+    expect(rules(token('system:serviceaccount:ci:deployer'), extendPolicy(falco, { switches: { kubesiftRules: true } }))).toContain(TOKEN);
+    expect(rules(token('system:serviceaccount:ci:deployer'), extendPolicy(aks, { rules: { kubesift_sa_token_kube_namespace: { enabled: false } } }))).toEqual([]);
+  });
+
+  const UNINSPECTED = 'Pod Created With an Uninspected Spec';
+  it('a pod create whose record AKS cut at 16 KiB fires (padding hid a privileged pod from every pod rule)', () => {
+    const pod = podObject({ images: ['evil/miner:1'], privileged: [true], hostPID: true, hostPaths: ['/'] });
+    (pod.metadata as Record<string, unknown>).annotations = { pad: 'x'.repeat(17_000) };
+    const text = JSON.stringify(auditEvent({ ...created('pods', 'default'), requestObject: pod }));
+    const events = [{ body: JSON.stringify({ records: [diagRecord('kube-audit', text.slice(0, 16_384))] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 1, offset: '0' } }];
+    const result = processEvents(events, { policy: aks, now: new Date(0) });
+    expect(result.rows.AksAudit.map((r) => r.Truncated)).toEqual([true]);
+    const hits = result.detections.filter((d) => d.Rule === UNINSPECTED);
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.Output).toContain('why=truncated');
+    // Whole, the same pod fires the pod rules and not this one.
+    const whole = rules({ ...created('pods', 'default'), requestObject: pod }, aks);
+    expect(whole).toContain('Create Privileged Pod');
+    expect(whole).not.toContain(UNINSPECTED);
+  });
+
+  it('so does a request object AKS replaced; a Metadata-level event (no request object at all) does not', () => {
+    expect(rules({ ...created('pods', 'default'), requestObject: 'skipped-too-big-size-object' }, aks)).toContain(UNINSPECTED);
+    expect(rules(created('pods', 'default'), aks)).not.toContain(UNINSPECTED);
+    expect(rules({ ...created('pods', 'default'), requestObject: 'skipped-too-big-size-object' }, falco)).not.toContain(UNINSPECTED);
   });
 });
 

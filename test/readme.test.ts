@@ -64,6 +64,15 @@ describe('docs/detections.md', () => {
     const byId = (a: string[], b: string[]): number => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0);
     expect(rows.sort(byId)).toEqual(K8S_AUDIT_RULES.map((r) => [r.name, `\`${r.id}\``, r.priority, r.tags.join(', '), r.family]).sort(byId));
   });
+
+  it("lists KubeSift's audit rules as the code defines them", async () => {
+    const { KUBESIFT_AUDIT_RULES } = await import('../functions/detect/k8sAuditRules.js');
+    const rows = read('docs/detections.md')
+      .split('\n')
+      .filter((l) => /^\| [^|]+ \| `kubesift_[a-z0-9_]+` \|/.test(l))
+      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    expect(rows).toEqual(KUBESIFT_AUDIT_RULES.map((r) => [r.name, `\`${r.id}\``, r.priority, r.tags.join(', '), r.family]));
+  });
 });
 
 describe('README example against the shared fixture', () => {

@@ -27,6 +27,7 @@ const json = (v: unknown): string | undefined => (v === undefined || v === null 
 // requestObject is a string ('skipped-too-big-size-object') when AKS dropped it: no fields then.
 const req = (row: AksAuditRow): Obj | undefined => obj(row.RequestObject);
 const reqSpec = (row: AksAuditRow): Obj | undefined => obj(req(row)?.spec);
+const uninspected = (row: AksAuditRow): FieldValue => (row.Truncated ? 'truncated' : typeof row.RequestObject === 'string' ? row.RequestObject || 'empty' : undefined);
 
 /** Image repository as Falco's plugin computes it: up to the first ':' then up to the first '@'. */
 export function imageRepository(image: string): string {
@@ -143,6 +144,7 @@ export const FIELDS = [
   def('ka.req.role.rules', false, 'rules of a (Cluster)Role as JSON', (r) => json(req(r)?.rules)),
   def('ka.req.role.rules.resources', true, 'resources named by a (Cluster)Role', ruleItems('resources')),
   def('ka.req.role.rules.verbs', true, 'verbs named by a (Cluster)Role', ruleItems('verbs')),
+  def('ka.req.uninspected', false, '(KubeSift) why the request object cannot be inspected: "truncated" (the record was cut), or the text AKS put in its place; absent when it is there or the audit level logs none', uninspected),
   def('ka.req.ingress.tls', false, 'spec.tls of an Ingress as JSON (exists when set)', (r) => json(reqSpec(r)?.tls)),
 ] as const satisfies readonly FieldDef[];
 

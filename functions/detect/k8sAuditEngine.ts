@@ -7,7 +7,7 @@ import type { AksAuditRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, not, or, parseTemplate, render, RowContext, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection } from './detection.js';
 import { FIELD_INDEX, FIELDS, type FieldName } from './fields.js';
-import { K8S_AUDIT_RULES, type RuleDef } from './k8sAuditRules.js';
+import { AUDIT_RULES, type RuleDef } from './k8sAuditRules.js';
 import type { Policy } from './policy.js';
 import { rulePriority } from './rulePriority.js';
 
@@ -22,7 +22,7 @@ interface CompiledRule {
 }
 
 const RULE_BY_KEY = new Map<string, RuleDef>();
-for (const r of K8S_AUDIT_RULES) {
+for (const r of AUDIT_RULES) {
   RULE_BY_KEY.set(r.id, r);
   RULE_BY_KEY.set(r.name, r);
 }
@@ -112,7 +112,7 @@ function compilePack(policy: Policy): Pack {
   const hit = cache.get(policy);
   if (hit) return hit;
   const out: CompiledRule[] = [];
-  for (const def of K8S_AUDIT_RULES) {
+  for (const def of AUDIT_RULES) {
     const priority = rulePriority(policy, def.id, def.priority);
     if (priority === null) continue;
     // Keyed by rule id, as the settings (overlayPolicy maps names to ids).

@@ -240,3 +240,30 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
     when: (p) => and(kevt(p), object(p, 'nodes'), kcreate, not(responseSuccessful), when(p.switches.restrictNodes), not(isIn('ka.target.name', p.lists.allowedNodes))),
   },
 ];
+
+/**
+ * Rules KubeSift adds to Falco's pack, for what Falco cannot see or lets pass on AKS. Their
+ * ids start with `kubesift_`; switches.kubesiftRules turns them on (aks) or off (falco: Falco's
+ * 48 rules alone). They run in the same engine, with the same fields, settings and exceptions.
+ */
+export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
+  {
+    // objectRulesSkipSubresources keeps the kubelet's token requests out of the service
+    // account rules; a token minted for a kube-system account by anyone else is credential access.
+    id: 'kubesift_sa_token_kube_namespace', name: 'Service Account Token Requested in Kube Namespace', priority: 'WARNING', tags: ['k8s', 'T1528'], family: 'security',
+    output: 'Token requested for a kube namespace service account (user=%ka.user.name serviceaccount=%ka.target.name ns=%ka.target.namespace sourceip=%ka.sourceip useragent=%ka.useragent resp=%ka.response.code)',
+    when: (p) =>
+      and(kevt(p), when(p.switches.kubesiftRules), resource('serviceaccounts'), eq('ka.target.subresource', 'token'), kcreate, isIn('ka.target.namespace', p.lists.kubeNamespaces), responseSuccessful,
+        not(startsWith('ka.user.name', 'system:node:')), not(isIn('ka.user.name', p.lists.tokenRequesters))),
+  },
+  {
+    // A pod spec past AKS's 16 KiB record cut (or replaced by 'skipped-too-big-size-object')
+    // reaches no pod rule: padding a spec with an annotation hides a privileged pod from all of them.
+    id: 'kubesift_pod_spec_uninspected', name: 'Pod Created With an Uninspected Spec', priority: 'NOTICE', tags: ['k8s', 'T1610', 'T1562'], family: 'security',
+    output: 'Pod created whose spec the audit event did not carry whole: the pod rules could not check it (user=%ka.user.name pod=%ka.target.name ns=%ka.target.namespace why=%ka.req.uninspected sourceip=%ka.sourceip useragent=%ka.useragent)',
+    when: (p) => and(podCreate(p), when(p.switches.kubesiftRules), exists('ka.req.uninspected')),
+  },
+];
+
+/** Every rule the k8s-audit engine runs: Falco's pack, then KubeSift's. */
+export const AUDIT_RULES: readonly RuleDef[] = [...K8S_AUDIT_RULES, ...KUBESIFT_AUDIT_RULES];

@@ -36,6 +36,7 @@ export const listsSchema = z
     writableVerbs: list.describe('verbs that make a Role "with write privileges"'),
     systemImages: list.describe('(KubeSift) image repositories the image lists trust only for pods in systemNamespaces: platform add-ons, whose public images anyone can run elsewhere'),
     systemNamespaces: list.describe('(KubeSift) namespaces where systemImages are trusted'),
+    tokenRequesters: list.describe('(KubeSift) users besides nodes (system:node:*) expected to request tokens for kube namespace service accounts'),
   })
   .strict();
 export type PolicyLists = z.infer<typeof listsSchema>;
@@ -53,6 +54,7 @@ export const switchesSchema = z
     objectRulesSkipSubresources: z
       .boolean()
       .describe('(KubeSift) rules about creating or deleting an object (service accounts, services, namespaces, nodes, the activity rules) ignore requests to its subresources: a TokenRequest (serviceaccounts/token) or a proxy call (services/proxy) creates nothing. Falco matches them'),
+    kubesiftRules: z.boolean().describe('(KubeSift) run the audit rules KubeSift adds to Falco\'s pack (kubesift_* ids: token requests for kube namespace service accounts, pod specs cut before they could be inspected)'),
   })
   .strict();
 

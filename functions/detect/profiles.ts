@@ -83,8 +83,9 @@ export const FALCO_PROFILE: PolicyInput = {
     writableVerbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
     systemImages: [],
     systemNamespaces: ['kube-system'],
+    tokenRequesters: ['system:kube-controller-manager'],
   },
-  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false },
+  switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false, kubesiftRules: false },
   rules: {},
   exceptions: {},
   apiserver: {
@@ -159,8 +160,9 @@ export const AKS_PROFILE: PolicyInput = {
   // A pod's init containers share its host namespaces, volumes and privileges: a trusted main
   // image must not vouch for an untrusted init container (docs/detections.md). The kubelet
   // requests a service-account token for every pod (serviceaccounts/token, a create): under
-  // Falco's rules each was a service account "created" in kube-system.
-  switches: { ...FALCO_PROFILE.switches, imageListsCoverInitContainers: true, objectRulesSkipSubresources: true },
+  // Falco's rules each was a service account "created" in kube-system. KubeSift's own rules
+  // (kubesiftRules) watch the token requests of everyone else, and pod specs AKS cut.
+  switches: { ...FALCO_PROFILE.switches, imageListsCoverInitContainers: true, objectRulesSkipSubresources: true, kubesiftRules: true },
   lists: {
     ...f,
     allowedUsers: union(f.allowedUsers, aksUsers),
@@ -174,6 +176,7 @@ export const AKS_PROFILE: PolicyInput = {
     // (a host-escape pod on a public add-on image, in any namespace, was trusted).
     systemImages: aksAddonImages,
     systemNamespaces: ['kube-system', 'gatekeeper-system', 'calico-system', 'tigera-operator'],
+    tokenRequesters: union(f.tokenRequesters, ['aksService']),
     knownServiceAccounts: union(f.knownServiceAccounts, aksServiceAccounts),
     // AKS's own control-plane identity: its create/delete housekeeping is not user activity.
     platformUsers: ['aksService', 'nodeclient'],
