@@ -101,7 +101,8 @@ describe('inactivity relative to the batch data time', () => {
 });
 
 describe('z-score of binned volume vs preceding bins', () => {
-  const z = { id: 'z', kind: 'zscore', binSeconds: 10, minBins: 4, threshold: 3, minCount: 1 };
+  // The plain z (poissonFloor off): these small counts would sit under the √mean floor.
+  const z = { id: 'z', kind: 'zscore', binSeconds: 10, minBins: 4, threshold: 3, minCount: 1, poissonFloor: false };
   const bins = (counts: number[]) => counts.flatMap((n, b) => Array.from({ length: n }, (_, i) => at(b * 10 + i * 0.1, 'x')));
   it('uses the population std', () => {
     expect(meanStd([2, 4, 4, 4, 5, 5, 7, 9])).toEqual({ mean: 5, std: 2 });
@@ -126,6 +127,27 @@ describe('z-score of binned volume vs preceding bins', () => {
     // [2,4,2,4] then 6 fired above with a first bin before them; without it 2 is the first.
     expect(run(bins([2, 4, 2, 4, 6]), [z])).toEqual([]);
   });
+  it("by default the std is at least √mean: a steady stream's +1 or +2 is no anomaly, a real burst is", () => {
+    const { poissonFloor: _plain, ...floored } = z;
+    const audit = { ...floored, minCount: 100, threshold: 4 };
+    // n rows spread over each 10 s bin.
+    const bins = (counts: number[]) => counts.flatMap((n, b) => Array.from({ length: n }, (_, i) => at(b * 10 + (i * 9) / n, 'x')));
+    const steady = bins([40, 120, 120, 120, 120, 121]);
+    const drifting = bins([40, 120, 120, 120, 121, 122]);
+    // Plain z: a flat baseline makes 121 infinite, and 122 over [120,120,120,121] is z = 4.9.
+    expect(run(steady, [{ ...audit, poissonFloor: false }])).toHaveLength(1);
+    expect(run(drifting, [{ ...audit, poissonFloor: false }])).toHaveLength(1);
+    expect(run(steady, [audit])).toEqual([]);
+    expect(run(drifting, [audit])).toEqual([]);
+    // √120 ≈ 11: 4 × 11 above the mean fires, with the spread it used in its evidence.
+    const d = run(bins([40, 120, 120, 120, 120, 165]), [audit]);
+    expect(d).toHaveLength(1);
+    expect(ev(d[0]!)).toMatchObject({ mean: 120, std: 0, flatBaseline: false });
+    expect(ev(d[0]!).scale).toBeCloseTo(Math.sqrt(120), 9);
+    expect(ev(d[0]!).z).toBeCloseTo(45 / Math.sqrt(120), 9);
+    // After silence (a baseline of zeros) any burst past minCount is still an infinite z.
+    expect(ev(run(bins([1, 0, 0, 0, 0, 100]), [audit])[0]!)).toMatchObject({ z: null, flatBaseline: true });
+  });
 });
 
 describe('binned detectors (rate, z-score) over sparse and far-apart times', () => {
@@ -142,7 +164,8 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
         const base = counts.slice(Math.max(1, i - d.baselineBins), i);
         if (i >= 2 && c >= d.minCount && c >= d.factor * (base.reduce((a, b) => a + b, 0) / base.length)) out.push([(first + i) * binMs, c]);
       } else if (i > d.minBins && c >= d.minCount) {
-        const { mean, std } = meanStd(counts.slice(i - d.minBins, i));
+        const { mean, std: plain } = meanStd(counts.slice(i - d.minBins, i));
+        const std = d.poissonFloor ? Math.max(plain, Math.sqrt(mean)) : plain;
         if ((std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std) >= d.threshold) out.push([(first + i) * binMs, c]);
       }
     });
@@ -163,7 +186,7 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
       }
       type Binned = Extract<WindowDetector, { kind: 'rate' | 'zscore' }>;
       const rate: Binned = { id: 'r', kind: 'rate', table: 'AksControlPlane', binSeconds, baselineBins: 1 + (trial % 5), factor: 1 + rnd() * 3, minCount: 1 + (trial % 4), priority: 'NOTICE', tags: [] };
-      const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds, minBins: 2 + (trial % 5), threshold: 0.5 + rnd() * 3, minCount: trial % 3, priority: 'NOTICE', tags: [] };
+      const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds, minBins: 2 + (trial % 5), threshold: 0.5 + rnd() * 3, minCount: trial % 3, poissonFloor: trial % 2 === 0, priority: 'NOTICE', tags: [] };
       for (const d of [rate, z]) {
         const got = evaluateDetector(d, events, () => t).map((f) => [f.start, f.count]);
         expect(got, `${d.kind} trial ${trial}`).toEqual(reference(d, events));
@@ -195,7 +218,7 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
     const events = [e(Date.parse('0001-01-01T00:00:00Z')), ...today, e(Date.parse('9999-12-31T23:59:59.999Z'))];
     type Binned = Extract<WindowDetector, { kind: 'rate' | 'zscore' }>;
     const spike: Binned = { id: 'spike', kind: 'rate', table: 'AksControlPlane', binSeconds: 1, baselineBins: 3, factor: 2, minCount: 2, priority: 'NOTICE', tags: [] };
-    const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds: 1, minBins: 3, threshold: 1, minCount: 2, priority: 'NOTICE', tags: [] };
+    const z: Binned = { id: 'z', kind: 'zscore', table: 'AksControlPlane', binSeconds: 1, minBins: 3, threshold: 1, minCount: 2, poissonFloor: true, priority: 'NOTICE', tags: [] };
     const end = () => T0 + 300_000;
     expect([...evaluateDetector(spike, events, end), ...evaluateDetector(z, events, end)]).toEqual([]); // one row a second: no spike, a flat baseline
     const burst = [...events.slice(0, 201), ...Array.from({ length: 10 }, () => e(T0 + 200_500)), ...events.slice(201)];

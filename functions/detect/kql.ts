@@ -108,10 +108,12 @@ const RENDER: { [K in WindowDetector['kind']]: (d: Extract<WindowDetector, { kin
   zscore: (d) =>
     binned(d, d.minBins, [
       '| extend Std = sqrt(max_of(MeanSq - Mean * Mean, 0.0))',
-      // std = 0 (flat baseline): above the mean is an infinite z, equal is 0.
-      '| extend Z = iff(Std == 0, iff(Count > Mean, real(+inf), 0.0), (Count - Mean) / Std)',
+      // windows.ts zScale: at least √mean (a count's own noise) unless poissonFloor is off.
+      `| extend Scale = ${d.poissonFloor ? 'max_of(Std, sqrt(Mean))' : 'Std'}`,
+      // Scale = 0 (flat baseline): above the mean is an infinite z, equal is 0.
+      '| extend Z = iff(Scale == 0, iff(Count > Mean, real(+inf), 0.0), (Count - Mean) / Scale)',
       `| where Count >= ${d.minCount} and Z >= ${num(d.threshold)}`,
-    ], `bag_pack('mean', Mean, 'std', Std, 'z', iff(isinf(Z), real(null), Z), 'flatBaseline', Std == 0)`),
+    ], `bag_pack('mean', Mean, 'std', Std, 'scale', Scale, 'z', iff(isinf(Z), real(null), Z), 'flatBaseline', Scale == 0)`),
   inactivity: (d) =>
     [
       // "Now" is each cluster's latest data time in both tables, never the wall clock (as in-batch).
@@ -132,7 +134,7 @@ const DOC: { [K in WindowDetector['kind']]: string } = {
   repeat: 'identical message repeated in a sliding window, per service',
   rate: 'bin count against the mean of the preceding bins',
   inactivity: 'silence longer than the limit, relative to the latest data time',
-  zscore: 'z-score of binned volume against the preceding bins (population std)',
+  zscore: 'z-score of binned volume against the preceding bins (population std, at least √mean unless poissonFloor is off)',
 };
 
 /** Function name for a detector id: Window_<id>. */

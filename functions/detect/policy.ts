@@ -93,7 +93,10 @@ export const windowDetectorSchema = z.discriminatedUnion('kind', [
   z.object({ ...windowBase, kind: z.literal('repeat'), windowSeconds: z.number().positive(), threshold: z.number().int().min(2) }).strict(),
   z.object({ ...windowBase, kind: z.literal('rate'), binSeconds: z.number().positive(), baselineBins: z.number().int().positive().max(MAX_BASELINE_BINS), factor: z.number().positive(), minCount: z.number().int().positive() }).strict(),
   z.object({ ...windowBase, kind: z.literal('inactivity'), maxSilenceSeconds: z.number().positive() }).strict(),
-  z.object({ ...windowBase, kind: z.literal('zscore'), binSeconds: z.number().positive(), minBins: z.number().int().min(2).max(MAX_BASELINE_BINS), threshold: z.number().positive(), minCount: z.number().int().min(0).default(1) }).strict(),
+  z.object({ ...windowBase, kind: z.literal('zscore'), binSeconds: z.number().positive(), minBins: z.number().int().min(2).max(MAX_BASELINE_BINS), threshold: z.number().positive(), minCount: z.number().int().min(0).default(1),
+    // A count's own noise: a Poisson count of mean m varies by √m, so a baseline steadier than
+    // that (lease renewals are nearly periodic) made a steady stream's +1 a z of 4 or ∞.
+    poissonFloor: z.boolean().default(true).describe('std is at least √mean (the noise of a count); false: the plain population std') }).strict(),
 ]);
 export type WindowDetector = z.output<typeof windowDetectorSchema>;
 

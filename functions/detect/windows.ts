@@ -222,6 +222,9 @@ function forEachScoredBin(events: readonly StreamEvent[], binMs: number, visit: 
   }
 }
 
+/** The spread a z-score divides by: the baseline's std, at least √mean when `poissonFloor`. */
+export const zScale = (std: number, mean: number, poissonFloor: boolean): number => (poissonFloor ? Math.max(std, Math.sqrt(mean)) : std);
+
 /** Population mean and standard deviation. */
 export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   const n = xs.length;
@@ -291,10 +294,11 @@ const EVALUATORS: { [K in WindowDetector['kind']]: Evaluator<K> } = {
       const c = s.members.length;
       if (s.history < d.minBins || c < d.minCount) return;
       const { mean, std } = meanStd(s.before(d.minBins));
-      // std = 0 (flat baseline): any count above the mean is an infinite z; equal is z = 0.
-      const z = std === 0 ? (c > mean ? Infinity : 0) : (c - mean) / std;
+      const scale = zScale(std, mean, d.poissonFloor);
+      // scale = 0 (a flat baseline, of zeros with the floor): any count above the mean is an infinite z; equal is z = 0.
+      const z = scale === 0 ? (c > mean ? Infinity : 0) : (c - mean) / scale;
       if (z < d.threshold) return;
-      out.push(firing(s.group, s.members, { binSeconds: d.binSeconds, mean, std, z: Number.isFinite(z) ? z : null, flatBaseline: std === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, s.bin * binMs, (s.bin + 1) * binMs));
+      out.push(firing(s.group, s.members, { binSeconds: d.binSeconds, mean, std, scale, z: Number.isFinite(z) ? z : null, flatBaseline: scale === 0, threshold: d.threshold, baselineBins: d.minBins }, `${c} events in ${d.binSeconds}s, z=${Number.isFinite(z) ? z.toFixed(2) : '∞ (flat baseline)'} vs mean ${mean.toFixed(1)}`, s.bin * binMs, (s.bin + 1) * binMs));
     });
     return out;
   },
