@@ -277,7 +277,8 @@ describe('what a created role or binding grants is in its output (as Falco print
   ] as const)('%s: subjects and role', (rule, res, ns) => {
     const d = fire(rule, { ...created(res, ns), requestObject: binding });
     expect(d).toHaveLength(1);
-    expect(d[0]!.Output).toContain('subjects=ci-runner,eve role=edit resp=201');
+    // Kind and namespace too: which account, and whether a subject is a group (Falco prints the subjects whole).
+    expect(d[0]!.Output).toContain('subjects=ServiceAccount:ci/ci-runner,User:eve role=edit resp=201');
   });
 
   it.each([
@@ -286,6 +287,18 @@ describe('what a created role or binding grants is in its output (as Falco print
   ] as const)('%s: rules', (rule, res, ns) => {
     const d = fire(rule, { ...created(res, ns), requestObject: role([{ resources: ['pods'], verbs: ['get'] }]) });
     expect(d[0]!.Output).toContain('rules=[{"resources":["pods"],"verbs":["get"]}] resp=201');
+  });
+
+  it('cluster-admin granted to a group names the group as one', () => {
+    const d = fire('Attach to cluster-admin Role', { ...created('clusterrolebindings'), requestObject: { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'attacker-ns' }, { kind: 'Group', name: 'system:authenticated' }] } });
+    expect(d[0]!.Output).toContain('subjects=ServiceAccount:attacker-ns/default,Group:system:authenticated)');
+  });
+
+  it("every detection's evidence says who from where: client address, agent, groups, impersonated user", () => {
+    const spec: EventSpec = { ...created('pods', 'kube-system'), subresource: 'exec', requestObject: undefined, groups: ['system:masters', 'system:authenticated'] };
+    const d = fire('Attach/Exec Pod', { ...spec, stage: 'ResponseStarted' });
+    expect(d).toHaveLength(1);
+    expect(d[0]!.Evidence).toMatchObject({ 'ka.sourceip': '10.0.0.7', 'ka.useragent': 'kubectl/v1.31.0 (linux/amd64) kubernetes/abc', 'ka.user.groups': ['system:masters', 'system:authenticated'] });
   });
 
   it('deletions print no request body fields', () => {

@@ -43,6 +43,11 @@ type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 const strOrEmpty = (v: unknown): string => str(v) ?? '';
 const imageOf = (c: unknown): string => str(obj(c)?.image) ?? '';
 const nameOf = (c: unknown): string => str(obj(c)?.name) ?? '';
+const subjectRef = (c: unknown): string => {
+  const o = obj(c);
+  const ns = str(o?.namespace);
+  return `${str(o?.kind) ?? ''}:${ns ? `${ns}/` : ''}${nameOf(c)}`;
+};
 // A container without securityContext.privileged counts as "false" (one value per container).
 const privilegedOf = (c: unknown): string => (obj(obj(c)?.securityContext)?.privileged === true ? 'true' : 'false');
 
@@ -141,6 +146,7 @@ export const FIELDS = [
   def('ka.req.configmap.obj', false, 'data of a ConfigMap as JSON', (r) => json(req(r)?.data)),
   def('ka.req.binding.role', false, 'roleRef.name of a (Cluster)RoleBinding', (r) => str(obj(req(r)?.roleRef)?.name)),
   def('ka.req.binding.subjects', true, 'subject names of a (Cluster)RoleBinding', (r) => arr(req(r)?.subjects).map(nameOf)),
+  def('ka.req.binding.subject_refs', true, '(KubeSift) subjects of a (Cluster)RoleBinding as kind:namespace/name (kind:name without a namespace): which `default` account, and whether a subject is a group', (r) => arr(req(r)?.subjects).map(subjectRef)),
   def('ka.req.role.rules', false, 'rules of a (Cluster)Role as JSON', (r) => json(req(r)?.rules)),
   def('ka.req.role.rules.resources', true, 'resources named by a (Cluster)Role', ruleItems('resources')),
   def('ka.req.role.rules.verbs', true, 'verbs named by a (Cluster)Role', ruleItems('verbs')),

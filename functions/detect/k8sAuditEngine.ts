@@ -37,10 +37,12 @@ function exceptionCond(items: readonly Record<string, readonly string[]>[]): Con
   return or(...items.map((item) => and(...Object.entries(item).map(([f, values]) => isIn(f as FieldName, values)))));
 }
 
-const TIME_FIELDS: readonly [string, number][] = [
-  ['ka.stage', FIELD_INDEX.get('ka.stage')!],
-  ['ka.auditid', FIELD_INDEX.get('ka.auditid')!],
-];
+/**
+ * Evidence of every detection besides its output's fields: when, and who from where (the
+ * request's client address and agent, the groups, and a user it impersonated), which an
+ * analyst needs whatever the rule's output line prints.
+ */
+const EVIDENCE_FIELDS: readonly [string, number][] = (['ka.stage', 'ka.auditid', 'ka.user.groups', 'ka.impuser.name', 'ka.sourceip', 'ka.useragent'] as const).map((n) => [n, FIELD_INDEX.get(n)!]);
 
 /**
  * Values a field must take for `cond` to be true (null = unconstrained), read statically off
@@ -163,7 +165,7 @@ export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, o
           name: str(ctx.get(iName)) ?? str(ctx.get(iResp)),
           verb: str(ctx.get(iVerb)),
           output: `${rule.def.name}: ${render(rule.output, ctx)}`,
-          evidence: evidence(rule.output, ctx, TIME_FIELDS),
+          evidence: evidence(rule.output, ctx, EVIDENCE_FIELDS),
           auditIds: [row.AuditId],
           tags: rule.def.tags,
         }),

@@ -58,7 +58,7 @@ const ACTIVITY_OUT = 'resp=%ka.response.code decision=%ka.auth.decision reason=%
 /** What a created role or binding grants, as Falco's outputs print it. */
 const CREATED_OUT: Record<string, string> = {
   role: ' rules=%ka.req.role.rules',
-  binding: ' subjects=%ka.req.binding.subjects role=%ka.req.binding.role',
+  binding: ' subjects=%ka.req.binding.subject_refs role=%ka.req.binding.role',
 };
 
 /** One INFO activity rule: verb on a resource, successful, with optional extra conditions. */
@@ -166,7 +166,7 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   },
   {
     id: 'k8s_attach_cluster_admin', name: 'Attach to cluster-admin Role', priority: 'WARNING', tags: ['k8s', 'T1098'], family: 'security',
-    output: 'ClusterRoleBinding to cluster-admin (user=%ka.user.name binding=%ka.target.name subjects=%ka.req.binding.subjects)',
+    output: 'ClusterRoleBinding to cluster-admin (user=%ka.user.name binding=%ka.target.name subjects=%ka.req.binding.subject_refs)',
     when: (p) => and(kevt(p), resource('clusterrolebindings'), kcreate, eq('ka.req.binding.role', 'cluster-admin')),
   },
   {
