@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import functions from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -6,9 +8,12 @@ import { loadConfig } from '../functions/config.js';
 import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 import { defaultPolicy } from '../functions/detect/index.js';
 import type { BatchResult, LandReport, Lander } from '../functions/contracts.js';
-import { writeCapture, readCapture } from '../functions/capture/avro.js';
+import type { ContainerClient } from '@azure/storage-blob';
+import { writeCapture, readCapture, type CaptureInput } from '../functions/capture/avro.js';
 import { handleEventGrid } from '../functions/triggers/eventGrid.js';
-import type { ReplayDeps } from '../functions/capture/replay.js';
+import { REPLAY_BATCH_EVENTS, type ReplayDeps, type ReplayReport } from '../functions/capture/replay.js';
+import { createLander } from '../functions/land/index.js';
+import { deadLetterFileSchema, lettersOf, type DeadLetterBlob } from '../functions/land/deadLetters.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { falcoSample } from './support/webhookSamples.js';
 
@@ -40,6 +45,34 @@ function memoryLander(): Lander & { batches: { result: BatchResult; key: string 
       return { rows: { AksAudit: result.rows.AksAudit.length, Detections: result.detections.length }, deadLetters: result.deadLetters.length, duplicatesSkipped: 0 };
     },
   };
+}
+
+/**
+ * Blocks of one event each under one header, so a test can damage chosen blocks: each event
+ * written alone, its block taken out (the bytes after its header) and given the header's marker.
+ */
+async function blockKit(seqs: number[]): Promise<{ header: Buffer; blocks: Buffer[]; empty: Buffer }> {
+  const event = (n: number): CaptureInput => ({ sequenceNumber: n, offset: String(n * 100), enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord(`d-${n}`)] })) });
+  const split = (file: Buffer) => {
+    const sync = file.subarray(file.length - 16);
+    return { sync, header: file.subarray(0, file.indexOf(sync) + 16) };
+  };
+  const { sync, header } = split(await writeCapture([event(0)], 'null'));
+  const blocks: Buffer[] = [];
+  for (const n of seqs) {
+    const file = await writeCapture([event(n)], 'null');
+    blocks.push(Buffer.concat([file.subarray(split(file).header.length, file.length - 16), sync]));
+  }
+  // Object count 0 and byte size 0 (zig-zag), which the Avro spec allows.
+  return { header, blocks, empty: Buffer.concat([Buffer.from([0, 0]), sync]) };
+}
+
+/** The dead letters a DeadLetterStore wrote to `container`. */
+async function deadLettersIn(container: ContainerClient): Promise<DeadLetterBlob[]> {
+  const out: DeadLetterBlob[] = [];
+  if (!(await container.exists())) return out;
+  for await (const item of container.listBlobsFlat()) out.push(...lettersOf(deadLetterFileSchema.parse(JSON.parse((await container.getBlobClient(item.name).downloadToBuffer()).toString('utf8')))));
+  return out;
 }
 
 /** The function's context; `lines`, when given, collects what it logs. */
@@ -208,17 +241,126 @@ describe('Event Grid endpoint', () => {
     // The retry lands the first batch under the key it had, which the sink skips.
     expect(lander.batches[1]!.key).toBe(lander.batches[0]!.key);
 
-    // A file Avro cannot decode, or not of Capture's schema, says where it stopped.
-    const renamed = Buffer.from(whole);
+  });
+
+  it('a damaged file lands every event it can read (the batch before the damage too) and keeps the damaged bytes as dead letters; posting it again adds nothing', async () => {
+    const { config, blobs, container } = await captureStore();
+    const { header, blocks: b, empty } = await blockKit([11, 12, 13, 14, 15, 16, 17, 18]);
+    const undecodable = Buffer.from(b[3]!);
+    undecodable.fill(0xff, 4, undecodable.length - 16); // count, size (3 bytes) and sync marker kept: this block only
+    const badSync = Buffer.from(b[5]!);
+    badSync.fill(0, badSync.length - 16); // no marker: damage up to the next one, block 17's
+    const parts = [header, b[0]!, b[1]!, empty, b[2]!, undecodable, b[4]!, badSync, b[6]!, b[7]!];
+    const file = Buffer.concat(parts);
+    const offsetOf = (i: number) => Buffer.concat(parts.slice(0, i)).length;
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/13/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(file);
+
+    const real = createLander('blob', { config, blobService: blobs });
+    const keys: string[] = [];
+    const lander: Lander = { kind: real.kind, land: (result, key, opts) => (keys.push(key), real.land(result, key, opts)) };
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks'), batchSize: 2 });
+    const delivery = () => post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [11, 18]));
+    const res = await handleEventGrid(delivery(), ctx(), deps);
+    expect(res.status).toBe(200);
+    const [report] = (res.jsonBody as { replayed: ReplayReport[] }).replayed;
+    expect(report).toMatchObject({ events: 5, deadLetters: 2, unreadableBytes: undecodable.length + badSync.length + b[6]!.length, rows: { AksAudit: 5 } });
+
+    // Every event read landed: 13 and 15 in batches cut at the damage after them.
+    const landing = blobs.getContainerClient(config.KUBESIFT_LANDING_CONTAINER);
+    const landed = async () => {
+      const names: string[] = [];
+      for await (const item of landing.listBlobsFlat({ prefix: 'AksAudit/' })) names.push(item.name);
+      return names;
+    };
+    const audit = await landed();
+    const ids = (await Promise.all(audit.filter((n) => n.endsWith('.gz')).map(async (n) => gunzipSync(await landing.getBlobClient(n).downloadToBuffer()).toString('utf8'))))
+      .flatMap((text) => text.trim().split('\n').map((line) => (JSON.parse(line) as { Event: { auditID: string } }).Event.auditID));
+    expect(ids.sort()).toEqual(['d-11', 'd-12', 'd-13', 'd-15', 'd-18']);
+
+    // The damaged bytes, exactly, with where they were and the last event read before them.
+    const letters = await deadLettersIn(blobs.getContainerClient(config.KUBESIFT_DEADLETTER_CONTAINER));
+    const unreadable = letters.filter((l) => l.reason === 'capture-block-unreadable').sort((x, y) => x.position.sequenceNumber - y.position.sequenceNumber);
+    expect(unreadable.map((l) => [l.position, Buffer.from(l.rawBase64!, 'base64')])).toEqual([
+      [{ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 13, offset: '1300', index: -1 }, undecodable],
+      [{ source: 'aks-diagnostics', partitionId: '2', sequenceNumber: 15, offset: '1500', index: -1 }, Buffer.concat([badSync, b[6]!])],
+    ]);
+    expect(unreadable[0]!.detail).toMatch(`capture/${name}: bytes ${offsetOf(5)}-${offsetOf(6) - 1} of the file, after sequence number 13: record 1 of 1: `);
+    expect(unreadable[1]!.detail).toMatch(/after sequence number 15: a block not followed by the sync marker$/);
+
+    // Posted again (an Event Grid retry): the same batches under the same keys, nothing new written.
+    const before = { audit, letters: letters.length };
+    const first = [...keys];
+    keys.length = 0;
+    const again = await handleEventGrid(delivery(), ctx(), deps);
+    expect(again.status).toBe(200);
+    expect(keys).toEqual(first);
+    const landedFirst = Object.values(report!.rows).reduce((a, n) => a + n, 0);
+    expect((again.jsonBody as { replayed: ReplayReport[] }).replayed[0]).toMatchObject({ rows: { AksAudit: 0 }, duplicatesSkipped: landedFirst });
+    expect({ audit: await landed(), letters: (await deadLettersIn(blobs.getContainerClient(config.KUBESIFT_DEADLETTER_CONTAINER))).length }).toEqual(before);
+    await real.close();
+  });
+
+  it('damage and a cut at once: a 500 for the cut, and a retry with the whole file lands the rest and nothing twice', async () => {
+    const { config, blobs, container } = await captureStore();
+    const { header, blocks: b } = await blockKit([21, 22, 23, 24, 25]);
+    const garbled = Buffer.from(b[1]!);
+    garbled.fill(0xff, 4, garbled.length - 16);
+    const whole = Buffer.concat([header, b[0]!, garbled, b[2]!, b[3]!, b[4]!]);
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/14/00/00.avro';
+    const blob = container.getBlockBlobClient(name);
+    const lander = memoryLander();
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks'), batchSize: 3 });
+    const delivery = () => post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [21, 25]));
+
+    await blob.uploadData(whole.subarray(0, whole.length - 5));
+    const logged: unknown[] = [];
+    expect((await handleEventGrid(delivery(), ctx(logged), deps)).status).toBe(500);
+    expect(logged.join('\n')).toContain('holds events up to sequence number 24, not 25: the file or its download is cut');
+    // 21 (its batch cut at the damage) and the damaged block landed; 23-24, short of a batch, wait.
+    const firstKeys = lander.batches.map((x) => x.key);
+    expect(lander.batches.map((x) => [x.result.rows.AksAudit.map((r) => r.AuditId), x.result.deadLetters.map((d) => d.reason)])).toEqual([[['d-21'], []], [[], ['capture-block-unreadable']]]);
+
+    await blob.uploadData(whole);
+    expect((await handleEventGrid(delivery(), ctx(), deps)).status).toBe(200);
+    expect(lander.batches.slice(2).map((x) => x.key).slice(0, 2)).toEqual(firstKeys);
+    expect(lander.batches.slice(4).map((x) => x.result.rows.AksAudit.map((r) => r.AuditId))).toEqual([['d-23', 'd-24', 'd-25']]);
+  });
+
+  it("a file whose header is no Capture file's is a 400 naming the delivery's event, the blob and why: a retry cannot mend it", async () => {
+    const { config, blobs, container } = await captureStore();
+    const renamed = await writeCapture([{ sequenceNumber: 1, offset: '1', enqueuedTimeUtc: '', body: Buffer.from('{"records":[]}') }], 'null');
     renamed.write('XXXX', renamed.indexOf('SequenceNumber'));
-    const garbled = Buffer.from(whole);
-    garbled.fill(0xff, cut - 40, cut);
-    for (const [damaged, why] of [[renamed, 'cannot decode past event 0: not an Event Hubs Capture record'], [garbled, 'cannot decode past event 4 (sequence number 33): ']] as const) {
-      await blob.uploadData(damaged);
-      const unreadable: unknown[] = [];
-      expect((await handleEventGrid(delivery(), ctx(unreadable), deps)).status).toBe(500);
-      expect(unreadable.join('\n')).toContain(`00.avro: ${why}`);
-    }
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/15/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(renamed);
+    const other = { id: 'o', subject: 's', eventType: 'Microsoft.Storage.BlobCreated', eventTime: '2025-04-20T10:00:00Z', data: {} };
+    const lander = memoryLander();
+    const res = await handleEventGrid(post([other, ...captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [1, 1])]), ctx(), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
+    expect(res).toMatchObject({ status: 400, jsonBody: { error: `1.data.fileUrl: capture/${name}: cannot decode past event 0: not an Event Hubs Capture file: its records have no SequenceNumber` } });
+    expect(lander.batches).toHaveLength(0);
+  });
+
+  it('a 400 for a capture event names its index in the delivery, not among the capture events', async () => {
+    const { config, blobs, container } = await captureStore();
+    const other = { id: 'o', subject: 's', eventType: 'Microsoft.Storage.BlobCreated', eventTime: '2025-04-20T10:00:00Z', data: {} };
+    const good = captureEvent(`${container.url}/ns1/aks-diagnostics/2/none.avro`, 'aks-diagnostics')[0]!;
+    const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander: memoryLander(), policy: defaultPolicy('aks') });
+    const badCount = await handleEventGrid(post([other, { ...good, data: { ...good.data, eventCount: 2.5 } }]), ctx(), deps);
+    expect((badCount.jsonBody as { error: string }).error).toMatch(/^1\.data\.eventCount: /);
+    const missing = await handleEventGrid(post([other, other, good]), ctx(), deps);
+    expect((missing.jsonBody as { error: string }).error).toBe("2.data.fileUrl: no blob 'ns1/aks-diagnostics/2/none.avro' in container 'capture'");
+  });
+
+  it(`replays in batches of host.json's maxEventBatchSize (${REPLAY_BATCH_EVENTS}) unless told otherwise, as the live trigger cuts them`, async () => {
+    const { config, blobs, container } = await captureStore();
+    const host = JSON.parse(readFileSync(new URL('../host.json', import.meta.url), 'utf8')) as { extensions: { eventHubs: { maxEventBatchSize: number } } };
+    expect(REPLAY_BATCH_EVENTS).toBe(host.extensions.eventHubs.maxEventBatchSize);
+    const name = 'ns1/aks-diagnostics/2/2025/04/20/16/00/00.avro';
+    await container.getBlockBlobClient(name).uploadData(await writeCapture(Array.from({ length: 150 }, (_, n) => ({ sequenceNumber: n, offset: String(n), enqueuedTimeUtc: '', body: Buffer.from('{"records":[]}') }))));
+    const lander = memoryLander();
+    const res = await handleEventGrid(post(captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [0, 149])), ctx(), async () => ({ config, blobs, lander, policy: defaultPolicy('aks') }));
+    expect(res.status).toBe(200);
+    expect(lander.batches.map((x) => /^aks-diagnostics-2-(\d+)-(\d+)-/.exec(x.key)?.slice(1))).toEqual([['0', '99'], ['100', '149']]);
   });
 
   it("dates a klog line without a record time by the batch's enqueued time, as the live trigger does, not the wall clock", async () => {

@@ -68,6 +68,12 @@ export function lettersOf(file: DeadLetterBlob | DeadLetterPack): DeadLetterBlob
 
 export const REPLAYED_METADATA = 'replayedat';
 
+/**
+ * The reason of a dead letter that keeps a damaged stretch of a Capture file (capture/replay.ts):
+ * Avro bytes no pipeline reads, which `sift replay` passes over.
+ */
+export const CAPTURE_BLOCK_UNREADABLE = 'capture-block-unreadable';
+
 export function dayPath(d: Date): string {
   return `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
 }

@@ -69,38 +69,44 @@ export async function handleEventGrid(
     return { status: 200, jsonBody: { validationResponse: code } };
   }
 
-  const captures = delivery.events.filter((e) => e.type === CAPTURE_FILE_CREATED);
+  // Each with its index in the delivery: a 400 names the event Event Grid sent, not its place among the captures.
+  const captures = delivery.events.flatMap((ev, at) => (ev.type === CAPTURE_FILE_CREATED ? [{ ev, at }] : []));
   const replayed: ReplayReport[] = [];
   if (captures.length) {
     // Every event of the delivery is checked before any is replayed: a 400 is not retried
     // (Event Grid dead-letters it if configured), so nothing of a refused delivery may land.
     const datas: CaptureFileCreated[] = [];
-    for (const [i, ev] of captures.entries()) {
+    for (const { ev, at } of captures) {
       const data = captureFileCreatedData.safeParse(ev.data);
       if (!data.success) {
         const issue = data.error.issues[0];
-        return { status: 400, jsonBody: { error: `${i}.data${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` } };
+        return { status: 400, jsonBody: { error: `${at}.data${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` } };
       }
       datas.push(data.data);
     }
-    const { replayCaptureFile, checkCaptureFile, ReplayRefused } = await import('../capture/replay.js');
+    const { replayCaptureFile, checkCaptureFile, ReplayRefused, CaptureUnreadable } = await import('../capture/replay.js');
     const resolved = await (deps ?? defaultDeps)();
     for (const [i, data] of datas.entries()) {
       try {
         await checkCaptureFile(data, resolved);
       } catch (err) {
-        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: `${i}.data.fileUrl: ${err.message}` } };
+        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: `${captures[i]!.at}.data.fileUrl: ${err.message}` } };
         throw err;
       }
     }
-    for (const [i, ev] of captures.entries()) {
+    for (const [i, { ev, at }] of captures.entries()) {
       try {
         const report = await replayCaptureFile(datas[i]!, hubFromSubject(ev.subject), resolved);
-        context.log(`eventgrid: replayed ${report.blob}: ${report.events} events, ${report.records} records, ${report.detections} detections, ${report.deadLetters} dead letters`);
+        const unreadable = report.unreadableBytes ? `, ${report.unreadableBytes} unreadable bytes kept as dead letters` : '';
+        context.log(`eventgrid: replayed ${report.blob}: ${report.events} events, ${report.records} records, ${report.detections} detections, ${report.deadLetters} dead letters${unreadable}`);
         replayed.push(report);
       } catch (err) {
-        // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
         context.error(`eventgrid: replay of event ${JSON.stringify(ev.id.slice(0, 100))} failed: ${errorText(err)}`);
+        // A file whose header no retry can mend: 400, so Event Grid dead-letters the event at
+        // once instead of retrying it for a day. Events of the delivery replayed before it
+        // have landed; posting it again adds nothing twice.
+        if (err instanceof CaptureUnreadable && !err.retry) return { status: 400, jsonBody: { error: `${at}.data.fileUrl: ${errorText(err)}`, replayed } };
+        // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
         return { status: 500, jsonBody: { error: 'replay failed; Event Grid will retry', replayed } };
       }
     }
