@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, EventInput } from '../functions/contracts.js';
 import { defaultPolicy } from '../functions/detect/index.js';
-import { DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
+import { CAPTURE_BLOCK_UNREADABLE, DeadLetterStore, REPLAYED_METADATA, type DeadLetterBlob } from '../functions/land/deadLetters.js';
 import { makeLander } from '../functions/land/lander.js';
 import type { TablePayload } from '../functions/land/payload.js';
 import { replayDeadLetters, replayKey } from '../functions/land/replay.js';
@@ -186,6 +186,20 @@ describe('sift replay: order, keys and what it cannot read', () => {
     expect(sink.landed.map((l) => l.rows)).toEqual([2]);
     expect(log.join('\n')).toMatch(/detection did not run for batch aks-0-9-9-abc \(boom\)/);
     expect(await replayDeadLetters(container, { lander, policy, now: () => NOW })).toMatchObject({ alreadyReplayed: 1, batches: 0 });
+  });
+
+  it("a damaged Capture file's kept bytes are passed over: no event can be cut from them", async () => {
+    const { sink, lander, container, store } = rig('dl-capture-bytes');
+    // As capture/replay.ts keeps them: Avro bytes (here not UTF-8), index -1, CAPTURE_BLOCK_UNREADABLE.
+    const bytes = Buffer.from([0x4f, 0x62, 0x6a, 0xff, 0xfe, 0x00, 0x80]);
+    await store.writeRecords('capture-aks-diagnostics-2-abc', [letter(-1, { reason: CAPTURE_BLOCK_UNREADABLE, detail: 'capture/x.avro: bytes 10-16 of the file: a block not followed by the sync marker', raw: '', rawBase64: bytes.toString('base64') })]);
+    const log: string[] = [];
+    const r = await replayDeadLetters(container, { lander, policy, now: () => NOW, log: (l) => log.push(l) });
+    // Before, they went through the pipeline and came back as an invalid-utf8 dead letter.
+    expect(r).toMatchObject({ blobs: 1, replayedBlobs: 1, rows: 0, deadLettersAgain: 0 });
+    expect(sink.landed).toEqual([]);
+    expect((await deadLettersIn(container)).map((b) => [b.doc.reason, b.replayed])).toEqual([[CAPTURE_BLOCK_UNREADABLE, true]]);
+    expect(log.join('\n')).toMatch(/unreadable bytes of a Capture file/);
   });
 
   it('a batch replayed days later writes its dead letters in its own day folder: the ones its trigger wrote are not written twice', async () => {

@@ -21,7 +21,7 @@ import type { DeadLetter, EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
-import { batchFolder, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
+import { batchFolder, CAPTURE_BLOCK_UNREADABLE, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from '../errorText.js';
 
@@ -222,6 +222,11 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       // The note runDetect leaves when a detector throws (index -1): no data.
       if (doc.reason === DETECT_ERROR && 'index' in doc.position && doc.position.index === -1) {
         opts.log?.(`replay: ${item.name}: detection did not run for batch ${doc.batchKey} (${doc.detail.slice(0, 200)}); nothing to replay for it`);
+        continue;
+      }
+      // Bytes of a damaged Capture file: no event can be cut from them, the blob keeps them.
+      if (doc.reason === CAPTURE_BLOCK_UNREADABLE) {
+        opts.log?.(`replay: ${item.name}: unreadable bytes of a Capture file (${doc.detail.slice(0, 200)}); kept as they are, nothing to replay`);
         continue;
       }
       events.push(toEvent(doc, fromHub(doc.position.source)));
