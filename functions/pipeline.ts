@@ -258,7 +258,8 @@ function sameEvent(a: AksAuditRow, b: AksAuditRow): boolean {
 }
 
 const SAFE = /[^A-Za-z0-9_.-]/g;
-const slug = (s: string): string => s.replace(SAFE, '_').slice(0, 64) || '_';
+/** A part of a batch key: characters blob names and ingestion tags carry, at most 64. */
+export const slug = (s: string): string => s.replace(SAFE, '_').slice(0, 64) || '_';
 
 /**
  * Stable idempotency key for a batch, from its positions and enqueued times: the same events

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { addCounts, emptySummary, type BatchResult, type DeadLetter, type EventInput, type Lander } from '../contracts.js';
 import { bodyText } from '../envelope/index.js';
 import { CAPTURE_BLOCK_UNREADABLE } from '../land/deadLetters.js';
-import { batchKey, processEventChunks, type EventChunk } from '../pipeline.js';
+import { batchKey, processEventChunks, slug, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { processWebhookChunks } from '../webhooks/process.js';
 import { clockAt, withEnqueued } from '../eventhub/triggerMetadata.js';
@@ -242,7 +242,6 @@ async function landUnreadable(part: Unreadable, run: Run): Promise<void> {
 
 /** The batch key of a dead letter of damaged bytes: the file and their place in it. */
 function unreadableKey(blob: string, hub: string, partitionId: string, at: number, bytes: number): string {
-  const slug = (s: string): string => s.replace(/[^A-Za-z0-9._]/g, '_').slice(0, 64) || '_';
   const hash = createHash('sha256').update(`${blob}\u0000${at}\u0000${bytes}`).digest('hex').slice(0, 16);
   return `${slug(hub)}-${slug(partitionId)}-unreadable-${at}-${hash}`;
 }
