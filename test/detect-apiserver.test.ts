@@ -36,6 +36,18 @@ describe('apiserver rules', () => {
     expect(rules([httplog('DELETE', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)])).toEqual([]);
   });
 
+  it('detections name the object as the k8s-audit pack does: namespace, resource kind, name (the URI stays in the evidence)', () => {
+    const [exec] = run([httplog('POST', '/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true', 'kubectl/v1.31', 101)]);
+    expect([exec!.Namespace, exec!.Resource, exec!.Name, exec!.Verb]).toEqual(['default', 'pods', 'web-0', 'POST']);
+    expect((exec!.Evidence as Record<string, unknown>)['cp.uri']).toBe('/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true');
+    const [list] = run([httplog('LIST', '/api/v1/secrets?limit=500', 'curl/8.0', 200)]);
+    expect([list!.Namespace, list!.Resource, list!.Name]).toEqual(['', 'secrets', '']);
+    // A line with no URI (an RBAC denial message) names no object.
+    const [anon] = run([line('E0420 16:36:52.419239       1 authorization.go:1] "forbidden" user="system:anonymous" reason="RBAC: user \\"system:anonymous\\" cannot list resource \\"secrets\\""')]);
+    expect(anon?.Rule).toBe('Anonymous API Request');
+    expect([anon!.Namespace, anon!.Resource, anon!.Name]).toEqual(['', '', '']);
+  });
+
   it('the URI is read as the apiserver routes it: the resource by place, the path decoded', () => {
     const read = (uri: string, verb = 'GET') => rules([httplog(verb, uri, 'curl/8.0', 200)]);
     // A namespace, an object or a resource in it named "secrets" is no secret read.

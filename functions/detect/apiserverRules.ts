@@ -105,12 +105,14 @@ export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Det
     ctx.reset(row);
     for (const rule of pack) {
       if (!rule.test(ctx)) continue;
+      // The Detection columns name the object as the k8s-audit pack does (resource kind, not the URI, which the evidence keeps).
+      const target = row.RequestUri ? requestTargetOnce(row.RequestUri) : undefined;
       out.push(makeDetection({
         time: row.TimeGenerated,
         // Position repeats across hubs (and in a re-created hub): the cluster and category tell them apart.
         key: [row.Cluster, row.Category, row.Position, row.AuditId, row.TimeGenerated ?? ''],
         ruleId: rule.def.id, rule: rule.def.name, priority: rule.priority, source: 'apiserver', cluster: row.Cluster,
-        verb: row.Verb, resource: row.RequestUri,
+        verb: row.Verb, namespace: target?.namespace, resource: target?.resource, name: target?.name,
         output: `${rule.def.name}: ${render(rule.output, ctx)}`,
         evidence: evidence(rule.output, ctx),
         auditIds: row.AuditId ? [row.AuditId] : [],

@@ -8,6 +8,10 @@
 export interface RequestTarget {
   readonly resource: string;
   readonly subresource: string | undefined;
+  /** The namespace segment (`foo` of …/namespaces/foo and of …/namespaces/foo/pods/web); '' for cluster-scoped paths. */
+  readonly namespace: string;
+  /** The object name after the resource ('' for a collection). */
+  readonly name: string;
 }
 
 /** Namespace subresources: `namespaces/<ns>/<these>` is the namespace's, not a resource in it. */
@@ -43,9 +47,11 @@ export function requestTarget(uri: string): RequestTarget | undefined {
   // The deprecated `/watch/` and `/proxy/` prefixes name the same resources (proxy: no subresource).
   const proxy = parts[i] === 'proxy';
   if (proxy || parts[i] === 'watch') i++;
+  // As the apiserver: `namespaces/<ns>` sets the namespace even when the namespace itself is the object.
+  const namespace = parts[i] === 'namespaces' ? (parts[i + 1] ?? '') : '';
   if (parts[i] === 'namespaces' && parts.length > i + 2 && !NAMESPACE_SUBRESOURCES.has(parts[i + 2]!)) i += 2;
   const resource = parts[i];
-  return resource === undefined ? undefined : { resource, subresource: proxy ? undefined : parts[i + 2] };
+  return resource === undefined ? undefined : { resource, subresource: proxy ? undefined : parts[i + 2], namespace, name: parts[i + 1] ?? '' };
 }
 
 let lastUri: string | undefined;
