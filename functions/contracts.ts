@@ -138,6 +138,12 @@ export interface EventInput {
    * parse would round integers past 2^53 and reorder integer-like keys.
    */
   itemTexts?: readonly string[];
+  /**
+   * When the producer received the body (the webhook route's receive time): the record time
+   * of its audit events, so an event without a readable time of its own is still dated (its
+   * stageTimestamp, else requestReceivedTimestamp, still come first).
+   */
+  receivedTime?: string;
 }
 
 /** What a sink reports after landing a batch. */

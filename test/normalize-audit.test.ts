@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../functions/envelope/json.js';
 import type { AksAuditRow, DeadLetter } from '../functions/contracts.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
-import { AUDIT_FIELDS, auditEventToRow, positionKey } from '../functions/normalize/audit.js';
+import { AUDIT_EVENT_REQUIRED, AUDIT_FIELDS, auditEventProblem, auditEventToRow, positionKey } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
 import { salvageAuditJson } from '../functions/normalize/salvage.js';
 import { auditEvent, rawRecord } from './support/records.js';
@@ -110,6 +110,33 @@ describe('normalize audit records', () => {
     expect(out.AksAudit).toEqual([]);
     expect(out.deadLetters.map((d) => d.reason)).toEqual(['invalid-audit-event', 'invalid-audit-event', 'incomplete-audit', 'invalid-audit-event', 'invalid-audit-json', 'invalid-record']);
     for (const d of out.deadLetters) expect(d.position).toMatchObject({ partitionId: '0', sequenceNumber: 7, index: 0 });
+  });
+
+  it('an Event lacking a field the audit API requires is an incomplete-audit dead letter naming it, not a row of blanks', () => {
+    const { stage: _s, ...noStage } = auditEvent() as Record<string, unknown>;
+    const out = run([
+      auditRec(JSON.stringify(noStage)),
+      auditRec(JSON.stringify({ ...auditEvent(), verb: '' })),
+      auditRec(JSON.stringify({ ...auditEvent(), requestURI: 5 })),
+      auditRec(JSON.stringify({ ...auditEvent(), requestURI: '' })),
+    ]);
+    expect(out.deadLetters.map((d) => [d.reason, d.detail])).toEqual([
+      ['incomplete-audit', 'audit event stage: missing, expected a non-empty string'],
+      ['incomplete-audit', 'audit event verb: empty, expected a non-empty string'],
+      ['incomplete-audit', 'audit event requestURI: a number, expected a string'],
+    ]);
+    expect(out.AksAudit).toHaveLength(1);
+  });
+
+  it('the fast check and the table of required fields agree: every field, every bad value', () => {
+    const good = auditEvent() as Record<string, unknown>;
+    expect(auditEventProblem(good)).toBeUndefined();
+    for (const { field, ok } of AUDIT_EVENT_REQUIRED)
+      for (const v of [undefined, null, '', 'Other', 0, 5, true, {}, [], ['x']]) {
+        const ev = { ...good, [field]: v };
+        if (v === undefined) delete ev[field];
+        expect(auditEventProblem(ev)?.field, `${field}=${JSON.stringify(v)}`).toBe(ok(v) ? undefined : field);
+      }
   });
 
   it('salvages an event cut at 16 KiB, marks it, and dead-letters the raw record', () => {

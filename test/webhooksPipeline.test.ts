@@ -62,6 +62,45 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(r.summary.rows.Detections).toBe(r.detections.length);
   });
 
+  it('one bad event of a post is named in the 202 and dead-lettered; its neighbours land (the kube-apiserver drops a batch it got a 4xx for)', async () => {
+    const post = async (source: string, body: unknown) => {
+      const bytes = Buffer.from(JSON.stringify(body));
+      return acceptWebhook({ source, headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster: 'lab' }, config, new Date('2025-04-20T12:00:00Z'));
+    };
+    const list = auditList(4);
+    delete (list.items[2] as Record<string, unknown>).requestURI;
+    const armor = [kubearmorSample, { ...kubearmorSample, Operation: '' }, { ...kubearmorSample, PodName: 'other' }];
+    const outs = [await post('k8s-audit', list), await post('kubearmor', armor)];
+    expect(outs.map((o) => [o.status, o.body.accepted, o.body.refused, o.body.errors])).toEqual([
+      [202, 3, 1, ['items.2.requestURI: missing, expected a string']],
+      [202, 2, 1, [expect.stringMatching(/^1\.Operation: /)]],
+    ]);
+    const r = processWebhookEvents(inputs(outs.flatMap((o) => o.messages!)), { policy });
+    expect(r.rows.AksAudit.map((row) => row.AuditId)).toEqual([0, 1, 3].map((i) => (list.items[i] as { auditID: string }).auditID));
+    expect(r.detections.filter((d) => d.Source === 'kubearmor')).toHaveLength(2);
+    expect(r.deadLetters.map((d) => [d.reason, d.category, d.position.index])).toEqual([
+      ['incomplete-audit', 'k8s-audit-webhook', 2],
+      ['invalid-runtime-alert', 'kubearmor', 1],
+    ]);
+    expect(r.deadLetters[0]!.detail).toBe('audit event requestURI: missing, expected a string');
+    // The dead letter keeps the event's own bytes, for replay once the sender is fixed.
+    expect(JSON.parse(r.deadLetters[0]!.raw)).toEqual(list.items[2]);
+  });
+
+  it('an audit event without a readable time of its own is dated by when the webhook received it, not left without a time', async () => {
+    const list = auditList(3);
+    const items = list.items as Record<string, unknown>[];
+    delete items[0]!.stageTimestamp;
+    delete items[0]!.requestReceivedTimestamp;
+    items[1]!.stageTimestamp = 'not-a-time';
+    items[1]!.requestReceivedTimestamp = 7;
+    const bytes = Buffer.from(JSON.stringify(list));
+    const out = await acceptWebhook({ source: 'k8s-audit', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster: 'lab' }, config, new Date('2025-04-20T12:00:00Z'));
+    const r = processWebhookEvents(inputs(out.messages!), { policy });
+    expect(r.rows.AksAudit.map((row) => row.TimeGenerated)).toEqual(['2025-04-20T12:00:00.000000Z', '2025-04-20T12:00:00.000000Z', r.rows.AksAudit[2]!.StageReceivedTime]);
+    expect(r.rows.AksAudit[2]!.TimeGenerated).not.toBeNull();
+  });
+
   it('dead-letters what is not a KubeSift webhook message and alerts that fail validation, keeping the rest', async () => {
     const [good] = await forwarded('falco', falcoSample);
     const tampered = JSON.parse(good!) as { events: Record<string, unknown>[] };

@@ -413,7 +413,7 @@ function pushEvent(o: Record<string, unknown>, ev: EventInput, sink: EnvelopeSin
   const stageTs = o.stageTimestamp;
   sink.records.push({
     category: WEBHOOK_AUDIT_CATEGORY,
-    time: typeof stageTs === 'string' ? stageTs : '',
+    time: ev.receivedTime ?? (typeof stageTs === 'string' ? stageTs : ''),
     resourceId: '',
     cluster: opts.defaultCluster,
     pod: '',

@@ -99,6 +99,44 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
   return row as unknown as AksAuditRow;
 }
 
+/**
+ * What an object must carry to be an audit.k8s.io Event (the API marks these fields
+ * required; the apiserver always writes them): checked in order, the first failing one named.
+ * The webhook route answers with it and the normalizer dead-letters on it, so what one
+ * refuses the other never lands.
+ */
+export const AUDIT_EVENT_REQUIRED: readonly { field: string; ok: (v: unknown) => boolean; want: string; reason: string }[] = [
+  { field: 'kind', ok: (v) => v === undefined || v === 'Event', want: '"Event" (or absent)', reason: 'invalid-audit-event' },
+  { field: 'auditID', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
+  { field: 'stage', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
+  { field: 'verb', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
+  { field: 'requestURI', ok: (v) => typeof v === 'string', want: 'a string', reason: 'incomplete-audit' },
+];
+
+export interface AuditEventProblem {
+  field: string;
+  message: string;
+  /** The dead letter's reason. */
+  reason: string;
+}
+
+/** The first required field an audit Event lacks or has in the wrong type; undefined for a usable Event. */
+export function auditEventProblem(event: Record<string, unknown>): AuditEventProblem | undefined {
+  // Every audit record passes here: the usual answer without the table's keyed reads (~5× faster;
+  // test/normalize-audit.test.ts holds it to the table).
+  const { kind, auditID, stage, verb, requestURI } = event;
+  if ((kind === undefined || kind === 'Event') && typeof auditID === 'string' && auditID !== '' && typeof stage === 'string' && stage !== '' && typeof verb === 'string' && verb !== '' && typeof requestURI === 'string') return undefined;
+  for (const r of AUDIT_EVENT_REQUIRED) {
+    const v = event[r.field];
+    if (!r.ok(v)) return { field: r.field, reason: r.reason, message: `${valueKind(v)}, expected ${r.want}` };
+  }
+  return undefined;
+}
+
+/** What a refused value is, without its content (the message reaches logs). */
+const valueKind = (v: unknown): string =>
+  v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? 'another string' : `a ${typeof v}`;
+
 // coerce() per kind, as plain functions for the specialized builder.
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
 const str = columnText;

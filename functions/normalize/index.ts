@@ -2,7 +2,7 @@
 // except the fallback year handed in.
 import type { AksAuditRow, AksControlPlaneRow, DeadLetter, RawRecord } from '../contracts.js';
 import { jsonTextTooDeep, oneLineJson, safeStringify, stringifyOrNull, valueTooDeep } from '../envelope/json.js';
-import { auditEventToRow } from './audit.js';
+import { auditEventProblem, auditEventToRow } from './audit.js';
 import { ContinuationContext, klogLineToRow } from './controlPlane.js';
 import { salvageAuditJson } from './salvage.js';
 
@@ -85,12 +85,9 @@ export function normalizeRecord(rec: SourcedRecord, out: NormalizeSink, ctx: Con
 
 /** `text`: the Event's JSON when it came as text (landed as it is when it can be). */
 function auditObject(rec: SourcedRecord, ev: Record<string, unknown>, out: NormalizeSink, text?: string): void {
-  if (ev.kind !== undefined && ev.kind !== 'Event') {
-    out.deadLetters.push(recordDeadLetter(rec, 'invalid-audit-event', `kind is ${safeStringify(ev.kind).slice(0, 64)}, expected Event`));
-    return;
-  }
-  if (typeof ev.auditID !== 'string' || ev.auditID === '') {
-    out.deadLetters.push(recordDeadLetter(rec, 'incomplete-audit', 'audit event has no auditID'));
+  const problem = auditEventProblem(ev);
+  if (problem) {
+    out.deadLetters.push(recordDeadLetter(rec, problem.reason, `audit event ${problem.field}: ${problem.message}`));
     return;
   }
   out.AksAudit.push(auditEventToRow(ev, rec, text === undefined ? undefined : oneLineJson(text)));

@@ -27,6 +27,9 @@ export interface WebhookOutcome {
   log: string;
 }
 
+/** Refused events a 202 names (it counts them all). */
+const MAX_NAMED_ERRORS = 10;
+
 /** Room under the 1 MB Event Hubs event limit for AMQP framing and annotations. */
 export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
 
@@ -96,14 +99,23 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   // Serializing the events for the hub recurses per level: a few KB of brackets would
   // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).
   if (valueTooDeep(json)) return fail(400, `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
-  const parsed = source.body.safeParse(json);
-  if (!parsed.success) {
-    const issue = describeIssue(parsed.error);
+  const list = source.events(json);
+  if (!list.ok) {
+    const issue = describeIssue(list.error);
     return fail(400, issue, `schema: ${issue}`);
   }
-  const events = parsed.data;
+  const { items, at } = list;
+  // Each event on its own: a bad one is named and forwarded (the hub side dead-letters it with
+  // the same reason), so it never costs the others. A body with no usable event is a 400.
+  const refused: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const checked = source.event.safeParse(items[i]);
+    if (!checked.success) refused.push(describeIssue(checked.error, at === null ? [] : [...at, i]));
+  }
+  if (refused.length === items.length) return fail(400, refused[0]!, `schema: ${refused[0]!}`);
+  const accepted = items.length - refused.length;
   const head = { source: source.name, cluster, receivedTime: now.toISOString() };
-  let texts = eventTexts(body.text, source.eventsAt(json));
+  let texts = eventTexts(body.text, at);
   let messages = packWebhookMessages(head, texts, MAX_HUB_MESSAGE_BYTES);
   let truncated = 0;
   if (!messages && source.kind === 'audit') {
@@ -114,8 +126,12 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   if (!messages) return fail(413, `an event is larger than one Event Hubs message (${MAX_HUB_MESSAGE_BYTES} bytes)`, 'event over hub limit');
   return {
     status: 202,
-    body: { accepted: events.length, messages: messages.length, source: source.name, cluster, ...(truncated ? { truncated } : {}) },
+    body: {
+      accepted, messages: messages.length, source: source.name, cluster,
+      ...(truncated ? { truncated } : {}),
+      ...(refused.length ? { refused: refused.length, errors: refused.slice(0, MAX_NAMED_ERRORS) } : {}),
+    },
     messages,
-    log: `accepted ${events.length} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)${truncated ? `, ${truncated} cut to fit (request/response objects dropped)` : ''}`,
+    log: `accepted ${accepted} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)${truncated ? `, ${truncated} cut to fit (request/response objects dropped)` : ''}${refused.length ? `, ${refused.length} refused and forwarded to be dead-lettered (first: ${refused[0]!.slice(0, 200)})` : ''}`,
   };
 }

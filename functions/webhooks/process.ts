@@ -125,6 +125,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
         ...(texts ? { itemTexts: texts } : {}),
         ...(shallow ? { shallow } : {}),
         ...(ev.firstIndex ? { firstIndex: ev.firstIndex } : {}),
+        receivedTime: msg.receivedTime,
       });
       audit.set(msg.cluster, list);
     } else if (source?.kind === 'runtime-alert') {

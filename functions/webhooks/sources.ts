@@ -14,13 +14,19 @@ export type SourceName = 'k8s-audit' | 'falco' | 'kubearmor';
 interface SourceBase {
   name: SourceName;
   secretSetting: keyof Config & `KUBESIFT_WEBHOOK_SECRET_${string}`;
-  /** The accepted request body; its parse result lists the events to forward. */
-  body: z.ZodType<unknown[]>;
   /**
-   * Where that list sits in an accepted body: the array at this path, or (null) the body is
-   * the one event. The hub gets each event's own bytes from there (jsonElements).
+   * The request body's events and where their array sits (null: the body is the one event;
+   * the hub gets each event's own bytes from there, jsonElements), or the schema error of a
+   * body that holds no list of events at all.
    */
-  eventsAt(body: unknown): JsonStep[] | null;
+  events(body: unknown): { ok: true; items: unknown[]; at: JsonStep[] | null } | { ok: false; error: z.ZodError };
+  /**
+   * One event. The HTTP route names the events it refuses and still forwards them, and the
+   * hub side checks them again with this schema (or, for audit events, the normalizer's same
+   * rule) and dead-letters them: one bad event never costs its neighbours, which a sender
+   * that does not retry a 4xx (the kube-apiserver) would otherwise drop with it.
+   */
+  event: z.ZodType<unknown>;
 }
 /** Audit events go through the same normalize → detect path as AKS kube-audit records. */
 export interface AuditSource extends SourceBase {
@@ -34,31 +40,25 @@ export interface AlertSource<T> extends SourceBase {
 }
 export type WebhookSource = AuditSource | AlertSource<never>;
 
-/**
- * The schema for the shape the body has (`isFirst` picks), not a union: a union's failure
- * reports whichever branch it likes, and a bare audit Event without its auditID was told
- * `kind: expected "EventList"`. The chosen schema's issues go out as they are.
- */
-function byShape<T>(isFirst: (body: unknown) => boolean, first: z.ZodType<T>, second: z.ZodType<T>): z.ZodType<T> {
-  return z.unknown().transform((body, ctx) => {
-    const r = (isFirst(body) ? first : second).safeParse(body);
-    if (r.success) return r.data;
-    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message, input: body });
-    return z.NEVER;
-  }) as unknown as z.ZodType<T>;
-}
-
 /** A sender may post one alert or an array of them (relays that batch). */
-const oneOrMany = <T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]> =>
-  byShape(Array.isArray, z.array(item).min(1), item.transform((x) => [x])) as z.ZodType<z.output<T>[]>;
-/** Where oneOrMany's events sit: the array itself, or (null) the body is the one alert. */
-const arrayOrOne = (body: unknown): JsonStep[] | null => (Array.isArray(body) ? [] : null);
+const alertsOf = (body: unknown): ReturnType<SourceBase['events']> => {
+  if (!Array.isArray(body)) return { ok: true, items: [body], at: null };
+  if (body.length === 0) return { ok: false, error: z.array(z.unknown()).min(1).safeParse(body).error! };
+  return { ok: true, items: body, at: [] };
+};
 
 /** An EventList by its kind, or by an items array where the kind is neither list nor Event. */
 function isEventList(body: unknown): boolean {
   if (body === null || typeof body !== 'object') return false;
   const { kind, items } = body as { kind?: unknown; items?: unknown };
   return kind === 'EventList' || (kind !== 'Event' && Array.isArray(items));
+}
+
+/** The API server always sends an EventList; a bare Event is accepted for hand-driven tests. */
+function auditEventsOf(body: unknown): ReturnType<SourceBase['events']> {
+  if (!isEventList(body)) return { ok: true, items: [body], at: null };
+  const list = eventListSchema.safeParse(body);
+  return list.success ? { ok: true, items: list.data.items, at: ['items'] } : { ok: false, error: list.error };
 }
 
 function alertSource<T>(s: AlertSource<T>): WebhookSource {
@@ -70,16 +70,14 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     name: 'k8s-audit',
     kind: 'audit',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT',
-    // The API server always sends an EventList; a bare Event is accepted for hand-driven tests.
-    body: byShape(isEventList, eventListSchema.transform((l) => l.items as unknown[]), auditEventSchema.transform((e) => [e as unknown])),
-    eventsAt: (body) => (isEventList(body) ? ['items'] : null),
+    events: auditEventsOf,
+    event: auditEventSchema,
   },
   falco: alertSource({
     name: 'falco',
     kind: 'runtime-alert',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_FALCO',
-    body: oneOrMany(falcoAlertSchema),
-    eventsAt: arrayOrOne,
+    events: alertsOf,
     event: falcoAlertSchema,
     toAlert: falcoAlert,
   }),
@@ -87,8 +85,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<SourceName, WebhookSource>> = {
     name: 'kubearmor',
     kind: 'runtime-alert',
     secretSetting: 'KUBESIFT_WEBHOOK_SECRET_KUBEARMOR',
-    body: oneOrMany(kubearmorEventSchema),
-    eventsAt: arrayOrOne,
+    events: alertsOf,
     event: kubearmorEventSchema,
     toAlert: kubearmorAlert,
   }),
@@ -103,9 +100,9 @@ export function webhookSource(name: string): WebhookSource | undefined {
   return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;
 }
 
-/** First schema issue as "path: message", naming the field for the 400 response. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = firstIssue(error.issues, []);
+/** First schema issue as "path: message", naming the field for the 400 response; `at`: where the checked value sits in the body. */
+export function describeIssue(error: z.ZodError, at: readonly PropertyKey[] = []): string {
+  const issue = firstIssue(error.issues, [...at]);
   if (!issue) return 'body: invalid';
   return `${issue.path.length ? issue.path.map(String).join('.') : 'body'}: ${issue.message}`;
 }
