@@ -23,7 +23,10 @@ describe('webhook ingest: auth, limits, schema', () => {
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer('falco-1')), c);
     expect(out.status).toBe(503);
     expect(JSON.stringify(out)).not.toContain('falco-1');
-    expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters" });
+    // The caller learns nothing of the configuration (the audit route is anonymous); the log says why, and a Retry-After asks the sender to try again.
+    expect(out.body).toEqual({ error: "webhook source 'falco' is unavailable; try again later" });
+    expect(out.log).toBe('secret unusable: KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters');
+    expect(out.retryAfter).toBe(60);
     const armor = await acceptWebhook(request('kubearmor', JSON.stringify(kubearmorSample), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_KUBEARMOR)), c);
     expect(armor.status).toBe(202);
   });
@@ -50,7 +53,8 @@ describe('webhook ingest: auth, limits, schema', () => {
     const c = loadConfig({ ...SECRETS, KUBESIFT_WEBHOOK_SECRET_FALCO: reference });
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer(reference)), c);
     expect(out.status).toBe(503);
-    expect(out.body).toEqual({ error: "webhook source 'falco' is misconfigured: KUBESIFT_WEBHOOK_SECRET_FALCO is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" });
+    expect(out.body).toEqual({ error: "webhook source 'falco' is unavailable; try again later" });
+    expect(out.log).toBe("secret unusable: KUBESIFT_WEBHOOK_SECRET_FALCO is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)");
     expect(webhookSecretProblems(c)).toEqual([expect.stringMatching(/^KUBESIFT_WEBHOOK_SECRET_FALCO is a Key Vault reference/)]);
   });
 
@@ -263,7 +267,8 @@ describe('webhook ingest: auth, limits, schema', () => {
     const noFalco = loadConfig({ KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT });
     const out = await acceptWebhook(request('falco', JSON.stringify(falcoSample), bearer('')), noFalco);
     expect(out.status).toBe(403);
-    expect(out.body.error).toContain('KUBESIFT_WEBHOOK_SECRET_FALCO');
+    expect(out.body).toEqual({ error: "webhook source 'falco' is not enabled on this app" });
+    expect(out.log).toBe('source disabled: set KUBESIFT_WEBHOOK_SECRET_FALCO');
   });
 
   it('splits a large audit EventList into hub messages under the Event Hubs limit, losing nothing', async () => {
@@ -369,6 +374,24 @@ describe('the kube-apiserver audit webhook route', () => {
     }
     const bad = await post({ cluster: 'Prod East' }, bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT));
     expect(bad.res.status).toBe(400);
+  });
+
+  it('an unusable secret: 503 with Retry-After (the apiserver retries a 5xx only when told when), and nothing of the configuration for an anonymous caller', async () => {
+    const reference = '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/audit)';
+    const lines: string[] = [];
+    const saved = process.env.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT;
+    try {
+      process.env.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT = reference;
+      const req = new functions.HttpRequest({ method: 'POST', url: 'http://localhost/api/audit-webhook/prod', params: { cluster: 'prod' }, headers: {}, body: { string: JSON.stringify(auditList(1)) } });
+      const ctx = new functions.InvocationContext({ functionName: 'auditWebhook', logHandler: (_level, ...args) => void lines.push(args.join(' ')) });
+      const res = await handleAuditWebhook(req, ctx);
+      expect(res.status).toBe(503);
+      expect(res.headers).toEqual({ 'Retry-After': '60' });
+      expect(JSON.stringify(res.jsonBody)).not.toMatch(/KUBESIFT|Key Vault/);
+      expect(lines.join('\n')).toContain('KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT is a Key Vault reference');
+    } finally {
+      process.env.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT = saved;
+    }
   });
 });
 

@@ -24,7 +24,7 @@ async function accept(source: string, cluster: string | null, request: HttpReque
   const line = `webhooks/${JSON.stringify(source.slice(0, 40))}: ${outcome.status} ${outcome.log}`;
   if (outcome.status < 400) context.log(line);
   else context.warn(line);
-  return { status: outcome.status, jsonBody: outcome.body };
+  return { status: outcome.status, jsonBody: outcome.body, ...(outcome.retryAfter ? { headers: { 'Retry-After': String(outcome.retryAfter) } } : {}) };
 }
 
 export const handleWebhook = (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>

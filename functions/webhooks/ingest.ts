@@ -25,7 +25,12 @@ export interface WebhookOutcome {
   messages?: string[];
   /** For the function log: never contains secrets or body content. */
   log: string;
+  /** Seconds for a Retry-After header: a sender that honours it (the kube-apiserver) retries instead of dropping the batch. */
+  retryAfter?: number;
 }
+
+/** Retry-After of a 503. */
+const RETRY_AFTER_SECONDS = 60;
 
 /** Refused events a 202 names (it counts them all). */
 const MAX_NAMED_ERRORS = 10;
@@ -65,11 +70,13 @@ function truncatedAuditEvent(text: string): string {
 export async function acceptWebhook(req: WebhookRequest, config: Config, now: Date = new Date()): Promise<WebhookOutcome> {
   const source = webhookSource(req.source);
   if (!source) return fail(404, `unknown webhook source '${req.source.slice(0, 40)}' (k8s-audit, falco, kubearmor)`, 'unknown source');
+  // How the app is configured is for its operators (the function log), not for whoever calls:
+  // the audit webhook route is anonymous. The setting's name, never its value, goes to the log.
   const secret = config[source.secretSetting];
-  if (!secret) return fail(403, `webhook source '${source.name}' is disabled: set ${source.secretSetting}`, 'source disabled');
-  // The setting's name, never its value, goes to the sender and the log.
+  if (!secret) return fail(403, `webhook source '${source.name}' is not enabled on this app`, `source disabled: set ${source.secretSetting}`);
   const problem = webhookSecretProblem(source.secretSetting, secret);
-  if (problem) return fail(503, `webhook source '${source.name}' is misconfigured: ${problem}`, 'secret unusable');
+  // Often passing (a Key Vault reference before its role assignment takes effect): worth a retry.
+  if (problem) return { ...fail(503, `webhook source '${source.name}' is unavailable; try again later`, `secret unusable: ${problem}`), retryAfter: RETRY_AFTER_SECONDS };
 
   // A Bearer token (or no credentials) decides before the body is read: an unauthenticated
   // request costs no read and learns nothing of the size limit or encodings. An HMAC needs the body.
