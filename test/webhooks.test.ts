@@ -396,6 +396,17 @@ describe('the kube-apiserver audit webhook route', () => {
 });
 
 describe('runtime alert mappers', () => {
+  it("Falco's JSON as Falco can write it: no output (json_include_output_property off), null maps and lists, <NA> for an unread field", () => {
+    const map = (alert: Record<string, unknown>) => toDetection(falcoAlert(falcoAlertSchema.parse(alert), 'lab'));
+    const { output: _o, ...noOutput } = falcoSample;
+    expect(map({ ...noOutput, message: 'A shell was spawned (user=root)' }).Output).toBe('A shell was spawned (user=root)');
+    expect(map(noOutput).Output).toBe('Terminal shell in container');
+    const nulls = map({ ...falcoSample, output_fields: null, tags: null, hostname: null });
+    expect([nulls.Namespace, nulls.Name, nulls.Tags, nulls.Operation]).toEqual(['', '', [], '']);
+    const na = map({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.ns.name': '<NA>', 'k8s.pod.name': '<NA>', 'user.name': '<NA>' } });
+    expect([na.Namespace, na.Resource, na.Name, na.User]).toEqual(['', '', '', '']);
+  });
+
   it("an alert's own cluster name is lower-cased and checked like the request's; an invalid one gives way to the request's", () => {
     const falco = (name: unknown) => toDetection(falcoAlert(falcoAlertSchema.parse({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.cluster.name': name } }), 'lab')).Cluster;
     expect([falco('Prod-East'), falco('Other Cluster/../x'), falco(null), falco('')]).toEqual(['prod-east', 'lab', 'lab', 'lab']);

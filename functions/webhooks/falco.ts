@@ -1,5 +1,7 @@
 // Falcosidekick webhook output: one JSON alert per POST
 // {uuid?, output, priority, rule, time, output_fields, source, tags, hostname}.
+// Falco's own JSON leaves out `output` and `output_fields` when json_include_output_property /
+// json_include_output_fields_property are off, and Go relays write a nil map or slice as null.
 import { z } from 'zod';
 import { columnText } from '../envelope/json.js';
 import { canonicalTime } from '../normalize/time.js';
@@ -8,14 +10,16 @@ import { alertCluster } from './cluster.js';
 
 export const falcoAlertSchema = z.looseObject({
   uuid: z.string().optional(),
-  output: z.string(),
+  output: z.string().optional(),
+  /** Falco 0.36+: the output without its time and priority prefix (json_include_message_property). */
+  message: z.string().optional(),
   priority: z.string().refine((p) => priorityOf(p) !== null, 'must be a Falco priority (Emergency … Debug)'),
   rule: z.string().min(1),
   time: z.string().refine((t) => canonicalTime(t) !== null, 'must be an RFC 3339 timestamp'),
-  output_fields: z.record(z.string(), z.unknown()).default({}),
+  output_fields: z.record(z.string(), z.unknown()).nullish().transform((f) => f ?? {}),
   source: z.string().default('syscall'),
-  tags: z.array(z.string()).default([]),
-  hostname: z.string().default(''),
+  tags: z.array(z.string()).nullish().transform((t) => t ?? []),
+  hostname: z.string().nullish().transform((h) => h ?? ''),
 });
 export type FalcoAlert = z.output<typeof falcoAlertSchema>;
 
@@ -40,11 +44,16 @@ export function falcoOperation(a: FalcoAlert): Operation | '' {
 }
 
 // An output field's value as column text: Falco prints strings, numbers and booleans, and a
-// sender may put anything there (an object's JSON text, never a throw).
-const str = columnText;
+// sender may put anything there (an object's JSON text, never a throw). `<NA>` is Falco's
+// text for a field it could not read (older releases put it in output_fields too): no value.
+const str = (v: unknown): string => {
+  const s = columnText(v);
+  return s === '<NA>' ? '' : s;
+};
 
 export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
   const f = a.output_fields;
+  const output = a.output ?? a.message ?? a.rule;
   const pod = str(f['k8s.pod.name']);
   const k8sAudit = a.source === 'k8s_audit' || a.source === 'k8saudit';
   return {
@@ -61,11 +70,11 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
     operation: falcoOperation(a),
     // Falco observes; it never blocks. A response engine acting on the alert is out of band.
     action: 'Audit',
-    output: a.output,
+    output,
     evidence: { ...f, hostname: a.hostname, falcoSource: a.source, ...(a.uuid ? { uuid: a.uuid } : {}) },
     tags: a.tags,
-    // Without a uuid (Falco's own http_output, custom senders; Falcosidekick adds one) nothing
+    // Without a uuid (relays of Falco's own JSON, custom senders; Falcosidekick adds one) nothing
     // names the occurrence, so every field it carries does.
-    identity: a.uuid ? [a.uuid, a.time, a.hostname, a.output] : [a.time, a.hostname, a.output, a.rule, a.priority, a.source, sortedJson(f)],
+    identity: a.uuid ? [a.uuid, a.time, a.hostname, output] : [a.time, a.hostname, output, a.rule, a.priority, a.source, sortedJson(f)],
   };
 }

@@ -7,6 +7,7 @@ import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
 import { jsonElements, jsonSpan, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, valueTooDeep } from '../envelope/json.js';
 import { chunkItems } from '../eventhub/batching.js';
 import { parseJson } from '../http/body.js';
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
@@ -64,6 +65,25 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?
   if (texts?.length !== parsed.data.events.length) return { ok: true, message: parsed.data, text, shallow: !jsonTextTooDeep(text) };
   return { ok: true, message: parsed.data, text, texts, shallow: deepest.levels <= MAX_JSON_DEPTH };
 }
+
+/** An integer past 2^53 keeps its digits as a string; every other number is JSON.parse's. */
+const exactNumber = (digits: string): unknown => (isInteger(digits) && !isSafeNumber(digits) ? digits : Number(digits));
+
+/**
+ * An alert read again from its own text when it holds an integer JSON.parse would round
+ * (Falco puts `evt.time`, nanoseconds since the epoch, in every alert's output_fields): its
+ * Evidence then shows the digits the sender wrote. lossless-json refuses a key given twice
+ * with two values, where JSON.parse keeps the last: such an alert keeps the plain parse.
+ */
+function exactIntegers(item: unknown, text: string | undefined): unknown {
+  if (text === undefined || !LONG_DIGITS.test(text)) return item;
+  try {
+    return parseLossless(text, undefined, exactNumber);
+  } catch {
+    return item;
+  }
+}
+const LONG_DIGITS = /\d{16}/;
 
 export function emptyResult(): BatchResult {
   return { rows: { AksAudit: [], AksControlPlane: [] }, detections: [], deadLetters: [], summary: emptySummary() };
@@ -136,7 +156,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
           void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster });
         // Its fields become a Detection's Evidence, which landing must be able to write.
         if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
-        const checked = source.event.safeParse(item);
+        const checked = source.event.safeParse(exactIntegers(item, texts?.[index]));
         if (!checked.success) return reject(describeIssue(checked.error));
         // The schema should admit only what converts; a conversion that still throws costs this
         // alert a dead letter, not the batch its neighbours are in.
