@@ -328,6 +328,10 @@ module roles 'modules/roles.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     keyVaultName: keyVault.outputs.name
     kustoClusterPrincipalId: adx.outputs.clusterPrincipalId
+    kustoReadContainers: [
+      containerNames.datasets
+      containerNames.landing
+    ]
     grantHostDiagnosticsTables: grantHostDiagnosticsTables
   }
 }

@@ -88,6 +88,13 @@ describe('adx.bicep database scripts', () => {
     expect(objectPath(body, 'properties', 'continueOnErrors')?.text).toBe('false');
   });
 
+  it('re-runs the policy script whenever the schema script runs (which puts the pipeline tables back to 365 d)', () => {
+    const script = adx.resources.find((r) => r.type === 'Microsoft.Kusto/clusters/databases/scripts' && r.symbol === 'policyScript')!;
+    const tag = objectPath(declarationBody(script.node)!, 'properties', 'forceUpdateTag')?.text ?? '';
+    expect(tag).toMatch(/^uniqueString\(databaseScript, /);
+    expect(tag).toContain('policyCommands');
+  });
+
   it('the pipeline tables take their retention from softDeletePeriod (a table policy overrides the database one)', () => {
     const v = adx.vars.get('retentionCommands')!.text;
     expect(v).toMatch(/^\[for table in pipelineTables: /);

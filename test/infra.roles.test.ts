@@ -36,7 +36,8 @@ function assignments(file: string): string[] {
     .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments')
     .map((r) => {
       const body = declarationBody(r.node)!;
-      const scope = objectPath(body, 'scope')?.text ?? '(deployment scope)';
+      // A loop's scope is `symbol[i]`: the resource type is the symbol's.
+      const scope = (objectPath(body, 'scope')?.text ?? '(deployment scope)').replace(/\[\w+\]$/, '');
       const principal = objectPath(body, 'properties', 'principalId')?.text ?? '?';
       const roleExpr = objectPath(body, 'properties', 'roleDefinitionId')?.text ?? '';
       const ref = roleExpr.match(/,\s*([\w.]+)\)$/)?.[1] ?? '';
@@ -59,9 +60,18 @@ describe('role assignments', () => {
         'principalId → Storage Table Data Contributor @ Microsoft.Storage/storageAccounts',
         'principalId → Monitoring Metrics Publisher @ Microsoft.Insights/components',
         'principalId → Key Vault Secrets User @ Microsoft.KeyVault/vaults',
-        'kustoClusterPrincipalId → Storage Blob Data Reader @ Microsoft.Storage/storageAccounts',
+        'kustoClusterPrincipalId → Storage Blob Data Reader @ Microsoft.Storage/storageAccounts/blobServices/containers',
       ].sort(),
     );
+  });
+
+  it("ADX's identity reads only the containers it ingests from (datasets, landing), not dead letters, Capture files or the app package", () => {
+    const main = readBicep('infra/main.bicep');
+    const rolesModule = main.modules.find((m) => m.symbol === 'roles')!;
+    expect(objectPath(declarationBody(rolesModule.node)!, 'params', 'kustoReadContainers')?.text.replace(/\s+/g, ' ')).toBe('[ containerNames.datasets containerNames.landing ]');
+    const src = readBicep('infra/modules/roles.bicep');
+    const reader = declarationBody(src.resources.find((r) => r.symbol === 'kustoBlobReader')!.node)!;
+    expect(objectPath(reader, 'scope')?.text).toBe('kustoReadContainer[i]');
   });
 
   it('the sender role is on the webhook hub only; receivers on each hub', () => {

@@ -133,7 +133,9 @@ resource policyScript 'Microsoft.Kusto/clusters/databases/scripts@2024-04-13' = 
   name: 'kubesift-policies'
   properties: {
     scriptContent: join(policyCommands, '\n\n')
-    forceUpdateTag: uniqueString(join(policyCommands, '\n\n'))
+    // The schema script sets the pipeline tables' retention to 365 d whenever it runs: this one
+    // must run after it each time, or a release with a new schema puts that back for good.
+    forceUpdateTag: uniqueString(databaseScript, join(policyCommands, '\n\n'))
     continueOnErrors: false
   }
   dependsOn: [

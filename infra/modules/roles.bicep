@@ -17,9 +17,13 @@
 //                                                            references (keyVaultReferenceIdentity)
 //
 // And, for a cluster this deployment creates, its system identity:
-//   Storage Blob Data Reader         storage account         ADX native ingestion of landed files
-//                                                            and datasets (blob URI suffix
-//                                                            `;managed_identity=system`; no SAS exists)
+//   Storage Blob Data Reader         datasets and landing    ADX native ingestion of datasets and
+//                                    containers              landed files (blob URI suffix
+//                                                            `;managed_identity=system`; no SAS exists).
+//                                                            Not the account: any Ingestor of the
+//                                                            database can make ADX read a URI, and
+//                                                            dead letters, Capture files and the
+//                                                            app package are none of its business
 //
 // No queue role: the app has no queue or blob trigger and its code uses no storage queue
 // (queued ingestion goes through ADX's own queues). test/infra.settings.test.ts fails if
@@ -56,6 +60,9 @@ param grantHostDiagnosticsTables bool = true
 
 @description('Principal id of the ADX cluster system identity; empty = no storage role for ADX.')
 param kustoClusterPrincipalId string = ''
+
+@description('Containers ADX ingests from with its own identity (datasets; landing for the blob sink).')
+param kustoReadContainers array = []
 
 var roles = {
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
@@ -183,13 +190,23 @@ resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-resource kustoBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(kustoClusterPrincipalId)) {
-  name: guid(storage.id, kustoClusterPrincipalId, roles.storageBlobDataReader)
-  scope: storage
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource kustoReadContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = [for c in kustoReadContainers: {
+  parent: blobService
+  name: c
+}]
+
+resource kustoBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (c, i) in kustoReadContainers: if (!empty(kustoClusterPrincipalId)) {
+  name: guid(kustoReadContainer[i].id, kustoClusterPrincipalId, roles.storageBlobDataReader)
+  scope: kustoReadContainer[i]
   properties: {
     principalId: kustoClusterPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
-    description: 'KubeSift: ADX ingests landed files and datasets with its managed identity'
+    description: 'KubeSift: ADX ingests ${c} blobs with its managed identity'
   }
-}
+}]
