@@ -114,9 +114,18 @@ function uniqueViewCommand(t: TableDef): DatabaseCommand {
   return {
     name,
     kind: 'view',
-    command: `.create ifnotexists materialized-view with (backfill = true, folder = 'KubeSift', docstring = ${kqlString(doc)}) ${name} on table ${t.name}\n{\n    ${uniqueViewQuery(t)}\n}`,
+    command: `.create ifnotexists materialized-view with (backfill = true, autoUpdateSchema = true, folder = 'KubeSift', docstring = ${kqlString(doc)}) ${name} on table ${t.name}\n{\n    ${uniqueViewQuery(t)}\n}`,
   };
 }
+
+// A take_any(*) view without autoUpdateSchema is disabled by ADX when its table changes, so
+// the first release to add a column would stop every view (and the functions reading them).
+// `.create ifnotexists` leaves a view made before the property as it is: this sets it there.
+const autoUpdateSchemaCommand = (t: TableDef): DatabaseCommand => ({
+  name: uniqueViewName(t.name),
+  kind: 'policy',
+  command: `.alter materialized-view ${uniqueViewName(t.name)} autoUpdateSchema true`,
+});
 
 export function functionCommand(f: StoredFunction): DatabaseCommand {
   return {
@@ -181,7 +190,7 @@ export function databaseCommands(opts: RenderOptions = {}): DatabaseCommand[] {
   // the views, so they get the table's period.
   if (!opts.noUniqueViews)
     for (const t of TABLES)
-      if (t.uniqueBy) cmds.push(uniqueViewCommand(t), retention(uniqueViewName(t.name), keepDays(t), 'materialized-view'));
+      if (t.uniqueBy) cmds.push(uniqueViewCommand(t), autoUpdateSchemaCommand(t), retention(uniqueViewName(t.name), keepDays(t), 'materialized-view'));
   for (const f of storedFunctions(opts)) cmds.push(functionCommand(f));
   if (opts.rawLanding) {
     for (const p of UPDATE_POLICIES) {
