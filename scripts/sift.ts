@@ -32,6 +32,11 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `npm run` starts scripts in the package root; the user's relative paths (--out, --input,
+  // --policy, a file to process) are relative to where they typed the command, which npm
+  // passes as INIT_CWD. The CLI finds its own files by module URL, never by the working directory.
+  const userDir = process.env.INIT_CWD;
+  if (userDir && userDir !== process.cwd()) process.chdir(userDir);
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');

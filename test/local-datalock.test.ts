@@ -25,7 +25,7 @@ describe('data folder lock', () => {
       busy = err;
     }
     expect(busy).toBeInstanceOf(DataFolderBusy);
-    expect((busy as Error).message).toBe(`data folder ${dir} is in use by pid ${process.pid} (another npm start?): stop it, or pass --data DIR`);
+    expect((busy as Error).message).toBe(`data folder ${dir} is in use by pid ${process.pid} (another npm start?): stop it, or pass --data DIR (and --port 0 if it also holds the port)`);
     lock.release();
     lock.release();
     expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false);

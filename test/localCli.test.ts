@@ -2,7 +2,7 @@
 // First run with --once; second run reuses the data (the sink skips what is landed) and
 // stops cleanly on SIGINT (Ctrl-C), taking Azurite down with it.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -86,7 +86,14 @@ describe('npm start (child process)', () => {
     // The banner's curl example reads the secret when it runs; the secret itself is never printed.
     const secrets = JSON.parse(readFileSync(path.join(work, '.kubesift', 'webhook-secrets.json'), 'utf8')) as Record<string, string>;
     for (const secret of Object.values(secrets)) expect(out).not.toContain(secret);
-    expect(out).toContain(`Bearer $(node -p "require('./.kubesift/webhook-secrets.json').falco")`);
+    // By absolute path, so the command works from any directory.
+    const expr = /Bearer \$\(node -p "(require\('[^']+'\)\.falco)"\)/.exec(out)?.[1];
+    expect(expr).toBe(`require('${path.join(work, '.kubesift', 'webhook-secrets.json')}').falco`);
+    const read = spawnSync(process.execPath, ['-p', expr!], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(read.stdout.trim()).toBe(secrets.falco);
+    // The storage connection for sift in another shell names this run's Azurite ports.
+    expect(out).toContain(`export KUBESIFT_STORAGE_CONNECTION='`);
+    expect(/export KUBESIFT_STORAGE_CONNECTION='([^']+)'/.exec(out)?.[1]).toContain(`BlobEndpoint=http://127.0.0.1:${blobPort}/devstoreaccount1`);
   });
 
   it('a second runner on the same data folder exits 1 before starting anything; the first frees the folder when it stops', async () => {
@@ -140,7 +147,7 @@ describe('npm start (child process)', () => {
       const data = path.join(work, 'data-port-taken');
       const run = start(['--no-demo', '--port', String((taken.address() as AddressInfo).port)], {}, { data });
       expect(await run.exited).toBe(1);
-      expect(run.output()).toMatch(/EADDRINUSE/);
+      expect(run.output()).toMatch(/port \d+ on 127\.0\.0\.1 is in use \(another npm start\?\): stop it, or pass --port 0/);
       expect(existsSync(data)).toBe(true);
       expect(existsSync(path.join(data, '.kubesift-lock'))).toBe(false);
     } finally {

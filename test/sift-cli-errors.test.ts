@@ -3,7 +3,8 @@
 // error (a full disk: /dev/full) is one line naming what could not be written and exit 1,
 // never an unhandled 'error' event and its stack trace.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -76,4 +77,22 @@ describe('sift process | a reader that stops early', () => {
   it('exit 0, nothing on stderr', async () => {
     expect(await siftIntoClosingPipe(['process', FIXTURE], 0)).toMatchObject({ code: 0, stderr: '' });
   }, 60_000);
+});
+
+describe('sift under npm run (which starts it in the package root)', () => {
+  it("resolves the user's relative paths against the directory they ran npm in (INIT_CWD), not the repo root", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-cwd-'));
+    try {
+      const gen = spawnSync(process.execPath, ['--import', TSX, SIFT, 'generate', '--type', 'syslog', '--count', '3', '--out', 'mine.log'], { cwd: ROOT, env: { ...process.env, INIT_CWD: dir }, encoding: 'utf8' });
+      expect(gen.status, gen.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'mine.log'), 'utf8').trim().split('\n')).toHaveLength(3);
+      expect(existsSync(join(ROOT, 'mine.log'))).toBe(false);
+      // And an input path: the file just written, named relative to that directory, is read
+      // (its syslog lines are no Event Hub body: dead letters, exit 0; from the root it would be missing, exit 1).
+      const proc = spawnSync(process.execPath, ['--import', TSX, SIFT, 'process', 'mine.log'], { cwd: ROOT, env: { ...process.env, INIT_CWD: dir }, encoding: 'utf8' });
+      expect(proc.status, proc.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -13,7 +13,7 @@ export class DataFolderBusy extends Error {
     readonly dir: string,
     readonly pid: number,
   ) {
-    super(`data folder ${dir} is in use by pid ${pid} (another npm start?): stop it, or pass --data DIR`);
+    super(`data folder ${dir} is in use by pid ${pid} (another npm start?): stop it, or pass --data DIR (and --port 0 if it also holds the port)`);
     this.name = 'DataFolderBusy';
   }
 }

@@ -118,7 +118,8 @@ export async function startHttpServer(defs: readonly HttpTriggerDef[], bus: HubB
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use (another npm start?): stop it, or pass --port 0 for a free one`, { cause: err }) : err));
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;

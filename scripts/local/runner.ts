@@ -181,6 +181,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
   }
 }
 
+/** A file path as a JS string literal inside the double-quoted shell word of the banner's curl line. */
+const jsPathInShell = (p: string): string => (/^[^'"\\$`]*$/.test(p) ? `'${p}'` : JSON.stringify(p).replace(/[\\"$`]/g, '\\$&'));
+
 function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, secretFromEnv: boolean): string {
   const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
   const lines = [
@@ -189,11 +192,13 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     ...[...r.http.routes].sort((a, b) => a.template.localeCompare(b.template)).map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
     `  Event Hub functions on the local bus: ${eventHubFns.join(', ') || 'none'} (hubs: ${r.bus.hubs().join(', ')})`,
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
+    // Azurite's well-known development account: its key is public, no secret of this machine.
+    `  sift against it (replay, generate --blob), from another shell: export KUBESIFT_STORAGE_CONNECTION='${r.azurite.connectionString}'`,
     secretFromEnv
       ? 'Webhook secrets from the environment; try:'
       : `Webhook secrets (local only, generated into ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,
     // The command reads the secret when it runs: it is never written to the terminal or a log.
-    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=laptop' -H "Authorization: Bearer ${secretFromEnv ? '$KUBESIFT_WEBHOOK_SECRET_FALCO' : `$(node -p "require('./${rel(path.join(stateDir, 'webhook-secrets.json'))}').falco")`}" -H 'Content-Type: application/json' \\`,
+    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=laptop' -H "Authorization: Bearer ${secretFromEnv ? '$KUBESIFT_WEBHOOK_SECRET_FALCO' : `$(node -p "require(${jsPathInShell(path.resolve(stateDir, 'webhook-secrets.json'))}).falco")`}" -H 'Content-Type: application/json' \\`,
     `       -d '{"output":"shell in container","priority":"Warning","rule":"Terminal shell in container","time":"2025-04-20T10:00:00Z","output_fields":{"k8s.ns.name":"default","k8s.pod.name":"web","proc.name":"bash"},"tags":["shell"]}'`,
     '',
   ];
