@@ -20,12 +20,14 @@ const config = loadConfig({
 });
 const policy = defaultPolicy('aks');
 
+/** An authenticated POST through the HTTP side; `body` a value (sent as its JSON) or the exact text. */
+function post(source: string, body: unknown, cluster = 'lab', now?: Date): ReturnType<typeof acceptWebhook> {
+  const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return acceptWebhook({ source, headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster }, config, now);
+}
+
 async function forwarded(source: string, body: unknown, cluster = 'lab'): Promise<string[]> {
-  const bytes = Buffer.from(JSON.stringify(body));
-  const out = await acceptWebhook(
-    { source, headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster },
-    config,
-  );
+  const out = await post(source, body, cluster);
   expect(out.status).toBe(202);
   return out.messages!;
 }
@@ -63,10 +65,6 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
   });
 
   it('one bad event of a post is named in the 202 and dead-lettered; its neighbours land (the kube-apiserver drops a batch it got a 4xx for)', async () => {
-    const post = async (source: string, body: unknown) => {
-      const bytes = Buffer.from(JSON.stringify(body));
-      return acceptWebhook({ source, headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster: 'lab' }, config, new Date('2025-04-20T12:00:00Z'));
-    };
     const list = auditList(4);
     delete (list.items[2] as Record<string, unknown>).requestURI;
     const armor = [kubearmorSample, { ...kubearmorSample, Operation: '' }, { ...kubearmorSample, PodName: 'other' }];
@@ -89,13 +87,11 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
 
   it("an alert's integers past 2^53 keep their digits in Evidence (Falco's evt.time, ns since the epoch, is in every alert)", async () => {
     const text = JSON.stringify({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'proc.pid': 4242 } }).replace('"proc.pid":4242', '"evt.time":1699956303123456789,"proc.pid":4242');
-    const bytes = Buffer.from(text);
-    const out = await acceptWebhook({ source: 'falco', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster: 'lab' }, config);
+    const out = await post('falco', text);
     const [d] = processWebhookEvents(inputs(out.messages!.map((m) => Buffer.from(m))), { policy }).detections;
     expect(d!.Evidence).toMatchObject({ 'evt.time': '1699956303123456789', 'proc.pid': 4242 });
     // A key given twice (JSON.parse keeps the last; the exact reader refuses it): the plain parse, no dead letter.
-    const twice = Buffer.from(text.replace('"proc.pid":4242', '"proc.pid":1,"proc.pid":4242'));
-    const again = await acceptWebhook({ source: 'falco', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield twice; })(), cluster: 'lab' }, config);
+    const again = await post('falco', text.replace('"proc.pid":4242', '"proc.pid":1,"proc.pid":4242'));
     const r = processWebhookEvents(inputs(again.messages!.map((m) => Buffer.from(m))), { policy });
     expect(r.deadLetters).toEqual([]);
     expect(r.detections[0]!.Evidence).toMatchObject({ 'evt.time': 1699956303123456800, 'proc.pid': 4242 });
@@ -108,8 +104,7 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     delete items[0]!.requestReceivedTimestamp;
     items[1]!.stageTimestamp = 'not-a-time';
     items[1]!.requestReceivedTimestamp = 7;
-    const bytes = Buffer.from(JSON.stringify(list));
-    const out = await acceptWebhook({ source: 'k8s-audit', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield bytes; })(), cluster: 'lab' }, config, new Date('2025-04-20T12:00:00Z'));
+    const out = await post('k8s-audit', list, 'lab', new Date('2025-04-20T12:00:00Z'));
     const r = processWebhookEvents(inputs(out.messages!), { policy });
     expect(r.rows.AksAudit.map((row) => row.TimeGenerated)).toEqual(['2025-04-20T12:00:00.000000Z', '2025-04-20T12:00:00.000000Z', r.rows.AksAudit[2]!.StageReceivedTime]);
     expect(r.rows.AksAudit[2]!.TimeGenerated).not.toBeNull();
@@ -216,10 +211,7 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
       '"kind":"Event","level":"Request","auditID":"big-1","stage":"ResponseComplete","requestURI":"/apis/example.com/v1/widgets/w","stageTimestamp":"2025-04-20T10:00:00.000000Z"}';
     const plain = JSON.stringify(auditList(1).items[0]);
     const body = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[ ${odd} ,\n${plain}]}`;
-    const accepted = await acceptWebhook(
-      { source: 'k8s-audit', headers: new Headers({ authorization: `Bearer ${SECRET}` }), body: (async function* () { yield Buffer.from(body); })(), cluster: 'lab' },
-      config,
-    );
+    const accepted = await post('k8s-audit', body);
     expect(accepted.status).toBe(202);
     expect(accepted.messages![0]).toContain(`"events":[${odd},${plain}]`);
 
