@@ -2,7 +2,7 @@
 // npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo]
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
 import path from 'node:path';
-import { intFlag, parseCommandArgs, UsageError } from './commands/args.js';
+import { intFlag, parseCommandArgs, UsageError, userDirectory } from './commands/args.js';
 import { DatasetRequest, PlanError, resolveRequest } from '../functions/generate/index.js';
 import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
@@ -14,7 +14,7 @@ const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [-
   --count     records in the demo AKS dataset (default 3000, at most 1000000)
   --seed      demo dataset seed, any integer (default 42)
   --no-demo   only serve; do not generate and process the demo dataset
-  --data      Azurite data folder (default .azurite/, git-ignored)
+  --data      Azurite data folder (default .azurite/ in the project, git-ignored; a relative DIR is from where you run npm)
   --blob-port, --queue-port
               Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
 `;
@@ -90,10 +90,12 @@ async function main(): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   const { port, blobPort, queuePort, count, seed } = parsed.checked;
+  // The runner's own state stays where npm runs it (the package root); a --data folder the
+  // user names is relative to where they typed the command.
   const root = process.cwd();
   const once = values.once || ['1', 'true'].includes(process.env.KUBESIFT_LOCAL_ONCE ?? '');
   const runner = await startLocal({
-    dataDir: path.resolve(root, values.data ?? '.azurite'),
+    dataDir: values.data === undefined ? path.resolve(root, '.azurite') : path.resolve(userDirectory(), values.data),
     stateDir: path.resolve(root, '.kubesift'),
     port,
     blobPort: blobPort || undefined,

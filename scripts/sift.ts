@@ -2,7 +2,7 @@
 // sift: the KubeSift CLI. Each subcommand lives in scripts/commands/<name>.ts and is
 // loaded only when called, so `sift process` never pays for the generator or KQL tooling.
 import { applyRuntimeV8Flags } from '../functions/eventhub/runtimeV8Flags.js';
-import { describeError, usageError } from './commands/args.js';
+import { describeError, usageError, userDirectory } from './commands/args.js';
 
 type Command = {
   summary: string;
@@ -32,11 +32,10 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // `npm run` starts scripts in the package root; the user's relative paths (--out, --input,
-  // --policy, a file to process) are relative to where they typed the command, which npm
-  // passes as INIT_CWD. The CLI finds its own files by module URL, never by the working directory.
-  const userDir = process.env.INIT_CWD;
-  if (userDir && userDir !== process.cwd()) process.chdir(userDir);
+  // The user's relative paths (--out, --input, --policy, a file to process) are relative to
+  // where they typed the command. The CLI finds its own files by module URL, never by the
+  // working directory, so it can simply work from there.
+  if (userDirectory() !== process.cwd()) process.chdir(userDirectory());
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');

@@ -96,6 +96,15 @@ describe('npm start (child process)', () => {
     expect(/export KUBESIFT_STORAGE_CONNECTION='([^']+)'/.exec(out)?.[1]).toContain(`BlobEndpoint=http://127.0.0.1:${blobPort}/devstoreaccount1`);
   });
 
+  it('a relative --data is the folder where npm was typed (INIT_CWD); the runner state stays where it runs', async () => {
+    const typedIn = mkdtempSync(path.join(work, 'typed-in-'));
+    const run = start(['--once', '--no-demo'], { INIT_CWD: typedIn }, { data: 'my-data' });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(existsSync(path.join(typedIn, 'my-data'))).toBe(true);
+    expect(existsSync(path.join(work, 'my-data'))).toBe(false);
+    expect(existsSync(path.join(work, '.kubesift', 'webhook-secrets.json'))).toBe(true);
+  });
+
   it('a second runner on the same data folder exits 1 before starting anything; the first frees the folder when it stops', async () => {
     // Each Azurite rewrites its whole database when it saves: the two used to drop each other's blobs.
     const data = path.join(work, 'data-shared');

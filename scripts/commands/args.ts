@@ -84,3 +84,9 @@ export function describeError(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   return err.message || inner.join('; ') || (typeof code === 'string' ? code : '') || err.name;
 }
+
+/**
+ * Where the user typed the command: `npm run` and `npm start` run scripts in the package root
+ * and pass the user's directory as INIT_CWD. A path the user names is relative to it.
+ */
+export const userDirectory = (): string => process.env.INIT_CWD || process.cwd();
