@@ -105,11 +105,12 @@ export function auditRowFromTable(event: Record<string, unknown>, rec: RawRecord
  * The webhook route answers with it and the normalizer dead-letters on it, so what one
  * refuses the other never lands.
  */
+const nonEmptyString = { ok: (v: unknown) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' };
 export const AUDIT_EVENT_REQUIRED: readonly { field: string; ok: (v: unknown) => boolean; want: string; reason: string }[] = [
   { field: 'kind', ok: (v) => v === undefined || v === 'Event', want: '"Event" (or absent)', reason: 'invalid-audit-event' },
-  { field: 'auditID', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
-  { field: 'stage', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
-  { field: 'verb', ok: (v) => typeof v === 'string' && v !== '', want: 'a non-empty string', reason: 'incomplete-audit' },
+  { field: 'auditID', ...nonEmptyString },
+  { field: 'stage', ...nonEmptyString },
+  { field: 'verb', ...nonEmptyString },
   { field: 'requestURI', ok: (v) => typeof v === 'string', want: 'a string', reason: 'incomplete-audit' },
 ];
 
