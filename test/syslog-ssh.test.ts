@@ -59,8 +59,15 @@ describe('FailedLoginsByHost (syslog side)', () => {
       expect(guesses).toBeGreaterThanOrEqual(16);
       // Folded repeats are part of it: the "Failed" lines alone count fewer.
       expect(msgs.filter((m) => m.startsWith('Failed ')).length).toBeLessThan(guesses);
-      // Nothing else in the dataset is a failed try.
-      expect(sum(rows.filter((r) => !labelled.has(r.RecordId as number)).map((r) => tries(r.ProcessName, String(r.SyslogMessage))))).toBe(0);
+      // Benign traffic fails too (an admin's mistyped password), once from an address, so the
+      // counts per source still set the guesser apart.
+      const benign = new Map<string, number>();
+      for (const r of rows.filter((x) => !labelled.has(x.RecordId as number))) {
+        const n = tries(r.ProcessName, String(r.SyslogMessage));
+        if (n > 0) benign.set(String(r.SrcIp), (benign.get(String(r.SrcIp)) ?? 0) + n);
+      }
+      expect(benign.size, `seed ${seed}: benign failures`).toBeGreaterThan(0);
+      expect(Math.max(...benign.values())).toBe(1);
     }
   });
 });

@@ -86,6 +86,7 @@ export class EventStream<E> {
         ...(req.end !== null ? { endUs: isoToUs(req.end) } : {}),
         ...(req.rate !== null ? { rate: req.rate } : {}),
         count: req.count,
+        unitUs: def.timeUnitUs?.(req) ?? 1,
       },
       new Rng(req.seed, 'clock'),
     );

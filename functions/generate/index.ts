@@ -9,7 +9,7 @@ import { syslog } from './logtypes/syslog.js';
 import { verifone } from './logtypes/verifone.js';
 import { windows } from './logtypes/windows.js';
 import { GENERATOR_VERSION, normalizeInstant, type DatasetRequest, type Format, type LogTypeName, type ResolvedRequest } from './request.js';
-import { DEFAULT_RATE, DEFAULT_START } from './time.js';
+import { DEFAULT_RATE, DEFAULT_START, firstUnitUs, isoToUs } from './time.js';
 import type { LogTypeDef } from './types.js';
 import { writeEvents, type DatasetSummary } from './write.js';
 import { PlanError, planScenarios } from './engine.js';
@@ -99,6 +99,11 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
     syslog: r.logType === 'syslog' ? { protocol: r.syslog?.protocol ?? 'rfc5424', pri: r.syslog?.pri ?? true } : null,
     version: GENERATOR_VERSION,
   };
+  if (resolved.end !== null) {
+    const unit = def.timeUnitUs?.(resolved) ?? 1;
+    if (firstUnitUs(isoToUs(resolved.start), unit) >= isoToUs(resolved.end))
+      throw new PlanError('end', `no whole ${unit === 1_000_000 ? 'second' : 'millisecond'} (the time precision of ${def.name} records) falls between start and end: widen the window`);
+  }
   // Plan once now so a count too small for the scenarios is a 400, not a half-written blob.
   planScenarios(def, resolved, def.env(new Rng(resolved.seed, 'env'), resolved));
   return resolved;

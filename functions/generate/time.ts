@@ -188,35 +188,48 @@ export interface ClockSpec {
   endUs?: number;
   rate?: number;
   count: number;
+  /** Times are whole multiples of this many µs (the precision the records carry); default 1. */
+  unitUs?: number;
 }
+
+/** The first whole `unitUs` at or after `startUs`: where a clock of that unit starts. */
+export const firstUnitUs = (startUs: number, unitUs = 1): number => Math.ceil(startUs / unitUs) * unitUs;
 
 /**
  * Monotone event times. With `end`: the span is cut into `count` equal slots and each event
  * falls at a random point of its own slot. With `rate`: exponential gaps (a Poisson process)
- * of mean 1/rate seconds, rounded to whole microseconds.
+ * of mean 1/rate seconds, rounded to whole microseconds. With a `unitUs`, each time is cut
+ * to its unit (as a record that carries seconds or milliseconds writes it) from the first
+ * whole unit at or after the start, so no record shows a time before the start, and a
+ * label's times are exactly its records' times.
  */
 export class Clock {
   private i = 0;
   private t: number;
+  private readonly startUs: number;
   private readonly slot: number;
   private readonly meanGapUs: number;
+  private readonly unit: number;
 
   constructor(
     private readonly spec: ClockSpec,
     private readonly rng: Rng,
   ) {
-    this.t = spec.startUs;
-    this.slot = spec.endUs !== undefined ? (spec.endUs - spec.startUs) / spec.count : 0;
+    this.unit = spec.unitUs ?? 1;
+    this.t = this.startUs = firstUnitUs(spec.startUs, this.unit);
+    this.slot = spec.endUs !== undefined ? (spec.endUs - this.startUs) / spec.count : 0;
     this.meanGapUs = US_PER_SEC / (spec.rate ?? DEFAULT_RATE);
   }
 
   next(): number {
     const i = this.i++;
-    if (this.spec.endUs !== undefined) {
-      return this.spec.startUs + Math.floor((i + this.rng.float()) * this.slot);
+    let t: number;
+    if (this.spec.endUs !== undefined) t = this.startUs + Math.floor((i + this.rng.float()) * this.slot);
+    else {
+      if (i > 0) this.t += Math.round(-Math.log(1 - this.rng.float()) * this.meanGapUs);
+      t = this.t;
     }
-    if (i > 0) this.t += Math.round(-Math.log(1 - this.rng.float()) * this.meanGapUs);
-    return this.t;
+    return this.unit === 1 ? t : t - (t - this.startUs) % this.unit;
   }
 }
 

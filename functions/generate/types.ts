@@ -51,6 +51,11 @@ export interface LogTypeDef<E> {
   /** Build the dataset environment (host names, users, ...) from its own stream. */
   env(rng: Rng, req: ResolvedRequest): GenEnv;
   benign(rng: Rng, env: GenEnv, tUs: number): E;
+  /**
+   * µs per unit of the time the records carry (1000: milliseconds, 1e6: seconds); event
+   * times are whole units, so labels give the rows' own times. Default 1.
+   */
+  timeUnitUs?(req: ResolvedRequest): number;
   /** Records (output lines / table rows) this event contributes. */
   records(e: E): number;
   /** Extra label facts per event (AKS: auditID). */

@@ -4,7 +4,7 @@
 // the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
 import { ByteWriter, textOf, utf8 } from '../bytes.js';
 import { clusterResourceId, diagnosticRecordBytes, klogHeader, klogLine, writeAuditEvent, writeHttplogMessage, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
-import { externalIp } from '../names.js';
+import { attackerIp } from '../names.js';
 import { Rng, type Uuid } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
 import { TimeFormat } from '../time.js';
@@ -223,7 +223,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       name: 'privileged-pod', technique: 'T1611', tactic: 'Privilege Escalation',
       description: 'A user outside the platform team creates a privileged pod (container escape to the node)',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         return [(t) => podCreate(rng, env as AksEnv, t, MALLORY, ip, 'debug-tools', podSpec('debug-tools', 'default', { securityContext: { privileged: true } }))];
       },
     },
@@ -231,7 +231,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       name: 'hostpath-mount', technique: 'T1611', tactic: 'Privilege Escalation',
       description: 'A pod mounting the node root filesystem and the container runtime socket through hostPath volumes',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const spec = podSpec('node-shell', 'default', { volumeMounts: [{ name: 'host', mountPath: '/host' }, { name: 'cri', mountPath: '/run/containerd/containerd.sock' }] }, {
           volumes: [{ name: 'host', hostPath: { path: '/', type: '' } }, { name: 'cri', hostPath: { path: '/run/containerd/containerd.sock', type: 'Socket' } }],
         });
@@ -243,7 +243,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       description: 'kubectl exec of an interactive shell in a running workload pod (ResponseStarted + ResponseComplete records)',
       steps: (rng, env) => {
         const e = env as AksEnv;
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
         const uri = `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`;
         const objectRef = { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' };
@@ -263,7 +263,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       name: 'cluster-admin-binding', technique: 'T1098', tactic: 'Persistence, Privilege Escalation',
       description: 'A ClusterRoleBinding grants cluster-admin to a workload service account',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const binding = { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'ci-runner-admin', creationTimestamp: null }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'default' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' } };
         return [(t) => auditEvent(rng, env as AksEnv, t, {
           level: 'RequestResponse', verb: 'create', uri: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?fieldManager=kubectl-create&fieldValidation=Strict', user: MALLORY, ip, ua: KUBECTL_UA,
@@ -276,7 +276,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       description: 'A workload service account lists secrets cluster-wide, then reads secrets namespace by namespace (some refused)',
       steps: (rng, env) => {
         const e = env as AksEnv;
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const steps: Step[] = [(t) => auditEvent(rng, e, t, { level: 'Metadata', verb: 'list', uri: '/api/v1/secrets?limit=500', user: CI_RUNNER, ip, ua: KUBECTL_UA, objectRef: { resource: 'secrets', apiVersion: 'v1' }, code: 200, latencyUs: rng.range(8000, 30000), reason: 'RBAC: allowed by ClusterRoleBinding "ci-runner-admin" of ClusterRole "cluster-admin" to ServiceAccount "ci-runner/default"' })];
         const targets = [['payments', 'db-credentials', true], ['payments', 'stripe-api-key', true], ['kube-system', 'azure-cloud-provider', false], ['monitoring', 'grafana-admin', true], ['default', 'registry-pull', true], ['kube-system', 'bootstrap-token-abcdef', false]] as const;
         for (const [ns, name, ok] of targets) {
@@ -295,7 +295,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       description: 'Unauthenticated requests from the internet probe the API; an over-broad binding lets system:anonymous list pods',
       steps: (rng, env) => {
         const e = env as AksEnv;
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const anon: User = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
         const probes = [['/api/v1/namespaces/kube-system/secrets', 'secrets', 'kube-system', false], ['/api/v1/nodes', 'nodes', '', false], ['/apis/rbac.authorization.k8s.io/v1/clusterroles', 'clusterroles', '', false], ['/api/v1/pods', 'pods', '', true], ['/api/v1/namespaces/default/pods', 'pods', 'default', true]] as const;
         return probes.map(([uri, res, ns, ok]) => (t: number) =>
@@ -319,7 +319,7 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
       name: 'exec-into-pod', technique: 'T1609', tactic: 'Execution',
       description: 'kube-apiserver access line of a kubectl exec into a workload pod',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
         return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101 })];
       },
@@ -328,7 +328,7 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
       name: 'secret-enumeration', technique: 'T1552.007', tactic: 'Credential Access',
       description: 'kubectl lists and reads secrets across namespaces',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         return ['/api/v1/secrets?limit=500', '/api/v1/namespaces/payments/secrets/db-credentials', '/api/v1/namespaces/monitoring/secrets/grafana-admin', '/api/v1/namespaces/default/secrets/registry-pull'].map(
           (uri, i) => (t: number) => apiserverLine(rng, env as AksEnv, t, { verb: i === 0 ? 'LIST' : 'GET', uri, ua: KUBECTL_UA, ip, resp: 200 }),
         );
@@ -338,7 +338,7 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
       name: 'anonymous-access', technique: 'T1078.001', tactic: 'Initial Access',
       description: 'A burst of refused unauthenticated requests from one internet address',
       steps: (rng, env) => {
-        const ip = externalIp(rng);
+        const ip = attackerIp(rng, env);
         const uris = ['/api/v1/namespaces/kube-system/secrets', '/api/v1/nodes', '/api/v1/pods', '/apis/rbac.authorization.k8s.io/v1/clusterroles', '/api/v1/namespaces/default/configmaps', '/apis/apps/v1/deployments'];
         return Array.from({ length: 15 }, (_, i) => (t: number) => apiserverLine(rng, env as AksEnv, t, { verb: 'LIST', uri: uris[i % uris.length]!, ua: 'curl/8.5.0', ip, resp: 403 }));
       },

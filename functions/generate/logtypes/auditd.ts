@@ -5,7 +5,7 @@ import { AuditdColumns } from '../../kusto/datasetTables.js';
 import { auditExecveArgs, auditProctitle, auditRecord, auditStamp, auditUntrusted } from '../encoders/auditd.js';
 import { tableEncoder } from '../encoders/table.js';
 import { pidAtFirstUse } from '../pids.js';
-import { externalIp, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import { attackerIp, hostNames, internalIp, LINUX_USERS } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
@@ -49,6 +49,8 @@ const UNSET = 4294967295;
 interface Proc {
   user: string;
   uid: number;
+  /** Effective (and saved, fs) uid when the binary is setuid, as sudo's is: 0. Default uid. */
+  euid?: number;
   auid: number;
   ses: number;
   pid: number;
@@ -83,8 +85,8 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
     records: [
       rec('SYSCALL', [
         ['arch', 'c000003e', 'raw'], ['syscall', 59, 'raw'], ['success', 'yes', 'raw'], ['exit', 0, 'raw'], ['a0', a(), 'raw'], ['a1', a(), 'raw'], ['a2', a(), 'raw'], ['a3', 0, 'raw'],
-        ['items', 2, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', p.pid, 'raw'], ['auid', p.auid, 'raw'], ['uid', p.uid, 'raw'], ['gid', p.uid, 'raw'], ['euid', p.uid, 'raw'],
-        ['suid', p.uid, 'raw'], ['fsuid', p.uid, 'raw'], ['egid', p.uid, 'raw'], ['sgid', p.uid, 'raw'], ['fsgid', p.uid, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'],
+        ['items', 2, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', p.pid, 'raw'], ['auid', p.auid, 'raw'], ['uid', p.uid, 'raw'], ['gid', p.uid, 'raw'], ['euid', p.euid ?? p.uid, 'raw'],
+        ['suid', p.euid ?? p.uid, 'raw'], ['fsuid', p.euid ?? p.uid, 'raw'], ['egid', p.uid, 'raw'], ['sgid', p.uid, 'raw'], ['fsgid', p.uid, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'],
         ['comm', comm, 'str'], ['exe', exe, 'str'], ['subj', 'unconfined', 'raw'], ['key', p.key === null ? '(null)' : p.key, p.key === null ? 'raw' : 'str'],
       ]),
       { ...rec('EXECVE', []), body: auditExecveArgs(argv), fields: Object.fromEntries([['argc', String(argv.length)], ...argv.map((v, i) => [`a${i}`, v])]) },
@@ -97,11 +99,12 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
 }
 
 function pamEvent(env: AuditEnv, t: number, node: string, type: string, h: { pid: number; uid: number; auid: number; ses: number }, op: string, acct: string, exe: string, addr: string, terminal: string, ok: boolean): AuditdEvent {
+  const where: Pair[] = [['exe', exe, 'str'], ['hostname', addr === '' ? '?' : addr, 'raw'], ['addr', addr === '' ? '?' : addr, 'raw'], ['terminal', terminal, 'raw'], ['res', ok ? 'success' : 'failed', 'raw']];
+  // sshd writes USER_LOGIN itself, not through PAM: no grantors, and a login that succeeded
+  // names the user by uid (the session's new auid), a failed one by the name tried.
+  if (type === 'USER_LOGIN') return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ok ? ['id', h.auid, 'raw'] : ['acct', acct, 'str'], ...where])] };
   const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : type === 'CRED_ACQ' || type === 'CRED_DISP' ? 'pam_permit,pam_cap' : 'pam_loginuid,pam_env,pam_unix';
-  return {
-    t, node, serial: env.serial(node),
-    records: [userRec(type, h, [['op', op, 'raw'], ['grantors', grantors, 'raw'], ['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', addr === '' ? '?' : addr, 'raw'], ['addr', addr === '' ? '?' : addr, 'raw'], ['terminal', terminal, 'raw'], ['res', ok ? 'success' : 'failed', 'raw']])],
-  };
+  return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ['grantors', grantors, 'raw'], ['acct', acct, 'str'], ...where])] };
 }
 
 const BENIGN_CMDS: readonly string[][] = [
@@ -160,7 +163,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
-      const ip = externalIp(rng);
+      const ip = attackerIp(rng, env);
       const n = rng.range(25, 40);
       const steps: ((t: number) => AuditdEvent)[] = [];
       for (let i = 0; i < n; i++) {
@@ -181,7 +184,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
-      const ip = externalIp(rng);
+      const ip = attackerIp(rng, env);
       // The web server predates the attack; each process of the chain forks at its step, the
       // child of the one before.
       const web = e.pid();
@@ -227,19 +230,22 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     name: 'sudo-abuse',
     technique: 'T1548.003',
     tactic: 'Privilege Escalation',
-    description: 'A user fails sudo authentication twice, then runs a root shell through sudo -u#-1 (CVE-2019-14287 pattern)',
+    description: 'A user runs sudo -u#-1 /bin/bash (CVE-2019-14287 pattern): two wrong passwords, the third right, then a root shell',
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const uid = 1004;
-      // erin's shell predates the attack; sudo forks at its first step, its root shell at its own.
+      // erin's shell predates the attack. sudo is exec'd first (setuid root: euid 0), then asks
+      // for the password up to three times from that process; its root shell forks last.
       const shell = e.pid();
       const sudo = pidAtFirstUse(e.pid);
       const h = () => ({ pid: sudo(), uid, auid: uid, ses: 12 });
+      const auth = (ok: boolean) => (t: number) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', ok);
       return [
-        (t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
-        (t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', false),
-        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, auid: uid, ses: 12, pid: sudo(), ppid: shell, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
+        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, euid: 0, auid: uid, ses: 12, pid: sudo(), ppid: shell, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
+        auth(false),
+        auth(false),
+        auth(true),
         (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h(), [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash -p', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
         (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['bash', '-p']),
       ];
@@ -274,6 +280,8 @@ export const auditd: LogTypeDef<AuditdEvent> = {
   benign(rng, env, t) {
     return rng.weighted(BENIGN)(rng, env as AuditEnv, t);
   },
+  // audit(1704067200.123:42): milliseconds.
+  timeUnitUs: () => 1000,
   records: (e) => e.records.length,
   encoder(format, _req, tf) {
     return tableEncoder<AuditdEvent>(format, {

@@ -4,7 +4,7 @@ import { CefFirewallColumns } from '../../kusto/datasetTables.js';
 import { cef } from '../encoders/cef.js';
 import { pri } from '../encoders/syslog.js';
 import { tableEncoder } from '../encoders/table.js';
-import { ephemeralPort, externalIp, internalIp } from '../names.js';
+import { attackerIp, ephemeralPort, externalIp, internalIp } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
@@ -67,7 +67,7 @@ const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
     description: 'One internet address probes 40 TCP ports of a public server; every probe is denied',
     steps(rng, env) {
       const e = env as CefEnv;
-      const src = externalIp(rng);
+      const src = attackerIp(rng, env);
       const dst = rng.pick(e.servers);
       const ports: number[] = [];
       const seen = new Set<number>([443, 80, 25]);
@@ -89,7 +89,7 @@ const SCENARIOS: readonly ScenarioDef<CefEvent>[] = [
     steps(rng, env) {
       const e = env as CefEnv;
       const src = internalIp(rng);
-      const dst = externalIp(rng);
+      const dst = attackerIp(rng, env);
       const session = rng.hex(16);
       return Array.from({ length: 12 }, (_, part) => {
         const out = rng.range(200_000_000, 900_000_000);
@@ -116,16 +116,16 @@ type Benign = (rng: Rng, e: CefEnv, t: number) => CefEvent;
 const BENIGN: readonly (readonly [Benign, number])[] = [
   [(rng, e, t) => {
     const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
-    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
+    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
   }, 78],
-  [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt: 443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
-  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng), dpt: rng.pick(OUTBOUND_DENIED), out: 60, in: 0, inIf: 'ethernet1/2', outIf: '', rule: 'deny-outbound-policy', msg: 'blocked by policy' }), 1.2],
+  [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: 443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
+  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: rng.pick(OUTBOUND_DENIED), out: 60, in: 0, inIf: 'ethernet1/2', outIf: '', rule: 'deny-outbound-policy', msg: 'blocked by policy' }), 1.2],
   [(rng, e, t) => {
     const dpt = rng.weighted(INBOUND_OK_WEIGHTS);
-    return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
+    return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
   }, 17],
-  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' }), 1.5],
-  [(rng, e, t) => flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' }), 2],
+  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' }), 1.5],
+  [(rng, e, t) => flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' }), 2],
 ];
 
 export const cefFirewall: LogTypeDef<CefEvent> = {
@@ -141,6 +141,8 @@ export const cefFirewall: LogTypeDef<CefEvent> = {
   benign(rng, env, t) {
     return rng.weighted(BENIGN)(rng, env as CefEnv, t);
   },
+  // rt (and the rows' TimeGenerated) carry milliseconds.
+  timeUnitUs: () => 1000,
   records: () => 1,
   encoder(format, _req, tf) {
     const ext = (e: CefEvent): [string, string | number | null][] => [

@@ -4,7 +4,7 @@ import { SyslogColumns } from '../../kusto/datasetTables.js';
 import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, rfc5424Writer, type SdElement } from '../encoders/syslog.js';
 import { tableEncoder } from '../encoders/table.js';
 import { pidAtFirstUse } from '../pids.js';
-import { ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import { attackerIp, ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { ResolvedRequest } from '../request.js';
 import type { ByteWriter } from '../bytes.js';
@@ -47,6 +47,9 @@ interface SyslogEnv extends GenEnv {
   sessionUser: Uint8Array;
   /** Host index of each live session: its lines stay on the host that accepted it. */
   sessionHost: Uint8Array;
+  /** Client address and port of each live session: its disconnect names the peer that logged in. */
+  sessionIp: string[];
+  sessionPort: Int32Array;
   /** Slot of the session accepted last (its "session opened" line follows). */
   lastSession: number;
   /** The cron job and the sudo run last started: their later lines share the pid. */
@@ -66,6 +69,8 @@ function sessionSlot(rng: Rng, env: SyslogEnv): number {
     env.sessions[j] = env.pid();
     env.sessionUser[j] = rng.int(env.admins.length);
     env.sessionHost[j] = rng.int(env.hosts.length);
+    env.sessionIp[j] = internalIp(rng);
+    env.sessionPort[j] = ephemeralPort(rng);
   }
   return j;
 }
@@ -118,9 +123,11 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     env.sessions[j] = pid;
     env.sessionUser[j] = k;
     env.sessionHost[j] = h;
+    const ip = (env.sessionIp[j] = internalIp(rng));
+    const port = (env.sessionPort[j] = ephemeralPort(rng));
     env.lastSession = j;
     const user = env.admins[k] as string;
-    return evAt(t, env.hosts[h] as string, 'sshd', pid, F.auth, S.info, `Accepted publickey for ${user} from ${internalIp(rng)} port ${ephemeralPort(rng)} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, '', user);
+    return evAt(t, env.hosts[h] as string, 'sshd', pid, F.auth, S.info, `Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, ip, user);
   }, 3],
   [(rng, env, t) => {
     const j = env.lastSession >= 0 ? env.lastSession : sessionSlot(rng, env);
@@ -137,10 +144,23 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', pid, F.authpriv, S.info, env.sessionClosed[k] as string, '', env.admins[k] as string);
   }, 3],
   [(rng, env, t) => {
-    const ip = internalIp(rng);
     const j = sessionSlot(rng, env);
-    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.auth, S.info, `Received disconnect from ${ip} port ${ephemeralPort(rng)}:11: disconnected by user`, ip);
+    const ip = env.sessionIp[j] as string;
+    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.auth, S.info, `Received disconnect from ${ip} port ${env.sessionPort[j]}:11: disconnected by user`, ip);
   }, 2],
+  // Failed SSH logins are everyday noise too: an admin's mistyped password from inside, and
+  // the internet's one-off guesses at any exposed sshd (one connection, one name).
+  [(rng, env, t) => {
+    const k = rng.int(env.admins.length);
+    const user = env.admins[k] as string;
+    const ip = internalIp(rng);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Failed password for ${user} from ${ip} port ${ephemeralPort(rng)} ssh2`, ip, user);
+  }, 0.1],
+  [(rng, env, t) => {
+    const ip = externalIp(rng, env);
+    const user = rng.pick(INVALID_GUESSES);
+    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Invalid user ${user} from ${ip} port ${ephemeralPort(rng)}`, ip, user);
+  }, 0.15],
   [(rng, env, t) => evAt(t, (env.cronHost = rng.pick(env.hosts)), 'CRON', (env.cronPid = env.pid()), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
   // The job's CMD line comes from the cron process that opened its session.
   [(rng, env, t) => evAt(t, env.cronPid ? env.cronHost : (env.cronHost = rng.pick(env.hosts)), 'CRON', env.cronPid || (env.cronPid = env.pid()), F.cron, S.info, rng.pick(CRON_MSGS), '', 'root'), 4],
@@ -171,7 +191,7 @@ const BENIGN: readonly (readonly [Template, number])[] = [
   ]), 1],
   [(rng, env, t) => {
     // A stray blocked connection from the internet: normal background noise on any host.
-    const ip = externalIp(rng);
+    const ip = externalIp(rng, env);
     return evAt(t, rng.pick(env.hosts), 'kernel', 0, F.kern, S.warning, ufwBlock(rng, ip, internalIp(rng), rng.pick([23, 445, 3389, 8080]), rng), ip);
   }, 1],
 ];
@@ -190,7 +210,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
     steps(rng, env) {
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
-      const ip = externalIp(rng);
+      const ip = attackerIp(rng, env);
       const steps: ((t: number) => SyslogEvent)[] = [];
       // One sshd process a connection: its pid is drawn when its first line is written.
       const line = (pid: () => number, msg: string, srcIp = ip, user = '', [facility, severity]: Priority = SSHD): void => {
@@ -220,7 +240,8 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         const failed = `Failed password for root from ${ip} port ${port} ssh2`;
         line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
         line(pid, failed, ip, 'root');
-        line(pid, `message repeated ${tries - 1} times: [ ${failed}]`, ip, 'root');
+        // One repeat is written again as it is; rsyslog folds two and more.
+        line(pid, tries === 2 ? failed : `message repeated ${tries - 1} times: [ ${failed}]`, ip, 'root');
         if (tries === MAX_AUTH_TRIES) {
           line(pid, `error: maximum authentication attempts exceeded for root from ${ip} port ${port} ssh2 [preauth]`, ip, 'root', SSHD_ERROR);
           line(pid, `Disconnecting authenticating user root ${ip} port ${port}: Too many authentication failures [preauth]`, ip, 'root');
@@ -271,7 +292,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
     steps(rng, env) {
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
-      const src = externalIp(rng);
+      const src = attackerIp(rng, env);
       const dst = internalIp(rng);
       const ports = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433, 1723, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 9200, 27017];
       return ports.map((p) => {
@@ -304,6 +325,8 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sessions: new Int32Array(LIVE_SESSIONS),
       sessionUser: new Uint8Array(LIVE_SESSIONS),
       sessionHost: new Uint8Array(LIVE_SESSIONS),
+      sessionIp: Array.from({ length: LIVE_SESSIONS }, () => ''),
+      sessionPort: new Int32Array(LIVE_SESSIONS),
       lastSession: -1,
       cronPid: 0,
       cronHost: '',
@@ -316,6 +339,8 @@ export const syslog: LogTypeDef<SyslogEvent> = {
   benign(rng, env, t) {
     return rng.weighted(BENIGN)(rng, env as SyslogEnv, t);
   },
+  // RFC 3164 times are whole seconds; RFC 5424 ones carry microseconds.
+  timeUnitUs: (req) => (req.syslog?.protocol === 'rfc3164' ? 1_000_000 : 1),
   records: () => 1,
   encoder(format, req: ResolvedRequest, tf: TimeFormat) {
     const proto = req.syslog?.protocol ?? 'rfc5424';

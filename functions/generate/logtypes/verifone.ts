@@ -177,6 +177,7 @@ export const verifone: LogTypeDef<PosEvent> = {
   benign(rng, env, t) {
     return rng.weighted(BENIGN)(rng, env as PosEnv, t);
   },
+  timeUnitUs: () => 1000,
   records: () => 1,
   encoder(format, _req, tf) {
     return tableEncoder<PosEvent>(format, {

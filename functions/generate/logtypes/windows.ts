@@ -4,7 +4,7 @@
 import { WindowsSecurityColumns } from '../../kusto/datasetTables.js';
 import { EVENT_SCHEMAS, LOGON_TYPES, windowsEventXml, writeWindowsEventXml } from '../encoders/windows.js';
 import { tableEncoder } from '../encoders/table.js';
-import { ephemeralPort, externalIp, internalIp } from '../names.js';
+import { attackerIp, ephemeralPort, internalIp } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
@@ -20,6 +20,8 @@ export interface WindowsEvent {
 interface User {
   name: string;
   sid: string;
+  /** A local account's domain is its computer's name; domain accounts leave this unset. */
+  domain?: string;
 }
 
 interface WinEnv extends GenEnv {
@@ -57,9 +59,10 @@ function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: 
   const network = type === LOGON_TYPES.Network;
   return ev(t, 4624, host, rng, {
     SubjectUserSid: network ? 'S-1-0-0' : SYSTEM_SID, SubjectUserName: network ? '-' : `${host.split('.')[0]}$`, SubjectDomainName: network ? '-' : e.domain, SubjectLogonId: network ? '0x0' : '0x3e7',
-    TargetUserSid: u.sid, TargetUserName: u.name, TargetDomainName: e.domain, TargetLogonId: logonId,
+    TargetUserSid: u.sid, TargetUserName: u.name, TargetDomainName: u.domain ?? e.domain, TargetLogonId: logonId,
     LogonType: String(type), LogonProcessName: pkg === 'Kerberos' ? 'Kerberos' : type === LOGON_TYPES.Network ? 'NtLmSsp ' : 'User32 ',
-    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : rng.pick(e.workstations),
+    // A console logon (type 2) happens at the computer itself; other types name the client.
+    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? (host.split('.')[0] as string).toUpperCase() : rng.pick(e.workstations),
     LogonGuid: pkg === 'Kerberos' ? `{${rng.uuid()}}` : '{00000000-0000-0000-0000-000000000000}', TransmittedServices: '-', LmPackageName: pkg === 'NTLM' ? 'NTLM V2' : '-', KeyLength: pkg === 'NTLM' ? '128' : '0',
     ProcessId: network ? '0x0' : '0x2c4', ProcessName: network ? '-' : 'C:\\Windows\\System32\\svchost.exe', IpAddress: ip, IpPort: ip === '-' ? '-' : String(ephemeralPort(rng)),
     ImpersonationLevel: '%%1833', RestrictedAdminMode: type === LOGON_TYPES.RemoteInteractive ? '%%1843' : '-', TargetOutboundUserName: '-', TargetOutboundDomainName: '-', VirtualAccount: '%%1843', TargetLinkedLogonId: '0x0', ElevatedToken: '%%1842',
@@ -77,7 +80,7 @@ function failed4625(t: number, e: WinEnv, rng: Rng, host: string, user: string, 
 
 function process4688(t: number, e: WinEnv, rng: Rng, host: string, u: User, logonId: string, image: string, cmd: string, parent: string, elevated: boolean): WindowsEvent {
   return ev(t, 4688, host, rng, {
-    SubjectUserSid: u.sid, SubjectUserName: u.name, SubjectDomainName: e.domain, SubjectLogonId: logonId,
+    SubjectUserSid: u.sid, SubjectUserName: u.name, SubjectDomainName: u.domain ?? e.domain, SubjectLogonId: logonId,
     NewProcessId: `0x${rng.range(0x400, 0x3fff).toString(16)}`, NewProcessName: image, TokenElevationType: elevated ? '%%1937' : '%%1938', ProcessId: `0x${rng.range(0x400, 0x3fff).toString(16)}`,
     CommandLine: cmd, TargetUserSid: 'S-1-0-0', TargetUserName: '-', TargetDomainName: '-', TargetLogonId: '0x0', ParentProcessName: parent,
     MandatoryLabel: elevated ? 'S-1-16-12288' : 'S-1-16-8192',
@@ -115,7 +118,7 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
     description: 'One address tries one password against many domain accounts over NTLM; an account locks out, then one logon succeeds',
     steps(rng, env) {
       const e = env as WinEnv;
-      const ip = externalIp(rng);
+      const ip = attackerIp(rng, env);
       const steps: ((t: number) => WindowsEvent)[] = [];
       const targets = [...e.users, { name: 'administrator', sid: `${e.domainSid}-500` }, { name: 'svc_sql', sid: '' }, { name: 'backup', sid: '' }];
       for (const u of targets) {
@@ -141,18 +144,19 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
       const hostName = host.split('.')[0] as string;
       const u = e.users[1] as User;
       const logonId = e.logonId(rng);
-      const backdoor: User = { name: 'svc_update', sid: `S-1-5-21-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-1003` };
+      const local = hostName.toUpperCase();
+      const backdoor: User = { name: 'svc_update', sid: `S-1-5-21-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-1003`, domain: local };
       const cmd = 'C:\\Windows\\System32\\cmd.exe';
       const net = 'C:\\Windows\\System32\\net.exe';
       const bdLogon = e.logonId(rng);
       return [
         (t) => logon4624(t, e, rng, host, u, LOGON_TYPES.RemoteInteractive, internalIp(rng, '10.20'), 'Negotiate', logonId),
         (t) => process4688(t, e, rng, host, u, logonId, net, 'net  user svc_update "P@ss w0rd!" /add', cmd, true),
-        (t) => ev(t, 4720, host, rng, { TargetUserName: backdoor.name, TargetDomainName: hostName.toUpperCase(), TargetSid: backdoor.sid, SubjectUserSid: u.sid, SubjectUserName: u.name, SubjectDomainName: e.domain, SubjectLogonId: logonId, PrivilegeList: '-', SamAccountName: backdoor.name, DisplayName: '%%1793', UserPrincipalName: '-', HomeDirectory: '%%1793', HomePath: '%%1793', ScriptPath: '%%1793', ProfilePath: '%%1793', UserWorkstations: '%%1793', PasswordLastSet: '%%1794', AccountExpires: '%%1794', PrimaryGroupId: '513', AllowedToDelegateTo: '-', OldUacValue: '0x0', NewUacValue: '0x15', UserAccountControl: '\n\t\t%%2080\n\t\t%%2082\n\t\t%%2084', UserParameters: '%%1793', SidHistory: '-', LogonHours: '%%1797' }),
+        (t) => ev(t, 4720, host, rng, { TargetUserName: backdoor.name, TargetDomainName: local, TargetSid: backdoor.sid, SubjectUserSid: u.sid, SubjectUserName: u.name, SubjectDomainName: e.domain, SubjectLogonId: logonId, PrivilegeList: '-', SamAccountName: backdoor.name, DisplayName: '%%1793', UserPrincipalName: '-', HomeDirectory: '%%1793', HomePath: '%%1793', ScriptPath: '%%1793', ProfilePath: '%%1793', UserWorkstations: '%%1793', PasswordLastSet: '%%1794', AccountExpires: '%%1794', PrimaryGroupId: '513', AllowedToDelegateTo: '-', OldUacValue: '0x0', NewUacValue: '0x15', UserAccountControl: '\n\t\t%%2080\n\t\t%%2082\n\t\t%%2084', UserParameters: '%%1793', SidHistory: '-', LogonHours: '%%1797' }),
         (t) => process4688(t, e, rng, host, u, logonId, net, 'net  localgroup administrators svc_update /add', cmd, true),
         (t) => ev(t, 4732, host, rng, { MemberName: '-', MemberSid: backdoor.sid, TargetUserName: 'Administrators', TargetDomainName: 'Builtin', TargetSid: ADMINISTRATORS_SID, SubjectUserSid: u.sid, SubjectUserName: u.name, SubjectDomainName: e.domain, SubjectLogonId: logonId, PrivilegeList: '-' }),
         (t) => logon4624(t, e, rng, host, backdoor, LOGON_TYPES.Interactive, '127.0.0.1', 'Negotiate', bdLogon),
-        (t) => ev(t, 4672, host, rng, { SubjectUserSid: backdoor.sid, SubjectUserName: backdoor.name, SubjectDomainName: hostName.toUpperCase(), SubjectLogonId: bdLogon, PrivilegeList: ADMIN_PRIVILEGES }),
+        (t) => ev(t, 4672, host, rng, { SubjectUserSid: backdoor.sid, SubjectUserName: backdoor.name, SubjectDomainName: local, SubjectLogonId: bdLogon, PrivilegeList: ADMIN_PRIVILEGES }),
         (t) => process4688(t, e, rng, host, backdoor, bdLogon, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', 'powershell.exe -NoProfile -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA=', 'C:\\Windows\\explorer.exe', true),
       ];
     },
