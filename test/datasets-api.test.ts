@@ -122,11 +122,19 @@ describe('POST /api/datasets', () => {
     [{ logType: 'syslog', syslog: { pri: false } }, 'syslog.pri'],
     [{ logType: 'cef', syslog: { protocol: 'rfc3164' } }, 'syslog'],
     [{ logType: 'aks-audit', syslog: { protocol: 'rfc5424', pri: true } }, 'syslog'],
+    // RFC 3164 times are whole seconds: half a second holds none.
+    [{ logType: 'syslog', syslog: { protocol: 'rfc3164' }, start: '2024-01-01T00:00:00.2Z', end: '2024-01-01T00:00:00.7Z' }, 'end'],
   ])('400 naming the field for %j', async (body, field) => {
     const { status, json } = await post(body);
     expect(status).toBe(400);
     expect(json.field).toBe(field);
     expect(typeof json.error).toBe('string');
+  });
+
+  it('a missing field says "missing", not zod\'s "received undefined"', async () => {
+    const { status, json } = await post({ count: 10 });
+    expect(status).toBe(400);
+    expect(json).toMatchObject({ field: 'logType', error: expect.stringMatching(/^logType: missing, expected one of "syslog"\|"auditd"\|/) });
   });
 
   it.each([

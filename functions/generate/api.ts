@@ -11,6 +11,7 @@ import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTy
 import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
 import { TimeFormat } from './time.js';
 import { datasetIngestCommand, ingestShape, tableInfo, type TableInfo } from './schema.js';
+import { missingField } from '../http/issues.js';
 
 export interface ApiResponse {
   status: number;
@@ -108,7 +109,7 @@ const downloadPath = (blob: string): string => `datasets/${blob}`;
  * storage client, and a deployment with no storage configured says so (503) instead of failing.
  */
 export async function postDataset(body: unknown, config: Config, containerFor: () => ContainerClient, ingest?: IngestFn): Promise<ApiResponse> {
-  const parsed = datasetRequestSchema(config.KUBESIFT_DATASET_MAX_COUNT).safeParse(body);
+  const parsed = datasetRequestSchema(config.KUBESIFT_DATASET_MAX_COUNT).safeParse(body, { error: missingField });
   if (!parsed.success) return zodError(parsed.error);
   let req: ResolvedRequest;
   try {

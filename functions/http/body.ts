@@ -29,7 +29,7 @@ export async function readBodyLimited(body: AsyncIterable<Uint8Array> | null, ma
 /**
  * JSON of UTF-8 bytes or text, a leading BOM allowed; `text`: what was parsed. Bytes that are
  * not UTF-8 are refused rather than decoded with U+FFFD in place of what the sender wrote.
- * `error` says which: 'body: not valid UTF-8' or 'body: not valid JSON'.
+ * `error` says which: 'body: not valid UTF-8', 'body: empty, expected JSON' or 'body: not valid JSON'.
  */
 export function parseJson(body: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false; error: string } {
   let text: string;
@@ -40,6 +40,7 @@ export function parseJson(body: Uint8Array | string): { ok: true; value: unknown
     text = buf.toString('utf8');
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') return { ok: false, error: 'body: empty, expected JSON' };
   try {
     return { ok: true, value: JSON.parse(text), text };
   } catch {

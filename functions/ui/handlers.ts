@@ -3,6 +3,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
 import { readJsonBody } from '../http/body.js';
+import { missingField } from '../http/issues.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
 import { parseDetectionsQuery, QueryError, queryDetections, type DetectionsQuery } from './detectionsQuery.js';
 import { readLandedDetections } from './landedDetections.js';
@@ -48,7 +49,7 @@ export async function uiPreview(request: HttpRequest, context: InvocationContext
     import('./preview.js'),
   ]);
   const cfg = config();
-  const parsed = datasetRequestSchema(cfg.KUBESIFT_DATASET_MAX_COUNT).safeParse(raw);
+  const parsed = datasetRequestSchema(cfg.KUBESIFT_DATASET_MAX_COUNT).safeParse(raw, { error: missingField });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
     return json(400, { error: `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, issues });

@@ -9,6 +9,7 @@ import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages } from './message.js';
 import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
 import { describeIssue, webhookSource } from './sources.js';
+import { missingField } from '../http/issues.js';
 
 export interface WebhookRequest {
   source: string;
@@ -40,6 +41,8 @@ export const MAX_HUB_MESSAGE_BYTES = 1_000_000;
 
 
 const fail = (status: number, error: string, log: string): WebhookOutcome => ({ status, body: { error }, log });
+/** A 400 names its field as /api/datasets does: `{error, field}`, the error starting with the field. */
+const badRequest = (field: string, error: string, log: string): WebhookOutcome => ({ status: 400, body: { error, field }, log });
 const unauthorized = (reason: string): WebhookOutcome => ({ status: 401, body: { error: 'unauthorized' }, log: `sender auth failed: ${reason}` });
 
 /**
@@ -98,28 +101,28 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
 
   // The setting is lower-cased and checked when the settings load (config.ts).
   const cluster = req.cluster?.trim() ? clusterName(req.cluster) : config.KUBESIFT_DEFAULT_CLUSTER;
-  if (cluster === null) return fail(400, `cluster: must be ${CLUSTER_NAME_RULE} (query parameter ?cluster=)`, 'bad cluster');
+  if (cluster === null) return badRequest('cluster', `cluster: must be ${CLUSTER_NAME_RULE} (query parameter ?cluster=)`, 'bad cluster');
 
   const body = parseJson(read.bytes);
-  if (!body.ok) return fail(400, body.error, body.error);
+  if (!body.ok) return badRequest('body', body.error, body.error);
   const json = body.value;
   // Serializing the events for the hub recurses per level: a few KB of brackets would
   // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).
-  if (valueTooDeep(json)) return fail(400, `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
+  if (valueTooDeep(json)) return badRequest('body', `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
   const list = source.events(json);
   if (!list.ok) {
     const issue = describeIssue(list.error);
-    return fail(400, issue, `schema: ${issue}`);
+    return badRequest(issue.field, issue.text, `schema: ${issue.text}`);
   }
   const { items, at } = list;
   // Each event on its own: a bad one is named and forwarded (the hub side dead-letters it with
   // the same reason), so it never costs the others. A body with no usable event is a 400.
-  const refused: string[] = [];
+  const refused: { field: string; text: string }[] = [];
   for (let i = 0; i < items.length; i++) {
-    const checked = source.event.safeParse(items[i]);
+    const checked = source.event.safeParse(items[i], { error: missingField });
     if (!checked.success) refused.push(describeIssue(checked.error, at === null ? [] : [...at, i]));
   }
-  if (refused.length === items.length) return fail(400, refused[0]!, `schema: ${refused[0]!}`);
+  if (refused.length === items.length) return badRequest(refused[0]!.field, refused[0]!.text, `schema: ${refused[0]!.text}`);
   const accepted = items.length - refused.length;
   const head = { source: source.name, cluster, receivedTime: now.toISOString() };
   let texts = eventTexts(body.text, at);
@@ -136,9 +139,9 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
     body: {
       accepted, messages: messages.length, source: source.name, cluster,
       ...(truncated ? { truncated } : {}),
-      ...(refused.length ? { refused: refused.length, errors: refused.slice(0, MAX_NAMED_ERRORS) } : {}),
+      ...(refused.length ? { refused: refused.length, errors: refused.slice(0, MAX_NAMED_ERRORS).map((r) => r.text) } : {}),
     },
     messages,
-    log: `accepted ${accepted} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)${truncated ? `, ${truncated} cut to fit (request/response objects dropped)` : ''}${refused.length ? `, ${refused.length} refused and forwarded to be dead-lettered (first: ${refused[0]!.slice(0, 200)})` : ''}`,
+    log: `accepted ${accepted} ${source.name} event(s) from cluster ${cluster} via ${auth.method} → ${messages.length} hub message(s)${truncated ? `, ${truncated} cut to fit (request/response objects dropped)` : ''}${refused.length ? `, ${refused.length} refused and forwarded to be dead-lettered (first: ${refused[0]!.text.slice(0, 200)})` : ''}`,
   };
 }

@@ -13,6 +13,7 @@ import type { Policy } from '../detect/index.js';
 import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
 import { describeIssue, webhookSource, type SourceName } from './sources.js';
 import { toDetection } from './runtimeAlert.js';
+import { missingField } from '../http/issues.js';
 
 export interface WebhookProcessOptions {
   policy: Policy;
@@ -57,7 +58,7 @@ function parseMessage(body: unknown): { ok: true; message: WebhookMessage; text?
     text = json.text;
   }
   const parsed = webhookMessageSchema.safeParse(value);
-  if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error)}` };
+  if (!parsed.success) return { ok: false, reason: 'unknown-shape', detail: `not a KubeSift webhook message: ${describeIssue(parsed.error).text}` };
   if (text === undefined) return { ok: true, message: parsed.data, shallow: false };
   // One pass cuts the events and measures how deep the deepest one nests.
   const deepest = { levels: 0 };
@@ -156,8 +157,8 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
           void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster });
         // Its fields become a Detection's Evidence, which landing must be able to write.
         if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
-        const checked = source.event.safeParse(exactIntegers(item, texts?.[index]));
-        if (!checked.success) return reject(describeIssue(checked.error));
+        const checked = source.event.safeParse(exactIntegers(item, texts?.[index]), { error: missingField });
+        if (!checked.success) return reject(describeIssue(checked.error).text);
         // The schema should admit only what converts; a conversion that still throws costs this
         // alert a dead letter, not the batch its neighbours are in.
         try {

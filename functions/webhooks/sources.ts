@@ -8,6 +8,7 @@ import { eventListSchema, auditEventSchema } from './k8sAudit.js';
 import { falcoAlert, falcoAlertSchema } from './falco.js';
 import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
 import type { RuntimeAlert } from './runtimeAlert.js';
+import { missingField } from '../http/issues.js';
 
 export type SourceName = 'k8s-audit' | 'falco' | 'kubearmor';
 
@@ -57,7 +58,7 @@ function isEventList(body: unknown): boolean {
 /** The API server always sends an EventList; a bare Event is accepted for hand-driven tests. */
 function auditEventsOf(body: unknown): ReturnType<SourceBase['events']> {
   if (!isEventList(body)) return { ok: true, items: [body], at: null };
-  const list = eventListSchema.safeParse(body);
+  const list = eventListSchema.safeParse(body, { error: missingField });
   return list.success ? { ok: true, items: list.data.items, at: ['items'] } : { ok: false, error: list.error };
 }
 
@@ -100,11 +101,11 @@ export function webhookSource(name: string): WebhookSource | undefined {
   return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;
 }
 
-/** First schema issue as "path: message", naming the field for the 400 response; `at`: where the checked value sits in the body. */
-export function describeIssue(error: z.ZodError, at: readonly PropertyKey[] = []): string {
+/** First schema issue: the field it names ('body' for the body itself) and "field: message"; `at`: where the checked value sits in the body. */
+export function describeIssue(error: z.ZodError, at: readonly PropertyKey[] = []): { field: string; text: string } {
   const issue = firstIssue(error.issues, [...at]);
-  if (!issue) return 'body: invalid';
-  return `${issue.path.length ? issue.path.map(String).join('.') : 'body'}: ${issue.message}`;
+  const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+  return { field, text: `${field}: ${issue?.message ?? 'invalid'}` };
 }
 
 /**
