@@ -172,8 +172,12 @@ describe('commands keep their flags', () => {
   it('config --check reads the policy too (a broken one used to pass as OK)', async () => {
     const { run } = await COMMANDS.config();
     const saved = { p: process.env.KUBESIFT_POLICY, path: process.env.KUBESIFT_POLICY_PATH };
+    const storageKeys = ['KUBESIFT_STORAGE_CONNECTION', 'KUBESIFT_STORAGE_ACCOUNT', 'AzureWebJobsStorage'] as const;
+    const savedStorage = storageKeys.map((k) => process.env[k]);
     try {
       delete process.env.KUBESIFT_POLICY_PATH;
+      for (const k of storageKeys) delete process.env[k];
+      process.env.KUBESIFT_STORAGE_CONNECTION = 'UseDevelopmentStorage=true';
       process.env.KUBESIFT_POLICY = '{bad';
       expect(await run(['--check'])).toBe(1);
       expect(err).toMatch(/^policy: KUBESIFT_POLICY: not valid JSON/);
@@ -184,13 +188,20 @@ describe('commands keep their flags', () => {
       out = '';
       process.env.KUBESIFT_POLICY = '{"lists":{"allowedUsers":{"append":["ci"]}}}';
       expect(await run(['--check'])).toBe(0);
-      expect(out).toMatch(/^configuration OK .*policy KUBESIFT_POLICY/);
+      expect(out).toMatch(/^configuration OK \(storage: KUBESIFT_STORAGE_CONNECTION, .*policy KUBESIFT_POLICY/);
       // A short webhook secret no longer stops the settings from loading, so --check names it.
       err = '';
       process.env.KUBESIFT_WEBHOOK_SECRET_FALCO = 'short';
       expect(await run(['--check'])).toBe(1);
       expect(err).toBe('KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters\n');
+      delete process.env.KUBESIFT_WEBHOOK_SECRET_FALCO;
+      // No storage at all: the settings load, but nothing could be dead-lettered or landed.
+      err = '';
+      delete process.env.KUBESIFT_STORAGE_CONNECTION;
+      expect(await run(['--check'])).toBe(1);
+      expect(err).toMatch(/^no storage configured: set KUBESIFT_STORAGE_CONNECTION .*dead letters.*KUBESIFT_SINK=blob/);
     } finally {
+      storageKeys.forEach((k, i) => (savedStorage[i] === undefined ? delete process.env[k] : (process.env[k] = savedStorage[i])));
       delete process.env.KUBESIFT_WEBHOOK_SECRET_FALCO;
       if (saved.p === undefined) delete process.env.KUBESIFT_POLICY;
       else process.env.KUBESIFT_POLICY = saved.p;

@@ -34,13 +34,28 @@ export function blobUrlOf(config: Config): string {
   return config.KUBESIFT_STORAGE_BLOB_URL ?? `https://${config.KUBESIFT_STORAGE_ACCOUNT}.blob.core.windows.net`;
 }
 
+/** The setting blob storage comes from, in the order blobServiceFor reads them; null when none is set. */
+export function storageSetting(config: Config): 'KUBESIFT_STORAGE_CONNECTION' | 'KUBESIFT_STORAGE_ACCOUNT' | 'AzureWebJobsStorage' | null {
+  if (config.KUBESIFT_STORAGE_CONNECTION) return 'KUBESIFT_STORAGE_CONNECTION';
+  if (config.KUBESIFT_STORAGE_ACCOUNT) return 'KUBESIFT_STORAGE_ACCOUNT';
+  if (config.AzureWebJobsStorage) return 'AzureWebJobsStorage';
+  return null;
+}
+
+export const NO_STORAGE = 'no storage configured: set KUBESIFT_STORAGE_CONNECTION (local) or KUBESIFT_STORAGE_ACCOUNT (managed identity)';
+
 /** Blob storage for landing files and dead letters. */
 export function blobServiceFor(config: Config): BlobServiceClient {
-  if (config.KUBESIFT_STORAGE_CONNECTION) return BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION);
-  if (config.KUBESIFT_STORAGE_ACCOUNT)
-    return new BlobServiceClient(blobUrlOf(config), credentialFor(config) ?? new DefaultAzureCredential());
-  if (config.AzureWebJobsStorage) return BlobServiceClient.fromConnectionString(config.AzureWebJobsStorage);
-  throw new Error('no storage configured: set KUBESIFT_STORAGE_CONNECTION (local) or KUBESIFT_STORAGE_ACCOUNT (managed identity)');
+  switch (storageSetting(config)) {
+    case 'KUBESIFT_STORAGE_CONNECTION':
+      return BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION!);
+    case 'KUBESIFT_STORAGE_ACCOUNT':
+      return new BlobServiceClient(blobUrlOf(config), credentialFor(config) ?? new DefaultAzureCredential());
+    case 'AzureWebJobsStorage':
+      return BlobServiceClient.fromConnectionString(config.AzureWebJobsStorage!);
+    case null:
+      throw new Error(NO_STORAGE);
+  }
 }
 
 export function kcsbFor(url: string, config: Config): KustoConnectionStringBuilder {

@@ -40,7 +40,15 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`${secrets.join('\n')}\n`);
       return 1;
     }
-    process.stdout.write(`configuration OK (sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE}, policy ${cfg.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : cfg.KUBESIFT_POLICY_PATH ? cfg.KUBESIFT_POLICY_PATH : 'built in'})\n`);
+    // Without storage the settings load, but the first dead letter (and with the blob sink,
+    // the first row) fails, as do replay, generate --blob and /api/datasets.
+    const { storageSetting, NO_STORAGE } = await import('../../functions/land/clients.js');
+    const storage = storageSetting(cfg);
+    if (storage === null) {
+      process.stderr.write(`${NO_STORAGE}: the triggers write dead letters there${cfg.KUBESIFT_SINK === 'blob' ? ', and every row with KUBESIFT_SINK=blob' : ''}; sift replay, generate --blob and /api/datasets need it too\n`);
+      return 1;
+    }
+    process.stdout.write(`configuration OK (storage: ${storage}, sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE}, policy ${cfg.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : cfg.KUBESIFT_POLICY_PATH ? cfg.KUBESIFT_POLICY_PATH : 'built in'})\n`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
