@@ -17,14 +17,35 @@ export function parseCommandLine<O extends Options, P extends boolean = false>(a
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: (allowPositionals ?? false) as P });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
   }
   return (parsed.values as Record<string, unknown>).help ? 'help' : parsed;
 }
 
-/** Report a usage error the way every command does; `program` is how it was run ('sift process', 'npm start'). Returns the exit code (2). */
+/**
+ * node:util parseArgs's errors, said shortly: its unknown-option text runs on with advice about
+ * '--' that fits few commands. Others keep Node's text, which names the flag already.
+ */
+const PARSE_ARGS_MESSAGES: Readonly<Record<string, readonly [RegExp, (arg: string) => string]>> = {
+  ERR_PARSE_ARGS_UNKNOWN_OPTION: [/^Unknown option '([^']+)'/, (flag) => `unknown option ${flag}`],
+  ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: [/^Unexpected argument '([^']*)'/, (arg) => `unexpected argument '${arg}'`],
+};
+
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const entry = PARSE_ARGS_MESSAGES[err.code ?? ''];
+  const arg = entry?.[0].exec(err.message)?.[1];
+  return entry && arg !== undefined ? entry[1](arg) : err.message;
+}
+
+/**
+ * Report a usage error the way every command does: the reason, the usage lines (the text up to
+ * its first blank line) and where the full help is. `program` is how it was run ('sift
+ * process', 'npm start'). Returns the exit code (2).
+ */
 export function usageError(program: string, usage: string, message: string): number {
-  process.stderr.write(`${program}: ${message}\n\n${usage}`);
+  const blank = usage.indexOf('\n\n');
+  const synopsis = blank < 0 ? usage : `${usage.slice(0, blank + 1)}(${program} --help for every option)\n`;
+  process.stderr.write(`${program}: ${message}\n\n${synopsis}`);
   return 2;
 }
 

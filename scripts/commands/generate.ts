@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { z } from 'zod';
 import { DatasetRequest, GENERATORS, labelsFile, PlanError, resolveRequest, writeDataset, LOG_TYPES, type ResolvedRequest } from '../../functions/generate/index.js';
 import { numFlag, parseCommandArgs, UsageError } from './args.js';
+import { missingField } from '../../functions/http/issues.js';
 
 const USAGE = `usage: sift generate --type <logType> [--count N] [--seed S] [--format raw|csv|jsonl|eventhub]
                      [--scenarios a,b|all] [--start ISO] [--end ISO | --rate R]
@@ -26,19 +26,19 @@ ${LOG_TYPES.map((t) => `  ${t.name.padEnd(16)} ${t.formats.join('|').padEnd(22)}
 /** The request fields the flags fill, by flag (the API's field names differ in places). */
 const FLAG_OF: Readonly<Record<string, string>> = { logType: '--type', count: '--count', seed: '--seed', format: '--format', scenarios: '--scenarios', start: '--start', end: '--end', rate: '--rate', syslog: '--syslog-protocol', 'syslog.pri': '--no-pri' };
 
-/** Schema errors named by the flag the user typed, one per line. */
-function requestErrors(err: z.ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${FLAG_OF[String(i.path[0])] ?? i.path.join('.')}: ${i.message}` : i.message)).join('\n');
-}
-
-/** A schema-checked request, planned for its log type: every refusal is a UsageError naming the flag. */
-function planRequest(body: Record<string, unknown>): ResolvedRequest {
-  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)));
-  if (!parsed.success) throw new UsageError(requestErrors(parsed.error));
+/**
+ * A schema-checked request, planned for its log type: every refusal is a UsageError naming the
+ * flag the user typed. `flags` overrides FLAG_OF where one field has two flags (the syslog
+ * object is filled by --syslog-protocol and --no-pri).
+ */
+function planRequest(body: Record<string, unknown>, flags: Readonly<Record<string, string>> = {}): ResolvedRequest {
+  const flag = (field: string): string => flags[field] ?? FLAG_OF[field] ?? field;
+  const parsed = DatasetRequest.safeParse(JSON.parse(JSON.stringify(body)), { error: missingField });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => (i.path.length ? `${flag(String(i.path[0]))}: ${i.message}` : i.message)).join('\n'));
   try {
     return resolveRequest(parsed.data);
   } catch (err) {
-    if (err instanceof PlanError) throw new UsageError(`${FLAG_OF[err.field] ?? err.field}: ${err.message}`);
+    if (err instanceof PlanError) throw new UsageError(`${flag(err.field)}: ${err.message}`);
     throw err;
   }
 }
@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
         end: values.end,
         rate: numFlag(values.rate, 'rate'),
         syslog: values['syslog-protocol'] || values['no-pri'] ? { protocol: values['syslog-protocol'], pri: !values['no-pri'] } : undefined,
-      });
+      }, { syslog: values['syslog-protocol'] === undefined ? '--no-pri' : '--syslog-protocol' });
     },
   });
   if (typeof args === 'number') return args;
