@@ -229,6 +229,19 @@ describe('detections query', () => {
     expect(q('action=').matched).toBe(4);
   });
 
+  it('priority ignores case (Falco writes Warning, the packs WARNING); a misspelt parameter is a 400 naming it, not a filter that matches everything', async () => {
+    const q = (s: string) => queryDetections(rows, parseDetectionsQuery(new URLSearchParams(s)));
+    expect(q('priority=critical').detections.map((d) => d.User)).toEqual(['bob']);
+    expect(q('priority=Critical').matched).toBe(q('priority=CRITICAL').matched);
+    // Other filters stay exact.
+    expect(q('namespace=PROD').matched).toBe(0);
+    // The function key may ride in ?code=, as the host reads it.
+    expect(q('code=abc&priority=CRITICAL').matched).toBe(1);
+    const res = await detections(get('http://localhost/api/detections?prioity=CRITICAL'), ctx());
+    expect(res.status).toBe(400);
+    expect(JSON.parse(String(res.body))).toEqual({ error: expect.stringMatching(/^unknown parameter "prioity" \(filters: priority, rule, namespace, user, source, action; and limit\)/), field: 'prioity' });
+  });
+
   it('a limit that is not an integer from 1 to 1000 is a 400 naming it, not quietly replaced', async () => {
     for (const bad of ['abc', '0', '5000', '-1', '1.5', '', ' 5', '1e3']) {
       expect(() => parseDetectionsQuery(new URLSearchParams({ limit: bad })), bad).toThrow(QueryError);

@@ -61,13 +61,20 @@ export class QueryError extends Error {
   }
 }
 
+/** Parameters besides the filters: the page size, and the function key the host reads from `?code=`. */
+const OTHER_PARAMETERS = ['limit', 'code'];
+
 /**
- * Reads filters from a query string; unknown keys are ignored, values are exact matches. A
- * filter given empty (`namespace=`) matches the rows where that value is empty (the facets'
- * '' value, "(none)" on the page); a filter left out matches everything. A `limit` that is not
- * an integer from 1 to MAX_LIMIT throws QueryError rather than being quietly replaced.
+ * Reads filters from a query string. Values are exact matches, but `priority` ignores case
+ * (Falco writes `Warning`, the rule packs `WARNING`). A filter given empty (`namespace=`)
+ * matches the rows where that value is empty (the facets' '' value, "(none)" on the page); a
+ * filter left out matches everything. An unknown parameter (a misspelt filter would match
+ * everything) and a `limit` that is not an integer from 1 to MAX_LIMIT throw QueryError.
  */
 export function parseDetectionsQuery(params: URLSearchParams): DetectionsQuery {
+  for (const key of params.keys())
+    if (!(FILTER_FIELDS as readonly string[]).includes(key) && !OTHER_PARAMETERS.includes(key))
+      throw new QueryError(key, `unknown parameter ${JSON.stringify(key.slice(0, 40))} (filters: ${FILTER_FIELDS.join(', ')}; and limit)`);
   const filters: DetectionFilters = {};
   for (const f of FILTER_FIELDS) {
     const v = params.get(f);
@@ -86,7 +93,7 @@ function matches(d: DetectionView, filters: DetectionFilters): boolean {
     if (want === undefined) continue;
     const have = d[FIELD_OF[f]] ?? '';
     // A rule can be picked by name (dropdown) or by its stable id (links, scripts).
-    if (f === 'rule' ? have !== want && d.RuleId !== want : have !== want) return false;
+    if (f === 'rule' ? have !== want && d.RuleId !== want : f === 'priority' ? have.toUpperCase() !== want.toUpperCase() : have !== want) return false;
   }
   return true;
 }
