@@ -157,4 +157,9 @@ describe('sift send --dry-run over recorded files', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('an input that cannot be read is named in the error (a bare ENOENT did not say which)', async () => {
+    const missing = path.join(tmpdir(), 'sift-send-no-such-file.jsonl');
+    await expect(send({ hub: 'aks-diagnostics', inputs: [missing], maxBodyBytes: 1_000_000, dryRun: true }, () => undefined)).rejects.toThrow(`cannot read ${missing}: ENOENT`);
+  });
 });

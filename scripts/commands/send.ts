@@ -68,7 +68,11 @@ export async function* recordedBodies(inputs: readonly string[], onEmpty: (file:
       yield* linesOf('-');
       continue;
     }
-    const files = (await stat(input)).isDirectory()
+    // Named as `sift process` names it: a bare ENOENT did not say which input.
+    const info = await stat(input).catch((err: Error) => {
+      throw new Error(`cannot read ${input}: ${err.message}`);
+    });
+    const files = info.isDirectory()
       ? (await readdir(input)).filter((f) => BODY_FILE.test(f)).sort().map((f) => path.join(input, f))
       : [input];
     for (const f of files) yield* /\.json$/i.test(f) ? wholeFile(f, onEmpty) : linesOf(f);
