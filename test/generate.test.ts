@@ -277,6 +277,36 @@ describe('labels are exact ground truth', () => {
   });
 });
 
+describe('docs/datasets.md samples', () => {
+  it('every sample line is real output of seed 1 (a shortened line: its text before the …)', async () => {
+    const doc = readFileSync(fileURLToPath(new URL('../docs/datasets.md', import.meta.url)), 'utf8');
+    const section = doc.slice(doc.indexOf('### Samples (seed 1)'));
+    const samples: { types: string[]; line: string }[] = [];
+    let types: string[] = [];
+    let fenced = false;
+    for (const line of section.slice(0, section.indexOf('\n## ')).split('\n')) {
+      const heading = /^\*\*([^*]+)\*\*/.exec(line);
+      if (heading && !fenced) types = heading[1]!.split('/').map((t) => t.trim());
+      else if (line.startsWith('```')) fenced = !fenced;
+      else if (fenced && line) samples.push({ types, line });
+    }
+    expect(new Set(samples.flatMap((s) => s.types))).toEqual(new Set(TYPES));
+    const output = new Map<string, string>();
+    for (const logType of TYPES) {
+      const info = LOG_TYPES.find((t) => t.name === logType)!;
+      let all = '';
+      for (const format of info.formats)
+        for (const syslog of logType === 'syslog' ? [{ protocol: 'rfc5424' }, { protocol: 'rfc3164' }, { protocol: 'rfc3164', pri: false }] : [undefined])
+          for (const scenarios of [[], ['all']]) all += (await gen({ logType, count: 2000, seed: 1, format, scenarios, ...(syslog ? { syslog } : {}) } as DatasetRequestInput)).text;
+      output.set(logType, all);
+    }
+    for (const { types: ts, line } of samples) {
+      const text = line.includes('…') ? line.slice(0, line.indexOf('…')).trimEnd() : line;
+      expect(ts.some((t) => output.get(t)?.includes(text)), `${ts.join('/')}: ${line.slice(0, 120)}`).toBe(true);
+    }
+  });
+});
+
 describe('formats in generated data', () => {
   it('RFC 3164 with PRI pads a one-digit day with a space; RFC 5424 writes NILVALUE and escaped SD', async () => {
     const bsd = (await gen({ logType: 'syslog', count: 50, seed: 1, syslog: { protocol: 'rfc3164' } })).text.trimEnd().split('\n');
