@@ -75,6 +75,9 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function check(opts: RenderOptions): Promise<number> {
+  const commands = databaseCommands(opts);
+  // Loading the language service takes seconds: say what is happening before the wait.
+  process.stderr.write(`checking ${commands.length} commands with the Kusto language service…\n`);
   const { checkKql, globalsFor } = await import('../kqlCheck.js');
   const globals = globalsFor({
     database: 'kubesift',
@@ -82,13 +85,13 @@ async function check(opts: RenderOptions): Promise<number> {
     functions: storedFunctions({ ...opts, rawLanding: true }).map((f) => ({ name: f.name, parameters: f.parameters, body: `{\n${f.body}\n}` })),
   });
   let bad = 0;
-  for (const c of databaseCommands(opts)) {
+  for (const c of commands) {
     const diags = checkKql(c.command, globals);
     if (diags.length === 0) continue;
     bad++;
     for (const d of diags) process.stderr.write(`${c.kind} ${c.name}: ${d.severity}: ${d.message} near «${d.excerpt}»\n`);
   }
-  process.stderr.write(`${databaseCommands(opts).length - bad} of ${databaseCommands(opts).length} commands clean\n`);
+  process.stderr.write(`${commands.length - bad} of ${commands.length} commands clean\n`);
   return bad === 0 ? 0 : 1;
 }
 
