@@ -46,7 +46,7 @@ function productionFiles(): string[] {
 
 describe.each(READINGS)('.funcignore read as %s', (_name, ignored) => {
   it('keeps out local state, secrets and tooling', () => {
-    for (const p of ['.kubesift/webhook-secrets.json', '.azurite/__blobstorage__/x', 'local.settings.json', 'test/pipeline.test.ts', 'docs/adx.md', 'infra/main.bicep', 'scripts/local.ts', 'functions/pipeline.ts', 'functions/land/payload.ts', 'a.cpuprofile'])
+    for (const p of ['.kubesift/webhook-secrets.json', '.azurite/__blobstorage__/x', 'local.settings.json', 'test/pipeline.test.ts', 'docs/adx.md', 'infra/main.bicep', 'scripts/local.ts', 'functions/pipeline.ts', 'functions/land/payload.ts', 'a.cpuprofile', 'dist/scripts/sift.js', 'dist/test/support/kustoStandIn.js'])
       expect(ignored(p), p).toBe(true);
   });
 
