@@ -40,14 +40,15 @@ const GOLDEN = {
   // Version 6: attackers' internet addresses are set aside per seed (cef, syslog, auditd,
   // windows, aks-*); times are whole units of what the records carry, so labels give the rows'
   // own times; syslog sessions keep their peer, benign sshd failures, no "repeated 1 times";
-  // auditd sudo is exec'd before it authenticates; windows local accounts keep their domain.
+  // auditd sudo is exec'd (setuid) before it authenticates, benign sudo runs exec it too;
+  // windows local accounts keep their domain, console logons name their computer, port 0.
   // verifone's bytes did not change (only its labels' time digits could), so its pin did not.
   version: 6,
   sha256: {
-    syslog: '6a4fb194f5fbb242e1136c0c131016bcb64040ff567837586ff06d6eeb8515bf',
-    auditd: '96cb72138eecccd05df2e42fb7605db2fb356163afbb57456bf0c3dbd5afbbac',
+    syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
+    auditd: 'b30673bdd6915848ef7aa4dacff185cdeb506329d297d1f65a49629e73e3eff1',
     cef: '7efc75673bf9a87f491f74198bc62e8a8b53d67f33bb81905a08051b8d56ee35',
-    windows: '54e3ac9e0cf858f5b2d149b8db8a3a1211b27ffb90c6531056f7a44dde3c5285',
+    windows: 'f215ad147ff9ac8be2aff6e70406ad5fac8dae51511596feed3edda27a99b511',
     verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
     'aks-audit': 'ba7e2cc7db887e61a32a546db78abcaf73837bc99970066d97e1913ebe5471e4',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
@@ -229,6 +230,15 @@ describe('labels are exact ground truth', () => {
       }
     }
     expect(checked, 'sessions that opened and closed in the dataset').toBeGreaterThan(100);
+    // A benign failed login is a whole connection from one sshd process, as sshd and PAM write it.
+    const byPid = new Map<string, string[]>();
+    for (const r of rows) if (r.SrcIp && r.ProcessID) byPid.set(`${r.HostName} ${r.ProcessID}`, [...(byPid.get(`${r.HostName} ${r.ProcessID}`) ?? []), r.SyslogMessage]);
+    const typos = [...byPid.values()].filter((m) => m.some((x) => /^Failed password for (?!invalid|root)/.test(x)));
+    const scans = [...byPid.values()].filter((m) => m.length === 2 && m[0]!.startsWith('Invalid user '));
+    expect(typos.length).toBeGreaterThan(5);
+    expect(scans.length).toBeGreaterThan(5);
+    for (const m of typos) expect(m.map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['pam_unix(sshd:auth): authentication', 'Failed password', 'Connection closed']);
+    for (const m of scans) expect(m[1]).toMatch(/^Connection closed by invalid user \S+ [\d.]+ port \d+ \[preauth\]$/);
   });
 
   it('syslog: rsyslog writes a single repeat as the line itself, never "message repeated 1 times"', async () => {
@@ -257,7 +267,15 @@ describe('labels are exact ground truth', () => {
         expect(i).toBeGreaterThan(exec);
       }
       for (const l of lines.filter((x) => x.includes('type=USER_LOGIN'))) expect(l).not.toContain('grantors=');
+      // setuid: the binary's mode has the bit.
+      const execAt = lines.indexOf(sudo[exec]!);
+      expect(lines.slice(execAt, execAt + 4).find((l) => l.includes('type=PATH') && l.includes('item=0'))).toContain(' mode=0104755 ');
     }
+    // Admins' sudo runs exec sudo too: euid 0 alone does not mark the attack.
+    const { text, summary } = await gen({ logType: 'auditd', count: 20_000, seed: 4, scenarios: ['sudo-abuse'] });
+    const attack = new Set(summary.labels.flatMap((l) => l.recordIds));
+    const setuid = text.split('\n').map((l, i) => [l, i + 1] as const).filter(([l]) => / euid=0 /.test(l) && / uid=(?!0 )\d+ /.test(l));
+    expect(setuid.filter(([, id]) => !attack.has(id)).length).toBeGreaterThan(10 * setuid.filter(([, id]) => attack.has(id)).length);
   });
 
   it('windows privilege-escalation: the local account keeps its computer\'s domain; a console logon names its own computer', async () => {
@@ -273,7 +291,7 @@ describe('labels are exact ground truth', () => {
     expect(domains).not.toContain('CONTOSO');
     const console2 = rows.filter((r) => r.EventID === 4624 && r.LogonType === 2);
     expect(console2.length).toBeGreaterThan(10);
-    for (const r of console2) expect(r.WorkstationName).toBe(String(r.Computer).split('.')[0]!.toUpperCase());
+    for (const r of console2) expect([r.WorkstationName, r.IpPort]).toEqual([String(r.Computer).split('.')[0]!.toUpperCase(), '0']);
   });
 });
 

@@ -91,7 +91,8 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
       ]),
       { ...rec('EXECVE', []), body: auditExecveArgs(argv), fields: Object.fromEntries([['argc', String(argv.length)], ...argv.map((v, i) => [`a${i}`, v])]) },
       rec('CWD', [['cwd', p.cwd, 'str']]),
-      rec('PATH', [['item', 0, 'raw'], ['name', exe, 'str'], ['inode', inode, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+      // A setuid binary (sudo) runs with euid 0: its file mode carries the setuid bit.
+      rec('PATH', [['item', 0, 'raw'], ['name', exe, 'str'], ['inode', inode, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', p.euid !== undefined && p.euid !== p.uid ? '0104755' : '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
       rec('PATH', [['item', 1, 'raw'], ['name', '/lib64/ld-linux-x86-64.so.2', 'str'], ['inode', 1_311_001, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
       { type: 'PROCTITLE', body: `proctitle=${auditProctitle(argv)}`, fields: { proctitle: argv.join(' ') } },
     ],
@@ -149,9 +150,12 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     const h = { pid: e.pid(), uid: 1000 + k, auid: 1000 + k, ses: rng.range(1, 40) };
     const node = rng.pick(e.hosts);
     const tty = rng.int(4);
-    if (rng.chance(0.5)) return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', user, '/usr/bin/sudo', '', `/dev/pts/${tty}`, !rng.chance(0.05));
+    const r = rng.float();
+    // The run starts with sudo's exec (setuid root, so euid 0), as the attack's does.
+    if (r < 0.3) return execEvent(rng, e, t, node, { user, uid: h.uid, euid: 0, auid: h.auid, ses: h.ses, pid: h.pid, ppid: Math.max(1, h.pid - rng.range(1, 400)), tty: `pts${tty}`, cwd: `/home/${user}`, key: 'exec' }, ['sudo', ...rng.pick(ADMIN_SUDO_CMDS).split(' ')]);
+    if (r < 0.65) return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', user, '/usr/bin/sudo', '', `/dev/pts/${tty}`, !rng.chance(0.05));
     return { t, node, serial: e.serial(node), records: [userRec('USER_CMD', h, [['cwd', `/home/${user}`, 'str'], ['cmd', rng.pick(ADMIN_SUDO_CMDS), 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', `pts/${tty}`, 'raw'], ['res', 'success', 'raw']])] };
-  }, 0.5],
+  }, 0.7],
 ];
 
 const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
@@ -246,8 +250,9 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
         auth(false),
         auth(false),
         auth(true),
-        (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h(), [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash -p', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
-        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['bash', '-p']),
+        (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h(), [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
+        // sudo execs the command as given, argv[0] included.
+        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['/bin/bash']),
       ];
     },
   },

@@ -52,6 +52,8 @@ interface SyslogEnv extends GenEnv {
   sessionPort: Int32Array;
   /** Slot of the session accepted last (its "session opened" line follows). */
   lastSession: number;
+  /** The benign failed SSH connection being written, if any. */
+  failing: FailingConnection | null;
   /** The cron job and the sudo run last started: their later lines share the pid. */
   cronPid: number;
   cronHost: string;
@@ -76,6 +78,37 @@ function sessionSlot(rng: Rng, env: SyslogEnv): number {
 }
 
 type Template = (rng: Rng, env: SyslogEnv, t: number) => SyslogEvent;
+
+/** A benign failed SSH connection: its lines (message, priority), written one per event. */
+interface FailingConnection {
+  host: string;
+  pid: number;
+  ip: string;
+  user: string;
+  lines: (readonly [string, Priority])[];
+  next: number;
+}
+
+/** An admin's mistyped password from inside (2 in 5), or an internet scanner's guess at a name. */
+function failingConnection(rng: Rng, env: SyslogEnv): FailingConnection {
+  const port = ephemeralPort(rng);
+  const base = { host: rng.pick(env.hosts), pid: env.pid(), next: 0 };
+  if (rng.chance(0.4)) {
+    const user = env.admins[rng.int(env.admins.length)] as string;
+    const ip = internalIp(rng);
+    return {
+      ...base, ip, user,
+      lines: [
+        [`pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${user}`, PAM],
+        [`Failed password for ${user} from ${ip} port ${port} ssh2`, SSHD],
+        [`Connection closed by authenticating user ${user} ${ip} port ${port} [preauth]`, SSHD],
+      ],
+    };
+  }
+  const user = rng.pick(INVALID_GUESSES);
+  const ip = externalIp(rng, env);
+  return { ...base, ip, user, lines: [[`Invalid user ${user} from ${ip} port ${port}`, SSHD], [`Connection closed by invalid user ${user} ${ip} port ${port} [preauth]`, SSHD]] };
+}
 
 const ev = (
   host: string, app: string, pid: number, facility: number, severity: number, msg: string, srcIp = '', user = '', msgId = '', sd: SdElement[] | null = null,
@@ -149,18 +182,15 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.auth, S.info, `Received disconnect from ${ip} port ${env.sessionPort[j]}:11: disconnected by user`, ip);
   }, 2],
   // Failed SSH logins are everyday noise too: an admin's mistyped password from inside, and
-  // the internet's one-off guesses at any exposed sshd (one connection, one name).
+  // the internet's guesses at any exposed sshd (one name, then the scanner hangs up). Each is a
+  // whole connection, its lines from one sshd process as sshd and PAM write them, interleaved
+  // with other traffic.
   [(rng, env, t) => {
-    const k = rng.int(env.admins.length);
-    const user = env.admins[k] as string;
-    const ip = internalIp(rng);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Failed password for ${user} from ${ip} port ${ephemeralPort(rng)} ssh2`, ip, user);
+    let conn = env.failing;
+    if (conn === null || conn.next >= conn.lines.length) conn = env.failing = failingConnection(rng, env);
+    const [msg, [facility, severity]] = conn.lines[conn.next++] as [string, Priority];
+    return evAt(t, conn.host, 'sshd', conn.pid, facility, severity, msg, conn.ip, conn.user);
   }, 0.1],
-  [(rng, env, t) => {
-    const ip = externalIp(rng, env);
-    const user = rng.pick(INVALID_GUESSES);
-    return evAt(t, rng.pick(env.hosts), 'sshd', env.pid(), F.auth, S.info, `Invalid user ${user} from ${ip} port ${ephemeralPort(rng)}`, ip, user);
-  }, 0.15],
   [(rng, env, t) => evAt(t, (env.cronHost = rng.pick(env.hosts)), 'CRON', (env.cronPid = env.pid()), F.authpriv, S.info, 'pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)', '', 'root'), 4],
   // The job's CMD line comes from the cron process that opened its session.
   [(rng, env, t) => evAt(t, env.cronPid ? env.cronHost : (env.cronHost = rng.pick(env.hosts)), 'CRON', env.cronPid || (env.cronPid = env.pid()), F.cron, S.info, rng.pick(CRON_MSGS), '', 'root'), 4],
@@ -328,6 +358,7 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sessionIp: Array.from({ length: LIVE_SESSIONS }, () => ''),
       sessionPort: new Int32Array(LIVE_SESSIONS),
       lastSession: -1,
+      failing: null,
       cronPid: 0,
       cronHost: '',
       sudoPid: 0,

@@ -64,7 +64,7 @@ function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: 
     // A console logon (type 2) happens at the computer itself; other types name the client.
     AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? (host.split('.')[0] as string).toUpperCase() : rng.pick(e.workstations),
     LogonGuid: pkg === 'Kerberos' ? `{${rng.uuid()}}` : '{00000000-0000-0000-0000-000000000000}', TransmittedServices: '-', LmPackageName: pkg === 'NTLM' ? 'NTLM V2' : '-', KeyLength: pkg === 'NTLM' ? '128' : '0',
-    ProcessId: network ? '0x0' : '0x2c4', ProcessName: network ? '-' : 'C:\\Windows\\System32\\svchost.exe', IpAddress: ip, IpPort: ip === '-' ? '-' : String(ephemeralPort(rng)),
+    ProcessId: network ? '0x0' : '0x2c4', ProcessName: network ? '-' : 'C:\\Windows\\System32\\svchost.exe', IpAddress: ip, IpPort: ip === '-' ? '-' : type === LOGON_TYPES.Interactive ? '0' : String(ephemeralPort(rng)),
     ImpersonationLevel: '%%1833', RestrictedAdminMode: type === LOGON_TYPES.RemoteInteractive ? '%%1843' : '-', TargetOutboundUserName: '-', TargetOutboundDomainName: '-', VirtualAccount: '%%1843', TargetLinkedLogonId: '0x0', ElevatedToken: '%%1842',
   });
 }
