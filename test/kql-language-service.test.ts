@@ -49,6 +49,14 @@ describe('rendered database commands', () => {
     expect(resultColumns(query, globals)).toEqual(target.columns.map((c) => ({ name: c.name, type: c.type })));
   });
 
+  it('FailedLoginsByHost names the address that tried most per host (per-host totals alone grow with benign typos)', () => {
+    const fn = storedFunctions(FULL).find((f) => f.name === 'FailedLoginsByHost')!;
+    // The body with its parameter bound, as a query.
+    const query = `let lookback = 1d;\n${fn.body}`;
+    expect(show(checkKql(query, globals))).toEqual([]);
+    expect(resultColumns(query, globals)?.map((c) => c.name)).toEqual(['Host', 'Source', 'Failures', 'Accounts', 'SourceIps', 'FirstSeen', 'LastSeen', 'TopSourceIp', 'TopSourceFailures']);
+  });
+
   it('every json/csv mapping maps each table column exactly once, in order', () => {
     for (const c of commands.filter((x) => x.kind === 'mapping')) {
       const m = /^\.create-or-alter table (\w+) ingestion (json|csv) mapping '(\w+)' '(.*)'$/.exec(c.command);

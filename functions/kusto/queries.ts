@@ -30,10 +30,10 @@ const REQUEST_IDENTITY = "strcat(AuditId, '|', tostring(RequestReceivedTime), '|
 export const ANALYSIS_QUERIES: readonly StoredFunction[] = [
   fn(
     'FailedLoginsByHost',
-    'Failed logins per host over syslog (sshd) and Windows Security (4625)',
+    'Failed logins per host over syslog (sshd) and Windows Security (4625), with the address that tried most',
     '(lookback:timespan = 1d)',
     `
-union
+let failures = union
     (SyslogLogs
     | where TimeGenerated > ago(lookback)
     // One count per credential tried. sshd writes "Failed <method> for …" once per try (the
@@ -50,9 +50,17 @@ union
     (WindowsSecurityLogs
     | where TimeGenerated > ago(lookback)
     | where EventID == 4625
-    | project TimeGenerated, Host = Computer, Account = TargetUserName, SourceIp = IpAddress, Source = 'windows', Attempts = 1)
+    | project TimeGenerated, Host = Computer, Account = TargetUserName, SourceIp = IpAddress, Source = 'windows', Attempts = 1);
+failures
 | summarize Failures = sum(Attempts), Accounts = dcount(Account), SourceIps = make_set(SourceIp, 20), FirstSeen = min(TimeGenerated), LastSeen = max(TimeGenerated) by Host, Source
-| order by Failures desc`,
+// A guesser is many tries from one address; everyday typos and internet scanners are a few
+// each from many, and over a long lookback they add up per host to as many as an attack.
+| join kind=inner (failures
+    | summarize Tries = sum(Attempts) by Host, Source, SourceIp
+    | summarize arg_max(Tries, SourceIp) by Host, Source
+    | project Host, Source, TopSourceIp = SourceIp, TopSourceFailures = Tries) on Host, Source
+| project-away Host1, Source1
+| order by TopSourceFailures desc, Failures desc`,
   ),
   fn(
     'PortScanSources',
