@@ -273,3 +273,13 @@ describe('npm start and npm run bench read flags the same way', () => {
     expect(r.stdout).toMatch(/^usage: npm (start|run bench)/);
   });
 });
+
+describe('npm run start:func without the Core Tools', () => {
+  it('says where to get them and that npm start runs without them (the shell said "func: not found")', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    const r = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'scripts/funcStart.ts')], { encoding: 'utf8', timeout: 45_000, env: { ...process.env, PATH: path.join(root, 'no-such-dir') } });
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/^npm run start:func: the Azure Functions Core Tools \(`func`, v4\) are not installed or not on PATH\.\n[^]*docs\/local\.md[^]*`npm start`/);
+  });
+});
