@@ -348,6 +348,8 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.reload();
     await poll(() => keys.length).toBeGreaterThan(1);
     expect(keys.at(-1)).toBeUndefined();
+    // The local server answered without a key: the page says none is needed, not "not set".
+    await poll(() => page.locator('#key-state').textContent()).toBe('not needed here');
     page.off('request', onRequest);
   });
 

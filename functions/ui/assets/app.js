@@ -202,6 +202,9 @@ async function loadLogTypes() {
     return;
   }
   logTypes = /** @type {LogTypeMeta[]} */ (list);
+  // Answered without a key: this server does not check keys (npm start), so "not set" would
+  // read as a problem to fix.
+  if (!getKey()) byId('key-state').textContent = 'not needed here';
   // Start from the deployment's default, so leaving the box alone never overrides it.
   ingestDefault = body?.defaults?.ingest === true;
   /** @type {HTMLInputElement} */ (byId('f-ingest')).checked = ingestDefault;
