@@ -8,6 +8,7 @@ import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
 
 const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--data DIR]
+                 [--blob-port N] [--queue-port N]
 
   --once      exit after the demo summary (CI, tests); also KUBESIFT_LOCAL_ONCE=1
   --port      HTTP port for the functions (default 7071, like func start; 0 = any free port)

@@ -10,7 +10,8 @@ import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
 import { intFlag, parseCommandArgs, UsageError } from './args.js';
 
-const HELP = `usage: npm run kql -- [--out FILE] [--apply] [--check] [--list] [--raw-landing] [--streaming] [--ingest-tag-days N]
+const HELP = `usage: npm run kql -- [--out FILE] [--apply [--create-database]] [--check] [--list] [--raw-landing]
+                      [--streaming] [--no-unique-views] [--ingest-tag-days N]
 
 Renders every table, ingestion mapping, policy and stored function KubeSift uses.
   (no option)     print the script (commands separated by blank lines)
