@@ -13,6 +13,9 @@ export interface Emitted<E> {
   scenario: ScenarioInfo | null;
 }
 
+/** µs per unit of the time a log type's records carry for this request (1: microseconds). */
+export const timeUnitOf = <E>(def: LogTypeDef<E>, req: ResolvedRequest): number => def.timeUnitUs?.(req) ?? 1;
+
 export class PlanError extends Error {
   constructor(
     readonly field: string,
@@ -86,7 +89,7 @@ export class EventStream<E> {
         ...(req.end !== null ? { endUs: isoToUs(req.end) } : {}),
         ...(req.rate !== null ? { rate: req.rate } : {}),
         count: req.count,
-        unitUs: def.timeUnitUs?.(req) ?? 1,
+        unitUs: timeUnitOf(def, req),
       },
       new Rng(req.seed, 'clock'),
     );

@@ -12,7 +12,7 @@ import { GENERATOR_VERSION, normalizeInstant, type DatasetRequest, type Format, 
 import { DEFAULT_RATE, DEFAULT_START, firstUnitUs, isoToUs } from './time.js';
 import type { LogTypeDef } from './types.js';
 import { writeEvents, type DatasetSummary } from './write.js';
-import { PlanError, planScenarios } from './engine.js';
+import { PlanError, planScenarios, timeUnitOf } from './engine.js';
 import { Rng } from './prng.js';
 
 export { PlanError } from './engine.js';
@@ -100,7 +100,7 @@ export function resolveRequest(r: DatasetRequest): ResolvedRequest {
     version: GENERATOR_VERSION,
   };
   if (resolved.end !== null) {
-    const unit = def.timeUnitUs?.(resolved) ?? 1;
+    const unit = timeUnitOf(def, resolved);
     if (firstUnitUs(isoToUs(resolved.start), unit) >= isoToUs(resolved.end))
       throw new PlanError('end', `no whole ${unit === 1_000_000 ? 'second' : 'millisecond'} (the time precision of ${def.name} records) falls between start and end: widen the window`);
   }

@@ -69,8 +69,11 @@ interface AuditEnv extends GenEnv {
 /** A process starting now (the next pid) under a parent that was already running: an older, lower pid. */
 function forked(rng: Rng, e: AuditEnv): { pid: number; ppid: number } {
   const pid = e.pid();
-  return { pid, ppid: Math.max(1, pid - rng.range(1, 400)) };
+  return { pid, ppid: parentOf(rng, pid) };
 }
+
+/** A running parent of `pid`: an older, lower pid. */
+const parentOf = (rng: Rng, pid: number): number => Math.max(1, pid - rng.range(1, 400));
 
 const BIN: Record<string, string> = { ls: '/usr/bin/ls', systemctl: '/usr/bin/systemctl', cat: '/usr/bin/cat', bash: '/usr/bin/bash', sh: '/usr/bin/dash', ps: '/usr/bin/ps', grep: '/usr/bin/grep', find: '/usr/bin/find', sudo: '/usr/bin/sudo', curl: '/usr/bin/curl', git: '/usr/bin/git', tar: '/usr/bin/tar', python3: '/usr/bin/python3.10' };
 
@@ -152,7 +155,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     const tty = rng.int(4);
     const r = rng.float();
     // The run starts with sudo's exec (setuid root, so euid 0), as the attack's does.
-    if (r < 0.3) return execEvent(rng, e, t, node, { user, uid: h.uid, euid: 0, auid: h.auid, ses: h.ses, pid: h.pid, ppid: Math.max(1, h.pid - rng.range(1, 400)), tty: `pts${tty}`, cwd: `/home/${user}`, key: 'exec' }, ['sudo', ...rng.pick(ADMIN_SUDO_CMDS).split(' ')]);
+    if (r < 0.3) return execEvent(rng, e, t, node, { user, uid: h.uid, euid: 0, auid: h.auid, ses: h.ses, pid: h.pid, ppid: parentOf(rng, h.pid), tty: `pts${tty}`, cwd: `/home/${user}`, key: 'exec' }, ['sudo', ...rng.pick(ADMIN_SUDO_CMDS).split(' ')]);
     if (r < 0.65) return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', user, '/usr/bin/sudo', '', `/dev/pts/${tty}`, !rng.chance(0.05));
     return { t, node, serial: e.serial(node), records: [userRec('USER_CMD', h, [['cwd', `/home/${user}`, 'str'], ['cmd', rng.pick(ADMIN_SUDO_CMDS), 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', `pts/${tty}`, 'raw'], ['res', 'success', 'raw']])] };
   }, 0.7],

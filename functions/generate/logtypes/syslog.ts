@@ -67,15 +67,21 @@ const LIVE_SESSIONS = 16;
 /** A live session's slot for a line that ends or follows it; a free slot gets a session started earlier (new pid). */
 function sessionSlot(rng: Rng, env: SyslogEnv): number {
   const j = rng.int(LIVE_SESSIONS);
-  if (env.sessions[j] === 0) {
-    env.sessions[j] = env.pid();
-    env.sessionUser[j] = rng.int(env.admins.length);
-    env.sessionHost[j] = rng.int(env.hosts.length);
-    env.sessionIp[j] = internalIp(rng);
-    env.sessionPort[j] = ephemeralPort(rng);
-  }
+  if (env.sessions[j] === 0) openSession(env, j, env.pid(), rng.int(env.admins.length), rng.int(env.hosts.length), internalIp(rng), ephemeralPort(rng));
   return j;
 }
+
+/** Slot `j` holds a live session: its sshd pid, admin index, host index and client address and port. */
+function openSession(env: SyslogEnv, j: number, pid: number, user: number, host: number, ip: string, port: number): void {
+  env.sessions[j] = pid;
+  env.sessionUser[j] = user;
+  env.sessionHost[j] = host;
+  env.sessionIp[j] = ip;
+  env.sessionPort[j] = port;
+}
+
+/** pam_unix's line for a failed SSH password (no `user=` for a name the host lacks). */
+const pamAuthFailure = (ip: string, user = ''): string => `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}${user ? `  user=${user}` : ''}`;
 
 type Template = (rng: Rng, env: SyslogEnv, t: number) => SyslogEvent;
 
@@ -99,7 +105,7 @@ function failingConnection(rng: Rng, env: SyslogEnv): FailingConnection {
     return {
       ...base, ip, user,
       lines: [
-        [`pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${user}`, PAM],
+        [pamAuthFailure(ip, user), PAM],
         [`Failed password for ${user} from ${ip} port ${port} ssh2`, SSHD],
         [`Connection closed by authenticating user ${user} ${ip} port ${port} [preauth]`, SSHD],
       ],
@@ -153,11 +159,9 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     const j = rng.int(LIVE_SESSIONS);
     const h = rng.int(env.hosts.length);
     const pid = env.pid();
-    env.sessions[j] = pid;
-    env.sessionUser[j] = k;
-    env.sessionHost[j] = h;
-    const ip = (env.sessionIp[j] = internalIp(rng));
-    const port = (env.sessionPort[j] = ephemeralPort(rng));
+    const ip = internalIp(rng);
+    const port = ephemeralPort(rng);
+    openSession(env, j, pid, k, h, ip, port);
     env.lastSession = j;
     const user = env.admins[k] as string;
     return evAt(t, env.hosts[h] as string, 'sshd', pid, F.auth, S.info, `Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, ip, user);
@@ -254,7 +258,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         const port = ephemeralPort(rng);
         line(pid, `Invalid user ${user} from ${ip} port ${port}`, ip, user);
         line(pid, 'pam_unix(sshd:auth): check pass; user unknown', '', '', PAM);
-        line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}`, ip, '', PAM);
+        line(pid, pamAuthFailure(ip), ip, '', PAM);
         line(pid, `Failed password for invalid user ${user} from ${ip} port ${port} ssh2`, ip, user);
         line(pid, `Received disconnect from ${ip} port ${port}:11: Bye Bye [preauth]`);
         line(pid, `Disconnected from invalid user ${user} ${ip} port ${port} [preauth]`, ip, user);
@@ -268,7 +272,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         const pid = pidAtFirstUse(e.pid);
         const port = ephemeralPort(rng);
         const failed = `Failed password for root from ${ip} port ${port} ssh2`;
-        line(pid, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`, ip, 'root', PAM);
+        line(pid, pamAuthFailure(ip, 'root'), ip, 'root', PAM);
         line(pid, failed, ip, 'root');
         // One repeat is written again as it is; rsyslog folds two and more.
         line(pid, tries === 2 ? failed : `message repeated ${tries - 1} times: [ ${failed}]`, ip, 'root');

@@ -55,14 +55,17 @@ const ev = (t: number, eventId: number, computer: string, rng: Rng, data: Record
   t, eventId, computer, processId: eventId === 4688 || eventId === 4624 || eventId === 4625 ? 740 : 4, threadId: rng.range(100, 9000), data,
 });
 
+/** A computer's own name (FS01 of FS01.contoso.local): its machine account and a local account's domain. */
+const computerName = (host: string): string => (host.split('.')[0] as string).toUpperCase();
+
 function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: number, ip: string, pkg: 'Kerberos' | 'NTLM' | 'Negotiate', logonId = e.logonId(rng)): WindowsEvent {
   const network = type === LOGON_TYPES.Network;
   return ev(t, 4624, host, rng, {
-    SubjectUserSid: network ? 'S-1-0-0' : SYSTEM_SID, SubjectUserName: network ? '-' : `${host.split('.')[0]}$`, SubjectDomainName: network ? '-' : e.domain, SubjectLogonId: network ? '0x0' : '0x3e7',
+    SubjectUserSid: network ? 'S-1-0-0' : SYSTEM_SID, SubjectUserName: network ? '-' : `${computerName(host)}$`, SubjectDomainName: network ? '-' : e.domain, SubjectLogonId: network ? '0x0' : '0x3e7',
     TargetUserSid: u.sid, TargetUserName: u.name, TargetDomainName: u.domain ?? e.domain, TargetLogonId: logonId,
     LogonType: String(type), LogonProcessName: pkg === 'Kerberos' ? 'Kerberos' : type === LOGON_TYPES.Network ? 'NtLmSsp ' : 'User32 ',
     // A console logon (type 2) happens at the computer itself; other types name the client.
-    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? (host.split('.')[0] as string).toUpperCase() : rng.pick(e.workstations),
+    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? computerName(host) : rng.pick(e.workstations),
     LogonGuid: pkg === 'Kerberos' ? `{${rng.uuid()}}` : '{00000000-0000-0000-0000-000000000000}', TransmittedServices: '-', LmPackageName: pkg === 'NTLM' ? 'NTLM V2' : '-', KeyLength: pkg === 'NTLM' ? '128' : '0',
     ProcessId: network ? '0x0' : '0x2c4', ProcessName: network ? '-' : 'C:\\Windows\\System32\\svchost.exe', IpAddress: ip, IpPort: ip === '-' ? '-' : type === LOGON_TYPES.Interactive ? '0' : String(ephemeralPort(rng)),
     ImpersonationLevel: '%%1833', RestrictedAdminMode: type === LOGON_TYPES.RemoteInteractive ? '%%1843' : '-', TargetOutboundUserName: '-', TargetOutboundDomainName: '-', VirtualAccount: '%%1843', TargetLinkedLogonId: '0x0', ElevatedToken: '%%1842',
@@ -127,7 +130,7 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
       }
       const locked = targets[0] as User;
       const caller = `WIN-${rng.hex(8).toUpperCase()}`;
-      steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${e.dc.split('.')[0]}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
+      steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
       const won = e.users[e.users.length - 1] as User;
       steps.push((t) => logon4624(t, e, rng, e.dc, won, LOGON_TYPES.Network, ip, 'NTLM'));
       return steps;
@@ -141,10 +144,9 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
     steps(rng, env) {
       const e = env as WinEnv;
       const host = rng.pick(e.servers);
-      const hostName = host.split('.')[0] as string;
       const u = e.users[1] as User;
       const logonId = e.logonId(rng);
-      const local = hostName.toUpperCase();
+      const local = computerName(host);
       const backdoor: User = { name: 'svc_update', sid: `S-1-5-21-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-1003`, domain: local };
       const cmd = 'C:\\Windows\\System32\\cmd.exe';
       const net = 'C:\\Windows\\System32\\net.exe';
