@@ -225,10 +225,13 @@ describe('commands keep their flags', () => {
   });
 });
 
+const root = path.resolve(import.meta.dirname, '..');
+const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+/** A script of the repo run under tsx, as npm runs it. */
+const script = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, ['--import', tsx, path.join(root, file), ...args], { encoding: 'utf8', timeout: 45_000, env });
+
 describe('sift without a command', () => {
-  const root = path.resolve(import.meta.dirname, '..');
-  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-  const sift = (args: string[]) => spawnSync(process.execPath, ['--import', tsx, path.join(root, 'scripts/sift.ts'), ...args], { encoding: 'utf8', timeout: 45_000 });
+  const sift = (args: string[]) => script('scripts/sift.ts', args);
 
   it.each([
     [[], /^sift: a command is required\n\nusage: sift <command>/],
@@ -249,10 +252,7 @@ describe('sift without a command', () => {
 });
 
 describe('npm start and npm run bench read flags the same way', () => {
-  const root = path.resolve(import.meta.dirname, '..');
-  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
   // Both scripts check their flags before starting Azurite or building anything.
-  const script = (file: string, args: string[]) => spawnSync(process.execPath, ['--import', tsx, path.join(root, file), ...args], { encoding: 'utf8', timeout: 45_000 });
 
   it.each([
     ['scripts/local.ts', ['--port', '70000'], /^npm start: --port must be an integer from 0 to 65535, got '70000'\n\nusage: npm start/],
@@ -276,9 +276,7 @@ describe('npm start and npm run bench read flags the same way', () => {
 
 describe('npm run start:func without the Core Tools', () => {
   it('says where to get them and that npm start runs without them (the shell said "func: not found")', () => {
-    const root = path.resolve(import.meta.dirname, '..');
-    const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-    const r = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'scripts/funcStart.ts')], { encoding: 'utf8', timeout: 45_000, env: { ...process.env, PATH: path.join(root, 'no-such-dir') } });
+    const r = script('scripts/funcStart.ts', [], { ...process.env, PATH: path.join(root, 'no-such-dir') });
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/^npm run start:func: the Azure Functions Core Tools \(`func`, v4\) are not installed or not on PATH\.\n[^]*docs\/local\.md[^]*`npm start`/);
   });
