@@ -17,12 +17,31 @@ export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as con
 /** Shortest webhook secret accepted (a Bearer token or HMAC key a sender must not guess). */
 export const MIN_WEBHOOK_SECRET = 16;
 
+/** One secret of a webhook secret setting; `cluster` when it is bound to one (`<cluster>:<secret>`). */
+export interface WebhookSecret {
+  secret: string;
+  /** The one cluster this secret may send as (lower-cased); undefined: any cluster. */
+  cluster?: string;
+  /** The text before the ':' when it is not a cluster name (a problem, never a binding). */
+  badCluster?: string;
+}
+
 /**
  * The secrets a webhook secret setting holds: one, or several separated by white space while
- * senders move from the old one to the new one (`"<new> <old>"`). Surrounding white space (a
- * secret set from a file ends in a newline) is no part of a secret.
+ * senders move from the old one to the new one (`"<new> <old>"`), or one per cluster. Every
+ * cluster's sender shares a plain secret, so any of them could post as another; written
+ * `<cluster>:<secret>`, a secret authenticates only requests and alerts of that cluster.
+ * Surrounding white space (a secret set from a file ends in a newline) is no part of a secret.
  */
-export const webhookSecrets = (value: string): string[] => value.split(/\s+/).filter(Boolean);
+export function webhookSecrets(value: string): WebhookSecret[] {
+  return value.split(/\s+/).filter(Boolean).map((entry) => {
+    const colon = entry.indexOf(':');
+    if (colon < 0) return { secret: entry };
+    const secret = entry.slice(colon + 1);
+    const cluster = clusterName(entry.slice(0, colon));
+    return cluster === null ? { secret, badCluster: entry.slice(0, colon) } : { secret, cluster };
+  });
+}
 
 /**
  * What can be wrong with a configured webhook secret, first match wins. A Key Vault reference
@@ -34,10 +53,12 @@ const SECRET_PROBLEMS: readonly { bad: (v: string) => boolean; why: string }[] =
   {
     bad: (v) => {
       const secrets = webhookSecrets(v);
-      return secrets.length === 0 || secrets.some((s) => s.length < MIN_WEBHOOK_SECRET);
+      return secrets.length === 0 || secrets.some((s) => s.secret.length < MIN_WEBHOOK_SECRET);
     },
     why: `is shorter than ${MIN_WEBHOOK_SECRET} characters`,
   },
+  // A typo in a binding must not quietly widen or drop it. The text before ':' is not echoed: it may be part of a secret.
+  { bad: (v) => webhookSecrets(v).some((s) => s.badCluster !== undefined), why: `binds a secret to a cluster name that is not ${CLUSTER_NAME_RULE} (<cluster>:<secret>; a secret cannot contain ':')` },
 ];
 
 /** What is wrong with a configured webhook secret (undefined when unset or fine), naming the setting, never the value. */
@@ -53,7 +74,7 @@ export const configSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri (managed identity) instead'),
+      .describe('Functions host storage. Locally: UseDevelopmentStorage=true or an Azurite connection string; in Azure: AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri (managed identity) instead. It also holds the Event Hubs checkpoints and leases'),
     KUBESIFT_STORAGE_CONNECTION: z
       .string()
       .min(1)
@@ -89,9 +110,9 @@ export const configSchema = z
     KUBESIFT_POLICY_PROFILE: z.enum(['aks', 'falco']).default('aks').describe('Base policy profile: aks (knows AKS system users/add-ons) or falco (Falco defaults)'),
     // Checked per source (webhookSecretProblem), not here: one short secret must not stop
     // every trigger that loads the settings, the AKS pipeline included.
-    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().optional().describe(`Shared secret for POST /api/audit-webhook/{cluster} and /api/webhooks/k8s-audit (Bearer token or HMAC key), at least ${MIN_WEBHOOK_SECRET} characters: a shorter one turns only that source off (503) and fails sift config --check. Two secrets separated by a space ("<new> <old>") are both accepted, for rotation`),
-    KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().optional().describe(`Shared secret for POST /api/webhooks/falco (at least ${MIN_WEBHOOK_SECRET} characters)`),
-    KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().optional().describe(`Shared secret for POST /api/webhooks/kubearmor (at least ${MIN_WEBHOOK_SECRET} characters)`),
+    KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: z.string().optional().describe(`Shared secret for POST /api/audit-webhook/{cluster} and /api/webhooks/k8s-audit (Bearer token or HMAC key), at least ${MIN_WEBHOOK_SECRET} characters: a shorter one turns only that source off (503) and fails sift config --check. Two secrets separated by a space ("<new> <old>") are both accepted, for rotation. "<cluster>:<secret>" binds a secret to one cluster: its sender cannot post as another (one entry per cluster)`),
+    KUBESIFT_WEBHOOK_SECRET_FALCO: z.string().optional().describe(`Shared secret for POST /api/webhooks/falco (at least ${MIN_WEBHOOK_SECRET} characters; rotation and "<cluster>:<secret>" as for K8S_AUDIT; a bound secret's alerts keep its cluster whatever k8s.cluster.name says)`),
+    KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: z.string().optional().describe(`Shared secret for POST /api/webhooks/kubearmor (at least ${MIN_WEBHOOK_SECRET} characters; rotation and "<cluster>:<secret>" as for K8S_AUDIT; a bound secret's alerts keep its cluster whatever ClusterName says)`),
     KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP: bool
       .default(false)
       .describe(`Refuse HMAC-signed webhook requests without X-KubeSift-Timestamp (Unix seconds, signed as "<timestamp>.<body>", within ${MAX_SIGNATURE_SKEW_S} s of the receiver clock) so a captured request cannot be replayed; Bearer requests are not affected`),
@@ -105,7 +126,7 @@ export const configSchema = z
         if (name === null) ctx.addIssue({ code: 'custom', message: `must be ${CLUSTER_NAME_RULE}` });
         return name ?? z.NEVER;
       })
-      .describe('Cluster name for webhook events that carry no resourceId'),
+      .describe(`Cluster name for webhook events that carry no resourceId. Lower-cased like every cluster name; one that is not ${CLUSTER_NAME_RULE} stops the settings from loading (sift config --check names it)`),
     KUBESIFT_LAND_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Sink retries (exponential backoff) before the batch fails'),
     KUBESIFT_LAND_RETRY_BASE_MS: positiveInt(200).describe('First retry delay in ms (doubles each retry)'),
     KUBESIFT_LAND_TIMEOUT_MS: positiveInt(30_000).describe('Timeout of one sink attempt in ms; a timed-out attempt is retried under the same ingestion tag (a late completion that committed first stops the retry; two in flight together can both land: see docs/adx.md)'),

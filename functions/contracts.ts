@@ -78,6 +78,8 @@ export interface DeadLetter {
    * and replay needs it to land the record where it came from.
    */
   cluster?: string;
+  /** The webhook message's cluster was bound to its sender's secret (replay keeps the alert's cluster pinned). */
+  clusterPinned?: true;
 }
 
 export interface NormalizedRows {

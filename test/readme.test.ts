@@ -53,6 +53,17 @@ describe('README', () => {
   });
 });
 
+describe('docs/ingest.md', () => {
+  it("its settings table holds every KubeSift setting as `sift config` renders it (the host's own settings beside them)", () => {
+    const rendered = new Map(settingsTable().split('\n').map((l) => [/^\| `([^`]+)`/.exec(l)?.[1], l] as const));
+    const rows = read('docs/ingest.md').split('\n').filter((l) => /^\| `[A-Za-z0-9_]+` \| /.test(l));
+    const ours = rows.filter((l) => CONFIG_KEYS.some((k) => l.startsWith(`| \`${k}\` |`)));
+    // In the doc's own order (by topic).
+    expect(ours.map((l) => /^\| `([^`]+)`/.exec(l)![1]).sort()).toEqual([...CONFIG_KEYS].sort());
+    for (const line of ours) expect(line).toBe(rendered.get(/^\| `([^`]+)`/.exec(line)![1]));
+  });
+});
+
 describe('docs/detections.md', () => {
   it('lists the k8s-audit rule pack as the code defines it: name, id, priority, tags, family', async () => {
     const { K8S_AUDIT_RULES } = await import('../functions/detect/k8sAuditRules.js');

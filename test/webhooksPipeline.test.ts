@@ -11,6 +11,8 @@ import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 import * as json from '../functions/envelope/json.js';
 import { tablePayloads } from '../functions/land/payload.js';
+import { hmacHex } from '../functions/webhooks/auth.js';
+import { webhookSecretProblems } from '../functions/webhooks/sources.js';
 
 const SECRET = 'shared-secret-0123456789';
 const config = loadConfig({
@@ -306,5 +308,86 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     const context = new functions.InvocationContext({ logHandler: () => undefined, triggerMetadata: { partitionContext: { partitionId: '1' }, sequenceNumberArray: [7], offsetArray: ['70'] } });
     await handleWebhookBatch(messages, context, { lander, policy, config: { ...config, KUBESIFT_WEBHOOK_HUB: 'hub-from-deps' } });
     expect(keys).toEqual([expect.stringMatching(/^hub-from-deps-1-7-7-/)]);
+  });
+});
+
+describe('secrets bound to a cluster (<cluster>:<secret>): one cluster\'s sender cannot post as another', () => {
+  const PROD = 'prod-secret-0123456789';
+  const DEV = 'dev-secret-0123456789';
+  const PLAIN = 'plain-secret-0123456789';
+  const setting = `Prod-East:${PROD} dev:${DEV} ${PLAIN}`;
+  const bound = loadConfig({ KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: setting, KUBESIFT_WEBHOOK_SECRET_FALCO: setting, KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: setting, KUBESIFT_DEFAULT_CLUSTER: 'lab' });
+  const send = (source: string, body: unknown, secret: string, cluster?: string) => {
+    const bytes = Buffer.from(JSON.stringify(body));
+    return acceptWebhook({ source, headers: new Headers({ authorization: `Bearer ${secret}` }), body: (async function* () { yield bytes; })(), cluster: cluster ?? null }, bound);
+  };
+  const falcoNaming = (name: string) => ({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.cluster.name': name } });
+
+  it('a bound secret sends as its cluster only: another ?cluster= is a 403 with nothing forwarded; none given means its own', async () => {
+    for (const source of ['k8s-audit', 'falco']) {
+      const body = source === 'falco' ? falcoSample : auditList(1);
+      const refused = await send(source, body, PROD, 'dev');
+      expect(refused.status).toBe(403);
+      expect(refused.messages).toBeUndefined();
+      expect(refused.body).toEqual({ error: "this credential cannot send as cluster 'dev'" });
+      expect(refused.log).toBe('secret bound to cluster prod-east used for cluster dev');
+      for (const asked of [undefined, 'PROD-EAST']) {
+        const ok = await send(source, body, PROD, asked);
+        expect(ok.status).toBe(202);
+        expect(JSON.parse(ok.messages![0]!)).toMatchObject({ cluster: 'prod-east', clusterPinned: true });
+      }
+    }
+    // The other bound secret, and the plain one (any cluster, nothing pinned), as before.
+    expect(JSON.parse((await send('falco', falcoSample, DEV, 'dev')).messages![0]!)).toMatchObject({ cluster: 'dev', clusterPinned: true });
+    const plain = JSON.parse((await send('falco', falcoSample, PLAIN, 'dev')).messages![0]!);
+    expect([plain.cluster, 'clusterPinned' in plain]).toEqual(['dev', false]);
+    expect(JSON.parse((await send('falco', falcoSample, PLAIN)).messages![0]!).cluster).toBe('lab');
+    // Only the secret proves anything: the cluster name is no part of it.
+    expect((await send('falco', falcoSample, `prod-east:${PROD}`)).status).toBe(401);
+  });
+
+  it('an HMAC-signed request is held to its secret\'s cluster too', async () => {
+    const body = JSON.stringify(falcoSample);
+    const sig = (secret: string) => ({ 'x-kubesift-signature-256': `sha256=${hmacHex(secret, Buffer.from(body))}` });
+    const post = (secret: string, cluster: string) => acceptWebhook({ source: 'falco', headers: new Headers(sig(secret)), body: (async function* () { yield Buffer.from(body); })(), cluster }, bound);
+    expect((await post(DEV, 'prod-east')).status).toBe(403);
+    expect((await post(DEV, 'dev')).status).toBe(202);
+  });
+
+  it("a pinned alert keeps its cluster whatever it names itself; an unpinned one still takes its own name", async () => {
+    const cluster = async (source: string, alert: unknown, secret: string) => {
+      const out = await send(source, alert, secret);
+      expect(out.status).toBe(202);
+      return processWebhookEvents(inputs(out.messages!), { policy }).detections.map((d) => d.Cluster);
+    };
+    expect(await cluster('falco', falcoNaming('prod-east'), DEV)).toEqual(['dev']);
+    expect(await cluster('falco', falcoNaming('prod-east'), PLAIN)).toEqual(['prod-east']);
+    const armor = { ...kubearmorSample, ClusterName: 'prod-east' };
+    expect(await cluster('kubearmor', armor, DEV)).toEqual(['dev']);
+    expect(await cluster('kubearmor', armor, PLAIN)).toEqual(['prod-east']);
+  });
+
+  it('a pinned alert that is dead-lettered replays pinned', async () => {
+    const out = await send('falco', [falcoNaming('prod-east'), { rule: 'no output fields or time' }], DEV);
+    expect(out.status).toBe(202);
+    const first = processWebhookEvents(inputs(out.messages!), { policy });
+    expect(first.deadLetters).toEqual([expect.objectContaining({ cluster: 'dev', clusterPinned: true })]);
+    const again = messageForDeadLetter(first.deadLetters[0]!, '2025-04-20T10:00:00Z')!;
+    expect(JSON.parse(again)).toMatchObject({ cluster: 'dev', clusterPinned: true });
+    // The same letter with a valid alert in it (as a fixed policy or schema would take it) lands as the pinned cluster's.
+    const fixed = messageForDeadLetter({ ...first.deadLetters[0]!, raw: JSON.stringify(falcoNaming('prod-east')) }, '2025-04-20T10:00:00Z')!;
+    expect(processWebhookEvents(inputs([fixed]), { policy }).detections.map((d) => d.Cluster)).toEqual(['dev']);
+  });
+
+  it('a binding that is not a cluster name, or a bound secret too short, turns the source off and fails config --check, without echoing the text', async () => {
+    const problems = (value: string) => webhookSecretProblems(loadConfig({ KUBESIFT_WEBHOOK_SECRET_FALCO: value }));
+    expect(problems(`Prod/East:${PROD}`)).toEqual([expect.stringMatching(/^KUBESIFT_WEBHOOK_SECRET_FALCO binds a secret to a cluster name that is not 1-63 of a-z 0-9 \. _ -/)]);
+    expect(problems(`prod:${PROD.slice(0, 8)}`)).toEqual(['KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters']);
+    expect(problems(`:${PROD}`)).toHaveLength(1);
+    expect(problems(setting)).toEqual([]);
+    const c = loadConfig({ KUBESIFT_WEBHOOK_SECRET_FALCO: `bad/name:${PROD}` });
+    const out = await acceptWebhook({ source: 'falco', headers: new Headers({ authorization: `Bearer ${PROD}` }), body: null, cluster: null }, c);
+    expect(out.status).toBe(503);
+    expect(JSON.stringify(out)).not.toContain('bad/name');
   });
 });

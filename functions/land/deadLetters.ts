@@ -23,8 +23,9 @@ export interface DeadLetterBlob {
   detail: string;
   position: Position | Omit<Position, 'index'>;
   category?: string;
-  /** A webhook record's cluster (DeadLetter.cluster). */
+  /** A webhook record's cluster (DeadLetter.cluster, clusterPinned). */
   cluster?: string;
+  clusterPinned?: true;
   /** Original bytes as UTF-8 text (lossless when valid), plus their base64 in rawBase64 when they are not (envelope bodyText). */
   raw: string;
   rawBase64?: string;
@@ -49,6 +50,7 @@ const letterFields = {
   position: positionSchema,
   category: z.string().optional(),
   cluster: z.string().optional(),
+  clusterPinned: z.literal(true).optional(),
   raw: z.string(),
   rawBase64: z.string().optional(),
 };

@@ -19,7 +19,8 @@ export const TIMESTAMP_HEADER = 'x-kubesift-timestamp';
 export const MAX_SIGNATURE_SKEW_S = 300;
 
 export type AuthOutcome =
-  | { ok: true; method: 'bearer' | 'hmac-sha256' | 'hmac-sha256+timestamp' }
+  // `secret`: which of the given secrets proved the sender (its index), so a caller can apply what is bound to it.
+  | { ok: true; method: 'bearer' | 'hmac-sha256' | 'hmac-sha256+timestamp'; secret: number }
   | { ok: false; reason: 'missing-credentials' | 'bad-credentials' | 'bad-timestamp' | 'stale-timestamp' | 'timestamp-required' };
 
 export interface AuthOptions {
@@ -58,11 +59,12 @@ export function authenticate(secrets: readonly string[], headers: HeaderReader, 
     const ts = headers.get(TIMESTAMP_HEADER)?.trim();
     if (ts === undefined && opts.requireTimestamp) return { ok: false, reason: 'timestamp-required' };
     if (ts !== undefined && !UNIX_SECONDS.test(ts)) return { ok: false, reason: 'bad-timestamp' };
-    if (!secrets.some((secret) => safeEqual(hex, hmacHex(secret, rawBody, ts)))) return { ok: false, reason: 'bad-credentials' };
-    if (ts === undefined) return { ok: true, method: 'hmac-sha256' };
+    const secret = secrets.findIndex((s) => safeEqual(hex, hmacHex(s, rawBody, ts)));
+    if (secret < 0) return { ok: false, reason: 'bad-credentials' };
+    if (ts === undefined) return { ok: true, method: 'hmac-sha256', secret };
     // Checked after the MAC, so 'stale-timestamp' in the log means a genuine request that came too late (a replay, or clock skew).
     const skew = Math.abs(opts.now.getTime() / 1000 - Number(ts));
-    return skew <= MAX_SIGNATURE_SKEW_S ? { ok: true, method: 'hmac-sha256+timestamp' } : { ok: false, reason: 'stale-timestamp' };
+    return skew <= MAX_SIGNATURE_SKEW_S ? { ok: true, method: 'hmac-sha256+timestamp', secret } : { ok: false, reason: 'stale-timestamp' };
   }
   return bearer(secrets, headers);
 }
@@ -81,5 +83,6 @@ function bearer(secrets: readonly string[], headers: HeaderReader): AuthOutcome 
   if (auth === null) return { ok: false, reason: 'missing-credentials' };
   const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
   if (!m?.[1]) return { ok: false, reason: 'bad-credentials' };
-  return secrets.some((secret) => safeEqual(m[1]!, secret)) ? { ok: true, method: 'bearer' } : { ok: false, reason: 'bad-credentials' };
+  const secret = secrets.findIndex((s) => safeEqual(m[1]!, s));
+  return secret < 0 ? { ok: false, reason: 'bad-credentials' } : { ok: true, method: 'bearer', secret };
 }

@@ -13,8 +13,9 @@ export function clusterName(s: string): string | null {
 
 /**
  * The cluster an alert names itself (Falco's k8s.cluster.name, KubeArmor's ClusterName),
- * lower-cased, when it is a valid name; else the cluster of the request it came in.
+ * lower-cased, when it is a valid name; else the cluster of the request it came in. `pinned`:
+ * the sender's secret is bound to the request's cluster, so the alert's own name does not count.
  */
-export function alertCluster(own: string, requestCluster: string): string {
-  return clusterName(own) ?? requestCluster;
+export function alertCluster(own: string, requestCluster: string, pinned = false): string {
+  return (pinned ? null : clusterName(own)) ?? requestCluster;
 }

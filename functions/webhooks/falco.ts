@@ -51,7 +51,7 @@ const str = (v: unknown): string => {
   return s === '<NA>' ? '' : s;
 };
 
-export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
+export function falcoAlert(a: FalcoAlert, cluster: string, pinned = false): RuntimeAlert {
   const f = a.output_fields;
   const output = a.output ?? a.message ?? a.rule;
   const pod = str(f['k8s.pod.name']);
@@ -62,7 +62,7 @@ export function falcoAlert(a: FalcoAlert, cluster: string): RuntimeAlert {
     ruleId: `falco:${slug(a.rule)}`,
     rule: a.rule,
     priority: priorityOf(a.priority) ?? 'INFORMATIONAL',
-    cluster: alertCluster(str(f['k8s.cluster.name']), cluster),
+    cluster: alertCluster(str(f['k8s.cluster.name']), cluster, pinned),
     namespace: str(f['k8s.ns.name'] ?? f['ka.target.namespace']),
     user: str(f['ka.user.name'] ?? f['user.name']),
     resource: k8sAudit ? str(f['ka.target.resource']) : pod ? 'pods' : '',

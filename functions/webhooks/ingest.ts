@@ -6,7 +6,7 @@ import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate, authenticateHeaders } from './auth.js';
 import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
-import { messageShell, packWebhookMessages } from './message.js';
+import { messageShell, packWebhookMessages, type MessageHead } from './message.js';
 import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
 import { describeIssue, webhookSource } from './sources.js';
 import { missingField } from '../http/issues.js';
@@ -83,7 +83,8 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
 
   // A Bearer token (or no credentials) decides before the body is read: an unauthenticated
   // request costs no read and learns nothing of the size limit or encodings. An HMAC needs the body.
-  const secrets = webhookSecrets(secret);
+  const entries = webhookSecrets(secret);
+  const secrets = entries.map((e) => e.secret);
   const early = authenticateHeaders(secrets, req.headers);
   if (early && !early.ok) return unauthorized(early.reason);
 
@@ -99,9 +100,14 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const auth = early ?? authenticate(secrets, req.headers, read.bytes, { now, requireTimestamp: config.KUBESIFT_WEBHOOK_REQUIRE_TIMESTAMP });
   if (!auth.ok) return unauthorized(auth.reason);
 
+  const named = req.cluster?.trim() ? clusterName(req.cluster) : undefined;
+  if (named === null) return badRequest('cluster', `cluster: must be ${CLUSTER_NAME_RULE} (query parameter ?cluster=)`, 'bad cluster');
+  // A secret bound to a cluster sends as that cluster only: another cluster's sender, holding its
+  // own secret, cannot put rows or alerts under this one's name.
+  const pinned = entries[auth.secret]!.cluster;
+  if (pinned !== undefined && named !== undefined && named !== pinned) return fail(403, `this credential cannot send as cluster '${named}'`, `secret bound to cluster ${pinned} used for cluster ${named}`);
   // The setting is lower-cased and checked when the settings load (config.ts).
-  const cluster = req.cluster?.trim() ? clusterName(req.cluster) : config.KUBESIFT_DEFAULT_CLUSTER;
-  if (cluster === null) return badRequest('cluster', `cluster: must be ${CLUSTER_NAME_RULE} (query parameter ?cluster=)`, 'bad cluster');
+  const cluster = pinned ?? named ?? config.KUBESIFT_DEFAULT_CLUSTER;
 
   const body = parseJson(read.bytes);
   if (!body.ok) return badRequest('body', body.error, body.error);
@@ -124,7 +130,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   }
   if (refused.length === items.length) return badRequest(refused[0]!.field, refused[0]!.text, `schema: ${refused[0]!.text}`);
   const accepted = items.length - refused.length;
-  const head = { source: source.name, cluster, receivedTime: now.toISOString() };
+  const head: MessageHead = { source: source.name, cluster, ...(pinned !== undefined ? { clusterPinned: true } : {}), receivedTime: now.toISOString() };
   let texts = eventTexts(body.text, at);
   let messages = packWebhookMessages(head, texts, MAX_HUB_MESSAGE_BYTES);
   let truncated = 0;

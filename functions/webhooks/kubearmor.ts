@@ -72,7 +72,7 @@ export function kubearmorTime(e: KubeArmorEvent): string {
   return `${new Date((e.Timestamp ?? 0) * 1000).toISOString().slice(0, 19)}.000000Z`;
 }
 
-export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert {
+export function kubearmorAlert(e: KubeArmorEvent, cluster: string, pinned = false): RuntimeAlert {
   const policy = e.PolicyName || (e.Type.startsWith('Matched') ? 'unnamed-policy' : `${e.Type}`);
   const where = [e.NamespaceName, e.PodName].filter(Boolean).join('/') || e.HostName;
   const output =
@@ -85,7 +85,7 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string): RuntimeAlert
     rule: policy,
     priority: kubearmorPriority(e),
     // KubeArmor's own ClusterName is "default" unless configured; prefer the webhook's cluster then.
-    cluster: e.ClusterName && e.ClusterName !== 'default' ? alertCluster(e.ClusterName, cluster) : cluster,
+    cluster: e.ClusterName && e.ClusterName !== 'default' ? alertCluster(e.ClusterName, cluster, pinned) : cluster,
     namespace: e.NamespaceName,
     user: e.UID === undefined ? '' : `uid:${e.UID}`,
     resource: e.PodName ? 'pods' : e.Type.startsWith('MatchedHost') || e.Type === 'HostLog' ? 'nodes' : '',

@@ -11,12 +11,14 @@ export const webhookMessageSchema = z.object({
   type: z.literal(WEBHOOK_MESSAGE_TYPE),
   source: z.enum(['k8s-audit', 'falco', 'kubearmor']),
   cluster: z.string(),
+  // Set when the sender's secret is bound to `cluster`: an alert naming another cluster keeps this one.
+  clusterPinned: z.literal(true).optional(),
   receivedTime: z.string(),
   events: z.array(z.unknown()),
 });
 export type WebhookMessage = z.output<typeof webhookMessageSchema>;
 
-export type MessageHead = { source: SourceName; cluster: string; receivedTime: string };
+export type MessageHead = { source: SourceName; cluster: string; clusterPinned?: true; receivedTime: string };
 
 /** A hub message with no events: events are spliced in as text (eventhub/batching.ts chunkItems). */
 export const messageShell = (head: MessageHead): string => JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, ...head, events: [] });

@@ -36,10 +36,11 @@ const SOURCE_OF_CATEGORY: Readonly<Record<string, SourceName>> = {
  * byte. Undefined when the dead letter holds no single event: a whole message that could not
  * be read (WHOLE_MESSAGE_CATEGORY), replayed as it is.
  */
-export function messageForDeadLetter(d: { category?: string; cluster?: string; raw: string }, receivedTime: string): string | undefined {
+export function messageForDeadLetter(d: Pick<DeadLetter, 'category' | 'cluster' | 'clusterPinned' | 'raw'>, receivedTime: string): string | undefined {
   const source = d.category === undefined ? undefined : SOURCE_OF_CATEGORY[d.category];
   if (source === undefined) return undefined;
-  return chunkItems([d.raw], messageShell({ source, cluster: d.cluster ?? 'unknown', receivedTime }), Infinity).texts[0]!;
+  const shell = messageShell({ source, cluster: d.cluster ?? 'unknown', ...(d.clusterPinned ? { clusterPinned: true } : {}), receivedTime });
+  return chunkItems([d.raw], shell, Infinity).texts[0]!;
 }
 
 /**
@@ -154,7 +155,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
         const reject = (why: string, reason = 'invalid-runtime-alert'): void =>
-          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster });
+          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster, ...(msg.clusterPinned ? { clusterPinned: true as const } : {}) });
         // Its fields become a Detection's Evidence, which landing must be able to write.
         if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
         const checked = source.event.safeParse(exactIntegers(item, texts?.[index]), { error: missingField });
@@ -162,7 +163,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
         // The schema should admit only what converts; a conversion that still throws costs this
         // alert a dead letter, not the batch its neighbours are in.
         try {
-          detections.push(toDetection(source.toAlert(checked.data, msg.cluster)));
+          detections.push(toDetection(source.toAlert(checked.data, msg.cluster, msg.clusterPinned === true)));
         } catch (err) {
           reject(err instanceof Error ? err.message : String(err));
         }

@@ -37,7 +37,8 @@ export interface AuditSource extends SourceBase {
 export interface AlertSource<T> extends SourceBase {
   kind: 'runtime-alert';
   event: z.ZodType<T>;
-  toAlert(event: T, cluster: string): RuntimeAlert;
+  /** `pinned`: the message's cluster is bound to the sender's secret (message.ts clusterPinned). */
+  toAlert(event: T, cluster: string, pinned?: boolean): RuntimeAlert;
 }
 export type WebhookSource = AuditSource | AlertSource<never>;
 
