@@ -2,6 +2,7 @@
 // array) or CloudEvents 1.0 (one event or a batch). Pure: it classifies the delivery and
 // answers the handshakes; replaying a capture file is the caller's injected job.
 import { z } from 'zod';
+import { missingField } from '../http/issues.js';
 
 export const SUBSCRIPTION_VALIDATION = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 export const CAPTURE_FILE_CREATED = 'Microsoft.EventHub.CaptureFileCreated';
@@ -46,16 +47,17 @@ export const captureFileCreatedData = z.looseObject({
 });
 export type CaptureFileCreated = z.output<typeof captureFileCreatedData>;
 
-export function parseDelivery(json: unknown): { ok: true; events: GridEvent[] } | { ok: false; error: string } {
+/** `field`: the path of the failing part, from the event's index in the delivery; `error` starts with it. */
+export function parseDelivery(json: unknown): { ok: true; events: GridEvent[] } | { ok: false; field: string; error: string } {
   const list = Array.isArray(json) ? json : [json];
   const events: GridEvent[] = [];
   for (const [i, item] of list.entries()) {
-    const ce = cloudEvent.safeParse(item);
+    const ce = cloudEvent.safeParse(item, { error: missingField });
     if (ce.success) {
       events.push({ id: ce.data.id, type: ce.data.type, subject: ce.data.subject, data: ce.data.data });
       continue;
     }
-    const eg = eventGridEvent.safeParse(item);
+    const eg = eventGridEvent.safeParse(item, { error: missingField });
     if (eg.success) {
       events.push({ id: eg.data.id, type: eg.data.eventType, subject: eg.data.subject, data: eg.data.data });
       continue;
@@ -63,7 +65,8 @@ export function parseDelivery(json: unknown): { ok: true; events: GridEvent[] } 
     // Name the field of the schema the item claims: CloudEvents carry specversion.
     const claimsCloudEvent = item !== null && typeof item === 'object' && 'specversion' in item;
     const issue = (claimsCloudEvent ? ce.error : eg.error).issues[0];
-    return { ok: false, error: `${i}${issue?.path.length ? '.' + issue.path.join('.') : ''}: ${issue?.message ?? 'not an Event Grid event or CloudEvent'}` };
+    const field = [i, ...(issue?.path ?? [])].map(String).join('.');
+    return { ok: false, field, error: `${field}: ${issue?.message ?? 'not an Event Grid event or CloudEvent'}` };
   }
   return { ok: true, events };
 }

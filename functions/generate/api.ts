@@ -12,6 +12,7 @@ import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, ty
 import { TimeFormat } from './time.js';
 import { datasetIngestCommand, ingestShape, tableInfo, type TableInfo } from './schema.js';
 import { missingField } from '../http/issues.js';
+import { BODY_FIELD } from '../http/body.js';
 
 export interface ApiResponse {
   status: number;
@@ -41,10 +42,10 @@ export function badRequest(error: string, field: string, issues?: unknown): ApiR
 
 /** The field an issue is about: its path, or for unknown keys the first key zod rejected. */
 function issueField(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return '(body)';
+  if (!issue) return BODY_FIELD;
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0] as string);
-  return path.join('.') || '(body)';
+  return path.join('.') || BODY_FIELD;
 }
 
 function zodError(err: z.ZodError): ApiResponse {

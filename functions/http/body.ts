@@ -5,6 +5,12 @@
 // so the limit bounds what a function parses and keeps, not what the host accepts.)
 import { isUtf8 } from 'node:buffer';
 
+/**
+ * The `field` of a 400 about the body as a whole (not JSON, empty, the wrong type at the top):
+ * the word its message starts with, the same on every route.
+ */
+export const BODY_FIELD = 'body';
+
 export type LimitedBody = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too-large'; received: number };
 
 export function declaredTooLarge(contentLength: string | null, maxBytes: number): boolean {
@@ -36,15 +42,15 @@ export function parseJson(body: Uint8Array | string): { ok: true; value: unknown
   if (typeof body === 'string') text = body;
   else {
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    if (!isUtf8(buf)) return { ok: false, error: 'body: not valid UTF-8' };
+    if (!isUtf8(buf)) return { ok: false, error: `${BODY_FIELD}: not valid UTF-8` };
     text = buf.toString('utf8');
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') return { ok: false, error: 'body: empty, expected JSON' };
+  if (text.trim() === '') return { ok: false, error: `${BODY_FIELD}: empty, expected JSON` };
   try {
     return { ok: true, value: JSON.parse(text), text };
   } catch {
-    return { ok: false, error: 'body: not valid JSON' };
+    return { ok: false, error: `${BODY_FIELD}: not valid JSON` };
   }
 }
 

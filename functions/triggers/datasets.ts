@@ -2,7 +2,7 @@
 // GET /api/log-types, GET /api/schemas/{logType}, GET /api/health. Logic lives in functions/generate/api.ts.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Config } from '../config.js';
-import { readJsonBody } from '../http/body.js';
+import { BODY_FIELD, readJsonBody } from '../http/body.js';
 import { httpTrigger } from './registry.js';
 
 /** A dataset request is a few hundred bytes of JSON; anything near this is not one. */
@@ -21,7 +21,7 @@ export function setDatasetsConfig(c: Config | undefined): void {
 
 export async function postDatasets(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const read = await readJsonBody(request, MAX_REQUEST_BYTES);
-  if (!read.ok) return { status: read.status, jsonBody: { error: read.error, field: '(body)' } };
+  if (!read.ok) return { status: read.status, jsonBody: { error: read.error, field: BODY_FIELD } };
   const body = read.value;
   const cfg = await config();
   // Loaded on first use so the other functions of the app never pay for the generator, and

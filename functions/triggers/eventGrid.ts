@@ -14,7 +14,8 @@ import {
 import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
 import { errorText } from '../errorText.js';
-import { parseJson, readBodyLimited } from '../http/body.js';
+import { BODY_FIELD, parseJson, readBodyLimited } from '../http/body.js';
+import { missingField } from '../http/issues.js';
 import { httpTrigger } from './registry.js';
 
 /** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */
@@ -43,6 +44,11 @@ export function defaultDeps(): Promise<ReplayDeps> {
   }));
 }
 
+/** A 400 as the other routes give one: `field` names the part refused (the event's index first), and the error starts with it. */
+function refused(field: string, why: string, more?: Record<string, unknown>): HttpResponseInit {
+  return { status: 400, jsonBody: { error: `${field}: ${why}`, field, ...more } };
+}
+
 export async function handleEventGrid(
   request: HttpRequest,
   context: InvocationContext,
@@ -50,21 +56,21 @@ export async function handleEventGrid(
 ): Promise<HttpResponseInit> {
   if (request.method === 'OPTIONS') {
     const headers = cloudEventsHandshake(request.headers);
-    return headers ? { status: 200, headers } : { status: 400, jsonBody: { error: 'WebHook-Request-Origin: header required' } };
+    return headers ? { status: 200, headers } : refused('WebHook-Request-Origin', 'header required');
   }
   const read = await readBodyLimited(request.body, MAX_DELIVERY_BYTES);
   if (!read.ok) return { status: 413, jsonBody: { error: `delivery larger than ${MAX_DELIVERY_BYTES} bytes` } };
   const json = parseJson(read.bytes);
-  if (!json.ok) return { status: 400, jsonBody: { error: json.error } };
+  if (!json.ok) return { status: 400, jsonBody: { error: json.error, field: BODY_FIELD } };
   const delivery = parseDelivery(json.value);
-  if (!delivery.ok) return { status: 400, jsonBody: { error: delivery.error } };
+  if (!delivery.ok) return { status: 400, jsonBody: { error: delivery.error, field: delivery.field } };
 
   const at = delivery.events.findIndex((e) => e.type === SUBSCRIPTION_VALIDATION);
   if (at >= 0) {
     // Event Grid sends the handshake alone; answered beside other events, those were dropped with a 200.
-    if (delivery.events.length > 1) return { status: 400, jsonBody: { error: `${at}: a ${SUBSCRIPTION_VALIDATION} comes alone, not with ${delivery.events.length - 1} other event(s)` } };
+    if (delivery.events.length > 1) return refused(`${at}`, `a ${SUBSCRIPTION_VALIDATION} comes alone, not with ${delivery.events.length - 1} other event(s)`);
     const code = (delivery.events[at]!.data as { validationCode?: unknown } | null)?.validationCode;
-    if (typeof code !== 'string') return { status: 400, jsonBody: { error: `${at}.data.validationCode: expected string` } };
+    if (typeof code !== 'string') return refused(`${at}.data.validationCode`, code === undefined ? 'missing, expected string' : 'expected string');
     context.log('eventgrid: subscription validation answered');
     return { status: 200, jsonBody: { validationResponse: code } };
   }
@@ -77,10 +83,10 @@ export async function handleEventGrid(
     // (Event Grid dead-letters it if configured), so nothing of a refused delivery may land.
     const datas: CaptureFileCreated[] = [];
     for (const { ev, at } of captures) {
-      const data = captureFileCreatedData.safeParse(ev.data);
+      const data = captureFileCreatedData.safeParse(ev.data, { error: missingField });
       if (!data.success) {
         const issue = data.error.issues[0];
-        return { status: 400, jsonBody: { error: `${at}.data${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` } };
+        return refused([at, 'data', ...(issue?.path ?? [])].map(String).join('.'), issue?.message ?? 'invalid');
       }
       datas.push(data.data);
     }
@@ -90,7 +96,7 @@ export async function handleEventGrid(
       try {
         await checkCaptureFile(data, resolved);
       } catch (err) {
-        if (err instanceof ReplayRefused) return { status: 400, jsonBody: { error: `${captures[i]!.at}.data.fileUrl: ${err.message}` } };
+        if (err instanceof ReplayRefused) return refused(`${captures[i]!.at}.data.fileUrl`, err.message);
         throw err;
       }
     }
@@ -105,7 +111,7 @@ export async function handleEventGrid(
         // A file whose header no retry can mend: 400, so Event Grid dead-letters the event at
         // once instead of retrying it for a day. Events of the delivery replayed before it
         // have landed; posting it again adds nothing twice.
-        if (err instanceof CaptureUnreadable && !err.retry) return { status: 400, jsonBody: { error: `${at}.data.fileUrl: ${errorText(err)}`, replayed } };
+        if (err instanceof CaptureUnreadable && !err.retry) return refused(`${at}.data.fileUrl`, errorText(err), { replayed });
         // 5xx: Event Grid retries with backoff; landing is idempotent per batch key.
         return { status: 500, jsonBody: { error: 'replay failed; Event Grid will retry', replayed } };
       }

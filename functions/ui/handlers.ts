@@ -2,7 +2,7 @@
 // the preview and the detections query (function key, like every other API route).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig, type Config } from '../config.js';
-import { readJsonBody } from '../http/body.js';
+import { BODY_FIELD, readJsonBody } from '../http/body.js';
 import { missingField } from '../http/issues.js';
 import { pageHtml, SECURITY_HEADERS, staticAsset, type Asset } from './assets.js';
 import { parseDetectionsQuery, QueryError, queryDetections, type DetectionsQuery } from './detectionsQuery.js';
@@ -52,7 +52,7 @@ export async function uiPreview(request: HttpRequest, context: InvocationContext
   const parsed = datasetRequestSchema(cfg.KUBESIFT_DATASET_MAX_COUNT).safeParse(raw, { error: missingField });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-    return json(400, { error: `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, issues });
+    return json(400, { error: `invalid request: ${issues.map((i) => `${i.path || BODY_FIELD}: ${i.message}`).join('; ')}`, issues });
   }
   try {
     // What Generate would refuse, preview refuses: the datasets trigger always has an ingest client.

@@ -5,7 +5,7 @@ import { webhookSecretProblem, webhookSecrets, type Config } from '../config.js'
 import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate, authenticateHeaders } from './auth.js';
-import { declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
+import { BODY_FIELD, declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages, type MessageHead } from './message.js';
 import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
 import { describeIssue, webhookSource } from './sources.js';
@@ -110,11 +110,11 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   const cluster = pinned ?? named ?? config.KUBESIFT_DEFAULT_CLUSTER;
 
   const body = parseJson(read.bytes);
-  if (!body.ok) return badRequest('body', body.error, body.error);
+  if (!body.ok) return badRequest(BODY_FIELD, body.error, body.error);
   const json = body.value;
   // Serializing the events for the hub recurses per level: a few KB of brackets would
   // overflow the stack. The same bound as the Event Hub path (envelope/json.ts).
-  if (valueTooDeep(json)) return badRequest('body', `body: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
+  if (valueTooDeep(json)) return badRequest(BODY_FIELD, `${BODY_FIELD}: nests deeper than ${MAX_JSON_DEPTH} levels`, 'too deep');
   const list = source.events(json);
   if (!list.ok) {
     const issue = describeIssue(list.error);

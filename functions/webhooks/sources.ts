@@ -9,6 +9,7 @@ import { falcoAlert, falcoAlertSchema } from './falco.js';
 import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
 import type { RuntimeAlert } from './runtimeAlert.js';
 import { missingField } from '../http/issues.js';
+import { BODY_FIELD } from '../http/body.js';
 
 export type SourceName = 'k8s-audit' | 'falco' | 'kubearmor';
 
@@ -102,10 +103,10 @@ export function webhookSource(name: string): WebhookSource | undefined {
   return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;
 }
 
-/** First schema issue: the field it names ('body' for the body itself) and "field: message"; `at`: where the checked value sits in the body. */
+/** First schema issue: the field it names (BODY_FIELD for the body itself) and "field: message"; `at`: where the checked value sits in the body. */
 export function describeIssue(error: z.ZodError, at: readonly PropertyKey[] = []): { field: string; text: string } {
   const issue = firstIssue(error.issues, [...at]);
-  const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+  const field = issue?.path.length ? issue.path.map(String).join('.') : BODY_FIELD;
   return { field, text: `${field}: ${issue?.message ?? 'invalid'}` };
 }
 
