@@ -43,10 +43,12 @@ const GOLDEN = {
   // auditd sudo is exec'd (setuid) before it authenticates, benign sudo runs exec it too;
   // windows local accounts keep their domain, console logons name their computer, port 0.
   // verifone's bytes did not change (only its labels' time digits could), so its pin did not.
-  version: 6,
+  // Version 7: auditd's failed SSH tries (the attack's and admins' typos) also write sshd's own
+  // USER_LOGIN res=failed; only the auditd pin changed.
+  version: 7,
   sha256: {
     syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
-    auditd: 'b30673bdd6915848ef7aa4dacff185cdeb506329d297d1f65a49629e73e3eff1',
+    auditd: '6bc7a6d71c141e4edbc57f33e3b544edaadb19ba5cab4c1ef4b48abd9888eb5f',
     cef: '7efc75673bf9a87f491f74198bc62e8a8b53d67f33bb81905a08051b8d56ee35',
     windows: 'f215ad147ff9ac8be2aff6e70406ad5fac8dae51511596feed3edda27a99b511',
     verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
@@ -250,6 +252,37 @@ describe('labels are exact ground truth', () => {
       repeatedTwice += failed.length - new Set(failed).size;
     }
     expect(repeatedTwice, 'two-try connections write the line twice').toBeGreaterThan(0);
+  });
+
+  it("auditd ssh-brute-force: every failed try is PAM's USER_AUTH and sshd's own USER_LOGIN res=failed, one pid; admins' typos write both too", async () => {
+    const loginFailed = /type=USER_LOGIN msg=audit\([\d.:]+\): pid=(\d+) uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=login acct="([^"]+)" exe="\/usr\/sbin\/sshd" hostname=\? addr=(\S+) terminal=sshd res=failed'/;
+    for (const seed of [1, 2]) {
+      const { text, summary } = await gen({ logType: 'auditd', count: 20_000, seed, scenarios: ['ssh-brute-force'] });
+      const lines = text.split('\n');
+      const attack = summary.labels[0]!.recordIds.map((id) => lines[id - 1]!);
+      const auths = attack.filter((l) => l.includes('type=USER_AUTH') && l.includes('res=failed'));
+      const logins = attack.filter((l) => loginFailed.test(l));
+      expect(auths.length).toBeGreaterThanOrEqual(25);
+      expect(logins.length).toBe(auths.length);
+      auths.forEach((auth, i) => {
+        const [, pid, acct, addr] = loginFailed.exec(logins[i]!)!;
+        expect(auth).toContain(` pid=${pid} `);
+        expect(auth).toContain(` acct="${acct}" `);
+        expect(auth).toContain(` addr=${addr} `);
+      });
+      // Benign: each failed sshd USER_AUTH is followed by its USER_LOGIN res=failed (same pid), and nothing else writes one.
+      const attackIds = new Set(summary.labels[0]!.recordIds);
+      const benign = lines.filter((l, i) => l !== '' && !attackIds.has(i + 1));
+      const typos = benign.map((l, i) => [l, i] as const).filter(([l]) => l.includes('type=USER_AUTH') && l.includes('exe="/usr/sbin/sshd"') && l.includes('res=failed'));
+      expect(typos.length).toBeGreaterThan(0);
+      for (const [l, i] of typos) {
+        const next = benign[i + 1];
+        if (next === undefined) continue; // the dataset ended between the two
+        expect(next).toMatch(loginFailed);
+        expect(next).toContain(` pid=${/ pid=(\d+)/.exec(l)![1]} `);
+      }
+      expect(benign.filter((l) => loginFailed.test(l)).length).toBe(typos.filter(([, i]) => i + 1 < benign.length).length);
+    }
   });
 
   it('auditd sudo-abuse: sudo is exec\'d (setuid: euid 0) before its pid asks for a password; USER_LOGIN has no grantors', async () => {
@@ -475,6 +508,7 @@ describe('benign traffic is not trivially separable from attacks', () => {
     // Admins log in over SSH and run sudo: the PAM user records are everyday records.
     ['auditd', /type=USER_AUTH .*res=failed/],
     ['auditd', /type=USER_LOGIN /],
+    ['auditd', /type=USER_LOGIN .*res=failed/],
     ['auditd', /type=USER_CMD /],
     // sudo's bad priority (authpriv.alert = <81>) also marks an admin's mistyped password.
     ['syslog', /^<81>1 \S+ \S+ sudo /],

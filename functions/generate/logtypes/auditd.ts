@@ -64,6 +64,8 @@ interface AuditEnv extends GenEnv {
   hosts: string[];
   serial: (host: string) => number;
   pid: () => number;
+  /** sshd's own USER_LOGIN res=failed, due right after a benign failed password (the next benign event). */
+  loginFailure: ((t: number) => AuditdEvent) | null;
 }
 
 /** A process starting now (the next pid) under a parent that was already running: an older, lower pid. */
@@ -104,9 +106,14 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
 
 function pamEvent(env: AuditEnv, t: number, node: string, type: string, h: { pid: number; uid: number; auid: number; ses: number }, op: string, acct: string, exe: string, addr: string, terminal: string, ok: boolean): AuditdEvent {
   const where: Pair[] = [['exe', exe, 'str'], ['hostname', addr === '' ? '?' : addr, 'raw'], ['addr', addr === '' ? '?' : addr, 'raw'], ['terminal', terminal, 'raw'], ['res', ok ? 'success' : 'failed', 'raw']];
-  // sshd writes USER_LOGIN itself, not through PAM: no grantors, and a login that succeeded
-  // names the user by uid (the session's new auid), a failed one by the name tried.
-  if (type === 'USER_LOGIN') return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ok ? ['id', h.auid, 'raw'] : ['acct', acct, 'str'], ...where])] };
+  // sshd writes USER_LOGIN itself (OpenSSH's Linux audit support), not through PAM: no grantors.
+  // A session it opens names the user by uid (the new auid) and the peer; every failed try
+  // (after PAM's USER_AUTH res=failed) names the account tried and the address only
+  // (hostname=?) on terminal "sshd" — the record aureport counts as a failed login.
+  if (type === 'USER_LOGIN') {
+    const tail: Pair[] = ok ? [['id', h.auid, 'raw'], ...where] : [['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', '?', 'raw'], ['addr', addr, 'raw'], ['terminal', 'sshd', 'raw'], ['res', 'failed', 'raw']];
+    return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ...tail])] };
+  }
   const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : type === 'CRED_ACQ' || type === 'CRED_DISP' ? 'pam_permit,pam_cap' : 'pam_loginuid,pam_env,pam_unix';
   return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ['grantors', grantors, 'raw'], ['acct', acct, 'str'], ...where])] };
 }
@@ -144,7 +151,12 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     const k = rng.int(ADMINS.length);
     const ip = internalIp(rng);
     const node = rng.pick(e.hosts);
-    if (rng.chance(0.5)) return pamEvent(e, t, node, 'USER_AUTH', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', ADMINS[k]!, '/usr/sbin/sshd', ip, 'ssh', !rng.chance(0.05));
+    if (rng.chance(0.5)) {
+      const h = { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET };
+      const ok = !rng.chance(0.05);
+      if (!ok) e.loginFailure = (t2) => pamEvent(e, t2, node, 'USER_LOGIN', h, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, 'sshd', false);
+      return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', ADMINS[k]!, '/usr/sbin/sshd', ip, 'ssh', ok);
+    }
     return pamEvent(e, t, node, 'USER_LOGIN', { pid: e.pid(), uid: 0, auid: 1000 + k, ses: rng.range(1, 40) }, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, `/dev/pts/${rng.int(4)}`, true);
   }, 0.6],
   [(rng, e, t) => {
@@ -166,7 +178,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     name: 'ssh-brute-force',
     technique: 'T1110.001',
     tactic: 'Credential Access',
-    description: 'One internet address fails PAM authentication over SSH for many accounts, then succeeds as root',
+    description: 'One internet address fails PAM authentication over SSH for many accounts (each try also a failed sshd USER_LOGIN), then succeeds as root',
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
@@ -175,7 +187,11 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const steps: ((t: number) => AuditdEvent)[] = [];
       for (let i = 0; i < n; i++) {
         const acct = rng.pick(['root', 'admin', 'oracle', 'test', 'ubuntu', 'postgres']);
-        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
+        // Each try: PAM's USER_AUTH res=failed, then sshd's USER_LOGIN res=failed, from one sshd pid.
+        const tryPid = pidAtFirstUse(e.pid);
+        const h = (): { pid: number; uid: number; auid: number; ses: number } => ({ pid: tryPid(), uid: 0, auid: UNSET, ses: UNSET });
+        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
+        steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', h(), 'login', acct, '/usr/sbin/sshd', ip, 'sshd', false));
       }
       const pid = pidAtFirstUse(e.pid);
       steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
@@ -283,10 +299,17 @@ export const auditd: LogTypeDef<AuditdEvent> = {
         return s;
       },
       pid: () => (pid = pid >= 4_194_000 ? 300 : pid + 1 + (pid % 5)),
+      loginFailure: null,
     };
   },
   benign(rng, env, t) {
-    return rng.weighted(BENIGN)(rng, env as AuditEnv, t);
+    const e = env as AuditEnv;
+    const due = e.loginFailure;
+    if (due !== null) {
+      e.loginFailure = null;
+      return due(t);
+    }
+    return rng.weighted(BENIGN)(rng, e, t);
   },
   // audit(1704067200.123:42): milliseconds.
   timeUnitUs: () => 1000,
