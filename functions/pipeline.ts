@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type Detection, type EventInput, type NormalizedRows } from './contracts.js';
 import { detect, type Policy } from './detect/index.js';
-import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeSink } from './envelope/index.js';
+import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeOptions, type EnvelopeSink } from './envelope/index.js';
 import { mapKey } from './mapKey.js';
 import { auditIdentity, IDENTITY_EXACT } from './normalize/audit.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
@@ -17,8 +17,8 @@ export interface PipelineOptions {
   defaultCluster?: string;
   /** Bodies above this many bytes are dead-lettered whole; default 4 MiB. */
   maxBodyBytes?: number;
-  /** 'audit' accepts only audit Event / EventList / arrays of events; default 'any'. */
-  accept?: 'any' | 'audit';
+  /** What a body may hold (EnvelopeOptions.accept); default 'any'. */
+  accept?: EnvelopeOptions['accept'];
   /**
    * Once a batch holds this many items, its remaining bodies are dead-lettered whole; default
    * DEFAULT_MAX_BATCH_RECORDS, or DEFAULT_MAX_CHUNKED_BATCH_RECORDS where the batch lands in chunks.

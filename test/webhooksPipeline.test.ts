@@ -171,16 +171,27 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     // What remains can be written for landing (a 20,000-level Evidence could not).
     expect(tablePayloads(r, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['AksAudit', 3], ['Detections', r.detections.length]]);
 
-    // A deep event inside an EventList of the message (hand-sent: anyone with send rights)
-    // keeps its bytes too.
-    const nested = processWebhookEvents(inputs([message('k8s-audit', [event, `{"kind":"EventList","items":[${deepEvent}]}`])]), { policy });
-    expect(nested.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual([['too-deep', 1, deepEvent]]);
+    // An EventList inside the message (hand-sent: anyone with send rights; the route refuses
+    // one) is not taken apart: it is dead-lettered whole, deep event and all, with its bytes.
+    const list = `{"kind":"EventList","items":[${deepEvent}]}`;
+    const nested = processWebhookEvents(inputs([message('k8s-audit', [event, list])]), { policy });
+    expect(nested.deadLetters.map((d) => [d.reason, d.position.index, d.raw])).toEqual([['unknown-shape', 1, list]]);
     expect(nested.rows.AksAudit).toHaveLength(1);
 
     // A message handed over already parsed (no text to scan) has its alerts checked one by one.
     const parsed = processWebhookEvents(inputs([JSON.parse(bodies[0]!.toString())]), { policy });
     expect(parsed.deadLetters.map((d) => [d.reason, d.position.index])).toEqual([['too-deep', 1]]);
     expect(tablePayloads(parsed, 'k').payloads.map((p) => [p.table, p.rows])).toEqual([['Detections', 2]]);
+  });
+
+  it('an EventList nested in a posted EventList: the 202 counts it refused, and the hub dead-letters it instead of landing its events', async () => {
+    const outer = auditList(1);
+    const inner = { ...auditList(2), items: auditList(2).items.map((e) => ({ ...e, auditID: `inner-${e.auditID}` })) };
+    const out = await post('k8s-audit', { ...outer, items: [...outer.items, inner] });
+    expect(out.body).toMatchObject({ accepted: 1, refused: 1, errors: [expect.stringMatching(/^items\.1\.kind: /)] });
+    const r = processWebhookEvents(inputs(out.messages!), { policy });
+    expect(r.rows.AksAudit.map((row) => row.AuditId)).toEqual([outer.items[0]!.auditID]);
+    expect(r.deadLetters.map((d) => [d.reason, d.position.index, JSON.parse(d.raw)])).toEqual([['unknown-shape', 1, inner]]);
   });
 
   it('a k8s-audit message holds audit events only: anything else in it is dead-lettered at its index, as its sender\'s, and replays as such', () => {
@@ -196,7 +207,7 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
       ['unknown-shape', 2, 'k8s-audit-webhook', 'lab', body],
       ['unknown-shape', 3, 'k8s-audit-webhook', 'lab', '5'],
     ]);
-    expect(r.deadLetters[0]!.detail).toBe('item 1 is an object of no known shape (audit Event, EventList; audit events only here)');
+    expect(r.deadLetters[0]!.detail).toBe('item 1 is an object of no known shape (audit Event; one event per item here, the webhook route takes EventLists apart)');
     expect(r.summary.records).toBe(4);
     // Replay wraps each in a k8s-audit message again (a bare hub message would fail as a whole, at index 0).
     const again = processWebhookEvents(

@@ -18,8 +18,14 @@ export interface EnvelopeOptions {
   defaultCluster: string;
   /** Bodies larger than this are dead-lettered whole ('body-too-large'). */
   maxBodyBytes: number;
-  /** 'audit': only audit Event / EventList / arrays of events (sift process --format audit). Default 'any'. */
-  accept?: 'any' | 'audit';
+  /**
+   * 'audit': only audit Event / EventList / arrays of events (sift process --format audit).
+   * 'audit-event': as 'audit', but an EventList inside the body is not taken apart (webhook hub
+   * messages: their route took the sender's EventList apart and refused any list nested in it,
+   * so the hub dead-letters such an item as the route said, instead of landing its events).
+   * Default 'any'.
+   */
+  accept?: 'any' | 'audit' | 'audit-event';
 }
 
 export interface EnvelopeSink {
@@ -227,6 +233,9 @@ function isEventLike(o: Record<string, unknown>): boolean {
   return o.kind === 'Event' || (typeof o.auditID === 'string' && typeof o.stage === 'string');
 }
 
+/** Audit events only: no diagnostic record or `{records}` body is read. */
+const auditOnly = (opts: EnvelopeOptions): boolean => opts.accept === 'audit' || opts.accept === 'audit-event';
+
 function isRecordLike(o: Record<string, unknown>): boolean {
   return o.properties !== undefined && (o.category !== undefined || o.operationName !== undefined);
 }
@@ -246,14 +255,14 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
     pushEvent(o, ev, sink, opts, holder, index, parent, step);
     return 1;
   }
-  if (isRecordLike(o) && opts.accept !== 'audit') {
+  if (isRecordLike(o) && !auditOnly(opts)) {
     pushRecord(o, ev, sink, opts, index, holder, parent, step);
     return 1;
   }
   // Both lists, each with items: which one to read is a guess, and the other's would vanish
   // unseen. An empty or non-array `records` beside an EventList holds nothing to lose.
-  if (bothLists(o) && opts.accept !== 'audit') return -1;
-  if (o.kind === 'EventList') {
+  if (bothLists(o) && !auditOnly(opts)) return -1;
+  if (o.kind === 'EventList' && opts.accept !== 'audit-event') {
     const items = o.items;
     if (!Array.isArray(items)) {
       sink.deadLetters.push({ reason: 'invalid-body', detail: 'EventList.items is not an array', position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
@@ -262,7 +271,7 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
     return unwrapArray(items, ev, sink, opts, holder, index, level + 1, { parent: at(parent, step), step: 'items' });
   }
   const records = o.records;
-  if (records !== undefined && opts.accept !== 'audit') {
+  if (records !== undefined && !auditOnly(opts)) {
     if (!Array.isArray(records)) {
       sink.deadLetters.push({ reason: 'invalid-body', detail: `records is ${records === null ? 'null' : typeof records}, expected an array`, position: pos(ev, index), raw: top && holder.text !== null ? holder.text : itemRaw(o, holder, parent, step) });
       return 1;
@@ -276,6 +285,7 @@ function unwrapObject(o: Record<string, unknown>, ev: EventInput, sink: Envelope
 const KNOWN_SHAPES: Readonly<Record<NonNullable<EnvelopeOptions['accept']>, string>> = {
   any: 'diagnostic record, audit Event, EventList, {records}',
   audit: 'audit Event, EventList; audit events only here',
+  'audit-event': 'audit Event; one event per item here, the webhook route takes EventLists apart',
 };
 
 /** A JSON value's kind for a detail: 'null', 'an array', 'an object', 'a number', … */
@@ -291,7 +301,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     if (isObject) {
       const o = item as Record<string, unknown>;
       // Fast path: the AKS diagnostic record.
-      if (typeof o.category === 'string' && o.properties !== undefined && opts.accept !== 'audit') {
+      if (typeof o.category === 'string' && o.properties !== undefined && !auditOnly(opts)) {
         pushRecord(o, ev, sink, opts, index, holder, self, i);
         count++;
         continue;

@@ -177,7 +177,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
     const parts: BatchResult[] = [...audit].map(([cluster, inputs]) => {
       // Audit events only: anyone with send rights on the hub could put diagnostic records in a
       // k8s-audit message, and they would land as AKS rows under the message's cluster.
-      const part = processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster, accept: 'audit' });
+      const part = processEvents(inputs, { policy: opts.policy, now: opts.now, defaultCluster: cluster, accept: 'audit-event' });
       // The events name no cluster; their dead letters keep the message's for replay, and its
       // sender (one that is not an event has no category of its own), so replay sends each back
       // in a k8s-audit message at its own index instead of as a bare hub message.
