@@ -407,6 +407,9 @@ describe('runtime alert mappers', () => {
     expect([nulls.Namespace, nulls.Name, nulls.Tags, nulls.Operation]).toEqual(['', '', [], '']);
     const na = map({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.ns.name': '<NA>', 'k8s.pod.name': '<NA>', 'user.name': '<NA>' } });
     expect([na.Namespace, na.Resource, na.Name, na.User]).toEqual(['', '', '', '']);
+    // A field Falco could not read gives way to the next one that names the same thing, as an absent one does.
+    const fallback = map({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.ns.name': '<NA>', 'ka.target.namespace': 'shop', 'ka.user.name': '<NA>', 'user.name': 'root' } });
+    expect([fallback.Namespace, fallback.User]).toEqual(['shop', 'root']);
   });
 
   it("an alert's own cluster name is lower-cased and checked like the request's; an invalid one gives way to the request's", () => {

@@ -63,8 +63,9 @@ export function falcoAlert(a: FalcoAlert, cluster: string, pinned = false): Runt
     rule: a.rule,
     priority: priorityOf(a.priority) ?? 'INFORMATIONAL',
     cluster: alertCluster(str(f['k8s.cluster.name']), cluster, pinned),
-    namespace: str(f['k8s.ns.name'] ?? f['ka.target.namespace']),
-    user: str(f['ka.user.name'] ?? f['user.name']),
+    // The first field with a value: `<NA>` (Falco could not read it) gives way like an absent one.
+    namespace: str(f['k8s.ns.name']) || str(f['ka.target.namespace']),
+    user: str(f['ka.user.name']) || str(f['user.name']),
     resource: k8sAudit ? str(f['ka.target.resource']) : pod ? 'pods' : '',
     name: k8sAudit ? str(f['ka.target.name']) : pod,
     operation: falcoOperation(a),
