@@ -1,20 +1,23 @@
 #!/usr/bin/env node
-// npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo]
+// npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo] [-- --input FILE]
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { intFlag, parseCommandArgs, UsageError, userDirectory } from './commands/args.js';
 import { DatasetRequest, PlanError, resolveRequest } from '../functions/generate/index.js';
 import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
 
-const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--data DIR]
-                 [--blob-port N] [--queue-port N]
+const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--input PATH]...
+                 [--data DIR] [--blob-port N] [--queue-port N]
 
   --once      exit after the demo summary (CI, tests); also KUBESIFT_LOCAL_ONCE=1
   --port      HTTP port for the functions (default 7071, like func start; 0 = any free port)
   --count     records in the demo AKS dataset (default 3000, at most 1000000)
   --seed      demo dataset seed, any integer (default 42)
   --no-demo   only serve; do not generate and process the demo dataset
+  --input     your own AKS diagnostic Event Hub bodies, run after the demo and landed like it: a .jsonl/.ndjson
+              file (one body per line), a .json file (one body), a folder of them, or - (stdin); repeatable
   --data      Azurite data folder (default .azurite/ in the project, git-ignored; a relative DIR is from where you run npm)
   --blob-port, --queue-port
               Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
@@ -67,6 +70,7 @@ async function main(): Promise<number> {
       count: { type: 'string' },
       seed: { type: 'string' },
       'no-demo': { type: 'boolean' },
+      input: { type: 'string', multiple: true },
       data: { type: 'string' },
       'blob-port': { type: 'string' },
       'queue-port': { type: 'string' },
@@ -84,6 +88,8 @@ async function main(): Promise<number> {
           seed: intFlag(values.seed, 'seed', 42, Number.MIN_SAFE_INTEGER),
         };
         if (!values['no-demo']) checkDemo(checked.count, checked.seed);
+        // Before Azurite starts: a mistyped path is a usage error, not a failure after start-up.
+        for (const p of values.input ?? []) if (p !== '-' && !existsSync(path.resolve(userDirectory(), p))) throw new UsageError(`--input: cannot read ${p} (no such file or folder)`);
         return checked;
       },
     },
@@ -102,6 +108,8 @@ async function main(): Promise<number> {
     blobPort: blobPort || undefined,
     queuePort: queuePort || undefined,
     demo: values['no-demo'] ? false : { count, seed },
+    // Relative to where the user typed the command, as --data is.
+    input: (values.input ?? []).map((p) => (p === '-' ? p : path.resolve(userDirectory(), p))),
   });
 
   let stopping = false;
@@ -122,9 +130,9 @@ async function main(): Promise<number> {
   if (once) {
     await stop('--once');
     // A smoke test must fail when the demo did not go through.
-    const failed = runner.demo?.failedBatches ?? 0;
-    if (failed > 0) process.stderr.write(`kubesift local: ${failed} demo batch(es) failed (see the log above)\n`);
-    return failed > 0 ? 1 : 0;
+    const failed = ([['demo', runner.demo?.failedBatches ?? 0], ['--input', runner.input?.failedBatches ?? 0]] as const).filter(([, n]) => n > 0);
+    for (const [what, n] of failed) process.stderr.write(`kubesift local: ${n} ${what} batch(es) failed (see the log above)\n`);
+    return failed.length > 0 ? 1 : 0;
   }
   // Handlers first: a write to a pipe is synchronous on Linux, so whoever reads the line may
   // signal before the next statement runs, and Node's default for SIGINT is to die at once.

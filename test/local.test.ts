@@ -2,7 +2,7 @@
 // loopback, the demo batch through the AKS handler, webhooks through the hub bus into
 // webhookEvents, rows landed as blobs in Azurite. Everything is stopped afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,13 +12,24 @@ import { startLocal, type LocalRunner } from '../scripts/local/runner.js';
 import { hmacHex } from '../functions/webhooks/auth.js';
 import { writeCapture } from '../functions/capture/avro.js';
 import { falcoSample, kubearmorSample } from './support/webhookSamples.js';
+import { generateAksBodies } from '../functions/generate/index.js';
 
 const stateDir = mkdtempSync(path.join(tmpdir(), 'kubesift-local-'));
 let runner: LocalRunner;
 const logs: string[] = [];
+/** --input: a folder with a .jsonl of bodies (and a line that is not JSON) and a .json of one body. */
+const inputDir = path.join(stateDir, 'my-bodies');
+let inputRecords = 0;
+let inputBodies = 0;
 
 beforeAll(async () => {
-  runner = await startLocal({ stateDir, port: 0, demo: { count: 800, seed: 7 }, log: (l) => logs.push(l) });
+  const { bodies } = await generateAksBodies({ logType: 'aks-diagnostics', count: 300, seed: 11, scenarios: ['all'] });
+  inputRecords = bodies.reduce((n, b) => n + b.records.length, 0);
+  inputBodies = bodies.length;
+  mkdirSync(inputDir);
+  writeFileSync(path.join(inputDir, 'a.jsonl'), `${bodies.slice(1).map((b) => JSON.stringify(b)).join('\n')}\nnot json\n`);
+  writeFileSync(path.join(inputDir, 'b.json'), JSON.stringify(bodies[0], null, 2));
+  runner = await startLocal({ stateDir, port: 0, demo: { count: 800, seed: 7 }, input: [inputDir], log: (l) => logs.push(l) });
 });
 afterAll(async () => {
   await runner?.stop();
@@ -51,6 +62,23 @@ describe('npm start (local runner)', () => {
     // At least one injected attack scenario is caught by a detection naming its audit IDs.
     expect(demo.scenarios.some((s) => s.caught)).toBe(true);
     expect(logs.join('\n')).toContain('function keys are NOT checked locally');
+  });
+
+  it('--input: your own bodies run after the demo and land under their own batch keys; what is not JSON is a dead letter', async () => {
+    const input = runner.input!;
+    // Every generated body, from both files, and the line that is not JSON.
+    expect(input.bodies).toBe(inputBodies + 1);
+    expect(input.totals.records).toBe(inputRecords + 1);
+    expect(input.totals.rows.AksAudit! + input.totals.rows.AksControlPlane!).toBeGreaterThan(0);
+    expect(input.totals.deadLetters).toBe(1);
+    expect(input.totals.deadLetterReasons).toEqual({ 'invalid-json': 1 });
+    expect(input.totals.detections.length).toBeGreaterThan(0);
+    expect(input.failedBatches).toBe(0);
+    expect(input.text).toMatch(/^Your input: \d+ Event Hub bodies from .*my-bodies through aksDiagnostics → blob sink/);
+    expect(logs.join('\n')).toContain(input.text);
+    // Its own partition (input-<hash>): nothing of it was skipped as the demo's.
+    expect(input.totals.duplicatesSkipped).toBe(0);
+    expect((await listBlobs('landing')).some((n) => n.includes('-input-'))).toBe(true);
   });
 
   it('landed the demo rows as blobs in Azurite', async () => {

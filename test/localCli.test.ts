@@ -136,6 +136,10 @@ describe('npm start (child process)', () => {
     const seed = start(['--seed', '1.5'], {}, { data: path.join(work, 'data-never') });
     expect(await seed.exited).toBe(2);
     expect(seed.output()).toMatch(/^npm start: --seed must be an integer/);
+    const input = start(['--input', 'no-such-bodies.jsonl'], {}, { data: path.join(work, 'data-never') });
+    expect(await input.exited).toBe(2);
+    expect(input.output()).toMatch(/^npm start: --input: cannot read no-such-bodies\.jsonl \(no such file or folder\)/);
+    expect(existsSync(path.join(work, 'data-never'))).toBe(false);
   });
 
   it('SIGTERM in the middle of a long demo stops Azurite before the runner dies of it', async () => {

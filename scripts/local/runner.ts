@@ -24,6 +24,8 @@ export interface LocalOptions {
   blobPort?: number;
   queuePort?: number;
   demo?: { count: number; seed: number } | false;
+  /** Files or folders of your own AKS Event Hub bodies, published after the demo (input.ts). */
+  input?: readonly string[];
   log?: Log;
 }
 
@@ -36,6 +38,14 @@ export interface DemoOutcome {
   failedBatches: number;
 }
 
+/** What the --input bodies gave. */
+export interface InputOutcome {
+  bodies: number;
+  totals: Totals;
+  text: string;
+  failedBatches: number;
+}
+
 export interface LocalRunner {
   url: string;
   azurite: AzuriteHandle;
@@ -44,6 +54,7 @@ export interface LocalRunner {
   lander: RecordingLander;
   secrets: LocalSecrets;
   demo?: DemoOutcome;
+  input?: InputOutcome;
   /** `signal`: the signal that asked for the stop, if any (it may have reached Azurite too). */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -171,6 +182,19 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       runner.demo = { totals, scenarios, text, elapsedMs, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
       log(text);
       log(`\n(demo batch ${((Date.now() - tDemo) / 1000).toFixed(1)} s; cold start to summary ${(elapsedMs / 1000).toFixed(1)} s)`);
+    }
+    if (opts.input?.length) {
+      const tInput = Date.now();
+      const { readInput } = await import('./input.js');
+      const input = await readInput(opts.input, log);
+      lander.reset();
+      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, input.bodies, { partitionId: input.partitionId, firstSequence: 0, enqueuedTime: input.enqueuedTime });
+      const totals = lander.reset();
+      const split = input.stats.split ? `, ${input.stats.split} split to fit an event` : '';
+      const title = `Your input: ${input.bodies.length} Event Hub bodies from ${opts.input.join(', ')}${split} through aksDiagnostics → ${lander.kind} sink`;
+      const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches: reports.reduce((n, r) => n + r.batches, 0) });
+      runner.input = { bodies: input.bodies.length, totals, text, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
+      log(`\n${text}`);
     }
     return runner;
   } catch (err) {
