@@ -2,7 +2,7 @@
 // array) or CloudEvents 1.0 (one event or a batch). Pure: it classifies the delivery and
 // answers the handshakes; replaying a capture file is the caller's injected job.
 import { z } from 'zod';
-import { missingField } from '../http/issues.js';
+import { describeIssue, missingField } from '../http/issues.js';
 
 export const SUBSCRIPTION_VALIDATION = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 export const CAPTURE_FILE_CREATED = 'Microsoft.EventHub.CaptureFileCreated';
@@ -64,9 +64,8 @@ export function parseDelivery(json: unknown): { ok: true; events: GridEvent[] } 
     }
     // Name the field of the schema the item claims: CloudEvents carry specversion.
     const claimsCloudEvent = item !== null && typeof item === 'object' && 'specversion' in item;
-    const issue = (claimsCloudEvent ? ce.error : eg.error).issues[0];
-    const field = [i, ...(issue?.path ?? [])].map(String).join('.');
-    return { ok: false, field, error: `${field}: ${issue?.message ?? 'not an Event Grid event or CloudEvent'}` };
+    const { field, text } = describeIssue(claimsCloudEvent ? ce.error : eg.error, [i]);
+    return { ok: false, field, error: text };
   }
   return { ok: true, events };
 }

@@ -15,7 +15,7 @@ import type { CaptureFileCreated } from '../capture/eventGrid.js';
 import type { ReplayDeps, ReplayReport } from '../capture/replay.js';
 import { errorText } from '../errorText.js';
 import { BODY_FIELD, parseJson, readBodyLimited } from '../http/body.js';
-import { missingField } from '../http/issues.js';
+import { describeIssue, missingField } from '../http/issues.js';
 import { httpTrigger } from './registry.js';
 
 /** Event Grid delivers at most 1 MB per request; a little slack for the CloudEvents envelope. */
@@ -85,8 +85,8 @@ export async function handleEventGrid(
     for (const { ev, at } of captures) {
       const data = captureFileCreatedData.safeParse(ev.data, { error: missingField });
       if (!data.success) {
-        const issue = data.error.issues[0];
-        return refused([at, 'data', ...(issue?.path ?? [])].map(String).join('.'), issue?.message ?? 'invalid');
+        const { field, text } = describeIssue(data.error, [at, 'data']);
+        return { status: 400, jsonBody: { error: text, field } };
       }
       datas.push(data.data);
     }

@@ -8,8 +8,8 @@ import { authenticate, authenticateHeaders } from './auth.js';
 import { BODY_FIELD, declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
 import { messageShell, packWebhookMessages, type MessageHead } from './message.js';
 import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
-import { describeIssue, webhookSource } from './sources.js';
-import { missingField } from '../http/issues.js';
+import { webhookSource } from './sources.js';
+import { describeIssue, missingField } from '../http/issues.js';
 
 export interface WebhookRequest {
   source: string;

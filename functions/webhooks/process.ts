@@ -11,9 +11,9 @@ import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
 import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
-import { describeIssue, webhookSource, type SourceName } from './sources.js';
+import { webhookSource, type SourceName } from './sources.js';
 import { toDetection } from './runtimeAlert.js';
-import { missingField } from '../http/issues.js';
+import { describeIssue, missingField } from '../http/issues.js';
 
 export interface WebhookProcessOptions {
   policy: Policy;

@@ -9,7 +9,6 @@ import { falcoAlert, falcoAlertSchema } from './falco.js';
 import { kubearmorAlert, kubearmorEventSchema } from './kubearmor.js';
 import type { RuntimeAlert } from './runtimeAlert.js';
 import { missingField } from '../http/issues.js';
-import { BODY_FIELD } from '../http/body.js';
 
 export type SourceName = 'k8s-audit' | 'falco' | 'kubearmor';
 
@@ -101,29 +100,4 @@ export function webhookSecretProblems(c: Config): string[] {
 
 export function webhookSource(name: string): WebhookSource | undefined {
   return Object.hasOwn(WEBHOOK_SOURCES, name) ? WEBHOOK_SOURCES[name as SourceName] : undefined;
-}
-
-/** First schema issue: the field it names (BODY_FIELD for the body itself) and "field: message"; `at`: where the checked value sits in the body. */
-export function describeIssue(error: z.ZodError, at: readonly PropertyKey[] = []): { field: string; text: string } {
-  const issue = firstIssue(error.issues, [...at]);
-  const field = issue?.path.length ? issue.path.map(String).join('.') : BODY_FIELD;
-  return { field, text: `${field}: ${issue?.message ?? 'invalid'}` };
-}
-
-/**
- * zod's first issue (its order is the schema's field order: `kind` before `items`). A union
- * reports each branch's issues; the branch whose first issue lies deepest got furthest, so it
- * is most likely the shape the sender meant.
- */
-function firstIssue(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): { path: PropertyKey[]; message: string } | undefined {
-  const i = issues[0];
-  if (!i) return undefined;
-  const path = [...prefix, ...i.path];
-  let best: { path: PropertyKey[]; message: string } | undefined;
-  if (i.code === 'invalid_union')
-    for (const branch of i.errors) {
-      const b = firstIssue(branch, path);
-      if (b && (!best || b.path.length > best.path.length)) best = b;
-    }
-  return best ?? { path, message: i.message };
 }
