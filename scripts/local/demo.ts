@@ -4,19 +4,30 @@ import { createHash } from 'node:crypto';
 import type { Detection } from '../../functions/contracts.js';
 import type { ScenarioCheck } from './summary.js';
 
-export interface DemoDataset {
-  bodies: string[];
+/** Where `npm start` publishes a set of bodies (the demo, --input): fixed by the bodies. */
+export interface FixedPosition {
   /**
-   * The partition the demo is published on: `demo-` and a hash of its bodies. Batch keys come
-   * from positions and enqueued times, so two demos at one position and time would share
-   * keys, and the second would be skipped as already landed.
+   * A prefix and a hash of the bodies. Batch keys come from positions and enqueued times, so
+   * two sets at one position and time would share keys, and the second would be skipped as
+   * already landed.
    */
   partitionId: string;
   /**
-   * The enqueued time it is published with: its latest record time, fixed so that starting
-   * again with the same demo is a redelivery (same keys: nothing lands twice).
+   * The bodies' latest record time (1970-01-01 when none has one), fixed so that publishing the
+   * same bodies again is a redelivery (same keys: nothing lands twice).
    */
   enqueuedTime: string;
+}
+
+/** The position of `bodies` (their bytes, in order) whose latest record time is `latestMs`. */
+export function fixedPosition(prefix: string, bodies: Iterable<string | Uint8Array>, latestMs: number): FixedPosition {
+  const hash = createHash('sha256');
+  for (const b of bodies) hash.update(b).update('\n');
+  return { partitionId: `${prefix}-${hash.digest('hex').slice(0, 12)}`, enqueuedTime: new Date(latestMs).toISOString() };
+}
+
+export interface DemoDataset extends FixedPosition {
+  bodies: string[];
   records: number;
   scenarios: { scenario: string; technique: string; auditIds: string[] }[];
 }
@@ -26,14 +37,11 @@ export async function generateDemo(count: number, seed: number): Promise<DemoDat
   const { bodies, labels } = await generateAksBodies({ logType: 'aks-diagnostics', count, seed, scenarios: ['all'] });
   // As Event Hubs carries them: UTF-8 JSON text.
   const texts = bodies.map((b) => JSON.stringify(b));
-  const hash = createHash('sha256');
-  for (const t of texts) hash.update(t).update('\n');
   let latest = 0;
   for (const b of bodies) for (const r of b.records) latest = Math.max(latest, Date.parse(r.time) || 0);
   return {
     bodies: texts,
-    partitionId: `demo-${hash.digest('hex').slice(0, 12)}`,
-    enqueuedTime: new Date(latest).toISOString(),
+    ...fixedPosition('demo', texts, latest),
     records: bodies.reduce((n, b) => n + b.records.length, 0),
     scenarios: labels.map((l) => ({ scenario: l.scenario, technique: l.technique, auditIds: l.auditIds ?? [] })),
   };

@@ -9,7 +9,7 @@ import { HubBus, type Log } from './hubBus.js';
 import { startHttpServer, type LocalHttpServer } from './httpServer.js';
 import { RecordingLander, type Totals } from './recorder.js';
 import { localWebhookSecrets, type LocalSecrets } from './secrets.js';
-import { checkScenarios, generateDemo } from './demo.js';
+import { checkScenarios, generateDemo, type FixedPosition } from './demo.js';
 import { lockDataFolder } from './dataLock.js';
 import { formatSummary, type ScenarioCheck } from './summary.js';
 
@@ -165,21 +165,26 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     };
     log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco')));
 
+    /**
+     * Bodies on the AKS hub at a position fixed by the data (demo.ts fixedPosition): the same
+     * bodies again replay the same batches under the same keys, and the sink skips what it
+     * already landed; other data is other positions, and lands. What landed, and in how many
+     * trigger batches (failed: those whose handler threw).
+     */
+    const deliver = async (bodies: readonly unknown[], at: FixedPosition): Promise<{ totals: Totals; batches: number; failedBatches: number }> => {
+      lander.reset();
+      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, bodies, { partitionId: at.partitionId, enqueuedTime: at.enqueuedTime, firstSequence: 0 });
+      return { totals: lander.reset(), batches: reports.reduce((n, r) => n + r.batches, 0), failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
+    };
     if (opts.demo) {
       const tDemo = Date.now();
       log(`Generating the demo AKS dataset (${opts.demo.count} records, seed ${opts.demo.seed}, every attack scenario)…`);
       const demo = await generateDemo(opts.demo.count, opts.demo.seed);
-      lander.reset();
-      // Positions fixed by the data: a second start of the same demo replays the same batches
-      // under the same keys, and the sink skips what it already landed; another seed or count
-      // (or generator) is other data at other positions, and lands.
-      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, demo.bodies, { partitionId: demo.partitionId, firstSequence: 0, enqueuedTime: demo.enqueuedTime });
-      const totals = lander.reset();
+      const { totals, batches, failedBatches } = await deliver(demo.bodies, demo);
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
-      const batches = reports.reduce((n, r) => n + r.batches, 0);
       const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, batches, scenarios });
-      runner.demo = { totals, scenarios, text, elapsedMs, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
+      runner.demo = { totals, scenarios, text, elapsedMs, failedBatches };
       log(text);
       log(`\n(demo batch ${((Date.now() - tDemo) / 1000).toFixed(1)} s; cold start to summary ${(elapsedMs / 1000).toFixed(1)} s)`);
     }
@@ -187,13 +192,11 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       const tInput = Date.now();
       const { readInput } = await import('./input.js');
       const input = await readInput(opts.input, log);
-      lander.reset();
-      const reports = await bus.publish(config.KUBESIFT_AKS_HUB, input.bodies, { partitionId: input.partitionId, firstSequence: 0, enqueuedTime: input.enqueuedTime });
-      const totals = lander.reset();
+      const { totals, batches, failedBatches } = await deliver(input.bodies, input);
       const split = input.stats.split ? `, ${input.stats.split} split to fit an event` : '';
       const title = `Your input: ${input.bodies.length} Event Hub bodies from ${opts.input.join(', ')}${split} through aksDiagnostics → ${lander.kind} sink`;
-      const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches: reports.reduce((n, r) => n + r.batches, 0) });
-      runner.input = { bodies: input.bodies.length, totals, text, failedBatches: reports.reduce((n, r) => n + r.errors, 0) };
+      const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches });
+      runner.input = { bodies: input.bodies.length, totals, text, failedBatches };
       log(`\n${text}`);
     }
     return runner;
