@@ -109,9 +109,9 @@ function pamEvent(env: AuditEnv, t: number, node: string, type: string, h: { pid
   // sshd writes USER_LOGIN itself (OpenSSH's Linux audit support), not through PAM: no grantors.
   // A session it opens names the user by uid (the new auid) and the peer; every failed try
   // (after PAM's USER_AUTH res=failed) names the account tried and the address only
-  // (hostname=?) on terminal "sshd" — the record aureport counts as a failed login.
+  // (hostname=?; callers pass terminal "sshd") — the record aureport counts as a failed login.
   if (type === 'USER_LOGIN') {
-    const tail: Pair[] = ok ? [['id', h.auid, 'raw'], ...where] : [['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', '?', 'raw'], ['addr', addr, 'raw'], ['terminal', 'sshd', 'raw'], ['res', 'failed', 'raw']];
+    const tail: Pair[] = ok ? [['id', h.auid, 'raw'], ...where] : [['acct', acct, 'str'], ['exe', exe, 'str'], ['hostname', '?', 'raw'], ['addr', addr, 'raw'], ['terminal', terminal, 'raw'], ['res', 'failed', 'raw']];
     return { t, node, serial: env.serial(node), records: [userRec(type, h, [['op', op, 'raw'], ...tail])] };
   }
   const grantors = !ok ? '?' : type === 'USER_AUTH' ? 'pam_unix' : type === 'USER_ACCT' ? 'pam_unix,pam_localuser' : type === 'CRED_ACQ' || type === 'CRED_DISP' ? 'pam_permit,pam_cap' : 'pam_loginuid,pam_env,pam_unix';
