@@ -6,7 +6,7 @@ import { acceptWebhook } from '../functions/webhooks/ingest.js';
 import { messageForDeadLetter, processWebhookEvents } from '../functions/webhooks/process.js';
 import { handleWebhookBatch } from '../functions/triggers/webhookEvents.js';
 import type { BatchResult, EventInput, LandReport, Lander } from '../functions/contracts.js';
-import { auditList, falcoSample, kubearmorSample } from './support/webhookSamples.js';
+import { auditList, bearer, falcoSample, kubearmorSample, webhookRequest } from './support/webhookSamples.js';
 import { WEBHOOK_MESSAGE_TYPE } from '../functions/webhooks/message.js';
 import { DEFAULT_CHUNK_RECORDS } from '../functions/pipeline.js';
 import * as json from '../functions/envelope/json.js';
@@ -328,10 +328,7 @@ describe('secrets bound to a cluster (<cluster>:<secret>): one cluster\'s sender
   const PLAIN = 'plain-secret-0123456789';
   const setting = `Prod-East:${PROD} dev:${DEV} ${PLAIN}`;
   const bound = loadConfig({ KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT: setting, KUBESIFT_WEBHOOK_SECRET_FALCO: setting, KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: setting, KUBESIFT_DEFAULT_CLUSTER: 'lab' });
-  const send = (source: string, body: unknown, secret: string, cluster?: string) => {
-    const bytes = Buffer.from(JSON.stringify(body));
-    return acceptWebhook({ source, headers: new Headers({ authorization: `Bearer ${secret}` }), body: (async function* () { yield bytes; })(), cluster: cluster ?? null }, bound);
-  };
+  const send = (source: string, body: unknown, secret: string, cluster?: string) => acceptWebhook(webhookRequest(source, JSON.stringify(body), bearer(secret), cluster), bound);
   const falcoNaming = (name: string) => ({ ...falcoSample, output_fields: { ...falcoSample.output_fields, 'k8s.cluster.name': name } });
 
   it('a bound secret sends as its cluster only: another ?cluster= is a 403 with nothing forwarded; none given means its own', async () => {
@@ -360,7 +357,7 @@ describe('secrets bound to a cluster (<cluster>:<secret>): one cluster\'s sender
   it('an HMAC-signed request is held to its secret\'s cluster too', async () => {
     const body = JSON.stringify(falcoSample);
     const sig = (secret: string) => ({ 'x-kubesift-signature-256': `sha256=${hmacHex(secret, Buffer.from(body))}` });
-    const post = (secret: string, cluster: string) => acceptWebhook({ source: 'falco', headers: new Headers(sig(secret)), body: (async function* () { yield Buffer.from(body); })(), cluster }, bound);
+    const post = (secret: string, cluster: string) => acceptWebhook(webhookRequest('falco', body, sig(secret), cluster), bound);
     expect((await post(DEV, 'prod-east')).status).toBe(403);
     expect((await post(DEV, 'dev')).status).toBe(202);
   });
