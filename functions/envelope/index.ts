@@ -294,6 +294,8 @@ const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ?
 /** The items of the array at `self` (null: the body is the array). */
 function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts: EnvelopeOptions, holder: BodyText, base: number, level: number, self: Loc | null): number {
   let count = 0;
+  // Once per array, not per record: the mode does not change inside a body.
+  const records = !auditOnly(opts);
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     const index = base + count;
@@ -301,7 +303,7 @@ function unwrapArray(items: unknown[], ev: EventInput, sink: EnvelopeSink, opts:
     if (isObject) {
       const o = item as Record<string, unknown>;
       // Fast path: the AKS diagnostic record.
-      if (typeof o.category === 'string' && o.properties !== undefined && !auditOnly(opts)) {
+      if (records && typeof o.category === 'string' && o.properties !== undefined) {
         pushRecord(o, ev, sink, opts, index, holder, self, i);
         count++;
         continue;
