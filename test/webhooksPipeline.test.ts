@@ -13,6 +13,7 @@ import * as json from '../functions/envelope/json.js';
 import { tablePayloads } from '../functions/land/payload.js';
 import { hmacHex } from '../functions/webhooks/auth.js';
 import { webhookSecretProblems } from '../functions/webhooks/sources.js';
+import { CLUSTER_MISMATCH_RULE_ID } from '../functions/webhooks/runtimeAlert.js';
 
 const SECRET = 'shared-secret-0123456789';
 const config = loadConfig({
@@ -368,11 +369,42 @@ describe('secrets bound to a cluster (<cluster>:<secret>): one cluster\'s sender
       expect(out.status).toBe(202);
       return processWebhookEvents(inputs(out.messages!), { policy }).detections.map((d) => d.Cluster);
     };
-    expect(await cluster('falco', falcoNaming('prod-east'), DEV)).toEqual(['dev']);
+    // Pinned: the alert and its cluster-mismatch flag (next test), both the bound cluster's.
+    expect(await cluster('falco', falcoNaming('prod-east'), DEV)).toEqual(['dev', 'dev']);
     expect(await cluster('falco', falcoNaming('prod-east'), PLAIN)).toEqual(['prod-east']);
     const armor = { ...kubearmorSample, ClusterName: 'prod-east' };
-    expect(await cluster('kubearmor', armor, DEV)).toEqual(['dev']);
+    expect(await cluster('kubearmor', armor, DEV)).toEqual(['dev', 'dev']);
     expect(await cluster('kubearmor', armor, PLAIN)).toEqual(['prod-east']);
+  });
+
+  it('a pinned alert that names another cluster is flagged: one WARNING detection beside the alert, once per alert, none without a claim', async () => {
+    const detections = async (source: string, alert: unknown, secret: string) => {
+      const out = await send(source, alert, secret);
+      expect(out.status).toBe(202);
+      return processWebhookEvents(inputs(out.messages!), { policy }).detections;
+    };
+    for (const [source, alert] of [['falco', falcoNaming('Prod-East')], ['kubearmor', { ...kubearmorSample, ClusterName: 'prod-east' }]] as const) {
+      const [own, flag, ...rest] = await detections(source, alert, DEV);
+      expect(rest).toEqual([]);
+      expect(own!.Cluster).toBe('dev');
+      expect(flag).toMatchObject({
+        RuleId: CLUSTER_MISMATCH_RULE_ID,
+        Priority: 'WARNING',
+        Source: source,
+        Cluster: 'dev',
+        TimeGenerated: own!.TimeGenerated,
+        Output: `Webhook alert names another cluster than its secret is bound to: ${source} alert '${own!.Rule}' names cluster prod-east, its secret is bound to dev`,
+        Evidence: { claimedCluster: 'prod-east', boundCluster: 'dev', alertDetectionId: own!.DetectionId, alertRuleId: own!.RuleId },
+      });
+      expect(flag!.DetectionId).not.toBe(own!.DetectionId);
+      // A redelivery flags it under the same id (landing's dedupe keeps one).
+      expect((await detections(source, alert, DEV)).map((d) => d.DetectionId)).toEqual([own!.DetectionId, flag!.DetectionId]);
+      // Unbound secrets take the alert's name as before: nothing to flag.
+      expect((await detections(source, alert, PLAIN)).map((d) => d.RuleId)).toEqual([own!.RuleId]);
+    }
+    // Naming its own cluster (any case), no cluster, or a name that is not a cluster name: no flag.
+    for (const name of ['DEV', '', '<NA>', 'not a/name']) expect((await detections('falco', falcoNaming(name), DEV)).map((d) => d.RuleId)).toEqual([expect.stringMatching(/^falco:/)]);
+    expect(await detections('kubearmor', { ...kubearmorSample, ClusterName: 'default' }, DEV)).toHaveLength(1);
   });
 
   it('a pinned alert that is dead-lettered replays pinned', async () => {
@@ -384,7 +416,7 @@ describe('secrets bound to a cluster (<cluster>:<secret>): one cluster\'s sender
     expect(JSON.parse(again)).toMatchObject({ cluster: 'dev', clusterPinned: true });
     // The same letter with a valid alert in it (as a fixed policy or schema would take it) lands as the pinned cluster's.
     const fixed = messageForDeadLetter({ ...first.deadLetters[0]!, raw: JSON.stringify(falcoNaming('prod-east')) }, '2025-04-20T10:00:00Z')!;
-    expect(processWebhookEvents(inputs([fixed]), { policy }).detections.map((d) => d.Cluster)).toEqual(['dev']);
+    expect(processWebhookEvents(inputs([fixed]), { policy }).detections.map((d) => [d.Cluster, d.RuleId])).toEqual([['dev', expect.stringMatching(/^falco:/)], ['dev', CLUSTER_MISMATCH_RULE_ID]]);
   });
 
   it('a binding that is not a cluster name, or a bound secret too short, turns the source off and fails config --check, without echoing the text', async () => {

@@ -14,8 +14,11 @@ export function clusterName(s: string): string | null {
 /**
  * The cluster an alert names itself (Falco's k8s.cluster.name, KubeArmor's ClusterName),
  * lower-cased, when it is a valid name; else the cluster of the request it came in. `pinned`:
- * the sender's secret is bound to the request's cluster, so the alert's own name does not count.
+ * the sender's secret is bound to the request's cluster, so the alert's own name does not
+ * count; when it names another valid cluster, that name is `claimed` (runtimeAlert.ts flags it).
  */
-export function alertCluster(own: string, requestCluster: string, pinned = false): string {
-  return (pinned ? null : clusterName(own)) ?? requestCluster;
+export function alertCluster(own: string, requestCluster: string, pinned = false): { cluster: string; claimed?: string } {
+  const named = clusterName(own);
+  if (!pinned) return { cluster: named ?? requestCluster };
+  return named === null || named === requestCluster ? { cluster: requestCluster } : { cluster: requestCluster, claimed: named };
 }

@@ -56,13 +56,15 @@ export function falcoAlert(a: FalcoAlert, cluster: string, pinned = false): Runt
   const output = a.output ?? a.message ?? a.rule;
   const pod = str(f['k8s.pod.name']);
   const k8sAudit = a.source === 'k8s_audit' || a.source === 'k8saudit';
+  const { cluster: own, claimed } = alertCluster(str(f['k8s.cluster.name']), cluster, pinned);
   return {
     time: canonicalTime(a.time) ?? a.time,
     source: 'falco',
     ruleId: `falco:${slug(a.rule)}`,
     rule: a.rule,
     priority: priorityOf(a.priority) ?? 'INFORMATIONAL',
-    cluster: alertCluster(str(f['k8s.cluster.name']), cluster, pinned),
+    cluster: own,
+    ...(claimed ? { claimedCluster: claimed } : {}),
     // The first field with a value: `<NA>` (Falco could not read it) gives way like an absent one.
     namespace: str(f['k8s.ns.name']) || str(f['ka.target.namespace']),
     user: str(f['ka.user.name']) || str(f['user.name']),

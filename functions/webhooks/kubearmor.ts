@@ -78,14 +78,16 @@ export function kubearmorAlert(e: KubeArmorEvent, cluster: string, pinned = fals
   const output =
     e.Message ||
     `${e.Operation} ${e.Resource || e.Data} by ${e.ProcessName || e.Source || '?'} in ${where}: ${kubearmorAction(e.Action) || 'n/a'} (${e.Result || 'n/a'})`;
+  // KubeArmor's own ClusterName is "default" unless configured; prefer the webhook's cluster then.
+  const { cluster: own, claimed } = e.ClusterName && e.ClusterName !== 'default' ? alertCluster(e.ClusterName, cluster, pinned) : { cluster };
   return {
     time: kubearmorTime(e),
     source: 'kubearmor',
     ruleId: `kubearmor:${slug(policy)}`,
     rule: policy,
     priority: kubearmorPriority(e),
-    // KubeArmor's own ClusterName is "default" unless configured; prefer the webhook's cluster then.
-    cluster: e.ClusterName && e.ClusterName !== 'default' ? alertCluster(e.ClusterName, cluster, pinned) : cluster,
+    cluster: own,
+    ...(claimed ? { claimedCluster: claimed } : {}),
     namespace: e.NamespaceName,
     user: e.UID === undefined ? '' : `uid:${e.UID}`,
     resource: e.PodName ? 'pods' : e.Type.startsWith('MatchedHost') || e.Type === 'HostLog' ? 'nodes' : '',

@@ -12,7 +12,7 @@ import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type Event
 import type { Policy } from '../detect/index.js';
 import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
 import { webhookSource, type SourceName } from './sources.js';
-import { toDetection } from './runtimeAlert.js';
+import { alertDetections } from './runtimeAlert.js';
 import { describeIssue, missingField } from '../http/issues.js';
 
 export interface WebhookProcessOptions {
@@ -163,7 +163,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
         // The schema should admit only what converts; a conversion that still throws costs this
         // alert a dead letter, not the batch its neighbours are in.
         try {
-          detections.push(toDetection(source.toAlert(checked.data, msg.cluster, msg.clusterPinned === true)));
+          detections.push(...alertDetections(source.toAlert(checked.data, msg.cluster, msg.clusterPinned === true)));
         } catch (err) {
           reject(err instanceof Error ? err.message : String(err));
         }

@@ -42,6 +42,11 @@ export interface RuntimeAlert {
   tags: string[];
   /** Fields that identify this alert occurrence (dedupe on redelivery). */
   identity: readonly (string | number)[];
+  /**
+   * Another cluster the alert named itself, when its sender's secret is bound to `cluster`
+   * (cluster.ts alertCluster): the alert keeps `cluster`, and the claim is flagged.
+   */
+  claimedCluster?: string;
 }
 
 /**
@@ -54,6 +59,34 @@ export function sortedJson(fields: Record<string, unknown>): string {
 
 export function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'unnamed';
+}
+
+/** The alert's Detections rows: its own, and a cluster-mismatch flag when it claimed another cluster. */
+export function alertDetections(a: RuntimeAlert): Detection[] {
+  const own = toDetection(a);
+  return a.claimedCluster === undefined ? [own] : [own, clusterMismatch(own, a.claimedCluster)];
+}
+
+export const CLUSTER_MISMATCH_RULE_ID = 'kubesift:webhook-cluster-mismatch';
+
+/**
+ * A sender whose secret is bound to one cluster sent an alert that names another: the
+ * secret was copied to (or taken from) the wrong cluster, or someone holding it tries to put
+ * events on another cluster's record. Same time, place and who as the alert; its id follows
+ * the alert's, so a redelivery flags it once.
+ */
+function clusterMismatch(alert: Detection, claimed: string): Detection {
+  return {
+    ...alert,
+    DetectionId: detectionId(CLUSTER_MISMATCH_RULE_ID, alert.DetectionId),
+    RuleId: CLUSTER_MISMATCH_RULE_ID,
+    Rule: 'Webhook alert names another cluster than its secret is bound to',
+    Priority: 'WARNING',
+    Action: 'Audit',
+    Output: `Webhook alert names another cluster than its secret is bound to: ${alert.Source} alert '${alert.Rule}' names cluster ${claimed}, its secret is bound to ${alert.Cluster}`,
+    Evidence: { claimedCluster: claimed, boundCluster: alert.Cluster, alertDetectionId: alert.DetectionId, alertRuleId: alert.RuleId },
+    Tags: ['webhook', 'credential-misuse'],
+  };
 }
 
 export function toDetection(a: RuntimeAlert): Detection {
