@@ -96,6 +96,32 @@ describe('npm start (child process)', () => {
     expect(/export KUBESIFT_STORAGE_CONNECTION='([^']+)'/.exec(out)?.[1]).toContain(`BlobEndpoint=http://127.0.0.1:${blobPort}/devstoreaccount1`);
   });
 
+  it("with a rotation pair or a binding in the environment, the banner's curl sends the first entry's secret as its cluster, and is accepted", async () => {
+    const [bound, plain] = ['bound-secret-0123456789abc', 'plain-secret-0123456789abc'];
+    for (const [setting, cluster] of [[`Prod-East:${bound} ${plain}`, 'prod-east'], [`${plain} ${bound}`, 'laptop']] as const) {
+      const env = { KUBESIFT_WEBHOOK_SECRET_FALCO: setting };
+      const run = start(['--no-demo'], env, { data: path.join(work, 'data-env') });
+      try {
+        await run.waitFor(/-d '\{"output"/);
+        const out = run.output();
+        for (const secret of [bound, plain]) expect(out).not.toContain(secret);
+        const line = /curl -s -X POST '([^']+)' -H "Authorization: Bearer \$\(node -p '([^']+)'\)"/.exec(out);
+        expect(line, out).not.toBeNull();
+        const url = new URL(line![1]!);
+        expect(url.searchParams.get('cluster')).toBe(cluster);
+        // The expression, run as the shell runs it, reads the first entry's secret.
+        const secret = spawnSync(process.execPath, ['-p', line![2]!], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+        expect(secret).toBe(setting.split(' ')[0]!.replace(/^[^:]*:/, ''));
+        const body = /-d '(\{"output".*\})'/.exec(out)![1]!;
+        const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body });
+        expect(res.status, await res.text()).toBe(202);
+      } finally {
+        run.child.kill('SIGINT');
+        await run.exited;
+      }
+    }
+  });
+
   it('a relative --data is the folder where npm was typed (INIT_CWD); the runner state stays where it runs', async () => {
     const typedIn = mkdtempSync(path.join(work, 'typed-in-'));
     const run = start(['--once', '--no-demo'], { INIT_CWD: typedIn }, { data: 'my-data' });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { EventHubHandler, InvocationContext } from '@azure/functions';
 import { portFree, startAzurite, type AzuriteHandle } from '../azurite.js';
 import { WEBHOOK_SOURCES } from '../../functions/webhooks/sources.js';
+import { webhookSecrets } from '../../functions/config.js';
 import { HubBus, type Log } from './hubBus.js';
 import { startHttpServer, type LocalHttpServer } from './httpServer.js';
 import { RecordingLander, type Totals } from './recorder.js';
@@ -163,7 +164,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
         for (const c of cleanup) await c();
       })()),
     };
-    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco')));
+    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco') ? process.env[WEBHOOK_SOURCES.falco.secretSetting] : undefined));
 
     /**
      * Bodies on the AKS hub at a position fixed by the data (demo.ts fixedPosition): the same
@@ -211,8 +212,23 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
 /** A file path as a JS string literal inside the double-quoted shell word of the banner's curl line. */
 const jsPathInShell = (p: string): string => (/^[^'"\\$`]*$/.test(p) ? `'${p}'` : JSON.stringify(p).replace(/[\\"$`]/g, '\\$&'));
 
-function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, secretFromEnv: boolean): string {
+/**
+ * The banner's curl line sends as the first entry of the Falco secret setting: a shell
+ * expression that reads it when the command runs (never the secret itself), and that entry's
+ * cluster when it is bound to one (`?cluster=laptop` would be refused with 403 then).
+ */
+function curlAuth(stateDir: string, envSecret: string | undefined): { cluster: string; bearer: string } {
+  if (envSecret === undefined) return { cluster: 'laptop', bearer: `$(node -p "require(${jsPathInShell(path.resolve(stateDir, 'webhook-secrets.json'))}).falco")` };
+  const first = webhookSecrets(envSecret)[0];
+  const setting = WEBHOOK_SOURCES.falco.secretSetting;
+  // One plain secret: the variable as it is. A rotation pair or a binding: its first entry's secret.
+  const whole = envSecret.trim() === first?.secret;
+  return { cluster: first?.cluster ?? 'laptop', bearer: whole ? `$${setting}` : `$(node -p 'process.env.${setting}.trim().split(/\\s+/)[0].replace(/^[^:]*:/, "")')` };
+}
+
+function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, envSecret: string | undefined): string {
   const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
+  const curl = curlAuth(stateDir, envSecret);
   const lines = [
     '',
     `KubeSift local runner — functions at ${r.url}/api/ (function keys are NOT checked locally; the Functions host enforces authLevel)`,
@@ -221,11 +237,11 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
     // Azurite's well-known development account: its key is public, no secret of this machine.
     `  sift against it (replay, generate --blob), from another shell: export KUBESIFT_STORAGE_CONNECTION='${r.azurite.connectionString}'`,
-    secretFromEnv
+    envSecret !== undefined
       ? 'Webhook secrets from the environment; try:'
       : `Webhook secrets (local only, generated into ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,
     // The command reads the secret when it runs: it is never written to the terminal or a log.
-    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=laptop' -H "Authorization: Bearer ${secretFromEnv ? '$KUBESIFT_WEBHOOK_SECRET_FALCO' : `$(node -p "require(${jsPathInShell(path.resolve(stateDir, 'webhook-secrets.json'))}).falco")`}" -H 'Content-Type: application/json' \\`,
+    `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=${curl.cluster}' -H "Authorization: Bearer ${curl.bearer}" -H 'Content-Type: application/json' \\`,
     `       -d '{"output":"shell in container","priority":"Warning","rule":"Terminal shell in container","time":"2025-04-20T10:00:00Z","output_fields":{"k8s.ns.name":"default","k8s.pod.name":"web","proc.name":"bash"},"tags":["shell"]}'`,
     '',
   ];
