@@ -269,6 +269,33 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
   });
 });
 
+describe("KubeSift's rule: secrets listed across all namespaces (Falco's secret rules watch get only)", () => {
+  const aks = defaultPolicy('aks');
+  const LISTED = 'Secrets Listed Across All Namespaces';
+  const listed = (over: Partial<EventSpec> = {}): EventSpec => ({ user: 'system:serviceaccount:default:ci-runner', verb: 'list', resource: 'secrets', uri: '/api/v1/secrets?limit=500', code: 200, ...over });
+  const rules = (spec: EventSpec, policy: Policy = aks) => detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).filter((d) => d.Rule === LISTED);
+
+  it('a list or watch of every namespace\'s secrets fires, with who, how and from where', () => {
+    const [hit, ...more] = rules(listed());
+    expect(more).toEqual([]);
+    expect(hit).toMatchObject({ RuleId: 'kubesift_secrets_listed_all_namespaces', Priority: 'WARNING', User: 'system:serviceaccount:default:ci-runner', Resource: 'secrets' });
+    expect(hit!.Output).toBe("Secrets Listed Across All Namespaces: Every namespace's secrets listed (user=system:serviceaccount:default:ci-runner verb=list uri=/api/v1/secrets?limit=500 sourceip=10.0.0.7 useragent=" + hit!.Evidence['ka.useragent'] + ' resp=200)');
+    expect(hit!.Tags).toContain('T1552.007');
+    expect(rules(listed({ verb: 'watch', uri: '/api/v1/secrets?watch=true' }))).toHaveLength(1);
+  });
+
+  it('one namespace, a refused list, a get, the controller manager, the API server, AKS and a listed controller stay quiet; off in falco', () => {
+    expect(rules(listed({ namespace: 'payments', uri: '/api/v1/namespaces/payments/secrets' }))).toEqual([]);
+    expect(rules(listed({ code: 403, decision: 'forbid' }))).toEqual([]);
+    expect(rules(listed({ verb: 'get', name: 'db' }))).toEqual([]);
+    for (const user of ['system:kube-controller-manager', 'system:apiserver', 'aksService']) expect(rules(listed({ user }))).toEqual([]);
+    const certManager = 'system:serviceaccount:cert-manager:cert-manager';
+    expect(rules(listed({ user: certManager }))).toHaveLength(1);
+    expect(rules(listed({ user: certManager }), extendPolicy(aks, { lists: { secretListers: [...aks.lists.secretListers, certManager] } }))).toEqual([]);
+    expect(rules(listed(), falco)).toEqual([]);
+  });
+});
+
 describe('what a created role or binding grants is in its output (as Falco prints it)', () => {
   const binding = { roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'ci' }, { kind: 'User', name: 'eve' }] };
   it.each([

@@ -44,3 +44,17 @@ describe.each([
     expect(result.detections.filter((d) => auditIdsOf(d).length === 0).map((d) => `${d.RuleId}: ${d.Output}`)).toEqual([]);
   });
 });
+
+describe('record-level ground truth', () => {
+  it("every audit record of secret-enumeration is cited, the cluster-wide list of secrets first (Falco's pack sees only the gets)", async () => {
+    for (const seed of [1, 2024]) {
+      const { result, labels } = await run('aks-audit', seed);
+      const cited = new Set(result.detections.flatMap(auditIdsOf));
+      const enumeration = labels.filter((l) => l.scenario === 'secret-enumeration');
+      expect(enumeration.length).toBeGreaterThan(0);
+      for (const l of enumeration) expect((l.auditIds ?? []).filter((id) => !cited.has(id))).toEqual([]);
+      const listed = result.detections.filter((d) => d.RuleId === 'kubesift_secrets_listed_all_namespaces');
+      expect(listed.map((d) => d.User)).toEqual(enumeration.map(() => 'system:serviceaccount:default:ci-runner'));
+    }
+  });
+});

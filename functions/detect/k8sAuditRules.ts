@@ -263,6 +263,16 @@ export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
     output: 'Pod created whose spec the audit event did not carry whole: the pod rules could not check it (user=%ka.user.name pod=%ka.target.name ns=%ka.target.namespace why=%ka.req.uninspected sourceip=%ka.sourceip useragent=%ka.useragent)',
     when: (p) => and(podCreate(p), when(p.switches.kubesiftRules), exists('ka.req.uninspected')),
   },
+  {
+    // Falco's secret rules watch `get` only, yet one list answers with every secret's data. A
+    // namespaced list is everyday tooling (Helm keeps releases as secrets); every namespace's
+    // secrets at once is what a controller that manages them asks for (lists.secretListers), or a thief.
+    id: 'kubesift_secrets_listed_all_namespaces', name: 'Secrets Listed Across All Namespaces', priority: 'WARNING', tags: ['k8s', 'T1552.007'], family: 'security',
+    output: "Every namespace's secrets listed (user=%ka.user.name verb=%ka.verb uri=%ka.uri sourceip=%ka.sourceip useragent=%ka.useragent resp=%ka.response.code)",
+    when: (p) =>
+      and(kevt(p), when(p.switches.kubesiftRules), object(p, 'secrets'), isIn('ka.verb', ['list', 'watch']), not(exists('ka.target.namespace')), responseSuccessful,
+        not(isIn('ka.user.name', p.lists.secretListers))),
+  },
 ];
 
 /** Every rule the k8s-audit engine runs: Falco's pack, then KubeSift's. */

@@ -84,6 +84,9 @@ export const FALCO_PROFILE: PolicyInput = {
     systemImages: [],
     systemNamespaces: ['kube-system'],
     tokenRequesters: ['system:kube-controller-manager'],
+    // The controller manager's shared informers (its tokens controller among them) and the API
+    // server's own loopback client (service account token lookups) watch every secret.
+    secretListers: ['system:kube-controller-manager', 'system:apiserver'],
   },
   switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false, kubesiftRules: false },
   rules: {},
@@ -177,6 +180,7 @@ export const AKS_PROFILE: PolicyInput = {
     systemImages: aksAddonImages,
     systemNamespaces: ['kube-system', 'gatekeeper-system', 'calico-system', 'tigera-operator'],
     tokenRequesters: union(f.tokenRequesters, ['aksService']),
+    secretListers: union(f.secretListers, ['aksService']),
     knownServiceAccounts: union(f.knownServiceAccounts, aksServiceAccounts),
     // AKS's own control-plane identity: its create/delete housekeeping is not user activity.
     platformUsers: ['aksService', 'nodeclient'],
