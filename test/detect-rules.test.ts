@@ -279,7 +279,7 @@ describe("KubeSift's rule: secrets listed across all namespaces (Falco's secret 
     const [hit, ...more] = rules(listed());
     expect(more).toEqual([]);
     expect(hit).toMatchObject({ RuleId: 'kubesift_secrets_listed_all_namespaces', Priority: 'WARNING', User: 'system:serviceaccount:default:ci-runner', Resource: 'secrets' });
-    expect(hit!.Output).toBe("Secrets Listed Across All Namespaces: Every namespace's secrets listed (user=system:serviceaccount:default:ci-runner verb=list uri=/api/v1/secrets?limit=500 sourceip=10.0.0.7 useragent=" + hit!.Evidence['ka.useragent'] + ' resp=200)');
+    expect(hit!.Output).toBe("Secrets Listed Across All Namespaces: Every namespace's secrets listed (user=system:serviceaccount:default:ci-runner verb=list uri=/api/v1/secrets?limit=500 sourceip=10.0.0.7 useragent=" + String((hit!.Evidence as Record<string, unknown>)['ka.useragent']) + ' resp=200)');
     expect(hit!.Tags).toContain('T1552.007');
     expect(rules(listed({ verb: 'watch', uri: '/api/v1/secrets?watch=true' }))).toHaveLength(1);
   });
