@@ -45,10 +45,14 @@ const GOLDEN = {
   // verifone's bytes did not change (only its labels' time digits could), so its pin did not.
   // Version 7: auditd's failed SSH tries (the attack's and admins' typos) also write sshd's own
   // USER_LOGIN res=failed; only the auditd pin changed.
-  version: 7,
+  // Version 8: auditd's brute force is connections, as syslog's: one per invalid user name, whose
+  // sshd USER_LOGIN names "(invalid user)" (twice more before the try), then root, several
+  // tries a connection; benign internet scanners write the invalid-user pair too; only the
+  // auditd pin changed.
+  version: 8,
   sha256: {
     syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
-    auditd: '6bc7a6d71c141e4edbc57f33e3b544edaadb19ba5cab4c1ef4b48abd9888eb5f',
+    auditd: '7477d97b893164ac7c72da4703bc7ad1517dcebb55dd58f3743991a817aa7359',
     cef: '7efc75673bf9a87f491f74198bc62e8a8b53d67f33bb81905a08051b8d56ee35',
     windows: 'f215ad147ff9ac8be2aff6e70406ad5fac8dae51511596feed3edda27a99b511',
     verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
@@ -89,7 +93,7 @@ describe.each(TYPES)('%s dataset', (logType) => {
 
   if (info.table) {
     it('csv and jsonl carry the same rows, time-ordered ISO-8601 UTC, RecordId = position', async () => {
-      const req = { logType, count: 300, seed: 4, scenarios: ['all'] };
+      const req = { logType, count: 400, seed: 4, scenarios: ['all'] };
       const jsonl = (await gen({ ...req, format: 'jsonl' })).text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const csv = (await gen({ ...req, format: 'csv' })).text;
       const header = csv.slice(0, csv.indexOf('\r\n')).split(',');
@@ -255,22 +259,46 @@ describe('labels are exact ground truth', () => {
   });
 
   it("auditd ssh-brute-force: every failed try is PAM's USER_AUTH and sshd's own USER_LOGIN res=failed, one pid; admins' typos write both too", async () => {
-    const loginFailed = /type=USER_LOGIN msg=audit\([\d.:]+\): pid=(\d+) uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=login acct="([^"]+)" exe="\/usr\/sbin\/sshd" hostname=\? addr=(\S+) terminal=sshd res=failed'/;
+    // acct: quoted text, or upper-case hex for a value with a space ("(invalid user)").
+    const loginFailed = /type=USER_LOGIN msg=audit\([\d.:]+\): pid=(\d+) uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=login acct=(?:"([^"]+)"|([0-9A-F]+)) exe="\/usr\/sbin\/sshd" hostname=\? addr=(\S+) terminal=sshd res=failed'/;
+    const INVALID = Buffer.from('(invalid user)').toString('hex').toUpperCase();
     for (const seed of [1, 2]) {
       const { text, summary } = await gen({ logType: 'auditd', count: 20_000, seed, scenarios: ['ssh-brute-force'] });
       const lines = text.split('\n');
       const attack = summary.labels[0]!.recordIds.map((id) => lines[id - 1]!);
-      const auths = attack.filter((l) => l.includes('type=USER_AUTH') && l.includes('res=failed'));
-      const logins = attack.filter((l) => loginFailed.test(l));
-      expect(auths.length).toBeGreaterThanOrEqual(25);
-      expect(logins.length).toBe(auths.length);
-      auths.forEach((auth, i) => {
-        const [, pid, acct, addr] = loginFailed.exec(logins[i]!)!;
-        expect(auth).toContain(` pid=${pid} `);
-        expect(auth).toContain(` acct="${acct}" `);
-        expect(auth).toContain(` addr=${addr} `);
-      });
-      // Benign: each failed sshd USER_AUTH is followed by its USER_LOGIN res=failed (same pid), and nothing else writes one.
+      const isAuth = (l: string) => l.includes('type=USER_AUTH') && l.includes('res=failed');
+      const auths = attack.filter(isAuth);
+      expect(auths.length).toBeGreaterThanOrEqual(16);
+      expect(attack.filter((l) => loginFailed.test(l)).length).toBeGreaterThan(auths.length);
+      // Per connection (one pid): an invalid user's is [invalid user ×2, USER_AUTH, USER_LOGIN];
+      // root's is (USER_AUTH, USER_LOGIN) × 2-6 tries, its own name in sshd's record.
+      const connections = new Map<string, string[]>();
+      for (const l of attack.filter((x) => isAuth(x) || loginFailed.test(x))) {
+        const pid = / pid=(\d+) /.exec(l)![1]!;
+        connections.set(pid, [...(connections.get(pid) ?? []), l]);
+      }
+      const seen = { valid: 0, invalid: 0 };
+      for (const records of connections.values()) {
+        const typed = new Set(records.filter(isAuth).map((l) => / acct="([^"]+)" /.exec(l)![1]!));
+        expect(typed.size).toBe(1);
+        const [acct] = typed;
+        const valid = acct === 'root';
+        seen[valid ? 'valid' : 'invalid']++;
+        const kinds = records.map((l) => (isAuth(l) ? 'auth' : 'login'));
+        if (valid) {
+          expect(kinds.length).toBeGreaterThanOrEqual(4);
+          expect(kinds.length).toBeLessThanOrEqual(12);
+          expect(kinds.join()).toBe(Array.from({ length: kinds.length / 2 }, () => 'auth,login').join());
+        } else expect(kinds).toEqual(['login', 'login', 'auth', 'login']);
+        for (const login of records.filter((l) => !isAuth(l))) {
+          const [, , quoted, hex, addr] = loginFailed.exec(login)!;
+          expect(valid ? quoted : hex).toBe(valid ? 'root' : INVALID);
+          expect(records.find(isAuth)).toContain(` addr=${addr} `);
+        }
+      }
+      expect(seen.valid).toBeGreaterThanOrEqual(2);
+      expect(seen.invalid).toBeGreaterThanOrEqual(8);
+      // Benign: each failed sshd USER_AUTH is followed by its USER_LOGIN res=failed (same pid).
       const attackIds = new Set(summary.labels[0]!.recordIds);
       const benign = lines.filter((l, i) => l !== '' && !attackIds.has(i + 1));
       const typos = benign.map((l, i) => [l, i] as const).filter(([l]) => l.includes('type=USER_AUTH') && l.includes('exe="/usr/sbin/sshd"') && l.includes('res=failed'));
@@ -281,7 +309,15 @@ describe('labels are exact ground truth', () => {
         expect(next).toMatch(loginFailed);
         expect(next).toContain(` pid=${/ pid=(\d+)/.exec(l)![1]} `);
       }
-      expect(benign.filter((l) => loginFailed.test(l)).length).toBe(typos.filter(([, i]) => i + 1 < benign.length).length);
+      // The other benign failed USER_LOGINs are scanners': "(invalid user)" twice from one pid, no password tried.
+      const scans = benign.filter((l) => loginFailed.exec(l)?.[3] === INVALID);
+      expect(scans.length).toBeGreaterThan(0);
+      const pidOf = (l: string) => / pid=(\d+)/.exec(l)![1]!;
+      const scanPids = new Map<string, number>();
+      for (const l of scans) scanPids.set(pidOf(l), (scanPids.get(pidOf(l)) ?? 0) + 1);
+      expect([...scanPids.values()].filter((n) => n !== 2).length).toBeLessThanOrEqual(1); // the dataset may end between the two
+      for (const pid of scanPids.keys()) expect(benign.some((l) => l.includes(` pid=${pid} `) && l.includes('type=USER_AUTH'))).toBe(false);
+      expect(benign.filter((l) => loginFailed.test(l)).length - scans.length).toBe(typos.filter(([, i]) => i + 1 < benign.length).length);
     }
   });
 
@@ -509,6 +545,8 @@ describe('benign traffic is not trivially separable from attacks', () => {
     ['auditd', /type=USER_AUTH .*res=failed/],
     ['auditd', /type=USER_LOGIN /],
     ['auditd', /type=USER_LOGIN .*res=failed/],
+    // The internet's scanners guess names the host lacks: sshd's "(invalid user)" records.
+    ['auditd', /type=USER_LOGIN .* acct=28696E76616C6964207573657229 /],
     ['auditd', /type=USER_CMD /],
     // sudo's bad priority (authpriv.alert = <81>) also marks an admin's mistyped password.
     ['syslog', /^<81>1 \S+ \S+ sudo /],

@@ -40,6 +40,10 @@ export const ephemeralPort = (rng: Rng): number => rng.range(32768, 60999);
 
 export const LINUX_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'deploy', 'ansible'] as const;
 export const GUESSED_USERS = ['root', 'admin', 'test', 'user', 'oracle', 'postgres', 'ubuntu', 'pi', 'git', 'guest', 'ftp', 'support'] as const;
+/** User names a password guesser tries that the hosts do not have (no LINUX_USERS among them). */
+export const INVALID_GUESSES = GUESSED_USERS.filter((u) => u !== 'root');
+/** sshd_config MaxAuthTries default: password tries one connection allows. */
+export const SSHD_MAX_AUTH_TRIES = 6;
 
 export const HOST_ROLES = ['web', 'app', 'db', 'cache', 'bastion', 'build', 'mon'] as const;
 

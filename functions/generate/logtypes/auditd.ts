@@ -5,7 +5,7 @@ import { AuditdColumns } from '../../kusto/datasetTables.js';
 import { auditExecveArgs, auditProctitle, auditRecord, auditStamp, auditUntrusted } from '../encoders/auditd.js';
 import { tableEncoder } from '../encoders/table.js';
 import { pidAtFirstUse } from '../pids.js';
-import { attackerIp, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import { attackerIp, externalIp, hostNames, internalIp, INVALID_GUESSES, LINUX_USERS, SSHD_MAX_AUTH_TRIES } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
@@ -64,8 +64,11 @@ interface AuditEnv extends GenEnv {
   hosts: string[];
   serial: (host: string) => number;
   pid: () => number;
-  /** sshd's own USER_LOGIN res=failed, due right after a benign failed password (the next benign event). */
-  loginFailure: ((t: number) => AuditdEvent) | null;
+  /**
+   * Benign records due as the next benign events, in order: sshd's own USER_LOGIN res=failed
+   * after an admin's failed password, a scanner connection's second record.
+   */
+  due: ((t: number) => AuditdEvent)[];
 }
 
 /** A process starting now (the next pid) under a parent that was already running: an older, lower pid. */
@@ -126,6 +129,11 @@ const BENIGN_CMDS: readonly string[][] = [
 /** An admin's sudo runs (USER_CMD cmd), as a login shell types them. */
 const ADMIN_SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update', '/usr/bin/journalctl -u app --since today', '/usr/bin/docker ps'] as const;
 const ADMINS = LINUX_USERS.slice(0, 6);
+/**
+ * What sshd writes as the account of a name the host does not have (OpenSSH audit.c
+ * audit_username()); auditd hex-encodes it, as it does any value with a space.
+ */
+const INVALID_USER = '(invalid user)';
 
 const CRON_PAM = [['USER_ACCT', 'PAM:accounting'], ['CRED_ACQ', 'PAM:setcred'], ['USER_START', 'PAM:session_open'], ['USER_END', 'PAM:session_close'], ['CRED_DISP', 'PAM:setcred']] as const;
 
@@ -154,11 +162,22 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     if (rng.chance(0.5)) {
       const h = { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET };
       const ok = !rng.chance(0.05);
-      if (!ok) e.loginFailure = (t2) => pamEvent(e, t2, node, 'USER_LOGIN', h, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, 'sshd', false);
+      if (!ok) e.due.push((t2) => pamEvent(e, t2, node, 'USER_LOGIN', h, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, 'sshd', false));
       return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', ADMINS[k]!, '/usr/sbin/sshd', ip, 'ssh', ok);
     }
     return pamEvent(e, t, node, 'USER_LOGIN', { pid: e.pid(), uid: 0, auid: 1000 + k, ses: rng.range(1, 40) }, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, `/dev/pts/${rng.int(4)}`, true);
   }, 0.6],
+  // The internet's guesses at an exposed sshd, as syslog's scanners: a name the host lacks,
+  // audited as "(invalid user)" twice (sshd's account lookup, then the first authentication
+  // request), and the scanner hangs up before any password. Attacks are not the only source.
+  [(rng, e, t) => {
+    const node = rng.pick(e.hosts);
+    const ip = externalIp(rng, e);
+    const h = { pid: e.pid(), uid: 0, auid: UNSET, ses: UNSET };
+    const invalid = (t2: number): AuditdEvent => pamEvent(e, t2, node, 'USER_LOGIN', h, 'login', INVALID_USER, '/usr/sbin/sshd', ip, 'sshd', false);
+    e.due.push(invalid);
+    return invalid(t);
+  }, 0.02],
   [(rng, e, t) => {
     const k = rng.int(ADMINS.length);
     const user = ADMINS[k]!;
@@ -178,21 +197,29 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     name: 'ssh-brute-force',
     technique: 'T1110.001',
     tactic: 'Credential Access',
-    description: 'One internet address fails PAM authentication over SSH for many accounts (each try also a failed sshd USER_LOGIN), then succeeds as root',
+    description: "One internet address guesses SSH passwords (one connection per invalid user, then several tries a connection as root; each try PAM's failed USER_AUTH and sshd's failed USER_LOGIN) and succeeds as root",
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const ip = attackerIp(rng, env);
-      const n = rng.range(25, 40);
       const steps: ((t: number) => AuditdEvent)[] = [];
-      for (let i = 0; i < n; i++) {
-        const acct = rng.pick(['root', 'admin', 'oracle', 'test', 'ubuntu', 'postgres']);
-        // Each try: PAM's USER_AUTH res=failed, then sshd's USER_LOGIN res=failed, from one sshd pid.
-        const tryPid = pidAtFirstUse(e.pid);
-        const h = (): { pid: number; uid: number; auid: number; ses: number } => ({ pid: tryPid(), uid: 0, auid: UNSET, ses: UNSET });
-        steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false));
-        steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', h(), 'login', acct, '/usr/sbin/sshd', ip, 'sshd', false));
-      }
+      // One sshd pid a connection. Each password try: PAM's USER_AUTH res=failed (the name as
+      // typed), then sshd's own USER_LOGIN res=failed. For a name the host lacks sshd writes
+      // "(invalid user)", and audits that twice before the first try (its monitor's account
+      // lookup, then the connection's first authentication request). As in the syslog
+      // scenario: one connection per guessed name, then root, several tries a connection.
+      const connection = (acct: string, tries: number): void => {
+        const pid = pidAtFirstUse(e.pid);
+        const h = (): { pid: number; uid: number; auid: number; ses: number } => ({ pid: pid(), uid: 0, auid: UNSET, ses: UNSET });
+        const sshdAcct = acct === 'root' ? acct : INVALID_USER;
+        const sshdFailed = (t: number): AuditdEvent => pamEvent(e, t, node, 'USER_LOGIN', h(), 'login', sshdAcct, '/usr/sbin/sshd', ip, 'sshd', false);
+        if (sshdAcct === INVALID_USER) steps.push(sshdFailed, sshdFailed);
+        for (let i = 0; i < tries; i++) steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', acct, '/usr/sbin/sshd', ip, 'ssh', false), sshdFailed);
+      };
+      const invalid = rng.range(8, 14);
+      for (let i = 0; i < invalid; i++) connection(rng.pick(INVALID_GUESSES), 1);
+      const rootConnections = rng.range(2, 3);
+      for (let c = 0; c < rootConnections; c++) connection('root', c === 0 ? SSHD_MAX_AUTH_TRIES : rng.range(2, SSHD_MAX_AUTH_TRIES));
       const pid = pidAtFirstUse(e.pid);
       steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
       steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid: pid(), uid: 0, auid: 0, ses: 901 }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
@@ -299,17 +326,13 @@ export const auditd: LogTypeDef<AuditdEvent> = {
         return s;
       },
       pid: () => (pid = pid >= 4_194_000 ? 300 : pid + 1 + (pid % 5)),
-      loginFailure: null,
+      due: [],
     };
   },
   benign(rng, env, t) {
     const e = env as AuditEnv;
-    const due = e.loginFailure;
-    if (due !== null) {
-      e.loginFailure = null;
-      return due(t);
-    }
-    return rng.weighted(BENIGN)(rng, e, t);
+    const due = e.due.shift();
+    return due !== undefined ? due(t) : rng.weighted(BENIGN)(rng, e, t);
   },
   // audit(1704067200.123:42): milliseconds.
   timeUnitUs: () => 1000,

@@ -4,7 +4,7 @@ import { SyslogColumns } from '../../kusto/datasetTables.js';
 import { FACILITIES, SEVERITIES, pri, rfc3164, rfc5424, rfc5424Writer, type SdElement } from '../encoders/syslog.js';
 import { tableEncoder } from '../encoders/table.js';
 import { pidAtFirstUse } from '../pids.js';
-import { attackerIp, ephemeralPort, externalIp, GUESSED_USERS, hostNames, internalIp, LINUX_USERS } from '../names.js';
+import { attackerIp, ephemeralPort, externalIp, hostNames, internalIp, INVALID_GUESSES, LINUX_USERS, SSHD_MAX_AUTH_TRIES } from '../names.js';
 import type { Rng } from '../prng.js';
 import type { ResolvedRequest } from '../request.js';
 import type { ByteWriter } from '../bytes.js';
@@ -133,8 +133,7 @@ const SUDO_CMDS = ['/usr/bin/systemctl restart nginx', '/usr/bin/apt-get update'
 const CRON_MSGS = CRON_CMDS.map((c) => `(root) CMD (${c})`);
 const STARTING_MSGS = SYSTEMD_UNIT_NAMES.map((u) => `Starting ${u}...`);
 const DEACTIVATED_MSGS = SYSTEMD_UNITS.map((u) => `${u}: Deactivated successfully.`);
-/** sshd_config MaxAuthTries default, and the retry count pam_unix reports above (it logs "ignoring max retries"). */
-const MAX_AUTH_TRIES = 6;
+/** The retry count pam_unix reports above (it logs "ignoring max retries"). */
 const PAM_MAX_TRIES = 3;
 /** Facility and severity: sshd logs to auth (errors as err), PAM to authpriv (failures as notice). */
 type Priority = readonly [facility: number, severity: number];
@@ -148,8 +147,6 @@ const PAM_SESSION: Priority = [F.authpriv, S.info];
  */
 const SUDO_OK: Priority = [F.authpriv, S.notice];
 const SUDO_BAD: Priority = [F.authpriv, S.alert];
-/** User names a password guesser tries that the hosts do not have. */
-const INVALID_GUESSES = GUESSED_USERS.filter((u) => u !== 'root');
 const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n7Tq0pZbLk2Jc9Xv5Rr8Ww1Ee4Yy6Uu3Ii0Oo2Pp5Aa', 'SHA256:4dLk9Qw2Er7Ty1Ui8Op3As6Df0Gh5Jk2Lz9Xc4Vb7Nm'] as const;
 
 // Weighted benign traffic of a quiet fleet.
@@ -268,7 +265,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
       // and Ubuntu) folds the repeats into "message repeated N times: [ … ]".
       const rootConnections = rng.range(2, 3);
       for (let c = 0; c < rootConnections; c++) {
-        const tries = c === 0 ? MAX_AUTH_TRIES : rng.range(2, MAX_AUTH_TRIES);
+        const tries = c === 0 ? SSHD_MAX_AUTH_TRIES : rng.range(2, SSHD_MAX_AUTH_TRIES);
         const pid = pidAtFirstUse(e.pid);
         const port = ephemeralPort(rng);
         const failed = `Failed password for root from ${ip} port ${port} ssh2`;
@@ -276,7 +273,7 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
         line(pid, failed, ip, 'root');
         // One repeat is written again as it is; rsyslog folds two and more.
         line(pid, tries === 2 ? failed : `message repeated ${tries - 1} times: [ ${failed}]`, ip, 'root');
-        if (tries === MAX_AUTH_TRIES) {
+        if (tries === SSHD_MAX_AUTH_TRIES) {
           line(pid, `error: maximum authentication attempts exceeded for root from ${ip} port ${port} ssh2 [preauth]`, ip, 'root', SSHD_ERROR);
           line(pid, `Disconnecting authenticating user root ${ip} port ${port}: Too many authentication failures [preauth]`, ip, 'root');
         } else {
