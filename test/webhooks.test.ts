@@ -161,6 +161,12 @@ describe('webhook ingest: auth, limits, schema', () => {
     const audit = await acceptWebhook(request('k8s-audit', JSON.stringify(list), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), config);
     expect(audit).toMatchObject({ status: 400, body: { error: 'items.0.auditID: a number, expected a non-empty string', field: 'items.0.auditID' } });
     expect(audit.messages).toBeUndefined();
+    // An empty EventList (a smoke test's first post) is a 400 too, not a crash.
+    for (const route of [{}, { cluster: 'dev' }]) {
+      const empty = await acceptWebhook({ ...request('k8s-audit', JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [] }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_K8S_AUDIT)), ...route }, config);
+      expect(empty).toMatchObject({ status: 400, body: { error: 'items: empty, expected at least one audit Event', field: 'items' } });
+      expect(empty.messages).toBeUndefined();
+    }
 
     const prio = await acceptWebhook(request('falco', JSON.stringify({ ...falcoSample, priority: 'Loud' }), bearer(SECRETS.KUBESIFT_WEBHOOK_SECRET_FALCO)), config);
     expect(prio.body.error).toMatch(/^priority: /);

@@ -14,5 +14,6 @@ export const auditEventSchema = z.looseObject({}).superRefine((event, ctx) => {
 export const eventListSchema = z.looseObject({
   kind: z.literal('EventList'),
   apiVersion: z.string().optional(),
-  items: z.array(z.unknown()),
+  // An empty list has nothing to take: a 400 naming items, as an empty array of alerts is.
+  items: z.array(z.unknown()).min(1, 'empty, expected at least one audit Event'),
 });
