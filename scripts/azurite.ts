@@ -108,7 +108,7 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['-e', LIFELINE, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   // Azurite prints "Azurite Blob service is closing..." when a signal starts its shutdown.
@@ -140,12 +140,23 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
 }
 
 /**
- * SIGTERM, once, unless Azurite is already shutting down. Azurite handles SIGINT and SIGTERM
- * with the same shutdown, and a second signal during it rejects ("Cannot close server in
- * status Closing") unhandled, which ends the process before its metadata is saved: the
- * blobs and queues written since its last autosave (every 5 s) are gone at the next start.
- * A Ctrl-C reaches Azurite as well as us, so after a signal the caller passes graceMs and
- * Azurite gets that long to exit on its own (it takes ~20 ms) before our SIGTERM.
+ * Azurite runs in a process group of its own (spawn's `detached`), so a Ctrl-C at the terminal
+ * reaches only the runner, which lands what is still in flight and then stops Azurite. In the
+ * group, Azurite shut down at once on the same Ctrl-C, and a webhook alert already answered
+ * 202 failed to land. Its lifeline is its stdin: when the runner dies without stopping it
+ * (SIGKILL, a crash, a closed terminal), the pipe closes and Azurite shuts down as on SIGTERM,
+ * saving its data, instead of living on. `node -e` puts the arguments after the code in argv[1…].
+ */
+const LIFELINE =
+  "const [entry, ...rest] = process.argv.slice(1); process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')).resume(); process.argv = [process.argv[0], entry, ...rest]; require(entry);";
+
+/**
+ * SIGTERM, once, unless Azurite is already shutting down (its lifeline, or a signal sent to it
+ * directly). Azurite handles SIGINT and SIGTERM with the same shutdown, and a second signal
+ * during it rejects ("Cannot close server in status Closing") unhandled, which ends the
+ * process before its metadata is saved: the blobs and queues written since its last autosave
+ * (every 5 s) are gone at the next start. After a signal of its own, the caller passes graceMs
+ * and Azurite gets that long to exit by itself (it takes ~20 ms) before our SIGTERM.
  */
 function stopChild(child: ChildProcess, closing: () => boolean, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {

@@ -113,11 +113,11 @@ async function main(): Promise<number> {
   });
 
   let stopping = false;
-  const stop = async (why: string, signal?: NodeJS.Signals): Promise<void> => {
+  const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${why}: stopping the HTTP server and Azurite…\n`);
-    await runner.stop(signal);
+    await runner.stop();
     process.stdout.write('stopped.\n');
   };
   // A crash after start-up must not leave Azurite (a child process) running.
@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   // Handlers first: a write to a pipe is synchronous on Linux, so whoever reads the line may
   // signal before the next statement runs, and Node's default for SIGINT is to die at once.
   const stopped = new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig, sig).then(resolve));
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
   });
   process.stdout.write(`\nServing on ${runner.url}/api/ — Ctrl-C to stop.\n`);
   await stopped;

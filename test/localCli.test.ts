@@ -216,6 +216,43 @@ describe('npm start (child process)', () => {
     expect(await portOpen(blobPort)).toBe(false);
   });
 
+  it('Ctrl-C right after a webhook alert was answered 202 still lands it: Azurite serves until the runner is done (its own process group)', async () => {
+    const data = path.join(work, 'data-ctrl-c-alert');
+    const run = start(['--no-demo'], {}, { data, ownGroup: true });
+    const [, url] = await run.waitFor(/Serving on (http:\/\/127\.0\.0\.1:\d+)\/api\//);
+    const secret = (JSON.parse(readFileSync(path.join(work, '.kubesift', 'webhook-secrets.json'), 'utf8')) as Record<string, string>).falco!;
+    const alert = { output: 'shell in container', priority: 'Warning', rule: 'Ctrl-C race probe', time: '2025-04-20T10:00:00Z', output_fields: { 'k8s.ns.name': 'default', 'k8s.pod.name': 'web' } };
+    const res = await fetch(`${url}/api/webhooks/falco?cluster=laptop`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+    expect(res.status).toBe(202);
+    const t0 = Date.now();
+    process.kill(-run.child.pid!, 'SIGINT'); // what a terminal's Ctrl-C sends: the runner's whole group
+    expect(await run.exited, run.output()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(run.output()).not.toMatch(/could not land|ECONNREFUSED/);
+    // The next start finds the alert in the landing container.
+    const again = start(['--no-demo'], {}, { data });
+    try {
+      const [, url2] = await again.waitFor(/Serving on (http:\/\/127\.0\.0\.1:\d+)\/api\//);
+      const found = (await (await fetch(`${url2}/api/detections`)).text()).includes('Ctrl-C race probe');
+      expect(found).toBe(true);
+    } finally {
+      again.child.kill('SIGINT');
+      await again.exited;
+    }
+  });
+
+  it('a runner killed outright (SIGKILL: no cleanup) takes Azurite down with it: the pipe of its lifeline closes', async () => {
+    const run = start(['--no-demo'], {}, { data: path.join(work, 'data-killed') });
+    await run.waitFor(/Serving on http/);
+    const blobPort = Number(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1]);
+    expect(await portOpen(blobPort)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const deadline = Date.now() + 15_000;
+    while ((await portOpen(blobPort)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await portOpen(blobPort)).toBe(false);
+  });
+
   it('Ctrl-C right after the demo (SIGINT to the whole process group, Azurite included) keeps what the demo landed', async () => {
     const data = path.join(work, 'data-ctrl-c');
     const run = start([], {}, { data, ownGroup: true });

@@ -56,12 +56,9 @@ export interface LocalRunner {
   secrets: LocalSecrets;
   demo?: DemoOutcome;
   input?: InputOutcome;
-  /** `signal`: the signal that asked for the stop, if any (it may have reached Azurite too). */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Waits for in-flight hub deliveries, then stops the HTTP server and Azurite. */
+  stop(): Promise<void>;
 }
-
-/** How long Azurite gets to finish a shutdown a signal started itself (scripts/azurite.ts stopChild). */
-const AZURITE_GRACE_MS = 2_000;
 
 /** Import the function app with the library's per-function "test mode" warnings folded into one line. */
 async function importApp(log: Log): Promise<void> {
@@ -94,15 +91,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     throw err;
   }
   lock?.addPid(azurite.pid);
-  // A signal to the whole process group (Ctrl-C) reaches Azurite too: it then shuts down by
-  // itself, and a second signal would cost it its last writes.
-  let signalled = false;
-  // The lock goes last, once Azurite has saved and exited.
-  const cleanup: (() => Promise<void>)[] = [() => azurite.stop({ graceMs: signalled ? AZURITE_GRACE_MS : 0 }), async () => lock?.release()];
+  // The lock goes last, once Azurite has saved and exited. A Ctrl-C does not reach Azurite (a
+  // process group of its own: scripts/azurite.ts), so it serves until the runner is done with it.
+  const cleanup: (() => Promise<void>)[] = [() => azurite.stop(), async () => lock?.release()];
   // Until the caller installs its own handlers: Ctrl-C or SIGTERM during start-up (a long
   // demo) stops what started, Azurite first of all, then dies of the same signal.
   const onEarlySignal = (sig: NodeJS.Signals): void => {
-    signalled = true;
     void (async () => {
       for (const c of cleanup) await c().catch(() => undefined);
       process.kill(process.pid, sig);
@@ -158,8 +152,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       bus,
       lander,
       secrets,
-      stop: (signal) => (stopped ??= (async () => {
-        signalled ||= signal !== undefined;
+      stop: () => (stopped ??= (async () => {
         await bus.idle();
         for (const c of cleanup) await c();
       })()),
