@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // npm start [-- --once] [-- --port 7071] [-- --count 3000] [-- --seed 42] [-- --no-demo] [-- --input FILE]
 // Runs KubeSift on this machine with nothing but Node: see docs/local.md.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { intFlag, parseCommandArgs, UsageError, userDirectory } from './commands/args.js';
+import { bodyFilesIn, noBodyFiles } from './commands/bodyInput.js';
 import { DatasetRequest, PlanError, resolveRequest } from '../functions/generate/index.js';
 import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
@@ -16,8 +17,9 @@ const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [-
   --count     records in the demo AKS dataset (default 3000, at most 1000000)
   --seed      demo dataset seed, any integer (default 42)
   --no-demo   only serve; do not generate and process the demo dataset
-  --input     your own AKS diagnostic Event Hub bodies, run after the demo and landed like it: a .jsonl/.ndjson
-              file (one body per line), a .json file (one body), a folder of them, or - (stdin); repeatable
+  --input     your own AKS diagnostic Event Hub bodies, run after the demo and landed like it: a file of JSON lines
+              or one JSON document (a body, or an array of bodies), gzipped or not (a downloaded dataset's
+              data.eventhub.jsonl.gz as it is); a folder of .json/.jsonl/.ndjson(.gz) files; or - (stdin); repeatable
   --data      Azurite data folder (default .azurite/ in the project, git-ignored; a relative DIR is from where you run npm)
   --blob-port, --queue-port
               Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
@@ -89,7 +91,12 @@ async function main(): Promise<number> {
         };
         if (!values['no-demo']) checkDemo(checked.count, checked.seed);
         // Before Azurite starts: a mistyped path is a usage error, not a failure after start-up.
-        for (const p of values.input ?? []) if (p !== '-' && !existsSync(path.resolve(userDirectory(), p))) throw new UsageError(`--input: cannot read ${p} (no such file or folder)`);
+        for (const p of values.input ?? []) {
+          const full = path.resolve(userDirectory(), p);
+          if (p === '-') continue;
+          if (!existsSync(full)) throw new UsageError(`--input: cannot read ${p} (no such file or folder)`);
+          if (statSync(full).isDirectory() && bodyFilesIn(full, readdirSync(full)).length === 0) throw new UsageError(`--input: ${noBodyFiles(p)}`);
+        }
         return checked;
       },
     },

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,14 @@ describe('sift process: input shapes', () => {
     expect(lines.filter((l) => l.table === 'AksAudit')).toHaveLength(3);
     expect(lines.filter((l) => l.table === 'Detections').length).toBe(summaryOf(lines).detections);
     expect(Object.keys(lines[lines.length - 1]!)).toEqual(['summary']);
+  });
+
+  it('gzipped input (a downloaded dataset as it is) gives what the plain input gives', async () => {
+    const plain = await runWith(`${compact}\n${compact}\n`);
+    const zipped = await runWith(gzipSync(`${compact}\n${compact}\n`));
+    expect(zipped.code).toBe(0);
+    expect(zipped.lines).toEqual(plain.lines);
+    expect(summaryOf(zipped.lines)).toMatchObject({ records: 22, deadLetters: 0 });
   });
 
   it('cuts a batch into chunks as the trigger does: a repeat in another chunk is not collapsed', async () => {

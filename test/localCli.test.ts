@@ -3,7 +3,7 @@
 // stops cleanly on SIGINT (Ctrl-C), taking Azurite down with it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -165,6 +165,11 @@ describe('npm start (child process)', () => {
     const input = start(['--input', 'no-such-bodies.jsonl'], {}, { data: path.join(work, 'data-never') });
     expect(await input.exited).toBe(2);
     expect(input.output()).toMatch(/^npm start: --input: cannot read no-such-bodies\.jsonl \(no such file or folder\)/);
+    // A folder with no body file in it (the fixtures folder: subfolders and a README) says so, before anything starts.
+    mkdirSync(path.join(work, 'no-bodies', 'sub'), { recursive: true });
+    const empty = start(['--input', path.join(work, 'no-bodies')], {}, { data: path.join(work, 'data-never') });
+    expect(await empty.exited).toBe(2);
+    expect(empty.output()).toContain(`npm start: --input: no body files in ${path.join(work, 'no-bodies')}: it holds no .json, .jsonl or .ndjson file (gzipped or not); subfolders are not searched`);
     expect(existsSync(path.join(work, 'data-never'))).toBe(false);
   });
 

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EstimatedBatch, sendInBatches, splitBody, type BatchProducer } from '../functions/eventhub/batching.js';
 import { run, send } from '../scripts/commands/send.js';
+import { recordedBodies } from '../scripts/commands/bodyInput.js';
 
 const record = (i: number, pad: number) => ({
   time: '2025-04-20T10:00:00.0000000Z',
@@ -152,7 +155,46 @@ describe('sift send --dry-run over recorded files', () => {
       let err = '';
       vi.spyOn(process.stderr, 'write').mockImplementation((m) => ((err += String(m)), true));
       expect(await run(['--hub', 'aks-diagnostics', '--input', dir, '--dry-run'])).toBe(0);
-      expect(err).toMatch(/^planned \(dry run\): 2 events in 1 batches .*; 2 bodies read, 2 empty \.json files skipped, /m);
+      expect(err).toMatch(/^planned \(dry run\): 2 events in 1 batches .*; 2 bodies read, 2 empty files skipped, /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads what the dataset API hands out and what people paste: gzip (any name), a pretty body on stdin, JSON lines in a .json file, an array of bodies", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sift-send-'));
+    try {
+      const bodies = [1, 2, 3].map((i) => ({ records: [record(i, 10)] }));
+      const jsonl = `${bodies.map((b) => JSON.stringify(b)).join('\n')}\n`;
+      writeFileSync(path.join(dir, 'aks-data.eventhub.jsonl.gz'), gzipSync(jsonl));
+      writeFileSync(path.join(dir, 'renamed.bin'), gzipSync(jsonl));
+      writeFileSync(path.join(dir, 'lines.json'), jsonl);
+      writeFileSync(path.join(dir, 'array.json'), JSON.stringify(bodies, null, 2));
+      const read = async (inputs: string[], stdin?: Readable) => {
+        const out: unknown[] = [];
+        for await (const b of recordedBodies(inputs, () => undefined, stdin)) out.push(JSON.parse(b));
+        return out;
+      };
+      for (const f of ['aks-data.eventhub.jsonl.gz', 'renamed.bin', 'lines.json', 'array.json']) expect(await read([path.join(dir, f)]), f).toEqual(bodies);
+      expect(await read(['-'], Readable.from([Buffer.from(JSON.stringify(bodies[0], null, 2))]))).toEqual([bodies[0]]);
+      expect(await read(['-'], Readable.from([gzipSync(jsonl)]))).toEqual(bodies);
+      // A folder: its body files, gzipped or not (renamed.bin is no body file by name).
+      expect(await read([dir])).toHaveLength(9);
+      // A damaged gzip file is named.
+      writeFileSync(path.join(dir, 'cut.jsonl.gz'), gzipSync(jsonl).subarray(0, 20));
+      await expect(read([path.join(dir, 'cut.jsonl.gz')])).rejects.toThrow(`cannot read ${path.join(dir, 'cut.jsonl.gz')}: unexpected end of file`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a folder with no body file in it is an error naming it (subfolders are not searched), not "0 bodies"', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sift-send-'));
+    try {
+      mkdirSync(path.join(dir, 'sub'));
+      writeFileSync(path.join(dir, 'sub', 'a.jsonl'), JSON.stringify({ records: [record(1, 10)] }));
+      writeFileSync(path.join(dir, 'README.md'), '# not a body');
+      await expect(send({ hub: 'aks-diagnostics', inputs: [dir], maxBodyBytes: 1_000_000, dryRun: true }, () => undefined)).rejects.toThrow(`no body files in ${dir}: it holds no .json, .jsonl or .ndjson file (gzipped or not); subfolders are not searched`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,6 +13,9 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
 import { processEventChunks } from '../../functions/pipeline.js';
 import { intFlag, parseCommandLine, usageError, UsageError } from './args.js';
 import { CLUSTER_NAME_RULE, clusterName } from '../../functions/webhooks/cluster.js';
+import { inputEvents, openInput } from './bodyInput.js';
+
+export { byteLines } from './bodyInput.js';
 
 const USAGE = `usage: sift process <file|-> [--format eventhub|audit] [--policy FILE] [--profile aks|falco]
                     [--cluster NAME] [--now ISO] [--batch-size N] [--max-body-bytes N]
@@ -195,135 +198,6 @@ function emit(result: BatchResult, w: LineWriter, totals: Totals): void {
   totals.duplicates += s.duplicates;
 }
 
-/**
- * Byte lines of a stream (LF or CRLF), without decoding: Buffers straight to the envelope.
- * The pieces of a line that spans chunks are joined once, when its end arrives (joining the
- * leftover to every chunk made a 50 MB line cost 30 s).
- */
-export async function* byteLines(stream: Readable): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  const take = (tail: Buffer): Buffer => {
-    const line = pending.length ? Buffer.concat([...pending, tail]) : tail;
-    pending = [];
-    return line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, line.length - 1) : line;
-  };
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) break;
-      yield take(chunk.subarray(start, nl));
-      start = nl + 1;
-    }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
-  }
-  if (pending.length) {
-    const last = Buffer.concat(pending);
-    pending = [];
-    if (last.length) yield last;
-  }
-}
-
-function isBlankBytes(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return false;
-  }
-  return true;
-}
-
-function stripBom(b: Buffer): Buffer {
-  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
-}
-
-/** The elements when the line is a JSON array, else null (only lines starting with '[' are parsed here). */
-function arrayItems(line: Buffer): unknown[] | null {
-  const b = stripBom(line);
-  let i = 0;
-  while (i < b.length && (b[i] === 32 || b[i] === 9)) i++;
-  if (b[i] !== 0x5b) return null;
-  try {
-    const v: unknown = JSON.parse(b.toString('utf8'));
-    return Array.isArray(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-/** True when the bytes are one complete JSON value (decides JSONL vs one multi-line document). */
-function isCompleteJson(b: Buffer): boolean {
-  try {
-    JSON.parse(stripBom(b).toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * EventInputs from the input, in order. JSONL when the first non-blank line is a complete
- * JSON value; otherwise the whole input is one JSON document (a pretty-printed body or an
- * array of bodies, each element its own event), falling back to lines if it does not parse.
- */
-export async function* inputEvents(stream: Readable, source: string): AsyncGenerator<EventInput> {
-  const position = (seq: number, offset: string) => ({ source, partitionId: '0', sequenceNumber: seq, offset });
-  // Manual next() for the first line: breaking a for-await would close the generator.
-  const lines = byteLines(stream);
-  let seq = 0;
-  let lineNo = 0;
-  let first: Buffer | undefined;
-  for (;;) {
-    const r = await lines.next();
-    if (r.done) break;
-    lineNo++;
-    if (isBlankBytes(r.value)) continue;
-    first = r.value;
-    break;
-  }
-  if (!first) return;
-  if (isCompleteJson(first)) {
-    // A line holding a JSON array (`jq -c` of an array of bodies) is split like a
-    // pretty-printed array: each element its own event, not the whole line one body.
-    const lineEvents = function* (line: Buffer, n: number): Generator<EventInput> {
-      const items = arrayItems(line);
-      if (!items) yield { body: line, position: position(seq++, `line:${n}`) };
-      else for (let i = 0; i < items.length; i++) yield { body: items[i], position: position(seq++, `line:${n}/item:${i}`) };
-    };
-    yield* lineEvents(first, lineNo);
-    for await (const line of lines) {
-      lineNo++;
-      if (isBlankBytes(line)) continue;
-      yield* lineEvents(line, lineNo);
-    }
-    return;
-  }
-  // One multi-line document.
-  const firstLine = lineNo;
-  const parts: Buffer[] = [first];
-  for await (const line of lines) parts.push(line);
-  const doc = Buffer.concat(parts.flatMap((p, i) => (i ? [Buffer.from('\n'), p] : [p])));
-  let value: unknown;
-  let parsed = false;
-  try {
-    value = JSON.parse(stripBom(doc).toString('utf8'));
-    parsed = true;
-  } catch {
-    /* not one document: fall back to lines */
-  }
-  if (parsed && Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) yield { body: value[i], position: position(seq++, `item:${i}`) };
-    return;
-  }
-  if (parsed) {
-    yield { body: doc, position: position(seq++, `line:${firstLine}`) };
-    return;
-  }
-  for (let i = 0; i < parts.length; i++) {
-    if (isBlankBytes(parts[i]!)) continue;
-    yield { body: parts[i], position: position(seq++, `line:${firstLine + i}`) };
-  }
-}
-
 /** Run the pipeline over the input and write JSON lines. Returns the exit code. */
 export async function processInput(opts: ProcessOptions, stdin: Readable, out: Writable, err: Writable): Promise<number> {
   let stream: Readable;
@@ -340,6 +214,7 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
     }
     stream = createReadStream(opts.input);
   }
+  stream = await openInput(stream);
   const w = new LineWriter(out);
   const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0, duplicates: 0 };
   // No batch record limit: the CLI has no replay for bodies set aside, and its memory is the

@@ -2,10 +2,6 @@
 // sized by the SDK (tryAdd), splitting bodies over the 1 MB event limit along their
 // records[] / EventList.items. Compose with the generator:
 //   npm run --silent sift -- generate --type aks-audit --format eventhub | npm run --silent sift -- send --hub aks-diagnostics
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   DEFAULT_MAX_BODY_BYTES,
   EstimatedBatch,
@@ -16,13 +12,16 @@ import {
   type SendReport,
 } from '../../functions/eventhub/batching.js';
 import { intFlag, parseCommandArgs, UsageError } from './args.js';
+import { recordedBodies } from './bodyInput.js';
 
 const USAGE = `usage: sift send --hub <name> [--input file|dir|-]... [--connection-string CS | --namespace NS]
                  [--partition-key K] [--max-body-bytes N] [--dry-run]
 
-Sends Event Hub bodies: .jsonl/.ndjson files (and stdin, the default) hold one JSON body per
-line; a .json file is one body; a directory contributes its .json/.jsonl/.ndjson files.
-Blank lines and empty .json files hold no body: they are skipped (the files are counted).
+Sends Event Hub bodies from files, directories and stdin (the default), read as sift process
+reads them: JSON lines (one body a line), or one JSON document (a pretty-printed body, or an
+array of bodies); gzip is unpacked. A directory contributes its .json/.jsonl/.ndjson files,
+gzipped (.gz) or not, and must hold one. Blank lines hold no body, and files with none are
+skipped (and counted).
 Bodies over --max-body-bytes (default ${DEFAULT_MAX_BODY_BYTES}) are split along records[] /
 EventList.items; single items that still do not fit are reported and skipped.
 
@@ -42,46 +41,9 @@ export interface SendOptions {
   dryRun: boolean;
 }
 
-async function* linesOf(file: string): AsyncGenerator<string> {
-  const stream = file === '-' ? process.stdin : createReadStream(file);
-  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line.trim()) yield line;
-}
-
-async function* wholeFile(file: string, onEmpty: (file: string) => void): AsyncGenerator<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of createReadStream(file)) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  // Nothing to send, as a blank line of a .jsonl is (counted as a body, it became an empty event).
-  if (text.trim()) yield text;
-  else onEmpty(file);
-}
-
-const BODY_FILE = /\.(jsonl|ndjson|json)$/i;
-
-/**
- * Recorded bodies from files, directories and stdin, in argument order. Blank lines are
- * skipped; a .json file that is empty or only whitespace is skipped and passed to `onEmpty`.
- */
-export async function* recordedBodies(inputs: readonly string[], onEmpty: (file: string) => void = () => undefined): AsyncGenerator<string> {
-  for (const input of inputs.length ? inputs : ['-']) {
-    if (input === '-') {
-      yield* linesOf('-');
-      continue;
-    }
-    // Named as `sift process` names it: a bare ENOENT did not say which input.
-    const info = await stat(input).catch((err: Error) => {
-      throw new Error(`cannot read ${input}: ${err.message}`);
-    });
-    const files = info.isDirectory()
-      ? (await readdir(input)).filter((f) => BODY_FILE.test(f)).sort().map((f) => path.join(input, f))
-      : [input];
-    for (const f of files) yield* /\.json$/i.test(f) ? wholeFile(f, onEmpty) : linesOf(f);
-  }
-}
-
 export interface SplitStats {
   bodiesIn: number;
-  /** .json files skipped for holding no body (empty or whitespace only). */
+  /** Files skipped for holding no body (empty or whitespace only). */
   emptyFiles: number;
   split: number;
   oversizeItems: number;
@@ -178,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stderr.write(
     `${values['dry-run'] ? 'planned (dry run)' : 'sent'}: ${r.events} events in ${r.batches} batches (${r.bytes} bytes) to ${hub}; ` +
-      `${r.bodiesIn} bodies read, ${r.emptyFiles} empty .json files skipped, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
+      `${r.bodiesIn} bodies read, ${r.emptyFiles} empty files skipped, ${r.split} split, ${r.oversizeItems} oversize items and ${r.unsplittable} unsplittable bodies skipped, ${r.rejected.length} rejected by the batch\n`,
   );
   return r.rejected.length || r.oversizeItems || r.unsplittable ? 1 : 0;
 }

@@ -2,7 +2,8 @@
 // `sift send` reads them), published on the AKS hub after the demo, so they land in the local
 // Azurite and show in the UI like the demo's.
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/eventhub/batching.js';
-import { fittedBodies, recordedBodies, type SplitStats } from '../commands/send.js';
+import { recordedBodies } from '../commands/bodyInput.js';
+import { fittedBodies, type SplitStats } from '../commands/send.js';
 import { fixedPosition, type FixedPosition } from './demo.js';
 
 /** Published at `input-<hash>` (FixedPosition). */
