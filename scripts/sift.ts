@@ -46,7 +46,16 @@ async function main(argv: string[]): Promise<number> {
   const cmd = COMMANDS[name];
   if (!cmd) return usageError('sift', usage() + '\n', `unknown command '${name}'`);
   if (cmd.pipeline) applyRuntimeV8Flags();
-  return (await cmd.load()).run(rest);
+  // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere
+  // to go, which is no failure. Without a listener that EPIPE was an unhandled 'error' event
+  // (a stack trace, exit 1). Any other write error fails a command that did not report one.
+  let stdoutError: NodeJS.ErrnoException | undefined;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => void (stdoutError ??= err));
+  const code = await (await cmd.load()).run(rest);
+  await new Promise((resolve) => setImmediate(resolve));
+  if (code !== 0 || stdoutError === undefined || stdoutError.code === 'EPIPE') return code;
+  process.stderr.write(`sift ${name}: cannot write stdout: ${stdoutError.message}\n`);
+  return 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -58,6 +58,15 @@ describe('sift generate | a reader that stops early', () => {
   }, 60_000);
 });
 
+describe('sift kql | a reader that stops early (every command, not only generate and process)', () => {
+  it('kql --list closed after the first chunk, and the whole script closed at once: exit 0, nothing on stderr (an EPIPE stack trace, exit 1)', async () => {
+    const list = await siftIntoClosingPipe(['kql', '--list'], 1);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.read).toBeGreaterThan(0);
+    expect(await siftIntoClosingPipe(['kql'], 0)).toMatchObject({ code: 0, stderr: '' });
+  }, 60_000);
+});
+
 describe.skipIf(!existsSync(FULL))('sift … > /dev/full', () => {
   it('generate: one line naming stdout, exit 1', () => {
     expect(siftIntoFullDisk(['generate', '--type', 'syslog', '--count', '100000'])).toEqual({ code: 1, stderr: 'sift generate: cannot write stdout: ENOSPC: no space left on device, write\n' });
@@ -66,6 +75,10 @@ describe.skipIf(!existsSync(FULL))('sift … > /dev/full', () => {
   it('generate --out: one line naming the file, exit 1 (it said "sift: ENOSPC…")', () => {
     const r = spawnSync(process.execPath, ['--import', TSX, SIFT, 'generate', '--type', 'syslog', '--count', '100000', '--out', FULL], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 1, stderr: `sift generate: cannot write ${FULL}: ENOSPC: no space left on device, write\n` });
+  }, 60_000);
+
+  it('kql: one line naming stdout, exit 1', () => {
+    expect(siftIntoFullDisk(['kql', '--list'])).toEqual({ code: 1, stderr: 'sift kql: cannot write stdout: ENOSPC: no space left on device, write\n' });
   }, 60_000);
 
   it('process: one line naming stdout, exit 1 (the error was rethrown: a stack trace)', () => {
