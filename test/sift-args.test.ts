@@ -204,6 +204,15 @@ describe('commands keep their flags', () => {
       expect(await run(['--check'])).toBe(1);
       expect(err).toBe('KUBESIFT_WEBHOOK_SECRET_FALCO is shorter than 16 characters\n');
       delete process.env.KUBESIFT_WEBHOOK_SECRET_FALCO;
+      // A connection string the storage SDK cannot parse fails here, naming the setting and
+      // not echoing the string (it holds the key); it passed, then generate --blob said "Invalid URL".
+      for (const bad of ['x', 'AccountName=acct;AccountKey=c2VjcmV0LWtleQ==']) {
+        err = '';
+        process.env.KUBESIFT_STORAGE_CONNECTION = bad;
+        expect(await run(['--check'])).toBe(1);
+        expect(err).toMatch(/^KUBESIFT_STORAGE_CONNECTION is not a usable storage connection string \(.+\): expected UseDevelopmentStorage=true or /);
+        expect(err).not.toContain('c2VjcmV0LWtleQ');
+      }
       // No storage at all: the settings load, but nothing could be dead-lettered or landed.
       err = '';
       delete process.env.KUBESIFT_STORAGE_CONNECTION;

@@ -44,15 +44,28 @@ export function storageSetting(config: Config): 'KUBESIFT_STORAGE_CONNECTION' | 
 
 export const NO_STORAGE = 'no storage configured: set KUBESIFT_STORAGE_CONNECTION (local) or KUBESIFT_STORAGE_ACCOUNT (managed identity)';
 
+/**
+ * The SDK's client for a connection-string setting. Its own parse is the check; its error
+ * ("Invalid URL") did not say which setting held the bad string, and never echoes the string
+ * (it holds the account key).
+ */
+function fromConnectionString(setting: 'KUBESIFT_STORAGE_CONNECTION' | 'AzureWebJobsStorage', value: string): BlobServiceClient {
+  try {
+    return BlobServiceClient.fromConnectionString(value);
+  } catch (err) {
+    throw new Error(`${setting} is not a usable storage connection string (${err instanceof Error ? err.message : String(err)}): expected UseDevelopmentStorage=true or DefaultEndpointsProtocol=…;AccountName=…;AccountKey=…[;BlobEndpoint=…]`);
+  }
+}
+
 /** Blob storage for landing files and dead letters. */
 export function blobServiceFor(config: Config): BlobServiceClient {
   switch (storageSetting(config)) {
     case 'KUBESIFT_STORAGE_CONNECTION':
-      return BlobServiceClient.fromConnectionString(config.KUBESIFT_STORAGE_CONNECTION!);
+      return fromConnectionString('KUBESIFT_STORAGE_CONNECTION', config.KUBESIFT_STORAGE_CONNECTION!);
     case 'KUBESIFT_STORAGE_ACCOUNT':
       return new BlobServiceClient(blobUrlOf(config), credentialFor(config) ?? new DefaultAzureCredential());
     case 'AzureWebJobsStorage':
-      return BlobServiceClient.fromConnectionString(config.AzureWebJobsStorage!);
+      return fromConnectionString('AzureWebJobsStorage', config.AzureWebJobsStorage!);
     case null:
       throw new Error(NO_STORAGE);
   }

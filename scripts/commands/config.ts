@@ -42,10 +42,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     // Without storage the settings load, but the first dead letter (and with the blob sink,
     // the first row) fails, as do replay, generate --blob and /api/datasets.
-    const { storageSetting, NO_STORAGE } = await import('../../functions/land/clients.js');
+    const { blobServiceFor, storageSetting, NO_STORAGE } = await import('../../functions/land/clients.js');
     const storage = storageSetting(cfg);
     if (storage === null) {
       process.stderr.write(`${NO_STORAGE}: the triggers write dead letters there${cfg.KUBESIFT_SINK === 'blob' ? ', and every row with KUBESIFT_SINK=blob' : ''}; sift replay, generate --blob and /api/datasets need it too\n`);
+      return 1;
+    }
+    // The client, built offline as the app builds it: a connection string the SDK cannot parse fails here, not at the first dead letter.
+    try {
+      blobServiceFor(cfg);
+    } catch (e) {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
       return 1;
     }
     process.stdout.write(`configuration OK (storage: ${storage}, sink: ${cfg.KUBESIFT_SINK}, profile: ${cfg.KUBESIFT_POLICY_PROFILE}, policy ${cfg.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : cfg.KUBESIFT_POLICY_PATH ? cfg.KUBESIFT_POLICY_PATH : 'built in'})\n`);
