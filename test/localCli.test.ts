@@ -122,6 +122,14 @@ describe('npm start (child process)', () => {
     }
   });
 
+  it('a secret from the environment the app refuses is named at start-up (its source is off), without the secret', async () => {
+    const run = start(['--once', '--no-demo'], { KUBESIFT_WEBHOOK_SECRET_KUBEARMOR: 'tiny-pw' }, { data: path.join(work, 'data-env') });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain('WARNING: a webhook source is off (every request 503) until fixed: KUBESIFT_WEBHOOK_SECRET_KUBEARMOR is shorter than 16 characters');
+    expect(run.output()).not.toContain('tiny-pw');
+    expect(run.output().match(/WARNING: a webhook source is off/g)).toHaveLength(1);
+  });
+
   it('a relative --data is the folder where npm was typed (INIT_CWD); the runner state stays where it runs', async () => {
     const typedIn = mkdtempSync(path.join(work, 'typed-in-'));
     const run = start(['--once', '--no-demo'], { INIT_CWD: typedIn }, { data: 'my-data' });

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { EventHubHandler, InvocationContext } from '@azure/functions';
 import { portFree, startAzurite, type AzuriteHandle } from '../azurite.js';
-import { WEBHOOK_SOURCES } from '../../functions/webhooks/sources.js';
+import { WEBHOOK_SOURCES, webhookSecretProblems } from '../../functions/webhooks/sources.js';
 import { webhookSecrets } from '../../functions/config.js';
 import { HubBus, type Log } from './hubBus.js';
 import { startHttpServer, type LocalHttpServer } from './httpServer.js';
@@ -158,6 +158,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       })()),
     };
     log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco') ? process.env[WEBHOOK_SOURCES.falco.secretSetting] : undefined));
+    // A secret from the environment the app refuses turns its source off: say so now, not at
+    // the first request's 503 (the reason was only in the server log).
+    for (const problem of webhookSecretProblems(config)) log(`WARNING: a webhook source is off (every request 503) until fixed: ${problem}`);
 
     /**
      * Bodies on the AKS hub at a position fixed by the data (demo.ts fixedPosition): the same
@@ -216,7 +219,7 @@ function curlAuth(stateDir: string, envSecret: string | undefined): { cluster: s
   const setting = WEBHOOK_SOURCES.falco.secretSetting;
   // One plain secret: the variable as it is. A rotation pair or a binding: its first entry's secret.
   const whole = envSecret.trim() === first?.secret;
-  return { cluster: first?.cluster ?? 'laptop', bearer: whole ? `$${setting}` : `$(node -p 'process.env.${setting}.trim().split(/\\s+/)[0].replace(/^[^:]*:/, "")')` };
+  return { cluster: first?.cluster ?? 'laptop', bearer: whole ? `$${setting}` : `$(node -p '(process.env.${setting} ?? "").trim().split(/\\s+/)[0].replace(/^[^:]*:/, "")')` };
 }
 
 function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, envSecret: string | undefined): string {
@@ -231,7 +234,7 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     // Azurite's well-known development account: its key is public, no secret of this machine.
     `  sift against it (replay, generate --blob), from another shell: export KUBESIFT_STORAGE_CONNECTION='${r.azurite.connectionString}'`,
     envSecret !== undefined
-      ? 'Webhook secrets from the environment; try:'
+      ? `Webhook secrets from the environment; try, in a shell where ${WEBHOOK_SOURCES.falco.secretSetting} is exported:`
       : `Webhook secrets (local only, generated into ${rel(path.join(stateDir, 'webhook-secrets.json'))}); try:`,
     // The command reads the secret when it runs: it is never written to the terminal or a log.
     `  curl -s -X POST '${r.url}/api/webhooks/falco?cluster=${curl.cluster}' -H "Authorization: Bearer ${curl.bearer}" -H 'Content-Type: application/json' \\`,

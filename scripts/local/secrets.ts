@@ -1,5 +1,6 @@
-// Webhook secrets for local runs: taken from the environment when set, otherwise generated
-// once and kept in the git-ignored state folder so senders keep working across restarts.
+// Webhook secrets for local runs: taken from the environment when set (an empty value counts
+// as unset), otherwise generated once and kept in the git-ignored state folder so senders keep
+// working across restarts.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
