@@ -179,6 +179,8 @@ describe('docs/datasets.md', () => {
     expect(Number(/"uncompressed": (\d+)/.exec(example)![1])).toBe(json.bytes.uncompressed);
     expect(/"sha256": \{"value": "(\w+)"/.exec(example)![1]).toBe(json.sha256.value);
     expect(JSON.parse(/"labels": (\[.*\]),\n/.exec(example)![1]!)).toEqual(json.labels);
+    // The download paths as the answer gives them (relative to the API base).
+    expect(JSON.parse(/"downloads": (\{.*\}),\n/.exec(example)![1]!)).toEqual(json.downloads);
     // Not pinned: the gzip size, which depends on the zlib build.
   }, 60_000);
 });
