@@ -296,6 +296,28 @@ describe("KubeSift's rule: secrets listed across all namespaces (Falco's secret 
   });
 });
 
+describe("KubeSift's rule: requests made while impersonating (Falco's pack has none)", () => {
+  const aks = defaultPolicy('aks');
+  const IMP = 'Request Made While Impersonating Another User';
+  const asAdmin = (over: Partial<EventSpec> = {}): EventSpec => ({ user: 'dev@contoso.com', verb: 'get', resource: 'secrets', namespace: 'kube-system', name: 'x', code: 200, impersonate: { username: 'system:admin', groups: ['system:masters'] }, ...over });
+  const hits = (spec: EventSpec, policy: Policy = aks) => detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).filter((d) => d.Rule === IMP);
+
+  it('a successful request made as another user fires, naming both', () => {
+    const [hit, ...more] = hits(asAdmin());
+    expect(more).toEqual([]);
+    expect(hit).toMatchObject({ RuleId: 'kubesift_impersonation', Priority: 'NOTICE', User: 'dev@contoso.com' });
+    expect(hit!.Output).toContain('(user=dev@contoso.com impersonated=system:admin verb=get uri=/api/v1/namespaces/kube-system/secrets/x sourceip=10.0.0.7 ');
+    expect(hit!.Tags).toContain('T1078');
+  });
+
+  it('no impersonation, a refused one, a listed impersonator, and the falco profile stay quiet', () => {
+    expect(hits(asAdmin({ impersonate: undefined }))).toEqual([]);
+    expect(hits(asAdmin({ code: 403, decision: 'forbid' }))).toEqual([]);
+    expect(hits(asAdmin(), extendPolicy(aks, { lists: { impersonators: ['dev@contoso.com'] } }))).toEqual([]);
+    expect(hits(asAdmin(), falco)).toEqual([]);
+  });
+});
+
 describe('what a created role or binding grants is in its output (as Falco prints it)', () => {
   const binding = { roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'ci' }, { kind: 'User', name: 'eve' }] };
   it.each([

@@ -273,6 +273,13 @@ export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
       and(kevt(p), when(p.switches.kubesiftRules), object(p, 'secrets'), isIn('ka.verb', ['list', 'watch']), not(exists('ka.target.namespace')), responseSuccessful,
         not(isIn('ka.user.name', p.lists.secretListers))),
   },
+  {
+    // Falco's pack has no impersonation rule. `kubectl --as` (the Impersonate-User header)
+    // acts with another identity's rights: a way up for whoever holds the impersonate verb.
+    id: 'kubesift_impersonation', name: 'Request Made While Impersonating Another User', priority: 'NOTICE', tags: ['k8s', 'T1078'], family: 'security',
+    output: 'Request made as another user (user=%ka.user.name impersonated=%ka.impuser.name verb=%ka.verb uri=%ka.uri sourceip=%ka.sourceip useragent=%ka.useragent resp=%ka.response.code)',
+    when: (p) => and(kevt(p), when(p.switches.kubesiftRules), exists('ka.impuser.name'), responseSuccessful, not(isIn('ka.user.name', p.lists.impersonators))),
+  },
 ];
 
 /** Every rule the k8s-audit engine runs: Falco's pack, then KubeSift's. */

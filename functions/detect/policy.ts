@@ -37,6 +37,7 @@ export const listsSchema = z
     systemImages: list.describe('(KubeSift) image repositories the image lists trust only for pods in systemNamespaces: platform add-ons, whose public images anyone can run elsewhere'),
     systemNamespaces: list.describe('(KubeSift) namespaces where systemImages are trusted'),
     tokenRequesters: list.describe('(KubeSift) users besides nodes (system:node:*) expected to request tokens for kube namespace service accounts'),
+    impersonators: list.describe('(KubeSift) users expected to make requests as another user (kubectl --as, the Impersonate-User header): a proxy or admin tooling that impersonates by design'),
     secretListers: list.describe('(KubeSift) users expected to list or watch the secrets of every namespace (controllers that manage secrets: add cert-manager, ingress controllers, GitOps agents by their service account name)'),
   })
   .strict();
@@ -55,7 +56,7 @@ export const switchesSchema = z
     objectRulesSkipSubresources: z
       .boolean()
       .describe('(KubeSift) rules about creating or deleting an object (service accounts, services, namespaces, nodes, the activity rules) ignore requests to its subresources: a TokenRequest (serviceaccounts/token) or a proxy call (services/proxy) creates nothing. Falco matches them'),
-    kubesiftRules: z.boolean().describe('(KubeSift) run the audit rules KubeSift adds to Falco\'s pack (kubesift_* ids: token requests for kube namespace service accounts, pod specs cut before they could be inspected, secrets listed across all namespaces)'),
+    kubesiftRules: z.boolean().describe('(KubeSift) run the audit rules KubeSift adds to Falco\'s pack (kubesift_* ids: token requests for kube namespace service accounts, pod specs cut before they could be inspected, secrets listed across all namespaces, requests made while impersonating)'),
   })
   .strict();
 

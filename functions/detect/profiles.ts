@@ -87,6 +87,7 @@ export const FALCO_PROFILE: PolicyInput = {
     // The controller manager's shared informers (its tokens controller among them) and the API
     // server's own loopback client (service account token lookups) watch every secret.
     secretListers: ['system:kube-controller-manager', 'system:apiserver'],
+    impersonators: [],
   },
   switches: { activityRules: true, allEvents: false, restrictPodImages: false, fullAdminRule: false, restrictNodes: false, imageListsCoverInitContainers: false, objectRulesSkipSubresources: false, kubesiftRules: false },
   rules: {},
