@@ -382,6 +382,19 @@ describe('policy controls', () => {
     expect(() => loadPolicy([1, 2])).toThrow(/must be a JSON object/);
   });
 
+  it('rejects values that would match nothing: a misspelt stage (it silenced almost every rule), no stage, an upper-case verb, an address that is not one', () => {
+    expect(() => loadPolicy({ auditStages: ['ResponseComplet'] })).toThrow(/auditStages\.0: Invalid option: expected one of "RequestReceived"\|"ResponseStarted"\|"ResponseComplete"\|"Panic"/);
+    expect(() => loadPolicy({ auditStages: [] })).toThrow(/auditStages: at least one stage/);
+    expect(() => loadPolicy({ auditStages: { remove: ['ResponseComplete'] } })).toThrow(/auditStages: at least one stage/);
+    expect(() => loadPolicy({ lists: { writableVerbs: { append: ['CREATE'] } } })).toThrow(/lists\.writableVerbs\.5: a Kubernetes verb: lower case/);
+    expect(() => loadPolicy({ apiserver: { trustedSourceIps: { append: ['not-an-ip'] } } })).toThrow(/apiserver\.trustedSourceIps\.0: an IP address/);
+    expect(() => loadPolicy({ apiserver: { trustedSourceIps: ['10.0.0.0/8'] } })).toThrow(/apiserver\.trustedSourceIps\.0: an IP address \(compared exactly: no CIDR/);
+    // The windows overlay's forms, and how to turn one off, in the message (it said "Invalid input").
+    expect(() => loadPolicy({ windows: { remove: ['apiserver_silence'] } })).toThrow(/windows: an array .* or \{"append": \[\.\.\.\]\}; to turn one off: "rules": \{"window\.<id>": \{"enabled": false\}\}/);
+    // What is right still loads.
+    expect(loadPolicy({ auditStages: ['ResponseStarted', 'ResponseComplete'], lists: { writableVerbs: { append: ['*', 'escalate'] } }, apiserver: { trustedSourceIps: ['::1', '10.0.0.1'] } }).auditStages).toEqual(['ResponseStarted', 'ResponseComplete']);
+  });
+
   it('stacked overlays merge rule settings field by field; an overlay cannot switch the profile', () => {
     const off = loadPolicy({ rules: { k8s_attach_exec_pod: { enabled: false } } });
     const later = extendPolicy(off, { rules: { k8s_attach_exec_pod: { priority: 'CRITICAL' } } });

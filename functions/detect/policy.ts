@@ -1,6 +1,7 @@
 // Detection policy: every list and switch a user tunes, validated with zod. A policy file is
 // an *overlay* on a base profile (falco | aks): lists are replaced by an array or edited
 // with {"append": [...], "remove": [...]}; objects merge key by key.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CP_FIELDS } from './apiserverRules.js';
 import { FIELD_NAMES } from './fields.js';
@@ -11,6 +12,15 @@ export const priorityName = z.enum(PRIORITIES);
 export type PriorityName = z.infer<typeof priorityName>;
 
 const list = z.array(z.string().min(1));
+/**
+ * The stages kube-apiserver writes (audit.k8s.io Stage). A misspelt one matched no event, and
+ * every rule that looks at stages went quiet without a word.
+ */
+export const AUDIT_STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] as const;
+/** Audit events carry verbs in lower case ('*' in RBAC rules): 'CREATE' matched nothing. */
+const verbList = z.array(z.string().regex(/^(\*|[a-z]+)$/, 'a Kubernetes verb: lower case (create, patch, …) or *'));
+/** Compared with the event's address as text: anything but an address matched nothing. */
+const ipList = z.array(z.string().refine((s) => isIP(s) !== 0, 'an IP address (compared exactly: no CIDR, no port)'));
 const FIELD_SET: ReadonlySet<string> = new Set<string>([...FIELD_NAMES, ...CP_FIELDS.map((f) => f.name)]);
 
 /** Lists named after the Falco lists/macros they replace (see docs/detections.md). */
@@ -33,7 +43,7 @@ export const listsSchema = z
     sensitiveHostPaths: list.describe('host paths that make a pod a Sensitive Mount Pod (exact match)'),
     credentialKeywords: list.describe('substrings of ConfigMap data that look like private credentials'),
     systemRoleExceptions: list.describe('system: ClusterRoles whose modification is expected'),
-    writableVerbs: list.describe('verbs that make a Role "with write privileges"'),
+    writableVerbs: verbList.describe('verbs that make a Role "with write privileges"'),
     systemImages: list.describe('(KubeSift) image repositories the image lists trust only for pods in systemNamespaces: platform add-ons, whose public images anyone can run elsewhere'),
     systemNamespaces: list.describe('(KubeSift) namespaces where systemImages are trusted'),
     tokenRequesters: list.describe('(KubeSift) users besides nodes (system:node:*) expected to request tokens for kube namespace service accounts'),
@@ -74,7 +84,7 @@ export const apiserverSchema = z
     authFailureThreshold: z.number().int().positive().describe('401/403 responses from one source IP that make a burst'),
     authFailureWindowSeconds: z.number().positive().describe('window of the 401/403 burst'),
     secretReaderAgents: list.describe('user-agent prefixes expected to read secrets (kubelet, controllers, AKS add-ons)'),
-    trustedSourceIps: list.describe('source IPs never reported by the apiserver rules (e.g. loopback health probes)'),
+    trustedSourceIps: ipList.describe('source IPs never reported by the apiserver rules (e.g. loopback health probes)'),
   })
   .strict();
 
@@ -105,7 +115,7 @@ export type WindowDetector = z.output<typeof windowDetectorSchema>;
 export const policySchema = z
   .object({
     profile: z.enum(['aks', 'falco']),
-    auditStages: list.describe('k8s_audit_stages: stages most rules look at'),
+    auditStages: z.array(z.enum(AUDIT_STAGES)).min(1, 'at least one stage: with none, no rule that looks at stages can fire').describe('k8s_audit_stages: stages most rules look at'),
     lists: listsSchema,
     switches: switchesSchema,
     rules: z.record(z.string(), ruleSetting).describe('per rule (id or Falco name): enabled, priority'),
@@ -132,7 +142,11 @@ export const overlaySchema = z
     rules: z.record(z.string(), ruleSetting).optional(),
     exceptions: z.record(z.string(), z.array(exceptionItem)).optional(),
     apiserver: apiserverSchema.partial().extend({ secretReaderAgents: listOverlay.optional(), trustedSourceIps: listOverlay.optional() }).optional(),
-    windows: z.union([z.array(z.unknown()), z.object({ append: z.array(z.unknown()) }).strict()]).optional(),
+    windows: z
+      .union([z.array(z.unknown()), z.object({ append: z.array(z.unknown()) }).strict()], {
+        error: 'an array (replaces the profile\'s detectors) or {"append": [...]}; to turn one off: "rules": {"window.<id>": {"enabled": false}}',
+      })
+      .optional(),
   })
   .strict();
 export type PolicyOverlay = z.input<typeof overlaySchema>;
@@ -207,7 +221,7 @@ export function overlayPolicy(base: Policy, json: unknown, ruleId: (key: string)
   // Field by field: a later {priority} must not undo an earlier {enabled: false}.
   for (const [k, setting] of ruleSettings) rules[k] = { ...rules[k], ...setting };
   const api = o.apiserver ?? {};
-  const policy: Policy = {
+  const policy = {
     profile: o.profile ?? base.profile,
     auditStages: applyList(base.auditStages, o.auditStages),
     lists,
