@@ -475,10 +475,14 @@ describe('Event Grid endpoint', () => {
     const { config, blobs, container } = await captureStore();
     const name = 'ns1/aks-diagnostics/3/2025/04/20/10/00/00.avro';
     await container.getBlockBlobClient(name).uploadData(await writeCapture([{ sequenceNumber: 1, offset: '1', enqueuedTimeUtc: '4/20/2025 10:00:00 AM', body: Buffer.from(JSON.stringify({ records: [auditRecord('g-1')] })) }]));
-    const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '2', [1, 1])[0]!;
+    const good = captureEvent(`${container.url}/${name}`, 'aks-diagnostics', '3', [1, 1])[0]!;
     const lander = memoryLander();
     const deps = async (): Promise<ReplayDeps> => ({ config, blobs, lander, policy: defaultPolicy('aks') });
     const cases: [unknown, RegExp][] = [
+      // The file's default name says hub and partition: an event that disagrees would key the
+      // rows elsewhere (the whole file landed again) or send them down the other hub's path.
+      [{ ...good, id: 'e8', data: { ...good.data, partitionId: '2' } }, /^1\.data\.partitionId: '2', but the file ns1\/aks-diagnostics\/3\/2025\/04\/20\/10\/00\/00\.avro is partition 3's$/],
+      [{ ...good, id: 'e9', subject: 'eventhubs/webhook-events' }, /^1\.subject: names event hub 'webhook-events', but the file ns1\/aks-diagnostics\/3\/.*\.avro is hub aks-diagnostics's$/],
       [{ ...good, id: 'e2', data: { ...good.data, fileUrl: 'not a url' } }, /^1\.data\.fileUrl: /],
       [{ ...good, id: 'e3', data: { ...good.data, fileUrl: `${container.url}/ns1/aks-diagnostics/%E0%A4%A` } }, /^1\.data\.fileUrl: fileUrl is not a blob/],
       [{ ...good, id: 'e4', data: { ...good.data, fileUrl: `${blobs.url}/landing/x.avro` } }, /^1\.data\.fileUrl: /],

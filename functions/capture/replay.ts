@@ -45,7 +45,29 @@ export interface ReplayReport {
   unreadableBytes: number;
 }
 
-export class ReplayRefused extends Error {}
+/** A capture event no retry can make good; `field`: the part of the event at fault. */
+export class ReplayRefused extends Error {
+  constructor(message: string, readonly field = 'data.fileUrl') {
+    super(message);
+  }
+}
+
+/** Capture's default blob name: {Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}.avro */
+const DEFAULT_CAPTURE_NAME = /^[^/]+\/([^/]+)\/([^/]+)\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\.avro$/;
+
+/**
+ * The event must agree with the file's own name where Capture's default layout names the hub
+ * and partition: rows are keyed by the event's partitionId, so a hand-written event with
+ * another partition landed the whole file a second time (no key matched), and another hub in
+ * the subject sent an AKS file down the webhook path. A custom name format is not checked.
+ */
+function checkCaptureNaming(data: CaptureFileCreated, subjectHub: string, name: string): void {
+  const m = DEFAULT_CAPTURE_NAME.exec(name);
+  if (!m) return;
+  const [, hub, partition] = m;
+  if (partition !== data.partitionId) throw new ReplayRefused(`'${data.partitionId}', but the file ${name} is partition ${partition}'s`, 'data.partitionId');
+  if (subjectHub !== '' && subjectHub.toLowerCase() !== hub!.toLowerCase()) throw new ReplayRefused(`names event hub '${subjectHub}', but the file ${name} is hub ${hub}'s`, 'subject');
+}
 
 type Process = (events: EventInput[], now: Date) => Iterable<EventChunk>;
 
@@ -73,8 +95,9 @@ export function captureBlobName(data: CaptureFileCreated, deps: Pick<ReplayDeps,
  * there (deleted since, or never written) cannot succeed on a retry, so it is refused (400:
  * Event Grid dead-letters it at once) rather than failed (500: retried for up to a day).
  */
-export async function checkCaptureFile(data: CaptureFileCreated, deps: Pick<ReplayDeps, 'blobs' | 'config'>): Promise<string> {
+export async function checkCaptureFile(data: CaptureFileCreated, subjectHub: string, deps: Pick<ReplayDeps, 'blobs' | 'config'>): Promise<string> {
   const name = captureBlobName(data, deps);
+  checkCaptureNaming(data, subjectHub, name);
   if (!(await deps.blobs.getContainerClient(deps.config.KUBESIFT_CAPTURE_CONTAINER).getBlobClient(name).exists()))
     throw new ReplayRefused(`no blob '${name}' in container '${deps.config.KUBESIFT_CAPTURE_CONTAINER}'`);
   return name;

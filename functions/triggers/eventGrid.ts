@@ -94,9 +94,9 @@ export async function handleEventGrid(
     const resolved = await (deps ?? defaultDeps)();
     for (const [i, data] of datas.entries()) {
       try {
-        await checkCaptureFile(data, resolved);
+        await checkCaptureFile(data, hubFromSubject(captures[i]!.ev.subject), resolved);
       } catch (err) {
-        if (err instanceof ReplayRefused) return refused(`${captures[i]!.at}.data.fileUrl`, err.message);
+        if (err instanceof ReplayRefused) return refused(`${captures[i]!.at}.${err.field}`, err.message);
         throw err;
       }
     }
