@@ -197,7 +197,7 @@ const rows: DetectionView[] = [
   { ...base, TimeGenerated: '2024-01-01T00:10:00.000000Z', RuleId: 'r2', Rule: 'Rule two', Priority: 'CRITICAL', User: 'bob' },
   { ...base, TimeGenerated: '2024-01-01T00:20:00.000000Z', Source: 'falco', Action: 'Audit', Operation: 'Process', Namespace: 'prod' },
   { ...base, TimeGenerated: '2024-01-01T00:30:00.000000Z', Source: 'kubearmor', Action: 'Block', Priority: 'NOTICE', Namespace: 'prod' },
-  { ...base, TimeGenerated: '2024-01-01T00:40:00.000000Z', Source: 'apiserver', Priority: 'INFORMATIONAL', User: 'system:anonymous' },
+  { ...base, TimeGenerated: '2024-01-01T00:40:00.000000Z', Source: 'apiserver', Priority: 'INFORMATIONAL', User: 'system:anonymous', Cluster: 'prod-east' },
 ];
 
 describe('detections query', () => {
@@ -239,7 +239,18 @@ describe('detections query', () => {
     expect(q('code=abc&priority=CRITICAL').matched).toBe(1);
     const res = await detections(get('http://localhost/api/detections?prioity=CRITICAL'), ctx());
     expect(res.status).toBe(400);
-    expect(JSON.parse(String(res.body))).toEqual({ error: expect.stringMatching(/^unknown parameter "prioity" \(filters: priority, rule, namespace, user, source, action; and limit\)/), field: 'prioity' });
+    expect(JSON.parse(String(res.body))).toEqual({ error: expect.stringMatching(/^unknown parameter "prioity" \(filters: cluster, priority, rule, namespace, user, source, action; and limit\)/), field: 'prioity' });
+  });
+
+  it('filters by cluster (every row has one); a parameter given twice is a 400 naming it (the first was used, the other dropped)', async () => {
+    const q = (s: string) => queryDetections(rows, parseDetectionsQuery(new URLSearchParams(s)));
+    expect(q('cluster=prod-east').detections.map((d) => d.User)).toEqual(['system:anonymous']);
+    expect(q('').facets.cluster).toEqual([...new Set(rows.map((r) => r.Cluster))].sort());
+    for (const [query, field] of [['priority=ERROR&priority=WARNING', 'priority'], ['limit=5&limit=6', 'limit']] as const) {
+      const res = await detections(get(`http://localhost/api/detections?${query}`), ctx());
+      expect(res.status, query).toBe(400);
+      expect(JSON.parse(String(res.body))).toEqual({ error: `${field} given 2 times: each parameter takes one value`, field });
+    }
   });
 
   it('a limit that is not an integer from 1 to 1000 is a 400 naming it, not quietly replaced', async () => {

@@ -2,7 +2,7 @@
 // for the chart, newest first. Kept out of the trigger so it is tested without storage.
 import type { Detection } from '../contracts.js';
 
-export const FILTER_FIELDS = ['priority', 'rule', 'namespace', 'user', 'source', 'action'] as const;
+export const FILTER_FIELDS = ['cluster', 'priority', 'rule', 'namespace', 'user', 'source', 'action'] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 export type DetectionFilters = Partial<Record<FilterField, string>>;
 
@@ -42,6 +42,7 @@ export const MAX_LIMIT = 1000;
 export const PRIORITY_ORDER = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'INFO', 'DEBUG'];
 
 const FIELD_OF: Record<FilterField, keyof DetectionView> = {
+  cluster: 'Cluster',
   priority: 'Priority',
   rule: 'Rule',
   namespace: 'Namespace',
@@ -69,12 +70,17 @@ const OTHER_PARAMETERS = ['limit', 'code'];
  * (Falco writes `Warning`, the rule packs `WARNING`). A filter given empty (`namespace=`)
  * matches the rows where that value is empty (the facets' '' value, "(none)" on the page); a
  * filter left out matches everything. An unknown parameter (a misspelt filter would match
- * everything) and a `limit` that is not an integer from 1 to MAX_LIMIT throw QueryError.
+ * everything), one given twice, and a `limit` that is not an integer from 1 to MAX_LIMIT throw
+ * QueryError.
  */
 export function parseDetectionsQuery(params: URLSearchParams): DetectionsQuery {
-  for (const key of params.keys())
+  for (const key of new Set(params.keys())) {
     if (!(FILTER_FIELDS as readonly string[]).includes(key) && !OTHER_PARAMETERS.includes(key))
       throw new QueryError(key, `unknown parameter ${JSON.stringify(key.slice(0, 40))} (filters: ${FILTER_FIELDS.join(', ')}; and limit)`);
+    // One value each: the first of two was used, the other dropped without a word.
+    const n = params.getAll(key).length;
+    if (n > 1 && key !== 'code') throw new QueryError(key, `${key} given ${n} times: each parameter takes one value`);
+  }
   const filters: DetectionFilters = {};
   for (const f of FILTER_FIELDS) {
     const v = params.get(f);

@@ -17,7 +17,7 @@
  */
 
 const KEY_STORAGE = 'kubesift.functionKey';
-const FILTERS = /** @type {const} */ (['priority', 'rule', 'namespace', 'user', 'source', 'action']);
+const FILTERS = /** @type {const} */ (['cluster', 'priority', 'rule', 'namespace', 'user', 'source', 'action']);
 const FORM_FIELDS = ['logType', 'format', 'count', 'seed', 'start', 'end', 'rate', 'syslog', 'scenarios', 'ingest'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
