@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // Every command `npm run kql` renders and every shipped query, checked by Microsoft's Kusto
 // language service against the schema built from TABLES: zero diagnostics. A negative control
 // proves the checker can fail.
@@ -76,6 +77,9 @@ describe('rendered database commands', () => {
     expect(renderDatabaseScript(FULL)).toBe(renderDatabaseScript(FULL));
     for (const c of commands) expect(c.command).not.toMatch(/\n\s*\n/);
     expect(renderDatabaseScript(FULL).split('\n\n')).toHaveLength(commands.length);
+    // The totals docs/adx.md gives ("all N commands … (the default script has M)").
+    const [, all, plain] = /all (\d+) commands rendered with raw landing and streaming switched on \(the default\s+script has (\d+)\)/.exec(readFileSync(new URL('../docs/adx.md', import.meta.url), 'utf8'))!;
+    expect([commands.length, databaseCommands().length]).toEqual([Number(all), Number(plain)]);
     // Default script (what infra embeds) leaves the raw-landing pattern and streaming out.
     expect(renderDatabaseScript()).not.toContain(RAW_TABLE);
     expect(renderDatabaseScript()).not.toContain('streamingingestion');
