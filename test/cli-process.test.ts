@@ -197,6 +197,32 @@ describe('sift process: arguments', () => {
     expect(rules(base)).toContain('Disallowed K8s User');
     expect(rules(tuned)).not.toContain('Disallowed K8s User');
   });
+
+  it("without --policy, the environment's policy settings, as the deployed app reads them (they were ignored: defaults ran)", () => {
+    const keys = ['KUBESIFT_POLICY', 'KUBESIFT_POLICY_PATH', 'KUBESIFT_POLICY_PROFILE'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    const policyOf = (argv: string[]) => {
+      const o = parseProcessArgs(argv);
+      if (o === 'help') throw new Error('unexpected');
+      return o.policy;
+    };
+    try {
+      process.env.KUBESIFT_POLICY = JSON.stringify({ lists: { allowedUsers: { append: ['ci@example.com'] } } });
+      expect(policyOf(['x']).lists.allowedUsers).toContain('ci@example.com');
+      process.env.KUBESIFT_POLICY_PROFILE = 'falco';
+      expect(policyOf(['x']).profile).toBe('falco');
+      // Flags win: --profile over the setting, --policy over the environment's policy.
+      expect(policyOf(['x', '--profile', 'aks']).profile).toBe('aks');
+      writeFileSync(join(tmp, 'own.json'), '{}');
+      expect(policyOf(['x', '--policy', join(tmp, 'own.json')]).lists.allowedUsers).not.toContain('ci@example.com');
+      process.env.KUBESIFT_POLICY = '{bad';
+      expect(() => parseProcessArgs(['x'])).toThrow(/^policy from the environment:\n {2}- KUBESIFT_POLICY: not valid JSON/);
+      process.env.KUBESIFT_POLICY_PROFILE = 'eks';
+      expect(() => parseProcessArgs(['x', '--policy', join(tmp, 'own.json')])).toThrow(/KUBESIFT_POLICY_PROFILE must be aks or falco, got 'eks'/);
+    } finally {
+      keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+    }
+  });
 });
 
 describe('npm run sift -- process (real command, no build step)', () => {

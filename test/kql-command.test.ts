@@ -25,6 +25,27 @@ afterAll(async () => {
 });
 
 describe('sift kql', () => {
+  it("renders the Window_<id>() functions of the policy: --policy FILE, else the environment's, as the app reads it (only the defaults' were)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kql-'));
+    const example = path.join(import.meta.dirname, '..', 'policies', 'example.json');
+    const script = async (argv: string[]) => {
+      const out = path.join(dir, 'database.kql');
+      expect(await run([...argv, '--out', out])).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(await script([])).not.toContain('Window_scheduler_failures');
+    expect(await script(['--policy', example])).toContain('Window_scheduler_failures');
+    const savedPath = process.env.KUBESIFT_POLICY_PATH;
+    process.env.KUBESIFT_POLICY_PATH = example;
+    try {
+      expect(await script([])).toContain('Window_scheduler_failures');
+    } finally {
+      if (savedPath === undefined) delete process.env.KUBESIFT_POLICY_PATH;
+      else process.env.KUBESIFT_POLICY_PATH = savedPath;
+    }
+    expect(await run(['--policy', path.join(dir, 'missing.json')])).toBe(2);
+  });
+
   it('--out writes the rendered script', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'kql-')), 'nested', 'database.kql');
     expect(await run(['--out', out, '--raw-landing'])).toBe(0);

@@ -9,9 +9,11 @@ import { databaseCommands, INGEST_TAG_DAYS, renderDatabaseScript, storedFunction
 import { TABLES } from '../../functions/kusto/tables.js';
 import { RAW_COLUMNS, RAW_TABLE } from '../../functions/kusto/rawLanding.js';
 import { intFlag, parseCommandArgs, UsageError } from './args.js';
+import { commandPolicy, POLICY_OPTIONS, POLICY_USAGE } from './policyArgs.js';
+import { windowFunctions } from '../../functions/kusto/windowFunctions.js';
 
 const HELP = `usage: npm run kql -- [--out FILE] [--apply [--create-database]] [--check] [--list] [--raw-landing]
-                      [--streaming] [--no-unique-views] [--ingest-tag-days N]
+                      [--streaming] [--no-unique-views] [--ingest-tag-days N] [--policy FILE] [--profile aks|falco]
 
 Renders every table, ingestion mapping, policy and stored function KubeSift uses.
   (no option)     print the script (commands separated by blank lines)
@@ -29,6 +31,8 @@ Renders every table, ingestion mapping, policy and stored function KubeSift uses
   --ingest-tag-days N  days the pipeline tables keep each landing's ingest-by: tag (default
                   ${INGEST_TAG_DAYS}: replay a batch set aside within them to land it exactly once);
                   0 sets no extent tags retention policy (tags are kept for good)
+The Window_<id>() functions are the windowed detectors of the detection policy:
+${POLICY_USAGE}
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -42,12 +46,13 @@ export async function run(argv: string[]): Promise<number> {
     streaming: { type: 'boolean' },
     'no-unique-views': { type: 'boolean' },
     'ingest-tag-days': { type: 'string' },
+    ...POLICY_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   }, {
     check: ({ values: v }) => {
       // It acts only with --apply; alone it silently printed the script without the views.
       if (v['create-database'] && !v.apply) throw new UsageError('--create-database needs --apply');
-      return { ingestTagDays: intFlag(v['ingest-tag-days'], 'ingest-tag-days', INGEST_TAG_DAYS, 0, 36_500) };
+      return { ingestTagDays: intFlag(v['ingest-tag-days'], 'ingest-tag-days', INGEST_TAG_DAYS, 0, 36_500), policy: commandPolicy(v) };
     },
   });
   if (typeof args === 'number') return args;
@@ -57,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     streaming: values.streaming ?? false,
     noUniqueViews: (values['no-unique-views'] ?? false) || (values['create-database'] ?? false),
     ingestTagDays: args.checked.ingestTagDays,
+    windowDetectors: windowFunctions(args.checked.policy),
   };
   const commands = databaseCommands(opts);
 

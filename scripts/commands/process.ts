@@ -8,12 +8,13 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { BatchResult, EventInput, PipelineTable } from '../../functions/contracts.js';
-import { defaultPolicy, loadPolicy, PolicyError, type Policy } from '../../functions/detect/index.js';
+import type { Policy } from '../../functions/detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/envelope/index.js';
 import { processEventChunks } from '../../functions/pipeline.js';
 import { intFlag, parseCommandLine, usageError, UsageError } from './args.js';
 import { CLUSTER_NAME_RULE, clusterName } from '../../functions/webhooks/cluster.js';
 import { inputEvents, openInput } from './bodyInput.js';
+import { commandPolicy, POLICY_OPTIONS, POLICY_USAGE } from './policyArgs.js';
 
 export { byteLines } from './bodyInput.js';
 
@@ -31,8 +32,7 @@ Output: JSON lines on stdout
   {"deadLetter":{"reason":"...","detail":"...","position":{...}}}   per dead letter
   {"summary":{"records":N,"rows":{...},"detections":N,"deadLetters":N,"duplicates":N}}   last
 Options:
-  --policy FILE       detection policy overlay (JSON, see docs/detections.md)
-  --profile NAME      base policy profile when the file names none (default aks)
+${POLICY_USAGE}
   --cluster NAME      cluster for events without a resourceId, lower-cased (default unknown)
   --now ISO           detection clock (default: now)
   --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
@@ -68,8 +68,7 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
     argv,
     {
       format: { type: 'string', default: 'eventhub' },
-      policy: { type: 'string' },
-      profile: { type: 'string', default: 'aks' },
+      ...POLICY_OPTIONS,
       cluster: { type: 'string', default: 'unknown' },
       now: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -83,8 +82,6 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   if (positionals.length !== 1) throw new UsageError('expected exactly one input: a file path or - for stdin');
   const format = values.format;
   if (format !== 'eventhub' && format !== 'audit') throw new UsageError(`--format must be eventhub or audit, got ${format}`);
-  const profile = values.profile;
-  if (profile !== 'aks' && profile !== 'falco') throw new UsageError(`--profile must be aks or falco, got ${profile}`);
   const batchSize = intFlag(values['batch-size'], 'batch-size', hostBatchSize());
   const maxBodyBytes = intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES);
   let now: Date | undefined;
@@ -98,7 +95,7 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   return {
     input: positionals[0]!,
     format,
-    policy: values.policy === undefined ? defaultPolicy(profile) : readPolicy(values.policy, profile),
+    policy: commandPolicy(values),
     defaultCluster: cluster,
     now,
     batchSize,
@@ -106,27 +103,6 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   };
 }
 
-function readPolicy(file: string, profile: 'aks' | 'falco'): Policy {
-  let text: string;
-  try {
-    // Policy files are small: read synchronously while parsing arguments.
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read policy ${file}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UsageError(`policy ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    return loadPolicy(json, profile);
-  } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`policy ${file}:\n  - ${err.issues.join('\n  - ')}`);
-    throw err;
-  }
-}
 
 /**
  * Buffered JSON-lines writer that honours backpressure. A write error closes it: EPIPE (the
