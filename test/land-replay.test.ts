@@ -284,6 +284,19 @@ describe('sift replay: order, keys and what it cannot read', () => {
     expect((await deadLettersIn(container)).every((b) => b.replayed)).toBe(true);
   });
 
+  it('a dry run reports the rows and the letters failing again that the real run then lands, and lands and marks nothing', async () => {
+    const { sink, lander, container, store } = rig('dl-dry-run');
+    const audit = JSON.stringify(diagRecord('kube-audit', JSON.stringify(auditEvent({ auditID: 'd-3' }))));
+    await store.writeRecords('aks-0-9-9-dry', [letter(1), letter(2), letter(3, { raw: audit }), letter(4, { raw: JSON.stringify({ category: 'kube-scheduler', properties: {} }) })]);
+    const dry = await replayDeadLetters(container, { lander, policy, now: () => NOW, dryRun: true });
+    expect(sink.landed).toEqual([]);
+    expect((await deadLettersIn(container)).some((b) => b.replayed)).toBe(false);
+    const real = await replayDeadLetters(container, { lander, policy, now: () => NOW });
+    expect(real.rows).toBeGreaterThan(0);
+    expect(real.deadLettersAgain).toBe(1);
+    expect([dry.rows, dry.deadLettersAgain]).toEqual([real.rows, real.deadLettersAgain]);
+  });
+
   it('a body set aside unopened (batch-record-limit) keeps its other records when its first fails again', async () => {
     const { sink, store, landerWith, lander, container } = rig('dl-body-letter');
     const metric = { time: '2025-01-02T03:00:00Z', resourceId: '/SUBSCRIPTIONS/0/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/SIFT-DEV', metricName: 'apiserver_cpu_usage_percentage', total: 3, count: 1 };

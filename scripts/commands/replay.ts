@@ -18,7 +18,8 @@ whose blobs cannot all be read (or lie outside --prefix) waits, counted as incom
 when a batch failed to land, a blob was unreadable or a batch incomplete; 0 when there is no
 dead-letter container yet (nothing was ever set aside).
   --prefix P   only blobs whose name starts with P (e.g. 2025/01/02/)
-  --dry-run    parse and count, land nothing, mark nothing
+  --dry-run    process and count what would land (rows, letters failing again), land nothing,
+               mark nothing
 `;
 
 export async function run(argv: string[]): Promise<number> {
