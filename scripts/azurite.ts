@@ -18,9 +18,9 @@ export interface AzuriteHandle {
   /** Azurite's process id. */
   pid: number;
   /**
-   * Stops Azurite and waits for it to exit. `graceMs`: after a signal that may have reached
-   * Azurite too (a Ctrl-C signals the terminal's whole process group), first give it that
-   * long to shut down by itself; see stopChild.
+   * Stops Azurite and waits for it to exit. `graceMs`: after a signal sent to Azurite itself
+   * (a terminal's Ctrl-C no longer reaches it: it has a process group of its own), first give
+   * it that long to shut down by itself; see stopChild.
    */
   stop(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -145,10 +145,21 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
  * group, Azurite shut down at once on the same Ctrl-C, and a webhook alert already answered
  * 202 failed to land. Its lifeline is its stdin: when the runner dies without stopping it
  * (SIGKILL, a crash, a closed terminal), the pipe closes and Azurite shuts down as on SIGTERM,
- * saving its data, instead of living on. `node -e` puts the arguments after the code in argv[1…].
+ * saving its data, instead of living on. Two guards keep that save whole: writes to its
+ * stdout/stderr (pipes to the dead runner) fail with EPIPE, which would end it mid-save, so
+ * they are ignored; and a second SIGINT/SIGTERM (Azurite listens `once`) would fall to the
+ * default action and kill it mid-save, so a listener of our own keeps every later one. `node -e`
+ * puts the arguments after the code in argv[1…].
  */
-const LIFELINE =
-  "const [entry, ...rest] = process.argv.slice(1); process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')).resume(); process.argv = [process.argv[0], entry, ...rest]; require(entry);";
+const LIFELINE = [
+  'const [entry, ...rest] = process.argv.slice(1);',
+  'let closing = false;',
+  "for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { closing = true; });",
+  "for (const out of [process.stdout, process.stderr]) out.on('error', () => {});",
+  "process.stdin.on('end', () => { if (!closing) process.kill(process.pid, 'SIGTERM'); }).resume();",
+  'process.argv = [process.argv[0], entry, ...rest];',
+  'require(entry);',
+].join(' ');
 
 /**
  * SIGTERM, once, unless Azurite is already shutting down (its lifeline, or a signal sent to it

@@ -219,6 +219,11 @@ describe('sift process: arguments', () => {
       expect(() => parseProcessArgs(['x'])).toThrow(/^policy from the environment:\n {2}- KUBESIFT_POLICY: not valid JSON/);
       process.env.KUBESIFT_POLICY_PROFILE = 'eks';
       expect(() => parseProcessArgs(['x', '--policy', join(tmp, 'own.json')])).toThrow(/KUBESIFT_POLICY_PROFILE must be aks or falco, got 'eks'/);
+      // An explicit --profile does not read the setting; an empty setting is unset, as the app takes it.
+      expect(policyOf(['x', '--profile', 'falco', '--policy', join(tmp, 'own.json')]).profile).toBe('falco');
+      process.env.KUBESIFT_POLICY_PROFILE = '';
+      process.env.KUBESIFT_POLICY = '';
+      expect(policyOf(['x']).profile).toBe('aks');
     } finally {
       keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
     }

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startLocal, type LocalRunner } from '../scripts/local/runner.js';
 import { hmacHex } from '../functions/webhooks/auth.js';
@@ -21,14 +21,19 @@ const logs: string[] = [];
 const inputDir = path.join(stateDir, 'my-bodies');
 let inputRecords = 0;
 let inputBodies = 0;
+let bodyRecords0 = 0;
 
 beforeAll(async () => {
   const { bodies } = await generateAksBodies({ logType: 'aks-diagnostics', count: 300, seed: 11, scenarios: ['all'] });
   inputRecords = bodies.reduce((n, b) => n + b.records.length, 0);
   inputBodies = bodies.length;
+  bodyRecords0 = bodies[0]!.records.length;
   mkdirSync(inputDir);
   writeFileSync(path.join(inputDir, 'a.jsonl'), `${bodies.slice(1).map((b) => JSON.stringify(b)).join('\n')}\nnot json\n`);
   writeFileSync(path.join(inputDir, 'b.json'), JSON.stringify(bodies[0], null, 2));
+  // Gzipped, as the dataset API hands a file out; and a file with no body.
+  writeFileSync(path.join(inputDir, 'c.jsonl.gz'), gzipSync(`${JSON.stringify(bodies[0])}\n`));
+  writeFileSync(path.join(inputDir, 'd.json'), '\n');
   runner = await startLocal({ stateDir, port: 0, demo: { count: 800, seed: 7 }, input: [inputDir], log: (l) => logs.push(l) });
 });
 afterAll(async () => {
@@ -67,14 +72,15 @@ describe('npm start (local runner)', () => {
   it('--input: your own bodies run after the demo and land under their own batch keys; what is not JSON is a dead letter', async () => {
     const input = runner.input!;
     // Every generated body, from both files, and the line that is not JSON.
-    expect(input.bodies).toBe(inputBodies + 1);
-    expect(input.totals.records).toBe(inputRecords + 1);
+    // The gzipped copy of the first body is one more body (the same records again: deduped).
+    expect(input.bodies).toBe(inputBodies + 2);
+    expect(input.totals.records).toBe(inputRecords + bodyRecords0 + 1);
     expect(input.totals.rows.AksAudit! + input.totals.rows.AksControlPlane!).toBeGreaterThan(0);
     expect(input.totals.deadLetters).toBe(1);
     expect(input.totals.deadLetterReasons).toEqual({ 'invalid-json': 1 });
     expect(input.totals.detections.length).toBeGreaterThan(0);
     expect(input.failedBatches).toBe(0);
-    expect(input.text).toMatch(/^Your input: \d+ Event Hub bodies from .*my-bodies through aksDiagnostics → blob sink/);
+    expect(input.text).toMatch(/^Your input: \d+ Event Hub bodies from .*my-bodies, 1 empty file\(s\) skipped through aksDiagnostics → blob sink/);
     expect(logs.join('\n')).toContain(input.text);
     // Its own partition (input-<hash>): nothing of it was skipped as the demo's.
     expect(input.totals.duplicatesSkipped).toBe(0);

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite } from '../scripts/azurite.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const work = mkdtempSync(path.join(tmpdir(), 'kubesift-cli-'));
@@ -254,19 +256,30 @@ describe('npm start (child process)', () => {
     }
   });
 
-  it('a runner killed outright (SIGKILL: no cleanup) takes Azurite down with it: the pipe of its lifeline closes', async () => {
-    const run = start(['--no-demo'], {}, { data: path.join(work, 'data-killed') });
+  it('a runner killed outright (SIGKILL: no cleanup) takes Azurite down with it, and Azurite saves first: the pipe of its lifeline closes', async () => {
+    const data = path.join(work, 'data-killed');
+    const run = start(['--no-demo'], {}, { data });
     await run.waitFor(/Serving on http/);
+    const connection = /export KUBESIFT_STORAGE_CONNECTION='([^']+)'/.exec(run.output())![1]!;
     const blobPort = Number(/Azurite: blob http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1]);
-    expect(await portOpen(blobPort)).toBe(true);
+    // Written just before the kill: within Azurite's 5 s autosave, only its shutdown saves it.
+    const kept = BlobServiceClient.fromConnectionString(connection).getContainerClient('kept');
+    await kept.createIfNotExists();
+    await kept.getBlockBlobClient('before-kill.txt').upload('x', 1);
     run.child.kill('SIGKILL');
     await run.exited;
     const deadline = Date.now() + 15_000;
     while ((await portOpen(blobPort)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await portOpen(blobPort)).toBe(false);
+    const again = await startAzurite({ location: data });
+    try {
+      expect(await BlobServiceClient.fromConnectionString(again.connectionString).getContainerClient('kept').getBlobClient('before-kill.txt').exists()).toBe(true);
+    } finally {
+      await again.stop();
+    }
   });
 
-  it('Ctrl-C right after the demo (SIGINT to the whole process group, Azurite included) keeps what the demo landed', async () => {
+  it('Ctrl-C right after the demo (SIGINT to the runner\'s whole process group) keeps what the demo landed', async () => {
     const data = path.join(work, 'data-ctrl-c');
     const run = start([], {}, { data, ownGroup: true });
     await run.waitFor(/Serving on http/);

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EstimatedBatch, sendInBatches, splitBody, type BatchProducer } from '../functions/eventhub/batching.js';
 import { run, send } from '../scripts/commands/send.js';
-import { recordedBodies } from '../scripts/commands/bodyInput.js';
+import { openInput, recordedBodies } from '../scripts/commands/bodyInput.js';
 
 const record = (i: number, pad: number) => ({
   time: '2025-04-20T10:00:00.0000000Z',
@@ -186,6 +186,25 @@ describe('sift send --dry-run over recorded files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('gzip arriving one byte first (a slow pipe) is still unpacked; a damaged stream fails the read and closes its source', async () => {
+    const bodies = [1, 2].map((i) => ({ records: [record(i, 10)] }));
+    const gz = gzipSync(`${bodies.map((b) => JSON.stringify(b)).join('\n')}\n`);
+    const slow = new PassThrough();
+    slow.write(gz.subarray(0, 1));
+    setTimeout(() => slow.end(gz.subarray(1)), 20);
+    const out: unknown[] = [];
+    for await (const b of recordedBodies(['-'], () => undefined, slow)) out.push(JSON.parse(b));
+    expect(out).toEqual(bodies);
+    // A stream that never ends on its own (stdin left open by its writer): the error ends it.
+    const open = new PassThrough();
+    open.write(Buffer.concat([gz.subarray(0, 10), Buffer.alloc(64, 0xff)]));
+    const read = (async () => {
+      for await (const _ of await openInput(open)) void _;
+    })();
+    await expect(read).rejects.toThrow(/invalid|incorrect|unknown/i);
+    expect(open.destroyed).toBe(true);
   });
 
   it('a folder with no body file in it is an error naming it (subfolders are not searched), not "0 bodies"', async () => {

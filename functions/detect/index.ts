@@ -8,6 +8,7 @@ import type { Detection, NormalizedRows } from '../contracts.js';
 import { apiserverRuleId, AUTH_BURST_RULE, runApiserverRules } from './apiserverRules.js';
 import { k8sAuditRuleId, runK8sAuditRules } from './k8sAuditEngine.js';
 import { overlayPolicy, PolicyError, profilePolicy, type Policy as PolicyT } from './policy.js';
+import type { ProfileName } from './profiles.js';
 import { runWindowDetectors } from './windows.js';
 
 export type Policy = PolicyT;
@@ -101,16 +102,21 @@ export function policyFromConfig(config: Config): Policy {
     }
   }
   if (text === undefined) return defaultPolicy(profile);
-  let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    throw new PolicyError([`${origin}: not valid JSON: ${(e as Error).message}`]);
-  }
-  try {
-    return loadPolicy(json, profile);
+    return policyFromText(text, profile);
   } catch (e) {
     if (e instanceof PolicyError) throw new PolicyError(e.issues.map((i) => `${origin}: ${i}`));
     throw e;
   }
+}
+
+/** A policy overlay's JSON text (a BOM is skipped) over `profile`; PolicyError names what is wrong. */
+export function policyFromText(text: string, profile: ProfileName): Policy {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new PolicyError([`not valid JSON: ${(e as Error).message}`]);
+  }
+  return loadPolicy(json, profile);
 }

@@ -11,20 +11,37 @@ import type { EventInput } from '../../functions/contracts.js';
 
 /**
  * The stream, gunzipped when it starts with gzip's magic bytes (whatever the file is called,
- * stdin too). A damaged gzip stream fails the read with zlib's error.
+ * stdin too). A damaged gzip stream fails the read with zlib's error. Stopping early (an
+ * error, a reader that is done) closes the source: stdin or the file is not left open.
  */
 export async function openInput(stream: Readable): Promise<Readable> {
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await chunks.next();
-  if (first.done) return Readable.from([]);
-  const head = Buffer.from(first.value);
-  const whole = Readable.from(
-    (async function* () {
-      yield head;
-      for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
-    })(),
-  );
-  if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return whole;
+  // Two bytes decide, however the source cuts its chunks (a slow pipe may send one byte first).
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const r = await chunks.next();
+    if (r.done) break;
+    head = Buffer.concat([head, Buffer.from(r.value)]);
+  }
+  let first: Buffer | null = head.length > 0 ? head : null;
+  const whole = new Readable({
+    read() {
+      if (first !== null) {
+        this.push(first);
+        first = null;
+        return;
+      }
+      chunks.next().then((r) => this.push(r.done ? null : r.value), (err: Error) => this.destroy(err));
+    },
+    // Closed early (a gzip error downstream, a reader that is done): the source goes too, so
+    // stdin or the file is not left open (Readable.from could not: its generator waited on the
+    // source's next chunk, and a waiting generator cannot be returned from).
+    destroy(err, callback) {
+      stream.destroy();
+      callback(err);
+    },
+  });
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return whole;
   const gunzip = createGunzip();
   pipeline(whole, gunzip, () => undefined);
   return gunzip;

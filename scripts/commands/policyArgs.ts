@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, type Config } from '../../functions/config.js';
-import { loadPolicy, policyFromConfig, PolicyError, type Policy } from '../../functions/detect/index.js';
+import { policyFromConfig, policyFromText, PolicyError, type Policy } from '../../functions/detect/index.js';
 import { UsageError } from './args.js';
 
 export const POLICY_OPTIONS = { policy: { type: 'string' }, profile: { type: 'string' } } as const;
@@ -19,13 +19,19 @@ const { KUBESIFT_POLICY, KUBESIFT_POLICY_PATH, KUBESIFT_POLICY_PROFILE } = confi
 const POLICY_SETTINGS = z.object({ KUBESIFT_POLICY, KUBESIFT_POLICY_PATH, KUBESIFT_POLICY_PROFILE });
 
 export function commandPolicy(values: { policy?: string | undefined; profile?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Policy {
-  const settings = POLICY_SETTINGS.safeParse(env);
-  if (!settings.success) throw new UsageError(`KUBESIFT_POLICY_PROFILE must be aks or falco, got '${env.KUBESIFT_POLICY_PROFILE}'`);
-  const profile = values.profile ?? settings.data.KUBESIFT_POLICY_PROFILE;
+  // Empty settings are unset, as loadConfig takes them.
+  const given = (k: keyof z.infer<typeof POLICY_SETTINGS>): string | undefined => (env[k] === '' ? undefined : env[k]);
+  let profile = values.profile;
+  if (profile === undefined) {
+    const fromEnv = KUBESIFT_POLICY_PROFILE.safeParse(given('KUBESIFT_POLICY_PROFILE'));
+    if (!fromEnv.success) throw new UsageError(`KUBESIFT_POLICY_PROFILE must be aks or falco, got '${env.KUBESIFT_POLICY_PROFILE}'`);
+    profile = fromEnv.data;
+  }
   if (profile !== 'aks' && profile !== 'falco') throw new UsageError(`--profile must be aks or falco, got ${profile}`);
   if (values.policy !== undefined) return readPolicy(values.policy, profile);
+  const settings = POLICY_SETTINGS.parse({ KUBESIFT_POLICY: given('KUBESIFT_POLICY'), KUBESIFT_POLICY_PATH: given('KUBESIFT_POLICY_PATH'), KUBESIFT_POLICY_PROFILE: profile });
   try {
-    return policyFromConfig({ ...settings.data, KUBESIFT_POLICY_PROFILE: profile } as Config);
+    return policyFromConfig(settings as Config);
   } catch (err) {
     if (err instanceof PolicyError) throw new UsageError(`policy from the environment:\n  - ${err.issues.join('\n  - ')}`);
     throw err;
@@ -40,14 +46,8 @@ function readPolicy(file: string, profile: 'aks' | 'falco'): Policy {
   } catch (err) {
     throw new UsageError(`cannot read policy ${file}: ${(err as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UsageError(`policy ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    return loadPolicy(json, profile);
+    return policyFromText(text, profile);
   } catch (err) {
     if (err instanceof PolicyError) throw new UsageError(`policy ${file}:\n  - ${err.issues.join('\n  - ')}`);
     throw err;

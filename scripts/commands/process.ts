@@ -190,7 +190,6 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
     }
     stream = createReadStream(opts.input);
   }
-  stream = await openInput(stream);
   const w = new LineWriter(out);
   const totals: Totals = { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0, duplicates: 0 };
   // No batch record limit: the CLI has no replay for bodies set aside, and its memory is the
@@ -204,7 +203,7 @@ export async function processInput(opts: ProcessOptions, stdin: Readable, out: W
     await w.flush();
   };
   try {
-    for await (const ev of inputEvents(stream, source)) {
+    for await (const ev of inputEvents(await openInput(stream), source)) {
       batch.push(ev);
       if (batch.length >= opts.batchSize) await run();
       if (w.closed) break;

@@ -500,7 +500,8 @@ async function copyFrom(button) {
 // ---------- detections view ----------
 
 /** @type {Record<string, string>} */
-const FILTER_LABELS = { priority: 'priorities', rule: 'rules', namespace: 'namespaces', user: 'users', source: 'sources', action: 'actions' };
+/** One per filter: the type check fails on a filter without its label (the page showed "All undefined"). @type {Record<typeof FILTERS[number], string>} */
+const FILTER_LABELS = { cluster: 'clusters', priority: 'priorities', rule: 'rules', namespace: 'namespaces', user: 'users', source: 'sources', action: 'actions' };
 
 // An empty value is a real one ("(none)": a cluster-scoped detection has no namespace), so
 // each facet value's option is "=" + the value, and "All" is the one option without the "=".
