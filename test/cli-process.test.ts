@@ -110,9 +110,24 @@ ${compact}
     expect(lines).toEqual([{ summary: { records: 0, rows: { AksAudit: 0, AksControlPlane: 0, Detections: 0 }, detections: 0, deadLetters: 0, duplicates: 0 } }]);
   });
 
-  it('a broken multi-line document falls back to lines', async () => {
-    const { lines } = await runWith('{\n"records": [\n');
-    expect(summaryOf(lines).deadLetters).toBe(2);
+  it('a broken multi-line document is one dead letter holding all of it; JSON lines with a bad first line keep their good lines', async () => {
+    // A pretty-printed array with a mistake: one letter with every byte (it was one letter per
+    // line fragment, 45 for three bodies, none of which a replay could put together again).
+    const pretty = `[\n${JSON.stringify(JSON.parse(body), null, 2)},\n{"records": [ }\n]\n`;
+    const broken = await runWith(pretty);
+    expect(summaryOf(broken.lines)).toMatchObject({ records: 1, deadLetters: 1 });
+    expect(broken.lines.find((l) => l.deadLetter)!.deadLetter).toMatchObject({ reason: 'invalid-json', position: { offset: 'line:1', index: 0 } });
+    const jsonl = await runWith(`{"records": [\n${compact}\n`);
+    expect(summaryOf(jsonl.lines)).toMatchObject({ records: 12, deadLetters: 1, rows: { AksAudit: 3, AksControlPlane: 8 } });
+  });
+
+  it("invalid UTF-8 inside a JSON array (a line or a pretty-printed file) is one invalid-utf8 dead letter with its bytes, not U+FFFD in a row", async () => {
+    const bad = Buffer.concat([Buffer.from('[{"records":[{"category":"kube-apiserver","time":"2024-03-01T10:00:00Z","properties":{"log":"I0301 10:00:00.000000 1 a.go:1] user='), Buffer.from([0xff, 0xfe]), Buffer.from('"}}]}]\n')]);
+    for (const input of [bad, Buffer.concat([Buffer.from('[\n'), bad.subarray(1, -2), Buffer.from('\n]\n')])]) {
+      const { lines } = await runWith(input);
+      expect(summaryOf(lines)).toMatchObject({ deadLetters: 1, rows: { AksControlPlane: 0 } });
+      expect(lines.find((l) => l.deadLetter)!.deadLetter!.reason).toBe('invalid-utf8');
+    }
   });
 
   it('byteLines splits on LF/CRLF across chunk boundaries without decoding', async () => {

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EstimatedBatch, sendInBatches, splitBody, type BatchProducer } from '../functions/eventhub/batching.js';
-import { run, send } from '../scripts/commands/send.js';
+import { fittedBodies, run, send } from '../scripts/commands/send.js';
 import { openInput, recordedBodies } from '../scripts/commands/bodyInput.js';
 
 const record = (i: number, pad: number) => ({
@@ -172,7 +172,7 @@ describe('sift send --dry-run over recorded files', () => {
       writeFileSync(path.join(dir, 'array.json'), JSON.stringify(bodies, null, 2));
       const read = async (inputs: string[], stdin?: Readable) => {
         const out: unknown[] = [];
-        for await (const b of recordedBodies(inputs, () => undefined, stdin)) out.push(JSON.parse(b));
+        for await (const b of recordedBodies(inputs, () => undefined, stdin)) out.push(JSON.parse(b.toString("utf8")));
         return out;
       };
       for (const f of ['aks-data.eventhub.jsonl.gz', 'renamed.bin', 'lines.json', 'array.json']) expect(await read([path.join(dir, f)]), f).toEqual(bodies);
@@ -195,7 +195,7 @@ describe('sift send --dry-run over recorded files', () => {
     slow.write(gz.subarray(0, 1));
     setTimeout(() => slow.end(gz.subarray(1)), 20);
     const out: unknown[] = [];
-    for await (const b of recordedBodies(['-'], () => undefined, slow)) out.push(JSON.parse(b));
+    for await (const b of recordedBodies(['-'], () => undefined, slow)) out.push(JSON.parse(b.toString("utf8")));
     expect(out).toEqual(bodies);
     // A stream that never ends on its own (stdin left open by its writer): the error ends it.
     const open = new PassThrough();
@@ -205,6 +205,36 @@ describe('sift send --dry-run over recorded files', () => {
     })();
     await expect(read).rejects.toThrow(/invalid|incorrect|unknown/i);
     expect(open.destroyed).toBe(true);
+  });
+
+  it('bodies go on as the bytes read: invalid UTF-8 is not replaced with U+FFFD on the way to the hub', async () => {
+    const bad = Buffer.concat([Buffer.from('{"records":[{"category":"kube-apiserver","properties":{"log":"x user='), Buffer.from([0xff, 0xfe]), Buffer.from('"}}]}')]);
+    const stats = { bodiesIn: 0, emptyFiles: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
+    const out: Uint8Array[] = [];
+    for await (const b of fittedBodies(recordedBodies(['-'], () => undefined, Readable.from([Buffer.concat([bad, Buffer.from('\n')])])), 1_000_000, stats, () => undefined)) out.push(b);
+    expect(out.map((b) => Buffer.from(b))).toEqual([bad]);
+  });
+
+  it("nothing is split into nothing or dropped unsaid: an audit Event's extra records[] is no list; --input publishes what no event can carry whole", async () => {
+    const event = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'big', stage: 'ResponseComplete', verb: 'get', requestURI: '/', pad: 'x'.repeat(1_100_000), records: [] };
+    const big = { records: [record(1, 1_200_000), record(2, 10)] };
+    const run = async (keep: boolean) => {
+      const stats = { bodiesIn: 0, emptyFiles: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
+      const warnings: string[] = [];
+      const out: Buffer[] = [];
+      const input = Readable.from([Buffer.from(`${JSON.stringify(event)}\n${JSON.stringify(big)}\n`)]);
+      for await (const b of fittedBodies(recordedBodies(['-'], () => undefined, input), 1_000_000, stats, (w) => warnings.push(w), keep)) out.push(Buffer.from(b));
+      return { stats, warnings, out };
+    };
+    // sift send: both are reported and skipped (Event Hubs refuses them); the Event was split into no body at all, silently.
+    const send = await run(false);
+    expect(send.stats).toMatchObject({ bodiesIn: 2, unsplittable: 1, oversizeItems: 1 });
+    expect(send.warnings).toEqual([expect.stringMatching(/^body #1 is \d+ bytes and has no records\[\]\/items\[\] to split along: skipped$/), expect.stringMatching(/^body #2 has 1 item\(s\) larger than 1000000 bytes alone \(indexes 0\): skipped$/)]);
+    expect(send.out.map((b) => JSON.parse(b.toString()).records.length)).toEqual([1]);
+    // npm start --input: the local hub takes them whole, for the pipeline to land or dead-letter.
+    const local = await run(true);
+    expect(local.out.map((b) => JSON.parse(b.toString()))).toEqual([event, big]);
+    expect(local.warnings.every((w) => w.endsWith('published whole (a real Event Hub refuses events over 1000000 bytes)'))).toBe(true);
   });
 
   it('a folder with no body file in it is an error naming it (subfolders are not searched), not "0 bodies"', async () => {

@@ -26,6 +26,10 @@ function listOf(value: unknown): { shape: BodyShape; items: unknown[]; path: str
   if (Array.isArray(value)) return { shape: 'array', items: value, path: [], shell: '[]' };
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
+    // As the envelope reads the body: an audit Event's `records` is an extra field of the
+    // Event (split along it, the Event became no body at all), and an EventList that also
+    // carries `records` is ambiguous (the envelope refuses it): neither is split.
+    if (obj.kind === 'Event' || (obj.kind === 'EventList' && 'records' in obj)) return null;
     const key = Array.isArray(obj.records) ? 'records' : obj.kind === 'EventList' && Array.isArray(obj.items) ? 'items' : null;
     if (!key) return null;
     // The list key goes last so the shell ends in "[]}" and chunks can be spliced in as text.

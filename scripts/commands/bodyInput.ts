@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EventInput } from '../../functions/contracts.js';
@@ -57,7 +58,7 @@ export const noBodyFiles = (dir: string): string => `no body files in ${dir}: it
  * as text. A file that holds none (empty, blank lines only) is passed to `onEmpty`; a folder
  * with no body file in it is an error, as is an input that cannot be read: both named.
  */
-export async function* recordedBodies(inputs: readonly string[], onEmpty: (file: string) => void = () => undefined, stdin: Readable = process.stdin): AsyncGenerator<string> {
+export async function* recordedBodies(inputs: readonly string[], onEmpty: (file: string) => void = () => undefined, stdin: Readable = process.stdin): AsyncGenerator<Buffer> {
   for (const input of inputs.length ? inputs : ['-']) {
     if (input === '-') {
       yield* bodiesOf(stdin, 'stdin');
@@ -79,10 +80,13 @@ export async function* recordedBodies(inputs: readonly string[], onEmpty: (file:
   }
 }
 
-/** One input's bodies as text: a line or document as written, an array's elements re-serialized. */
-async function* bodiesOf(stream: Readable, name: string): AsyncGenerator<string> {
+/**
+ * One input's bodies: a line or document as its bytes (never decoded here: invalid UTF-8
+ * reaches the envelope, which dead-letters it exactly), an array's elements re-serialized.
+ */
+async function* bodiesOf(stream: Readable, name: string): AsyncGenerator<Buffer> {
   try {
-    for await (const ev of inputEvents(await openInput(stream), 'file')) yield Buffer.isBuffer(ev.body) ? ev.body.toString('utf8') : JSON.stringify(ev.body);
+    for await (const ev of inputEvents(await openInput(stream), 'file')) yield Buffer.isBuffer(ev.body) ? ev.body : Buffer.from(JSON.stringify(ev.body));
   } catch (err) {
     throw new Error(`cannot read ${name}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -129,12 +133,16 @@ function stripBom(b: Buffer): Buffer {
   return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
 }
 
-/** The elements when the line is a JSON array, else null (only lines starting with '[' are parsed here). */
+/**
+ * The elements when the line is a JSON array, else null (only lines starting with '[' are
+ * parsed here). Not UTF-8: null, so the line goes on as its bytes and the envelope
+ * dead-letters it exactly (decoded here, its bad bytes became U+FFFD and landed).
+ */
 function arrayItems(line: Buffer): unknown[] | null {
   const b = stripBom(line);
   let i = 0;
   while (i < b.length && (b[i] === 32 || b[i] === 9)) i++;
-  if (b[i] !== 0x5b) return null;
+  if (b[i] !== 0x5b || !isUtf8(b)) return null;
   try {
     const v: unknown = JSON.parse(b.toString('utf8'));
     return Array.isArray(v) ? v : null;
@@ -203,14 +211,19 @@ export async function* inputEvents(stream: Readable, source: string): AsyncGener
   } catch {
     /* not one document: fall back to lines */
   }
-  if (parsed && Array.isArray(value)) {
+  // An array's elements go on parsed, so only valid UTF-8 is split (see arrayItems).
+  if (parsed && Array.isArray(value) && isUtf8(doc)) {
     for (let i = 0; i < value.length; i++) yield { body: value[i], position: position(seq++, `item:${i}`) };
     return;
   }
-  if (parsed) {
+  // One document, or one that does not parse and has no line that does (a pretty-printed
+  // body or array with a mistake in it): one body, one dead letter holding all of it, not a
+  // letter per line fragment that no replay could put together again.
+  if (parsed || !parts.some((p, i) => i > 0 && !isBlankBytes(p) && isCompleteJson(p))) {
     yield { body: doc, position: position(seq++, `line:${firstLine}`) };
     return;
   }
+  // JSON lines whose first line is bad: each line its own body.
   for (let i = 0; i < parts.length; i++) {
     if (isBlankBytes(parts[i]!)) continue;
     yield { body: parts[i], position: position(seq++, `line:${firstLine + i}`) };

@@ -11,6 +11,7 @@ import {
   type BatchProducer,
   type SendReport,
 } from '../../functions/eventhub/batching.js';
+import { isUtf8 } from 'node:buffer';
 import { intFlag, parseCommandArgs, UsageError } from './args.js';
 import { recordedBodies } from './bodyInput.js';
 
@@ -50,19 +51,35 @@ export interface SplitStats {
   unsplittable: number;
 }
 
-/** Bodies as UTF-8 bytes, each within maxBytes; counts what had to be split or dropped. */
-export async function* fittedBodies(bodies: AsyncIterable<string>, maxBytes: number, stats: SplitStats, warn: (m: string) => void): AsyncGenerator<Uint8Array> {
+/**
+ * Bodies as bytes, each within maxBytes; counts what had to be split or dropped. A body that
+ * fits goes on as the bytes read (never decoded: invalid UTF-8 reaches the envelope as it
+ * is). `keepOversize` (npm start --input, whose local hub has no event limit): what no
+ * event can carry goes on whole with a warning, for the pipeline to land or dead-letter,
+ * instead of being skipped (`sift send`: Event Hubs would refuse it).
+ */
+export async function* fittedBodies(bodies: AsyncIterable<Buffer>, maxBytes: number, stats: SplitStats, warn: (m: string) => void, keepOversize = false): AsyncGenerator<Uint8Array> {
   for await (const body of bodies) {
     stats.bodiesIn++;
-    const fit = splitBody(body, maxBytes);
-    if (fit.oversizeBody) {
-      stats.unsplittable++;
-      warn(`body #${stats.bodiesIn} is ${Buffer.byteLength(body)} bytes and has no records[]/items[] to split along: skipped`);
+    if (body.length <= maxBytes) {
+      yield body;
+      continue;
     }
-    if (fit.oversizeItems.length) {
-      stats.oversizeItems += fit.oversizeItems.length;
-      warn(`body #${stats.bodiesIn}: ${fit.oversizeItems.length} item(s) larger than ${maxBytes} bytes alone: skipped (indexes ${fit.oversizeItems.slice(0, 5).join(', ')})`);
+    // Split only what decodes: a body with bytes that are not UTF-8 has no items to cut out.
+    const fit = isUtf8(body) ? splitBody(body.toString('utf8'), maxBytes) : { bodies: [], oversizeBody: true, oversizeItems: [] as number[] };
+    const what = fit.oversizeBody
+      ? `is ${body.length} bytes and has no records[]/items[] to split along${isUtf8(body) ? '' : ' (not UTF-8)'}`
+      : fit.oversizeItems.length
+        ? `has ${fit.oversizeItems.length} item(s) larger than ${maxBytes} bytes alone (indexes ${fit.oversizeItems.slice(0, 5).join(', ')})`
+        : '';
+    if (fit.oversizeBody) stats.unsplittable++;
+    stats.oversizeItems += fit.oversizeItems.length;
+    if (what && keepOversize) {
+      warn(`body #${stats.bodiesIn} ${what}: published whole (a real Event Hub refuses events over ${maxBytes} bytes)`);
+      yield body;
+      continue;
     }
+    if (what) warn(`body #${stats.bodiesIn} ${what}: skipped`);
     if (fit.bodies.length > 1) stats.split++;
     for (const b of fit.bodies) yield Buffer.from(b, 'utf8');
   }

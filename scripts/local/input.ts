@@ -29,7 +29,7 @@ export async function readInput(paths: readonly string[], warn: (m: string) => v
   const stats: SplitStats = { bodiesIn: 0, emptyFiles: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
   const bodies: Uint8Array[] = [];
   let latest = 0;
-  for await (const b of fittedBodies(recordedBodies(paths, () => void stats.emptyFiles++), DEFAULT_MAX_BODY_BYTES, stats, warn)) {
+  for await (const b of fittedBodies(recordedBodies(paths, () => void stats.emptyFiles++), DEFAULT_MAX_BODY_BYTES, stats, warn, true)) {
     bodies.push(b);
     latest = Math.max(latest, latestTime(b));
   }
