@@ -148,13 +148,14 @@ async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
  * saving its data, instead of living on. Two guards keep that save whole: writes to its
  * stdout/stderr (pipes to the dead runner) fail with EPIPE, which would end it mid-save, so
  * they are ignored; and a second SIGINT/SIGTERM (Azurite listens `once`) would fall to the
- * default action and kill it mid-save, so a listener of our own keeps every later one. `node -e`
- * puts the arguments after the code in argv[1…].
+ * default action and kill it mid-save, so a listener of our own keeps every later one. On a
+ * signal the lifeline lets go of stdin, or the open pipe kept Azurite alive after its shutdown
+ * until stopChild's SIGKILL, 5 s later. `node -e` puts the arguments after the code in argv[1…].
  */
 const LIFELINE = [
   'const [entry, ...rest] = process.argv.slice(1);',
   'let closing = false;',
-  "for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { closing = true; });",
+  "for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { closing = true; process.stdin.destroy(); });",
   "for (const out of [process.stdout, process.stderr]) out.on('error', () => {});",
   "process.stdin.on('end', () => { if (!closing) process.kill(process.pid, 'SIGTERM'); }).resume();",
   'process.argv = [process.argv[0], entry, ...rest];',

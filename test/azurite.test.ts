@@ -25,6 +25,16 @@ describe('Azurite test harness', () => {
   });
 });
 
+describe('Azurite stops by itself', () => {
+  it('exits on our SIGTERM, not on the SIGKILL stop() falls back to 5 s later (its lifeline let go of stdin)', async () => {
+    const az = await startAzurite({});
+    const t0 = Date.now();
+    await az.stop();
+    // The fallback SIGKILL comes at 5,000 ms; Azurite's own shutdown takes ~30 ms.
+    expect(Date.now() - t0).toBeLessThan(4_000);
+  });
+});
+
 describe('Azurite with a data folder', () => {
   const blobsIn = async (connectionString: string): Promise<string[]> => {
     const names: string[] = [];
