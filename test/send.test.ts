@@ -38,6 +38,19 @@ describe('splitBody', () => {
     expect(back).toEqual(body.records);
   });
 
+  it('cuts along the list the envelope reads: an EventList beside an empty records[] along its items; an Event, a record, or both lists not at all', () => {
+    const items = Array.from({ length: 4 }, (_, i) => ({ auditID: `i-${i}`, stage: 'ResponseComplete', p: 'x'.repeat(800) }));
+    const withEmpty = splitBody(JSON.stringify({ kind: 'EventList', records: [], items }), 2000);
+    expect(withEmpty.shape).toBe('EventList');
+    expect(withEmpty.bodies.flatMap((b) => (JSON.parse(b) as { items: { auditID: string }[] }).items.map((x) => x.auditID))).toEqual(items.map((x) => x.auditID));
+    for (const body of [
+      { kind: 'EventList', records: [{ category: 'kube-audit' }], items },
+      { auditID: 'e', stage: 'ResponseComplete', records: items },
+      { category: 'kube-audit', properties: { log: 'x' }, records: items },
+    ])
+      expect(splitBody(JSON.stringify(body), 2000)).toMatchObject({ bodies: [], oversizeBody: true });
+  });
+
   it('splits an EventList along items and keeps its other fields; reports an item too large alone', () => {
     const items = [{ auditID: 'a', p: 'x'.repeat(500) }, { auditID: 'huge', p: 'x'.repeat(5000) }, { auditID: 'b', p: 'é'.repeat(500) }];
     const list = { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items };

@@ -3,6 +3,7 @@
 // are still dead letters (every item ends somewhere), but under a reason that says what to
 // change, instead of a schema error about a field they were never meant to have. Only the
 // failure paths call this.
+import { bothLists } from './shapes.js';
 
 /** Resource types whose diagnostic records are AKS input (as envelope/index.ts reads the cluster). */
 const CLUSTER_TYPES = new Set(['MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS', 'MICROSOFT.KUBERNETES/CONNECTEDCLUSTERS']);
@@ -30,8 +31,6 @@ export function foreignItem(o: Record<string, unknown>): { reason: string; detai
   return undefined;
 }
 
-/** An EventList whose `records` holds items too: which list to read would be a guess. */
-export const bothLists = (o: Record<string, unknown>): boolean => o.kind === 'EventList' && Array.isArray(o.records) && o.records.length > 0;
 
 /**
  * Near misses of a diagnostic record, recognised by their fields: a hint for the dead

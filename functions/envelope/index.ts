@@ -10,7 +10,8 @@ import type { DeadLetter, EventInput, Position } from '../contracts.js';
 import type { SourcedRecord } from '../normalize/index.js';
 import { intern } from './intern.js';
 import { jsonElements, jsonSpan, jsonTextTooDeep, safeStringify, stringifyOrNull, valueTooDeep, type JsonStep } from './json.js';
-import { bothLists, foreignItem, shapeHint } from './foreign.js';
+import { foreignItem, shapeHint } from './foreign.js';
+import { bothLists, isEventLike, isRecordLike } from './shapes.js';
 import { describeZodError, diagnosticRecordSchema } from './schema.js';
 
 export interface EnvelopeOptions {
@@ -229,16 +230,10 @@ function bodyDeadLetter(sink: EnvelopeSink, ev: EventInput, reason: string, deta
   return 1;
 }
 
-function isEventLike(o: Record<string, unknown>): boolean {
-  return o.kind === 'Event' || (typeof o.auditID === 'string' && typeof o.stage === 'string');
-}
 
 /** Audit events only: no diagnostic record or `{records}` body is read. */
 const auditOnly = (opts: EnvelopeOptions): boolean => opts.accept === 'audit' || opts.accept === 'audit-event';
 
-function isRecordLike(o: Record<string, unknown>): boolean {
-  return o.properties !== undefined && (o.category !== undefined || o.operationName !== undefined);
-}
 
 /**
  * An object at the top of a body (parent and step null) or element `step` of the array at

@@ -3,6 +3,7 @@
 // and events are packed into batches by the SDK's own size accounting (tryAdd) so the
 // same loop can be tested with a fake producer and no network.
 import { jsonElements } from '../envelope/json.js';
+import { bothLists, isEventLike, isRecordLike } from '../envelope/shapes.js';
 
 /** Event Hubs Standard/Premium maximum event (and batch) size. Basic tier is 256 KiB. */
 export const EVENT_HUBS_MAX_EVENT_BYTES = 1_048_576;
@@ -26,11 +27,12 @@ function listOf(value: unknown): { shape: BodyShape; items: unknown[]; path: str
   if (Array.isArray(value)) return { shape: 'array', items: value, path: [], shell: '[]' };
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    // As the envelope reads the body: an audit Event's `records` is an extra field of the
-    // Event (split along it, the Event became no body at all), and an EventList that also
-    // carries `records` is ambiguous (the envelope refuses it): neither is split.
-    if (obj.kind === 'Event' || (obj.kind === 'EventList' && 'records' in obj)) return null;
-    const key = Array.isArray(obj.records) ? 'records' : obj.kind === 'EventList' && Array.isArray(obj.items) ? 'items' : null;
+    // Cut along the list the envelope reads (envelope/shapes.ts), in its order: an audit Event
+    // or a diagnostic record is one item whatever lists it carries (split along an extra
+    // `records`, an Event became no body at all); an EventList with records too is refused
+    // whole; an EventList's list is its items, even beside an empty `records`.
+    if (isEventLike(obj) || isRecordLike(obj) || bothLists(obj)) return null;
+    const key = obj.kind === 'EventList' ? (Array.isArray(obj.items) ? 'items' : null) : Array.isArray(obj.records) ? 'records' : null;
     if (!key) return null;
     // The list key goes last so the shell ends in "[]}" and chunks can be spliced in as text.
     const { [key]: items, ...rest } = obj;
