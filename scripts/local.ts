@@ -91,19 +91,21 @@ async function main(): Promise<number> {
         };
         if (!values['no-demo']) checkDemo(checked.count, checked.seed);
         // Before Azurite starts: a mistyped path is a usage error, not a failure after start-up.
-        for (const p of values.input ?? []) {
-          const full = path.resolve(userDirectory(), p);
-          if (p === '-') continue;
+        // Relative to where the user typed the command, as --data is.
+        const input = (values.input ?? []).map((p) => (p === '-' ? p : path.resolve(userDirectory(), p)));
+        input.forEach((full, i) => {
+          const p = values.input![i]!;
+          if (full === '-') return;
           if (!existsSync(full)) throw new UsageError(`--input: cannot read ${p} (no such file or folder)`);
           if (statSync(full).isDirectory() && bodyFilesIn(full, readdirSync(full)).length === 0) throw new UsageError(`--input: ${noBodyFiles(p)}`);
-        }
-        return checked;
+        });
+        return { ...checked, input };
       },
     },
   );
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  const { port, blobPort, queuePort, count, seed } = parsed.checked;
+  const { port, blobPort, queuePort, count, seed, input } = parsed.checked;
   // The runner's own state stays where npm runs it (the package root); a --data folder the
   // user names is relative to where they typed the command.
   const root = process.cwd();
@@ -115,8 +117,7 @@ async function main(): Promise<number> {
     blobPort: blobPort || undefined,
     queuePort: queuePort || undefined,
     demo: values['no-demo'] ? false : { count, seed },
-    // Relative to where the user typed the command, as --data is.
-    input: (values.input ?? []).map((p) => (p === '-' ? p : path.resolve(userDirectory(), p))),
+    input,
   });
 
   let stopping = false;

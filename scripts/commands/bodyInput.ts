@@ -55,7 +55,7 @@ export const noBodyFiles = (dir: string): string => `no body files in ${dir}: it
 
 /**
  * Bodies from files, folders and stdin ('-'; also when `inputs` is empty), in argument order,
- * as text. A file that holds none (empty, blank lines only) is passed to `onEmpty`; a folder
+ * as bytes (bodiesOf). A file that holds none (empty, blank lines only) is passed to `onEmpty`; a folder
  * with no body file in it is an error, as is an input that cannot be read: both named.
  */
 export async function* recordedBodies(inputs: readonly string[], onEmpty: (file: string) => void = () => undefined, stdin: Readable = process.stdin): AsyncGenerator<Buffer> {

@@ -66,9 +66,10 @@ export async function* fittedBodies(bodies: AsyncIterable<Buffer>, maxBytes: num
       continue;
     }
     // Split only what decodes: a body with bytes that are not UTF-8 has no items to cut out.
-    const fit = isUtf8(body) ? splitBody(body.toString('utf8'), maxBytes) : { bodies: [], oversizeBody: true, oversizeItems: [] as number[] };
+    const utf8 = isUtf8(body);
+    const fit = utf8 ? splitBody(body.toString('utf8'), maxBytes) : { bodies: [], oversizeBody: true, oversizeItems: [] as number[] };
     const what = fit.oversizeBody
-      ? `is ${body.length} bytes and has no records[]/items[] to split along${isUtf8(body) ? '' : ' (not UTF-8)'}`
+      ? `is ${body.length} bytes and has no records[]/items[] to split along${utf8 ? '' : ' (not UTF-8)'}`
       : fit.oversizeItems.length
         ? `has ${fit.oversizeItems.length} item(s) larger than ${maxBytes} bytes alone (indexes ${fit.oversizeItems.slice(0, 5).join(', ')})`
         : '';

@@ -190,8 +190,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       const { readInput } = await import('./input.js');
       const input = await readInput(opts.input, log);
       const { totals, batches, failedBatches } = await deliver(input.bodies, input);
-      const split = `${input.stats.split ? `, ${input.stats.split} split to fit an event` : ''}${input.stats.emptyFiles ? `, ${input.stats.emptyFiles} empty file(s) skipped` : ''}`;
-      const title = `Your input: ${input.bodies.length} Event Hub bodies from ${opts.input.join(', ')}${split} through aksDiagnostics → ${lander.kind} sink`;
+      const notes = `${input.stats.split ? `, ${input.stats.split} split to fit an event` : ''}${input.stats.emptyFiles ? `, ${input.stats.emptyFiles} empty file(s) skipped` : ''}`;
+      const title = `Your input: ${input.bodies.length} Event Hub bodies from ${opts.input.join(', ')}${notes} through aksDiagnostics → ${lander.kind} sink`;
       const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches });
       runner.input = { bodies: input.bodies.length, totals, text, failedBatches };
       log(`\n${text}`);
