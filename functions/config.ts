@@ -48,23 +48,18 @@ export function webhookSecrets(value: string): WebhookSecret[] {
  * the platform could not resolve (the identity's role not there yet, a deleted secret) reaches
  * the app as its own text: long enough, and guessable from the vault's and secret's names.
  */
-const SECRET_PROBLEMS: readonly { bad: (v: string) => boolean; why: string }[] = [
+const SECRET_PROBLEMS: readonly { bad: (v: string, secrets: readonly WebhookSecret[]) => boolean; why: string }[] = [
   { bad: (v) => /^@Microsoft\.KeyVault\(/i.test(v.trim()), why: "is a Key Vault reference the platform did not resolve (give the app's identity Key Vault Secrets User on the vault)" },
-  {
-    bad: (v) => {
-      const secrets = webhookSecrets(v);
-      return secrets.length === 0 || secrets.some((s) => s.secret.length < MIN_WEBHOOK_SECRET);
-    },
-    why: `is shorter than ${MIN_WEBHOOK_SECRET} characters`,
-  },
+  { bad: (_, secrets) => secrets.length === 0 || secrets.some((s) => s.secret.length < MIN_WEBHOOK_SECRET), why: `is shorter than ${MIN_WEBHOOK_SECRET} characters` },
   // A typo in a binding must not quietly widen or drop it. The text before ':' is not echoed: it may be part of a secret.
-  { bad: (v) => webhookSecrets(v).some((s) => s.badCluster !== undefined), why: `binds a secret to a cluster name that is not ${CLUSTER_NAME_RULE} (<cluster>:<secret>; a secret cannot contain ':')` },
+  { bad: (_, secrets) => secrets.some((s) => s.badCluster !== undefined), why: `binds a secret to a cluster name that is not ${CLUSTER_NAME_RULE} (<cluster>:<secret>; a secret cannot contain ':')` },
 ];
 
 /** What is wrong with a configured webhook secret (undefined when unset or fine), naming the setting, never the value. */
 export function webhookSecretProblem(setting: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const problem = SECRET_PROBLEMS.find((p) => p.bad(value));
+  const secrets = webhookSecrets(value);
+  const problem = SECRET_PROBLEMS.find((p) => p.bad(value, secrets));
   return problem && `${setting} ${problem.why}`;
 }
 
