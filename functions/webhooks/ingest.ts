@@ -6,7 +6,7 @@ import { TRUNCATED_ANNOTATION } from '../contracts.js';
 import { jsonElements, MAX_JSON_DEPTH, trimmedLength, valueTooDeep, type JsonStep } from '../envelope/json.js';
 import { authenticate, authenticateHeaders } from './auth.js';
 import { BODY_FIELD, declaredTooLarge, parseJson, readBodyLimited } from '../http/body.js';
-import { messageShell, packWebhookMessages, type MessageHead } from './message.js';
+import { messageShell, packWebhookMessages, pinnedField, type MessageHead } from './message.js';
 import { CLUSTER_NAME_RULE, clusterName } from './cluster.js';
 import { webhookSource } from './sources.js';
 import { describeIssue, missingField } from '../http/issues.js';
@@ -130,7 +130,7 @@ export async function acceptWebhook(req: WebhookRequest, config: Config, now: Da
   }
   if (refused.length === items.length) return badRequest(refused[0]!.field, refused[0]!.text, `schema: ${refused[0]!.text}`);
   const accepted = items.length - refused.length;
-  const head: MessageHead = { source: source.name, cluster, ...(pinned !== undefined ? { clusterPinned: true } : {}), receivedTime: now.toISOString() };
+  const head: MessageHead = { source: source.name, cluster, ...pinnedField(pinned !== undefined), receivedTime: now.toISOString() };
   let texts = eventTexts(body.text, at);
   let messages = packWebhookMessages(head, texts, MAX_HUB_MESSAGE_BYTES);
   let truncated = 0;

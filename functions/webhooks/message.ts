@@ -20,6 +20,9 @@ export type WebhookMessage = z.output<typeof webhookMessageSchema>;
 
 export type MessageHead = { source: SourceName; cluster: string; clusterPinned?: true; receivedTime: string };
 
+/** The `clusterPinned` field of a message or dead letter: present (true) only when pinned, so unpinned ones keep their shape. */
+export const pinnedField = (pinned: boolean | undefined): { clusterPinned?: true } => (pinned ? { clusterPinned: true } : {});
+
 /** A hub message with no events: events are spliced in as text (eventhub/batching.ts chunkItems). */
 export const messageShell = (head: MessageHead): string => JSON.stringify({ type: WEBHOOK_MESSAGE_TYPE, ...head, events: [] });
 

@@ -10,7 +10,7 @@ import { parseJson } from '../http/body.js';
 import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { cutChunks, DEFAULT_CHUNK_RECORDS, processEvents, wholeBatch, type EventChunk } from '../pipeline.js';
 import type { Policy } from '../detect/index.js';
-import { messageShell, webhookMessageSchema, type WebhookMessage } from './message.js';
+import { messageShell, pinnedField, webhookMessageSchema, type WebhookMessage } from './message.js';
 import { webhookSource, type SourceName } from './sources.js';
 import { alertDetections } from './runtimeAlert.js';
 import { describeIssue, missingField } from '../http/issues.js';
@@ -39,7 +39,7 @@ const SOURCE_OF_CATEGORY: Readonly<Record<string, SourceName>> = {
 export function messageForDeadLetter(d: Pick<DeadLetter, 'category' | 'cluster' | 'clusterPinned' | 'raw'>, receivedTime: string): string | undefined {
   const source = d.category === undefined ? undefined : SOURCE_OF_CATEGORY[d.category];
   if (source === undefined) return undefined;
-  const shell = messageShell({ source, cluster: d.cluster ?? 'unknown', ...(d.clusterPinned ? { clusterPinned: true } : {}), receivedTime });
+  const shell = messageShell({ source, cluster: d.cluster ?? 'unknown', ...pinnedField(d.clusterPinned), receivedTime });
   return chunkItems([d.raw], shell, Infinity).texts[0]!;
 }
 
@@ -155,7 +155,7 @@ export function processWebhookChunks(events: readonly EventInput[], opts: Webhoo
       const first = ev.firstIndex ?? 0;
       msg.events.forEach((item, index) => {
         const reject = (why: string, reason = 'invalid-runtime-alert'): void =>
-          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster, ...(msg.clusterPinned ? { clusterPinned: true as const } : {}) });
+          void deadLetters.push({ reason, detail: `${msg.source}: ${why}`, position: { ...ev.position, index: first + index }, raw: texts?.[index] ?? safeStringify(item), category: msg.source, cluster: msg.cluster, ...pinnedField(msg.clusterPinned) });
         // Its fields become a Detection's Evidence, which landing must be able to write.
         if (!shallow && valueTooDeep(item)) return reject(`alert nests deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
         const checked = source.event.safeParse(exactIntegers(item, texts?.[index]), { error: missingField });
