@@ -72,6 +72,13 @@ describe('apiserver rules', () => {
     expect(rules([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200)], p)).toEqual([]);
   });
 
+  it('trusted networks: a CIDR covers its addresses, IPv6 matches however it is spelt, one address outside still fires', () => {
+    const p = loadPolicy({ apiserver: { trustedSourceIps: ['10.224.0.0/16', 'fd00::1'] } });
+    const read = (ip: string) => rules([httplog('GET', '/api/v1/namespaces/prod/secrets/db', 'curl/8.0', 200, ip)], p);
+    for (const ip of ['10.224.0.5', '10.224.255.255', '[fd00:0::1]', '[FD00::1]', '[::ffff:10.224.3.4]']) expect(read(ip), ip).toEqual([]);
+    for (const ip of ['10.225.0.1', '10.1.2.3', '[fd00::2]']) expect(read(ip), ip).toEqual(['Secret Read by Unexpected User Agent']);
+  });
+
   describe('Burst of 401/403 From One Source', () => {
     const at = (s: number, ip: string, code: number) => cpRow({ TimeGenerated: new Date(Date.UTC(2025, 3, 20, 16, 0, s)).toISOString().replace('Z', '000Z'), SourceIp: ip, ResponseCode: code, Verb: 'GET', RequestUri: '/api/v1/secrets', AuditId: `id-${ip}-${s}` });
     const p = loadPolicy({ apiserver: { authFailureThreshold: 5, authFailureWindowSeconds: 10 } });
@@ -89,6 +96,13 @@ describe('apiserver rules', () => {
       expect(d.map((x) => (x.Evidence as { count: number }).count)).toEqual([5, 5]);
       expect(new Set(d.map((x) => x.DetectionId)).size).toBe(2);
       expect(d[0]!.AuditIds).toHaveLength(5);
+    });
+
+    it('a source inside a trusted network makes no burst; one outside it still does', () => {
+      const trusted = loadPolicy({ apiserver: { authFailureThreshold: 5, authFailureWindowSeconds: 10, trustedSourceIps: ['198.51.100.0/30'] } });
+      const burst = (ip: string) => run([0, 1, 2, 3, 4].map((s) => at(s, ip, 401)), trusted).map((x) => x.Rule);
+      expect(burst('198.51.100.2')).toEqual([]);
+      expect(burst('198.51.100.7')).toEqual(['Burst of 401/403 From One Source']);
     });
 
     it('four failures in the window is a near miss', () => {

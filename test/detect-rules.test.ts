@@ -388,11 +388,12 @@ describe('policy controls', () => {
     expect(() => loadPolicy({ auditStages: { remove: ['ResponseComplete'] } })).toThrow(/auditStages: at least one stage/);
     expect(() => loadPolicy({ lists: { writableVerbs: { append: ['CREATE'] } } })).toThrow(/lists\.writableVerbs\.5: a Kubernetes verb: lower case/);
     expect(() => loadPolicy({ apiserver: { trustedSourceIps: { append: ['not-an-ip'] } } })).toThrow(/apiserver\.trustedSourceIps\.0: an IP address/);
-    expect(() => loadPolicy({ apiserver: { trustedSourceIps: ['10.0.0.0/8'] } })).toThrow(/apiserver\.trustedSourceIps\.0: an IP address \(compared exactly: no CIDR/);
+    for (const bad of ['10.0.0.0/33', 'fd00::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.1:443', '10.0.0.0/8/8'])
+      expect(() => loadPolicy({ apiserver: { trustedSourceIps: [bad] } }), bad).toThrow(/apiserver\.trustedSourceIps\.0: an IP address or CIDR network/);
     // The windows overlay's forms, and how to turn one off, in the message (it said "Invalid input").
     expect(() => loadPolicy({ windows: { remove: ['apiserver_silence'] } })).toThrow(/windows: an array .* or \{"append": \[\.\.\.\]\}; to turn one off: "rules": \{"window\.<id>": \{"enabled": false\}\}/);
     // What is right still loads.
-    expect(loadPolicy({ auditStages: ['ResponseStarted', 'ResponseComplete'], lists: { writableVerbs: { append: ['*', 'escalate'] } }, apiserver: { trustedSourceIps: ['::1', '10.0.0.1'] } }).auditStages).toEqual(['ResponseStarted', 'ResponseComplete']);
+    expect(loadPolicy({ auditStages: ['ResponseStarted', 'ResponseComplete'], lists: { writableVerbs: { append: ['*', 'escalate'] } }, apiserver: { trustedSourceIps: ['::1', '10.0.0.1', '10.224.0.0/16', 'fd00::/8'] } }).auditStages).toEqual(['ResponseStarted', 'ResponseComplete']);
   });
 
   it('stacked overlays merge rule settings field by field; an overlay cannot switch the profile', () => {

@@ -3,8 +3,9 @@
 // (a burst of 401/403 from one source IP).
 import { distinct, mapKey } from '../mapKey.js';
 import type { AksControlPlaneRow, Detection } from '../contracts.js';
-import { and, compile, eq, evidence, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
+import { and, compile, eq, evidence, inNetworks, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection, uniqueKeys } from './detection.js';
+import { networkMatcher } from './networks.js';
 import { requestTargetOnce } from './requestPath.js';
 import type { Policy, PriorityName } from './policy.js';
 import { rulePriority } from './rulePriority.js';
@@ -46,7 +47,7 @@ export interface ApiserverRuleDef {
   readonly when: (p: Policy) => Cond<CpField>;
 }
 
-const fromTrustedIp = (p: Policy): Cond<CpField> => isIn('cp.sourceip', p.apiserver.trustedSourceIps);
+const fromTrustedIp = (p: Policy): Cond<CpField> => inNetworks('cp.sourceip', p.apiserver.trustedSourceIps);
 
 export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
   {
@@ -127,14 +128,14 @@ export function runApiserverRules(rows: readonly Row[], policy: Policy, out: Det
 function authFailureBursts(rows: readonly Row[], p: Policy, out: Detection[]): void {
   const priority = rulePriority(p, AUTH_BURST_RULE.id, AUTH_BURST_RULE.priority);
   if (priority === null) return;
-  const trusted = new Set(p.apiserver.trustedSourceIps);
+  const trusted = networkMatcher(p.apiserver.trustedSourceIps);
   // Keyed by mapKey: a hostile srcIP can be any length.
   const bySource = new Map<string, { ip: string; list: { t: number; row: Row }[] }>();
   for (const row of rows) {
     if (row.ResponseCode !== 401 && row.ResponseCode !== 403) continue;
     if (!row.SourceIp || !row.TimeGenerated) continue;
     const ip = ipOnly(row.SourceIp);
-    if (trusted.has(ip)) continue;
+    if (trusted(ip)) continue;
     const t = Date.parse(row.TimeGenerated);
     if (Number.isNaN(t)) continue;
     const key = mapKey(`${row.Cluster}\u0000${ip}`);

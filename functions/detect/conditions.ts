@@ -7,6 +7,8 @@
 // `intersects` is true when ANY value is. A missing field makes every test false, so
 // `not(test)` on a missing field is true, as in Falco.
 
+import { networkMatcher } from './networks.js';
+
 export type Cond<F extends string = string> =
   | { readonly op: 'eq'; readonly field: F; readonly value: string }
   | { readonly op: 'in'; readonly field: F; readonly values: readonly string[] }
@@ -14,6 +16,7 @@ export type Cond<F extends string = string> =
   | { readonly op: 'startsWith'; readonly field: F; readonly prefixes: readonly string[] }
   | { readonly op: 'contains'; readonly field: F; readonly values: readonly string[] }
   | { readonly op: 'matches'; readonly field: F; readonly pattern: RegExp }
+  | { readonly op: 'inNetworks'; readonly field: F; readonly networks: readonly string[] }
   | { readonly op: 'exists'; readonly field: F }
   | { readonly op: 'and'; readonly of: readonly Cond<F>[] }
   | { readonly op: 'or'; readonly of: readonly Cond<F>[] }
@@ -27,6 +30,8 @@ export const startsWith = <F extends string>(field: F, ...prefixes: string[]): C
 export const startsWithAny = <F extends string>(field: F, prefixes: readonly string[]): Cond<F> => ({ op: 'startsWith', field, prefixes });
 export const contains = <F extends string>(field: F, values: readonly string[]): Cond<F> => ({ op: 'contains', field, values });
 export const matches = <F extends string>(field: F, pattern: RegExp): Cond<F> => ({ op: 'matches', field, pattern });
+/** The field is an IP address inside one of `networks` (addresses or CIDR, detect/networks.ts). */
+export const inNetworks = <F extends string>(field: F, networks: readonly string[]): Cond<F> => ({ op: 'inNetworks', field, networks });
 export const exists = <F extends string>(field: F): Cond<F> => ({ op: 'exists', field });
 export const and = <F extends string>(...of: Cond<F>[]): Cond<F> => ({ op: 'and', of });
 export const or = <F extends string>(...of: Cond<F>[]): Cond<F> => ({ op: 'or', of });
@@ -145,6 +150,18 @@ export function compile<R>(cond: Cond, index: ReadonlyMap<string, number>): Test
           return false;
         }
         return v !== undefined && re.test(v);
+      };
+    }
+    case 'inNetworks': {
+      const i = slot(cond.field), inside = networkMatcher(cond.networks);
+      return (c) => {
+        const v = c.get(i);
+        if (isMulti(v)) {
+          if (v.length === 0) return false;
+          for (let k = 0; k < v.length; k++) if (!inside(v[k]!)) return false;
+          return true;
+        }
+        return v !== undefined && inside(v);
       };
     }
     case 'exists': {

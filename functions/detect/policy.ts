@@ -1,10 +1,10 @@
 // Detection policy: every list and switch a user tunes, validated with zod. A policy file is
 // an *overlay* on a base profile (falco | aks): lists are replaced by an array or edited
 // with {"append": [...], "remove": [...]}; objects merge key by key.
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CP_FIELDS } from './apiserverRules.js';
 import { FIELD_NAMES } from './fields.js';
+import { parseNetwork } from './networks.js';
 import { PROFILES, type ProfileName } from './profiles.js';
 
 export const PRIORITIES = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFORMATIONAL', 'INFO', 'DEBUG'] as const;
@@ -20,7 +20,7 @@ export const AUDIT_STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComp
 /** Audit events carry verbs in lower case ('*' in RBAC rules): 'CREATE' matched nothing. */
 const verbList = z.array(z.string().regex(/^(\*|[a-z]+)$/, 'a Kubernetes verb: lower case (create, patch, …) or *'));
 /** Compared with the event's address as text: anything but an address matched nothing. */
-const ipList = z.array(z.string().refine((s) => isIP(s) !== 0, 'an IP address (compared exactly: no CIDR, no port)'));
+const ipList = z.array(z.string().refine((s) => parseNetwork(s) !== null, 'an IP address or CIDR network (10.224.0.0/16, fd00::/8; no port)'));
 const FIELD_SET: ReadonlySet<string> = new Set<string>([...FIELD_NAMES, ...CP_FIELDS.map((f) => f.name)]);
 
 /** Lists named after the Falco lists/macros they replace (see docs/detections.md). */
@@ -84,7 +84,7 @@ export const apiserverSchema = z
     authFailureThreshold: z.number().int().positive().describe('401/403 responses from one source IP that make a burst'),
     authFailureWindowSeconds: z.number().positive().describe('window of the 401/403 burst'),
     secretReaderAgents: list.describe('user-agent prefixes expected to read secrets (kubelet, controllers, AKS add-ons)'),
-    trustedSourceIps: ipList.describe('source IPs never reported by the apiserver rules (e.g. loopback health probes)'),
+    trustedSourceIps: ipList.describe('source addresses or CIDR networks never reported by the apiserver rules (e.g. loopback health probes, the node subnet)'),
   })
   .strict();
 
