@@ -20,6 +20,17 @@ describe('apiserver rules', () => {
     expect(rules([httplog('GET', '/api/v1/namespaces', 'kubectl/v1.31', 200)])).not.toContain('Anonymous API Request');
   });
 
+  it('Anonymous API Request: a user agent, URI or audit ID that spells system:anonymous attributes nothing (the client chose them)', () => {
+    expect(rules([httplog('GET', '/api/v1/namespaces/default/pods', 'system:anonymous', 200)])).toEqual([]);
+    expect(rules([httplog('GET', '/api/v1/namespaces/default/configmaps/system:anonymous', 'kubectl/v1.31', 404)])).toEqual([]);
+    expect(rules([httplog('GET', '/api/v1/namespaces/default/pods', 'x \\"system:anonymous\\" addedInfo=\\"user \\"system:anonymous\\"', 200)])).toEqual([]);
+    expect(rules([line('I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/pods" latency="1ms" userAgent="curl/8" audit-ID="system:anonymous" srcIP="203.0.113.9:1" resp=200')])).toEqual([]);
+    expect(rules([line('I0624 20:14:59.855669       1 wrap.go:47] GET /api/v1/namespaces/system:anonymous/pods: (9.05ms) 200 [system:anonymous 172.31.1.1:48110]')])).toEqual([]);
+    // The server's own attribution still counts when the client text also says it.
+    const both = line('I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/secrets" latency="1ms" userAgent="system:anonymous" srcIP="203.0.113.9:1" resp=403 addedInfo="RBAC: user \\"system:anonymous\\" cannot list resource \\"secrets\\""');
+    expect(rules([both])).toEqual(['Anonymous API Request']);
+  });
+
   it('Pod Exec/Attach/Port-forward Request on every access-line generation', () => {
     expect(rules([httplog('POST', '/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true', 'kubectl/v1.31', 101)])).toEqual(['Pod Exec/Attach/Port-forward Request']);
     expect(rules([line('I0624 20:14:59.855669       1 wrap.go:47] GET /api/v1/namespaces/default/pods/web/portforward: (9.05ms) 101 [kubectl/v1.12.8 (linux/amd64) kubernetes/a89f8c1 172.31.1.1:48110]')])).toEqual(['Pod Exec/Attach/Port-forward Request']);
