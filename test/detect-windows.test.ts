@@ -210,6 +210,19 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
     expect(run([...steady, late], windows).map((x) => x.RuleId)).toEqual(['window.apiserver_silence']);
   });
 
+  it("the clock-fault margin is each cluster's: a cluster a day behind another on the same hub keeps its windows", () => {
+    // c1's backlog, with a real 1460 s silence, beside more rows of c2 a day later: one median
+    // for both made c1's rows the faults, and its silence was never reported.
+    const c1 = [...Array.from({ length: 10 }, (_, i) => at(i * 5, `c1 ${i}`)), at(1510, 'c1 back')];
+    const c2 = Array.from({ length: 14 }, (_, i) => at(90_000 + i * 5, `c2 ${i}`, 'kube-apiserver', 'c2'));
+    const windows = loadPolicy({}).windows;
+    const d = run([...c1, ...c2], windows);
+    expect(d.map((x) => [x.RuleId, x.Cluster])).toEqual([['window.apiserver_silence', 'c1']]);
+    // A fault in one cluster is still a fault: c2's zero-time row is in no window.
+    const zero = cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c2', LogMessage: 'x' });
+    expect(run([...c1, zero, ...c2], windows).map((x) => [x.RuleId, x.Cluster])).toEqual([['window.apiserver_silence', 'c1']]);
+  });
+
   it("a zero time (0001-01-01) beside today's rows costs what the rows cost: no slot per empty bin between", () => {
     // Every-bin arrays over this span would hold ~10^9 entries (heap out of memory: a crash,
     // not an error). streamOf drops such rows now; the binning must not depend on it.

@@ -47,23 +47,41 @@ export function streamOf(rows: NormalizedRows, table: Table, withMessage = true)
   return withoutClockFaults(out);
 }
 
-/** How far from its table's median time in the batch a row may lie and still be counted. */
+/** How far from its cluster's median time in the table's batch a row may lie and still be counted. */
 export const CLOCK_FAULT_MS = 86_400_000;
 
 /**
- * A time-sorted stream without the rows more than a day from its median: a clock fault (Go's
- * zero time 0001-01-01, an unset or far-future clock), not data of this batch's windows. One
- * such row beside a steady stream would be a bin with years of empty baseline before it (a
- * rate spike) and a silence of millennia. Those rows still land; no window counts them.
+ * A time-sorted stream without the rows more than a day from their cluster's median: a clock
+ * fault (Go's zero time 0001-01-01, an unset or far-future clock), not data of this batch's
+ * windows. One such row beside a steady stream would be a bin with years of empty baseline
+ * before it (a rate spike) and a silence of millennia. Those rows still land; no window counts
+ * them. Per cluster: clusters sharing a hub keep their own clocks, and one whose backlog
+ * arrives a day late is not a fault of the other's.
  */
 function withoutClockFaults(sorted: StreamEvent[]): StreamEvent[] {
   if (sorted.length === 0) return sorted;
-  const median = sorted[sorted.length >> 1]!.t;
-  let from = 0;
-  let to = sorted.length;
-  while (sorted[from]!.t < median - CLOCK_FAULT_MS) from++;
-  while (sorted[to - 1]!.t > median + CLOCK_FAULT_MS) to--;
-  return from === 0 && to === sorted.length ? sorted : sorted.slice(from, to);
+  const only = sorted[0]!.cluster;
+  let one = true;
+  for (let i = 1; i < sorted.length && one; i++) one = sorted[i]!.cluster === only;
+  if (one) {
+    const median = sorted[sorted.length >> 1]!.t;
+    let from = 0;
+    let to = sorted.length;
+    while (sorted[from]!.t < median - CLOCK_FAULT_MS) from++;
+    while (sorted[to - 1]!.t > median + CLOCK_FAULT_MS) to--;
+    return from === 0 && to === sorted.length ? sorted : sorted.slice(from, to);
+  }
+  // Each cluster's times are in order within the sorted stream: its median is its middle one.
+  const times = new Map<string, number[]>();
+  for (const e of sorted) {
+    const list = times.get(e.cluster);
+    if (list) list.push(e.t);
+    else times.set(e.cluster, [e.t]);
+  }
+  const median = new Map<string, number>();
+  for (const [cluster, list] of times) median.set(cluster, list[list.length >> 1]!);
+  const kept = sorted.filter((e) => Math.abs(e.t - median.get(e.cluster)!) <= CLOCK_FAULT_MS);
+  return kept.length === sorted.length ? sorted : kept;
 }
 
 /**
