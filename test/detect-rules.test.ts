@@ -99,10 +99,18 @@ describe('k8s-audit semantics', () => {
   });
 
   it('the configmap-credentials detection names the configmap but never copies its data', () => {
-    const d = fire('Create/Modify Configmap With Private Credentials', { ...created('configmaps', 'default'), verb: 'patch', requestObject: { metadata: { name: 'db-config' }, data: { db: 'password=hunter2' } } });
+    const d = fire('Create/Modify Configmap With Private Credentials', { ...created('configmaps', 'default'), name: 'db-config', verb: 'patch', requestObject: { metadata: { name: 'db-config' }, data: { db: 'password=hunter2' } } });
     expect(d).toHaveLength(1);
     expect(d[0]!.Output).toContain('configmap=db-config');
     expect(JSON.stringify(d[0])).not.toContain('hunter2');
+  });
+
+  it('ka.req.configmap.name is objectRef.name as in Falco: a merge patch (no metadata in its body) is named, and an exception on the name suppresses it', () => {
+    const patch = { verb: 'patch', resource: 'configmaps', namespace: 'kube-system', name: 'coredns-custom', code: 200, requestObject: { data: { 'x.override': 'password hunter2' } } };
+    const d = fire('Create/Modify Configmap With Private Credentials', patch);
+    expect(d.map((x) => x.Output)).toEqual([expect.stringContaining('configmap=coredns-custom')]);
+    const excepted = extendPolicy(falco, { exceptions: { 'Create/Modify Configmap With Private Credentials': [{ 'ka.req.configmap.name': ['coredns-custom'] }] } });
+    expect(detect({ AksAudit: [row(patch)], AksControlPlane: [] }, excepted, new Date(0)).filter((x) => x.Rule === 'Create/Modify Configmap With Private Credentials')).toEqual([]);
   });
 
   it('matches sensitive host paths exactly, not by prefix', () => {

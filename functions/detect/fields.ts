@@ -142,7 +142,8 @@ export const FIELDS = [
   def('ka.req.ephemeral.image', false, 'image of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.image)),
   def('ka.req.service.type', false, 'spec.type of a Service', (r) => str(reqSpec(r)?.type)),
   def('ka.req.service.ports', false, 'spec.ports of a Service as JSON', (r) => json(reqSpec(r)?.ports)),
-  def('ka.req.configmap.name', false, 'metadata.name of a ConfigMap', (r) => str(obj(req(r)?.metadata)?.name)),
+  // objectRef.name as Falco reads it (a patch's body rarely names its object), else the body's metadata.name.
+  def('ka.req.configmap.name', false, 'objectRef.name of a ConfigMap request (as Falco), else the request body\'s metadata.name', (r) => nonEmpty(r.Name) ?? str(obj(req(r)?.metadata)?.name)),
   def('ka.req.configmap.obj', false, 'data of a ConfigMap as JSON', (r) => json(req(r)?.data)),
   def('ka.req.binding.role', false, 'roleRef.name of a (Cluster)RoleBinding', (r) => str(obj(req(r)?.roleRef)?.name)),
   def('ka.req.binding.subjects', true, 'subject names of a (Cluster)RoleBinding', (r) => arr(req(r)?.subjects).map(nameOf)),
