@@ -113,6 +113,21 @@ describe('k8s-audit semantics', () => {
     expect(detect({ AksAudit: [row(patch)], AksControlPlane: [] }, excepted, new Date(0)).filter((x) => x.Rule === 'Create/Modify Configmap With Private Credentials')).toEqual([]);
   });
 
+  it('a refused or dry-run request still fires (as in Falco) but says so: the output notes it, the evidence holds the code and URI', () => {
+    const pod = { ...created('pods', 'default'), requestObject: podObject({ privileged: [true] }) };
+    const [done] = fire('Create Privileged Pod', pod);
+    expect(done!.Output).not.toMatch(/\[not done|\[dry run/);
+    expect(done!.Evidence).toMatchObject({ 'ka.response.code': '201', 'ka.uri': '/api/v1/namespaces/default/pods/x' });
+    const [refused] = fire('Create Privileged Pod', { ...pod, code: 403, reason: 'Forbidden' });
+    expect(refused!.Output).toMatch(/\) \[not done: 403 Forbidden\]$/);
+    expect(refused!.Evidence).toMatchObject({ 'ka.response.code': '403' });
+    const [dry] = fire('Create Privileged Pod', { ...pod, uri: '/api/v1/namespaces/default/pods?dryRun=All&fieldManager=kubectl-client-side-apply' });
+    expect(dry!.Output).toMatch(/ \[dry run: nothing persisted\]$/);
+    expect(dry!.Evidence).toMatchObject({ 'ka.uri': '/api/v1/namespaces/default/pods?dryRun=All&fieldManager=kubectl-client-side-apply' });
+    // A parameter that only ends in dryRun is no dry run.
+    expect(fire('Create Privileged Pod', { ...pod, uri: '/api/v1/namespaces/default/pods?notdryRun=All' })[0]!.Output).not.toContain('[dry run');
+  });
+
   it('matches sensitive host paths exactly, not by prefix', () => {
     expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/procfs', '/var/lib/kubelet/pods'] }) })).toEqual([]);
     expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/var/lib/kubelet/pki'] }) })).toHaveLength(1);

@@ -39,10 +39,11 @@ function exceptionCond(items: readonly Record<string, readonly string[]>[]): Con
 
 /**
  * Evidence of every detection besides its output's fields: when, and who from where (the
- * request's client address and agent, the groups, and a user it impersonated), which an
- * analyst needs whatever the rule's output line prints.
+ * request's client address and agent, the groups, and a user it impersonated), and what
+ * became of it (the response code, the URI with a dry run's flag), which an analyst needs
+ * whatever the rule's output line prints.
  */
-const EVIDENCE_FIELDS: readonly [string, number][] = (['ka.stage', 'ka.auditid', 'ka.user.groups', 'ka.impuser.name', 'ka.sourceip', 'ka.useragent'] as const).map((n) => [n, FIELD_INDEX.get(n)!]);
+const EVIDENCE_FIELDS: readonly [string, number][] = (['ka.stage', 'ka.auditid', 'ka.response.code', 'ka.uri', 'ka.user.groups', 'ka.impuser.name', 'ka.sourceip', 'ka.useragent'] as const).map((n) => [n, FIELD_INDEX.get(n)!]);
 
 /**
  * Values a field must take for `cond` to be true (null = unconstrained), read statically off
@@ -132,12 +133,26 @@ function compilePack(policy: Policy): Pack {
 
 const str = (v: string | undefined | readonly string[]): string | undefined => (typeof v === 'string' ? v : undefined);
 
+const DRY_RUN = /[?&]dryRun=All(?:&|$)/;
+
+/**
+ * What a rule's output line cannot tell of a request that changed nothing: refused (Azure
+ * Policy, RBAC, a webhook) or a dry run. Falco's rules fire on both, and so do these; the
+ * note keeps them from reading as a privileged pod that exists.
+ */
+function outcomeNote(row: AksAuditRow, reason: string | undefined): string {
+  const code = row.ResponseCode;
+  if (code !== null && code >= 400) return ` [not done: ${code}${reason ? ` ${reason}` : ''}]`;
+  const q = row.RequestUri.indexOf('?');
+  return q >= 0 && DRY_RUN.test(row.RequestUri.slice(q)) ? ' [dry run: nothing persisted]' : '';
+}
+
 export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, out: Detection[]): void {
   const pack = compilePack(policy);
   if (pack.rules.length === 0) return;
   const ctx = new RowContext<AksAuditRow>(FIELDS.map((f) => f.get));
   const I = FIELD_INDEX;
-  const [iNs, iUser, iRes, iName, iResp, iVerb] = (['ka.target.namespace', 'ka.user.name', 'ka.target.resource', 'ka.target.name', 'ka.resp.name', 'ka.verb'] as const).map((n) => I.get(n)!) as [number, number, number, number, number, number];
+  const [iNs, iUser, iRes, iName, iResp, iVerb, iReason] = (['ka.target.namespace', 'ka.user.name', 'ka.target.resource', 'ka.target.name', 'ka.resp.name', 'ka.verb', 'ka.response.reason'] as const).map((n) => I.get(n)!) as [number, number, number, number, number, number, number];
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     // Falco's plugin extracts no field from an event without auditID: no rule can match it.
@@ -164,7 +179,7 @@ export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, o
           resource: str(ctx.get(iRes)),
           name: str(ctx.get(iName)) ?? str(ctx.get(iResp)),
           verb: str(ctx.get(iVerb)),
-          output: `${rule.def.name}: ${render(rule.output, ctx)}`,
+          output: `${rule.def.name}: ${render(rule.output, ctx)}${outcomeNote(row, str(ctx.get(iReason)))}`,
           evidence: evidence(rule.output, ctx, EVIDENCE_FIELDS),
           auditIds: [row.AuditId],
           tags: rule.def.tags,
