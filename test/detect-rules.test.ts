@@ -285,6 +285,29 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
     expect(whole).not.toContain(UNINSPECTED);
   });
 
+  const CUT = 'Request Cut Before It Could Be Inspected';
+  it('a record cut inside a 16 KiB request URI fires (verb, user and object went with the cut: no other rule could match)', () => {
+    const cutRecord = (spec: EventSpec) => {
+      const text = JSON.stringify(auditEvent(spec));
+      return { body: JSON.stringify({ records: [diagRecord('kube-audit', text.slice(0, 16_384))] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 1, offset: '0' } };
+    };
+    const exec = { user: 'mallory', verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'default', name: 'web', code: 101, uri: `/api/v1/namespaces/default/pods/web/exec?command=sh&command=-c&command=${'x'.repeat(17_000)}` };
+    const result = processEvents([cutRecord(exec)], { policy: aks, now: new Date(0) });
+    expect(result.detections.map((d) => d.Rule)).toEqual([CUT]);
+    expect(result.detections[0]!.Output).toContain('uri=/api/v1/namespaces/default/pods/web/exec?command=sh&command=-c&command=xxx');
+    expect(result.rows.AksAudit[0]).toMatchObject({ Truncated: true, RequestUri: expect.stringMatching(/^\/api\/v1\/namespaces\/default\/pods\/web\/exec\?/) });
+    // Not "Disallowed K8s User" for a user the cut took (it printed user=<NA>).
+    expect(processEvents([cutRecord(exec)], { policy: extendPolicy(aks, { switches: { allEvents: true } }), now: new Date(0) }).detections.map((d) => d.Rule)).not.toContain('Disallowed K8s User');
+    // Cut later (inside the request object), the verb and user survive: the usual rules, not this one.
+    const pod = podObject({ privileged: [true] });
+    (pod.metadata as Record<string, unknown>).annotations = { pad: 'x'.repeat(17_000) };
+    const later = processEvents([cutRecord({ ...created('pods', 'default'), stage: 'ResponseComplete', requestObject: pod })], { policy: aks, now: new Date(0) });
+    expect(later.detections.map((d) => d.Rule)).toContain(UNINSPECTED);
+    expect(later.detections.map((d) => d.Rule)).not.toContain(CUT);
+    // Falco's pack alone (the falco profile) has no such rule.
+    expect(processEvents([cutRecord(exec)], { policy: falco, now: new Date(0) }).detections.map((d) => d.Rule)).not.toContain(CUT);
+  });
+
   it('so does a request object AKS replaced; a Metadata-level event (no request object at all) does not', () => {
     expect(rules({ ...created('pods', 'default'), requestObject: 'skipped-too-big-size-object' }, aks)).toContain(UNINSPECTED);
     expect(rules(created('pods', 'default'), aks)).not.toContain(UNINSPECTED);

@@ -176,6 +176,17 @@ describe('normalize audit records', () => {
     expect(salvaged.AksAudit[0]).toMatchObject({ AuditId: 'c3', Stage: 'Panic', Truncated: true, TimeGenerated: '2024-01-01T00:00:00.000002Z' });
   });
 
+  it('a cut inside requestURI keeps the URI up to the cut, without an escape the cut split', () => {
+    const head = '{"kind":"Event","auditID":"u1","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/default/pods/web/exec?command=sh';
+    expect(salvageAuditJson(`${head}&command=echo`).event.requestURI).toBe('/api/v1/namespaces/default/pods/web/exec?command=sh&command=echo');
+    for (const [tail, want] of [['\\u00', ''], ['\\u0041\\', 'A'], ['\\\\', '\\'], ['\\\\\\', '\\'], ['\\"x', '"x'], ['\\', '']] as const)
+      expect(salvageAuditJson(`${head}${tail}`).event.requestURI, tail).toBe(`/api/v1/namespaces/default/pods/web/exec?command=sh${want}`);
+    // Text no JSON string could hold (a raw control character) keeps no URI; the rest stays.
+    const bad = salvageAuditJson(`${head}\u0001x`);
+    expect(bad.event.requestURI).toBeUndefined();
+    expect(bad.event.auditID).toBe('u1');
+  });
+
   it('malformed (not cut) JSON is invalid-audit-json, still salvaged when it has an auditID', () => {
     const out = run([auditRec('{"auditID":"d1","verb":"get",,"x":1}')]);
     expect(out.deadLetters[0]!.reason).toBe('invalid-audit-json');

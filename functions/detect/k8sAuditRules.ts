@@ -78,7 +78,8 @@ export const K8S_AUDIT_RULES: readonly RuleDef[] = [
   {
     id: 'k8s_disallowed_user', name: 'Disallowed K8s User', priority: 'WARNING', tags: ['k8s', 'T1078'], family: 'security',
     output: 'Request by a user outside the allowed list (user=%ka.user.name target=%ka.target.name/%ka.target.resource verb=%ka.verb uri=%ka.uri resp=%ka.response.code)',
-    when: (p) => and(kevt(p), nonSystemUser, not(isIn('ka.user.name', p.lists.allowedUsers))),
+    // exists: a record cut before its user (kubesift_request_uninspected) names no one to disallow.
+    when: (p) => and(kevt(p), exists('ka.user.name'), nonSystemUser, not(isIn('ka.user.name', p.lists.allowedUsers))),
   },
   {
     id: 'k8s_disallowed_pod', name: 'Create Disallowed Pod', priority: 'WARNING', tags: ['k8s', 'T1610'], family: 'security',
@@ -262,6 +263,14 @@ export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
     id: 'kubesift_pod_spec_uninspected', name: 'Pod Created With an Uninspected Spec', priority: 'NOTICE', tags: ['k8s', 'T1610', 'T1562'], family: 'security',
     output: 'Pod created whose spec the audit event did not carry whole: the pod rules could not check it (user=%ka.user.name pod=%ka.target.name ns=%ka.target.namespace why=%ka.req.uninspected sourceip=%ka.sourceip useragent=%ka.useragent)',
     when: (p) => and(podCreate(p), when(p.switches.kubesiftRules), exists('ka.req.uninspected')),
+  },
+  {
+    // AKS cuts a record at 16 KiB. Past a URI that long (a query padded, or a long inline
+    // `kubectl exec -- sh -c '…'`), the cut takes the verb, user and object: no other rule
+    // can match the request, whatever it did. Salvage keeps the URI's head.
+    id: 'kubesift_request_uninspected', name: 'Request Cut Before It Could Be Inspected', priority: 'NOTICE', tags: ['k8s', 'T1562'], family: 'security',
+    output: 'Audit event cut inside its request URI: no rule could see its verb, user or object (uri=%ka.uri stage=%ka.stage auditid=%ka.auditid)',
+    when: (p) => and(kevt(p), when(p.switches.kubesiftRules), eq('ka.req.uninspected', 'truncated'), not(exists('ka.verb'))),
   },
   {
     // Falco's secret rules watch `get` only, yet one list answers with every secret's data. A

@@ -3,7 +3,9 @@
 // (e.g. inside a SubjectAccessReview requestObject) can never be mistaken for the event's
 // own. Every complete top-level value is kept (JSON.parse on its slice); the value cut by
 // the truncation is dropped, except `user`, whose username is recovered with an anchored,
-// bounded regex. No backtracking anywhere: each character is visited at most twice.
+// bounded regex, and `requestURI`, kept up to the cut (a URI past 16 KiB takes the verb, user
+// and object with it: its head is all that says what the request was). No backtracking
+// anywhere: each character is visited at most twice.
 import { MAX_JSON_DEPTH } from '../envelope/json.js';
 
 export interface SalvageResult {
@@ -64,6 +66,28 @@ function primitiveEnd(s: string, i: number): number {
 // Anchored and bounded: at most 1024 username characters, alternatives are disjoint.
 const USERNAME = /^\{\s*"username"\s*:\s*"((?:[^"\\]|\\.){0,1024})"/;
 
+/**
+ * The text of a JSON string literal cut before its closing quote (`body` follows the opening
+ * one), without an escape the cut split (`\\` or `\\u00`); undefined when it is not string text.
+ */
+function cutString(body: string): string | undefined {
+  let end = body.length;
+  const u = body.lastIndexOf('\\u');
+  if (u >= 0 && u >= end - 5) {
+    let k = u - 1;
+    while (body.charCodeAt(k) === 92) k--;
+    if ((u - 1 - k) % 2 === 0 && !/^[0-9a-fA-F]{4}$/.test(body.slice(u + 2, u + 6))) end = u;
+  }
+  let k = end - 1;
+  while (k >= 0 && body.charCodeAt(k) === 92) k--;
+  if ((end - 1 - k) % 2 === 1) end--;
+  try {
+    return JSON.parse(`"${body.slice(0, end)}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 export function salvageAuditJson(s: string): SalvageResult {
   const event: Record<string, unknown> = {};
   const n = s.length;
@@ -110,6 +134,10 @@ export function salvageAuditJson(s: string): SalvageResult {
             /* leave user out */
           }
         }
+      }
+      if (key === 'requestURI' && v === 34) {
+        const uri = cutString(s.slice(i + 1));
+        if (uri !== undefined) event.requestURI = uri;
       }
       return { event, cut: true };
     }
