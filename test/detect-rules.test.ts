@@ -133,6 +133,13 @@ describe('k8s-audit semantics', () => {
     expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/var/lib/kubelet/pki'] }) })).toHaveLength(1);
   });
 
+  it('reads a host path as the node mounts it: /etc/, //etc and /var/../etc are /etc (an exact match let them pass)', () => {
+    for (const path of ['/etc/', '//etc', '/var/../etc', '/etc/./', '//', '/proc//'])
+      expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: [path] }) }), path).toHaveLength(1);
+    expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/etc/ssl/'] }) })).toEqual([]);
+    expect(fire('Create Sensitive Mount Pod', { ...created('pods', 'default'), requestObject: podObject({ hostPaths: ['/etc/'] }) })[0]!.Output).toContain('hostpaths=/etc)');
+  });
+
   it('an event without auditID yields no fields and fires nothing', () => {
     const policy = extendPolicy(falco, { switches: { allEvents: true } });
     expect(detect({ AksAudit: [row({ user: 'mallory', auditID: '' })], AksControlPlane: [] }, policy, new Date(0))).toEqual([]);

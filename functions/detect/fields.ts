@@ -2,6 +2,7 @@
 // extractor; the engine evaluates a field at most once per row and caches the value.
 // Single-valued fields yield a string or undefined ("does not exist"); multi-valued fields
 // yield an array (empty = no values), which `in` / `intersects` treat differently.
+import { posix } from 'node:path';
 import type { AksAuditRow } from '../contracts.js';
 
 export type FieldValue = string | undefined | readonly string[];
@@ -87,11 +88,21 @@ function uriParam(uri: string, name: string): readonly string[] {
   return out;
 }
 
+/**
+ * A hostPath as the node resolves it, lexically: `/etc/`, `//etc` and `/var/../etc` mount
+ * `/etc`, which Falco's exact match would let pass. A relative path stays as written.
+ */
+function cleanHostPath(p: string): string {
+  if (!p.startsWith('/')) return p;
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 function hostPaths(row: AksAuditRow): readonly string[] {
   const out: string[] = [];
   for (const v of arr(reqSpec(row)?.volumes)) {
     const p = str(obj(obj(v)?.hostPath)?.path);
-    if (p !== undefined) out.push(p);
+    if (p !== undefined) out.push(cleanHostPath(p));
   }
   return out;
 }
@@ -133,7 +144,7 @@ export const FIELDS = [
   def('ka.req.pod.initContainers.privileged', true, 'securityContext.privileged per init container', (r) => privileged(r, 'initContainers')),
   def('ka.req.pod.ephemeralContainers.image', true, 'images of spec.ephemeralContainers', (r) => images(r, 'ephemeralContainers')),
   def('ka.req.pod.ephemeralContainers.privileged', true, 'securityContext.privileged per ephemeral container', (r) => privileged(r, 'ephemeralContainers')),
-  def('ka.req.pod.volumes.hostpath', true, 'spec.volumes[].hostPath.path', hostPaths),
+  def('ka.req.pod.volumes.hostpath', true, 'spec.volumes[].hostPath.path, resolved lexically (/etc/ and //etc are /etc)', hostPaths),
   def('ka.req.pod.volumes', false, 'spec.volumes as JSON', (r) => json(reqSpec(r)?.volumes)),
   def('ka.req.pod.host_network', false, 'spec.hostNetwork', specFlag('hostNetwork')),
   def('ka.req.pod.host_pid', false, 'spec.hostPID', specFlag('hostPID')),
