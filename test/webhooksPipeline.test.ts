@@ -129,6 +129,16 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(r.summary.records).toBe(4);
   });
 
+  it('one post of 140,000 refused items (280 KB) is 140,000 dead letters, not a failed batch that takes other clusters\' alerts with it', async () => {
+    const hostile = await post('falco', `[${JSON.stringify(falcoSample)}${',0'.repeat(140_000)}]`, 'amp');
+    expect(hostile.status).toBe(202);
+    const [other] = await forwarded('falco', { ...falcoSample, uuid: '2e9d8a5b-0000-4000-8000-000000000001' }, 'prod');
+    const r = processWebhookEvents(inputs([...hostile.messages!, other!]), { policy });
+    expect(r.detections.filter((d) => d.Source === 'falco').map((d) => d.Cluster).sort()).toEqual(['amp', 'prod']);
+    expect(r.deadLetters).toHaveLength(140_000);
+    expect(r.summary.records).toBe(140_002);
+  });
+
   it('hostile values in any alert field: every alert a detection or a dead letter, the batch never fails', () => {
     const HOSTILE: unknown[] = [null, true, 0, -1, 1e308, 2 ** 53 + 1, '', 'x'.repeat(20_000), '\u0000\ud800', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00', 253_402_300_800, [], {}, { a: [1] }];
     const samples: [string, Record<string, unknown>][] = [['falco', falcoSample], ['kubearmor', kubearmorSample]];

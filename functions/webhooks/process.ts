@@ -2,6 +2,7 @@
 // as AKS kube-audit records (processEvents, per cluster); runtime alerts are validated again
 // (anyone with send rights on the hub could have put them there) and become Detections.
 // Every event ends as a row, a detection or a dead letter.
+import { appendAll } from '../arrays.js';
 import { emptySummary, type BatchResult, type DeadLetter, type Detection, type EventInput } from '../contracts.js';
 import { bodyText, WEBHOOK_AUDIT_CATEGORY } from '../envelope/index.js';
 import { jsonElements, jsonSpan, jsonTextTooDeep, MAX_JSON_DEPTH, safeStringify, valueTooDeep } from '../envelope/json.js';
@@ -95,10 +96,10 @@ export function emptyResult(): BatchResult {
 export function mergeResults(parts: readonly BatchResult[]): BatchResult {
   const out = emptyResult();
   for (const p of parts) {
-    out.rows.AksAudit.push(...p.rows.AksAudit);
-    out.rows.AksControlPlane.push(...p.rows.AksControlPlane);
-    out.detections.push(...p.detections);
-    out.deadLetters.push(...p.deadLetters);
+    appendAll(out.rows.AksAudit, p.rows.AksAudit);
+    appendAll(out.rows.AksControlPlane, p.rows.AksControlPlane);
+    appendAll(out.detections, p.detections);
+    appendAll(out.deadLetters, p.deadLetters);
     out.summary.records += p.summary.records;
     out.summary.duplicates += p.summary.duplicates;
   }

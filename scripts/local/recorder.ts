@@ -1,5 +1,6 @@
 // A Lander wrapper that remembers what went through it, so the local runner can print a
 // summary (records, rows, dead letters, detections) of exactly what the handlers landed.
+import { appendAll } from '../../functions/arrays.js';
 import { addCounts, type BatchResult, type Detection, type LandOptions, type LandReport, type Lander } from '../../functions/contracts.js';
 
 export interface Totals {
@@ -43,7 +44,7 @@ export class RecordingLander implements Lander {
     t.repeats += result.summary.duplicates;
     for (const d of result.deadLetters) t.deadLetterReasons[d.reason] = (t.deadLetterReasons[d.reason] ?? 0) + 1;
     t.duplicatesSkipped += report.duplicatesSkipped;
-    t.detections.push(...result.detections);
+    appendAll(t.detections, result.detections);
     return report;
   }
 }
