@@ -139,6 +139,17 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     expect(r.summary.records).toBe(140_002);
   });
 
+  it('one alert posted for two clusters is two detections (its id holds the cluster); posted twice for one, a single id', async () => {
+    const ids = async (cluster: string, source: 'falco' | 'kubearmor', sample: unknown) =>
+      processWebhookEvents(inputs(await forwarded(source, sample, cluster)), { policy }).detections.map((d) => [d.Cluster, d.DetectionId]);
+    for (const [source, sample] of [['falco', falcoSample], ['kubearmor', kubearmorSample]] as const) {
+      const [[, prod]] = await ids('prod', source, sample);
+      const [[, dev]] = await ids('dev', source, sample);
+      expect(prod, source).not.toBe(dev);
+      expect((await ids('prod', source, sample))[0]![1]).toBe(prod);
+    }
+  });
+
   it('hostile values in any alert field: every alert a detection or a dead letter, the batch never fails', () => {
     const HOSTILE: unknown[] = [null, true, 0, -1, 1e308, 2 ** 53 + 1, '', 'x'.repeat(20_000), '\u0000\ud800', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00', 253_402_300_800, [], {}, { a: [1] }];
     const samples: [string, Record<string, unknown>][] = [['falco', falcoSample], ['kubearmor', kubearmorSample]];

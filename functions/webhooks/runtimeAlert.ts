@@ -92,7 +92,9 @@ function clusterMismatch(alert: Detection, claimed: string): Detection {
 export function toDetection(a: RuntimeAlert): Detection {
   return {
     TimeGenerated: a.time,
-    DetectionId: detectionId(a.ruleId, ...a.identity.map(String)),
+    // The cluster first: one alert (a uuid, or a DaemonSet's identical event) posted for two
+    // clusters is two detections, and neither hides the other in DetectionsUnique.
+    DetectionId: detectionId(a.ruleId, a.cluster, ...a.identity.map(String)),
     RuleId: a.ruleId,
     Rule: a.rule,
     Priority: a.priority,
