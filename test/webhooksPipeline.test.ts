@@ -143,8 +143,8 @@ describe('webhook hub messages → rows, detections, dead letters', () => {
     const ids = async (cluster: string, source: 'falco' | 'kubearmor', sample: unknown) =>
       processWebhookEvents(inputs(await forwarded(source, sample, cluster)), { policy }).detections.map((d) => [d.Cluster, d.DetectionId]);
     for (const [source, sample] of [['falco', falcoSample], ['kubearmor', kubearmorSample]] as const) {
-      const [[, prod]] = await ids('prod', source, sample);
-      const [[, dev]] = await ids('dev', source, sample);
+      const prod = (await ids('prod', source, sample))[0]![1];
+      const dev = (await ids('dev', source, sample))[0]![1];
       expect(prod, source).not.toBe(dev);
       expect((await ids('prod', source, sample))[0]![1]).toBe(prod);
     }

@@ -51,6 +51,28 @@ function requestUrl(req: IncomingMessage, fallbackHost: string): URL | null {
   }
 }
 
+/** Names this loopback server answers to (URL.hostname spells IPv6 in brackets). */
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Why a request cannot be from this machine's own tools, or null. The server checks no keys
+ * (the host would), so a web page must not reach it through the browser: a Host that is not
+ * a loopback name is DNS rebinding (a page's own name resolved to 127.0.0.1), and an Origin
+ * other than this server's is a page posting across origins (a form needs no preflight).
+ * curl and the CLI send no Origin; the UI's own requests send this server's.
+ */
+export function foreignRequest(url: URL, origin: string | undefined, port: number): string | null {
+  if (!LOOPBACK_NAMES.has(url.hostname)) return `Host ${url.host} is not this loopback server`;
+  if (origin === undefined) return null;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return `Origin ${origin} is not this server`;
+  }
+  return o.protocol === 'http:' && LOOPBACK_NAMES.has(o.hostname) && Number(o.port || 80) === port ? null : `Origin ${origin} is not this server`;
+}
+
 export async function startHttpServer(defs: readonly HttpTriggerDef[], bus: HubBus, log: Log, port = 7071, host = '127.0.0.1'): Promise<LocalHttpServer> {
   const routes = compileRoutes(defs);
 
@@ -58,6 +80,8 @@ export async function startHttpServer(defs: readonly HttpTriggerDef[], bus: HubB
     const url = requestUrl(req, `${host}:${port}`);
     // The host's server refuses a Host it cannot read (or one with credentials) with 400, too.
     if (!url) return json(res, 400, { error: 'bad Host header or request target' });
+    const foreign = foreignRequest(url, req.headers.origin, (server.address() as AddressInfo).port);
+    if (foreign) return json(res, 403, { error: `${foreign}: the local server answers this machine's tools and its own pages only` });
     const method = (req.method ?? 'GET').toUpperCase();
     const candidates = routes.map((r) => ({ r, params: r.match(url.pathname) })).filter((c) => c.params !== null);
     // The host serves its own page at `/`; locally send people to KubeSift's page instead.
