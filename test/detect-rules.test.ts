@@ -292,6 +292,29 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
     expect(whole).not.toContain(UNINSPECTED);
   });
 
+  it('a privileged ephemeral container added to a running pod (kubectl debug --profile=sysadmin) fires, as a merge patch or a JSON patch', () => {
+    const PRIV = 'Privileged Ephemeral Container Added';
+    const debug = (requestObject: unknown, over: Partial<EventSpec> = {}): EventSpec => ({ verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'default', name: 'web-0', code: 200, requestObject, ...over });
+    const container = (privileged: boolean) => ({ name: 'debugger-x7k2p', image: 'busybox:1.36', securityContext: { privileged } });
+    const merge = debug({ spec: { ephemeralContainers: [container(true)] } });
+    const hits = detect({ AksAudit: [row(merge)], AksControlPlane: [] }, aks, new Date(0));
+    expect(hits.map((d) => d.Rule)).toEqual(expect.arrayContaining(['EphemeralContainers Created', PRIV]));
+    expect(hits.find((d) => d.Rule === PRIV)!.Output).toContain('ephemeral_container_name=debugger-x7k2p ephemeral_container_image=busybox:1.36');
+    const jsonPatch = debug([{ op: 'add', path: '/spec/ephemeralContainers/-', value: container(true) }]);
+    const jp = detect({ AksAudit: [row(jsonPatch)], AksControlPlane: [] }, aks, new Date(0));
+    expect(jp.map((d) => d.Rule)).toContain(PRIV);
+    // Falco's own rule now names the container of a JSON patch too (it printed <NA>).
+    expect(jp.find((d) => d.Rule === 'EphemeralContainers Created')!.Output).toContain('ephemeral_container_name=debugger-x7k2p');
+    // Near misses: not privileged, refused, another path of a JSON patch, Falco's pack alone.
+    for (const [why, spec, policy] of [
+      ['not privileged', debug({ spec: { ephemeralContainers: [container(false)] } }), aks],
+      ['refused', debug({ spec: { ephemeralContainers: [container(true)] } }, { code: 403 }), aks],
+      ['other path', debug([{ op: 'add', path: '/spec/containers/-', value: container(true) }]), aks],
+      ['falco profile', merge, falco],
+    ] as const)
+      expect(detect({ AksAudit: [row(spec)], AksControlPlane: [] }, policy, new Date(0)).map((d) => d.Rule), why).not.toContain(PRIV);
+  });
+
   const CUT = 'Request Cut Before It Could Be Inspected';
   it('a record cut inside a 16 KiB request URI fires (verb, user and object went with the cut: no other rule could match)', () => {
     const cutRecord = (spec: EventSpec) => {

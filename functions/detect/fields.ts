@@ -107,10 +107,34 @@ function hostPaths(row: AksAuditRow): readonly string[] {
   return out;
 }
 
-// ephemeralcontainers subresource: EphemeralContainers object (≤1.21, top-level list) or a Pod (1.22+).
+const EPHEMERAL_PATH = /^\/spec\/ephemeralContainers(?:\/(?:-|\d+))?$/;
+
+/**
+ * The ephemeral containers a request to the ephemeralcontainers subresource adds: an
+ * EphemeralContainers object's list (≤1.21), a Pod's or a merge patch's spec list (1.22+;
+ * `kubectl debug` sends a strategic merge patch), or the values of a JSON patch's adds.
+ */
+function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
+  const body = row.RequestObject;
+  if (Array.isArray(body)) {
+    const out: unknown[] = [];
+    for (const op of body) {
+      const o = obj(op);
+      if (!o || (o.op !== 'add' && o.op !== 'replace') || typeof o.path !== 'string' || !EPHEMERAL_PATH.test(o.path)) continue;
+      if (Array.isArray(o.value)) out.push(...o.value.slice(0, 100));
+      else out.push(o.value);
+    }
+    return out;
+  }
+  const r = obj(body);
+  const old = arr(r?.ephemeralContainers);
+  return old.length ? old : arr(obj(r?.spec)?.ephemeralContainers);
+}
+
+// The first of an EphemeralContainers list, the last of a Pod's (the one just added).
 const ephemeralFirst = (row: AksAuditRow): Obj | undefined => {
-  const r = req(row);
-  return obj(arr(r?.ephemeralContainers)[0]) ?? obj(arr(obj(r?.spec)?.ephemeralContainers).at(-1));
+  const list = ephemeralRequested(row);
+  return obj(Array.isArray(row.RequestObject) || arr(obj(row.RequestObject)?.ephemeralContainers).length ? list[0] : list.at(-1));
 };
 
 const def = (name: string, multi: boolean, doc: string, get: (row: AksAuditRow) => FieldValue): FieldDef => ({ name, multi, doc, get });
@@ -151,6 +175,7 @@ export const FIELDS = [
   def('ka.req.pod.host_ipc', false, 'spec.hostIPC', specFlag('hostIPC')),
   def('ka.req.ephemeral.name', false, 'name of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.name)),
   def('ka.req.ephemeral.image', false, 'image of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.image)),
+  def('ka.req.ephemeral.privileged', true, '(KubeSift) securityContext.privileged of each ephemeral container a request to pods/ephemeralcontainers adds (merge patch, JSON patch or object)', (r) => ephemeralRequested(r).map(privilegedOf)),
   def('ka.req.service.type', false, 'spec.type of a Service', (r) => str(reqSpec(r)?.type)),
   def('ka.req.service.ports', false, 'spec.ports of a Service as JSON', (r) => json(reqSpec(r)?.ports)),
   // objectRef.name as Falco reads it (a patch's body rarely names its object), else the body's metadata.name.

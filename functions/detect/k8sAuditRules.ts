@@ -273,6 +273,14 @@ export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
     when: (p) => and(kevt(p), when(p.switches.kubesiftRules), eq('ka.req.uninspected', 'truncated'), not(exists('ka.verb'))),
   },
   {
+    // Falco's pod rules look at pod creates only, and its EphemeralContainers rule does not
+    // look inside: `kubectl debug --profile=sysadmin` adds a privileged container to a running
+    // pod through the subresource, a privileged pod in all but name.
+    id: 'kubesift_privileged_ephemeral_container', name: 'Privileged Ephemeral Container Added', priority: 'WARNING', tags: ['k8s', 'T1609', 'T1611'], family: 'security',
+    output: 'Privileged ephemeral container added to a running pod (user=%ka.user.name pod=%ka.target.name ns=%ka.target.namespace ephemeral_container_name=%ka.req.ephemeral.name ephemeral_container_image=%ka.req.ephemeral.image sourceip=%ka.sourceip useragent=%ka.useragent resp=%ka.response.code)',
+    when: (p) => and(kevt(p), when(p.switches.kubesiftRules), podSubresource, kmodify, isIn('ka.target.subresource', ['ephemeralcontainers']), intersects('ka.req.ephemeral.privileged', ['true']), responseSuccessful),
+  },
+  {
     // Falco's secret rules watch `get` only, yet one list answers with every secret's data. A
     // namespaced list is everyday tooling (Helm keeps releases as secrets); every namespace's
     // secrets at once is what a controller that manages them asks for (lists.secretListers), or a thief.

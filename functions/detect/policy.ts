@@ -66,7 +66,7 @@ export const switchesSchema = z
     objectRulesSkipSubresources: z
       .boolean()
       .describe('(KubeSift) rules about creating or deleting an object (service accounts, services, namespaces, nodes, the activity rules) ignore requests to its subresources: a TokenRequest (serviceaccounts/token) or a proxy call (services/proxy) creates nothing. Falco matches them'),
-    kubesiftRules: z.boolean().describe('(KubeSift) run the audit rules KubeSift adds to Falco\'s pack (kubesift_* ids: token requests for kube namespace service accounts, pod specs cut before they could be inspected, secrets listed across all namespaces, requests made while impersonating)'),
+    kubesiftRules: z.boolean().describe('(KubeSift) run the audit rules KubeSift adds to Falco\'s pack (kubesift_* ids: token requests for kube namespace service accounts, pod specs and requests cut before they could be inspected, privileged ephemeral containers, secrets listed across all namespaces, requests made while impersonating)'),
   })
   .strict();
 
