@@ -52,13 +52,16 @@ const GOLDEN = {
   // Version 9: auditd scenario fields no longer give the attack away: a scenario's first
   // parent pid is drawn when it forks (it was the dataset's first pid), sessions and the
   // shadow reader's login uid are drawn as benign ones, one inode per file on a host; only
-  // the auditd pin changed.
+  // the auditd pin changed. Windows (same version, one release): each computer numbers its
+  // own EventRecordIDs, 4688 is written by System (ProcessID 4), the spray's machine has one
+  // name in every try, the lockout and the logon, and the local backdoor account is made on
+  // a member server, never the DC; the windows pin changed.
   version: 9,
   sha256: {
     syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: '7efc75673bf9a87f491f74198bc62e8a8b53d67f33bb81905a08051b8d56ee35',
-    windows: 'f215ad147ff9ac8be2aff6e70406ad5fac8dae51511596feed3edda27a99b511',
+    windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
     verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
     'aks-audit': 'ba7e2cc7db887e61a32a546db78abcaf73837bc99970066d97e1913ebe5471e4',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
@@ -353,6 +356,28 @@ describe('labels are exact ground truth', () => {
         inodes.set(key, (inodes.get(key) ?? new Set()).add(field(l, 'inode')!));
       }
       expect([...inodes.values()].filter((v) => v.size > 1)).toEqual([]);
+    }
+  });
+
+  it('windows: each computer numbers its own records; 4688 comes from System; the spray is one machine; the backdoor account is never on the DC', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { text, summary } = await gen({ logType: 'windows', count: 3000, seed, scenarios: ['all'] });
+      const lines = text.split('\n').filter((l) => l !== '');
+      const tag = (l: string, k: string) => new RegExp(`<${k}>([^<]*)</${k}>`).exec(l)?.[1];
+      const data = (l: string, k: string) => new RegExp(`<Data Name="${k}">([^<]*)</Data>`).exec(l)?.[1];
+      const last = new Map<string, number>();
+      for (const l of lines) {
+        const computer = tag(l, 'Computer')!, id = Number(tag(l, 'EventRecordID'));
+        if (last.has(computer)) expect(id, computer).toBe(last.get(computer)! + 1);
+        last.set(computer, id);
+        if (tag(l, 'EventID') === '4688') expect(l).toContain('<Execution ProcessID="4" ');
+      }
+      const records = (name: string) => summary.labels.find((x) => x.scenario === name)!.recordIds.map((id) => lines[id - 1]!);
+      const spray = records('password-spray');
+      const names = new Set(spray.filter((l) => ['4625', '4624'].includes(tag(l, 'EventID')!)).map((l) => data(l, 'WorkstationName')));
+      expect(names.size, `seed ${seed}`).toBe(1);
+      expect(data(spray.find((l) => tag(l, 'EventID') === '4740')!, 'TargetDomainName')).toBe([...names][0]);
+      for (const l of records('privilege-escalation')) expect(tag(l, 'Computer')).not.toMatch(/^DC01\./);
     }
   });
 

@@ -73,8 +73,8 @@ export const CefFirewallColumns = columns([
 
 export const WindowsSecurityColumns = columns([
   { name: 'TimeGenerated', type: 'datetime', doc: 'System/TimeCreated SystemTime (UTC)' },
-  { name: 'RecordId', type: 'long', doc: '1-based record number in the dataset (also EventRecordID offset)' },
-  { name: 'EventRecordID', type: 'long', doc: 'System/EventRecordID' },
+  { name: 'RecordId', type: 'long', doc: '1-based record number in the dataset' },
+  { name: 'EventRecordID', type: 'long', doc: 'System/EventRecordID: each computer numbers its own log' },
   { name: 'Computer', type: 'string', doc: 'System/Computer (FQDN)' },
   { name: 'EventID', type: 'int', doc: '4624, 4625, 4634, 4672, 4688, 4720, 4732, 4740' },
   { name: 'Activity', type: 'string', doc: '"<EventID> - <description>" as in Sentinel SecurityEvent' },

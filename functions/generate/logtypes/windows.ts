@@ -1,6 +1,7 @@
 // Windows Security events of a small domain: logons, logoffs, special privileges, process
 // creation. Scenarios: password spray (4625 burst, lockout, then a success) and privilege
 // escalation (new local account added to Administrators).
+import { createHash } from 'node:crypto';
 import { WindowsSecurityColumns } from '../../kusto/datasetTables.js';
 import { EVENT_SCHEMAS, LOGON_TYPES, windowsEventXml, writeWindowsEventXml } from '../encoders/windows.js';
 import { tableEncoder } from '../encoders/table.js';
@@ -51,33 +52,35 @@ const BENIGN_PROCESSES = [
   ['C:\\Windows\\System32\\gpupdate.exe', 'gpupdate.exe /target:computer', 'C:\\Windows\\System32\\svchost.exe'],
 ] as const;
 
+// The process that writes the event: lsass for logons, System (4) for the rest, 4688 included.
 const ev = (t: number, eventId: number, computer: string, rng: Rng, data: Record<string, string>): WindowsEvent => ({
-  t, eventId, computer, processId: eventId === 4688 || eventId === 4624 || eventId === 4625 ? 740 : 4, threadId: rng.range(100, 9000), data,
+  t, eventId, computer, processId: eventId === 4624 || eventId === 4625 ? 740 : 4, threadId: rng.range(100, 9000), data,
 });
 
 /** A computer's own name (FS01 of FS01.contoso.local): its machine account and a local account's domain. */
 const computerName = (host: string): string => (host.split('.')[0] as string).toUpperCase();
 
-function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: number, ip: string, pkg: 'Kerberos' | 'NTLM' | 'Negotiate', logonId = e.logonId(rng)): WindowsEvent {
+function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: number, ip: string, pkg: 'Kerberos' | 'NTLM' | 'Negotiate', logonId = e.logonId(rng), workstation?: string): WindowsEvent {
   const network = type === LOGON_TYPES.Network;
   return ev(t, 4624, host, rng, {
     SubjectUserSid: network ? 'S-1-0-0' : SYSTEM_SID, SubjectUserName: network ? '-' : `${computerName(host)}$`, SubjectDomainName: network ? '-' : e.domain, SubjectLogonId: network ? '0x0' : '0x3e7',
     TargetUserSid: u.sid, TargetUserName: u.name, TargetDomainName: u.domain ?? e.domain, TargetLogonId: logonId,
     LogonType: String(type), LogonProcessName: pkg === 'Kerberos' ? 'Kerberos' : type === LOGON_TYPES.Network ? 'NtLmSsp ' : 'User32 ',
     // A console logon (type 2) happens at the computer itself; other types name the client.
-    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? computerName(host) : rng.pick(e.workstations),
+    AuthenticationPackageName: pkg, WorkstationName: type === LOGON_TYPES.Network && pkg === 'Kerberos' ? '-' : type === LOGON_TYPES.Interactive ? computerName(host) : (workstation ?? rng.pick(e.workstations)),
     LogonGuid: pkg === 'Kerberos' ? `{${rng.uuid()}}` : '{00000000-0000-0000-0000-000000000000}', TransmittedServices: '-', LmPackageName: pkg === 'NTLM' ? 'NTLM V2' : '-', KeyLength: pkg === 'NTLM' ? '128' : '0',
     ProcessId: network ? '0x0' : '0x2c4', ProcessName: network ? '-' : 'C:\\Windows\\System32\\svchost.exe', IpAddress: ip, IpPort: ip === '-' ? '-' : type === LOGON_TYPES.Interactive ? '0' : String(ephemeralPort(rng)),
     ImpersonationLevel: '%%1833', RestrictedAdminMode: type === LOGON_TYPES.RemoteInteractive ? '%%1843' : '-', TargetOutboundUserName: '-', TargetOutboundDomainName: '-', VirtualAccount: '%%1843', TargetLinkedLogonId: '0x0', ElevatedToken: '%%1842',
   });
 }
 
-function failed4625(t: number, e: WinEnv, rng: Rng, host: string, user: string, ip: string, sub: string): WindowsEvent {
+/** `workstation`: the client's name as NTLM sends it (one machine's), else drawn for a passer-by. */
+function failed4625(t: number, e: WinEnv, rng: Rng, host: string, user: string, ip: string, sub: string, workstation?: string): WindowsEvent {
   return ev(t, 4625, host, rng, {
     SubjectUserSid: 'S-1-0-0', SubjectUserName: '-', SubjectDomainName: '-', SubjectLogonId: '0x0',
     TargetUserSid: 'S-1-0-0', TargetUserName: user, TargetDomainName: e.domain,
     Status: STATUS_LOGON_FAILURE, FailureReason: '%%2313', SubStatus: sub, LogonType: String(LOGON_TYPES.Network), LogonProcessName: 'NtLmSsp ', AuthenticationPackageName: 'NTLM',
-    WorkstationName: rng.chance(0.5) ? '-' : `WIN-${rng.hex(8).toUpperCase()}`, TransmittedServices: '-', LmPackageName: '-', KeyLength: '0', ProcessId: '0x0', ProcessName: '-', IpAddress: ip, IpPort: String(ephemeralPort(rng)),
+    WorkstationName: workstation ?? (rng.chance(0.5) ? '-' : `WIN-${rng.hex(8).toUpperCase()}`), TransmittedServices: '-', LmPackageName: '-', KeyLength: '0', ProcessId: '0x0', ProcessName: '-', IpAddress: ip, IpPort: String(ephemeralPort(rng)),
   });
 }
 
@@ -124,15 +127,16 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
       const ip = attackerIp(rng, env);
       const steps: ((t: number) => WindowsEvent)[] = [];
       const targets = [...e.users, { name: 'administrator', sid: `${e.domainSid}-500` }, { name: 'svc_sql', sid: '' }, { name: 'backup', sid: '' }];
+      // One attacking machine: its name is in every try, the lockout's caller and the logon.
+      const caller = `WIN-${rng.hex(8).toUpperCase()}`;
       for (const u of targets) {
         const sub = u.sid === '' ? SUB_NO_SUCH_USER : SUB_BAD_PASSWORD;
-        steps.push((t) => failed4625(t, e, rng, e.dc, u.name, ip, sub));
+        steps.push((t) => failed4625(t, e, rng, e.dc, u.name, ip, sub, caller));
       }
       const locked = targets[0] as User;
-      const caller = `WIN-${rng.hex(8).toUpperCase()}`;
       steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
       const won = e.users[e.users.length - 1] as User;
-      steps.push((t) => logon4624(t, e, rng, e.dc, won, LOGON_TYPES.Network, ip, 'NTLM'));
+      steps.push((t) => logon4624(t, e, rng, e.dc, won, LOGON_TYPES.Network, ip, 'NTLM', undefined, caller));
       return steps;
     },
   },
@@ -143,7 +147,8 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
     description: 'A user on a server creates a local account and adds it to Administrators, which then logs on with admin privileges',
     steps(rng, env) {
       const e = env as WinEnv;
-      const host = rng.pick(e.servers);
+      // A member server: a domain controller has no local accounts to create.
+      const host = rng.pick(e.servers.filter((h) => h !== e.dc));
       const u = e.users[1] as User;
       const logonId = e.logonId(rng);
       const local = computerName(host);
@@ -191,13 +196,22 @@ export const windows: LogTypeDef<WindowsEvent> = {
   },
   records: () => 1,
   encoder(format, req, tf) {
+    // Each computer numbers its own Security log: one counter per computer, each from its own
+    // start (a log cleared or rolled over at some point before the dataset).
     const base = (req.seed >>> 0) % 9_000_000 + 100_000;
+    const next = new Map<string, number>();
+    const recordIdOf = (e: WindowsEvent): number => {
+      let n = next.get(e.computer);
+      if (n === undefined) n = base + (createHash('sha256').update(e.computer).digest().readUInt32BE(0) % 5_000_000);
+      next.set(e.computer, n + 1);
+      return n;
+    };
     return tableEncoder<WindowsEvent>(format, {
       columns: WindowsSecurityColumns,
       rawExtension: 'xml.log',
-      raw: (e, id) => windowsEventXml({ eventId: e.eventId, systemTime: tf.iso(e.t, 7), recordId: base + id, processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }) + '\n',
+      raw: (e) => windowsEventXml({ eventId: e.eventId, systemTime: tf.iso(e.t, 7), recordId: recordIdOf(e), processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }) + '\n',
       rawWrite: (e, id, w) => {
-        writeWindowsEventXml(w, { eventId: e.eventId, systemTime: e.t, recordId: base + id, processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }, tf);
+        writeWindowsEventXml(w, { eventId: e.eventId, systemTime: e.t, recordId: recordIdOf(e), processId: e.processId, threadId: e.threadId, computer: e.computer, data: e.data }, tf);
         w.byte(0x0a);
       },
       rows: (e, id) => {
@@ -206,7 +220,7 @@ export const windows: LogTypeDef<WindowsEvent> = {
         const g = (k: string): string => d[k] ?? '';
         const logonType = d.LogonType !== undefined ? Number(d.LogonType) : null;
         return [[
-          tf.iso(e.t, 7), id, base + id, e.computer, e.eventId, DESCRIPTION_BY_ID[e.eventId], s?.failure ? 'Audit Failure' : 'Audit Success', s?.task ?? null,
+          tf.iso(e.t, 7), id, recordIdOf(e), e.computer, e.eventId, DESCRIPTION_BY_ID[e.eventId], s?.failure ? 'Audit Failure' : 'Audit Success', s?.task ?? null,
           g('SubjectUserSid'), g('SubjectUserName'), g('SubjectDomainName'), g('SubjectLogonId'),
           d.TargetUserSid ?? d.TargetSid ?? '', g('TargetUserName'), g('TargetDomainName'), g('TargetLogonId'),
           logonType, g('LogonProcessName'), g('AuthenticationPackageName'), g('WorkstationName'), g('IpAddress'), g('IpPort'),
