@@ -6,7 +6,7 @@ import { DEDUPED_ROWS, type AksAuditRow, type BatchResult, type DeadLetter, type
 import { detect, type Policy } from './detect/index.js';
 import { DEFAULT_MAX_BODY_BYTES, deadLetterBody, unwrapEvent, type EnvelopeOptions, type EnvelopeSink } from './envelope/index.js';
 import { mapKey } from './mapKey.js';
-import { auditIdentity, IDENTITY_EXACT } from './normalize/audit.js';
+import { auditIdentity, IDENTITY_EXACT, IDENTITY_URI } from './normalize/audit.js';
 import { ContinuationContext, normalizeRecord, type NormalizeSink, type SourcedRecord } from './normalize/index.js';
 
 export interface PipelineOptions {
@@ -251,10 +251,17 @@ const MAX_SCAN = 16;
 
 const eventKey = (r: AksAuditRow): string => mapKey([r.AuditId, ...auditIdentity(r)].join('\u0000'));
 
-/** Same event, counting a loose field only where both rows have it (a truncated salvage lacks the tail). */
+/**
+ * Same event, counting a loose field only where both rows have it (a truncated salvage lacks
+ * the tail). A salvage cut inside its URI keeps the URI's head: that matches the whole URI.
+ */
 function sameEvent(a: AksAuditRow, b: AksAuditRow): boolean {
   const y = auditIdentity(b);
-  return auditIdentity(a).every((x, i) => x === y[i] || (i >= IDENTITY_EXACT && (!x || !y[i])));
+  return auditIdentity(a).every((x, i) => {
+    const v = y[i]!;
+    if (x === v || (i >= IDENTITY_EXACT && (!x || !v))) return true;
+    return i === IDENTITY_URI && ((a.Truncated && v.startsWith(x)) || (b.Truncated && x.startsWith(v)));
+  });
 }
 
 const SAFE = /[^A-Za-z0-9_.-]/g;

@@ -68,6 +68,8 @@ export function auditIdentity(r: AksAuditRow): string[] {
   return [r.Stage, r.Cluster, r.RequestReceivedTime ?? '', r.Verb, r.RequestUri, r.UserName];
 }
 export const IDENTITY_EXACT = 2;
+/** Where auditIdentity holds the request URI. */
+export const IDENTITY_URI = 4;
 
 /** `partition/sequenceNumber/index`: the record's place in the hub (idempotency key). */
 export function positionKey(rec: RawRecord): string {
