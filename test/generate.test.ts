@@ -55,12 +55,14 @@ const GOLDEN = {
   // the auditd pin changed. Windows (same version, one release): each computer numbers its
   // own EventRecordIDs, 4688 is written by System (ProcessID 4), the spray's machine has one
   // name in every try, the lockout and the logon, and the local backdoor account is made on
-  // a member server, never the DC; the windows pin changed.
+  // a member server, never the DC; the windows pin changed. CEF: benign web flows carry
+  // request= URLs (URL logging), some go to 8443, backups upload there too, and scanners
+  // knock on any port now and then; the cef pin changed.
   version: 9,
   sha256: {
     syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
-    cef: '7efc75673bf9a87f491f74198bc62e8a8b53d67f33bb81905a08051b8d56ee35',
+    cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
     verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
     'aks-audit': 'ba7e2cc7db887e61a32a546db78abcaf73837bc99970066d97e1913ebe5471e4',
@@ -472,16 +474,22 @@ describe('formats in generated data', () => {
 
   it('CEF: header pipes escaped, extension = escaped, the CSV Extension column holds the unescaped values', async () => {
     const req: DatasetRequestInput = { logType: 'cef', count: 400, seed: 3, scenarios: ['exfiltration'] };
-    const raw = (await gen(req)).text.trimEnd().split('\n');
+    const { text, summary } = await gen(req);
+    const raw = text.trimEnd().split('\n');
     expect(raw.some((l) => l.includes('|Traffic denied \\| policy|') || l.includes('|Traffic dropped|'))).toBe(true);
-    const exfil = raw.filter((l) => l.includes(' request='));
+    const ids = summary.labels[0]!.recordIds;
+    const exfil = ids.map((id) => raw[id - 1]!);
     expect(exfil.length).toBe(12);
+    // Benign URL logging writes request= too; every value escapes its '='.
+    const requests = raw.filter((l) => l.includes(' request='));
+    expect(requests.length).toBeGreaterThan(exfil.length);
+    for (const l of requests) expect(/ request=(.*)$/.exec(l)![1]).not.toMatch(/(?<!\\)=/);
     for (const l of exfil) {
       expect(l).toMatch(/^<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ CEF:0\|Contoso\|EdgeWall\|9\.1\.4\|100\|Traffic allowed\|3\|/);
       expect(l).toMatch(/ request=https:\/\/[\d.]+:8443\/upload\?session\\=[0-9a-f]{16}&part\\=\d+$/);
     }
     const rows = (await gen({ ...req, format: 'jsonl' })).text.trimEnd().split('\n').map((l) => JSON.parse(l) as { Extension: Record<string, unknown> });
-    const urls = rows.map((r) => r.Extension.request).filter(Boolean) as string[];
+    const urls = ids.map((id) => rows[id - 1]!.Extension.request) as string[];
     expect(urls.length).toBe(12);
     for (const u of urls) expect(u).toMatch(/\?session=[0-9a-f]{16}&part=\d+$/);
   });
@@ -601,6 +609,11 @@ describe('benign traffic is not trivially separable from attacks', () => {
     // Ordinary firewall refusals and flagged flows, as any perimeter logs them.
     ['cef', / act=deny /],
     ['cef', / msg=/],
+    // URL logging of web traffic, and 8443 (sync services, VPNs): the exfiltration's request= and port.
+    ['cef', / request=/],
+    ['cef', / dpt=8443 /],
+    // An inbound deny to a port outside the usual noise: mass scanners try any port.
+    ['cef', / act=deny .*dpt=(?!(?:22|23|445|1433|1900|3306|3389|5060|5900|8080) )\d+ .*cs1=deny-inbound-default/],
     // Admins log in over SSH and run sudo: the PAM user records are everyday records.
     ['auditd', /type=USER_AUTH .*res=failed/],
     ['auditd', /type=USER_LOGIN /],

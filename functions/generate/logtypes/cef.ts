@@ -39,7 +39,20 @@ interface CefEnv extends GenEnv {
   servers: string[];
 }
 
-const OUTBOUND = [[443, 'TCP', 60], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2]] as const;
+const OUTBOUND = [[443, 'TCP', 58], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2], [8443, 'TCP', 2]] as const;
+/**
+ * What the firewall's URL logging records of web traffic (it decrypts some of it): SaaS
+ * sign-ins, updates, APIs. Query strings carry `=` and `&` as the exfiltration's do.
+ */
+const WEB_REQUESTS = [
+  'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+  'https://graph.microsoft.com/v1.0/me/messages?$top=25&$select=subject,from',
+  'https://update.contoso-cdn.net/agent/releases/latest?channel=stable&arch=x64',
+  'https://api.github.com/repos/contoso/web/pulls?state=open&per_page=50',
+  'https://teams.microsoft.com/api/chatsvc/consumer/v1/users/ME/conversations?view=msnp24Equivalent&pageSize=30',
+  'https://files.contoso-share.com:8443/sync/upload?device=ws-114&chunk=3',
+  'http://ocsp.digicert.com/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ',
+] as const;
 const INBOUND_OK = [[443, 6], [80, 2], [25, 1]] as const;
 /** Outbound traffic the policy refuses from ordinary hosts (direct SMTP, SMB, IRC, databases). */
 const OUTBOUND_DENIED = [25, 445, 6667, 1433, 3306] as const;
@@ -108,6 +121,12 @@ const INBOUND_OK_WEIGHTS = INBOUND_OK.map(([p, w]) => [p, w] as const);
 
 type Benign = (rng: Rng, e: CefEnv, t: number) => CefEvent;
 
+/** Any port but those the DMZ serves (a deny there would contradict allow-inbound-dmz). */
+function anyClosedPort(rng: Rng): number {
+  const p = rng.range(1, 65535);
+  return INBOUND_OK.some(([open]) => open === p) ? p + 1 : p;
+}
+
 /**
  * Benign traffic of a perimeter firewall. Refused traffic and `msg` are ordinary here too
  * (stray probes denied or dropped, outbound policy blocks, nightly backups flagged as large
@@ -116,15 +135,18 @@ type Benign = (rng: Rng, e: CefEnv, t: number) => CefEvent;
 const BENIGN: readonly (readonly [Benign, number])[] = [
   [(rng, e, t) => {
     const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
-    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '' });
+    const web = proto === 'TCP' && (dpt === 443 || dpt === 80 || dpt === 8443) && rng.chance(0.3);
+    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '', ...(web ? { request: rng.pick(WEB_REQUESTS) } : {}) });
   }, 78],
-  [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: 443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
+  // Nightly backups and file sync: large uploads, some to a sync service on 8443.
+  [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: rng.chance(0.8) ? 443 : 8443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
   [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: rng.pick(OUTBOUND_DENIED), out: 60, in: 0, inIf: 'ethernet1/2', outIf: '', rule: 'deny-outbound-policy', msg: 'blocked by policy' }), 1.2],
   [(rng, e, t) => {
     const dpt = rng.weighted(INBOUND_OK_WEIGHTS);
     return flow(e, t, { act: 'allow', proto: 'TCP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt, out: rng.range(1000, 500_000), in: rng.range(300, 20_000), inIf: 'ethernet1/1', outIf: 'ethernet1/3', rule: 'allow-inbound-dmz', msg: '' });
   }, 17],
-  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' }), 1.5],
+  // Mass scanners knock on the usual ports, and now and then on any port at all.
+  [(rng, e, t) => flow(e, t, { act: 'deny', proto: 'TCP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.chance(0.7) ? rng.pick(INBOUND_NOISE) : anyClosedPort(rng), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: 'SYN to closed port' }), 1.5],
   [(rng, e, t) => flow(e, t, { act: 'drop', proto: rng.chance(0.7) ? 'TCP' : 'UDP', src: externalIp(rng, e), spt: ephemeralPort(rng), dst: rng.pick(e.servers), dpt: rng.pick(INBOUND_NOISE), out: 0, in: 60, inIf: 'ethernet1/1', outIf: '', rule: 'deny-inbound-default', msg: '' }), 2],
 ];
 
