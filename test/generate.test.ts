@@ -57,14 +57,17 @@ const GOLDEN = {
   // name in every try, the lockout and the logon, and the local backdoor account is made on
   // a member server, never the DC; the windows pin changed. CEF: benign web flows carry
   // request= URLs (URL logging), some go to 8443, backups upload there too, and scanners
-  // knock on any port now and then; the cef pin changed.
+  // knock on any port now and then; the cef pin changed. Verifone: each store has its own
+  // manager, who signs on for refunds (some keyed) in benign traffic too; cashiers key phone
+  // orders; card testing runs under a cashier's session; keyed sales get no PIN decline; the
+  // verifone pin changed.
   version: 9,
   sha256: {
     syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
-    verifone: '9b395c16aafefd5248429e696c5e0ea528360d0ccbb61b74376455873fb2c324',
+    verifone: '0b7cc5d95feb13137c4878fcbf7774c07cdac67d59cf54da73da06e565914d49',
     'aks-audit': 'ba7e2cc7db887e61a32a546db78abcaf73837bc99970066d97e1913ebe5471e4',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
     'aks-diagnostics': '77e6262f9998174efc7255b6a8f7d9c31337e7359a8622abf8f3c202679baf10',
@@ -361,6 +364,14 @@ describe('labels are exact ground truth', () => {
     }
   });
 
+  it('verifone: a keyed sale is never declined for its PIN (nobody enters one)', async () => {
+    const { text } = await gen({ logType: 'verifone', count: 20_000, seed: 2, scenarios: ['all'] });
+    const keyed = text.split('\n').filter((l) => l.includes(' ENTRY=MANUAL '));
+    expect(keyed.filter((l) => l.includes(' RESULT=DECLINED ')).length).toBeGreaterThan(10);
+    expect(keyed.filter((l) => l.includes(' RC=55 '))).toEqual([]);
+    expect(text.split('\n').filter((l) => l.includes(' RC=55 ')).length).toBeGreaterThan(0);
+  });
+
   it('windows: each computer numbers its own records; 4688 comes from System; the spray is one machine; the backdoor account is never on the DC', async () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const { text, summary } = await gen({ logType: 'windows', count: 3000, seed, scenarios: ['all'] });
@@ -614,6 +625,10 @@ describe('benign traffic is not trivially separable from attacks', () => {
     ['cef', / dpt=8443 /],
     // An inbound deny to a port outside the usual noise: mass scanners try any port.
     ['cef', / act=deny .*dpt=(?!(?:22|23|445|1433|1900|3306|3389|5060|5900|8080) )\d+ .*cs1=deny-inbound-default/],
+    // Managers sign on to approve refunds, some keyed from a receipt; cashiers key phone orders.
+    ['verifone', / EVT=LOGIN OPER=M\d+ .*MSG="Manager override accepted"/],
+    ['verifone', / EVT=REFUND .*ENTRY=MANUAL /],
+    ['verifone', / EVT=SALE .*ENTRY=MANUAL /],
     // Admins log in over SSH and run sudo: the PAM user records are everyday records.
     ['auditd', /type=USER_AUTH .*res=failed/],
     ['auditd', /type=USER_LOGIN /],

@@ -34,6 +34,8 @@ interface Terminal {
   model: string;
   serial: string;
   operators: string[];
+  /** The store's manager: signs on for overrides (refunds, voids), as in the attack. */
+  manager: string;
 }
 
 interface PosEnv extends GenEnv {
@@ -73,9 +75,12 @@ const base = (t: number, term: Terminal, type: string, operator: string): PosEve
   txn: '', amount: null, currency: '', brand: '', pan: '', entry: '', rc: '', result: 'OK', auth: '', message: '',
 });
 
+/** Declines a keyed card can get: no PIN is entered on a keyed (card-not-present) sale. */
+const KEYED_DECLINES = DECLINES.filter(([rc]) => rc !== '55');
+
 function sale(rng: Rng, env: PosEnv, t: number, term: Terminal, type: 'SALE' | 'REFUND' | 'VOID', approved: boolean, amount: number, entry: string, operator: string): PosEvent {
   const c = card(rng);
-  const decline = rng.pick(DECLINES);
+  const decline = rng.pick(entry === 'MANUAL' ? KEYED_DECLINES : DECLINES);
   return {
     ...base(t, term, type, operator), severity: approved ? 'INFO' : 'WARN', txn: env.txn(), amount, currency: 'USD', brand: c.brand, pan: c.pan, entry,
     rc: approved ? '00' : decline[0], result: approved ? 'APPROVED' : 'DECLINED', auth: approved ? rng.hex(6).toUpperCase() : '', message: approved ? 'Approved' : decline[1],
@@ -90,9 +95,25 @@ const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, 
     return sale(rng, e, t, term, 'SALE', rng.chance(0.96), cents(rng, 1, 180), rng.weighted(ENTRY_MODES), rng.pick(term.operators));
   }, 30],
   [(rng, e, t) => {
+    // Refunds need the manager's override; one without the card (a receipt) is keyed.
     const term = rng.pick(e.terminals);
-    return sale(rng, e, t, term, 'REFUND', true, cents(rng, 3, 90), 'CHIP', rng.pick(term.operators));
+    const keyed = rng.chance(0.15);
+    const refund = sale(rng, e, t, term, 'REFUND', true, cents(rng, 3, 250), keyed ? 'MANUAL' : 'CHIP', term.manager);
+    return keyed ? { ...refund, message: 'Approved, keyed refund' } : refund;
   }, 1],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'LOGIN', term.manager), message: 'Manager override accepted' };
+  }, 0.6],
+  [(rng, e, t) => {
+    const term = rng.pick(e.terminals);
+    return { ...base(t, term, 'LOGIN_FAILED', term.manager), severity: 'WARN', result: 'FAILED', message: 'Invalid manager override PIN' };
+  }, 0.05],
+  [(rng, e, t) => {
+    // Phone orders keyed by a cashier, as a card-not-present sale.
+    const term = rng.pick(e.terminals);
+    return sale(rng, e, t, term, 'SALE', rng.chance(0.9), cents(rng, 5, 220), 'MANUAL', rng.pick(term.operators));
+  }, 0.6],
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
     return sale(rng, e, t, term, 'VOID', true, cents(rng, 1, 60), 'CHIP', rng.pick(term.operators));
@@ -124,7 +145,7 @@ const SCENARIOS: readonly ScenarioDef<PosEvent>[] = [
     steps(rng, env) {
       const e = env as PosEnv;
       const term = rng.pick(e.terminals);
-      const manager = 'MGR01';
+      const manager = term.manager;
       const steps: ((t: number) => PosEvent)[] = [];
       const n = rng.range(15, 25);
       for (let i = 0; i < n; i++) {
@@ -148,10 +169,12 @@ const SCENARIOS: readonly ScenarioDef<PosEvent>[] = [
     steps(rng, env) {
       const e = env as PosEnv;
       const term = rng.pick(e.terminals);
+      const operator = rng.pick(term.operators);
       return Array.from({ length: 30 }, () => {
         const ok = rng.chance(0.15);
         const amount = cents(rng, 0, 2) || 0.5;
-        return (t: number) => sale(rng, e, t, term, 'SALE', ok, amount, 'MANUAL', 'ECOM');
+        // Keyed on a terminal left signed on: its cashier's session, as a phone order is.
+        return (t: number) => sale(rng, e, t, term, 'SALE', ok, amount, 'MANUAL', operator);
       });
     },
   },
@@ -168,8 +191,9 @@ export const verifone: LogTypeDef<PosEvent> = {
     const terminals: Terminal[] = [];
     for (let s = 0; s < 4; s++) {
       const store = String(rng.range(100, 999)).padStart(4, '0');
+      const manager = `M${rng.range(100, 999)}`;
       for (let k = 1; k <= 3; k++)
-        terminals.push({ store, terminal: `${store}-${String(k).padStart(2, '0')}`, model: rng.pick(MODELS), serial: `${rng.range(100, 999)}-${rng.range(100, 999)}-${rng.range(100, 999)}`, operators: Array.from({ length: 3 }, () => `C${rng.range(1000, 1999)}`) });
+        terminals.push({ store, terminal: `${store}-${String(k).padStart(2, '0')}`, model: rng.pick(MODELS), serial: `${rng.range(100, 999)}-${rng.range(100, 999)}-${rng.range(100, 999)}`, operators: Array.from({ length: 3 }, () => `C${rng.range(1000, 1999)}`), manager });
     }
     let seq = rng.range(1, 1_000_000);
     return { req, rng, terminals, txn: () => String(++seq).padStart(10, '0') };
