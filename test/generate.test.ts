@@ -60,10 +60,13 @@ const GOLDEN = {
   // knock on any port now and then; the cef pin changed. Verifone: each store has its own
   // manager, who signs on for refunds (some keyed) in benign traffic too; cashiers key phone
   // orders; card testing runs under a cashier's session; keyed sales get no PIN decline; the
-  // verifone pin changed.
+  // verifone pin changed. Syslog: an admin's SSH session writes Accepted, session opened,
+  // disconnect and session closed once each, in order, from its sshd (lines were drawn from
+  // random session slots: one pid could open three times and disconnect before it opened);
+  // the syslog pin changed.
   version: 9,
   sha256: {
-    syslog: '8a9553258066691f47d921e7561dac0fd6efbca55691ea98497163ff40dd70d4',
+    syslog: 'd279541b64cb2ae7949bfeb743fffbaa1249926960a7bcf9e84907acd2a4cfe4',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
@@ -257,6 +260,30 @@ describe('labels are exact ground truth', () => {
     expect(scans.length).toBeGreaterThan(5);
     for (const m of typos) expect(m.map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['pam_unix(sshd:auth): authentication', 'Failed password', 'Connection closed']);
     for (const m of scans) expect(m[1]).toMatch(/^Connection closed by invalid user \S+ [\d.]+ port \d+ \[preauth\]$/);
+  });
+
+  it('syslog: an admin\'s SSH session writes Accepted, session opened, disconnect, session closed once each, in order, from one sshd', async () => {
+    const STEPS = [/^Accepted publickey for /, /^pam_unix\(sshd:session\): session opened for user /, /^Received disconnect from .*disconnected by user$/, /^pam_unix\(sshd:session\): session closed for user /];
+    for (const seed of [3, 7]) {
+      const { text } = await gen({ logType: 'syslog', count: 20_000, seed, scenarios: [], format: 'jsonl' });
+      const rows = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { SyslogMessage: string; HostName: string; ProcessID: number; ProcessName: string });
+      const byPid = new Map<string, number[]>();
+      for (const r of rows) {
+        if (r.ProcessName !== 'sshd') continue;
+        const step = STEPS.findIndex((re) => re.test(r.SyslogMessage));
+        if (step >= 0) byPid.set(`${r.HostName} ${r.ProcessID}`, [...(byPid.get(`${r.HostName} ${r.ProcessID}`) ?? []), step]);
+      }
+      let whole = 0;
+      for (const [pid, steps] of byPid) {
+        // Consecutive steps: from Accepted on, or (a session open when the log starts) from later.
+        expect(steps.every((x, i) => i === 0 || x === steps[i - 1]! + 1), `${pid}: ${steps.join()}`).toBe(true);
+        if (steps[0] !== 0) expect(steps[0], pid).toBeGreaterThan(1);
+        if (steps.length === 4) whole++;
+      }
+      // Sessions open before the log are few: all but a handful start with their Accepted line.
+      expect([...byPid.values()].filter((x) => x[0] !== 0).length).toBeLessThanOrEqual(5);
+      expect(whole).toBeGreaterThan(100);
+    }
   });
 
   it('syslog: rsyslog writes a single repeat as the line itself, never "message repeated 1 times"', async () => {

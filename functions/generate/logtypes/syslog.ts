@@ -39,19 +39,19 @@ interface SyslogEnv extends GenEnv {
   /** Monotone pid source per host keeps pids plausible (increasing, wrapping). */
   pid: () => number;
   /**
-   * Live admin SSH sessions (slot → sshd pid, 0 = free; sessionUser = admin index): a
-   * session's later lines (session opened/closed, disconnect) come from the sshd that
-   * accepted it, an older pid, as attack connections' later lines do.
+   * Live admin SSH sessions (slot → sshd pid; sessionUser = admin index): a session's later
+   * lines (session opened, disconnect, session closed) come from the sshd that accepted it,
+   * an older pid, as attack connections' later lines do, each once and in that order.
    */
   sessions: Int32Array;
+  /** Each slot's next line (SessionPhase). */
+  sessionPhase: Uint8Array;
   sessionUser: Uint8Array;
   /** Host index of each live session: its lines stay on the host that accepted it. */
   sessionHost: Uint8Array;
   /** Client address and port of each live session: its disconnect names the peer that logged in. */
   sessionIp: string[];
   sessionPort: Int32Array;
-  /** Slot of the session accepted last (its "session opened" line follows). */
-  lastSession: number;
   /** The benign failed SSH connection being written, if any. */
   failing: FailingConnection | null;
   /** The cron job and the sudo run last started: their later lines share the pid. */
@@ -63,21 +63,70 @@ interface SyslogEnv extends GenEnv {
 }
 
 const LIVE_SESSIONS = 16;
+/** Sessions already open when the log starts: their Accepted lines are before it. */
+const SESSIONS_AT_START = 5;
 
-/** A live session's slot for a line that ends or follows it; a free slot gets a session started earlier (new pid). */
-function sessionSlot(rng: Rng, env: SyslogEnv): number {
-  const j = rng.int(LIVE_SESSIONS);
-  if (env.sessions[j] === 0) openSession(env, j, env.pid(), rng.int(env.admins.length), rng.int(env.hosts.length), internalIp(rng), ephemeralPort(rng));
-  return j;
+/** A session slot's next line: free (the next is an Accepted), then opened, disconnect, closed. */
+const enum SessionPhase {
+  Free = 0,
+  Accepted = 1,
+  Opened = 2,
+  Disconnected = 3,
 }
 
-/** Slot `j` holds a live session: its sshd pid, admin index, host index and client address and port. */
-function openSession(env: SyslogEnv, j: number, pid: number, user: number, host: number, ip: string, port: number): void {
+/** Slot `j` holds a new session: its sshd pid, admin index, host index and client address and port. */
+function openSession(env: SyslogEnv, j: number, pid: number, user: number, host: number, ip: string, port: number, phase: SessionPhase): void {
   env.sessions[j] = pid;
+  env.sessionPhase[j] = phase;
   env.sessionUser[j] = user;
   env.sessionHost[j] = host;
   env.sessionIp[j] = ip;
   env.sessionPort[j] = port;
+}
+
+/** A slot in `phase`, looked for from a random one; −1 when none is. */
+function slotIn(rng: Rng, env: SyslogEnv, phase: SessionPhase): number {
+  const start = rng.int(LIVE_SESSIONS);
+  for (let k = 0; k < LIVE_SESSIONS; k++) {
+    const j = (start + k) % LIVE_SESSIONS;
+    if (env.sessionPhase[j] === phase) return j;
+  }
+  return -1;
+}
+
+/**
+ * The next line of a session in `phase`, else of the next phase that has one (a free slot
+ * starts a session): every session writes Accepted, session opened, disconnect and session
+ * closed once each, in that order, from its own sshd.
+ */
+function sessionLine(rng: Rng, env: SyslogEnv, t: number, phase: SessionPhase): SyslogEvent {
+  let j = -1;
+  for (let k = 0; k < 4 && j < 0; k++) j = slotIn(rng, env, ((phase + k) % 4) as SessionPhase);
+  const host = env.hosts[env.sessionHost[j] as number] as string;
+  const user = env.sessionUser[j] as number;
+  // A session open before the log gets its pid at its first line, as every process here does.
+  const pid = env.sessions[j] || (env.sessions[j] = env.pid());
+  const ip = env.sessionIp[j] as string;
+  switch (env.sessionPhase[j] as SessionPhase) {
+    case SessionPhase.Free: {
+      const k = rng.int(env.admins.length);
+      const h = rng.int(env.hosts.length);
+      const newPid = env.pid();
+      const newIp = internalIp(rng);
+      openSession(env, j, newPid, k, h, newIp, ephemeralPort(rng), SessionPhase.Accepted);
+      const name = env.admins[k] as string;
+      return evAt(t, env.hosts[h] as string, 'sshd', newPid, F.auth, S.info, `Accepted publickey for ${name} from ${newIp} port ${env.sessionPort[j]} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, newIp, name);
+    }
+    case SessionPhase.Accepted:
+      env.sessionPhase[j] = SessionPhase.Opened;
+      return evAt(t, host, 'sshd', pid, F.authpriv, S.info, env.sessionOpened[user] as string, '', env.admins[user] as string);
+    case SessionPhase.Opened:
+      env.sessionPhase[j] = SessionPhase.Disconnected;
+      return evAt(t, host, 'sshd', pid, F.auth, S.info, `Received disconnect from ${ip} port ${env.sessionPort[j]}:11: disconnected by user`, ip);
+    case SessionPhase.Disconnected:
+      env.sessionPhase[j] = SessionPhase.Free;
+      return evAt(t, host, 'sshd', pid, F.authpriv, S.info, env.sessionClosed[user] as string, '', env.admins[user] as string);
+  }
 }
 
 /** pam_unix's line for a failed SSH password (no `user=` for a name the host lacks). */
@@ -151,37 +200,10 @@ const KEY_FPS = ['SHA256:Vq3Hx0cWQZ1fX3m9uJ9h2l5kq8sR4tY6oP1aB2cD3eE', 'SHA256:n
 
 // Weighted benign traffic of a quiet fleet.
 const BENIGN: readonly (readonly [Template, number])[] = [
-  [(rng, env, t) => {
-    const k = rng.int(env.admins.length);
-    const j = rng.int(LIVE_SESSIONS);
-    const h = rng.int(env.hosts.length);
-    const pid = env.pid();
-    const ip = internalIp(rng);
-    const port = ephemeralPort(rng);
-    openSession(env, j, pid, k, h, ip, port);
-    env.lastSession = j;
-    const user = env.admins[k] as string;
-    return evAt(t, env.hosts[h] as string, 'sshd', pid, F.auth, S.info, `Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 ${rng.pick(KEY_FPS)}`, ip, user);
-  }, 3],
-  [(rng, env, t) => {
-    const j = env.lastSession >= 0 ? env.lastSession : sessionSlot(rng, env);
-    env.lastSession = -1;
-    const k = env.sessionUser[j] as number;
-    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.authpriv, S.info, env.sessionOpened[k] as string, '', env.admins[k] as string);
-  }, 3],
-  [(rng, env, t) => {
-    const j = sessionSlot(rng, env);
-    const k = env.sessionUser[j] as number;
-    const pid = env.sessions[j] as number;
-    env.sessions[j] = 0;
-    if (env.lastSession === j) env.lastSession = -1;
-    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', pid, F.authpriv, S.info, env.sessionClosed[k] as string, '', env.admins[k] as string);
-  }, 3],
-  [(rng, env, t) => {
-    const j = sessionSlot(rng, env);
-    const ip = env.sessionIp[j] as string;
-    return evAt(t, env.hosts[env.sessionHost[j] as number] as string, 'sshd', env.sessions[j] as number, F.auth, S.info, `Received disconnect from ${ip} port ${env.sessionPort[j]}:11: disconnected by user`, ip);
-  }, 2],
+  [(rng, env, t) => sessionLine(rng, env, t, SessionPhase.Free), 3],
+  [(rng, env, t) => sessionLine(rng, env, t, SessionPhase.Accepted), 3],
+  [(rng, env, t) => sessionLine(rng, env, t, SessionPhase.Disconnected), 3],
+  [(rng, env, t) => sessionLine(rng, env, t, SessionPhase.Opened), 2],
   // Failed SSH logins are everyday noise too: an admin's mistyped password from inside, and
   // the internet's guesses at any exposed sshd (one name, then the scanner hangs up). Each is a
   // whole connection, its lines from one sshd process as sshd and PAM write them, interleaved
@@ -345,7 +367,7 @@ export const syslog: LogTypeDef<SyslogEvent> = {
     const hosts = hostNames(rng, 6);
     let pid = rng.range(1000, 30000);
     const admins = LINUX_USERS.slice(0, 6);
-    return {
+    const env: SyslogEnv = {
       req,
       rng,
       hosts,
@@ -354,11 +376,11 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sessionClosed: admins.map((u) => `pam_unix(sshd:session): session closed for user ${u}`),
       sudoOpened: admins.map((u, i) => `pam_unix(sudo:session): session opened for user root(uid=0) by ${u}(uid=${1000 + i})`),
       sessions: new Int32Array(LIVE_SESSIONS),
+      sessionPhase: new Uint8Array(LIVE_SESSIONS),
       sessionUser: new Uint8Array(LIVE_SESSIONS),
       sessionHost: new Uint8Array(LIVE_SESSIONS),
       sessionIp: Array.from({ length: LIVE_SESSIONS }, () => ''),
       sessionPort: new Int32Array(LIVE_SESSIONS),
-      lastSession: -1,
       failing: null,
       cronPid: 0,
       cronHost: '',
@@ -367,6 +389,10 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sudoHost: '',
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
     };
+    // Sessions open before the log starts, already past their Accepted line (pid: at first line).
+    for (let j = 0; j < SESSIONS_AT_START; j++)
+      openSession(env, j, 0, rng.int(admins.length), rng.int(hosts.length), internalIp(rng), ephemeralPort(rng), SessionPhase.Opened);
+    return env;
   },
   benign(rng, env, t) {
     return rng.weighted(BENIGN)(rng, env as SyslogEnv, t);
