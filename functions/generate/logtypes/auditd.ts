@@ -335,7 +335,7 @@ export const auditd: LogTypeDef<AuditdEvent> = {
     const hosts = hostNames(rng, 4);
     const serials = new Map(hosts.map((h) => [h, rng.range(1000, 900_000)]));
     let pid = rng.range(2000, 40000);
-    const inodes = new Map<string, number>();
+    const inodes = new Map<string, Map<string, number>>();
     return {
       req, rng, hosts,
       serial: (h) => {
@@ -345,9 +345,11 @@ export const auditd: LogTypeDef<AuditdEvent> = {
       },
       pid: () => (pid = pid >= 4_194_000 ? 300 : pid + 1 + (pid % 5)),
       inode: (r, node, path) => {
-        const key = `${node}\u0000${path}`;
-        let n = inodes.get(key);
-        if (n === undefined) inodes.set(key, (n = r.range(100_000, 4_000_000)));
+        // Two levels, no key string built per exec.
+        let files = inodes.get(node);
+        if (!files) inodes.set(node, (files = new Map()));
+        let n = files.get(path);
+        if (n === undefined) files.set(path, (n = r.range(100_000, 4_000_000)));
         return n;
       },
       due: [],
