@@ -62,11 +62,12 @@ const GOLDEN = {
   // orders; card testing runs under a cashier's session; keyed sales get no PIN decline; the
   // verifone pin changed. Syslog: an admin's SSH session writes Accepted, session opened,
   // disconnect and session closed once each, in order, from its sshd (lines were drawn from
-  // random session slots: one pid could open three times and disconnect before it opened);
-  // the syslog pin changed.
+  // random session slots: one pid could open three times and disconnect before it opened),
+  // and a host's UFW lines carry its own address, NIC and an uptime that grows; the syslog
+  // pin changed.
   version: 9,
   sha256: {
-    syslog: 'd279541b64cb2ae7949bfeb743fffbaa1249926960a7bcf9e84907acd2a4cfe4',
+    syslog: '629c976785953f46e94036c1aca0be668ff70984415dd6fe75b4e4c7efc7df1d',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
@@ -283,6 +284,24 @@ describe('labels are exact ground truth', () => {
       // Sessions open before the log are few: all but a handful start with their Accepted line.
       expect([...byPid.values()].filter((x) => x[0] !== 0).length).toBeLessThanOrEqual(5);
       expect(whole).toBeGreaterThan(100);
+    }
+  });
+
+  it('syslog: a host\'s UFW lines carry its own address and NIC, and its uptime grows with the time', async () => {
+    const { text } = await gen({ logType: 'syslog', count: 20_000, seed: 3, scenarios: ['all'], format: 'jsonl' });
+    const rows = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { TimeGenerated: string; HostName: string; SyslogMessage: string });
+    const byHost = new Map<string, { t: number; up: number; dst: string; mac: string }[]>();
+    for (const r of rows) {
+      const m = /^\[ *(\d+\.\d{6})\] \[UFW BLOCK\] .* MAC=(\S{17}):\S+ SRC=\S+ DST=(\S+) /.exec(r.SyslogMessage);
+      if (m) byHost.set(r.HostName, [...(byHost.get(r.HostName) ?? []), { t: Date.parse(r.TimeGenerated) / 1000, up: Number(m[1]), dst: m[3]!, mac: m[2]! }]);
+    }
+    expect(byHost.size).toBeGreaterThan(3);
+    for (const [host, lines] of byHost) {
+      expect(new Set(lines.map((l) => l.dst)).size, host).toBe(1);
+      expect(new Set(lines.map((l) => l.mac)).size, host).toBe(1);
+      // Boot time = time − uptime: one instant per host (to the µs the lines carry).
+      const boots = lines.map((l) => l.t - l.up);
+      expect(Math.max(...boots) - Math.min(...boots), host).toBeLessThan(0.002);
     }
   });
 

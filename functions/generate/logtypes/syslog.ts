@@ -60,6 +60,14 @@ interface SyslogEnv extends GenEnv {
   sudoPid: number;
   sudoUser: number;
   sudoHost: string;
+  /** Each host's own address, NIC MAC and boot time (µs): its kernel's UFW lines carry them. */
+  nic: Map<string, HostNic>;
+}
+
+interface HostNic {
+  ip: string;
+  mac: string;
+  bootUs: number;
 }
 
 const LIVE_SESSIONS = 16;
@@ -245,13 +253,19 @@ const BENIGN: readonly (readonly [Template, number])[] = [
   [(rng, env, t) => {
     // A stray blocked connection from the internet: normal background noise on any host.
     const ip = externalIp(rng, env);
-    return evAt(t, rng.pick(env.hosts), 'kernel', 0, F.kern, S.warning, ufwBlock(rng, ip, internalIp(rng), rng.pick([23, 445, 3389, 8080]), rng), ip);
+    const host = rng.pick(env.hosts);
+    return evAt(t, host, 'kernel', 0, F.kern, S.warning, ufwBlock(rng, env.nic.get(host)!, t, ip, rng.pick([23, 445, 3389, 8080])), ip);
   }, 1],
 ];
 
-function ufwBlock(rng: Rng, src: string, dst: string, dpt: number, r: Rng): string {
-  const uptime = `${r.range(1000, 999999)}.${String(r.int(1_000_000)).padStart(6, '0')}`;
-  return `[${uptime}] [UFW BLOCK] IN=eth0 OUT= MAC=00:0d:3a:${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}:12:34:56:78:9a:bc:08:00 SRC=${src} DST=${dst} LEN=44 TOS=0x00 PREC=0x00 TTL=${rng.range(40, 250)} ID=${rng.range(1, 65535)} PROTO=TCP SPT=${ephemeralPort(rng)} DPT=${dpt} WINDOW=1024 RES=0x00 SYN URGP=0`;
+/**
+ * The kernel's UFW line on `nic`'s host at `t`: its uptime ("%5lu.%06lu" seconds since boot)
+ * grows with time, DST is the host's own address and MAC its NIC's, then the gateway's.
+ */
+function ufwBlock(rng: Rng, nic: HostNic, t: number, src: string, dpt: number): string {
+  const up = Math.max(0, t - nic.bootUs);
+  const uptime = `${String(Math.floor(up / 1_000_000)).padStart(5, ' ')}.${String(up % 1_000_000).padStart(6, '0')}`;
+  return `[${uptime}] [UFW BLOCK] IN=eth0 OUT= MAC=${nic.mac}:12:34:56:78:9a:bc:08:00 SRC=${src} DST=${nic.ip} LEN=44 TOS=0x00 PREC=0x00 TTL=${rng.range(40, 250)} ID=${rng.range(1, 65535)} PROTO=TCP SPT=${ephemeralPort(rng)} DPT=${dpt} WINDOW=1024 RES=0x00 SYN URGP=0`;
 }
 
 const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
@@ -346,12 +360,8 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
       const src = attackerIp(rng, env);
-      const dst = internalIp(rng);
       const ports = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433, 1723, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 9200, 27017];
-      return ports.map((p) => {
-        const line = ufwBlock(rng, src, dst, p, rng);
-        return (t: number) => ({ t, ...ev(host, 'kernel', 0, F.kern, S.warning, line, src) });
-      });
+      return ports.map((p) => (t: number) => ({ t, ...ev(host, 'kernel', 0, F.kern, S.warning, ufwBlock(rng, e.nic.get(host)!, t, src, p), src) }));
     },
   },
 ];
@@ -388,6 +398,8 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sudoUser: 0,
       sudoHost: '',
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
+      // Booted an hour to 40 days before the log starts.
+      nic: new Map(hosts.map((h) => [h, { ip: internalIp(rng), mac: `00:0d:3a:${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}`, bootUs: Date.parse(req.start) * 1000 - rng.range(3600, 40 * 86_400) * 1_000_000 - rng.int(1_000_000) }])),
     };
     // Sessions open before the log starts, already past their Accepted line (pid: at first line).
     for (let j = 0; j < SESSIONS_AT_START; j++)
