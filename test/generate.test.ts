@@ -63,11 +63,11 @@ const GOLDEN = {
   // verifone pin changed. Syslog: an admin's SSH session writes Accepted, session opened,
   // disconnect and session closed once each, in order, from its sshd (lines were drawn from
   // random session slots: one pid could open three times and disconnect before it opened),
-  // and a host's UFW lines carry its own address, NIC and an uptime that grows; the syslog
-  // pin changed.
+  // and a host's UFW lines carry its own address, NIC and an uptime that grows; sudo-abuse's
+  // refusals read "command not allowed" (the account has a rule); the syslog pin changed.
   version: 9,
   sha256: {
-    syslog: '629c976785953f46e94036c1aca0be668ff70984415dd6fe75b4e4c7efc7df1d',
+    syslog: '108721903c71b4c7a9fe2d29f88d3d28db116b17ed847dfd597cec792b2a163a',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
@@ -285,6 +285,15 @@ describe('labels are exact ground truth', () => {
       expect([...byPid.values()].filter((x) => x[0] !== 0).length).toBeLessThanOrEqual(5);
       expect(whole).toBeGreaterThan(100);
     }
+  });
+
+  it('syslog sudo-abuse: an account whose one sudo rule allows find is refused other commands as "command not allowed", never "NOT in sudoers"', async () => {
+    const { text, summary } = await gen({ logType: 'syslog', count: 2000, seed: 4, scenarios: ['sudo-abuse'] });
+    const lines = text.split('\n');
+    const attack = summary.labels[0]!.recordIds.map((id) => lines[id - 1]!);
+    expect(attack.filter((l) => / sudo \d+ - - www-data : command not allowed ; /.test(l))).toHaveLength(2);
+    expect(attack.some((l) => l.includes('COMMAND=/usr/bin/find /etc -name shadow'))).toBe(true);
+    expect(text).not.toContain('NOT in sudoers');
   });
 
   it('syslog: a host\'s UFW lines carry its own address and NIC, and its uptime grows with the time', async () => {

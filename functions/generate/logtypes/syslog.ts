@@ -329,14 +329,16 @@ const SCENARIOS: readonly ScenarioDef<SyslogEvent>[] = [
     name: 'sudo-abuse',
     technique: 'T1548.003',
     tactic: 'Privilege Escalation',
-    description: 'A service account not in sudoers tries root shells, fails passwords, then reads /etc/shadow through a mis-granted sudo rule',
+    description: 'A service account tries root shells its mis-granted sudo rule does not allow, fails passwords, then reads /etc/shadow through that rule',
     steps(rng, env) {
       const e = env as SyslogEnv;
       const host = rng.pick(e.hosts);
       const user = 'www-data';
+      // The account has a sudo rule (find, granted by mistake), so sudo refuses other commands
+      // as "command not allowed"; "user NOT in sudoers" is for a user with no rule at all.
       const msgs = [
-        `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/bash`,
-        `${user} : user NOT in sudoers ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/sh -i`,
+        `${user} : command not allowed ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/bash`,
+        `${user} : command not allowed ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/bin/sh -i`,
         `pam_unix(sudo:auth): authentication failure; logname=${user} uid=33 euid=0 tty=/dev/pts/1 ruser=${user} rhost=  user=${user}`,
         `${user} : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/var/www ; USER=root ; COMMAND=/usr/bin/su -`,
         `${user} : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/find /etc -name shadow -exec /bin/cat {} ;`,
