@@ -65,6 +65,9 @@ const GOLDEN = {
   // random session slots: one pid could open three times and disconnect before it opened),
   // and a host's UFW lines carry its own address, NIC and an uptime that grows; sudo-abuse's
   // refusals read "command not allowed" (the account has a rule); the syslog pin changed.
+  // AKS: secrets and configmaps are audited at Metadata, as AKS's policy has them (the
+  // anonymous list of secrets and kubelets' configmap watches were at Request); the
+  // aks-audit and aks-diagnostics pins changed.
   version: 9,
   sha256: {
     syslog: '108721903c71b4c7a9fe2d29f88d3d28db116b17ed847dfd597cec792b2a163a',
@@ -72,9 +75,9 @@ const GOLDEN = {
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
     windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
     verifone: '0b7cc5d95feb13137c4878fcbf7774c07cdac67d59cf54da73da06e565914d49',
-    'aks-audit': 'ba7e2cc7db887e61a32a546db78abcaf73837bc99970066d97e1913ebe5471e4',
+    'aks-audit': 'cc145e5d2bd032570cc12b3afc52269de8147dd1880e57aef60f13de6cff5298',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
-    'aks-diagnostics': '77e6262f9998174efc7255b6a8f7d9c31337e7359a8622abf8f3c202679baf10',
+    'aks-diagnostics': '790bee7b2aec16a8982cc1189e2ea2101bcb69bd8e37a577902c8f9f25ec10ed',
   } as Record<string, string>,
 };
 
@@ -917,6 +920,17 @@ describe('AKS records are shaped like the real fixtures', () => {
         expect(Date.parse(e.requestReceivedTimestamp)).toBeLessThanOrEqual(Date.parse(e.stageTimestamp));
       }
     }
+  });
+
+  it("aks-audit levels follow AKS's audit policy: secrets and configmaps at Metadata (coredns-custom's updates aside), never with request objects", async () => {
+    // ../shared/reference/aks-audit-policy.yaml: "Secrets, ConfigMaps, ServiceAccounts, TokenRequest and TokenReviews … only log at the Metadata level".
+    const { text } = await gen({ logType: 'aks-audit', count: 20_000, seed: 3, scenarios: ['all'], format: 'raw' });
+    type Ev = { level: string; verb: string; objectRef?: { resource?: string; name?: string }; requestObject?: unknown };
+    const events = text.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Ev);
+    const sensitive = events.filter((e) => ['secrets', 'configmaps', 'serviceaccounts'].includes(e.objectRef?.resource ?? '') && !(e.objectRef?.name === 'coredns-custom' && ['update', 'patch'].includes(e.verb)));
+    expect(sensitive.length).toBeGreaterThan(500);
+    expect(sensitive.filter((e) => e.level !== 'Metadata').map((e) => `${e.verb} ${e.objectRef?.resource} ${e.level}`)).toEqual([]);
+    expect(sensitive.filter((e) => e.requestObject !== undefined)).toEqual([]);
   });
 
   it('the two stages of one kubectl exec share auditID and requestReceivedTimestamp', async () => {

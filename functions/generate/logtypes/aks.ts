@@ -148,7 +148,7 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   }, 2],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Request', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
+    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
   }, 2],
   [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: COREDNS, ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: ENDPOINTSLICES, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
 ];
@@ -300,7 +300,8 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
         const probes = [['/api/v1/namespaces/kube-system/secrets', 'secrets', 'kube-system', false], ['/api/v1/nodes', 'nodes', '', false], ['/apis/rbac.authorization.k8s.io/v1/clusterroles', 'clusterroles', '', false], ['/api/v1/pods', 'pods', '', true], ['/api/v1/namespaces/default/pods', 'pods', 'default', true]] as const;
         return probes.map(([uri, res, ns, ok]) => (t: number) =>
           auditEvent(rng, e, t, {
-            level: 'Request', verb: 'list', uri, user: anon, ip, ua: 'curl/8.5.0',
+            // AKS's audit policy logs secrets (and configmaps) at Metadata only.
+            level: res === 'secrets' ? 'Metadata' : 'Request', verb: 'list', uri, user: anon, ip, ua: 'curl/8.5.0',
             objectRef: { resource: res, ...(ns ? { namespace: ns } : {}), ...(res === 'clusterroles' ? { apiGroup: 'rbac.authorization.k8s.io' } : {}), apiVersion: 'v1' },
             code: ok ? 200 : 403, decision: ok ? 'allow' : 'forbid',
             reason: ok ? 'RBAC: allowed by ClusterRoleBinding "anonymous-view" of ClusterRole "view" to User "system:anonymous"' : '',
