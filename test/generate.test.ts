@@ -55,7 +55,8 @@ const GOLDEN = {
   // the auditd pin changed. Windows (same version, one release): each computer numbers its
   // own EventRecordIDs, 4688 is written by System (ProcessID 4), the spray's machine has one
   // name in every try, the lockout and the logon, and the local backdoor account is made on
-  // a member server, never the DC; the windows pin changed. CEF: benign web flows carry
+  // a member server, never the DC; a lockout follows 5 bad passwords for its account (it
+  // followed one); the windows pin changed. CEF: benign web flows carry
   // request= URLs (URL logging), some go to 8443, backups upload there too, and scanners
   // knock on any port now and then; the cef pin changed. Verifone: each store has its own
   // manager, who signs on for refunds (some keyed) in benign traffic too; cashiers key phone
@@ -73,7 +74,7 @@ const GOLDEN = {
     syslog: '108721903c71b4c7a9fe2d29f88d3d28db116b17ed847dfd597cec792b2a163a',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
     cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
-    windows: '6fc979b21ba9a50e85c6a11ef18d08b3569c3e3c0c806a10abb01375ec0970d0',
+    windows: '07c57da7514b716e2bec725a70d72afe9bd18cd194be706b309dcca1461e9922',
     verifone: '0b7cc5d95feb13137c4878fcbf7774c07cdac67d59cf54da73da06e565914d49',
     'aks-audit': 'cc145e5d2bd032570cc12b3afc52269de8147dd1880e57aef60f13de6cff5298',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
@@ -447,7 +448,11 @@ describe('labels are exact ground truth', () => {
       const spray = records('password-spray');
       const names = new Set(spray.filter((l) => ['4625', '4624'].includes(tag(l, 'EventID')!)).map((l) => data(l, 'WorkstationName')));
       expect(names.size, `seed ${seed}`).toBe(1);
-      expect(data(spray.find((l) => tag(l, 'EventID') === '4740')!, 'TargetDomainName')).toBe([...names][0]);
+      const lockout = spray.find((l) => tag(l, 'EventID') === '4740')!;
+      expect(data(lockout, 'TargetDomainName')).toBe([...names][0]);
+      // A lockout follows the threshold's bad passwords for that account (it followed one).
+      const before = spray.slice(0, spray.indexOf(lockout)).filter((l) => tag(l, 'EventID') === '4625' && data(l, 'TargetUserName') === data(lockout, 'TargetUserName'));
+      expect(before.length, `seed ${seed}`).toBe(5);
       for (const l of records('privilege-escalation')) expect(tag(l, 'Computer')).not.toMatch(/^DC01\./);
     }
   });

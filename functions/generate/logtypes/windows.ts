@@ -53,6 +53,9 @@ const BENIGN_PROCESSES = [
 ] as const;
 
 // The process that writes the event: lsass for logons, System (4) for the rest, 4688 included.
+/** Bad passwords that lock a domain account (the domain's lockout policy). */
+const LOCKOUT_THRESHOLD = 5;
+
 const ev = (t: number, eventId: number, computer: string, rng: Rng, data: Record<string, string>): WindowsEvent => ({
   t, eventId, computer, processId: eventId === 4624 || eventId === 4625 ? 740 : 4, threadId: rng.range(100, 9000), data,
 });
@@ -129,12 +132,16 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
       const targets = [...e.users, { name: 'administrator', sid: `${e.domainSid}-500` }, { name: 'svc_sql', sid: '' }, { name: 'backup', sid: '' }];
       // One attacking machine: its name is in every try, the lockout's caller and the logon.
       const caller = `WIN-${rng.hex(8).toUpperCase()}`;
-      for (const u of targets) {
+      // The tool first runs its whole password list against one account, which locks out at
+      // the domain's threshold (a lockout needs that many bad passwords), then sprays one
+      // password across the rest.
+      const locked = targets[0] as User;
+      for (let i = 0; i < LOCKOUT_THRESHOLD; i++) steps.push((t) => failed4625(t, e, rng, e.dc, locked.name, ip, SUB_BAD_PASSWORD, caller));
+      steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
+      for (const u of targets.slice(1)) {
         const sub = u.sid === '' ? SUB_NO_SUCH_USER : SUB_BAD_PASSWORD;
         steps.push((t) => failed4625(t, e, rng, e.dc, u.name, ip, sub, caller));
       }
-      const locked = targets[0] as User;
-      steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
       const won = e.users[e.users.length - 1] as User;
       steps.push((t) => logon4624(t, e, rng, e.dc, won, LOGON_TYPES.Network, ip, 'NTLM', undefined, caller));
       return steps;
