@@ -4,8 +4,9 @@
 
 /**
  * A process's pid, taken from `next` when its first line is written and the same for its
- * later lines. Parents that existed before the attack (a web server, a login shell) take
- * plan-time pids, which is where they belong.
+ * later lines. A parent that existed before the attack (a web server, a login shell) is
+ * drawn the same way, a little below its child as benign parents are (`next` = the draw):
+ * a plan-time pid sat tens of thousands below the child, which gave the attack away too.
  */
 export function pidAtFirstUse(next: () => number): () => number {
   let pid = 0;

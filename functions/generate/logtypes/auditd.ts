@@ -82,16 +82,6 @@ function forked(rng: Rng, e: AuditEnv): { pid: number; ppid: number } {
 /** A running parent of `pid`: an older, lower pid. */
 const parentOf = (rng: Rng, pid: number): number => Math.max(1, pid - rng.range(1, 400));
 
-/**
- * The parent of a scenario's first process, drawn when that process starts, as benign
- * parents are: drawn when the scenario is planned, it was one of the dataset's first pids,
- * tens of thousands below its child (one field gave the attack away).
- */
-function parentAtFirstUse(rng: Rng, child: () => number): () => number {
-  let ppid = 0;
-  return () => (ppid ||= parentOf(rng, child()));
-}
-
 const BIN: Record<string, string> = { ls: '/usr/bin/ls', systemctl: '/usr/bin/systemctl', cat: '/usr/bin/cat', bash: '/usr/bin/bash', sh: '/usr/bin/dash', ps: '/usr/bin/ps', grep: '/usr/bin/grep', find: '/usr/bin/find', sudo: '/usr/bin/sudo', curl: '/usr/bin/curl', git: '/usr/bin/git', tar: '/usr/bin/tar', python3: '/usr/bin/python3.10' };
 
 /** An execve event: SYSCALL, EXECVE, CWD, PATH x2, PROCTITLE. */
@@ -258,7 +248,9 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
         ['python3', '-c', 'import pty; pty.spawn("/bin/bash")'],
       ];
       const pids = chain.map(() => pidAtFirstUse(e.pid));
-      const web = parentAtFirstUse(rng, pids[0]!);
+      // Its parent is drawn when it forks, as benign parents are (drawn at planning, it was one
+      // of the dataset's first pids, tens of thousands below its child).
+      const web = pidAtFirstUse(() => parentOf(rng, pids[0]!()));
       return chain.map((argv, k) => (t: number) =>
         execEvent(rng, e, t, node, { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, pid: pids[k]!(), ppid: k === 0 ? web() : pids[k - 1]!(), tty: '(none)', cwd: '/var/www/html', key: 'exec' }, argv),
       );
@@ -276,7 +268,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       // forks when its exec is written, under the root shell (an older pid).
       const k = rng.int(ADMINS.length);
       const cat = pidAtFirstUse(e.pid);
-      const shell = parentAtFirstUse(rng, cat);
+      const shell = pidAtFirstUse(() => parentOf(rng, cat()));
       const p: Omit<Proc, 'pid' | 'ppid'> = { user: 'root', uid: 0, auid: 1000 + k, ses: rng.range(1, 40), tty: `pts${rng.int(4)}`, cwd: `/home/${ADMINS[k]!}`, key: 'exec' };
       return [
         (t) => execEvent(rng, e, t, node, { ...p, pid: cat(), ppid: shell() }, ['cat', '/etc/shadow']),
@@ -304,7 +296,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       // sudo is exec'd first (setuid root: euid 0) from erin's shell (an older pid), then asks
       // for the password up to three times from that process; its root shell forks last.
       const sudo = pidAtFirstUse(e.pid);
-      const shell = parentAtFirstUse(rng, sudo);
+      const shell = pidAtFirstUse(() => parentOf(rng, sudo()));
       const ses = rng.range(1, 40);
       const h = () => ({ pid: sudo(), uid, auid: uid, ses });
       const auth = (ok: boolean) => (t: number) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', ok);
