@@ -124,8 +124,9 @@ describe('k8s-audit semantics', () => {
     const [dry] = fire('Create Privileged Pod', { ...pod, uri: '/api/v1/namespaces/default/pods?dryRun=All&fieldManager=kubectl-client-side-apply' });
     expect(dry!.Output).toMatch(/ \[dry run: nothing persisted\]$/);
     expect(dry!.Evidence).toMatchObject({ 'ka.uri': '/api/v1/namespaces/default/pods?dryRun=All&fieldManager=kubectl-client-side-apply' });
-    // A parameter that only ends in dryRun is no dry run.
-    expect(fire('Create Privileged Pod', { ...pod, uri: '/api/v1/namespaces/default/pods?notdryRun=All' })[0]!.Output).not.toContain('[dry run');
+    // A parameter that only ends in dryRun, or a dryRun inside another one's value, is no dry run (a persisted create).
+    for (const uri of ['/api/v1/namespaces/default/pods?notdryRun=All', '/api/v1/namespaces/default/pods?x=?dryRun=All', '/api/v1/namespaces/default/pods?fieldManager=a?dryRun=All'])
+      expect(fire('Create Privileged Pod', { ...pod, uri })[0]!.Output, uri).not.toContain('[dry run');
   });
 
   it('matches sensitive host paths exactly, not by prefix', () => {

@@ -71,7 +71,7 @@ const ruleItems = (key: 'resources' | 'verbs') => (row: AksAuditRow): readonly s
 };
 
 /** All values of one query parameter of the request URI (exec `command=` repeats). */
-function uriParam(uri: string, name: string): readonly string[] {
+export function uriParam(uri: string, name: string): readonly string[] {
   const q = uri.indexOf('?');
   if (q < 0) return EMPTY;
   const out: string[] = [];

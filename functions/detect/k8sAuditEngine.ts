@@ -6,7 +6,7 @@ import { auditIdentity } from '../normalize/audit.js';
 import type { AksAuditRow, Detection } from '../contracts.js';
 import { and, compile, evidence, isIn, not, or, parseTemplate, render, RowContext, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection } from './detection.js';
-import { FIELD_INDEX, FIELDS, type FieldName } from './fields.js';
+import { FIELD_INDEX, FIELDS, uriParam, type FieldName } from './fields.js';
 import { AUDIT_RULES, type RuleDef } from './k8sAuditRules.js';
 import type { Policy } from './policy.js';
 import { rulePriority } from './rulePriority.js';
@@ -133,8 +133,6 @@ function compilePack(policy: Policy): Pack {
 
 const str = (v: string | undefined | readonly string[]): string | undefined => (typeof v === 'string' ? v : undefined);
 
-const DRY_RUN = /[?&]dryRun=All(?:&|$)/;
-
 /**
  * What a rule's output line cannot tell of a request that changed nothing: refused (Azure
  * Policy, RBAC, a webhook) or a dry run. Falco's rules fire on both, and so do these; the
@@ -143,8 +141,8 @@ const DRY_RUN = /[?&]dryRun=All(?:&|$)/;
 function outcomeNote(row: AksAuditRow, reason: string | undefined): string {
   const code = row.ResponseCode;
   if (code !== null && code >= 400) return ` [not done: ${code}${reason ? ` ${reason}` : ''}]`;
-  const q = row.RequestUri.indexOf('?');
-  return q >= 0 && DRY_RUN.test(row.RequestUri.slice(q)) ? ' [dry run: nothing persisted]' : '';
+  // The query read as the apiserver reads it (`?x=?dryRun=All` is a parameter x, no dry run).
+  return uriParam(row.RequestUri, 'dryRun').includes('All') ? ' [dry run: nothing persisted]' : '';
 }
 
 export function runK8sAuditRules(rows: readonly AksAuditRow[], policy: Policy, out: Detection[]): void {
