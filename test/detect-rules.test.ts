@@ -306,6 +306,18 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
     expect(jp.map((d) => d.Rule)).toContain(PRIV);
     // Falco's own rule now names the container of a JSON patch too (it printed <NA>).
     expect(jp.find((d) => d.Rule === 'EphemeralContainers Created')!.Output).toContain('ephemeral_container_name=debugger-x7k2p');
+    // A JSON patch that adds the container, then makes it privileged in a later op, or copies one in.
+    const plain = { name: 'dbg', image: 'busybox' };
+    for (const ops of [
+      [{ op: 'add', path: '/spec/ephemeralContainers/-', value: plain }, { op: 'add', path: '/spec/ephemeralContainers/0/securityContext', value: { privileged: true } }],
+      [{ op: 'add', path: '/spec/ephemeralContainers/-', value: plain }, { op: 'add', path: '/spec/ephemeralContainers/0/securityContext/privileged', value: true }],
+      [{ op: 'copy', from: '/spec/containers/0', path: '/spec/ephemeralContainers/-' }],
+    ])
+      expect(detect({ AksAudit: [row(debug(ops))], AksControlPlane: [] }, aks, new Date(0)).map((d) => d.Rule), JSON.stringify(ops)).toContain(PRIV);
+    // What the pod has after the request (a RequestResponse event's Pod) counts too, however the body was written.
+    const after = row(debug({ spec: { ephemeralContainers: [container(false)] } }));
+    (after as { ResponseObject: unknown }).ResponseObject = { kind: 'Pod', spec: { ephemeralContainers: [container(true)] } };
+    expect(detect({ AksAudit: [after], AksControlPlane: [] }, aks, new Date(0)).map((d) => d.Rule)).toContain(PRIV);
     // Near misses: not privileged, refused, another path of a JSON patch, Falco's pack alone.
     for (const [why, spec, policy] of [
       ['not privileged', debug({ spec: { ephemeralContainers: [container(false)] } }), aks],

@@ -107,12 +107,17 @@ function hostPaths(row: AksAuditRow): readonly string[] {
   return out;
 }
 
-const EPHEMERAL_PATH = /^\/spec\/ephemeralContainers(?:\/(?:-|\d+))?$/;
+/** A JSON-patch path into the ephemeral containers: the list, an item, or a field of an item. */
+const EPHEMERAL_PATH = /^\/spec\/ephemeralContainers(?:\/(?:-|\d+)(\/.*)?)?$/;
+/** What a copy or move into the list adds: a container whose settings the request does not carry. */
+const UNSEEN_CONTAINER = { securityContext: { privileged: true } };
 
 /**
  * The ephemeral containers a request to the ephemeralcontainers subresource adds: an
  * EphemeralContainers object's list (≤1.21), a Pod's or a merge patch's spec list (1.22+;
- * `kubectl debug` sends a strategic merge patch), or the values of a JSON patch's adds.
+ * `kubectl debug` sends a strategic merge patch), or what a JSON patch writes there: whole
+ * containers, a `securityContext` or its `privileged` set on one, or a container copied or
+ * moved in (counted as privileged: its settings are not in the request).
  */
 function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
   const body = row.RequestObject;
@@ -120,9 +125,16 @@ function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
     const out: unknown[] = [];
     for (const op of body) {
       const o = obj(op);
-      if (!o || (o.op !== 'add' && o.op !== 'replace') || typeof o.path !== 'string' || !EPHEMERAL_PATH.test(o.path)) continue;
-      if (Array.isArray(o.value)) out.push(...o.value.slice(0, 100));
-      else out.push(o.value);
+      const m = o && typeof o.path === 'string' ? EPHEMERAL_PATH.exec(o.path) : null;
+      if (!o || !m) continue;
+      if (o.op === 'copy' || o.op === 'move') out.push(UNSEEN_CONTAINER);
+      if (o.op !== 'add' && o.op !== 'replace') continue;
+      const field = m[1];
+      if (field === undefined) {
+        if (Array.isArray(o.value)) out.push(...o.value.slice(0, 100));
+        else out.push(o.value);
+      } else if (field === '/securityContext') out.push({ securityContext: o.value });
+      else if (field === '/securityContext/privileged') out.push({ securityContext: { privileged: o.value } });
     }
     return out;
   }
@@ -130,6 +142,9 @@ function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
   const old = arr(r?.ephemeralContainers);
   return old.length ? old : arr(obj(r?.spec)?.ephemeralContainers);
 }
+
+/** The ephemeral containers the pod has after the request (a RequestResponse event's Pod). */
+const ephemeralAfter = (row: AksAuditRow): readonly unknown[] => arr(obj(obj(row.ResponseObject)?.spec)?.ephemeralContainers);
 
 // The first of an EphemeralContainers list, the last of a Pod's (the one just added).
 const ephemeralFirst = (row: AksAuditRow): Obj | undefined => {
@@ -175,7 +190,7 @@ export const FIELDS = [
   def('ka.req.pod.host_ipc', false, 'spec.hostIPC', specFlag('hostIPC')),
   def('ka.req.ephemeral.name', false, 'name of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.name)),
   def('ka.req.ephemeral.image', false, 'image of the (first) ephemeral container requested', (r) => str(ephemeralFirst(r)?.image)),
-  def('ka.req.ephemeral.privileged', true, '(KubeSift) securityContext.privileged of each ephemeral container a request to pods/ephemeralcontainers adds (merge patch, JSON patch or object)', (r) => ephemeralRequested(r).map(privilegedOf)),
+  def('ka.req.ephemeral.privileged', true, '(KubeSift) securityContext.privileged of each ephemeral container a request to pods/ephemeralcontainers adds (merge patch, JSON patch or object), and of the pod\'s ephemeral containers in the response when it has them', (r) => [...ephemeralRequested(r), ...ephemeralAfter(r)].map(privilegedOf)),
   def('ka.req.service.type', false, 'spec.type of a Service', (r) => str(reqSpec(r)?.type)),
   def('ka.req.service.ports', false, 'spec.ports of a Service as JSON', (r) => json(reqSpec(r)?.ports)),
   // objectRef.name as Falco reads it (a patch's body rarely names its object), else the body's metadata.name.
