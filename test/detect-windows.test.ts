@@ -218,6 +218,11 @@ describe('binned detectors (rate, z-score) over sparse and far-apart times', () 
     const windows = loadPolicy({}).windows;
     const d = run([...c1, ...c2], windows);
     expect(d.map((x) => [x.RuleId, x.Cluster])).toEqual([['window.apiserver_silence', 'c1']]);
+    // A small cluster whose rows are mostly zero times keeps its real ones: c3's silence is reported.
+    const zeros = [0, 1, 2].map(() => cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c3', LogMessage: 'z' }));
+    const c3 = [at(100, 'c3 a', 'kube-apiserver', 'c3'), at(1560, 'c3 b', 'kube-apiserver', 'c3')];
+    const c1Steady = Array.from({ length: 30 }, (_, i) => at(i * 50, `c1 ${i}`));
+    expect(run([...c1Steady, ...zeros, ...c3], windows).map((x) => [x.RuleId, x.Cluster])).toEqual([['window.apiserver_silence', 'c3']]);
     // A fault in one cluster is still a fault: c2's zero-time row is in no window.
     const zero = cpRow({ TimeGenerated: '0001-01-01T00:00:00.000000Z', Category: 'kube-apiserver', Cluster: 'c2', LogMessage: 'x' });
     expect(run([...c1, zero, ...c2], windows).map((x) => [x.RuleId, x.Cluster])).toEqual([['window.apiserver_silence', 'c1']]);

@@ -78,8 +78,15 @@ function withoutClockFaults(sorted: StreamEvent[]): StreamEvent[] {
     if (list) list.push(e.t);
     else times.set(e.cluster, [e.t]);
   }
+  // A cluster whose own median is a fault (most of its rows at Go's zero time) while some of
+  // its rows are near the table's median takes the table's: its real rows are not the faults.
+  const table = sorted[sorted.length >> 1]!.t;
+  const nearTable = (t: number): boolean => Math.abs(t - table) <= CLOCK_FAULT_MS;
   const median = new Map<string, number>();
-  for (const [cluster, list] of times) median.set(cluster, list[list.length >> 1]!);
+  for (const [cluster, list] of times) {
+    const own = list[list.length >> 1]!;
+    median.set(cluster, nearTable(own) || !list.some(nearTable) ? own : table);
+  }
   const kept = sorted.filter((e) => Math.abs(e.t - median.get(e.cluster)!) <= CLOCK_FAULT_MS);
   return kept.length === sorted.length ? sorted : kept;
 }
