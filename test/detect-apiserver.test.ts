@@ -26,6 +26,19 @@ describe('apiserver rules', () => {
     expect(rules([httplog('GET', '/api/v1/namespaces/default/pods', 'x \\"system:anonymous\\" addedInfo=\\"user \\"system:anonymous\\"', 200)])).toEqual([]);
     expect(rules([line('I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/pods" latency="1ms" userAgent="curl/8" audit-ID="system:anonymous" srcIP="203.0.113.9:1" resp=200')])).toEqual([]);
     expect(rules([line('I0624 20:14:59.855669       1 wrap.go:47] GET /api/v1/namespaces/system:anonymous/pods: (9.05ms) 200 [system:anonymous 172.31.1.1:48110]')])).toEqual([]);
+    // Lines whose text the client fills: a trace's headers, an access line's agent, a timed-out request's URI.
+    for (const l of [
+      String.raw`I0420 16:36:52.419239       1 trace.go:236] Trace[1]: "List" accept:application/json,protocol:HTTP/2.0,user-agent:system:anonymous URI="",audit-id:x,client:10.0.0.1 (20-Apr-2025 16:36:51.000) (total time: 1000ms):`,
+      String.raw`I0624 20:14:59.855669       1 wrap.go:47] GET /api/v1/pods: (9.05ms) 200 [system:anonymous URI="" 172.31.1.1:48110]`,
+      String.raw`E0420 16:36:52.419239       1 timeout.go:142] post-timeout activity - time-elapsed: 3ms, GET "/api/v1/namespaces/default/configmaps/system:anonymous" result: <nil>`,
+      // An object named system:anonymous in the Status an authenticated user was refused with.
+      String.raw`I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/default/pods/system:anonymous" latency="1ms" userAgent="curl/8" srcIP="203.0.113.9:1" resp=403 addedInfo="logging error output: \"pods \\\"system:anonymous\\\" is forbidden: User \\\"alice\\\" cannot get resource \\\"pods\\\"\""`,
+      // A name that spells the attribution: quoted one level deeper than the server's words.
+      String.raw`I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/namespaces/default/pods/x" latency="1ms" userAgent="curl/8" srcIP="203.0.113.9:1" resp=403 addedInfo="logging error output: \"pods \\\"x\\\\\\\" is forbidden: User \\\\\\\"system:anonymous\\\\\\\"\\\" is forbidden: User \\\"alice\\\" cannot get resource \\\"pods\\\"\""`,
+    ])
+      expect(rules([line(l)]), l).toEqual([]);
+    // The server's own attribution, in a logged Status one level down, counts.
+    expect(rules([line(String.raw`I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/secrets" latency="1ms" userAgent="curl/8" srcIP="203.0.113.9:1" resp=403 addedInfo="logging error output: \"secrets is forbidden: User \\\"system:anonymous\\\" cannot list resource \\\"secrets\\\"\""`)])).toEqual(['Anonymous API Request']);
     // The server's own attribution still counts when the client text also says it.
     const both = line('I0420 16:36:52.419239       1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/secrets" latency="1ms" userAgent="system:anonymous" srcIP="203.0.113.9:1" resp=403 addedInfo="RBAC: user \\"system:anonymous\\" cannot list resource \\"secrets\\""');
     expect(rules([both])).toEqual(['Anonymous API Request']);

@@ -3,7 +3,7 @@
 // (a burst of 401/403 from one source IP).
 import { distinct, mapKey } from '../mapKey.js';
 import type { AksControlPlaneRow, Detection } from '../contracts.js';
-import { and, compile, eq, evidence, inNetworks, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
+import { and, compile, eq, evidence, exists, inNetworks, isIn, matches, not, or, parseTemplate, render, RowContext, startsWithAny, type Cond, type Template, type Test } from './conditions.js';
 import { makeDetection, uniqueKeys } from './detection.js';
 import { networkMatcher } from './networks.js';
 import { requestTargetOnce } from './requestPath.js';
@@ -23,19 +23,33 @@ export function ipOnly(s: string): string {
   return colon > 0 && colon === s.lastIndexOf(':') ? s.slice(0, colon) : s;
 }
 
-/** Client-chosen values of a structured access line (a caller sets its URI, user agent and Audit-ID header). */
-const CLIENT_VALUES = /\b(?:URI|userAgent|audit-ID)="(?:[^"\\]|\\.)*"/g;
+/**
+ * The server's own attribution to the anonymous user, in a reason it writes: `User
+ * "system:anonymous"` (RBAC), or one level of escaping down inside a logged Status. A name a
+ * client chose is quoted one level deeper than the server's words (`User \\\"system:…`).
+ */
+const ANONYMOUS_REASON = /[Uu]ser \\?"system:anonymous\\?"/;
+const ANONYMOUS = 'system:anonymous';
 
 /**
- * The log message without what the client chose, so a user agent or URI that spells
- * `system:anonymous` attributes nothing. A legacy access line (`GET /uri: (1ms) 200 [agent ip]`)
- * is all request and client text: it has none.
+ * `system:anonymous` when a structured line's server-written fields say its request was the
+ * anonymous user's: a `user` field, or an `addedInfo`/`reason` that attributes it. The rest of
+ * a line is the client's to choose (URI, user agent, Audit-ID, a trace's headers, an object's
+ * name), so a line that only mentions the name attributes nothing; nor does an unstructured or
+ * legacy line, whose text mixes both.
  */
-function serverMessage(r: Row): string | undefined {
-  const m = nonEmpty(r.LogMessage) ?? nonEmpty(r.Message);
-  if (!m) return undefined;
-  if (r.RequestUri && !m.includes('URI="')) return undefined;
-  return m.replace(CLIENT_VALUES, '');
+function anonymousAttribution(r: Row): string | undefined {
+  const m = r.LogMessage || r.Message;
+  if (!m || !(m.startsWith('"') || m.startsWith('HTTP '))) return undefined;
+  const f = r.Fields;
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return undefined;
+  const o = f as Record<string, unknown>;
+  if (o.user === ANONYMOUS || o.username === ANONYMOUS) return ANONYMOUS;
+  for (const k of ['addedInfo', 'reason']) {
+    const v = o[k];
+    if (typeof v === 'string' && ANONYMOUS_REASON.test(v)) return ANONYMOUS;
+  }
+  return undefined;
 }
 
 export const CP_FIELDS = [
@@ -49,7 +63,7 @@ export const CP_FIELDS = [
   { name: 'cp.code', doc: 'HTTP status', get: (r: Row) => (r.ResponseCode === null ? undefined : String(r.ResponseCode)) },
   { name: 'cp.message', doc: 'log message', get: (r: Row) => nonEmpty(r.LogMessage) ?? nonEmpty(r.Message) },
   { name: 'cp.auditid', doc: 'audit ID of the request line', get: (r: Row) => nonEmpty(r.AuditId) },
-  { name: 'cp.servermessage', doc: 'log message without the client-chosen URI, user agent and audit ID (none for a legacy access line)', get: serverMessage },
+  { name: 'cp.anonymous', doc: 'system:anonymous when the server\'s own words attribute the request to the anonymous user (a structured line\'s user field, or its RBAC reason); absent otherwise', get: anonymousAttribution },
 ] as const;
 type CpField = (typeof CP_FIELDS)[number]['name'];
 const CP_INDEX: ReadonlyMap<string, number> = new Map(CP_FIELDS.map((f, i) => [f.name, i]));
@@ -69,8 +83,8 @@ export const APISERVER_RULES: readonly ApiserverRuleDef[] = [
   {
     id: 'apiserver_anonymous_request', name: 'Anonymous API Request', priority: 'WARNING', tags: ['apiserver', 'T1078.001'],
     output: 'request attributed to system:anonymous (verb=%cp.verb uri=%cp.uri src=%cp.sourceip code=%cp.code message=%cp.message)',
-    // cp.message first: the cheap test, so most lines never build the server message.
-    when: (p) => and(matches('cp.message', /system:anonymous/), matches('cp.servermessage', /system:anonymous/), not(fromTrustedIp(p))),
+    // cp.message first: the cheap test, so most lines never look at their fields.
+    when: (p) => and(matches('cp.message', /system:anonymous/), exists('cp.anonymous'), not(fromTrustedIp(p))),
   },
   {
     id: 'apiserver_exec_attach_portforward', name: 'Pod Exec/Attach/Port-forward Request', priority: 'NOTICE', tags: ['apiserver', 'T1609'],
