@@ -73,7 +73,7 @@ const GOLDEN = {
   sha256: {
     syslog: '108721903c71b4c7a9fe2d29f88d3d28db116b17ed847dfd597cec792b2a163a',
     auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
-    cef: 'f96e0973dab8448deff60dc61cff4e652d2b2a1e80fc6fe7cd34cd40e1425d74',
+    cef: 'a6dbe48dfa6361280e99e3b80626084607b87b6921c7a78a300f05796f9880e4',
     windows: '07c57da7514b716e2bec725a70d72afe9bd18cd194be706b309dcca1461e9922',
     verifone: '0b7cc5d95feb13137c4878fcbf7774c07cdac67d59cf54da73da06e565914d49',
     'aks-audit': 'cc145e5d2bd032570cc12b3afc52269de8147dd1880e57aef60f13de6cff5298',
@@ -546,6 +546,20 @@ describe('formats in generated data', () => {
     expect(lines.filter((l) => / kernel /.test(l)).every((l) => / kernel - - - /.test(l))).toBe(true);
   });
 
+  it("CEF: a logged URL matches its flow: http on 80, https on 443 with no port, https with :8443 on 8443; an address host is the flow's dst", async () => {
+    const { text } = await gen({ logType: 'cef', count: 20_000, seed: 1, scenarios: ['all'] });
+    const withUrl = text.split('\n').filter((l) => l.includes(' request='));
+    expect(withUrl.length).toBeGreaterThan(1000);
+    for (const l of withUrl) {
+      const dpt = / dpt=(\d+) /.exec(l)![1];
+      const dst = / dst=(\S+) /.exec(l)![1]!;
+      const url = / request=(\S+)/.exec(l)![1]!;
+      const [, scheme, host, port] = /^(https?):\/\/([^/:]+)(?::(\d+))?/.exec(url)!;
+      expect([scheme, port ?? (scheme === 'http' ? '80' : '443')], l).toEqual([dpt === '80' ? 'http' : 'https', dpt]);
+      if (/^\d+\.\d+\.\d+\.\d+$/.test(host!)) expect(host, l).toBe(dst);
+    }
+  });
+
   it('CEF: header pipes escaped, extension = escaped, the CSV Extension column holds the unescaped values', async () => {
     const req: DatasetRequestInput = { logType: 'cef', count: 400, seed: 3, scenarios: ['exfiltration'] };
     const { text, summary } = await gen(req);
@@ -686,6 +700,8 @@ describe('benign traffic is not trivially separable from attacks', () => {
     // URL logging of web traffic, and 8443 (sync services, VPNs): the exfiltration's request= and port.
     ['cef', / request=/],
     ['cef', / dpt=8443 /],
+    // A URL logged by the flow's address, not a name (no SNI): the exfiltration's are.
+    ['cef', / request=https:\/\/\d+\.\d+\.\d+\.\d+[:/]/],
     // An inbound deny to a port outside the usual noise: mass scanners try any port.
     ['cef', / act=deny .*dpt=(?!(?:22|23|445|1433|1900|3306|3389|5060|5900|8080) )\d+ .*cs1=deny-inbound-default/],
     // Managers sign on to approve refunds, some keyed from a receipt; cashiers key phone orders.

@@ -41,18 +41,30 @@ interface CefEnv extends GenEnv {
 
 const OUTBOUND = [[443, 'TCP', 58], [80, 'TCP', 10], [53, 'UDP', 20], [123, 'UDP', 3], [22, 'TCP', 2], [8443, 'TCP', 2]] as const;
 /**
- * What the firewall's URL logging records of web traffic (it decrypts some of it): SaaS
- * sign-ins, updates, APIs. Query strings carry `=` and `&` as the exfiltration's do.
+ * What the firewall's URL logging records of web traffic (it decrypts some of it), by port:
+ * SaaS sign-ins, updates, APIs, sync services. Query strings carry `=` and `&` as the
+ * exfiltration's do. A request without a name (no SNI, a direct address) is logged by its
+ * address, as the exfiltration's are.
  */
-const WEB_REQUESTS = [
-  'https://login.microsoftonline.com/common/oauth2/v2.0/token',
-  'https://graph.microsoft.com/v1.0/me/messages?$top=25&$select=subject,from',
-  'https://update.contoso-cdn.net/agent/releases/latest?channel=stable&arch=x64',
-  'https://api.github.com/repos/contoso/web/pulls?state=open&per_page=50',
-  'https://teams.microsoft.com/api/chatsvc/consumer/v1/users/ME/conversations?view=msnp24Equivalent&pageSize=30',
-  'https://files.contoso-share.com:8443/sync/upload?device=ws-114&chunk=3',
-  'http://ocsp.digicert.com/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ',
-] as const;
+const WEB_REQUESTS: Readonly<Record<number, readonly string[]>> = {
+  443: [
+    'login.microsoftonline.com/common/oauth2/v2.0/token',
+    'graph.microsoft.com/v1.0/me/messages?$top=25&$select=subject,from',
+    'update.contoso-cdn.net/agent/releases/latest?channel=stable&arch=x64',
+    'api.github.com/repos/contoso/web/pulls?state=open&per_page=50',
+    'teams.microsoft.com/api/chatsvc/consumer/v1/users/ME/conversations?view=msnp24Equivalent&pageSize=30',
+  ],
+  80: ['ocsp.digicert.com/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ', 'ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab'],
+  8443: ['files.contoso-share.com:8443/sync/upload?device=ws-114&chunk=3', 'vpn.contoso-partner.com:8443/remote/logincheck?realm=&ajax=1'],
+};
+const BY_ADDRESS_PATHS = ['/sync/upload?device=ws-114&chunk=3', '/api/v2/status?agent=edge&ver=9'] as const;
+
+/** The URL a flow to `dst`:`dpt` logs (the flow's own scheme and port). */
+function webRequest(rng: Rng, dst: string, dpt: number): string {
+  const scheme = dpt === 80 ? 'http' : 'https';
+  if (rng.chance(0.15)) return `${scheme}://${dst}${dpt === 443 || dpt === 80 ? '' : `:${dpt}`}${rng.pick(BY_ADDRESS_PATHS)}`;
+  return `${scheme}://${rng.pick(WEB_REQUESTS[dpt]!)}`;
+}
 const INBOUND_OK = [[443, 6], [80, 2], [25, 1]] as const;
 /** Outbound traffic the policy refuses from ordinary hosts (direct SMTP, SMB, IRC, databases). */
 const OUTBOUND_DENIED = [25, 445, 6667, 1433, 3306] as const;
@@ -135,8 +147,9 @@ function anyClosedPort(rng: Rng): number {
 const BENIGN: readonly (readonly [Benign, number])[] = [
   [(rng, e, t) => {
     const [dpt, proto] = rng.weighted(OUTBOUND_WEIGHTS);
-    const web = proto === 'TCP' && (dpt === 443 || dpt === 80 || dpt === 8443) && rng.chance(0.3);
-    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '', ...(web ? { request: rng.pick(WEB_REQUESTS) } : {}) });
+    const web = proto === 'TCP' && WEB_REQUESTS[dpt] !== undefined && rng.chance(0.3);
+    const dst = externalIp(rng, e);
+    return flow(e, t, { act: 'allow', proto, src: internalIp(rng), spt: ephemeralPort(rng), dst, dpt, out: rng.range(300, 80_000), in: rng.range(500, 2_000_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: '', ...(web ? { request: webRequest(rng, dst, dpt) } : {}) });
   }, 78],
   // Nightly backups and file sync: large uploads, some to a sync service on 8443.
   [(rng, e, t) => flow(e, t, { act: 'allow', proto: 'TCP', src: internalIp(rng), spt: ephemeralPort(rng), dst: externalIp(rng, e), dpt: rng.chance(0.8) ? 443 : 8443, out: rng.range(100_000_000, 600_000_000), in: rng.range(20_000, 400_000), inIf: 'ethernet1/2', outIf: 'ethernet1/1', rule: 'allow-outbound-web', msg: 'large upload' }), 0.3],
