@@ -349,6 +349,10 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
     expect(later.detections.map((d) => d.Rule)).not.toContain(CUT);
     // Falco's pack alone (the falco profile) has no such rule.
     expect(processEvents([cutRecord(exec)], { policy: falco, now: new Date(0) }).detections.map((d) => d.Rule)).not.toContain(CUT);
+    // A client's 17 KB Audit-ID header: the cut takes the stage too; still a row and this detection (it was a dead letter alone).
+    const padded = processEvents([cutRecord({ ...exec, uri: '/api/v1/namespaces/default/pods/web/exec?command=sh', auditID: 'A'.repeat(17_000) })], { policy: aks, now: new Date(0) });
+    expect(padded.rows.AksAudit.map((r) => [r.Truncated, r.AuditId.length > 16_000, r.Stage])).toEqual([[true, true, '']]);
+    expect(padded.detections.map((d) => d.Rule)).toEqual([CUT]);
   });
 
   it('so does a request object AKS replaced; a Metadata-level event (no request object at all) does not', () => {

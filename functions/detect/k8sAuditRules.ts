@@ -265,12 +265,13 @@ export const KUBESIFT_AUDIT_RULES: readonly RuleDef[] = [
     when: (p) => and(podCreate(p), when(p.switches.kubesiftRules), exists('ka.req.uninspected')),
   },
   {
-    // AKS cuts a record at 16 KiB. Past a URI that long (a query padded, or a long inline
-    // `kubectl exec -- sh -c '…'`), the cut takes the verb, user and object: no other rule
-    // can match the request, whatever it did. Salvage keeps the URI's head.
+    // AKS cuts a record at 16 KiB. Past a URI or an Audit-ID header that long (a query padded,
+    // a long inline `kubectl exec -- sh -c '…'`), the cut takes the verb, user and object: no
+    // other rule can match the request, whatever it did. Salvage keeps the head of the string
+    // it cut; a cut inside the Audit-ID takes the stage too, so a missing stage counts.
     id: 'kubesift_request_uninspected', name: 'Request Cut Before It Could Be Inspected', priority: 'NOTICE', tags: ['k8s', 'T1562'], family: 'security',
-    output: 'Audit event cut inside its request URI: no rule could see its verb, user or object (uri=%ka.uri stage=%ka.stage auditid=%ka.auditid)',
-    when: (p) => and(kevt(p), when(p.switches.kubesiftRules), eq('ka.req.uninspected', 'truncated'), not(exists('ka.verb'))),
+    output: 'Audit event cut before its verb: no rule could see its verb, user or object (uri=%ka.uri stage=%ka.stage auditid=%ka.auditid)',
+    when: (p) => and(or(kevt(p), not(exists('ka.stage'))), when(p.switches.kubesiftRules), eq('ka.req.uninspected', 'truncated'), not(exists('ka.verb'))),
   },
   {
     // Falco's pod rules look at pod creates only, and its EphemeralContainers rule does not

@@ -3,8 +3,9 @@
 // (e.g. inside a SubjectAccessReview requestObject) can never be mistaken for the event's
 // own. Every complete top-level value is kept (JSON.parse on its slice); the value cut by
 // the truncation is dropped, except `user`, whose username is recovered with an anchored,
-// bounded regex, and `requestURI`, kept up to the cut (a URI past 16 KiB takes the verb, user
-// and object with it: its head is all that says what the request was). No backtracking
+// bounded regex, and `requestURI` and `auditID`, kept up to the cut (a URI or an Audit-ID
+// header past 16 KiB takes the verb, user and object with it: the head is all that is left of
+// the request). No backtracking
 // anywhere: each character is visited at most twice.
 import { MAX_JSON_DEPTH } from '../envelope/json.js';
 
@@ -135,9 +136,10 @@ export function salvageAuditJson(s: string): SalvageResult {
           }
         }
       }
-      if (key === 'requestURI' && v === 34) {
-        const uri = cutString(s.slice(i + 1));
-        if (uri !== undefined) event.requestURI = uri;
+      // A cut inside a string the client sized (its Audit-ID header, its URI) keeps the head.
+      if ((key === 'requestURI' || key === 'auditID') && v === 34) {
+        const head = cutString(s.slice(i + 1));
+        if (head) event[key] = head;
       }
       return { event, cut: true };
     }
