@@ -4,7 +4,7 @@ import type { AksAuditRow, DeadLetter } from '../functions/contracts.js';
 import { AksAuditColumns } from '../functions/kusto/pipelineTables.js';
 import { AUDIT_EVENT_REQUIRED, AUDIT_FIELDS, auditEventProblem, auditEventToRow, positionKey } from '../functions/normalize/audit.js';
 import { normalizeRecords, type NormalizeSink, type SourcedRecord } from '../functions/normalize/index.js';
-import { salvageAuditJson } from '../functions/normalize/salvage.js';
+import { AKS_LOG_CUT, salvageAuditJson } from '../functions/normalize/salvage.js';
 import { auditEvent, rawRecord } from './support/records.js';
 
 function run(records: SourcedRecord[]): NormalizeSink {
@@ -185,6 +185,12 @@ describe('normalize audit records', () => {
     const bad = salvageAuditJson(`${head}\u0001x`);
     expect(bad.event.requestURI).toBeUndefined();
     expect(bad.event.auditID).toBe('u1');
+  });
+
+  it("a cut inside auditID keeps its head only from a record as long as AKS's 16 KiB cut (a client's padded Audit-ID); a short broken one keeps none", () => {
+    const long = `{"kind":"Event","auditID":"${'A'.repeat(20_000)}`.slice(0, AKS_LOG_CUT);
+    expect(salvageAuditJson(long).event.auditID).toBe('A'.repeat(AKS_LOG_CUT - '{"kind":"Event","auditID":"'.length));
+    expect(salvageAuditJson('{"kind":"Event","auditID":"cut-off').event.auditID).toBeUndefined();
   });
 
   it('malformed (not cut) JSON is invalid-audit-json, still salvaged when it has an auditID', () => {

@@ -9,6 +9,9 @@
 // anywhere: each character is visited at most twice.
 import { MAX_JSON_DEPTH } from '../envelope/json.js';
 
+/** Characters AKS keeps of a `properties.log` it cuts (16 KiB, Azure/AKS#4635). */
+export const AKS_LOG_CUT = 16_384;
+
 export interface SalvageResult {
   /** Top-level fields recovered (may be empty). */
   event: Record<string, unknown>;
@@ -136,8 +139,9 @@ export function salvageAuditJson(s: string): SalvageResult {
           }
         }
       }
-      // A cut inside a string the client sized (its Audit-ID header, its URI) keeps the head.
-      if ((key === 'requestURI' || key === 'auditID') && v === 34) {
+      // A cut inside a string the client sized (its URI, its Audit-ID header) keeps the head; an
+      // ID only from a record as long as AKS's cut (a short text broken inside its ID is noise).
+      if ((key === 'requestURI' || (key === 'auditID' && n >= AKS_LOG_CUT)) && v === 34) {
         const head = cutString(s.slice(i + 1));
         if (head) event[key] = head;
       }
