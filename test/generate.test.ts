@@ -68,14 +68,17 @@ const GOLDEN = {
   // refusals read "command not allowed" (the account has a rule); the syslog pin changed.
   // AKS: secrets and configmaps are audited at Metadata, as AKS's policy has them (the
   // anonymous list of secrets and kubelets' configmap watches were at Request); the
-  // aks-audit and aks-diagnostics pins changed.
+  // aks-audit and aks-diagnostics pins changed. Last, values that marked an attack alone
+  // became everyday too: www-data execs (auditd), a few-cent and big-ticket baskets and big
+  // refunds (verifone), sudo from /var/www and an admin's "command not allowed" (syslog);
+  // timesyncd synchronizes once per host. Those three pins changed again.
   version: 9,
   sha256: {
-    syslog: '108721903c71b4c7a9fe2d29f88d3d28db116b17ed847dfd597cec792b2a163a',
-    auditd: 'a6daad446025adba8591b7e90d77360a0449616e68ab631507a093a15f83e387',
+    syslog: '1b9a02452e2da3a6b173a0a3f4b87a3c0b863dc75f5846bc43e9ea74a808dcf1',
+    auditd: 'bcf98bb97e844ee9faf63a36c0963cb70a5f2df30bfeb83806a635e119514985',
     cef: 'a6dbe48dfa6361280e99e3b80626084607b87b6921c7a78a300f05796f9880e4',
     windows: '07c57da7514b716e2bec725a70d72afe9bd18cd194be706b309dcca1461e9922',
-    verifone: '0b7cc5d95feb13137c4878fcbf7774c07cdac67d59cf54da73da06e565914d49',
+    verifone: 'b2ee3207a5924c3f80d3a71d72db1e04aeab5e01918be1dc3bd02fc276d45cf4',
     'aks-audit': 'cc145e5d2bd032570cc12b3afc52269de8147dd1880e57aef60f13de6cff5298',
     'aks-apiserver': '70b00caab7da63257cb121797a77f9eb14f7016555f6dcb4afc8a48344e7a0e5',
     'aks-diagnostics': '790bee7b2aec16a8982cc1189e2ea2101bcb69bd8e37a577902c8f9f25ec10ed',
@@ -315,6 +318,18 @@ describe('labels are exact ground truth', () => {
       // Boot time = time − uptime: one instant per host (to the µs the lines carry).
       const boots = lines.map((l) => l.t - l.up);
       expect(Math.max(...boots) - Math.min(...boots), host).toBeLessThan(0.002);
+    }
+  });
+
+  it('syslog: timesyncd synchronizes once per host; afterwards it logs only a server that stops answering', async () => {
+    const { text } = await gen({ logType: 'syslog', count: 20_000, seed: 3, format: 'jsonl' });
+    const rows = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { HostName: string; ProcessName: string; SyslogMessage: string });
+    const byHost = new Map<string, string[]>();
+    for (const r of rows) if (r.ProcessName === 'systemd-timesyncd') byHost.set(r.HostName, [...(byHost.get(r.HostName) ?? []), r.SyslogMessage]);
+    expect(byHost.size).toBeGreaterThan(3);
+    for (const [host, msgs] of byHost) {
+      expect(msgs[0], host).toMatch(/^Initial synchronization to time server /);
+      expect(msgs.slice(1).every((m) => m.startsWith('Timed out waiting for reply from ')), host).toBe(true);
     }
   });
 
@@ -708,6 +723,13 @@ describe('benign traffic is not trivially separable from attacks', () => {
     ['verifone', / EVT=LOGIN OPER=M\d+ .*MSG="Manager override accepted"/],
     ['verifone', / EVT=REFUND .*ENTRY=MANUAL /],
     ['verifone', / EVT=SALE .*ENTRY=MANUAL /],
+    // A few cents (gum, parking) and big-ticket baskets, as card testing and refund fraud write.
+    ['verifone', / AMT=0\.\d\d /],
+    ['verifone', / AMT=(?:[3-9]\d\d|1\d{3})\.\d\d /],
+    // The web application's own children run as www-data; admins deploy from the web root and hit their sudo rule's limits.
+    ['auditd', / uid=33 /],
+    ['syslog', /PWD=\/var\/www /],
+    ['syslog', / : command not allowed ; /],
     // Admins log in over SSH and run sudo: the PAM user records are everyday records.
     ['auditd', /type=USER_AUTH .*res=failed/],
     ['auditd', /type=USER_LOGIN /],

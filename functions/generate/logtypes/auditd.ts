@@ -137,6 +137,9 @@ const ADMINS = LINUX_USERS.slice(0, 6);
  */
 const INVALID_USER = '(invalid user)';
 
+/** What a PHP application runs through a shell (mail(), an image library, a git-based deploy hook). */
+const WEB_APP_CMDS = ['/usr/sbin/sendmail -t -i', 'convert /var/www/html/uploads/tmp/img.jpg -resize 800x600 /var/www/html/uploads/img_800.jpg', 'git -C /var/www/html rev-parse HEAD'] as const;
+
 const CRON_PAM = [['USER_ACCT', 'PAM:accounting'], ['CRED_ACQ', 'PAM:setcred'], ['USER_START', 'PAM:session_open'], ['USER_END', 'PAM:session_close'], ['CRED_DISP', 'PAM:setcred']] as const;
 
 const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEvent, number])[] = [
@@ -146,6 +149,8 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
     return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), ...forked(rng, e), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
   }, 5],
   [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, ...forked(rng, e), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
+  // The web application's own children (mail, image resizing): www-data execs are everyday too.
+  [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'www-data', uid: 33, auid: UNSET, ses: UNSET, ...forked(rng, e), tty: '(none)', cwd: '/var/www/html', key: 'exec' }, ['sh', '-c', rng.pick(WEB_APP_CMDS)]), 0.5],
   [(rng, e, t) => {
     // A cron session walks these PAM records; each is its own audit event.
     const [type, op] = rng.pick(CRON_PAM);

@@ -60,6 +60,8 @@ interface SyslogEnv extends GenEnv {
   sudoPid: number;
   sudoUser: number;
   sudoHost: string;
+  /** Hosts whose timesyncd has made its initial synchronization. */
+  synced: Set<string>;
   /** Each host's own address, NIC MAC and boot time (µs): its kernel's UFW lines carry them. */
   nic: Map<string, HostNic>;
 }
@@ -71,6 +73,7 @@ interface HostNic {
 }
 
 const LIVE_SESSIONS = 16;
+const TIME_QUALITY: SdElement[] = [{ id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '1']] }];
 /** Sessions already open when the log starts: their Accepted lines are before it. */
 const SESSIONS_AT_START = 5;
 
@@ -230,7 +233,9 @@ const BENIGN: readonly (readonly [Template, number])[] = [
   [(rng, env, t) => {
     const k = (env.sudoUser = rng.int(env.admins.length));
     const user = env.admins[k] as string;
-    return evAt(t, (env.sudoHost = rng.pick(env.hosts)), 'sudo', (env.sudoPid = env.pid()), SUDO_OK[0], SUDO_OK[1], `${user} : TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+    // Deploys run from the web root now and then.
+    const pwd = rng.chance(0.2) ? '/var/www' : `/home/${user}`;
+    return evAt(t, (env.sudoHost = rng.pick(env.hosts)), 'sudo', (env.sudoPid = env.pid()), SUDO_OK[0], SUDO_OK[1], `${user} : TTY=pts/${rng.int(4)} ; PWD=${pwd} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
   }, 2],
   // The admin's sudo run opens (and closes) a root PAM session, from the same sudo process.
   [(rng, env, t) => evAt(t, env.sudoPid ? env.sudoHost : (env.sudoHost = rng.pick(env.hosts)), 'sudo', env.sudoPid || (env.sudoPid = env.pid()), PAM_SESSION[0], PAM_SESSION[1], env.sudoOpened[env.sudoUser] as string, '', env.admins[env.sudoUser] as string), 1.5],
@@ -243,13 +248,22 @@ const BENIGN: readonly (readonly [Template, number])[] = [
     const pid = (env.sudoPid = env.pid());
     const host = (env.sudoHost = rng.pick(env.hosts));
     env.sudoUser = k;
-    return rng.chance(0.5)
+    const r = rng.float();
+    // Or a command outside the admin's own sudo rule (a root shell where the rule lists services).
+    return r < 0.45
       ? evAt(t, host, 'sudo', pid, PAM[0], PAM[1], `pam_unix(sudo:auth): authentication failure; logname=${user} uid=${1000 + k} euid=0 tty=/dev/pts/${rng.int(4)} ruser=${user} rhost=  user=${user}`, '', user)
-      : evAt(t, host, 'sudo', pid, SUDO_BAD[0], SUDO_BAD[1], `${user} : 1 incorrect password attempt ; TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user);
+      : r < 0.9
+        ? evAt(t, host, 'sudo', pid, SUDO_BAD[0], SUDO_BAD[1], `${user} : 1 incorrect password attempt ; TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=${rng.pick(SUDO_CMDS)}`, '', user)
+        : evAt(t, host, 'sudo', pid, SUDO_BAD[0], SUDO_BAD[1], `${user} : command not allowed ; TTY=pts/${rng.int(4)} ; PWD=/home/${user} ; USER=root ; COMMAND=/bin/bash`, '', user);
   }, 0.1],
-  [(rng, env, t) => evAt(t, rng.pick(env.hosts), 'systemd-timesyncd', env.pid(), F.daemon, S.info, `Initial synchronization to time server ${internalIp(rng, '10.255')}:123 (ntp.internal).`, '', '', '', [
-    { id: 'timeQuality', params: [['tzKnown', '1'], ['isSynced', '1']] },
-  ]), 1],
+  // timesyncd syncs once per boot; afterwards it speaks only when a server stops answering.
+  [(rng, env, t) => {
+    const host = rng.pick(env.hosts);
+    const first = !env.synced.has(host);
+    env.synced.add(host);
+    const server = `${internalIp(rng, '10.255')}:123 (ntp.internal)`;
+    return evAt(t, host, 'systemd-timesyncd', env.pid(), F.daemon, S.info, first ? `Initial synchronization to time server ${server}.` : `Timed out waiting for reply from ${server}.`, '', '', '', TIME_QUALITY);
+  }, 0.3],
   [(rng, env, t) => {
     // A stray blocked connection from the internet: normal background noise on any host.
     const ip = externalIp(rng, env);
@@ -400,6 +414,7 @@ export const syslog: LogTypeDef<SyslogEvent> = {
       sudoUser: 0,
       sudoHost: '',
       pid: () => (pid = pid >= 4_194_303 ? 300 : pid + 1 + (pid & 7)),
+      synced: new Set(),
       // Booted an hour to 40 days before the log starts.
       nic: new Map(hosts.map((h) => [h, { ip: internalIp(rng), mac: `00:0d:3a:${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}`, bootUs: Date.parse(req.start) * 1000 - rng.range(3600, 40 * 86_400) * 1_000_000 - rng.int(1_000_000) }])),
     };

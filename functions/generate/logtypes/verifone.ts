@@ -89,16 +89,22 @@ function sale(rng: Rng, env: PosEnv, t: number, term: Terminal, type: 'SALE' | '
 
 const cents = (rng: Rng, lo: number, hi: number): number => rng.range(lo * 100, hi * 100) / 100;
 
+/** A basket: mostly 1–180, now and then a few cents (gum, a parking ticket) or a big-ticket item. */
+function saleAmount(rng: Rng): number {
+  const r = rng.float();
+  return r < 0.03 ? cents(rng, 0.25, 1) : r < 0.06 ? cents(rng, 250, 1500) : cents(rng, 1, 180);
+}
+
 const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, number])[] = [
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
-    return sale(rng, e, t, term, 'SALE', rng.chance(0.96), cents(rng, 1, 180), rng.weighted(ENTRY_MODES), rng.pick(term.operators));
+    return sale(rng, e, t, term, 'SALE', rng.chance(0.96), saleAmount(rng), rng.weighted(ENTRY_MODES), rng.pick(term.operators));
   }, 30],
   [(rng, e, t) => {
     // Refunds need the manager's override; one without the card (a receipt) is keyed.
     const term = rng.pick(e.terminals);
     const keyed = rng.chance(0.15);
-    const refund = sale(rng, e, t, term, 'REFUND', true, cents(rng, 3, 250), keyed ? 'MANUAL' : 'CHIP', term.manager);
+    const refund = sale(rng, e, t, term, 'REFUND', true, rng.chance(0.06) ? cents(rng, 250, 1200) : cents(rng, 3, 250), keyed ? 'MANUAL' : 'CHIP', term.manager);
     return keyed ? { ...refund, message: 'Approved, keyed refund' } : refund;
   }, 1],
   [(rng, e, t) => {
