@@ -5,8 +5,7 @@
 // the truncation is dropped, except `user`, whose username is recovered with an anchored,
 // bounded regex, and `requestURI` and `auditID`, kept up to the cut (a URI or an Audit-ID
 // header past 16 KiB takes the verb, user and object with it: the head is all that is left of
-// the request). No backtracking
-// anywhere: each character is visited at most twice.
+// the request). No backtracking anywhere: each character is visited at most twice.
 import { MAX_JSON_DEPTH } from '../envelope/json.js';
 
 /** Characters AKS keeps of a `properties.log` it cuts (16 KiB, Azure/AKS#4635). */
@@ -21,15 +20,20 @@ export interface SalvageResult {
 
 const WS = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff;
 
+/** Whether s[i] is escaped: an odd run of backslashes stands right before it. */
+function escapedAt(s: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && s.charCodeAt(k) === 92) k--;
+  return (i - 1 - k) % 2 === 1;
+}
+
 /** Index after the JSON string starting at s[i] === '"', or -1 when it is unterminated. */
 function stringEnd(s: string, i: number): number {
   let j = i + 1;
   for (;;) {
     j = s.indexOf('"', j);
     if (j < 0) return -1;
-    let k = j - 1;
-    while (s.charCodeAt(k) === 92) k--;
-    if ((j - 1 - k) % 2 === 0) return j + 1;
+    if (!escapedAt(s, j)) return j + 1;
     j++;
   }
 }
@@ -76,15 +80,11 @@ const USERNAME = /^\{\s*"username"\s*:\s*"((?:[^"\\]|\\.){0,1024})"/;
  */
 function cutString(body: string): string | undefined {
   let end = body.length;
+  // A \u escape the cut left short of its four hex digits.
   const u = body.lastIndexOf('\\u');
-  if (u >= 0 && u >= end - 5) {
-    let k = u - 1;
-    while (body.charCodeAt(k) === 92) k--;
-    if ((u - 1 - k) % 2 === 0 && !/^[0-9a-fA-F]{4}$/.test(body.slice(u + 2, u + 6))) end = u;
-  }
-  let k = end - 1;
-  while (k >= 0 && body.charCodeAt(k) === 92) k--;
-  if ((end - 1 - k) % 2 === 1) end--;
+  if (u >= 0 && u >= end - 5 && !escapedAt(body, u) && !/^[0-9a-fA-F]{4}$/.test(body.slice(u + 2, u + 6))) end = u;
+  // A lone backslash the cut left at the end.
+  if (escapedAt(body, end)) end--;
   try {
     return JSON.parse(`"${body.slice(0, end)}"`) as string;
   } catch {
