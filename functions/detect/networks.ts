@@ -13,13 +13,19 @@ interface Network {
 export function parseNetwork(s: string): Network | null {
   const slash = s.indexOf('/');
   const address = slash < 0 ? s : s.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return null;
-  const bits = family === 4 ? 32 : 128;
-  if (slash < 0) return { address, prefix: bits, type: family === 4 ? 'ipv4' : 'ipv6' };
+  const type = familyOf(address);
+  if (!type) return null;
+  const bits = type === 'ipv4' ? 32 : 128;
+  if (slash < 0) return { address, prefix: bits, type };
   const p = s.slice(slash + 1);
   if (!/^\d{1,3}$/.test(p) || Number(p) > bits) return null;
-  return { address, prefix: Number(p), type: family === 4 ? 'ipv4' : 'ipv6' };
+  return { address, prefix: Number(p), type };
+}
+
+/** BlockList's name for the address's family; undefined when it is not an address. */
+function familyOf(ip: string): Network['type'] | undefined {
+  const family = isIP(ip);
+  return family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : undefined;
 }
 
 /** A test of one address (no port) against the networks; anything not an IP address is outside. */
@@ -32,7 +38,7 @@ export function networkMatcher(entries: readonly string[]): (ip: string) => bool
     list.addSubnet(n.address, n.prefix, n.type);
   }
   return (ip) => {
-    const family = isIP(ip);
-    return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    const type = familyOf(ip);
+    return type !== undefined && list.check(ip, type);
   };
 }

@@ -19,7 +19,7 @@ const list = z.array(z.string().min(1));
 export const AUDIT_STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] as const;
 /** Audit events carry verbs in lower case ('*' in RBAC rules): 'CREATE' matched nothing. */
 const verbList = z.array(z.string().regex(/^(\*|[a-z]+)$/, 'a Kubernetes verb: lower case (create, patch, …) or *'));
-/** Compared with the event's address as text: anything but an address matched nothing. */
+/** Addresses or CIDR networks (detect/networks.ts): anything else would match nothing. */
 const ipList = z.array(z.string().refine((s) => parseNetwork(s) !== null, 'an IP address or CIDR network (10.224.0.0/16, fd00::/8; no port)'));
 const FIELD_SET: ReadonlySet<string> = new Set<string>([...FIELD_NAMES, ...CP_FIELDS.map((f) => f.name)]);
 
@@ -40,7 +40,7 @@ export const listsSchema = z
     knownServiceAccounts: list.describe('known_sa_list + user_known_sa_list'),
     allowedNodes: list.describe('allowed_k8s_nodes (only used when switches.restrictNodes)'),
     platformUsers: list.describe('users whose create/delete housekeeping the activity rules ignore (the platform itself, e.g. aksService)'),
-    sensitiveHostPaths: list.describe('host paths that make a pod a Sensitive Mount Pod (exact match)'),
+    sensitiveHostPaths: list.describe('host paths that make a pod a Sensitive Mount Pod (exact match on the path resolved lexically: /etc/ is /etc)'),
     credentialKeywords: list.describe('substrings of ConfigMap data that look like private credentials'),
     systemRoleExceptions: list.describe('system: ClusterRoles whose modification is expected'),
     writableVerbs: verbList.describe('verbs that make a Role "with write privileges"'),
