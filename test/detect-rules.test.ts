@@ -306,6 +306,11 @@ describe("KubeSift's audit rules (switches.kubesiftRules: on in aks, off in falc
     expect(jp.map((d) => d.Rule)).toContain(PRIV);
     // Falco's own rule now names the container of a JSON patch too (it printed <NA>).
     expect(jp.find((d) => d.Rule === 'EphemeralContainers Created')!.Output).toContain('ephemeral_container_name=debugger-x7k2p');
+    // The container named is the one the request adds: a Pod's last (the newest), an EphemeralContainers list's first.
+    const named = (requestObject: unknown) =>
+      detect({ AksAudit: [row(debug(requestObject))], AksControlPlane: [] }, aks, new Date(0)).find((d) => d.Rule === 'EphemeralContainers Created')!.Output;
+    expect(named({ kind: 'Pod', spec: { ephemeralContainers: [{ name: 'older', image: 'a' }, { name: 'newest', image: 'b' }] } })).toContain('ephemeral_container_name=newest ephemeral_container_image=b');
+    expect(named({ kind: 'EphemeralContainers', ephemeralContainers: [{ name: 'first', image: 'a' }, { name: 'second', image: 'b' }] })).toContain('ephemeral_container_name=first ephemeral_container_image=a');
     // A JSON patch that adds the container, then makes it privileged in a later op, or copies one in.
     const plain = { name: 'dbg', image: 'busybox' };
     for (const ops of [

@@ -113,11 +113,12 @@ const EPHEMERAL_PATH = /^\/spec\/ephemeralContainers(?:\/(?:-|\d+)(\/.*)?)?$/;
 const UNSEEN_CONTAINER = { securityContext: { privileged: true } };
 
 /**
- * The ephemeral containers a request to the ephemeralcontainers subresource adds: an
- * EphemeralContainers object's list (≤1.21), a Pod's or a merge patch's spec list (1.22+;
- * `kubectl debug` sends a strategic merge patch), or what a JSON patch writes there: whole
- * containers, a `securityContext` or its `privileged` set on one, or a container copied or
- * moved in (counted as privileged: its settings are not in the request).
+ * The ephemeral containers a request to the ephemeralcontainers subresource adds, the one it
+ * names first: an EphemeralContainers object's list (≤1.21), a Pod's or a merge patch's spec
+ * list (1.22+; `kubectl debug` sends a strategic merge patch), newest (last) first, or what a
+ * JSON patch writes there: whole containers, a `securityContext` or its `privileged` set on
+ * one, or a container copied or moved in (counted as privileged: its settings are not in the
+ * request).
  */
 function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
   const body = row.RequestObject;
@@ -140,17 +141,13 @@ function ephemeralRequested(row: AksAuditRow): readonly unknown[] {
   }
   const r = obj(body);
   const old = arr(r?.ephemeralContainers);
-  return old.length ? old : arr(obj(r?.spec)?.ephemeralContainers);
+  return old.length ? old : [...arr(obj(r?.spec)?.ephemeralContainers)].reverse();
 }
 
 /** The ephemeral containers the pod has after the request (a RequestResponse event's Pod). */
 const ephemeralAfter = (row: AksAuditRow): readonly unknown[] => arr(obj(obj(row.ResponseObject)?.spec)?.ephemeralContainers);
 
-// The first of an EphemeralContainers list, the last of a Pod's (the one just added).
-const ephemeralFirst = (row: AksAuditRow): Obj | undefined => {
-  const list = ephemeralRequested(row);
-  return obj(Array.isArray(row.RequestObject) || arr(obj(row.RequestObject)?.ephemeralContainers).length ? list[0] : list.at(-1));
-};
+const ephemeralFirst = (row: AksAuditRow): Obj | undefined => obj(ephemeralRequested(row)[0]);
 
 const def = (name: string, multi: boolean, doc: string, get: (row: AksAuditRow) => FieldValue): FieldDef => ({ name, multi, doc, get });
 
