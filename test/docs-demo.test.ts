@@ -1,10 +1,10 @@
 // The npm start output quoted in the README and docs/local.md is the demo's real output: its
 // detections, rows and batch key. The demo is the default one (3000 records, seed 42), run
-// through the pipeline in-process; a generator change that alters it fails here until the
-// quoted samples are redone.
+// through the pipeline in-process under the policy npm start gives it (policies/demo.json); a
+// generator change that alters it fails here until the quoted samples are redone.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../functions/detect/index.js';
+import { loadPolicy } from '../functions/detect/index.js';
 import { processEvents } from '../functions/pipeline.js';
 import { generateDemo } from '../scripts/local/demo.js';
 import { objectOf } from '../scripts/local/summary.js';
@@ -26,7 +26,8 @@ function quotedDetections(text: string): string[][] {
 describe('the quoted npm start demo output', async () => {
   const demo = await generateDemo(3000, 42);
   const events = demo.bodies.map((text, i) => ({ body: JSON.parse(text) as unknown, position: { source: 'demo', partitionId: demo.partitionId, sequenceNumber: i, offset: String(i) } }));
-  const result = processEvents(events, { policy: defaultPolicy('aks'), now: new Date(demo.enqueuedTime) });
+  const policy = loadPolicy(JSON.parse(read('policies/demo.json')));
+  const result = processEvents(events, { policy, now: new Date(demo.enqueuedTime) });
   const actual = result.detections.map((d) => [d.Priority, d.Rule, d.User || '-', d.Namespace || '-', objectOf(d)].join(' | '));
 
   it.each(['README.md', 'docs/local.md'])('%s: every quoted detection row is one the demo raises, and the row counts are its own', (file) => {

@@ -1,18 +1,29 @@
 // The generated AKS attacks must be caught by the project's own detectors, and the benign
-// traffic of the quiet cluster must not be: ground truth checked against processEvents.
+// traffic (the cluster's own and its team's kubectl) must not be, under the demo's policy
+// (policies/demo.json: the aks profile plus the team): ground truth checked against processEvents.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../functions/contracts.js';
-import { defaultPolicy } from '../functions/detect/index.js';
+import { defaultPolicy, loadPolicy, type Policy } from '../functions/detect/index.js';
 import { generateAksBodies, type Label } from '../functions/generate/index.js';
+import { AKS_TEAM_USERS } from '../functions/generate/logtypes/aks.js';
 import { processEvents } from '../functions/pipeline.js';
 
-async function run(logType: 'aks-audit' | 'aks-apiserver' | 'aks-diagnostics', seed: number) {
+const demoPolicyJson = JSON.parse(readFileSync(new URL('../policies/demo.json', import.meta.url), 'utf8')) as { lists: { allowedUsers: { append: string[] } } };
+const DEMO_POLICY = loadPolicy(demoPolicyJson);
+
+async function run(logType: 'aks-audit' | 'aks-apiserver' | 'aks-diagnostics', seed: number, policy: Policy = DEMO_POLICY) {
   const { bodies, labels } = await generateAksBodies({ count: 3000, seed, scenarios: ['all'], logType });
   const events = bodies.map((body, i) => ({ body, position: { source: 'test', partitionId: '0', sequenceNumber: i, offset: String(i) } }));
   const lastTime = bodies.at(-1)!.records.at(-1)!.time;
-  const result = processEvents(events, { policy: defaultPolicy('aks'), now: new Date(lastTime) });
+  const result = processEvents(events, { policy, now: new Date(lastTime) });
   return { result, labels };
 }
+
+const benignDetections = (detections: readonly Detection[], labels: readonly Label[]): Detection[] => {
+  const attack = new Set(labels.flatMap((l) => l.auditIds ?? []));
+  return detections.filter((d) => !auditIdsOf(d).some((id) => attack.has(id)));
+};
 
 const auditIdsOf = (d: Detection): string[] => (Array.isArray(d.AuditIds) ? (d.AuditIds as string[]) : []);
 
@@ -42,6 +53,37 @@ describe.each([
     expect([...caught].sort()).toEqual(labels.map((l) => l.scenario).sort());
     // Detections without audit ids (windowed) must not appear on a quiet cluster either.
     expect(result.detections.filter((d) => auditIdsOf(d).length === 0).map((d) => `${d.RuleId}: ${d.Output}`)).toEqual([]);
+  });
+});
+
+describe('the team', () => {
+  it('policies/demo.json lists exactly the people of the generated cluster', () => {
+    expect([...demoPolicyJson.lists.allowedUsers.append].sort()).toEqual([...AKS_TEAM_USERS].sort());
+  });
+
+  it('works with kubectl beside the attacks, under the name the attacks use too', async () => {
+    const { bodies, labels } = await generateAksBodies({ count: 3000, seed: 5, scenarios: ['all'], logType: 'aks-audit' });
+    const attack = new Set(labels.flatMap((l) => l.auditIds ?? []));
+    const users = new Map<string, number>();
+    for (const b of bodies)
+      for (const r of b.records) {
+        const ev = JSON.parse(r.properties.log) as { auditID: string; userAgent: string; user: { username: string } };
+        if (attack.has(ev.auditID) || !ev.userAgent.startsWith('kubectl/')) continue;
+        users.set(ev.user.username, (users.get(ev.user.username) ?? 0) + 1);
+      }
+    expect([...users.keys()].sort()).toEqual([...AKS_TEAM_USERS].sort());
+    // About 3% of the audit records.
+    const total = [...users.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(3000 * 0.015);
+    expect(total).toBeLessThan(3000 * 0.05);
+  });
+
+  it("without the team in allowedUsers, the aks profile's Disallowed K8s User is all the benign traffic raises", async () => {
+    const { result, labels } = await run('aks-diagnostics', 7, defaultPolicy('aks'));
+    const benign = benignDetections(result.detections, labels);
+    expect(benign.length).toBeGreaterThan(10);
+    expect(new Set(benign.map((d) => d.RuleId))).toEqual(new Set(['k8s_disallowed_user']));
+    expect(new Set(benign.map((d) => d.User))).toEqual(new Set(AKS_TEAM_USERS));
   });
 });
 

@@ -20,7 +20,7 @@ export const FORMATS = ['raw', 'csv', 'jsonl', 'eventhub'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Bumped whenever generator output changes for the same request (it is part of blob names). */
-export const GENERATOR_VERSION = 9;
+export const GENERATOR_VERSION = 10;
 export const MAX_COUNT = 1_000_000;
 /** count when a request omits it, lowered to the deployment's cap when that is smaller. */
 export const DEFAULT_COUNT = 1000;

@@ -1,8 +1,12 @@
 // The demo batch `npm start` runs: a seeded AKS diagnostic dataset with every attack
 // scenario, as Event Hub bodies, plus its ground truth to check detections against.
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Detection } from '../../functions/contracts.js';
 import type { ScenarioCheck } from './summary.js';
+
+/** The demo's detection policy when the user gives none: the aks profile plus the generated cluster's team. */
+export const DEMO_POLICY_PATH = fileURLToPath(new URL('../../policies/demo.json', import.meta.url));
 
 /** Where `npm start` publishes a set of bodies (the demo, --input): fixed by the bodies. */
 export interface FixedPosition {

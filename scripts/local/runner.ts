@@ -10,7 +10,7 @@ import { HubBus, type Log } from './hubBus.js';
 import { startHttpServer, type LocalHttpServer } from './httpServer.js';
 import { RecordingLander, type Totals } from './recorder.js';
 import { localWebhookSecrets, type LocalSecrets } from './secrets.js';
-import { checkScenarios, generateDemo, type FixedPosition } from './demo.js';
+import { checkScenarios, DEMO_POLICY_PATH, generateDemo, type FixedPosition } from './demo.js';
 import { lockDataFolder } from './dataLock.js';
 import { formatSummary, type ScenarioCheck } from './summary.js';
 
@@ -112,6 +112,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     process.env.KUBESIFT_STORAGE_CONNECTION = azurite.connectionString;
     process.env.KUBESIFT_SINK ??= 'blob';
     for (const s of Object.values(WEBHOOK_SOURCES)) process.env[s.secretSetting] = secrets[s.name];
+    // The demo cluster's team works with kubectl beside the attacks: without a policy of the
+    // user's own, the demo runs under one that lists them, as a user lists their own team.
+    const policyFromUser = process.env.KUBESIFT_POLICY !== undefined || process.env.KUBESIFT_POLICY_PATH !== undefined;
+    if (!policyFromUser) {
+      process.env.KUBESIFT_POLICY_PATH = DEMO_POLICY_PATH;
+      cleanup.push(async () => void delete process.env.KUBESIFT_POLICY_PATH);
+    }
 
     await importApp(log);
     const { httpTriggers, eventHubTriggers } = await import('../../functions/triggers/registry.js');
@@ -157,7 +164,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
         for (const c of cleanup) await c();
       })()),
     };
-    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco') ? process.env[WEBHOOK_SOURCES.falco.secretSetting] : undefined));
+    log(banner(runner, eventHubTriggers.map((d) => d.name), opts.dataDir, opts.stateDir, fromEnv.has('falco') ? process.env[WEBHOOK_SOURCES.falco.secretSetting] : undefined, policyFromUser));
     // A secret from the environment the app refuses turns its source off: say so now, not at
     // the first request's 503 (the reason was only in the server log).
     for (const problem of webhookSecretProblems(config)) log(`WARNING: a webhook source is off (every request 503) until fixed: ${problem}`);
@@ -222,7 +229,7 @@ function curlAuth(stateDir: string, envSecret: string | undefined): { cluster: s
   return { cluster: first?.cluster ?? 'laptop', bearer: whole ? `$${setting}` : `$(node -p '(process.env.${setting} ?? "").trim().split(/\\s+/)[0].replace(/^[^:]*:/, "")')` };
 }
 
-function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, envSecret: string | undefined): string {
+function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefined, stateDir: string, envSecret: string | undefined, policyFromUser: boolean): string {
   const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
   const curl = curlAuth(stateDir, envSecret);
   const lines = [
@@ -230,6 +237,9 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     `KubeSift local runner — functions at ${r.url}/api/ (function keys are NOT checked locally; the Functions host enforces authLevel)`,
     ...[...r.http.routes].sort((a, b) => a.template.localeCompare(b.template)).map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
     `  Event Hub functions on the local bus: ${eventHubFns.join(', ') || 'none'} (hubs: ${r.bus.hubs().join(', ')})`,
+    policyFromUser
+      ? `  detection policy: yours (${process.env.KUBESIFT_POLICY !== undefined ? 'KUBESIFT_POLICY' : `KUBESIFT_POLICY_PATH=${process.env.KUBESIFT_POLICY_PATH}`})`
+      : `  detection policy: ${rel(DEMO_POLICY_PATH)} (aks profile + the demo cluster's team; KUBESIFT_POLICY_PATH=your.json to use yours)`,
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
     // Azurite's well-known development account: its key is public, no secret of this machine.
     `  sift against it (replay, generate --blob), from another shell: export KUBESIFT_STORAGE_CONNECTION='${r.azurite.connectionString}'`,

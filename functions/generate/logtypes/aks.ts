@@ -1,10 +1,11 @@
 // AKS control-plane diagnostics of a quiet cluster: kube-audit records from the control
-// plane's own identities (leases, node status, discovery, configmap reads), kube-apiserver
-// access lines, and controller-manager/scheduler/autoscaler chatter — shaped exactly like
-// the real records in ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
+// plane's own identities (leases, node status, discovery, configmap reads) and from its team's
+// kubectl (reads, logs, a rollout restart), kube-apiserver access lines, and
+// controller-manager/scheduler/autoscaler chatter — shaped exactly like the real records in
+// ../shared/fixtures/aks. Scenarios are the attacks the detectors hunt.
 import { ByteWriter, textOf, utf8 } from '../bytes.js';
 import { clusterResourceId, diagnosticRecordBytes, klogHeader, klogLine, writeAuditEvent, writeHttplogMessage, type AuditEventFields, type HttplogLine } from '../encoders/aks.js';
-import { attackerIp } from '../names.js';
+import { attackerIp, externalIp } from '../names.js';
 import { Rng, type Uuid } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
 import { TimeFormat } from '../time.js';
@@ -43,6 +44,8 @@ interface AksEnv extends GenEnv {
   nodes: AksNode[];
   controlPlaneIp: string;
   tf: TimeFormat;
+  /** The team's office and VPN egress addresses (benign internet peers). */
+  teamIps: string[];
 }
 
 interface AuditSpec {
@@ -118,6 +121,73 @@ function deepFreeze<T>(v: T): T {
 }
 const NODE_CONDITION_ORDER = deepFreeze([{ type: 'MemoryPressure' }, { type: 'DiskPressure' }, { type: 'PIDPressure' }, { type: 'Ready' }]);
 
+// ---- people ---------------------------------------------------------------------------
+// The cluster's team, signed in through AKS-managed Entra ID (a user principal name, groups as
+// the directory's object ids): two platform admins and the developer of the web app in
+// `default`, each with kubectl from the team's office and VPN addresses. The attacks run
+// under the developer's own account and the same kubectl: what sets them apart is what they
+// ask for and where from, not who or with what.
+const KUBECTL_UA = 'kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819';
+const ADMINS_GROUP = 'b3f1c7e2-4a9d-4c55-9e1a-6d2f8c0b7a14';
+const DEVELOPERS_GROUP = '8e0d5a61-2f3b-4b7e-a6c4-91d7e2f0c385';
+const ADMINS: readonly User[] = ['priya.raman@contoso.com', 'jonas.berg@contoso.com'].map((username) => ({ username, groups: [ADMINS_GROUP, 'system:authenticated'] }));
+const MALLORY: User = { username: 'mallory@contoso.com', groups: [DEVELOPERS_GROUP, 'system:authenticated'] };
+const TEAM: readonly User[] = [...ADMINS, MALLORY];
+/** The names `policies/demo.json` lists as the demo cluster's own people. */
+export const AKS_TEAM_USERS: readonly string[] = TEAM.map((u) => u.username);
+
+/** One kubectl request of a person of the team (`verb` as the audit Event names it). */
+interface HumanRequest {
+  verb: 'get' | 'list' | 'patch';
+  uri: string;
+  objectRef: Record<string, string>;
+  level: AuditSpec['level'];
+  requestObject?: unknown;
+  responseObject?: unknown;
+}
+const webPod = (rng: Rng): string => `web-${rng.hex(10)}-${rng.hex(5)}`;
+const DEFAULT_PODS = { resource: 'pods', namespace: 'default', apiVersion: 'v1' };
+const ALL_PODS = { resource: 'pods', apiVersion: 'v1' };
+const NODES = { resource: 'nodes', apiVersion: 'v1' };
+const WEB_DEPLOYMENT = { resource: 'deployments', namespace: 'default', name: 'web', apiGroup: 'apps', apiVersion: 'v1' };
+const DEFAULT_EVENTS = { resource: 'events', namespace: 'default', apiVersion: 'v1' };
+const WEB_CONFIG = { resource: 'configmaps', namespace: 'default', name: 'web-config', apiVersion: 'v1' };
+const POD_METRICS = { resource: 'pods', namespace: 'default', apiGroup: 'metrics.k8s.io', apiVersion: 'v1beta1' };
+
+/**
+ * What the team does day to day, at the levels AKS's audit policy gives it (reads at
+ * Request, events/configmaps at Metadata, writes at RequestResponse). Admins only: nodes,
+ * pods of every namespace, a rollout restart.
+ */
+const HUMAN_REQUESTS: readonly (readonly [(rng: Rng, t: number, who: User) => HumanRequest, number])[] = [
+  [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' }), 4],
+  [(rng) => {
+    const pod = webPod(rng);
+    return { verb: 'get', uri: `/api/v1/namespaces/default/pods/${pod}/log?container=web&tailLines=${rng.pick([50, 100, 200, 500])}`, objectRef: { ...DEFAULT_PODS, name: pod, subresource: 'log' }, level: 'Request' };
+  }, 3],
+  [() => ({ verb: 'get', uri: '/apis/apps/v1/namespaces/default/deployments/web', objectRef: WEB_DEPLOYMENT, level: 'Request' }), 2],
+  [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/events?limit=500', objectRef: DEFAULT_EVENTS, level: 'Metadata' }), 1],
+  [() => ({ verb: 'get', uri: '/api/v1/namespaces/default/configmaps/web-config', objectRef: WEB_CONFIG, level: 'Metadata' }), 1],
+  [() => ({ verb: 'list', uri: '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', objectRef: POD_METRICS, level: 'Request' }), 1],
+  [(_rng, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/nodes?limit=500', objectRef: NODES, level: 'Request' }), 1],
+  [(_rng, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/pods?limit=500', objectRef: ALL_PODS, level: 'Request' }), 1],
+  [(rng, t, who) => {
+    if (who === MALLORY) return DEV_FALLBACK;
+    const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date(Math.floor(t / 1000)).toISOString().slice(0, 19) + 'Z' } } } } };
+    return {
+      verb: 'patch', uri: '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-rollout', objectRef: WEB_DEPLOYMENT, level: 'RequestResponse', requestObject: patch,
+      responseObject: { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', namespace: 'default', generation: rng.range(20, 400) }, spec: { replicas: 3, template: patch.spec.template }, status: {} },
+    };
+  }, 0.5],
+];
+/** A developer's request where an admin-only one was drawn. */
+const DEV_FALLBACK: HumanRequest = { verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' };
+
+function humanRequest(rng: Rng, env: AksEnv, t: number): { who: User; ip: string; req: HumanRequest } {
+  const who = rng.pick(TEAM);
+  return { who, ip: rng.pick(env.teamIps), req: rng.weighted(HUMAN_REQUESTS)(rng, t, who) };
+}
+
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
     const l = rng.pick(LEADERS);
@@ -151,6 +221,10 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
     return auditEvent(rng, env, t, { level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
   }, 2],
   [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: COREDNS, ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: ENDPOINTSLICES, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
+  [(rng, env, t) => {
+    const { who, ip, req } = humanRequest(rng, env, t);
+    return auditEvent(rng, env, t, { level: req.level, verb: req.verb, uri: req.uri, user: who, ip, ua: KUBECTL_UA, objectRef: req.objectRef, code: 200, requestObject: req.requestObject, responseObject: req.responseObject, latencyUs: rng.range(1500, 40000) });
+  }, 0.6],
 ];
 
 function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
@@ -175,6 +249,10 @@ const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
     return apiserverLine(rng, env, t, { verb: 'PATCH', uri: n.statusUri, ua: KUBELET_UA, ip: n.ip, resp: 200 });
   }, 2],
   [(rng, env, t) => apiserverLine(rng, env, t, { verb: 'GET', uri: '/apis/metrics.k8s.io/v1beta1?timeout=32s', ua: RQ_UA, ip: env.controlPlaneIp, resp: 200 }), 1],
+  [(rng, env, t) => {
+    const { ip, req } = humanRequest(rng, env, t);
+    return apiserverLine(rng, env, t, { verb: req.verb.toUpperCase(), uri: req.uri, ua: KUBECTL_UA, ip, resp: 200 });
+  }, 0.4],
 ];
 
 const OTHER_LINES: readonly (readonly [Make, number])[] = [
@@ -195,9 +273,7 @@ const OTHER_LINES: readonly (readonly [Make, number])[] = [
 
 // ---- scenarios -------------------------------------------------------------------------
 
-const MALLORY: User = { username: 'mallory@contoso.com', groups: ['system:authenticated'] };
 const CI_RUNNER = sa('default', 'ci-runner');
-const KUBECTL_UA = 'kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819';
 
 function podSpec(name: string, ns: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -371,14 +447,16 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   const rs = (): string => rng.hex(10);
   const pod = (base: string): { pod: string; containerID: string } => ({ pod: `${base}-${rs()}-${rng.hex(5)}`, containerID: rng.hex(64) });
   const pool = `aks-nodepool1-${rng.range(10_000_000, 99_999_999)}-vmss`;
-  return {
-    req, rng, tf: new TimeFormat(),
+  const env: AksEnv = {
+    req, rng, tf: new TimeFormat(), teamIps: [],
     resourceId: clusterResourceId(sub, `rg-${name}`, name),
     apiservers: [pod('kube-apiserver'), pod('kube-apiserver')],
     others: { 'kube-controller-manager': pod('kube-controller-manager'), 'kube-scheduler': pod('kube-scheduler'), 'cluster-autoscaler': pod('cluster-autoscaler') },
     nodes: Array.from({ length: 3 }, (_, i) => aksNode(`${pool}00000${i}`, `10.224.0.${4 + i}`)),
     controlPlaneIp: `172.31.${rng.range(0, 63)}.${rng.range(2, 254)}`,
   };
+  env.teamIps = Array.from({ length: 3 }, () => externalIp(rng, env));
+  return env;
 }
 
 const BODY_OPEN = utf8('{"records":[');
@@ -459,7 +537,7 @@ const mixOf = (...parts: (readonly [readonly (readonly [Make, number])[], number
     return table.map(([m, w]) => [m, (w / total) * share] as const);
   });
 
-export const aksAudit = aksType('aks-audit', 'AKS kube-audit diagnostic records (audit.k8s.io/v1 events) of a quiet cluster, as Event Hub bodies', BENIGN_AUDIT, auditScenarios());
+export const aksAudit = aksType('aks-audit', 'AKS kube-audit diagnostic records (audit.k8s.io/v1 events) of a quiet cluster and its team, as Event Hub bodies', BENIGN_AUDIT, auditScenarios());
 export const aksApiserver = aksType('aks-apiserver', 'AKS kube-apiserver diagnostic records (structured httplog access lines)', BENIGN_APISERVER, apiserverScenarios());
 export const aksDiagnostics = aksType(
   'aks-diagnostics',
