@@ -2,7 +2,7 @@
 // table schema (checked with Microsoft's Kusto language service, no cluster needed).
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy, loadPolicy } from '../functions/detect/index.js';
-import { kqlString, windowDetectorFunctions } from '../functions/detect/kql.js';
+import { kqlString, maxLookbackMs, windowDetectorFunctions } from '../functions/detect/kql.js';
 import { AksAuditColumns, AksControlPlaneColumns } from '../functions/kusto/pipelineTables.js';
 import { checkKql, globalsFor, resultColumns } from '../scripts/kqlCheck.js';
 
@@ -57,8 +57,32 @@ describe('window detector KQL functions', () => {
   });
 
   it('rows stamped a day or more ahead are left out (a clock fault would stretch make-series to its year)', () => {
-    for (const f of fns) expect(f.body, f.name).toContain('| where TimeGenerated between (ago(lookback) .. now(1d))');
+    for (const f of fns) expect(f.body, f.name).toMatch(/\| where TimeGenerated between \(ago\((lookback|min_of\(lookback, \d+ms\))\) \.\. now\(1d\)\)/);
     for (const f of fns) expect(f.body, f.name).not.toContain('> ago(lookback)');
+  });
+
+  it("a lookback longer than make-series' 2^20 bins (its time axis runs to a day ahead) is cut to what fits", () => {
+    const MAX_BINS = 2 ** 20;
+    let series = 0;
+    for (const d of policy.windows) {
+      const f = fns.find((x) => x.name === `Window_${d.id}`)!;
+      const step = d.kind === 'keyword' || d.kind === 'repeat' ? d.windowSeconds / 6 : d.kind === 'rate' || d.kind === 'zscore' ? d.binSeconds : undefined;
+      if (step === undefined) {
+        expect(f.body, f.name).not.toContain('min_of(lookback');
+        continue;
+      }
+      series++;
+      const cap = Number(/min_of\(lookback, (\d+)ms\)/.exec(f.body)?.[1]);
+      // The axis from the cut lookback to a day ahead fits, within an hour of the most that does.
+      const bins = (cap + 86_400_000) / (step * 1000);
+      expect(bins, f.name).toBeLessThan(MAX_BINS);
+      expect(bins + 3_600 / step, f.name).toBeGreaterThan(MAX_BINS - 1);
+      expect(f.docstring, f.name).toMatch(/lookback at most [\d.]+d/);
+    }
+    expect(series).toBeGreaterThan(2);
+    // The repeat detector (10 s steps) cannot cover the 365 days AksControlPlane keeps.
+    expect(maxLookbackMs(10)).toBeLessThan(365 * 86_400_000);
+    expect(maxLookbackMs(10)).toBeGreaterThan(119 * 86_400_000);
   });
 
   it("inactivity ends a trailing silence at its own cluster's latest row, not another cluster's", () => {

@@ -1,5 +1,5 @@
 // The windowed detectors of a policy rendered as ADX stored functions, so ADX can run the
-// same definitions over full history (windows that span batches). Every function returns
+// same definitions across batches (over a lookback; make-series caps it). Every function returns
 // the same columns: TimeGenerated (window end), DetectorId, Detector, Priority, Cluster,
 // Service, WindowStart, WindowEnd, Count, Detail (dynamic).
 //
@@ -24,16 +24,38 @@ export const kqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').rep
 const span = (seconds: number): string => `${Math.max(1, Math.round(seconds * 1000))}ms`;
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toString());
 
+/** make-series builds at most 2^20 values per series (more is an error or a cut series). */
+const MAKE_SERIES_MAX_BINS = 2 ** 20;
+const DAY_MS = 86_400_000;
+
+/**
+ * The longest lookback a make-series of `stepSeconds` bins can cover: its time axis runs from
+ * the lookback's start to as late as a day ahead (the clock-fault margin). Rounded down to a
+ * whole hour; at least one step.
+ */
+export function maxLookbackMs(stepSeconds: number): number {
+  const stepMs = Math.max(1, Math.round(stepSeconds * 1000));
+  const fits = Math.floor(((MAKE_SERIES_MAX_BINS - 1) * stepMs - DAY_MS) / 3_600_000) * 3_600_000;
+  return Math.max(stepMs, fits);
+}
+
+/** The step of the make-series a detector builds, in seconds (none for inactivity). */
+const seriesStep = (d: WindowDetector): number | undefined =>
+  d.kind === 'keyword' || d.kind === 'repeat' ? d.windowSeconds / STEPS_PER_WINDOW : d.kind === 'rate' || d.kind === 'zscore' ? d.binSeconds : undefined;
+
 /** Rows of the detector's table with the Message each detector reads (same as windows.ts). */
 function source(d: WindowDetector): string {
   const msg = d.table === 'AksControlPlane'
     ? 'iff(isempty(LogMessage), Message, LogMessage)'
     : "strcat(Verb, ' ', RequestUri, ' ', tostring(ResponseCode))";
+  const step = seriesStep(d);
+  // A lookback longer than the series can hold is cut to what it can (see maxLookbackMs).
+  const since = step === undefined ? 'ago(lookback)' : `ago(min_of(lookback, ${maxLookbackMs(step)}ms))`;
   return [
     `${d.table}`,
     // A row stamped a day or more ahead is a clock fault (as windows.ts skips it): it would
     // stretch make-series to its year and end every silence there.
-    '| where TimeGenerated between (ago(lookback) .. now(1d))',
+    `| where TimeGenerated between (${since} .. now(1d))`,
     ...(d.service ? [`| where Category == ${kqlString(d.service)}`] : []),
     `| project TimeGenerated, Cluster, Service = Category, Msg = ${msg}`,
   ].join('\n');
@@ -137,6 +159,11 @@ const DOC: { [K in WindowDetector['kind']]: string } = {
   zscore: 'z-score of binned volume against the preceding bins (population std, at least √mean unless poissonFloor is off)',
 };
 
+const lookbackCap = (d: WindowDetector): string => {
+  const step = seriesStep(d);
+  return step === undefined ? '' : `; lookback at most ${+(maxLookbackMs(step) / DAY_MS).toFixed(2)}d (make-series holds 2^20 bins of ${num(step)}s)`;
+};
+
 /** Function name for a detector id: Window_<id>. */
 export const windowFunctionName = (id: string): string => `Window_${id}`;
 
@@ -145,6 +172,6 @@ export function windowDetectorFunctions(policy: Policy): WindowFunction[] {
     name: windowFunctionName(d.id),
     parameters: '(lookback:timespan = 1d)',
     body: (RENDER[d.kind] as (x: WindowDetector) => string)(d),
-    docstring: `KubeSift window detector ${d.id} (${d.kind}): ${DOC[d.kind]}${d.service ? ` on ${d.service}` : ''}`,
+    docstring: `KubeSift window detector ${d.id} (${d.kind}): ${DOC[d.kind]}${d.service ? ` on ${d.service}` : ''}${lookbackCap(d)}`,
   }));
 }
