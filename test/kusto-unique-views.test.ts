@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { tablePayloads } from '../functions/land/payload.js';
 import { AUDIT_IDENTITY_COLUMNS } from '../functions/kusto/pipelineTables.js';
+import { foreignItem } from '../functions/envelope/foreign.js';
 import { expandFunctions } from '../functions/kusto/rawLanding.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 import { TABLES, tableDef } from '../functions/kusto/tables.js';
@@ -116,6 +117,31 @@ describe('the Unique views keep apart what the pipeline keeps apart, and collaps
       expect(exprs.get('Position')).toContain('hash_sha256(tostring(r))');
       expect(exprs.get('Position')).toContain('RecordIndex');
       expect(f.body).toContain('mv-expand with_itemindex = RecordIndex r = Records');
+    }
+  });
+
+  it("the raw-landing expansion leaves out what the app dead-letters as another resource's output: metrics, other resource types, items with no category", () => {
+    const records: Record<string, unknown>[] = [
+      { category: 'kube-apiserver', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
+      { category: 'kube-audit', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Kubernetes/connectedClusters/arc-1' },
+      { category: 'kube-apiserver' },
+      { metricName: 'apiserver_current_inflight_requests', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
+      { category: 'AuditEvent', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1' },
+      { category: 'kube-audit', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/st1' },
+      { resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
+    ];
+    for (const f of expandFunctions()) {
+      // The filter's own parts, read from the rendered text and run here.
+      const where = /\| where (isnotempty\(tostring\(r\.category\)\) and .*)$/m.exec(f.body)?.[1];
+      expect(where, f.name).toBeDefined();
+      expect(f.body.indexOf(where!), f.name).toBeLessThan(f.body.indexOf('| where tostring(r.category) '));
+      expect(where).toContain("gettype(r.metricName) != 'string'");
+      const typeRe = new RegExp(/extract\(@'\(\?i\)([^']+)', 1, tostring\(r\.resourceId\)\)/.exec(where!)![1]!, 'i');
+      const types = new Set([.../ in \(([^)]*)\)$/.exec(where!)![1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!));
+      const kept = (o: Record<string, unknown>): boolean =>
+        typeof o.category === 'string' && o.category !== '' && typeof o.metricName !== 'string' && types.has((typeRe.exec(String(o.resourceId ?? ''))?.[1] ?? '').toUpperCase());
+      expect(records.map(kept), f.name).toEqual(records.map((o) => typeof o.category === 'string' && foreignItem(o) === undefined));
+      expect(records.map(kept), f.name).toEqual([true, true, true, false, false, false, false]);
     }
   });
 
