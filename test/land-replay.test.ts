@@ -110,6 +110,23 @@ describe('sift replay of record-level dead letters', () => {
     expect(audit.map((x) => x.Cluster)).toEqual(['lab']);
   });
 
+  it("a klog line whose record has no time takes its year from the batch's enqueued time, not the replay's day", async () => {
+    const { sink, lander, container } = rig('dl-klog-year');
+    await container.createIfNotExists();
+    // No record time: the header (March 1) takes the year of the batch clock, as the trigger gave it.
+    const line = { category: 'kube-scheduler', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/PROD1', properties: { log: 'I0301 10:00:01.000100       1 sched.go:1] scheduled pod-1\n', pod: 'kube-scheduler-1', stream: 'stderr' } };
+    const position = { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 11, offset: '1100', enqueuedTime: '2021-04-20T10:00:00.000Z' };
+    expect(processEvents([{ body: JSON.stringify({ records: [line] }), position }], { policy, now: new Date(position.enqueuedTime) }).rows.AksControlPlane[0]!.TimeGenerated).toMatch(/^2021-03-01T10:00:01/);
+    const doc: DeadLetterBlob = { kind: 'record', batchKey: 'aks-0-11-11-abc', reason: 'detect-error', detail: 'x', position: { ...position, index: 0 }, raw: JSON.stringify(line), writtenAt: NOW.toISOString() };
+    const text = JSON.stringify(doc);
+    await container.getBlockBlobClient('2021/04/20/aks-0-11-11-abc/0.json').upload(text, Buffer.byteLength(text));
+    // No `now`: as `sift replay` runs it.
+    const r = await replayDeadLetters(container, { lander, policy });
+    expect(r).toMatchObject({ replayedBlobs: 1, deadLettersAgain: 0, rows: 1 });
+    const rows = sink.landed.filter((l) => l.table === 'AksControlPlane').map((l) => JSON.parse(l.ndjson) as { TimeGenerated: string });
+    expect(rows.map((x) => x.TimeGenerated.slice(0, 10))).toEqual(['2021-03-01']);
+  });
+
   it('a blob that is not a dead letter is named and left alone; the others still replay', async () => {
     const { sink, lander, container } = rig('dl-foreign');
     await container.createIfNotExists();

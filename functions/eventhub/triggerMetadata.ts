@@ -66,3 +66,13 @@ export function batchClock(context: InvocationContext): Date {
 /** A batch's clock from its latest enqueued time (-Infinity: none readable, the wall clock). */
 export const clockAt = (latestMs: number): Date => (latestMs === -Infinity ? new Date() : new Date(latestMs));
 
+/** The clock of events read back (dead letters keep each event's enqueued time): as batchClock gave it. */
+export function clockOfEvents(events: readonly EventInput[]): Date {
+  let max = -Infinity;
+  for (const e of events) {
+    const ms = e.position.enqueuedTime === undefined ? NaN : Date.parse(e.position.enqueuedTime);
+    if (ms > max) max = ms; // NaN never is
+  }
+  return clockAt(max);
+}
+

@@ -24,6 +24,7 @@ import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.
 import { batchFolder, CAPTURE_BLOCK_UNREADABLE, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from '../errorText.js';
+import { clockOfEvents } from '../eventhub/triggerMetadata.js';
 
 export interface ReplayOptions {
   lander: Lander;
@@ -240,8 +241,11 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   }
   for (const g of groups.values()) {
     report.batches++;
-    const pipelineOpts = { policy: opts.policy, ...(opts.now ? { now: opts.now() } : {}), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
     const all = g.kind === 'event' ? batchEvents(g) : recordEvents(g, wholeBodies, report);
+    // The clock the trigger gave the batch (its latest enqueued time), not today's: a klog line
+    // whose record has no time takes its year from it, and a later year would land the row again
+    // under another day and another TimeGenerated (which the views key on).
+    const pipelineOpts = { policy: opts.policy, now: opts.now?.() ?? clockOfEvents(all), ...(opts.defaultCluster ? { defaultCluster: opts.defaultCluster } : {}) };
     // A batch's key hashes the position of each of its bodies: these blobs are the whole batch
     // only if theirs give it again. Landed in part under that key, the rest would be skipped
     // as already landed when it came.
