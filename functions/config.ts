@@ -11,6 +11,14 @@ const bool = z
   .transform((v) => v === 'true' || v === '1');
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+/**
+ * A blob container name as Azure Storage takes it: 3-63 lower-case letters, digits and single
+ * hyphens, starting and ending with a letter or digit. Storage refuses any other name only at
+ * the first write, which for dead letters is the final retry of a failing batch.
+ */
+const containerName = z
+  .string()
+  .regex(/^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/, 'must be a blob container name: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit');
 
 export const SINKS = ['blob', 'queued', 'streaming', 'managed', 'direct'] as const;
 
@@ -84,10 +92,10 @@ export const configSchema = z
       .url()
       .optional()
       .describe('Blob endpoint of KUBESIFT_STORAGE_ACCOUNT (set by Bicep from the account; needed outside the public cloud); default https://<account>.blob.core.windows.net'),
-    KUBESIFT_LANDING_CONTAINER: z.string().default('landing').describe('Blob container for ingestion-ready landed files (blob sink)'),
-    KUBESIFT_DEADLETTER_CONTAINER: z.string().default('deadletter').describe('Blob container for dead letters: deadletter/{yyyy}/{mm}/{dd}/...'),
-    KUBESIFT_DATASETS_CONTAINER: z.string().default('datasets').describe('Blob container for generated datasets'),
-    KUBESIFT_CAPTURE_CONTAINER: z.string().default('capture').describe('Blob container Event Hubs Capture writes Avro files to'),
+    KUBESIFT_LANDING_CONTAINER: containerName.default('landing').describe('Blob container for ingestion-ready landed files (blob sink)'),
+    KUBESIFT_DEADLETTER_CONTAINER: containerName.default('deadletter').describe('Blob container for dead letters: deadletter/{yyyy}/{mm}/{dd}/...'),
+    KUBESIFT_DATASETS_CONTAINER: containerName.default('datasets').describe('Blob container for generated datasets'),
+    KUBESIFT_CAPTURE_CONTAINER: containerName.default('capture').describe('Blob container Event Hubs Capture writes Avro files to'),
     KUBESIFT_AKS_HUB: z.string().default('aks-diagnostics').describe('Event Hub that AKS diagnostic settings stream to'),
     KUBESIFT_WEBHOOK_HUB: z.string().default('webhook-events').describe('Event Hub the webhook HTTP functions forward to'),
     KUBESIFT_CONSUMER_GROUP: z.string().default('kubesift').describe('Consumer group of the Event Hub triggers'),

@@ -81,6 +81,16 @@ describe('config schema errors', () => {
     }
   });
 
+  it("container names are checked as Azure Storage checks them, at start-up and by key (a bad dead-letter container failed only at a failing batch's final retry)", () => {
+    const keys = ['KUBESIFT_LANDING_CONTAINER', 'KUBESIFT_DEADLETTER_CONTAINER', 'KUBESIFT_DATASETS_CONTAINER', 'KUBESIFT_CAPTURE_CONTAINER'];
+    for (const key of keys) {
+      for (const bad of ['Bad_Name', 'ab', 'x'.repeat(64), '-dead', 'dead-', 'dead--letter', 'dead letter', 'Deadletter']) {
+        expect(errorsOf({ [key]: bad }), `${key}=${bad}`).toEqual([expect.stringMatching(new RegExp(`^${key}: must be a blob container name`))]);
+      }
+      for (const good of ['abc', 'dead-letter-2', 'x'.repeat(63), '0ab']) expect(loadConfig({ [key]: good })[key as 'KUBESIFT_LANDING_CONTAINER']).toBe(good);
+    }
+  });
+
   it('non-positive numbers are rejected', () => {
     expect(errorsOf({ KUBESIFT_WEBHOOK_MAX_BYTES: '0' })[0]).toMatch(/^KUBESIFT_WEBHOOK_MAX_BYTES: /);
     expect(errorsOf({ KUBESIFT_LAND_RETRIES: '11' })[0]).toMatch(/^KUBESIFT_LAND_RETRIES: /);
