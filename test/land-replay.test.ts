@@ -254,6 +254,14 @@ describe('sift replay: order, keys and what it cannot read', () => {
     expect([...names]).toEqual([`2025/01/02/aks-0-9-9-abc/records-0.json`, expect.stringMatching(/^2025\/01\/02\/aks-diagnostics-0-9-9-[0-9a-f]{16}\.replay\/records-0\.json$/)]);
   });
 
+  it('a --prefix that matches nothing says so, and names the slip of starting it with the container', async () => {
+    const { lander, container, store } = rig('dl-prefix');
+    await store.writeRecords('aks-0-9-9-abc', [letter(0)]);
+    const log: string[] = [];
+    expect(await replayDeadLetters(container, { lander, policy, prefix: 'dl-prefix/2025/', log: (l) => log.push(l) })).toMatchObject({ blobs: 0, batches: 0 });
+    expect(log).toEqual([expect.stringMatching(/^replay: no dead letter in dl-prefix starts with dl-prefix\/2025\/; names start with the day, without the container: try --prefix 2025\/$/)]);
+  });
+
   it('no dead-letter container yet (nothing was ever set aside): nothing to replay, not an error', async () => {
     const { lander, container } = rig('dl-never-created');
     const log: string[] = [];
@@ -273,6 +281,36 @@ describe('sift replay: order, keys and what it cannot read', () => {
     const second = await replayDeadLetters(container, { lander, policy, now: () => NOW });
     expect(second).toMatchObject({ unreadable: 0, incomplete: 0, replayedBlobs: 2, rows: 2 });
     expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${batchKey(events)}/AksControlPlane`, 2]]);
+  });
+
+  it('a batch with a body gone for good says which, and lands what is left only when asked (--allow-incomplete), under a key of its own; the body found again later lands on its own', async () => {
+    const { sink, lander, container, store } = rig('dl-gone');
+    const events = [0, 1, 2].map((b) => ({ body: JSON.stringify({ records: [schedLine(b)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 90 + b, offset: String(b) } }));
+    const key = batchKey(events);
+    await store.writeEvents(key, events, 'land-failed', 'sink down');
+    const gone = (await deadLettersIn(container)).find((b) => b.name.endsWith('/event-1.json'))!;
+    const kept = await container.getBlobClient(gone.name).downloadToBuffer();
+    await container.deleteBlob(gone.name);
+
+    const log: string[] = [];
+    expect(await replayDeadLetters(container, { lander, policy, log: (l) => log.push(l) })).toMatchObject({ incomplete: 1, landedIncomplete: 0, rows: 0 });
+    expect(log.join('\n')).toContain('no blob read holds sequence number(s) 91 of 90..92');
+    expect(log.join('\n')).toContain('--allow-incomplete');
+    expect(sink.landed).toEqual([]);
+
+    const partial = await replayDeadLetters(container, { lander, policy, allowIncomplete: true });
+    expect(partial).toMatchObject({ incomplete: 0, landedIncomplete: 1, replayedBlobs: 2, rows: 2 });
+    const first = batchKey([events[0]!, events[2]!]);
+    expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${first}.partial/AksControlPlane`, 2]]);
+    // Converged: a later run finds nothing to do.
+    expect(await replayDeadLetters(container, { lander, policy, allowIncomplete: true })).toMatchObject({ alreadyReplayed: 2, batches: 0, rows: 0 });
+
+    // The body turns up again: it is not taken for part of a batch that landed whole.
+    await container.getBlockBlobClient(gone.name).upload(kept, kept.length);
+    expect(await replayDeadLetters(container, { lander, policy })).toMatchObject({ incomplete: 1, rows: 0 });
+    expect(await replayDeadLetters(container, { lander, policy, allowIncomplete: true })).toMatchObject({ landedIncomplete: 1, rows: 1 });
+    expect(sink.landed.map((l) => l.rows)).toEqual([2, 1]);
+    expect(new Set(sink.landed.map((l) => l.tag)).size).toBe(2);
   });
 
   it('record letters of one batch replayed in two runs land both times: their key is their records\', not their batch\'s', async () => {

@@ -69,6 +69,12 @@ export function lettersOf(file: DeadLetterBlob | DeadLetterPack): DeadLetterBlob
 }
 
 export const REPLAYED_METADATA = 'replayedat';
+/**
+ * Set beside `replayedat` on the blobs of a whole batch replayed without all of its bodies
+ * (`sift replay --allow-incomplete`): such a folder is no evidence that its batch landed whole,
+ * so a body found again later replays on its own.
+ */
+export const PARTIAL_METADATA = 'replayedpartial';
 
 /**
  * The reason of a dead letter that keeps a damaged stretch of a Capture file (capture/replay.ts):

@@ -21,7 +21,7 @@ import type { DeadLetter, EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
 import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
-import { batchFolder, CAPTURE_BLOCK_UNREADABLE, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
+import { batchFolder, CAPTURE_BLOCK_UNREADABLE, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, PARTIAL_METADATA, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
 import { errorText } from '../errorText.js';
 import { clockOfEvents } from '../eventhub/triggerMetadata.js';
@@ -44,6 +44,12 @@ export interface ReplayOptions {
    * uses); default 'unknown'. Webhook records carry their own (DeadLetter.cluster).
    */
   defaultCluster?: string;
+  /**
+   * Land a whole batch whose blobs do not all read (gone, cut, outside --prefix) with the
+   * bodies that do, under `<key of those bodies>.partial`, instead of waiting for the rest
+   * (`sift replay --allow-incomplete`): the operator accepts that the missing bodies are lost.
+   */
+  allowIncomplete?: boolean;
 }
 
 export interface ReplayReport {
@@ -66,6 +72,8 @@ export interface ReplayReport {
    * batch's key, the rest could never land after it.
    */
   incomplete: number;
+  /** Incomplete whole batches landed with the bodies read (allowIncomplete), counted apart from `incomplete`. */
+  landedIncomplete: number;
   /**
    * Record letters left out because their whole body is a dead letter too (an event letter
    * read in the same run): the body replays them, and on their own they would land twice.
@@ -149,6 +157,26 @@ function readDeadLetters(text: string): DeadLetterBlob[] | string {
   return parsed.success ? lettersOf(parsed.data) : describeZodError(parsed.error);
 }
 
+/** The key a batch landed without all its bodies gets: never one the trigger or a record replay gives. */
+const PARTIAL_SUFFIX = '.partial';
+
+/**
+ * Which of a whole batch's bodies no blob read holds, from the sequence numbers its key names
+ * (`…-<first>-<last>-<hash>`): the hub numbers a partition's events one by one, so a batch's
+ * are consecutive. At most 20 listed.
+ */
+export function missingSequences(key: string, events: readonly EventInput[]): string {
+  const m = /-(-?\d+)-(-?\d+)-[0-9a-f]{16}$/.exec(key);
+  if (!m) return '';
+  const [first, last] = [Number(m[1]), Number(m[2])];
+  const have = new Set(events.map((e) => e.position.sequenceNumber));
+  const missing: number[] = [];
+  for (let n = first; n <= last && missing.length <= 20; n++) if (!have.has(n)) missing.push(n);
+  if (missing.length === 0) return '';
+  const more = missing.length > 20 ? ', …' : '';
+  return `; no blob read holds sequence number(s) ${missing.slice(0, 20).join(', ')}${more} of ${first}..${last} (event-<n>.json counts the batch's bodies from 0)`;
+}
+
 const REPLAY_SUFFIX = '.replay';
 /** `<key>.replay` for a record-level dead letter, also when `key` came from a replay already. */
 export function replayKey(batchKey: string): string {
@@ -166,7 +194,7 @@ const eventPlace = (e: EventInput): string => placeKey({ ...e.position, index: e
 const failureKey = (p: DeadLetterBlob['position'], reason: string): string => `${placeKey(p)}\u0000${reason}`;
 
 export async function replayDeadLetters(container: ContainerClient, opts: ReplayOptions): Promise<ReplayReport> {
-  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0, incomplete: 0, superseded: 0 };
+  const report: ReplayReport = { blobs: 0, alreadyReplayed: 0, batches: 0, replayedBlobs: 0, failedBatches: 0, records: 0, rows: 0, deadLettersAgain: 0, unreadable: 0, incomplete: 0, landedIncomplete: 0, superseded: 0 };
   const groups = new Map<string, Group>();
   /** failureKey of every record-level dead letter read: a record failing one of these ways again is not landed or written again. */
   const failures = new Set<string>();
@@ -176,10 +204,11 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
   const landedBatches = new Set<string>();
   const fromHub = (source: string): boolean => opts.webhookHub !== undefined && source === opts.webhookHub;
   /** Marks every blob of a group that landed; a failure leaves the group for the next run. */
-  const markReplayed = async (g: Group): Promise<void> => {
+  const markReplayed = async (g: Group, partial = false): Promise<void> => {
     try {
       const at = (opts.now?.() ?? new Date()).toISOString();
-      await eachLimited(g.parts, UPLOADS_IN_FLIGHT, ({ blob }) => container.getBlobClient(blob).setMetadata({ [REPLAYED_METADATA]: at }));
+      const metadata = { [REPLAYED_METADATA]: at, ...(partial ? { [PARTIAL_METADATA]: 'true' } : {}) };
+      await eachLimited(g.parts, UPLOADS_IN_FLIGHT, ({ blob }) => container.getBlobClient(blob).setMetadata(metadata));
       report.replayedBlobs += g.parts.length;
     } catch (err) {
       report.failedBatches++;
@@ -197,7 +226,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     if (item.metadata?.[REPLAYED_METADATA]) {
       report.alreadyReplayed++;
       const folder = wholeEventFolder(item.name);
-      if (folder !== undefined) landedBatches.add(folder);
+      if (folder !== undefined && !item.metadata[PARTIAL_METADATA]) landedBatches.add(folder);
       continue;
     }
     let docs: DeadLetterBlob[] | string;
@@ -239,6 +268,11 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     if (day && !(g.day && g.day <= day)) g.day = day;
     groups.set(key, g);
   }
+  if (report.blobs === 0 && opts.prefix) {
+    // Blob names start at the day (yyyy/mm/dd/…); the container's name is not part of them.
+    const inner = opts.prefix.startsWith(`${container.containerName}/`) ? `; names start with the day, without the container: try --prefix ${opts.prefix.slice(container.containerName.length + 1)}` : '';
+    opts.log?.(`replay: no dead letter in ${container.containerName} starts with ${opts.prefix}${inner}`);
+  }
   for (const g of groups.values()) {
     report.batches++;
     const all = g.kind === 'event' ? batchEvents(g) : recordEvents(g, wholeBodies, report);
@@ -249,6 +283,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
     // A batch's key hashes the position of each of its bodies: these blobs are the whole batch
     // only if theirs give it again. Landed in part under that key, the rest would be skipped
     // as already landed when it came.
+    let partial = false;
     if (g.kind === 'event' && batchKey(all) !== g.key) {
       // Some of its blobs are marked: a run landed the batch whole and stopped marking part-way
       // (a failed or cut-off metadata write). The rest are marked now, not waited on forever.
@@ -256,9 +291,15 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
         if (!opts.dryRun) await markReplayed(g);
         continue;
       }
-      report.incomplete++;
-      opts.log?.(`replay ${g.key}: ${g.parts.length} blob(s) read do not make up the batch (one unreadable, outside --prefix, or gone); left for a run that reads them all`);
-      continue;
+      const what = `${g.parts.length} blob(s) read do not make up the batch (one unreadable, outside --prefix, or gone)${missingSequences(g.key, all)}`;
+      if (!opts.allowIncomplete) {
+        report.incomplete++;
+        opts.log?.(`replay ${g.key}: ${what}; left for a run that reads them all (or --allow-incomplete to land what is there)`);
+        continue;
+      }
+      partial = true;
+      report.landedIncomplete++;
+      opts.log?.(`replay ${g.key}: ${what}; landing the bodies read under a key of their own (--allow-incomplete)`);
     }
     // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
     const cut = fromHub(all[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
@@ -267,7 +308,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       // Each chunk lands under the key its trigger gives it (the whole batch's: the group's),
       // records under one of their own: a record group's records, not its name, make its key,
       // so letters written later under that name (a record failing another way) land too.
-      const key = g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
+      const key = partial ? batchKey(chunk.events) + PARTIAL_SUFFIX : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
       let result = chunk.result;
       report.records += result.summary.records;
       // Records failing the same way again: counted, and the chunk processed without them.
@@ -309,7 +350,7 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       report.failedBatches++;
       continue;
     }
-    await markReplayed(g);
+    await markReplayed(g, partial);
   }
   return report;
 }

@@ -7,23 +7,27 @@ import { getLander } from '../../functions/land/index.js';
 import { replayDeadLetters } from '../../functions/land/replay.js';
 import { parseCommandArgs } from './args.js';
 
-const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run]
+const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run] [--allow-incomplete]
 
 Reads dead letters from KUBESIFT_DEADLETTER_CONTAINER, runs them through the pipeline again
 and lands them with the configured sink (KUBESIFT_SINK). Whole batches are landed under their
 original batch key (tables that already landed are skipped); every replayed blob is marked
 (metadata replayedat) so a second replay skips it. A .json blob that is not a dead letter is
 named on stderr, left as it is and counted as unreadable; the rest are replayed. A whole batch
-whose blobs cannot all be read (or lie outside --prefix) waits, counted as incomplete. Exits 1
-when a batch failed to land, a blob was unreadable or a batch incomplete; 0 when there is no
-dead-letter container yet (nothing was ever set aside).
-  --prefix P   only blobs whose name starts with P (e.g. 2025/01/02/)
-  --dry-run    process and count what would land (rows, letters failing again), land nothing,
-               mark nothing
+whose blobs cannot all be read (or lie outside --prefix) waits, counted as incomplete, and the
+log names the sequence numbers no blob holds. Exits 1 when a batch failed to land, a blob was
+unreadable or a batch incomplete; 0 when there is no dead-letter container yet (nothing was
+ever set aside).
+  --prefix P          only blobs whose name starts with P (e.g. 2025/01/02/, not deadletter/…)
+  --dry-run           process and count what would land (rows, letters failing again), land
+                      nothing, mark nothing
+  --allow-incomplete  land an incomplete batch with the bodies that read, under a key of their
+                      own (<key>.partial), and mark them: you accept that the missing bodies are
+                      lost (a body found again later replays on its own)
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('sift replay', HELP, argv, { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseCommandArgs('sift replay', HELP, argv, { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-incomplete': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (typeof args === 'number') return args;
   const { values } = args;
   const config = loadConfig();
@@ -35,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       policy: policyFromConfig(config),
       ...(values.prefix ? { prefix: values.prefix } : {}),
       dryRun: values['dry-run'] ?? false,
+      allowIncomplete: values['allow-incomplete'] ?? false,
       webhookHub: config.KUBESIFT_WEBHOOK_HUB,
       defaultCluster: config.KUBESIFT_DEFAULT_CLUSTER,
       log: (line) => process.stderr.write(line + '\n'),
