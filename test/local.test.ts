@@ -250,3 +250,27 @@ describe('the summary text', () => {
     expect(rec.totals.repeats).toBe(5);
   });
 });
+
+describe('a batch whose landing throws', () => {
+  it('is named in the summary, not left out of it as if nothing came in (the local bus neither retries nor dead-letters it)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kubesift-local-fail-'));
+    const { bodies } = await generateAksBodies({ logType: 'aks-audit', count: 40, seed: 3, scenarios: [] });
+    const file = path.join(dir, 'in.jsonl');
+    writeFileSync(file, bodies.map((b) => JSON.stringify(b)).join('\n'));
+    // A direct sink at a port nothing listens on: every landing throws.
+    const env = { KUBESIFT_SINK: 'direct', KUBESIFT_KUSTO_CLUSTER_URL: 'http://127.0.0.1:1', KUBESIFT_KUSTO_AUTH: 'none', KUBESIFT_LAND_RETRIES: '0' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    let failing: LocalRunner | undefined;
+    try {
+      failing = await startLocal({ stateDir: dir, port: 0, input: [file], log: () => undefined });
+      expect(failing.input!.failedBatches).toBe(1);
+      expect(failing.input!.text).toMatch(/\n {2}FAILED: +1 batch\(es\) threw \(the error is in the log above\)/);
+    } finally {
+      await failing?.stop();
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -187,7 +187,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       const { totals, batches, failedBatches } = await deliver(demo.bodies, demo);
       const scenarios = checkScenarios(demo, totals.detections);
       const elapsedMs = Date.now() - t0;
-      const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, batches, scenarios });
+      const text = formatSummary(totals, { title: `Demo: ${demo.bodies.length} Event Hub bodies through aksDiagnostics → ${lander.kind} sink`, elapsedMs, batches, failedBatches, scenarios });
       runner.demo = { totals, scenarios, text, elapsedMs, failedBatches };
       log(text);
       log(`\n(demo batch ${((Date.now() - tDemo) / 1000).toFixed(1)} s; cold start to summary ${(elapsedMs / 1000).toFixed(1)} s)`);
@@ -199,7 +199,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
       const { totals, batches, failedBatches } = await deliver(input.bodies, input);
       const notes = `${input.stats.split ? `, ${input.stats.split} split to fit an event` : ''}${input.stats.emptyFiles ? `, ${input.stats.emptyFiles} empty file(s) skipped` : ''}`;
       const title = `Your input: ${input.bodies.length} Event Hub bodies from ${opts.input.join(', ')}${notes} through aksDiagnostics → ${lander.kind} sink`;
-      const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches });
+      const text = formatSummary(totals, { title, elapsedMs: Date.now() - tInput, batches, failedBatches });
       runner.input = { bodies: input.bodies.length, totals, text, failedBatches };
       log(`\n${text}`);
     }

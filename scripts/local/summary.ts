@@ -28,12 +28,17 @@ export function objectOf(d: Detection): string {
 }
 
 /** `batches`: trigger batches delivered (the hub bus's count); without it the landings are counted. */
-export function formatSummary(t: Totals, opts: { title: string; elapsedMs: number; batches?: number; scenarios?: ScenarioCheck[]; maxDetections?: number }): string {
+export function formatSummary(t: Totals, opts: { title: string; elapsedMs: number; batches?: number; failedBatches?: number; scenarios?: ScenarioCheck[]; maxDetections?: number }): string {
   const out: string[] = [];
   const tables = Object.entries(t.rows).filter(([k]) => k !== 'Detections');
   out.push(`${opts.title} (${(opts.elapsedMs / 1000).toFixed(1)} s)`);
   const chunked = opts.batches !== undefined && t.landings > opts.batches ? `, landed in ${t.landings} chunks` : '';
   out.push(`  records in:      ${t.records} in ${opts.batches === undefined ? `${t.landings} landing(s)` : `${opts.batches} batch(es)${chunked}`}`);
+  // The figures below count only what landed: a batch whose landing threw is in none of them,
+  // though some of its tables may have landed. Under the host a retry would land it or set it
+  // aside as dead letters; the local bus delivers once.
+  if (opts.failedBatches)
+    out.push(`  FAILED:          ${opts.failedBatches} batch(es) threw (the error is in the log above) and are not counted below; the local bus does not retry or dead-letter them: fix the cause and start again (what landed is skipped)`);
   const repeats = t.repeats ? ` (${t.repeats} repeated audit record(s) dropped: the same event twice in a batch)` : '';
   out.push(`  rows:            ${tables.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}, Detections ${t.detections.length}${repeats}`);
   const landed = Object.entries(t.landed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
