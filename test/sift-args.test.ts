@@ -227,6 +227,28 @@ describe('commands keep their flags', () => {
     }
   });
 
+  it('replay names the storage it could not read (host and container, never the key), with a hint', async () => {
+    const { createServer } = await import('node:http');
+    // Storage that refuses every request (403 is not retried): the error comes at once.
+    const server = createServer((_req, res) => res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>AuthorizationFailure</Code><Message>nope</Message></Error>'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const saved = process.env.KUBESIFT_STORAGE_CONNECTION;
+    const key = 'c2VjcmV0LWtleS1vZi10aGlzLWFjY291bnQ=';
+    process.env.KUBESIFT_STORAGE_CONNECTION = `DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/acct;`;
+    try {
+      const { run } = await COMMANDS.replay();
+      const e = await run([]).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).toMatch(new RegExp(`^dead-letter container deadletter at 127\\.0\\.0\\.1:${port}: .*\\(KUBESIFT_STORAGE_CONNECTION / KUBESIFT_STORAGE_ACCOUNT; locally, is npm start or Azurite running\\?\\)$`));
+      expect((e as Error).message).not.toContain(key);
+    } finally {
+      if (saved === undefined) delete process.env.KUBESIFT_STORAGE_CONNECTION;
+      else process.env.KUBESIFT_STORAGE_CONNECTION = saved;
+      server.close();
+    }
+  });
+
   it('replay rejects a --prefix without a value before touching storage', async () => {
     const { run } = await COMMANDS.replay();
     expect(await run(['--dry-run', '--prefix'])).toBe(2);

@@ -5,6 +5,7 @@ import { policyFromConfig } from '../../functions/detect/index.js';
 import { blobServiceFor } from '../../functions/land/clients.js';
 import { getLander } from '../../functions/land/index.js';
 import { replayDeadLetters } from '../../functions/land/replay.js';
+import { errorText } from '../../functions/errorText.js';
 import { parseCommandArgs } from './args.js';
 
 const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run] [--allow-incomplete]
@@ -46,6 +47,9 @@ export async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return report.failedBatches > 0 || report.unreadable > 0 || report.incomplete > 0 ? 1 : 0;
+  } catch (err) {
+    // Name the storage it could not read (host and container only: a SAS in the URL is a secret).
+    throw new Error(`dead-letter container ${container.containerName} at ${new URL(container.url).host}: ${errorText(err)} (KUBESIFT_STORAGE_CONNECTION / KUBESIFT_STORAGE_ACCOUNT; locally, is npm start or Azurite running?)`, { cause: err });
   } finally {
     await lander.close();
   }
