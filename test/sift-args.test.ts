@@ -103,6 +103,12 @@ describe('commands keep their flags', () => {
     expect(() => parseProcessArgs(['a', '--bogus'])).toThrow('unknown option --bogus');
     expect(() => parseProcessArgs(['a', '--cluster'])).toThrow(/--cluster/);
     expect(() => parseProcessArgs(['a', '--batch-size', 'ten'])).toThrow(/--batch-size must be an integer >= 1, got 'ten'/);
+    // A whole number too large is out of range, not "not an integer".
+    expect(() => parseProcessArgs(['a', '--max-body-bytes', '99999999999999999999'])).toThrow(/--max-body-bytes must be an integer from 1 to 9007199254740991, got '99999999999999999999'/);
+    // `new Date('1')` is 2001-01-01: a --now that is no date is refused, not read as one.
+    for (const bad of ['1', '2025', 'tomorrow', '01/02/2025', '2025-01-02T03:04:05', '2025-01-02 03:04:05Z']) expect(() => parseProcessArgs(['a', '--now', bad]), bad).toThrow(/--now must be an ISO 8601 date or a time with its zone/);
+    for (const [good, iso] of [['2025-01-02', '2025-01-02T00:00:00.000Z'], ['2025-01-02T03:04:05+02:00', '2025-01-02T01:04:05.000Z'], ['2025-01-02T03:04:05.5Z', '2025-01-02T03:04:05.500Z']] as const)
+      expect((parseProcessArgs(['a', '--now', good]) as { now: Date }).now.toISOString(), good).toBe(iso);
   });
 
   it('generate names the flag the user typed in every error, before writing anything', async () => {

@@ -53,6 +53,8 @@ export function usageError(program: string, usage: string, message: string): num
 export function intFlag(value: string | undefined, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return def;
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  // A whole number past 2^53 is a range error, not "not an integer".
+  if (!Number.isNaN(n) && !Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${value}'`);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`}, got '${value}'`);
   }

@@ -34,7 +34,7 @@ Output: JSON lines on stdout
 Options:
 ${POLICY_USAGE}
   --cluster NAME      cluster for events without a resourceId, lower-cased (default unknown)
-  --now ISO           detection clock (default: now)
+  --now ISO           detection clock: a date (UTC midnight) or a time with its zone (default: now)
   --batch-size N      bodies per pipeline batch (default: host.json maxEventBatchSize, ${hostBatchSize()})
   --max-body-bytes N  larger bodies are dead-lettered (default ${DEFAULT_MAX_BODY_BYTES})
 Exit 0 when the input was read (even with dead letters), 1 when it cannot be read or stdout
@@ -86,8 +86,10 @@ export function parseProcessArgs(argv: string[]): ProcessOptions | 'help' {
   const maxBodyBytes = intFlag(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES);
   let now: Date | undefined;
   if (values.now !== undefined) {
-    now = new Date(values.now);
-    if (Number.isNaN(now.getTime())) throw new UsageError(`--now is not a date: ${values.now}`);
+    // A date first (`new Date('1')` is 2001-01-01): YYYY-MM-DD (UTC midnight), or a time with
+    // its zone (without one, Date reads it in the machine's own zone).
+    now = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/.test(values.now.trim()) ? new Date(values.now.trim()) : new Date(NaN);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO 8601 date or a time with its zone (2025-01-02, 2025-01-02T03:04:05Z), got '${values.now}'`);
   }
   // Lower-cased as every source's cluster name is: `Prod-East` and `prod-east` are one cluster.
   const cluster = clusterName(values.cluster);
