@@ -8,6 +8,7 @@ import { bodyFilesIn, noBodyFiles } from './commands/bodyInput.js';
 import { DatasetRequest, PlanError, resolveRequest } from '../functions/generate/index.js';
 import { MAX_COUNT } from '../functions/generate/request.js';
 import { startLocal } from './local/runner.js';
+import { portFree } from './azurite.js';
 
 const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [--no-demo] [--input PATH]...
                  [--data DIR] [--blob-port N] [--queue-port N]
@@ -22,7 +23,8 @@ const USAGE = `usage: npm start [-- --once] [--port N] [--count N] [--seed N] [-
               data.eventhub.jsonl.gz as it is); a folder of .json/.jsonl/.ndjson(.gz) files; or - (stdin); repeatable
   --data      Azurite data folder (default .azurite/ in the project, git-ignored; a relative DIR is from where you run npm)
   --blob-port, --queue-port
-              Azurite ports (default 10000/10001 when free, else any free port; 0 = any)
+              Azurite ports (default 10000/10001 when free, else any free port; 0 = any; a port you
+              name must be free)
 `;
 
 /**
@@ -110,6 +112,11 @@ async function main(): Promise<number> {
   // user names is relative to where they typed the command.
   const root = process.cwd();
   const once = values.once || ['1', 'true'].includes(process.env.KUBESIFT_LOCAL_ONCE ?? '');
+  // A port the user named is the one they want: the default one falls back to a free port when
+  // taken, a named one taken is an error (it was replaced silently).
+  for (const [flag, n] of [['--blob-port', values['blob-port'] === undefined ? 0 : blobPort], ['--queue-port', values['queue-port'] === undefined ? 0 : queuePort]] as const) {
+    if (n > 0 && !(await portFree(n))) throw new Error(`${flag} ${n} is in use (another Azurite, or npm start?): stop it, or pass ${flag} 0 for a free one`);
+  }
   const runner = await startLocal({
     dataDir: values.data === undefined ? path.resolve(root, '.azurite') : path.resolve(userDirectory(), values.data),
     stateDir: path.resolve(root, '.kubesift'),

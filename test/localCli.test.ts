@@ -162,6 +162,23 @@ describe('npm start (child process)', () => {
     expect(await third.exited, third.output()).toBe(0);
   });
 
+  it('an Azurite port the user named that is taken is an error naming it, before anything starts (it was swapped for a free one silently)', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      for (const flag of ['--blob-port', '--queue-port']) {
+        const run = start(['--once', flag, String(port)], {}, { data: path.join(work, 'data-port') });
+        expect(await run.exited, run.output()).toBe(1);
+        expect(run.output()).toContain(`${flag} ${port} is in use (another Azurite, or npm start?): stop it, or pass ${flag} 0 for a free one`);
+        expect(run.output()).not.toMatch(/Azurite:|Generating/);
+      }
+    } finally {
+      holder.close();
+    }
+    expect(existsSync(path.join(work, 'data-port'))).toBe(false);
+  });
+
   it('a --count too small for the demo\'s scenarios is a usage error naming --count, before anything starts; negative seeds are taken', async () => {
     for (const args of [['--count', '10'], ['--seed', '-1', '--count', '10'], ['--seed=-9007199254740991', '--count', '41']]) {
       const run = start(args, {}, { data: path.join(work, 'data-never') });
