@@ -53,26 +53,23 @@ export function eventsFromTrigger(messages: unknown, context: InvocationContext,
  */
 export function batchClock(context: InvocationContext): Date {
   const arr = (context.triggerMetadata as TriggerMetadataShape | undefined)?.enqueuedTimeUtcArray;
-  let max = -Infinity;
-  if (Array.isArray(arr)) {
-    for (const t of arr) {
-      const ms = enqueuedMs(t);
-      if (ms > max) max = ms; // NaN never is
-    }
-  }
-  return clockAt(max);
+  return clockAt(Array.isArray(arr) ? latestMs(arr, enqueuedMs) : -Infinity);
 }
 
 /** A batch's clock from its latest enqueued time (-Infinity: none readable, the wall clock). */
 export const clockAt = (latestMs: number): Date => (latestMs === -Infinity ? new Date() : new Date(latestMs));
 
 /** The clock of events read back (dead letters keep each event's enqueued time): as batchClock gave it. */
-export function clockOfEvents(events: readonly EventInput[]): Date {
+export const clockOfEvents = (events: readonly EventInput[]): Date =>
+  clockAt(latestMs(events, (e) => (e.position.enqueuedTime === undefined ? NaN : Date.parse(e.position.enqueuedTime))));
+
+/** The largest of `ms` over `items` (-Infinity when none is a number). */
+function latestMs<T>(items: Iterable<T>, ms: (item: T) => number): number {
   let max = -Infinity;
-  for (const e of events) {
-    const ms = e.position.enqueuedTime === undefined ? NaN : Date.parse(e.position.enqueuedTime);
-    if (ms > max) max = ms; // NaN never is
+  for (const x of items) {
+    const v = ms(x);
+    if (v > max) max = v; // NaN never is
   }
-  return clockAt(max);
+  return max;
 }
 
