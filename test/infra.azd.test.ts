@@ -8,7 +8,7 @@ import { declarationBody, literalString, objectPath, readBicep, repoRoot } from 
 const azd = parse(readFileSync(join(repoRoot, 'azure.yaml'), 'utf8')) as {
   name: string;
   infra: { provider: string; path: string; module: string };
-  services: Record<string, { project: string; language: string; host: string }>;
+  services: Record<string, { project: string; language: string; host: string; remoteBuild?: boolean }>;
 };
 
 describe('azure.yaml', () => {
@@ -26,6 +26,18 @@ describe('azure.yaml', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, svc.project, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };
     expect(pkg.main).toMatch(/^dist\//);
     expect(pkg.scripts.build).toBeDefined();
+  });
+
+  it('builds here, not remotely: the package leaves out what a remote `npm run build` needs (azd before 1.23.12 built TypeScript remotely on Flex unless told)', () => {
+    const svc = Object.values(azd.services)[0]!;
+    expect(svc.remoteBuild).toBe(false);
+    // What the remote build would run, and what the package leaves out of it.
+    const pkg = JSON.parse(readFileSync(join(repoRoot, svc.project, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const tsconfig = /-p (\S+)/.exec(pkg.scripts.build!)![1]!;
+    const funcignore = readFileSync(join(repoRoot, '.funcignore'), 'utf8').split('\n').map((l) => l.trim());
+    expect(funcignore).toContain(`/${tsconfig}`);
+    // A local build keeps node_modules in the package (azd's rule: remoteBuild false must not ignore it).
+    expect(funcignore.filter((l) => /^\/?node_modules\/?$/.test(l))).toEqual([]);
   });
 
   it('the Function App carries the azd-service-name tag of that service', () => {
