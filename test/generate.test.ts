@@ -75,6 +75,9 @@ const GOLDEN = {
   // Version 10, AKS only: the cluster's team (two admins and the developer whose account the
   // attacks use) works with kubectl beside the attacks, from the team's own addresses, so
   // neither the user name nor kubectl's agent marks an attack; the three AKS pins changed.
+  // Windows: benign traffic locks an account out now and then (a device holding an old
+  // password: 5 bad passwords from one workstation, then 4740), about once per 15,000-30,000
+  // events; the 500-event pin did not change.
   version: 10,
   sha256: {
     syslog: '1b9a02452e2da3a6b173a0a3f4b87a3c0b863dc75f5846bc43e9ea74a808dcf1',
@@ -447,6 +450,26 @@ describe('labels are exact ground truth', () => {
     expect(keyed.filter((l) => l.includes(' RESULT=DECLINED ')).length).toBeGreaterThan(10);
     expect(keyed.filter((l) => l.includes(' RC=55 '))).toEqual([]);
     expect(text.split('\n').filter((l) => l.includes(' RC=55 ')).length).toBeGreaterThan(0);
+  });
+
+  it('windows: benign traffic locks accounts out too, each after 5 bad passwords for it from one domain workstation (a device holding an old password)', async () => {
+    const { text } = await gen({ logType: 'windows', count: 100_000, seed: 6, scenarios: [] });
+    const lines = text.split('\n').filter((l) => l !== '');
+    const tag = (l: string, k: string) => new RegExp(`<${k}>([^<]*)</${k}>`).exec(l)?.[1];
+    const data = (l: string, k: string) => new RegExp(`<Data Name="${k}">([^<]*)</Data>`).exec(l)?.[1];
+    const lockouts = lines.map((l, i) => [l, i] as const).filter(([l]) => tag(l, 'EventID') === '4740');
+    expect(lockouts.length).toBeGreaterThan(1);
+    let from = 0;
+    for (const [l, i] of lockouts) {
+      const user = data(l, 'TargetUserName');
+      const caller = data(l, 'TargetDomainName')!;
+      expect(caller).toMatch(/^WS-\d+$/);
+      // Since the last lockout: this account's bad passwords from that workstation.
+      const tries = lines.slice(from, i).filter((x) => tag(x, 'EventID') === '4625' && data(x, 'TargetUserName') === user && data(x, 'WorkstationName') === caller);
+      expect(tries.length, `lockout at line ${i + 1}`).toBe(5);
+      expect(new Set(tries.map((x) => data(x, 'IpAddress'))).size).toBe(1);
+      from = i + 1;
+    }
   });
 
   it('windows: each computer numbers its own records; 4688 comes from System; the spray is one machine; the backdoor account is never on the DC', async () => {

@@ -34,6 +34,23 @@ interface WinEnv extends GenEnv {
   workstations: string[];
   users: User[];
   logonId: (rng: Rng) => string;
+  /** A lockout on its way in benign traffic (staleCredentials), or null. */
+  stale: StaleCredentials | null;
+}
+
+/**
+ * A device of one user that keeps signing in with the password the user just changed (a
+ * phone's mail account, a mapped drive): a bad password over NTLM from that user's workstation
+ * now and then, until the domain locks the account at LOCKOUT_THRESHOLD. Benign traffic's own
+ * lockout, one account from a domain workstation, where the spray's is many accounts from one
+ * machine.
+ */
+interface StaleCredentials {
+  user: User;
+  ip: string;
+  workstation: string;
+  /** Bad passwords still to come before the lockout. */
+  left: number;
 }
 
 const SYSTEM_SID = 'S-1-5-18';
@@ -117,7 +134,31 @@ const BENIGN: readonly (readonly [(rng: Rng, e: WinEnv, t: number) => WindowsEve
     const u = rng.pick(e.users);
     return failed4625(t, e, rng, e.dc, u.name, internalIp(rng, '10.20'), SUB_BAD_PASSWORD);
   }, 1],
+  [(rng, e, t) => {
+    // A password changed while a device still holds the old one: the first of its tries.
+    if (e.stale) return staleTry(rng, e, t);
+    e.stale = { user: rng.pick(e.users), ip: internalIp(rng, '10.20'), workstation: rng.pick(e.workstations), left: LOCKOUT_THRESHOLD };
+    return staleTry(rng, e, t);
+  }, 0.0015],
 ];
+
+/** A stale device's next bad password, or the lockout after the last one. */
+function staleTry(rng: Rng, e: WinEnv, t: number): WindowsEvent {
+  const s = e.stale!;
+  if (s.left > 0) {
+    s.left--;
+    return failed4625(t, e, rng, e.dc, s.user.name, s.ip, SUB_BAD_PASSWORD, s.workstation);
+  }
+  e.stale = null;
+  return lockout4740(t, e, rng, s.user, s.workstation);
+}
+
+/** 4740 on the DC: `caller` is the computer the bad passwords came from. */
+const lockout4740 = (t: number, e: WinEnv, rng: Rng, u: User, caller: string): WindowsEvent =>
+  ev(t, 4740, e.dc, rng, { TargetUserName: u.name, TargetDomainName: caller, TargetSid: u.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' });
+
+/** Share of benign events that are a stale device's next try while one is on its way. */
+const STALE_TRY_SHARE = 0.08;
 
 const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
   {
@@ -137,7 +178,7 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
       // password across the rest.
       const locked = targets[0] as User;
       for (let i = 0; i < LOCKOUT_THRESHOLD; i++) steps.push((t) => failed4625(t, e, rng, e.dc, locked.name, ip, SUB_BAD_PASSWORD, caller));
-      steps.push((t) => ev(t, 4740, e.dc, rng, { TargetUserName: locked.name, TargetDomainName: caller, TargetSid: locked.sid, SubjectUserSid: SYSTEM_SID, SubjectUserName: `${computerName(e.dc)}$`, SubjectDomainName: e.domain, SubjectLogonId: '0x3e7' }));
+      steps.push((t) => lockout4740(t, e, rng, locked, caller));
       for (const u of targets.slice(1)) {
         const sub = u.sid === '' ? SUB_NO_SUCH_USER : SUB_BAD_PASSWORD;
         steps.push((t) => failed4625(t, e, rng, e.dc, u.name, ip, sub, caller));
@@ -196,10 +237,13 @@ export const windows: LogTypeDef<WindowsEvent> = {
       workstations: Array.from({ length: 8 }, (_, i) => `WS-${String(100 + i * 7)}`),
       users,
       logonId: (r) => `0x${r.range(0x100000, 0xfffffff).toString(16)}`,
+      stale: null,
     };
   },
   benign(rng, env, t) {
-    return rng.weighted(BENIGN)(rng, env as WinEnv, t);
+    const e = env as WinEnv;
+    if (e.stale && rng.chance(STALE_TRY_SHARE)) return staleTry(rng, e, t);
+    return rng.weighted(BENIGN)(rng, e, t);
   },
   records: () => 1,
   encoder(format, req, tf) {
