@@ -97,7 +97,9 @@ describe('landChunks', () => {
     });
 
     it('dead-letter storage down, sink fine: every chunk still lands, on any attempt, and the batch is retried', async () => {
-      const config = configFor(azurite.current, { KUBESIFT_SINK: 'blob', KUBESIFT_DEADLETTER_CONTAINER: 'Bad_Container' });
+      // Dead-letter writes that Storage refuses: a container name it rejects, set past the
+      // config check (which refuses it at start-up) to stand for storage failing on write.
+      const config = { ...configFor(azurite.current, { KUBESIFT_SINK: 'blob' }), KUBESIFT_DEADLETTER_CONTAINER: 'Bad_Container' };
       for (const retryCount of [2, 8]) {
         const calls: string[] = [];
         const landed: string[] = [];
