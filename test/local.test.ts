@@ -274,3 +274,28 @@ describe('a batch whose landing throws', () => {
     }
   });
 });
+
+describe('--input without a dated record', () => {
+  it("is published at its files' latest modification time, not 1970 (klog years and dead-letter days come from that clock)", async () => {
+    const { readInput } = await import('../scripts/local/input.js');
+    const { utimesSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'kubesift-input-time-'));
+    try {
+      const body = { records: [{ category: 'kube-scheduler', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/C1', properties: { log: 'I0301 10:00:01.000000       1 s.go:1] no time\n' } }] };
+      writeFileSync(path.join(dir, 'a.jsonl'), JSON.stringify(body));
+      writeFileSync(path.join(dir, 'b.json'), JSON.stringify(body));
+      utimesSync(path.join(dir, 'a.jsonl'), new Date('2024-05-06T07:08:09Z'), new Date('2024-05-06T07:08:09Z'));
+      utimesSync(path.join(dir, 'b.json'), new Date('2023-01-01T00:00:00Z'), new Date('2023-01-01T00:00:00Z'));
+      for (const paths of [[dir], [path.join(dir, 'a.jsonl'), path.join(dir, 'b.json')]]) {
+        const input = await readInput(paths, () => undefined);
+        expect(input.bodies).toHaveLength(2);
+        expect(input.enqueuedTime).toBe('2024-05-06T07:08:09.000Z');
+      }
+      // A dated record still dates the input.
+      writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ records: [{ ...body.records[0], time: '2025-02-03T04:05:06.0000000Z' }] }));
+      expect((await readInput([dir], () => undefined)).enqueuedTime).toBe('2025-02-03T04:05:06.000Z');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

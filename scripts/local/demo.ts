@@ -17,8 +17,9 @@ export interface FixedPosition {
    */
   partitionId: string;
   /**
-   * The bodies' latest record time (1970-01-01 when none has one), fixed so that publishing the
-   * same bodies again is a redelivery (same keys: nothing lands twice).
+   * The bodies' latest record time (for --input without one, the files' latest modification
+   * time; 1970-01-01 from stdin), fixed so that publishing the same bodies again is a
+   * redelivery (same keys: nothing lands twice).
    */
   enqueuedTime: string;
 }

@@ -2,7 +2,8 @@
 // `sift send` reads them), published on the AKS hub after the demo, so they land in the local
 // Azurite and show in the UI like the demo's.
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/eventhub/batching.js';
-import { recordedBodies } from '../commands/bodyInput.js';
+import { readdir, stat } from 'node:fs/promises';
+import { bodyFilesIn, recordedBodies } from '../commands/bodyInput.js';
 import { fittedBodies, type SplitStats } from '../commands/send.js';
 import { fixedPosition, type FixedPosition } from './demo.js';
 
@@ -25,6 +26,22 @@ function latestTime(body: Uint8Array): number {
   return latest;
 }
 
+/**
+ * The latest modification time of the input files (a folder's body files), or 0 (stdin only):
+ * when no record is dated, the bodies were enqueued no earlier than that. Fixed while the
+ * files are, so the same input again is still a redelivery.
+ */
+async function latestFileTime(paths: readonly string[]): Promise<number> {
+  let latest = 0;
+  for (const p of paths) {
+    if (p === '-') continue;
+    const info = await stat(p);
+    const files = info.isDirectory() ? bodyFilesIn(p, await readdir(p)) : [p];
+    for (const f of files) latest = Math.max(latest, (await stat(f)).mtimeMs);
+  }
+  return Math.floor(latest);
+}
+
 export async function readInput(paths: readonly string[], warn: (m: string) => void): Promise<InputDataset> {
   const stats: SplitStats = { bodiesIn: 0, emptyFiles: 0, split: 0, oversizeItems: 0, unsplittable: 0 };
   const bodies: Uint8Array[] = [];
@@ -33,5 +50,8 @@ export async function readInput(paths: readonly string[], warn: (m: string) => v
     bodies.push(b);
     latest = Math.max(latest, latestTime(b));
   }
+  // No dated record: the files' time, not 1970 (a klog line's year comes from this clock, and
+  // dead letters are filed under its day).
+  if (latest === 0) latest = await latestFileTime(paths);
   return { bodies, ...fixedPosition('input', bodies, latest), stats };
 }
