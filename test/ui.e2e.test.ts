@@ -387,6 +387,54 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     }
   });
 
+  it('keeps the form when a key is given, hides a preview the form no longer matches, gives AKS its own format, and names the cluster of each detection', async () => {
+    await page.goto(`${baseUrl}/api/ui#generate`);
+    await page.reload();
+    await poll(() => page.locator('#f-logType option').count()).toBeGreaterThan(0);
+    // A type's own default format until the user picks one (aks stayed on raw).
+    await page.selectOption('#f-logType', 'aks-audit');
+    expect(await page.locator('#f-format').inputValue()).toBe('eventhub');
+    await page.selectOption('#f-logType', 'windows');
+    await page.locator('#scenarios input[value="password-spray"]').check();
+    await page.fill('#f-count', '777');
+    // "Use key" (the way back from a 401) loaded the log types again and reset type and scenarios.
+    await page.click('#key-panel summary');
+    await page.fill('#key-input', 'some-key');
+    await page.locator('#key-form button[type=submit]').click();
+    await poll(() => page.locator('#key-state').textContent()).toBe('set');
+    expect(await page.locator('#f-logType').inputValue()).toBe('windows');
+    expect(await page.locator('#scenarios input[value="password-spray"]').isChecked()).toBe(true);
+    expect(await page.locator('#f-count').inputValue()).toBe('777');
+    await page.click('#key-clear');
+
+    // A preview stays only while the form is the one it answered.
+    await page.fill('#f-count', '300');
+    await page.click('#btn-preview');
+    await page.locator('#preview').waitFor({ state: 'visible' });
+    await page.fill('#f-count', '1');
+    expect(await page.locator('#preview').isHidden()).toBe(true);
+    await page.click('#btn-preview'); // count 1 cannot hold the scenario: a 400 beside Count, no old lines
+    await poll(() => page.locator('#err-count').textContent()).not.toBe('');
+    expect(await page.locator('#preview').isHidden()).toBe(true);
+
+    // raw output has no ingestion mapping (a JSON one was offered with its Copy button).
+    await page.locator('#scenarios input[value="password-spray"]').uncheck();
+    await page.selectOption('#f-format', 'raw');
+    await page.fill('#f-count', '50');
+    await page.click('#btn-generate');
+    await page.locator('#result').waitFor({ state: 'visible' });
+    expect(await page.locator('#out-mapping').textContent()).toMatch(/^No ingestion mapping for raw/);
+    expect(await page.locator('button[data-copy="out-mapping"]').isDisabled()).toBe(true);
+    // The picked format stays with a type that has it.
+    await page.selectOption('#f-logType', 'syslog');
+    expect(await page.locator('#f-format').inputValue()).toBe('raw');
+
+    await page.click('#tab-detections');
+    await poll(() => page.locator('#det-status').textContent()).toMatch(/of 12/);
+    expect(await page.locator('#det-table thead').textContent()).toContain('Cluster');
+    expect(await page.locator('#det-table tbody.det td[data-label="Cluster"]').first().textContent()).toBe('aks-demo');
+  });
+
   it('made no request outside its own origin and logged no errors', () => {
     expect(offOrigin).toEqual([]);
     expect(problems.filter((p) => !/Failed to load resource: the server responded with a status of 400/.test(p))).toEqual([]);

@@ -12,7 +12,8 @@ import { writeDataset, resolveRequest, DatasetRequest } from '../functions/gener
 import { CONTENT_SECURITY_POLICY, pagePaths } from '../functions/ui/assets.js';
 import { histogram, parseDetectionsQuery, QueryError, queryDetections, type DetectionView } from '../functions/ui/detectionsQuery.js';
 import { detections, uiAsset, uiPage, uiPreview } from '../functions/ui/handlers.js';
-import { isDetectionsBlob, parseLandedFile } from '../functions/ui/landedDetections.js';
+import { isDetectionsBlob, MAX_BLOBS, parseLandedFile, readLandedDetections } from '../functions/ui/landedDetections.js';
+import { useAzurite } from './support/azurite.js';
 import { previewLines } from '../functions/ui/preview.js';
 import { httpTriggers } from '../functions/triggers/registry.js';
 import '../functions/triggers/ui.js';
@@ -315,5 +316,39 @@ describe('detections query', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('landed detections past the read bounds', () => {
+  const azurite = useAzurite();
+
+  it("say that older files were left out (the counts read as everything: the demo's cluster vanished behind 200 newer alerts)", async () => {
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    const container = BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient('landing-bounds');
+    await container.create();
+    const files = MAX_BLOBS + 3;
+    for (let i = 0; i < files; i++) {
+      const row = { TimeGenerated: `2024-01-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000000Z`, DetectionId: `d-${i}`, RuleId: 'r', Rule: 'R', Priority: 'NOTICE', Source: 'falco', Cluster: i < 3 ? 'old-cluster' : 'new-cluster' };
+      const bytes = gzipSync(JSON.stringify(row) + '\n');
+      await container.getBlockBlobClient(`Detections/2024/01/01/b-${String(i).padStart(4, '0')}.multijson.gz`).upload(bytes, bytes.length);
+    }
+    const saved = { ...process.env };
+    process.env.KUBESIFT_STORAGE_CONNECTION = azurite.current.connectionString;
+    process.env.KUBESIFT_LANDING_CONTAINER = 'landing-bounds';
+    process.env.KUBESIFT_SINK = 'blob';
+    try {
+      const res = await detections(get('http://localhost/api/detections'), ctx());
+      const body = JSON.parse(String(res.body)) as { total: number; blobsRead: number; blobsFound: number; truncated: boolean };
+      expect(body).toMatchObject({ total: MAX_BLOBS, blobsRead: MAX_BLOBS, blobsFound: files, truncated: true });
+    } finally {
+      process.env = saved;
+    }
+    // Within the bounds nothing is said to be missing.
+    await container.deleteBlob('Detections/2024/01/01/b-0000.multijson.gz');
+    await container.deleteBlob('Detections/2024/01/01/b-0001.multijson.gz');
+    await container.deleteBlob('Detections/2024/01/01/b-0002.multijson.gz');
+    const { loadConfig } = await import('../functions/config.js');
+    const landed = await readLandedDetections(loadConfig({ KUBESIFT_STORAGE_CONNECTION: azurite.current.connectionString, KUBESIFT_LANDING_CONTAINER: 'landing-bounds' }));
+    expect(landed).toMatchObject({ blobsRead: MAX_BLOBS, blobsFound: MAX_BLOBS, truncated: false });
   });
 });

@@ -88,7 +88,8 @@ export async function detections(request: HttpRequest, context: InvocationContex
         ? landed.note ?? 'No detections landed yet.'
         : `Detections go to Azure Data Explorer (KUBESIFT_SINK=${cfg.KUBESIFT_SINK}); this view reads the Blob landing only. Query the Detections table in ADX.`
       : undefined;
-  return json(200, { ...answer, ...(note ? { note } : {}), blobsRead: landed.blobsRead });
+  // What the bounds left out is said, not hidden: `total` counts the files read only.
+  return json(200, { ...answer, ...(note ? { note } : {}), blobsRead: landed.blobsRead, blobsFound: landed.blobsFound, truncated: landed.truncated });
 }
 
 function config(): Config {

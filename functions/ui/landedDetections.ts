@@ -11,6 +11,10 @@ export const MAX_ROWS = 20_000;
 export interface LandedDetections {
   rows: Detection[];
   blobsRead: number;
+  /** Detections files in the landing: more than blobsRead when the bounds stopped the read. */
+  blobsFound: number;
+  /** The bounds stopped the read: older detections exist that `rows` leaves out. */
+  truncated: boolean;
   /** Why nothing could be read, when that is not an error (no storage configured, no container yet). */
   note?: string;
 }
@@ -48,8 +52,9 @@ async function containerFor(cfg: Config) {
 
 export async function readLandedDetections(cfg: Config): Promise<LandedDetections> {
   const container = await containerFor(cfg);
-  if (!container) return { rows: [], blobsRead: 0, note: 'No storage configured (KUBESIFT_STORAGE_CONNECTION or KUBESIFT_STORAGE_ACCOUNT).' };
-  if (!(await container.exists())) return { rows: [], blobsRead: 0, note: `No detections landed yet (container ${cfg.KUBESIFT_LANDING_CONTAINER} does not exist).` };
+  const none = { rows: [], blobsRead: 0, blobsFound: 0, truncated: false };
+  if (!container) return { ...none, note: 'No storage configured (KUBESIFT_STORAGE_CONNECTION or KUBESIFT_STORAGE_ACCOUNT).' };
+  if (!(await container.exists())) return { ...none, note: `No detections landed yet (container ${cfg.KUBESIFT_LANDING_CONTAINER} does not exist).` };
 
   const found: { name: string; modified: number }[] = [];
   // The blob sink writes Detections/{yyyy}/{mm}/{dd}/{batch}.multijson.gz (+ a .kql beside it).
@@ -61,12 +66,18 @@ export async function readLandedDetections(cfg: Config): Promise<LandedDetection
   const rows: Detection[] = [];
   const seen = new Set<string>(); // DetectionId is stable across redeliveries: show each once
   let blobsRead = 0;
+  let rowsCut = false;
   for (const { name } of found.slice(0, MAX_BLOBS)) {
     if (rows.length >= MAX_ROWS) break;
     const bytes = await container.getBlobClient(name).downloadToBuffer();
     blobsRead++;
-    for (const r of parseLandedFile(bytes)) {
-      if (rows.length >= MAX_ROWS) break;
+    const fileRows = parseLandedFile(bytes);
+    for (let i = 0; i < fileRows.length; i++) {
+      const r = fileRows[i]!;
+      if (rows.length >= MAX_ROWS) {
+        rowsCut = true;
+        break;
+      }
       if (r.DetectionId) {
         if (seen.has(r.DetectionId)) continue;
         seen.add(r.DetectionId);
@@ -74,5 +85,5 @@ export async function readLandedDetections(cfg: Config): Promise<LandedDetection
       rows.push(r);
     }
   }
-  return { rows, blobsRead };
+  return { rows, blobsRead, blobsFound: found.length, truncated: rowsCut || blobsRead < found.length };
 }

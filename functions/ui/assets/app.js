@@ -13,7 +13,7 @@
  * @typedef {{ start: string, count: number }} Bucket
  * @typedef {{ total: number, matched: number, detections: DetectionRow[],
  *             facets: Record<string, string[]>, histogram: { bucketMs: number, buckets: Bucket[] },
- *             note?: string }} DetectionsResponse
+ *             note?: string, blobsRead?: number, blobsFound?: number, truncated?: boolean }} DetectionsResponse
  */
 
 const KEY_STORAGE = 'kubesift.functionKey';
@@ -28,6 +28,8 @@ const API = document.documentElement.dataset.api ?? '/api';
 let logTypes = [];
 /** The deployment's KUBESIFT_INGEST_DATASETS (from GET /api/log-types): what a request without `ingest` gets. */
 let ingestDefault = false;
+/** The user picked an output format: a log type that has it keeps it (else each type's default). */
+let formatChosen = false;
 
 // ---------- small DOM helpers ----------
 
@@ -167,7 +169,8 @@ function renderLogTypeDetails() {
   const format = /** @type {HTMLSelectElement} */ (byId('f-format'));
   const previous = format.value;
   format.replaceChildren(...(lt?.formats ?? ['raw']).map((f) => h('option', { value: f }, [f])));
-  const wanted = (lt?.formats ?? []).includes(previous) ? previous : lt?.defaultFormat;
+  // The type's own default (eventhub for AKS), unless the user chose a format it also has.
+  const wanted = formatChosen && (lt?.formats ?? []).includes(previous) ? previous : lt?.defaultFormat;
   if (wanted) format.value = wanted;
 
   const box = byId('scenarios');
@@ -194,21 +197,32 @@ function syncPri() {
 }
 
 async function loadLogTypes() {
-  const { status, body } = await api('/log-types');
+  /** @type {{ status: number, body: any }} */
+  let answer;
+  try {
+    answer = await api('/log-types');
+  } catch (e) {
+    showBanner(`Could not load log types: ${e instanceof Error ? e.message : String(e)}. Reload the page to try again.`);
+    return;
+  }
+  const { status, body } = answer;
   /** @type {unknown} */
   const list = Array.isArray(body) ? body : body?.logTypes;
   if (status !== 200 || !Array.isArray(list)) {
-    if (status !== 401 && status !== 403) showBanner(`Could not load log types (HTTP ${status}).`);
+    if (status !== 401 && status !== 403) showBanner(`Could not load log types (HTTP ${status}${body?.error ? `: ${body.error}` : ''}).`);
     return;
   }
+  // Loaded again (a key was just given): what the user set in the form stays.
+  const again = logTypes.length > 0;
   logTypes = /** @type {LogTypeMeta[]} */ (list);
   // Answered without a key: this server does not check keys (npm start), so "not set" would
   // read as a problem to fix.
   if (!getKey()) byId('key-state').textContent = 'not needed here';
   // Start from the deployment's default, so leaving the box alone never overrides it.
   ingestDefault = body?.defaults?.ingest === true;
-  /** @type {HTMLInputElement} */ (byId('f-ingest')).checked = ingestDefault;
   const select = /** @type {HTMLSelectElement} */ (byId('f-logType'));
+  if (again && logTypes.some((t) => t.name === select.value)) return;
+  /** @type {HTMLInputElement} */ (byId('f-ingest')).checked = ingestDefault;
   select.replaceChildren(...logTypes.map((t) => h('option', { value: t.name }, [t.name])));
   renderLogTypeDetails();
 }
@@ -300,6 +314,12 @@ function showFieldErrors(issues, fallback) {
   first?.focus();
 }
 
+/** Hides the preview and the result: they answered the form as it was. */
+function hideAnswers() {
+  byId('preview').hidden = true;
+  byId('result').hidden = true;
+}
+
 /** @param {string} text */
 function setStatus(text) {
   byId('gen-status').textContent = text;
@@ -312,6 +332,8 @@ function setBusy(busy) {
 
 async function preview() {
   clearFieldErrors();
+  // Neither an older preview nor a generated result may stand beside this request's answer.
+  hideAnswers();
   setBusy(true);
   setStatus('Generating a preview…');
   try {
@@ -436,9 +458,12 @@ function renderResult(body) {
 
   const format = body.request.format;
   const table = body.table;
-  const noTable = `${body.request.logType} datasets are Event Hub bodies, not table rows: replay them through the pipeline (sift send), which lands AksAudit / AksControlPlane.`;
+  const noTable = format === 'raw'
+    ? `${body.request.logType} raw output is each record's log text (an audit Event or a klog line) per line, not table rows; choose eventhub or jsonl for records the pipeline takes (sift send), which lands AksAudit / AksControlPlane.`
+    : `${body.request.logType} datasets are diagnostic records (${format === 'eventhub' ? 'Event Hub bodies' : 'one per line'}), not table rows: send them through the pipeline (sift send), which lands AksAudit / AksControlPlane.`;
   setCopyable('out-schema', table ? table.schema.join('\n\n') : null, noTable);
-  const mapping = table?.mappings.find((m) => m.kind === (format === 'csv' ? 'csv' : 'json'));
+  const mappingKind = format === 'csv' ? 'csv' : format === 'jsonl' ? 'json' : undefined;
+  const mapping = table?.mappings.find((m) => m.kind === mappingKind);
   setCopyable('out-mapping', mapping ? mapping.command : null, table ? `No ingestion mapping for ${format}: choose csv or jsonl.` : noTable);
   setCopyable('out-ingest', body.ingestCommand, table ? `${format} output is not table rows: choose csv or jsonl for an .ingest command.` : noTable);
   byId('result').hidden = false;
@@ -449,7 +474,7 @@ async function generate(ev) {
   ev.preventDefault();
   clearFieldErrors();
   // An older answer must not stand next to a new request's error.
-  byId('result').hidden = true;
+  hideAnswers();
   setBusy(true);
   setStatus('Generating…');
   const started = performance.now();
@@ -560,13 +585,15 @@ function renderRows(rows) {
         prio,
         cell('Rule', d.Rule),
         cell('Source', d.Source),
+        // Rows of two clusters read alike without it (the Cluster filter alone told them apart).
+        cell('Cluster', d.Cluster),
         cell('Namespace', d.Namespace),
         cell('User', d.User),
         cell('Object', object),
         cell('Action', d.Action),
       ]);
       const output = h('tr', { class: 'out' }, [
-        h('td', { colspan: '8', class: 'output', 'data-label': 'Output' }, [h('span', { class: 'sr-only' }, ['Output: ']), d.Output || '—']),
+        h('td', { colspan: '9', class: 'output', 'data-label': 'Output' }, [h('span', { class: 'sr-only' }, ['Output: ']), d.Output || '—']),
       ]);
       return h('tbody', { class: 'det' }, [fields, output]);
     }),
@@ -655,8 +682,10 @@ async function loadDetections() {
     lastHistogram = res.histogram;
     renderChart(res.histogram);
     const shown = res.detections.length < res.matched ? ` (showing the ${res.detections.length} most recent)` : '';
+    // The view reads the newest landed files only: say when older ones were left out.
+    const cut = res.truncated ? ` Read the ${res.blobsRead} newest of ${res.blobsFound} landed Detections files: older detections are not counted here (query the Detections table in ADX for all).` : '';
     status.textContent = res.total
-      ? `${res.matched} of ${res.total} detections match${shown}.`
+      ? `${res.matched} of ${res.total} detections match${shown}.${cut}`
       : res.note ?? 'No detections landed yet. Run npm start (it lands a demo dataset) or send events.';
   } catch (e) {
     if (seq === detectionsSeq) status.textContent = `Could not load detections: ${e instanceof Error ? e.message : String(e)}`;
@@ -678,9 +707,13 @@ function init() {
   byId('key-clear').addEventListener('click', () => setKey(''));
 
   byId('f-logType').addEventListener('change', renderLogTypeDetails);
+  byId('f-format').addEventListener('change', () => (formatChosen = true));
   byId('f-syslog').addEventListener('change', syncPri);
   // Editing a field clears its error: the message was about the old value.
+  // A changed form: the preview shown was of the old one (a result keeps its own request).
+  byId('gen-form').addEventListener('change', () => void (byId('preview').hidden = true));
   byId('gen-form').addEventListener('input', (ev) => {
+    byId('preview').hidden = true;
     const target = /** @type {HTMLElement} */ (ev.target);
     const field = target.closest('#scenarios-fieldset') ? 'scenarios' : target.id.replace(/^f-/, '');
     if (!FORM_FIELDS.includes(field)) return;
