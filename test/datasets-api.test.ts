@@ -334,3 +334,27 @@ describe('GET endpoints', () => {
     expect((await getHealth()).status).toBe(200);
   });
 });
+
+describe('dataset storage that refuses', () => {
+  it('is a 502 naming the container and host (never the key), for a write and for a download; it was a bare 500', async () => {
+    const { createServer } = await import('node:http');
+    const { postDataset, getDatasetFile } = await import('../functions/generate/api.js');
+    const server = createServer((_req, res) => res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>AuthorizationFailure</Code><Message>nope</Message></Error>'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const key = 'c2VjcmV0LWtleS1vZi10aGlzLWFjY291bnQ=';
+    try {
+      const container = () => BlobServiceClient.fromConnectionString(`DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/acct;`).getContainerClient('datasets');
+      const config = loadConfig({ KUBESIFT_INGEST_DATASETS: 'false' });
+      const wrote = await postDataset({ logType: 'syslog', count: 10, seed: 1 }, config, container);
+      expect(wrote.status).toBe(502);
+      expect((wrote.body as { error: string }).error).toMatch(new RegExp(`^could not write the dataset to Blob storage \\(container datasets at 127\\.0\\.0\\.1:${port}\\): `));
+      expect(JSON.stringify(wrote.body)).not.toContain(key);
+      const read = await getDatasetFile({ logType: 'syslog', hash: '0123456789abcdef', file: 'labels.json' }, container);
+      expect(read.status).toBe(502);
+      expect(((read as { body: unknown }).body as { error: string }).error).toMatch(/^could not read the dataset from Blob storage \(container datasets at /);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // The HTTP API of the generator as plain functions of (body, config, container): the
 // trigger file only binds them. Bad input → 400 with the field named.
 import { Readable } from 'node:stream';
-import { BlobSASPermissions, StorageSharedKeyCredential, type BlobDownloadResponseParsed, type ContainerClient } from '@azure/storage-blob';
+import { BlobSASPermissions, RestError, StorageSharedKeyCredential, type BlobDownloadResponseParsed, type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { IngestBlobRequest } from '../land/ingestBlob.js';
@@ -105,6 +105,11 @@ export function ingestRefusal(req: ResolvedRequest, ingest: boolean | undefined,
 /** The download route of a blob of the datasets container (`<logType>/<hash>/<file>`): see getDatasetFile. */
 const downloadPath = (blob: string): string => `datasets/${blob}`;
 
+/** 502 naming the storage (container and host; never a key or SAS) that failed, and why. */
+function storageFailed(what: string, container: ContainerClient, err: RestError): ApiResponse {
+  return { status: 502, body: { error: `could not ${what} Blob storage (container ${container.containerName} at ${new URL(container.url).host}): ${errorText(err)}` } };
+}
+
 /**
  * `containerFor` is called once the request is valid: a bad request is answered without a
  * storage client, and a deployment with no storage configured says so (503) instead of failing.
@@ -133,7 +138,14 @@ export async function postDataset(body: unknown, config: Config, containerFor: (
     return { status: 503, body: { error: `no dataset storage: ${errorText(err)}` } };
   }
   const enc = def.encoder(req.format, req, new TimeFormat());
-  const out = await writeDatasetToBlob(container, req, enc.extension);
+  let out: Awaited<ReturnType<typeof writeDatasetToBlob>>;
+  try {
+    out = await writeDatasetToBlob(container, req, enc.extension);
+  } catch (err) {
+    // Storage refused or could not be reached: say which, as the detections view does (a bare 500 said nothing).
+    if (err instanceof RestError) return storageFailed('write the dataset to', container, err);
+    throw err;
+  }
   const s = out.summary;
   // Same tag in the shown command and the queued ingestion: ingestIfNotExists makes
   // re-posting the same request (same bytes) a no-op in ADX.
@@ -229,6 +241,7 @@ export async function getDatasetFile(params: Readonly<Record<string, string | un
     download = await container.getBlobClient(blob).download();
   } catch (err) {
     if ((err as { statusCode?: unknown }).statusCode === 404) return { status: 404, body: { error: `no dataset file ${blob}: generate it first (POST /api/datasets)` } };
+    if (err instanceof RestError) return storageFailed('read the dataset from', container, err);
     throw err;
   }
   const body = download.readableStreamBody;
