@@ -1046,6 +1046,10 @@ describe('request validation', () => {
     expect(issues({ logType: 'syslog', start: 'nope', end: '2024-01-02T00:00:00Z' })).toEqual(['start: Invalid ISO datetime']);
     expect(issues({ logType: 'syslog', count: 50, rate: 0 })).toEqual([expect.stringMatching(/^rate: Too small/)]);
     expect(issues({ logType: 'syslog', count: 2_000_000, rate: 1e-4 })).toEqual([expect.stringMatching(/^count: Too big/)]);
+    // A seed past the safe integers was "Too big" twice (int's own bound and a max on top).
+    expect(issues({ logType: 'syslog', seed: 1e300 })).toEqual([expect.stringMatching(/^seed: Too big: expected int to be <=9007199254740991$/)]);
+    expect(issues({ logType: 'syslog', seed: -(2 ** 53) })).toEqual([expect.stringMatching(/^seed: Too small/)]);
+    expect(DatasetRequest.parse({ logType: 'syslog', seed: Number.MIN_SAFE_INTEGER }).seed).toBe(Number.MIN_SAFE_INTEGER);
     // What parses is still checked.
     expect(issues({ logType: 'syslog', start: '1969-12-31T00:00:00Z' })).toEqual([expect.stringMatching(/^start: start must fall in the years 1970-2199/)]);
     expect(issues({ logType: 'syslog', count: 50, rate: 1e-12 })).toEqual([expect.stringMatching(/^rate: 50 events at 1e-12\/s .* would run past 2199-12-31/)]);

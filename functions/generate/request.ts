@@ -60,7 +60,8 @@ export function datasetRequestSchema(maxCount = MAX_COUNT) {
       count: count
         .default(Math.min(DEFAULT_COUNT, cap))
         .describe('Number of events (auditd: events, each 1-6 records; AKS: audit/log records)'),
-      seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0).describe('PRNG seed; any safe integer, 0 included'),
+      // zod's int() is the safe-integer range already (a min/max on top said it twice).
+      seed: z.number().int().default(0).describe('PRNG seed; any safe integer, 0 included'),
       start: instant.optional().describe(`First event time (ISO-8601, years ${YEARS}); default ${DEFAULT_START}, never the wall clock`),
       end: instant.optional().describe(`Last event time (ISO-8601, years ${YEARS}); events spread evenly between start and end. Excludes rate`),
       rate: rate.optional().describe('Mean events per second (Poisson arrivals); default 10. Excludes end'),
