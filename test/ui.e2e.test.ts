@@ -406,6 +406,8 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     expect(await page.locator('#scenarios input[value="password-spray"]').isChecked()).toBe(true);
     expect(await page.locator('#f-count').inputValue()).toBe('777');
     await page.click('#key-clear');
+    // This server checks no keys: forgetting one says so again ("not set" read as a problem).
+    expect(await page.locator('#key-state').textContent()).toBe('not needed here');
 
     // A preview stays only while the form is the one it answered.
     await page.fill('#f-count', '300');
@@ -428,6 +430,11 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     // The picked format stays with a type that has it.
     await page.selectOption('#f-logType', 'syslog');
     expect(await page.locator('#f-format').inputValue()).toBe('raw');
+    // Count is events: an auditd event writes several rows, and the result says both.
+    await page.selectOption('#f-logType', 'auditd');
+    await page.fill('#f-count', '30');
+    await page.click('#btn-generate');
+    await poll(() => page.locator('#out-rows').textContent()).toMatch(/^\d[\d,]* \(from 30 events\)$/);
 
     await page.click('#tab-detections');
     await poll(() => page.locator('#det-status').textContent()).toMatch(/of 12/);

@@ -79,9 +79,12 @@ function setKey(key) {
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
   else sessionStorage.removeItem(KEY_STORAGE);
   const state = byId('key-state');
-  state.textContent = key ? 'set' : 'not set';
+  state.textContent = key ? 'set' : keysUnchecked ? 'not needed here' : 'not set';
   state.classList.toggle('set', Boolean(key));
 }
+
+/** This server answered without a key (npm start checks none): "not set" would read as a problem. */
+let keysUnchecked = false;
 
 /** Take ?code= from the address once, then remove it so it doesn't stay in history or bookmarks. */
 function adoptKeyFromUrl() {
@@ -217,7 +220,10 @@ async function loadLogTypes() {
   logTypes = /** @type {LogTypeMeta[]} */ (list);
   // Answered without a key: this server does not check keys (npm start), so "not set" would
   // read as a problem to fix.
-  if (!getKey()) byId('key-state').textContent = 'not needed here';
+  if (!getKey()) {
+    keysUnchecked = true;
+    byId('key-state').textContent = 'not needed here';
+  }
   // Start from the deployment's default, so leaving the box alone never overrides it.
   ingestDefault = body?.defaults?.ingest === true;
   const select = /** @type {HTMLSelectElement} */ (byId('f-logType'));
@@ -442,7 +448,8 @@ function renderResult(body) {
     return a;
   };
   byId('out-blobs').replaceChildren(link(body.downloads.data, body.blobs.data, 'blob-link'));
-  byId('out-rows').textContent = num(body.rows);
+  // Count is events; an auditd event writes several records: say both when they differ.
+  byId('out-rows').textContent = body.events !== undefined && body.events !== body.rows ? `${num(body.rows)} (from ${num(body.events)} events)` : num(body.rows);
   byId('out-bytes').textContent = `${num(body.bytes.uncompressed)} uncompressed, ${num(body.bytes.compressed)} gzip`;
   byId('out-sha256').textContent = body.sha256.value;
 
