@@ -282,6 +282,11 @@ describe('detections query', () => {
     expect(hgram.buckets[0]).toEqual({ start: '2024-01-01T00:00:00.000Z', count: 1 });
     const wide = histogram([base, { ...base, TimeGenerated: '2024-01-03T00:00:00Z' }]);
     expect(wide.bucketMs).toBe(10_800_000); // 49 hourly bars would exceed 48 → 3 h
+    // The detections' own first and last times, not the first bar's aligned start.
+    const month = histogram([{ ...base, TimeGenerated: '2024-01-01T10:00:00Z' }, { ...base, TimeGenerated: '2025-04-20T10:00:00Z' }]);
+    expect(month.bucketMs).toBe(2_592_000_000);
+    expect(month.buckets[0]!.start < '2024-01-01').toBe(true);
+    expect([month.from, month.to]).toEqual(['2024-01-01T10:00:00.000Z', '2025-04-20T10:00:00.000Z']);
     expect(histogram([]).buckets).toEqual([]);
     // Go's zero time beside today's rows: still at most 48 bars, every row counted.
     const far = histogram([base, { ...base, TimeGenerated: '0001-01-01T00:00:00Z' }, { ...base, TimeGenerated: '9999-12-31T23:59:59Z' }]);

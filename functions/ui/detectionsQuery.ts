@@ -31,8 +31,12 @@ export interface DetectionsAnswer {
   detections: DetectionView[];
   /** Distinct values per filter over all rows, for the dropdowns. */
   facets: Record<FilterField, string[]>;
-  /** Matching rows per time bucket (oldest first, empty buckets included). */
-  histogram: { bucketMs: number; buckets: Bucket[] };
+  /**
+   * Matching rows per time bucket (oldest first, empty buckets included), and the first and
+   * last matching times themselves (buckets start on whole multiples of their width, so the
+   * first bucket can start well before the first detection).
+   */
+  histogram: { bucketMs: number; buckets: Bucket[]; from?: string; to?: string };
 }
 
 export const DEFAULT_LIMIT = 200;
@@ -139,6 +143,8 @@ export function histogram(rows: readonly DetectionView[]): DetectionsAnswer['his
   return {
     bucketMs,
     buckets: counts.map((count, i) => ({ start: new Date((first + i) * bucketMs).toISOString(), count })),
+    from: new Date(min).toISOString(),
+    to: new Date(max).toISOString(),
   };
 }
 

@@ -11,8 +11,9 @@
  *             Cluster: string, Namespace: string, User: string, Resource: string, Name: string, Verb: string,
  *             Operation: string, Action: string, Output: string }} DetectionRow
  * @typedef {{ start: string, count: number }} Bucket
+ * @typedef {{ bucketMs: number, buckets: Bucket[], from?: string, to?: string }} Histogram
  * @typedef {{ total: number, matched: number, detections: DetectionRow[],
- *             facets: Record<string, string[]>, histogram: { bucketMs: number, buckets: Bucket[] },
+ *             facets: Record<string, string[]>, histogram: Histogram,
  *             note?: string, blobsRead?: number, blobsFound?: number, truncated?: boolean }} DetectionsResponse
  */
 
@@ -608,7 +609,7 @@ function renderRows(rows) {
 }
 
 /** Bar chart of detections per time bucket as inline SVG (no library, CSP-safe: no inline styles). */
-/** @param {{ bucketMs: number, buckets: Bucket[] }} histogram */
+/** @param {Histogram} histogram */
 function renderChart(histogram) {
   const host = byId('det-chart');
   const caption = byId('det-chart-caption');
@@ -624,10 +625,11 @@ function renderChart(histogram) {
   const bw = (W - left) / buckets.length;
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'det-chart-title', focusable: 'false' });
   const title = svg('title', { id: 'det-chart-title' });
-  const first = buckets[0]?.start ?? '';
-  const last = buckets[buckets.length - 1]?.start ?? '';
+  // The detections' own first and last times (the first bar starts on a whole bucket, before them).
+  const first = histogram.from ?? buckets[0]?.start ?? '';
+  const last = histogram.to ?? buckets[buckets.length - 1]?.start ?? '';
   const peak = buckets.reduce((a, b) => (b.count > a.count ? b : a));
-  title.textContent = `Detections over time, ${buckets.length} buckets of ${formatSpan(histogram.bucketMs)} from ${shortTime(first)} to ${shortTime(last)}; peak ${peak.count} at ${shortTime(peak.start)}.`;
+  title.textContent = `Detections over time, ${buckets.length} ${buckets.length === 1 ? 'bar' : 'bars'} of ${formatSpan(histogram.bucketMs)} from ${shortTime(first)} to ${shortTime(last)}; peak ${peak.count} in the one from ${shortTime(peak.start)}.`;
   root.append(title);
   root.append(svg('line', { class: 'axis', x1: left, y1: H - bottom, x2: W, y2: H - bottom }));
   root.append(svg('line', { class: 'axis', x1: left, y1: top, x2: left, y2: H - bottom }));
@@ -662,13 +664,15 @@ function renderChart(histogram) {
 
 /** @param {number} ms */
 function formatSpan(ms) {
-  if (ms >= 86_400_000) return `${Math.round(ms / 86_400_000)} day(s)`;
-  if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} hour(s)`;
-  if (ms >= 60_000) return `${Math.round(ms / 60_000)} minute(s)`;
-  return `${Math.max(1, Math.round(ms / 1000))} second(s)`;
+  /** @param {number} n @param {string} unit */
+  const of = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (ms >= 86_400_000) return of(Math.round(ms / 86_400_000), 'day');
+  if (ms >= 3_600_000) return of(Math.round(ms / 3_600_000), 'hour');
+  if (ms >= 60_000) return of(Math.round(ms / 60_000), 'minute');
+  return of(Math.max(1, Math.round(ms / 1000)), 'second');
 }
 
-/** @type {{ bucketMs: number, buckets: Bucket[] } | null} */
+/** @type {Histogram | null} */
 let lastHistogram = null;
 
 let detectionsSeq = 0;
