@@ -442,6 +442,26 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     expect(await page.locator('#det-table tbody.det td[data-label="Cluster"]').first().textContent()).toBe('aks-demo');
   });
 
+  it('a request that never gets an answer ends with a message and the buttons back, not "Generating…" for good', async () => {
+    const other = await context.newPage();
+    try {
+      await other.clock.install();
+      await other.goto(`${baseUrl}/api/ui#generate`);
+      await poll(() => other.locator('#f-logType option').count()).toBeGreaterThan(0);
+      // Storage that hangs: the app never answers.
+      await other.route('**/api/datasets', () => undefined);
+      await other.selectOption('#f-logType', 'syslog');
+      await other.fill('#f-count', '10');
+      await other.click('#btn-generate');
+      await poll(() => other.locator('#gen-status').textContent()).toBe('Generating…');
+      await other.clock.fastForward(241_000);
+      await poll(() => other.locator('#global-error').textContent()).toMatch(/no answer within 240 s \(the app or its storage is not responding\)/);
+      expect(await other.locator('#btn-generate').isDisabled()).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('made no request outside its own origin and logged no errors', () => {
     expect(offOrigin).toEqual([]);
     expect(problems.filter((p) => !/Failed to load resource: the server responded with a status of 400/.test(p))).toEqual([]);

@@ -21,6 +21,8 @@ const KEY_STORAGE = 'kubesift.functionKey';
 const FILTERS = /** @type {const} */ (['cluster', 'priority', 'rule', 'namespace', 'user', 'source', 'action']);
 const FORM_FIELDS = ['logType', 'format', 'count', 'seed', 'start', 'end', 'rate', 'syslog', 'scenarios', 'ingest'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
+/** Longer than Azure's 230 s limit on an HTTP answer. */
+const REQUEST_TIMEOUT_MS = 240_000;
 
 /** API prefix from the server-rendered page ("/api" by default). */
 const API = document.documentElement.dataset.api ?? '/api';
@@ -107,7 +109,24 @@ async function apiFetch(path, init = {}) {
   const headers = new Headers(init.headers);
   const key = getKey();
   if (key) headers.set('x-functions-key', key);
-  const res = await fetch(API + path, { ...init, headers, credentials: 'same-origin' });
+  // Azure answers an HTTP function within 230 s or not at all: past that nothing will come
+  // (storage that hangs left the page on "Generating…" with its buttons off for good).
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, REQUEST_TIMEOUT_MS);
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(API + path, { ...init, headers, credentials: 'same-origin', signal: abort.signal });
+  } catch (e) {
+    if (timedOut) throw new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s (the app or its storage is not responding)`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   if (res.status === 401 || res.status === 403) {
     showBanner('The API refused the request: set the function key (top right) and try again.');
     /** @type {HTMLDetailsElement} */ (byId('key-panel')).open = true;
