@@ -436,6 +436,11 @@ export interface HttplogFields {
   srcIp: string;
   srcPort: number;
   resp: number;
+  /**
+   * A long-running request (pods/log, exec, watch): APF does not handle it, so its line has no
+   * apf_* fields.
+   */
+  longRunning?: boolean;
 }
 
 /** An access line kept in parts until its format is known: klog header + httplog fields. */
@@ -488,8 +493,10 @@ export function writeHttplogMessage(w: ByteWriter, f: HttplogFields, nested = fa
   w.bytes(K.get(f.srcIp));
   w.byte(0x3a); // :
   w.int(f.srcPort);
-  w.bytes(T.apf);
-  w.escaped(f.latency, E, JSON_NEEDS);
+  if (!f.longRunning) {
+    w.bytes(T.apf);
+    w.escaped(f.latency, E, JSON_NEEDS);
+  }
   w.bytes(T.resp);
   w.int(f.resp);
 }

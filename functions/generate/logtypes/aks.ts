@@ -46,6 +46,47 @@ interface AksEnv extends GenEnv {
   tf: TimeFormat;
   /** The team's office and VPN egress addresses (benign internet peers). */
   teamIps: string[];
+  /** The web app in `default` the team works on (and an attack execs into). */
+  web: WebApp;
+  /**
+   * Second stages of requests already started (a log stream or a watch completes later),
+   * by time: the next benign event at or after `at` is the stage. Still due when the dataset
+   * ends: dropped, as the request had not finished.
+   */
+  due: { at: number; make: (t: number) => AksEvent }[];
+}
+
+/** Deployment `web` as the apiserver returns it; a rollout restart moves it to a new ReplicaSet. */
+interface WebApp {
+  uid: string;
+  /** creationTimestamp, µs. */
+  created: number;
+  generation: number;
+  resourceVersion: number;
+  /** pod-template-hash of the current ReplicaSet and its three pods. */
+  hash: string;
+  pods: string[];
+}
+
+/** Characters Kubernetes draws generated names from (rand.SafeEncodeString: no vowels, no 0, 1 or 3). */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+function k8sName(rng: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += NAME_ALPHABET[rng.int(NAME_ALPHABET.length)];
+  return s;
+}
+
+/** The web deployment's pods under a fresh ReplicaSet (a rollout). */
+function rollWeb(rng: Rng, web: Pick<WebApp, 'hash' | 'pods'>): void {
+  web.hash = k8sName(rng, 10);
+  web.pods = Array.from({ length: 3 }, () => `web-${web.hash}-${k8sName(rng, 5)}`);
+}
+
+/** Queue `make` to run at the first benign event at or after `at` (due stays sorted by time). */
+function later(env: AksEnv, at: number, make: (t: number) => AksEvent): void {
+  let i = env.due.length;
+  while (i > 0 && env.due[i - 1]!.at > at) i--;
+  env.due.splice(i, 0, { at, make });
 }
 
 interface AuditSpec {
@@ -133,6 +174,15 @@ const DEVELOPERS_GROUP = '8e0d5a61-2f3b-4b7e-a6c4-91d7e2f0c385';
 const ADMINS: readonly User[] = ['priya.raman@contoso.com', 'jonas.berg@contoso.com'].map((username) => ({ username, groups: [ADMINS_GROUP, 'system:authenticated'] }));
 const MALLORY: User = { username: 'mallory@contoso.com', groups: [DEVELOPERS_GROUP, 'system:authenticated'] };
 const TEAM: readonly User[] = [...ADMINS, MALLORY];
+/**
+ * What RBAC says when it allows the team (the authorizer names the binding; only
+ * system:masters gets ""). The developers' group is bound to cluster-admin too: the
+ * over-broad grant the attacks under the developer's account rely on.
+ */
+const RBAC_REASON = new Map<User, string>([
+  ...ADMINS.map((u) => [u, `RBAC: allowed by ClusterRoleBinding "platform-admins" of ClusterRole "cluster-admin" to Group "${ADMINS_GROUP}"`] as const),
+  [MALLORY, `RBAC: allowed by ClusterRoleBinding "developers-admin" of ClusterRole "cluster-admin" to Group "${DEVELOPERS_GROUP}"`],
+]);
 /** The names `policies/demo.json` lists as the demo cluster's own people. */
 export const AKS_TEAM_USERS: readonly string[] = TEAM.map((u) => u.username);
 
@@ -144,8 +194,9 @@ interface HumanRequest {
   level: AuditSpec['level'];
   requestObject?: unknown;
   responseObject?: unknown;
+  /** A stream (pods/log): audited at ResponseStarted and ResponseComplete, no APF fields in its line. */
+  longRunning?: boolean;
 }
-const webPod = (rng: Rng): string => `web-${rng.hex(10)}-${rng.hex(5)}`;
 const DEFAULT_PODS = { resource: 'pods', namespace: 'default', apiVersion: 'v1' };
 const ALL_PODS = { resource: 'pods', apiVersion: 'v1' };
 const NODES = { resource: 'nodes', apiVersion: 'v1' };
@@ -159,33 +210,74 @@ const POD_METRICS = { resource: 'pods', namespace: 'default', apiGroup: 'metrics
  * Request, events/configmaps at Metadata, writes at RequestResponse). Admins only: nodes,
  * pods of every namespace, a rollout restart.
  */
-const HUMAN_REQUESTS: readonly (readonly [(rng: Rng, t: number, who: User) => HumanRequest, number])[] = [
+const HUMAN_REQUESTS: readonly (readonly [(rng: Rng, env: AksEnv, t: number, who: User) => HumanRequest, number])[] = [
   [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' }), 4],
-  [(rng) => {
-    const pod = webPod(rng);
-    return { verb: 'get', uri: `/api/v1/namespaces/default/pods/${pod}/log?container=web&tailLines=${rng.pick([50, 100, 200, 500])}`, objectRef: { ...DEFAULT_PODS, name: pod, subresource: 'log' }, level: 'Request' };
+  [(rng, env) => {
+    const pod = rng.pick(env.web.pods);
+    return {
+      verb: 'get', uri: `/api/v1/namespaces/default/pods/${pod}/log?container=web&tailLines=${rng.pick([50, 100, 200, 500])}`,
+      objectRef: { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'log' }, level: 'Request', longRunning: true,
+    };
   }, 3],
   [() => ({ verb: 'get', uri: '/apis/apps/v1/namespaces/default/deployments/web', objectRef: WEB_DEPLOYMENT, level: 'Request' }), 2],
   [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/events?limit=500', objectRef: DEFAULT_EVENTS, level: 'Metadata' }), 1],
   [() => ({ verb: 'get', uri: '/api/v1/namespaces/default/configmaps/web-config', objectRef: WEB_CONFIG, level: 'Metadata' }), 1],
   [() => ({ verb: 'list', uri: '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', objectRef: POD_METRICS, level: 'Request' }), 1],
-  [(_rng, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/nodes?limit=500', objectRef: NODES, level: 'Request' }), 1],
-  [(_rng, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/pods?limit=500', objectRef: ALL_PODS, level: 'Request' }), 1],
-  [(rng, t, who) => {
-    if (who === MALLORY) return DEV_FALLBACK;
-    const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date(Math.floor(t / 1000)).toISOString().slice(0, 19) + 'Z' } } } } };
-    return {
-      verb: 'patch', uri: '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-rollout', objectRef: WEB_DEPLOYMENT, level: 'RequestResponse', requestObject: patch,
-      responseObject: { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', namespace: 'default', generation: rng.range(20, 400) }, spec: { replicas: 3, template: patch.spec.template }, status: {} },
-    };
-  }, 0.5],
+  [(_rng, _env, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/nodes?limit=500', objectRef: NODES, level: 'Request' }), 1],
+  [(_rng, _env, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/pods?limit=500', objectRef: ALL_PODS, level: 'Request' }), 1],
+  // A rollout restart, a few times a day: the deployment moves to a new ReplicaSet.
+  [(rng, env, t, who) => (who === MALLORY ? DEV_FALLBACK : rolloutRestart(rng, env, t)), 0.01],
 ];
+
+/**
+ * `kubectl rollout restart deployment/web`: kubectl stamps restartedAt before it sends the
+ * patch; the apiserver answers the whole Deployment, one generation on.
+ */
+function rolloutRestart(rng: Rng, env: AksEnv, t: number): HumanRequest {
+  const web = env.web;
+  const restartedAt = new Date(Math.floor((t - 100_000) / 1_000_000) * 1000).toISOString().slice(0, 19) + 'Z';
+  const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
+  web.generation++;
+  web.resourceVersion += rng.range(40, 4000);
+  rollWeb(rng, web);
+  const labels = { app: 'web' };
+  const responseObject = {
+    kind: 'Deployment', apiVersion: 'apps/v1',
+    metadata: {
+      name: 'web', namespace: 'default', uid: web.uid, resourceVersion: String(web.resourceVersion), generation: web.generation,
+      creationTimestamp: env.tf.micro(web.created).slice(0, 19) + 'Z', labels, annotations: { 'deployment.kubernetes.io/revision': String(web.generation - 1) },
+    },
+    spec: {
+      replicas: 3, selector: { matchLabels: labels },
+      template: {
+        metadata: { creationTimestamp: null, labels, annotations: patch.spec.template.metadata.annotations },
+        spec: { containers: [{ name: 'web', image: 'contosoacr.azurecr.io/web:1.14.2', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', securityContext: {}, schedulerName: 'default-scheduler' },
+      },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } }, revisionHistoryLimit: 10, progressDeadlineSeconds: 600,
+    },
+    status: { observedGeneration: web.generation - 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 },
+  };
+  return { verb: 'patch', uri: '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-rollout', objectRef: WEB_DEPLOYMENT, level: 'RequestResponse', requestObject: patch, responseObject };
+}
 /** A developer's request where an admin-only one was drawn. */
 const DEV_FALLBACK: HumanRequest = { verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' };
 
 function humanRequest(rng: Rng, env: AksEnv, t: number): { who: User; ip: string; req: HumanRequest } {
   const who = rng.pick(TEAM);
-  return { who, ip: rng.pick(env.teamIps), req: rng.weighted(HUMAN_REQUESTS)(rng, t, who) };
+  return { who, ip: rng.pick(env.teamIps), req: rng.weighted(HUMAN_REQUESTS)(rng, env, t, who) };
+}
+
+/**
+ * A team member's request as audited: one ResponseComplete event, or for a stream
+ * ResponseStarted now and ResponseComplete when it ends (same auditID and received time).
+ */
+function humanAudit(rng: Rng, env: AksEnv, t: number): AksEvent {
+  const { who, ip, req } = humanRequest(rng, env, t);
+  const spec: AuditSpec = { level: req.level, verb: req.verb, uri: req.uri, user: who, ip, ua: KUBECTL_UA, objectRef: req.objectRef, code: 200, requestObject: req.requestObject, responseObject: req.responseObject, reason: RBAC_REASON.get(who), latencyUs: rng.range(1500, 40000) };
+  if (!req.longRunning) return auditEvent(rng, env, t, spec);
+  const request = { auditID: rng.uuidWords(), receivedUs: t - spec.latencyUs };
+  later(env, t + rng.range(20_000, 900_000), (end) => auditEvent(rng, env, end, { ...spec, stage: 'ResponseComplete', request }));
+  return auditEvent(rng, env, t, { ...spec, stage: 'ResponseStarted', request });
 }
 
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
@@ -218,20 +310,21 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   }, 2],
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
-    return auditEvent(rng, env, t, { level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(300_000_000, 540_000_000) });
+    // A watch is audited when it starts streaming and again when it ends, minutes later.
+    const spec: AuditSpec = { level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(500, 3000) };
+    const request = { auditID: rng.uuidWords(), receivedUs: t - spec.latencyUs };
+    later(env, t + rng.range(300_000_000, 540_000_000), (end) => auditEvent(rng, env, end, { ...spec, stage: 'ResponseComplete', request }));
+    return auditEvent(rng, env, t, { ...spec, stage: 'ResponseStarted', request });
   }, 2],
   [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: COREDNS, ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: ENDPOINTSLICES, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
-  [(rng, env, t) => {
-    const { who, ip, req } = humanRequest(rng, env, t);
-    return auditEvent(rng, env, t, { level: req.level, verb: req.verb, uri: req.uri, user: who, ip, ua: KUBECTL_UA, objectRef: req.objectRef, code: 200, requestObject: req.requestObject, responseObject: req.responseObject, latencyUs: rng.range(1500, 40000) });
-  }, 0.6],
+  [humanAudit, 0.6],
 ];
 
-function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string }): AksEvent {
+function apiserverLine(rng: Rng, env: AksEnv, t: number, f: { verb: string; uri: string; ua: string; ip: string; resp: number; auditId?: string; longRunning?: boolean | undefined }): AksEvent {
   const api = rng.pick(env.apiservers);
   const latencyUs = rng.range(200, 9000);
   const auditId = f.auditId ?? rng.uuidWords();
-  const httplog = { verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp };
+  const httplog = { verb: f.verb, uri: f.uri, latency: `${(latencyUs / 1000).toFixed(3)}ms`, userAgent: f.ua, auditId, srcIp: f.ip, srcPort: rng.range(32768, 60999), resp: f.resp, ...(f.longRunning ? { longRunning: true } : {}) };
   return { t, category: 'kube-apiserver', pod: api.pod, containerID: api.containerID, stream: 'stderr', log: { head: klogHeader('I', env.tf.klog(t), 1, 'httplog.go', 132), httplog }, auditId };
 }
 
@@ -251,19 +344,19 @@ const BENIGN_APISERVER: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => apiserverLine(rng, env, t, { verb: 'GET', uri: '/apis/metrics.k8s.io/v1beta1?timeout=32s', ua: RQ_UA, ip: env.controlPlaneIp, resp: 200 }), 1],
   [(rng, env, t) => {
     const { ip, req } = humanRequest(rng, env, t);
-    return apiserverLine(rng, env, t, { verb: req.verb.toUpperCase(), uri: req.uri, ua: KUBECTL_UA, ip, resp: 200 });
+    return apiserverLine(rng, env, t, { verb: req.verb.toUpperCase(), uri: req.uri, ua: KUBECTL_UA, ip, resp: 200, longRunning: req.longRunning });
   }, 0.4],
 ];
 
 const OTHER_LINES: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
     const o = env.others['kube-controller-manager']!;
-    const rs = `coredns-${rng.hex(9)}`;
-    return { t, category: 'kube-controller-manager', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'event.go', 389, `"Event occurred" object="kube-system/${rs}" fieldPath="" kind="ReplicaSet" apiVersion="apps/v1" type="Normal" reason="SuccessfulCreate" message="Created pod: ${rs}-${rng.hex(5)}"`), auditId: null };
+    const rs = `coredns-${k8sName(rng, 9)}`;
+    return { t, category: 'kube-controller-manager', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'event.go', 389, `"Event occurred" object="kube-system/${rs}" fieldPath="" kind="ReplicaSet" apiVersion="apps/v1" type="Normal" reason="SuccessfulCreate" message="Created pod: ${rs}-${k8sName(rng, 5)}"`), auditId: null };
   }, 1],
   [(rng, env, t) => {
     const o = env.others['kube-scheduler']!;
-    return { t, category: 'kube-scheduler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'schedule_one.go', 286, `"Successfully bound pod to node" pod="default/web-${rng.hex(10)}-${rng.hex(5)}" node="${rng.pick(env.nodes).name}" evaluatedNodes=${env.nodes.length} feasibleNodes=${env.nodes.length}`), auditId: null };
+    return { t, category: 'kube-scheduler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'schedule_one.go', 286, `"Successfully bound pod to node" pod="default/web-${k8sName(rng, 10)}-${k8sName(rng, 5)}" node="${rng.pick(env.nodes).name}" evaluatedNodes=${env.nodes.length} feasibleNodes=${env.nodes.length}`), auditId: null };
   }, 1],
   [(rng, env, t) => {
     const o = env.others['cluster-autoscaler']!;
@@ -286,7 +379,7 @@ function podSpec(name: string, ns: string, container: Record<string, unknown>, e
 function podCreate(rng: Rng, env: AksEnv, t: number, user: User, ip: string, name: string, pod: Record<string, unknown>): AksEvent {
   return auditEvent(rng, env, t, {
     level: 'RequestResponse', verb: 'create', uri: '/api/v1/namespaces/default/pods?fieldManager=kubectl-run', user, ip, ua: KUBECTL_UA,
-    objectRef: { resource: 'pods', namespace: 'default', name, apiVersion: 'v1' }, code: 201, requestObject: pod,
+    objectRef: { resource: 'pods', namespace: 'default', name, apiVersion: 'v1' }, code: 201, requestObject: pod, reason: RBAC_REASON.get(user),
     responseObject: { ...pod, metadata: { ...(pod.metadata as object), uid: rng.uuid(), resourceVersion: String(rng.range(1e6, 9e6)) } }, latencyUs: rng.range(5000, 20000),
   });
 }
@@ -320,7 +413,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       steps: (rng, env) => {
         const e = env as AksEnv;
         const ip = attackerIp(rng, env);
-        const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
+        const pod = rng.pick((env as AksEnv).web.pods);
         const uri = `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`;
         const objectRef = { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' };
         // One request, two stages: ResponseStarted when the stream is upgraded (101), after
@@ -330,7 +423,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
         let request: { auditID: Uuid; receivedUs: number } | undefined;
         const stage = (s: 'ResponseStarted' | 'ResponseComplete', t: number): AksEvent => {
           request ??= { auditID, receivedUs: t - rng.range(20000, 60000) };
-          return auditEvent(rng, e, t, { level: 'RequestResponse', stage: s, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, latencyUs: t - request.receivedUs, request });
+          return auditEvent(rng, e, t, { level: 'RequestResponse', stage: s, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, reason: RBAC_REASON.get(MALLORY), latencyUs: t - request.receivedUs, request });
         };
         return [(t) => stage('ResponseStarted', t), (t) => stage('ResponseComplete', t)];
       },
@@ -343,7 +436,7 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
         const binding = { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'ci-runner-admin', creationTimestamp: null }, subjects: [{ kind: 'ServiceAccount', name: 'ci-runner', namespace: 'default' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' } };
         return [(t) => auditEvent(rng, env as AksEnv, t, {
           level: 'RequestResponse', verb: 'create', uri: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?fieldManager=kubectl-create&fieldValidation=Strict', user: MALLORY, ip, ua: KUBECTL_UA,
-          objectRef: { resource: 'clusterrolebindings', name: 'ci-runner-admin', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1' }, code: 201, requestObject: binding, responseObject: binding, latencyUs: rng.range(4000, 12000),
+          objectRef: { resource: 'clusterrolebindings', name: 'ci-runner-admin', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1' }, code: 201, requestObject: binding, responseObject: binding, reason: RBAC_REASON.get(MALLORY), latencyUs: rng.range(4000, 12000),
         })];
       },
     },
@@ -397,8 +490,8 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
       description: 'kube-apiserver access line of a kubectl exec into a workload pod',
       steps: (rng, env) => {
         const ip = attackerIp(rng, env);
-        const pod = `web-${rng.hex(10)}-${rng.hex(5)}`;
-        return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101 })];
+        const pod = rng.pick((env as AksEnv).web.pods);
+        return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101, longRunning: true })];
       },
     },
     {
@@ -444,11 +537,11 @@ const aksNode = (name: string, ip: string): AksNode => ({
 function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   const sub = rng.uuid().toUpperCase();
   const name = `aks-${rng.pick(['prod', 'shop', 'payments', 'platform'])}-${rng.range(1, 9)}`;
-  const rs = (): string => rng.hex(10);
-  const pod = (base: string): { pod: string; containerID: string } => ({ pod: `${base}-${rs()}-${rng.hex(5)}`, containerID: rng.hex(64) });
+  const pod = (base: string): { pod: string; containerID: string } => ({ pod: `${base}-${k8sName(rng, 10)}-${k8sName(rng, 5)}`, containerID: rng.hex(64) });
   const pool = `aks-nodepool1-${rng.range(10_000_000, 99_999_999)}-vmss`;
   const env: AksEnv = {
-    req, rng, tf: new TimeFormat(), teamIps: [],
+    req, rng, tf: new TimeFormat(), teamIps: [], due: [],
+    web: { uid: '', created: 0, generation: 0, resourceVersion: 0, hash: '', pods: [] },
     resourceId: clusterResourceId(sub, `rg-${name}`, name),
     apiservers: [pod('kube-apiserver'), pod('kube-apiserver')],
     others: { 'kube-controller-manager': pod('kube-controller-manager'), 'kube-scheduler': pod('kube-scheduler'), 'cluster-autoscaler': pod('cluster-autoscaler') },
@@ -456,6 +549,9 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
     controlPlaneIp: `172.31.${rng.range(0, 63)}.${rng.range(2, 254)}`,
   };
   env.teamIps = Array.from({ length: 3 }, () => externalIp(rng, env));
+  // Deployed weeks before the data starts, restarted now and then since.
+  env.web = { uid: rng.uuid(), created: Date.parse(req.start) * 1000 - rng.range(7, 90) * 86_400_000_000, generation: rng.range(4, 60), resourceVersion: rng.range(1_000_000, 9_000_000), hash: '', pods: [] };
+  rollWeb(rng, env.web);
   return env;
 }
 
@@ -523,7 +619,12 @@ function aksType(name: LogTypeName, description: string, mix: readonly (readonly
   return {
     name, description, table: null, formats: ['eventhub', 'jsonl', 'raw'], defaultFormat: 'eventhub', scenarios,
     env: clusterEnv,
-    benign: (rng, env, t) => rng.weighted(mix)(rng, env as AksEnv, t),
+    benign: (rng, env, t) => {
+      const e = env as AksEnv;
+      // A request's second stage, when its time has come, takes this slot.
+      if (e.due.length > 0 && e.due[0]!.at <= t) return e.due.shift()!.make(t);
+      return rng.weighted(mix)(rng, e, t);
+    },
     records: () => 1,
     labelKeys: (e) => (e.auditId ? { auditId: String(e.auditId) } : {}),
     // The cluster identity is a pure function of the seed: rebuild it rather than share state.
