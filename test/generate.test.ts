@@ -80,9 +80,10 @@ const GOLDEN = {
   // attack's alone), their access lines carry no APF fields, the team's requests name their
   // RBAC binding, a rollout restart answers the whole Deployment a generation on, and pod
   // names use Kubernetes' own alphabet and the web app's stable pods; the AKS pins changed again.
-  // Windows: benign traffic locks an account out now and then (a device holding an old
-  // password: 5 bad passwords from one workstation, then 4740), about once per 15,000-30,000
-  // events; the 500-event pin did not change.
+  // Windows: benign traffic locks an account out now and then (a mapped drive holding an old
+  // password: 5 bad passwords from one workstation on its file server, then 4740 on the DC and
+  // tries at the locked account), about once per 15,000-30,000 events; the 500-event pin did
+  // not change.
   version: 10,
   sha256: {
     syslog: '1b9a02452e2da3a6b173a0a3f4b87a3c0b863dc75f5846bc43e9ea74a808dcf1',
@@ -457,7 +458,7 @@ describe('labels are exact ground truth', () => {
     expect(text.split('\n').filter((l) => l.includes(' RC=55 ')).length).toBeGreaterThan(0);
   });
 
-  it('windows: benign traffic locks accounts out too, each after 5 bad passwords for it from one domain workstation (a device holding an old password)', async () => {
+  it('windows: benign traffic locks accounts out too, each after 5 bad passwords for it from one domain workstation (a mapped drive holding an old password)', async () => {
     const { text } = await gen({ logType: 'windows', count: 100_000, seed: 6, scenarios: [] });
     const lines = text.split('\n').filter((l) => l !== '');
     const tag = (l: string, k: string) => new RegExp(`<${k}>([^<]*)</${k}>`).exec(l)?.[1];
@@ -465,16 +466,26 @@ describe('labels are exact ground truth', () => {
     const lockouts = lines.map((l, i) => [l, i] as const).filter(([l]) => tag(l, 'EventID') === '4740');
     expect(lockouts.length).toBeGreaterThan(1);
     let from = 0;
+    let lockedTries = 0;
     for (const [l, i] of lockouts) {
       const user = data(l, 'TargetUserName');
       const caller = data(l, 'TargetDomainName')!;
       expect(caller).toMatch(/^WS-\d+$/);
-      // Since the last lockout: this account's bad passwords from that workstation.
-      const tries = lines.slice(from, i).filter((x) => tag(x, 'EventID') === '4625' && data(x, 'TargetUserName') === user && data(x, 'WorkstationName') === caller);
+      expect(tag(l, 'Computer')).toMatch(/^DC01\./);
+      // Since the last lockout: this account's bad passwords from that workstation, logged by
+      // the file server the drive maps; the DC locks the account as it refuses the 5th.
+      const mine = (x: string) => tag(x, 'EventID') === '4625' && data(x, 'TargetUserName') === user && data(x, 'WorkstationName') === caller;
+      const tries = lines.slice(from, i).filter((x) => mine(x) && data(x, 'SubStatus') === '0xc000006a');
       expect(tries.length, `lockout at line ${i + 1}`).toBe(5);
       expect(new Set(tries.map((x) => data(x, 'IpAddress'))).size).toBe(1);
+      expect(new Set(tries.map((x) => tag(x, 'Computer'))).size).toBe(1);
+      expect(tag(tries[0]!, 'Computer')).not.toMatch(/^DC01\./);
+      expect(lines[i - 1]).toBe(tries[4]);
+      // Then the drive tries the locked account a few more times.
+      lockedTries += lines.slice(i + 1).filter((x) => mine(x) && data(x, 'Status') === '0xc0000234' && data(x, 'SubStatus') === '0x0' && data(x, 'FailureReason') === '%%2307').length > 0 ? 1 : 0;
       from = i + 1;
     }
+    expect(lockedTries).toBeGreaterThan(lockouts.length / 2);
   });
 
   it('windows: each computer numbers its own records; 4688 comes from System; the spray is one machine; the backdoor account is never on the DC', async () => {

@@ -39,18 +39,24 @@ interface WinEnv extends GenEnv {
 }
 
 /**
- * A device of one user that keeps signing in with the password the user just changed (a
- * phone's mail account, a mapped drive): a bad password over NTLM from that user's workstation
- * now and then, until the domain locks the account at LOCKOUT_THRESHOLD. Benign traffic's own
- * lockout, one account from a domain workstation, where the spray's is many accounts from one
- * machine.
+ * A mapped drive on one user's workstation that keeps signing in to a file server with the
+ * password the user just changed: a bad password over NTLM now and then (logged by the
+ * server), until the domain locks the account at LOCKOUT_THRESHOLD (logged by the DC, naming
+ * the workstation), then a few more tries refused as locked out. Benign traffic's own lockout,
+ * one account from a domain workstation, where the spray's is many accounts from one machine.
  */
 interface StaleCredentials {
   user: User;
   ip: string;
   workstation: string;
+  /** The member server the drive maps. */
+  server: string;
   /** Bad passwords still to come before the lockout. */
   left: number;
+  /** The lockout is next: the DC locks the account as it refuses the last bad password. */
+  lockNext: boolean;
+  /** Tries still to come after the lockout, refused as locked out. */
+  afterLock: number;
 }
 
 const SYSTEM_SID = 'S-1-5-18';
@@ -58,6 +64,7 @@ const ADMINISTRATORS_SID = 'S-1-5-32-544';
 const STATUS_LOGON_FAILURE = '0xc000006d';
 const SUB_BAD_PASSWORD = '0xc000006a';
 const SUB_NO_SUCH_USER = '0xc0000064';
+const STATUS_ACCOUNT_LOCKED_OUT = '0xc0000234';
 const ADMIN_PRIVILEGES = 'SeSecurityPrivilege\n\t\t\tSeBackupPrivilege\n\t\t\tSeRestorePrivilege\n\t\t\tSeTakeOwnershipPrivilege\n\t\t\tSeDebugPrivilege\n\t\t\tSeSystemEnvironmentPrivilege\n\t\t\tSeLoadDriverPrivilege\n\t\t\tSeImpersonatePrivilege\n\t\t\tSeDelegateSessionUserImpersonatePrivilege';
 const SERVICE_PRIVILEGES = 'SeAssignPrimaryTokenPrivilege\n\t\t\tSeTcbPrivilege\n\t\t\tSeSecurityPrivilege\n\t\t\tSeTakeOwnershipPrivilege\n\t\t\tSeLoadDriverPrivilege\n\t\t\tSeBackupPrivilege\n\t\t\tSeRestorePrivilege\n\t\t\tSeDebugPrivilege\n\t\t\tSeAuditPrivilege\n\t\t\tSeSystemEnvironmentPrivilege\n\t\t\tSeImpersonatePrivilege\n\t\t\tSeDelegateSessionUserImpersonatePrivilege';
 const FIRST_NAMES = ['amy', 'ben', 'chen', 'dina', 'eli', 'fatima', 'gus', 'hana', 'ivan', 'jo', 'kai', 'lena', 'mo', 'nia', 'omar', 'pia', 'quinn', 'raj', 'sara', 'tom', 'uma', 'vik', 'wen', 'yara', 'zoe'] as const;
@@ -94,12 +101,16 @@ function logon4624(t: number, e: WinEnv, rng: Rng, host: string, u: User, type: 
   });
 }
 
-/** `workstation`: the client's name as NTLM sends it (one machine's), else drawn for a passer-by. */
+/**
+ * `workstation`: the client's name as NTLM sends it (one machine's), else drawn for a passer-by.
+ * `sub` STATUS_ACCOUNT_LOCKED_OUT: a try at a locked account (its own status, reason %%2307).
+ */
 function failed4625(t: number, e: WinEnv, rng: Rng, host: string, user: string, ip: string, sub: string, workstation?: string): WindowsEvent {
+  const locked = sub === STATUS_ACCOUNT_LOCKED_OUT;
   return ev(t, 4625, host, rng, {
     SubjectUserSid: 'S-1-0-0', SubjectUserName: '-', SubjectDomainName: '-', SubjectLogonId: '0x0',
     TargetUserSid: 'S-1-0-0', TargetUserName: user, TargetDomainName: e.domain,
-    Status: STATUS_LOGON_FAILURE, FailureReason: '%%2313', SubStatus: sub, LogonType: String(LOGON_TYPES.Network), LogonProcessName: 'NtLmSsp ', AuthenticationPackageName: 'NTLM',
+    Status: locked ? STATUS_ACCOUNT_LOCKED_OUT : STATUS_LOGON_FAILURE, FailureReason: locked ? '%%2307' : '%%2313', SubStatus: locked ? '0x0' : sub, LogonType: String(LOGON_TYPES.Network), LogonProcessName: 'NtLmSsp ', AuthenticationPackageName: 'NTLM',
     WorkstationName: workstation ?? (rng.chance(0.5) ? '-' : `WIN-${rng.hex(8).toUpperCase()}`), TransmittedServices: '-', LmPackageName: '-', KeyLength: '0', ProcessId: '0x0', ProcessName: '-', IpAddress: ip, IpPort: String(ephemeralPort(rng)),
   });
 }
@@ -135,22 +146,27 @@ const BENIGN: readonly (readonly [(rng: Rng, e: WinEnv, t: number) => WindowsEve
     return failed4625(t, e, rng, e.dc, u.name, internalIp(rng, '10.20'), SUB_BAD_PASSWORD);
   }, 1],
   [(rng, e, t) => {
-    // A password changed while a device still holds the old one: the first of its tries.
+    // A password changed while a mapped drive still holds the old one: the first of its tries.
     if (e.stale) return staleTry(rng, e, t);
-    e.stale = { user: rng.pick(e.users), ip: internalIp(rng, '10.20'), workstation: rng.pick(e.workstations), left: LOCKOUT_THRESHOLD };
+    const servers = e.servers.filter((h) => h !== e.dc);
+    e.stale = { user: rng.pick(e.users), ip: internalIp(rng, '10.20'), workstation: rng.pick(e.workstations), server: rng.pick(servers), left: LOCKOUT_THRESHOLD, lockNext: false, afterLock: rng.range(2, 6) };
     return staleTry(rng, e, t);
   }, 0.0015],
 ];
 
-/** A stale device's next bad password, or the lockout after the last one. */
+/** A stale drive's next bad password, the lockout right after the last one, or a try at the locked account. */
 function staleTry(rng: Rng, e: WinEnv, t: number): WindowsEvent {
   const s = e.stale!;
   if (s.left > 0) {
-    s.left--;
-    return failed4625(t, e, rng, e.dc, s.user.name, s.ip, SUB_BAD_PASSWORD, s.workstation);
+    s.lockNext = --s.left === 0;
+    return failed4625(t, e, rng, s.server, s.user.name, s.ip, SUB_BAD_PASSWORD, s.workstation);
   }
-  e.stale = null;
-  return lockout4740(t, e, rng, s.user, s.workstation);
+  if (s.lockNext) {
+    s.lockNext = false;
+    return lockout4740(t, e, rng, s.user, s.workstation);
+  }
+  if (--s.afterLock <= 0) e.stale = null;
+  return failed4625(t, e, rng, s.server, s.user.name, s.ip, STATUS_ACCOUNT_LOCKED_OUT, s.workstation);
 }
 
 /** 4740 on the DC: `caller` is the computer the bad passwords came from. */
@@ -242,7 +258,8 @@ export const windows: LogTypeDef<WindowsEvent> = {
   },
   benign(rng, env, t) {
     const e = env as WinEnv;
-    if (e.stale && rng.chance(STALE_TRY_SHARE)) return staleTry(rng, e, t);
+    // The lockout comes with the last bad password; the other tries now and then.
+    if (e.stale && (e.stale.lockNext || rng.chance(STALE_TRY_SHARE))) return staleTry(rng, e, t);
     return rng.weighted(BENIGN)(rng, e, t);
   },
   records: () => 1,
