@@ -255,6 +255,20 @@ describe('commands keep their flags', () => {
     }
   });
 
+  it('replay reports a policy it cannot load as itself, not as a storage error', async () => {
+    const saved = process.env.KUBESIFT_POLICY_PATH;
+    process.env.KUBESIFT_POLICY_PATH = '/nonexistent/policy.json';
+    try {
+      const { run } = await COMMANDS.replay();
+      const e = await run([]).then(() => undefined, (x: unknown) => x);
+      expect((e as Error).message).toMatch(/KUBESIFT_POLICY_PATH \(\/nonexistent\/policy\.json\): cannot read/);
+      expect((e as Error).message).not.toMatch(/dead-letter container/);
+    } finally {
+      if (saved === undefined) delete process.env.KUBESIFT_POLICY_PATH;
+      else process.env.KUBESIFT_POLICY_PATH = saved;
+    }
+  });
+
   it('replay rejects a --prefix without a value before touching storage', async () => {
     const { run } = await COMMANDS.replay();
     expect(await run(['--dry-run', '--prefix'])).toBe(2);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { IngestBlobRequest } from '../land/ingestBlob.js';
 import { errorText } from '../errorText.js';
+import { storagePlace } from '../land/storagePlace.js';
 import { dataFileName, LABELS_FILE, writeDatasetToBlob } from './blob.js';
 import { GENERATORS, logTypeDef, logTypes, PlanError, resolveRequest, type LogTypeInfo } from './index.js';
 import { datasetRequestSchema, LOG_TYPE_NAMES, requestHash, type LogTypeName, type ResolvedRequest } from './request.js';
@@ -107,7 +108,7 @@ const downloadPath = (blob: string): string => `datasets/${blob}`;
 
 /** 502 naming the storage (container and host; never a key or SAS) that failed, and why. */
 function storageFailed(what: string, container: ContainerClient, err: RestError): ApiResponse {
-  return { status: 502, body: { error: `could not ${what} Blob storage (container ${container.containerName} at ${new URL(container.url).host}): ${errorText(err)}` } };
+  return { status: 502, body: { error: `could not ${what} Blob storage (${storagePlace(container)}): ${errorText(err)}` } };
 }
 
 /**

@@ -72,7 +72,7 @@ export const REPLAYED_METADATA = 'replayedat';
 /**
  * Set beside `replayedat` on the blobs of a whole batch replayed without all of its bodies
  * (`sift replay --allow-incomplete`): such a folder is no evidence that its batch landed whole,
- * so a body found again later replays on its own.
+ * so a body found again later is reported as incomplete rather than marked without a word.
  */
 export const PARTIAL_METADATA = 'replayedpartial';
 

@@ -19,7 +19,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, EventInput, Lander } from '../contracts.js';
 import type { Policy } from '../detect/index.js';
-import { batchKey, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
+import { batchKey, batchKeyRange, DETECT_ERROR, processEventChunks, wholeBatch } from '../pipeline.js';
 import { messageForDeadLetter, processWebhookChunks } from '../webhooks/process.js';
 import { batchFolder, CAPTURE_BLOCK_UNREADABLE, dayOfName, deadLetterFileSchema, eachLimited, lettersOf, PARTIAL_METADATA, REPLAYED_METADATA, UPLOADS_IN_FLIGHT, wholeEventFolder, type DeadLetterBlob } from './deadLetters.js';
 import { describeZodError } from '../envelope/schema.js';
@@ -46,8 +46,9 @@ export interface ReplayOptions {
   defaultCluster?: string;
   /**
    * Land a whole batch whose blobs do not all read (gone, cut, outside --prefix) with the
-   * bodies that do, under `<key of those bodies>.partial`, instead of waiting for the rest
-   * (`sift replay --allow-incomplete`): the operator accepts that the missing bodies are lost.
+   * bodies that do, under the batch's own key (tables that landed under it are skipped),
+   * instead of waiting for the rest (`sift replay --allow-incomplete`): the operator accepts
+   * that the missing bodies are lost.
    */
   allowIncomplete?: boolean;
 }
@@ -157,18 +158,15 @@ function readDeadLetters(text: string): DeadLetterBlob[] | string {
   return parsed.success ? lettersOf(parsed.data) : describeZodError(parsed.error);
 }
 
-/** The key a batch landed without all its bodies gets: never one the trigger or a record replay gives. */
-const PARTIAL_SUFFIX = '.partial';
-
 /**
  * Which of a whole batch's bodies no blob read holds, from the sequence numbers its key names
  * (`…-<first>-<last>-<hash>`): the hub numbers a partition's events one by one, so a batch's
  * are consecutive. At most 20 listed.
  */
 export function missingSequences(key: string, events: readonly EventInput[]): string {
-  const m = /-(-?\d+)-(-?\d+)-[0-9a-f]{16}$/.exec(key);
-  if (!m) return '';
-  const [first, last] = [Number(m[1]), Number(m[2])];
+  const range = batchKeyRange(key);
+  if (!range) return '';
+  const [first, last] = range;
   const have = new Set(events.map((e) => e.position.sequenceNumber));
   const missing: number[] = [];
   for (let n = first; n <= last && missing.length <= 20; n++) if (!have.has(n)) missing.push(n);
@@ -299,16 +297,19 @@ export async function replayDeadLetters(container: ContainerClient, opts: Replay
       }
       partial = true;
       report.landedIncomplete++;
-      opts.log?.(`replay ${g.key}: ${what}; landing the bodies read under a key of their own (--allow-incomplete)`);
+      opts.log?.(`replay ${g.key}: ${what}; landing the bodies read under the batch's own key, one chunk (--allow-incomplete: the tables that had landed under it are skipped)`);
     }
-    // The pipeline the group's hub feeds; a whole batch is one chunk of no limit.
+    // The pipeline the group's hub feeds; a whole batch is one chunk of no limit, and so is
+    // what an incomplete one has left.
     const cut = fromHub(all[0]?.position.source ?? '') ? processWebhookChunks : processEventChunks;
     let landed = true;
-    for (const chunk of cut(all, pipelineOpts)) {
+    for (const chunk of partial ? [{ events: all, result: wholeBatch(cut(all, pipelineOpts, Infinity)) }] : cut(all, pipelineOpts)) {
       // Each chunk lands under the key its trigger gives it (the whole batch's: the group's),
       // records under one of their own: a record group's records, not its name, make its key,
       // so letters written later under that name (a record failing another way) land too.
-      const key = partial ? batchKey(chunk.events) + PARTIAL_SUFFIX : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
+      // What is left of an incomplete batch lands under the batch's key: the tables that had
+      // landed under it before the failure are skipped, not landed twice.
+      const key = partial ? g.key : g.kind === 'event' ? batchKey(chunk.events) : replayKey(batchKey(chunk.events));
       let result = chunk.result;
       report.records += result.summary.records;
       // Records failing the same way again: counted, and the chunk processed without them.

@@ -5,7 +5,9 @@ import { policyFromConfig } from '../../functions/detect/index.js';
 import { blobServiceFor } from '../../functions/land/clients.js';
 import { getLander } from '../../functions/land/index.js';
 import { replayDeadLetters } from '../../functions/land/replay.js';
+import { RestError } from '@azure/storage-blob';
 import { errorText } from '../../functions/errorText.js';
+import { storagePlace } from '../../functions/land/storagePlace.js';
 import { parseCommandArgs } from './args.js';
 
 const HELP = `usage: sift replay [--prefix yyyy/mm/dd/] [--dry-run] [--allow-incomplete]
@@ -22,9 +24,9 @@ ever set aside).
   --prefix P          only blobs whose name starts with P (e.g. 2025/01/02/, not deadletter/…)
   --dry-run           process and count what would land (rows, letters failing again), land
                       nothing, mark nothing
-  --allow-incomplete  land an incomplete batch with the bodies that read, under a key of their
-                      own (<key>.partial), and mark them: you accept that the missing bodies are
-                      lost (a body found again later replays on its own)
+  --allow-incomplete  land what an incomplete batch has left (the bodies that read) under the
+                      batch's key, so tables that had landed are skipped, and mark them: you
+                      accept that the missing bodies are lost
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -32,12 +34,13 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const { values } = args;
   const config = loadConfig();
+  const policy = policyFromConfig(config);
   const lander = await getLander(config);
   const container = blobServiceFor(config).getContainerClient(config.KUBESIFT_DEADLETTER_CONTAINER);
   try {
     const report = await replayDeadLetters(container, {
       lander,
-      policy: policyFromConfig(config),
+      policy,
       ...(values.prefix ? { prefix: values.prefix } : {}),
       dryRun: values['dry-run'] ?? false,
       allowIncomplete: values['allow-incomplete'] ?? false,
@@ -48,8 +51,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return report.failedBatches > 0 || report.unreadable > 0 || report.incomplete > 0 ? 1 : 0;
   } catch (err) {
-    // Name the storage it could not read (host and container only: a SAS in the URL is a secret).
-    throw new Error(`dead-letter container ${container.containerName} at ${new URL(container.url).host}: ${errorText(err)} (KUBESIFT_STORAGE_CONNECTION / KUBESIFT_STORAGE_ACCOUNT; locally, is npm start or Azurite running?)`, { cause: err });
+    // A storage error names the storage it could not read; anything else is itself.
+    if (!(err instanceof RestError)) throw err;
+    throw new Error(`dead-letter ${storagePlace(container)}: ${errorText(err)} (KUBESIFT_STORAGE_CONNECTION / KUBESIFT_STORAGE_ACCOUNT; locally, is npm start or Azurite running?)`, { cause: err });
   } finally {
     await lander.close();
   }
