@@ -80,6 +80,9 @@ const GOLDEN = {
   // attack's alone), their access lines carry no APF fields, the team's requests name their
   // RBAC binding, a rollout restart answers the whole Deployment a generation on, and pod
   // names use Kubernetes' own alphabet and the web app's stable pods; the AKS pins changed again.
+  // And after the final review: the two stages of a stream come from one apiserver, watches
+  // already running at the start complete in its first minutes, at most 2,048 streams are held
+  // open, and the scheduler binds a CronJob's pods; the aks-audit and aks-diagnostics pins changed.
   // Windows: benign traffic locks an account out now and then (a mapped drive holding an old
   // password: 5 bad passwords from one workstation on its file server, then 4740 on the DC and
   // tries at the locked account), about once per 15,000-30,000 events; the 500-event pin did
@@ -91,9 +94,9 @@ const GOLDEN = {
     cef: 'a6dbe48dfa6361280e99e3b80626084607b87b6921c7a78a300f05796f9880e4',
     windows: '07c57da7514b716e2bec725a70d72afe9bd18cd194be706b309dcca1461e9922',
     verifone: 'b2ee3207a5924c3f80d3a71d72db1e04aeab5e01918be1dc3bd02fc276d45cf4',
-    'aks-audit': 'db1aa2ddc66b1d704ef0f2ea9ab4c44a47eca0ea8dcc09a3cb26bc7d8b53f2b0',
+    'aks-audit': 'c846a57878eca87bdcbbd1bf07d05b51f0e9f1cfdf71731cb36d16e63fe76e66',
     'aks-apiserver': 'eb6e76af953e211186554fe0ac47b686c1dd7e3a2e716790a3d0e8aad2fb7d10',
-    'aks-diagnostics': 'a91df78dfaae822517dc45f96584328b7871c788e27ddf9fe09485841181d842',
+    'aks-diagnostics': 'db3b12062508a89fa14d6af08ce5f305e76c86119824ef0cab656c8373ad7afa',
   } as Record<string, string>,
 };
 
@@ -1037,6 +1040,33 @@ describe('AKS records are shaped like the real fixtures', () => {
         expect(started!.requestReceivedTimestamp < started!.stageTimestamp && started!.stageTimestamp <= complete!.stageTimestamp).toBe(true);
         expect(label.auditIds).toEqual([started!.auditID]);
       }
+  });
+
+  it('streams (kubectl logs, kubelet watches, exec): one auditID, ResponseStarted before ResponseComplete, one apiserver; a short dataset holds completions of watches already running', async () => {
+    const { bodies } = await generateAksBodies({ count: 3000, seed: 4, logType: 'aks-audit', scenarios: ['all'] });
+    const byId = new Map<string, { stage: string; pod: string; verb: string; received: string; at: string }[]>();
+    for (const b of bodies)
+      for (const r of b.records) {
+        const ev = JSON.parse(r.properties.log) as { auditID: string; stage: string; verb: string; requestReceivedTimestamp: string; stageTimestamp: string };
+        const list = byId.get(ev.auditID) ?? [];
+        list.push({ stage: ev.stage, pod: r.properties.pod, verb: ev.verb, received: ev.requestReceivedTimestamp, at: ev.stageTimestamp });
+        byId.set(ev.auditID, list);
+      }
+    let streams = 0;
+    let completedWatches = 0;
+    for (const list of byId.values()) {
+      if (list.length === 2) {
+        streams++;
+        expect(list.map((x) => x.stage)).toEqual(['ResponseStarted', 'ResponseComplete']);
+        expect(list[0]!.pod).toBe(list[1]!.pod);
+        expect(list[0]!.received).toBe(list[1]!.received);
+        expect(list[0]!.at <= list[1]!.at).toBe(true);
+      }
+      if (list.some((x) => x.verb === 'watch' && x.stage === 'ResponseComplete')) completedWatches++;
+    }
+    expect(streams).toBeGreaterThan(3);
+    // 300 s of data: watches last 5-9 minutes, so their completions are of watches running before it.
+    expect(completedWatches).toBeGreaterThan(50);
   });
 
   it('apiserver records are klog lines on stderr', async () => {

@@ -8,7 +8,7 @@ import { clusterResourceId, diagnosticRecordBytes, klogHeader, klogLine, writeAu
 import { attackerIp, externalIp } from '../names.js';
 import { Rng, type Uuid } from '../prng.js';
 import type { Format, LogTypeName, ResolvedRequest } from '../request.js';
-import { TimeFormat } from '../time.js';
+import { DEFAULT_RATE, isoToUs, TimeFormat } from '../time.js';
 import type { Encoder, GenEnv, LogTypeDef, ScenarioDef } from '../types.js';
 
 export interface AksEvent {
@@ -82,11 +82,25 @@ function rollWeb(rng: Rng, web: Pick<WebApp, 'hash' | 'pods'>): void {
   web.pods = Array.from({ length: 3 }, () => `web-${web.hash}-${k8sName(rng, 5)}`);
 }
 
-/** Queue `make` to run at the first benign event at or after `at` (due stays sorted by time). */
+/**
+ * Streams in flight at once, at most: past it a new one is left running at the dataset's end
+ * (its completion never written). A dataset packed into seconds (a huge rate) would otherwise
+ * hold every watch it starts, minutes long each, until it ends.
+ */
+const MAX_DUE = 2048;
+
+/** Queue `make` to run at the first benign event at or after `at` (due stays sorted by time; equal times keep their order). */
 function later(env: AksEnv, at: number, make: (t: number) => AksEvent): void {
-  let i = env.due.length;
-  while (i > 0 && env.due[i - 1]!.at > at) i--;
-  env.due.splice(i, 0, { at, make });
+  const due = env.due;
+  if (due.length >= MAX_DUE) return;
+  let lo = 0;
+  let hi = due.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (due[mid]!.at <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  due.splice(lo, 0, { at, make });
 }
 
 interface AuditSpec {
@@ -111,6 +125,8 @@ interface AuditSpec {
    * replace the fresh id and t - latencyUs.
    */
   request?: { auditID: Uuid; receivedUs: number };
+  /** The apiserver pod that serves it (the stages of one request come from one); else drawn. */
+  api?: { pod: string; containerID: string };
 }
 
 const sa = (ns: string, name: string): User => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
@@ -125,8 +141,18 @@ function auditEvent(rng: Rng, env: AksEnv, t: number, s: AuditSpec): AksEvent {
     objectRef: s.objectRef, code: s.code, status: s.status, requestObject: s.requestObject, responseObject: s.responseObject,
     requestReceivedTimestamp: s.request?.receivedUs ?? t - s.latencyUs, stageTimestamp: t, decision: s.decision ?? 'allow', reason: s.reason ?? '',
   };
-  const api = rng.pick(env.apiservers);
+  const api = s.api ?? rng.pick(env.apiservers);
   return { t, category: 'kube-audit', pod: api.pod, containerID: api.containerID, stream: 'stdout', log: { audit }, auditId: auditID };
+}
+
+/**
+ * A stream (a log follow, a watch): audited at ResponseStarted now and at ResponseComplete at
+ * `endAt`, one request (auditID, received time, apiserver).
+ */
+function streamAudit(rng: Rng, env: AksEnv, t: number, spec: AuditSpec, endAt: number): AksEvent {
+  const first = { ...spec, request: { auditID: rng.uuidWords(), receivedUs: t - spec.latencyUs }, api: rng.pick(env.apiservers) };
+  later(env, endAt, (end) => auditEvent(rng, env, end, { ...first, stage: 'ResponseComplete' }));
+  return auditEvent(rng, env, t, { ...first, stage: 'ResponseStarted' });
 }
 
 const lease = (ns: string, name: string): Record<string, string> => ({ resource: 'leases', namespace: ns, name, apiGroup: 'coordination.k8s.io', apiVersion: 'v1' });
@@ -274,11 +300,17 @@ function humanRequest(rng: Rng, env: AksEnv, t: number): { who: User; ip: string
 function humanAudit(rng: Rng, env: AksEnv, t: number): AksEvent {
   const { who, ip, req } = humanRequest(rng, env, t);
   const spec: AuditSpec = { level: req.level, verb: req.verb, uri: req.uri, user: who, ip, ua: KUBECTL_UA, objectRef: req.objectRef, code: 200, requestObject: req.requestObject, responseObject: req.responseObject, reason: RBAC_REASON.get(who), latencyUs: rng.range(1500, 40000) };
-  if (!req.longRunning) return auditEvent(rng, env, t, spec);
-  const request = { auditID: rng.uuidWords(), receivedUs: t - spec.latencyUs };
-  later(env, t + rng.range(20_000, 900_000), (end) => auditEvent(rng, env, end, { ...spec, stage: 'ResponseComplete', request }));
-  return auditEvent(rng, env, t, { ...spec, stage: 'ResponseStarted', request });
+  return req.longRunning ? streamAudit(rng, env, t, spec, t + rng.range(20_000, 900_000)) : auditEvent(rng, env, t, spec);
 }
+
+/** A kubelet's watch of kube-root-ca.crt (its node's), as audited. */
+const kubeletWatch = (rng: Rng, n: AksNode): AuditSpec => ({
+  level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`,
+  user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(500, 3000),
+});
+/** How long a watch streams (its timeoutSeconds' range). */
+const watchLengthUs = (rng: Rng): number => rng.range(300_000_000, 540_000_000);
+const WATCH_WEIGHT = 2;
 
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
@@ -311,11 +343,8 @@ const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
   [(rng, env, t) => {
     const n = rng.pick(env.nodes);
     // A watch is audited when it starts streaming and again when it ends, minutes later.
-    const spec: AuditSpec = { level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`, user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(500, 3000) };
-    const request = { auditID: rng.uuidWords(), receivedUs: t - spec.latencyUs };
-    later(env, t + rng.range(300_000_000, 540_000_000), (end) => auditEvent(rng, env, end, { ...spec, stage: 'ResponseComplete', request }));
-    return auditEvent(rng, env, t, { ...spec, stage: 'ResponseStarted', request });
-  }, 2],
+    return streamAudit(rng, env, t, kubeletWatch(rng, n), t + watchLengthUs(rng));
+  }, WATCH_WEIGHT],
   [(rng, env, t) => auditEvent(rng, env, t, { level: 'Request', verb: 'list', uri: '/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0', user: COREDNS, ip: rng.pick(env.nodes).ip, ua: 'coredns/v0.0.0 (linux/amd64) kubernetes/$Format', objectRef: ENDPOINTSLICES, code: 200, latencyUs: rng.range(1000, 5000) }), 1],
   [humanAudit, 0.6],
 ];
@@ -356,7 +385,7 @@ const OTHER_LINES: readonly (readonly [Make, number])[] = [
   }, 1],
   [(rng, env, t) => {
     const o = env.others['kube-scheduler']!;
-    return { t, category: 'kube-scheduler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'schedule_one.go', 286, `"Successfully bound pod to node" pod="default/web-${k8sName(rng, 10)}-${k8sName(rng, 5)}" node="${rng.pick(env.nodes).name}" evaluatedNodes=${env.nodes.length} feasibleNodes=${env.nodes.length}`), auditId: null };
+    return { t, category: 'kube-scheduler', pod: o.pod, containerID: o.containerID, stream: 'stderr', log: klogLine('I', env.tf.klog(t), 1, 'schedule_one.go', 286, `"Successfully bound pod to node" pod="default/report-${Math.floor(t / 60_000_000)}-${k8sName(rng, 5)}" node="${rng.pick(env.nodes).name}" evaluatedNodes=${env.nodes.length} feasibleNodes=${env.nodes.length}`), auditId: null };
   }, 1],
   [(rng, env, t) => {
     const o = env.others['cluster-autoscaler']!;
@@ -413,17 +442,23 @@ function auditScenarios(): ScenarioDef<AksEvent>[] {
       steps: (rng, env) => {
         const e = env as AksEnv;
         const ip = attackerIp(rng, env);
-        const pod = rng.pick((env as AksEnv).web.pods);
-        const uri = `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`;
-        const objectRef = { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' };
         // One request, two stages: ResponseStarted when the stream is upgraded (101), after
         // the connection's setup latency; ResponseComplete when the session ends, a later
-        // slot of the plan. Both carry the request's id and received time.
+        // slot of the plan. Both carry the request's id, received time and apiserver; the pod
+        // is one the web app runs when the session starts (a restart may have rolled them).
         const auditID = rng.uuidWords();
-        let request: { auditID: Uuid; receivedUs: number } | undefined;
+        let first: Pick<AuditSpec, 'uri' | 'objectRef' | 'request' | 'api'> | undefined;
         const stage = (s: 'ResponseStarted' | 'ResponseComplete', t: number): AksEvent => {
-          request ??= { auditID, receivedUs: t - rng.range(20000, 60000) };
-          return auditEvent(rng, e, t, { level: 'RequestResponse', stage: s, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, reason: RBAC_REASON.get(MALLORY), latencyUs: t - request.receivedUs, request });
+          if (!first) {
+            const pod = rng.pick(e.web.pods);
+            first = {
+              uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&container=web&stdin=true&stdout=true&tty=true`,
+              objectRef: { resource: 'pods', namespace: 'default', name: pod, apiVersion: 'v1', subresource: 'exec' },
+              request: { auditID, receivedUs: t - rng.range(20000, 60000) }, api: rng.pick(e.apiservers),
+            };
+          }
+          const { uri, objectRef, request, api } = first;
+          return auditEvent(rng, e, t, { level: 'RequestResponse', stage: s, verb: 'create', uri, user: MALLORY, ip, ua: KUBECTL_UA, objectRef, code: 101, reason: RBAC_REASON.get(MALLORY), latencyUs: t - request!.receivedUs, request, api });
         };
         return [(t) => stage('ResponseStarted', t), (t) => stage('ResponseComplete', t)];
       },
@@ -490,8 +525,7 @@ function apiserverScenarios(): ScenarioDef<AksEvent>[] {
       description: 'kube-apiserver access line of a kubectl exec into a workload pod',
       steps: (rng, env) => {
         const ip = attackerIp(rng, env);
-        const pod = rng.pick((env as AksEnv).web.pods);
-        return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${pod}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101, longRunning: true })];
+        return [(t) => apiserverLine(rng, env as AksEnv, t, { verb: 'POST', uri: `/api/v1/namespaces/default/pods/${rng.pick((env as AksEnv).web.pods)}/exec?command=%2Fbin%2Fsh&container=web&stdin=true&stdout=true&tty=true`, ua: KUBECTL_UA, ip, resp: 101, longRunning: true })];
       },
     },
     {
@@ -550,9 +584,33 @@ function clusterEnv(rng: Rng, req: ResolvedRequest): AksEnv {
   };
   env.teamIps = Array.from({ length: 3 }, () => externalIp(rng, env));
   // Deployed weeks before the data starts, restarted now and then since.
-  env.web = { uid: rng.uuid(), created: Date.parse(req.start) * 1000 - rng.range(7, 90) * 86_400_000_000, generation: rng.range(4, 60), resourceVersion: rng.range(1_000_000, 9_000_000), hash: '', pods: [] };
+  const startUs = isoToUs(req.start);
+  env.web = { uid: rng.uuid(), created: startUs - rng.range(7, 90) * 86_400_000_000, generation: rng.range(4, 60), resourceVersion: rng.range(1_000_000, 9_000_000), hash: '', pods: [] };
   rollWeb(rng, env.web);
+  runningWatches(rng, env, startUs);
   return env;
+}
+
+/**
+ * The kubelets' watches already streaming when the data starts, as many as the dataset's
+ * pace keeps open (watches started per second × how long one lasts): their completions fall
+ * in its first minutes. Without them a short dataset held watch starts and no completion.
+ */
+function runningWatches(rng: Rng, env: AksEnv, startUs: number): void {
+  const req = env.req;
+  const share = req.logType === 'aks-audit' ? 1 : req.logType === 'aks-diagnostics' ? DIAGNOSTICS_AUDIT_SHARE / 100 : 0;
+  if (share === 0) return;
+  const perSec = req.rate ?? (req.end ? req.count / Math.max(1, (isoToUs(req.end) - startUs) / 1e6) : DEFAULT_RATE);
+  const total = BENIGN_AUDIT.reduce((a, [, w]) => a + w, 0);
+  const open = Math.min(MAX_DUE / 4, Math.round(perSec * share * (WATCH_WEIGHT / total) * 420));
+  for (let i = 0; i < open; i++) {
+    const n = rng.pick(env.nodes);
+    const spec = { ...kubeletWatch(rng, n), stage: 'ResponseComplete' as const, api: rng.pick(env.apiservers) };
+    const length = watchLengthUs(rng);
+    const received = startUs - rng.range(0, length - 1);
+    spec.request = { auditID: rng.uuidWords(), receivedUs: received };
+    later(env, received + length, (end) => auditEvent(rng, env, end, spec));
+  }
 }
 
 const BODY_OPEN = utf8('{"records":[');
@@ -632,6 +690,9 @@ function aksType(name: LogTypeName, description: string, mix: readonly (readonly
   };
 }
 
+/** Percent of aks-diagnostics records that are kube-audit. */
+const DIAGNOSTICS_AUDIT_SHARE = 70;
+
 const mixOf = (...parts: (readonly [readonly (readonly [Make, number])[], number])[]): (readonly [Make, number])[] =>
   parts.flatMap(([table, share]) => {
     const total = table.reduce((a, [, w]) => a + w, 0);
@@ -643,6 +704,6 @@ export const aksApiserver = aksType('aks-apiserver', 'AKS kube-apiserver diagnos
 export const aksDiagnostics = aksType(
   'aks-diagnostics',
   'Mixed AKS diagnostic categories on one hub: kube-audit, kube-apiserver, kube-controller-manager, kube-scheduler, cluster-autoscaler',
-  mixOf([BENIGN_AUDIT, 70], [BENIGN_APISERVER, 20], [OTHER_LINES, 10]),
+  mixOf([BENIGN_AUDIT, DIAGNOSTICS_AUDIT_SHARE], [BENIGN_APISERVER, 20], [OTHER_LINES, 10]),
   auditScenarios(),
 );
