@@ -162,6 +162,19 @@ describe('npm start (child process)', () => {
     expect(await third.exited, third.output()).toBe(0);
   });
 
+  it("runs the demo under policies/demo.json unless a policy or profile is given (KUBESIFT_POLICY_PROFILE=falco was overridden by demo.json's own profile)", async () => {
+    const demo = /detection policy: \S*policies\/demo\.json \(aks profile \+ the demo cluster's team/;
+    for (const [env, banner] of [
+      [{}, demo],
+      [{ KUBESIFT_POLICY_PROFILE: 'falco' }, /detection policy: yours \(profile falco\)/],
+      [{ KUBESIFT_POLICY: '' }, demo],
+    ] as const) {
+      const run = start(['--once', '--no-demo'], { KUBESIFT_POLICY: '', KUBESIFT_POLICY_PATH: '', KUBESIFT_POLICY_PROFILE: '', ...env }, { data: path.join(work, 'data-policy') });
+      expect(await run.exited, run.output()).toBe(0);
+      expect(run.output()).toMatch(banner);
+    }
+  });
+
   it('an Azurite port the user named that is taken is an error naming it, before anything starts (it was swapped for a free one silently)', async () => {
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));

@@ -114,7 +114,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalRunner> {
     for (const s of Object.values(WEBHOOK_SOURCES)) process.env[s.secretSetting] = secrets[s.name];
     // The demo cluster's team works with kubectl beside the attacks: without a policy of the
     // user's own, the demo runs under one that lists them, as a user lists their own team.
-    const policyFromUser = process.env.KUBESIFT_POLICY !== undefined || process.env.KUBESIFT_POLICY_PATH !== undefined;
+    // A profile chosen is a policy chosen too (demo.json names its own, which would win); empty
+    // values count as unset, as the config reads them.
+    const policyFromUser = ['KUBESIFT_POLICY', 'KUBESIFT_POLICY_PATH', 'KUBESIFT_POLICY_PROFILE'].some((k) => (process.env[k] ?? '') !== '');
     if (!policyFromUser) {
       process.env.KUBESIFT_POLICY_PATH = DEMO_POLICY_PATH;
       cleanup.push(async () => void delete process.env.KUBESIFT_POLICY_PATH);
@@ -238,7 +240,7 @@ function banner(r: LocalRunner, eventHubFns: string[], dataDir: string | undefin
     ...[...r.http.routes].sort((a, b) => a.template.localeCompare(b.template)).map((rt) => `  ${rt.methods.join(',').padEnd(13)} ${r.url}/api/${rt.template}   [${rt.def.name}]`),
     `  Event Hub functions on the local bus: ${eventHubFns.join(', ') || 'none'} (hubs: ${r.bus.hubs().join(', ')})`,
     policyFromUser
-      ? `  detection policy: yours (${process.env.KUBESIFT_POLICY !== undefined ? 'KUBESIFT_POLICY' : `KUBESIFT_POLICY_PATH=${process.env.KUBESIFT_POLICY_PATH}`})`
+      ? `  detection policy: yours (${process.env.KUBESIFT_POLICY ? 'KUBESIFT_POLICY' : process.env.KUBESIFT_POLICY_PATH ? `KUBESIFT_POLICY_PATH=${process.env.KUBESIFT_POLICY_PATH}` : `profile ${process.env.KUBESIFT_POLICY_PROFILE}`})`
       : `  detection policy: ${rel(DEMO_POLICY_PATH)} (aks profile + the demo cluster's team; KUBESIFT_POLICY_PATH=your.json to use yours)`,
     `Azurite: blob ${r.azurite.blobUrl}, queue ${r.azurite.queueUrl}; data ${dataDir ? `in ${rel(dataDir)}/ (kept across runs)` : 'in memory'}`,
     // Azurite's well-known development account: its key is public, no secret of this machine.
