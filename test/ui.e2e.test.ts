@@ -418,6 +418,12 @@ describe.skipIf(!haveBrowser)(haveBrowser ? 'web page in Chromium' : `web page i
     await page.click('#btn-preview'); // count 1 cannot hold the scenario: a 400 beside Count, no old lines
     await poll(() => page.locator('#err-count').textContent()).not.toBe('');
     expect(await page.locator('#preview').isHidden()).toBe(true);
+    // Random sets the seed by code (no input event): the preview goes too.
+    await page.fill('#f-count', '300');
+    await page.click('#btn-preview');
+    await page.locator('#preview').waitFor({ state: 'visible' });
+    await page.click('#seed-random');
+    expect(await page.locator('#preview').isHidden()).toBe(true);
 
     // raw output has no ingestion mapping (a JSON one was offered with its Copy button).
     await page.locator('#scenarios input[value="password-spray"]').uncheck();

@@ -346,6 +346,13 @@ function hideAnswers() {
   byId('result').hidden = true;
 }
 
+/** Counts form edits: a preview whose form changed while it was made is not shown. */
+let formEdits = 0;
+function formEdited() {
+  formEdits++;
+  byId('preview').hidden = true;
+}
+
 /** @param {string} text */
 function setStatus(text) {
   byId('gen-status').textContent = text;
@@ -362,6 +369,7 @@ async function preview() {
   hideAnswers();
   setBusy(true);
   setStatus('Generating a preview…');
+  const asked = formEdits;
   try {
     const { status, body } = await api('/ui/preview', {
       method: 'POST',
@@ -371,6 +379,10 @@ async function preview() {
     if (status !== 200) {
       setStatus('');
       showFieldErrors(fieldIssues(body), body?.message ?? body?.error ?? `Preview failed (HTTP ${status}).`);
+      return;
+    }
+    if (asked !== formEdits) {
+      setStatus('The form changed while the preview was made: preview again.');
       return;
     }
     byId('preview').hidden = false;
@@ -713,7 +725,11 @@ async function loadDetections() {
     renderChart(res.histogram);
     const shown = res.detections.length < res.matched ? ` (showing the ${res.detections.length} most recent)` : '';
     // The view reads the newest landed files only: say when older ones were left out.
-    const cut = res.truncated ? ` Read the ${res.blobsRead} newest of ${res.blobsFound} landed Detections files: older detections are not counted here (query the Detections table in ADX for all).` : '';
+    const cut = !res.truncated
+      ? ''
+      : (res.blobsRead ?? 0) < (res.blobsFound ?? 0)
+        ? ` Read the ${res.blobsRead} newest of ${res.blobsFound} landed Detections files: older detections are not counted here (query the Detections table in ADX for all).`
+        : ` Read the newest ${res.total} detections, the most this view reads: older ones are not counted here (query the Detections table in ADX for all).`;
     status.textContent = res.total
       ? `${res.matched} of ${res.total} detections match${shown}.${cut}`
       : res.note ?? 'No detections landed yet. Run npm start (it lands a demo dataset) or send events.';
@@ -741,9 +757,9 @@ function init() {
   byId('f-syslog').addEventListener('change', syncPri);
   // Editing a field clears its error: the message was about the old value.
   // A changed form: the preview shown was of the old one (a result keeps its own request).
-  byId('gen-form').addEventListener('change', () => void (byId('preview').hidden = true));
+  byId('gen-form').addEventListener('change', formEdited);
   byId('gen-form').addEventListener('input', (ev) => {
-    byId('preview').hidden = true;
+    formEdited();
     const target = /** @type {HTMLElement} */ (ev.target);
     const field = target.closest('#scenarios-fieldset') ? 'scenarios' : target.id.replace(/^f-/, '');
     if (!FORM_FIELDS.includes(field)) return;
@@ -753,6 +769,7 @@ function init() {
   byId('seed-random').addEventListener('click', () => {
     const seed = /** @type {HTMLInputElement} */ (byId('f-seed'));
     seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+    formEdited(); // set by code: no input event
     seed.focus();
   });
   byId('btn-preview').addEventListener('click', () => void preview());
