@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../functions/detect/index.js';
 import { tablePayloads } from '../functions/land/payload.js';
 import { AUDIT_IDENTITY_COLUMNS } from '../functions/kusto/pipelineTables.js';
-import { foreignItem } from '../functions/envelope/foreign.js';
 import { expandFunctions } from '../functions/kusto/rawLanding.js';
 import { databaseCommands } from '../functions/kusto/render.js';
 import { TABLES, tableDef } from '../functions/kusto/tables.js';
@@ -120,28 +119,27 @@ describe('the Unique views keep apart what the pipeline keeps apart, and collaps
     }
   });
 
-  it("the raw-landing expansion leaves out what the app dead-letters as another resource's output: metrics, other resource types, items with no category", () => {
+  it("the raw-landing expansion lands what the app lands: not a metric, not another resource's record without a log, not an item without a category", () => {
+    const AKS = '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1';
+    const line = { log: 'I0101 00:00:00.000000       1 a.go:1] hello\n', pod: 'p', stream: 'stderr' };
     const records: Record<string, unknown>[] = [
-      { category: 'kube-apiserver', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
-      { category: 'kube-audit', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Kubernetes/connectedClusters/arc-1' },
-      { category: 'kube-apiserver' },
-      { metricName: 'apiserver_current_inflight_requests', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
-      { category: 'AuditEvent', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1' },
-      { category: 'kube-audit', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/st1' },
-      { resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-1' },
+      { category: 'kube-apiserver', resourceId: AKS, properties: line },
+      { category: 'kube-scheduler', resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Kubernetes/connectedClusters/arc-1', properties: line },
+      { metricName: 'apiserver_current_inflight_requests', resourceId: AKS, total: 3 },
+      { category: 'AuditEvent', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1', properties: { id: 'x', requestUri: 'https://kv1' } },
+      { resourceId: AKS, properties: line },
+      { category: 'kube-apiserver', resourceId: AKS, properties: { pod: 'p' } },
     ];
+    // What the app does with each, alone in a body: a control-plane row, or a dead letter.
+    const app = records.map((r) => processEvents([{ body: { records: [r] }, position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 1, offset: '1' } }], { policy, now: NOW }).rows.AksControlPlane.length === 1);
+    expect(app).toEqual([true, true, false, false, false, false]);
     for (const f of expandFunctions()) {
-      // The filter's own parts, read from the rendered text and run here.
-      const where = /\| where (isnotempty\(tostring\(r\.category\)\) and .*)$/m.exec(f.body)?.[1];
-      expect(where, f.name).toBeDefined();
+      // The filter, read from the rendered text and run here.
+      const where = /^\| where (isnotempty\(tostring\(r\.category\)\) and .*)$/m.exec(f.body)?.[1];
+      expect(where, f.name).toBe(`isnotempty(tostring(r.category)) and gettype(r.properties.log) == 'string'`);
       expect(f.body.indexOf(where!), f.name).toBeLessThan(f.body.indexOf('| where tostring(r.category) '));
-      expect(where).toContain("gettype(r.metricName) != 'string'");
-      const typeRe = new RegExp(/extract\(@'\(\?i\)([^']+)', 1, tostring\(r\.resourceId\)\)/.exec(where!)![1]!, 'i');
-      const types = new Set([.../ in \(([^)]*)\)$/.exec(where!)![1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!));
-      const kept = (o: Record<string, unknown>): boolean =>
-        typeof o.category === 'string' && o.category !== '' && typeof o.metricName !== 'string' && types.has((typeRe.exec(String(o.resourceId ?? ''))?.[1] ?? '').toUpperCase());
-      expect(records.map(kept), f.name).toEqual(records.map((o) => typeof o.category === 'string' && foreignItem(o) === undefined));
-      expect(records.map(kept), f.name).toEqual([true, true, true, false, false, false, false]);
+      const kept = (o: Record<string, unknown>): boolean => typeof o.category === 'string' && o.category !== '' && typeof (o.properties as { log?: unknown } | undefined)?.log === 'string';
+      expect(records.map(kept), f.name).toEqual(app);
     }
   });
 

@@ -4,7 +4,6 @@
 // The column expressions are tables keyed by column name, typed against the column tables:
 // a new column without an expression is a compile error, not a silently empty column.
 import { TRUNCATED_ANNOTATION } from '../contracts.js';
-import { CLUSTER_TYPES } from '../envelope/foreign.js';
 import { UNIT_MS } from '../normalize/duration.js';
 import type { Column } from './columns.js';
 import { AksAuditColumns, AksControlPlaneColumns } from './pipelineTables.js';
@@ -125,14 +124,11 @@ function projection(columns: readonly Column[], exprs: Record<string, string>): 
   return columns.map((c) => `    ${c.name} = ${exprs[c.name]}`).join(',\n');
 }
 
-// What the app dead-letters as another resource's output (envelope/foreign.ts) is no row here
-// either: a metric (a diagnostic setting that also sends metrics), a record of another
-// resource type (another resource's setting pointed at this hub), and an item with no category.
-const AKS_RECORD = [
-  `isnotempty(tostring(r.category))`,
-  `gettype(r.metricName) != 'string'`,
-  `toupper(extract(@'(?i)/providers/([^/]+/[^/]+)', 1, tostring(r.resourceId))) in ('', ${[...CLUSTER_TYPES].map((t) => `'${t}'`).join(', ')})`,
-].join(' and ');
+// What the app dead-letters instead of landing is no row here either: an item with no
+// category or no properties.log text, which is what a metric (a diagnostic setting that also
+// sends metrics) and another resource's diagnostic record (its setting pointed at this hub)
+// look like. (The app names those two apart in its dead letters: envelope/foreign.ts.)
+const AKS_RECORD = `isnotempty(tostring(r.category)) and gettype(r.properties.log) == 'string'`;
 
 // Both expand functions share one prelude: one row per record of a cluster, split by category,
 // the log text pulled out; each then adds what its projection needs (the parsed Event, the klog
