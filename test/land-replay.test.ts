@@ -162,6 +162,21 @@ function failingDownloads(container: ContainerClient, part: string): ContainerCl
   });
 }
 
+/** `container`, where the first metadata write of the blob whose name ends in `suffix` fails (503). */
+function markingFailsOnce(container: ContainerClient, suffix: string): ContainerClient {
+  let failures = 1;
+  return new Proxy(container, {
+    get(target, prop) {
+      if (prop !== 'getBlobClient') return Reflect.get(target, prop, target);
+      return (name: string) => {
+        const blob = target.getBlobClient(name);
+        if (!name.endsWith(suffix)) return blob;
+        return Object.assign(Object.create(blob) as typeof blob, { setMetadata: (m: Record<string, string>) => (failures-- > 0 ? Promise.reject(new Error('503 ServerBusy')) : blob.setMetadata(m)) });
+      };
+    },
+  });
+}
+
 describe('sift replay: order, keys and what it cannot read', () => {
   const schedLine = (i: number) => diagRecord('kube-scheduler', `I0102 03:00:01.000000 1 s.go:1] line ${i}`, { time: '2025-01-02T03:00:00.0000000Z' });
   const letter = (i: number, over: Partial<DeadLetter> = {}): DeadLetter => ({
@@ -315,17 +330,7 @@ describe('sift replay: order, keys and what it cannot read', () => {
     await store.writeEvents(key, events, 'land-failed', 'sink down');
     await container.deleteBlob((await deadLettersIn(container)).find((b) => b.name.endsWith('/event-1.json'))!.name);
     // Marking event-2 fails once.
-    let failures = 1;
-    const flaky = new Proxy(container, {
-      get(target, prop) {
-        if (prop !== 'getBlobClient') return Reflect.get(target, prop, target);
-        return (name: string) => {
-          const blob = target.getBlobClient(name);
-          if (!name.endsWith('/event-2.json')) return blob;
-          return Object.assign(Object.create(blob) as typeof blob, { setMetadata: (m: Record<string, string>) => (failures-- > 0 ? Promise.reject(new Error('503 ServerBusy')) : blob.setMetadata(m)) });
-        };
-      },
-    }) as ContainerClient;
+    const flaky = markingFailsOnce(container, '/event-2.json');
     expect(await replayDeadLetters(flaky, { lander, policy, allowIncomplete: true })).toMatchObject({ landedIncomplete: 1, failedBatches: 1 });
     expect(await replayDeadLetters(container, { lander, policy, allowIncomplete: true })).toMatchObject({ landedIncomplete: 1, rows: 0 });
     expect(sink.landed.map((l) => [l.tag, l.rows])).toEqual([[`${key}/AksControlPlane`, 2]]);
@@ -533,17 +538,7 @@ describe('sift replay of whole-event dead letters', () => {
     const events = [0, 1].map((k) => ({ body: JSON.stringify({ records: [diagRecord('kube-scheduler', `I0102 03:00:0${k}.000000 1 s.go:1] body ${k}`)] }), position: { source: 'aks-diagnostics', partitionId: '0', sequenceNumber: 20 + k, offset: String(k) } }));
     await store.writeEvents(batchKey(events), events, 'land-failed', 'sink down');
     // The container as replay sees it, except that marking event-1 fails once.
-    let failures = 1;
-    const flaky = new Proxy(container, {
-      get(target, prop) {
-        if (prop !== 'getBlobClient') return Reflect.get(target, prop, target);
-        return (name: string) => {
-          const blob = target.getBlobClient(name);
-          if (!name.endsWith('/event-1.json')) return blob;
-          return Object.assign(Object.create(blob) as typeof blob, { setMetadata: () => (failures-- > 0 ? Promise.reject(new Error('503 ServerBusy')) : blob.setMetadata({})) });
-        };
-      },
-    }) as ContainerClient;
+    const flaky = markingFailsOnce(container, '/event-1.json');
     const first = await replayDeadLetters(flaky, { lander, policy, now: () => NOW });
     expect(first).toMatchObject({ batches: 1, failedBatches: 1, rows: 2 });
     expect((await deadLettersIn(container)).map((b) => b.replayed)).toEqual([true, false]);
