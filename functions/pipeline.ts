@@ -201,6 +201,10 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
   // First row per auditID, keyed by the id alone (no key string built per row). Only an id
   // seen again builds event keys; a truncated row is matched against its id's rows (bounded).
   const first = new Map<string, number>();
+  // A stream's second stage (ResponseStarted, then ResponseComplete: watches, logs, exec) is
+  // its own event under the same id; the row after the first whose stage differs is kept here
+  // without building keys, as a complete row of another stage can never be a repeat of it.
+  const second = new Map<string, number>();
   let byEvent: Map<string, number> | undefined;
   let byId: Map<string, number[]> | undefined;
   const out: AksAuditRow[] = [];
@@ -224,11 +228,20 @@ export function dedupeAudit(rows: AksAuditRow[]): AksAuditRow[] {
       out.push(row);
       continue;
     }
+    if (!row.Truncated && !out[at]!.Truncated && row.Stage !== out[at]!.Stage && !second.has(id) && !byId?.has(id)) {
+      second.set(id, out.length);
+      out.push(row);
+      continue;
+    }
     if (!byEvent) {
       byEvent = new Map();
       byId = new Map();
     }
-    if (!byId!.has(id)) remember(id, at);
+    if (!byId!.has(id)) {
+      remember(id, at);
+      const other = second.get(id);
+      if (other !== undefined) remember(id, other);
+    }
     let dup = byEvent.get(eventKey(row));
     // A truncated salvage (this row or a kept one) lacks fields the key holds: match it loosely.
     if (dup === undefined) dup = byId!.get(id)!.find((k) => (row.Truncated || out[k]!.Truncated) && sameEvent(out[k]!, row));

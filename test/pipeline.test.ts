@@ -142,6 +142,21 @@ describe('processEvents', () => {
     expect(dedupeAudit([])).toEqual([]);
   });
 
+  it("a stream's two stages are two rows; a repeat of either stage, in any order, is collapsed (the second stage takes no key-building path)", () => {
+    const base = { auditID: 'bbbbbbbb-0000-0000-0000-00000000f00d', verb: 'watch', requestURI: '/api/v1/namespaces/kube-system/configmaps?watch=true', requestReceivedTimestamp: '2024-03-01T10:00:00.000001Z' };
+    const started = JSON.stringify(auditEvent({ ...base, stage: 'ResponseStarted' }));
+    const complete = JSON.stringify(auditEvent({ ...base, stage: 'ResponseComplete' }));
+    for (const order of [[started, complete, complete, started], [complete, started, started, complete], [started, complete, started, complete, complete]]) {
+      const r = processEvents([input({ records: order.map((t) => diagRecord('kube-audit', t)) })], { policy, now: NOW });
+      expect(r.rows.AksAudit.map((x) => x.Stage).sort(), order.length.toString()).toEqual(['ResponseComplete', 'ResponseStarted']);
+      expect(r.summary.duplicates).toBe(order.length - 2);
+    }
+    // A truncated salvage of the second stage still finds its complete copy.
+    const cut = complete.slice(0, 180);
+    const r = processEvents([input({ records: [started, complete, cut].map((t) => diagRecord('kube-audit', t)) })], { policy, now: NOW });
+    expect(r.rows.AksAudit.map((x) => [x.Stage, x.Truncated])).toEqual([['ResponseStarted', false], ['ResponseComplete', false]]);
+  });
+
   it('a borrowed Audit-ID neither hides a request nor drops another; truncated salvages still match their complete copy', () => {
     const ID = 'aaaaaaaa-0000-0000-0000-00000000beef';
     // Both at ResponseStarted: exec sessions log that stage, and it is the stage Attach/Exec Pod reads.
