@@ -289,12 +289,6 @@ export const slug = (s: string): string => s.replace(SAFE, '_').slice(0, 64) || 
  * at 0) or in two namespaces' hubs of one name; a position without one (files, dead letters
  * written before it was recorded) hashes as before, so their keys do not change.
  */
-/** The first and last sequence numbers a batchKey names (`…-<first>-<last>-<hash>`). */
-export function batchKeyRange(key: string): [first: number, last: number] | undefined {
-  const m = /-(-?\d+)-(-?\d+)-[0-9a-f]{16}$/.exec(key);
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
-}
-
 export function batchKey(events: readonly EventInput[]): string {
   if (events.length === 0) return 'empty';
   const hash = createHash('sha256');
@@ -313,4 +307,10 @@ export function batchKey(events: readonly EventInput[]): string {
     if (p.source !== source) source = 'multi';
   }
   return `${slug(source)}-${slug(partition)}-${min}-${max}-${hash.digest('hex').slice(0, 16)}`;
+}
+
+/** The first and last sequence numbers a batchKey names (`…-<first>-<last>-<hash>`). */
+export function batchKeyRange(key: string): [first: number, last: number] | undefined {
+  const m = /-(-?\d+)-(-?\d+)-[0-9a-f]{16}$/.exec(key);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
 }

@@ -6,7 +6,7 @@
 import { bothLists } from './shapes.js';
 
 /** Resource types whose diagnostic records are AKS input (as envelope/index.ts reads the cluster). */
-const CLUSTER_TYPES: ReadonlySet<string> = new Set(['MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS', 'MICROSOFT.KUBERNETES/CONNECTEDCLUSTERS']);
+const CLUSTER_TYPES = new Set(['MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS', 'MICROSOFT.KUBERNETES/CONNECTEDCLUSTERS']);
 
 /** `MICROSOFT.KEYVAULT/VAULTS` from `/subscriptions/…/providers/Microsoft.KeyVault/vaults/kv1`; '' when it names none. */
 export function resourceType(resourceId: string): string {

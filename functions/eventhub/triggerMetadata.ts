@@ -72,4 +72,3 @@ function latestMs<T>(items: Iterable<T>, ms: (item: T) => number): number {
   }
   return max;
 }
-

@@ -130,9 +130,9 @@ function projection(columns: readonly Column[], exprs: Record<string, string>): 
 // look like. (The app names those two apart in its dead letters: envelope/foreign.ts.)
 const AKS_RECORD = `isnotempty(tostring(r.category)) and gettype(r.properties.log) == 'string'`;
 
-// Both expand functions share one prelude: one row per record of a cluster, split by category,
-// the log text pulled out; each then adds what its projection needs (the parsed Event, the klog
-// severity).
+// Both expand functions share one prelude: one row per record the app would land, split by
+// category, the log text pulled out; each then adds what its projection needs (the parsed
+// Event, the klog severity).
 function expandFunction(
   table: string,
   what: string,

@@ -76,10 +76,10 @@ const BENIGN_PROCESSES = [
   ['C:\\Windows\\System32\\gpupdate.exe', 'gpupdate.exe /target:computer', 'C:\\Windows\\System32\\svchost.exe'],
 ] as const;
 
-// The process that writes the event: lsass for logons, System (4) for the rest, 4688 included.
 /** Bad passwords that lock a domain account (the domain's lockout policy). */
 const LOCKOUT_THRESHOLD = 5;
 
+// The process that writes the event: lsass for logons, System (4) for the rest, 4688 included.
 const ev = (t: number, eventId: number, computer: string, rng: Rng, data: Record<string, string>): WindowsEvent => ({
   t, eventId, computer, processId: eventId === 4624 || eventId === 4625 ? 740 : 4, threadId: rng.range(100, 9000), data,
 });

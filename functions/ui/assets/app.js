@@ -33,6 +33,8 @@ let logTypes = [];
 let ingestDefault = false;
 /** The user picked an output format: a log type that has it keeps it (else each type's default). */
 let formatChosen = false;
+/** This server answered without a key (npm start checks none): "not set" would read as a problem. */
+let keysUnchecked = false;
 
 // ---------- small DOM helpers ----------
 
@@ -85,9 +87,6 @@ function setKey(key) {
   state.textContent = key ? 'set' : keysUnchecked ? 'not needed here' : 'not set';
   state.classList.toggle('set', Boolean(key));
 }
-
-/** This server answered without a key (npm start checks none): "not set" would read as a problem. */
-let keysUnchecked = false;
 
 /** Take ?code= from the address once, then remove it so it doesn't stay in history or bookmarks. */
 function adoptKeyFromUrl() {
