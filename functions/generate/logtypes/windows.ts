@@ -32,6 +32,8 @@ interface WinEnv extends GenEnv {
   dc: string;
   servers: string[];
   workstations: string[];
+  /** The servers that are not the DC (a DC has no local accounts; file shares live here). */
+  memberServers: string[];
   users: User[];
   logonId: (rng: Rng) => string;
   /** A lockout on its way in benign traffic (staleCredentials), or null. */
@@ -51,12 +53,13 @@ interface StaleCredentials {
   workstation: string;
   /** The member server the drive maps. */
   server: string;
-  /** Bad passwords still to come before the lockout. */
-  left: number;
-  /** The lockout is next: the DC locks the account as it refuses the last bad password. */
-  lockNext: boolean;
-  /** Tries still to come after the lockout, refused as locked out. */
-  afterLock: number;
+  /**
+   * Tries written so far: LOCKOUT_THRESHOLD bad passwords, then the lockout (step ===
+   * LOCKOUT_THRESHOLD, written right after the last of them), then tries at the locked account.
+   */
+  step: number;
+  /** Steps in all, the lockout and the tries after it included. */
+  steps: number;
 }
 
 const SYSTEM_SID = 'S-1-5-18';
@@ -148,8 +151,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: WinEnv, t: number) => WindowsEve
   [(rng, e, t) => {
     // A password changed while a mapped drive still holds the old one: the first of its tries.
     if (e.stale) return staleTry(rng, e, t);
-    const servers = e.servers.filter((h) => h !== e.dc);
-    e.stale = { user: rng.pick(e.users), ip: internalIp(rng, '10.20'), workstation: rng.pick(e.workstations), server: rng.pick(servers), left: LOCKOUT_THRESHOLD, lockNext: false, afterLock: rng.range(2, 6) };
+    e.stale = { user: rng.pick(e.users), ip: internalIp(rng, '10.20'), workstation: rng.pick(e.workstations), server: rng.pick(e.memberServers), step: 0, steps: LOCKOUT_THRESHOLD + 1 + rng.range(2, 6) };
     return staleTry(rng, e, t);
   }, 0.0015],
 ];
@@ -157,17 +159,14 @@ const BENIGN: readonly (readonly [(rng: Rng, e: WinEnv, t: number) => WindowsEve
 /** A stale drive's next bad password, the lockout right after the last one, or a try at the locked account. */
 function staleTry(rng: Rng, e: WinEnv, t: number): WindowsEvent {
   const s = e.stale!;
-  if (s.left > 0) {
-    s.lockNext = --s.left === 0;
-    return failed4625(t, e, rng, s.server, s.user.name, s.ip, SUB_BAD_PASSWORD, s.workstation);
-  }
-  if (s.lockNext) {
-    s.lockNext = false;
-    return lockout4740(t, e, rng, s.user, s.workstation);
-  }
-  if (--s.afterLock <= 0) e.stale = null;
-  return failed4625(t, e, rng, s.server, s.user.name, s.ip, STATUS_ACCOUNT_LOCKED_OUT, s.workstation);
+  const step = s.step++;
+  if (s.step === s.steps) e.stale = null;
+  if (step === LOCKOUT_THRESHOLD) return lockout4740(t, e, rng, s.user, s.workstation);
+  return failed4625(t, e, rng, s.server, s.user.name, s.ip, step < LOCKOUT_THRESHOLD ? SUB_BAD_PASSWORD : STATUS_ACCOUNT_LOCKED_OUT, s.workstation);
 }
+
+/** The lockout is the next step: it comes with the last bad password, not at a later try. */
+const lockoutDue = (s: StaleCredentials): boolean => s.step === LOCKOUT_THRESHOLD;
 
 /** 4740 on the DC: `caller` is the computer the bad passwords came from. */
 const lockout4740 = (t: number, e: WinEnv, rng: Rng, u: User, caller: string): WindowsEvent =>
@@ -212,7 +211,7 @@ const SCENARIOS: readonly ScenarioDef<WindowsEvent>[] = [
     steps(rng, env) {
       const e = env as WinEnv;
       // A member server: a domain controller has no local accounts to create.
-      const host = rng.pick(e.servers.filter((h) => h !== e.dc));
+      const host = rng.pick(e.memberServers);
       const u = e.users[1] as User;
       const logonId = e.logonId(rng);
       const local = computerName(host);
@@ -247,9 +246,12 @@ export const windows: LogTypeDef<WindowsEvent> = {
     const domainSid = `S-1-5-21-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}-${rng.range(1e9, 4e9)}`;
     const fqdn = 'contoso.local';
     const users = FIRST_NAMES.slice(0, 18).map((n, i) => ({ name: n, sid: `${domainSid}-${1104 + i}` }));
+    const dc = `DC01.${fqdn}`;
+    const memberServers = [`FS01.${fqdn}`, `SQL01.${fqdn}`, `APP02.${fqdn}`];
     return {
-      req, rng, domain: 'CONTOSO', fqdn, domainSid, dc: `DC01.${fqdn}`,
-      servers: [`DC01.${fqdn}`, `FS01.${fqdn}`, `SQL01.${fqdn}`, `APP02.${fqdn}`],
+      req, rng, domain: 'CONTOSO', fqdn, domainSid, dc,
+      servers: [dc, ...memberServers],
+      memberServers,
       workstations: Array.from({ length: 8 }, (_, i) => `WS-${String(100 + i * 7)}`),
       users,
       logonId: (r) => `0x${r.range(0x100000, 0xfffffff).toString(16)}`,
@@ -259,7 +261,7 @@ export const windows: LogTypeDef<WindowsEvent> = {
   benign(rng, env, t) {
     const e = env as WinEnv;
     // The lockout comes with the last bad password; the other tries now and then.
-    if (e.stale && (e.stale.lockNext || rng.chance(STALE_TRY_SHARE))) return staleTry(rng, e, t);
+    if (e.stale && (lockoutDue(e.stale) || rng.chance(STALE_TRY_SHARE))) return staleTry(rng, e, t);
     return rng.weighted(BENIGN)(rng, e, t);
   },
   records: () => 1,
