@@ -224,6 +224,8 @@ interface HumanRequest {
   longRunning?: boolean;
 }
 const DEFAULT_PODS = { resource: 'pods', namespace: 'default', apiVersion: 'v1' };
+/** `kubectl get pods`: the team's most common request, and a developer's where an admin-only one was drawn. */
+const LIST_DEFAULT_PODS: HumanRequest = { verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' };
 const ALL_PODS = { resource: 'pods', apiVersion: 'v1' };
 const NODES = { resource: 'nodes', apiVersion: 'v1' };
 const WEB_DEPLOYMENT = { resource: 'deployments', namespace: 'default', name: 'web', apiGroup: 'apps', apiVersion: 'v1' };
@@ -237,7 +239,7 @@ const POD_METRICS = { resource: 'pods', namespace: 'default', apiGroup: 'metrics
  * pods of every namespace, a rollout restart.
  */
 const HUMAN_REQUESTS: readonly (readonly [(rng: Rng, env: AksEnv, t: number, who: User) => HumanRequest, number])[] = [
-  [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' }), 4],
+  [() => LIST_DEFAULT_PODS, 4],
   [(rng, env) => {
     const pod = rng.pick(env.web.pods);
     return {
@@ -249,10 +251,10 @@ const HUMAN_REQUESTS: readonly (readonly [(rng: Rng, env: AksEnv, t: number, who
   [() => ({ verb: 'list', uri: '/api/v1/namespaces/default/events?limit=500', objectRef: DEFAULT_EVENTS, level: 'Metadata' }), 1],
   [() => ({ verb: 'get', uri: '/api/v1/namespaces/default/configmaps/web-config', objectRef: WEB_CONFIG, level: 'Metadata' }), 1],
   [() => ({ verb: 'list', uri: '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', objectRef: POD_METRICS, level: 'Request' }), 1],
-  [(_rng, _env, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/nodes?limit=500', objectRef: NODES, level: 'Request' }), 1],
-  [(_rng, _env, _t, who) => (who === MALLORY ? DEV_FALLBACK : { verb: 'list', uri: '/api/v1/pods?limit=500', objectRef: ALL_PODS, level: 'Request' }), 1],
+  [(_rng, _env, _t, who) => (who === MALLORY ? LIST_DEFAULT_PODS : { verb: 'list', uri: '/api/v1/nodes?limit=500', objectRef: NODES, level: 'Request' }), 1],
+  [(_rng, _env, _t, who) => (who === MALLORY ? LIST_DEFAULT_PODS : { verb: 'list', uri: '/api/v1/pods?limit=500', objectRef: ALL_PODS, level: 'Request' }), 1],
   // A rollout restart, a few times a day: the deployment moves to a new ReplicaSet.
-  [(rng, env, t, who) => (who === MALLORY ? DEV_FALLBACK : rolloutRestart(rng, env, t)), 0.01],
+  [(rng, env, t, who) => (who === MALLORY ? LIST_DEFAULT_PODS : rolloutRestart(rng, env, t)), 0.01],
 ];
 
 /**
@@ -285,8 +287,6 @@ function rolloutRestart(rng: Rng, env: AksEnv, t: number): HumanRequest {
   };
   return { verb: 'patch', uri: '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-rollout', objectRef: WEB_DEPLOYMENT, level: 'RequestResponse', requestObject: patch, responseObject };
 }
-/** A developer's request where an admin-only one was drawn. */
-const DEV_FALLBACK: HumanRequest = { verb: 'list', uri: '/api/v1/namespaces/default/pods?limit=500', objectRef: DEFAULT_PODS, level: 'Request' };
 
 function humanRequest(rng: Rng, env: AksEnv, t: number): { who: User; ip: string; req: HumanRequest } {
   const who = rng.pick(TEAM);
@@ -308,8 +308,9 @@ const kubeletWatch = (rng: Rng, n: AksNode): AuditSpec => ({
   level: 'Metadata', verb: 'watch', uri: `/api/v1/namespaces/kube-system/configmaps?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dkube-root-ca.crt&resourceVersion=${rng.range(100000, 9999999)}&timeout=${rng.range(5, 9)}m${rng.range(0, 59)}s&timeoutSeconds=${rng.range(300, 600)}&watch=true`,
   user: n.user, ip: n.ip, ua: KUBELET_UA, objectRef: ROOT_CA_WATCH, code: 200, latencyUs: rng.range(500, 3000),
 });
-/** How long a watch streams (its timeoutSeconds' range). */
-const watchLengthUs = (rng: Rng): number => rng.range(300_000_000, 540_000_000);
+/** How long a watch streams (its timeoutSeconds' range), µs. */
+const WATCH_US = [300_000_000, 540_000_000] as const;
+const watchLengthUs = (rng: Rng): number => rng.range(...WATCH_US);
 const WATCH_WEIGHT = 2;
 
 const BENIGN_AUDIT: readonly (readonly [Make, number])[] = [
@@ -602,7 +603,8 @@ function runningWatches(rng: Rng, env: AksEnv, startUs: number): void {
   if (share === 0) return;
   const perSec = req.rate ?? (req.end ? req.count / Math.max(1, (isoToUs(req.end) - startUs) / 1e6) : DEFAULT_RATE);
   const total = BENIGN_AUDIT.reduce((a, [, w]) => a + w, 0);
-  const open = Math.min(MAX_DUE / 4, Math.round(perSec * share * (WATCH_WEIGHT / total) * 420));
+  const meanLengthSec = (WATCH_US[0] + WATCH_US[1]) / 2 / 1e6;
+  const open = Math.min(MAX_DUE / 4, Math.round(perSec * share * (WATCH_WEIGHT / total) * meanLengthSec));
   for (let i = 0; i < open; i++) {
     const n = rng.pick(env.nodes);
     const spec = { ...kubeletWatch(rng, n), stage: 'ResponseComplete' as const, api: rng.pick(env.apiservers) };
