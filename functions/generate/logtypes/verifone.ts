@@ -75,6 +75,11 @@ const base = (t: number, term: Terminal, type: string, operator: string): PosEve
   txn: '', amount: null, currency: '', brand: '', pan: '', entry: '', rc: '', result: 'OK', auth: '', message: '',
 });
 
+const MANAGER_PIN_REFUSED = 'Invalid manager override PIN';
+const OPERATOR_PIN_REFUSED = 'Invalid operator PIN';
+/** A refused PIN at sign-on, the same line whoever types it (a cashier, a manager, a guesser). */
+const loginFailed = (t: number, term: Terminal, operator: string, message: string): PosEvent => ({ ...base(t, term, 'LOGIN_FAILED', operator), severity: 'WARN', result: 'FAILED', message });
+
 /** Declines a keyed card can get: no PIN is entered on a keyed (card-not-present) sale. */
 const KEYED_DECLINES = DECLINES.filter(([rc]) => rc !== '55');
 
@@ -113,7 +118,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, 
   }, 0.6],
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
-    return { ...base(t, term, 'LOGIN_FAILED', term.manager), severity: 'WARN', result: 'FAILED', message: 'Invalid manager override PIN' };
+    return loginFailed(t, term, term.manager, MANAGER_PIN_REFUSED);
   }, 0.05],
   [(rng, e, t) => {
     // Phone orders keyed by a cashier, as a card-not-present sale.
@@ -134,7 +139,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: PosEnv, t: number) => PosEvent, 
   }, 2],
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
-    return { ...base(t, term, 'LOGIN_FAILED', rng.pick(term.operators)), severity: 'WARN', result: 'FAILED', message: 'Invalid operator PIN' };
+    return loginFailed(t, term, rng.pick(term.operators), OPERATOR_PIN_REFUSED);
   }, 0.3],
   [(rng, e, t) => {
     const term = rng.pick(e.terminals);
@@ -156,7 +161,7 @@ const SCENARIOS: readonly ScenarioDef<PosEvent>[] = [
       const n = rng.range(15, 25);
       for (let i = 0; i < n; i++) {
         const op = i % 3 === 0 ? manager : `C${rng.range(1000, 1999)}`;
-        steps.push((t) => ({ ...base(t, term, 'LOGIN_FAILED', op), severity: 'WARN', result: 'FAILED', message: i % 3 === 0 ? 'Invalid manager override PIN' : 'Invalid operator PIN' }));
+        steps.push((t) => loginFailed(t, term, op, i % 3 === 0 ? MANAGER_PIN_REFUSED : OPERATOR_PIN_REFUSED));
       }
       steps.push((t) => ({ ...base(t, term, 'LOCKOUT', manager), severity: 'ERROR', result: 'FAILED', message: 'Terminal locked: too many failed PIN entries' }));
       steps.push((t) => ({ ...base(t, term, 'LOGIN', manager), message: 'Manager override accepted' }));
