@@ -137,6 +137,12 @@ const ADMINS = LINUX_USERS.slice(0, 6);
  */
 const INVALID_USER = '(invalid user)';
 
+/**
+ * The session number (`ses=`) of an admin's login: attacks draw theirs from the same range,
+ * so the number alone never marks one.
+ */
+const sessionNumber = (rng: Rng): number => rng.range(1, 40);
+
 /** What a PHP application runs through a shell (mail(), an image library, a git-based deploy hook). */
 const WEB_APP_CMDS = ['/usr/sbin/sendmail -t -i', 'convert /var/www/html/uploads/tmp/img.jpg -resize 800x600 /var/www/html/uploads/img_800.jpg', 'git -C /var/www/html rev-parse HEAD'] as const;
 
@@ -146,7 +152,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
   [(rng, e, t) => {
     const user = rng.pick(LINUX_USERS.slice(0, 6));
     const uid = 1000 + LINUX_USERS.indexOf(user as (typeof LINUX_USERS)[number]);
-    return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: rng.range(1, 40), ...forked(rng, e), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
+    return execEvent(rng, e, t, rng.pick(e.hosts), { user, uid, auid: uid, ses: sessionNumber(rng), ...forked(rng, e), tty: `pts${rng.int(3)}`, cwd: `/home/${user}`, key: 'exec' }, [...rng.pick(BENIGN_CMDS)]);
   }, 5],
   [(rng, e, t) => execEvent(rng, e, t, rng.pick(e.hosts), { user: 'root', uid: 0, auid: UNSET, ses: UNSET, ...forked(rng, e), tty: '(none)', cwd: '/', key: 'exec' }, ['sh', '-c', rng.pick(['run-parts --report /etc/cron.hourly', '/usr/lib/php/sessionclean', 'logrotate /etc/logrotate.conf'])]), 3],
   // The web application's own children (mail, image resizing): www-data execs are everyday too.
@@ -172,7 +178,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
       if (!ok) e.due.push((t2) => pamEvent(e, t2, node, 'USER_LOGIN', h, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, 'sshd', false));
       return pamEvent(e, t, node, 'USER_AUTH', h, 'PAM:authentication', ADMINS[k]!, '/usr/sbin/sshd', ip, 'ssh', ok);
     }
-    return pamEvent(e, t, node, 'USER_LOGIN', { pid: e.pid(), uid: 0, auid: 1000 + k, ses: rng.range(1, 40) }, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, `/dev/pts/${rng.int(4)}`, true);
+    return pamEvent(e, t, node, 'USER_LOGIN', { pid: e.pid(), uid: 0, auid: 1000 + k, ses: sessionNumber(rng) }, 'login', ADMINS[k]!, '/usr/sbin/sshd', ip, `/dev/pts/${rng.int(4)}`, true);
   }, 0.6],
   // The internet's guesses at an exposed sshd, as syslog's scanners: a name the host lacks,
   // audited as "(invalid user)" twice (sshd's account lookup, then the first authentication
@@ -188,7 +194,7 @@ const BENIGN: readonly (readonly [(rng: Rng, e: AuditEnv, t: number) => AuditdEv
   [(rng, e, t) => {
     const k = rng.int(ADMINS.length);
     const user = ADMINS[k]!;
-    const h = { pid: e.pid(), uid: 1000 + k, auid: 1000 + k, ses: rng.range(1, 40) };
+    const h = { pid: e.pid(), uid: 1000 + k, auid: 1000 + k, ses: sessionNumber(rng) };
     const node = rng.pick(e.hosts);
     const tty = rng.int(4);
     const r = rng.float();
@@ -229,7 +235,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       for (let c = 0; c < rootConnections; c++) connection('root', c === 0 ? SSHD_MAX_AUTH_TRIES : rng.range(2, SSHD_MAX_AUTH_TRIES));
       const pid = pidAtFirstUse(e.pid);
       // The session number of a login, as the benign admins' logins get theirs.
-      const ses = rng.range(1, 40);
+      const ses = sessionNumber(rng);
       steps.push((t) => pamEvent(e, t, node, 'USER_AUTH', { pid: pid(), uid: 0, auid: UNSET, ses: UNSET }, 'PAM:authentication', 'root', '/usr/sbin/sshd', ip, 'ssh', true));
       steps.push((t) => pamEvent(e, t, node, 'USER_LOGIN', { pid: pid(), uid: 0, auid: 0, ses }, 'login', 'root', '/usr/sbin/sshd', ip, '/dev/pts/3', true));
       return steps;
@@ -274,7 +280,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       const k = rng.int(ADMINS.length);
       const cat = pidAtFirstUse(e.pid);
       const shell = pidAtFirstUse(() => parentOf(rng, cat()));
-      const p: Omit<Proc, 'pid' | 'ppid'> = { user: 'root', uid: 0, auid: 1000 + k, ses: rng.range(1, 40), tty: `pts${rng.int(4)}`, cwd: `/home/${ADMINS[k]!}`, key: 'exec' };
+      const p: Omit<Proc, 'pid' | 'ppid'> = { user: 'root', uid: 0, auid: 1000 + k, ses: sessionNumber(rng), tty: `pts${rng.int(4)}`, cwd: `/home/${ADMINS[k]!}`, key: 'exec' };
       return [
         (t) => execEvent(rng, e, t, node, { ...p, pid: cat(), ppid: shell() }, ['cat', '/etc/shadow']),
         (t) => ({
@@ -302,7 +308,7 @@ const SCENARIOS: readonly ScenarioDef<AuditdEvent>[] = [
       // for the password up to three times from that process; its root shell forks last.
       const sudo = pidAtFirstUse(e.pid);
       const shell = pidAtFirstUse(() => parentOf(rng, sudo()));
-      const ses = rng.range(1, 40);
+      const ses = sessionNumber(rng);
       const h = () => ({ pid: sudo(), uid, auid: uid, ses });
       const auth = (ok: boolean) => (t: number) => pamEvent(e, t, node, 'USER_AUTH', h(), 'PAM:authentication', 'erin', '/usr/bin/sudo', '', '/dev/pts/2', ok);
       return [
