@@ -54,6 +54,19 @@ export const bodyFilesIn = (dir: string, names: readonly string[]): string[] => 
 export const noBodyFiles = (dir: string): string => `no body files in ${dir}: it holds no .json, .jsonl or .ndjson file (gzipped or not); subfolders are not searched`;
 
 /**
+ * The files a path given as input stands for: itself, or a folder's body files. A path that
+ * cannot be read, or a folder with no body file in it, is an error naming it.
+ */
+export async function inputFiles(input: string): Promise<string[]> {
+  const info = await stat(input).catch((err: Error) => {
+    throw new Error(`cannot read ${input}: ${err.message}`);
+  });
+  const files = info.isDirectory() ? bodyFilesIn(input, await readdir(input)) : [input];
+  if (files.length === 0) throw new Error(noBodyFiles(input));
+  return files;
+}
+
+/**
  * Bodies from files, folders and stdin ('-'; also when `inputs` is empty), in argument order,
  * as bytes (bodiesOf). A file that holds none (empty, blank lines only) is passed to `onEmpty`; a folder
  * with no body file in it is an error, as is an input that cannot be read: both named.
@@ -64,12 +77,7 @@ export async function* recordedBodies(inputs: readonly string[], onEmpty: (file:
       yield* bodiesOf(stdin, 'stdin');
       continue;
     }
-    const info = await stat(input).catch((err: Error) => {
-      throw new Error(`cannot read ${input}: ${err.message}`);
-    });
-    const files = info.isDirectory() ? bodyFilesIn(input, await readdir(input)) : [input];
-    if (files.length === 0) throw new Error(noBodyFiles(input));
-    for (const f of files) {
+    for (const f of await inputFiles(input)) {
       let n = 0;
       for await (const b of bodiesOf(createReadStream(f), f)) {
         n++;

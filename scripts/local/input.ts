@@ -2,8 +2,8 @@
 // `sift send` reads them), published on the AKS hub after the demo, so they land in the local
 // Azurite and show in the UI like the demo's.
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/eventhub/batching.js';
-import { readdir, stat } from 'node:fs/promises';
-import { bodyFilesIn, recordedBodies } from '../commands/bodyInput.js';
+import { stat } from 'node:fs/promises';
+import { inputFiles, recordedBodies } from '../commands/bodyInput.js';
 import { fittedBodies, type SplitStats } from '../commands/send.js';
 import { fixedPosition, type FixedPosition } from './demo.js';
 
@@ -35,9 +35,7 @@ async function latestFileTime(paths: readonly string[]): Promise<number> {
   let latest = 0;
   for (const p of paths) {
     if (p === '-') continue;
-    const info = await stat(p);
-    const files = info.isDirectory() ? bodyFilesIn(p, await readdir(p)) : [p];
-    for (const f of files) latest = Math.max(latest, (await stat(f)).mtimeMs);
+    for (const f of await inputFiles(p)) latest = Math.max(latest, (await stat(f)).mtimeMs);
   }
   return Math.floor(latest);
 }
